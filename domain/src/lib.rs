@@ -1,0 +1,8 @@
+//! Wayfare's shared vocabulary.
+//!
+//! Plain serde types used by every other crate — the engine, the store, the
+//! server and the browser (this crate compiles to `wasm32-unknown-unknown`).
+//! Nothing here does I/O.
+
+pub mod catalog;
+pub mod request;

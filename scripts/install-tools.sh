@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Installs the toolchain pieces Wayfare's build needs, each only when missing:
+# the wasm32 target, wasm-bindgen-cli (matching Cargo.lock), cargo-leptos, and
+# (with --system) Debian's chromium and binaryen (wasm-opt).
+# Idempotent: a second run does nothing but check versions.
+set -euo pipefail
+
+WASM_BINDGEN_VERSION="0.2.130"
+CARGO_LEPTOS_VERSION="0.3.11"
+
+log() { printf '\033[1m[install-tools]\033[0m %s\n' "$*"; }
+
+need_system=0
+for arg in "$@"; do
+  case "$arg" in
+    --system) need_system=1 ;;
+    *) echo "unknown argument: $arg" >&2; exit 2 ;;
+  esac
+done
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  log "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+if ! wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION"; then
+  log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 4 minutes on 2 cores)"
+  # Not --locked: its lock file names a crate version the registry here lacks.
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+fi
+
+if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
+  # cargo-leptos 0.3.11's locked dependencies need a newer rustc than stable
+  # 1.95; nightly builds it. Fall back to stable without --locked otherwise.
+  if rustup toolchain list | grep -q '^nightly'; then
+    log "installing cargo-leptos $CARGO_LEPTOS_VERSION with nightly (about 14 minutes on 2 cores)"
+    cargo +nightly install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked
+  else
+    log "installing cargo-leptos $CARGO_LEPTOS_VERSION with stable"
+    cargo install cargo-leptos --version "$CARGO_LEPTOS_VERSION"
+  fi
+fi
+
+if [ "$need_system" = 1 ]; then
+  missing=()
+  command -v chromium >/dev/null || missing+=(chromium)
+  command -v wasm-opt >/dev/null || missing+=(binaryen)
+  if [ "${#missing[@]}" -gt 0 ]; then
+    log "installing Debian packages: ${missing[*]}"
+    SUDO=""
+    [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
+  fi
+fi
+log "tools ready"
