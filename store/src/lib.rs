@@ -122,3 +122,14 @@ fn create_dir(path: &Path) -> Result<()> {
         source,
     })
 }
+
+impl Store {
+    /// One trivial round trip, for health checks.
+    pub async fn ping(&self) -> Result<()> {
+        match self {
+            Store::Sqlite(pool) => sqlx::query("SELECT 1").execute(pool).await.map(drop)?,
+            Store::Postgres(pool) => sqlx::query("SELECT 1").execute(pool).await.map(drop)?,
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,37 @@
+//! The error every server function returns: what a person may be shown.
+//! Internal details are logged on the server and never sent to the browser.
+
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
+pub enum AppError {
+    /// The input was refused; the message says why and is safe to show.
+    #[error("{0}")]
+    Invalid(String),
+    #[error("nothing was found with that id")]
+    NotFound,
+    /// Something failed on the server; details are in the server's log.
+    #[error("something went wrong on our side; please try again")]
+    Internal,
+    /// The call itself failed (network, encoding).
+    #[error("could not reach Wayfare: {0}")]
+    Transport(String),
+}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        AppError::Transport(value.to_string())
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<wayfare_store::StoreError> for AppError {
+    fn from(err: wayfare_store::StoreError) -> Self {
+        tracing::error!(error = %err, "store call failed");
+        AppError::Internal
+    }
+}

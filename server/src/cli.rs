@@ -1,0 +1,125 @@
+//! The command line: `wayfare [serve]`, and the subcommands added by later
+//! features. Every command loads the configuration the same way.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use leptos::config::{Env, LeptosOptions};
+use tokio::net::TcpListener;
+use wayfare_store::Store;
+
+use crate::config::Config;
+use crate::telemetry;
+use crate::web::{AppState, router};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "wayfare",
+    version,
+    about = "Wayfare — a self-hostable, multi-agent trip planner"
+)]
+pub struct Cli {
+    /// Configuration file (default: ./wayfare.yaml when present).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the web app and the API (the default).
+    Serve {
+        /// Database URL, overriding the configuration.
+        #[arg(long, value_name = "URL")]
+        db: Option<String>,
+    },
+}
+
+/// Runs the command the user asked for.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let mut config = Config::load(cli.config.as_deref())?;
+    telemetry::init(&config.log);
+    match cli.command.unwrap_or(Command::Serve { db: None }) {
+        Command::Serve { db } => {
+            if let Some(db) = db {
+                config.database_url = db;
+            }
+            serve(config).await
+        }
+    }
+}
+
+/// Opens the database, binds the listener and serves until SIGINT/SIGTERM.
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let url = config.database_url();
+    let store = Store::connect(&url)
+        .await
+        .with_context(|| format!("opening the database {url}"))?;
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("listening on {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    let state = AppState {
+        leptos_options: leptos_options(&config, addr),
+        store: store.clone(),
+    };
+    tracing::info!(%addr, db.backend = ?store.backend(), "Wayfare is serving on http://{addr}");
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("serving HTTP")?;
+    tracing::info!("shutting down: closing the database");
+    store.close().await;
+    Ok(())
+}
+
+/// Leptos' options, built by hand (`get_configuration` only works under
+/// cargo-leptos), honouring the variables cargo-leptos sets when it runs us.
+pub fn leptos_options(config: &Config, addr: std::net::SocketAddr) -> LeptosOptions {
+    let env = match std::env::var("LEPTOS_ENV").as_deref() {
+        Ok("DEV") | Ok("dev") => Env::DEV,
+        _ => Env::PROD,
+    };
+    let reload_port = std::env::var("LEPTOS_RELOAD_PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(3001);
+    LeptosOptions::builder()
+        .output_name("wayfare")
+        .site_root(config.site_root.display().to_string())
+        .site_pkg_dir("pkg")
+        .site_addr(addr)
+        .env(env)
+        .reload_port(reload_port)
+        .build()
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %err, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut sig) => {
+                sig.recv().await;
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("signal received: finishing requests in flight");
+}

@@ -1,0 +1,8 @@
+//! The `wayfare` server: configuration, telemetry, the axum router (SSR,
+//! server functions, health), and the command line. This is the only crate
+//! that wires concrete types together.
+
+pub mod cli;
+pub mod config;
+pub mod telemetry;
+pub mod web;

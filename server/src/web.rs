@@ -1,0 +1,78 @@
+//! The axum application: server-side rendering with hydration, server
+//! functions, static files and `/healthz`. [`router`] builds it without a
+//! socket so tests can drive it with `oneshot`.
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{FromRef, State};
+use axum::http::{Request, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use leptos::prelude::*;
+use leptos_axum::{LeptosRoutes, generate_route_list, handle_server_fns_with_context};
+use serde::Serialize;
+use wayfare_app::{App, shell};
+use wayfare_store::Store;
+
+/// What every handler can reach.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub store: Store,
+}
+
+/// Builds the whole application.
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let store = state.store.clone();
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route(
+            "/sfn/{*fn_name}",
+            get(server_fn_handler).post(server_fn_handler),
+        )
+        .leptos_routes_with_context(&state, routes, move || provide_context(store.clone()), {
+            let options = state.leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn server_fn_handler(
+    State(state): State<AppState>,
+    request: Request<Body>,
+) -> impl IntoResponse {
+    let store = state.store.clone();
+    handle_server_fns_with_context(move || provide_context(store.clone()), request).await
+}
+
+#[derive(Serialize)]
+struct Health {
+    status: &'static str,
+    database: &'static str,
+    version: &'static str,
+}
+
+/// Liveness and readiness: 200 when the database answers, 503 otherwise.
+async fn healthz(State(store): State<Store>) -> Response {
+    let database = match store.ping().await {
+        Ok(()) => "ok",
+        Err(err) => {
+            tracing::warn!(error = %err, "health check: database unreachable");
+            "unreachable"
+        }
+    };
+    let status = if database == "ok" {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = Health {
+        status: if database == "ok" { "ok" } else { "degraded" },
+        database,
+        version: env!("CARGO_PKG_VERSION"),
+    };
+    (status, axum::Json(body)).into_response()
+}

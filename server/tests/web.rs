@@ -1,0 +1,124 @@
+//! The router, driven without a socket: health, server-side rendering and
+//! the server functions against a real SQLite database.
+
+use axum::body::{Body, to_bytes};
+use axum::http::{Request, StatusCode, header};
+use tower::ServiceExt;
+use wayfare_server::cli::leptos_options;
+use wayfare_server::config::Config;
+use wayfare_server::web::{AppState, router};
+use wayfare_store::Store;
+
+struct TestApp {
+    router: axum::Router,
+    _dir: tempfile::TempDir,
+}
+
+async fn app() -> TestApp {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = Store::connect(&format!("sqlite://{}/w.db", dir.path().display()))
+        .await
+        .expect("store");
+    let config = Config {
+        site_root: dir.path().to_owned(),
+        ..Config::default()
+    };
+    let options = leptos_options(&config, config.listen);
+    TestApp {
+        router: router(AppState {
+            leptos_options: options,
+            store,
+        }),
+        _dir: dir,
+    }
+}
+
+async fn body_text(response: axum::response::Response) -> String {
+    let bytes = to_bytes(response.into_body(), 1 << 20).await.expect("body");
+    String::from_utf8(bytes.to_vec()).expect("utf-8")
+}
+
+#[tokio::test]
+async fn healthz_reports_the_database_ok() {
+    let app = app().await;
+    let response = app
+        .router
+        .oneshot(
+            Request::get("/healthz")
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
+        .expect("response");
+    assert_eq!(response.status(), StatusCode::OK);
+    let body = body_text(response).await;
+    assert!(body.contains(r#""database":"ok""#), "{body}");
+}
+
+#[tokio::test]
+async fn the_home_page_renders_on_the_server() {
+    let app = app().await;
+    let response = app
+        .router
+        .oneshot(Request::get("/").body(Body::empty()).expect("request"))
+        .await
+        .expect("response");
+    assert_eq!(response.status(), StatusCode::OK);
+    let body = body_text(response).await;
+    assert!(body.contains("Describe your trip"), "{body}");
+    assert!(
+        body.contains("/pkg/wayfare.js"),
+        "hydration script missing: {body}"
+    );
+}
+
+#[tokio::test]
+async fn a_submitted_request_is_stored_and_read_back_through_the_server_functions() {
+    let app = app().await;
+    let submit = Request::post("/sfn/submit_request")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, "application/json")
+        .body(Body::from("query=3+days+in+Denver%2C+two+of+us"))
+        .expect("request");
+    let response = app.router.clone().oneshot(submit).await.expect("response");
+    assert_eq!(response.status(), StatusCode::OK);
+    let id: String = serde_json::from_str(&body_text(response).await).expect("an id as JSON");
+    assert_eq!(id.len(), 36);
+
+    let read = Request::post("/sfn/get_request")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, "application/json")
+        .body(Body::from(format!("id={id}")))
+        .expect("request");
+    let response = app.router.clone().oneshot(read).await.expect("response");
+    assert_eq!(response.status(), StatusCode::OK);
+    let record: serde_json::Value = serde_json::from_str(&body_text(response).await).expect("json");
+    assert_eq!(record["query"], "3 days in Denver, two of us");
+    assert_eq!(record["id"], id.as_str());
+
+    let page = app
+        .router
+        .oneshot(
+            Request::get(format!("/requests/{id}"))
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
+        .expect("response");
+    let html = body_text(page).await;
+    assert!(html.contains("3 days in Denver, two of us"), "{html}");
+}
+
+#[tokio::test]
+async fn an_empty_request_is_refused_with_a_readable_error() {
+    let app = app().await;
+    let submit = Request::post("/sfn/submit_request")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, "application/json")
+        .body(Body::from("query=+++"))
+        .expect("request");
+    let response = app.router.oneshot(submit).await.expect("response");
+    assert!(response.status().is_server_error() || response.status().is_client_error());
+    let body = body_text(response).await;
+    assert!(body.contains("request is empty"), "{body}");
+}
