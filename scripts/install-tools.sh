@@ -10,10 +10,14 @@ CARGO_LEPTOS_VERSION="0.3.11"
 
 log() { printf '\033[1m[install-tools]\033[0m %s\n' "$*"; }
 
-need_system=0
+# --system: also Debian's chromium (browser tests) and binaryen (wasm-opt);
+# --wasm-opt: binaryen only (release builds).
+need_chromium=0
+need_wasm_opt=0
 for arg in "$@"; do
   case "$arg" in
-    --system) need_system=1 ;;
+    --system) need_chromium=1; need_wasm_opt=1 ;;
+    --wasm-opt) need_wasm_opt=1 ;;
     *) echo "unknown argument: $arg" >&2; exit 2 ;;
   esac
 done
@@ -41,16 +45,14 @@ if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
   fi
 fi
 
-if [ "$need_system" = 1 ]; then
-  missing=()
-  command -v chromium >/dev/null || missing+=(chromium)
-  command -v wasm-opt >/dev/null || missing+=(binaryen)
-  if [ "${#missing[@]}" -gt 0 ]; then
-    log "installing Debian packages: ${missing[*]}"
-    SUDO=""
-    [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-    $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
-  fi
+missing=()
+if [ "$need_chromium" = 1 ] && ! command -v chromium >/dev/null; then missing+=(chromium); fi
+if [ "$need_wasm_opt" = 1 ] && ! command -v wasm-opt >/dev/null; then missing+=(binaryen); fi
+if [ "${#missing[@]}" -gt 0 ]; then
+  log "installing Debian packages: ${missing[*]}"
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
 fi
 log "tools ready"
