@@ -35,3 +35,24 @@ impl From<wayfare_store::StoreError> for AppError {
         AppError::Internal
     }
 }
+
+#[cfg(feature = "ssr")]
+impl AppError {
+    /// The HTTP status this error answers with.
+    pub fn status(&self) -> http::StatusCode {
+        match self {
+            AppError::Invalid(_) => http::StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::NotFound => http::StatusCode::NOT_FOUND,
+            AppError::Internal | AppError::Transport(_) => http::StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// Sets the response's status from this error (inside a server
+    /// function) and hands the error back, for use in `map_err`.
+    pub fn respond(self) -> Self {
+        if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+            response.set_status(self.status());
+        }
+        self
+    }
+}
