@@ -207,3 +207,37 @@ async fn keeping_incomplete_rows_stores_them_too() {
         db.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_corrupted_sandbox_imports_its_good_rows_and_names_the_bad_ones() {
+    let Some(dir) = sandbox() else { return };
+    let tmp = tempfile::tempdir().expect("temporary directory");
+    for name in [
+        "cities.txt",
+        "flights.csv",
+        "distance.csv",
+        "accommodations.csv",
+        "restaurants.csv",
+        "attractions.csv",
+    ] {
+        std::fs::copy(dir.join(name), tmp.path().join(name)).expect("copy");
+    }
+    let path = tmp.path().join("restaurants.csv");
+    let text = std::fs::read_to_string(&path).expect("read");
+    let text = text.replacen(
+        "0,Le Petit Souffle,Binghamton,\"Tea, Pizza, Indian, Seafood\",46,4.8",
+        "0,Le Petit Souffle,Binghamton,\"Tea, Pizza, Indian, Seafood\",free,4.8",
+        1,
+    );
+    std::fs::write(&path, text).expect("write");
+    for db in support::all_backends().await {
+        let summary =
+            import_travelplanner(&db.store, tmp.path(), ImportOptions::default(), &mut |_| {})
+                .await
+                .expect("import");
+        assert_eq!(summary.counts.restaurants, 9551 - 1, "{}", db.name);
+        let text = summary.to_string();
+        assert!(text.contains("restaurants.csv:2: Average Cost"), "{text}");
+        db.finish().await;
+    }
+}

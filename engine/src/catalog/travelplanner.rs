@@ -14,7 +14,9 @@
 //!
 //! Columns are found by their header (case-insensitive), so an extra or
 //! reordered column does not matter; the unnamed first column, when present,
-//! is the row index the source ids are built from.
+//! is the row index the source ids are built from. Fields are trimmed (a few
+//! names end in a space; the benchmark matches names by substring, so the
+//! trimmed name still matches).
 //!
 //! What happens to a row:
 //! - **imported**;
@@ -1280,6 +1282,32 @@ mod tests {
         );
         assert_eq!(parse_duration("1 hour 5 min").map(|d| d.minutes), Ok(65));
         assert_eq!(parse_duration("45 mins").map(|d| d.minutes), Ok(45));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_hours_and_minutes_text_parses_to_its_minutes(h in 0u32..200, m in 0u32..60) {
+            let text = format!("{h} hours {m} mins");
+            proptest::prop_assert_eq!(parse_duration(&text).map(|d| d.minutes), Ok(h * 60 + m));
+        }
+
+        #[test]
+        fn thousands_separated_kilometres_parse_back(km in 0u32..100_000) {
+            let text = format!("{} km", group_thousands(km));
+            proptest::prop_assert_eq!(parse_distance_km(&text), Ok(f64::from(km)));
+        }
+    }
+
+    fn group_thousands(n: u32) -> String {
+        let digits = n.to_string();
+        let mut out = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        out
     }
 
     #[test]
