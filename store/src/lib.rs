@@ -15,6 +15,8 @@ pub mod catalog;
 mod trip_requests;
 
 pub use catalog::{BATCH_ROWS, ImportCounts, ImportError, ImportSummary, import_travelplanner};
+/// Re-exported so a caller of [`import_travelplanner`] needs no engine import.
+pub use wayfare_engine::catalog::{ImportOptions, ImportProgress};
 
 use std::path::Path;
 use std::str::FromStr;
