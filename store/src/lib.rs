@@ -5,8 +5,18 @@
 //! Queries are written at run time (`query_as` + `FromRow`) rather than with
 //! the compile-time macros, because the same code runs on two databases; the
 //! contract tests in `tests/` run every operation on both.
+//!
+//! The travel catalog's tables and the TravelPlanner import live in
+//! [`catalog`]: [`import_travelplanner`], [`Store::import_catalog`],
+//! [`Store::load_catalog`], [`Store::catalog_is_empty`] and
+//! [`Store::ensure_demo_catalog`].
 
+pub mod catalog;
 mod trip_requests;
+
+pub use catalog::{BATCH_ROWS, ImportCounts, ImportError, ImportSummary, import_travelplanner};
+/// Re-exported so a caller of [`import_travelplanner`] needs no engine import.
+pub use wayfare_engine::catalog::{ImportOptions, ImportProgress};
 
 use std::path::Path;
 use std::str::FromStr;
