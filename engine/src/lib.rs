@@ -4,3 +4,4 @@
 //! on its own; `wayfare-store` fills the ports from SQLite or PostgreSQL.
 
 pub mod catalog;
+pub mod parse;
