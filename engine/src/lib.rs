@@ -4,4 +4,5 @@
 //! on its own; `wayfare-store` fills the ports from SQLite or PostgreSQL.
 
 pub mod catalog;
+pub mod eval;
 pub mod parse;

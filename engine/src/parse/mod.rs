@@ -88,6 +88,35 @@ re!(
     DATE,
     r"(?i)\b(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?\s+(\d{1,2})(?:st|nd|rd|th)?\b(?:,?\s*(\d{4}))?"
 );
+const MONTH_ALT: &str = "jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?";
+
+/// "the 23rd to the 29th of March" → "March 23rd to March 29th".
+static DAY_RANGE_OF_MONTH: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(r"(?i)\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:to|-|–|through|until|and|till)\s+(?:the\s+)?(\d{{1,2}})(?:st|nd|rd|th)?\s+of\s+({MONTH_ALT})\b"))
+        .expect("valid built-in regex")
+});
+/// "the 23rd of March" → "March 23rd".
+static DAY_OF_MONTH: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        r"(?i)\b(\d{{1,2}})(?:st|nd|rd|th)?\s+of\s+({MONTH_ALT})\b"
+    ))
+    .expect("valid built-in regex")
+});
+/// "March 16-18, 2022" / "March 16 to 18, 2022" → "March 16 to March 18, 2022".
+static MONTH_DAY_RANGE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(r"(?i)\b({MONTH_ALT})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\s*(?:-|–|to|through|until|till)\s*(\d{{1,2}})(?:st|nd|rd|th)?\b(\s*,|\s+\d{{4}}|\s*\.|\s*$)"))
+        .expect("valid built-in regex")
+});
+
+/// Rewrites day-first and shortened date ranges into "Month D" form.
+fn normalise_dates(text: &str) -> String {
+    let text = DAY_RANGE_OF_MONTH.replace_all(text, "$3 $1 to $3 $2");
+    let text = DAY_OF_MONTH.replace_all(&text, "$2 $1");
+    MONTH_DAY_RANGE
+        .replace_all(&text, "$1 $2 to $1 $3$4")
+        .into_owned()
+}
+
 re!(ISO_DATE, r"\b(\d{4})-(\d{2})-(\d{2})\b");
 re!(YEAR, r"\b(20\d{2})\b");
 re!(
@@ -213,6 +242,8 @@ impl Gazetteer {
     }
 
     fn parse_dates(&self, text: &str, intent: &mut TripIntent) {
+        let normalised = normalise_dates(text);
+        let text = normalised.as_str();
         let year_in_text = YEAR.captures(text).and_then(|c| c[1].parse::<i32>().ok());
         let mut dates: Vec<NaiveDate> = Vec::new();
         for cap in ISO_DATE.captures_iter(text) {

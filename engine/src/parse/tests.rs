@@ -309,3 +309,16 @@ fn keeps_a_qualifying_state_out_of_the_destination() {
     );
     assert_eq!(i.days, Some(3));
 }
+
+#[test]
+fn reads_day_first_and_shortened_date_ranges() {
+    for text in [
+        "a trip from Denver to Rockford from the 23rd to the 29th of March, 2022, $900",
+        "a trip from Denver to Rockford, March 23-29, 2022, $900",
+        "a trip from Denver to Rockford, March 23rd to 29th, 2022, $900",
+    ] {
+        let i = gazetteer().parse(text);
+        assert_eq!(i.start_date, Some(d(2022, 3, 23)), "{text}");
+        assert_eq!(i.days, Some(7), "{text}");
+    }
+}

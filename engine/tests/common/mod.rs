@@ -243,7 +243,8 @@ impl Catalog for TestCatalog {
             .collect()
     }
     fn ground_route(&self, origin: &str, destination: &str) -> Option<&GroundRoute> {
-        self.routes.get(&(origin.to_string(), destination.to_string()))
+        self.routes
+            .get(&(origin.to_string(), destination.to_string()))
     }
     fn stays_in(&self, city: &str) -> &[Stay] {
         self.stays.get(city).map_or(&[], |v| v.as_slice())
