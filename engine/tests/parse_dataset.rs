@@ -60,10 +60,10 @@ fn parses_all_validation_queries_without_questions() {
             ));
         }
         // the destination must be a known city or state, distinct from the origin
-        if let (Some(o), Some(d)) = (&intent.origin, &intent.destination) {
-            if o == d.name() {
-                problems.push(format!("origin == destination: {query}"));
-            }
+        if let (Some(o), Some(d)) = (&intent.origin, &intent.destination)
+            && o == d.name()
+        {
+            problems.push(format!("origin == destination: {query}"));
         }
     }
     assert_eq!(n, 180);

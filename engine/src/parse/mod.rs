@@ -379,7 +379,7 @@ impl Gazetteer {
         let hay = if case_sensitive {
             text.to_string()
         } else {
-            text.to_lowercase()
+            text.to_ascii_lowercase()
         };
         let mut found: Vec<Mention> = Vec::new();
         let names = self
@@ -391,9 +391,9 @@ impl Gazetteer {
             let needle = if case_sensitive {
                 name.to_string()
             } else {
-                name.to_lowercase()
+                name.to_ascii_lowercase()
             };
-            if needle.len() < 3 || hay.len() != text.len() {
+            if needle.len() < 3 {
                 continue;
             }
             for (start, _) in hay.match_indices(&needle) {
@@ -504,11 +504,12 @@ impl Gazetteer {
                 fuzzy = true;
             }
         }
-        let lower = text.to_lowercase();
+        // ASCII lower-casing keeps byte offsets, so mention positions stay valid.
+        let lower = text.to_ascii_lowercase();
         let origin_idx = mentions
             .iter()
             .position(|m| cue_before(&lower, m.start, ORIGIN_CUES))
-            .or_else(|| if mentions.is_empty() { None } else { Some(0) });
+            .or((!mentions.is_empty()).then_some(0));
         let dest_idx = mentions
             .iter()
             .enumerate()
