@@ -2,7 +2,7 @@
 //! restaurants and attractions.
 //!
 //! Every record keeps its `source_id` (e.g. `"tp:accommodations:1234"` for row
-//! 1234 of the TravelPlanner file, `"demo:stays:3"` for the demo catalog) so a
+//! 1234 of the TravelPlanner file, `"demo:accommodations:3"` for the demo catalog) so a
 //! plan can cite exactly which record it used, and a `sample` flag that is
 //! true for the hand-made demo catalog (the UI shows it).
 //!

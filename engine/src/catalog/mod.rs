@@ -4,9 +4,20 @@
 //! [`CatalogData`] is the whole catalog as plain records (what an importer
 //! produces and what the store loads); [`Catalog`] is the lookup API the
 //! agents call, answered from memory-resident indexes.
+//!
+//! - [`memory::MemoryCatalog`]: the in-memory [`Catalog`] every agent uses;
+//! - [`travelplanner::read_dir`]: reads the TravelPlanner CSV files (sandbox
+//!   or original repository layout) into [`CatalogData`] with an
+//!   [`ImportReport`] of what became of every row.
+
+pub mod memory;
+pub mod travelplanner;
 
 use chrono::NaiveDate;
 use wayfare_domain::catalog::{Attraction, City, Flight, GroundRoute, Restaurant, Stay};
+
+pub use memory::MemoryCatalog;
+pub use travelplanner::{CatalogFile, ImportOptions, ImportProgress, ImportReport, ReadError};
 
 /// The whole catalog as plain records.
 #[derive(Debug, Clone, Default, PartialEq)]
