@@ -40,11 +40,7 @@ async fn reports_every_task_and_ends_with_the_plan_ready() {
         );
     }
     let total = tasks.len() as u32;
-    assert!(
-        events
-            .iter()
-            .any(|e| *e == PlanningEvent::Progress { done: total, total })
-    );
+    assert!(events.contains(&PlanningEvent::Progress { done: total, total }));
     assert!(matches!(
         events.last(),
         Some(PlanningEvent::PlanReady { .. })
