@@ -14,7 +14,7 @@ use super::{Agent, AgentError, Candidate, LegKey, Skeleton, TripSpec, units};
 use crate::catalog::Catalog;
 
 /// At most this many skeletons go on to the other agents.
-pub const MAX_SKELETONS: usize = 240;
+pub const MAX_SKELETONS: usize = 120;
 
 #[derive(Debug, Default, Clone, Copy)]
 pub struct PlanningAgent;
@@ -172,7 +172,7 @@ impl Agent for PlanningAgent {
             })
         };
         let last_day = trip.dates.len() - 1;
-        let mut out: Vec<Candidate<Skeleton>> = Vec::new();
+        let mut found: Vec<(f64, f64, f64, Vec<usize>)> = Vec::new();
         let mut missing: Vec<LegKey> = Vec::new();
         let mut perm: Vec<usize> = Vec::with_capacity(k);
         let mut stack: Vec<usize> = vec![0];
@@ -222,22 +222,12 @@ impl Agent for PlanningAgent {
                     .zip(&shape.nights)
                     .map(|(&c, &n)| usable[c].1 * f64::from(n))
                     .sum();
-                let cities: Vec<String> = perm.iter().map(|&c| usable[c].0.clone()).collect();
-                out.push(Candidate {
-                    reason: format!(
-                        "{} — legs from about ${transport:.0}, stays from about ${stays:.0}",
-                        cities.join(" → ")
-                    ),
-                    item: Skeleton {
-                        cities,
-                        nights: shape.nights.clone(),
-                    },
-                    cost: transport + stays,
-                });
+                // Records are built only for the routes kept (below).
+                found.push((transport + stays, transport, stays, perm.clone()));
             }
             perm.pop();
         }
-        if out.is_empty() {
+        if found.is_empty() {
             missing.sort();
             missing.dedup();
             return Err(AgentError::NoCandidates(match &trip.destination {
@@ -248,8 +238,24 @@ impl Agent for PlanningAgent {
                 ),
             }));
         }
-        out.sort_by(|a, b| a.cost.total_cmp(&b.cost));
-        out.truncate(MAX_SKELETONS);
-        Ok(out)
+        found.sort_by(|a, b| a.0.total_cmp(&b.0));
+        found.truncate(MAX_SKELETONS);
+        Ok(found
+            .into_iter()
+            .map(|(cost, transport, stays, perm)| {
+                let cities: Vec<String> = perm.iter().map(|&c| usable[c].0.clone()).collect();
+                Candidate {
+                    reason: format!(
+                        "{} — legs from about ${transport:.0}, stays from about ${stays:.0}",
+                        cities.join(" → ")
+                    ),
+                    item: Skeleton {
+                        cities,
+                        nights: shape.nights.clone(),
+                    },
+                    cost,
+                }
+            })
+            .collect())
     }
 }
