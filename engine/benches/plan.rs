@@ -58,7 +58,11 @@ fn main() {
         return;
     };
     let after_load = LIVE.load(Ordering::Relaxed);
-    println!("catalog loaded: {:.1} MiB live, peak {:.1} MiB", mib(after_load), mib(PEAK.load(Ordering::Relaxed)));
+    println!(
+        "catalog loaded: {:.1} MiB live, peak {:.1} MiB",
+        mib(after_load),
+        mib(PEAK.load(Ordering::Relaxed))
+    );
     PEAK.store(after_load, Ordering::Relaxed);
 
     let planner = Planner::new(catalog.clone()).with_default_year(2022);
@@ -76,10 +80,22 @@ fn main() {
     let (fields, exact) = parser_accuracy(|q| planner.parse(q), &labels);
     println!("dev ({} queries):", r.queries);
     println!("  delivery rate        {:.1}%", r.delivery_rate * 100.0);
-    println!("  commonsense micro    {:.1}%   macro {:.1}%", r.commonsense_micro * 100.0, r.commonsense_macro * 100.0);
-    println!("  hard micro           {:.1}%   macro {:.1}%", r.hard_micro * 100.0, r.hard_macro * 100.0);
+    println!(
+        "  commonsense micro    {:.1}%   macro {:.1}%",
+        r.commonsense_micro * 100.0,
+        r.commonsense_macro * 100.0
+    );
+    println!(
+        "  hard micro           {:.1}%   macro {:.1}%",
+        r.hard_micro * 100.0,
+        r.hard_macro * 100.0
+    );
     println!("  final pass rate      {:.1}%", r.final_pass_rate * 100.0);
-    println!("  parser accuracy      {:.1}% of fields, {:.1}% of queries exact", fields * 100.0, exact * 100.0);
+    println!(
+        "  parser accuracy      {:.1}% of fields, {:.1}% of queries exact",
+        fields * 100.0,
+        exact * 100.0
+    );
 
     // Validation queries: delivery and the verifier's pass rate.
     let queries: Vec<String> = common::read("validation_queries.jsonl")
@@ -95,13 +111,21 @@ fn main() {
         if let Some(plan) = &outcome.itinerary {
             delivered += 1;
             let v = &plan.verdict;
-            check_rates.push(v.checks.iter().filter(|c| c.passed).count() as f64 / v.checks.len().max(1) as f64);
+            check_rates.push(
+                v.checks.iter().filter(|c| c.passed).count() as f64 / v.checks.len().max(1) as f64,
+            );
         }
     }
     let mean_rate = check_rates.iter().sum::<f64>() / check_rates.len().max(1) as f64;
     println!("validation ({} queries):", queries.len());
-    println!("  delivery rate        {:.1}% ({delivered})", delivered as f64 * 100.0 / queries.len().max(1) as f64);
-    println!("  verifier pass rate   {:.1}% of checks on delivered plans", mean_rate * 100.0);
+    println!(
+        "  delivery rate        {:.1}% ({delivered})",
+        delivered as f64 * 100.0 / queries.len().max(1) as f64
+    );
+    println!(
+        "  verifier pass rate   {:.1}% of checks on delivered plans",
+        mean_rate * 100.0
+    );
 
     // Latency per trip length: parse + plan + verify, every validation query, several rounds.
     let rounds = 5;

@@ -151,13 +151,18 @@ re!(
     FOR_N,
     r"(?i)\bfor\s+(two|three|four|five|six|seven|eight|nine|ten|\d+)\b(\s+\w+)?"
 );
+re!(TRIO, r"(?i)\b(a trio|trio of)\b");
+re!(
+    CHILDREN_UNDER_10,
+    r"(?i)\b(?:children|kids|child|kid)\s+(?:under|below|younger than)\s+(?:the\s+age\s+of\s+)?(?:10|ten)\b"
+);
 re!(
     SOLO,
     r"(?i)\b(solo|alone|single person|single travell?er|an individual|one person|just me|by myself|myself only|1 person|a single)\b"
 );
 re!(
     COUPLE,
-    r"(?i)\b(a couple|my (?:wife|husband|partner|spouse|girlfriend|boyfriend) and i)\b"
+    r"(?i)\b(a couple|a duo|duo|a pair|pair of|my (?:wife|husband|partner|spouse|girlfriend|boyfriend) and i)\b"
 );
 
 impl Gazetteer {
@@ -362,6 +367,9 @@ impl Gazetteer {
         if people.is_none() && COUPLE.is_match(text) {
             people = Some(2);
         }
+        if people.is_none() && TRIO.is_match(text) {
+            people = Some(3);
+        }
         if people.is_none() && SOLO.is_match(text) {
             people = Some(1);
         }
@@ -425,11 +433,12 @@ impl Gazetteer {
                     continue;
                 }
             }
-            // "San Juan, Puerto Rico": a state right after a city qualifies it.
+            // "San Juan, Puerto Rico", "Charlotte in North Carolina": a
+            // state right after a city qualifies it.
             if let Some(last) = kept.last()
                 && m.is_state
                 && last.is_city
-                && text[last.end..m.start].trim() == ","
+                && matches!(text[last.end..m.start].trim(), "," | "in" | "In")
             {
                 continue;
             }
@@ -627,7 +636,12 @@ impl Gazetteer {
             (HouseRule::Visitors, &["visitors", "visitor", "guests over"]),
         ];
         for (rule, words) in rule_words {
-            if words.iter().any(|w| contains_word(&lower, w)) {
+            let named = if rule == HouseRule::ChildrenUnder10 {
+                CHILDREN_UNDER_10.is_match(text)
+            } else {
+                words.iter().any(|w| contains_word(&lower, w))
+            };
+            if named {
                 c.house_rules.push(rule);
             }
         }

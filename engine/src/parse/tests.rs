@@ -92,6 +92,8 @@ fn counts_travellers_in_every_phrasing() {
         ("for 1 person", 1),
         ("for 3 people", 3),
         ("a group of five", 5),
+        ("a plan for a duo", 2),
+        ("a pair of travelers", 2),
     ];
     for (phrase, want) in cases {
         let text =
@@ -321,4 +323,17 @@ fn reads_day_first_and_shortened_date_ranges() {
         assert_eq!(i.start_date, Some(d(2022, 3, 23)), "{text}");
         assert_eq!(i.days, Some(7), "{text}");
     }
+}
+
+#[test]
+fn keeps_the_origin_state_qualifier_out_of_the_destination() {
+    let i = gazetteer().parse("a 7-day plan departing from Bangor in Maine, visiting 3 cities in Colorado, March 6th to March 12th, 2022, $5,100");
+    assert_eq!(i.origin.as_deref(), Some("Bangor"));
+    assert_eq!(
+        i.destination,
+        Some(Destination::State {
+            name: "Colorado".into(),
+            cities: 3
+        })
+    );
 }
