@@ -82,7 +82,6 @@ fn the_batch_writes_one_line_per_query_and_goes_on_after_failures() {
     let Some(catalog) = common::catalog() else {
         return;
     };
-    let planner = Planner::new(catalog).with_default_year(2022);
     let input = format!(
         "{}\nnot json\n{}\n{}\n",
         serde_json::json!({"idx": 1, "query": ROCKFORD}),
@@ -91,7 +90,7 @@ fn the_batch_writes_one_line_per_query_and_goes_on_after_failures() {
     );
     let mut out = Vec::new();
     let mut ticks = Vec::new();
-    let summary = run_batch(&planner, input.as_bytes(), &mut out, |done, total| {
+    let summary = run_batch(catalog, input.as_bytes(), &mut out, |done, total| {
         ticks.push((done, total))
     })
     .expect("batch");

@@ -6,6 +6,7 @@
 
 pub mod accommodation;
 pub mod activity;
+pub mod budget;
 pub mod dining;
 pub mod location;
 pub mod planning;

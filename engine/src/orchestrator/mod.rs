@@ -24,12 +24,13 @@ use wayfare_domain::verdict::Verdict;
 
 use crate::agents::accommodation::{AccommodationAgent, StayOptions};
 use crate::agents::activity::{ActivityAgent, ActivityOptions};
+use crate::agents::budget::BudgetAgent;
 use crate::agents::dining::{DiningAgent, MealOptions};
 use crate::agents::location::LocationAgent;
 use crate::agents::planning::PlanningAgent;
 use crate::agents::transport::{LegOptions, TransportAgent};
 use crate::agents::{Agent, AgentError, Candidate, LegKey, Skeleton, TripSpec};
-use crate::assemble::{Proposals, assemble};
+use crate::assemble::Proposals;
 use crate::catalog::Catalog;
 use crate::parse::Gazetteer;
 use crate::travelplanner_format::to_submission;
@@ -233,9 +234,9 @@ impl Planner {
                 .unwrap_or_default(),
             skeletons,
         };
-        match assemble(&trip, &proposals) {
+        match BudgetAgent.run(&trip, catalog, &proposals) {
             Ok(plans) => choose(&trip, catalog, intent, plans),
-            Err(e) => no_plan(intent, e.reason),
+            Err(AgentError::NoCandidates(why)) => no_plan(intent, why),
         }
     }
 
@@ -427,28 +428,30 @@ impl Planner {
         .await;
         let start = Instant::now();
         let assembled = {
-            let trip = trip.clone();
-            tokio::task::spawn_blocking(move || assemble(&trip, &proposals))
-                .await
-                .map_err(|e| PlanError::Task {
-                    task: "budget".into(),
-                    message: e.to_string(),
-                })?
+            let (trip, catalog) = (trip.clone(), catalog.clone());
+            tokio::task::spawn_blocking(move || {
+                BudgetAgent.run(&trip, catalog.as_ref(), &proposals)
+            })
+            .await
+            .map_err(|e| PlanError::Task {
+                task: "budget".into(),
+                message: e.to_string(),
+            })?
         };
         let plans = match assembled {
             Ok(plans) => plans,
-            Err(e) => {
+            Err(AgentError::NoCandidates(why)) => {
                 emit(PlanningEvent::TaskFailed {
                     task_id: "budget".into(),
                     agent: "budget".into(),
-                    error: e.reason.clone(),
+                    error: why.clone(),
                 })
                 .await;
                 emit(PlanningEvent::PlanFailed {
-                    reason: e.reason.clone(),
+                    reason: why.clone(),
                 })
                 .await;
-                return Ok(no_plan(intent, e.reason));
+                return Ok(no_plan(intent, why));
             }
         };
         done += 1;
@@ -529,10 +532,33 @@ pub struct BatchSummary {
     pub failed: usize,
 }
 
-/// Plans every `{"idx","query"}` line of `lines`, writing one
-/// `{"idx","query","plan":[...],"elapsed_ms":n}` line per query to `out`
-/// (an empty plan and an `"error"` when there is none; the batch goes on).
+/// Plans every `{"idx","query"}` line of `lines` against `catalog`, writing
+/// one `{"idx","query","plan":[...],"elapsed_ms":n}` line per query to `out`
+/// in the TravelPlanner submission format (an empty plan and an `"error"`
+/// when there is none; the batch goes on). `progress(done, total)` is called
+/// after each line.
 pub fn run_batch(
+    catalog: Arc<dyn Catalog>,
+    lines: impl BufRead,
+    out: impl Write,
+    progress: impl FnMut(usize, usize),
+) -> std::io::Result<BatchSummary> {
+    Planner::new(catalog).run_batch(lines, out, progress)
+}
+
+impl Planner {
+    /// [`run_batch`] with this planner.
+    pub fn run_batch(
+        &self,
+        lines: impl BufRead,
+        out: impl Write,
+        progress: impl FnMut(usize, usize),
+    ) -> std::io::Result<BatchSummary> {
+        batch(self, lines, out, progress)
+    }
+}
+
+fn batch(
     planner: &Planner,
     lines: impl BufRead,
     mut out: impl Write,
