@@ -6,7 +6,10 @@
 //! the compile-time macros, because the same code runs on two databases; the
 //! contract tests in `tests/` run every operation on both.
 
+mod catalog;
 mod trip_requests;
+
+pub use catalog::{BATCH_ROWS, ImportCounts, ImportError, ImportSummary, import_travelplanner};
 
 use std::path::Path;
 use std::str::FromStr;

@@ -8,8 +8,10 @@
 //! - [`memory::MemoryCatalog`]: the in-memory [`Catalog`] every agent uses;
 //! - [`travelplanner::read_dir`]: reads the TravelPlanner CSV files (sandbox
 //!   or original repository layout) into [`CatalogData`] with an
-//!   [`ImportReport`] of what became of every row.
+//!   [`ImportReport`] of what became of every row;
+//! - [`demo::demo_catalog`]: the small demo catalog compiled into the binary.
 
+pub mod demo;
 pub mod memory;
 pub mod travelplanner;
 
