@@ -386,3 +386,34 @@ fn the_assembler_says_what_the_cheapest_plan_costs_when_the_budget_is_short() {
     let plans = assemble(&t, &proposals).expect("a plan at exactly the cheapest cost");
     assert!((plans[0].totals.total - cheapest).abs() < 1e-6);
 }
+
+#[test]
+fn the_assembler_spends_spare_budget_on_better_stays_of_good_value_only() {
+    let Some(catalog) = common::catalog() else {
+        return;
+    };
+    let planner =
+        wayfare_engine::orchestrator::Planner::new(catalog.clone()).with_default_year(2022);
+    let outcome = planner.plan_blocking("A 7-day trip for two from Minneapolis covering three cities in Ohio from March 17th to March 23rd, 2022, budget $9,000, with pets; no flights.");
+    let trip = TripSpec::from_intent(&outcome.intent).expect("trip");
+    let plan = outcome.itinerary.expect("plan");
+    for city in plan.visited_cities() {
+        let nights = plan
+            .days
+            .iter()
+            .filter(|d| d.city == city && d.accommodation.is_some())
+            .count() as u32;
+        let cheapest = AccommodationAgent.options(&trip, catalog.as_ref(), &city, nights)[0].cost
+            / f64::from(nights);
+        let night = plan
+            .days
+            .iter()
+            .find_map(|d| d.accommodation.as_ref().filter(|s| s.city == city))
+            .expect("stay")
+            .cost;
+        assert!(
+            night <= 2.0 * cheapest + 1e-9,
+            "{city}: ${night} a night vs cheapest ${cheapest}"
+        );
+    }
+}

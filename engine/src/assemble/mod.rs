@@ -45,6 +45,8 @@ pub struct NoPlan {
 
 /// How many complete plans within budget to compare before choosing.
 const PLANS_TO_COMPARE: usize = 4;
+/// An upgrade may cost at most this many times the cheapest choice.
+const UPGRADE_FACTOR: f64 = 2.0;
 /// How many skeleton × family pairs to try at most.
 const MAX_TRIES: usize = 60;
 
@@ -373,16 +375,20 @@ fn build(
             slot.choice = Some(c.clone());
         }
     }
-    // Spend up to half the slack on better rated stays…
+    // Spend up to half the slack, shared out evenly, on better rated stays
+    // of good value (at most UPGRADE_FACTOR times the cheapest)…
+    let n_cities = sk.cities.len();
     for (i, (city, nights)) in sk.cities.iter().zip(&sk.nights).enumerate() {
-        let slack = (budget - total) / 2.0;
-        if !slack.is_finite() || slack <= 0.0 {
+        let share = (budget - total) / 2.0 / (n_cities - i) as f64;
+        if !share.is_finite() || share <= 0.0 {
             break;
         }
+        let cap = stays[i].cost * UPGRADE_FACTOR;
         if let Some(better) = p.stays.get(&(city.clone(), *nights)).and_then(|opts| {
             opts.iter()
                 .filter(|o| {
-                    o.cost - stays[i].cost <= slack
+                    o.cost <= cap
+                        && o.cost - stays[i].cost <= share
                         && o.item.stay.rating > stays[i].item.stay.rating
                 })
                 .max_by(|a, b| {
@@ -397,7 +403,11 @@ fn build(
             stays[i] = better.clone();
         }
     }
-    // …then the rest on better rated restaurants.
+    // …then the rest, shared out over the meals, on better rated restaurants.
+    let mut upgradable = slots
+        .iter()
+        .filter(|s| !s.locked && s.choice.is_some())
+        .count();
     for slot in slots.iter_mut() {
         if slot.locked {
             continue;
@@ -405,7 +415,8 @@ fn build(
         let Some(current) = slot.choice.clone() else {
             continue;
         };
-        let slack = budget - total;
+        let slack = (budget - total) / upgradable.max(1) as f64;
+        upgradable = upgradable.saturating_sub(1);
         if !slack.is_finite() {
             break;
         }
@@ -414,6 +425,7 @@ fn build(
             opts.iter()
                 .filter(|c| {
                     c.item.rating > current.item.rating
+                        && c.cost <= current.cost * UPGRADE_FACTOR
                         && c.cost - current.cost <= slack + 1e-9
                         && !used.contains(&(c.item.name.clone(), city.clone()))
                 })
