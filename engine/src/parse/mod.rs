@@ -518,7 +518,12 @@ impl Gazetteer {
         let origin_idx = mentions
             .iter()
             .position(|m| cue_before(&lower, m.start, ORIGIN_CUES))
-            .or((!mentions.is_empty()).then_some(0));
+            .or_else(|| {
+                // Without an origin cue, the first name not cued as the destination.
+                mentions
+                    .iter()
+                    .position(|m| !cue_before(&lower, m.start, DEST_CUES))
+            });
         let dest_idx = mentions
             .iter()
             .enumerate()
@@ -754,7 +759,8 @@ const NEGATIONS: [&str; 9] = [
     "no", "not", "without", "avoid", "exclude", "neither", "never", "cannot", "won't",
 ];
 
-const ORIGIN_CUES: &[&str] = &[
+/// Statics, not consts: [`other_cues`] tells the lists apart by address.
+static ORIGIN_CUES: &[&str] = &[
     "from",
     "starting in",
     "starting at",
@@ -773,9 +779,25 @@ const ORIGIN_CUES: &[&str] = &[
     "based in",
     "live in",
     "out of",
+    "leave",
+    "leaves",
+    "commencing",
+    "commences",
+    "commence",
+    "starting",
+    "starts",
+    "start",
+    "beginning",
+    "begins",
+    "begin",
+    "embarking",
+    "setting off",
 ];
 
-const DEST_CUES: &[&str] = &[
+/// Destination cues that also follow origin verbs ("commencing in X").
+const WEAK_DEST_CUES: [&str; 5] = ["in", "within", "around", "through", "across"];
+
+static DEST_CUES: &[&str] = &[
     "to",
     "visiting",
     "visit",
@@ -821,6 +843,18 @@ fn cue_before(lower: &str, pos: usize, cues: &[&str]) -> bool {
                 }
             }
         }
+    }
+    // "commencing in X", "starting our journey in X": a weak destination cue
+    // after an origin verb introduces the origin.
+    if let Some((end, _)) = nearest
+        && WEAK_DEST_CUES.iter().any(|w| window[..end].ends_with(w))
+        && ORIGIN_CUES.iter().any(|cue| {
+            window[..end]
+                .match_indices(cue)
+                .any(|(i, _)| is_boundary(window, i, i + cue.len()))
+        })
+    {
+        return std::ptr::eq(cues, ORIGIN_CUES);
     }
     nearest.is_some_and(|(_, wanted)| wanted)
 }

@@ -337,3 +337,23 @@ fn keeps_the_origin_state_qualifier_out_of_the_destination() {
         })
     );
 }
+
+#[test]
+fn asks_about_an_unknown_origin_instead_of_taking_the_destination_for_it() {
+    let i = gazetteer().parse("from Atlantis to Denver, March 3rd to March 5th 2022, $900");
+    assert!(i.origin.is_none());
+    assert_eq!(
+        i.destination,
+        Some(Destination::City {
+            name: "Denver".into()
+        })
+    );
+    assert!(i.questions.iter().any(|q| q.contains("start from")));
+}
+
+#[test]
+fn takes_the_first_name_as_the_origin_when_no_cue_says_otherwise() {
+    let i = gazetteer().parse("Denver - Rockford, March 3rd to March 5th 2022, $900");
+    assert_eq!(i.origin.as_deref(), Some("Denver"));
+    assert_eq!(i.destination.as_ref().map(|d| d.name()), Some("Rockford"));
+}
