@@ -449,7 +449,9 @@ impl Gazetteer {
 
     /// Names within a small edit distance of words in `text`, for typos.
     fn fuzzy_mentions(&self, text: &str) -> Vec<Mention> {
-        let words: Vec<(usize, usize)> = word_spans(text);
+        // Typos are looked for in the first words only, to bound the work.
+        let mut words: Vec<(usize, usize)> = word_spans(text);
+        words.truncate(FUZZY_WORDS);
         let mut found = Vec::new();
         let mut i = 0;
         while i < words.len() {
@@ -727,6 +729,9 @@ impl Gazetteer {
         c
     }
 }
+
+/// How many words [`Gazetteer::fuzzy_mentions`] looks at.
+const FUZZY_WORDS: usize = 160;
 
 /// Cuisines a request may name (the catalog's other labels, such as "Cafe",
 /// "Tea" or "Fast Food", are too often ordinary words).

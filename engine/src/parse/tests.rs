@@ -357,3 +357,19 @@ fn takes_the_first_name_as_the_origin_when_no_cue_says_otherwise() {
     assert_eq!(i.origin.as_deref(), Some("Denver"));
     assert_eq!(i.destination.as_ref().map(|d| d.name()), Some("Rockford"));
 }
+
+proptest::proptest! {
+    #[test]
+    fn never_panics_on_any_text(text in "\\PC{0,300}") {
+        let _ = gazetteer().parse(&text);
+    }
+
+    #[test]
+    fn never_panics_on_request_like_text_with_odd_characters(
+        city in "(Denver|Rockford|seatle|Kansas City|Washington)",
+        noise in "[ a-zA-Z0-9$,.éü–—’-]{0,80}",
+    ) {
+        let text = format!("from {city}{noise} to Rockford {noise} March 3rd {noise} 2022 ${noise}");
+        let _ = gazetteer().parse(&text);
+    }
+}
