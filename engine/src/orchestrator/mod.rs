@@ -387,10 +387,21 @@ impl Planner {
             ..Proposals::default()
         };
         while let Some(joined) = set.join_next().await {
-            let (task, elapsed_ms, result) = joined.map_err(|e| PlanError::Task {
-                task: "parallel agents".into(),
-                message: e.to_string(),
-            })?;
+            let (task, elapsed_ms, result) = match joined {
+                Ok(finished) => finished,
+                Err(e) => {
+                    // A panicked agent: report it, then give up on this plan.
+                    let message = e.to_string();
+                    emit(PlanningEvent::PlanFailed {
+                        reason: format!("an agent failed: {message}"),
+                    })
+                    .await;
+                    return Err(PlanError::Task {
+                        task: "parallel agents".into(),
+                        message,
+                    });
+                }
+            };
             match result {
                 Ok((output, summary)) => {
                     match output {
