@@ -37,6 +37,7 @@ fn trip(
         people,
         budget: Some(10_000.0),
         constraints,
+        preferences: Vec::new(),
     }
 }
 
@@ -416,4 +417,41 @@ fn the_assembler_spends_spare_budget_on_better_stays_of_good_value_only() {
             "{city}: ${night} a night vs cheapest ${cheapest}"
         );
     }
+}
+
+#[test]
+fn activity_visits_attractions_matching_the_interests_first() {
+    let Some(catalog) = common::catalog() else {
+        return;
+    };
+    let mut t = trip(
+        "Atlanta",
+        Destination::City {
+            name: "New York".into(),
+        },
+        "2022-03-07",
+        3,
+        1,
+        HardConstraints::default(),
+    );
+    t.preferences = vec!["museum".into()];
+    let route = ActivityAgent.route_for(&t, catalog.as_ref(), "New York");
+    let museums = catalog
+        .attractions_in("New York")
+        .iter()
+        .filter(|a| a.name.to_lowercase().contains("museum"))
+        .count();
+    assert!(museums >= 2);
+    assert!(
+        route
+            .iter()
+            .take(museums)
+            .all(|a| a.name.to_lowercase().contains("museum")),
+        "{:?}",
+        route
+            .iter()
+            .take(museums)
+            .map(|a| &a.name)
+            .collect::<Vec<_>>()
+    );
 }

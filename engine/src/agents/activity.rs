@@ -16,6 +16,25 @@ pub type ActivityOptions = HashMap<String, Vec<Attraction>>;
 pub struct ActivityAgent;
 
 impl ActivityAgent {
+    /// The route for a trip: attractions matching its interests first (each
+    /// group in route order), then the rest.
+    pub fn route_for(&self, trip: &TripSpec, catalog: &dyn Catalog, city: &str) -> Vec<Attraction> {
+        let route = self.route(catalog, city);
+        if trip.preferences.is_empty() {
+            return route;
+        }
+        let wanted: Vec<String> = trip.preferences.iter().map(|p| p.to_lowercase()).collect();
+        let matches = |a: &Attraction| {
+            let name = a.name.to_lowercase();
+            wanted.iter().any(|w| name.contains(w.as_str()))
+        };
+        let (mut first, rest): (Vec<Attraction>, Vec<Attraction>) =
+            route.into_iter().partition(|a| matches(a));
+        first.extend(rest);
+        first
+    }
+
+    /// All of a city's attractions (one per name) in nearest-neighbour order.
     pub fn route(&self, catalog: &dyn Catalog, city: &str) -> Vec<Attraction> {
         let mut left: Vec<Attraction> = Vec::new();
         let mut seen = std::collections::HashSet::new();
@@ -59,13 +78,13 @@ impl Agent for ActivityAgent {
 
     fn run(
         &self,
-        _: &TripSpec,
+        trip: &TripSpec,
         catalog: &dyn Catalog,
         cities: &Vec<String>,
     ) -> Result<ActivityOptions, AgentError> {
         Ok(cities
             .iter()
-            .map(|c| (c.clone(), self.route(catalog, c)))
+            .map(|c| (c.clone(), self.route_for(trip, catalog, c)))
             .collect())
     }
 }

@@ -57,6 +57,8 @@ pub struct TripSpec {
     pub people: u32,
     pub budget: Option<f64>,
     pub constraints: HardConstraints,
+    /// Soft interests ("museum", "park"): they order choices, never exclude.
+    pub preferences: Vec<String>,
 }
 
 /// Why an intent cannot be planned yet.
@@ -87,6 +89,7 @@ impl TripSpec {
                 people: intent.people.max(1),
                 budget: intent.budget,
                 constraints: intent.constraints.clone(),
+                preferences: intent.preferences.clone(),
             }),
             _ => Err(Incomplete(missing)),
         }

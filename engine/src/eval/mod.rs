@@ -174,6 +174,7 @@ pub fn trip_from_label(label: &LabelledQuery) -> TripSpec {
             cuisines: lc.cuisine.clone().unwrap_or_default(),
             transport,
         },
+        preferences: Vec::new(),
     }
 }
 
