@@ -455,3 +455,34 @@ fn activity_visits_attractions_matching_the_interests_first() {
             .collect::<Vec<_>>()
     );
 }
+
+#[test]
+fn planning_says_when_a_restriction_is_what_rules_the_trip_out() {
+    let Some(catalog) = common::catalog() else {
+        return;
+    };
+    // St. Petersburg → Rockford has flights on these dates but no usable road.
+    let c = HardConstraints {
+        transport: vec![TransportRestriction::NoFlight],
+        ..Default::default()
+    };
+    let t = trip(
+        "St. Petersburg",
+        Destination::City {
+            name: "Rockford".into(),
+        },
+        "2022-03-16",
+        3,
+        1,
+        c,
+    );
+    let facts = LocationAgent.run(&t, catalog.as_ref(), &()).expect("facts");
+    let err = PlanningAgent
+        .run(&t, catalog.as_ref(), &facts)
+        .expect_err("no road");
+    assert!(
+        err.to_string()
+            .contains("allowing flights would make the trip possible"),
+        "{err}"
+    );
+}

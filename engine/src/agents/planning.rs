@@ -230,10 +230,19 @@ impl Agent for PlanningAgent {
         if found.is_empty() {
             missing.sort();
             missing.dedup();
+            let ruled_out = trip.constraints.forbids_flights()
+                && missing
+                    .iter()
+                    .any(|l| !catalog.flights(&l.from, &l.to, l.date).is_empty());
+            let hint = if ruled_out {
+                " (there are flights, but the request rules them out: allowing flights would make the trip possible)"
+            } else {
+                " (try other dates or another destination)"
+            };
             return Err(AgentError::NoCandidates(match &trip.destination {
-                Destination::City { .. } => describe_missing_legs(&missing),
+                Destination::City { .. } => format!("{}{hint}", describe_missing_legs(&missing)),
                 Destination::State { name, .. } => format!(
-                    "no route through {k} cities of {name} can be travelled: {}",
+                    "no route through {k} cities of {name} can be travelled: {}{hint}",
                     describe_missing_legs(&missing)
                 ),
             }));
