@@ -486,3 +486,33 @@ fn planning_says_when_a_restriction_is_what_rules_the_trip_out() {
         "{err}"
     );
 }
+
+#[test]
+fn planning_names_the_requirement_no_stay_meets() {
+    let Some(catalog) = common::catalog() else {
+        return;
+    };
+    let c = HardConstraints {
+        room_type: Some(RoomRequirement::SharedRoom),
+        house_rules: HouseRule::ALL.to_vec(),
+        ..Default::default()
+    };
+    let t = trip(
+        "St. Petersburg",
+        Destination::City {
+            name: "Rockford".into(),
+        },
+        "2022-03-16",
+        3,
+        1,
+        c,
+    );
+    let facts = LocationAgent.run(&t, catalog.as_ref(), &()).expect("facts");
+    let err = PlanningAgent
+        .run(&t, catalog.as_ref(), &facts)
+        .expect_err("no such stay");
+    assert_eq!(
+        err.to_string(),
+        "no stay in Rockford is a shared room allowing parties, smoking, children under 10, pets, visitors bookable for 2 night(s)"
+    );
+}

@@ -83,6 +83,25 @@ impl PlanningAgent {
     }
 }
 
+/// What a stay must be, in words: "a shared room allowing pets, bookable for 2 night(s)".
+pub fn stay_requirements(trip: &TripSpec, nights: u32) -> String {
+    let c = &trip.constraints;
+    let room = c
+        .room_type
+        .map_or("a stay".to_string(), |r| format!("a {}", r.label()));
+    let rules: Vec<&str> = c
+        .house_rules
+        .iter()
+        .map(|r| crate::eval::house_rule_label(*r))
+        .collect();
+    let allowing = if rules.is_empty() {
+        String::new()
+    } else {
+        format!(" allowing {}", rules.join(", "))
+    };
+    format!("{room}{allowing} bookable for {nights} night(s)")
+}
+
 /// Why a trip has no skeleton, for the explanation.
 fn describe_missing_legs(missing: &[LegKey]) -> String {
     let mut parts: Vec<String> = missing
@@ -141,7 +160,8 @@ impl Agent for PlanningAgent {
             match self.cheapest_night(trip, catalog, name, min_nights.max(1)) {
                 Some(night) => usable.push((name.clone(), night)),
                 None => rejected.push(format!(
-                    "no stay in {name} meets the requirements for {min_nights} night(s)"
+                    "no stay in {name} is {}",
+                    stay_requirements(trip, min_nights)
                 )),
             }
         }
@@ -151,10 +171,12 @@ impl Agent for PlanningAgent {
             } else {
                 rejected.join("; ")
             };
-            return Err(AgentError::NoCandidates(format!(
-                "not enough cities to visit in {}: {why}",
-                trip.destination.name()
-            )));
+            return Err(AgentError::NoCandidates(match &trip.destination {
+                Destination::City { .. } => why,
+                Destination::State { name, .. } => {
+                    format!("not enough cities to visit in {name}: {why}")
+                }
+            }));
         }
         let mut cache: HashMap<(usize, usize, usize), LegEstimate> = HashMap::new();
         // Index usable.len() stands for the origin.

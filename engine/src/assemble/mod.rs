@@ -164,7 +164,8 @@ fn city_lower_bound(
             .and_then(|s| s.first())
         else {
             missing.push(format!(
-                "no stay in {city} meets the requirements for {nights} night(s)"
+                "no stay in {city} is {}",
+                crate::agents::planning::stay_requirements(trip, *nights)
             ));
             return None;
         };
