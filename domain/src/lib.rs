@@ -5,4 +5,8 @@
 //! Nothing here does I/O.
 
 pub mod catalog;
+pub mod event;
+pub mod intent;
+pub mod itinerary;
 pub mod request;
+pub mod verdict;

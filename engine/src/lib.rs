@@ -2,5 +2,22 @@
 //! no database. It defines the ports it needs (the [`catalog::Catalog`] read
 //! API among them) with in-memory implementations, so it runs and is tested
 //! on its own; `wayfare-store` fills the ports from SQLite or PostgreSQL.
+//!
+//! Planning, front to back: [`parse`] turns text into a
+//! [`TripIntent`](wayfare_domain::intent::TripIntent); the [`agents`] propose
+//! ranked candidates; [`assemble`] searches them within the budget;
+//! [`verify`] checks the result against every rule, independently;
+//! [`orchestrator`] runs it all (concurrently, with progress events) and is
+//! the entry point: [`orchestrator::Planner`], [`orchestrator::plan`],
+//! [`orchestrator::run_batch`], [`orchestrator::render_text`].
+//! [`travelplanner_format`] writes and reads the benchmark's plan format and
+//! [`eval`] scores plans by its rules.
 
+pub mod agents;
+pub mod assemble;
 pub mod catalog;
+pub mod eval;
+pub mod orchestrator;
+pub mod parse;
+pub mod travelplanner_format;
+pub mod verify;

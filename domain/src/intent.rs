@@ -1,0 +1,162 @@
+//! What the parser understood from a trip request: the [`TripIntent`].
+//!
+//! Every field the planner needs is optional here, because free text may not
+//! say it; what is missing becomes a `question` (the planner cannot go on) or
+//! an `assumption` (a stated default), never a silent guess.
+
+use chrono::{Duration, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::{HouseRule, RoomType};
+
+/// Where the trip goes: one city, or several cities of a state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Destination {
+    City { name: String },
+    State { name: String, cities: u32 },
+}
+
+impl Destination {
+    /// The catalog name of the city or state.
+    pub fn name(&self) -> &str {
+        match self {
+            Destination::City { name } | Destination::State { name, .. } => name,
+        }
+    }
+
+    /// How many distinct cities the trip visits.
+    pub fn city_count(&self) -> u32 {
+        match self {
+            Destination::City { .. } => 1,
+            Destination::State { cities, .. } => *cities,
+        }
+    }
+}
+
+/// The kind of room every stay must be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RoomRequirement {
+    EntireRoom,
+    PrivateRoom,
+    SharedRoom,
+    NotShared,
+}
+
+impl RoomRequirement {
+    /// Whether a stay of `room` meets the requirement.
+    pub fn accepts(self, room: RoomType) -> bool {
+        match self {
+            RoomRequirement::EntireRoom => room == RoomType::EntireHome,
+            RoomRequirement::PrivateRoom => room == RoomType::PrivateRoom,
+            RoomRequirement::SharedRoom => room == RoomType::SharedRoom,
+            RoomRequirement::NotShared => room != RoomType::SharedRoom,
+        }
+    }
+
+    /// The TravelPlanner label, e.g. `"entire room"`.
+    pub fn label(self) -> &'static str {
+        match self {
+            RoomRequirement::EntireRoom => "entire room",
+            RoomRequirement::PrivateRoom => "private room",
+            RoomRequirement::SharedRoom => "shared room",
+            RoomRequirement::NotShared => "not shared room",
+        }
+    }
+}
+
+/// A transport mode the traveller rules out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TransportRestriction {
+    NoFlight,
+    NoSelfDriving,
+}
+
+impl TransportRestriction {
+    /// The TravelPlanner label, e.g. `"no flight"`.
+    pub fn label(self) -> &'static str {
+        match self {
+            TransportRestriction::NoFlight => "no flight",
+            TransportRestriction::NoSelfDriving => "no self-driving",
+        }
+    }
+}
+
+/// Constraints a plan must meet (the benchmark's "local constraints").
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HardConstraints {
+    /// What every stay must allow.
+    pub house_rules: Vec<HouseRule>,
+    pub room_type: Option<RoomRequirement>,
+    /// Cuisines each of which some meal in the destination cities must serve.
+    pub cuisines: Vec<String>,
+    pub transport: Vec<TransportRestriction>,
+}
+
+impl HardConstraints {
+    pub fn forbids_flights(&self) -> bool {
+        self.transport.contains(&TransportRestriction::NoFlight)
+    }
+
+    pub fn forbids_self_driving(&self) -> bool {
+        self.transport
+            .contains(&TransportRestriction::NoSelfDriving)
+    }
+
+    /// How many local constraints the benchmark counts (house rule, room
+    /// type, cuisine, transportation: each counts once when present).
+    pub fn count(&self) -> usize {
+        usize::from(!self.house_rules.is_empty())
+            + usize::from(self.room_type.is_some())
+            + usize::from(!self.cuisines.is_empty())
+            + usize::from(!self.transport.is_empty())
+    }
+}
+
+/// What the parser understood from a request.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TripIntent {
+    /// The request text as given.
+    pub text: String,
+    /// Catalog name of the city the trip starts and ends in.
+    pub origin: Option<String>,
+    pub destination: Option<Destination>,
+    pub start_date: Option<NaiveDate>,
+    /// Trip length in days, the first and last being travel days.
+    pub days: Option<u32>,
+    /// Number of travellers.
+    pub people: u32,
+    /// Total budget in USD.
+    pub budget: Option<f64>,
+    pub constraints: HardConstraints,
+    /// Free-form interests ("museums", "relaxed pace"), not checked.
+    pub preferences: Vec<String>,
+    /// Defaults the parser filled in, stated so the user can correct them.
+    pub assumptions: Vec<String>,
+    /// What must be answered before a plan can be made.
+    pub questions: Vec<String>,
+}
+
+impl TripIntent {
+    /// Every date of the trip, when start and length are known.
+    pub fn dates(&self) -> Vec<NaiveDate> {
+        match (self.start_date, self.days) {
+            (Some(start), Some(days)) => (0..days)
+                .map(|offset| start + Duration::days(i64::from(offset)))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// True when the planner has everything it needs.
+    pub fn is_complete(&self) -> bool {
+        self.questions.is_empty()
+            && self.origin.is_some()
+            && self.destination.is_some()
+            && self.start_date.is_some()
+            && self.days.is_some()
+            && self.people > 0
+    }
+}

@@ -1,0 +1,185 @@
+//! A planned trip: the [`Itinerary`], day by day.
+//!
+//! Every item names its catalog record (`source_id`), its cost for the whole
+//! party and a one-line reason, and has a stable component id (`"d2.dinner"`,
+//! `"stay.Denver"`, `"d1.leg1"`) so a later change can target it.
+
+use chrono::{NaiveDate, NaiveTime};
+use serde::{Deserialize, Serialize};
+
+use crate::verdict::Verdict;
+
+/// A restaurant meal, an attraction visit or a stay, as planned.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanItem {
+    /// Stable component id, e.g. `"d2.lunch"`.
+    pub id: String,
+    pub name: String,
+    pub city: String,
+    /// The catalog record used, when known.
+    pub source_id: Option<String>,
+    /// USD for the whole party (a stay: per night, all units).
+    pub cost: f64,
+    pub reason: String,
+}
+
+/// How a leg is travelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TravelMode {
+    Flight,
+    SelfDriving,
+    Taxi,
+}
+
+impl TravelMode {
+    pub fn label(self) -> &'static str {
+        match self {
+            TravelMode::Flight => "Flight",
+            TravelMode::SelfDriving => "Self-driving",
+            TravelMode::Taxi => "Taxi",
+        }
+    }
+}
+
+/// One leg between two cities.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TransportLeg {
+    pub id: String,
+    pub mode: TravelMode,
+    pub from: String,
+    pub to: String,
+    /// Flight number, for flights.
+    pub number: Option<String>,
+    pub departure: Option<NaiveTime>,
+    pub arrival: Option<NaiveTime>,
+    /// As the source wrote them, e.g. `"2 hours 13 minutes"`, `"1,144 km"`.
+    pub duration_text: String,
+    pub distance_text: String,
+    /// USD for the whole party.
+    pub cost: f64,
+    pub source_id: Option<String>,
+    pub reason: String,
+}
+
+/// One day of the trip.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ItineraryDay {
+    /// 1-based day number.
+    pub day: u32,
+    pub date: Option<NaiveDate>,
+    /// The city left on a travel day.
+    pub from: Option<String>,
+    /// The city the day is spent in (on a travel day, the one arrived in).
+    pub city: String,
+    pub transport: Vec<TransportLeg>,
+    pub breakfast: Option<PlanItem>,
+    pub lunch: Option<PlanItem>,
+    pub dinner: Option<PlanItem>,
+    /// In visiting order.
+    pub attractions: Vec<PlanItem>,
+    /// Where the night is spent; `None` on the last day.
+    pub accommodation: Option<PlanItem>,
+}
+
+impl ItineraryDay {
+    /// An empty day spent in `city`.
+    pub fn new(day: u32, date: Option<NaiveDate>, city: impl Into<String>) -> Self {
+        Self {
+            day,
+            date,
+            from: None,
+            city: city.into(),
+            transport: Vec::new(),
+            breakfast: None,
+            lunch: None,
+            dinner: None,
+            attractions: Vec::new(),
+            accommodation: None,
+        }
+    }
+
+    /// The day's meals in order, with their names.
+    pub fn meals(&self) -> [(MealKind, Option<&PlanItem>); 3] {
+        [
+            (MealKind::Breakfast, self.breakfast.as_ref()),
+            (MealKind::Lunch, self.lunch.as_ref()),
+            (MealKind::Dinner, self.dinner.as_ref()),
+        ]
+    }
+
+    pub fn is_travel_day(&self) -> bool {
+        self.from.is_some()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MealKind {
+    Breakfast,
+    Lunch,
+    Dinner,
+}
+
+impl MealKind {
+    pub const ALL: [MealKind; 3] = [MealKind::Breakfast, MealKind::Lunch, MealKind::Dinner];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            MealKind::Breakfast => "breakfast",
+            MealKind::Lunch => "lunch",
+            MealKind::Dinner => "dinner",
+        }
+    }
+}
+
+/// Costs per category, USD for the whole party.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Totals {
+    pub transport: f64,
+    pub accommodation: f64,
+    pub meals: f64,
+    pub attractions: f64,
+    pub total: f64,
+}
+
+/// A whole plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Itinerary {
+    pub origin: String,
+    pub people: u32,
+    pub days: Vec<ItineraryDay>,
+    pub totals: Totals,
+    /// The verifier's judgement of this plan.
+    pub verdict: Verdict,
+}
+
+impl Itinerary {
+    /// Recomputes [`Itinerary::totals`] from the items.
+    pub fn recompute_totals(&mut self) {
+        let mut totals = Totals::default();
+        for day in &self.days {
+            totals.transport += day.transport.iter().map(|leg| leg.cost).sum::<f64>();
+            totals.meals += day
+                .meals()
+                .iter()
+                .filter_map(|(_, meal)| meal.map(|m| m.cost))
+                .sum::<f64>();
+            totals.attractions += day.attractions.iter().map(|a| a.cost).sum::<f64>();
+            totals.accommodation += day.accommodation.as_ref().map_or(0.0, |s| s.cost);
+        }
+        totals.total = totals.transport + totals.meals + totals.attractions + totals.accommodation;
+        self.totals = totals;
+    }
+
+    /// The visited cities in order (not the origin), each once.
+    pub fn visited_cities(&self) -> Vec<String> {
+        let mut cities: Vec<String> = Vec::new();
+        for day in &self.days {
+            if day.city != self.origin && cities.last() != Some(&day.city) {
+                cities.push(day.city.clone());
+            }
+        }
+        cities
+    }
+}

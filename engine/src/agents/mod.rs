@@ -1,0 +1,175 @@
+//! The planning agents, one module per agent type, each behind [`Agent`].
+//!
+//! Agents return ranked candidates (cheapest or best first) with their cost
+//! and a one-line reason, never a single answer, so that the assembler can
+//! search among them and a later change can offer alternatives.
+
+pub mod accommodation;
+pub mod activity;
+pub mod budget;
+pub mod dining;
+pub mod location;
+pub mod planning;
+pub mod transport;
+
+use chrono::NaiveDate;
+use wayfare_domain::intent::{Destination, HardConstraints, TripIntent};
+
+use crate::catalog::Catalog;
+
+/// An agent run failed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum AgentError {
+    /// Nothing in the catalog meets the request; the message says what.
+    #[error("{0}")]
+    NoCandidates(String),
+}
+
+/// One option an agent proposes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate<T> {
+    pub item: T,
+    /// USD for the whole party.
+    pub cost: f64,
+    pub reason: String,
+}
+
+/// An agent: takes the trip, the catalog and its upstream results.
+pub trait Agent: Send + Sync {
+    type Input: Send + Sync;
+    type Output: Send;
+    /// The agent type, e.g. `"transport"`.
+    fn name(&self) -> &'static str;
+    fn run(
+        &self,
+        trip: &TripSpec,
+        catalog: &dyn Catalog,
+        input: &Self::Input,
+    ) -> Result<Self::Output, AgentError>;
+}
+
+/// A complete intent, checked: what the agents plan from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TripSpec {
+    pub origin: String,
+    pub destination: Destination,
+    pub dates: Vec<NaiveDate>,
+    pub people: u32,
+    pub budget: Option<f64>,
+    pub constraints: HardConstraints,
+    /// Soft interests ("museum", "park"): they order choices, never exclude.
+    pub preferences: Vec<String>,
+}
+
+/// Why an intent cannot be planned yet.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("the request is incomplete: {}", .0.join(" "))]
+pub struct Incomplete(pub Vec<String>);
+
+impl TripSpec {
+    /// Checks that the intent has everything the planner needs.
+    pub fn from_intent(intent: &TripIntent) -> Result<Self, Incomplete> {
+        let mut missing = intent.questions.clone();
+        if missing.is_empty() {
+            if intent.origin.is_none() {
+                missing.push("Which city does the trip start from?".into());
+            }
+            if intent.destination.is_none() {
+                missing.push("Where should the trip go?".into());
+            }
+            if intent.dates().is_empty() {
+                missing.push("When is the trip, and how many days?".into());
+            }
+        }
+        match (&intent.origin, &intent.destination) {
+            (Some(origin), Some(destination)) if missing.is_empty() => Ok(Self {
+                origin: origin.clone(),
+                destination: destination.clone(),
+                dates: intent.dates(),
+                people: intent.people.max(1),
+                budget: intent.budget,
+                constraints: intent.constraints.clone(),
+                preferences: intent.preferences.clone(),
+            }),
+            _ => Err(Incomplete(missing)),
+        }
+    }
+
+    pub fn days(&self) -> u32 {
+        self.dates.len() as u32
+    }
+}
+
+/// The shape of a trip: which cities, in order, and nights in each.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Skeleton {
+    pub cities: Vec<String>,
+    pub nights: Vec<u32>,
+}
+
+/// A leg of a skeleton: from, to, and the 0-based day it is travelled.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct LegKey {
+    pub from: String,
+    pub to: String,
+    pub date: NaiveDate,
+    pub day_index: usize,
+}
+
+impl Skeleton {
+    /// Splits `days - 1` nights over `cities` as evenly as possible, earlier cities first.
+    pub fn even(cities: Vec<String>, days: u32) -> Self {
+        let n = cities.len() as u32;
+        let nights_total = days.saturating_sub(1);
+        let nights = (0..n)
+            .map(|i| nights_total / n.max(1) + u32::from(i < nights_total % n.max(1)))
+            .collect();
+        Self { cities, nights }
+    }
+
+    /// The 0-based day each city is reached on.
+    pub fn arrival_days(&self) -> Vec<usize> {
+        let mut day = 0usize;
+        self.nights
+            .iter()
+            .map(|n| {
+                let d = day;
+                day += *n as usize;
+                d
+            })
+            .collect()
+    }
+
+    /// Every leg, origin → first city → … → origin.
+    pub fn legs(&self, origin: &str, dates: &[NaiveDate]) -> Vec<LegKey> {
+        let arrivals = self.arrival_days();
+        let mut legs = Vec::with_capacity(self.cities.len() + 1);
+        let mut from = origin.to_string();
+        for (city, day) in self.cities.iter().zip(&arrivals) {
+            if let Some(date) = dates.get(*day) {
+                legs.push(LegKey {
+                    from: from.clone(),
+                    to: city.clone(),
+                    date: *date,
+                    day_index: *day,
+                });
+            }
+            from = city.clone();
+        }
+        let last = dates.len().saturating_sub(1);
+        if let Some(date) = dates.last() {
+            legs.push(LegKey {
+                from,
+                to: origin.to_string(),
+                date: *date,
+                day_index: last,
+            });
+        }
+        legs
+    }
+}
+
+/// ceil(people / per_unit), at least 1.
+pub fn units(people: u32, per_unit: u32) -> u32 {
+    people.div_ceil(per_unit.max(1)).max(1)
+}

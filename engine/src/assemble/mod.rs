@@ -1,0 +1,576 @@
+//! The assembler (the budget agent's search): turns the agents' ranked
+//! candidates into whole itineraries, best first.
+//!
+//! Each skeleton is tried with each transport family (self-driving alone, or
+//! flights and taxis) in order of a lower bound on its cost; bounds above
+//! the budget are pruned. A candidate plan takes the cheapest options that
+//! meet every constraint, then spends what is left of the budget on better
+//! rated stays and restaurants. When nothing fits, [`NoPlan`] says why and
+//! what would fix it.
+
+use std::collections::{HashMap, HashSet};
+
+use wayfare_domain::catalog::Restaurant;
+use wayfare_domain::itinerary::{
+    Itinerary, ItineraryDay, MealKind, PlanItem, TransportLeg, TravelMode,
+};
+use wayfare_domain::verdict::Verdict;
+
+use crate::agents::accommodation::{StayOption, StayOptions};
+use crate::agents::activity::ActivityOptions;
+use crate::agents::dining::MealOptions;
+use crate::agents::transport::{LegOption, LegOptions};
+use crate::agents::{Candidate, Skeleton, TripSpec};
+use crate::verify::timing;
+
+/// Everything the agents proposed for a trip.
+#[derive(Debug, Clone, Default)]
+pub struct Proposals {
+    pub skeletons: Vec<Candidate<Skeleton>>,
+    pub legs: LegOptions,
+    pub stays: StayOptions,
+    pub meals: MealOptions,
+    pub activities: ActivityOptions,
+}
+
+/// No plan could be assembled.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{reason}")]
+pub struct NoPlan {
+    /// What is wrong and what would fix it.
+    pub reason: String,
+    /// The cheapest complete plan's cost, when one exists but is over budget.
+    pub cheapest: Option<f64>,
+}
+
+/// How many complete plans within budget to compare before choosing.
+const PLANS_TO_COMPARE: usize = 4;
+/// An upgrade may cost at most this many times the cheapest choice.
+const UPGRADE_FACTOR: f64 = 2.0;
+/// How many skeleton × family pairs to try at most.
+const MAX_TRIES: usize = 60;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Family {
+    Driving,
+    Mixed,
+}
+
+/// A planned meal slot.
+#[derive(Debug, Clone)]
+struct Slot {
+    day: usize,
+    kind: MealKind,
+    city: String,
+    required: bool,
+    choice: Option<Candidate<Restaurant>>,
+    /// Chosen to cover a cuisine: not to be swapped away.
+    locked: bool,
+}
+
+/// Builds the best plans, best first (at most a few).
+pub fn assemble(trip: &TripSpec, proposals: &Proposals) -> Result<Vec<Itinerary>, NoPlan> {
+    let budget = trip.budget.unwrap_or(f64::INFINITY);
+    let mut tries: Vec<(f64, &Skeleton, Family)> = Vec::new();
+    let mut missing_stays: Vec<String> = Vec::new();
+    for cand in &proposals.skeletons {
+        let sk = &cand.item;
+        let Some(base) = city_lower_bound(trip, sk, proposals, &mut missing_stays) else {
+            continue;
+        };
+        for family in [Family::Driving, Family::Mixed] {
+            if let Some(legs) = leg_lower_bound(trip, sk, family, proposals) {
+                tries.push((base + legs, sk, family));
+            }
+        }
+    }
+    if tries.is_empty() {
+        missing_stays.sort();
+        missing_stays.dedup();
+        let reason = if !missing_stays.is_empty() {
+            format!(
+                "no valid combination: {}",
+                missing_stays
+                    .into_iter()
+                    .take(3)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )
+        } else {
+            "no route can be travelled with one kind of transport (self-driving cannot be mixed with flights or taxis)".to_string()
+        };
+        return Err(NoPlan {
+            reason,
+            cheapest: None,
+        });
+    }
+    tries.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut plans: Vec<(f64, Itinerary)> = Vec::new();
+    let mut cheapest_over: Option<f64> = None;
+    let mut other_failures: Vec<String> = Vec::new();
+    for (bound, sk, family) in tries.into_iter().take(MAX_TRIES) {
+        if bound > budget + 1e-6 {
+            cheapest_over = Some(cheapest_over.map_or(bound, |c: f64| c.min(bound)));
+            break;
+        }
+        match build(trip, sk, family, proposals, budget) {
+            Ok((score, plan)) => {
+                plans.push((score, plan));
+                if plans.len() >= PLANS_TO_COMPARE {
+                    break;
+                }
+            }
+            Err(Failure::OverBudget(cost)) => {
+                cheapest_over = Some(cheapest_over.map_or(cost, |c| c.min(cost)));
+            }
+            Err(Failure::Other(why)) => other_failures.push(why),
+        }
+    }
+    if plans.is_empty() {
+        let budget_text = trip.budget.map_or(String::new(), |b| format!("{b:.0}"));
+        return Err(match cheapest_over {
+            Some(cost) => NoPlan {
+                reason: format!(
+                    "the cheapest valid plan costs ${cost:.0}; the budget is ${budget_text} (raise it by ${:.0}, or travel with fewer people or days)",
+                    cost - budget
+                ),
+                cheapest: Some(cost),
+            },
+            None => NoPlan {
+                reason: other_failures
+                    .first()
+                    .cloned()
+                    .unwrap_or_else(|| "no plan meets every constraint".into()),
+                cheapest: None,
+            },
+        });
+    }
+    plans.sort_by(|a, b| b.0.total_cmp(&a.0));
+    Ok(plans.into_iter().map(|(_, p)| p).collect())
+}
+
+/// Lower bound of stays and required meals; `None` when a city cannot host its nights.
+fn city_lower_bound(
+    trip: &TripSpec,
+    sk: &Skeleton,
+    p: &Proposals,
+    missing: &mut Vec<String>,
+) -> Option<f64> {
+    let mut total = 0.0;
+    for (city, nights) in sk.cities.iter().zip(&sk.nights) {
+        let Some(stay) = p
+            .stays
+            .get(&(city.clone(), *nights))
+            .and_then(|s| s.first())
+        else {
+            missing.push(format!(
+                "no stay in {city} is {}",
+                crate::agents::planning::stay_requirements(trip, *nights)
+            ));
+            return None;
+        };
+        total += stay.cost;
+        let full_days = nights.saturating_sub(1) as usize;
+        let meals = p.meals.get(city)?;
+        if meals.len() < 3 * full_days {
+            return None;
+        }
+        total += meals
+            .iter()
+            .take(3 * full_days)
+            .map(|m| m.cost)
+            .sum::<f64>();
+        let _ = trip;
+    }
+    Some(total)
+}
+
+fn family_allows(family: Family, mode: TravelMode) -> bool {
+    match family {
+        Family::Driving => mode == TravelMode::SelfDriving,
+        Family::Mixed => mode != TravelMode::SelfDriving,
+    }
+}
+
+fn leg_lower_bound(trip: &TripSpec, sk: &Skeleton, family: Family, p: &Proposals) -> Option<f64> {
+    let mut total = 0.0;
+    for leg in sk.legs(&trip.origin, &trip.dates) {
+        total += p
+            .legs
+            .get(&leg)?
+            .iter()
+            .find(|o| family_allows(family, o.item.mode))?
+            .cost;
+    }
+    Some(total)
+}
+
+enum Failure {
+    OverBudget(f64),
+    Other(String),
+}
+
+/// Builds one plan from a skeleton and family; returns its quality score.
+fn build(
+    trip: &TripSpec,
+    sk: &Skeleton,
+    family: Family,
+    p: &Proposals,
+    budget: f64,
+) -> Result<(f64, Itinerary), Failure> {
+    let days = trip.dates.len();
+    let legs_keys = sk.legs(&trip.origin, &trip.dates);
+    let mut legs: Vec<(usize, Candidate<LegOption>, String, String)> = Vec::new();
+    for key in &legs_keys {
+        let choice = p
+            .legs
+            .get(key)
+            .and_then(|opts| opts.iter().find(|o| family_allows(family, o.item.mode)))
+            .ok_or_else(|| {
+                Failure::Other(format!(
+                    "no transport from {} to {} on {}",
+                    key.from, key.to, key.date
+                ))
+            })?;
+        legs.push((
+            key.day_index,
+            choice.clone(),
+            key.from.clone(),
+            key.to.clone(),
+        ));
+    }
+    // Where each day is spent.
+    let arrivals = sk.arrival_days();
+    let mut city_of_day: Vec<String> = vec![trip.origin.clone(); days];
+    for (i, city) in sk.cities.iter().enumerate() {
+        let end = arrivals.get(i + 1).copied().unwrap_or(days - 1);
+        for slot in city_of_day.iter_mut().take(end).skip(arrivals[i]) {
+            *slot = city.clone();
+        }
+    }
+    city_of_day[days - 1] = trip.origin.clone();
+    let leg_on: HashMap<usize, &(usize, Candidate<LegOption>, String, String)> =
+        legs.iter().map(|l| (l.0, l)).collect();
+
+    // Stays.
+    let mut stays: Vec<Candidate<StayOption>> = Vec::new();
+    for (city, nights) in sk.cities.iter().zip(&sk.nights) {
+        let stay = p
+            .stays
+            .get(&(city.clone(), *nights))
+            .and_then(|s| s.first())
+            .ok_or_else(|| Failure::Other(format!("no stay in {city} for {nights} nights")))?;
+        stays.push(stay.clone());
+    }
+
+    // Meal slots.
+    let mut slots: Vec<Slot> = Vec::new();
+    for (day, day_city) in city_of_day.iter().enumerate() {
+        for kind in MealKind::ALL {
+            let city = match leg_on.get(&day) {
+                None => Some((day_city.clone(), true)),
+                Some((_, leg, from, to)) => {
+                    let o = &leg.item;
+                    if *from != trip.origin && timing::meal_fits_before(kind, o.mode, o.departure) {
+                        Some((from.clone(), false))
+                    } else if *to != trip.origin
+                        && o.arrival
+                            .is_some_and(|a| timing::meal_fits_after(kind, o.mode, o.departure, a))
+                    {
+                        Some((to.clone(), false))
+                    } else {
+                        None
+                    }
+                }
+            };
+            if let Some((city, required)) = city {
+                slots.push(Slot {
+                    day,
+                    kind,
+                    city,
+                    required,
+                    choice: None,
+                    locked: false,
+                });
+            }
+        }
+    }
+    let mut used: HashSet<(String, String)> = HashSet::new();
+    // Cuisines first: the cheapest restaurant serving each, in a city with a free slot.
+    let mut uncovered: Vec<&String> = trip.constraints.cuisines.iter().collect();
+    while let Some(cuisine) = uncovered.first().copied() {
+        let mut best: Option<(f64, usize, Candidate<Restaurant>)> = None;
+        for (si, slot) in slots.iter().enumerate() {
+            if slot.choice.is_some() {
+                continue;
+            }
+            let Some(opts) = p.meals.get(&slot.city) else {
+                continue;
+            };
+            if let Some(c) = opts.iter().find(|c| {
+                !used.contains(&(c.item.name.clone(), slot.city.clone()))
+                    && c.item
+                        .cuisines
+                        .iter()
+                        .any(|x| x.eq_ignore_ascii_case(cuisine))
+            }) {
+                // Prefer required slots: they are paid for anyway.
+                let key = c.cost - if slot.required { 1e-3 } else { 0.0 };
+                if best.as_ref().is_none_or(|(k, _, _)| key < *k) {
+                    best = Some((key, si, c.clone()));
+                }
+            }
+        }
+        let Some((_, si, c)) = best else {
+            return Err(Failure::Other(format!(
+                "no restaurant serving {cuisine} in {}",
+                sk.cities.join(", ")
+            )));
+        };
+        used.insert((c.item.name.clone(), slots[si].city.clone()));
+        uncovered.retain(|u| !c.item.cuisines.iter().any(|x| x.eq_ignore_ascii_case(u)));
+        slots[si].choice = Some(c);
+        slots[si].locked = true;
+    }
+    for slot in slots
+        .iter_mut()
+        .filter(|s| s.required && s.choice.is_none())
+    {
+        let c = p
+            .meals
+            .get(&slot.city)
+            .and_then(|opts| {
+                opts.iter()
+                    .find(|c| !used.contains(&(c.item.name.clone(), slot.city.clone())))
+            })
+            .ok_or_else(|| Failure::Other(format!("too few restaurants in {}", slot.city)))?;
+        used.insert((c.item.name.clone(), slot.city.clone()));
+        slot.choice = Some(c.clone());
+    }
+    let transport_cost: f64 = legs.iter().map(|l| l.1.cost).sum();
+    let stay_cost: f64 = stays.iter().map(|s| s.cost).sum();
+    let meal_cost = |slots: &[Slot]| {
+        slots
+            .iter()
+            .filter_map(|s| s.choice.as_ref())
+            .map(|c| c.cost)
+            .sum::<f64>()
+    };
+    let mut total = transport_cost + stay_cost + meal_cost(&slots);
+    if total > budget + 1e-6 {
+        return Err(Failure::OverBudget(total));
+    }
+    // Optional meals on travel days, cheapest first, while the budget allows.
+    for slot in slots.iter_mut() {
+        if slot.choice.is_some() {
+            continue;
+        }
+        let city = slot.city.clone();
+        if let Some(c) = p.meals.get(&city).and_then(|opts| {
+            opts.iter()
+                .find(|c| !used.contains(&(c.item.name.clone(), city.clone())))
+        }) && total + c.cost <= budget + 1e-6
+        {
+            used.insert((c.item.name.clone(), city.clone()));
+            total += c.cost;
+            slot.choice = Some(c.clone());
+        }
+    }
+    // Spend up to half the slack, shared out evenly, on better rated stays
+    // of good value (at most UPGRADE_FACTOR times the cheapest)…
+    let n_cities = sk.cities.len();
+    for (i, (city, nights)) in sk.cities.iter().zip(&sk.nights).enumerate() {
+        let share = (budget - total) / 2.0 / (n_cities - i) as f64;
+        if !share.is_finite() || share <= 0.0 {
+            break;
+        }
+        let cap = stays[i].cost * UPGRADE_FACTOR;
+        if let Some(better) = p.stays.get(&(city.clone(), *nights)).and_then(|opts| {
+            opts.iter()
+                .filter(|o| {
+                    o.cost <= cap
+                        && o.cost - stays[i].cost <= share
+                        && o.item.stay.rating > stays[i].item.stay.rating
+                })
+                .max_by(|a, b| {
+                    a.item
+                        .stay
+                        .rating
+                        .total_cmp(&b.item.stay.rating)
+                        .then(b.cost.total_cmp(&a.cost))
+                })
+        }) {
+            total += better.cost - stays[i].cost;
+            stays[i] = better.clone();
+        }
+    }
+    // …then the rest, shared out over the meals, on better rated restaurants.
+    let mut upgradable = slots
+        .iter()
+        .filter(|s| !s.locked && s.choice.is_some())
+        .count();
+    for slot in slots.iter_mut() {
+        if slot.locked {
+            continue;
+        }
+        let Some(current) = slot.choice.clone() else {
+            continue;
+        };
+        let slack = (budget - total) / upgradable.max(1) as f64;
+        upgradable = upgradable.saturating_sub(1);
+        if !slack.is_finite() {
+            break;
+        }
+        let city = slot.city.clone();
+        if let Some(better) = p.meals.get(&city).and_then(|opts| {
+            opts.iter()
+                .filter(|c| {
+                    c.item.rating > current.item.rating
+                        && c.cost <= current.cost * UPGRADE_FACTOR
+                        && c.cost - current.cost <= slack + 1e-9
+                        && !used.contains(&(c.item.name.clone(), city.clone()))
+                })
+                .max_by(|a, b| {
+                    a.item
+                        .rating
+                        .total_cmp(&b.item.rating)
+                        .then(b.cost.total_cmp(&a.cost))
+                })
+        }) {
+            used.remove(&(current.item.name.clone(), city.clone()));
+            used.insert((better.item.name.clone(), city.clone()));
+            total += better.cost - current.cost;
+            slot.choice = Some(better.clone());
+        }
+    }
+
+    // Attractions: one for every full day first, then up to three, then travel days.
+    let mut taken: HashMap<String, usize> = HashMap::new();
+    let mut visits: Vec<Vec<wayfare_domain::catalog::Attraction>> = vec![Vec::new(); days];
+    let full_days: Vec<usize> = (0..days).filter(|d| !leg_on.contains_key(d)).collect();
+    for round in 0..3 {
+        for &d in &full_days {
+            let city = &city_of_day[d];
+            let list = p.activities.get(city).map(Vec::as_slice).unwrap_or(&[]);
+            let next = taken.entry(city.clone()).or_insert(0);
+            if let Some(a) = list.get(*next) {
+                visits[d].push(a.clone());
+                *next += 1;
+            } else if round == 0 {
+                return Err(Failure::Other(format!("too few attractions in {city}")));
+            }
+        }
+    }
+    for (&d, (_, leg, from, to)) in &leg_on {
+        let o = &leg.item;
+        let city = if *to != trip.origin
+            && o.arrival
+                .is_some_and(|a| timing::visit_fits_after(o.mode, o.departure, a))
+        {
+            to
+        } else if *from != trip.origin && timing::visit_fits_before(o.mode, o.departure) {
+            from
+        } else {
+            continue;
+        };
+        let list = p.activities.get(city).map(Vec::as_slice).unwrap_or(&[]);
+        let next = taken.entry(city.clone()).or_insert(0);
+        if let Some(a) = list.get(*next) {
+            visits[d].push(a.clone());
+            *next += 1;
+        }
+    }
+
+    // The itinerary.
+    let mut itinerary_days = Vec::with_capacity(days);
+    for (d, date) in trip.dates.iter().enumerate() {
+        let mut day = ItineraryDay::new(d as u32 + 1, Some(*date), city_of_day[d].clone());
+        let n = d + 1;
+        if let Some((_, leg, from, to)) = leg_on.get(&d) {
+            day.from = Some(from.clone());
+            day.city = to.clone();
+            let o = &leg.item;
+            day.transport.push(TransportLeg {
+                id: format!("d{n}.leg1"),
+                mode: o.mode,
+                from: from.clone(),
+                to: to.clone(),
+                number: o.number.clone(),
+                departure: Some(o.departure),
+                arrival: o.arrival,
+                duration_text: o.duration_text.clone(),
+                distance_text: o.distance_text.clone(),
+                cost: leg.cost,
+                source_id: Some(o.source_id.clone()),
+                reason: format!("cheapest allowed way to travel: {}", leg.reason),
+            });
+        }
+        for slot in slots.iter().filter(|s| s.day == d) {
+            let Some(c) = &slot.choice else { continue };
+            let item = PlanItem {
+                id: format!("d{n}.{}", slot.kind.label()),
+                name: c.item.name.clone(),
+                city: slot.city.clone(),
+                source_id: Some(c.item.source_id.clone()),
+                cost: c.cost,
+                reason: if slot.locked {
+                    format!("serves a requested cuisine: {}", c.reason)
+                } else {
+                    c.reason.clone()
+                },
+            };
+            match slot.kind {
+                MealKind::Breakfast => day.breakfast = Some(item),
+                MealKind::Lunch => day.lunch = Some(item),
+                MealKind::Dinner => day.dinner = Some(item),
+            }
+        }
+        day.attractions = visits[d]
+            .iter()
+            .enumerate()
+            .map(|(i, a)| PlanItem {
+                id: format!("d{n}.attraction{}", i + 1),
+                name: a.name.clone(),
+                city: a.city.clone(),
+                source_id: Some(a.source_id.clone()),
+                cost: 0.0,
+                reason: if i == 0 {
+                    "start of the day's walking route".into()
+                } else {
+                    "next stop nearby".into()
+                },
+            })
+            .collect();
+        if d + 1 < days
+            && let Some(ci) = sk.cities.iter().position(|c| *c == day.city)
+        {
+            let s = &stays[ci];
+            day.accommodation = Some(PlanItem {
+                id: format!("stay.{}", day.city),
+                name: s.item.stay.name.clone(),
+                city: day.city.clone(),
+                source_id: Some(s.item.stay.source_id.clone()),
+                cost: s.cost / f64::from(s.item.nights.max(1)),
+                reason: s.reason.clone(),
+            });
+        }
+        itinerary_days.push(day);
+    }
+    let mut itinerary = Itinerary {
+        origin: trip.origin.clone(),
+        people: trip.people,
+        days: itinerary_days,
+        totals: Default::default(),
+        verdict: Verdict::default(),
+    };
+    itinerary.recompute_totals();
+    let ratings: Vec<f64> = slots
+        .iter()
+        .filter_map(|s| s.choice.as_ref().map(|c| c.item.rating / 5.0))
+        .chain(stays.iter().map(|s| s.item.stay.rating / 5.0))
+        .collect();
+    let quality = ratings.iter().sum::<f64>() / ratings.len().max(1) as f64;
+    // Better ratings first, then cheaper (a fraction of a point per $1,000).
+    let score = quality - itinerary.totals.total / 1_000_000.0;
+    Ok((score, itinerary))
+}

@@ -1,0 +1,375 @@
+use chrono::NaiveDate;
+use wayfare_domain::catalog::HouseRule;
+use wayfare_domain::intent::{Destination, RoomRequirement, TransportRestriction};
+
+use super::Gazetteer;
+
+fn gazetteer() -> Gazetteer {
+    let cities = [
+        ("St. Petersburg", "Florida"),
+        ("Rockford", "Illinois"),
+        ("Washington", "District of Columbia"),
+        ("Seattle", "Washington"),
+        ("Spokane", "Washington"),
+        ("New York", "New York"),
+        ("Buffalo", "New York"),
+        ("Kansas City", "Missouri"),
+        ("Wichita", "Kansas"),
+        ("Bangor", "Maine"),
+        ("Denver", "Colorado"),
+        ("Aspen", "Colorado"),
+        ("San Juan", "Puerto Rico"),
+        ("Boston", "Massachusetts"),
+        ("Sault Ste. Marie", "Michigan"),
+        ("Detroit", "Michigan"),
+    ];
+    Gazetteer::from_parts(
+        cities
+            .iter()
+            .map(|(c, s)| (c.to_string(), s.to_string()))
+            .collect(),
+        ["Chinese", "Italian", "Mexican", "Cafe", "Tea"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+    )
+    .with_default_year(2022)
+}
+
+fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, day).expect("valid date")
+}
+
+#[test]
+fn reads_explicit_dates_with_a_year() {
+    let i = gazetteer().parse("A trip from Rockford to Denver from March 16th to March 18th, 2022, for one person, budget $900.");
+    assert_eq!(i.start_date, Some(d(2022, 3, 16)));
+    assert_eq!(i.days, Some(3));
+    assert!(i.questions.is_empty(), "{:?}", i.questions);
+}
+
+#[test]
+fn reads_a_start_date_and_a_duration() {
+    let i = gazetteer().parse("Plan a 5-day trip from Denver to Rockford starting April 2nd 2023, budget $2,000 for 2 people.");
+    assert_eq!(i.start_date, Some(d(2023, 4, 2)));
+    assert_eq!(i.days, Some(5));
+    assert_eq!(i.dates().last(), Some(&d(2023, 4, 6)));
+}
+
+#[test]
+fn reads_week_long_and_one_week_as_seven_days() {
+    for text in [
+        "a week-long trip from Denver to Rockford from March 1st 2022, $3,000",
+        "a one-week trip from Denver to Rockford from March 1st 2022, $3,000",
+    ] {
+        assert_eq!(gazetteer().parse(text).days, Some(7), "{text}");
+    }
+}
+
+#[test]
+fn states_the_assumed_year_when_a_date_has_none() {
+    let i = gazetteer().parse("From Denver to Rockford, March 3rd to March 5th, $1,000 solo.");
+    assert_eq!(i.start_date, Some(d(2022, 3, 3)));
+    assert!(i.assumptions.iter().any(|a| a.contains("2022")));
+}
+
+#[test]
+fn asks_for_dates_when_there_are_none() {
+    let i = gazetteer().parse("A trip from Denver to Rockford for $1,000.");
+    assert!(i.start_date.is_none());
+    assert!(i.questions.iter().any(|q| q.contains("start")));
+}
+
+#[test]
+fn counts_travellers_in_every_phrasing() {
+    let cases = [
+        ("planned for a single person", 1),
+        ("a solo trip", 1),
+        ("I am traveling alone", 1),
+        ("a 3-day trip for two, starting", 2),
+        ("for a group of 4", 4),
+        ("2 adults and 1 child", 3),
+        ("for 1 person", 1),
+        ("for 3 people", 3),
+        ("a group of five", 5),
+        ("a plan for a duo", 2),
+        ("a pair of travelers", 2),
+    ];
+    for (phrase, want) in cases {
+        let text =
+            format!("From Denver to Rockford, {phrase}, March 3rd to March 5th 2022, $1,000.");
+        let i = gazetteer().parse(&text);
+        assert_eq!(i.people, want, "{phrase}");
+        assert!(
+            i.assumptions.iter().all(|a| !a.contains("traveller")),
+            "{phrase}"
+        );
+    }
+}
+
+#[test]
+fn assumes_one_traveller_and_says_so() {
+    let i = gazetteer().parse("From Denver to Rockford, March 3rd to March 5th 2022, $1,000.");
+    assert_eq!(i.people, 1);
+    assert!(i.assumptions.iter().any(|a| a.contains("one traveller")));
+}
+
+#[test]
+fn reads_budgets_with_commas_and_thousands() {
+    let cases = [
+        ("a budget of $1,700", 1700.0),
+        ("around 1.7k dollars", 1700.0),
+        ("budget of $3,600.", 3600.0),
+        ("budget is about 2.5k", 2500.0),
+        ("up to 900 USD", 900.0),
+    ];
+    for (phrase, want) in cases {
+        let text = format!("From Denver to Rockford, March 3rd to March 5th 2022, {phrase}");
+        assert_eq!(gazetteer().parse(&text).budget, Some(want), "{phrase}");
+    }
+}
+
+#[test]
+fn tells_origin_from_destination_by_cue_words() {
+    let i = gazetteer().parse(
+        "Heading to Rockford, departing from St. Petersburg, March 3rd to March 5th 2022, $1,000.",
+    );
+    assert_eq!(i.origin.as_deref(), Some("St. Petersburg"));
+    assert_eq!(
+        i.destination,
+        Some(Destination::City {
+            name: "Rockford".into()
+        })
+    );
+}
+
+#[test]
+fn reads_a_state_with_a_city_count() {
+    let i = gazetteer().parse("Could you plan a 5-day solo trip from Bangor to visit 2 different cities in Colorado from March 6th to March 10th, 2022, budget $3,600?");
+    assert_eq!(
+        i.destination,
+        Some(Destination::State {
+            name: "Colorado".into(),
+            cities: 2
+        })
+    );
+}
+
+#[test]
+fn takes_washington_as_the_city_for_a_three_day_trip() {
+    let i = gazetteer().parse("a 3-day travel plan from Bangor visiting Washington from March 21st to March 23rd, 2022, $3,100");
+    assert_eq!(
+        i.destination,
+        Some(Destination::City {
+            name: "Washington".into()
+        })
+    );
+}
+
+#[test]
+fn takes_washington_as_the_state_when_cities_are_counted() {
+    let i = gazetteer().parse("a 7-day trip from Bangor covering three cities in Washington from March 1st to March 7th, 2022, $5,000");
+    assert_eq!(
+        i.destination,
+        Some(Destination::State {
+            name: "Washington".into(),
+            cities: 3
+        })
+    );
+}
+
+#[test]
+fn keeps_the_longest_name_kansas_city_over_kansas() {
+    let i = gazetteer().parse("from Kansas City to Wichita, March 3rd to March 5th 2022, $900");
+    assert_eq!(i.origin.as_deref(), Some("Kansas City"));
+}
+
+#[test]
+fn tolerates_small_typos_and_lower_case() {
+    let i = gazetteer().parse("from seatle to rockfrod, March 3rd to March 5th 2022, $900");
+    assert_eq!(i.origin.as_deref(), Some("Seattle"));
+    assert_eq!(i.destination.as_ref().map(|d| d.name()), Some("Rockford"));
+}
+
+#[test]
+fn asks_about_an_unknown_destination() {
+    let i = gazetteer().parse("from Denver to Atlantis, March 3rd to March 5th 2022, $900");
+    assert!(i.destination.is_none());
+    assert!(!i.questions.is_empty());
+}
+
+#[test]
+fn reads_house_rules_the_stay_must_allow() {
+    let cases = [
+        (
+            "accommodations where parties are allowed",
+            HouseRule::Parties,
+        ),
+        ("smoking is permissible", HouseRule::Smoking),
+        (
+            "they must permit children under 10",
+            HouseRule::ChildrenUnder10,
+        ),
+        ("we need pet-friendly accommodations", HouseRule::Pets),
+        ("places that welcome visitors", HouseRule::Visitors),
+    ];
+    for (phrase, rule) in cases {
+        let text =
+            format!("From Denver to Rockford, March 3rd to March 5th 2022, $1,000. {phrase}.");
+        assert_eq!(
+            gazetteer().parse(&text).constraints.house_rules,
+            vec![rule],
+            "{phrase}"
+        );
+    }
+}
+
+#[test]
+fn reads_room_types() {
+    let cases = [
+        (
+            "we would like entire rooms to ourselves",
+            RoomRequirement::EntireRoom,
+        ),
+        (
+            "our preferred accommodations are private rooms",
+            RoomRequirement::PrivateRoom,
+        ),
+        (
+            "we prefer to stay in shared rooms",
+            RoomRequirement::SharedRoom,
+        ),
+        ("we prefer non-shared rooms", RoomRequirement::NotShared),
+        ("rooms that are not shared", RoomRequirement::NotShared),
+    ];
+    for (phrase, want) in cases {
+        let text =
+            format!("From Denver to Rockford, March 3rd to March 5th 2022, $1,000. {phrase}.");
+        assert_eq!(
+            gazetteer().parse(&text).constraints.room_type,
+            Some(want),
+            "{phrase}"
+        );
+    }
+}
+
+#[test]
+fn reads_cuisines_but_not_ordinary_words() {
+    let i = gazetteer().parse("From Denver to Rockford, March 3rd to March 5th 2022, $1,000. We'd love Mexican and Chinese food, and a Cafe stop for Tea.");
+    assert_eq!(
+        i.constraints.cuisines,
+        vec!["Mexican".to_string(), "Chinese".to_string()]
+    );
+}
+
+#[test]
+fn reads_transport_restrictions() {
+    let cases = [
+        (
+            "We do not plan on self-driving for this trip",
+            TransportRestriction::NoSelfDriving,
+        ),
+        (
+            "we prefer not to drive ourselves",
+            TransportRestriction::NoSelfDriving,
+        ),
+        (
+            "We will not be taking any flights for transportation",
+            TransportRestriction::NoFlight,
+        ),
+        (
+            "Our preferred mode of transportation is not flight-based",
+            TransportRestriction::NoFlight,
+        ),
+        ("we'd prefer not to fly", TransportRestriction::NoFlight),
+    ];
+    for (phrase, want) in cases {
+        let text =
+            format!("From Denver to Rockford, March 3rd to March 5th 2022, $1,000. {phrase}.");
+        assert_eq!(
+            gazetteer().parse(&text).constraints.transport,
+            vec![want],
+            "{phrase}"
+        );
+    }
+}
+
+#[test]
+fn finds_no_constraint_when_the_text_says_it_has_none() {
+    let i = gazetteer().parse("From Denver to Rockford, March 3rd to March 5th 2022, $1,000. I have no specific preferences about house rules, cuisine, accommodations, or transportation.");
+    assert_eq!(i.constraints.count(), 0, "{:?}", i.constraints);
+}
+
+#[test]
+fn keeps_a_qualifying_state_out_of_the_destination() {
+    let i = gazetteer().parse("a 3-day travel from Boston to San Juan, Puerto Rico, for one person between March 28th and March 30th, 2022, $1,400");
+    assert_eq!(
+        i.destination,
+        Some(Destination::City {
+            name: "San Juan".into()
+        })
+    );
+    assert_eq!(i.days, Some(3));
+}
+
+#[test]
+fn reads_day_first_and_shortened_date_ranges() {
+    for text in [
+        "a trip from Denver to Rockford from the 23rd to the 29th of March, 2022, $900",
+        "a trip from Denver to Rockford, March 23-29, 2022, $900",
+        "a trip from Denver to Rockford, March 23rd to 29th, 2022, $900",
+    ] {
+        let i = gazetteer().parse(text);
+        assert_eq!(i.start_date, Some(d(2022, 3, 23)), "{text}");
+        assert_eq!(i.days, Some(7), "{text}");
+    }
+}
+
+#[test]
+fn keeps_the_origin_state_qualifier_out_of_the_destination() {
+    let i = gazetteer().parse("a 7-day plan departing from Bangor in Maine, visiting 3 cities in Colorado, March 6th to March 12th, 2022, $5,100");
+    assert_eq!(i.origin.as_deref(), Some("Bangor"));
+    assert_eq!(
+        i.destination,
+        Some(Destination::State {
+            name: "Colorado".into(),
+            cities: 3
+        })
+    );
+}
+
+#[test]
+fn asks_about_an_unknown_origin_instead_of_taking_the_destination_for_it() {
+    let i = gazetteer().parse("from Atlantis to Denver, March 3rd to March 5th 2022, $900");
+    assert!(i.origin.is_none());
+    assert_eq!(
+        i.destination,
+        Some(Destination::City {
+            name: "Denver".into()
+        })
+    );
+    assert!(i.questions.iter().any(|q| q.contains("start from")));
+}
+
+#[test]
+fn takes_the_first_name_as_the_origin_when_no_cue_says_otherwise() {
+    let i = gazetteer().parse("Denver - Rockford, March 3rd to March 5th 2022, $900");
+    assert_eq!(i.origin.as_deref(), Some("Denver"));
+    assert_eq!(i.destination.as_ref().map(|d| d.name()), Some("Rockford"));
+}
+
+proptest::proptest! {
+    #[test]
+    fn never_panics_on_any_text(text in "\\PC{0,300}") {
+        let _ = gazetteer().parse(&text);
+    }
+
+    #[test]
+    fn never_panics_on_request_like_text_with_odd_characters(
+        city in "(Denver|Rockford|seatle|Kansas City|Washington)",
+        noise in "[ a-zA-Z0-9$,.éü–—’-]{0,80}",
+    ) {
+        let text = format!("from {city}{noise} to Rockford {noise} March 3rd {noise} 2022 ${noise}");
+        let _ = gazetteer().parse(&text);
+    }
+}
