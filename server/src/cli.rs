@@ -2,13 +2,16 @@
 //! features. Every command loads the configuration the same way.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use leptos::config::{Env, LeptosOptions};
 use tokio::net::TcpListener;
+use wayfare_engine::orchestrator::Planner;
 use wayfare_store::Store;
 
+use crate::commands;
 use crate::config::Config;
 use crate::telemetry;
 use crate::web::{AppState, router};
@@ -35,6 +38,64 @@ pub enum Command {
         #[arg(long, value_name = "URL")]
         db: Option<String>,
     },
+    /// Import a catalog into the database (replacing the one there).
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Plan a trip from a sentence, or a batch of them, and print the plan.
+    Plan(PlanArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// The TravelPlanner sandbox (its CSV layout, or the original repository's).
+    Travelplanner(ImportArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// The directory holding the files.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// Database URL, overriding the configuration.
+    #[arg(long, value_name = "URL")]
+    pub db: Option<String>,
+    /// Keep rows with empty fields, which the benchmark's sandbox leaves out.
+    #[arg(long)]
+    pub keep_incomplete: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PlanFormat {
+    /// A readable day-by-day plan with costs and the verifier's verdict.
+    Text,
+    /// The whole outcome (intent, itinerary, verdict) as JSON.
+    Json,
+    /// The TravelPlanner submission format.
+    Travelplanner,
+}
+
+#[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("input").required(true).args(["query", "batch"])))]
+pub struct PlanArgs {
+    /// The trip, in plain words.
+    #[arg(value_name = "QUERY")]
+    pub query: Option<String>,
+    /// Plan every `{"idx","query"}` line of this JSONL file.
+    #[arg(long, value_name = "FILE", requires = "out")]
+    pub batch: Option<PathBuf>,
+    /// Where a batch's plans go (JSONL).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub format: PlanFormat,
+    /// Database URL to read the catalog from, overriding the configuration
+    /// (an empty database gets the demo catalog).
+    #[arg(long, value_name = "URL", conflicts_with = "catalog")]
+    pub db: Option<String>,
+    /// Read the catalog straight from a TravelPlanner directory instead of
+    /// a database.
+    #[arg(long, value_name = "DIR")]
+    pub catalog: Option<PathBuf>,
 }
 
 /// Runs the command the user asked for.
@@ -48,6 +109,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             serve(config).await
         }
+        Command::Import(ImportCommand::Travelplanner(args)) => {
+            if let Some(db) = &args.db {
+                config.database_url = db.clone();
+            }
+            commands::import_travelplanner(&config, &args).await
+        }
+        Command::Plan(args) => {
+            if let Some(db) = &args.db {
+                config.database_url = db.clone();
+            }
+            commands::plan(&config, &args).await
+        }
     }
 }
 
@@ -57,6 +130,8 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let store = Store::connect(&url)
         .await
         .with_context(|| format!("opening the database {url}"))?;
+    let catalog = commands::open_catalog(&store).await?;
+    let planner = Arc::new(Planner::new(catalog).with_default_year(current_year()));
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("listening on {}", config.listen))?;
@@ -64,6 +139,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let state = AppState {
         leptos_options: leptos_options(&config, addr),
         store: store.clone(),
+        planner,
     };
     tracing::info!(%addr, db.backend = ?store.backend(), "Wayfare is serving on http://{addr}");
     axum::serve(listener, router(state))
@@ -122,4 +198,10 @@ async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("signal received: finishing requests in flight");
+}
+
+/// The year assumed for dates written without one.
+pub fn current_year() -> i32 {
+    use chrono::Datelike;
+    chrono::Utc::now().year()
 }

@@ -3,6 +3,7 @@
 //! that wires concrete types together.
 
 pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod telemetry;
 pub mod web;

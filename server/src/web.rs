@@ -2,6 +2,8 @@
 //! functions, static files and `/healthz`. [`router`] builds it without a
 //! socket so tests can drive it with `oneshot`.
 
+use std::sync::Arc;
+
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{FromRef, State};
@@ -12,6 +14,7 @@ use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list, handle_server_fns_with_context};
 use serde::Serialize;
 use wayfare_app::{App, shell};
+use wayfare_engine::orchestrator::Planner;
 use wayfare_store::Store;
 
 /// What every handler can reach.
@@ -19,22 +22,31 @@ use wayfare_store::Store;
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub store: Store,
+    pub planner: Arc<Planner>,
 }
 
 /// Builds the whole application.
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
-    let store = state.store.clone();
+    let (store, planner) = (state.store.clone(), state.planner.clone());
     Router::new()
         .route("/healthz", get(healthz))
         .route(
             "/sfn/{*fn_name}",
             get(server_fn_handler).post(server_fn_handler),
         )
-        .leptos_routes_with_context(&state, routes, move || provide_context(store.clone()), {
-            let options = state.leptos_options.clone();
-            move || shell(options.clone())
-        })
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || {
+                provide_context(store.clone());
+                provide_context(planner.clone());
+            },
+            {
+                let options = state.leptos_options.clone();
+                move || shell(options.clone())
+            },
+        )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
@@ -44,8 +56,15 @@ async fn server_fn_handler(
     State(state): State<AppState>,
     request: Request<Body>,
 ) -> impl IntoResponse {
-    let store = state.store.clone();
-    handle_server_fns_with_context(move || provide_context(store.clone()), request).await
+    let (store, planner) = (state.store.clone(), state.planner.clone());
+    handle_server_fns_with_context(
+        move || {
+            provide_context(store.clone());
+            provide_context(planner.clone());
+        },
+        request,
+    )
+    .await
 }
 
 #[derive(Serialize)]

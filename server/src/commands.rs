@@ -1,0 +1,163 @@
+//! The work behind `wayfare import` and `wayfare plan`, and the catalog
+//! loading `wayfare serve` shares with them.
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Write};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+use wayfare_engine::catalog::{Catalog, MemoryCatalog, travelplanner};
+use wayfare_engine::orchestrator::{Planner, render_text, submission};
+use wayfare_store::{ImportOptions, ImportProgress, Store};
+
+use crate::cli::{ImportArgs, PlanArgs, PlanFormat, current_year};
+use crate::config::Config;
+
+/// Loads the catalog into memory, first filling an empty database with the
+/// demo catalog.
+pub async fn open_catalog(store: &Store) -> anyhow::Result<Arc<dyn Catalog>> {
+    let started = Instant::now();
+    if store
+        .ensure_demo_catalog()
+        .await
+        .context("loading the demo catalog")?
+    {
+        tracing::info!("the catalog was empty: loaded the demo catalog");
+    }
+    let data = store.load_catalog().await.context("reading the catalog")?;
+    let catalog = MemoryCatalog::new(data);
+    tracing::info!(
+        cities = catalog.cities().len(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "catalog loaded into memory"
+    );
+    Ok(Arc::new(catalog))
+}
+
+/// `wayfare import travelplanner DIR`.
+pub async fn import_travelplanner(config: &Config, args: &ImportArgs) -> anyhow::Result<()> {
+    let url = config.database_url();
+    let store = Store::connect(&url)
+        .await
+        .with_context(|| format!("opening the database {url}"))?;
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg:<24} [{bar:30}] {pos}/{len}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    let options = ImportOptions {
+        keep_incomplete: args.keep_incomplete,
+        ..ImportOptions::default()
+    };
+    let mut on_progress = |p: ImportProgress| {
+        // Reading knows bytes, writing knows rows.
+        let (done, total) = match (p.rows_total, p.bytes_total) {
+            (Some(total), _) => (p.rows_done, total),
+            (None, Some(total)) => (p.bytes_done, total),
+            (None, None) => (p.rows_done, p.rows_done),
+        };
+        bar.set_message(p.file);
+        bar.set_length(total);
+        bar.set_position(done);
+    };
+    let summary = wayfare_store::import_travelplanner(&store, &args.dir, options, &mut on_progress)
+        .await
+        .with_context(|| format!("importing {}", args.dir.display()))?;
+    bar.finish_and_clear();
+    println!("{summary}");
+    store.close().await;
+    Ok(())
+}
+
+/// `wayfare plan`.
+pub async fn plan(config: &Config, args: &PlanArgs) -> anyhow::Result<()> {
+    let catalog: Arc<dyn Catalog> = match &args.catalog {
+        Some(dir) => {
+            let (data, _report) =
+                travelplanner::read_dir(dir, &ImportOptions::default(), &mut |_| {})
+                    .with_context(|| format!("reading the catalog in {}", dir.display()))?;
+            Arc::new(MemoryCatalog::new(data))
+        }
+        None => {
+            let url = config.database_url();
+            let store = Store::connect(&url)
+                .await
+                .with_context(|| format!("opening the database {url}"))?;
+            let catalog = open_catalog(&store).await?;
+            store.close().await;
+            catalog
+        }
+    };
+    let planner = Planner::new(catalog).with_default_year(current_year());
+    match (&args.query, &args.batch) {
+        (Some(query), _) => plan_one(&planner, query, args.format),
+        (None, Some(batch)) => {
+            let out = args.out.as_ref().context("--batch needs --out FILE")?;
+            plan_batch(&planner, batch, out)
+        }
+        (None, None) => anyhow::bail!("give a QUERY or --batch FILE"),
+    }
+}
+
+fn plan_one(planner: &Planner, query: &str, format: PlanFormat) -> anyhow::Result<()> {
+    let outcome = planner.plan_blocking(query);
+    let mut stdout = std::io::stdout().lock();
+    match format {
+        PlanFormat::Text => match &outcome.itinerary {
+            Some(itinerary) => write!(stdout, "{}", render_text(itinerary))?,
+            None => {
+                writeln!(stdout, "No plan: {}", outcome.explanation)?;
+                for question in &outcome.intent.questions {
+                    writeln!(stdout, "  ? {question}")?;
+                }
+            }
+        },
+        PlanFormat::Json => serde_json::to_writer_pretty(&mut stdout, &outcome)?,
+        PlanFormat::Travelplanner => serde_json::to_writer(
+            &mut stdout,
+            &submission(&outcome, planner.catalog().as_ref()),
+        )?,
+    }
+    writeln!(stdout)?;
+    if outcome.itinerary.is_none() {
+        anyhow::bail!("no plan for this request");
+    }
+    Ok(())
+}
+
+fn plan_batch(
+    planner: &Planner,
+    input: &std::path::Path,
+    output: &std::path::Path,
+) -> anyhow::Result<()> {
+    let reader =
+        BufReader::new(File::open(input).with_context(|| format!("opening {}", input.display()))?);
+    let mut writer = BufWriter::new(
+        File::create(output).with_context(|| format!("creating {}", output.display()))?,
+    );
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template("planning [{bar:30}] {pos}/{len} {per_sec} eta {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    let started = Instant::now();
+    let summary = planner.run_batch(reader, &mut writer, |done, total| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    })?;
+    writer.flush()?;
+    bar.finish_and_clear();
+    eprintln!(
+        "planned {} queries in {:.2}s: {} delivered, {} without a plan; wrote {}",
+        summary.total,
+        started.elapsed().as_secs_f64(),
+        summary.delivered,
+        summary.failed,
+        output.display()
+    );
+    Ok(())
+}
