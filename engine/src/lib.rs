@@ -4,3 +4,7 @@
 //! on its own; `wayfare-store` fills the ports from SQLite or PostgreSQL.
 
 pub mod catalog;
+pub mod clock;
+pub mod hub;
+pub mod resilience;
+pub mod state;
