@@ -35,14 +35,13 @@ impl TestDb {
             admin_url,
             database,
         } = self.cleanup
+            && let Ok(mut admin) = PgConnection::connect(&admin_url).await
         {
-            if let Ok(mut admin) = PgConnection::connect(&admin_url).await {
-                let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)"
-                )))
-                .execute(&mut admin)
-                .await;
-            }
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)"
+            )))
+            .execute(&mut admin)
+            .await;
         }
     }
 }
