@@ -6,6 +6,9 @@
 //! the compile-time macros, because the same code runs on two databases; the
 //! contract tests in `tests/` run every operation on both.
 
+mod events;
+mod hub;
+mod tasks;
 mod trip_requests;
 
 use std::path::Path;
