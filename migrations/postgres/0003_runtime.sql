@@ -59,6 +59,7 @@ CREATE TABLE agent_results (
 
 CREATE TABLE hub_messages (
     message_id        TEXT PRIMARY KEY,
+    position          BIGINT GENERATED ALWAYS AS IDENTITY,  -- replay order
     destination_kind  TEXT NOT NULL,     -- agent|queue
     destination       TEXT NOT NULL,
     message           JSONB NOT NULL,    -- the design's message format
