@@ -805,3 +805,153 @@ async fn a_completed_result_is_kept_and_a_retry_waits_for_its_backoff() {
     );
     assert_eq!(q.result(t.task_id).await.expect("result"), Some(json!(1)));
 }
+
+#[tokio::test]
+async fn loading_a_trip_starts_from_its_snapshot_rather_than_the_first_event() {
+    let store = MemoryEventStore::new();
+    let trip = TripId::new();
+    store
+        .append(trip, 0, &[submitted(), TripEvent::Cancelled], t0())
+        .await
+        .expect("append");
+    // A snapshot that differs from the replay in a way only it can explain.
+    let mut marked = TripState::replay(trip, &store.load(trip, 0).await.expect("load")[..1]);
+    marked.modifications = 99;
+    store.save_snapshot(trip, 1, &marked).await.expect("save");
+    let state = store.load_state(trip).await.expect("state");
+    assert_eq!(state.modifications, 99, "the snapshot was used");
+    assert_eq!(state.status, TripStatus::Cancelled, "and the tail replayed");
+    assert_eq!(state.version, 2);
+}
+
+mod props {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn task_id(n: usize) -> TaskId {
+        TaskId::from_uuid(uuid::Uuid::from_u128(n as u128 + 1))
+    }
+
+    /// Turns a random step into a command against the trip so far.
+    fn command(step: usize, op: u8, pick: usize, flag: bool, tasks: usize) -> Command {
+        let any_task = task_id(if tasks == 0 { 0 } else { pick % tasks });
+        let instance = if flag { "i-1" } else { "i-2" }.to_string();
+        let now = at(step as i64);
+        match op % 14 {
+            0 => Command::Submit {
+                query: format!("trip {pick}"),
+                overrides: json!({"pick": pick}),
+            },
+            1 => Command::RecordIntent {
+                intent: json!({"step": step}),
+            },
+            2 => Command::AskForInput {
+                questions: json!(["when?"]),
+            },
+            3 => Command::ScheduleTask {
+                task_id: task_id(tasks),
+                agent_type: ["transport", "accommodation", "tips"][pick % 3].into(),
+                priority: [Priority::P0, Priority::P1, Priority::P2, Priority::P3][pick % 4],
+                depends_on: if flag && tasks > 0 {
+                    vec![any_task]
+                } else {
+                    vec![]
+                },
+            },
+            4 => Command::ClaimTask {
+                task_id: any_task,
+                instance_id: instance,
+                now,
+                lease_expires_at: now + chrono::Duration::seconds(3),
+            },
+            5 => Command::CompleteTask {
+                task_id: any_task,
+                result: json!({"step": step}),
+                elapsed_ms: pick as u64,
+            },
+            6 => Command::FailTask {
+                task_id: any_task,
+                error: "boom".into(),
+                retryable: flag,
+            },
+            7 => Command::SkipTask {
+                task_id: any_task,
+                reason: "load".into(),
+            },
+            8 => Command::FinishPlan {
+                itinerary: json!({"step": step}),
+                verdict: json!({"ok": flag}),
+            },
+            9 => Command::FailPlan {
+                reason: "no flights".into(),
+            },
+            10 => Command::Modify {
+                changes: json!({"pick": pick}),
+                tasks: vec![any_task],
+            },
+            11 => Command::RollBackModification {
+                reason: "refused".into(),
+            },
+            12 => Command::Heartbeat {
+                task_id: any_task,
+                instance_id: instance,
+                lease_expires_at: now + chrono::Duration::seconds(5),
+            },
+            _ => Command::Cancel,
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        #[test]
+        fn replay_and_any_snapshot_plus_replay_equal_the_live_state(
+            steps in proptest::collection::vec((0u8..14, 0usize..8, any::<bool>()), 0..80)
+        ) {
+            let trip = TripId::new();
+            let mut live = TripState::new(trip);
+            let mut log: Vec<StoredEvent> = Vec::new();
+            let mut tasks = 0;
+            for (step, (op, pick, flag)) in steps.into_iter().enumerate() {
+                // Bias towards a submitted trip so the rest is exercised.
+                let op = if step == 0 { 0 } else { op };
+                let Ok(events) = decide(&live, command(step, op, pick, flag, tasks)) else {
+                    continue;
+                };
+                for event in events {
+                    if matches!(event, TripEvent::TaskScheduled { .. }) {
+                        tasks += 1;
+                    }
+                    if let TripEvent::TaskClaimed { task_id, .. } = &event {
+                        let task = live.task(*task_id).expect("claimed tasks exist");
+                        prop_assert!(!task.status.is_final(), "a finished task is never re-run");
+                        prop_assert!(live.pending_dependencies(task).is_empty(), "claimed before its dependencies");
+                    }
+                    let stored = StoredEvent { trip_id: trip, seq: live.version + 1, at: at(step as i64), event };
+                    live.apply_stored(&stored);
+                    log.push(stored);
+                }
+            }
+            prop_assert_eq!(&TripState::replay(trip, &log), &live);
+            for k in 0..=log.len() {
+                let json = serde_json::to_string(&TripState::replay(trip, &log[..k])).expect("serialise");
+                let mut from_snapshot: TripState = serde_json::from_str(&json).expect("deserialise");
+                for event in &log[k..] {
+                    from_snapshot.apply_stored(event);
+                }
+                prop_assert_eq!(&from_snapshot, &live, "snapshot at {}", k);
+            }
+            // Invariants decide guarantees whatever the order of commands.
+            for task in &live.tasks {
+                if task.status == TaskStatus::Completed {
+                    prop_assert!(task.result.is_some());
+                }
+                for dep in &task.depends_on {
+                    prop_assert!(live.task(*dep).is_some(), "dependencies exist");
+                }
+            }
+            prop_assert!((0.0..=1.0).contains(&live.progress()));
+        }
+    }
+}

@@ -282,7 +282,7 @@ fn stored_event(
 }
 
 impl EventStore for Store {
-    #[tracing::instrument(skip_all, fields(trip.id = %trip_id, expected_version), err)]
+    #[tracing::instrument(skip_all, fields(trip.id = %trip_id, expected_version = expected_version), err)]
     async fn append(
         &self,
         trip_id: TripId,

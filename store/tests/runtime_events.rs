@@ -287,3 +287,78 @@ async fn unfinished_trips_are_listed_for_resume_on_every_backend() {
         db.finish().await;
     }
 }
+
+#[tokio::test]
+async fn loading_a_trip_starts_from_its_snapshot_on_every_backend() {
+    for db in support::all_backends().await {
+        let at = ManualClock::at_epoch().now();
+        let trip = TripId::new();
+        db.store
+            .append(trip, 0, &[submitted(), TripEvent::Cancelled], at)
+            .await
+            .expect("append");
+        let first = db.store.load(trip, 0).await.expect("load");
+        let mut marked = TripState::replay(trip, &first[..1]);
+        marked.modifications = 99;
+        db.store
+            .save_snapshot(trip, 1, &marked)
+            .await
+            .expect("save");
+        let state = db.store.load_state(trip).await.expect("state");
+        assert_eq!(
+            state.modifications, 99,
+            "{}: the snapshot was used",
+            db.name
+        );
+        assert_eq!(
+            state.status,
+            TripStatus::Cancelled,
+            "{}: tail replayed",
+            db.name
+        );
+        assert_eq!(state.version, 2, "{}", db.name);
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn concurrent_commands_through_the_log_all_land_by_deciding_again_on_every_backend() {
+    for db in support::all_backends().await {
+        let clock = ManualClock::at_epoch();
+        let log = TripLog::new(db.store.clone(), Arc::new(clock)).max_conflicts(50);
+        let trip = TripId::new();
+        log.execute(
+            trip,
+            Command::Submit {
+                query: "q".into(),
+                overrides: json!(null),
+            },
+        )
+        .await
+        .expect("submit");
+        let writers: Vec<_> = (0..4)
+            .map(|_| {
+                let log = log.clone();
+                tokio::spawn(async move {
+                    log.execute(
+                        trip,
+                        Command::ScheduleTask {
+                            task_id: TaskId::new(),
+                            agent_type: "dining".into(),
+                            priority: Priority::P2,
+                            depends_on: vec![],
+                        },
+                    )
+                    .await
+                })
+            })
+            .collect();
+        for writer in writers {
+            writer.await.expect("join").expect("scheduled");
+        }
+        let state = log.load(trip).await.expect("state");
+        assert_eq!(state.tasks.len(), 4, "{}", db.name);
+        assert_eq!(state.version, 5, "{}", db.name);
+        db.finish().await;
+    }
+}

@@ -22,6 +22,7 @@ pub struct FaultConfig {
     pub error_rate: f64,
     pub timeout_rate: f64,
     pub panic_rate: f64,
+    /// Slows every call down; written in milliseconds in configuration.
     #[serde(with = "millis")]
     pub added_latency: Duration,
 }
