@@ -313,3 +313,124 @@ async fn injected_faults_surface_as_agent_errors_through_the_guards() {
         Err(AgentError::Panicked { .. })
     ));
 }
+
+mod guarded {
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use wayfare_engine::clock::TokioClock;
+    use wayfare_engine::resilience::CallGuard;
+
+    use super::*;
+
+    fn guard(threshold: u32, cool_down: Duration, attempts: u32) -> CallGuard {
+        CallGuard::new(
+            RetryPolicy {
+                maximum_attempts: attempts,
+                ..policy(Jitter::None)
+            },
+            Duration::from_secs(5),
+            Breakers::new(
+                BreakerConfig {
+                    failure_threshold: threshold,
+                    cool_down,
+                },
+                Arc::new(TokioClock::new()),
+            ),
+            1,
+        )
+    }
+
+    /// An agent that fails its first `failures` calls, counting every call.
+    fn flaky(
+        failures: u32,
+        calls: &Arc<AtomicU32>,
+    ) -> impl FnMut(
+        u32,
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<&'static str, AgentError>> + Send>,
+    > {
+        let calls = calls.clone();
+        move |_| {
+            let n = calls.fetch_add(1, Ordering::SeqCst) + 1;
+            Box::pin(async move {
+                if n <= failures {
+                    Err(AgentError::transient("503"))
+                } else {
+                    Ok("hotels")
+                }
+            })
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_flaky_agent_succeeds_after_backed_off_retries() {
+        let calls = Arc::new(AtomicU32::new(0));
+        let start = Instant::now();
+        let result = guard(10, Duration::from_secs(60), 5)
+            .call("accommodation", flaky(2, &calls))
+            .await;
+        assert_eq!(result, Ok("hotels"));
+        assert_eq!(calls.load(Ordering::SeqCst), 3);
+        assert_eq!(start.elapsed(), Duration::from_secs(1 + 2));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_open_breaker_holds_retries_back_until_its_cool_down() {
+        let calls = Arc::new(AtomicU32::new(0));
+        let guard = guard(2, Duration::from_secs(60), 10);
+        let start = Instant::now();
+        let result = guard.call("transport", flaky(2, &calls)).await;
+        assert_eq!(result, Ok("hotels"));
+        assert_eq!(
+            calls.load(Ordering::SeqCst),
+            3,
+            "the open circuit was not called"
+        );
+        // Fail at 0 s, fail (circuit opens until 61 s) at 1 s, refused at
+        // 3 s, and the probe at 61 s succeeds.
+        assert_eq!(start.elapsed(), Duration::from_secs(61));
+        assert_eq!(
+            guard.breakers().for_agent("transport").state(),
+            BreakerState::Closed
+        );
+        assert_eq!(guard.breakers().snapshot()["transport"].trips, 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_hanging_agent_times_out_on_every_attempt_until_the_policy_gives_up() {
+        let start = Instant::now();
+        let result: Result<(), _> = guard(10, Duration::from_secs(60), 2)
+            .call("dining", |_| std::future::pending())
+            .await;
+        assert_eq!(
+            result,
+            Err(RetryError::Exhausted {
+                attempts: 2,
+                last: AgentError::TimedOut {
+                    after: Duration::from_secs(5)
+                }
+            })
+        );
+        assert_eq!(start.elapsed(), Duration::from_secs(5 + 1 + 5));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn injected_faults_are_absorbed_by_the_guards() {
+        let faults = Arc::new(FaultInjector::new(3).with(
+            "tips",
+            FaultConfig {
+                error_rate: 0.3,
+                timeout_rate: 0.2,
+                panic_rate: 0.1,
+                added_latency: Duration::from_millis(50),
+            },
+        ));
+        let guard = guard(1000, Duration::from_secs(1), 20).with_faults(faults);
+        for _ in 0..20 {
+            let result = guard
+                .call("tips", |_| async { Ok::<_, AgentError>(7) })
+                .await;
+            assert_eq!(result, Ok(7));
+        }
+    }
+}

@@ -121,6 +121,12 @@ impl RetryPolicy {
         Some(retry_after.map_or(delay, |floor| delay.max(floor)))
     }
 
+    /// Whether `error` stops retries at once (permanent, or a kind listed
+    /// as non-retryable), as opposed to running out of attempts.
+    pub fn gives_up_on<E: Classify>(&self, error: &E) -> bool {
+        matches!(error.class(), ErrorClass::Permanent) || self.is_non_retryable(error)
+    }
+
     fn is_non_retryable<E: Classify>(&self, error: &E) -> bool {
         self.non_retryable.iter().any(|k| k == error.kind())
     }
@@ -151,9 +157,7 @@ impl RetryPolicy {
                         tokio::time::sleep(wait).await;
                         attempt += 1;
                     }
-                    None if matches!(error.class(), ErrorClass::Permanent)
-                        || self.is_non_retryable(&error) =>
-                    {
+                    None if self.gives_up_on(&error) => {
                         return Err(RetryError::NonRetryable { attempt, error });
                     }
                     None => {
