@@ -16,8 +16,12 @@
 pub mod agents;
 pub mod assemble;
 pub mod catalog;
+pub mod clock;
 pub mod eval;
+pub mod hub;
 pub mod orchestrator;
 pub mod parse;
+pub mod resilience;
+pub mod state;
 pub mod travelplanner_format;
 pub mod verify;

@@ -12,6 +12,9 @@
 //! [`Store::ensure_demo_catalog`].
 
 pub mod catalog;
+mod events;
+mod hub;
+mod tasks;
 mod trip_requests;
 
 pub use catalog::{BATCH_ROWS, ImportCounts, ImportError, ImportSummary, import_travelplanner};

@@ -1,0 +1,182 @@
+//! The hub's message format, as in the design document: who from, who to,
+//! what kind, a JSON payload, a priority, a timestamp, whether a response
+//! is expected and within how many seconds. Two additions: `in_reply_to`
+//! (correlates a response with its request) and `durable` (persisted before
+//! delivery and replayed after a restart until acknowledged).
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// `msg_YYYYMMDD_<random>`: sortable by day, unique.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct MessageId(pub String);
+
+impl MessageId {
+    pub fn new(at: DateTime<Utc>) -> Self {
+        Self(format!(
+            "msg_{}_{}",
+            at.format("%Y%m%d"),
+            uuid::Uuid::new_v4().simple()
+        ))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for MessageId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessageType {
+    DataRequest,
+    ResultShare,
+    StatusUpdate,
+}
+
+/// Higher priorities are received first from a mailbox or queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MessagePriority {
+    High,
+    #[default]
+    Medium,
+    Low,
+}
+
+impl MessagePriority {
+    pub(crate) fn lane(self) -> usize {
+        match self {
+            MessagePriority::High => 0,
+            MessagePriority::Medium => 1,
+            MessagePriority::Low => 2,
+        }
+    }
+}
+
+/// One message between agents (or from the orchestrator).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    pub message_id: MessageId,
+    pub from_agent: String,
+    /// An agent instance for direct messages, a queue or topic name
+    /// otherwise.
+    pub to_agent: String,
+    pub message_type: MessageType,
+    pub payload: Value,
+    #[serde(default)]
+    pub priority: MessagePriority,
+    pub timestamp: DateTime<Utc>,
+    #[serde(default)]
+    pub requires_response: bool,
+    /// Seconds to wait for a response.
+    #[serde(default = "default_timeout")]
+    pub timeout: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub in_reply_to: Option<MessageId>,
+    #[serde(default)]
+    pub durable: bool,
+}
+
+fn default_timeout() -> u64 {
+    30
+}
+
+impl Message {
+    /// A medium-priority, non-durable message needing no response.
+    pub fn new(
+        from_agent: impl Into<String>,
+        to_agent: impl Into<String>,
+        message_type: MessageType,
+        payload: Value,
+        at: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            message_id: MessageId::new(at),
+            from_agent: from_agent.into(),
+            to_agent: to_agent.into(),
+            message_type,
+            payload,
+            priority: MessagePriority::Medium,
+            timestamp: at,
+            requires_response: false,
+            timeout: default_timeout(),
+            in_reply_to: None,
+            durable: false,
+        }
+    }
+
+    pub fn with_priority(mut self, priority: MessagePriority) -> Self {
+        self.priority = priority;
+        self
+    }
+
+    /// Persist before delivery; replay after a restart until acknowledged.
+    pub fn durable(mut self) -> Self {
+        self.durable = true;
+        self
+    }
+
+    /// Expects a response within `timeout_secs`.
+    pub fn expecting_response(mut self, timeout_secs: u64) -> Self {
+        self.requires_response = true;
+        self.timeout = timeout_secs;
+        self
+    }
+
+    /// The response to this message.
+    pub fn reply(&self, from_agent: impl Into<String>, payload: Value, at: DateTime<Utc>) -> Self {
+        let mut reply = Message::new(
+            from_agent,
+            self.from_agent.clone(),
+            MessageType::ResultShare,
+            payload,
+            at,
+        )
+        .with_priority(self.priority);
+        reply.in_reply_to = Some(self.message_id.clone());
+        reply
+    }
+}
+
+/// Where a durable message is going.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "name", rename_all = "snake_case")]
+pub enum Destination {
+    /// One agent instance's mailbox.
+    Agent(String),
+    /// A queue of competing consumers.
+    Queue(String),
+}
+
+impl Destination {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Destination::Agent(_) => "agent",
+            Destination::Queue(_) => "queue",
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        match self {
+            Destination::Agent(name) | Destination::Queue(name) => name,
+        }
+    }
+
+    pub fn parse(kind: &str, name: String) -> Option<Self> {
+        match kind {
+            "agent" => Some(Destination::Agent(name)),
+            "queue" => Some(Destination::Queue(name)),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,204 @@
+//! The trip event vocabulary: everything that ever happens to a trip, in the
+//! order it happened. The log of these is the source of truth; every read
+//! model ([`super::TripState`], the `trip_state` table) is derived from it.
+//!
+//! The parsed intent, the itinerary, the verdict and agent results are the
+//! planner's types, which this module does not know yet: they are carried as
+//! opaque JSON (`serde_json::Value`) and will be typed at integration.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::ids::{TaskId, TripId};
+
+/// Task priority from the design's prioritisation matrix: P0 (critical path)
+/// is claimed first, P3 (optional) may be skipped under load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Priority {
+    P0,
+    P1,
+    P2,
+    P3,
+}
+
+impl Priority {
+    /// 0 for P0 … 3 for P3 (the stored form; lower is more urgent).
+    pub fn rank(self) -> u8 {
+        match self {
+            Priority::P0 => 0,
+            Priority::P1 => 1,
+            Priority::P2 => 2,
+            Priority::P3 => 3,
+        }
+    }
+
+    pub fn from_rank(rank: i64) -> Option<Self> {
+        match rank {
+            0 => Some(Priority::P0),
+            1 => Some(Priority::P1),
+            2 => Some(Priority::P2),
+            3 => Some(Priority::P3),
+            _ => None,
+        }
+    }
+}
+
+/// Something that happened to a trip. Serialised with a `kind` tag (the
+/// same string as [`TripEvent::kind`], stored in `trip_events.kind`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum TripEvent {
+    TripSubmitted {
+        query: String,
+        #[serde(default)]
+        overrides: Value,
+    },
+    /// Opaque until integration: the planner's `TripIntent`.
+    IntentParsed {
+        intent: Value,
+    },
+    /// Opaque until integration: the intent's unanswerable `questions`.
+    NeedsInput {
+        questions: Value,
+    },
+    TaskScheduled {
+        task_id: TaskId,
+        agent_type: String,
+        priority: Priority,
+        #[serde(default)]
+        depends_on: Vec<TaskId>,
+    },
+    TaskClaimed {
+        task_id: TaskId,
+        instance_id: String,
+        attempt: u32,
+        lease_expires_at: DateTime<Utc>,
+    },
+    TaskHeartbeat {
+        task_id: TaskId,
+        instance_id: String,
+        lease_expires_at: DateTime<Utc>,
+    },
+    /// Opaque until integration: the agent's ranked candidates.
+    TaskCompleted {
+        task_id: TaskId,
+        result: Value,
+        elapsed_ms: u64,
+    },
+    TaskFailed {
+        task_id: TaskId,
+        error: String,
+        retryable: bool,
+        attempt: u32,
+    },
+    /// An optional task dropped (P3 under load, an open breaker): the plan
+    /// says so, it is never silent.
+    TaskSkipped {
+        task_id: TaskId,
+        reason: String,
+    },
+    /// Opaque until integration: `Itinerary` and `Verdict`.
+    PlanReady {
+        itinerary: Value,
+        verdict: Value,
+    },
+    PlanFailed {
+        reason: String,
+    },
+    /// `affected_tasks` is the closure the decision computed (the tasks
+    /// named and everything that depends on them): they are re-planned.
+    ModificationApplied {
+        changes: Value,
+        affected_tasks: Vec<TaskId>,
+    },
+    ModificationRolledBack {
+        reason: String,
+    },
+    Cancelled,
+}
+
+impl TripEvent {
+    /// The event's kind as stored in `trip_events.kind`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            TripEvent::TripSubmitted { .. } => "trip_submitted",
+            TripEvent::IntentParsed { .. } => "intent_parsed",
+            TripEvent::NeedsInput { .. } => "needs_input",
+            TripEvent::TaskScheduled { .. } => "task_scheduled",
+            TripEvent::TaskClaimed { .. } => "task_claimed",
+            TripEvent::TaskHeartbeat { .. } => "task_heartbeat",
+            TripEvent::TaskCompleted { .. } => "task_completed",
+            TripEvent::TaskFailed { .. } => "task_failed",
+            TripEvent::TaskSkipped { .. } => "task_skipped",
+            TripEvent::PlanReady { .. } => "plan_ready",
+            TripEvent::PlanFailed { .. } => "plan_failed",
+            TripEvent::ModificationApplied { .. } => "modification_applied",
+            TripEvent::ModificationRolledBack { .. } => "modification_rolled_back",
+            TripEvent::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// An event as the log holds it: numbered within its trip from 1 with no
+/// gaps, and stamped with the time it was appended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredEvent {
+    pub trip_id: TripId,
+    pub seq: u64,
+    pub at: DateTime<Utc>,
+    pub event: TripEvent,
+}
+
+/// Where a trip stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TripStatus {
+    #[default]
+    Planning,
+    NeedsInput,
+    Ready,
+    Failed,
+    Cancelled,
+}
+
+impl TripStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TripStatus::Planning => "planning",
+            TripStatus::NeedsInput => "needs_input",
+            TripStatus::Ready => "ready",
+            TripStatus::Failed => "failed",
+            TripStatus::Cancelled => "cancelled",
+        }
+    }
+
+    /// Whether the orchestrator still has work to do on start-up.
+    pub fn is_unfinished(self) -> bool {
+        matches!(self, TripStatus::Planning)
+    }
+}
+
+impl fmt::Display for TripStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for TripStatus {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s {
+            "planning" => TripStatus::Planning,
+            "needs_input" => TripStatus::NeedsInput,
+            "ready" => TripStatus::Ready,
+            "failed" => TripStatus::Failed,
+            "cancelled" => TripStatus::Cancelled,
+            other => return Err(format!("unknown trip status {other:?}")),
+        })
+    }
+}

@@ -1,0 +1,149 @@
+//! [`TripLog`]: how the orchestrator loop changes a trip. It loads the
+//! state (snapshot + replay), asks [`decide`] what a command means, appends
+//! the events with optimistic locking, and on a conflict reloads and decides
+//! again (a bounded number of times). Every `snapshot_every` events it saves
+//! a snapshot, so that loading a long-lived trip replays only a short tail.
+
+use super::decide::{Command, Rejection, decide};
+use super::event::StoredEvent;
+use super::ids::TripId;
+use super::port::{AppendError, EventStore, PortError};
+use super::trip::TripState;
+use crate::clock::SharedClock;
+
+/// Why a command did not take effect.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ExecuteError {
+    #[error("rejected: {0}")]
+    Rejected(#[from] Rejection),
+    /// Other writers kept winning; the caller may try again later.
+    #[error("gave up after {attempts} version conflicts")]
+    Contended { attempts: u32 },
+    #[error(transparent)]
+    Port(#[from] PortError),
+}
+
+/// What a command did: the state after it and the events it appended
+/// (none for an idempotent repeat).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Executed {
+    pub state: TripState,
+    pub events: Vec<StoredEvent>,
+}
+
+/// Commands in, events out, over an [`EventStore`].
+#[derive(Debug, Clone)]
+pub struct TripLog<S> {
+    store: S,
+    clock: SharedClock,
+    snapshot_every: u64,
+    max_conflicts: u32,
+}
+
+impl<S: EventStore> TripLog<S> {
+    /// A log that snapshots every 50 events and retries 5 conflicts.
+    pub fn new(store: S, clock: SharedClock) -> Self {
+        Self {
+            store,
+            clock,
+            snapshot_every: 50,
+            max_conflicts: 5,
+        }
+    }
+
+    /// Snapshot every `n` events (`0` never snapshots).
+    pub fn snapshot_every(mut self, n: u64) -> Self {
+        self.snapshot_every = n;
+        self
+    }
+
+    pub fn max_conflicts(mut self, n: u32) -> Self {
+        self.max_conflicts = n;
+        self
+    }
+
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// The current state of a trip (an unknown trip is an empty state).
+    pub async fn load(&self, trip_id: TripId) -> Result<TripState, PortError> {
+        self.store.load_state(trip_id).await
+    }
+
+    /// Decides `command` against the newest state and appends the result.
+    #[tracing::instrument(skip_all, fields(trip.id = %trip_id), err)]
+    pub async fn execute(
+        &self,
+        trip_id: TripId,
+        command: Command,
+    ) -> Result<Executed, ExecuteError> {
+        let mut conflicts = 0;
+        loop {
+            let mut state = self.store.load_state(trip_id).await?;
+            let events = decide(&state, command.clone())?;
+            if events.is_empty() {
+                return Ok(Executed {
+                    state,
+                    events: vec![],
+                });
+            }
+            let at = self.clock.now();
+            let before = state.version;
+            match self.store.append(trip_id, before, &events, at).await {
+                Ok(_) => {
+                    let stored: Vec<StoredEvent> = events
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, event)| StoredEvent {
+                            trip_id,
+                            seq: before + 1 + i as u64,
+                            at,
+                            event,
+                        })
+                        .collect();
+                    for event in &stored {
+                        state.apply_stored(event);
+                    }
+                    self.maybe_snapshot(trip_id, before, &state).await;
+                    return Ok(Executed {
+                        state,
+                        events: stored,
+                    });
+                }
+                Err(AppendError::Conflict { expected, actual }) => {
+                    conflicts += 1;
+                    tracing::debug!(
+                        expected,
+                        actual,
+                        conflicts,
+                        "version conflict; deciding again"
+                    );
+                    if conflicts > self.max_conflicts {
+                        return Err(ExecuteError::Contended {
+                            attempts: conflicts,
+                        });
+                    }
+                }
+                Err(AppendError::Port(err)) => return Err(err.into()),
+            }
+        }
+    }
+
+    /// Saves a snapshot when the append crossed a multiple of
+    /// `snapshot_every`. A failed snapshot is logged, not fatal: the log
+    /// is still complete, only replay gets longer.
+    async fn maybe_snapshot(&self, trip_id: TripId, before: u64, state: &TripState) {
+        let every = self.snapshot_every;
+        if every == 0 || before / every == state.version / every {
+            return;
+        }
+        if let Err(err) = self
+            .store
+            .save_snapshot(trip_id, state.version, state)
+            .await
+        {
+            tracing::warn!(error = %err, "could not save a snapshot");
+        }
+    }
+}

@@ -1,0 +1,25 @@
+//! Event sourcing for trips: the event vocabulary ([`TripEvent`]), the read
+//! model ([`TripState`], a pure fold), the pure decision function
+//! ([`decide`]), the storage ports ([`EventStore`], [`TaskQueue`]) with
+//! their in-memory twins, and [`TripLog`], which ties them together with
+//! optimistic locking and snapshots.
+//!
+//! The SQL implementations of the ports live in `wayfare-store`.
+
+mod decide;
+mod event;
+mod ids;
+mod log;
+mod memory;
+mod port;
+mod queue;
+mod trip;
+
+pub use decide::{Command, Rejection, decide};
+pub use event::{Priority, StoredEvent, TripEvent, TripStatus};
+pub use ids::{TaskId, TripId};
+pub use log::{ExecuteError, Executed, TripLog};
+pub use memory::MemoryEventStore;
+pub use port::{AppendError, EventStore, PortError, Snapshot, TripSummary};
+pub use queue::{ClaimedTask, LeaseError, MemoryTaskQueue, NewTask, QueuedTask, TaskQueue, after};
+pub use trip::{RollbackPoint, TaskState, TaskStatus, TripState};

@@ -1,0 +1,144 @@
+//! The storage ports of the runtime: [`EventStore`] (the trip event log, its
+//! snapshots and its `trip_state` projection) and the errors they share.
+//!
+//! The methods return `impl Future + Send` (native async fns in traits), so
+//! the ports are used through generics, not `dyn`. Errors carry their retry
+//! semantics: a [`PortError::Transient`] may succeed if tried again, a
+//! [`PortError::Permanent`] will not; an [`AppendError::Conflict`] means the
+//! writer's view is stale and it must reload and decide again.
+
+use std::future::Future;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::event::{StoredEvent, TripEvent, TripStatus};
+use super::ids::TripId;
+use super::trip::TripState;
+
+/// A storage failure, classified for retrying.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PortError {
+    #[error("temporarily unavailable: {message}")]
+    Transient {
+        message: String,
+        retry_after: Option<Duration>,
+    },
+    #[error("storage failure: {message}")]
+    Permanent { message: String },
+}
+
+impl PortError {
+    pub fn permanent(message: impl Into<String>) -> Self {
+        PortError::Permanent {
+            message: message.into(),
+        }
+    }
+
+    pub fn transient(message: impl Into<String>) -> Self {
+        PortError::Transient {
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+}
+
+/// Why an append did not happen.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AppendError {
+    /// Someone appended first: reload, decide again, retry.
+    #[error("version conflict: expected {expected}, the log is at {actual}")]
+    Conflict { expected: u64, actual: u64 },
+    #[error(transparent)]
+    Port(#[from] PortError),
+}
+
+/// A saved [`TripState`] at `version`: replay starts after it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    pub trip_id: TripId,
+    pub version: u64,
+    pub state: TripState,
+}
+
+/// One row of the `trip_state` read model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TripSummary {
+    pub trip_id: TripId,
+    pub status: TripStatus,
+    pub progress: f64,
+    pub version: u64,
+    pub updated_at: DateTime<Utc>,
+    pub state: TripState,
+}
+
+/// The trip event log.
+pub trait EventStore: Send + Sync {
+    /// Appends `events` after `expected_version` (the version the writer
+    /// decided on) and returns the new version. Fails with
+    /// [`AppendError::Conflict`] when the log has moved on: a stale writer
+    /// never overwrites. The `trip_state` projection is updated in the same
+    /// transaction. Appending nothing returns the current version.
+    fn append(
+        &self,
+        trip_id: TripId,
+        expected_version: u64,
+        events: &[TripEvent],
+        at: DateTime<Utc>,
+    ) -> impl Future<Output = Result<u64, AppendError>> + Send;
+
+    /// The events after `after_seq`, in order.
+    fn load(
+        &self,
+        trip_id: TripId,
+        after_seq: u64,
+    ) -> impl Future<Output = Result<Vec<StoredEvent>, PortError>> + Send;
+
+    /// The newest snapshot, if any.
+    fn load_snapshot(
+        &self,
+        trip_id: TripId,
+    ) -> impl Future<Output = Result<Option<Snapshot>, PortError>> + Send;
+
+    fn save_snapshot(
+        &self,
+        trip_id: TripId,
+        version: u64,
+        state: &TripState,
+    ) -> impl Future<Output = Result<(), PortError>> + Send;
+
+    /// The read-model row of a trip (`None` when it has no events).
+    fn trip_summary(
+        &self,
+        trip_id: TripId,
+    ) -> impl Future<Output = Result<Option<TripSummary>, PortError>> + Send;
+
+    /// The trips whose read model is in `status`, oldest update first.
+    fn list_trips_in_status(
+        &self,
+        status: TripStatus,
+    ) -> impl Future<Output = Result<Vec<TripId>, PortError>> + Send;
+
+    /// The trips to resume on start-up: those still planning.
+    fn unfinished_trips(&self) -> impl Future<Output = Result<Vec<TripId>, PortError>> + Send {
+        self.list_trips_in_status(TripStatus::Planning)
+    }
+
+    /// The current state: the newest snapshot plus the events after it.
+    fn load_state(
+        &self,
+        trip_id: TripId,
+    ) -> impl Future<Output = Result<TripState, PortError>> + Send {
+        async move {
+            let mut state = match self.load_snapshot(trip_id).await? {
+                Some(snapshot) => snapshot.state,
+                None => TripState::new(trip_id),
+            };
+            for event in self.load(trip_id, state.version).await? {
+                state.apply_stored(&event);
+            }
+            Ok(state)
+        }
+    }
+}

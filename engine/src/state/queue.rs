@@ -1,0 +1,354 @@
+//! The task queue: how agent instances (in this process or, on PostgreSQL,
+//! in several) share out a trip's tasks.
+//!
+//! A claim takes the most urgent ready task (P0 first, then the order of
+//! enqueueing) whose dependencies are all completed (or skipped), under a
+//! lease. The holder extends the lease with heartbeats; when a lease runs
+//! out (the instance died) the task can be claimed again. A completed task's
+//! result is stored in the same step that marks it completed, so it is
+//! persisted before any dependent can be claimed; completing twice keeps the
+//! first result (at-least-once delivery is safe).
+//!
+//! Time is passed in by the caller (`now`, from its [`crate::clock::Clock`])
+//! rather than read from the database, so that tests can move it by hand.
+//! With several processes, keep leases long compared with clock skew.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use super::event::Priority;
+use super::ids::{TaskId, TripId};
+use super::port::PortError;
+use super::trip::TaskStatus;
+
+/// A task to put on the queue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewTask {
+    pub task_id: TaskId,
+    pub trip_id: TripId,
+    pub agent_type: String,
+    pub priority: Priority,
+    pub depends_on: Vec<TaskId>,
+}
+
+/// A task an instance now holds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClaimedTask {
+    pub task_id: TaskId,
+    pub trip_id: TripId,
+    pub agent_type: String,
+    pub priority: Priority,
+    pub depends_on: Vec<TaskId>,
+    pub instance_id: String,
+    /// 1 on the first claim.
+    pub attempt: u32,
+    pub lease_expires_at: DateTime<Utc>,
+}
+
+/// A queue row, for inspection (dashboards, tests, resume).
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueuedTask {
+    pub task_id: TaskId,
+    pub trip_id: TripId,
+    pub agent_type: String,
+    pub priority: Priority,
+    pub depends_on: Vec<TaskId>,
+    pub status: TaskStatus,
+    pub attempts: u32,
+    pub lease_owner: Option<String>,
+    pub lease_expires_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+}
+
+/// Why a lease operation failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LeaseError {
+    /// The lease expired and someone else may hold the task now: stop
+    /// working on it (a result may still be reported with `complete`).
+    #[error("the lease on task {0} was lost")]
+    Lost(TaskId),
+    #[error("no task {0}")]
+    UnknownTask(TaskId),
+    #[error(transparent)]
+    Port(#[from] PortError),
+}
+
+/// Adds `d` to `t`, saturating.
+pub fn after(t: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
+    t + chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
+}
+
+/// The queue of agent tasks.
+pub trait TaskQueue: Send + Sync {
+    /// Adds a task as pending; enqueueing the same id again does nothing.
+    fn enqueue(
+        &self,
+        task: &NewTask,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), PortError>> + Send;
+
+    /// Claims the most urgent ready task of one of `agent_types`.
+    fn claim_ready(
+        &self,
+        instance_id: &str,
+        agent_types: &[String],
+        now: DateTime<Utc>,
+        lease_for: Duration,
+    ) -> impl Future<Output = Result<Option<ClaimedTask>, PortError>> + Send;
+
+    /// Extends the lease that `instance_id` holds; returns the new expiry.
+    fn heartbeat(
+        &self,
+        task_id: TaskId,
+        instance_id: &str,
+        now: DateTime<Utc>,
+        lease_for: Duration,
+    ) -> impl Future<Output = Result<DateTime<Utc>, LeaseError>> + Send;
+
+    /// Stores the result and marks the task completed, in one step. Returns
+    /// `false` (and keeps the first result) when it was already completed.
+    fn complete(
+        &self,
+        task_id: TaskId,
+        result: &Value,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<bool, LeaseError>> + Send;
+
+    /// Records a failure. With `retry_at`, the task becomes claimable again
+    /// then (the retry policy's backoff); without, it has failed for good.
+    fn fail(
+        &self,
+        task_id: TaskId,
+        error: &str,
+        retry_at: Option<DateTime<Utc>>,
+    ) -> impl Future<Output = Result<(), LeaseError>> + Send;
+
+    /// Marks a task skipped (flagged degradation); its dependents may run.
+    fn skip(&self, task_id: TaskId) -> impl Future<Output = Result<(), LeaseError>> + Send;
+
+    /// A completed task's stored result.
+    fn result(
+        &self,
+        task_id: TaskId,
+    ) -> impl Future<Output = Result<Option<Value>, PortError>> + Send;
+
+    /// A trip's tasks in the order they were enqueued.
+    fn tasks_of(
+        &self,
+        trip_id: TripId,
+    ) -> impl Future<Output = Result<Vec<QueuedTask>, PortError>> + Send;
+}
+
+#[derive(Debug)]
+struct Row {
+    task: QueuedTask,
+    available_at: DateTime<Utc>,
+    result: Option<Value>,
+}
+
+/// Enqueue order, and the rows by id.
+type Rows = (Vec<TaskId>, HashMap<TaskId, Row>);
+
+/// The in-memory task queue. Clones share the same queue.
+#[derive(Debug, Clone, Default)]
+pub struct MemoryTaskQueue {
+    rows: Arc<Mutex<Rows>>,
+}
+
+impl MemoryTaskQueue {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Rows> {
+        self.rows.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+fn claimable(row: &Row, rows: &HashMap<TaskId, Row>, now: DateTime<Utc>) -> bool {
+    let ready = match row.task.status {
+        TaskStatus::Pending => row.available_at <= now,
+        TaskStatus::Running => row.task.lease_expires_at.is_some_and(|t| t <= now),
+        _ => false,
+    };
+    ready
+        && row.task.depends_on.iter().all(|dep| {
+            rows.get(dep)
+                .is_some_and(|d| d.task.status.satisfies_dependents())
+        })
+}
+
+impl TaskQueue for MemoryTaskQueue {
+    async fn enqueue(&self, task: &NewTask, now: DateTime<Utc>) -> Result<(), PortError> {
+        let mut guard = self.lock();
+        let (order, rows) = &mut *guard;
+        if rows.contains_key(&task.task_id) {
+            return Ok(());
+        }
+        order.push(task.task_id);
+        rows.insert(
+            task.task_id,
+            Row {
+                task: QueuedTask {
+                    task_id: task.task_id,
+                    trip_id: task.trip_id,
+                    agent_type: task.agent_type.clone(),
+                    priority: task.priority,
+                    depends_on: task.depends_on.clone(),
+                    status: TaskStatus::Pending,
+                    attempts: 0,
+                    lease_owner: None,
+                    lease_expires_at: None,
+                    last_error: None,
+                },
+                available_at: now,
+                result: None,
+            },
+        );
+        Ok(())
+    }
+
+    async fn claim_ready(
+        &self,
+        instance_id: &str,
+        agent_types: &[String],
+        now: DateTime<Utc>,
+        lease_for: Duration,
+    ) -> Result<Option<ClaimedTask>, PortError> {
+        let mut guard = self.lock();
+        let (order, rows) = &mut *guard;
+        let best = order
+            .iter()
+            .enumerate()
+            .filter_map(|(pos, id)| rows.get(id).map(|row| (pos, row)))
+            .filter(|(_, row)| agent_types.contains(&row.task.agent_type))
+            .filter(|(_, row)| claimable(row, rows, now))
+            .min_by_key(|(pos, row)| (row.task.priority, *pos))
+            .map(|(_, row)| row.task.task_id);
+        let Some(id) = best else {
+            return Ok(None);
+        };
+        let Some(row) = rows.get_mut(&id) else {
+            return Ok(None);
+        };
+        let lease_expires_at = after(now, lease_for);
+        row.task.status = TaskStatus::Running;
+        row.task.attempts += 1;
+        row.task.lease_owner = Some(instance_id.to_owned());
+        row.task.lease_expires_at = Some(lease_expires_at);
+        Ok(Some(ClaimedTask {
+            task_id: id,
+            trip_id: row.task.trip_id,
+            agent_type: row.task.agent_type.clone(),
+            priority: row.task.priority,
+            depends_on: row.task.depends_on.clone(),
+            instance_id: instance_id.to_owned(),
+            attempt: row.task.attempts,
+            lease_expires_at,
+        }))
+    }
+
+    async fn heartbeat(
+        &self,
+        task_id: TaskId,
+        instance_id: &str,
+        now: DateTime<Utc>,
+        lease_for: Duration,
+    ) -> Result<DateTime<Utc>, LeaseError> {
+        let mut guard = self.lock();
+        let row = guard
+            .1
+            .get_mut(&task_id)
+            .ok_or(LeaseError::UnknownTask(task_id))?;
+        if row.task.status != TaskStatus::Running
+            || row.task.lease_owner.as_deref() != Some(instance_id)
+        {
+            return Err(LeaseError::Lost(task_id));
+        }
+        let until = after(now, lease_for);
+        row.task.lease_expires_at = Some(until);
+        Ok(until)
+    }
+
+    async fn complete(
+        &self,
+        task_id: TaskId,
+        result: &Value,
+        _now: DateTime<Utc>,
+    ) -> Result<bool, LeaseError> {
+        let mut guard = self.lock();
+        let row = guard
+            .1
+            .get_mut(&task_id)
+            .ok_or(LeaseError::UnknownTask(task_id))?;
+        if row.task.status == TaskStatus::Completed {
+            return Ok(false);
+        }
+        row.result = Some(result.clone());
+        row.task.status = TaskStatus::Completed;
+        row.task.lease_owner = None;
+        row.task.lease_expires_at = None;
+        Ok(true)
+    }
+
+    async fn fail(
+        &self,
+        task_id: TaskId,
+        error: &str,
+        retry_at: Option<DateTime<Utc>>,
+    ) -> Result<(), LeaseError> {
+        let mut guard = self.lock();
+        let row = guard
+            .1
+            .get_mut(&task_id)
+            .ok_or(LeaseError::UnknownTask(task_id))?;
+        if row.task.status.is_final() {
+            return Ok(());
+        }
+        row.task.last_error = Some(error.to_owned());
+        row.task.lease_owner = None;
+        row.task.lease_expires_at = None;
+        match retry_at {
+            Some(at) => {
+                row.task.status = TaskStatus::Pending;
+                row.available_at = at;
+            }
+            None => row.task.status = TaskStatus::Failed,
+        }
+        Ok(())
+    }
+
+    async fn skip(&self, task_id: TaskId) -> Result<(), LeaseError> {
+        let mut guard = self.lock();
+        let row = guard
+            .1
+            .get_mut(&task_id)
+            .ok_or(LeaseError::UnknownTask(task_id))?;
+        if !row.task.status.is_final() {
+            row.task.status = TaskStatus::Skipped;
+            row.task.lease_owner = None;
+            row.task.lease_expires_at = None;
+        }
+        Ok(())
+    }
+
+    async fn result(&self, task_id: TaskId) -> Result<Option<Value>, PortError> {
+        Ok(self.lock().1.get(&task_id).and_then(|r| r.result.clone()))
+    }
+
+    async fn tasks_of(&self, trip_id: TripId) -> Result<Vec<QueuedTask>, PortError> {
+        let guard = self.lock();
+        let (order, rows) = &*guard;
+        Ok(order
+            .iter()
+            .filter_map(|id| rows.get(id))
+            .filter(|r| r.task.trip_id == trip_id)
+            .map(|r| r.task.clone())
+            .collect())
+    }
+}

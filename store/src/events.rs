@@ -1,0 +1,575 @@
+//! The trip event log on SQL: `trip_events` (the source of truth),
+//! `trip_state` (the read model, updated in the same transaction as every
+//! append) and `trip_snapshots`. [`Store`] implements the engine's
+//! [`EventStore`] port.
+//!
+//! Optimistic locking: an append states the version it decided on. SQLite
+//! serialises writers (`BEGIN IMMEDIATE`), so a stale writer reads the newer
+//! version and gets a conflict. PostgreSQL locks the trip's `trip_state` row
+//! (`FOR UPDATE`); two writers racing to create a trip both pass that check,
+//! and the primary key on `(trip_id, seq)` refuses the second: that unique
+//! violation is a conflict too. A stale writer never overwrites.
+
+use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
+use sqlx::Row;
+use uuid::Uuid;
+use wayfare_engine::state::{
+    AppendError, EventStore, PortError, Snapshot, StoredEvent, TripEvent, TripId, TripState,
+    TripStatus, TripSummary,
+};
+
+use crate::{Store, StoreError};
+
+/// Fixed-width RFC 3339 (UTC, microseconds): SQLite compares these as text.
+pub(crate) fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+pub(crate) fn parse_ts(column: &str, s: &str) -> Result<DateTime<Utc>, StoreError> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
+}
+
+pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::Corrupt(format!("serialise: {e}")))
+}
+
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(
+    column: &str,
+    s: &str,
+) -> Result<T, StoreError> {
+    serde_json::from_str(s).map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
+}
+
+pub(crate) fn parse_uuid(column: &str, s: &str) -> Result<Uuid, StoreError> {
+    Uuid::parse_str(s).map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
+}
+
+fn to_i64(n: u64) -> Result<i64, StoreError> {
+    i64::try_from(n).map_err(|_| StoreError::Corrupt(format!("{n} does not fit a BIGINT")))
+}
+
+fn to_u64(column: &str, n: i64) -> Result<u64, StoreError> {
+    u64::try_from(n).map_err(|_| StoreError::Corrupt(format!("{column}: negative {n}")))
+}
+
+/// Whether a database error is a unique-key violation (a lost race).
+pub(crate) fn is_unique_violation(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db) if db.is_unique_violation())
+}
+
+impl From<StoreError> for PortError {
+    fn from(err: StoreError) -> Self {
+        let transient = match &err {
+            StoreError::Database(db) => match db {
+                sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::Tls(_) => true,
+                sqlx::Error::Database(e) => matches!(
+                    e.code().as_deref(),
+                    // PostgreSQL: serialization failure, deadlock, too many
+                    // connections, admin shutdown; SQLite: busy, locked.
+                    Some("40001" | "40P01" | "53300" | "57P01" | "5" | "6" | "517")
+                ),
+                _ => false,
+            },
+            _ => false,
+        };
+        if transient {
+            PortError::transient(err.to_string())
+        } else {
+            PortError::permanent(err.to_string())
+        }
+    }
+}
+
+/// How one append attempt ended, before a lost race is turned into a
+/// conflict with the log's real version.
+enum Failure {
+    Conflict {
+        actual: u64,
+    },
+    /// A unique key refused the write: another writer got there first.
+    Raced,
+    Port(PortError),
+}
+
+impl From<sqlx::Error> for Failure {
+    fn from(err: sqlx::Error) -> Self {
+        if is_unique_violation(&err) {
+            Failure::Raced
+        } else {
+            Failure::Port(StoreError::Database(err).into())
+        }
+    }
+}
+
+impl From<StoreError> for Failure {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Database(db) => db.into(),
+            other => Failure::Port(other.into()),
+        }
+    }
+}
+
+impl Store {
+    /// The version a trip's log is at (0 when it has none).
+    async fn current_version(&self, trip_id: TripId) -> Result<u64, StoreError> {
+        let max: Option<i64> = match self {
+            Store::Sqlite(pool) => {
+                sqlx::query_scalar("SELECT MAX(seq) FROM trip_events WHERE trip_id = ?")
+                    .bind(trip_id.to_string())
+                    .fetch_one(pool)
+                    .await?
+            }
+            Store::Postgres(pool) => {
+                sqlx::query_scalar("SELECT MAX(seq) FROM trip_events WHERE trip_id = $1")
+                    .bind(trip_id.as_uuid())
+                    .fetch_one(pool)
+                    .await?
+            }
+        };
+        to_u64("trip_events.seq", max.unwrap_or(0))
+    }
+
+    async fn append_sqlite(
+        pool: &sqlx::SqlitePool,
+        trip_id: TripId,
+        expected: u64,
+        events: &[TripEvent],
+        at: DateTime<Utc>,
+    ) -> Result<u64, Failure> {
+        let id = trip_id.to_string();
+        // IMMEDIATE takes the write lock up front: writers queue instead of
+        // failing to upgrade a read lock, and each sees the last one's work.
+        let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+        let row = sqlx::query("SELECT version, state FROM trip_state WHERE trip_id = ?")
+            .bind(&id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let mut state = match row {
+            Some(row) => {
+                let version: i64 = row.try_get("version")?;
+                let version = to_u64("trip_state.version", version)?;
+                if version != expected {
+                    return Err(Failure::Conflict { actual: version });
+                }
+                let json: String = row.try_get("state")?;
+                from_json::<TripState>("trip_state.state", &json)?
+            }
+            None if expected != 0 => return Err(Failure::Conflict { actual: 0 }),
+            None => TripState::new(trip_id),
+        };
+        let at_text = ts(at);
+        for (i, event) in events.iter().enumerate() {
+            let seq = expected + 1 + i as u64;
+            sqlx::query(
+                "INSERT INTO trip_events (trip_id, seq, kind, payload, at) VALUES (?, ?, ?, ?, ?)",
+            )
+            .bind(&id)
+            .bind(to_i64(seq)?)
+            .bind(event.kind())
+            .bind(to_json(event)?)
+            .bind(&at_text)
+            .execute(&mut *tx)
+            .await?;
+            state.apply_stored(&StoredEvent {
+                trip_id,
+                seq,
+                at,
+                event: event.clone(),
+            });
+        }
+        sqlx::query(
+            "INSERT INTO trip_state (trip_id, status, progress, version, state, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?)
+             ON CONFLICT (trip_id) DO UPDATE SET status = excluded.status,
+                progress = excluded.progress, version = excluded.version,
+                state = excluded.state, updated_at = excluded.updated_at",
+        )
+        .bind(&id)
+        .bind(state.status.as_str())
+        .bind(state.progress())
+        .bind(to_i64(state.version)?)
+        .bind(to_json(&state)?)
+        .bind(&at_text)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(state.version)
+    }
+
+    async fn append_postgres(
+        pool: &sqlx::PgPool,
+        trip_id: TripId,
+        expected: u64,
+        events: &[TripEvent],
+        at: DateTime<Utc>,
+    ) -> Result<u64, Failure> {
+        let id = trip_id.as_uuid();
+        let mut tx = pool.begin().await?;
+        let row = sqlx::query(
+            "SELECT version, state::text AS state FROM trip_state WHERE trip_id = $1 FOR UPDATE",
+        )
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let mut state = match row {
+            Some(row) => {
+                let version: i64 = row.try_get("version")?;
+                let version = to_u64("trip_state.version", version)?;
+                if version != expected {
+                    return Err(Failure::Conflict { actual: version });
+                }
+                let json: String = row.try_get("state")?;
+                from_json::<TripState>("trip_state.state", &json)?
+            }
+            None if expected != 0 => return Err(Failure::Conflict { actual: 0 }),
+            None => TripState::new(trip_id),
+        };
+        for (i, event) in events.iter().enumerate() {
+            let seq = expected + 1 + i as u64;
+            sqlx::query(
+                "INSERT INTO trip_events (trip_id, seq, kind, payload, at)
+                 VALUES ($1, $2, $3, $4::jsonb, $5)",
+            )
+            .bind(id)
+            .bind(to_i64(seq)?)
+            .bind(event.kind())
+            .bind(to_json(event)?)
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+            state.apply_stored(&StoredEvent {
+                trip_id,
+                seq,
+                at,
+                event: event.clone(),
+            });
+        }
+        sqlx::query(
+            "INSERT INTO trip_state (trip_id, status, progress, version, state, updated_at)
+             VALUES ($1, $2, $3, $4, $5::jsonb, $6)
+             ON CONFLICT (trip_id) DO UPDATE SET status = excluded.status,
+                progress = excluded.progress, version = excluded.version,
+                state = excluded.state, updated_at = excluded.updated_at",
+        )
+        .bind(id)
+        .bind(state.status.as_str())
+        .bind(state.progress())
+        .bind(to_i64(state.version)?)
+        .bind(to_json(&state)?)
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(state.version)
+    }
+}
+
+fn stored_event(
+    trip_id: TripId,
+    seq: i64,
+    payload: &str,
+    at: DateTime<Utc>,
+) -> Result<StoredEvent, StoreError> {
+    Ok(StoredEvent {
+        trip_id,
+        seq: to_u64("trip_events.seq", seq)?,
+        at,
+        event: from_json("trip_events.payload", payload)?,
+    })
+}
+
+impl EventStore for Store {
+    #[tracing::instrument(skip_all, fields(trip.id = %trip_id, expected_version = expected_version), err)]
+    async fn append(
+        &self,
+        trip_id: TripId,
+        expected_version: u64,
+        events: &[TripEvent],
+        at: DateTime<Utc>,
+    ) -> Result<u64, AppendError> {
+        if events.is_empty() {
+            let actual = self
+                .current_version(trip_id)
+                .await
+                .map_err(PortError::from)?;
+            return if actual == expected_version {
+                Ok(actual)
+            } else {
+                Err(AppendError::Conflict {
+                    expected: expected_version,
+                    actual,
+                })
+            };
+        }
+        // Both backends keep microseconds: the projection must see the same
+        // time a replay will read back.
+        let at = at.trunc_subsecs(6);
+        let result = match self {
+            Store::Sqlite(pool) => {
+                Self::append_sqlite(pool, trip_id, expected_version, events, at).await
+            }
+            Store::Postgres(pool) => {
+                Self::append_postgres(pool, trip_id, expected_version, events, at).await
+            }
+        };
+        match result {
+            Ok(version) => Ok(version),
+            Err(Failure::Conflict { actual }) => Err(AppendError::Conflict {
+                expected: expected_version,
+                actual,
+            }),
+            // Lost the race to create the trip: report where the log really
+            // is, read after the winner committed.
+            Err(Failure::Raced) => {
+                let actual = self
+                    .current_version(trip_id)
+                    .await
+                    .map_err(PortError::from)?;
+                Err(AppendError::Conflict {
+                    expected: expected_version,
+                    actual,
+                })
+            }
+            Err(Failure::Port(err)) => Err(AppendError::Port(err)),
+        }
+    }
+
+    async fn load(&self, trip_id: TripId, after_seq: u64) -> Result<Vec<StoredEvent>, PortError> {
+        Ok(self.load_sql(trip_id, after_seq).await?)
+    }
+
+    async fn load_snapshot(&self, trip_id: TripId) -> Result<Option<Snapshot>, PortError> {
+        Ok(self.load_snapshot_sql(trip_id).await?)
+    }
+
+    async fn save_snapshot(
+        &self,
+        trip_id: TripId,
+        version: u64,
+        state: &TripState,
+    ) -> Result<(), PortError> {
+        Ok(self.save_snapshot_sql(trip_id, version, state).await?)
+    }
+
+    async fn trip_summary(&self, trip_id: TripId) -> Result<Option<TripSummary>, PortError> {
+        Ok(self.trip_summary_sql(trip_id).await?)
+    }
+
+    async fn list_trips_in_status(&self, status: TripStatus) -> Result<Vec<TripId>, PortError> {
+        Ok(self.list_trips_in_status_sql(status).await?)
+    }
+}
+
+impl Store {
+    async fn load_sql(
+        &self,
+        trip_id: TripId,
+        after_seq: u64,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        let after = to_i64(after_seq)?;
+        let events = match self {
+            Store::Sqlite(pool) => {
+                let rows = sqlx::query(
+                    "SELECT seq, payload, at FROM trip_events
+                     WHERE trip_id = ? AND seq > ? ORDER BY seq",
+                )
+                .bind(trip_id.to_string())
+                .bind(after)
+                .fetch_all(pool)
+                .await?;
+                rows.iter()
+                    .map(|row| {
+                        let at: String = row.try_get("at")?;
+                        stored_event(
+                            trip_id,
+                            row.try_get("seq")?,
+                            &row.try_get::<String, _>("payload")?,
+                            parse_ts("trip_events.at", &at)?,
+                        )
+                    })
+                    .collect::<Result<Vec<_>, StoreError>>()?
+            }
+            Store::Postgres(pool) => {
+                let rows = sqlx::query(
+                    "SELECT seq, payload::text AS payload, at FROM trip_events
+                     WHERE trip_id = $1 AND seq > $2 ORDER BY seq",
+                )
+                .bind(trip_id.as_uuid())
+                .bind(after)
+                .fetch_all(pool)
+                .await?;
+                rows.iter()
+                    .map(|row| {
+                        stored_event(
+                            trip_id,
+                            row.try_get("seq")?,
+                            &row.try_get::<String, _>("payload")?,
+                            row.try_get("at")?,
+                        )
+                    })
+                    .collect::<Result<Vec<_>, StoreError>>()?
+            }
+        };
+        Ok(events)
+    }
+
+    async fn load_snapshot_sql(&self, trip_id: TripId) -> Result<Option<Snapshot>, StoreError> {
+        let row: Option<(i64, String)> = match self {
+            Store::Sqlite(pool) => {
+                sqlx::query_as(
+                    "SELECT version, state FROM trip_snapshots
+                     WHERE trip_id = ? ORDER BY version DESC LIMIT 1",
+                )
+                .bind(trip_id.to_string())
+                .fetch_optional(pool)
+                .await?
+            }
+            Store::Postgres(pool) => {
+                sqlx::query_as(
+                    "SELECT version, state::text FROM trip_snapshots
+                     WHERE trip_id = $1 ORDER BY version DESC LIMIT 1",
+                )
+                .bind(trip_id.as_uuid())
+                .fetch_optional(pool)
+                .await?
+            }
+        };
+        let Some((version, state)) = row else {
+            return Ok(None);
+        };
+        Ok(Some(Snapshot {
+            trip_id,
+            version: to_u64("trip_snapshots.version", version)?,
+            state: from_json("trip_snapshots.state", &state)?,
+        }))
+    }
+
+    async fn save_snapshot_sql(
+        &self,
+        trip_id: TripId,
+        version: u64,
+        state: &TripState,
+    ) -> Result<(), StoreError> {
+        let version = to_i64(version)?;
+        let json = to_json(state)?;
+        let now = Utc::now();
+        match self {
+            Store::Sqlite(pool) => {
+                sqlx::query(
+                    "INSERT INTO trip_snapshots (trip_id, version, state, taken_at)
+                     VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                )
+                .bind(trip_id.to_string())
+                .bind(version)
+                .bind(json)
+                .bind(ts(now))
+                .execute(pool)
+                .await?;
+            }
+            Store::Postgres(pool) => {
+                sqlx::query(
+                    "INSERT INTO trip_snapshots (trip_id, version, state, taken_at)
+                     VALUES ($1, $2, $3::jsonb, $4) ON CONFLICT DO NOTHING",
+                )
+                .bind(trip_id.as_uuid())
+                .bind(version)
+                .bind(json)
+                .bind(now)
+                .execute(pool)
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn trip_summary_sql(&self, trip_id: TripId) -> Result<Option<TripSummary>, StoreError> {
+        let row = match self {
+            Store::Sqlite(pool) => {
+                let row = sqlx::query(
+                    "SELECT status, progress, version, state, updated_at
+                     FROM trip_state WHERE trip_id = ?",
+                )
+                .bind(trip_id.to_string())
+                .fetch_optional(pool)
+                .await?;
+                match row {
+                    None => None,
+                    Some(row) => {
+                        let updated: String = row.try_get("updated_at")?;
+                        Some((
+                            row.try_get::<String, _>("status")?,
+                            row.try_get::<f64, _>("progress")?,
+                            row.try_get::<i64, _>("version")?,
+                            row.try_get::<String, _>("state")?,
+                            parse_ts("trip_state.updated_at", &updated)?,
+                        ))
+                    }
+                }
+            }
+            Store::Postgres(pool) => {
+                let row = sqlx::query(
+                    "SELECT status, progress, version, state::text AS state, updated_at
+                     FROM trip_state WHERE trip_id = $1",
+                )
+                .bind(trip_id.as_uuid())
+                .fetch_optional(pool)
+                .await?;
+                match row {
+                    None => None,
+                    Some(row) => Some((
+                        row.try_get("status")?,
+                        row.try_get("progress")?,
+                        row.try_get("version")?,
+                        row.try_get("state")?,
+                        row.try_get("updated_at")?,
+                    )),
+                }
+            }
+        };
+        let Some((status, progress, version, state, updated_at)) = row else {
+            return Ok(None);
+        };
+        Ok(Some(TripSummary {
+            trip_id,
+            status: status
+                .parse()
+                .map_err(|e: String| StoreError::Corrupt(format!("trip_state.status: {e}")))?,
+            progress,
+            version: to_u64("trip_state.version", version)?,
+            updated_at,
+            state: from_json("trip_state.state", &state)?,
+        }))
+    }
+
+    async fn list_trips_in_status_sql(
+        &self,
+        status: TripStatus,
+    ) -> Result<Vec<TripId>, StoreError> {
+        let ids = match self {
+            Store::Sqlite(pool) => {
+                let ids: Vec<String> = sqlx::query_scalar(
+                    "SELECT trip_id FROM trip_state WHERE status = ? ORDER BY updated_at, trip_id",
+                )
+                .bind(status.as_str())
+                .fetch_all(pool)
+                .await?;
+                ids.iter()
+                    .map(|id| parse_uuid("trip_state.trip_id", id).map(TripId::from_uuid))
+                    .collect::<Result<Vec<_>, StoreError>>()?
+            }
+            Store::Postgres(pool) => {
+                let ids: Vec<Uuid> = sqlx::query_scalar(
+                    "SELECT trip_id FROM trip_state WHERE status = $1 ORDER BY updated_at, trip_id",
+                )
+                .bind(status.as_str())
+                .fetch_all(pool)
+                .await?;
+                ids.into_iter().map(TripId::from_uuid).collect()
+            }
+        };
+        Ok(ids)
+    }
+}

@@ -1,0 +1,527 @@
+//! The agent task queue on SQL: `agent_tasks` and `agent_results`.
+//! [`Store`] implements the engine's [`TaskQueue`] port.
+//!
+//! PostgreSQL: a claim picks the most urgent ready row with
+//! `FOR UPDATE SKIP LOCKED`, so several `wayfare` processes claim different
+//! tasks without waiting on each other. SQLite: every write runs in a
+//! `BEGIN IMMEDIATE` transaction (one writer at a time), which gives the
+//! same guarantee within one file. A task is ready when it is pending and
+//! its backoff has passed, or running under an expired lease (its instance
+//! died), and every task it depends on is completed or skipped.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use sqlx::Row;
+use uuid::Uuid;
+use wayfare_engine::state::{
+    ClaimedTask, LeaseError, NewTask, PortError, Priority, QueuedTask, TaskId, TaskQueue,
+    TaskStatus, TripId, after,
+};
+
+use crate::events::{from_json, parse_ts, parse_uuid, to_json, ts};
+use crate::{Store, StoreError};
+
+fn priority(rank: i64) -> Result<Priority, StoreError> {
+    Priority::from_rank(rank)
+        .ok_or_else(|| StoreError::Corrupt(format!("agent_tasks.priority: {rank}")))
+}
+
+fn status(s: &str) -> Result<TaskStatus, StoreError> {
+    TaskStatus::parse(s).ok_or_else(|| StoreError::Corrupt(format!("agent_tasks.status: {s:?}")))
+}
+
+fn attempts(n: i64) -> Result<u32, StoreError> {
+    u32::try_from(n).map_err(|_| StoreError::Corrupt(format!("agent_tasks.attempts: {n}")))
+}
+
+fn sqlite_task(row: &sqlx::sqlite::SqliteRow) -> Result<QueuedTask, StoreError> {
+    let deps: Vec<TaskId> = from_json(
+        "agent_tasks.depends_on",
+        &row.try_get::<String, _>("depends_on")?,
+    )?;
+    let lease: Option<String> = row.try_get("lease_expires_at")?;
+    Ok(QueuedTask {
+        task_id: TaskId::from_uuid(parse_uuid(
+            "agent_tasks.task_id",
+            &row.try_get::<String, _>("task_id")?,
+        )?),
+        trip_id: TripId::from_uuid(parse_uuid(
+            "agent_tasks.trip_id",
+            &row.try_get::<String, _>("trip_id")?,
+        )?),
+        agent_type: row.try_get("agent_type")?,
+        priority: priority(row.try_get("priority")?)?,
+        depends_on: deps,
+        status: status(&row.try_get::<String, _>("status")?)?,
+        attempts: attempts(row.try_get("attempts")?)?,
+        lease_owner: row.try_get("lease_owner")?,
+        lease_expires_at: lease
+            .map(|l| parse_ts("agent_tasks.lease_expires_at", &l))
+            .transpose()?,
+        last_error: row.try_get("last_error")?,
+    })
+}
+
+fn pg_task(row: &sqlx::postgres::PgRow) -> Result<QueuedTask, StoreError> {
+    let deps: Vec<Uuid> = row.try_get("depends_on")?;
+    Ok(QueuedTask {
+        task_id: TaskId::from_uuid(row.try_get("task_id")?),
+        trip_id: TripId::from_uuid(row.try_get("trip_id")?),
+        agent_type: row.try_get("agent_type")?,
+        priority: priority(i64::from(row.try_get::<i16, _>("priority")?))?,
+        depends_on: deps.into_iter().map(TaskId::from_uuid).collect(),
+        status: status(&row.try_get::<String, _>("status")?)?,
+        attempts: attempts(i64::from(row.try_get::<i32, _>("attempts")?))?,
+        lease_owner: row.try_get("lease_owner")?,
+        lease_expires_at: row.try_get("lease_expires_at")?,
+        last_error: row.try_get("last_error")?,
+    })
+}
+
+const COLUMNS: &str = "task_id, trip_id, agent_type, priority, status, attempts, lease_owner, \
+                       lease_expires_at, depends_on, last_error";
+
+fn claimed(task: QueuedTask, instance_id: &str, lease_expires_at: DateTime<Utc>) -> ClaimedTask {
+    ClaimedTask {
+        task_id: task.task_id,
+        trip_id: task.trip_id,
+        agent_type: task.agent_type,
+        priority: task.priority,
+        depends_on: task.depends_on,
+        instance_id: instance_id.to_owned(),
+        attempt: task.attempts,
+        lease_expires_at,
+    }
+}
+
+fn lease_err(err: StoreError) -> LeaseError {
+    LeaseError::Port(err.into())
+}
+
+impl Store {
+    async fn enqueue_sql(&self, task: &NewTask, now: DateTime<Utc>) -> Result<(), StoreError> {
+        match self {
+            Store::Sqlite(pool) => {
+                sqlx::query(
+                    "INSERT INTO agent_tasks (task_id, trip_id, agent_type, priority, status,
+                        attempts, available_at, depends_on, created_at)
+                     VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?) ON CONFLICT DO NOTHING",
+                )
+                .bind(task.task_id.to_string())
+                .bind(task.trip_id.to_string())
+                .bind(&task.agent_type)
+                .bind(i64::from(task.priority.rank()))
+                .bind(ts(now))
+                .bind(to_json(&task.depends_on)?)
+                .bind(ts(now))
+                .execute(pool)
+                .await?;
+            }
+            Store::Postgres(pool) => {
+                let deps: Vec<Uuid> = task.depends_on.iter().map(TaskId::as_uuid).collect();
+                sqlx::query(
+                    "INSERT INTO agent_tasks (task_id, trip_id, agent_type, priority, status,
+                        attempts, available_at, depends_on, created_at)
+                     VALUES ($1, $2, $3, $4, 'pending', 0, $5, $6, $5) ON CONFLICT DO NOTHING",
+                )
+                .bind(task.task_id.as_uuid())
+                .bind(task.trip_id.as_uuid())
+                .bind(&task.agent_type)
+                .bind(i16::from(task.priority.rank()))
+                .bind(now)
+                .bind(deps)
+                .execute(pool)
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn claim_sql(
+        &self,
+        instance_id: &str,
+        agent_types: &[String],
+        now: DateTime<Utc>,
+        lease_for: std::time::Duration,
+    ) -> Result<Option<ClaimedTask>, StoreError> {
+        let until = after(now, lease_for);
+        match self {
+            Store::Sqlite(pool) => {
+                let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "UPDATE agent_tasks SET status = 'running', attempts = attempts + 1,
+                        lease_owner = ?, lease_expires_at = ?
+                     WHERE task_id = (
+                        SELECT t.task_id FROM agent_tasks t
+                        WHERE t.agent_type IN (SELECT value FROM json_each(?))
+                          AND ((t.status = 'pending' AND t.available_at <= ?)
+                               OR (t.status = 'running' AND t.lease_expires_at <= ?))
+                          AND NOT EXISTS (
+                              SELECT 1 FROM json_each(t.depends_on) d
+                              LEFT JOIN agent_tasks p ON p.task_id = d.value
+                              WHERE p.status IS NULL OR p.status NOT IN ('completed', 'skipped'))
+                        ORDER BY t.priority, t.rowid LIMIT 1)
+                     RETURNING {COLUMNS}"
+                )))
+                .bind(instance_id)
+                .bind(ts(until))
+                .bind(to_json(&agent_types)?)
+                .bind(ts(now))
+                .bind(ts(now))
+                .fetch_optional(&mut *tx)
+                .await?;
+                let task = row.as_ref().map(sqlite_task).transpose()?;
+                tx.commit().await?;
+                Ok(task.map(|t| claimed(t, instance_id, until)))
+            }
+            Store::Postgres(pool) => {
+                let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "WITH next AS (
+                        SELECT t.task_id FROM agent_tasks t
+                        WHERE t.agent_type = ANY($3)
+                          AND ((t.status = 'pending' AND t.available_at <= $4)
+                               OR (t.status = 'running' AND t.lease_expires_at <= $4))
+                          AND NOT EXISTS (
+                              SELECT 1 FROM unnest(t.depends_on) AS d(id)
+                              LEFT JOIN agent_tasks p ON p.task_id = d.id
+                              WHERE p.status IS NULL OR p.status NOT IN ('completed', 'skipped'))
+                        ORDER BY t.priority, t.position LIMIT 1
+                        FOR UPDATE OF t SKIP LOCKED)
+                     UPDATE agent_tasks a SET status = 'running', attempts = a.attempts + 1,
+                        lease_owner = $1, lease_expires_at = $2
+                     FROM next WHERE a.task_id = next.task_id
+                     RETURNING {}",
+                    COLUMNS
+                        .split(", ")
+                        .map(|c| format!("a.{}", c.trim()))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )))
+                .bind(instance_id)
+                .bind(until)
+                .bind(agent_types)
+                .bind(now)
+                .fetch_optional(pool)
+                .await?;
+                let task = row.as_ref().map(pg_task).transpose()?;
+                Ok(task.map(|t| claimed(t, instance_id, until)))
+            }
+        }
+    }
+
+    async fn task_sql(&self, task_id: TaskId) -> Result<Option<QueuedTask>, StoreError> {
+        match self {
+            Store::Sqlite(pool) => {
+                let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT {COLUMNS} FROM agent_tasks WHERE task_id = ?"
+                )))
+                .bind(task_id.to_string())
+                .fetch_optional(pool)
+                .await?;
+                row.as_ref().map(sqlite_task).transpose()
+            }
+            Store::Postgres(pool) => {
+                let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT {COLUMNS} FROM agent_tasks WHERE task_id = $1"
+                )))
+                .bind(task_id.as_uuid())
+                .fetch_optional(pool)
+                .await?;
+                row.as_ref().map(pg_task).transpose()
+            }
+        }
+    }
+
+    /// Why an update that matched no row matched none.
+    async fn explain_miss(&self, task_id: TaskId) -> LeaseError {
+        match self.task_sql(task_id).await {
+            Ok(Some(_)) => LeaseError::Lost(task_id),
+            Ok(None) => LeaseError::UnknownTask(task_id),
+            Err(err) => lease_err(err),
+        }
+    }
+
+    async fn heartbeat_sql(
+        &self,
+        task_id: TaskId,
+        instance_id: &str,
+        until: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        let updated = match self {
+            Store::Sqlite(pool) => sqlx::query(
+                "UPDATE agent_tasks SET lease_expires_at = ?
+                     WHERE task_id = ? AND lease_owner = ? AND status = 'running'",
+            )
+            .bind(ts(until))
+            .bind(task_id.to_string())
+            .bind(instance_id)
+            .execute(pool)
+            .await?
+            .rows_affected(),
+            Store::Postgres(pool) => sqlx::query(
+                "UPDATE agent_tasks SET lease_expires_at = $1
+                     WHERE task_id = $2 AND lease_owner = $3 AND status = 'running'",
+            )
+            .bind(until)
+            .bind(task_id.as_uuid())
+            .bind(instance_id)
+            .execute(pool)
+            .await?
+            .rows_affected(),
+        };
+        Ok(updated)
+    }
+
+    /// `None`: no such task; `Some(false)`: already completed.
+    async fn complete_sql(
+        &self,
+        task_id: TaskId,
+        result: &Value,
+        now: DateTime<Utc>,
+    ) -> Result<Option<bool>, StoreError> {
+        let json = to_json(result)?;
+        match self {
+            Store::Sqlite(pool) => {
+                let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                let row: Option<(String, String)> =
+                    sqlx::query_as("SELECT status, trip_id FROM agent_tasks WHERE task_id = ?")
+                        .bind(task_id.to_string())
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                let Some((current, trip_id)) = row else {
+                    return Ok(None);
+                };
+                if current == "completed" {
+                    return Ok(Some(false));
+                }
+                sqlx::query(
+                    "INSERT INTO agent_results (task_id, trip_id, result, completed_at)
+                     VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                )
+                .bind(task_id.to_string())
+                .bind(trip_id)
+                .bind(json)
+                .bind(ts(now))
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "UPDATE agent_tasks SET status = 'completed', lease_owner = NULL,
+                        lease_expires_at = NULL, last_error = NULL WHERE task_id = ?",
+                )
+                .bind(task_id.to_string())
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+            }
+            Store::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                let row: Option<(String, Uuid)> = sqlx::query_as(
+                    "SELECT status, trip_id FROM agent_tasks WHERE task_id = $1 FOR UPDATE",
+                )
+                .bind(task_id.as_uuid())
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some((current, trip_id)) = row else {
+                    return Ok(None);
+                };
+                if current == "completed" {
+                    return Ok(Some(false));
+                }
+                sqlx::query(
+                    "INSERT INTO agent_results (task_id, trip_id, result, completed_at)
+                     VALUES ($1, $2, $3::jsonb, $4) ON CONFLICT DO NOTHING",
+                )
+                .bind(task_id.as_uuid())
+                .bind(trip_id)
+                .bind(json)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                sqlx::query(
+                    "UPDATE agent_tasks SET status = 'completed', lease_owner = NULL,
+                        lease_expires_at = NULL, last_error = NULL WHERE task_id = $1",
+                )
+                .bind(task_id.as_uuid())
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+            }
+        }
+        Ok(Some(true))
+    }
+
+    /// Moves a task that is not final to `to`; returns the rows changed.
+    async fn settle_sql(
+        &self,
+        task_id: TaskId,
+        to: TaskStatus,
+        error: Option<&str>,
+        available_at: Option<DateTime<Utc>>,
+    ) -> Result<u64, StoreError> {
+        let updated = match self {
+            Store::Sqlite(pool) => sqlx::query(
+                "UPDATE agent_tasks SET status = ?, last_error = COALESCE(?, last_error),
+                        available_at = COALESCE(?, available_at),
+                        lease_owner = NULL, lease_expires_at = NULL
+                     WHERE task_id = ? AND status IN ('pending', 'running')",
+            )
+            .bind(to.as_str())
+            .bind(error)
+            .bind(available_at.map(ts))
+            .bind(task_id.to_string())
+            .execute(pool)
+            .await?
+            .rows_affected(),
+            Store::Postgres(pool) => sqlx::query(
+                "UPDATE agent_tasks SET status = $1, last_error = COALESCE($2, last_error),
+                        available_at = COALESCE($3, available_at),
+                        lease_owner = NULL, lease_expires_at = NULL
+                     WHERE task_id = $4 AND status IN ('pending', 'running')",
+            )
+            .bind(to.as_str())
+            .bind(error)
+            .bind(available_at)
+            .bind(task_id.as_uuid())
+            .execute(pool)
+            .await?
+            .rows_affected(),
+        };
+        Ok(updated)
+    }
+
+    async fn result_sql(&self, task_id: TaskId) -> Result<Option<Value>, StoreError> {
+        let json: Option<String> = match self {
+            Store::Sqlite(pool) => {
+                sqlx::query_scalar("SELECT result FROM agent_results WHERE task_id = ?")
+                    .bind(task_id.to_string())
+                    .fetch_optional(pool)
+                    .await?
+            }
+            Store::Postgres(pool) => {
+                sqlx::query_scalar("SELECT result::text FROM agent_results WHERE task_id = $1")
+                    .bind(task_id.as_uuid())
+                    .fetch_optional(pool)
+                    .await?
+            }
+        };
+        json.map(|j| from_json("agent_results.result", &j))
+            .transpose()
+    }
+
+    async fn tasks_of_sql(&self, trip_id: TripId) -> Result<Vec<QueuedTask>, StoreError> {
+        match self {
+            Store::Sqlite(pool) => {
+                let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT {COLUMNS} FROM agent_tasks WHERE trip_id = ? ORDER BY rowid"
+                )))
+                .bind(trip_id.to_string())
+                .fetch_all(pool)
+                .await?;
+                rows.iter().map(sqlite_task).collect()
+            }
+            Store::Postgres(pool) => {
+                let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT {COLUMNS} FROM agent_tasks WHERE trip_id = $1 ORDER BY position"
+                )))
+                .bind(trip_id.as_uuid())
+                .fetch_all(pool)
+                .await?;
+                rows.iter().map(pg_task).collect()
+            }
+        }
+    }
+}
+
+impl TaskQueue for Store {
+    async fn enqueue(&self, task: &NewTask, now: DateTime<Utc>) -> Result<(), PortError> {
+        Ok(self.enqueue_sql(task, now).await?)
+    }
+
+    #[tracing::instrument(skip_all, fields(instance.id = instance_id), err)]
+    async fn claim_ready(
+        &self,
+        instance_id: &str,
+        agent_types: &[String],
+        now: DateTime<Utc>,
+        lease_for: std::time::Duration,
+    ) -> Result<Option<ClaimedTask>, PortError> {
+        Ok(self
+            .claim_sql(instance_id, agent_types, now, lease_for)
+            .await?)
+    }
+
+    async fn heartbeat(
+        &self,
+        task_id: TaskId,
+        instance_id: &str,
+        now: DateTime<Utc>,
+        lease_for: std::time::Duration,
+    ) -> Result<DateTime<Utc>, LeaseError> {
+        let until = after(now, lease_for);
+        match self.heartbeat_sql(task_id, instance_id, until).await {
+            Ok(0) => Err(self.explain_miss(task_id).await),
+            Ok(_) => Ok(until),
+            Err(err) => Err(lease_err(err)),
+        }
+    }
+
+    #[tracing::instrument(skip_all, fields(task.id = %task_id), err)]
+    async fn complete(
+        &self,
+        task_id: TaskId,
+        result: &Value,
+        now: DateTime<Utc>,
+    ) -> Result<bool, LeaseError> {
+        match self.complete_sql(task_id, result, now).await {
+            Ok(Some(first)) => Ok(first),
+            Ok(None) => Err(LeaseError::UnknownTask(task_id)),
+            Err(err) => Err(lease_err(err)),
+        }
+    }
+
+    async fn fail(
+        &self,
+        task_id: TaskId,
+        error: &str,
+        retry_at: Option<DateTime<Utc>>,
+    ) -> Result<(), LeaseError> {
+        let to = if retry_at.is_some() {
+            TaskStatus::Pending
+        } else {
+            TaskStatus::Failed
+        };
+        match self.settle_sql(task_id, to, Some(error), retry_at).await {
+            Ok(0) => match self.task_sql(task_id).await {
+                // Already final: a late failure changes nothing.
+                Ok(Some(_)) => Ok(()),
+                Ok(None) => Err(LeaseError::UnknownTask(task_id)),
+                Err(err) => Err(lease_err(err)),
+            },
+            Ok(_) => Ok(()),
+            Err(err) => Err(lease_err(err)),
+        }
+    }
+
+    async fn skip(&self, task_id: TaskId) -> Result<(), LeaseError> {
+        match self
+            .settle_sql(task_id, TaskStatus::Skipped, None, None)
+            .await
+        {
+            Ok(0) => match self.task_sql(task_id).await {
+                Ok(Some(_)) => Ok(()),
+                Ok(None) => Err(LeaseError::UnknownTask(task_id)),
+                Err(err) => Err(lease_err(err)),
+            },
+            Ok(_) => Ok(()),
+            Err(err) => Err(lease_err(err)),
+        }
+    }
+
+    async fn result(&self, task_id: TaskId) -> Result<Option<Value>, PortError> {
+        Ok(self.result_sql(task_id).await?)
+    }
+
+    async fn tasks_of(&self, trip_id: TripId) -> Result<Vec<QueuedTask>, PortError> {
+        Ok(self.tasks_of_sql(trip_id).await?)
+    }
+}

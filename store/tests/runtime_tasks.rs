@@ -1,0 +1,288 @@
+//! Contract tests for the agent task queue (`agent_tasks`, `agent_results`),
+//! run on every backend.
+
+mod support;
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde_json::json;
+use wayfare_engine::clock::{Clock, ManualClock};
+use wayfare_engine::state::{LeaseError, NewTask, Priority, TaskId, TaskQueue, TaskStatus, TripId};
+
+fn at(secs: i64) -> DateTime<Utc> {
+    ManualClock::at_epoch().now() + chrono::Duration::seconds(secs)
+}
+
+fn task(trip: TripId, agent: &str, priority: Priority, deps: &[TaskId]) -> NewTask {
+    NewTask {
+        task_id: TaskId::new(),
+        trip_id: trip,
+        agent_type: agent.into(),
+        priority,
+        depends_on: deps.to_vec(),
+    }
+}
+
+fn types(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}
+
+const LEASE: Duration = Duration::from_secs(30);
+
+#[tokio::test]
+async fn claims_follow_priority_and_wait_for_dependencies_on_every_backend() {
+    for db in support::all_backends().await {
+        let q = &db.store;
+        let trip = TripId::new();
+        let tips = task(trip, "tips", Priority::P3, &[]);
+        let flight = task(trip, "transport", Priority::P0, &[]);
+        let hotel = task(trip, "accommodation", Priority::P1, &[flight.task_id]);
+        let dining = task(trip, "dining", Priority::P2, &[]);
+        let other = task(trip, "budget", Priority::P0, &[]);
+        for t in [&tips, &hotel, &dining, &flight, &other] {
+            q.enqueue(t, at(0)).await.expect("enqueue");
+        }
+        // Enqueueing again is harmless.
+        q.enqueue(&flight, at(0)).await.expect("enqueue again");
+        let mine = types(&["tips", "transport", "accommodation", "dining"]);
+        let mut order = Vec::new();
+        for step in 0..4 {
+            let claimed = q
+                .claim_ready("i-1", &mine, at(step), LEASE)
+                .await
+                .expect("claim")
+                .expect("a ready task");
+            order.push(claimed.task_id);
+            if claimed.task_id == flight.task_id {
+                assert!(q.result(flight.task_id).await.expect("result").is_none());
+                q.complete(claimed.task_id, &json!({"flights": 3}), at(step))
+                    .await
+                    .expect("complete");
+            }
+        }
+        assert_eq!(
+            order,
+            vec![flight.task_id, hotel.task_id, dining.task_id, tips.task_id],
+            "{}",
+            db.name
+        );
+        assert_eq!(
+            q.claim_ready("i-1", &mine, at(10), LEASE)
+                .await
+                .expect("claim"),
+            None,
+            "{}: budget is not one of my agent types",
+            db.name
+        );
+        assert_eq!(
+            q.result(flight.task_id).await.expect("result"),
+            Some(json!({"flights": 3})),
+            "{}",
+            db.name
+        );
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_dependent_waits_until_its_dependency_is_completed_on_every_backend() {
+    for db in support::all_backends().await {
+        let q = &db.store;
+        let trip = TripId::new();
+        let flight = task(trip, "transport", Priority::P0, &[]);
+        let ground = task(trip, "transport", Priority::P0, &[flight.task_id]);
+        q.enqueue(&ground, at(0)).await.expect("enqueue");
+        q.enqueue(&flight, at(0)).await.expect("enqueue");
+        let kinds = types(&["transport"]);
+        let first = q
+            .claim_ready("i", &kinds, at(0), LEASE)
+            .await
+            .expect("claim");
+        assert_eq!(
+            first.map(|c| c.task_id),
+            Some(flight.task_id),
+            "{}",
+            db.name
+        );
+        assert_eq!(
+            q.claim_ready("i", &kinds, at(1), LEASE)
+                .await
+                .expect("claim"),
+            None,
+            "{}: the flight is running, not completed",
+            db.name
+        );
+        q.complete(flight.task_id, &json!([]), at(2))
+            .await
+            .expect("complete");
+        let next = q
+            .claim_ready("i", &kinds, at(2), LEASE)
+            .await
+            .expect("claim");
+        assert_eq!(next.map(|c| c.task_id), Some(ground.task_id), "{}", db.name);
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn an_expired_lease_makes_a_task_claimable_by_another_instance_on_every_backend() {
+    for db in support::all_backends().await {
+        let q = &db.store;
+        let t = task(TripId::new(), "transport", Priority::P0, &[]);
+        q.enqueue(&t, at(0)).await.expect("enqueue");
+        let kinds = types(&["transport"]);
+        let first = q
+            .claim_ready("doomed", &kinds, at(0), LEASE)
+            .await
+            .expect("claim")
+            .expect("claimed");
+        assert_eq!(first.attempt, 1, "{}", db.name);
+        let extended = q
+            .heartbeat(t.task_id, "doomed", at(20), LEASE)
+            .await
+            .expect("heartbeat");
+        assert_eq!(extended, at(50), "{}", db.name);
+        assert_eq!(
+            q.claim_ready("other", &kinds, at(49), LEASE)
+                .await
+                .expect("claim"),
+            None,
+            "{}: the heartbeat extended the lease",
+            db.name
+        );
+        let second = q
+            .claim_ready("other", &kinds, at(50), LEASE)
+            .await
+            .expect("claim")
+            .expect("reclaimed after expiry");
+        assert_eq!(
+            (second.instance_id.as_str(), second.attempt),
+            ("other", 2),
+            "{}",
+            db.name
+        );
+        assert_eq!(
+            q.heartbeat(t.task_id, "doomed", at(51), LEASE).await,
+            Err(LeaseError::Lost(t.task_id)),
+            "{}",
+            db.name
+        );
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn completing_twice_keeps_the_first_result_and_failures_wait_for_backoff_on_every_backend() {
+    for db in support::all_backends().await {
+        let q = &db.store;
+        let trip = TripId::new();
+        let t = task(trip, "dining", Priority::P2, &[]);
+        let dead = task(trip, "dining", Priority::P2, &[]);
+        q.enqueue(&t, at(0)).await.expect("enqueue");
+        q.enqueue(&dead, at(0)).await.expect("enqueue");
+        let kinds = types(&["dining"]);
+        q.claim_ready("i", &kinds, at(0), LEASE)
+            .await
+            .expect("claim");
+        q.fail(t.task_id, "503 from the catalog", Some(at(10)))
+            .await
+            .expect("fail");
+        let claimed = q
+            .claim_ready("i", &kinds, at(1), LEASE)
+            .await
+            .expect("claim")
+            .expect("the other task");
+        assert_eq!(
+            claimed.task_id, dead.task_id,
+            "{}: t is backing off",
+            db.name
+        );
+        q.fail(dead.task_id, "bad input", None).await.expect("fail");
+        assert_eq!(
+            q.claim_ready("i", &kinds, at(9), LEASE)
+                .await
+                .expect("claim"),
+            None
+        );
+        let retry = q
+            .claim_ready("i", &kinds, at(10), LEASE)
+            .await
+            .expect("claim")
+            .expect("retry due");
+        assert_eq!(
+            (retry.task_id, retry.attempt),
+            (t.task_id, 2),
+            "{}",
+            db.name
+        );
+        assert!(
+            q.complete(t.task_id, &json!(1), at(11))
+                .await
+                .expect("complete")
+        );
+        assert!(
+            !q.complete(t.task_id, &json!(2), at(12))
+                .await
+                .expect("again")
+        );
+        assert_eq!(q.result(t.task_id).await.expect("result"), Some(json!(1)));
+        let rows = q.tasks_of(trip).await.expect("tasks");
+        let statuses: Vec<_> = rows.iter().map(|r| (r.task_id, r.status)).collect();
+        assert_eq!(
+            statuses,
+            vec![
+                (t.task_id, TaskStatus::Completed),
+                (dead.task_id, TaskStatus::Failed)
+            ],
+            "{}",
+            db.name
+        );
+        assert_eq!(
+            rows[1].last_error.as_deref(),
+            Some("bad input"),
+            "{}",
+            db.name
+        );
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn concurrent_instances_never_claim_the_same_task_on_every_backend() {
+    for db in support::all_backends().await {
+        let trip = TripId::new();
+        let mut all = HashSet::new();
+        for _ in 0..12 {
+            let t = task(trip, "activity", Priority::P2, &[]);
+            all.insert(t.task_id);
+            db.store.enqueue(&t, at(0)).await.expect("enqueue");
+        }
+        let workers: Vec<_> = (0..4)
+            .map(|w| {
+                let store = db.store.clone();
+                tokio::spawn(async move {
+                    let kinds = vec!["activity".to_string()];
+                    let mut mine = Vec::new();
+                    while let Some(c) = store
+                        .claim_ready(&format!("w-{w}"), &kinds, at(1), LEASE)
+                        .await
+                        .expect("claim")
+                    {
+                        mine.push(c.task_id);
+                    }
+                    mine
+                })
+            })
+            .collect();
+        let mut claimed = Vec::new();
+        for w in workers {
+            claimed.extend(w.await.expect("join"));
+        }
+        let unique: HashSet<_> = claimed.iter().copied().collect();
+        assert_eq!(claimed.len(), 12, "{}: each task claimed once", db.name);
+        assert_eq!(unique, all, "{}", db.name);
+        db.finish().await;
+    }
+}
