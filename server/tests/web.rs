@@ -3,8 +3,12 @@
 
 use axum::body::{Body, to_bytes};
 use axum::http::{Request, StatusCode, header};
+use std::sync::Arc;
+
 use tower::ServiceExt;
+use wayfare_engine::orchestrator::Planner;
 use wayfare_server::cli::leptos_options;
+use wayfare_server::commands::open_catalog;
 use wayfare_server::config::Config;
 use wayfare_server::web::{AppState, router};
 use wayfare_store::Store;
@@ -24,10 +28,13 @@ async fn app() -> TestApp {
         ..Config::default()
     };
     let options = leptos_options(&config, config.listen);
+    let catalog = open_catalog(&store).await.expect("demo catalog");
+    let planner = Arc::new(Planner::new(catalog));
     TestApp {
         router: router(AppState {
             leptos_options: options,
             store,
+            planner,
         }),
         _dir: dir,
     }
