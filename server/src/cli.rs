@@ -43,6 +43,25 @@ pub enum Command {
     Import(ImportCommand),
     /// Plan a trip from a sentence, or a batch of them, and print the plan.
     Plan(PlanArgs),
+    /// Score a batch of plans (`plan --batch` output) against labelled
+    /// queries by the TravelPlanner rules, and print the metrics.
+    Eval(EvalArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct EvalArgs {
+    /// Labelled queries (e.g. dev_queries.jsonl).
+    #[arg(long, value_name = "FILE")]
+    pub labels: PathBuf,
+    /// Plans in the batch output format, matched to labels by `idx`.
+    #[arg(long, value_name = "FILE")]
+    pub plans: PathBuf,
+    /// The TravelPlanner directory the plans were made from.
+    #[arg(long, value_name = "DIR")]
+    pub catalog: PathBuf,
+    /// Also print each query's failed checks.
+    #[arg(long)]
+    pub verbose: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -115,6 +134,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             commands::import_travelplanner(&config, &args).await
         }
+        Command::Eval(args) => commands::eval(&args),
         Command::Plan(args) => {
             if let Some(db) = &args.db {
                 config.database_url = db.clone();

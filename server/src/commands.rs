@@ -12,7 +12,7 @@ use wayfare_engine::catalog::{Catalog, MemoryCatalog, travelplanner};
 use wayfare_engine::orchestrator::{Planner, render_text, submission};
 use wayfare_store::{ImportOptions, ImportProgress, Store};
 
-use crate::cli::{ImportArgs, PlanArgs, PlanFormat, current_year};
+use crate::cli::{EvalArgs, ImportArgs, PlanArgs, PlanFormat, current_year};
 use crate::config::Config;
 
 /// Loads the catalog into memory, first filling an empty database with the
@@ -159,5 +159,61 @@ fn plan_batch(
         summary.failed,
         output.display()
     );
+    Ok(())
+}
+
+/// `wayfare eval`: scores `plan --batch` output against labelled queries.
+pub fn eval(args: &EvalArgs) -> anyhow::Result<()> {
+    use std::collections::HashMap;
+    use std::io::BufRead;
+    use wayfare_engine::eval::{parser_accuracy, read_labelled, report, score_plan};
+
+    let (data, _) = travelplanner::read_dir(&args.catalog, &ImportOptions::default(), &mut |_| {})
+        .with_context(|| format!("reading the catalog in {}", args.catalog.display()))?;
+    let catalog: Arc<dyn Catalog> = Arc::new(MemoryCatalog::new(data));
+    let text = std::fs::read_to_string(&args.labels)
+        .with_context(|| format!("reading {}", args.labels.display()))?;
+    let labels =
+        read_labelled(&text).with_context(|| format!("parsing {}", args.labels.display()))?;
+    let mut plans: HashMap<u64, Vec<serde_json::Value>> = HashMap::new();
+    let file =
+        File::open(&args.plans).with_context(|| format!("opening {}", args.plans.display()))?;
+    for (n, line) in BufReader::new(file).lines().enumerate() {
+        let line = line?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let record: serde_json::Value = serde_json::from_str(&line)
+            .with_context(|| format!("{}:{}: not JSON", args.plans.display(), n + 1))?;
+        let Some(idx) = record["idx"].as_u64() else {
+            anyhow::bail!("{}:{}: no numeric \"idx\"", args.plans.display(), n + 1);
+        };
+        let plan = record["plan"].as_array().cloned().unwrap_or_default();
+        plans.insert(idx, plan);
+    }
+    let mut scores = Vec::with_capacity(labels.len());
+    for label in &labels {
+        let plan = plans
+            .get(&u64::from(label.idx))
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let score = score_plan(label, plan, catalog.as_ref());
+        if args.verbose && !score.final_pass() {
+            println!("#{}: {:?}", label.idx, score.messages);
+        }
+        scores.push(score);
+    }
+    let r = report(&scores);
+    let planner = Planner::new(catalog.clone());
+    let (fields, exact) = parser_accuracy(|q| planner.parse(q), &labels);
+    println!("queries             {}", r.queries);
+    println!("delivery rate       {:.1}%", r.delivery_rate * 100.0);
+    println!("commonsense micro   {:.1}%", r.commonsense_micro * 100.0);
+    println!("commonsense macro   {:.1}%", r.commonsense_macro * 100.0);
+    println!("hard micro          {:.1}%", r.hard_micro * 100.0);
+    println!("hard macro          {:.1}%", r.hard_macro * 100.0);
+    println!("final pass rate     {:.1}%", r.final_pass_rate * 100.0);
+    println!("parser fields       {:.1}%", fields * 100.0);
+    println!("parser queries      {:.1}%", exact * 100.0);
     Ok(())
 }
