@@ -2,7 +2,11 @@
 //! `/sfn/…` so that `/api/…` stays free for the public REST API.
 
 use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use wayfare_domain::intent::TripIntent;
+use wayfare_domain::itinerary::Itinerary;
 use wayfare_domain::request::TripRequestRecord;
+use wayfare_domain::verdict::Verdict;
 
 use crate::error::AppError;
 
@@ -38,4 +42,52 @@ async fn read(id: String) -> Result<TripRequestRecord, AppError> {
         AppError::Internal
     })?;
     store.trip_request(&id).await?.ok_or(AppError::NotFound)
+}
+
+/// A stored request and the plan made for it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlannedTrip {
+    pub request: TripRequestRecord,
+    pub intent: TripIntent,
+    /// The plan, when one meets every check.
+    pub itinerary: Option<Itinerary>,
+    /// The verifier's verdict on the plan (or on the best rejected one).
+    pub verdict: Verdict,
+    /// A one-line summary, or why there is no plan and what would fix it.
+    pub explanation: String,
+    pub elapsed_ms: u64,
+}
+
+/// Plans the stored request `id` with the orchestrator and returns the
+/// verified plan (or the reason there is none).
+#[server(prefix = "/sfn", endpoint = "plan_request")]
+pub async fn plan_request(id: String) -> Result<PlannedTrip, AppError> {
+    plan(id).await.map_err(AppError::respond)
+}
+
+#[cfg(feature = "ssr")]
+async fn plan(id: String) -> Result<PlannedTrip, AppError> {
+    use std::sync::Arc;
+    use wayfare_engine::orchestrator::Planner;
+
+    let request = read(id).await?;
+    let planner = use_context::<Arc<Planner>>().ok_or_else(|| {
+        tracing::error!("no Planner in the server function context");
+        AppError::Internal
+    })?;
+    let started = std::time::Instant::now();
+    let outcome = planner.plan(&request.query, None).await.map_err(|err| {
+        tracing::error!(error = %err, request.id = %request.id, "planning failed");
+        AppError::Internal
+    })?;
+    let elapsed_ms = started.elapsed().as_millis() as u64;
+    tracing::info!(request.id = %request.id, elapsed_ms, delivered = outcome.itinerary.is_some(), "planned");
+    Ok(PlannedTrip {
+        request,
+        intent: outcome.intent,
+        itinerary: outcome.itinerary,
+        verdict: outcome.verdict,
+        explanation: outcome.explanation,
+        elapsed_ms,
+    })
 }

@@ -151,7 +151,7 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("opening the database {url}"))?;
     let catalog = commands::open_catalog(&store).await?;
-    let planner = Arc::new(Planner::new(catalog).with_default_year(current_year()));
+    let planner = Arc::new(Planner::new(catalog).with_today(today()));
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("listening on {}", config.listen))?;
@@ -220,8 +220,7 @@ async fn shutdown_signal() {
     tracing::info!("signal received: finishing requests in flight");
 }
 
-/// The year assumed for dates written without one.
-pub fn current_year() -> i32 {
-    use chrono::Datelike;
-    chrono::Utc::now().year()
+/// Today, from which dates written without a year are read forward.
+pub fn today() -> chrono::NaiveDate {
+    chrono::Utc::now().date_naive()
 }

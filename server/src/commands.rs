@@ -12,7 +12,7 @@ use wayfare_engine::catalog::{Catalog, MemoryCatalog, travelplanner};
 use wayfare_engine::orchestrator::{Planner, render_text, submission};
 use wayfare_store::{ImportOptions, ImportProgress, Store};
 
-use crate::cli::{EvalArgs, ImportArgs, PlanArgs, PlanFormat, current_year};
+use crate::cli::{EvalArgs, ImportArgs, PlanArgs, PlanFormat, today};
 use crate::config::Config;
 
 /// Loads the catalog into memory, first filling an empty database with the
@@ -91,7 +91,7 @@ pub async fn plan(config: &Config, args: &PlanArgs) -> anyhow::Result<()> {
             catalog
         }
     };
-    let planner = Planner::new(catalog).with_default_year(current_year());
+    let planner = Planner::new(catalog).with_today(today());
     match (&args.query, &args.batch) {
         (Some(query), _) => plan_one(&planner, query, args.format),
         (None, Some(batch)) => {

@@ -144,6 +144,10 @@ fn describe(err: figment::Error) -> String {
 }
 
 #[cfg(test)]
+#[expect(
+    clippy::result_large_err,
+    reason = "figment's Jail closures must return figment::Error"
+)]
 mod tests {
     use figment::Jail;
 

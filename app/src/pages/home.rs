@@ -3,7 +3,8 @@
 use leptos::prelude::*;
 use wayfare_domain::request::MAX_QUERY_BYTES;
 
-use crate::api::{SubmitRequest, get_request};
+use crate::api::{SubmitRequest, plan_request};
+use crate::pages::plan::PlanView;
 use crate::pages::request::RequestCard;
 
 const EXAMPLE: &str = "3 days from Seattle to Denver, March 5–7, two of us, $2,000, \
@@ -14,13 +15,14 @@ pub fn HomePage() -> impl IntoView {
     let submit = ServerAction::<SubmitRequest>::new();
     let (text, set_text) = signal(String::new());
 
-    // Once the action has stored the request, read it back through the
-    // second server function, so what is shown is what the database holds.
+    // Once the action has stored the request, read it back and plan it
+    // through the second server function, so what is shown is what the
+    // database holds.
     let stored = Resource::new(
         move || submit.value().get().and_then(Result::ok),
         |id| async move {
             match id {
-                Some(id) => Some(get_request(id).await),
+                Some(id) => Some(plan_request(id).await),
                 None => None,
             }
         },
@@ -64,13 +66,19 @@ pub fn HomePage() -> impl IntoView {
                     .map(|err| view! { <p class="error" role="alert">{err.to_string()}</p> })
             }}
         </section>
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+        <Transition fallback=|| view! { <p class="muted">"Planning…"</p> }>
             {move || {
                 stored
                     .get()
                     .flatten()
                     .map(|result| match result {
-                        Ok(record) => view! { <RequestCard record /> }.into_any(),
+                        Ok(trip) => {
+                            view! {
+                                <RequestCard record=trip.request.clone() />
+                                <PlanView trip />
+                            }
+                                .into_any()
+                        }
                         Err(err) => {
                             view! { <p class="error" role="alert">{err.to_string()}</p> }.into_any()
                         }

@@ -1,6 +1,7 @@
 //! The pages of the app, one module each.
 
 mod home;
+mod plan;
 mod request;
 
 use leptos::prelude::*;

@@ -4,14 +4,15 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 use wayfare_domain::request::TripRequestRecord;
 
-use crate::api::get_request;
+use crate::api::plan_request;
+use crate::pages::plan::PlanView;
 
 #[component]
 pub fn RequestPage() -> impl IntoView {
     let params = use_params_map();
     let record = Resource::new(
         move || params.read().get("id").unwrap_or_default(),
-        get_request,
+        plan_request,
     );
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
@@ -19,7 +20,13 @@ pub fn RequestPage() -> impl IntoView {
                 record
                     .get()
                     .map(|result| match result {
-                        Ok(record) => view! { <RequestCard record /> }.into_any(),
+                        Ok(trip) => {
+                            view! {
+                                <RequestCard record=trip.request.clone() />
+                                <PlanView trip />
+                            }
+                                .into_any()
+                        }
                         Err(err) => {
                             view! {
                                 <section class="card">

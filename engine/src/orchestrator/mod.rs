@@ -190,6 +190,13 @@ impl Planner {
         self
     }
 
+    /// Dates written without a year are taken to be the next ones on or
+    /// after `today`.
+    pub fn with_today(mut self, today: chrono::NaiveDate) -> Self {
+        self.gazetteer = Arc::new((*self.gazetteer).clone().with_today(today));
+        self
+    }
+
     pub fn catalog(&self) -> &Arc<dyn Catalog> {
         &self.catalog
     }

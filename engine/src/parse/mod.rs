@@ -25,6 +25,10 @@ pub struct Gazetteer {
     cuisines: Vec<String>,
     /// The year assumed when a date has none.
     default_year: i32,
+    /// When set, a date written without a year that would fall before this
+    /// day is taken to be in the following year (a person typing "March 5"
+    /// in November means next March).
+    not_before: Option<NaiveDate>,
 }
 
 /// A place name found in the text.
@@ -200,6 +204,7 @@ impl Gazetteer {
             states,
             cuisines,
             default_year: chrono::Utc::now().year(),
+            not_before: None,
         }
     }
 
@@ -213,12 +218,20 @@ impl Gazetteer {
             states,
             cuisines,
             default_year: chrono::Utc::now().year(),
+            not_before: None,
         }
     }
 
     /// Sets the year assumed for dates written without one.
     pub fn with_default_year(mut self, year: i32) -> Self {
         self.default_year = year;
+        self
+    }
+
+    /// Dates written without a year are the next ones on or after `today`.
+    pub fn with_today(mut self, today: NaiveDate) -> Self {
+        self.default_year = today.year();
+        self.not_before = Some(today);
         self
     }
 
@@ -286,9 +299,16 @@ impl Gazetteer {
             }
         }
         if assumed_year {
-            intent
-                .assumptions
-                .push(format!("the dates are in {}", self.default_year));
+            // A range is moved as a whole, by its first date.
+            let roll = matches!((self.not_before, dates.first()), (Some(today), Some(first)) if *first < today);
+            if roll {
+                dates = dates
+                    .iter()
+                    .filter_map(|d| NaiveDate::from_ymd_opt(d.year() + 1, d.month(), d.day()))
+                    .collect();
+            }
+            let year = dates.first().map_or(self.default_year, |d| d.year());
+            intent.assumptions.push(format!("the dates are in {year}"));
         }
         let mut days = DAYS.captures(text).and_then(|c| number(&c[1]));
         if days.is_none()

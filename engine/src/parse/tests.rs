@@ -373,3 +373,17 @@ proptest::proptest! {
         let _ = gazetteer().parse(&text);
     }
 }
+
+#[test]
+fn a_date_without_a_year_that_has_passed_means_next_year() {
+    let g = gazetteer().with_today(NaiveDate::from_ymd_opt(2026, 11, 23).expect("date"));
+    let intent = g.parse("3 days from Seattle to Denver, March 5-7, two of us, $2,000");
+    assert_eq!(intent.start_date, NaiveDate::from_ymd_opt(2027, 3, 5));
+    assert!(
+        intent.assumptions.iter().any(|a| a.contains("2027")),
+        "{:?}",
+        intent.assumptions
+    );
+    let later = g.parse("3 days from Seattle to Denver, December 5-7, two of us, $2,000");
+    assert_eq!(later.start_date, NaiveDate::from_ymd_opt(2026, 12, 5));
+}
