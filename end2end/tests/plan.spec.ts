@@ -1,13 +1,5 @@
-import { test, expect, type Page } from "@playwright/test";
-
-async function waitForHydration(page: Page) {
-  const box = page.getByLabel("Describe your trip");
-  await expect(async () => {
-    await box.fill("");
-    await box.pressSequentially("x");
-    await expect(page.getByTestId("counter")).toHaveText("1 / 4000 characters", { timeout: 500 });
-  }).toPass({ timeout: 15_000 });
-}
+import { test, expect } from "@playwright/test";
+import { waitForHydration } from "./hydration";
 
 test("a described trip is planned on the demo catalog, verified and shown day by day", async ({ page }) => {
   await page.goto("/");

@@ -1,28 +1,20 @@
 import { test, expect } from "@playwright/test";
+import { waitForHydration } from "./hydration";
 
 test("the page hydrates: the character counter follows typing", async ({ page }) => {
   await page.goto("/");
   await expect(page.getByRole("heading", { name: "Describe your trip" })).toBeVisible();
   // Only the WebAssembly bundle updates the counter; server-rendered HTML alone cannot.
-  const box = page.getByLabel("Describe your trip");
-  await expect(async () => {
-    await box.fill("");
-    await box.pressSequentially("Denver");
-    await expect(page.getByTestId("counter")).toHaveText("6 / 4000 characters", { timeout: 500 });
-  }).toPass({ timeout: 15_000 });
+  await waitForHydration(page, "Denver");
+  await expect(page.getByTestId("counter")).toHaveText("6 / 4000 characters");
 });
 
 test("a trip request is stored, shown, and readable at its own address", async ({ page }) => {
   const query = `3 days from Seattle to Denver, two of us, $2,000 — e2e ${Date.now()}`;
   await page.goto("/");
-  const box = page.getByLabel("Describe your trip");
   // Wait for hydration so the form is submitted by the action, not by a reload.
-  await expect(async () => {
-    await box.fill("");
-    await box.pressSequentially("x");
-    await expect(page.getByTestId("counter")).toHaveText("1 / 4000 characters", { timeout: 500 });
-  }).toPass({ timeout: 15_000 });
-  await box.fill(query);
+  await waitForHydration(page);
+  await page.getByLabel("Describe your trip").fill(query);
   const navigations: string[] = [];
   page.on("framenavigated", (frame) => navigations.push(frame.url()));
   await page.getByRole("button", { name: "Plan my trip" }).click();
@@ -42,12 +34,7 @@ test("a trip request is stored, shown, and readable at its own address", async (
 
 test("an empty request is refused with a readable message", async ({ page }) => {
   await page.goto("/");
-  const box = page.getByLabel("Describe your trip");
-  await expect(async () => {
-    await box.fill("");
-    await box.pressSequentially("   ");
-    await expect(page.getByTestId("counter")).toHaveText("0 / 4000 characters", { timeout: 500 });
-  }).toPass({ timeout: 15_000 });
+  await waitForHydration(page, "   ");
   await page.getByRole("button", { name: "Plan my trip" }).click();
   await expect(page.getByRole("alert")).toContainText("request is empty");
 });

@@ -4,8 +4,7 @@ use leptos::prelude::*;
 use wayfare_domain::request::MAX_QUERY_BYTES;
 
 use crate::api::{SubmitRequest, plan_request};
-use crate::pages::plan::PlanView;
-use crate::pages::request::RequestCard;
+use crate::pages::plan::planned_or_error;
 
 const EXAMPLE: &str = "3 days from Seattle to Denver, March 5–7, two of us, $2,000, \
 no flights, we love Italian food";
@@ -67,23 +66,7 @@ pub fn HomePage() -> impl IntoView {
             }}
         </section>
         <Transition fallback=|| view! { <p class="muted">"Planning…"</p> }>
-            {move || {
-                stored
-                    .get()
-                    .flatten()
-                    .map(|result| match result {
-                        Ok(trip) => {
-                            view! {
-                                <RequestCard record=trip.request.clone() />
-                                <PlanView trip />
-                            }
-                                .into_any()
-                        }
-                        Err(err) => {
-                            view! { <p class="error" role="alert">{err.to_string()}</p> }.into_any()
-                        }
-                    })
-            }}
+            {move || stored.get().flatten().map(planned_or_error)}
         </Transition>
     }
 }

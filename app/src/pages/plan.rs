@@ -7,6 +7,27 @@ use wayfare_domain::itinerary::{Itinerary, ItineraryDay, PlanItem, TransportLeg}
 use wayfare_domain::verdict::Verdict;
 
 use crate::api::PlannedTrip;
+use crate::error::AppError;
+use crate::pages::request::RequestCard;
+
+/// A planning result as a page shows it: the stored request and its plan,
+/// or the error in an alert.
+pub fn planned_or_error(result: Result<PlannedTrip, AppError>) -> AnyView {
+    match result {
+        Ok(trip) => view! {
+            <RequestCard record=trip.request.clone() />
+            <PlanView trip />
+        }
+        .into_any(),
+        Err(err) => view! {
+            <section class="card">
+                <p class="error" role="alert">{err.to_string()}</p>
+                <p><a href="/">"Plan a trip"</a></p>
+            </section>
+        }
+        .into_any(),
+    }
+}
 
 fn money(usd: f64) -> String {
     format!("${usd:.0}")

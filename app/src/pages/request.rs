@@ -5,7 +5,7 @@ use leptos_router::hooks::use_params_map;
 use wayfare_domain::request::TripRequestRecord;
 
 use crate::api::plan_request;
-use crate::pages::plan::PlanView;
+use crate::pages::plan::planned_or_error;
 
 #[component]
 pub fn RequestPage() -> impl IntoView {
@@ -16,29 +16,7 @@ pub fn RequestPage() -> impl IntoView {
     );
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || {
-                record
-                    .get()
-                    .map(|result| match result {
-                        Ok(trip) => {
-                            view! {
-                                <RequestCard record=trip.request.clone() />
-                                <PlanView trip />
-                            }
-                                .into_any()
-                        }
-                        Err(err) => {
-                            view! {
-                                <section class="card">
-                                    <h1>"Trip request"</h1>
-                                    <p class="error" role="alert">{err.to_string()}</p>
-                                    <p><a href="/">"Plan a trip"</a></p>
-                                </section>
-                            }
-                                .into_any()
-                        }
-                    })
-            }}
+            {move || record.get().map(planned_or_error)}
         </Suspense>
     }
 }
