@@ -282,6 +282,7 @@ impl Store {
                 }
             );
         });
+        self.bump_catalog_version().await?;
         counts.elapsed = started.elapsed();
         tracing::info!(
             catalog.rows = counts.total(),
@@ -424,6 +425,34 @@ impl Store {
             }
         });
         Ok(data)
+    }
+
+    /// The catalog's version: 0 before the first import, then one more for
+    /// every import. A server polls it to reload a catalog imported by
+    /// another process.
+    #[tracing::instrument(skip_all, err)]
+    pub async fn catalog_version(&self) -> Result<i64> {
+        const QUERY: &str = "SELECT version FROM catalog_version WHERE id = 1";
+        Ok(on_pool!(self, pool => sqlx::query_scalar(QUERY).fetch_one(pool).await?))
+    }
+
+    async fn bump_catalog_version(&self) -> Result<()> {
+        let now = chrono::Utc::now();
+        match self {
+            Store::Sqlite(pool) => {
+                sqlx::query("UPDATE catalog_version SET version = version + 1, imported_at = ? WHERE id = 1")
+                    .bind(now.to_rfc3339())
+                    .execute(pool)
+                    .await?;
+            }
+            Store::Postgres(pool) => {
+                sqlx::query("UPDATE catalog_version SET version = version + 1, imported_at = $1 WHERE id = 1")
+                    .bind(now)
+                    .execute(pool)
+                    .await?;
+            }
+        }
+        Ok(())
     }
 
     /// True when no catalog table holds a row (a fresh install).

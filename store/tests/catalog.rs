@@ -241,3 +241,42 @@ async fn a_corrupted_sandbox_imports_its_good_rows_and_names_the_bad_ones() {
         db.finish().await;
     }
 }
+
+#[tokio::test]
+async fn every_import_bumps_the_catalog_version_on_every_backend() {
+    for db in support::all_backends().await {
+        assert_eq!(
+            db.store.catalog_version().await.expect("version"),
+            0,
+            "{}",
+            db.name
+        );
+        assert!(db.store.ensure_demo_catalog().await.expect("demo"));
+        assert_eq!(
+            db.store.catalog_version().await.expect("version"),
+            1,
+            "{}",
+            db.name
+        );
+        // A catalog already there is left alone, and so is its version.
+        assert!(!db.store.ensure_demo_catalog().await.expect("demo"));
+        assert_eq!(
+            db.store.catalog_version().await.expect("version"),
+            1,
+            "{}",
+            db.name
+        );
+        let data = demo_catalog().expect("demo");
+        db.store
+            .import_catalog(&data, &mut |_| {})
+            .await
+            .expect("import");
+        assert_eq!(
+            db.store.catalog_version().await.expect("version"),
+            2,
+            "{}",
+            db.name
+        );
+        db.finish().await;
+    }
+}
