@@ -11,7 +11,10 @@
 //! when the new plan fails; [`Runtime::cancel`] stops in-flight work;
 //! [`Runtime::events`] streams [`WireEvent`]s.
 
+pub mod cache;
 mod config;
+pub mod pipeline;
+pub mod registry;
 
 use std::sync::Arc;
 
