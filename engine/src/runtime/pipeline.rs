@@ -88,6 +88,9 @@ pub fn node_of(agent_type: &str) -> Option<&'static NodeSpec> {
     GRAPH.iter().find(|n| n.agent_type == agent_type)
 }
 
+/// A city and a number of nights.
+pub type StayKey = (String, u32);
+
 /// What one agent task produced. Maps keyed by tuples or structs are kept
 /// as sorted pairs so that they serialise to JSON.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -96,12 +99,12 @@ pub enum TaskOutput {
     Location(Vec<(String, CityFacts)>),
     Planning(Vec<Candidate<Skeleton>>),
     Transport(Vec<(LegKey, Vec<Candidate<LegOption>>)>),
-    Accommodation(Vec<((String, u32), Vec<Candidate<StayOption>>)>),
+    Accommodation(Vec<(StayKey, Vec<Candidate<StayOption>>)>),
     Dining(Vec<(String, Vec<Candidate<Restaurant>>)>),
     Activity(Vec<(String, Vec<Attraction>)>),
     Tips(Vec<String>),
     Budget(Vec<Itinerary>),
-    Verifier(PlanOutcome),
+    Verifier(Box<PlanOutcome>),
 }
 
 fn sorted<K: Ord, V>(map: HashMap<K, V>) -> Vec<(K, V)> {
@@ -245,7 +248,7 @@ pub fn run_task(
                 (None, Some(TaskOutput::Budget(plans))) => plans.clone(),
                 _ => Vec::new(),
             };
-            TaskOutput::Verifier(choose(&trip, catalog, intent.clone(), plans))
+            TaskOutput::Verifier(Box::new(choose(&trip, catalog, intent.clone(), plans)))
         }
         other => return Err(RunError::NoPlan(format!("unknown agent type {other}"))),
     })
