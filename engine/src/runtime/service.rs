@@ -845,7 +845,12 @@ impl<S: RuntimeStore> Runtime<S> {
             // Claimed but nobody may take it: put it back at once.
             let store = self.store.clone();
             let task_id = task.task_id;
-            tokio::spawn(async move { store.fail(task_id, "no free instance", None).await });
+            let retry_at = after(self.clock.now(), self.tick());
+            tokio::spawn(async move {
+                store
+                    .fail(task_id, "no free instance", Some(retry_at))
+                    .await
+            });
             return None;
         };
         let mut inner = lock(&self.inner);
