@@ -196,7 +196,10 @@ impl<S: RuntimeStore> Runtime<S> {
         let log = TripLog::new(store.clone(), clock.clone()).snapshot_every(o.snapshot_every);
         let (stop, _) = watch::channel(false);
         let (global, _) = broadcast::channel(1024);
-        let planner = Planner::new(catalog.clone());
+        let mut planner = Planner::new(catalog.clone());
+        if let Some(year) = config.orchestrator.default_year {
+            planner = planner.with_default_year(year);
+        }
         let caches = Caches::new(config.cache.enabled, config.cache.capacity);
         let runtime = Arc::new_cyclic(|me| Self {
             store,
