@@ -588,6 +588,12 @@ impl<S: RuntimeStore> Runtime<S> {
                     task_id: q.task_id,
                     reason: q.last_error.clone().unwrap_or_else(|| "skipped".into()),
                 }),
+                // Failed for good in the queue; the log never heard of it.
+                (TaskStatus::Failed, s) if !s.is_final() => Some(Command::FailTask {
+                    task_id: q.task_id,
+                    error: q.last_error.clone().unwrap_or_else(|| "failed".into()),
+                    retryable: false,
+                }),
                 _ => None,
             };
             if let Some(command) = command {
@@ -597,6 +603,14 @@ impl<S: RuntimeStore> Runtime<S> {
         let state = self.load(trip).await?;
         if let Some(TaskOutput::Verifier(outcome)) = output_of(&state, "verifier") {
             self.finish(trip, *outcome).await;
+            return Ok(());
+        }
+        if let Some(failed) = state.tasks.iter().find(|t| t.status == TaskStatus::Failed) {
+            let reason = failed
+                .last_error
+                .clone()
+                .unwrap_or_else(|| format!("the {} agent failed", failed.agent_type));
+            self.fail_trip(trip, reason).await;
             return Ok(());
         }
         {
@@ -978,6 +992,7 @@ impl<S: RuntimeStore> Runtime<S> {
             self.heartbeat_running().await;
             self.check_health().await;
             self.scale_down();
+            self.forget_idle_trips();
             self.wake.notify_one();
         }
     }
@@ -1041,6 +1056,26 @@ impl<S: RuntimeStore> Runtime<S> {
                 i.row.online = false;
             }
         }
+    }
+
+    /// Drops the channels of trips nobody plans or listens to (they are
+    /// made again on demand), so that a long-running server does not keep
+    /// one per trip ever submitted.
+    fn forget_idle_trips(&self) {
+        let mut inner = lock(&self.inner);
+        let busy: HashSet<TripId> = inner
+            .running
+            .iter()
+            .chain(inner.waiting.iter())
+            .copied()
+            .chain(inner.inflight.values().map(|(t, _)| *t))
+            .collect();
+        inner
+            .topics
+            .retain(|trip, tx| busy.contains(trip) || tx.receiver_count() > 0);
+        inner
+            .cancels
+            .retain(|trip, tx| busy.contains(trip) || tx.receiver_count() > 0);
     }
 
     fn scale_down(&self) {
