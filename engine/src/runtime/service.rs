@@ -1544,6 +1544,13 @@ impl<S: RuntimeStore> Runtime<S> {
         self.global.subscribe()
     }
 
+    /// The message hub: planning events are published on its topics
+    /// `trips` and `trip.<id>` as `status_update` messages whose payload is
+    /// the [`WireEvent`].
+    pub fn hub(&self) -> &Hub<S> {
+        &self.hub
+    }
+
     /// Every agent instance's registry row.
     pub fn agents(&self) -> Vec<AgentInfo> {
         let breakers = self.breakers.snapshot();
