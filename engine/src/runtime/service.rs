@@ -1023,10 +1023,11 @@ impl<S: RuntimeStore> Runtime<S> {
 
     async fn check_health(&self) {
         let deadline = Duration::from_millis(self.config.orchestrator.ping_deadline_ms.max(1));
+        // Offline instances are pinged too: one that answers again (it was
+        // only starved) comes back.
         let targets: Vec<(String, mpsc::Sender<InstanceMsg>)> = lock(&self.inner)
             .instances
             .iter()
-            .filter(|i| i.row.online)
             .map(|i| (i.row.agent_id.clone(), i.tx.clone()))
             .collect();
         let mut pings = JoinSet::new();
@@ -1040,6 +1041,13 @@ impl<S: RuntimeStore> Runtime<S> {
         }
         while let Some(Ok((id, alive))) = pings.join_next().await {
             if alive {
+                let mut inner = lock(&self.inner);
+                if let Some(i) = inner.instances.iter_mut().find(|i| i.row.agent_id == id)
+                    && !i.row.online
+                {
+                    tracing::info!(agent.id = %id, "instance answers again; back online");
+                    i.row.online = true;
+                }
                 continue;
             }
             let mut inner = lock(&self.inner);
@@ -2051,7 +2059,10 @@ async fn instance_loop<S: RuntimeStore>(
                 for job in jobs {
                     let task_id = job.task.task_id;
                     let handle = tokio::spawn(rt.clone().run_job(agent_id.clone(), job));
-                    lock(&rt.inner).jobs.insert(task_id, handle.abort_handle());
+                    // A job that already ended has removed its entry.
+                    if !handle.is_finished() {
+                        lock(&rt.inner).jobs.insert(task_id, handle.abort_handle());
+                    }
                 }
             }
         }
