@@ -114,6 +114,8 @@ async fn a_trip_completes_verifies_and_matches_the_cli_planner() {
     let m = rt.metrics();
     assert_eq!((m.trips_submitted, m.trips_ready), (2, 2));
     assert_eq!(m.agents["verifier"].successes, 2);
+    assert_eq!(m.plan_latency_ms_count, 2);
+    assert_eq!(m.plan_latency_ms_buckets.last().unwrap().1, 2);
     rt.shutdown().await;
 }
 

@@ -52,6 +52,10 @@ use crate::state::{
 
 /// Upper bounds (ms) of the agent latency histogram.
 const LATENCY_BUCKETS_MS: [f64; 8] = [5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 1000.0, 5000.0];
+/// Upper bounds (ms) of the submit-to-finished histogram.
+const PLAN_BUCKETS_MS: [f64; 10] = [
+    10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 2500.0, 10_000.0, 60_000.0,
+];
 /// The global planning-events topic of the hub.
 pub const EVENTS_TOPIC: &str = "trips";
 /// Who claims in-process modification tasks.
@@ -104,6 +108,9 @@ struct Counters {
     skipped: u64,
     retries: u64,
     agents: BTreeMap<String, AgentCounters>,
+    plan_latency_ms_sum: f64,
+    plan_latency_ms_count: u64,
+    plan_buckets: [u64; PLAN_BUCKETS_MS.len()],
 }
 
 #[derive(Default)]
@@ -119,6 +126,8 @@ struct Inner {
     jobs: HashMap<TaskId, AbortHandle>,
     /// Instances a task failed on (the failover term of the score).
     failed_on: HashMap<TaskId, Vec<String>>,
+    /// When each trip planning in this process was submitted.
+    submitted_at: HashMap<TripId, Instant>,
     counters: Counters,
 }
 
@@ -412,7 +421,11 @@ impl<S: RuntimeStore> Runtime<S> {
             self.release(trip);
             return Err(internal(e));
         }
-        lock(&self.inner).counters.submitted += 1;
+        {
+            let mut inner = lock(&self.inner);
+            inner.counters.submitted += 1;
+            inner.submitted_at.insert(trip, Instant::now());
+        }
         if admitted && let Err(e) = self.schedule(trip).await {
             self.release(trip);
             return Err(SubmitError::Internal(e.to_string()));
@@ -505,6 +518,17 @@ impl<S: RuntimeStore> Runtime<S> {
     fn release(&self, trip: TripId) {
         let next = {
             let mut inner = lock(&self.inner);
+            if let Some(at) = inner.submitted_at.remove(&trip) {
+                let ms = at.elapsed().as_secs_f64() * 1000.0;
+                let c = &mut inner.counters;
+                c.plan_latency_ms_sum += ms;
+                c.plan_latency_ms_count += 1;
+                for (n, bound) in PLAN_BUCKETS_MS.iter().enumerate() {
+                    if ms <= *bound {
+                        c.plan_buckets[n] += 1;
+                    }
+                }
+            }
             inner.waiting.retain(|t| *t != trip);
             if !inner.running.remove(&trip) {
                 return;
@@ -1657,6 +1681,14 @@ impl<S: RuntimeStore> Runtime<S> {
             } else {
                 cost / c.submitted as f64
             },
+            plan_latency_ms_sum: c.plan_latency_ms_sum,
+            plan_latency_ms_count: c.plan_latency_ms_count,
+            plan_latency_ms_buckets: PLAN_BUCKETS_MS
+                .iter()
+                .enumerate()
+                .map(|(n, b)| (*b, c.plan_buckets[n]))
+                .chain([(f64::INFINITY, c.plan_latency_ms_count)])
+                .collect(),
         }
     }
 
