@@ -660,3 +660,52 @@ async fn planning_events_fan_out_on_the_hub_topics() {
     assert_eq!(kinds.last().map(String::as_str), Some("trip_plan_ready"));
     rt.shutdown().await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn replacing_a_stay_changes_every_night_of_it_and_rerolling_takes_the_next() {
+    let rt = start(config(), MemoryRuntimeStore::new()).await;
+    let (id, version) = ready_trip(&rt, DENVER).await;
+    let plan = rt.trip(&id).await.unwrap().unwrap().itinerary.unwrap();
+    let stay_id = plan
+        .days
+        .iter()
+        .find_map(|d| d.accommodation.as_ref())
+        .expect("a stay")
+        .id
+        .clone();
+    let alternatives = rt.alternatives(&id, &stay_id).await.unwrap();
+    let current = alternatives
+        .iter()
+        .position(|a| a.current)
+        .expect("the current stay");
+    let pick = alternatives
+        .iter()
+        .find(|a| !a.current)
+        .expect("another stay")
+        .clone();
+    let view = rt
+        .modify(
+            &id,
+            version,
+            vec![Change::Replace {
+                component_id: stay_id.clone(),
+                with: pick.id.clone(),
+            }],
+        )
+        .await
+        .unwrap();
+    assert_eq!(view.status, TripStatus::Ready, "{}", view.explanation);
+    let it = view.itinerary.unwrap();
+    assert!(
+        it.days
+            .iter()
+            .filter_map(|d| d.accommodation.as_ref())
+            .all(|a| a.source_id.as_deref() == Some(pick.id.as_str()))
+    );
+    assert_ne!(it.totals.total, plan.totals.total);
+    assert!(matches!(
+        rt.alternatives(&id, "stay.Nowhere").await.unwrap_err(),
+        ModifyError::Invalid(_)
+    ));
+    rt.shutdown().await;
+}

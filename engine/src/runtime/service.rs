@@ -1735,8 +1735,9 @@ impl<S: RuntimeStore> Runtime<S> {
     ///   the party), then budget, verifier;
     /// - `dates` → planning and everything after it (flights and
     ///   opening days depend on dates; the location facts do not);
-    /// - `replace` / `reroll` of a meal (`dN.breakfast|lunch|dinner`) →
-    ///   the plan is edited in place from the dining agent's candidates,
+    /// - `replace` / `reroll` of a meal (`dN.breakfast|lunch|dinner`) or a
+    ///   stay (`stay.<city>`) → the plan is edited in place from the dining
+    ///   or accommodation agent's candidates (see [`Runtime::alternatives`]),
     ///   then only the verifier runs.
     #[tracing::instrument(skip_all, fields(trip.id = %trip_id, expected_version), err)]
     pub async fn modify(
@@ -1984,8 +1985,10 @@ impl<S: RuntimeStore> Runtime<S> {
         Err("the modification left nothing to verify".into())
     }
 
-    /// Ranked alternatives for a meal of a ready trip (e.g. "d2.dinner"):
-    /// the dining agent's candidates for that day's city, cheapest first.
+    /// Ranked alternatives for a component of a ready trip, cheapest first:
+    /// a meal ("d2.dinner") from the dining agent's candidates for that
+    /// day's city, a stay ("stay.Denver") from the accommodation agent's for
+    /// that city and number of nights (cost for all nights).
     pub async fn alternatives(
         &self,
         trip_id: &str,
@@ -2004,16 +2007,16 @@ impl<S: RuntimeStore> Runtime<S> {
             .clone()
             .and_then(|v| serde_json::from_value(v).ok())
             .ok_or(ModifyError::NotReady)?;
-        let (current, candidates) =
-            meal_candidates(&state, &itinerary, component_id).map_err(ModifyError::Invalid)?;
-        Ok(candidates
+        let (current, options) = component_alternatives(&state, &itinerary, component_id)
+            .map_err(ModifyError::Invalid)?;
+        Ok(options
             .into_iter()
             .map(|c| Alternative {
-                current: Some(&c.item.source_id) == current.as_ref(),
-                id: c.item.source_id.clone(),
-                name: c.item.name.clone(),
+                current: Some(&c.id) == current.as_ref(),
+                id: c.id,
+                name: c.name,
                 cost: c.cost,
-                reason: c.reason.clone(),
+                reason: c.reason,
             })
             .collect())
     }
@@ -2108,33 +2111,81 @@ struct ChangePlan {
     edited: Option<Itinerary>,
 }
 
-fn meal_candidates(
+/// One alternative for a component, as the agents proposed it.
+struct ComponentOption {
+    id: String,
+    name: String,
+    /// What the plan item costs (a stay: per night).
+    item_cost: f64,
+    /// What the alternatives list shows (a stay: for all its nights).
+    cost: f64,
+    reason: String,
+}
+
+/// The alternatives for a component of the plan and the current choice's
+/// id: a meal (`dN.breakfast|lunch|dinner`) from the dining agent's
+/// candidates for that day's city, a stay (`stay.<city>`) from the
+/// accommodation agent's for that city and number of nights.
+fn component_alternatives(
     state: &TripState,
     itinerary: &Itinerary,
     component_id: &str,
-) -> Result<
-    (
-        Option<String>,
-        Vec<crate::agents::Candidate<wayfare_domain::catalog::Restaurant>>,
-    ),
-    String,
-> {
-    let (day, meal) = component_id
-        .split_once('.')
-        .ok_or_else(|| format!("unknown component {component_id:?}"))?;
-    let n: usize = day
+) -> Result<(Option<String>, Vec<ComponentOption>), String> {
+    let unknown = || {
+        format!(
+            "unknown component {component_id:?}: meals (dN.breakfast, dN.lunch, dN.dinner) and stays (stay.<city>) can be changed"
+        )
+    };
+    if let Some(city) = component_id.strip_prefix("stay.") {
+        let nights = itinerary
+            .days
+            .iter()
+            .filter(|d| {
+                d.accommodation
+                    .as_ref()
+                    .is_some_and(|a| a.id == component_id)
+            })
+            .count() as u32;
+        if nights == 0 {
+            return Err(unknown());
+        }
+        let current = itinerary
+            .days
+            .iter()
+            .find_map(|d| d.accommodation.as_ref().filter(|a| a.id == component_id))
+            .and_then(|a| a.source_id.clone());
+        let Some(TaskOutput::Accommodation(stays)) = output_of(state, "accommodation") else {
+            return Err("the trip has no accommodation candidates".into());
+        };
+        let candidates = stays
+            .into_iter()
+            .find(|((c, n), _)| c == city && *n == nights)
+            .map(|(_, c)| c)
+            .unwrap_or_default();
+        let options = candidates
+            .into_iter()
+            .map(|c| ComponentOption {
+                id: c.item.stay.source_id.clone(),
+                name: c.item.stay.name.clone(),
+                item_cost: c.cost / f64::from(c.item.nights.max(1)),
+                cost: c.cost,
+                reason: c.reason,
+            })
+            .collect();
+        return Ok((current, options));
+    }
+    let (day, meal) = component_id.split_once('.').ok_or_else(unknown)?;
+    let n: u32 = day
         .strip_prefix('d')
         .and_then(|d| d.parse().ok())
-        .ok_or_else(|| format!("unknown component {component_id:?}"))?;
+        .ok_or_else(unknown)?;
     if !matches!(meal, "breakfast" | "lunch" | "dinner") {
-        return Err(format!(
-            "only meals (dN.breakfast, dN.lunch, dN.dinner) can be replaced, not {component_id:?}"
-        ));
+        return Err(unknown());
     }
     let day = itinerary
         .days
         .iter()
-        .find(|d| d.day as usize == n)
+        .find(|d| d.day == n)
         .ok_or_else(|| format!("the trip has no day {n}"))?;
     let current = match meal {
         "breakfast" => &day.breakfast,
@@ -2145,12 +2196,21 @@ fn meal_candidates(
     let Some(TaskOutput::Dining(meals)) = output_of(state, "dining") else {
         return Err("the trip has no dining candidates".into());
     };
-    let candidates = meals
+    let options = meals
         .into_iter()
         .find(|(city, _)| *city == day.city)
         .map(|(_, c)| c)
-        .unwrap_or_default();
-    Ok((current, candidates))
+        .unwrap_or_default()
+        .into_iter()
+        .map(|c| ComponentOption {
+            id: c.item.source_id.clone(),
+            name: c.item.name.clone(),
+            item_cost: c.cost,
+            cost: c.cost,
+            reason: c.reason,
+        })
+        .collect();
+    Ok((current, options))
 }
 
 /// Validates `changes` and works out the new intent, the tasks to re-run
@@ -2189,10 +2249,10 @@ fn plan_changes(
                 plan.roots.insert("planning");
             }
             Change::Replace { component_id, with } => {
-                edit_meal(state, &mut plan, component_id, Some(with))?;
+                edit_component(state, &mut plan, component_id, Some(with))?;
             }
             Change::Reroll { component_id } => {
-                edit_meal(state, &mut plan, component_id, None)?;
+                edit_component(state, &mut plan, component_id, None)?;
             }
         }
     }
@@ -2203,7 +2263,7 @@ fn plan_changes(
     Ok(plan)
 }
 
-fn edit_meal(
+fn edit_component(
     state: &TripState,
     plan: &mut ChangePlan,
     component_id: &str,
@@ -2217,43 +2277,54 @@ fn edit_meal(
             .and_then(|v| serde_json::from_value(v).ok())
             .ok_or("the trip has no plan to change")?,
     };
-    let (current, candidates) = meal_candidates(state, &itinerary, component_id)?;
+    let (current, options) = component_alternatives(state, &itinerary, component_id)?;
     let chosen = match with {
-        Some(id) => candidates
+        Some(id) => options
             .iter()
-            .find(|c| c.item.source_id == *id)
+            .find(|c| c.id == *id)
             .ok_or_else(|| format!("{id:?} is not an alternative for {component_id}"))?,
         None => {
-            let at = candidates
-                .iter()
-                .position(|c| Some(&c.item.source_id) == current.as_ref());
+            let at = options.iter().position(|c| Some(&c.id) == current.as_ref());
             let next = at.map_or(0, |p| p + 1);
-            candidates
+            options
                 .get(next)
-                .or_else(|| candidates.first())
-                .filter(|c| Some(&c.item.source_id) != current.as_ref())
+                .or_else(|| options.first())
+                .filter(|c| Some(&c.id) != current.as_ref())
                 .ok_or_else(|| format!("no other alternative for {component_id}"))?
         }
     };
-    let (day_label, meal) = component_id.split_once('.').unwrap_or_default();
-    let n: u32 = day_label.trim_start_matches('d').parse().unwrap_or(0);
-    let day = itinerary
-        .days
-        .iter_mut()
-        .find(|d| d.day == n)
-        .ok_or_else(|| format!("the trip has no day {n}"))?;
-    let item = PlanItem {
+    let item = |city: &str| PlanItem {
         id: component_id.to_string(),
-        name: chosen.item.name.clone(),
-        city: day.city.clone(),
-        source_id: Some(chosen.item.source_id.clone()),
-        cost: chosen.cost,
+        name: chosen.name.clone(),
+        city: city.to_string(),
+        source_id: Some(chosen.id.clone()),
+        cost: chosen.item_cost,
         reason: format!("your choice: {}", chosen.reason),
     };
-    match meal {
-        "breakfast" => day.breakfast = Some(item),
-        "lunch" => day.lunch = Some(item),
-        _ => day.dinner = Some(item),
+    if component_id.starts_with("stay.") {
+        for day in &mut itinerary.days {
+            if day
+                .accommodation
+                .as_ref()
+                .is_some_and(|a| a.id == component_id)
+            {
+                day.accommodation = Some(item(&day.city));
+            }
+        }
+    } else {
+        let (day_label, meal) = component_id.split_once('.').unwrap_or_default();
+        let n: u32 = day_label.trim_start_matches('d').parse().unwrap_or(0);
+        let day = itinerary
+            .days
+            .iter_mut()
+            .find(|d| d.day == n)
+            .ok_or_else(|| format!("the trip has no day {n}"))?;
+        let new = Some(item(&day.city));
+        match meal {
+            "breakfast" => day.breakfast = new,
+            "lunch" => day.lunch = new,
+            _ => day.dinner = new,
+        }
     }
     itinerary.recompute_totals();
     plan.edited = Some(itinerary);
