@@ -128,6 +128,10 @@ struct Inner {
     failed_on: HashMap<TaskId, Vec<String>>,
     /// When each trip planning in this process was submitted.
     submitted_at: HashMap<TripId, Instant>,
+    /// The latest state of trips this process is working on: commands
+    /// decide against it instead of replaying the log each time (the
+    /// append's version check still catches a stale one).
+    states: HashMap<TripId, TripState>,
     counters: Counters,
 }
 
@@ -279,9 +283,28 @@ impl<S: RuntimeStore> Runtime<S> {
 
     /// Decides and appends `command`, then publishes what it appended.
     async fn exec(&self, trip: TripId, command: Command) -> Result<Executed, ExecuteError> {
-        let executed = self.log.execute(trip, command).await?;
+        let known = lock(&self.inner).states.get(&trip).cloned();
+        let executed = self.log.execute_from(trip, known, command).await?;
+        self.remember(&executed.state);
         self.publish(&executed);
         Ok(executed)
+    }
+
+    /// Caches a trip's state unless a newer one is cached already.
+    fn remember(&self, state: &TripState) {
+        let Some(trip) = state.trip_id else {
+            return;
+        };
+        if !state.exists() {
+            return;
+        }
+        let mut inner = lock(&self.inner);
+        match inner.states.get(&trip) {
+            Some(cached) if cached.version >= state.version => {}
+            _ => {
+                inner.states.insert(trip, state.clone());
+            }
+        }
     }
 
     fn publish(&self, executed: &Executed) {
@@ -551,7 +574,17 @@ impl<S: RuntimeStore> Runtime<S> {
         }
     }
 
+    /// The trip's state: the cached one when this process is working on
+    /// it, else from the store.
     async fn load(&self, trip: TripId) -> Result<TripState, RuntimeError> {
+        if let Some(state) = lock(&self.inner).states.get(&trip).cloned() {
+            return Ok(state);
+        }
+        self.load_fresh(trip).await
+    }
+
+    /// The trip's state from the store (snapshot + events).
+    async fn load_fresh(&self, trip: TripId) -> Result<TripState, RuntimeError> {
         self.log
             .load(trip)
             .await
@@ -1108,6 +1141,7 @@ impl<S: RuntimeStore> Runtime<S> {
         inner
             .cancels
             .retain(|trip, tx| busy.contains(trip) || tx.receiver_count() > 0);
+        inner.states.retain(|trip, _| busy.contains(trip));
     }
 
     fn scale_down(&self) {
@@ -1748,7 +1782,7 @@ impl<S: RuntimeStore> Runtime<S> {
     ) -> Result<TripView, ModifyError> {
         let trip = Self::parse_id(trip_id).ok_or(ModifyError::NotFound)?;
         let internal = |e: &dyn std::fmt::Display| ModifyError::Internal(e.to_string());
-        let state = self.load(trip).await.map_err(|e| internal(&e))?;
+        let state = self.load_fresh(trip).await.map_err(|e| internal(&e))?;
         if !state.exists() {
             return Err(ModifyError::NotFound);
         }
@@ -1804,6 +1838,7 @@ impl<S: RuntimeStore> Runtime<S> {
         for s in &stored {
             after_state.apply_stored(s);
         }
+        self.remember(&after_state);
         self.publish(&Executed {
             state: after_state,
             events: stored,
