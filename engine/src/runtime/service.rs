@@ -1188,12 +1188,15 @@ impl<S: RuntimeStore> Runtime<S> {
         edited: Option<Itinerary>,
         mut cancel: watch::Receiver<bool>,
     ) -> Attempt {
-        let key = agent_key(
-            agent_type,
-            &json!({"intent": &intent, "deps": &deps, "edited": &edited}),
-        );
-        if self.caches.enabled
-            && let Some(hit) = lock(&self.caches.agent).get(&key)
+        // Hashing the inputs means serialising them: only when caching.
+        let key = self.caches.enabled.then(|| {
+            agent_key(
+                agent_type,
+                &json!({"intent": &intent, "deps": &deps, "edited": &edited}),
+            )
+        });
+        if let Some(key) = &key
+            && let Some(hit) = lock(&self.caches.agent).get(key)
             && let Ok(output) = serde_json::from_value::<TaskOutput>(hit)
         {
             return Attempt::Done(output);
@@ -1252,7 +1255,7 @@ impl<S: RuntimeStore> Runtime<S> {
         };
         match result {
             Ok(Ok(output)) => {
-                if self.caches.enabled
+                if let Some(key) = key
                     && let Ok(v) = serde_json::to_value(&output)
                 {
                     lock(&self.caches.agent).put(key, v);
