@@ -9,4 +9,5 @@ pub mod event;
 pub mod intent;
 pub mod itinerary;
 pub mod request;
+pub mod trip;
 pub mod verdict;

@@ -22,6 +22,7 @@ pub mod hub;
 pub mod orchestrator;
 pub mod parse;
 pub mod resilience;
+pub mod runtime;
 pub mod state;
 pub mod travelplanner_format;
 pub mod verify;

@@ -6,9 +6,6 @@
 //! planner's types, which this module does not know yet: they are carried as
 //! opaque JSON (`serde_json::Value`) and will be typed at integration.
 
-use std::fmt;
-use std::str::FromStr;
-
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -153,52 +150,6 @@ pub struct StoredEvent {
     pub event: TripEvent,
 }
 
-/// Where a trip stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum TripStatus {
-    #[default]
-    Planning,
-    NeedsInput,
-    Ready,
-    Failed,
-    Cancelled,
-}
-
-impl TripStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TripStatus::Planning => "planning",
-            TripStatus::NeedsInput => "needs_input",
-            TripStatus::Ready => "ready",
-            TripStatus::Failed => "failed",
-            TripStatus::Cancelled => "cancelled",
-        }
-    }
-
-    /// Whether the orchestrator still has work to do on start-up.
-    pub fn is_unfinished(self) -> bool {
-        matches!(self, TripStatus::Planning)
-    }
-}
-
-impl fmt::Display for TripStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for TripStatus {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(match s {
-            "planning" => TripStatus::Planning,
-            "needs_input" => TripStatus::NeedsInput,
-            "ready" => TripStatus::Ready,
-            "failed" => TripStatus::Failed,
-            "cancelled" => TripStatus::Cancelled,
-            other => return Err(format!("unknown trip status {other:?}")),
-        })
-    }
-}
+/// Where a trip stands: the wire type of `wayfare_domain::trip`, re-exported
+/// so the engine, the store and the API share one definition.
+pub use wayfare_domain::trip::TripStatus;

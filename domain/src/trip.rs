@@ -1,0 +1,166 @@
+//! Wire types of the trip service: what the REST API returns and the web UI
+//! renders (status, views, modifications, the event stream, the agent
+//! registry). Plain serde; the engine's runtime produces them.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::intent::TripIntent;
+use crate::itinerary::Itinerary;
+use crate::verdict::Verdict;
+
+/// Where a trip stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TripStatus {
+    #[default]
+    Planning,
+    NeedsInput,
+    Ready,
+    Failed,
+    Cancelled,
+}
+
+impl TripStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TripStatus::Planning => "planning",
+            TripStatus::NeedsInput => "needs_input",
+            TripStatus::Ready => "ready",
+            TripStatus::Failed => "failed",
+            TripStatus::Cancelled => "cancelled",
+        }
+    }
+
+    /// Whether the orchestrator still has work to do on start-up.
+    pub fn is_unfinished(self) -> bool {
+        matches!(self, TripStatus::Planning)
+    }
+
+    /// Ready, failed or cancelled: nothing more will happen on its own.
+    pub fn is_terminal(self) -> bool {
+        matches!(
+            self,
+            TripStatus::Ready | TripStatus::Failed | TripStatus::Cancelled
+        )
+    }
+}
+
+impl fmt::Display for TripStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for TripStatus {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s {
+            "planning" => TripStatus::Planning,
+            "needs_input" => TripStatus::NeedsInput,
+            "ready" => TripStatus::Ready,
+            "failed" => TripStatus::Failed,
+            "cancelled" => TripStatus::Cancelled,
+            other => return Err(format!("unknown trip status {other:?}")),
+        })
+    }
+}
+
+/// One agent task of a trip, as the status endpoint shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskView {
+    pub task_id: String,
+    pub agent_type: String,
+    /// "P0" … "P3".
+    pub priority: String,
+    /// pending | running | completed | failed | skipped
+    pub status: String,
+    pub attempts: u32,
+}
+
+/// `GET /trips/{id}/status`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TripStatusView {
+    pub trip_id: String,
+    pub status: TripStatus,
+    /// 0..=1
+    pub progress: f64,
+    /// The event-log version: pass it back as `expected_version` to modify.
+    pub version: u64,
+    pub tasks: Vec<TaskView>,
+}
+
+/// `GET /trips/{id}`: the whole trip.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TripView {
+    pub trip_id: String,
+    pub status: TripStatus,
+    pub version: u64,
+    pub query: String,
+    pub intent: Option<TripIntent>,
+    pub itinerary: Option<Itinerary>,
+    pub verdict: Option<Verdict>,
+    pub explanation: String,
+    /// Optional components dropped and why (never silently).
+    #[serde(default)]
+    pub degraded: Vec<String>,
+    /// What the parser needs to know to plan (status `needs_input`).
+    #[serde(default)]
+    pub questions: Vec<String>,
+}
+
+/// One change a person asks of a ready trip.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Change {
+    /// Put alternative `with` (an id from the alternatives list) in place
+    /// of component `component_id` (e.g. "d2.dinner", "d1.stay").
+    Replace { component_id: String, with: String },
+    /// Take the next-best alternative for a component.
+    Reroll { component_id: String },
+    /// Move the trip to start on `start`.
+    Dates { start: NaiveDate },
+    /// Change the number of travellers.
+    Travellers { value: u32 },
+    /// Change the budget (USD).
+    Budget { value: f64 },
+}
+
+/// One event of the live stream (`WS /trips/{id}/events`), serialised with
+/// the key `type`: trip_planning_started | agent_task_completed |
+/// agent_task_failed | planning_progress_update | trip_plan_ready |
+/// trip_plan_failed | modification_applied | modification_rolled_back |
+/// trip_cancelled | needs_input.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WireEvent {
+    #[serde(rename = "type")]
+    pub r#type: String,
+    pub trip_id: String,
+    /// The event-log sequence number: consumers dedup by it.
+    pub seq: u64,
+    pub at: DateTime<Utc>,
+    #[serde(default)]
+    pub data: serde_json::Value,
+}
+
+/// One row of the agent registry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AgentInfo {
+    pub agent_id: String,
+    pub agent_type: String,
+    /// available | busy | offline
+    pub status: String,
+    pub capabilities: Vec<String>,
+    pub current_load: u32,
+    pub max_capacity: u32,
+    pub response_time_avg_ms: f64,
+    pub cost_per_request: f64,
+    pub successes: u64,
+    pub failures: u64,
+    /// closed | open | half_open
+    pub breaker: String,
+}

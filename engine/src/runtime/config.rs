@@ -1,0 +1,182 @@
+//! [`RuntimeConfig`]: the design doc's configuration (orchestrator, agents,
+//! communication) plus fault injection and caching. `Default` is the doc's
+//! YAML; every field may be omitted in a file.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::resilience::FaultConfig;
+
+/// Every agent type the runtime runs, in pipeline order.
+pub const AGENT_TYPES: [&str; 9] = [
+    "location",
+    "planning",
+    "transport",
+    "accommodation",
+    "dining",
+    "activity",
+    "tips",
+    "budget",
+    "verifier",
+];
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RuntimeConfig {
+    pub orchestrator: OrchestratorConfig,
+    /// Per agent type; a type not listed gets `AgentConfig::default()`.
+    pub agents: BTreeMap<String, AgentConfig>,
+    pub communication: CommunicationConfig,
+    /// Injected faults per agent type (off by default: demo and chaos runs).
+    pub faults: BTreeMap<String, FaultConfig>,
+    pub cache: CacheConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OrchestratorConfig {
+    /// Trips planned at once.
+    pub max_concurrent_requests: usize,
+    /// Trips waiting for a slot beyond which `submit` answers Overloaded.
+    pub queue_capacity: usize,
+    /// Per agent task.
+    pub default_timeout_ms: u64,
+    /// Retries after the first attempt of a task.
+    pub retry_attempts: u32,
+    /// Consecutive failures of an agent type that open its circuit.
+    pub circuit_breaker_threshold: u32,
+    /// First retry delay; doubles each retry.
+    pub retry_initial_ms: u64,
+    /// How long an open circuit fails fast.
+    pub breaker_cool_down_ms: u64,
+    /// Snapshot a trip's state every this many events.
+    pub snapshot_every: u64,
+    /// A claimed task's lease; renewed by heartbeats.
+    pub lease_ms: u64,
+    /// Heartbeats, health pings and the dispatcher's idle tick.
+    pub heartbeat_ms: u64,
+    /// An instance that does not answer a ping within this is offline.
+    pub ping_deadline_ms: u64,
+    /// Run agents on tokio's blocking pool (production). Tests with paused
+    /// time run them inline, so that the clock cannot jump while one runs.
+    pub run_agents_on_blocking_pool: bool,
+    /// The year of dates written without one (as `Planner::with_default_year`;
+    /// the TravelPlanner queries want 2022). `None`: the parser's default.
+    pub default_year: Option<i32>,
+}
+
+impl Default for OrchestratorConfig {
+    fn default() -> Self {
+        Self {
+            max_concurrent_requests: 100,
+            queue_capacity: 1000,
+            default_timeout_ms: 30_000,
+            retry_attempts: 3,
+            circuit_breaker_threshold: 10,
+            retry_initial_ms: 200,
+            breaker_cool_down_ms: 30_000,
+            snapshot_every: 50,
+            lease_ms: 30_000,
+            heartbeat_ms: 1_000,
+            ping_deadline_ms: 2_000,
+            run_agents_on_blocking_pool: true,
+            default_year: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct AgentConfig {
+    pub min_instances: u32,
+    pub max_instances: u32,
+    /// Load over capacity (0..1) above which another instance starts.
+    pub scale_threshold: f64,
+    /// Tasks one instance runs at once.
+    pub max_capacity: u32,
+    /// Nominal cost of one call, for the delegation score and metrics.
+    pub cost_per_request: f64,
+}
+
+impl Default for AgentConfig {
+    fn default() -> Self {
+        Self {
+            min_instances: 1,
+            max_instances: 3,
+            scale_threshold: 0.75,
+            max_capacity: 4,
+            cost_per_request: 0.0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CommunicationConfig {
+    pub message_queue_size: usize,
+    /// P3 tasks are dispatched in batches of at most this many.
+    pub batch_size: usize,
+}
+
+impl Default for CommunicationConfig {
+    fn default() -> Self {
+        Self {
+            message_queue_size: 1000,
+            batch_size: 10,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct CacheConfig {
+    pub enabled: bool,
+    /// Entries per cache level.
+    pub capacity: usize,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            capacity: 512,
+        }
+    }
+}
+
+impl RuntimeConfig {
+    /// The design doc's YAML: location 5 instances at 80%, transport 3 at 75%.
+    pub fn agent(&self, agent_type: &str) -> AgentConfig {
+        self.agents.get(agent_type).cloned().unwrap_or_default()
+    }
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        let mut agents = BTreeMap::new();
+        agents.insert(
+            "location".to_string(),
+            AgentConfig {
+                max_instances: 5,
+                scale_threshold: 0.80,
+                ..AgentConfig::default()
+            },
+        );
+        agents.insert(
+            "transport".to_string(),
+            AgentConfig {
+                max_instances: 3,
+                scale_threshold: 0.75,
+                ..AgentConfig::default()
+            },
+        );
+        Self {
+            orchestrator: OrchestratorConfig::default(),
+            agents,
+            communication: CommunicationConfig::default(),
+            faults: BTreeMap::new(),
+            cache: CacheConfig::default(),
+        }
+    }
+}

@@ -1,0 +1,154 @@
+//! The orchestration runtime service: durable, concurrent trip planning
+//! behind the REST/WebSocket API.
+//!
+//! [`Runtime::start`] spawns the agent instances and the dispatcher over a
+//! store (event log + task queue + hub store), recovers the hub and resumes
+//! every unfinished trip. [`Runtime::submit`] parses a request, records it
+//! and schedules its task DAG on the [`TaskQueue`]; the dispatcher claims
+//! ready tasks (priority, then dependencies) and delegates each to an agent
+//! instance; every result is persisted before its dependents can run.
+//! [`Runtime::modify`] re-plans only the affected components and rolls back
+//! when the new plan fails; [`Runtime::cancel`] stops in-flight work;
+//! [`Runtime::events`] streams [`WireEvent`]s.
+
+pub mod cache;
+mod memory;
+mod service;
+mod wire;
+pub use memory::MemoryRuntimeStore;
+pub use service::Runtime;
+mod config;
+pub mod pipeline;
+pub mod registry;
+
+use serde::{Deserialize, Serialize};
+use wayfare_domain::trip::TripStatus;
+
+use crate::hub::HubStore;
+use crate::state::{EventStore, TaskQueue};
+
+pub use config::{
+    AGENT_TYPES, AgentConfig, CacheConfig, CommunicationConfig, OrchestratorConfig, RuntimeConfig,
+};
+
+/// What a store must provide for the runtime to run on it.
+pub trait RuntimeStore: EventStore + TaskQueue + HubStore + Clone + Send + Sync + 'static {}
+impl<T: EventStore + TaskQueue + HubStore + Clone + Send + Sync + 'static> RuntimeStore for T {}
+
+/// A request accepted for planning.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Submitted {
+    pub trip_id: String,
+    pub status: TripStatus,
+}
+
+/// Why `submit` refused a request.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SubmitError {
+    /// Every planning slot and the waiting queue are full (HTTP 503 + Retry-After).
+    #[error("overloaded; retry in {retry_after_secs}s")]
+    Overloaded { retry_after_secs: u64 },
+    /// The request cannot be planned until these are answered (HTTP 422).
+    #[error("the request needs more input: {}", questions.join(" "))]
+    Unplannable { questions: Vec<String> },
+    /// Malformed input (HTTP 400).
+    #[error("invalid request: {0}")]
+    Invalid(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// Why `modify` refused or failed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ModifyError {
+    #[error("no such trip")]
+    NotFound,
+    /// Checked first: a stale version is 409 whatever the changes.
+    #[error("version conflict: expected {expected}, the trip is at {actual}")]
+    Conflict { expected: u64, actual: u64 },
+    /// A change that cannot apply (HTTP 422).
+    #[error("invalid change: {0}")]
+    Invalid(String),
+    /// The trip is not ready (still planning, failed or cancelled).
+    #[error("the trip is not ready to modify")]
+    NotReady,
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// A storage or runtime failure.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RuntimeError {
+    #[error("no such trip: {0}")]
+    NotFound(String),
+    #[error("storage: {0}")]
+    Store(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// One ranked alternative for a component (the UI's "change" list).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Alternative {
+    /// Pass as `Change::Replace { with }`.
+    pub id: String,
+    pub name: String,
+    pub cost: f64,
+    pub reason: String,
+    /// Whether it is the one in the plan now.
+    pub current: bool,
+}
+
+/// Counters of one agent type.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AgentMetrics {
+    pub instances: u32,
+    pub successes: u64,
+    pub failures: u64,
+    pub latency_ms_sum: f64,
+    pub latency_count: u64,
+    /// Cumulative counts per upper bound in ms (Prometheus `le` buckets),
+    /// the last being +Inf.
+    pub latency_buckets: Vec<(f64, u64)>,
+    /// closed | open | half_open
+    pub breaker: String,
+    pub cost_total: f64,
+}
+
+/// Hits and misses of one cache level.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CacheMetrics {
+    pub hits: u64,
+    pub misses: u64,
+}
+
+/// What the server exports to Prometheus.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RuntimeMetrics {
+    pub trips_submitted: u64,
+    pub trips_ready: u64,
+    pub trips_failed: u64,
+    pub trips_cancelled: u64,
+    pub trips_rejected_overloaded: u64,
+    pub modifications_applied: u64,
+    pub modifications_rolled_back: u64,
+    /// Trips planning now.
+    pub trips_in_flight: u64,
+    /// Trips waiting for a planning slot.
+    pub trips_waiting: u64,
+    /// Tasks dispatched and not finished.
+    pub queue_depth: u64,
+    pub tasks_skipped: u64,
+    pub task_retries: u64,
+    /// Per agent type.
+    pub agents: std::collections::BTreeMap<String, AgentMetrics>,
+    /// "request" | "agent" | "data".
+    pub cache: std::collections::BTreeMap<String, CacheMetrics>,
+    /// Nominal agent cost over trips submitted.
+    pub cost_per_request: f64,
+    /// Submit → ready or failed, for trips submitted in this process: sum,
+    /// count and cumulative `le` buckets in ms (the last is +Inf).
+    pub plan_latency_ms_sum: f64,
+    pub plan_latency_ms_count: u64,
+    pub plan_latency_ms_buckets: Vec<(f64, u64)>,
+}
