@@ -767,3 +767,34 @@ async fn a_result_the_queue_has_but_the_log_lacks_is_copied_on_resume() {
     assert_eq!(second.invocations("verifier"), 1);
     second.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_replaced_catalog_is_planned_with_at_once_and_the_old_plans_are_not_served_from_cache() {
+    let rt = start(config(), MemoryRuntimeStore::new()).await;
+    let first = submit(&rt, DENVER).await;
+    let status = wait_for(&rt, &first, |s| s.status != TripStatus::Planning).await;
+    assert_eq!(status.status, TripStatus::Ready);
+
+    // A catalog without Denver: the same request must now be refused, not
+    // answered from the request cache built on the old catalog.
+    let mut data = demo_catalog().expect("demo");
+    data.cities.retain(|c| c.name != "Denver");
+    rt.replace_catalog(Arc::new(MemoryCatalog::new(data)));
+    assert!(rt.catalog().city("Denver").is_none());
+    match rt.submit(DENVER.to_string(), serde_json::Value::Null).await {
+        Err(SubmitError::Unplannable { questions }) => assert!(!questions.is_empty()),
+        Ok(submitted) => {
+            let status = wait_for(&rt, &submitted.trip_id, |s| {
+                s.status != TripStatus::Planning
+            })
+            .await;
+            assert_ne!(
+                status.status,
+                TripStatus::Ready,
+                "planned on the old catalog"
+            );
+        }
+        Err(other) => panic!("unexpected: {other:?}"),
+    }
+    rt.shutdown().await;
+}

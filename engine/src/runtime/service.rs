@@ -16,7 +16,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, Weak};
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -150,8 +150,9 @@ pub struct Runtime<S> {
     log: TripLog<S>,
     hub: Hub<S>,
     config: RuntimeConfig,
-    catalog: Arc<dyn Catalog>,
-    planner: Planner,
+    /// The catalog and the planner over it; swapped whole by
+    /// [`Runtime::replace_catalog`] after an import.
+    catalog: RwLock<(Arc<dyn Catalog>, Arc<Planner>)>,
     clock: SharedClock,
     node_id: String,
     breakers: Breakers,
@@ -166,6 +167,16 @@ pub struct Runtime<S> {
     global: broadcast::Sender<WireEvent>,
     background: Mutex<Vec<JoinHandle<()>>>,
     me: Weak<Runtime<S>>,
+}
+
+/// The planner for a catalog: dates without a year are the configured
+/// `default_year`'s, or else the next ones from today.
+fn planner_for(config: &RuntimeConfig, clock: &SharedClock, catalog: Arc<dyn Catalog>) -> Planner {
+    let planner = Planner::new(catalog);
+    match config.orchestrator.default_year {
+        Some(year) => planner.with_default_year(year),
+        None => planner.with_today(clock.now().date_naive()),
+    }
 }
 
 impl<S: RuntimeStore> Runtime<S> {
@@ -209,17 +220,13 @@ impl<S: RuntimeStore> Runtime<S> {
         let log = TripLog::new(store.clone(), clock.clone()).snapshot_every(o.snapshot_every);
         let (stop, _) = watch::channel(false);
         let (global, _) = broadcast::channel(1024);
-        let mut planner = Planner::new(catalog.clone());
-        if let Some(year) = config.orchestrator.default_year {
-            planner = planner.with_default_year(year);
-        }
+        let planner = Arc::new(planner_for(&config, &clock, catalog.clone()));
         let caches = Caches::new(config.cache.enabled, config.cache.capacity);
         let runtime = Arc::new_cyclic(|me| Self {
             store,
             log,
             hub,
-            planner,
-            catalog,
+            catalog: RwLock::new((catalog, planner)),
             clock,
             node_id: format!("node-{}", uuid::Uuid::new_v4().simple()),
             breakers,
@@ -469,7 +476,7 @@ impl<S: RuntimeStore> Runtime<S> {
         let mut intent_json = match cached {
             Some(v) => v,
             None => {
-                let intent = self.planner.parse(query);
+                let intent = self.planner().parse(query);
                 let v = serde_json::to_value(&intent)
                     .map_err(|e| SubmitError::Internal(e.to_string()))?;
                 if self.caches.enabled {
@@ -1202,6 +1209,7 @@ impl<S: RuntimeStore> Runtime<S> {
             return Attempt::Done(output);
         }
         let me = self.me();
+        let catalog = self.catalog();
         let owned_type = agent_type.to_string();
         let blocking = self.config.orchestrator.run_agents_on_blocking_pool;
         let call = async move {
@@ -1219,7 +1227,7 @@ impl<S: RuntimeStore> Runtime<S> {
                     &owned_type,
                     &intent,
                     &deps,
-                    me.catalog.as_ref(),
+                    catalog.as_ref(),
                     edited.as_ref(),
                 )
             };
@@ -1733,6 +1741,33 @@ impl<S: RuntimeStore> Runtime<S> {
     /// after a catalog import).
     pub fn invalidate_all(&self) {
         self.caches.invalidate_all();
+    }
+
+    /// Plans from now on with `catalog` (a new import), and drops every
+    /// cache built on the old one. Tasks already running finish on the
+    /// catalog they started with.
+    pub fn replace_catalog(&self, catalog: Arc<dyn Catalog>) {
+        let planner = Arc::new(planner_for(&self.config, &self.clock, catalog.clone()));
+        *self.catalog.write().unwrap_or_else(PoisonError::into_inner) = (catalog, planner);
+        self.caches.invalidate_all();
+    }
+
+    /// The catalog agents plan with.
+    pub fn catalog(&self) -> Arc<dyn Catalog> {
+        self.catalog
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .0
+            .clone()
+    }
+
+    /// The planner over the current catalog (the same one `wayfare plan` uses).
+    pub fn planner(&self) -> Arc<Planner> {
+        self.catalog
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .1
+            .clone()
     }
 
     // ----- cancel -----
