@@ -10,13 +10,13 @@ CARGO_LEPTOS_VERSION="0.3.11"
 
 log() { printf '\033[1m[install-tools]\033[0m %s\n' "$*"; }
 
-# --system: also Debian's chromium (browser tests) and binaryen (wasm-opt);
-# --wasm-opt: binaryen only (release builds).
+# --system: also Debian's chromium (browser tests);
+# --wasm-opt: wasm-opt for release builds (see below).
 need_chromium=0
 need_wasm_opt=0
 for arg in "$@"; do
   case "$arg" in
-    --system) need_chromium=1; need_wasm_opt=1 ;;
+    --system) need_chromium=1 ;;
     --wasm-opt) need_wasm_opt=1 ;;
     *) echo "unknown argument: $arg" >&2; exit 2 ;;
   esac
@@ -47,12 +47,19 @@ fi
 
 missing=()
 if [ "$need_chromium" = 1 ] && ! command -v chromium >/dev/null; then missing+=(chromium); fi
-if [ "$need_wasm_opt" = 1 ] && ! command -v wasm-opt >/dev/null; then missing+=(binaryen); fi
 if [ "${#missing[@]}" -gt 0 ]; then
   log "installing Debian packages: ${missing[*]}"
   SUDO=""
   if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
+fi
+# Release builds run wasm-opt. Debian's binaryen (108) corrupts what
+# wasm-bindgen 0.2.130 emits (the page then fails to hydrate with
+# "WebAssembly.Table.set(): Argument 1 is invalid"), so use the wasm-opt
+# crate, which builds binaryen 116 from source (about 12 minutes, once).
+if [ "$need_wasm_opt" = 1 ] && ! wasm-opt --version 2>/dev/null | grep -q "version 11[6-9]\|version 1[2-9][0-9]"; then
+  log "installing wasm-opt 0.116.1 (binaryen 116) with cargo (about 12 minutes on 2 cores)"
+  cargo install wasm-opt --version 0.116.1
 fi
 log "tools ready"
