@@ -10,6 +10,7 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use wayfare_engine::catalog::{Catalog, MemoryCatalog, travelplanner};
 use wayfare_engine::orchestrator::{Planner, render_text, submission};
+use wayfare_engine::runtime::Runtime;
 use wayfare_store::{ImportOptions, ImportProgress, Store};
 
 use crate::cli::{EvalArgs, ImportArgs, PlanArgs, PlanFormat, today};
@@ -34,6 +35,54 @@ pub async fn open_catalog(store: &Store) -> anyhow::Result<Arc<dyn Catalog>> {
         "catalog loaded into memory"
     );
     Ok(Arc::new(catalog))
+}
+
+/// Reloads the catalog into `runtime` when another process imported a new
+/// one (its version moved past `seen`); returns whether it did.
+pub async fn refresh_catalog_if_changed(
+    store: &Store,
+    runtime: &Runtime<Store>,
+    seen: &mut i64,
+) -> anyhow::Result<bool> {
+    let version = store
+        .catalog_version()
+        .await
+        .context("reading the catalog version")?;
+    if version == *seen {
+        return Ok(false);
+    }
+    let data = store
+        .load_catalog()
+        .await
+        .context("reading the new catalog")?;
+    runtime.replace_catalog(Arc::new(MemoryCatalog::new(data)));
+    tracing::info!(
+        catalog.version = version,
+        "a new catalog was imported: reloaded it"
+    );
+    *seen = version;
+    Ok(true)
+}
+
+/// Polls the catalog version every `every` until the runtime stops, so a
+/// `wayfare import` run against the same database is picked up without a
+/// restart.
+pub async fn watch_catalog(store: Store, runtime: Arc<Runtime<Store>>, every: std::time::Duration) {
+    let mut seen = match store.catalog_version().await {
+        Ok(v) => v,
+        Err(err) => {
+            tracing::warn!(error = %err, "cannot read the catalog version; not watching for imports");
+            return;
+        }
+    };
+    let mut ticker = tokio::time::interval(every);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        if let Err(err) = refresh_catalog_if_changed(&store, &runtime, &mut seen).await {
+            tracing::warn!(error = %err, "checking for a new catalog failed");
+        }
+    }
 }
 
 /// `wayfare import travelplanner DIR`.
