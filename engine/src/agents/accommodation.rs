@@ -1,6 +1,7 @@
 //! The accommodation agent: stays per city that meet the minimum nights,
 //! the house rules to allow and the room type, priced for the whole party.
 
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 use wayfare_domain::catalog::Stay;
@@ -9,7 +10,7 @@ use super::{Agent, AgentError, Candidate, TripSpec, units};
 use crate::catalog::Catalog;
 
 /// A stay booked for a number of nights.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StayOption {
     pub stay: Stay,
     pub nights: u32,

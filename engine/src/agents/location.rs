@@ -1,6 +1,7 @@
 //! The location agent: facts about candidate cities (what the catalog has
 //! there) and distances between points.
 
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 use wayfare_domain::intent::Destination;
@@ -9,7 +10,7 @@ use super::{Agent, AgentError, TripSpec};
 use crate::catalog::Catalog;
 
 /// What the catalog offers in a city.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CityFacts {
     pub name: String,
     pub state: String,

@@ -10,9 +10,11 @@ pub mod budget;
 pub mod dining;
 pub mod location;
 pub mod planning;
+pub mod tips;
 pub mod transport;
 
 use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
 use wayfare_domain::intent::{Destination, HardConstraints, TripIntent};
 
 use crate::catalog::Catalog;
@@ -26,7 +28,7 @@ pub enum AgentError {
 }
 
 /// One option an agent proposes.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Candidate<T> {
     pub item: T,
     /// USD for the whole party.
@@ -101,14 +103,14 @@ impl TripSpec {
 }
 
 /// The shape of a trip: which cities, in order, and nights in each.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Skeleton {
     pub cities: Vec<String>,
     pub nights: Vec<u32>,
 }
 
 /// A leg of a skeleton: from, to, and the 0-based day it is travelled.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct LegKey {
     pub from: String,
     pub to: String,

@@ -1,6 +1,7 @@
 //! The transport agent: priced options for each leg — flights on the date,
 //! self-driving, taxi — within the traveller's restrictions.
 
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 use chrono::NaiveTime;
@@ -12,7 +13,7 @@ use crate::catalog::Catalog;
 use crate::verify::timing;
 
 /// One way to travel a leg.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LegOption {
     pub mode: TravelMode,
     pub number: Option<String>,

@@ -99,13 +99,13 @@ pub struct Planner {
 }
 
 /// What the four parallel agents are asked for, derived from the skeletons.
-struct Wanted {
-    legs: Vec<LegKey>,
-    stays: Vec<(String, u32)>,
-    cities: Vec<String>,
+pub(crate) struct Wanted {
+    pub(crate) legs: Vec<LegKey>,
+    pub(crate) stays: Vec<(String, u32)>,
+    pub(crate) cities: Vec<String>,
 }
 
-fn wanted(trip: &TripSpec, skeletons: &[Candidate<Skeleton>]) -> Wanted {
+pub(crate) fn wanted(trip: &TripSpec, skeletons: &[Candidate<Skeleton>]) -> Wanted {
     let mut legs = BTreeSet::new();
     let mut stays = BTreeSet::new();
     let mut cities = BTreeSet::new();
@@ -133,7 +133,7 @@ fn no_plan(intent: TripIntent, explanation: String) -> PlanOutcome {
 }
 
 /// Verifies the assembled plans in order; the first accepted one wins.
-fn choose(
+pub(crate) fn choose(
     trip: &TripSpec,
     catalog: &dyn Catalog,
     intent: TripIntent,

@@ -58,6 +58,9 @@ pub struct OrchestratorConfig {
     pub heartbeat_ms: u64,
     /// An instance that does not answer a ping within this is offline.
     pub ping_deadline_ms: u64,
+    /// Run agents on tokio's blocking pool (production). Tests with paused
+    /// time run them inline, so that the clock cannot jump while one runs.
+    pub run_agents_on_blocking_pool: bool,
 }
 
 impl Default for OrchestratorConfig {
@@ -74,6 +77,7 @@ impl Default for OrchestratorConfig {
             lease_ms: 30_000,
             heartbeat_ms: 1_000,
             ping_deadline_ms: 2_000,
+            run_agents_on_blocking_pool: true,
         }
     }
 }

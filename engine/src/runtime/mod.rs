@@ -11,16 +11,19 @@
 //! when the new plan fails; [`Runtime::cancel`] stops in-flight work;
 //! [`Runtime::events`] streams [`WireEvent`]s.
 
+pub mod cache;
+mod memory;
+mod service;
+mod wire;
+pub use memory::MemoryRuntimeStore;
+pub use service::Runtime;
 mod config;
-
-use std::sync::Arc;
+pub mod pipeline;
+pub mod registry;
 
 use serde::{Deserialize, Serialize};
-use tokio::sync::broadcast;
-use wayfare_domain::trip::{AgentInfo, Change, TripStatus, TripStatusView, TripView, WireEvent};
+use wayfare_domain::trip::TripStatus;
 
-use crate::catalog::Catalog;
-use crate::clock::SharedClock;
 use crate::hub::HubStore;
 use crate::state::{EventStore, TaskQueue};
 
@@ -143,111 +146,4 @@ pub struct RuntimeMetrics {
     pub cache: std::collections::BTreeMap<String, CacheMetrics>,
     /// Nominal agent cost over trips submitted.
     pub cost_per_request: f64,
-}
-
-/// The runtime service. Share it as `Arc<Runtime<S>>`.
-pub struct Runtime<S> {
-    store: S,
-    config: RuntimeConfig,
-    catalog: Arc<dyn Catalog>,
-    clock: SharedClock,
-}
-
-impl<S: RuntimeStore> Runtime<S> {
-    /// Starts the agent instances and the dispatcher, recovers the hub and
-    /// resumes every unfinished trip from its snapshot and events.
-    pub async fn start(
-        config: RuntimeConfig,
-        store: S,
-        catalog: Arc<dyn Catalog>,
-        clock: SharedClock,
-    ) -> Result<Arc<Self>, RuntimeError> {
-        Ok(Arc::new(Self {
-            store,
-            config,
-            catalog,
-            clock,
-        }))
-    }
-
-    pub fn config(&self) -> &RuntimeConfig {
-        &self.config
-    }
-
-    /// Parses and records a request and schedules its planning.
-    pub async fn submit(
-        &self,
-        query: String,
-        overrides: serde_json::Value,
-    ) -> Result<Submitted, SubmitError> {
-        let _ = (query, overrides, &self.store, &self.catalog, &self.clock);
-        Err(SubmitError::Internal("not implemented yet".into()))
-    }
-
-    /// The trip's status and tasks (`None`: no such trip).
-    pub async fn status(&self, trip_id: &str) -> Result<Option<TripStatusView>, RuntimeError> {
-        let _ = trip_id;
-        Ok(None)
-    }
-
-    /// The whole trip (`None`: no such trip).
-    pub async fn trip(&self, trip_id: &str) -> Result<Option<TripView>, RuntimeError> {
-        let _ = trip_id;
-        Ok(None)
-    }
-
-    /// Applies `changes` to a ready trip at `expected_version`, re-plans the
-    /// affected components, verifies, and rolls back on failure.
-    pub async fn modify(
-        &self,
-        trip_id: &str,
-        expected_version: u64,
-        changes: Vec<Change>,
-    ) -> Result<TripView, ModifyError> {
-        let _ = (trip_id, expected_version, changes);
-        Err(ModifyError::NotFound)
-    }
-
-    /// Cancels a trip (idempotent): in-flight tasks stop.
-    pub async fn cancel(&self, trip_id: &str) -> Result<TripStatusView, RuntimeError> {
-        Err(RuntimeError::NotFound(trip_id.to_string()))
-    }
-
-    /// Past events after `after_seq`, then live ones (subscribed before the
-    /// past ones were loaded: dedup by `seq`). `None`: no such trip.
-    pub async fn events(
-        &self,
-        trip_id: &str,
-        after_seq: u64,
-    ) -> Result<Option<(Vec<WireEvent>, broadcast::Receiver<WireEvent>)>, RuntimeError> {
-        let _ = (trip_id, after_seq);
-        Ok(None)
-    }
-
-    /// Every agent instance's registry row.
-    pub fn agents(&self) -> Vec<AgentInfo> {
-        Vec::new()
-    }
-
-    pub fn metrics(&self) -> RuntimeMetrics {
-        RuntimeMetrics::default()
-    }
-
-    /// Ranked alternatives for a component of a ready trip (e.g. "d2.dinner").
-    pub async fn alternatives(
-        &self,
-        trip_id: &str,
-        component_id: &str,
-    ) -> Result<Vec<Alternative>, ModifyError> {
-        let _ = (trip_id, component_id);
-        Err(ModifyError::NotFound)
-    }
-
-    /// Drops every cached plan, agent result and catalog lookup (call after
-    /// a catalog import).
-    pub fn invalidate_all(&self) {}
-
-    /// Stops the dispatcher and the instances; unfinished trips resume on
-    /// the next start.
-    pub async fn shutdown(&self) {}
 }

@@ -1,0 +1,159 @@
+//! [`MemoryRuntimeStore`]: the three in-memory ports in one value, the
+//! runtime's store in tests and demos (`wayfare-store::Store` is the SQL one).
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use crate::hub::{DeliveryStatus, Destination, HubStore, MemoryHubStore, Message, MessageId};
+use crate::state::{
+    AppendError, ClaimedTask, EventStore, LeaseError, MemoryEventStore, MemoryTaskQueue, NewTask,
+    PortError, QueuedTask, Snapshot, StoredEvent, TaskId, TaskQueue, TripEvent, TripId, TripState,
+    TripStatus, TripSummary,
+};
+
+/// Event log, task queue and hub store in memory. Clones share the data,
+/// so a second runtime over a clone sees what the first one left.
+#[derive(Debug, Clone, Default)]
+pub struct MemoryRuntimeStore {
+    pub events: MemoryEventStore,
+    pub tasks: MemoryTaskQueue,
+    pub hub: MemoryHubStore,
+}
+
+impl MemoryRuntimeStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl EventStore for MemoryRuntimeStore {
+    async fn append(
+        &self,
+        trip_id: TripId,
+        expected_version: u64,
+        events: &[TripEvent],
+        at: DateTime<Utc>,
+    ) -> Result<u64, AppendError> {
+        self.events
+            .append(trip_id, expected_version, events, at)
+            .await
+    }
+
+    async fn load(&self, trip_id: TripId, after_seq: u64) -> Result<Vec<StoredEvent>, PortError> {
+        self.events.load(trip_id, after_seq).await
+    }
+
+    async fn load_snapshot(&self, trip_id: TripId) -> Result<Option<Snapshot>, PortError> {
+        self.events.load_snapshot(trip_id).await
+    }
+
+    async fn save_snapshot(
+        &self,
+        trip_id: TripId,
+        version: u64,
+        state: &TripState,
+    ) -> Result<(), PortError> {
+        self.events.save_snapshot(trip_id, version, state).await
+    }
+
+    async fn trip_summary(&self, trip_id: TripId) -> Result<Option<TripSummary>, PortError> {
+        self.events.trip_summary(trip_id).await
+    }
+
+    async fn list_trips_in_status(&self, status: TripStatus) -> Result<Vec<TripId>, PortError> {
+        self.events.list_trips_in_status(status).await
+    }
+}
+
+impl TaskQueue for MemoryRuntimeStore {
+    async fn enqueue(&self, task: &NewTask, now: DateTime<Utc>) -> Result<(), PortError> {
+        self.tasks.enqueue(task, now).await
+    }
+
+    async fn claim_ready(
+        &self,
+        instance_id: &str,
+        agent_types: &[String],
+        now: DateTime<Utc>,
+        lease_for: Duration,
+    ) -> Result<Option<ClaimedTask>, PortError> {
+        self.tasks
+            .claim_ready(instance_id, agent_types, now, lease_for)
+            .await
+    }
+
+    async fn heartbeat(
+        &self,
+        task_id: TaskId,
+        instance_id: &str,
+        now: DateTime<Utc>,
+        lease_for: Duration,
+    ) -> Result<DateTime<Utc>, LeaseError> {
+        self.tasks
+            .heartbeat(task_id, instance_id, now, lease_for)
+            .await
+    }
+
+    async fn complete(
+        &self,
+        task_id: TaskId,
+        result: &Value,
+        now: DateTime<Utc>,
+    ) -> Result<bool, LeaseError> {
+        self.tasks.complete(task_id, result, now).await
+    }
+
+    async fn fail(
+        &self,
+        task_id: TaskId,
+        error: &str,
+        retry_at: Option<DateTime<Utc>>,
+    ) -> Result<(), LeaseError> {
+        self.tasks.fail(task_id, error, retry_at).await
+    }
+
+    async fn skip(&self, task_id: TaskId) -> Result<(), LeaseError> {
+        self.tasks.skip(task_id).await
+    }
+
+    async fn result(&self, task_id: TaskId) -> Result<Option<Value>, PortError> {
+        self.tasks.result(task_id).await
+    }
+
+    async fn tasks_of(&self, trip_id: TripId) -> Result<Vec<QueuedTask>, PortError> {
+        self.tasks.tasks_of(trip_id).await
+    }
+}
+
+impl HubStore for MemoryRuntimeStore {
+    async fn save(
+        &self,
+        destination: &Destination,
+        message: &Message,
+        at: DateTime<Utc>,
+    ) -> Result<(), PortError> {
+        self.hub.save(destination, message, at).await
+    }
+
+    async fn mark_delivered(
+        &self,
+        message_id: &MessageId,
+        at: DateTime<Utc>,
+    ) -> Result<(), PortError> {
+        self.hub.mark_delivered(message_id, at).await
+    }
+
+    async fn ack(&self, message_id: &MessageId, at: DateTime<Utc>) -> Result<(), PortError> {
+        self.hub.ack(message_id, at).await
+    }
+
+    async fn unacked(&self) -> Result<Vec<(Destination, Message)>, PortError> {
+        self.hub.unacked().await
+    }
+
+    async fn status(&self, message_id: &MessageId) -> Result<Option<DeliveryStatus>, PortError> {
+        self.hub.status(message_id).await
+    }
+}

@@ -1,0 +1,2169 @@
+//! [`Runtime`]: the service itself — admission, the dispatcher, agent
+//! instances, the supervisor (heartbeats, health checks, scaling), task
+//! execution with its guarantees, modification, cancellation and the event
+//! stream.
+//!
+//! Durable execution: the dispatcher claims a ready task from the
+//! [`TaskQueue`] (priority first, dependencies done), records the claim in
+//! the trip log and hands it to an instance. The instance runs the agent
+//! (through the circuit breaker, the fault injector, a timeout and panic
+//! isolation); its result is stored with `TaskQueue::complete` — which is
+//! what makes dependents claimable — and only then is the `TaskCompleted`
+//! event appended. A finished agent therefore never runs again, even after
+//! a crash between the two steps (resume copies the queue's result into the
+//! log). Leases are renewed by heartbeats while the instance is healthy; a
+//! dead instance's tasks are claimed again when their lease runs out.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::sync::{Notify, broadcast, mpsc, oneshot, watch};
+use tokio::task::{AbortHandle, JoinHandle, JoinSet};
+use tokio::time::Instant;
+use wayfare_domain::intent::TripIntent;
+use wayfare_domain::itinerary::{Itinerary, PlanItem};
+use wayfare_domain::trip::{AgentInfo, Change, TripStatusView, TripView, WireEvent};
+
+use super::cache::{Caches, agent_key, normalise_query};
+use super::config::{AGENT_TYPES, RuntimeConfig};
+use super::pipeline::{GRAPH, RunError, TaskOutput, node_of, run_task};
+use super::registry::{InstanceRow, choose_instance};
+use super::wire::{intent_of, output_of, status_view, trip_view, wire_event};
+use super::{
+    AgentMetrics, Alternative, CacheMetrics, ModifyError, RuntimeError, RuntimeMetrics,
+    RuntimeStore, SubmitError, Submitted,
+};
+use crate::agents::TripSpec;
+use crate::catalog::Catalog;
+use crate::clock::SharedClock;
+use crate::hub::{Hub, HubConfig, Message, MessageType};
+use crate::orchestrator::{PlanOutcome, Planner};
+use crate::resilience::{
+    AgentError, BreakerConfig, Breakers, FaultInjector, RetryPolicy, XorShift64, isolate,
+    through_breaker, with_timeout,
+};
+use crate::state::{
+    ClaimedTask, Command, ExecuteError, Executed, NewTask, Priority, Rejection, TaskId, TaskStatus,
+    TripId, TripLog, TripState, TripStatus, after, decide,
+};
+
+/// Upper bounds (ms) of the agent latency histogram.
+const LATENCY_BUCKETS_MS: [f64; 8] = [5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 1000.0, 5000.0];
+/// The global planning-events topic of the hub.
+pub const EVENTS_TOPIC: &str = "trips";
+/// Who claims in-process modification tasks.
+const MODIFIER: &str = "modifier";
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+enum InstanceMsg {
+    Run(Vec<Job>),
+    Ping(oneshot::Sender<()>),
+}
+
+struct Job {
+    task: ClaimedTask,
+    /// The claim's attempt number as the trip log counts it.
+    attempt: u32,
+}
+
+struct Instance {
+    row: InstanceRow,
+    tx: mpsc::Sender<InstanceMsg>,
+    /// Test hook: a frozen instance stops answering (a hung process).
+    frozen: Arc<AtomicBool>,
+    idle_since: Instant,
+    handle: JoinHandle<()>,
+}
+
+#[derive(Default)]
+struct AgentCounters {
+    successes: u64,
+    failures: u64,
+    invocations: u64,
+    latency_ms_sum: f64,
+    latency_count: u64,
+    buckets: [u64; LATENCY_BUCKETS_MS.len()],
+    cost_total: f64,
+}
+
+#[derive(Default)]
+struct Counters {
+    submitted: u64,
+    ready: u64,
+    failed: u64,
+    cancelled: u64,
+    overloaded: u64,
+    modifications_applied: u64,
+    modifications_rolled_back: u64,
+    skipped: u64,
+    retries: u64,
+    agents: BTreeMap<String, AgentCounters>,
+}
+
+#[derive(Default)]
+struct Inner {
+    instances: Vec<Instance>,
+    next_index: HashMap<String, u32>,
+    running: HashSet<TripId>,
+    waiting: VecDeque<TripId>,
+    cancels: HashMap<TripId, watch::Sender<bool>>,
+    topics: HashMap<TripId, broadcast::Sender<WireEvent>>,
+    /// Dispatched tasks: which instance runs them.
+    inflight: HashMap<TaskId, (TripId, String)>,
+    jobs: HashMap<TaskId, AbortHandle>,
+    /// Instances a task failed on (the failover term of the score).
+    failed_on: HashMap<TaskId, Vec<String>>,
+    counters: Counters,
+}
+
+/// What one guarded agent attempt ended in.
+enum Attempt {
+    Done(TaskOutput),
+    /// The request cannot be planned; ends the trip.
+    NoPlan(String),
+    Failed(AgentError),
+    Cancelled,
+}
+
+/// The orchestration runtime service. Share it as `Arc<Runtime<S>>`.
+pub struct Runtime<S> {
+    store: S,
+    log: TripLog<S>,
+    hub: Hub<S>,
+    config: RuntimeConfig,
+    catalog: Arc<dyn Catalog>,
+    planner: Planner,
+    clock: SharedClock,
+    node_id: String,
+    breakers: Breakers,
+    faults: Option<Arc<FaultInjector>>,
+    retry: RetryPolicy,
+    rng: Mutex<XorShift64>,
+    caches: Caches,
+    inner: Mutex<Inner>,
+    wake: Notify,
+    stopped: AtomicBool,
+    stop: watch::Sender<bool>,
+    global: broadcast::Sender<WireEvent>,
+    background: Mutex<Vec<JoinHandle<()>>>,
+    me: Weak<Runtime<S>>,
+}
+
+impl<S: RuntimeStore> Runtime<S> {
+    /// Starts the agent instances and the dispatcher, recovers the hub and
+    /// resumes every unfinished trip from its snapshot and events.
+    pub async fn start(
+        config: RuntimeConfig,
+        store: S,
+        catalog: Arc<dyn Catalog>,
+        clock: SharedClock,
+    ) -> Result<Arc<Self>, RuntimeError> {
+        let o = &config.orchestrator;
+        let breakers = Breakers::new(
+            BreakerConfig {
+                failure_threshold: o.circuit_breaker_threshold.max(1),
+                cool_down: Duration::from_millis(o.breaker_cool_down_ms),
+            },
+            clock.clone(),
+        );
+        let faults = (!config.faults.is_empty()).then(|| {
+            let mut injector = FaultInjector::new(0x5eed_f417);
+            for (agent_type, fault) in &config.faults {
+                injector = injector.with(agent_type.clone(), *fault);
+            }
+            Arc::new(injector)
+        });
+        let retry = RetryPolicy {
+            initial_interval: Duration::from_millis(o.retry_initial_ms),
+            maximum_attempts: o.retry_attempts + 1,
+            ..RetryPolicy::default()
+        };
+        let hub = Hub::new(
+            HubConfig {
+                message_queue_size: config.communication.message_queue_size,
+                batch_size: config.communication.batch_size,
+                ..HubConfig::default()
+            },
+            store.clone(),
+            clock.clone(),
+        );
+        let log = TripLog::new(store.clone(), clock.clone()).snapshot_every(o.snapshot_every);
+        let (stop, _) = watch::channel(false);
+        let (global, _) = broadcast::channel(1024);
+        let planner = Planner::new(catalog.clone());
+        let caches = Caches::new(config.cache.enabled, config.cache.capacity);
+        let runtime = Arc::new_cyclic(|me| Self {
+            store,
+            log,
+            hub,
+            planner,
+            catalog,
+            clock,
+            node_id: format!("node-{}", uuid::Uuid::new_v4().simple()),
+            breakers,
+            faults,
+            retry,
+            rng: Mutex::new(XorShift64::from_entropy()),
+            caches,
+            inner: Mutex::new(Inner::default()),
+            wake: Notify::new(),
+            stopped: AtomicBool::new(false),
+            stop,
+            global,
+            background: Mutex::new(Vec::new()),
+            me: me.clone(),
+            config,
+        });
+        if let Err(e) = runtime.hub.recover().await {
+            tracing::warn!(error = %e, "could not replay the hub's durable messages");
+        }
+        for agent_type in AGENT_TYPES {
+            let min = runtime.config.agent(agent_type).min_instances.max(1);
+            for _ in 0..min {
+                runtime.spawn_instance(agent_type);
+            }
+        }
+        let unfinished = runtime
+            .store
+            .unfinished_trips()
+            .await
+            .map_err(|e| RuntimeError::Store(e.to_string()))?;
+        for trip in unfinished {
+            if let Err(e) = runtime.resume_trip(trip).await {
+                tracing::warn!(trip.id = %trip, error = %e, "could not resume a trip");
+            }
+        }
+        let dispatcher = tokio::spawn(runtime.me().dispatcher());
+        let supervisor = tokio::spawn(runtime.me().supervisor());
+        lock(&runtime.background).extend([dispatcher, supervisor]);
+        Ok(runtime)
+    }
+
+    fn me(&self) -> Arc<Self> {
+        self.me
+            .upgrade()
+            .expect("the runtime is alive while its methods run")
+    }
+
+    pub fn config(&self) -> &RuntimeConfig {
+        &self.config
+    }
+
+    fn lease(&self) -> Duration {
+        Duration::from_millis(self.config.orchestrator.lease_ms)
+    }
+
+    fn tick(&self) -> Duration {
+        Duration::from_millis(self.config.orchestrator.heartbeat_ms.max(1))
+    }
+
+    // ----- the log, with fan-out -----
+
+    /// Decides and appends `command`, then publishes what it appended.
+    async fn exec(&self, trip: TripId, command: Command) -> Result<Executed, ExecuteError> {
+        let executed = self.log.execute(trip, command).await?;
+        self.publish(&executed);
+        Ok(executed)
+    }
+
+    fn publish(&self, executed: &Executed) {
+        let Some(trip) = executed.state.trip_id else {
+            return;
+        };
+        for stored in &executed.events {
+            let Some(event) = wire_event(&executed.state, stored) else {
+                continue;
+            };
+            if let Some(tx) = lock(&self.inner).topics.get(&trip) {
+                let _ = tx.send(event.clone());
+            }
+            let _ = self.global.send(event.clone());
+            let payload = serde_json::to_value(&event).unwrap_or(Value::Null);
+            let at = self.clock.now();
+            for topic in [format!("trip.{trip}"), EVENTS_TOPIC.to_string()] {
+                let message = Message::new(
+                    "orchestrator",
+                    topic.clone(),
+                    MessageType::StatusUpdate,
+                    payload.clone(),
+                    at,
+                );
+                self.hub.publish(&topic, message);
+            }
+        }
+    }
+
+    fn topic(&self, trip: TripId) -> broadcast::Sender<WireEvent> {
+        lock(&self.inner)
+            .topics
+            .entry(trip)
+            .or_insert_with(|| broadcast::channel(1024).0)
+            .clone()
+    }
+
+    fn cancel_rx(&self, trip: TripId) -> watch::Receiver<bool> {
+        lock(&self.inner)
+            .cancels
+            .entry(trip)
+            .or_insert_with(|| watch::channel(false).0)
+            .subscribe()
+    }
+
+    // ----- submit and admission -----
+
+    /// Parses and records a request and schedules its planning.
+    #[tracing::instrument(skip_all, fields(query.len = query.len()))]
+    pub async fn submit(&self, query: String, overrides: Value) -> Result<Submitted, SubmitError> {
+        if query.trim().is_empty() {
+            return Err(SubmitError::Invalid("the query is empty".into()));
+        }
+        if !(overrides.is_null() || overrides.is_object()) {
+            return Err(SubmitError::Invalid("overrides must be an object".into()));
+        }
+        let intent = self.parse(&query, &overrides)?;
+        if let Err(incomplete) = TripSpec::from_intent(&intent) {
+            return Err(SubmitError::Unplannable {
+                questions: incomplete.0,
+            });
+        }
+        let intent_json =
+            serde_json::to_value(&intent).map_err(|e| SubmitError::Internal(e.to_string()))?;
+        let request_key = format!("{}|{}", normalise_query(&query), overrides);
+        let cached = if self.caches.enabled {
+            lock(&self.caches.request).get(&request_key)
+        } else {
+            None
+        };
+        let trip = TripId::new();
+        let internal = |e: ExecuteError| SubmitError::Internal(e.to_string());
+        if let Some(outcome) = cached
+            && let Ok(outcome) = serde_json::from_value::<PlanOutcome>(outcome)
+            && let Some(itinerary) = &outcome.itinerary
+        {
+            self.exec(trip, Command::Submit { query, overrides })
+                .await
+                .map_err(internal)?;
+            self.exec(
+                trip,
+                Command::RecordIntent {
+                    intent: intent_json,
+                },
+            )
+            .await
+            .map_err(internal)?;
+            self.exec(
+                trip,
+                Command::FinishPlan {
+                    itinerary: serde_json::to_value(itinerary).unwrap_or(Value::Null),
+                    verdict: serde_json::to_value(&outcome.verdict).unwrap_or(Value::Null),
+                },
+            )
+            .await
+            .map_err(internal)?;
+            let mut inner = lock(&self.inner);
+            inner.counters.submitted += 1;
+            inner.counters.ready += 1;
+            return Ok(Submitted {
+                trip_id: trip.to_string(),
+                status: TripStatus::Ready,
+            });
+        }
+        // Admission: a slot, a place in the waiting line, or 503.
+        let admitted = {
+            let mut inner = lock(&self.inner);
+            let o = &self.config.orchestrator;
+            if inner.running.len() < o.max_concurrent_requests.max(1) {
+                inner.running.insert(trip);
+                true
+            } else if inner.waiting.len() < o.queue_capacity {
+                inner.waiting.push_back(trip);
+                false
+            } else {
+                inner.counters.overloaded += 1;
+                let per_slot = inner.waiting.len() / o.max_concurrent_requests.max(1);
+                return Err(SubmitError::Overloaded {
+                    retry_after_secs: 1 + per_slot as u64,
+                });
+            }
+        };
+        self.topic(trip);
+        let recorded = async {
+            self.exec(trip, Command::Submit { query, overrides })
+                .await?;
+            self.exec(
+                trip,
+                Command::RecordIntent {
+                    intent: intent_json,
+                },
+            )
+            .await
+        }
+        .await;
+        if let Err(e) = recorded {
+            self.release(trip);
+            return Err(internal(e));
+        }
+        lock(&self.inner).counters.submitted += 1;
+        if admitted && let Err(e) = self.schedule(trip).await {
+            self.release(trip);
+            return Err(SubmitError::Internal(e.to_string()));
+        }
+        Ok(Submitted {
+            trip_id: trip.to_string(),
+            status: TripStatus::Planning,
+        })
+    }
+
+    /// The intent of a request: parsed (data-level cache) and overridden.
+    fn parse(&self, query: &str, overrides: &Value) -> Result<TripIntent, SubmitError> {
+        let cached = if self.caches.enabled {
+            lock(&self.caches.data).get(query)
+        } else {
+            None
+        };
+        let mut intent_json = match cached {
+            Some(v) => v,
+            None => {
+                let intent = self.planner.parse(query);
+                let v = serde_json::to_value(&intent)
+                    .map_err(|e| SubmitError::Internal(e.to_string()))?;
+                if self.caches.enabled {
+                    lock(&self.caches.data).put(query.to_string(), v.clone());
+                }
+                v
+            }
+        };
+        if let (Some(fields), Some(target)) = (overrides.as_object(), intent_json.as_object_mut()) {
+            for (key, value) in fields {
+                if !target.contains_key(key) {
+                    return Err(SubmitError::Invalid(format!("unknown override {key:?}")));
+                }
+                target.insert(key.clone(), value.clone());
+            }
+            // What the overrides settle is no longer a question.
+            if fields.contains_key("origin") || fields.contains_key("destination") {
+                target.insert("questions".into(), json!([]));
+            }
+        }
+        serde_json::from_value(intent_json)
+            .map_err(|e| SubmitError::Invalid(format!("bad overrides: {e}")))
+    }
+
+    /// Schedules the trip's task graph (once) and puts it on the queue.
+    async fn schedule(&self, trip: TripId) -> Result<(), RuntimeError> {
+        let mut state = self.load(trip).await?;
+        if state.tasks.is_empty() && state.status == TripStatus::Planning {
+            let mut ids: HashMap<&str, TaskId> = HashMap::new();
+            for node in GRAPH {
+                let task_id = TaskId::new();
+                ids.insert(node.agent_type, task_id);
+                let executed = self
+                    .exec(
+                        trip,
+                        Command::ScheduleTask {
+                            task_id,
+                            agent_type: node.agent_type.to_string(),
+                            priority: node.priority,
+                            depends_on: node.depends_on.iter().map(|d| ids[d]).collect(),
+                        },
+                    )
+                    .await
+                    .map_err(|e| RuntimeError::Internal(e.to_string()))?;
+                state = executed.state;
+            }
+        }
+        let now = self.clock.now();
+        for task in &state.tasks {
+            self.store
+                .enqueue(
+                    &NewTask {
+                        task_id: task.task_id,
+                        trip_id: trip,
+                        agent_type: task.agent_type.clone(),
+                        priority: task.priority,
+                        depends_on: task.depends_on.clone(),
+                    },
+                    now,
+                )
+                .await
+                .map_err(|e| RuntimeError::Store(e.to_string()))?;
+        }
+        self.wake.notify_one();
+        Ok(())
+    }
+
+    /// Frees the trip's planning slot and admits the next waiting trip.
+    fn release(&self, trip: TripId) {
+        let next = {
+            let mut inner = lock(&self.inner);
+            inner.waiting.retain(|t| *t != trip);
+            if !inner.running.remove(&trip) {
+                return;
+            }
+            let next = inner.waiting.pop_front();
+            if let Some(next) = next {
+                inner.running.insert(next);
+            }
+            next
+        };
+        if let Some(next) = next
+            && !self.stopped.load(Ordering::SeqCst)
+        {
+            let me = self.me();
+            tokio::spawn(async move {
+                if let Err(e) = me.schedule(next).await {
+                    tracing::warn!(trip.id = %next, error = %e, "could not schedule a waiting trip");
+                }
+            });
+        }
+    }
+
+    async fn load(&self, trip: TripId) -> Result<TripState, RuntimeError> {
+        self.log
+            .load(trip)
+            .await
+            .map_err(|e| RuntimeError::Store(e.to_string()))
+    }
+
+    /// Brings a trip left unfinished by a previous process up to date and
+    /// puts it back in line. Results the queue holds but the log lacks (a
+    /// crash between the two writes) are copied, never recomputed.
+    async fn resume_trip(&self, trip: TripId) -> Result<(), RuntimeError> {
+        let internal = |e: ExecuteError| RuntimeError::Internal(e.to_string());
+        let state = self.load(trip).await?;
+        if state.rollback.is_some() {
+            self.exec(
+                trip,
+                Command::RollBackModification {
+                    reason: "the modification was interrupted by a restart".into(),
+                },
+            )
+            .await
+            .map_err(internal)?;
+            return Ok(());
+        }
+        if state.intent.is_none() {
+            self.exec(
+                trip,
+                Command::FailPlan {
+                    reason: "interrupted before the request was parsed; submit it again".into(),
+                },
+            )
+            .await
+            .map_err(internal)?;
+            return Ok(());
+        }
+        let queued = self
+            .store
+            .tasks_of(trip)
+            .await
+            .map_err(|e| RuntimeError::Store(e.to_string()))?;
+        for q in queued {
+            let Some(task) = state.task(q.task_id) else {
+                continue;
+            };
+            let command = match (q.status, task.status) {
+                (TaskStatus::Completed, s) if s != TaskStatus::Completed => {
+                    let result = self
+                        .store
+                        .result(q.task_id)
+                        .await
+                        .map_err(|e| RuntimeError::Store(e.to_string()))?;
+                    result.map(|result| Command::CompleteTask {
+                        task_id: q.task_id,
+                        result,
+                        elapsed_ms: 0,
+                    })
+                }
+                (TaskStatus::Skipped, s) if !s.is_final() => Some(Command::SkipTask {
+                    task_id: q.task_id,
+                    reason: q.last_error.clone().unwrap_or_else(|| "skipped".into()),
+                }),
+                _ => None,
+            };
+            if let Some(command) = command {
+                self.exec(trip, command).await.map_err(internal)?;
+            }
+        }
+        let state = self.load(trip).await?;
+        if let Some(TaskOutput::Verifier(outcome)) = output_of(&state, "verifier") {
+            self.finish(trip, *outcome).await;
+            return Ok(());
+        }
+        {
+            let mut inner = lock(&self.inner);
+            if inner.running.len() < self.config.orchestrator.max_concurrent_requests.max(1) {
+                inner.running.insert(trip);
+            } else {
+                inner.waiting.push_back(trip);
+                return Ok(());
+            }
+        }
+        self.schedule(trip).await
+    }
+
+    // ----- the dispatcher -----
+
+    async fn dispatcher(self: Arc<Self>) {
+        let mut stop = self.stop.subscribe();
+        loop {
+            self.dispatch_ready().await;
+            tokio::select! {
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(self.tick()) => {}
+                _ = stop.changed() => return,
+            }
+        }
+    }
+
+    /// Agent types that may take a task now (an eligible instance or room
+    /// to scale up).
+    fn claimable_types(&self) -> Vec<String> {
+        let inner = lock(&self.inner);
+        AGENT_TYPES
+            .iter()
+            .filter(|agent_type| {
+                let priority = node_of(agent_type).map_or(Priority::P2, |n| n.priority);
+                let mine = inner
+                    .instances
+                    .iter()
+                    .filter(|i| i.row.agent_type == **agent_type);
+                let online = mine.clone().filter(|i| i.row.online).count() as u32;
+                mine.clone().any(|i| i.row.eligible(priority))
+                    || online < self.config.agent(agent_type).max_instances.max(1)
+            })
+            .map(|t| t.to_string())
+            .collect()
+    }
+
+    /// Whether optional (P3) work should give way: trips are waiting or the
+    /// instances are nearly full.
+    fn under_load(&self) -> bool {
+        let inner = lock(&self.inner);
+        if !inner.waiting.is_empty() {
+            return true;
+        }
+        let (load, capacity) = inner
+            .instances
+            .iter()
+            .filter(|i| i.row.online)
+            .fold((0u32, 0u32), |(l, c), i| {
+                (l + i.row.current_load, c + i.row.max_capacity)
+            });
+        capacity > 0 && f64::from(load) / f64::from(capacity) > 0.9
+    }
+
+    async fn dispatch_ready(&self) {
+        if self.stopped.load(Ordering::SeqCst) {
+            return;
+        }
+        let mut batch: Vec<(String, Job)> = Vec::new();
+        loop {
+            let types = self.claimable_types();
+            if types.is_empty() {
+                break;
+            }
+            let now = self.clock.now();
+            let claimed = match self
+                .store
+                .claim_ready(&self.node_id, &types, now, self.lease())
+                .await
+            {
+                Ok(Some(c)) => c,
+                Ok(None) => break,
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not claim a task");
+                    break;
+                }
+            };
+            if let Some((instance, job)) = self.assign(claimed).await {
+                if job.task.priority == Priority::P3 {
+                    batch.push((instance, job));
+                    if batch.len() >= self.config.communication.batch_size.max(1) {
+                        self.send_batch(std::mem::take(&mut batch)).await;
+                    }
+                } else {
+                    self.send(instance, vec![job]).await;
+                }
+            }
+        }
+        if !batch.is_empty() {
+            self.send_batch(batch).await;
+        }
+    }
+
+    /// P3 tasks travel together to the first one's instance.
+    async fn send_batch(&self, batch: Vec<(String, Job)>) {
+        let Some(instance) = batch.first().map(|(i, _)| i.clone()) else {
+            return;
+        };
+        let jobs = batch
+            .into_iter()
+            .map(|(i, job)| {
+                if i != instance {
+                    let mut inner = lock(&self.inner);
+                    move_load(&mut inner, &i, &instance, job.task.task_id);
+                }
+                job
+            })
+            .collect();
+        self.send(instance, jobs).await;
+    }
+
+    /// Records the claim and picks the instance; `None` when the task is
+    /// not to run now (skipped, already done, its trip over).
+    async fn assign(&self, task: ClaimedTask) -> Option<(String, Job)> {
+        let trip = task.trip_id;
+        let node = node_of(&task.agent_type);
+        let optional = node.is_some_and(|n| n.optional);
+        if task.priority == Priority::P3 && self.under_load() {
+            self.skip(&task, "skipped under load (optional)").await;
+            return None;
+        }
+        let instance = self.pick_instance(&task)?;
+        let claim = self
+            .exec(
+                trip,
+                Command::ClaimTask {
+                    task_id: task.task_id,
+                    instance_id: instance.clone(),
+                    now: self.clock.now(),
+                    lease_expires_at: task.lease_expires_at,
+                },
+            )
+            .await;
+        match claim {
+            Ok(executed) => {
+                let attempt = executed
+                    .state
+                    .task(task.task_id)
+                    .map_or(task.attempt, |t| t.attempts);
+                Some((instance, Job { task, attempt }))
+            }
+            Err(e) => {
+                self.unload(&instance, task.task_id);
+                match e {
+                    ExecuteError::Rejected(Rejection::TaskFinished { .. }) => {
+                        // The log is ahead of the queue: copy the result over.
+                        if let Ok(state) = self.load(trip).await
+                            && let Some(t) = state.task(task.task_id)
+                        {
+                            match (t.status, &t.result) {
+                                (TaskStatus::Completed, Some(result)) => {
+                                    let _ = self
+                                        .store
+                                        .complete(task.task_id, result, self.clock.now())
+                                        .await;
+                                }
+                                (TaskStatus::Skipped, _) => {
+                                    let _ = self.store.skip(task.task_id).await;
+                                }
+                                _ => {
+                                    let _ = self.store.fail(task.task_id, "failed", None).await;
+                                }
+                            }
+                        }
+                    }
+                    ExecuteError::Rejected(Rejection::WrongStatus { status }) => {
+                        let _ = self
+                            .store
+                            .fail(task.task_id, &format!("the trip is {status}"), None)
+                            .await;
+                    }
+                    ExecuteError::Rejected(Rejection::Leased { until, .. }) => {
+                        let _ = self.store.fail(task.task_id, "leased", Some(until)).await;
+                    }
+                    other => {
+                        tracing::warn!(task.id = %task.task_id, error = %other, "could not record a claim");
+                        let retry_at = after(self.clock.now(), self.tick());
+                        let _ = self
+                            .store
+                            .fail(task.task_id, &other.to_string(), Some(retry_at))
+                            .await;
+                    }
+                }
+                let _ = optional;
+                None
+            }
+        }
+    }
+
+    /// The instance for a claimed task by the delegation score, scaling up
+    /// when the best one is over its threshold; reserves its capacity.
+    fn pick_instance(&self, task: &ClaimedTask) -> Option<String> {
+        let agent_type = task.agent_type.as_str();
+        let config = self.config.agent(agent_type);
+        let chosen = {
+            let inner = lock(&self.inner);
+            let failed_on = inner
+                .failed_on
+                .get(&task.task_id)
+                .cloned()
+                .unwrap_or_default();
+            let rows: Vec<&InstanceRow> = inner.instances.iter().map(|i| &i.row).collect();
+            let best = choose_instance(rows.iter().copied(), agent_type, task.priority, &failed_on)
+                .map(|r| {
+                    (
+                        r.agent_id.clone(),
+                        f64::from(r.current_load + 1) / f64::from(r.max_capacity.max(1)),
+                    )
+                });
+            let online = rows
+                .iter()
+                .filter(|r| r.agent_type == agent_type && r.online)
+                .count() as u32;
+            let may_grow = online < config.max_instances.max(1);
+            match best {
+                Some((id, ratio))
+                    if ratio <= config.scale_threshold
+                        || !may_grow
+                        || task.priority == Priority::P0 =>
+                {
+                    Some(id)
+                }
+                Some((id, _)) => {
+                    // Over the threshold: start another instance for the
+                    // next task, and give this one to the best now.
+                    drop(inner);
+                    self.spawn_instance(agent_type);
+                    Some(id)
+                }
+                None if may_grow => {
+                    drop(inner);
+                    Some(self.spawn_instance(agent_type))
+                }
+                None => None,
+            }
+        };
+        let Some(id) = chosen else {
+            // Claimed but nobody may take it: put it back at once.
+            let store = self.store.clone();
+            let task_id = task.task_id;
+            tokio::spawn(async move { store.fail(task_id, "no free instance", None).await });
+            return None;
+        };
+        let mut inner = lock(&self.inner);
+        if let Some(i) = inner.instances.iter_mut().find(|i| i.row.agent_id == id) {
+            i.row.current_load += 1;
+        }
+        inner
+            .inflight
+            .insert(task.task_id, (task.trip_id, id.clone()));
+        Some(id)
+    }
+
+    fn unload(&self, instance: &str, task: TaskId) {
+        let mut inner = lock(&self.inner);
+        unload(&mut inner, instance, task, self.now_instant());
+    }
+
+    fn now_instant(&self) -> Instant {
+        Instant::now()
+    }
+
+    async fn send(&self, instance: String, jobs: Vec<Job>) {
+        let tx = lock(&self.inner)
+            .instances
+            .iter()
+            .find(|i| i.row.agent_id == instance)
+            .map(|i| i.tx.clone());
+        let ids: Vec<(TripId, TaskId)> = jobs
+            .iter()
+            .map(|j| (j.task.trip_id, j.task.task_id))
+            .collect();
+        let sent = match tx {
+            Some(tx) => tx.try_send(InstanceMsg::Run(jobs)).is_ok(),
+            None => false,
+        };
+        if !sent {
+            // A full or closed mailbox: back on the queue, another try soon.
+            for (trip, task) in ids {
+                self.unload(&instance, task);
+                let retry_at = after(self.clock.now(), self.tick());
+                let _ = self
+                    .store
+                    .fail(task, "the instance's mailbox is full", Some(retry_at))
+                    .await;
+                let _ = self
+                    .exec(
+                        trip,
+                        Command::FailTask {
+                            task_id: task,
+                            error: "the instance's mailbox is full".into(),
+                            retryable: true,
+                        },
+                    )
+                    .await;
+            }
+        }
+    }
+
+    // ----- instances -----
+
+    /// Starts one more instance of `agent_type`; returns its id.
+    fn spawn_instance(&self, agent_type: &str) -> String {
+        let config = self.config.agent(agent_type);
+        let mut inner = lock(&self.inner);
+        let n = inner.next_index.entry(agent_type.to_string()).or_insert(0);
+        *n += 1;
+        let agent_id = format!("{agent_type}-{n}");
+        let capacity = config.max_capacity.max(1);
+        let (tx, rx) = mpsc::channel(
+            (capacity as usize * 2).min(self.config.communication.message_queue_size.max(1)),
+        );
+        let frozen = Arc::new(AtomicBool::new(false));
+        let handle = tokio::spawn(instance_loop(
+            self.me.clone(),
+            agent_id.clone(),
+            rx,
+            frozen.clone(),
+        ));
+        inner.instances.push(Instance {
+            row: InstanceRow {
+                agent_id: agent_id.clone(),
+                agent_type: agent_type.to_string(),
+                capabilities: vec![agent_type.to_string()],
+                online: true,
+                current_load: 0,
+                max_capacity: capacity,
+                response_time_avg_ms: 0.0,
+                cost_per_request: config.cost_per_request,
+                successes: 0,
+                failures: 0,
+            },
+            tx,
+            frozen,
+            idle_since: Instant::now(),
+            handle,
+        });
+        tracing::info!(agent.id = %agent_id, "instance started");
+        agent_id
+    }
+
+    /// Test and chaos hook: the instance stops answering pings and drops
+    /// its work, like a hung process. Health checks mark it offline and its
+    /// tasks are claimed again when their leases run out.
+    #[doc(hidden)]
+    pub fn freeze_instance(&self, agent_id: &str) -> bool {
+        lock(&self.inner)
+            .instances
+            .iter()
+            .find(|i| i.row.agent_id == agent_id)
+            .map(|i| i.frozen.store(true, Ordering::SeqCst))
+            .is_some()
+    }
+
+    /// Heartbeats for running tasks, health checks, scaling down.
+    async fn supervisor(self: Arc<Self>) {
+        let mut stop = self.stop.subscribe();
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(self.tick()) => {}
+                _ = stop.changed() => return,
+            }
+            self.heartbeat_running().await;
+            self.check_health().await;
+            self.scale_down();
+            self.wake.notify_one();
+        }
+    }
+
+    async fn heartbeat_running(&self) {
+        let running: Vec<TaskId> = {
+            let inner = lock(&self.inner);
+            inner
+                .inflight
+                .iter()
+                .filter(|(_, (_, instance))| {
+                    inner
+                        .instances
+                        .iter()
+                        .any(|i| i.row.agent_id == *instance && i.row.online)
+                })
+                .map(|(task, _)| *task)
+                .collect()
+        };
+        let now = self.clock.now();
+        for task in running {
+            let _ = self
+                .store
+                .heartbeat(task, &self.node_id, now, self.lease())
+                .await;
+        }
+    }
+
+    async fn check_health(&self) {
+        let deadline = Duration::from_millis(self.config.orchestrator.ping_deadline_ms.max(1));
+        let targets: Vec<(String, mpsc::Sender<InstanceMsg>)> = lock(&self.inner)
+            .instances
+            .iter()
+            .filter(|i| i.row.online)
+            .map(|i| (i.row.agent_id.clone(), i.tx.clone()))
+            .collect();
+        let mut pings = JoinSet::new();
+        for (id, tx) in targets {
+            pings.spawn(async move {
+                let (answer, answered) = oneshot::channel();
+                let alive = tx.try_send(InstanceMsg::Ping(answer)).is_ok()
+                    && matches!(tokio::time::timeout(deadline, answered).await, Ok(Ok(())));
+                (id, alive)
+            });
+        }
+        while let Some(Ok((id, alive))) = pings.join_next().await {
+            if alive {
+                continue;
+            }
+            let mut inner = lock(&self.inner);
+            if let Some(i) = inner.instances.iter_mut().find(|i| i.row.agent_id == id)
+                && i.row.current_load > 0
+            {
+                // A mailbox full of work is busy, not dead.
+                if i.tx.capacity() == 0 && !i.frozen.load(Ordering::SeqCst) {
+                    continue;
+                }
+            }
+            if let Some(i) = inner.instances.iter_mut().find(|i| i.row.agent_id == id) {
+                tracing::warn!(agent.id = %id, "instance stopped answering; marked offline");
+                i.row.online = false;
+            }
+        }
+    }
+
+    fn scale_down(&self) {
+        let idle_for = self.tick() * 10;
+        let mut inner = lock(&self.inner);
+        for agent_type in AGENT_TYPES {
+            let min = self.config.agent(agent_type).min_instances.max(1) as usize;
+            loop {
+                let online: Vec<usize> = inner
+                    .instances
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, i)| i.row.agent_type == agent_type && i.row.online)
+                    .map(|(n, _)| n)
+                    .collect();
+                if online.len() <= min {
+                    break;
+                }
+                let idle = online.into_iter().rev().find(|n| {
+                    let i = &inner.instances[*n];
+                    i.row.current_load == 0 && i.idle_since.elapsed() >= idle_for
+                });
+                match idle {
+                    Some(n) => {
+                        let gone = inner.instances.remove(n);
+                        gone.handle.abort();
+                        tracing::info!(agent.id = %gone.row.agent_id, "idle instance stopped");
+                    }
+                    None => break,
+                }
+            }
+        }
+    }
+
+    // ----- running a task -----
+
+    /// One guarded attempt of an agent: breaker, injected faults, timeout,
+    /// panic isolation; cancelled when the trip is.
+    async fn attempt(
+        &self,
+        agent_type: &str,
+        intent: TripIntent,
+        deps: BTreeMap<String, TaskOutput>,
+        edited: Option<Itinerary>,
+        mut cancel: watch::Receiver<bool>,
+    ) -> Attempt {
+        let key = agent_key(
+            agent_type,
+            &json!({"intent": &intent, "deps": &deps, "edited": &edited}),
+        );
+        if self.caches.enabled
+            && let Some(hit) = lock(&self.caches.agent).get(&key)
+            && let Ok(output) = serde_json::from_value::<TaskOutput>(hit)
+        {
+            return Attempt::Done(output);
+        }
+        let me = self.me();
+        let owned_type = agent_type.to_string();
+        let blocking = self.config.orchestrator.run_agents_on_blocking_pool;
+        let call = async move {
+            let run = move || {
+                {
+                    let mut inner = lock(&me.inner);
+                    inner
+                        .counters
+                        .agents
+                        .entry(owned_type.clone())
+                        .or_default()
+                        .invocations += 1;
+                }
+                run_task(
+                    &owned_type,
+                    &intent,
+                    &deps,
+                    me.catalog.as_ref(),
+                    edited.as_ref(),
+                )
+            };
+            let result = if blocking {
+                tokio::task::spawn_blocking(run).await.map_err(|e| {
+                    if e.is_panic() {
+                        AgentError::Panicked {
+                            message: "the agent panicked".into(),
+                        }
+                    } else {
+                        AgentError::transient("the agent was cancelled")
+                    }
+                })?
+            } else {
+                run()
+            };
+            Ok::<_, AgentError>(result)
+        };
+        let timeout = Duration::from_millis(self.config.orchestrator.default_timeout_ms.max(1));
+        let breaker = self.breakers.for_agent(agent_type);
+        let guarded = through_breaker(&breaker, agent_type, async {
+            match &self.faults {
+                Some(faults) => isolate(with_timeout(timeout, faults.run(agent_type, call))).await,
+                None => isolate(with_timeout(timeout, call)).await,
+            }
+        });
+        if *cancel.borrow() {
+            return Attempt::Cancelled;
+        }
+        let result = tokio::select! {
+            r = guarded => r,
+            _ = cancel.wait_for(|c| *c) => return Attempt::Cancelled,
+        };
+        match result {
+            Ok(Ok(output)) => {
+                if self.caches.enabled
+                    && let Ok(v) = serde_json::to_value(&output)
+                {
+                    lock(&self.caches.agent).put(key, v);
+                }
+                Attempt::Done(output)
+            }
+            Ok(Err(RunError::NoPlan(why))) => Attempt::NoPlan(why),
+            Err(e) => Attempt::Failed(e),
+        }
+    }
+
+    /// The outputs of a task's dependencies: from the log when it has them
+    /// (a modification's fresh results), else from the queue (persisted
+    /// before this task could be claimed).
+    async fn inputs(
+        &self,
+        state: &TripState,
+        depends_on: &[TaskId],
+    ) -> BTreeMap<String, TaskOutput> {
+        let mut deps = BTreeMap::new();
+        for dep in depends_on {
+            let Some(task) = state.task(*dep) else {
+                continue;
+            };
+            let result = match &task.result {
+                Some(r) if task.status == TaskStatus::Completed => Some(r.clone()),
+                _ if task.status == TaskStatus::Skipped => None,
+                _ => self.store.result(*dep).await.ok().flatten(),
+            };
+            if let Some(output) = result.and_then(|r| serde_json::from_value(r).ok()) {
+                deps.insert(task.agent_type.clone(), output);
+            }
+        }
+        deps
+    }
+
+    /// Runs a dispatched task on `instance` and records what happened.
+    async fn run_job(self: Arc<Self>, instance: String, job: Job) {
+        let task = &job.task;
+        let trip = task.trip_id;
+        let started = Instant::now();
+        let cancel = self.cancel_rx(trip);
+        let outcome = match self.load(trip).await {
+            Ok(state) => match intent_of(&state) {
+                Some(intent) => {
+                    let deps = self.inputs(&state, &task.depends_on).await;
+                    self.attempt(&task.agent_type, intent, deps, None, cancel)
+                        .await
+                }
+                None => Attempt::NoPlan("the trip has no parsed request".into()),
+            },
+            Err(e) => Attempt::Failed(AgentError::transient(e.to_string())),
+        };
+        let elapsed_ms = started.elapsed().as_millis() as u64;
+        self.record_latency(&instance, &task.agent_type, elapsed_ms, &outcome);
+        match outcome {
+            Attempt::Done(output) => self.complete(task, output, elapsed_ms).await,
+            Attempt::NoPlan(why) => {
+                let _ = self.store.fail(task.task_id, &why, None).await;
+                let _ = self
+                    .exec(
+                        trip,
+                        Command::FailTask {
+                            task_id: task.task_id,
+                            error: why.clone(),
+                            retryable: false,
+                        },
+                    )
+                    .await;
+                self.fail_trip(trip, why).await;
+            }
+            Attempt::Failed(error) => self.failed(task, job.attempt, &instance, error).await,
+            Attempt::Cancelled => {
+                let _ = self.store.fail(task.task_id, "cancelled", None).await;
+            }
+        }
+        {
+            let mut inner = lock(&self.inner);
+            inner.jobs.remove(&task.task_id);
+            unload(&mut inner, &instance, task.task_id, Instant::now());
+        }
+        self.wake.notify_one();
+    }
+
+    fn record_latency(&self, instance: &str, agent_type: &str, ms: u64, outcome: &Attempt) {
+        let ok = matches!(outcome, Attempt::Done(_) | Attempt::NoPlan(_));
+        if matches!(outcome, Attempt::Cancelled) {
+            return;
+        }
+        let cost = self.config.agent(agent_type).cost_per_request;
+        let mut inner = lock(&self.inner);
+        if let Some(i) = inner
+            .instances
+            .iter_mut()
+            .find(|i| i.row.agent_id == instance)
+        {
+            i.row.record_latency(ms as f64);
+            if ok {
+                i.row.successes += 1;
+            } else {
+                i.row.failures += 1;
+            }
+        }
+        let c = inner
+            .counters
+            .agents
+            .entry(agent_type.to_string())
+            .or_default();
+        if ok {
+            c.successes += 1;
+        } else {
+            c.failures += 1;
+        }
+        c.latency_ms_sum += ms as f64;
+        c.latency_count += 1;
+        c.cost_total += cost;
+        for (n, bound) in LATENCY_BUCKETS_MS.iter().enumerate() {
+            if ms as f64 <= *bound {
+                c.buckets[n] += 1;
+            }
+        }
+    }
+
+    /// Persists a result (queue first: that is what lets dependents run),
+    /// then logs it; the verifier's result finishes the trip.
+    async fn complete(&self, task: &ClaimedTask, output: TaskOutput, elapsed_ms: u64) {
+        let trip = task.trip_id;
+        let result = match serde_json::to_value(&output) {
+            Ok(v) => v,
+            Err(e) => {
+                tracing::error!(error = %e, "an agent result does not serialise");
+                return;
+            }
+        };
+        if let Err(e) = self
+            .store
+            .complete(task.task_id, &result, self.clock.now())
+            .await
+        {
+            tracing::warn!(task.id = %task.task_id, error = %e, "could not persist a result");
+            let retry_at = after(self.clock.now(), self.tick());
+            let _ = self
+                .store
+                .fail(task.task_id, &e.to_string(), Some(retry_at))
+                .await;
+            return;
+        }
+        let _ = self
+            .exec(
+                trip,
+                Command::CompleteTask {
+                    task_id: task.task_id,
+                    result,
+                    elapsed_ms,
+                },
+            )
+            .await;
+        if let TaskOutput::Verifier(outcome) = output {
+            self.finish(trip, *outcome).await;
+        }
+    }
+
+    /// A failed attempt: retry later (elsewhere), degrade, or fail the trip.
+    async fn failed(&self, task: &ClaimedTask, attempt: u32, instance: &str, error: AgentError) {
+        let trip = task.trip_id;
+        let optional = node_of(&task.agent_type).is_some_and(|n| n.optional);
+        let delay = {
+            let mut rng = lock(&self.rng);
+            self.retry.next_delay(attempt, &error, &mut rng)
+        };
+        let circuit_open = matches!(error, AgentError::CircuitOpen { .. });
+        match delay {
+            Some(delay) if !(optional && circuit_open) => {
+                {
+                    let mut inner = lock(&self.inner);
+                    inner.counters.retries += 1;
+                    inner
+                        .failed_on
+                        .entry(task.task_id)
+                        .or_default()
+                        .push(instance.to_string());
+                }
+                let retry_at = after(self.clock.now(), delay);
+                let _ = self
+                    .store
+                    .fail(task.task_id, &error.to_string(), Some(retry_at))
+                    .await;
+                let _ = self
+                    .exec(
+                        trip,
+                        Command::FailTask {
+                            task_id: task.task_id,
+                            error: error.to_string(),
+                            retryable: true,
+                        },
+                    )
+                    .await;
+                let me = self.me();
+                tokio::spawn(async move {
+                    tokio::time::sleep(delay).await;
+                    me.wake.notify_one();
+                });
+            }
+            _ if optional => {
+                let reason = format!("dropped after {attempt} attempt(s): {error}");
+                self.skip(task, &reason).await;
+            }
+            _ => {
+                let reason = format!("the {} agent failed: {error}", task.agent_type);
+                let _ = self.store.fail(task.task_id, &reason, None).await;
+                let _ = self
+                    .exec(
+                        trip,
+                        Command::FailTask {
+                            task_id: task.task_id,
+                            error: error.to_string(),
+                            retryable: false,
+                        },
+                    )
+                    .await;
+                self.fail_trip(trip, reason).await;
+            }
+        }
+    }
+
+    async fn skip(&self, task: &ClaimedTask, reason: &str) {
+        let _ = self.store.skip(task.task_id).await;
+        let _ = self
+            .exec(
+                task.trip_id,
+                Command::SkipTask {
+                    task_id: task.task_id,
+                    reason: reason.to_string(),
+                },
+            )
+            .await;
+        lock(&self.inner).counters.skipped += 1;
+        self.wake.notify_one();
+    }
+
+    async fn finish(&self, trip: TripId, outcome: PlanOutcome) {
+        match &outcome.itinerary {
+            Some(itinerary) => {
+                let finished = self
+                    .exec(
+                        trip,
+                        Command::FinishPlan {
+                            itinerary: serde_json::to_value(itinerary).unwrap_or(Value::Null),
+                            verdict: serde_json::to_value(&outcome.verdict).unwrap_or(Value::Null),
+                        },
+                    )
+                    .await;
+                if let Ok(executed) = finished
+                    && !executed.events.is_empty()
+                {
+                    lock(&self.inner).counters.ready += 1;
+                    if self.caches.enabled
+                        && executed.state.modifications == 0
+                        && let Some(query) = &executed.state.query
+                        && let Ok(v) = serde_json::to_value(&outcome)
+                    {
+                        let key =
+                            format!("{}|{}", normalise_query(query), executed.state.overrides);
+                        lock(&self.caches.request).put(key, v);
+                    }
+                }
+                self.release(trip);
+            }
+            None => self.fail_trip(trip, outcome.explanation).await,
+        }
+    }
+
+    async fn fail_trip(&self, trip: TripId, reason: String) {
+        if let Ok(executed) = self.exec(trip, Command::FailPlan { reason }).await
+            && !executed.events.is_empty()
+        {
+            lock(&self.inner).counters.failed += 1;
+        }
+        self.stop_trip_tasks(trip).await;
+        self.release(trip);
+    }
+
+    /// Signals the trip's running tasks to stop and takes its remaining
+    /// tasks off the queue.
+    async fn stop_trip_tasks(&self, trip: TripId) {
+        if let Some(tx) = lock(&self.inner).cancels.get(&trip) {
+            let _ = tx.send(true);
+        }
+        if let Ok(tasks) = self.store.tasks_of(trip).await {
+            for t in tasks.into_iter().filter(|t| !t.status.is_final()) {
+                let _ = self.store.fail(t.task_id, "the trip is over", None).await;
+            }
+        }
+    }
+
+    // ----- reading -----
+
+    fn parse_id(trip_id: &str) -> Option<TripId> {
+        trip_id.parse().ok()
+    }
+
+    /// The trip's status and tasks (`None`: no such trip).
+    pub async fn status(&self, trip_id: &str) -> Result<Option<TripStatusView>, RuntimeError> {
+        let Some(trip) = Self::parse_id(trip_id) else {
+            return Ok(None);
+        };
+        let state = self.load(trip).await?;
+        Ok(state.exists().then(|| status_view(&state)))
+    }
+
+    /// The whole trip (`None`: no such trip).
+    pub async fn trip(&self, trip_id: &str) -> Result<Option<TripView>, RuntimeError> {
+        let Some(trip) = Self::parse_id(trip_id) else {
+            return Ok(None);
+        };
+        let state = self.load(trip).await?;
+        Ok(state.exists().then(|| trip_view(&state)))
+    }
+
+    /// Past events after `after_seq`, then live ones (subscribed before the
+    /// past ones were loaded: dedup by `seq`). `None`: no such trip.
+    pub async fn events(
+        &self,
+        trip_id: &str,
+        after_seq: u64,
+    ) -> Result<Option<(Vec<WireEvent>, broadcast::Receiver<WireEvent>)>, RuntimeError> {
+        let Some(trip) = Self::parse_id(trip_id) else {
+            return Ok(None);
+        };
+        let live = self.topic(trip).subscribe();
+        let stored = self
+            .store
+            .load(trip, 0)
+            .await
+            .map_err(|e| RuntimeError::Store(e.to_string()))?;
+        if stored.is_empty() {
+            lock(&self.inner).topics.remove(&trip);
+            return Ok(None);
+        }
+        let mut state = TripState::new(trip);
+        let mut past = Vec::new();
+        for event in &stored {
+            state.apply_stored(event);
+            if event.seq > after_seq
+                && let Some(w) = wire_event(&state, event)
+            {
+                past.push(w);
+            }
+        }
+        Ok(Some((past, live)))
+    }
+
+    /// Every planning event of every trip (the hub's global topic, typed).
+    pub fn subscribe_all(&self) -> broadcast::Receiver<WireEvent> {
+        self.global.subscribe()
+    }
+
+    /// Every agent instance's registry row.
+    pub fn agents(&self) -> Vec<AgentInfo> {
+        let breakers = self.breakers.snapshot();
+        lock(&self.inner)
+            .instances
+            .iter()
+            .map(|i| AgentInfo {
+                agent_id: i.row.agent_id.clone(),
+                agent_type: i.row.agent_type.clone(),
+                status: i.row.status().as_str().to_string(),
+                capabilities: i.row.capabilities.clone(),
+                current_load: i.row.current_load,
+                max_capacity: i.row.max_capacity,
+                response_time_avg_ms: i.row.response_time_avg_ms,
+                cost_per_request: i.row.cost_per_request,
+                successes: i.row.successes,
+                failures: i.row.failures,
+                breaker: breakers
+                    .get(&i.row.agent_type)
+                    .map_or("closed", |b| b.state.as_str())
+                    .to_string(),
+            })
+            .collect()
+    }
+
+    /// Real agent runs per type (cache hits and resumed results excluded).
+    pub fn invocations(&self, agent_type: &str) -> u64 {
+        lock(&self.inner)
+            .counters
+            .agents
+            .get(agent_type)
+            .map_or(0, |c| c.invocations)
+    }
+
+    pub fn metrics(&self) -> RuntimeMetrics {
+        let breakers = self.breakers.snapshot();
+        let inner = lock(&self.inner);
+        let c = &inner.counters;
+        let mut agents = BTreeMap::new();
+        for agent_type in AGENT_TYPES {
+            let counters = c.agents.get(agent_type);
+            let mut buckets: Vec<(f64, u64)> = LATENCY_BUCKETS_MS
+                .iter()
+                .enumerate()
+                .map(|(n, b)| (*b, counters.map_or(0, |c| c.buckets[n])))
+                .collect();
+            buckets.push((f64::INFINITY, counters.map_or(0, |c| c.latency_count)));
+            agents.insert(
+                agent_type.to_string(),
+                AgentMetrics {
+                    instances: inner
+                        .instances
+                        .iter()
+                        .filter(|i| i.row.agent_type == agent_type && i.row.online)
+                        .count() as u32,
+                    successes: counters.map_or(0, |c| c.successes),
+                    failures: counters.map_or(0, |c| c.failures),
+                    latency_ms_sum: counters.map_or(0.0, |c| c.latency_ms_sum),
+                    latency_count: counters.map_or(0, |c| c.latency_count),
+                    latency_buckets: buckets,
+                    breaker: breakers
+                        .get(agent_type)
+                        .map_or("closed", |b| b.state.as_str())
+                        .to_string(),
+                    cost_total: counters.map_or(0.0, |c| c.cost_total),
+                },
+            );
+        }
+        let cost: f64 = agents.values().map(|a| a.cost_total).sum();
+        let mut cache = BTreeMap::new();
+        for (name, level) in [
+            ("request", &self.caches.request),
+            ("agent", &self.caches.agent),
+            ("data", &self.caches.data),
+        ] {
+            let m: CacheMetrics = lock(level).metrics();
+            cache.insert(name.to_string(), m);
+        }
+        RuntimeMetrics {
+            trips_submitted: c.submitted,
+            trips_ready: c.ready,
+            trips_failed: c.failed,
+            trips_cancelled: c.cancelled,
+            trips_rejected_overloaded: c.overloaded,
+            modifications_applied: c.modifications_applied,
+            modifications_rolled_back: c.modifications_rolled_back,
+            trips_in_flight: inner.running.len() as u64,
+            trips_waiting: inner.waiting.len() as u64,
+            queue_depth: inner.inflight.len() as u64,
+            tasks_skipped: c.skipped,
+            task_retries: c.retries,
+            agents,
+            cache,
+            cost_per_request: if c.submitted == 0 {
+                0.0
+            } else {
+                cost / c.submitted as f64
+            },
+        }
+    }
+
+    /// Drops every cached plan, agent result and parsed request (call
+    /// after a catalog import).
+    pub fn invalidate_all(&self) {
+        self.caches.invalidate_all();
+    }
+
+    // ----- cancel -----
+
+    /// Cancels a trip (idempotent): in-flight tasks stop, queued ones are
+    /// taken off the queue.
+    pub async fn cancel(&self, trip_id: &str) -> Result<TripStatusView, RuntimeError> {
+        let trip =
+            Self::parse_id(trip_id).ok_or_else(|| RuntimeError::NotFound(trip_id.to_string()))?;
+        let state = self.load(trip).await?;
+        if !state.exists() {
+            return Err(RuntimeError::NotFound(trip_id.to_string()));
+        }
+        let executed = self
+            .exec(trip, Command::Cancel)
+            .await
+            .map_err(|e| RuntimeError::Internal(e.to_string()))?;
+        if !executed.events.is_empty() {
+            lock(&self.inner).counters.cancelled += 1;
+        }
+        self.stop_trip_tasks(trip).await;
+        self.release(trip);
+        Ok(status_view(&executed.state))
+    }
+
+    // ----- modify -----
+
+    /// Applies `changes` to a ready (or failed) trip at `expected_version`,
+    /// re-plans the affected components, verifies, and rolls back to the
+    /// last consistent state when the new plan fails. A rolled-back
+    /// modification returns the restored trip, its explanation starting
+    /// with "Modification rolled back:".
+    ///
+    /// What each change re-runs (the roots; their dependents follow):
+    /// - `budget` → budget (assemble), verifier;
+    /// - `travellers` → transport, accommodation, dining (prices are for
+    ///   the party), then budget, verifier;
+    /// - `dates` → planning and everything after it (flights and
+    ///   opening days depend on dates; the location facts do not);
+    /// - `replace` / `reroll` of a meal (`dN.breakfast|lunch|dinner`) →
+    ///   the plan is edited in place from the dining agent's candidates,
+    ///   then only the verifier runs.
+    #[tracing::instrument(skip_all, fields(trip.id = %trip_id, expected_version), err)]
+    pub async fn modify(
+        &self,
+        trip_id: &str,
+        expected_version: u64,
+        changes: Vec<Change>,
+    ) -> Result<TripView, ModifyError> {
+        let trip = Self::parse_id(trip_id).ok_or(ModifyError::NotFound)?;
+        let internal = |e: &dyn std::fmt::Display| ModifyError::Internal(e.to_string());
+        let state = self.load(trip).await.map_err(|e| internal(&e))?;
+        if !state.exists() {
+            return Err(ModifyError::NotFound);
+        }
+        if state.version != expected_version {
+            return Err(ModifyError::Conflict {
+                expected: expected_version,
+                actual: state.version,
+            });
+        }
+        if !matches!(state.status, TripStatus::Ready | TripStatus::Failed) {
+            return Err(ModifyError::NotReady);
+        }
+        let old_intent = intent_of(&state).ok_or(ModifyError::NotReady)?;
+        let plan = plan_changes(&state, &old_intent, &changes).map_err(ModifyError::Invalid)?;
+        let roots: Vec<TaskId> = state
+            .tasks
+            .iter()
+            .filter(|t| plan.roots.contains(t.agent_type.as_str()))
+            .map(|t| t.task_id)
+            .collect();
+        if roots.is_empty() {
+            return Err(ModifyError::Invalid(
+                "this trip has no planned components to change".into(),
+            ));
+        }
+        // Append exactly at the version the caller saw: a stale writer
+        // gets a conflict, never overwrites.
+        let events = decide(
+            &state,
+            Command::Modify {
+                changes: serde_json::to_value(&changes).unwrap_or(Value::Null),
+                tasks: roots,
+            },
+        )
+        .map_err(|e| ModifyError::Invalid(e.to_string()))?;
+        match self
+            .store
+            .append(trip, expected_version, &events, self.clock.now())
+            .await
+        {
+            Ok(_) => {}
+            Err(crate::state::AppendError::Conflict { expected, actual }) => {
+                return Err(ModifyError::Conflict { expected, actual });
+            }
+            Err(e) => return Err(internal(&e)),
+        }
+        let stored = self
+            .store
+            .load(trip, expected_version)
+            .await
+            .map_err(|e| internal(&e))?;
+        let mut after_state = state.clone();
+        for s in &stored {
+            after_state.apply_stored(s);
+        }
+        self.publish(&Executed {
+            state: after_state,
+            events: stored,
+        });
+        lock(&self.inner).counters.modifications_applied += 1;
+        let result = self.replan(trip, &plan).await;
+        let state = match result {
+            Ok(state) => state,
+            Err(reason) => {
+                lock(&self.inner).counters.modifications_rolled_back += 1;
+                if plan.intent != old_intent {
+                    let _ = self
+                        .exec(
+                            trip,
+                            Command::RecordIntent {
+                                intent: serde_json::to_value(&old_intent).unwrap_or(Value::Null),
+                            },
+                        )
+                        .await;
+                }
+                let executed = self
+                    .exec(
+                        trip,
+                        Command::RollBackModification {
+                            reason: reason.clone(),
+                        },
+                    )
+                    .await
+                    .map_err(|e| internal(&e))?;
+                let mut view = trip_view(&executed.state);
+                view.explanation = format!("Modification rolled back: {reason}");
+                return Ok(view);
+            }
+        };
+        Ok(trip_view(&state))
+    }
+
+    /// Re-runs the modification's affected tasks in order, in process (the
+    /// queue holds each task's first result; the log holds the current
+    /// one), then finishes the plan. `Err` is the reason to roll back.
+    async fn replan(&self, trip: TripId, plan: &ChangePlan) -> Result<TripState, String> {
+        if let Ok(state) = self.load(trip).await
+            && intent_of(&state).as_ref() != Some(&plan.intent)
+        {
+            self.exec(
+                trip,
+                Command::RecordIntent {
+                    intent: serde_json::to_value(&plan.intent).unwrap_or(Value::Null),
+                },
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+        }
+        let cancel = self.cancel_rx(trip);
+        loop {
+            let state = self.load(trip).await.map_err(|e| e.to_string())?;
+            let Some(task) = state
+                .tasks
+                .iter()
+                .find(|t| t.status == TaskStatus::Pending)
+                .cloned()
+            else {
+                break;
+            };
+            let optional = node_of(&task.agent_type).is_some_and(|n| n.optional);
+            let mut attempt = 0;
+            let output = loop {
+                attempt += 1;
+                let now = self.clock.now();
+                self.exec(
+                    trip,
+                    Command::ClaimTask {
+                        task_id: task.task_id,
+                        instance_id: MODIFIER.into(),
+                        now,
+                        lease_expires_at: after(now, self.lease()),
+                    },
+                )
+                .await
+                .map_err(|e| e.to_string())?;
+                let state = self.load(trip).await.map_err(|e| e.to_string())?;
+                let deps = self.inputs(&state, &task.depends_on).await;
+                let edited = (task.agent_type == "verifier")
+                    .then(|| plan.edited.clone())
+                    .flatten();
+                let started = Instant::now();
+                let outcome = self
+                    .attempt(
+                        &task.agent_type,
+                        plan.intent.clone(),
+                        deps,
+                        edited,
+                        cancel.clone(),
+                    )
+                    .await;
+                self.record_latency(
+                    MODIFIER,
+                    &task.agent_type,
+                    started.elapsed().as_millis() as u64,
+                    &outcome,
+                );
+                match outcome {
+                    Attempt::Done(output) => break Some(output),
+                    Attempt::NoPlan(why) => return Err(why),
+                    Attempt::Cancelled => return Err("the trip was cancelled".into()),
+                    Attempt::Failed(error) => {
+                        let delay = {
+                            let mut rng = lock(&self.rng);
+                            self.retry.next_delay(attempt, &error, &mut rng)
+                        };
+                        let _ = self
+                            .exec(
+                                trip,
+                                Command::FailTask {
+                                    task_id: task.task_id,
+                                    error: error.to_string(),
+                                    retryable: true,
+                                },
+                            )
+                            .await;
+                        match delay {
+                            Some(d) => tokio::time::sleep(d).await,
+                            None if optional => break None,
+                            None => {
+                                return Err(format!(
+                                    "the {} agent failed: {error}",
+                                    task.agent_type
+                                ));
+                            }
+                        }
+                    }
+                }
+            };
+            match output {
+                Some(output) => {
+                    let result = serde_json::to_value(&output).map_err(|e| e.to_string())?;
+                    self.exec(
+                        trip,
+                        Command::CompleteTask {
+                            task_id: task.task_id,
+                            result,
+                            elapsed_ms: 0,
+                        },
+                    )
+                    .await
+                    .map_err(|e| e.to_string())?;
+                    if let TaskOutput::Verifier(outcome) = output {
+                        let Some(itinerary) = outcome.itinerary else {
+                            return Err(outcome.explanation);
+                        };
+                        let executed = self
+                            .exec(
+                                trip,
+                                Command::FinishPlan {
+                                    itinerary: serde_json::to_value(&itinerary)
+                                        .unwrap_or(Value::Null),
+                                    verdict: serde_json::to_value(&outcome.verdict)
+                                        .unwrap_or(Value::Null),
+                                },
+                            )
+                            .await
+                            .map_err(|e| e.to_string())?;
+                        return Ok(executed.state);
+                    }
+                }
+                None => {
+                    self.exec(
+                        trip,
+                        Command::SkipTask {
+                            task_id: task.task_id,
+                            reason: "dropped during a modification".into(),
+                        },
+                    )
+                    .await
+                    .map_err(|e| e.to_string())?;
+                }
+            }
+        }
+        Err("the modification left nothing to verify".into())
+    }
+
+    /// Ranked alternatives for a meal of a ready trip (e.g. "d2.dinner"):
+    /// the dining agent's candidates for that day's city, cheapest first.
+    pub async fn alternatives(
+        &self,
+        trip_id: &str,
+        component_id: &str,
+    ) -> Result<Vec<Alternative>, ModifyError> {
+        let trip = Self::parse_id(trip_id).ok_or(ModifyError::NotFound)?;
+        let state = self
+            .load(trip)
+            .await
+            .map_err(|e| ModifyError::Internal(e.to_string()))?;
+        if !state.exists() {
+            return Err(ModifyError::NotFound);
+        }
+        let itinerary: Itinerary = state
+            .itinerary
+            .clone()
+            .and_then(|v| serde_json::from_value(v).ok())
+            .ok_or(ModifyError::NotReady)?;
+        let (current, candidates) =
+            meal_candidates(&state, &itinerary, component_id).map_err(ModifyError::Invalid)?;
+        Ok(candidates
+            .into_iter()
+            .map(|c| Alternative {
+                current: Some(&c.item.source_id) == current.as_ref(),
+                id: c.item.source_id.clone(),
+                name: c.item.name.clone(),
+                cost: c.cost,
+                reason: c.reason.clone(),
+            })
+            .collect())
+    }
+
+    /// Stops the dispatcher, the supervisor and the instances; unfinished
+    /// trips resume on the next start (their leases run out first).
+    pub async fn shutdown(&self) {
+        self.stopped.store(true, Ordering::SeqCst);
+        let _ = self.stop.send(true);
+        for handle in lock(&self.background).drain(..) {
+            handle.abort();
+        }
+        let mut inner = lock(&self.inner);
+        for (_, job) in inner.jobs.drain() {
+            job.abort();
+        }
+        for instance in inner.instances.drain(..) {
+            instance.handle.abort();
+        }
+    }
+}
+
+fn unload(inner: &mut Inner, instance: &str, task: TaskId, now: Instant) {
+    if inner
+        .inflight
+        .get(&task)
+        .is_some_and(|(_, i)| i == instance)
+    {
+        inner.inflight.remove(&task);
+    }
+    if let Some(i) = inner
+        .instances
+        .iter_mut()
+        .find(|i| i.row.agent_id == instance)
+    {
+        i.row.current_load = i.row.current_load.saturating_sub(1);
+        if i.row.current_load == 0 {
+            i.idle_since = now;
+        }
+    }
+}
+
+fn move_load(inner: &mut Inner, from: &str, to: &str, task: TaskId) {
+    if let Some(i) = inner.instances.iter_mut().find(|i| i.row.agent_id == from) {
+        i.row.current_load = i.row.current_load.saturating_sub(1);
+    }
+    if let Some(i) = inner.instances.iter_mut().find(|i| i.row.agent_id == to) {
+        i.row.current_load += 1;
+    }
+    if let Some(entry) = inner.inflight.get_mut(&task) {
+        entry.1 = to.to_string();
+    }
+}
+
+/// An instance: answers pings and runs the jobs it is given, each on its
+/// own task. A frozen one drops everything (a hung process).
+async fn instance_loop<S: RuntimeStore>(
+    runtime: Weak<Runtime<S>>,
+    agent_id: String,
+    mut rx: mpsc::Receiver<InstanceMsg>,
+    frozen: Arc<AtomicBool>,
+) {
+    while let Some(message) = rx.recv().await {
+        if frozen.load(Ordering::SeqCst) {
+            continue;
+        }
+        match message {
+            InstanceMsg::Ping(answer) => {
+                let _ = answer.send(());
+            }
+            InstanceMsg::Run(jobs) => {
+                let Some(rt) = runtime.upgrade() else {
+                    return;
+                };
+                for job in jobs {
+                    let task_id = job.task.task_id;
+                    let handle = tokio::spawn(rt.clone().run_job(agent_id.clone(), job));
+                    lock(&rt.inner).jobs.insert(task_id, handle.abort_handle());
+                }
+            }
+        }
+    }
+}
+
+/// What a list of changes amounts to.
+struct ChangePlan {
+    intent: TripIntent,
+    roots: BTreeSet<&'static str>,
+    edited: Option<Itinerary>,
+}
+
+fn meal_candidates(
+    state: &TripState,
+    itinerary: &Itinerary,
+    component_id: &str,
+) -> Result<
+    (
+        Option<String>,
+        Vec<crate::agents::Candidate<wayfare_domain::catalog::Restaurant>>,
+    ),
+    String,
+> {
+    let (day, meal) = component_id
+        .split_once('.')
+        .ok_or_else(|| format!("unknown component {component_id:?}"))?;
+    let n: usize = day
+        .strip_prefix('d')
+        .and_then(|d| d.parse().ok())
+        .ok_or_else(|| format!("unknown component {component_id:?}"))?;
+    if !matches!(meal, "breakfast" | "lunch" | "dinner") {
+        return Err(format!(
+            "only meals (dN.breakfast, dN.lunch, dN.dinner) can be replaced, not {component_id:?}"
+        ));
+    }
+    let day = itinerary
+        .days
+        .iter()
+        .find(|d| d.day as usize == n)
+        .ok_or_else(|| format!("the trip has no day {n}"))?;
+    let current = match meal {
+        "breakfast" => &day.breakfast,
+        "lunch" => &day.lunch,
+        _ => &day.dinner,
+    };
+    let current = current.as_ref().and_then(|p| p.source_id.clone());
+    let Some(TaskOutput::Dining(meals)) = output_of(state, "dining") else {
+        return Err("the trip has no dining candidates".into());
+    };
+    let candidates = meals
+        .into_iter()
+        .find(|(city, _)| *city == day.city)
+        .map(|(_, c)| c)
+        .unwrap_or_default();
+    Ok((current, candidates))
+}
+
+/// Validates `changes` and works out the new intent, the tasks to re-run
+/// and the edited plan.
+fn plan_changes(
+    state: &TripState,
+    intent: &TripIntent,
+    changes: &[Change],
+) -> Result<ChangePlan, String> {
+    if changes.is_empty() {
+        return Err("no changes".into());
+    }
+    let mut plan = ChangePlan {
+        intent: intent.clone(),
+        roots: BTreeSet::new(),
+        edited: None,
+    };
+    for change in changes {
+        match change {
+            Change::Budget { value } => {
+                if !value.is_finite() || *value <= 0.0 {
+                    return Err(format!("a budget must be a positive amount, not {value}"));
+                }
+                plan.intent.budget = Some(*value);
+                plan.roots.insert("budget");
+            }
+            Change::Travellers { value } => {
+                if !(1..=20).contains(value) {
+                    return Err(format!("travellers must be 1 to 20, not {value}"));
+                }
+                plan.intent.people = *value;
+                plan.roots.extend(["transport", "accommodation", "dining"]);
+            }
+            Change::Dates { start } => {
+                plan.intent.start_date = Some(*start);
+                plan.roots.insert("planning");
+            }
+            Change::Replace { component_id, with } => {
+                edit_meal(state, &mut plan, component_id, Some(with))?;
+            }
+            Change::Reroll { component_id } => {
+                edit_meal(state, &mut plan, component_id, None)?;
+            }
+        }
+    }
+    if plan.edited.is_some() && plan.roots.iter().any(|r| *r != "verifier") {
+        return Err("replacing a component cannot be combined with changes that re-plan".into());
+    }
+    TripSpec::from_intent(&plan.intent).map_err(|e| e.to_string())?;
+    Ok(plan)
+}
+
+fn edit_meal(
+    state: &TripState,
+    plan: &mut ChangePlan,
+    component_id: &str,
+    with: Option<&String>,
+) -> Result<(), String> {
+    let mut itinerary: Itinerary = match plan.edited.take() {
+        Some(it) => it,
+        None => state
+            .itinerary
+            .clone()
+            .and_then(|v| serde_json::from_value(v).ok())
+            .ok_or("the trip has no plan to change")?,
+    };
+    let (current, candidates) = meal_candidates(state, &itinerary, component_id)?;
+    let chosen = match with {
+        Some(id) => candidates
+            .iter()
+            .find(|c| c.item.source_id == *id)
+            .ok_or_else(|| format!("{id:?} is not an alternative for {component_id}"))?,
+        None => {
+            let at = candidates
+                .iter()
+                .position(|c| Some(&c.item.source_id) == current.as_ref());
+            let next = at.map_or(0, |p| p + 1);
+            candidates
+                .get(next)
+                .or_else(|| candidates.first())
+                .filter(|c| Some(&c.item.source_id) != current.as_ref())
+                .ok_or_else(|| format!("no other alternative for {component_id}"))?
+        }
+    };
+    let (day_label, meal) = component_id.split_once('.').unwrap_or_default();
+    let n: u32 = day_label.trim_start_matches('d').parse().unwrap_or(0);
+    let day = itinerary
+        .days
+        .iter_mut()
+        .find(|d| d.day == n)
+        .ok_or_else(|| format!("the trip has no day {n}"))?;
+    let item = PlanItem {
+        id: component_id.to_string(),
+        name: chosen.item.name.clone(),
+        city: day.city.clone(),
+        source_id: Some(chosen.item.source_id.clone()),
+        cost: chosen.cost,
+        reason: format!("your choice: {}", chosen.reason),
+    };
+    match meal {
+        "breakfast" => day.breakfast = Some(item),
+        "lunch" => day.lunch = Some(item),
+        _ => day.dinner = Some(item),
+    }
+    itinerary.recompute_totals();
+    plan.edited = Some(itinerary);
+    plan.roots.insert("verifier");
+    Ok(())
+}

@@ -1,0 +1,206 @@
+//! From the event log to the wire: [`wire_event`] maps a stored event to
+//! the stream's [`WireEvent`], and the views are read off a [`TripState`].
+
+use serde_json::json;
+use wayfare_domain::intent::TripIntent;
+use wayfare_domain::itinerary::Itinerary;
+use wayfare_domain::trip::{TaskView, TripStatusView, TripView, WireEvent};
+use wayfare_domain::verdict::Verdict;
+
+use super::pipeline::TaskOutput;
+use crate::state::{StoredEvent, TaskStatus, TripEvent, TripState, TripStatus};
+
+/// The stream event of a stored one (`None` for heartbeats, which only
+/// keep leases alive). `state` is the trip after the event (task names and
+/// progress are read from it).
+pub fn wire_event(state: &TripState, stored: &StoredEvent) -> Option<WireEvent> {
+    let agent = |id| {
+        state
+            .task(id)
+            .map_or(String::new(), |t| t.agent_type.clone())
+    };
+    let (kind, data) = match &stored.event {
+        TripEvent::TripSubmitted { query, .. } => {
+            ("trip_planning_started", json!({"query": query}))
+        }
+        TripEvent::IntentParsed { intent } => (
+            "planning_progress_update",
+            json!({"stage": "intent_parsed", "intent": intent, "progress": state.progress()}),
+        ),
+        TripEvent::NeedsInput { questions } => ("needs_input", json!({"questions": questions})),
+        TripEvent::TaskScheduled {
+            task_id,
+            agent_type,
+            priority,
+            depends_on,
+        } => (
+            "planning_progress_update",
+            json!({"stage": "task_scheduled", "task_id": task_id, "agent_type": agent_type,
+                   "priority": priority, "depends_on": depends_on, "progress": state.progress()}),
+        ),
+        TripEvent::TaskClaimed {
+            task_id,
+            instance_id,
+            attempt,
+            ..
+        } => (
+            "planning_progress_update",
+            json!({"stage": "task_started", "task_id": task_id, "agent_type": agent(*task_id),
+                   "instance_id": instance_id, "attempt": attempt, "progress": state.progress()}),
+        ),
+        TripEvent::TaskHeartbeat { .. } => return None,
+        TripEvent::TaskCompleted {
+            task_id,
+            result,
+            elapsed_ms,
+        } => {
+            let summary = serde_json::from_value::<TaskOutput>(result.clone())
+                .map(|o| o.summary())
+                .unwrap_or_default();
+            (
+                "agent_task_completed",
+                json!({"task_id": task_id, "agent_type": agent(*task_id), "elapsed_ms": elapsed_ms,
+                       "summary": summary, "progress": state.progress()}),
+            )
+        }
+        TripEvent::TaskFailed {
+            task_id,
+            error,
+            retryable,
+            attempt,
+        } => (
+            "agent_task_failed",
+            json!({"task_id": task_id, "agent_type": agent(*task_id), "error": error,
+                   "retryable": retryable, "attempt": attempt}),
+        ),
+        TripEvent::TaskSkipped { task_id, reason } => (
+            "planning_progress_update",
+            json!({"stage": "task_skipped", "task_id": task_id, "agent_type": agent(*task_id),
+                   "reason": reason, "progress": state.progress()}),
+        ),
+        TripEvent::PlanReady { verdict, itinerary } => (
+            "trip_plan_ready",
+            json!({"verdict": verdict, "total_cost": itinerary.pointer("/totals/total")}),
+        ),
+        TripEvent::PlanFailed { reason } => ("trip_plan_failed", json!({"reason": reason})),
+        TripEvent::ModificationApplied {
+            changes,
+            affected_tasks,
+        } => (
+            "modification_applied",
+            json!({"changes": changes, "affected_tasks": affected_tasks,
+                   "affected_agents": affected_tasks.iter().map(|t| agent(*t)).collect::<Vec<_>>()}),
+        ),
+        TripEvent::ModificationRolledBack { reason } => {
+            ("modification_rolled_back", json!({"reason": reason}))
+        }
+        TripEvent::Cancelled => ("trip_cancelled", json!({})),
+    };
+    Some(WireEvent {
+        r#type: kind.to_string(),
+        trip_id: stored.trip_id.to_string(),
+        seq: stored.seq,
+        at: stored.at,
+        data,
+    })
+}
+
+pub fn status_view(state: &TripState) -> TripStatusView {
+    TripStatusView {
+        trip_id: state.trip_id.map(|t| t.to_string()).unwrap_or_default(),
+        status: state.status,
+        progress: state.progress(),
+        version: state.version,
+        tasks: state
+            .tasks
+            .iter()
+            .map(|t| TaskView {
+                task_id: t.task_id.to_string(),
+                agent_type: t.agent_type.clone(),
+                priority: format!("{:?}", t.priority),
+                status: t.status.as_str().to_string(),
+                attempts: t.attempts,
+            })
+            .collect(),
+    }
+}
+
+/// The output of a trip's completed task of `agent_type`, if any.
+pub fn output_of(state: &TripState, agent_type: &str) -> Option<TaskOutput> {
+    state
+        .tasks
+        .iter()
+        .find(|t| t.agent_type == agent_type && t.status == TaskStatus::Completed)
+        .and_then(|t| t.result.clone())
+        .and_then(|r| serde_json::from_value(r).ok())
+}
+
+pub fn intent_of(state: &TripState) -> Option<TripIntent> {
+    state
+        .intent
+        .clone()
+        .and_then(|i| serde_json::from_value(i).ok())
+}
+
+pub fn trip_view(state: &TripState) -> TripView {
+    let intent = intent_of(state);
+    let itinerary: Option<Itinerary> = state
+        .itinerary
+        .clone()
+        .and_then(|v| serde_json::from_value(v).ok());
+    let outcome = match output_of(state, "verifier") {
+        Some(TaskOutput::Verifier(o)) => Some(*o),
+        _ => None,
+    };
+    let verdict: Option<Verdict> = state
+        .verdict
+        .clone()
+        .and_then(|v| serde_json::from_value(v).ok())
+        .or_else(|| outcome.as_ref().map(|o| o.verdict.clone()));
+    let mut explanation = match state.status {
+        TripStatus::Ready => outcome
+            .as_ref()
+            .map(|o| o.explanation.clone())
+            .or_else(|| verdict.as_ref().map(|v| v.summary()))
+            .unwrap_or_default(),
+        TripStatus::Failed => state.failure.clone().unwrap_or_default(),
+        TripStatus::Cancelled => "cancelled".to_string(),
+        TripStatus::NeedsInput => "the request needs more input".to_string(),
+        TripStatus::Planning => "planning".to_string(),
+    };
+    if let Some(TaskOutput::Tips(tips)) = output_of(state, "tips")
+        && !tips.is_empty()
+        && state.status == TripStatus::Ready
+    {
+        explanation.push_str(&format!(" Tips: {}.", tips.join("; ")));
+    }
+    let degraded = state
+        .tasks
+        .iter()
+        .filter(|t| t.status == TaskStatus::Skipped)
+        .map(|t| {
+            format!(
+                "{}: {}",
+                t.agent_type,
+                t.skip_reason.clone().unwrap_or_else(|| "skipped".into())
+            )
+        })
+        .collect();
+    let questions = state
+        .questions
+        .clone()
+        .and_then(|q| serde_json::from_value(q).ok())
+        .unwrap_or_default();
+    TripView {
+        trip_id: state.trip_id.map(|t| t.to_string()).unwrap_or_default(),
+        status: state.status,
+        version: state.version,
+        query: state.query.clone().unwrap_or_default(),
+        intent,
+        itinerary,
+        verdict,
+        explanation,
+        degraded,
+        questions,
+    }
+}
