@@ -417,6 +417,9 @@ impl Config {
                 lease_ms: o.lease.as_millis(),
                 heartbeat_ms: o.heartbeat.as_millis(),
                 ping_deadline_ms: o.ping_deadline.as_millis(),
+                // Knobs the design document does not name keep the
+                // engine's defaults.
+                ..OrchestratorConfig::default()
             },
             agents: self
                 .agents

@@ -32,7 +32,13 @@ async fn a_submitted_trip_is_accepted_then_planned_and_readable() {
         );
 
         let status = app.wait_final(&id, PLAN_WITHIN).await;
-        assert_eq!(status["status"], "ready", "[{}] {status}", app.backend);
+        assert_eq!(
+            status["status"],
+            "ready",
+            "[{}] {status}\n{}",
+            app.backend,
+            app.explain(&id).await
+        );
         assert_eq!(status["trip_id"], id.as_str());
         assert_eq!(status["progress"], 1.0);
         let tasks = status["tasks"].as_array().expect("tasks");

@@ -50,7 +50,13 @@ async fn events_until(socket: &mut Socket, until: &str) -> Vec<Value> {
             .await
             .unwrap_or_else(|| panic!("no {until} among {events:#?}"));
         let done = event["type"] == until;
+        let ended_otherwise = ["trip_plan_failed", "trip_cancelled"]
+            .contains(&event["type"].as_str().unwrap_or_default());
         events.push(event);
+        assert!(
+            done || !ended_otherwise,
+            "no {until}, the trip ended: {events:#?}"
+        );
         if done {
             return events;
         }

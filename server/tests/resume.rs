@@ -15,6 +15,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use support::TestDb;
+use wayfare_engine::catalog::MemoryCatalog;
+use wayfare_engine::catalog::demo::demo_catalog;
+use wayfare_engine::orchestrator::Planner;
 use wayfare_server::loadgen::HttpClient;
 
 const QUERIES: [&str; 8] = [
@@ -142,12 +145,21 @@ fn completed_tasks(status: &Value) -> HashMap<String, u64> {
         .collect()
 }
 
+/// Whether the in-process planner finds a plan for `query` on the demo
+/// catalog: then the runtime must too, kill or no kill.
+fn plannable(query: &str) -> bool {
+    let catalog = MemoryCatalog::new(demo_catalog().expect("the demo catalog"));
+    let planner = Planner::new(Arc::new(catalog)).with_default_year(2027);
+    planner.plan_blocking(query).itinerary.is_some()
+}
+
 async fn every_trip_survives_a_kill_9_mid_planning(db: TestDb) {
     let dir = tempfile::tempdir().expect("tempdir");
     let slow = [("WAYFARE_FAULTS__ALL__ADDED_LATENCY", "400ms")];
     let server = Server::start(&db.url, dir.path(), &slow);
 
     let mut ids = Vec::new();
+    let mut expect_ready = HashMap::new();
     for query in QUERIES {
         let answer = server
             .http
@@ -155,8 +167,14 @@ async fn every_trip_survives_a_kill_9_mid_planning(db: TestDb) {
             .await
             .expect("submit");
         assert_eq!(answer.status, 202, "{}", answer.text());
-        ids.push(answer.json()["trip_id"].as_str().expect("id").to_owned());
+        let id = answer.json()["trip_id"].as_str().expect("id").to_owned();
+        expect_ready.insert(id.clone(), plannable(query));
+        ids.push(id);
     }
+    assert!(
+        expect_ready.values().filter(|r| **r).count() >= QUERIES.len() / 2,
+        "most test queries should be plannable on the demo catalog"
+    );
 
     // Wait until planning is under way: some task finished somewhere.
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -203,7 +221,7 @@ async fn every_trip_survives_a_kill_9_mid_planning(db: TestDb) {
         };
         match after["status"].as_str() {
             Some("ready") => {}
-            Some("failed") => {
+            Some("failed") if !expect_ready[id] => {
                 let trip = server
                     .http
                     .get(&format!("/api/trips/{id}"))
@@ -217,7 +235,18 @@ async fn every_trip_survives_a_kill_9_mid_planning(db: TestDb) {
                     "a failed trip must say why: {trip}"
                 );
             }
-            other => panic!("trip {id} ended {other:?} after the restart: {after}"),
+            other => {
+                let trip = server
+                    .http
+                    .get(&format!("/api/trips/{id}"))
+                    .await
+                    .expect("trip")
+                    .json();
+                panic!(
+                    "trip {id} ended {other:?} after the restart (the planner finds a plan for it): {}",
+                    trip["explanation"]
+                )
+            }
         }
         // A task finished before the kill was not run again.
         let done_after = completed_tasks(&after);

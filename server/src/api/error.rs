@@ -4,11 +4,12 @@
 //! are logged here, once, and the client only learns that one happened.
 
 use axum::Json;
-use axum::extract::FromRequest;
 use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 /// Everything a handler of the API can answer besides success.
 #[derive(Debug, thiserror::Error)]
@@ -140,11 +141,32 @@ impl From<JsonRejection> for ApiError {
     }
 }
 
-/// `Json<T>` whose rejections are [`ApiError`]s: wrong types are a 400 (not
-/// axum's 422, which this API keeps for requests it understood but refuses).
-#[derive(Debug, FromRequest)]
-#[from_request(via(axum::Json), rejection(ApiError))]
+/// A JSON object body read into `T`, whose rejections are [`ApiError`]s:
+/// wrong types are a 400 (not axum's 422, which this API keeps for requests
+/// it understood but refuses), and so is any body that is not an object
+/// (serde would otherwise take `["text"]` for a struct's fields in order).
+#[derive(Debug)]
 pub struct ApiJson<T>(pub T);
+
+impl<T, S> FromRequest<S> for ApiJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let Json(value) = Json::<serde_json::Value>::from_request(request, state).await?;
+        if !value.is_object() {
+            return Err(ApiError::BadRequest(
+                "the body must be a JSON object".to_owned(),
+            ));
+        }
+        T::deserialize(value)
+            .map(ApiJson)
+            .map_err(|e| ApiError::BadRequest(format!("invalid body: {e}")))
+    }
+}
 
 impl<T: Serialize> IntoResponse for ApiJson<T> {
     fn into_response(self) -> Response {

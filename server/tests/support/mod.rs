@@ -283,6 +283,17 @@ impl TestApp {
         }
     }
 
+    /// The trip's explanation and degradations, for failure messages.
+    pub async fn explain(&self, id: &str) -> String {
+        let trip = self
+            .call(Method::GET, &format!("/api/trips/{id}"), None)
+            .await;
+        format!(
+            "explanation: {}; degraded: {}; questions: {}",
+            trip.json["explanation"], trip.json["degraded"], trip.json["questions"]
+        )
+    }
+
     /// Serves the router on 127.0.0.1 with an ephemeral port.
     pub async fn serve(&self) -> SocketAddr {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
