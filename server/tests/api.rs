@@ -388,3 +388,61 @@ async fn metrics_are_exported_in_the_prometheus_text_format() {
     }
     app.finish().await;
 }
+
+#[tokio::test]
+async fn a_meal_can_be_replaced_by_one_of_its_listed_alternatives() {
+    let app = TestApp::start(TestDb::sqlite().await, RuntimeConfig::default()).await;
+    let id = app.submit(QUERY).await;
+    let status = app.wait_final(&id, PLAN_WITHIN).await;
+    assert_eq!(
+        status["status"],
+        "ready",
+        "{status}\n{}",
+        app.explain(&id).await
+    );
+
+    let answer = app
+        .call(
+            Method::GET,
+            &format!("/api/trips/{id}/alternatives/d1.dinner"),
+            None,
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    let alternatives = answer.json.as_array().expect("a list");
+    let other = alternatives
+        .iter()
+        .find(|a| a["current"] == false)
+        .unwrap_or_else(|| panic!("no alternative to the current dinner: {}", answer.text));
+    let body = json!({
+        "expected_version": status["version"],
+        "changes": [{ "kind": "replace", "component_id": "d1.dinner", "with": other["id"] }],
+    })
+    .to_string();
+    let answer = app
+        .call(Method::PUT, &format!("/api/trips/{id}/modify"), Some(&body))
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    assert_eq!(answer.json["status"], "ready", "{}", answer.text);
+
+    let answer = app
+        .call(
+            Method::GET,
+            &format!("/api/trips/{id}/alternatives/d1.teleport"),
+            None,
+        )
+        .await;
+    assert_error(&answer, StatusCode::UNPROCESSABLE_ENTITY, "invalid_change");
+    app.finish().await;
+}
+
+#[tokio::test]
+async fn the_event_stream_refuses_a_plain_get_in_the_error_shape() {
+    let app = TestApp::start(TestDb::sqlite().await, RuntimeConfig::default()).await;
+    let id = app.submit(QUERY).await;
+    let answer = app
+        .call(Method::GET, &format!("/api/trips/{id}/events"), None)
+        .await;
+    assert_error(&answer, StatusCode::BAD_REQUEST, "bad_request");
+    app.finish().await;
+}

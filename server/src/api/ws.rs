@@ -12,7 +12,7 @@ use axum::extract::ws::{
     Message, WebSocket, WebSocketUpgrade, rejection::WebSocketUpgradeRejection,
 };
 use axum::extract::{Path, Query, State};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde::Deserialize;
 use tokio::sync::broadcast::{self, error::RecvError};
 use wayfare_domain::trip::WireEvent;
@@ -49,10 +49,12 @@ pub async fn events(
         .events(&id, after)
         .await?
         .ok_or_else(|| ApiError::TripNotFound(id.clone()))?;
-    let upgrade = match upgrade {
-        Ok(upgrade) => upgrade,
-        Err(rejection) => return Ok(rejection.into_response()),
-    };
+    let upgrade = upgrade.map_err(|rejection| {
+        ApiError::BadRequest(format!(
+            "this endpoint speaks WebSocket: {}",
+            rejection.body_text()
+        ))
+    })?;
     let runtime = state.runtime.clone();
     Ok(upgrade.on_upgrade(move |socket| async move {
         let mut stream = Stream {
