@@ -42,7 +42,11 @@ pub struct LoadgenArgs {
     /// The server's process id, to report its peak RSS (Linux).
     #[arg(long)]
     pub pid: Option<u32>,
-    /// Time between two status polls of one trip.
+    /// How a client learns that its trip is final: the event stream (one
+    /// WebSocket per trip), or polling the status endpoint.
+    #[arg(long, value_enum, default_value_t = Watch::Ws)]
+    pub watch: Watch,
+    /// Time between two status polls of one trip (`--watch poll`).
     #[arg(long, default_value = "50ms", value_parser = parse_duration)]
     pub poll: Duration,
     /// A trip not final after this counts as an error.
@@ -56,10 +60,19 @@ pub struct LoadgenArgs {
     pub json: bool,
 }
 
+/// How clients follow their trips.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Watch {
+    Ws,
+    Poll,
+}
+
 /// What one run measured.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Report {
     pub clients: usize,
+    pub watch: Option<Watch>,
     pub duration_s: f64,
     /// From the first submission to the last trip finishing.
     pub elapsed_s: f64,
@@ -282,6 +295,7 @@ pub async fn measure(args: &LoadgenArgs) -> anyhow::Result<Report> {
         };
         let client = Client {
             http: http.clone(),
+            watch: args.watch,
             poll: args.poll,
             trip_timeout: args.trip_timeout,
         };
@@ -299,6 +313,7 @@ pub async fn measure(args: &LoadgenArgs) -> anyhow::Result<Report> {
     latencies.sort_by(f64::total_cmp);
     Ok(Report {
         clients: args.clients,
+        watch: Some(args.watch),
         duration_s: args.duration.as_secs_f64(),
         elapsed_s: elapsed,
         submitted: tally.submitted,
@@ -352,7 +367,7 @@ pub fn render(r: &Report) -> String {
         |k| format!("{:.1} MiB", k as f64 / 1024.0),
     );
     let mut out = format!(
-        "clients {} for {:.0}s (elapsed {:.1}s)\n\
+        "clients {} for {:.0}s (elapsed {:.1}s), following trips by {}\n\
          submitted {}  ready {} ({:.2}% of finished)  failed {}  needs_input {}  cancelled {}\n\
          verified {} ({:.2}% of ready)\n\
          completed plans/s {:.1}\n\
@@ -362,6 +377,10 @@ pub fn render(r: &Report) -> String {
         r.clients,
         r.duration_s,
         r.elapsed_s,
+        match r.watch {
+            Some(Watch::Poll) => "polling",
+            _ => "WebSocket",
+        },
         r.submitted,
         r.ready,
         share(r.ready, finished),
@@ -384,8 +403,17 @@ pub fn render(r: &Report) -> String {
     out
 }
 
+/// How a trip ended.
+enum Final {
+    Ready,
+    Failed,
+    NeedsInput,
+    Cancelled,
+}
+
 struct Client {
     http: HttpClient,
+    watch: Watch,
     poll: Duration,
     trip_timeout: Duration,
 }
@@ -438,45 +466,89 @@ impl Client {
         let Some(id) = body["trip_id"].as_str() else {
             return tally.error(format!("submit: no trip_id in {body}"));
         };
-        let status_path = format!("/api/trips/{id}/status");
         let deadline = started + self.trip_timeout;
+        let outcome = match self.watch {
+            Watch::Poll => self.poll_until_final(id, deadline).await,
+            Watch::Ws => self.stream_until_final(id, deadline).await,
+        };
+        match outcome {
+            Ok(Final::Ready) => {
+                tally.ready += 1;
+                tally
+                    .latencies_ms
+                    .push(started.elapsed().as_secs_f64() * 1000.0);
+                if self.verified(id).await {
+                    tally.verified += 1;
+                }
+            }
+            Ok(Final::Failed) => tally.failed += 1,
+            Ok(Final::NeedsInput) => tally.needs_input += 1,
+            Ok(Final::Cancelled) => tally.cancelled += 1,
+            Err(e) => tally.error(e),
+        }
+    }
+
+    async fn poll_until_final(&self, id: &str, deadline: Instant) -> Result<Final, String> {
+        let status_path = format!("/api/trips/{id}/status");
         loop {
             if Instant::now() > deadline {
-                return tally.error(format!("trip {id} not final after {:?}", self.trip_timeout));
+                return Err(format!("trip {id} not final after {:?}", self.trip_timeout));
             }
             tokio::time::sleep(self.poll).await;
             let status = match self.http.get(&status_path).await {
                 Ok(a) if a.status.is_success() => a.json(),
-                Ok(a) => return tally.error(format!("status: HTTP {}: {}", a.status, a.text())),
-                Err(e) => return tally.error(format!("status: {e}")),
+                Ok(a) => return Err(format!("status: HTTP {}: {}", a.status, a.text())),
+                Err(e) => return Err(format!("status: {e}")),
             };
             match status["status"].as_str() {
                 Some("planning") => continue,
-                Some("ready") => {
-                    tally.ready += 1;
-                    tally
-                        .latencies_ms
-                        .push(started.elapsed().as_secs_f64() * 1000.0);
-                    if self.verified(id).await {
-                        tally.verified += 1;
-                    }
-                    return;
-                }
-                Some("failed") => {
-                    tally.failed += 1;
-                    return;
-                }
-                Some("needs_input") => {
-                    tally.needs_input += 1;
-                    return;
-                }
-                Some("cancelled") => {
-                    tally.cancelled += 1;
-                    return;
-                }
-                _ => return tally.error(format!("status: unexpected {status}")),
+                Some("ready") => return Ok(Final::Ready),
+                Some("failed") => return Ok(Final::Failed),
+                Some("needs_input") => return Ok(Final::NeedsInput),
+                Some("cancelled") => return Ok(Final::Cancelled),
+                _ => return Err(format!("status: unexpected {status}")),
             }
         }
+    }
+
+    async fn stream_until_final(&self, id: &str, deadline: Instant) -> Result<Final, String> {
+        use futures_util::StreamExt;
+        use tokio_tungstenite::tungstenite::Message;
+
+        let url = format!(
+            "{}/api/trips/{id}/events",
+            self.http.base().replacen("http://", "ws://", 1)
+        );
+        let watch = async {
+            let (mut socket, _) = tokio_tungstenite::connect_async(url.as_str())
+                .await
+                .map_err(|e| format!("events: {e}"))?;
+            while let Some(frame) = socket.next().await {
+                let text = match frame.map_err(|e| format!("events: {e}"))? {
+                    Message::Text(text) => text,
+                    Message::Close(_) => break,
+                    _ => continue,
+                };
+                let event: serde_json::Value =
+                    serde_json::from_str(text.as_str()).map_err(|e| format!("events: {e}"))?;
+                let outcome = match event["type"].as_str() {
+                    Some("trip_plan_ready") => Final::Ready,
+                    Some("trip_plan_failed") => Final::Failed,
+                    Some("trip_cancelled") => Final::Cancelled,
+                    Some("needs_input") => Final::NeedsInput,
+                    _ => continue,
+                };
+                let _ = socket.close(None).await;
+                return Ok(outcome);
+            }
+            Err(format!(
+                "events: the stream of trip {id} ended before the trip did"
+            ))
+        };
+        let left = deadline.saturating_duration_since(Instant::now());
+        tokio::time::timeout(left, watch)
+            .await
+            .map_err(|_| format!("trip {id} not final after {:?}", self.trip_timeout))?
     }
 
     /// Whether the ready plan's verdict passed every check.
