@@ -55,6 +55,10 @@ impl Server {
         }
         command
             .env("WAYFARE_DATABASE_URL", db_url)
+            // Short leases, so that tasks the killed process had claimed
+            // are claimed again quickly.
+            .env("WAYFARE_ORCHESTRATOR__LEASE", "2s")
+            .env("WAYFARE_ORCHESTRATOR__HEARTBEAT", "250ms")
             .env("WAYFARE_LISTEN", "127.0.0.1:0")
             .env("WAYFARE_SITE_ROOT", dir)
             .env("WAYFARE_LOG", "info")
