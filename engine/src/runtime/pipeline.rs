@@ -13,7 +13,7 @@
 //! | dining        | P2       | planning                                    | yes      |
 //! | activity      | P2       | planning                                    | yes      |
 //! | tips          | P3       | planning                                    | yes      |
-//! | budget        | P1       | transport, accommodation, dining, activity  | no       |
+//! | budget        | P1       | planning, transport, accommodation, dining, activity | no |
 //! | verifier      | P0       | budget, tips                                | no       |
 //!
 //! An optional task that fails for good (or whose circuit is open) is
@@ -77,7 +77,14 @@ pub const GRAPH: [NodeSpec; 9] = [
     node(
         "budget",
         Priority::P1,
-        &["transport", "accommodation", "dining", "activity"],
+        // planning too: the assembler searches the routes it proposed.
+        &[
+            "planning",
+            "transport",
+            "accommodation",
+            "dining",
+            "activity",
+        ],
         false,
     ),
     node("verifier", Priority::P0, &["budget", "tips"], false),
@@ -252,4 +259,41 @@ pub fn run_task(
         }
         other => return Err(RunError::NoPlan(format!("unknown agent type {other}"))),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::catalog::MemoryCatalog;
+    use crate::catalog::demo::demo_catalog;
+    use crate::orchestrator::Planner;
+
+    #[test]
+    fn every_output_survives_a_json_round_trip_and_the_chain_matches_the_planner() {
+        let catalog: Arc<dyn Catalog> = Arc::new(MemoryCatalog::new(demo_catalog().unwrap()));
+        let planner = Planner::new(catalog.clone());
+        let query = "A 3-day trip for two from Seattle to Denver from June 5th to June 7th, 2027, budget $3,000.";
+        let intent = planner.parse(query);
+        let mut outputs: BTreeMap<String, TaskOutput> = BTreeMap::new();
+        for node in GRAPH {
+            let deps: BTreeMap<String, TaskOutput> = node
+                .depends_on
+                .iter()
+                .filter_map(|d| outputs.get(*d).map(|o| (d.to_string(), o.clone())))
+                .collect();
+            let out = run_task(node.agent_type, &intent, &deps, catalog.as_ref(), None)
+                .unwrap_or_else(|e| panic!("{}: {e:?}", node.agent_type));
+            let json = serde_json::to_value(&out).unwrap();
+            let back: TaskOutput = serde_json::from_value(json)
+                .unwrap_or_else(|e| panic!("{} does not round-trip: {e}", node.agent_type));
+            assert_eq!(back, out, "{}", node.agent_type);
+            outputs.insert(node.agent_type.to_string(), back);
+        }
+        let Some(TaskOutput::Verifier(outcome)) = outputs.get("verifier") else {
+            panic!("no verdict");
+        };
+        assert_eq!(outcome.itinerary, planner.plan_blocking(query).itinerary);
+    }
 }

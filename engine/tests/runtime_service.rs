@@ -1,0 +1,592 @@
+//! The orchestration runtime service end to end on the in-memory store and
+//! the demo catalog: planning, delegation order, resume, faults, breaker,
+//! degradation, failover, cancellation, modification, caches, admission,
+//! scaling. Time is paused: leases, backoff and latency cost no real time.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use wayfare_domain::trip::{Change, TripStatus, TripStatusView, WireEvent};
+use wayfare_engine::catalog::demo::demo_catalog;
+use wayfare_engine::catalog::{Catalog, MemoryCatalog};
+use wayfare_engine::clock::TokioClock;
+use wayfare_engine::orchestrator::Planner;
+use wayfare_engine::resilience::FaultConfig;
+use wayfare_engine::runtime::{
+    AgentConfig, MemoryRuntimeStore, ModifyError, Runtime, RuntimeConfig, SubmitError,
+};
+
+const DENVER: &str =
+    "A 3-day trip for two from Seattle to Denver from June 5th to June 7th, 2027, budget $3,000.";
+const COLORADO: &str = "Plan a 5-day trip from Seattle visiting 2 cities in Colorado, July 10th to July 14th 2027, solo, budget $4,000.";
+
+type Rt = Arc<Runtime<MemoryRuntimeStore>>;
+
+fn catalog() -> Arc<dyn Catalog> {
+    Arc::new(MemoryCatalog::new(
+        demo_catalog().expect("the demo catalog loads"),
+    ))
+}
+
+fn config() -> RuntimeConfig {
+    let mut c = RuntimeConfig::default();
+    c.orchestrator.run_agents_on_blocking_pool = false;
+    c.orchestrator.retry_initial_ms = 50;
+    c
+}
+
+fn no_cache(mut c: RuntimeConfig) -> RuntimeConfig {
+    c.cache.enabled = false;
+    c
+}
+
+fn latency(ms: u64) -> FaultConfig {
+    FaultConfig {
+        added_latency: Duration::from_millis(ms),
+        ..FaultConfig::default()
+    }
+}
+
+fn errors(rate: f64) -> FaultConfig {
+    FaultConfig {
+        error_rate: rate,
+        ..FaultConfig::default()
+    }
+}
+
+async fn start(config: RuntimeConfig, store: MemoryRuntimeStore) -> Rt {
+    Runtime::start(config, store, catalog(), Arc::new(TokioClock::new()))
+        .await
+        .expect("the runtime starts")
+}
+
+async fn submit(rt: &Rt, query: &str) -> String {
+    rt.submit(query.to_string(), serde_json::Value::Null)
+        .await
+        .expect("accepted")
+        .trip_id
+}
+
+/// Waits (in paused time) until `done` holds of the trip's status.
+async fn wait_for(rt: &Rt, id: &str, done: impl Fn(&TripStatusView) -> bool) -> TripStatusView {
+    for _ in 0..20_000 {
+        let status = rt.status(id).await.unwrap().expect("the trip exists");
+        if done(&status) {
+            return status;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting on trip {id}");
+}
+
+async fn finished(rt: &Rt, id: &str) -> TripStatusView {
+    wait_for(rt, id, |s| s.status != TripStatus::Planning).await
+}
+
+fn task<'a>(status: &'a TripStatusView, agent: &str) -> &'a wayfare_domain::trip::TaskView {
+    status
+        .tasks
+        .iter()
+        .find(|t| t.agent_type == agent)
+        .unwrap_or_else(|| panic!("no {agent} task"))
+}
+
+async fn past_events(rt: &Rt, id: &str) -> Vec<WireEvent> {
+    rt.events(id, 0).await.unwrap().expect("the trip exists").0
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_trip_completes_verifies_and_matches_the_cli_planner() {
+    let rt = start(config(), MemoryRuntimeStore::new()).await;
+    let planner = Planner::new(catalog());
+    for query in [DENVER, COLORADO] {
+        let id = submit(&rt, query).await;
+        let status = finished(&rt, &id).await;
+        let why = rt.trip(&id).await.unwrap().unwrap().explanation;
+        assert_eq!(status.status, TripStatus::Ready, "{why} {status:?}");
+        assert_eq!(status.progress, 1.0);
+        let view = rt.trip(&id).await.unwrap().unwrap();
+        let expected = planner.plan_blocking(query);
+        assert!(view.verdict.as_ref().unwrap().passed());
+        assert_eq!(view.itinerary, expected.itinerary, "{query}");
+        assert!(view.degraded.is_empty(), "{:?}", view.degraded);
+    }
+    let m = rt.metrics();
+    assert_eq!((m.trips_submitted, m.trips_ready), (2, 2));
+    assert_eq!(m.agents["verifier"].successes, 2);
+    rt.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn tasks_are_delegated_by_priority_after_their_dependencies() {
+    let rt = start(config(), MemoryRuntimeStore::new()).await;
+    let id = submit(&rt, DENVER).await;
+    finished(&rt, &id).await;
+    let started: Vec<String> = past_events(&rt, &id)
+        .await
+        .into_iter()
+        .filter(|e| e.data["stage"] == "task_started")
+        .map(|e| e.data["agent_type"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        started,
+        [
+            "location",
+            "planning",
+            // After planning, one dispatch round claims P0, P1, P2, P3.
+            "transport",
+            "accommodation",
+            "dining",
+            "activity",
+            "tips",
+            "budget",
+            "verifier"
+        ]
+    );
+    rt.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_event_stream_replays_the_past_then_streams_live_events() {
+    let rt = start(config(), MemoryRuntimeStore::new()).await;
+    let id = submit(&rt, DENVER).await;
+    let (past, mut live) = rt.events(&id, 0).await.unwrap().unwrap();
+    assert_eq!(past[0].r#type, "trip_planning_started");
+    let mut last = past.last().unwrap().seq;
+    let mut kinds = Vec::new();
+    loop {
+        let event = live.recv().await.unwrap();
+        if event.seq <= last {
+            continue;
+        }
+        last = event.seq;
+        kinds.push(event.r#type.clone());
+        if event.r#type == "trip_plan_ready" {
+            break;
+        }
+    }
+    assert!(kinds.contains(&"agent_task_completed".to_string()));
+    // A late subscriber gets only what came after its sequence number.
+    let (tail, _) = rt.events(&id, last - 1).await.unwrap().unwrap();
+    assert_eq!(tail.len(), 1);
+    assert_eq!(tail[0].r#type, "trip_plan_ready");
+    assert!(
+        rt.events(&uuid_like(), 0).await.unwrap().is_none(),
+        "unknown trips have no stream"
+    );
+    rt.shutdown().await;
+}
+
+fn uuid_like() -> String {
+    "6f1c2a3e-0000-4000-8000-000000000000".into()
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_restarted_runtime_resumes_a_trip_without_rerunning_finished_agents() {
+    let store = MemoryRuntimeStore::new();
+    let mut slow_budget = no_cache(config());
+    slow_budget
+        .faults
+        .insert("budget".into(), latency(3_600_000));
+    let first = start(slow_budget, store.clone()).await;
+    let id = submit(&first, DENVER).await;
+    wait_for(&first, &id, |s| {
+        s.tasks.iter().filter(|t| t.status == "completed").count() == 7
+    })
+    .await;
+    first.shutdown().await;
+
+    let second = start(no_cache(config()), store).await;
+    let status = finished(&second, &id).await;
+    assert_eq!(status.status, TripStatus::Ready);
+    for agent in [
+        "location",
+        "planning",
+        "transport",
+        "accommodation",
+        "dining",
+        "activity",
+        "tips",
+    ] {
+        assert_eq!(second.invocations(agent), 0, "{agent} ran again");
+    }
+    assert_eq!(second.invocations("budget"), 1);
+    assert_eq!(second.invocations("verifier"), 1);
+    // The budget task was claimed again once its lease ran out.
+    assert_eq!(task(&status, "budget").attempts, 2);
+    second.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn every_trip_completes_under_thirty_percent_injected_failures() {
+    let mut c = no_cache(config());
+    c.orchestrator.retry_attempts = 8;
+    c.orchestrator.circuit_breaker_threshold = 50;
+    for agent in wayfare_engine::runtime::AGENT_TYPES {
+        c.faults.insert(agent.into(), errors(0.3));
+    }
+    let rt = start(c, MemoryRuntimeStore::new()).await;
+    let mut ids = Vec::new();
+    for n in 0..6 {
+        ids.push(submit(&rt, if n % 2 == 0 { DENVER } else { COLORADO }).await);
+    }
+    for id in &ids {
+        let status = finished(&rt, id).await;
+        assert_eq!(status.status, TripStatus::Ready, "{id}");
+    }
+    let m = rt.metrics();
+    assert!(m.task_retries > 0, "faults were injected and retried");
+    assert!(m.agents.values().map(|a| a.failures).sum::<u64>() > 0);
+    rt.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failing_optional_agent_opens_its_breaker_and_is_dropped_with_a_flag() {
+    let mut c = no_cache(config());
+    c.orchestrator.circuit_breaker_threshold = 2;
+    c.faults.insert("tips".into(), errors(1.0));
+    let rt = start(c, MemoryRuntimeStore::new()).await;
+    let id = submit(&rt, DENVER).await;
+    let status = finished(&rt, &id).await;
+    assert_eq!(status.status, TripStatus::Ready);
+    assert_eq!(task(&status, "tips").status, "skipped");
+    let view = rt.trip(&id).await.unwrap().unwrap();
+    assert!(
+        view.degraded.iter().any(|d| d.starts_with("tips:")),
+        "{:?}",
+        view.degraded
+    );
+    assert_eq!(rt.metrics().agents["tips"].breaker, "open");
+    assert!(
+        rt.agents()
+            .iter()
+            .any(|a| a.agent_type == "tips" && a.breaker == "open")
+    );
+    rt.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_permanently_failing_required_agent_fails_the_trip() {
+    let mut c = no_cache(config());
+    c.orchestrator.retry_attempts = 2;
+    c.faults.insert("accommodation".into(), errors(1.0));
+    let rt = start(c, MemoryRuntimeStore::new()).await;
+    let id = submit(&rt, DENVER).await;
+    let status = finished(&rt, &id).await;
+    assert_eq!(status.status, TripStatus::Failed);
+    assert_eq!(task(&status, "accommodation").attempts, 3);
+    let view = rt.trip(&id).await.unwrap().unwrap();
+    assert!(
+        view.explanation.contains("accommodation"),
+        "{}",
+        view.explanation
+    );
+    rt.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_hung_instance_is_marked_offline_and_its_task_fails_over() {
+    let mut c = no_cache(config());
+    c.orchestrator.lease_ms = 5_000;
+    c.orchestrator.heartbeat_ms = 500;
+    c.orchestrator.ping_deadline_ms = 1_000;
+    let rt = start(c, MemoryRuntimeStore::new()).await;
+    assert!(rt.freeze_instance("transport-1"));
+    let id = submit(&rt, DENVER).await;
+    let status = finished(&rt, &id).await;
+    assert_eq!(status.status, TripStatus::Ready);
+    let agents = rt.agents();
+    let frozen = agents.iter().find(|a| a.agent_id == "transport-1").unwrap();
+    assert_eq!(frozen.status, "offline");
+    assert!(
+        agents
+            .iter()
+            .any(|a| a.agent_type == "transport" && a.status != "offline" && a.successes > 0)
+    );
+    rt.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn cancelling_stops_in_flight_tasks_and_is_idempotent() {
+    let mut c = no_cache(config());
+    c.faults.insert("budget".into(), latency(60_000));
+    let rt = start(c, MemoryRuntimeStore::new()).await;
+    let id = submit(&rt, DENVER).await;
+    wait_for(&rt, &id, |s| {
+        s.tasks
+            .iter()
+            .any(|t| t.agent_type == "budget" && t.status == "running")
+    })
+    .await;
+    let cancelled = rt.cancel(&id).await.unwrap();
+    assert_eq!(cancelled.status, TripStatus::Cancelled);
+    let again = rt.cancel(&id).await.unwrap();
+    assert_eq!(
+        again.version, cancelled.version,
+        "a second cancel appends nothing"
+    );
+    tokio::time::sleep(Duration::from_secs(120)).await;
+    assert_eq!(rt.invocations("budget"), 0, "the budget agent never ran");
+    let status = rt.status(&id).await.unwrap().unwrap();
+    assert_eq!(status.status, TripStatus::Cancelled);
+    assert_ne!(task(&status, "budget").status, "completed");
+    assert!(rt.cancel(&uuid_like()).await.is_err());
+    rt.shutdown().await;
+}
+
+async fn ready_trip(rt: &Rt, query: &str) -> (String, u64) {
+    let id = submit(rt, query).await;
+    let status = finished(rt, &id).await;
+    assert_eq!(status.status, TripStatus::Ready);
+    (id, status.version)
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stale_version_conflicts_before_the_changes_are_validated() {
+    let rt = start(config(), MemoryRuntimeStore::new()).await;
+    let (id, version) = ready_trip(&rt, DENVER).await;
+    let bad = vec![Change::Budget { value: -5.0 }];
+    assert_eq!(
+        rt.modify(&id, version - 1, bad.clone()).await.unwrap_err(),
+        ModifyError::Conflict {
+            expected: version - 1,
+            actual: version
+        }
+    );
+    assert!(matches!(
+        rt.modify(&id, version, bad).await.unwrap_err(),
+        ModifyError::Invalid(_)
+    ));
+    assert!(matches!(
+        rt.modify(
+            &id,
+            version,
+            vec![Change::Replace {
+                component_id: "d9.dinner".into(),
+                with: "x".into()
+            }]
+        )
+        .await
+        .unwrap_err(),
+        ModifyError::Invalid(_)
+    ));
+    assert_eq!(
+        rt.modify(&uuid_like(), 1, vec![]).await.unwrap_err(),
+        ModifyError::NotFound
+    );
+    rt.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_budget_change_reruns_only_the_budget_and_the_verifier() {
+    let rt = start(config(), MemoryRuntimeStore::new()).await;
+    let (id, version) = ready_trip(&rt, DENVER).await;
+    let before: Vec<u64> = wayfare_engine::runtime::AGENT_TYPES
+        .iter()
+        .map(|a| rt.invocations(a))
+        .collect();
+    let view = rt
+        .modify(&id, version, vec![Change::Budget { value: 2_500.0 }])
+        .await
+        .unwrap();
+    assert_eq!(view.status, TripStatus::Ready, "{}", view.explanation);
+    assert!(view.version > version);
+    assert_eq!(view.intent.as_ref().unwrap().budget, Some(2_500.0));
+    assert!(view.itinerary.as_ref().unwrap().totals.total <= 2_500.0);
+    for (agent, before) in wayfare_engine::runtime::AGENT_TYPES.iter().zip(before) {
+        let ran = rt.invocations(agent) - before;
+        let expected = u64::from(matches!(*agent, "budget" | "verifier"));
+        assert_eq!(ran, expected, "{agent}");
+    }
+    let kinds: Vec<String> = past_events(&rt, &id)
+        .await
+        .into_iter()
+        .map(|e| e.r#type)
+        .collect();
+    assert!(kinds.contains(&"modification_applied".to_string()));
+    rt.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_modification_that_cannot_be_planned_rolls_back_to_the_last_good_plan() {
+    let rt = start(config(), MemoryRuntimeStore::new()).await;
+    let (id, version) = ready_trip(&rt, DENVER).await;
+    let before = rt.trip(&id).await.unwrap().unwrap();
+    let view = rt
+        .modify(&id, version, vec![Change::Budget { value: 1.0 }])
+        .await
+        .unwrap();
+    assert_eq!(view.status, TripStatus::Ready);
+    assert!(
+        view.explanation.starts_with("Modification rolled back"),
+        "{}",
+        view.explanation
+    );
+    assert_eq!(view.itinerary, before.itinerary);
+    assert_eq!(view.intent.as_ref().unwrap().budget, Some(3_000.0));
+    let kinds: Vec<String> = past_events(&rt, &id)
+        .await
+        .into_iter()
+        .map(|e| e.r#type)
+        .collect();
+    assert_eq!(kinds.last().unwrap(), "modification_rolled_back");
+    assert_eq!(rt.metrics().modifications_rolled_back, 1);
+    rt.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn replacing_a_meal_edits_the_plan_and_runs_only_the_verifier() {
+    let rt = start(config(), MemoryRuntimeStore::new()).await;
+    let (id, version) = ready_trip(&rt, DENVER).await;
+    let plan = rt.trip(&id).await.unwrap().unwrap().itinerary.unwrap();
+    let used: Vec<String> = plan
+        .days
+        .iter()
+        .flat_map(|d| [&d.breakfast, &d.lunch, &d.dinner])
+        .flatten()
+        .filter_map(|m| m.source_id.clone())
+        .collect();
+    let alternatives = rt.alternatives(&id, "d1.dinner").await.unwrap();
+    assert!(alternatives.iter().any(|a| a.current));
+    let pick = alternatives
+        .iter()
+        .find(|a| !used.contains(&a.id))
+        .expect("an unused restaurant");
+    let before_budget = rt.invocations("budget");
+    let view = rt
+        .modify(
+            &id,
+            version,
+            vec![Change::Replace {
+                component_id: "d1.dinner".into(),
+                with: pick.id.clone(),
+            }],
+        )
+        .await
+        .unwrap();
+    assert_eq!(view.status, TripStatus::Ready, "{}", view.explanation);
+    let dinner = view.itinerary.unwrap().days[0].dinner.clone().unwrap();
+    assert_eq!(dinner.source_id.as_deref(), Some(pick.id.as_str()));
+    assert_eq!(rt.invocations("budget"), before_budget);
+    rt.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_identical_request_is_served_from_the_request_cache() {
+    let rt = start(config(), MemoryRuntimeStore::new()).await;
+    let (first, _) = ready_trip(&rt, DENVER).await;
+    let runs = rt.invocations("budget");
+    let again = rt
+        .submit(
+            format!("  {}  ", DENVER.to_uppercase()),
+            serde_json::Value::Null,
+        )
+        .await
+        .unwrap();
+    assert_eq!(again.status, TripStatus::Ready);
+    assert_eq!(rt.invocations("budget"), runs, "no agent ran");
+    let (a, b) = (
+        rt.trip(&first).await.unwrap().unwrap(),
+        rt.trip(&again.trip_id).await.unwrap().unwrap(),
+    );
+    assert_eq!(a.itinerary, b.itinerary);
+    let m = rt.metrics();
+    assert_eq!(m.cache["request"].hits, 1);
+    rt.invalidate_all();
+    let third = rt
+        .submit(DENVER.into(), serde_json::Value::Null)
+        .await
+        .unwrap();
+    assert_eq!(third.status, TripStatus::Planning, "the cache was emptied");
+    rt.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_full_waiting_line_answers_overloaded_and_waiting_trips_run_later() {
+    let mut c = no_cache(config());
+    c.orchestrator.max_concurrent_requests = 1;
+    c.orchestrator.queue_capacity = 1;
+    c.faults.insert("budget".into(), latency(5_000));
+    let rt = start(c, MemoryRuntimeStore::new()).await;
+    let a = submit(&rt, DENVER).await;
+    let b = submit(&rt, COLORADO).await;
+    let refused = rt
+        .submit(DENVER.into(), serde_json::Value::Null)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(refused, SubmitError::Overloaded { .. }),
+        "{refused:?}"
+    );
+    assert_eq!(rt.metrics().trips_waiting, 1);
+    assert_eq!(finished(&rt, &a).await.status, TripStatus::Ready);
+    assert_eq!(finished(&rt, &b).await.status, TripStatus::Ready);
+    // While b waited, a's optional tips gave way.
+    let view = rt.trip(&a).await.unwrap().unwrap();
+    assert!(
+        view.degraded.iter().any(|d| d.contains("under load")),
+        "{:?}",
+        view.degraded
+    );
+    rt.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_unplannable_request_is_refused_with_the_parsers_questions() {
+    let rt = start(config(), MemoryRuntimeStore::new()).await;
+    match rt
+        .submit("somewhere nice".into(), serde_json::Value::Null)
+        .await
+    {
+        Err(SubmitError::Unplannable { questions }) => assert!(!questions.is_empty()),
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(
+        rt.submit(DENVER.into(), serde_json::json!({"no_such_field": 1}))
+            .await,
+        Err(SubmitError::Invalid(_))
+    ));
+    rt.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn instances_scale_up_under_load_and_back_down_when_idle() {
+    let mut c = no_cache(config());
+    c.agents.insert(
+        "dining".into(),
+        AgentConfig {
+            min_instances: 1,
+            max_instances: 3,
+            scale_threshold: 0.5,
+            max_capacity: 1,
+            cost_per_request: 0.01,
+        },
+    );
+    c.faults.insert("dining".into(), latency(2_000));
+    let rt = start(c, MemoryRuntimeStore::new()).await;
+    let dining = |rt: &Rt| {
+        rt.agents()
+            .iter()
+            .filter(|a| a.agent_type == "dining" && a.status != "offline")
+            .count()
+    };
+    assert_eq!(dining(&rt), 1);
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        ids.push(submit(&rt, if n % 2 == 0 { DENVER } else { COLORADO }).await);
+    }
+    for id in &ids {
+        assert_eq!(finished(&rt, id).await.status, TripStatus::Ready);
+    }
+    assert!(rt.metrics().agents["dining"].latency_count >= 3);
+    let peak = rt
+        .agents()
+        .iter()
+        .filter(|a| a.agent_type == "dining")
+        .count();
+    assert!(peak > 1, "dining scaled up");
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    assert_eq!(dining(&rt), 1, "idle instances were stopped");
+    assert!(rt.metrics().cost_per_request > 0.0);
+    rt.shutdown().await;
+}
