@@ -61,6 +61,9 @@ pub struct OrchestratorConfig {
     /// Run agents on tokio's blocking pool (production). Tests with paused
     /// time run them inline, so that the clock cannot jump while one runs.
     pub run_agents_on_blocking_pool: bool,
+    /// The year of dates written without one (as `Planner::with_default_year`;
+    /// the TravelPlanner queries want 2022). `None`: the parser's default.
+    pub default_year: Option<i32>,
 }
 
 impl Default for OrchestratorConfig {
@@ -78,6 +81,7 @@ impl Default for OrchestratorConfig {
             heartbeat_ms: 1_000,
             ping_deadline_ms: 2_000,
             run_agents_on_blocking_pool: true,
+            default_year: None,
         }
     }
 }

@@ -196,7 +196,10 @@ impl<S: RuntimeStore> Runtime<S> {
         let log = TripLog::new(store.clone(), clock.clone()).snapshot_every(o.snapshot_every);
         let (stop, _) = watch::channel(false);
         let (global, _) = broadcast::channel(1024);
-        let planner = Planner::new(catalog.clone());
+        let mut planner = Planner::new(catalog.clone());
+        if let Some(year) = config.orchestrator.default_year {
+            planner = planner.with_default_year(year);
+        }
         let caches = Caches::new(config.cache.enabled, config.cache.capacity);
         let runtime = Arc::new_cyclic(|me| Self {
             store,
@@ -845,7 +848,12 @@ impl<S: RuntimeStore> Runtime<S> {
             // Claimed but nobody may take it: put it back at once.
             let store = self.store.clone();
             let task_id = task.task_id;
-            tokio::spawn(async move { store.fail(task_id, "no free instance", None).await });
+            let retry_at = after(self.clock.now(), self.tick());
+            tokio::spawn(async move {
+                store
+                    .fail(task_id, "no free instance", Some(retry_at))
+                    .await
+            });
             return None;
         };
         let mut inner = lock(&self.inner);
