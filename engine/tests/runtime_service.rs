@@ -114,6 +114,8 @@ async fn a_trip_completes_verifies_and_matches_the_cli_planner() {
     let m = rt.metrics();
     assert_eq!((m.trips_submitted, m.trips_ready), (2, 2));
     assert_eq!(m.agents["verifier"].successes, 2);
+    assert_eq!(m.plan_latency_ms_count, 2);
+    assert_eq!(m.plan_latency_ms_buckets.last().unwrap().1, 2);
     rt.shutdown().await;
 }
 
@@ -492,6 +494,12 @@ async fn an_identical_request_is_served_from_the_request_cache() {
     assert_eq!(a.itinerary, b.itinerary);
     let m = rt.metrics();
     assert_eq!(m.cache["request"].hits, 1);
+    let same_text = rt
+        .submit(DENVER.into(), serde_json::Value::Null)
+        .await
+        .unwrap();
+    assert_eq!(same_text.status, TripStatus::Ready);
+    assert!(rt.metrics().cache["data"].hits >= 1, "the parse was reused");
     rt.invalidate_all();
     let third = rt
         .submit(DENVER.into(), serde_json::Value::Null)
@@ -588,5 +596,116 @@ async fn instances_scale_up_under_load_and_back_down_when_idle() {
     tokio::time::sleep(Duration::from_secs(60)).await;
     assert_eq!(dining(&rt), 1, "idle instances were stopped");
     assert!(rt.metrics().cost_per_request > 0.0);
+    rt.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_agent_cache_answers_inputs_it_has_seen() {
+    let rt = start(config(), MemoryRuntimeStore::new()).await;
+    let (id, version) = ready_trip(&rt, DENVER).await;
+    let view = rt
+        .modify(&id, version, vec![Change::Budget { value: 2_500.0 }])
+        .await
+        .unwrap();
+    let runs = (rt.invocations("budget"), rt.invocations("verifier"));
+    let hits = rt.metrics().cache["agent"].hits;
+    // Back to the original budget: the same inputs as the first plan.
+    let back = rt
+        .modify(&id, view.version, vec![Change::Budget { value: 3_000.0 }])
+        .await
+        .unwrap();
+    assert_eq!(back.status, TripStatus::Ready);
+    assert_eq!((rt.invocations("budget"), rt.invocations("verifier")), runs);
+    assert!(rt.metrics().cache["agent"].hits >= hits + 2);
+    rt.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_request_that_cannot_be_planned_fails_at_once_without_retries() {
+    let rt = start(no_cache(config()), MemoryRuntimeStore::new()).await;
+    let id = submit(
+        &rt,
+        "A 3-day trip for two from Seattle to Denver from June 5th to June 7th, 2027, budget $10.",
+    )
+    .await;
+    let status = finished(&rt, &id).await;
+    assert_eq!(status.status, TripStatus::Failed);
+    assert_eq!(
+        task(&status, "budget").attempts,
+        1,
+        "a permanent error is not retried"
+    );
+    assert_eq!(rt.metrics().task_retries, 0);
+    let view = rt.trip(&id).await.unwrap().unwrap();
+    assert!(!view.explanation.is_empty());
+    rt.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn planning_events_fan_out_on_the_hub_topics() {
+    let rt = start(config(), MemoryRuntimeStore::new()).await;
+    let mut all = rt.hub().subscribe("trips");
+    let mut typed = rt.subscribe_all();
+    let id = submit(&rt, DENVER).await;
+    let mut per_trip = rt.hub().subscribe(&format!("trip.{id}"));
+    finished(&rt, &id).await;
+    let first = all.recv().await.unwrap();
+    assert_eq!(first.payload["type"], "trip_planning_started");
+    assert_eq!(first.payload["trip_id"], id.as_str());
+    assert_eq!(typed.recv().await.unwrap().r#type, "trip_planning_started");
+    let mut kinds = Vec::new();
+    while let Ok(m) = per_trip.try_recv() {
+        kinds.push(m.payload["type"].as_str().unwrap().to_string());
+    }
+    assert_eq!(kinds.last().map(String::as_str), Some("trip_plan_ready"));
+    rt.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn replacing_a_stay_changes_every_night_of_it_and_rerolling_takes_the_next() {
+    let rt = start(config(), MemoryRuntimeStore::new()).await;
+    let (id, version) = ready_trip(&rt, DENVER).await;
+    let plan = rt.trip(&id).await.unwrap().unwrap().itinerary.unwrap();
+    let stay_id = plan
+        .days
+        .iter()
+        .find_map(|d| d.accommodation.as_ref())
+        .expect("a stay")
+        .id
+        .clone();
+    let alternatives = rt.alternatives(&id, &stay_id).await.unwrap();
+    assert!(
+        alternatives.iter().any(|a| a.current),
+        "the current stay is listed"
+    );
+    let pick = alternatives
+        .iter()
+        .find(|a| !a.current)
+        .expect("another stay")
+        .clone();
+    let view = rt
+        .modify(
+            &id,
+            version,
+            vec![Change::Replace {
+                component_id: stay_id.clone(),
+                with: pick.id.clone(),
+            }],
+        )
+        .await
+        .unwrap();
+    assert_eq!(view.status, TripStatus::Ready, "{}", view.explanation);
+    let it = view.itinerary.unwrap();
+    assert!(
+        it.days
+            .iter()
+            .filter_map(|d| d.accommodation.as_ref())
+            .all(|a| a.source_id.as_deref() == Some(pick.id.as_str()))
+    );
+    assert_ne!(it.totals.total, plan.totals.total);
+    assert!(matches!(
+        rt.alternatives(&id, "stay.Nowhere").await.unwrap_err(),
+        ModifyError::Invalid(_)
+    ));
     rt.shutdown().await;
 }

@@ -955,3 +955,60 @@ mod props {
         }
     }
 }
+
+#[tokio::test]
+async fn a_stale_cached_state_is_caught_by_the_version_check_and_reloaded() {
+    let clock = Arc::new(ManualClock::at_epoch());
+    let store = MemoryEventStore::new();
+    let log = TripLog::new(store.clone(), clock.clone());
+    let trip = TripId::new();
+    let submitted = log
+        .execute(
+            trip,
+            Command::Submit {
+                query: "3 days in Denver".into(),
+                overrides: json!({}),
+            },
+        )
+        .await
+        .unwrap();
+    let stale = submitted.state.clone();
+    // Someone else moves the trip on.
+    let a = TaskId::new();
+    log.execute(
+        trip,
+        Command::ScheduleTask {
+            task_id: a,
+            agent_type: "location".into(),
+            priority: Priority::P2,
+            depends_on: vec![],
+        },
+    )
+    .await
+    .unwrap();
+    // Deciding from the stale copy conflicts, reloads, and still lands.
+    let b = TaskId::new();
+    let done = log
+        .execute_from(
+            trip,
+            Some(stale.clone()),
+            Command::ScheduleTask {
+                task_id: b,
+                agent_type: "planning".into(),
+                priority: Priority::P0,
+                depends_on: vec![a],
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(done.state.version, 3);
+    assert_eq!(done.state.tasks.len(), 2);
+    // A command the stale copy rejects (task `a` unknown to it) is decided
+    // again on the fresh state, not refused.
+    let claimed = log
+        .execute_from(trip, Some(stale), claim(a, "location-1", 0))
+        .await
+        .unwrap();
+    assert_eq!(claimed.state.task(a).unwrap().status, TaskStatus::Running);
+    assert_eq!(store.load(trip, 0).await.unwrap().len(), 4);
+}

@@ -146,4 +146,9 @@ pub struct RuntimeMetrics {
     pub cache: std::collections::BTreeMap<String, CacheMetrics>,
     /// Nominal agent cost over trips submitted.
     pub cost_per_request: f64,
+    /// Submit → ready or failed, for trips submitted in this process: sum,
+    /// count and cumulative `le` buckets in ms (the last is +Inf).
+    pub plan_latency_ms_sum: f64,
+    pub plan_latency_ms_count: u64,
+    pub plan_latency_ms_buckets: Vec<(f64, u64)>,
 }

@@ -52,6 +52,10 @@ use crate::state::{
 
 /// Upper bounds (ms) of the agent latency histogram.
 const LATENCY_BUCKETS_MS: [f64; 8] = [5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 1000.0, 5000.0];
+/// Upper bounds (ms) of the submit-to-finished histogram.
+const PLAN_BUCKETS_MS: [f64; 10] = [
+    10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 2500.0, 10_000.0, 60_000.0,
+];
 /// The global planning-events topic of the hub.
 pub const EVENTS_TOPIC: &str = "trips";
 /// Who claims in-process modification tasks.
@@ -104,6 +108,9 @@ struct Counters {
     skipped: u64,
     retries: u64,
     agents: BTreeMap<String, AgentCounters>,
+    plan_latency_ms_sum: f64,
+    plan_latency_ms_count: u64,
+    plan_buckets: [u64; PLAN_BUCKETS_MS.len()],
 }
 
 #[derive(Default)]
@@ -119,6 +126,12 @@ struct Inner {
     jobs: HashMap<TaskId, AbortHandle>,
     /// Instances a task failed on (the failover term of the score).
     failed_on: HashMap<TaskId, Vec<String>>,
+    /// When each trip planning in this process was submitted.
+    submitted_at: HashMap<TripId, Instant>,
+    /// The latest state of trips this process is working on: commands
+    /// decide against it instead of replaying the log each time (the
+    /// append's version check still catches a stale one).
+    states: HashMap<TripId, TripState>,
     counters: Counters,
 }
 
@@ -270,9 +283,28 @@ impl<S: RuntimeStore> Runtime<S> {
 
     /// Decides and appends `command`, then publishes what it appended.
     async fn exec(&self, trip: TripId, command: Command) -> Result<Executed, ExecuteError> {
-        let executed = self.log.execute(trip, command).await?;
+        let known = lock(&self.inner).states.get(&trip).cloned();
+        let executed = self.log.execute_from(trip, known, command).await?;
+        self.remember(&executed.state);
         self.publish(&executed);
         Ok(executed)
+    }
+
+    /// Caches a trip's state unless a newer one is cached already.
+    fn remember(&self, state: &TripState) {
+        let Some(trip) = state.trip_id else {
+            return;
+        };
+        if !state.exists() {
+            return;
+        }
+        let mut inner = lock(&self.inner);
+        match inner.states.get(&trip) {
+            Some(cached) if cached.version >= state.version => {}
+            _ => {
+                inner.states.insert(trip, state.clone());
+            }
+        }
     }
 
     fn publish(&self, executed: &Executed) {
@@ -412,7 +444,11 @@ impl<S: RuntimeStore> Runtime<S> {
             self.release(trip);
             return Err(internal(e));
         }
-        lock(&self.inner).counters.submitted += 1;
+        {
+            let mut inner = lock(&self.inner);
+            inner.counters.submitted += 1;
+            inner.submitted_at.insert(trip, Instant::now());
+        }
         if admitted && let Err(e) = self.schedule(trip).await {
             self.release(trip);
             return Err(SubmitError::Internal(e.to_string()));
@@ -505,6 +541,17 @@ impl<S: RuntimeStore> Runtime<S> {
     fn release(&self, trip: TripId) {
         let next = {
             let mut inner = lock(&self.inner);
+            if let Some(at) = inner.submitted_at.remove(&trip) {
+                let ms = at.elapsed().as_secs_f64() * 1000.0;
+                let c = &mut inner.counters;
+                c.plan_latency_ms_sum += ms;
+                c.plan_latency_ms_count += 1;
+                for (n, bound) in PLAN_BUCKETS_MS.iter().enumerate() {
+                    if ms <= *bound {
+                        c.plan_buckets[n] += 1;
+                    }
+                }
+            }
             inner.waiting.retain(|t| *t != trip);
             if !inner.running.remove(&trip) {
                 return;
@@ -527,7 +574,17 @@ impl<S: RuntimeStore> Runtime<S> {
         }
     }
 
+    /// The trip's state: the cached one when this process is working on
+    /// it, else from the store.
     async fn load(&self, trip: TripId) -> Result<TripState, RuntimeError> {
+        if let Some(state) = lock(&self.inner).states.get(&trip).cloned() {
+            return Ok(state);
+        }
+        self.load_fresh(trip).await
+    }
+
+    /// The trip's state from the store (snapshot + events).
+    async fn load_fresh(&self, trip: TripId) -> Result<TripState, RuntimeError> {
         self.log
             .load(trip)
             .await
@@ -588,6 +645,12 @@ impl<S: RuntimeStore> Runtime<S> {
                     task_id: q.task_id,
                     reason: q.last_error.clone().unwrap_or_else(|| "skipped".into()),
                 }),
+                // Failed for good in the queue; the log never heard of it.
+                (TaskStatus::Failed, s) if !s.is_final() => Some(Command::FailTask {
+                    task_id: q.task_id,
+                    error: q.last_error.clone().unwrap_or_else(|| "failed".into()),
+                    retryable: false,
+                }),
                 _ => None,
             };
             if let Some(command) = command {
@@ -597,6 +660,14 @@ impl<S: RuntimeStore> Runtime<S> {
         let state = self.load(trip).await?;
         if let Some(TaskOutput::Verifier(outcome)) = output_of(&state, "verifier") {
             self.finish(trip, *outcome).await;
+            return Ok(());
+        }
+        if let Some(failed) = state.tasks.iter().find(|t| t.status == TaskStatus::Failed) {
+            let reason = failed
+                .last_error
+                .clone()
+                .unwrap_or_else(|| format!("the {} agent failed", failed.agent_type));
+            self.fail_trip(trip, reason).await;
             return Ok(());
         }
         {
@@ -978,6 +1049,7 @@ impl<S: RuntimeStore> Runtime<S> {
             self.heartbeat_running().await;
             self.check_health().await;
             self.scale_down();
+            self.forget_idle_trips();
             self.wake.notify_one();
         }
     }
@@ -1008,10 +1080,11 @@ impl<S: RuntimeStore> Runtime<S> {
 
     async fn check_health(&self) {
         let deadline = Duration::from_millis(self.config.orchestrator.ping_deadline_ms.max(1));
+        // Offline instances are pinged too: one that answers again (it was
+        // only starved) comes back.
         let targets: Vec<(String, mpsc::Sender<InstanceMsg>)> = lock(&self.inner)
             .instances
             .iter()
-            .filter(|i| i.row.online)
             .map(|i| (i.row.agent_id.clone(), i.tx.clone()))
             .collect();
         let mut pings = JoinSet::new();
@@ -1025,6 +1098,13 @@ impl<S: RuntimeStore> Runtime<S> {
         }
         while let Some(Ok((id, alive))) = pings.join_next().await {
             if alive {
+                let mut inner = lock(&self.inner);
+                if let Some(i) = inner.instances.iter_mut().find(|i| i.row.agent_id == id)
+                    && !i.row.online
+                {
+                    tracing::info!(agent.id = %id, "instance answers again; back online");
+                    i.row.online = true;
+                }
                 continue;
             }
             let mut inner = lock(&self.inner);
@@ -1041,6 +1121,27 @@ impl<S: RuntimeStore> Runtime<S> {
                 i.row.online = false;
             }
         }
+    }
+
+    /// Drops the channels of trips nobody plans or listens to (they are
+    /// made again on demand), so that a long-running server does not keep
+    /// one per trip ever submitted.
+    fn forget_idle_trips(&self) {
+        let mut inner = lock(&self.inner);
+        let busy: HashSet<TripId> = inner
+            .running
+            .iter()
+            .chain(inner.waiting.iter())
+            .copied()
+            .chain(inner.inflight.values().map(|(t, _)| *t))
+            .collect();
+        inner
+            .topics
+            .retain(|trip, tx| busy.contains(trip) || tx.receiver_count() > 0);
+        inner
+            .cancels
+            .retain(|trip, tx| busy.contains(trip) || tx.receiver_count() > 0);
+        inner.states.retain(|trip, _| busy.contains(trip));
     }
 
     fn scale_down(&self) {
@@ -1087,12 +1188,15 @@ impl<S: RuntimeStore> Runtime<S> {
         edited: Option<Itinerary>,
         mut cancel: watch::Receiver<bool>,
     ) -> Attempt {
-        let key = agent_key(
-            agent_type,
-            &json!({"intent": &intent, "deps": &deps, "edited": &edited}),
-        );
-        if self.caches.enabled
-            && let Some(hit) = lock(&self.caches.agent).get(&key)
+        // Hashing the inputs means serialising them: only when caching.
+        let key = self.caches.enabled.then(|| {
+            agent_key(
+                agent_type,
+                &json!({"intent": &intent, "deps": &deps, "edited": &edited}),
+            )
+        });
+        if let Some(key) = &key
+            && let Some(hit) = lock(&self.caches.agent).get(key)
             && let Ok(output) = serde_json::from_value::<TaskOutput>(hit)
         {
             return Attempt::Done(output);
@@ -1151,7 +1255,7 @@ impl<S: RuntimeStore> Runtime<S> {
         };
         match result {
             Ok(Ok(output)) => {
-                if self.caches.enabled
+                if let Some(key) = key
                     && let Ok(v) = serde_json::to_value(&output)
                 {
                     lock(&self.caches.agent).put(key, v);
@@ -1509,6 +1613,13 @@ impl<S: RuntimeStore> Runtime<S> {
         self.global.subscribe()
     }
 
+    /// The message hub: planning events are published on its topics
+    /// `trips` and `trip.<id>` as `status_update` messages whose payload is
+    /// the [`WireEvent`].
+    pub fn hub(&self) -> &Hub<S> {
+        &self.hub
+    }
+
     /// Every agent instance's registry row.
     pub fn agents(&self) -> Vec<AgentInfo> {
         let breakers = self.breakers.snapshot();
@@ -1607,6 +1718,14 @@ impl<S: RuntimeStore> Runtime<S> {
             } else {
                 cost / c.submitted as f64
             },
+            plan_latency_ms_sum: c.plan_latency_ms_sum,
+            plan_latency_ms_count: c.plan_latency_ms_count,
+            plan_latency_ms_buckets: PLAN_BUCKETS_MS
+                .iter()
+                .enumerate()
+                .map(|(n, b)| (*b, c.plan_buckets[n]))
+                .chain([(f64::INFINITY, c.plan_latency_ms_count)])
+                .collect(),
         }
     }
 
@@ -1653,8 +1772,9 @@ impl<S: RuntimeStore> Runtime<S> {
     ///   the party), then budget, verifier;
     /// - `dates` → planning and everything after it (flights and
     ///   opening days depend on dates; the location facts do not);
-    /// - `replace` / `reroll` of a meal (`dN.breakfast|lunch|dinner`) →
-    ///   the plan is edited in place from the dining agent's candidates,
+    /// - `replace` / `reroll` of a meal (`dN.breakfast|lunch|dinner`) or a
+    ///   stay (`stay.<city>`) → the plan is edited in place from the dining
+    ///   or accommodation agent's candidates (see [`Runtime::alternatives`]),
     ///   then only the verifier runs.
     #[tracing::instrument(skip_all, fields(trip.id = %trip_id, expected_version), err)]
     pub async fn modify(
@@ -1665,7 +1785,7 @@ impl<S: RuntimeStore> Runtime<S> {
     ) -> Result<TripView, ModifyError> {
         let trip = Self::parse_id(trip_id).ok_or(ModifyError::NotFound)?;
         let internal = |e: &dyn std::fmt::Display| ModifyError::Internal(e.to_string());
-        let state = self.load(trip).await.map_err(|e| internal(&e))?;
+        let state = self.load_fresh(trip).await.map_err(|e| internal(&e))?;
         if !state.exists() {
             return Err(ModifyError::NotFound);
         }
@@ -1721,6 +1841,7 @@ impl<S: RuntimeStore> Runtime<S> {
         for s in &stored {
             after_state.apply_stored(s);
         }
+        self.remember(&after_state);
         self.publish(&Executed {
             state: after_state,
             events: stored,
@@ -1902,8 +2023,10 @@ impl<S: RuntimeStore> Runtime<S> {
         Err("the modification left nothing to verify".into())
     }
 
-    /// Ranked alternatives for a meal of a ready trip (e.g. "d2.dinner"):
-    /// the dining agent's candidates for that day's city, cheapest first.
+    /// Ranked alternatives for a component of a ready trip, cheapest first:
+    /// a meal ("d2.dinner") from the dining agent's candidates for that
+    /// day's city, a stay ("stay.Denver") from the accommodation agent's for
+    /// that city and number of nights (cost for all nights).
     pub async fn alternatives(
         &self,
         trip_id: &str,
@@ -1922,16 +2045,16 @@ impl<S: RuntimeStore> Runtime<S> {
             .clone()
             .and_then(|v| serde_json::from_value(v).ok())
             .ok_or(ModifyError::NotReady)?;
-        let (current, candidates) =
-            meal_candidates(&state, &itinerary, component_id).map_err(ModifyError::Invalid)?;
-        Ok(candidates
+        let (current, options) = component_alternatives(&state, &itinerary, component_id)
+            .map_err(ModifyError::Invalid)?;
+        Ok(options
             .into_iter()
             .map(|c| Alternative {
-                current: Some(&c.item.source_id) == current.as_ref(),
-                id: c.item.source_id.clone(),
-                name: c.item.name.clone(),
+                current: Some(&c.id) == current.as_ref(),
+                id: c.id,
+                name: c.name,
                 cost: c.cost,
-                reason: c.reason.clone(),
+                reason: c.reason,
             })
             .collect())
     }
@@ -2009,7 +2132,10 @@ async fn instance_loop<S: RuntimeStore>(
                 for job in jobs {
                     let task_id = job.task.task_id;
                     let handle = tokio::spawn(rt.clone().run_job(agent_id.clone(), job));
-                    lock(&rt.inner).jobs.insert(task_id, handle.abort_handle());
+                    // A job that already ended has removed its entry.
+                    if !handle.is_finished() {
+                        lock(&rt.inner).jobs.insert(task_id, handle.abort_handle());
+                    }
                 }
             }
         }
@@ -2023,33 +2149,81 @@ struct ChangePlan {
     edited: Option<Itinerary>,
 }
 
-fn meal_candidates(
+/// One alternative for a component, as the agents proposed it.
+struct ComponentOption {
+    id: String,
+    name: String,
+    /// What the plan item costs (a stay: per night).
+    item_cost: f64,
+    /// What the alternatives list shows (a stay: for all its nights).
+    cost: f64,
+    reason: String,
+}
+
+/// The alternatives for a component of the plan and the current choice's
+/// id: a meal (`dN.breakfast|lunch|dinner`) from the dining agent's
+/// candidates for that day's city, a stay (`stay.<city>`) from the
+/// accommodation agent's for that city and number of nights.
+fn component_alternatives(
     state: &TripState,
     itinerary: &Itinerary,
     component_id: &str,
-) -> Result<
-    (
-        Option<String>,
-        Vec<crate::agents::Candidate<wayfare_domain::catalog::Restaurant>>,
-    ),
-    String,
-> {
-    let (day, meal) = component_id
-        .split_once('.')
-        .ok_or_else(|| format!("unknown component {component_id:?}"))?;
-    let n: usize = day
+) -> Result<(Option<String>, Vec<ComponentOption>), String> {
+    let unknown = || {
+        format!(
+            "unknown component {component_id:?}: meals (dN.breakfast, dN.lunch, dN.dinner) and stays (stay.<city>) can be changed"
+        )
+    };
+    if let Some(city) = component_id.strip_prefix("stay.") {
+        let nights = itinerary
+            .days
+            .iter()
+            .filter(|d| {
+                d.accommodation
+                    .as_ref()
+                    .is_some_and(|a| a.id == component_id)
+            })
+            .count() as u32;
+        if nights == 0 {
+            return Err(unknown());
+        }
+        let current = itinerary
+            .days
+            .iter()
+            .find_map(|d| d.accommodation.as_ref().filter(|a| a.id == component_id))
+            .and_then(|a| a.source_id.clone());
+        let Some(TaskOutput::Accommodation(stays)) = output_of(state, "accommodation") else {
+            return Err("the trip has no accommodation candidates".into());
+        };
+        let candidates = stays
+            .into_iter()
+            .find(|((c, n), _)| c == city && *n == nights)
+            .map(|(_, c)| c)
+            .unwrap_or_default();
+        let options = candidates
+            .into_iter()
+            .map(|c| ComponentOption {
+                id: c.item.stay.source_id.clone(),
+                name: c.item.stay.name.clone(),
+                item_cost: c.cost / f64::from(c.item.nights.max(1)),
+                cost: c.cost,
+                reason: c.reason,
+            })
+            .collect();
+        return Ok((current, options));
+    }
+    let (day, meal) = component_id.split_once('.').ok_or_else(unknown)?;
+    let n: u32 = day
         .strip_prefix('d')
         .and_then(|d| d.parse().ok())
-        .ok_or_else(|| format!("unknown component {component_id:?}"))?;
+        .ok_or_else(unknown)?;
     if !matches!(meal, "breakfast" | "lunch" | "dinner") {
-        return Err(format!(
-            "only meals (dN.breakfast, dN.lunch, dN.dinner) can be replaced, not {component_id:?}"
-        ));
+        return Err(unknown());
     }
     let day = itinerary
         .days
         .iter()
-        .find(|d| d.day as usize == n)
+        .find(|d| d.day == n)
         .ok_or_else(|| format!("the trip has no day {n}"))?;
     let current = match meal {
         "breakfast" => &day.breakfast,
@@ -2060,12 +2234,21 @@ fn meal_candidates(
     let Some(TaskOutput::Dining(meals)) = output_of(state, "dining") else {
         return Err("the trip has no dining candidates".into());
     };
-    let candidates = meals
+    let options = meals
         .into_iter()
         .find(|(city, _)| *city == day.city)
         .map(|(_, c)| c)
-        .unwrap_or_default();
-    Ok((current, candidates))
+        .unwrap_or_default()
+        .into_iter()
+        .map(|c| ComponentOption {
+            id: c.item.source_id.clone(),
+            name: c.item.name.clone(),
+            item_cost: c.cost,
+            cost: c.cost,
+            reason: c.reason,
+        })
+        .collect();
+    Ok((current, options))
 }
 
 /// Validates `changes` and works out the new intent, the tasks to re-run
@@ -2104,10 +2287,10 @@ fn plan_changes(
                 plan.roots.insert("planning");
             }
             Change::Replace { component_id, with } => {
-                edit_meal(state, &mut plan, component_id, Some(with))?;
+                edit_component(state, &mut plan, component_id, Some(with))?;
             }
             Change::Reroll { component_id } => {
-                edit_meal(state, &mut plan, component_id, None)?;
+                edit_component(state, &mut plan, component_id, None)?;
             }
         }
     }
@@ -2118,7 +2301,7 @@ fn plan_changes(
     Ok(plan)
 }
 
-fn edit_meal(
+fn edit_component(
     state: &TripState,
     plan: &mut ChangePlan,
     component_id: &str,
@@ -2132,43 +2315,54 @@ fn edit_meal(
             .and_then(|v| serde_json::from_value(v).ok())
             .ok_or("the trip has no plan to change")?,
     };
-    let (current, candidates) = meal_candidates(state, &itinerary, component_id)?;
+    let (current, options) = component_alternatives(state, &itinerary, component_id)?;
     let chosen = match with {
-        Some(id) => candidates
+        Some(id) => options
             .iter()
-            .find(|c| c.item.source_id == *id)
+            .find(|c| c.id == *id)
             .ok_or_else(|| format!("{id:?} is not an alternative for {component_id}"))?,
         None => {
-            let at = candidates
-                .iter()
-                .position(|c| Some(&c.item.source_id) == current.as_ref());
+            let at = options.iter().position(|c| Some(&c.id) == current.as_ref());
             let next = at.map_or(0, |p| p + 1);
-            candidates
+            options
                 .get(next)
-                .or_else(|| candidates.first())
-                .filter(|c| Some(&c.item.source_id) != current.as_ref())
+                .or_else(|| options.first())
+                .filter(|c| Some(&c.id) != current.as_ref())
                 .ok_or_else(|| format!("no other alternative for {component_id}"))?
         }
     };
-    let (day_label, meal) = component_id.split_once('.').unwrap_or_default();
-    let n: u32 = day_label.trim_start_matches('d').parse().unwrap_or(0);
-    let day = itinerary
-        .days
-        .iter_mut()
-        .find(|d| d.day == n)
-        .ok_or_else(|| format!("the trip has no day {n}"))?;
-    let item = PlanItem {
+    let item = |city: &str| PlanItem {
         id: component_id.to_string(),
-        name: chosen.item.name.clone(),
-        city: day.city.clone(),
-        source_id: Some(chosen.item.source_id.clone()),
-        cost: chosen.cost,
+        name: chosen.name.clone(),
+        city: city.to_string(),
+        source_id: Some(chosen.id.clone()),
+        cost: chosen.item_cost,
         reason: format!("your choice: {}", chosen.reason),
     };
-    match meal {
-        "breakfast" => day.breakfast = Some(item),
-        "lunch" => day.lunch = Some(item),
-        _ => day.dinner = Some(item),
+    if component_id.starts_with("stay.") {
+        for day in &mut itinerary.days {
+            if day
+                .accommodation
+                .as_ref()
+                .is_some_and(|a| a.id == component_id)
+            {
+                day.accommodation = Some(item(&day.city));
+            }
+        }
+    } else {
+        let (day_label, meal) = component_id.split_once('.').unwrap_or_default();
+        let n: u32 = day_label.trim_start_matches('d').parse().unwrap_or(0);
+        let day = itinerary
+            .days
+            .iter_mut()
+            .find(|d| d.day == n)
+            .ok_or_else(|| format!("the trip has no day {n}"))?;
+        let new = Some(item(&day.city));
+        match meal {
+            "breakfast" => day.breakfast = new,
+            "lunch" => day.lunch = new,
+            _ => day.dinner = new,
+        }
     }
     itinerary.recompute_totals();
     plan.edited = Some(itinerary);

@@ -54,9 +54,7 @@ pub fn wire_event(state: &TripState, stored: &StoredEvent) -> Option<WireEvent> 
             result,
             elapsed_ms,
         } => {
-            let summary = serde_json::from_value::<TaskOutput>(result.clone())
-                .map(|o| o.summary())
-                .unwrap_or_default();
+            let summary = summary_of(result);
             (
                 "agent_task_completed",
                 json!({"task_id": task_id, "agent_type": agent(*task_id), "elapsed_ms": elapsed_ms,
@@ -103,6 +101,32 @@ pub fn wire_event(state: &TripState, stored: &StoredEvent) -> Option<WireEvent> 
         at: stored.at,
         data,
     })
+}
+
+/// A one-line summary of a stored task result, read off the JSON without
+/// decoding it (results can be large: the budget's plans).
+fn summary_of(result: &serde_json::Value) -> String {
+    let kind = result["output"].as_str().unwrap_or("result");
+    let value = &result["value"];
+    if kind == "verifier" {
+        return value["explanation"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+    }
+    let count = value.as_array().map_or(0, Vec::len);
+    let what = match kind {
+        "location" => "candidate cities",
+        "planning" => "routes",
+        "transport" => "legs can be travelled",
+        "accommodation" => "cities and stays with options",
+        "dining" => "cities with restaurants",
+        "activity" => "cities with attractions routed",
+        "tips" => "tips",
+        "budget" => "plans within budget",
+        _ => "items",
+    };
+    format!("{count} {what}")
 }
 
 pub fn status_view(state: &TripState) -> TripStatusView {

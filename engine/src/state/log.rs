@@ -78,10 +78,36 @@ impl<S: EventStore> TripLog<S> {
         trip_id: TripId,
         command: Command,
     ) -> Result<Executed, ExecuteError> {
+        self.execute_from(trip_id, None, command).await
+    }
+
+    /// Like [`TripLog::execute`], starting from `known`, a state the caller
+    /// holds (a cache), instead of loading it: the append's optimistic lock
+    /// still catches a stale one, and a conflict or a rejection reloads from
+    /// the store and decides again, so a cache can only save work.
+    pub async fn execute_from(
+        &self,
+        trip_id: TripId,
+        known: Option<TripState>,
+        command: Command,
+    ) -> Result<Executed, ExecuteError> {
         let mut conflicts = 0;
+        let mut known = known;
         loop {
-            let mut state = self.store.load_state(trip_id).await?;
-            let events = decide(&state, command.clone())?;
+            let from_cache = known.is_some();
+            let mut state = match known.take() {
+                Some(state) => state,
+                None => self.store.load_state(trip_id).await?,
+            };
+            let events = match decide(&state, command.clone()) {
+                Ok(events) => events,
+                Err(_) if from_cache => continue,
+                Err(rejection) => return Err(rejection.into()),
+            };
+            if events.is_empty() && from_cache {
+                // Nothing to do by the cache's account: make sure.
+                continue;
+            }
             if events.is_empty() {
                 return Ok(Executed {
                     state,

@@ -226,6 +226,8 @@ impl TaskQueue for MemoryTaskQueue {
             .iter()
             .enumerate()
             .filter_map(|(pos, id)| rows.get(id).map(|row| (pos, row)))
+            // Finished rows are most of a long-lived queue: drop them first.
+            .filter(|(_, row)| !row.task.status.is_final())
             .filter(|(_, row)| agent_types.contains(&row.task.agent_type))
             .filter(|(_, row)| claimable(row, rows, now))
             .min_by_key(|(pos, row)| (row.task.priority, *pos))
