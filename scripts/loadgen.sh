@@ -17,6 +17,9 @@ bin=$(realpath "${WAYFARE_BIN:-$root/target/release/wayfare}")
 pg_admin=${WAYFARE_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 port=3977
 work=$(mktemp -d)
+# Server logs are kept for a look afterwards.
+logs=$root/target/loadgen
+mkdir -p "$logs"
 server_pid=
 
 [[ -x $bin ]] || { echo "build it first: cargo build --release -p wayfare-server" >&2; exit 1; }
@@ -34,7 +37,7 @@ run() {
         cd "$work"
         WAYFARE_DATABASE_URL=$db WAYFARE_LISTEN=127.0.0.1:$port WAYFARE_LOG=warn \
             WAYFARE_FAULTS__ALL__ERROR_RATE=$rate NO_COLOR=1 \
-            exec "$bin" serve >"$work/serve-$label.log" 2>&1
+            exec "$bin" serve >"$logs/serve-$label.log" 2>&1
     ) &
     server_pid=$!
     for _ in $(seq 100); do
