@@ -709,3 +709,61 @@ async fn replacing_a_stay_changes_every_night_of_it_and_rerolling_takes_the_next
     ));
     rt.shutdown().await;
 }
+
+/// A crash after a result was stored on the queue but before the log
+/// heard of it: the restarted runtime copies the result into the log
+/// instead of running the agent again.
+#[tokio::test(start_paused = true)]
+async fn a_result_the_queue_has_but_the_log_lacks_is_copied_on_resume() {
+    use std::collections::BTreeMap;
+
+    use wayfare_engine::runtime::pipeline::{TaskOutput, run_task};
+    use wayfare_engine::state::{EventStore, TaskQueue, TripId};
+
+    let store = MemoryRuntimeStore::new();
+    let mut slow_budget = no_cache(config());
+    slow_budget
+        .faults
+        .insert("budget".into(), latency(3_600_000));
+    let first = start(slow_budget, store.clone()).await;
+    let id = submit(&first, DENVER).await;
+    let status = wait_for(&first, &id, |s| task(s, "budget").status == "running").await;
+    first.shutdown().await;
+
+    // What the budget agent would have stored just before the crash.
+    let trip: TripId = id.parse().unwrap();
+    let state = store.load_state(trip).await.unwrap();
+    let intent = serde_json::from_value(state.intent.clone().unwrap()).unwrap();
+    let budget = state
+        .tasks
+        .iter()
+        .find(|t| t.agent_type == "budget")
+        .unwrap();
+    let mut deps = BTreeMap::new();
+    for dep in &budget.depends_on {
+        let agent = state.task(*dep).unwrap().agent_type.clone();
+        let result = store.result(*dep).await.unwrap().unwrap();
+        deps.insert(agent, serde_json::from_value::<TaskOutput>(result).unwrap());
+    }
+    let output = run_task("budget", &intent, &deps, catalog().as_ref(), None).unwrap();
+    let now = chrono::Utc::now();
+    assert!(
+        store
+            .complete(budget.task_id, &serde_json::to_value(&output).unwrap(), now)
+            .await
+            .unwrap()
+    );
+    assert_eq!(task(&status, "budget").status, "running");
+
+    let second = start(no_cache(config()), store).await;
+    let done = finished(&second, &id).await;
+    assert_eq!(done.status, TripStatus::Ready);
+    assert_eq!(task(&done, "budget").status, "completed");
+    assert_eq!(
+        second.invocations("budget"),
+        0,
+        "the stored result was reused"
+    );
+    assert_eq!(second.invocations("verifier"), 1);
+    second.shutdown().await;
+}
