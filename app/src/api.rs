@@ -68,13 +68,17 @@ pub async fn plan_request(id: String) -> Result<PlannedTrip, AppError> {
 #[cfg(feature = "ssr")]
 async fn plan(id: String) -> Result<PlannedTrip, AppError> {
     use std::sync::Arc;
-    use wayfare_engine::orchestrator::Planner;
+    use wayfare_engine::runtime::Runtime;
+    use wayfare_store::Store;
 
     let request = read(id).await?;
-    let planner = use_context::<Arc<Planner>>().ok_or_else(|| {
-        tracing::error!("no Planner in the server function context");
-        AppError::Internal
-    })?;
+    // The runtime's planner follows the catalog when a new one is imported.
+    let planner = use_context::<Arc<Runtime<Store>>>()
+        .ok_or_else(|| {
+            tracing::error!("no Runtime in the server function context");
+            AppError::Internal
+        })?
+        .planner();
     let started = std::time::Instant::now();
     let outcome = planner.plan(&request.query, None).await.map_err(|err| {
         tracing::error!(error = %err, request.id = %request.id, "planning failed");

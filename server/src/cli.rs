@@ -8,11 +8,13 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use leptos::config::{Env, LeptosOptions};
 use tokio::net::TcpListener;
-use wayfare_engine::orchestrator::Planner;
+use wayfare_engine::clock::SystemClock;
+use wayfare_engine::runtime::Runtime;
 use wayfare_store::Store;
 
 use crate::commands;
 use crate::config::Config;
+use crate::metrics::HttpMetrics;
 use crate::telemetry;
 use crate::web::{AppState, router};
 
@@ -46,6 +48,8 @@ pub enum Command {
     /// Score a batch of plans (`plan --batch` output) against labelled
     /// queries by the TravelPlanner rules, and print the metrics.
     Eval(EvalArgs),
+    /// Benchmark a running server: N clients submit trips for T seconds.
+    Loadgen(crate::loadgen::LoadgenArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -141,6 +145,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             commands::plan(&config, &args).await
         }
+        Command::Loadgen(args) => crate::loadgen::run(args).await,
     }
 }
 
@@ -151,7 +156,15 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("opening the database {url}"))?;
     let catalog = commands::open_catalog(&store).await?;
-    let planner = Arc::new(Planner::new(catalog).with_today(today()));
+    // Resumes every trip a previous run left planning before we listen.
+    let runtime = Runtime::start(
+        config.runtime(),
+        store.clone(),
+        catalog,
+        Arc::new(SystemClock),
+    )
+    .await
+    .context("starting the orchestration runtime")?;
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("listening on {}", config.listen))?;
@@ -159,13 +172,24 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
     let state = AppState {
         leptos_options: leptos_options(&config, addr),
         store: store.clone(),
-        planner,
+        runtime: runtime.clone(),
+        http_metrics: HttpMetrics::default(),
     };
+    let watcher = tokio::spawn(commands::watch_catalog(
+        store.clone(),
+        runtime.clone(),
+        config.catalog_poll.0,
+    ));
     tracing::info!(%addr, db.backend = ?store.backend(), "Wayfare is serving on http://{addr}");
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("serving HTTP")?;
+    tracing::info!(
+        "shutting down: stopping the runtime (unfinished trips resume on the next start)"
+    );
+    watcher.abort();
+    runtime.shutdown().await;
     tracing::info!("shutting down: closing the database");
     store.close().await;
     Ok(())

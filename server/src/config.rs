@@ -3,20 +3,50 @@
 //! `WAYFARE_DATABASE_URL`, …; nested keys with `__`, e.g.
 //! `WAYFARE_ORCHESTRATOR__MAX_CONCURRENT_REQUESTS`). Validated once at start:
 //! an error names the key and where its bad value came from.
+//!
+//! The orchestration runtime's sections (`orchestrator`, `agents`,
+//! `communication`, `faults`, `cache`) are written as in the design document
+//! (`default_timeout: 30s`, `scale_threshold: 80%`; see [`human`]) and
+//! converted into the engine's [`RuntimeConfig`] by [`Config::runtime`].
 
+pub mod human;
+
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Yaml};
 use serde::{Deserialize, Serialize};
+use wayfare_engine::resilience::FaultConfig;
+use wayfare_engine::runtime::{
+    AGENT_TYPES, AgentConfig, CacheConfig, CommunicationConfig, OrchestratorConfig, RuntimeConfig,
+};
+
+use self::human::{HumanDuration, Percent};
 
 /// The file read when no `--config` is given (it may be absent).
 pub const DEFAULT_CONFIG_FILE: &str = "wayfare.yaml";
 
 /// Top-level keys: environment variables naming anything else (such as
 /// `WAYFARE_TEST_POSTGRES_URL`, read by the test suite) are not config.
-const KEYS: &[&str] = &["listen", "database_url", "data_dir", "log", "site_root"];
+const KEYS: &[&str] = &[
+    "listen",
+    "database_url",
+    "data_dir",
+    "log",
+    "site_root",
+    "catalog_poll",
+    "orchestrator",
+    "agents",
+    "communication",
+    "faults",
+    "cache",
+];
+
+/// The key under `faults:` that applies to every agent type not listed by
+/// name (`faults: {all: {error_rate: 30%}}` for a chaos run).
+pub const ALL_AGENTS: &str = "all";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -32,6 +62,149 @@ pub struct Config {
     pub log: String,
     /// The built site (WASM, JS, CSS) that cargo-leptos writes.
     pub site_root: PathBuf,
+    /// How often a running server checks whether `wayfare import` replaced
+    /// the catalog (`5s`).
+    pub catalog_poll: HumanDuration,
+    /// Trips in flight, timeouts, retries, breakers, snapshots, leases.
+    pub orchestrator: OrchestratorSection,
+    /// Per agent type (`location`, `transport`, …): instances and scaling.
+    pub agents: BTreeMap<String, AgentSection>,
+    /// The message hub.
+    pub communication: CommunicationSection,
+    /// Injected faults per agent type, or `all`; empty (off) by default.
+    pub faults: BTreeMap<String, FaultSection>,
+    /// Request-, agent- and data-level caches.
+    pub cache: CacheSection,
+}
+
+/// `orchestrator:` of the design document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrchestratorSection {
+    /// Trips planned at once.
+    pub max_concurrent_requests: usize,
+    /// Trips waiting for a slot; beyond it a submission gets 503.
+    pub queue_capacity: usize,
+    /// Per agent task (`30s`).
+    pub default_timeout: HumanDuration,
+    /// Retries after the first attempt of a task.
+    pub retry_attempts: u32,
+    /// Consecutive failures of an agent type that open its circuit.
+    pub circuit_breaker_threshold: u32,
+    /// First retry delay; doubles with each retry.
+    pub retry_initial: HumanDuration,
+    /// How long an open circuit fails fast.
+    pub breaker_cool_down: HumanDuration,
+    /// Snapshot a trip's state every this many events.
+    pub snapshot_every: u64,
+    /// A claimed task's lease, renewed by heartbeats.
+    pub lease: HumanDuration,
+    pub heartbeat: HumanDuration,
+    /// An instance that does not answer a ping within this is offline.
+    pub ping_deadline: HumanDuration,
+}
+
+/// `agents.<type>:` of the design document. Fields left out of a type the
+/// defaults do not list get the engine's defaults.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AgentSection {
+    pub min_instances: u32,
+    pub max_instances: u32,
+    /// Load over capacity above which another instance starts (`80%`).
+    pub scale_threshold: Percent,
+    /// Tasks one instance runs at once.
+    pub max_capacity: u32,
+    /// Nominal cost of one call (USD), for routing and `/metrics`.
+    pub cost_per_request: f64,
+    /// Accepted as the design document writes it; Wayfare's agents are not
+    /// language models, so nothing reads it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context_window: Option<u32>,
+}
+
+/// `communication:` of the design document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommunicationSection {
+    pub message_queue_size: usize,
+    /// Optional (P3) tasks are dispatched in batches of at most this many.
+    pub batch_size: usize,
+    /// Accepted as the design document writes them; the hub runs inside
+    /// one process (and its database), so there is nothing to compress or
+    /// encrypt on the way.
+    #[serde(default)]
+    pub compression: bool,
+    #[serde(default)]
+    pub encryption: bool,
+}
+
+/// `faults.<type>:` — rates as `30%` or `0.3`, latency as `200ms`.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FaultSection {
+    pub error_rate: Percent,
+    pub timeout_rate: Percent,
+    pub panic_rate: Percent,
+    pub added_latency: HumanDuration,
+}
+
+/// `cache:`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheSection {
+    pub enabled: bool,
+    /// Entries per cache level.
+    pub capacity: usize,
+}
+
+impl From<&RuntimeConfig> for OrchestratorSection {
+    fn from(rc: &RuntimeConfig) -> Self {
+        let o = &rc.orchestrator;
+        Self {
+            max_concurrent_requests: o.max_concurrent_requests,
+            queue_capacity: o.queue_capacity,
+            default_timeout: HumanDuration::from_millis(o.default_timeout_ms),
+            retry_attempts: o.retry_attempts,
+            circuit_breaker_threshold: o.circuit_breaker_threshold,
+            retry_initial: HumanDuration::from_millis(o.retry_initial_ms),
+            breaker_cool_down: HumanDuration::from_millis(o.breaker_cool_down_ms),
+            snapshot_every: o.snapshot_every,
+            lease: HumanDuration::from_millis(o.lease_ms),
+            heartbeat: HumanDuration::from_millis(o.heartbeat_ms),
+            ping_deadline: HumanDuration::from_millis(o.ping_deadline_ms),
+        }
+    }
+}
+
+impl Default for AgentSection {
+    fn default() -> Self {
+        Self::from(&AgentConfig::default())
+    }
+}
+
+impl From<&AgentConfig> for AgentSection {
+    fn from(a: &AgentConfig) -> Self {
+        Self {
+            min_instances: a.min_instances,
+            max_instances: a.max_instances,
+            scale_threshold: Percent(a.scale_threshold),
+            max_capacity: a.max_capacity,
+            cost_per_request: a.cost_per_request,
+            context_window: None,
+        }
+    }
+}
+
+impl From<&FaultSection> for FaultConfig {
+    fn from(f: &FaultSection) -> Self {
+        FaultConfig {
+            error_rate: f.error_rate.0,
+            timeout_rate: f.timeout_rate.0,
+            panic_rate: f.panic_rate.0,
+            added_latency: f.added_latency.0,
+        }
+    }
 }
 
 impl Default for Config {
@@ -42,12 +215,32 @@ impl Default for Config {
             .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 3000)));
         let site_root = std::env::var("LEPTOS_SITE_ROOT")
             .map_or_else(|_| PathBuf::from("target/site"), PathBuf::from);
+        let runtime = RuntimeConfig::default();
         Self {
             listen,
             database_url: String::new(),
             data_dir: PathBuf::from("data"),
             log: "info".to_owned(),
             site_root,
+            catalog_poll: HumanDuration::from_millis(5_000),
+            orchestrator: OrchestratorSection::from(&runtime),
+            // Every type, so that a file setting one field of one agent
+            // keeps the engine's defaults for the others.
+            agents: AGENT_TYPES
+                .iter()
+                .map(|t| ((*t).to_owned(), AgentSection::from(&runtime.agent(t))))
+                .collect(),
+            communication: CommunicationSection {
+                message_queue_size: runtime.communication.message_queue_size,
+                batch_size: runtime.communication.batch_size,
+                compression: false,
+                encryption: false,
+            },
+            faults: BTreeMap::new(),
+            cache: CacheSection {
+                enabled: runtime.cache.enabled,
+                capacity: runtime.cache.capacity,
+            },
         }
     }
 }
@@ -100,7 +293,165 @@ impl Config {
                 self.log
             ))
         })?;
-        Ok(())
+        self.validate_runtime()
+    }
+
+    /// The orchestration sections: every problem found, each naming its key.
+    fn validate_runtime(&self) -> Result<(), ConfigError> {
+        let mut problems = Vec::new();
+        let mut at_least_one = |key: &str, value: u64| {
+            if value == 0 {
+                problems.push(format!("key `{key}`: must be at least 1"));
+            }
+        };
+        let o = &self.orchestrator;
+        at_least_one(
+            "orchestrator.max_concurrent_requests",
+            o.max_concurrent_requests as u64,
+        );
+        at_least_one("orchestrator.queue_capacity", o.queue_capacity as u64);
+        at_least_one(
+            "orchestrator.default_timeout",
+            o.default_timeout.as_millis(),
+        );
+        at_least_one(
+            "orchestrator.circuit_breaker_threshold",
+            u64::from(o.circuit_breaker_threshold),
+        );
+        at_least_one("orchestrator.snapshot_every", o.snapshot_every);
+        at_least_one("orchestrator.heartbeat", o.heartbeat.as_millis());
+        at_least_one("orchestrator.lease", o.lease.as_millis());
+        at_least_one(
+            "communication.message_queue_size",
+            self.communication.message_queue_size as u64,
+        );
+        at_least_one(
+            "communication.batch_size",
+            self.communication.batch_size as u64,
+        );
+        at_least_one("cache.capacity", self.cache.capacity as u64);
+        if o.heartbeat >= o.lease {
+            problems.push(format!(
+                "key `orchestrator.heartbeat`: {} must be shorter than orchestrator.lease ({}), or every lease expires between two heartbeats",
+                o.heartbeat, o.lease
+            ));
+        }
+        for (name, agent) in &self.agents {
+            if !AGENT_TYPES.contains(&name.as_str()) {
+                problems.push(format!(
+                    "key `agents.{name}`: unknown agent type (known: {})",
+                    AGENT_TYPES.join(", ")
+                ));
+                continue;
+            }
+            if agent.min_instances == 0 {
+                problems.push(format!(
+                    "key `agents.{name}.min_instances`: must be at least 1"
+                ));
+            }
+            if agent.max_instances < agent.min_instances {
+                problems.push(format!(
+                    "key `agents.{name}.max_instances`: {} is below min_instances ({})",
+                    agent.max_instances, agent.min_instances
+                ));
+            }
+            if agent.max_capacity == 0 {
+                problems.push(format!(
+                    "key `agents.{name}.max_capacity`: must be at least 1"
+                ));
+            }
+            if agent.scale_threshold.0 <= 0.0 {
+                problems.push(format!(
+                    "key `agents.{name}.scale_threshold`: must be above 0%"
+                ));
+            }
+            if !(agent.cost_per_request.is_finite() && agent.cost_per_request >= 0.0) {
+                problems.push(format!(
+                    "key `agents.{name}.cost_per_request`: must be a non-negative amount"
+                ));
+            }
+        }
+        for (name, fault) in &self.faults {
+            if name != ALL_AGENTS && !AGENT_TYPES.contains(&name.as_str()) {
+                problems.push(format!(
+                    "key `faults.{name}`: unknown agent type (known: {}, or `{ALL_AGENTS}`)",
+                    AGENT_TYPES.join(", ")
+                ));
+                continue;
+            }
+            let sum = fault.error_rate.0 + fault.timeout_rate.0 + fault.panic_rate.0;
+            if sum > 1.0 + 1e-9 {
+                problems.push(format!(
+                    "key `faults.{name}`: error_rate + timeout_rate + panic_rate is {}, above 100%",
+                    Percent(sum)
+                ));
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError::Invalid(problems.join("; ")))
+        }
+    }
+
+    /// The engine's view of the orchestration sections. Faults under `all`
+    /// apply to every agent type that has no entry of its own.
+    pub fn runtime(&self) -> RuntimeConfig {
+        let o = &self.orchestrator;
+        let mut faults = BTreeMap::new();
+        if let Some(all) = self.faults.get(ALL_AGENTS) {
+            for agent_type in AGENT_TYPES {
+                faults.insert(agent_type.to_owned(), FaultConfig::from(all));
+            }
+        }
+        for (name, fault) in &self.faults {
+            if name != ALL_AGENTS {
+                faults.insert(name.clone(), FaultConfig::from(fault));
+            }
+        }
+        RuntimeConfig {
+            orchestrator: OrchestratorConfig {
+                max_concurrent_requests: o.max_concurrent_requests,
+                queue_capacity: o.queue_capacity,
+                default_timeout_ms: o.default_timeout.as_millis(),
+                retry_attempts: o.retry_attempts,
+                circuit_breaker_threshold: o.circuit_breaker_threshold,
+                retry_initial_ms: o.retry_initial.as_millis(),
+                breaker_cool_down_ms: o.breaker_cool_down.as_millis(),
+                snapshot_every: o.snapshot_every,
+                lease_ms: o.lease.as_millis(),
+                heartbeat_ms: o.heartbeat.as_millis(),
+                ping_deadline_ms: o.ping_deadline.as_millis(),
+                // Knobs the design document does not name keep the
+                // engine's defaults.
+                ..OrchestratorConfig::default()
+            },
+            agents: self
+                .agents
+                .iter()
+                .map(|(name, a)| {
+                    (
+                        name.clone(),
+                        AgentConfig {
+                            min_instances: a.min_instances,
+                            max_instances: a.max_instances,
+                            scale_threshold: a.scale_threshold.0,
+                            max_capacity: a.max_capacity,
+                            cost_per_request: a.cost_per_request,
+                        },
+                    )
+                })
+                .collect(),
+            communication: CommunicationConfig {
+                message_queue_size: self.communication.message_queue_size,
+                batch_size: self.communication.batch_size,
+            },
+            faults,
+            cache: CacheConfig {
+                enabled: self.cache.enabled,
+                capacity: self.cache.capacity,
+            },
+        }
     }
 
     /// The database to use: `database_url`, or the default SQLite file.
@@ -146,7 +497,7 @@ fn describe(err: figment::Error) -> String {
 #[cfg(test)]
 #[expect(
     clippy::result_large_err,
-    reason = "figment's Jail closures must return figment::Error"
+    reason = "figment::Jail's closures must return figment::Error"
 )]
 mod tests {
     use figment::Jail;
@@ -216,5 +567,167 @@ mod tests {
             assert!(msg.contains("database_url"), "{msg}");
             Ok(())
         });
+    }
+
+    /// The configuration block of docs/orchestration-architecture.md,
+    /// verbatim.
+    const DESIGN_YAML: &str = "\
+orchestrator:
+  max_concurrent_requests: 100
+  default_timeout: 30s
+  retry_attempts: 3
+  circuit_breaker_threshold: 10
+  
+agents:
+  location:
+    max_instances: 5
+    scale_threshold: 80%
+    context_window: 4096
+  transport:
+    max_instances: 3
+    scale_threshold: 75%
+    context_window: 8192
+    
+communication:
+  message_queue_size: 1000
+  batch_size: 10
+  compression: true
+  encryption: true
+";
+
+    #[test]
+    fn the_design_documents_yaml_loads_as_written() {
+        Jail::expect_with(|jail| {
+            jail.create_file("wayfare.yaml", DESIGN_YAML)?;
+            let config = Config::load(None).expect("the design's YAML is valid");
+            let runtime = config.runtime();
+            assert_eq!(runtime.orchestrator.max_concurrent_requests, 100);
+            assert_eq!(runtime.orchestrator.default_timeout_ms, 30_000);
+            assert_eq!(runtime.orchestrator.retry_attempts, 3);
+            assert_eq!(runtime.orchestrator.circuit_breaker_threshold, 10);
+            assert_eq!(runtime.agent("location").max_instances, 5);
+            assert!((runtime.agent("location").scale_threshold - 0.80).abs() < 1e-9);
+            assert!((runtime.agent("transport").scale_threshold - 0.75).abs() < 1e-9);
+            assert_eq!(runtime.communication.message_queue_size, 1000);
+            assert_eq!(runtime.communication.batch_size, 10);
+            assert_eq!(config.agents["transport"].context_window, Some(8192));
+            assert!(runtime.faults.is_empty(), "faults are off by default");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn defaults_are_the_engines_defaults() {
+        Jail::expect_with(|_jail| {
+            let config = Config::load(None).expect("defaults are valid");
+            let ours = config.runtime();
+            let engine = RuntimeConfig::default();
+            assert_eq!(ours.orchestrator, engine.orchestrator);
+            assert_eq!(ours.communication, engine.communication);
+            assert_eq!(ours.cache, engine.cache);
+            for agent_type in AGENT_TYPES {
+                assert_eq!(
+                    ours.agent(agent_type),
+                    engine.agent(agent_type),
+                    "{agent_type}"
+                );
+            }
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn nested_keys_are_overridden_from_the_environment_with_double_underscores() {
+        Jail::expect_with(|jail| {
+            jail.create_file("wayfare.yaml", DESIGN_YAML)?;
+            jail.set_env("WAYFARE_ORCHESTRATOR__MAX_CONCURRENT_REQUESTS", "5");
+            jail.set_env("WAYFARE_ORCHESTRATOR__DEFAULT_TIMEOUT", "250ms");
+            jail.set_env("WAYFARE_AGENTS__LOCATION__SCALE_THRESHOLD", "50%");
+            jail.set_env("WAYFARE_FAULTS__ALL__ERROR_RATE", "0.3");
+            jail.set_env("WAYFARE_FAULTS__DINING__ADDED_LATENCY", "40ms");
+            jail.set_env("WAYFARE_CACHE__ENABLED", "false");
+            let runtime = Config::load(None).expect("valid").runtime();
+            assert_eq!(runtime.orchestrator.max_concurrent_requests, 5);
+            assert_eq!(runtime.orchestrator.default_timeout_ms, 250);
+            assert!((runtime.agent("location").scale_threshold - 0.5).abs() < 1e-9);
+            assert_eq!(
+                runtime.agent("location").max_instances,
+                5,
+                "the file still counts"
+            );
+            assert!(!runtime.cache.enabled);
+            // `all` reaches every type without its own entry…
+            assert!((runtime.faults["transport"].error_rate - 0.3).abs() < 1e-9);
+            // …and a type's own entry replaces it.
+            assert_eq!(
+                runtime.faults["dining"].added_latency,
+                std::time::Duration::from_millis(40)
+            );
+            assert_eq!(runtime.faults["dining"].error_rate, 0.0);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_bad_human_value_is_reported_with_its_key_and_variable() {
+        Jail::expect_with(|jail| {
+            jail.set_env("WAYFARE_ORCHESTRATOR__DEFAULT_TIMEOUT", "30 parsecs");
+            let msg = Config::load(None).expect_err("invalid").to_string();
+            assert!(
+                msg.contains("orchestrator.default_timeout")
+                    && msg.contains("WAYFARE_ORCHESTRATOR__DEFAULT_TIMEOUT"),
+                "{msg}"
+            );
+            Ok(())
+        });
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "wayfare.yaml",
+                "agents:\n  location:\n    scale_threshold: 180%\n",
+            )?;
+            let msg = Config::load(None).expect_err("invalid").to_string();
+            assert!(msg.contains("agents.location.scale_threshold"), "{msg}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn inconsistent_runtime_settings_are_refused_by_key() {
+        let cases = [
+            (
+                "orchestrator:\n  max_concurrent_requests: 0\n",
+                "orchestrator.max_concurrent_requests",
+            ),
+            (
+                "orchestrator:\n  heartbeat: 10s\n  lease: 5s\n",
+                "orchestrator.heartbeat",
+            ),
+            (
+                "agents:\n  locaton:\n    max_instances: 2\n",
+                "agents.locaton",
+            ),
+            (
+                "agents:\n  dining:\n    min_instances: 3\n    max_instances: 2\n",
+                "agents.dining.max_instances",
+            ),
+            ("faults:\n  hotel:\n    error_rate: 10%\n", "faults.hotel"),
+            (
+                "faults:\n  all:\n    error_rate: 60%\n    timeout_rate: 60%\n",
+                "faults.all",
+            ),
+            (
+                "communication:\n  batch_size: 0\n",
+                "communication.batch_size",
+            ),
+            ("orchestrator:\n  retry_atempts: 2\n", "retry_atempts"),
+        ];
+        for (yaml, key) in cases {
+            Jail::expect_with(|jail| {
+                jail.create_file("wayfare.yaml", yaml)?;
+                let msg = Config::load(None).expect_err(yaml).to_string();
+                assert!(msg.contains(key), "{yaml}: {msg}");
+                Ok(())
+            });
+        }
     }
 }

@@ -2,8 +2,11 @@
 //! server functions, health), and the command line. This is the only crate
 //! that wires concrete types together.
 
+pub mod api;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod loadgen;
+pub mod metrics;
 pub mod telemetry;
 pub mod web;

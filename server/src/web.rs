@@ -1,6 +1,7 @@
 //! The axum application: server-side rendering with hydration, server
-//! functions, static files and `/healthz`. [`router`] builds it without a
-//! socket so tests can drive it with `oneshot`.
+//! functions, static files, `/healthz`, the REST/WebSocket API
+//! ([`crate::api`]) and `/metrics`. [`router`] builds it without a socket so
+//! tests can drive it with `oneshot`.
 
 use std::sync::Arc;
 
@@ -8,29 +9,45 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::{FromRef, State};
 use axum::http::{Request, StatusCode};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use leptos::prelude::*;
 use leptos_axum::{LeptosRoutes, generate_route_list, handle_server_fns_with_context};
 use serde::Serialize;
 use wayfare_app::{App, shell};
-use wayfare_engine::orchestrator::Planner;
+use wayfare_engine::runtime::Runtime;
 use wayfare_store::Store;
+
+use crate::api;
+use crate::metrics::{self, HttpMetrics};
 
 /// What every handler can reach.
 #[derive(Clone, FromRef)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub store: Store,
-    pub planner: Arc<Planner>,
+    /// The orchestration runtime behind `/api/trips`.
+    pub runtime: Arc<Runtime<Store>>,
+    /// Request latencies per route, for `/metrics`.
+    pub http_metrics: HttpMetrics,
 }
 
 /// Builds the whole application.
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
-    let (store, planner) = (state.store.clone(), state.planner.clone());
-    Router::new()
+    let (store, runtime) = (state.store.clone(), state.runtime.clone());
+    // Only the machine-facing routes are timed: pages and assets would
+    // only add label values.
+    let timed = api::routes()
         .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics::export))
+        .layer(middleware::from_fn_with_state(
+            state.http_metrics.clone(),
+            metrics::http::track,
+        ));
+    Router::new()
+        .merge(timed)
         .route(
             "/sfn/{*fn_name}",
             get(server_fn_handler).post(server_fn_handler),
@@ -40,7 +57,7 @@ pub fn router(state: AppState) -> Router {
             routes,
             move || {
                 provide_context(store.clone());
-                provide_context(planner.clone());
+                provide_context(runtime.clone());
             },
             {
                 let options = state.leptos_options.clone();
@@ -56,11 +73,11 @@ async fn server_fn_handler(
     State(state): State<AppState>,
     request: Request<Body>,
 ) -> impl IntoResponse {
-    let (store, planner) = (state.store.clone(), state.planner.clone());
+    let (store, runtime) = (state.store.clone(), state.runtime.clone());
     handle_server_fns_with_context(
         move || {
             provide_context(store.clone());
-            provide_context(planner.clone());
+            provide_context(runtime.clone());
         },
         request,
     )

@@ -6,10 +6,12 @@ use axum::http::{Request, StatusCode, header};
 use std::sync::Arc;
 
 use tower::ServiceExt;
-use wayfare_engine::orchestrator::Planner;
+use wayfare_engine::clock::SystemClock;
+use wayfare_engine::runtime::{Runtime, RuntimeConfig};
 use wayfare_server::cli::leptos_options;
 use wayfare_server::commands::open_catalog;
 use wayfare_server::config::Config;
+use wayfare_server::metrics::HttpMetrics;
 use wayfare_server::web::{AppState, router};
 use wayfare_store::Store;
 
@@ -29,12 +31,20 @@ async fn app() -> TestApp {
     };
     let options = leptos_options(&config, config.listen);
     let catalog = open_catalog(&store).await.expect("demo catalog");
-    let planner = Arc::new(Planner::new(catalog));
+    let runtime = Runtime::start(
+        RuntimeConfig::default(),
+        store.clone(),
+        catalog,
+        Arc::new(SystemClock),
+    )
+    .await
+    .expect("runtime");
     TestApp {
         router: router(AppState {
             leptos_options: options,
             store,
-            planner,
+            runtime,
+            http_metrics: HttpMetrics::default(),
         }),
         _dir: dir,
     }

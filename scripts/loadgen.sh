@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# The API benchmark of the orchestration issue: `wayfare loadgen` against a
+# release `wayfare serve`, on SQLite and on PostgreSQL, with faults off and
+# with 30% injected agent failures. Loopback only; each run is bounded.
+#
+#   scripts/loadgen.sh [CLIENTS] [DURATION]      (default: 100 20s)
+#
+# Needs target/release/wayfare (cargo build --release -p wayfare-server) and,
+# for the PostgreSQL runs, a server at $WAYFARE_TEST_POSTGRES_URL (default
+# postgres://postgres@127.0.0.1:5432/postgres); they are skipped without one.
+set -euo pipefail
+
+clients=${1:-100}
+duration=${2:-20s}
+root=$(cd "$(dirname "$0")/.." && pwd)
+bin=$(realpath "${WAYFARE_BIN:-$root/target/release/wayfare}")
+pg_admin=${WAYFARE_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+port=3977
+work=$(mktemp -d)
+# Server logs are kept for a look afterwards.
+logs=$root/target/loadgen
+mkdir -p "$logs"
+server_pid=
+
+[[ -x $bin ]] || { echo "build it first: cargo build --release -p wayfare-server" >&2; exit 1; }
+
+cleanup() {
+    [[ -n $server_pid ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+# run LABEL DB_URL ERROR_RATE
+run() {
+    local label=$1 db=$2 rate=$3
+    (
+        cd "$work"
+        WAYFARE_DATABASE_URL=$db WAYFARE_LISTEN=127.0.0.1:$port WAYFARE_LOG=warn \
+            WAYFARE_FAULTS__ALL__ERROR_RATE=$rate NO_COLOR=1 \
+            exec "$bin" serve >"$logs/serve-$label.log" 2>&1
+    ) &
+    server_pid=$!
+    for _ in $(seq 100); do
+        curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
+        sleep 0.1
+    done
+    echo "== $label (faults error_rate=$rate)"
+    "$bin" loadgen --url "http://127.0.0.1:$port" --clients "$clients" \
+        --duration "$duration" --pid "$server_pid"
+    kill "$server_pid"
+    wait "$server_pid" 2>/dev/null || true
+    server_pid=
+    echo
+}
+
+run sqlite-faults-off "sqlite://$work/a.db" 0
+run sqlite-faults-30 "sqlite://$work/b.db" 0.3
+
+if psql "$pg_admin" -qc 'select 1' >/dev/null 2>&1; then
+    for name in off 30; do
+        db=wayfare_loadgen_$name
+        psql "$pg_admin" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1
+        psql "$pg_admin" -qc "CREATE DATABASE $db" >/dev/null
+    done
+    run postgres-faults-off "${pg_admin%/*}/wayfare_loadgen_off" 0
+    run postgres-faults-30 "${pg_admin%/*}/wayfare_loadgen_30" 0.3
+    for name in off 30; do
+        psql "$pg_admin" -qc "DROP DATABASE IF EXISTS wayfare_loadgen_$name WITH (FORCE)" >/dev/null
+    done
+else
+    echo "!!! PostgreSQL at $pg_admin is not reachable: skipped its runs" >&2
+fi

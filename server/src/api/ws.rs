@@ -1,0 +1,146 @@
+//! `GET /api/trips/{id}/events[?after=seq]` (WebSocket): the trip's past
+//! events after `seq`, then live ones, each a JSON text frame
+//! `{"type", "trip_id", "seq", "at", "data"}`, in `seq` order without
+//! duplicates. The socket stays open after the plan is ready (a later
+//! modification streams on it too); the client closes it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::ws::{
+    Message, WebSocket, WebSocketUpgrade, rejection::WebSocketUpgradeRejection,
+};
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use serde::Deserialize;
+use tokio::sync::broadcast::{self, error::RecvError};
+use wayfare_domain::trip::WireEvent;
+use wayfare_engine::runtime::Runtime;
+use wayfare_store::Store;
+
+use super::trips::trip_id;
+use super::{ApiError, ApiResult};
+use crate::web::AppState;
+
+/// How long to wait before subscribing again when the runtime closed a
+/// trip's channel (it may open a new one for a later modification).
+const RESUBSCRIBE_AFTER: Duration = Duration::from_secs(1);
+
+#[derive(Debug, Deserialize)]
+pub struct EventsQuery {
+    /// Only events with a larger sequence number (0: all of them).
+    #[serde(default)]
+    pub after: u64,
+}
+
+/// Checks the trip exists before upgrading: an unknown id is a plain 404.
+pub async fn events(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+    query: Result<Query<EventsQuery>, QueryRejection>,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> ApiResult<Response> {
+    let id = trip_id(&raw)?;
+    let Query(EventsQuery { after }) = query
+        .map_err(|e| ApiError::BadRequest(format!("`after` must be a sequence number: {e}")))?;
+    let (past, live) = state
+        .runtime
+        .events(&id, after)
+        .await?
+        .ok_or_else(|| ApiError::TripNotFound(id.clone()))?;
+    let upgrade = upgrade.map_err(|rejection| {
+        ApiError::BadRequest(format!(
+            "this endpoint speaks WebSocket: {}",
+            rejection.body_text()
+        ))
+    })?;
+    let runtime = state.runtime.clone();
+    Ok(upgrade.on_upgrade(move |socket| async move {
+        let mut stream = Stream {
+            socket,
+            runtime,
+            trip_id: id,
+            last_seq: after,
+        };
+        if let Err(err) = stream.run(past, live).await {
+            tracing::debug!(trip.id = %stream.trip_id, error = %err, "event stream ended");
+        }
+    }))
+}
+
+struct Stream {
+    socket: WebSocket,
+    runtime: Arc<Runtime<Store>>,
+    trip_id: String,
+    /// The last sequence number sent: anything at or below it is a duplicate.
+    last_seq: u64,
+}
+
+impl Stream {
+    async fn run(
+        &mut self,
+        past: Vec<WireEvent>,
+        live: broadcast::Receiver<WireEvent>,
+    ) -> Result<(), axum::Error> {
+        self.send_all(past).await?;
+        let mut live = Some(live);
+        loop {
+            let event = async {
+                match live.as_mut() {
+                    Some(rx) => rx.recv().await,
+                    None => {
+                        tokio::time::sleep(RESUBSCRIBE_AFTER).await;
+                        Err(RecvError::Lagged(0))
+                    }
+                }
+            };
+            tokio::select! {
+                incoming = self.socket.recv() => match incoming {
+                    None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return Ok(()),
+                    // Pings are answered by the protocol layer; text from
+                    // the client means nothing here.
+                    Some(Ok(_)) => {}
+                },
+                event = event => match event {
+                    Ok(event) => self.send(event).await?,
+                    // Fell behind the channel, or it was closed: read what
+                    // was missed from the log and subscribe again.
+                    Err(RecvError::Lagged(_)) => live = self.resubscribe().await?,
+                    Err(RecvError::Closed) => live = None,
+                },
+            }
+        }
+    }
+
+    async fn resubscribe(&mut self) -> Result<Option<broadcast::Receiver<WireEvent>>, axum::Error> {
+        match self.runtime.events(&self.trip_id, self.last_seq).await {
+            Ok(Some((past, live))) => {
+                self.send_all(past).await?;
+                Ok(Some(live))
+            }
+            Ok(None) => Ok(None),
+            Err(err) => {
+                tracing::warn!(trip.id = %self.trip_id, error = %err, "cannot resubscribe to trip events");
+                Ok(None)
+            }
+        }
+    }
+
+    async fn send_all(&mut self, events: Vec<WireEvent>) -> Result<(), axum::Error> {
+        for event in events {
+            self.send(event).await?;
+        }
+        Ok(())
+    }
+
+    async fn send(&mut self, event: WireEvent) -> Result<(), axum::Error> {
+        if event.seq <= self.last_seq {
+            return Ok(());
+        }
+        let text = serde_json::to_string(&event).map_err(axum::Error::new)?;
+        self.socket.send(Message::Text(text.into())).await?;
+        self.last_seq = event.seq;
+        Ok(())
+    }
+}

@@ -1,0 +1,461 @@
+//! `GET /metrics`: the Prometheus text exposition format, written by hand
+//! from the runtime's [`RuntimeMetrics`] snapshot and the HTTP latency
+//! histogram kept by [`http::track`].
+//!
+//! Why not the `metrics` + `metrics-exporter-prometheus` crates: the runtime
+//! already keeps every counter itself (and must, to show them in the UI and
+//! `/api/agents`), so a global recorder would duplicate them; a global is
+//! also awkward with several routers in one test process. The format is a
+//! few lines of text per family, pinned by the tests below.
+
+pub mod http;
+
+use std::fmt::Write;
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use wayfare_engine::runtime::RuntimeMetrics;
+
+pub use self::http::HttpMetrics;
+use crate::web::AppState;
+
+/// The content type Prometheus expects for the text format.
+pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// `GET /metrics`.
+pub async fn export(State(state): State<AppState>) -> impl IntoResponse {
+    let text = render(&state.http_metrics, &state.runtime.metrics());
+    ([(header::CONTENT_TYPE, CONTENT_TYPE)], text)
+}
+
+/// Escapes a label value (backslash, double quote, newline).
+pub fn escape(value: &str) -> String {
+    value
+        .replace('\\', r"\\")
+        .replace('"', r#"\""#)
+        .replace('\n', r"\n")
+}
+
+fn family(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}");
+    let _ = writeln!(out, "# TYPE {name} {kind}");
+}
+
+fn sample(out: &mut String, name: &str, labels: &[(&str, &str)], value: f64) {
+    let _ = write!(out, "{name}");
+    if !labels.is_empty() {
+        let labels = labels
+            .iter()
+            .map(|(k, v)| format!("{k}=\"{}\"", escape(v)))
+            .collect::<Vec<_>>()
+            .join(",");
+        let _ = write!(out, "{{{labels}}}");
+    }
+    let _ = writeln!(out, " {}", number(value));
+}
+
+/// Prometheus' spelling of a float (`NaN`, `+Inf`, integers without `.0`).
+fn number(value: f64) -> String {
+    if value.is_nan() {
+        "NaN".to_owned()
+    } else if value.is_infinite() {
+        if value > 0.0 { "+Inf" } else { "-Inf" }.to_owned()
+    } else {
+        value.to_string()
+    }
+}
+
+fn ratio(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        // No traffic yet: nothing has failed.
+        1.0
+    } else {
+        part as f64 / whole as f64
+    }
+}
+
+/// Breaker states as a number, so a dashboard can graph them.
+fn breaker_value(state: &str) -> f64 {
+    match state {
+        "open" => 2.0,
+        "half_open" => 1.0,
+        _ => 0.0,
+    }
+}
+
+/// The whole exposition.
+pub fn render(http: &HttpMetrics, m: &RuntimeMetrics) -> String {
+    let mut out = String::with_capacity(8 * 1024);
+    http.render(&mut out);
+
+    family(
+        &mut out,
+        "wayfare_trips_submitted_total",
+        "counter",
+        "Trips accepted for planning.",
+    );
+    sample(
+        &mut out,
+        "wayfare_trips_submitted_total",
+        &[],
+        m.trips_submitted as f64,
+    );
+    family(
+        &mut out,
+        "wayfare_trips_finished_total",
+        "counter",
+        "Trips that reached a final status, by status.",
+    );
+    for (status, n) in [
+        ("ready", m.trips_ready),
+        ("failed", m.trips_failed),
+        ("cancelled", m.trips_cancelled),
+    ] {
+        sample(
+            &mut out,
+            "wayfare_trips_finished_total",
+            &[("status", status)],
+            n as f64,
+        );
+    }
+    family(
+        &mut out,
+        "wayfare_trips",
+        "gauge",
+        "Trips not finished yet, by status.",
+    );
+    sample(
+        &mut out,
+        "wayfare_trips",
+        &[("status", "planning")],
+        m.trips_in_flight as f64,
+    );
+    sample(
+        &mut out,
+        "wayfare_trips",
+        &[("status", "waiting")],
+        m.trips_waiting as f64,
+    );
+    family(
+        &mut out,
+        "wayfare_trips_rejected_total",
+        "counter",
+        "Submissions refused with 503 because every slot and the queue were full.",
+    );
+    sample(
+        &mut out,
+        "wayfare_trips_rejected_total",
+        &[("reason", "overloaded")],
+        m.trips_rejected_overloaded as f64,
+    );
+    family(
+        &mut out,
+        "wayfare_modifications_total",
+        "counter",
+        "Modifications, by outcome.",
+    );
+    sample(
+        &mut out,
+        "wayfare_modifications_total",
+        &[("outcome", "applied")],
+        m.modifications_applied as f64,
+    );
+    sample(
+        &mut out,
+        "wayfare_modifications_total",
+        &[("outcome", "rolled_back")],
+        m.modifications_rolled_back as f64,
+    );
+    family(
+        &mut out,
+        "wayfare_queue_depth",
+        "gauge",
+        "Agent tasks dispatched and not finished.",
+    );
+    sample(&mut out, "wayfare_queue_depth", &[], m.queue_depth as f64);
+    family(
+        &mut out,
+        "wayfare_tasks_skipped_total",
+        "counter",
+        "Optional tasks skipped under load.",
+    );
+    sample(
+        &mut out,
+        "wayfare_tasks_skipped_total",
+        &[],
+        m.tasks_skipped as f64,
+    );
+    family(
+        &mut out,
+        "wayfare_task_retries_total",
+        "counter",
+        "Agent task attempts after the first.",
+    );
+    sample(
+        &mut out,
+        "wayfare_task_retries_total",
+        &[],
+        m.task_retries as f64,
+    );
+    family(
+        &mut out,
+        "wayfare_cost_per_request",
+        "gauge",
+        "Nominal agent cost (USD) per trip submitted.",
+    );
+    sample(
+        &mut out,
+        "wayfare_cost_per_request",
+        &[],
+        m.cost_per_request,
+    );
+
+    render_agents(&mut out, m);
+    render_caches(&mut out, m);
+    out
+}
+
+fn render_agents(out: &mut String, m: &RuntimeMetrics) {
+    family(
+        out,
+        "wayfare_agent_instances",
+        "gauge",
+        "Running instances per agent type.",
+    );
+    for (t, a) in &m.agents {
+        sample(
+            out,
+            "wayfare_agent_instances",
+            &[("agent_type", t)],
+            f64::from(a.instances),
+        );
+    }
+    family(
+        out,
+        "wayfare_agent_calls_total",
+        "counter",
+        "Agent calls, by outcome.",
+    );
+    for (t, a) in &m.agents {
+        sample(
+            out,
+            "wayfare_agent_calls_total",
+            &[("agent_type", t), ("outcome", "success")],
+            a.successes as f64,
+        );
+        sample(
+            out,
+            "wayfare_agent_calls_total",
+            &[("agent_type", t), ("outcome", "failure")],
+            a.failures as f64,
+        );
+    }
+    family(
+        out,
+        "wayfare_agent_success_rate",
+        "gauge",
+        "Successful calls over all calls per agent type (1 before any call).",
+    );
+    for (t, a) in &m.agents {
+        sample(
+            out,
+            "wayfare_agent_success_rate",
+            &[("agent_type", t)],
+            ratio(a.successes, a.successes + a.failures),
+        );
+    }
+    family(
+        out,
+        "wayfare_agent_breaker_state",
+        "gauge",
+        "Circuit breaker per agent type: 0 closed, 1 half-open, 2 open.",
+    );
+    for (t, a) in &m.agents {
+        sample(
+            out,
+            "wayfare_agent_breaker_state",
+            &[("agent_type", t), ("state", &a.breaker)],
+            breaker_value(&a.breaker),
+        );
+    }
+    family(
+        out,
+        "wayfare_agent_cost_total",
+        "counter",
+        "Nominal cost (USD) of agent calls.",
+    );
+    for (t, a) in &m.agents {
+        sample(
+            out,
+            "wayfare_agent_cost_total",
+            &[("agent_type", t)],
+            a.cost_total,
+        );
+    }
+    let name = "wayfare_agent_task_duration_seconds";
+    family(
+        out,
+        name,
+        "histogram",
+        "Time of one agent call, per agent type.",
+    );
+    for (t, a) in &m.agents {
+        let mut saw_inf = false;
+        for (le_ms, count) in &a.latency_buckets {
+            let le = if le_ms.is_infinite() {
+                saw_inf = true;
+                "+Inf".to_owned()
+            } else {
+                number(le_ms / 1000.0)
+            };
+            sample(
+                out,
+                &format!("{name}_bucket"),
+                &[("agent_type", t), ("le", &le)],
+                *count as f64,
+            );
+        }
+        if !saw_inf {
+            sample(
+                out,
+                &format!("{name}_bucket"),
+                &[("agent_type", t), ("le", "+Inf")],
+                a.latency_count as f64,
+            );
+        }
+        sample(
+            out,
+            &format!("{name}_sum"),
+            &[("agent_type", t)],
+            a.latency_ms_sum / 1000.0,
+        );
+        sample(
+            out,
+            &format!("{name}_count"),
+            &[("agent_type", t)],
+            a.latency_count as f64,
+        );
+    }
+}
+
+fn render_caches(out: &mut String, m: &RuntimeMetrics) {
+    family(
+        out,
+        "wayfare_cache_requests_total",
+        "counter",
+        "Cache look-ups, by level and result.",
+    );
+    for (level, c) in &m.cache {
+        sample(
+            out,
+            "wayfare_cache_requests_total",
+            &[("level", level), ("result", "hit")],
+            c.hits as f64,
+        );
+        sample(
+            out,
+            "wayfare_cache_requests_total",
+            &[("level", level), ("result", "miss")],
+            c.misses as f64,
+        );
+    }
+    family(
+        out,
+        "wayfare_cache_hit_rate",
+        "gauge",
+        "Hits over look-ups per cache level (0 before any look-up).",
+    );
+    for (level, c) in &m.cache {
+        let total = c.hits + c.misses;
+        let rate = if total == 0 {
+            0.0
+        } else {
+            c.hits as f64 / total as f64
+        };
+        sample(out, "wayfare_cache_hit_rate", &[("level", level)], rate);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use wayfare_engine::runtime::{AgentMetrics, CacheMetrics};
+
+    use super::*;
+
+    fn metrics() -> RuntimeMetrics {
+        let mut m = RuntimeMetrics {
+            trips_submitted: 10,
+            trips_ready: 7,
+            trips_failed: 2,
+            trips_cancelled: 1,
+            queue_depth: 4,
+            cost_per_request: 0.125,
+            ..RuntimeMetrics::default()
+        };
+        m.agents.insert(
+            "transport".into(),
+            AgentMetrics {
+                instances: 2,
+                successes: 9,
+                failures: 1,
+                latency_ms_sum: 50.0,
+                latency_count: 10,
+                latency_buckets: vec![(5.0, 6), (10.0, 10), (f64::INFINITY, 10)],
+                breaker: "open".into(),
+                cost_total: 0.2,
+            },
+        );
+        m.cache
+            .insert("request".into(), CacheMetrics { hits: 3, misses: 1 });
+        m
+    }
+
+    #[test]
+    fn every_runtime_family_is_exported_with_its_labels() {
+        let text = render(&HttpMetrics::default(), &metrics());
+        for line in [
+            "wayfare_trips_submitted_total 10",
+            r#"wayfare_trips_finished_total{status="ready"} 7"#,
+            r#"wayfare_trips_finished_total{status="cancelled"} 1"#,
+            "wayfare_queue_depth 4",
+            "wayfare_cost_per_request 0.125",
+            r#"wayfare_agent_success_rate{agent_type="transport"} 0.9"#,
+            r#"wayfare_agent_breaker_state{agent_type="transport",state="open"} 2"#,
+            r#"wayfare_agent_task_duration_seconds_bucket{agent_type="transport",le="0.005"} 6"#,
+            r#"wayfare_agent_task_duration_seconds_bucket{agent_type="transport",le="+Inf"} 10"#,
+            r#"wayfare_agent_task_duration_seconds_sum{agent_type="transport"} 0.05"#,
+            r#"wayfare_cache_hit_rate{level="request"} 0.75"#,
+        ] {
+            assert!(
+                text.lines().any(|l| l == line),
+                "missing {line:?} in\n{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_sample_line_belongs_to_a_declared_family() {
+        let text = render(&HttpMetrics::default(), &metrics());
+        let declared: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("# TYPE "))
+            .filter_map(|l| l.split(' ').next())
+            .collect();
+        for line in text.lines().filter(|l| !l.starts_with('#')) {
+            let name = line.split(['{', ' ']).next().unwrap_or_default();
+            let base = name
+                .strip_suffix("_bucket")
+                .or_else(|| name.strip_suffix("_sum"))
+                .or_else(|| name.strip_suffix("_count"))
+                .filter(|b| declared.contains(b))
+                .unwrap_or(name);
+            assert!(declared.contains(&base), "undeclared sample {line:?}");
+        }
+    }
+
+    #[test]
+    fn label_values_are_escaped() {
+        assert_eq!(escape("a\"b\\c\nd"), r#"a\"b\\c\nd"#);
+    }
+}

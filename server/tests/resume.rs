@@ -1,0 +1,291 @@
+//! Durability, black-box: start the real `wayfare serve` binary on a fresh
+//! database with agents slowed down, submit trips over HTTP, `kill -9` it
+//! while they are mid-planning, start it again on the same database, and
+//! see every trip finish — none lost, and no agent task that had finished
+//! before the kill run again. On SQLite, and on PostgreSQL where reachable.
+
+mod support;
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use support::TestDb;
+use wayfare_engine::catalog::MemoryCatalog;
+use wayfare_engine::catalog::demo::demo_catalog;
+use wayfare_engine::orchestrator::Planner;
+use wayfare_server::loadgen::HttpClient;
+
+const QUERIES: [&str; 8] = [
+    "Plan a 3-day trip from Seattle to Denver starting March 12th, 2027, budget $2,500 for 2 people.",
+    "Plan a 2-day trip from Portland to San Francisco starting April 3rd, 2027, budget $1,800 for 1 person.",
+    "Plan a 3-day trip from Chicago to New York starting May 7th, 2027, budget $3,000 for 2 people.",
+    "Plan a 4-day trip from Denver to Los Angeles starting June 1st, 2027, budget $4,000 for 3 people.",
+    "Plan a 2-day trip from San Diego to Seattle starting March 20th, 2027, budget $2,000 for 2 people.",
+    "Plan a 3-day trip from New York to Chicago starting April 14th, 2027, budget $2,600 for 1 person.",
+    "Plan a 3-day trip from Spokane to Portland starting May 22nd, 2027, budget $2,200 for 2 people.",
+    "Plan a 2-day trip from Los Angeles to Denver starting September 9th, 2027, budget $1,900 for 2 people.",
+];
+
+/// A `wayfare serve` child process and what it printed.
+struct Server {
+    child: Child,
+    http: HttpClient,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Server {
+    /// Starts the binary and waits until it listens. `env` adds settings.
+    fn start(db_url: &str, dir: &Path, env: &[(&str, &str)]) -> Server {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_wayfare"));
+        command
+            .arg("serve")
+            .current_dir(dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        // Only this test's settings: none inherited from the environment.
+        for (key, _) in std::env::vars() {
+            if key.starts_with("WAYFARE_") || key == "RUST_LOG" {
+                command.env_remove(key);
+            }
+        }
+        command
+            .env("WAYFARE_DATABASE_URL", db_url)
+            // Short leases, so that tasks the killed process had claimed
+            // are claimed again quickly.
+            .env("WAYFARE_ORCHESTRATOR__LEASE", "2s")
+            .env("WAYFARE_ORCHESTRATOR__HEARTBEAT", "250ms")
+            .env("WAYFARE_LISTEN", "127.0.0.1:0")
+            .env("WAYFARE_SITE_ROOT", dir)
+            .env("WAYFARE_LOG", "info")
+            .env("NO_COLOR", "1");
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let mut child = command.spawn().expect("start wayfare serve");
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let (tx, rx) = std::sync::mpsc::channel();
+        // Drain both pipes for the child's whole life, or it blocks on a
+        // full pipe; forward the address once it is printed.
+        for pipe in [
+            Box::new(child.stdout.take().expect("stdout")) as Box<dyn std::io::Read + Send>,
+            Box::new(child.stderr.take().expect("stderr")),
+        ] {
+            let (log, tx) = (log.clone(), tx.clone());
+            std::thread::spawn(move || {
+                for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                    if let Some(at) = line.find("serving on http://") {
+                        let rest = &line[at + "serving on http://".len()..];
+                        let addr: String =
+                            rest.chars().take_while(|c| !c.is_whitespace()).collect();
+                        let _ = tx.send(addr);
+                    }
+                    log.lock().expect("log").push(line);
+                }
+            });
+        }
+        let addr = match rx.recv_timeout(Duration::from_secs(120)) {
+            Ok(addr) => addr,
+            Err(_) => {
+                let _ = child.kill();
+                panic!(
+                    "wayfare serve did not start:\n{}",
+                    log.lock().expect("log").join("\n")
+                );
+            }
+        };
+        Server {
+            child,
+            http: HttpClient::new(&format!("http://{addr}"), Duration::from_secs(10)),
+            log,
+        }
+    }
+
+    /// SIGKILL: no shutdown code runs.
+    fn kill_9(mut self) {
+        self.child.kill().expect("SIGKILL");
+        self.child.wait().expect("reaped");
+    }
+
+    fn log(&self) -> String {
+        self.log.lock().expect("log").join("\n")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn status(server: &Server, id: &str) -> Value {
+    let answer = server
+        .http
+        .get(&format!("/api/trips/{id}/status"))
+        .await
+        .expect("status");
+    assert_eq!(answer.status, 200, "trip {id} lost: {}", answer.text());
+    answer.json()
+}
+
+/// Completed tasks and their attempts.
+fn completed_tasks(status: &Value) -> HashMap<String, u64> {
+    status["tasks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|t| t["status"] == "completed")
+        .map(|t| {
+            (
+                t["task_id"].as_str().unwrap_or_default().to_owned(),
+                t["attempts"].as_u64().unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+/// Whether the in-process planner finds a plan for `query` on the demo
+/// catalog: then the runtime must too, kill or no kill.
+fn plannable(query: &str) -> bool {
+    let catalog = MemoryCatalog::new(demo_catalog().expect("the demo catalog"));
+    let planner = Planner::new(Arc::new(catalog)).with_default_year(2027);
+    planner.plan_blocking(query).itinerary.is_some()
+}
+
+async fn every_trip_survives_a_kill_9_mid_planning(db: TestDb) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let slow = [("WAYFARE_FAULTS__ALL__ADDED_LATENCY", "400ms")];
+    let server = Server::start(&db.url, dir.path(), &slow);
+
+    let mut ids = Vec::new();
+    let mut expect_ready = HashMap::new();
+    for query in QUERIES {
+        let answer = server
+            .http
+            .post_json("/api/trips/plan", &json!({ "query": query }))
+            .await
+            .expect("submit");
+        assert_eq!(answer.status, 202, "{}", answer.text());
+        let id = answer.json()["trip_id"].as_str().expect("id").to_owned();
+        expect_ready.insert(id.clone(), plannable(query));
+        ids.push(id);
+    }
+    assert!(
+        expect_ready.values().filter(|r| **r).count() >= QUERIES.len() / 2,
+        "most test queries should be plannable on the demo catalog"
+    );
+
+    // Wait until planning is well under way.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let before = loop {
+        let mut statuses = HashMap::new();
+        for id in &ids {
+            statuses.insert(id.clone(), status(&server, id).await);
+        }
+        // Deep enough that finished results must be reused, not so deep
+        // that the trips are done.
+        let finished: usize = statuses.values().map(|s| completed_tasks(s).len()).sum();
+        if finished >= ids.len() {
+            break statuses;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no task finished within a minute:\n{}",
+            server.log()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let mid_planning = before
+        .values()
+        .filter(|s| s["status"] == "planning")
+        .count();
+    assert!(
+        mid_planning > 0,
+        "every trip finished before the kill; the test proves nothing: {before:?}"
+    );
+    eprintln!(
+        "[{}] kill -9 with {mid_planning}/{} trips planning, {} agent tasks finished",
+        db.name,
+        ids.len(),
+        before
+            .values()
+            .map(|s| completed_tasks(s).len())
+            .sum::<usize>()
+    );
+    server.kill_9();
+
+    // Same database, no added latency.
+    let server = Server::start(&db.url, dir.path(), &[]);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    for id in &ids {
+        let after = loop {
+            let s = status(&server, id).await;
+            if s["status"] != "planning" {
+                break s;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "trip {id} never finished after the restart: {s}\n{}",
+                server.log()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        match after["status"].as_str() {
+            Some("ready") => {}
+            Some("failed") if !expect_ready[id] => {
+                let trip = server
+                    .http
+                    .get(&format!("/api/trips/{id}"))
+                    .await
+                    .expect("trip")
+                    .json();
+                assert!(
+                    trip["explanation"]
+                        .as_str()
+                        .is_some_and(|e| !e.trim().is_empty()),
+                    "a failed trip must say why: {trip}"
+                );
+            }
+            other => {
+                let trip = server
+                    .http
+                    .get(&format!("/api/trips/{id}"))
+                    .await
+                    .expect("trip")
+                    .json();
+                panic!(
+                    "trip {id} ended {other:?} after the restart (the planner finds a plan for it): {}",
+                    trip["explanation"]
+                )
+            }
+        }
+        // A task finished before the kill was not run again.
+        let done_after = completed_tasks(&after);
+        for (task, attempts) in completed_tasks(&before[id]) {
+            assert_eq!(
+                done_after.get(&task),
+                Some(&attempts),
+                "task {task} of trip {id} ran again after the restart"
+            );
+        }
+    }
+    server.kill_9();
+    db.drop_database().await;
+}
+
+#[tokio::test]
+async fn every_trip_survives_a_kill_9_mid_planning_on_sqlite() {
+    every_trip_survives_a_kill_9_mid_planning(TestDb::sqlite().await).await;
+}
+
+#[tokio::test]
+async fn every_trip_survives_a_kill_9_mid_planning_on_postgres() {
+    if let Some(db) = TestDb::postgres().await {
+        every_trip_survives_a_kill_9_mid_planning(db).await;
+    }
+}

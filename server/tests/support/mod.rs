@@ -1,0 +1,320 @@
+//! Test support for the API tests: a fresh database per test on every
+//! backend, the real router over a real runtime, and a running server.
+//!
+//! SQLite is always available (a file in a temporary directory). PostgreSQL
+//! is used at `WAYFARE_TEST_POSTGRES_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/postgres`), where each test creates
+//! its own database and drops it at the end. When PostgreSQL cannot be
+//! reached, a local run skips it with a loud message; under `CI=true` that
+//! is a failure (the rule of `store/tests/support`).
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::{Body, to_bytes};
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use serde_json::Value;
+use sqlx::Connection;
+use sqlx::postgres::PgConnection;
+use tower::ServiceExt;
+use wayfare_engine::clock::SystemClock;
+use wayfare_engine::runtime::{Runtime, RuntimeConfig};
+use wayfare_server::cli::leptos_options;
+use wayfare_server::commands::open_catalog;
+use wayfare_server::config::Config;
+use wayfare_server::metrics::HttpMetrics;
+use wayfare_server::web::{AppState, router};
+use wayfare_store::Store;
+
+pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+/// A query the demo catalog can plan.
+pub const QUERY: &str = "Plan a 3-day trip from Seattle to Denver starting March 12th, 2027, budget $2,500 for 2 people.";
+
+/// A database made for one test.
+pub struct TestDb {
+    pub name: &'static str,
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { admin_url: String, database: String },
+}
+
+impl TestDb {
+    pub async fn sqlite() -> TestDb {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let url = format!("sqlite://{}/wayfare.db", dir.path().display());
+        TestDb {
+            name: "sqlite",
+            url,
+            cleanup: Cleanup::Sqlite(dir),
+        }
+    }
+
+    /// A fresh PostgreSQL database, or `None` (locally) when the server is
+    /// not reachable.
+    pub async fn postgres() -> Option<TestDb> {
+        let admin_url = std::env::var("WAYFARE_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned());
+        let mut admin = match PgConnection::connect(&admin_url).await {
+            Ok(conn) => conn,
+            Err(err) => {
+                if std::env::var("CI").is_ok_and(|v| v == "true") {
+                    panic!("PostgreSQL at {admin_url} is required under CI=true: {err}");
+                }
+                eprintln!(
+                    "\n\x1b[1;33m!!! SKIPPING PostgreSQL tests: cannot reach {admin_url} ({err}).\n!!! Start PostgreSQL or set WAYFARE_TEST_POSTGRES_URL to run them.\x1b[0m\n"
+                );
+                return None;
+            }
+        };
+        let database = format!("wayfare_test_{}", unique());
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "CREATE DATABASE \"{database}\""
+        )))
+        .execute(&mut admin)
+        .await
+        .expect("create the test database");
+        Some(TestDb {
+            name: "postgres",
+            url: replace_database(&admin_url, &database),
+            cleanup: Cleanup::Postgres {
+                admin_url,
+                database,
+            },
+        })
+    }
+
+    /// SQLite and, where reachable, PostgreSQL.
+    pub async fn all() -> Vec<TestDb> {
+        let mut dbs = vec![TestDb::sqlite().await];
+        if let Some(pg) = TestDb::postgres().await {
+            dbs.push(pg);
+        }
+        dbs
+    }
+
+    /// Removes the database (PostgreSQL; SQLite goes with its directory).
+    pub async fn drop_database(self) {
+        if let Cleanup::Postgres {
+            admin_url,
+            database,
+        } = self.cleanup
+            && let Ok(mut admin) = PgConnection::connect(&admin_url).await
+        {
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)"
+            )))
+            .execute(&mut admin)
+            .await;
+        }
+    }
+}
+
+fn replace_database(url: &str, database: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let base = match base[scheme_end..].find('/') {
+        Some(slash) => &base[..scheme_end + slash],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{base}/{database}?{q}"),
+        None => format!("{base}/{database}"),
+    }
+}
+
+pub fn unique() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+/// The real router over a real runtime on a real database.
+pub struct TestApp {
+    pub backend: &'static str,
+    pub router: Router,
+    pub runtime: Arc<Runtime<Store>>,
+    pub store: Store,
+    db: TestDb,
+    _site: tempfile::TempDir,
+}
+
+/// One answer, its body parsed as JSON (`Null` when it is not JSON).
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub json: Value,
+    pub text: String,
+}
+
+impl TestApp {
+    pub async fn start(db: TestDb, runtime_config: RuntimeConfig) -> TestApp {
+        let store = Store::connect(&db.url).await.expect("open the database");
+        let site = tempfile::tempdir().expect("tempdir");
+        let config = Config {
+            site_root: site.path().to_owned(),
+            ..Config::default()
+        };
+        let catalog = open_catalog(&store).await.expect("demo catalog");
+        let runtime = Runtime::start(
+            runtime_config,
+            store.clone(),
+            catalog,
+            Arc::new(SystemClock),
+        )
+        .await
+        .expect("start the runtime");
+        let router = router(AppState {
+            leptos_options: leptos_options(&config, config.listen),
+            store: store.clone(),
+            runtime: runtime.clone(),
+            http_metrics: HttpMetrics::default(),
+        });
+        TestApp {
+            backend: db.name,
+            router,
+            runtime,
+            store,
+            db,
+            _site: site,
+        }
+    }
+
+    /// One app per reachable backend, with the default configuration.
+    pub async fn on_every_backend() -> Vec<TestApp> {
+        let mut apps = Vec::new();
+        for db in TestDb::all().await {
+            apps.push(TestApp::start(db, RuntimeConfig::default()).await);
+        }
+        apps
+    }
+
+    pub async fn finish(self) {
+        self.runtime.shutdown().await;
+        self.store.close().await;
+        self.db.drop_database().await;
+    }
+
+    /// Sends one request through the router (no socket).
+    pub async fn call(&self, method: Method, uri: &str, body: Option<&str>) -> Answer {
+        let mut request = Request::builder().method(method).uri(uri);
+        if body.is_some() {
+            request = request.header(header::CONTENT_TYPE, "application/json");
+        }
+        let request = request
+            .body(body.map_or_else(Body::empty, |b| Body::from(b.to_owned())))
+            .expect("request");
+        self.send(request).await
+    }
+
+    pub async fn send(&self, request: Request<Body>) -> Answer {
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("the router answers");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = to_bytes(response.into_body(), 16 << 20)
+            .await
+            .expect("body");
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        Answer {
+            status,
+            headers,
+            json: serde_json::from_str(&text).unwrap_or(Value::Null),
+            text,
+        }
+    }
+
+    /// Submits `query`; returns the trip id.
+    pub async fn submit(&self, query: &str) -> String {
+        let body = serde_json::json!({ "query": query }).to_string();
+        let answer = self
+            .call(Method::POST, "/api/trips/plan", Some(&body))
+            .await;
+        assert_eq!(
+            answer.status,
+            StatusCode::ACCEPTED,
+            "[{}] submit: {}",
+            self.backend,
+            answer.text
+        );
+        answer.json["trip_id"]
+            .as_str()
+            .expect("a trip id")
+            .to_owned()
+    }
+
+    /// Polls the status until it is final (or `needs_input`); panics after
+    /// `within`.
+    pub async fn wait_final(&self, id: &str, within: Duration) -> Value {
+        let deadline = Instant::now() + within;
+        loop {
+            let answer = self
+                .call(Method::GET, &format!("/api/trips/{id}/status"), None)
+                .await;
+            assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+            let status = answer.json["status"].as_str().unwrap_or_default();
+            if status != "planning" {
+                return answer.json;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "[{}] trip {id} still planning after {within:?}: {}",
+                self.backend,
+                answer.text
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// The trip's explanation and degradations, for failure messages.
+    pub async fn explain(&self, id: &str) -> String {
+        let trip = self
+            .call(Method::GET, &format!("/api/trips/{id}"), None)
+            .await;
+        format!(
+            "explanation: {}; degraded: {}; questions: {}",
+            trip.json["explanation"], trip.json["degraded"], trip.json["questions"]
+        )
+    }
+
+    /// Serves the router on 127.0.0.1 with an ephemeral port.
+    pub async fn serve(&self) -> SocketAddr {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("address");
+        let router = self.router.clone();
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        addr
+    }
+}
+
+/// Asserts the API's error shape and code.
+#[track_caller]
+pub fn assert_error(answer: &Answer, status: StatusCode, code: &str) {
+    assert_eq!(answer.status, status, "{}", answer.text);
+    assert_eq!(answer.json["error"], code, "{}", answer.text);
+    assert!(
+        answer.json["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "an error needs a message: {}",
+        answer.text
+    );
+}
