@@ -798,3 +798,27 @@ async fn a_replaced_catalog_is_planned_with_at_once_and_the_old_plans_are_not_se
     }
     rt.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trips_that_wait_for_a_slot_are_all_planned_even_when_submitted_at_once() {
+    // One slot, many concurrent submissions: a trip must not be admitted
+    // from the waiting line before its submission is in the log (it would
+    // be stuck in planning forever, holding the slot).
+    let mut c = no_cache(config());
+    c.orchestrator.max_concurrent_requests = 1;
+    c.orchestrator.queue_capacity = 1000;
+    let rt = start(c, MemoryRuntimeStore::new()).await;
+    let mut submissions = tokio::task::JoinSet::new();
+    for _ in 0..40 {
+        let rt = rt.clone();
+        submissions.spawn(async move { submit(&rt, DENVER).await });
+    }
+    let ids = submissions.join_all().await;
+    for id in &ids {
+        let status = tokio::time::timeout(Duration::from_secs(60), finished(&rt, id))
+            .await
+            .unwrap_or_else(|_| panic!("trip {id} is stuck in planning"));
+        assert_eq!(status.status, TripStatus::Ready);
+    }
+    rt.shutdown().await;
+}

@@ -416,24 +416,19 @@ impl<S: RuntimeStore> Runtime<S> {
                 status: TripStatus::Ready,
             });
         }
-        // Admission: a slot, a place in the waiting line, or 503.
-        let admitted = {
+        // A full waiting line is refused before anything is recorded.
+        {
             let mut inner = lock(&self.inner);
             let o = &self.config.orchestrator;
-            if inner.running.len() < o.max_concurrent_requests.max(1) {
-                inner.running.insert(trip);
-                true
-            } else if inner.waiting.len() < o.queue_capacity {
-                inner.waiting.push_back(trip);
-                false
-            } else {
+            let max = o.max_concurrent_requests.max(1);
+            if inner.running.len() >= max && inner.waiting.len() >= o.queue_capacity {
                 inner.counters.overloaded += 1;
-                let per_slot = inner.waiting.len() / o.max_concurrent_requests.max(1);
+                let per_slot = inner.waiting.len() / max;
                 return Err(SubmitError::Overloaded {
                     retry_after_secs: 1 + per_slot as u64,
                 });
             }
-        };
+        }
         self.topic(trip);
         let recorded = async {
             self.exec(trip, Command::Submit { query, overrides })
@@ -448,14 +443,24 @@ impl<S: RuntimeStore> Runtime<S> {
         }
         .await;
         if let Err(e) = recorded {
-            self.release(trip);
             return Err(internal(e));
         }
-        {
+        // Admission only once the trip is in the log: a trip taken from the
+        // waiting line by `release` is scheduled at once, and scheduling a
+        // trip whose submission is not recorded yet is refused — it would
+        // be stuck in planning, holding its slot.
+        let admitted = {
             let mut inner = lock(&self.inner);
             inner.counters.submitted += 1;
             inner.submitted_at.insert(trip, Instant::now());
-        }
+            if inner.running.len() < self.config.orchestrator.max_concurrent_requests.max(1) {
+                inner.running.insert(trip);
+                true
+            } else {
+                inner.waiting.push_back(trip);
+                false
+            }
+        };
         if admitted && let Err(e) = self.schedule(trip).await {
             self.release(trip);
             return Err(SubmitError::Internal(e.to_string()));
@@ -576,6 +581,8 @@ impl<S: RuntimeStore> Runtime<S> {
             tokio::spawn(async move {
                 if let Err(e) = me.schedule(next).await {
                     tracing::warn!(trip.id = %next, error = %e, "could not schedule a waiting trip");
+                    // Free its slot for the next one rather than hold it.
+                    me.release(next);
                 }
             });
         }
