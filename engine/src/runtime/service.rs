@@ -46,8 +46,8 @@ use crate::resilience::{
     through_breaker, with_timeout,
 };
 use crate::state::{
-    ClaimedTask, Command, ExecuteError, Executed, NewTask, Priority, Rejection, TaskId, TaskStatus,
-    TripId, TripLog, TripState, TripStatus, after, decide,
+    ClaimedTask, Command, ExecuteError, Executed, NewTask, PortError, Priority, Rejection, TaskId,
+    TaskStatus, TripId, TripLog, TripState, TripStatus, after, decide,
 };
 
 /// Upper bounds (ms) of the agent latency histogram.
@@ -217,7 +217,9 @@ impl<S: RuntimeStore> Runtime<S> {
             store.clone(),
             clock.clone(),
         );
-        let log = TripLog::new(store.clone(), clock.clone()).snapshot_every(o.snapshot_every);
+        let log = TripLog::new(store.clone(), clock.clone())
+            .snapshot_every(o.snapshot_every)
+            .max_conflicts(16);
         let (stop, _) = watch::channel(false);
         let (global, _) = broadcast::channel(1024);
         let planner = Arc::new(planner_for(&config, &clock, catalog.clone()));
@@ -290,8 +292,30 @@ impl<S: RuntimeStore> Runtime<S> {
 
     /// Decides and appends `command`, then publishes what it appended.
     async fn exec(&self, trip: TripId, command: Command) -> Result<Executed, ExecuteError> {
-        let known = lock(&self.inner).states.get(&trip).cloned();
-        let executed = self.log.execute_from(trip, known, command).await?;
+        // Contention and transient store errors are worth waiting out: a
+        // dropped write here (a task's completion, say) would leave the log
+        // behind the queue and the trip stuck in planning. Bounded: about
+        // five seconds in all.
+        let mut pause = Duration::from_millis(2);
+        let mut attempt = 0;
+        let executed = loop {
+            attempt += 1;
+            let known = lock(&self.inner).states.get(&trip).cloned();
+            match self.log.execute_from(trip, known, command.clone()).await {
+                Ok(executed) => break executed,
+                Err(
+                    ExecuteError::Contended { .. }
+                    | ExecuteError::Port(PortError::Transient { .. }),
+                ) if attempt < 40 && !self.stopped.load(Ordering::SeqCst) => {
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_millis(200));
+                }
+                Err(e) => {
+                    tracing::warn!(trip.id = %trip, error = %e, attempts = attempt, "a trip command could not be recorded");
+                    return Err(e);
+                }
+            }
+        };
         self.remember(&executed.state);
         self.publish(&executed);
         Ok(executed)
