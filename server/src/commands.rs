@@ -121,15 +121,18 @@ pub async fn import_travelplanner(config: &Config, args: &ImportArgs) -> anyhow:
     Ok(())
 }
 
+/// A TravelPlanner directory read straight into memory (the benchmark's
+/// sandbox: incomplete rows left out), without a database.
+fn catalog_from_dir(dir: &std::path::Path) -> anyhow::Result<Arc<dyn Catalog>> {
+    let (data, _report) = travelplanner::read_dir(dir, &ImportOptions::default(), &mut |_| {})
+        .with_context(|| format!("reading the catalog in {}", dir.display()))?;
+    Ok(Arc::new(MemoryCatalog::new(data)))
+}
+
 /// `wayfare plan`.
 pub async fn plan(config: &Config, args: &PlanArgs) -> anyhow::Result<()> {
     let catalog: Arc<dyn Catalog> = match &args.catalog {
-        Some(dir) => {
-            let (data, _report) =
-                travelplanner::read_dir(dir, &ImportOptions::default(), &mut |_| {})
-                    .with_context(|| format!("reading the catalog in {}", dir.display()))?;
-            Arc::new(MemoryCatalog::new(data))
-        }
+        Some(dir) => catalog_from_dir(dir)?,
         None => {
             let url = config.database_url();
             let store = Store::connect(&url)
@@ -217,9 +220,7 @@ pub fn eval(args: &EvalArgs) -> anyhow::Result<()> {
     use std::io::BufRead;
     use wayfare_engine::eval::{parser_accuracy, read_labelled, report, score_plan};
 
-    let (data, _) = travelplanner::read_dir(&args.catalog, &ImportOptions::default(), &mut |_| {})
-        .with_context(|| format!("reading the catalog in {}", args.catalog.display()))?;
-    let catalog: Arc<dyn Catalog> = Arc::new(MemoryCatalog::new(data));
+    let catalog = catalog_from_dir(&args.catalog)?;
     let text = std::fs::read_to_string(&args.labels)
         .with_context(|| format!("reading {}", args.labels.display()))?;
     let labels =
