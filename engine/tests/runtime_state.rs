@@ -554,7 +554,7 @@ async fn the_projection_equals_a_rebuild_from_all_events() {
         .await
         .expect("summary")
         .expect("present");
-    assert_eq!(live.state, rebuilt);
+    assert_eq!(live.state, rebuilt.read_model());
     assert_eq!(live.status, TripStatus::Ready);
     assert_eq!(live.version, events.len() as u64);
     assert_eq!(rebuilt.task_count_in(TaskStatus::Completed), 2);

@@ -144,7 +144,7 @@ pub async fn import_travelplanner(
 macro_rules! on_pool {
     ($store:expr, $pool:ident => $body:expr) => {
         match $store {
-            Store::Sqlite($pool) => $body,
+            Store::Sqlite { write: $pool, .. } => $body,
             Store::Postgres($pool) => $body,
         }
     };
@@ -439,7 +439,7 @@ impl Store {
     async fn bump_catalog_version(&self) -> Result<()> {
         let now = chrono::Utc::now();
         match self {
-            Store::Sqlite(pool) => {
+            Store::Sqlite { write: pool, .. } => {
                 sqlx::query("UPDATE catalog_version SET version = version + 1, imported_at = ? WHERE id = 1")
                     .bind(now.to_rfc3339())
                     .execute(pool)

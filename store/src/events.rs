@@ -112,11 +112,33 @@ impl From<StoreError> for Failure {
     }
 }
 
+/// One `trip_events` row: seq, kind, payload.
+type EventRow = (i64, &'static str, String);
+
+/// How an append gets the state after it.
+#[derive(Clone, Copy)]
+enum After<'a> {
+    /// The writer folded it already.
+    Given(&'a TripState),
+    /// Fold these events over the stored state, inside the transaction.
+    Fold(&'a [TripEvent]),
+}
+
+/// The `trip_state` columns of a state (its [`TripState::read_model`]).
+fn encode_state(state: &TripState) -> Result<(&'static str, f64, u64, String), StoreError> {
+    Ok((
+        state.status.as_str(),
+        state.progress(),
+        state.version,
+        to_json(&state.read_model())?,
+    ))
+}
+
 impl Store {
     /// The version a trip's log is at (0 when it has none).
     async fn current_version(&self, trip_id: TripId) -> Result<u64, StoreError> {
         let max: Option<i64> = match self {
-            Store::Sqlite(pool) => {
+            Store::Sqlite { write: pool, .. } => {
                 sqlx::query_scalar("SELECT MAX(seq) FROM trip_events WHERE trip_id = ?")
                     .bind(trip_id.to_string())
                     .fetch_one(pool)
@@ -132,53 +154,108 @@ impl Store {
         to_u64("trip_events.seq", max.unwrap_or(0))
     }
 
+    /// The rows one append writes, serialised before any lock is taken.
+    /// `after` is the state after the events when the writer has it (no
+    /// need to read and fold the stored one inside the transaction).
+    fn encode<'e>(
+        expected: u64,
+        events: impl Iterator<Item = &'e TripEvent>,
+    ) -> Result<Vec<EventRow>, StoreError> {
+        events
+            .enumerate()
+            .map(|(i, event)| {
+                Ok((
+                    to_i64(expected + 1 + i as u64)?,
+                    event.kind(),
+                    to_json(event)?,
+                ))
+            })
+            .collect()
+    }
+
+    /// The state after `events`: `after` when given, else the stored one
+    /// (read inside the transaction) folded forward.
+    fn fold(
+        trip_id: TripId,
+        stored: Option<TripState>,
+        expected: u64,
+        events: &[TripEvent],
+        at: DateTime<Utc>,
+    ) -> TripState {
+        let mut state = stored.unwrap_or_else(|| TripState::new(trip_id));
+        for (i, event) in events.iter().enumerate() {
+            state.apply_stored(&StoredEvent {
+                trip_id,
+                seq: expected + 1 + i as u64,
+                at,
+                event: event.clone(),
+            });
+        }
+        state
+    }
+
     async fn append_sqlite(
         pool: &sqlx::SqlitePool,
         trip_id: TripId,
         expected: u64,
-        events: &[TripEvent],
+        rows: &[EventRow],
         at: DateTime<Utc>,
+        after: After<'_>,
     ) -> Result<u64, Failure> {
         let id = trip_id.to_string();
+        let mut encoded_after = match after {
+            After::Given(state) => Some(encode_state(state)?),
+            After::Fold(_) => None,
+        };
+        let select = if encoded_after.is_some() {
+            "SELECT version FROM trip_state WHERE trip_id = ?"
+        } else {
+            "SELECT version, state FROM trip_state WHERE trip_id = ?"
+        };
         // IMMEDIATE takes the write lock up front: writers queue instead of
         // failing to upgrade a read lock, and each sees the last one's work.
         let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-        let row = sqlx::query("SELECT version, state FROM trip_state WHERE trip_id = ?")
+        let row = sqlx::query(select)
             .bind(&id)
             .fetch_optional(&mut *tx)
             .await?;
-        let mut state = match row {
+        let stored = match row {
             Some(row) => {
                 let version: i64 = row.try_get("version")?;
                 let version = to_u64("trip_state.version", version)?;
                 if version != expected {
                     return Err(Failure::Conflict { actual: version });
                 }
-                let json: String = row.try_get("state")?;
-                from_json::<TripState>("trip_state.state", &json)?
+                match after {
+                    After::Given(_) => None,
+                    After::Fold(_) => {
+                        let json: String = row.try_get("state")?;
+                        Some(from_json::<TripState>("trip_state.state", &json)?)
+                    }
+                }
             }
             None if expected != 0 => return Err(Failure::Conflict { actual: 0 }),
-            None => TripState::new(trip_id),
+            None => None,
+        };
+        let (status, progress, version, json) = match (encoded_after.take(), after) {
+            (Some(encoded), _) => encoded,
+            (None, After::Given(state)) => encode_state(state)?,
+            (None, After::Fold(events)) => {
+                encode_state(&Self::fold(trip_id, stored, expected, events, at))?
+            }
         };
         let at_text = ts(at);
-        for (i, event) in events.iter().enumerate() {
-            let seq = expected + 1 + i as u64;
+        for (seq, kind, payload) in rows {
             sqlx::query(
                 "INSERT INTO trip_events (trip_id, seq, kind, payload, at) VALUES (?, ?, ?, ?, ?)",
             )
             .bind(&id)
-            .bind(to_i64(seq)?)
-            .bind(event.kind())
-            .bind(to_json(event)?)
+            .bind(seq)
+            .bind(kind)
+            .bind(payload)
             .bind(&at_text)
             .execute(&mut *tx)
             .await?;
-            state.apply_stored(&StoredEvent {
-                trip_id,
-                seq,
-                at,
-                event: event.clone(),
-            });
         }
         sqlx::query(
             "INSERT INTO trip_state (trip_id, status, progress, version, state, updated_at)
@@ -188,64 +265,77 @@ impl Store {
                 state = excluded.state, updated_at = excluded.updated_at",
         )
         .bind(&id)
-        .bind(state.status.as_str())
-        .bind(state.progress())
-        .bind(to_i64(state.version)?)
-        .bind(to_json(&state)?)
+        .bind(status)
+        .bind(progress)
+        .bind(to_i64(version)?)
+        .bind(&json)
         .bind(&at_text)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(state.version)
+        Ok(version)
     }
 
     async fn append_postgres(
         pool: &sqlx::PgPool,
         trip_id: TripId,
         expected: u64,
-        events: &[TripEvent],
+        rows: &[EventRow],
         at: DateTime<Utc>,
+        after: After<'_>,
     ) -> Result<u64, Failure> {
         let id = trip_id.as_uuid();
+        let mut encoded_after = match after {
+            After::Given(state) => Some(encode_state(state)?),
+            After::Fold(_) => None,
+        };
+        let select = if encoded_after.is_some() {
+            "SELECT version FROM trip_state WHERE trip_id = $1 FOR UPDATE"
+        } else {
+            "SELECT version, state::text AS state FROM trip_state WHERE trip_id = $1 FOR UPDATE"
+        };
         let mut tx = pool.begin().await?;
-        let row = sqlx::query(
-            "SELECT version, state::text AS state FROM trip_state WHERE trip_id = $1 FOR UPDATE",
-        )
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let mut state = match row {
+        let row = sqlx::query(select)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let stored = match row {
             Some(row) => {
                 let version: i64 = row.try_get("version")?;
                 let version = to_u64("trip_state.version", version)?;
                 if version != expected {
                     return Err(Failure::Conflict { actual: version });
                 }
-                let json: String = row.try_get("state")?;
-                from_json::<TripState>("trip_state.state", &json)?
+                match after {
+                    After::Given(_) => None,
+                    After::Fold(_) => {
+                        let json: String = row.try_get("state")?;
+                        Some(from_json::<TripState>("trip_state.state", &json)?)
+                    }
+                }
             }
             None if expected != 0 => return Err(Failure::Conflict { actual: 0 }),
-            None => TripState::new(trip_id),
+            None => None,
         };
-        for (i, event) in events.iter().enumerate() {
-            let seq = expected + 1 + i as u64;
+        let (status, progress, version, json) = match (encoded_after.take(), after) {
+            (Some(encoded), _) => encoded,
+            (None, After::Given(state)) => encode_state(state)?,
+            (None, After::Fold(events)) => {
+                encode_state(&Self::fold(trip_id, stored, expected, events, at))?
+            }
+        };
+        for (seq, kind, payload) in rows {
             sqlx::query(
                 "INSERT INTO trip_events (trip_id, seq, kind, payload, at)
                  VALUES ($1, $2, $3, $4::jsonb, $5)",
             )
             .bind(id)
-            .bind(to_i64(seq)?)
-            .bind(event.kind())
-            .bind(to_json(event)?)
+            .bind(seq)
+            .bind(kind)
+            .bind(payload)
             .bind(at)
             .execute(&mut *tx)
             .await?;
-            state.apply_stored(&StoredEvent {
-                trip_id,
-                seq,
-                at,
-                event: event.clone(),
-            });
         }
         sqlx::query(
             "INSERT INTO trip_state (trip_id, status, progress, version, state, updated_at)
@@ -255,40 +345,25 @@ impl Store {
                 state = excluded.state, updated_at = excluded.updated_at",
         )
         .bind(id)
-        .bind(state.status.as_str())
-        .bind(state.progress())
-        .bind(to_i64(state.version)?)
-        .bind(to_json(&state)?)
+        .bind(status)
+        .bind(progress)
+        .bind(to_i64(version)?)
+        .bind(&json)
         .bind(at)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(state.version)
+        Ok(version)
     }
-}
 
-fn stored_event(
-    trip_id: TripId,
-    seq: i64,
-    payload: &str,
-    at: DateTime<Utc>,
-) -> Result<StoredEvent, StoreError> {
-    Ok(StoredEvent {
-        trip_id,
-        seq: to_u64("trip_events.seq", seq)?,
-        at,
-        event: from_json("trip_events.payload", payload)?,
-    })
-}
-
-impl EventStore for Store {
-    #[tracing::instrument(skip_all, fields(trip.id = %trip_id, expected_version = expected_version), err)]
-    async fn append(
+    /// One append on either backend, its failure turned into the port's.
+    async fn append_any(
         &self,
         trip_id: TripId,
         expected_version: u64,
-        events: &[TripEvent],
+        events: &[&TripEvent],
         at: DateTime<Utc>,
+        after: After<'_>,
     ) -> Result<u64, AppendError> {
         if events.is_empty() {
             let actual = self
@@ -307,12 +382,14 @@ impl EventStore for Store {
         // Both backends keep microseconds: the projection must see the same
         // time a replay will read back.
         let at = at.trunc_subsecs(6);
+        let rows = Self::encode(expected_version, events.iter().copied())
+            .map_err(|e| AppendError::Port(e.into()))?;
         let result = match self {
-            Store::Sqlite(pool) => {
-                Self::append_sqlite(pool, trip_id, expected_version, events, at).await
+            Store::Sqlite { write: pool, .. } => {
+                Self::append_sqlite(pool, trip_id, expected_version, &rows, at, after).await
             }
             Store::Postgres(pool) => {
-                Self::append_postgres(pool, trip_id, expected_version, events, at).await
+                Self::append_postgres(pool, trip_id, expected_version, &rows, at, after).await
             }
         };
         match result {
@@ -335,6 +412,47 @@ impl EventStore for Store {
             }
             Err(Failure::Port(err)) => Err(AppendError::Port(err)),
         }
+    }
+}
+
+fn stored_event(
+    trip_id: TripId,
+    seq: i64,
+    payload: &str,
+    at: DateTime<Utc>,
+) -> Result<StoredEvent, StoreError> {
+    Ok(StoredEvent {
+        trip_id,
+        seq: to_u64("trip_events.seq", seq)?,
+        at,
+        event: from_json("trip_events.payload", payload)?,
+    })
+}
+
+impl EventStore for Store {
+    async fn append(
+        &self,
+        trip_id: TripId,
+        expected_version: u64,
+        events: &[TripEvent],
+        at: DateTime<Utc>,
+    ) -> Result<u64, AppendError> {
+        let refs: Vec<&TripEvent> = events.iter().collect();
+        self.append_any(trip_id, expected_version, &refs, at, After::Fold(events))
+            .await
+    }
+
+    async fn append_with_state(
+        &self,
+        trip_id: TripId,
+        expected_version: u64,
+        events: &[StoredEvent],
+        after: &TripState,
+    ) -> Result<u64, AppendError> {
+        let at = events.first().map_or_else(Utc::now, |e| e.at);
+        let refs: Vec<&TripEvent> = events.iter().map(|e| &e.event).collect();
+        self.append_any(trip_id, expected_version, &refs, at, After::Given(after))
+            .await
     }
 
     async fn load(&self, trip_id: TripId, after_seq: u64) -> Result<Vec<StoredEvent>, PortError> {
@@ -371,7 +489,7 @@ impl Store {
     ) -> Result<Vec<StoredEvent>, StoreError> {
         let after = to_i64(after_seq)?;
         let events = match self {
-            Store::Sqlite(pool) => {
+            Store::Sqlite { read: pool, .. } => {
                 let rows = sqlx::query(
                     "SELECT seq, payload, at FROM trip_events
                      WHERE trip_id = ? AND seq > ? ORDER BY seq",
@@ -418,7 +536,7 @@ impl Store {
 
     async fn load_snapshot_sql(&self, trip_id: TripId) -> Result<Option<Snapshot>, StoreError> {
         let row: Option<(i64, String)> = match self {
-            Store::Sqlite(pool) => {
+            Store::Sqlite { read: pool, .. } => {
                 sqlx::query_as(
                     "SELECT version, state FROM trip_snapshots
                      WHERE trip_id = ? ORDER BY version DESC LIMIT 1",
@@ -457,7 +575,7 @@ impl Store {
         let json = to_json(state)?;
         let now = Utc::now();
         match self {
-            Store::Sqlite(pool) => {
+            Store::Sqlite { write: pool, .. } => {
                 sqlx::query(
                     "INSERT INTO trip_snapshots (trip_id, version, state, taken_at)
                      VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
@@ -487,7 +605,7 @@ impl Store {
 
     async fn trip_summary_sql(&self, trip_id: TripId) -> Result<Option<TripSummary>, StoreError> {
         let row = match self {
-            Store::Sqlite(pool) => {
+            Store::Sqlite { read: pool, .. } => {
                 let row = sqlx::query(
                     "SELECT status, progress, version, state, updated_at
                      FROM trip_state WHERE trip_id = ?",
@@ -549,7 +667,7 @@ impl Store {
         status: TripStatus,
     ) -> Result<Vec<TripId>, StoreError> {
         let ids = match self {
-            Store::Sqlite(pool) => {
+            Store::Sqlite { read: pool, .. } => {
                 let ids: Vec<String> = sqlx::query_scalar(
                     "SELECT trip_id FROM trip_state WHERE status = ? ORDER BY updated_at, trip_id",
                 )

@@ -24,7 +24,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let json = to_json(message)?;
         match self {
-            Store::Sqlite(pool) => {
+            Store::Sqlite { write: pool, .. } => {
                 sqlx::query(
                     "INSERT INTO hub_messages (message_id, destination_kind, destination, message,
                         status, created_at)
@@ -70,7 +70,7 @@ impl Store {
             DeliveryStatus::Pending => return Ok(()),
         };
         match self {
-            Store::Sqlite(pool) => {
+            Store::Sqlite { write: pool, .. } => {
                 sqlx::query(sqlx::AssertSqlSafe(format!(
                     "UPDATE hub_messages SET status = ?, {column} = ?
                      WHERE message_id = ? AND status IN {from}"
@@ -98,7 +98,7 @@ impl Store {
 
     async fn unacked_sql(&self) -> Result<Vec<(Destination, Message)>, StoreError> {
         let rows: Vec<(String, String, String)> = match self {
-            Store::Sqlite(pool) => {
+            Store::Sqlite { write: pool, .. } => {
                 sqlx::query_as(
                     "SELECT destination_kind, destination, message FROM hub_messages
                      WHERE status <> 'acked' ORDER BY rowid",
@@ -130,7 +130,7 @@ impl Store {
         id: &MessageId,
     ) -> Result<Option<DeliveryStatus>, StoreError> {
         let status: Option<String> = match self {
-            Store::Sqlite(pool) => {
+            Store::Sqlite { write: pool, .. } => {
                 let row = sqlx::query("SELECT status FROM hub_messages WHERE message_id = ?")
                     .bind(id.as_str())
                     .fetch_optional(pool)

@@ -63,7 +63,14 @@ pub enum Backend {
 /// A connection pool to the configured database. Cheap to clone.
 #[derive(Debug, Clone)]
 pub enum Store {
-    Sqlite(SqlitePool),
+    /// SQLite takes one writer at a time: `write` is a single connection,
+    /// so writers queue in the pool (async, in order) instead of meeting
+    /// `SQLITE_BUSY` and sleeping in SQLite's busy handler; `read` serves
+    /// the reads that need no transaction (WAL lets them run beside it).
+    Sqlite {
+        write: SqlitePool,
+        read: SqlitePool,
+    },
     Postgres(PgPool),
 }
 
@@ -90,11 +97,15 @@ impl Store {
             if let Some(parent) = options.get_filename().parent() {
                 create_dir(parent)?;
             }
-            let pool = SqlitePoolOptions::new()
-                .max_connections(8)
+            let write = SqlitePoolOptions::new()
+                .max_connections(1)
+                .connect_with(options.clone())
+                .await?;
+            let read = SqlitePoolOptions::new()
+                .max_connections(4)
                 .connect_with(options)
                 .await?;
-            Store::Sqlite(pool)
+            Store::Sqlite { write, read }
         } else {
             return Err(StoreError::UnsupportedUrl(url.to_owned()));
         };
@@ -104,14 +115,14 @@ impl Store {
 
     pub fn backend(&self) -> Backend {
         match self {
-            Store::Sqlite(_) => Backend::Sqlite,
+            Store::Sqlite { .. } => Backend::Sqlite,
             Store::Postgres(_) => Backend::Postgres,
         }
     }
 
     async fn migrate(&self) -> Result<()> {
         match self {
-            Store::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await?,
+            Store::Sqlite { write: pool, .. } => SQLITE_MIGRATIONS.run(pool).await?,
             Store::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
         }
         Ok(())
@@ -120,7 +131,10 @@ impl Store {
     /// Closes every connection (on shutdown; SQLite checkpoints its WAL).
     pub async fn close(&self) {
         match self {
-            Store::Sqlite(pool) => pool.close().await,
+            Store::Sqlite { write, read } => {
+                read.close().await;
+                write.close().await;
+            }
             Store::Postgres(pool) => pool.close().await,
         }
     }
@@ -140,7 +154,9 @@ impl Store {
     /// One trivial round trip, for health checks.
     pub async fn ping(&self) -> Result<()> {
         match self {
-            Store::Sqlite(pool) => sqlx::query("SELECT 1").execute(pool).await.map(drop)?,
+            Store::Sqlite { write: pool, .. } => {
+                sqlx::query("SELECT 1").execute(pool).await.map(drop)?
+            }
             Store::Postgres(pool) => sqlx::query("SELECT 1").execute(pool).await.map(drop)?,
         }
         Ok(())

@@ -99,39 +99,48 @@ fn lease_err(err: StoreError) -> LeaseError {
 }
 
 impl Store {
-    async fn enqueue_sql(&self, task: &NewTask, now: DateTime<Utc>) -> Result<(), StoreError> {
+    /// Enqueues `tasks` in one transaction (a trip's whole graph at once).
+    async fn enqueue_sql(&self, tasks: &[NewTask], now: DateTime<Utc>) -> Result<(), StoreError> {
         match self {
-            Store::Sqlite(pool) => {
-                sqlx::query(
-                    "INSERT INTO agent_tasks (task_id, trip_id, agent_type, priority, status,
-                        attempts, available_at, depends_on, created_at)
-                     VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?) ON CONFLICT DO NOTHING",
-                )
-                .bind(task.task_id.to_string())
-                .bind(task.trip_id.to_string())
-                .bind(&task.agent_type)
-                .bind(i64::from(task.priority.rank()))
-                .bind(ts(now))
-                .bind(to_json(&task.depends_on)?)
-                .bind(ts(now))
-                .execute(pool)
-                .await?;
+            Store::Sqlite { write: pool, .. } => {
+                let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                for task in tasks {
+                    sqlx::query(
+                        "INSERT INTO agent_tasks (task_id, trip_id, agent_type, priority, status,
+                            attempts, available_at, depends_on, created_at)
+                         VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?) ON CONFLICT DO NOTHING",
+                    )
+                    .bind(task.task_id.to_string())
+                    .bind(task.trip_id.to_string())
+                    .bind(&task.agent_type)
+                    .bind(i64::from(task.priority.rank()))
+                    .bind(ts(now))
+                    .bind(to_json(&task.depends_on)?)
+                    .bind(ts(now))
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
             }
             Store::Postgres(pool) => {
-                let deps: Vec<Uuid> = task.depends_on.iter().map(TaskId::as_uuid).collect();
-                sqlx::query(
-                    "INSERT INTO agent_tasks (task_id, trip_id, agent_type, priority, status,
-                        attempts, available_at, depends_on, created_at)
-                     VALUES ($1, $2, $3, $4, 'pending', 0, $5, $6, $5) ON CONFLICT DO NOTHING",
-                )
-                .bind(task.task_id.as_uuid())
-                .bind(task.trip_id.as_uuid())
-                .bind(&task.agent_type)
-                .bind(i16::from(task.priority.rank()))
-                .bind(now)
-                .bind(deps)
-                .execute(pool)
-                .await?;
+                let mut tx = pool.begin().await?;
+                for task in tasks {
+                    let deps: Vec<Uuid> = task.depends_on.iter().map(TaskId::as_uuid).collect();
+                    sqlx::query(
+                        "INSERT INTO agent_tasks (task_id, trip_id, agent_type, priority, status,
+                            attempts, available_at, depends_on, created_at)
+                         VALUES ($1, $2, $3, $4, 'pending', 0, $5, $6, $5) ON CONFLICT DO NOTHING",
+                    )
+                    .bind(task.task_id.as_uuid())
+                    .bind(task.trip_id.as_uuid())
+                    .bind(&task.agent_type)
+                    .bind(i16::from(task.priority.rank()))
+                    .bind(now)
+                    .bind(deps)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
             }
         }
         Ok(())
@@ -146,7 +155,7 @@ impl Store {
     ) -> Result<Option<ClaimedTask>, StoreError> {
         let until = after(now, lease_for);
         match self {
-            Store::Sqlite(pool) => {
+            Store::Sqlite { write: pool, .. } => {
                 let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
                 let row = sqlx::query(sqlx::AssertSqlSafe(format!(
                     "UPDATE agent_tasks SET status = 'running', attempts = attempts + 1,
@@ -211,7 +220,7 @@ impl Store {
 
     async fn task_sql(&self, task_id: TaskId) -> Result<Option<QueuedTask>, StoreError> {
         match self {
-            Store::Sqlite(pool) => {
+            Store::Sqlite { read: pool, .. } => {
                 let row = sqlx::query(sqlx::AssertSqlSafe(format!(
                     "SELECT {COLUMNS} FROM agent_tasks WHERE task_id = ?"
                 )))
@@ -248,7 +257,7 @@ impl Store {
         until: DateTime<Utc>,
     ) -> Result<u64, StoreError> {
         let updated = match self {
-            Store::Sqlite(pool) => sqlx::query(
+            Store::Sqlite { write: pool, .. } => sqlx::query(
                 "UPDATE agent_tasks SET lease_expires_at = ?
                      WHERE task_id = ? AND lease_owner = ? AND status = 'running'",
             )
@@ -281,7 +290,7 @@ impl Store {
     ) -> Result<Option<bool>, StoreError> {
         let json = to_json(result)?;
         match self {
-            Store::Sqlite(pool) => {
+            Store::Sqlite { write: pool, .. } => {
                 let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
                 let row: Option<(String, String)> =
                     sqlx::query_as("SELECT status, trip_id FROM agent_tasks WHERE task_id = ?")
@@ -359,7 +368,7 @@ impl Store {
         available_at: Option<DateTime<Utc>>,
     ) -> Result<u64, StoreError> {
         let updated = match self {
-            Store::Sqlite(pool) => sqlx::query(
+            Store::Sqlite { write: pool, .. } => sqlx::query(
                 "UPDATE agent_tasks SET status = ?, last_error = COALESCE(?, last_error),
                         available_at = COALESCE(?, available_at),
                         lease_owner = NULL, lease_expires_at = NULL
@@ -391,7 +400,7 @@ impl Store {
 
     async fn result_sql(&self, task_id: TaskId) -> Result<Option<Value>, StoreError> {
         let json: Option<String> = match self {
-            Store::Sqlite(pool) => {
+            Store::Sqlite { read: pool, .. } => {
                 sqlx::query_scalar("SELECT result FROM agent_results WHERE task_id = ?")
                     .bind(task_id.to_string())
                     .fetch_optional(pool)
@@ -410,7 +419,7 @@ impl Store {
 
     async fn tasks_of_sql(&self, trip_id: TripId) -> Result<Vec<QueuedTask>, StoreError> {
         match self {
-            Store::Sqlite(pool) => {
+            Store::Sqlite { read: pool, .. } => {
                 let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
                     "SELECT {COLUMNS} FROM agent_tasks WHERE trip_id = ? ORDER BY rowid"
                 )))
@@ -434,7 +443,11 @@ impl Store {
 
 impl TaskQueue for Store {
     async fn enqueue(&self, task: &NewTask, now: DateTime<Utc>) -> Result<(), PortError> {
-        Ok(self.enqueue_sql(task, now).await?)
+        Ok(self.enqueue_sql(std::slice::from_ref(task), now).await?)
+    }
+
+    async fn enqueue_all(&self, tasks: &[NewTask], now: DateTime<Utc>) -> Result<(), PortError> {
+        Ok(self.enqueue_sql(tasks, now).await?)
     }
 
     #[tracing::instrument(skip_all, fields(instance.id = instance_id), err)]

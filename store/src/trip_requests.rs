@@ -15,7 +15,7 @@ impl Store {
         let id = Uuid::new_v4();
         let now = Utc::now();
         match self {
-            Store::Sqlite(pool) => {
+            Store::Sqlite { write: pool, .. } => {
                 sqlx::query("INSERT INTO trip_requests (id, query, created_at) VALUES (?, ?, ?)")
                     .bind(id.to_string())
                     .bind(query.as_str())
@@ -49,7 +49,7 @@ impl Store {
             return Ok(None);
         };
         let record = match self {
-            Store::Sqlite(pool) => {
+            Store::Sqlite { write: pool, .. } => {
                 let row = sqlx::query("SELECT query, created_at FROM trip_requests WHERE id = ?")
                     .bind(id.to_string())
                     .fetch_optional(pool)
@@ -93,7 +93,7 @@ impl Store {
     pub async fn recent_trip_requests(&self, limit: u32) -> Result<Vec<TripRequestRecord>> {
         let limit = i64::from(limit);
         let rows: Vec<(String, String, DateTime<Utc>)> = match self {
-            Store::Sqlite(pool) => {
+            Store::Sqlite { write: pool, .. } => {
                 let rows = sqlx::query(
                     "SELECT id, query, created_at FROM trip_requests ORDER BY created_at DESC LIMIT ?",
                 )

@@ -112,7 +112,7 @@ async fn the_trip_state_row_equals_a_rebuild_from_all_events_on_every_backend() 
             .expect("present");
         assert_eq!(
             summary.state,
-            TripState::replay(trip, &events),
+            TripState::replay(trip, &events).read_model(),
             "{}",
             db.name
         );

@@ -161,6 +161,11 @@ pub struct Runtime<S> {
     rng: Mutex<XorShift64>,
     caches: Caches,
     inner: Mutex<Inner>,
+    /// One writer at a time per trip in this process: commands on a trip
+    /// queue here instead of racing each other into version conflicts
+    /// (which cost a reload from the store each). Other processes are
+    /// still kept out by the append's version check.
+    trip_locks: Mutex<HashMap<TripId, Arc<tokio::sync::Mutex<()>>>>,
     wake: Notify,
     stopped: AtomicBool,
     stop: watch::Sender<bool>,
@@ -237,6 +242,7 @@ impl<S: RuntimeStore> Runtime<S> {
             rng: Mutex::new(XorShift64::from_entropy()),
             caches,
             inner: Mutex::new(Inner::default()),
+            trip_locks: Mutex::new(HashMap::new()),
             wake: Notify::new(),
             stopped: AtomicBool::new(false),
             stop,
@@ -292,6 +298,18 @@ impl<S: RuntimeStore> Runtime<S> {
 
     /// Decides and appends `command`, then publishes what it appended.
     async fn exec(&self, trip: TripId, command: Command) -> Result<Executed, ExecuteError> {
+        self.exec_all(trip, vec![command]).await
+    }
+
+    /// Decides `commands` in turn and appends them in one write (all or
+    /// none), then publishes what was appended.
+    async fn exec_all(
+        &self,
+        trip: TripId,
+        commands: Vec<Command>,
+    ) -> Result<Executed, ExecuteError> {
+        let trip_lock = lock(&self.trip_locks).entry(trip).or_default().clone();
+        let _writer = trip_lock.lock().await;
         // Contention and transient store errors are worth waiting out: a
         // dropped write here (a task's completion, say) would leave the log
         // behind the queue and the trip stuck in planning. Bounded: about
@@ -301,7 +319,7 @@ impl<S: RuntimeStore> Runtime<S> {
         let executed = loop {
             attempt += 1;
             let known = lock(&self.inner).states.get(&trip).cloned();
-            match self.log.execute_from(trip, known, command.clone()).await {
+            match self.log.execute_all_from(trip, known, &commands).await {
                 Ok(executed) => break executed,
                 Err(
                     ExecuteError::Contended { .. }
@@ -412,23 +430,18 @@ impl<S: RuntimeStore> Runtime<S> {
             && let Ok(outcome) = serde_json::from_value::<PlanOutcome>(outcome)
             && let Some(itinerary) = &outcome.itinerary
         {
-            self.exec(trip, Command::Submit { query, overrides })
-                .await
-                .map_err(internal)?;
-            self.exec(
+            self.exec_all(
                 trip,
-                Command::RecordIntent {
-                    intent: intent_json,
-                },
-            )
-            .await
-            .map_err(internal)?;
-            self.exec(
-                trip,
-                Command::FinishPlan {
-                    itinerary: serde_json::to_value(itinerary).unwrap_or(Value::Null),
-                    verdict: serde_json::to_value(&outcome.verdict).unwrap_or(Value::Null),
-                },
+                vec![
+                    Command::Submit { query, overrides },
+                    Command::RecordIntent {
+                        intent: intent_json,
+                    },
+                    Command::FinishPlan {
+                        itinerary: serde_json::to_value(itinerary).unwrap_or(Value::Null),
+                        verdict: serde_json::to_value(&outcome.verdict).unwrap_or(Value::Null),
+                    },
+                ],
             )
             .await
             .map_err(internal)?;
@@ -454,21 +467,15 @@ impl<S: RuntimeStore> Runtime<S> {
             }
         }
         self.topic(trip);
-        let recorded = async {
-            self.exec(trip, Command::Submit { query, overrides })
-                .await?;
-            self.exec(
-                trip,
-                Command::RecordIntent {
-                    intent: intent_json,
-                },
-            )
-            .await
-        }
-        .await;
-        if let Err(e) = recorded {
-            return Err(internal(e));
-        }
+        // The request, its intent and its task graph in one write.
+        let mut commands = vec![
+            Command::Submit { query, overrides },
+            Command::RecordIntent {
+                intent: intent_json,
+            },
+        ];
+        commands.extend(schedule_commands());
+        self.exec_all(trip, commands).await.map_err(internal)?;
         // Admission only once the trip is in the log: a trip taken from the
         // waiting line by `release` is scheduled at once, and scheduling a
         // trip whose submission is not recorded yet is refused — it would
@@ -534,41 +541,27 @@ impl<S: RuntimeStore> Runtime<S> {
     async fn schedule(&self, trip: TripId) -> Result<(), RuntimeError> {
         let mut state = self.load(trip).await?;
         if state.tasks.is_empty() && state.status == TripStatus::Planning {
-            let mut ids: HashMap<&str, TaskId> = HashMap::new();
-            for node in GRAPH {
-                let task_id = TaskId::new();
-                ids.insert(node.agent_type, task_id);
-                let executed = self
-                    .exec(
-                        trip,
-                        Command::ScheduleTask {
-                            task_id,
-                            agent_type: node.agent_type.to_string(),
-                            priority: node.priority,
-                            depends_on: node.depends_on.iter().map(|d| ids[d]).collect(),
-                        },
-                    )
-                    .await
-                    .map_err(|e| RuntimeError::Internal(e.to_string()))?;
-                state = executed.state;
-            }
-        }
-        let now = self.clock.now();
-        for task in &state.tasks {
-            self.store
-                .enqueue(
-                    &NewTask {
-                        task_id: task.task_id,
-                        trip_id: trip,
-                        agent_type: task.agent_type.clone(),
-                        priority: task.priority,
-                        depends_on: task.depends_on.clone(),
-                    },
-                    now,
-                )
+            state = self
+                .exec_all(trip, schedule_commands())
                 .await
-                .map_err(|e| RuntimeError::Store(e.to_string()))?;
+                .map_err(|e| RuntimeError::Internal(e.to_string()))?
+                .state;
         }
+        let tasks: Vec<NewTask> = state
+            .tasks
+            .iter()
+            .map(|task| NewTask {
+                task_id: task.task_id,
+                trip_id: trip,
+                agent_type: task.agent_type.clone(),
+                priority: task.priority,
+                depends_on: task.depends_on.clone(),
+            })
+            .collect();
+        self.store
+            .enqueue_all(&tasks, self.clock.now())
+            .await
+            .map_err(|e| RuntimeError::Store(e.to_string()))?;
         self.wake.notify_one();
         Ok(())
     }
@@ -775,9 +768,36 @@ impl<S: RuntimeStore> Runtime<S> {
         if self.stopped.load(Ordering::SeqCst) {
             return;
         }
-        let mut batch: Vec<(String, Job)> = Vec::new();
+        let mut batch: Vec<(String, ClaimedTask)> = Vec::new();
+        // P3 first, one batch a round: after the rest they would starve
+        // while a backlog lasts, and the verifier waits for them. Under
+        // load they are skipped (and the plan says so), not left waiting.
+        let is_p3 = |t: &String| node_of(t).is_some_and(|n| n.priority == Priority::P3);
+        // Rounds of at most `ROUND` other claims, so that a backlog that
+        // never ends still lets the P3 pass come round again.
+        const ROUND: usize = 32;
+        let mut p3_left = self.config.communication.batch_size.max(1);
+        let mut round_left = ROUND;
+        let mut claimed_in_round = 0;
         loop {
-            let types = self.claimable_types();
+            if p3_left == 0 && round_left == 0 {
+                if claimed_in_round == 0 {
+                    break;
+                }
+                p3_left = self.config.communication.batch_size.max(1);
+                round_left = ROUND;
+                claimed_in_round = 0;
+            }
+            let mut types = self.claimable_types();
+            if p3_left > 0 {
+                types.retain(is_p3);
+                if types.is_empty() {
+                    p3_left = 0;
+                    continue;
+                }
+            } else {
+                types.retain(|t| !is_p3(t));
+            }
             if types.is_empty() {
                 break;
             }
@@ -788,63 +808,89 @@ impl<S: RuntimeStore> Runtime<S> {
                 .await
             {
                 Ok(Some(c)) => c,
+                Ok(None) if p3_left > 0 => {
+                    p3_left = 0;
+                    continue;
+                }
                 Ok(None) => break,
                 Err(e) => {
                     tracing::warn!(error = %e, "could not claim a task");
                     break;
                 }
             };
-            if let Some((instance, job)) = self.assign(claimed).await {
-                if job.task.priority == Priority::P3 {
-                    batch.push((instance, job));
-                    if batch.len() >= self.config.communication.batch_size.max(1) {
-                        self.send_batch(std::mem::take(&mut batch)).await;
-                    }
-                } else {
-                    self.send(instance, vec![job]).await;
+            claimed_in_round += 1;
+            if p3_left > 0 {
+                p3_left -= 1;
+            } else {
+                round_left -= 1;
+            }
+            // Instances are chosen (and their capacity reserved) here, in
+            // order; recording the claims in the trips' logs runs beside
+            // the next claims.
+            if claimed.priority == Priority::P3 && self.under_load() {
+                let me = self.me();
+                tokio::spawn(async move {
+                    me.skip(&claimed, "skipped under load (optional)").await;
+                });
+                continue;
+            }
+            let Some(instance) = self.pick_instance(&claimed) else {
+                continue;
+            };
+            if claimed.priority == Priority::P3 {
+                batch.push((instance, claimed));
+                if batch.len() >= self.config.communication.batch_size.max(1) {
+                    self.spawn_batch(std::mem::take(&mut batch));
                 }
+            } else {
+                let me = self.me();
+                tokio::spawn(async move {
+                    if let Some(job) = me.assign(&instance, claimed).await {
+                        me.send(instance, vec![job]).await;
+                    }
+                });
             }
         }
         if !batch.is_empty() {
-            self.send_batch(batch).await;
+            self.spawn_batch(batch);
         }
     }
 
-    /// P3 tasks travel together to the first one's instance.
-    async fn send_batch(&self, batch: Vec<(String, Job)>) {
+    /// P3 tasks travel together to the first one's instance, once their
+    /// claims are recorded.
+    fn spawn_batch(&self, batch: Vec<(String, ClaimedTask)>) {
         let Some(instance) = batch.first().map(|(i, _)| i.clone()) else {
             return;
         };
-        let jobs = batch
-            .into_iter()
-            .map(|(i, job)| {
+        let me = self.me();
+        tokio::spawn(async move {
+            let mut jobs = Vec::with_capacity(batch.len());
+            for (i, task) in batch {
                 if i != instance {
-                    let mut inner = lock(&self.inner);
-                    move_load(&mut inner, &i, &instance, job.task.task_id);
+                    let mut inner = lock(&me.inner);
+                    move_load(&mut inner, &i, &instance, task.task_id);
                 }
-                job
-            })
-            .collect();
-        self.send(instance, jobs).await;
+                if let Some(job) = me.assign(&instance, task).await {
+                    jobs.push(job);
+                }
+            }
+            if !jobs.is_empty() {
+                me.send(instance, jobs).await;
+            }
+        });
     }
 
-    /// Records the claim and picks the instance; `None` when the task is
-    /// not to run now (skipped, already done, its trip over).
-    async fn assign(&self, task: ClaimedTask) -> Option<(String, Job)> {
+    /// Records the claim of a task given to `instance` (whose capacity is
+    /// reserved); `None` when the task is not to run now (already done, its
+    /// trip over), the reservation then released.
+    async fn assign(&self, instance: &str, task: ClaimedTask) -> Option<Job> {
         let trip = task.trip_id;
-        let node = node_of(&task.agent_type);
-        let optional = node.is_some_and(|n| n.optional);
-        if task.priority == Priority::P3 && self.under_load() {
-            self.skip(&task, "skipped under load (optional)").await;
-            return None;
-        }
-        let instance = self.pick_instance(&task)?;
         let claim = self
             .exec(
                 trip,
                 Command::ClaimTask {
                     task_id: task.task_id,
-                    instance_id: instance.clone(),
+                    instance_id: instance.to_string(),
                     now: self.clock.now(),
                     lease_expires_at: task.lease_expires_at,
                 },
@@ -856,52 +902,57 @@ impl<S: RuntimeStore> Runtime<S> {
                     .state
                     .task(task.task_id)
                     .map_or(task.attempt, |t| t.attempts);
-                Some((instance, Job { task, attempt }))
+                Some(Job { task, attempt })
             }
             Err(e) => {
-                self.unload(&instance, task.task_id);
-                match e {
-                    ExecuteError::Rejected(Rejection::TaskFinished { .. }) => {
-                        // The log is ahead of the queue: copy the result over.
-                        if let Ok(state) = self.load(trip).await
-                            && let Some(t) = state.task(task.task_id)
-                        {
-                            match (t.status, &t.result) {
-                                (TaskStatus::Completed, Some(result)) => {
-                                    let _ = self
-                                        .store
-                                        .complete(task.task_id, result, self.clock.now())
-                                        .await;
-                                }
-                                (TaskStatus::Skipped, _) => {
-                                    let _ = self.store.skip(task.task_id).await;
-                                }
-                                _ => {
-                                    let _ = self.store.fail(task.task_id, "failed", None).await;
-                                }
-                            }
+                self.unload(instance, task.task_id);
+                self.refused_claim(&task, e).await;
+                None
+            }
+        }
+    }
+
+    /// Puts the queue right after the log refused a claim.
+    async fn refused_claim(&self, task: &ClaimedTask, e: ExecuteError) {
+        let trip = task.trip_id;
+        match e {
+            ExecuteError::Rejected(Rejection::TaskFinished { .. }) => {
+                // The log is ahead of the queue: copy the result over.
+                if let Ok(state) = self.load(trip).await
+                    && let Some(t) = state.task(task.task_id)
+                {
+                    match (t.status, &t.result) {
+                        (TaskStatus::Completed, Some(result)) => {
+                            let _ = self
+                                .store
+                                .complete(task.task_id, result, self.clock.now())
+                                .await;
+                        }
+                        (TaskStatus::Skipped, _) => {
+                            let _ = self.store.skip(task.task_id).await;
+                        }
+                        _ => {
+                            let _ = self.store.fail(task.task_id, "failed", None).await;
                         }
                     }
-                    ExecuteError::Rejected(Rejection::WrongStatus { status }) => {
-                        let _ = self
-                            .store
-                            .fail(task.task_id, &format!("the trip is {status}"), None)
-                            .await;
-                    }
-                    ExecuteError::Rejected(Rejection::Leased { until, .. }) => {
-                        let _ = self.store.fail(task.task_id, "leased", Some(until)).await;
-                    }
-                    other => {
-                        tracing::warn!(task.id = %task.task_id, error = %other, "could not record a claim");
-                        let retry_at = after(self.clock.now(), self.tick());
-                        let _ = self
-                            .store
-                            .fail(task.task_id, &other.to_string(), Some(retry_at))
-                            .await;
-                    }
                 }
-                let _ = optional;
-                None
+            }
+            ExecuteError::Rejected(Rejection::WrongStatus { status }) => {
+                let _ = self
+                    .store
+                    .fail(task.task_id, &format!("the trip is {status}"), None)
+                    .await;
+            }
+            ExecuteError::Rejected(Rejection::Leased { until, .. }) => {
+                let _ = self.store.fail(task.task_id, "leased", Some(until)).await;
+            }
+            other => {
+                tracing::warn!(task.id = %task.task_id, error = %other, "could not record a claim");
+                let retry_at = after(self.clock.now(), self.tick());
+                let _ = self
+                    .store
+                    .fail(task.task_id, &other.to_string(), Some(retry_at))
+                    .await;
             }
         }
     }
@@ -1180,6 +1231,10 @@ impl<S: RuntimeStore> Runtime<S> {
             .cancels
             .retain(|trip, tx| busy.contains(trip) || tx.receiver_count() > 0);
         inner.states.retain(|trip, _| busy.contains(trip));
+        drop(inner);
+        // A lock nobody holds or waits for is only this map's.
+        lock(&self.trip_locks)
+            .retain(|trip, writer| busy.contains(trip) || Arc::strong_count(writer) > 1);
     }
 
     fn scale_down(&self) {
@@ -1418,8 +1473,13 @@ impl<S: RuntimeStore> Runtime<S> {
         }
     }
 
-    /// Persists a result (queue first: that is what lets dependents run),
-    /// then logs it; the verifier's result finishes the trip.
+    /// Persists a result: the log first, then the queue (whose completion
+    /// is what lets dependents be claimed), so that a dependent's claim
+    /// always finds its inputs in the log. A crash between the two leaves
+    /// the task leased and running in the queue; its lease runs out, the
+    /// next claim is refused by the log (`TaskFinished`) and the logged
+    /// result is copied to the queue — the agent does not run again.
+    /// The verifier's result finishes the trip.
     async fn complete(&self, task: &ClaimedTask, output: TaskOutput, elapsed_ms: u64) {
         let trip = task.trip_id;
         let result = match serde_json::to_value(&output) {
@@ -1429,29 +1489,47 @@ impl<S: RuntimeStore> Runtime<S> {
                 return;
             }
         };
+        let logged = self
+            .exec(
+                trip,
+                Command::CompleteTask {
+                    task_id: task.task_id,
+                    result: result.clone(),
+                    elapsed_ms,
+                },
+            )
+            .await;
+        match logged {
+            // Logged now, or by an earlier run of the same task.
+            Ok(_) | Err(ExecuteError::Rejected(Rejection::TaskFinished { .. })) => {}
+            Err(ExecuteError::Rejected(rejection)) => {
+                // The trip moved on (cancelled, failed): nothing to keep.
+                let _ = self
+                    .store
+                    .fail(task.task_id, &rejection.to_string(), None)
+                    .await;
+                return;
+            }
+            Err(e) => {
+                // Not recorded: the attempt did not count; run it again soon.
+                tracing::warn!(task.id = %task.task_id, error = %e, "could not log a result");
+                let retry_at = after(self.clock.now(), self.tick());
+                let _ = self
+                    .store
+                    .fail(task.task_id, &e.to_string(), Some(retry_at))
+                    .await;
+                return;
+            }
+        }
         if let Err(e) = self
             .store
             .complete(task.task_id, &result, self.clock.now())
             .await
         {
-            tracing::warn!(task.id = %task.task_id, error = %e, "could not persist a result");
-            let retry_at = after(self.clock.now(), self.tick());
-            let _ = self
-                .store
-                .fail(task.task_id, &e.to_string(), Some(retry_at))
-                .await;
-            return;
+            // Logged but not queued: the lease runs out and the next claim
+            // copies the logged result over (see above).
+            tracing::warn!(task.id = %task.task_id, error = %e, "could not mark a result in the queue");
         }
-        let _ = self
-            .exec(
-                trip,
-                Command::CompleteTask {
-                    task_id: task.task_id,
-                    result,
-                    elapsed_ms,
-                },
-            )
-            .await;
         if let TaskOutput::Verifier(outcome) = output {
             self.finish(trip, *outcome).await;
         }
@@ -2141,6 +2219,25 @@ impl<S: RuntimeStore> Runtime<S> {
             instance.handle.abort();
         }
     }
+}
+
+/// The commands that schedule a trip's task graph ([`GRAPH`]), with fresh
+/// task ids.
+fn schedule_commands() -> Vec<Command> {
+    let mut ids: HashMap<&str, TaskId> = HashMap::new();
+    GRAPH
+        .iter()
+        .map(|node| {
+            let task_id = TaskId::new();
+            ids.insert(node.agent_type, task_id);
+            Command::ScheduleTask {
+                task_id,
+                agent_type: node.agent_type.to_string(),
+                priority: node.priority,
+                depends_on: node.depends_on.iter().map(|d| ids[d]).collect(),
+            }
+        })
+        .collect()
 }
 
 fn unload(inner: &mut Inner, instance: &str, task: TaskId, now: Instant) {

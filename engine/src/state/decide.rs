@@ -112,6 +112,26 @@ pub enum Rejection {
 }
 
 /// Decides what `command` means for `state`.
+/// Decides several commands as one, each against the state the ones
+/// before it leave: all or nothing (the first rejection rejects them all),
+/// so that they can be appended in one write.
+pub fn decide_all(state: &TripState, commands: &[Command]) -> Result<Vec<TripEvent>, Rejection> {
+    let mut scratch: Option<TripState> = None;
+    let mut events = Vec::new();
+    for command in commands {
+        let decided = decide(scratch.as_ref().unwrap_or(state), command.clone())?;
+        if decided.is_empty() {
+            continue;
+        }
+        let after = scratch.get_or_insert_with(|| state.clone());
+        for event in &decided {
+            after.apply(event);
+        }
+        events.extend(decided);
+    }
+    Ok(events)
+}
+
 pub fn decide(state: &TripState, command: Command) -> Result<Vec<TripEvent>, Rejection> {
     use TripStatus as S;
 

@@ -4,7 +4,9 @@
 //! again (a bounded number of times). Every `snapshot_every` events it saves
 //! a snapshot, so that loading a long-lived trip replays only a short tail.
 
-use super::decide::{Command, Rejection, decide};
+use chrono::SubsecRound;
+
+use super::decide::{Command, Rejection, decide_all};
 use super::event::StoredEvent;
 use super::ids::TripId;
 use super::port::{AppendError, EventStore, PortError};
@@ -91,6 +93,18 @@ impl<S: EventStore> TripLog<S> {
         known: Option<TripState>,
         command: Command,
     ) -> Result<Executed, ExecuteError> {
+        self.execute_all_from(trip_id, known, std::slice::from_ref(&command))
+            .await
+    }
+
+    /// Like [`TripLog::execute_from`] for several commands decided in turn
+    /// ([`decide_all`]) and appended in one write: all or none.
+    pub async fn execute_all_from(
+        &self,
+        trip_id: TripId,
+        known: Option<TripState>,
+        commands: &[Command],
+    ) -> Result<Executed, ExecuteError> {
         let mut conflicts = 0;
         let mut known = known;
         loop {
@@ -99,7 +113,7 @@ impl<S: EventStore> TripLog<S> {
                 Some(state) => state,
                 None => self.store.load_state(trip_id).await?,
             };
-            let events = match decide(&state, command.clone()) {
+            let events = match decide_all(&state, commands) {
                 Ok(events) => events,
                 Err(_) if from_cache => continue,
                 Err(rejection) => return Err(rejection.into()),
@@ -114,23 +128,30 @@ impl<S: EventStore> TripLog<S> {
                     events: vec![],
                 });
             }
-            let at = self.clock.now();
+            // Both SQL backends keep microseconds: the state written with
+            // the events must be the one a replay will give.
+            let at = self.clock.now().trunc_subsecs(6);
             let before = state.version;
-            match self.store.append(trip_id, before, &events, at).await {
+            let stored: Vec<StoredEvent> = events
+                .into_iter()
+                .enumerate()
+                .map(|(i, event)| StoredEvent {
+                    trip_id,
+                    seq: before + 1 + i as u64,
+                    at,
+                    event,
+                })
+                .collect();
+            // On a conflict this state is dropped and the log reloaded.
+            for event in &stored {
+                state.apply_stored(event);
+            }
+            match self
+                .store
+                .append_with_state(trip_id, before, &stored, &state)
+                .await
+            {
                 Ok(_) => {
-                    let stored: Vec<StoredEvent> = events
-                        .into_iter()
-                        .enumerate()
-                        .map(|(i, event)| StoredEvent {
-                            trip_id,
-                            seq: before + 1 + i as u64,
-                            at,
-                            event,
-                        })
-                        .collect();
-                    for event in &stored {
-                        state.apply_stored(event);
-                    }
                     self.maybe_snapshot(trip_id, before, &state).await;
                     return Ok(Executed {
                         state,

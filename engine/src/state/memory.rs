@@ -120,7 +120,7 @@ impl EventStore for MemoryEventStore {
                 progress: t.projection.progress(),
                 version: t.projection.version,
                 updated_at: t.updated_at?,
-                state: t.projection.clone(),
+                state: t.projection.read_model(),
             })
         }))
     }

@@ -15,7 +15,7 @@ mod port;
 mod queue;
 mod trip;
 
-pub use decide::{Command, Rejection, decide};
+pub use decide::{Command, Rejection, decide, decide_all};
 pub use event::{Priority, StoredEvent, TripEvent, TripStatus};
 pub use ids::{TaskId, TripId};
 pub use log::{ExecuteError, Executed, TripLog};

@@ -88,6 +88,25 @@ pub trait EventStore: Send + Sync {
         at: DateTime<Utc>,
     ) -> impl Future<Output = Result<u64, AppendError>> + Send;
 
+    /// [`EventStore::append`] for a writer that has folded the events
+    /// already (their `seq` follows `expected_version`, `after` is the
+    /// state they lead to): a store may write `after` as the read model
+    /// instead of reading and folding the stored one under its lock.
+    fn append_with_state(
+        &self,
+        trip_id: TripId,
+        expected_version: u64,
+        events: &[StoredEvent],
+        after: &TripState,
+    ) -> impl Future<Output = Result<u64, AppendError>> + Send {
+        let _ = after;
+        async move {
+            let at = events.first().map_or_else(Utc::now, |e| e.at);
+            let kinds: Vec<TripEvent> = events.iter().map(|e| e.event.clone()).collect();
+            self.append(trip_id, expected_version, &kinds, at).await
+        }
+    }
+
     /// The events after `after_seq`, in order.
     fn load(
         &self,

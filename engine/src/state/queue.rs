@@ -92,6 +92,20 @@ pub trait TaskQueue: Send + Sync {
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<(), PortError>> + Send;
 
+    /// Enqueues several tasks, in one write where the store can.
+    fn enqueue_all(
+        &self,
+        tasks: &[NewTask],
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), PortError>> + Send {
+        async move {
+            for task in tasks {
+                self.enqueue(task, now).await?;
+            }
+            Ok(())
+        }
+    }
+
     /// Claims the most urgent ready task of one of `agent_types`.
     fn claim_ready(
         &self,

@@ -130,6 +130,31 @@ impl TripState {
         state
     }
 
+    /// What the `trip_state` read model keeps: everything but the agents'
+    /// raw results (kilobytes per task, kept by the log and the task queue),
+    /// so that the row rewritten on every append stays small.
+    pub fn read_model(&self) -> Self {
+        let strip = |tasks: &[TaskState]| {
+            tasks
+                .iter()
+                .map(|t| TaskState {
+                    result: None,
+                    ..t.clone()
+                })
+                .collect()
+        };
+        Self {
+            tasks: strip(&self.tasks),
+            rollback: self.rollback.as_ref().map(|r| {
+                Box::new(RollbackPoint {
+                    tasks: strip(&r.tasks),
+                    ..(**r).clone()
+                })
+            }),
+            ..self.clone()
+        }
+    }
+
     /// Whether the trip has been submitted.
     pub fn exists(&self) -> bool {
         self.version > 0
