@@ -268,15 +268,18 @@ async fn a_failing_optional_agent_opens_its_breaker_and_is_dropped_with_a_flag()
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_permanently_failing_required_agent_fails_the_trip() {
+async fn a_permanently_failing_required_agent_fails_over_once_then_fails_the_trip() {
     let mut c = no_cache(config());
     c.orchestrator.retry_attempts = 2;
+    c.orchestrator.failover_instances = 1;
     c.faults.insert("accommodation".into(), errors(1.0));
     let rt = start(c, MemoryRuntimeStore::new()).await;
     let id = submit(&rt, DENVER).await;
     let status = finished(&rt, &id).await;
     assert_eq!(status.status, TripStatus::Failed);
-    assert_eq!(task(&status, "accommodation").attempts, 3);
+    // Three attempts on one instance, then three more on another.
+    assert_eq!(task(&status, "accommodation").attempts, 6);
+    assert_eq!(rt.metrics().task_failovers, 1);
     let view = rt.trip(&id).await.unwrap().unwrap();
     assert!(
         view.explanation.contains("accommodation"),

@@ -89,6 +89,8 @@ pub struct OrchestratorSection {
     pub default_timeout: HumanDuration,
     /// Retries after the first attempt of a task.
     pub retry_attempts: u32,
+    /// Instances a task fails over to when its retries on one are spent.
+    pub failover_instances: u32,
     /// Consecutive failures of an agent type that open its circuit.
     pub circuit_breaker_threshold: u32,
     /// First retry delay; doubles with each retry.
@@ -166,6 +168,7 @@ impl From<&RuntimeConfig> for OrchestratorSection {
             queue_capacity: o.queue_capacity,
             default_timeout: HumanDuration::from_millis(o.default_timeout_ms),
             retry_attempts: o.retry_attempts,
+            failover_instances: o.failover_instances,
             circuit_breaker_threshold: o.circuit_breaker_threshold,
             retry_initial: HumanDuration::from_millis(o.retry_initial_ms),
             breaker_cool_down: HumanDuration::from_millis(o.breaker_cool_down_ms),
@@ -415,6 +418,7 @@ impl Config {
                 queue_capacity: o.queue_capacity,
                 default_timeout_ms: o.default_timeout.as_millis(),
                 retry_attempts: o.retry_attempts,
+                failover_instances: o.failover_instances,
                 circuit_breaker_threshold: o.circuit_breaker_threshold,
                 retry_initial_ms: o.retry_initial.as_millis(),
                 breaker_cool_down_ms: o.breaker_cool_down.as_millis(),

@@ -200,6 +200,18 @@ pub fn render(http: &HttpMetrics, m: &RuntimeMetrics) -> String {
     );
     family(
         &mut out,
+        "wayfare_task_failovers_total",
+        "counter",
+        "Agent tasks sent to another instance after their retries on one were spent.",
+    );
+    sample(
+        &mut out,
+        "wayfare_task_failovers_total",
+        &[],
+        m.task_failovers as f64,
+    );
+    family(
+        &mut out,
         "wayfare_cost_per_request",
         "gauge",
         "Nominal agent cost (USD) per trip submitted.",

@@ -44,6 +44,10 @@ pub struct OrchestratorConfig {
     pub default_timeout_ms: u64,
     /// Retries after the first attempt of a task.
     pub retry_attempts: u32,
+    /// Instances a failing task fails over to once its retries on one
+    /// are spent, each with a fresh `retry_attempts` (optional tasks are
+    /// dropped instead).
+    pub failover_instances: u32,
     /// Consecutive failures of an agent type that open its circuit.
     pub circuit_breaker_threshold: u32,
     /// First retry delay; doubles each retry.
@@ -73,6 +77,7 @@ impl Default for OrchestratorConfig {
             queue_capacity: 1000,
             default_timeout_ms: 30_000,
             retry_attempts: 3,
+            failover_instances: 1,
             circuit_breaker_threshold: 10,
             retry_initial_ms: 200,
             breaker_cool_down_ms: 30_000,

@@ -140,6 +140,8 @@ pub struct RuntimeMetrics {
     pub queue_depth: u64,
     pub tasks_skipped: u64,
     pub task_retries: u64,
+    /// Tasks that went to another instance after their retries on one.
+    pub task_failovers: u64,
     /// Per agent type.
     pub agents: std::collections::BTreeMap<String, AgentMetrics>,
     /// "request" | "agent" | "data".

@@ -107,6 +107,7 @@ struct Counters {
     modifications_rolled_back: u64,
     skipped: u64,
     retries: u64,
+    failovers: u64,
     agents: BTreeMap<String, AgentCounters>,
     plan_latency_ms_sum: f64,
     plan_latency_ms_count: u64,
@@ -1539,10 +1540,24 @@ impl<S: RuntimeStore> Runtime<S> {
     async fn failed(&self, task: &ClaimedTask, attempt: u32, instance: &str, error: AgentError) {
         let trip = task.trip_id;
         let optional = node_of(&task.agent_type).is_some_and(|n| n.optional);
-        let delay = {
+        // `retry_attempts` per instance: when they are spent, a required
+        // task fails over to another instance (the score avoids the ones
+        // it failed on) with a fresh budget, `failover_instances` times.
+        let per_instance = self.retry.maximum_attempts.max(1);
+        let round = attempt.saturating_sub(1) / per_instance;
+        let within = attempt - round * per_instance;
+        let mut delay = {
             let mut rng = lock(&self.rng);
-            self.retry.next_delay(attempt, &error, &mut rng)
+            self.retry.next_delay(within, &error, &mut rng)
         };
+        if delay.is_none()
+            && !optional
+            && !self.retry.gives_up_on(&error)
+            && round < self.config.orchestrator.failover_instances
+        {
+            lock(&self.inner).counters.failovers += 1;
+            delay = Some(self.retry.initial_interval);
+        }
         let circuit_open = matches!(error, AgentError::CircuitOpen { .. });
         match delay {
             Some(delay) if !(optional && circuit_open) => {
@@ -1828,6 +1843,7 @@ impl<S: RuntimeStore> Runtime<S> {
             queue_depth: inner.inflight.len() as u64,
             tasks_skipped: c.skipped,
             task_retries: c.retries,
+            task_failovers: c.failovers,
             agents,
             cache,
             cost_per_request: if c.submitted == 0 {
