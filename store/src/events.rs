@@ -115,17 +115,19 @@ impl From<StoreError> for Failure {
 /// One `trip_events` row: seq, kind, payload.
 type EventRow = (i64, &'static str, String);
 
+/// The `trip_state` columns: status, progress, version, state.
+type StateRow = (&'static str, f64, u64, String);
+
 /// How an append gets the state after it.
-#[derive(Clone, Copy)]
 enum After<'a> {
-    /// The writer folded it already.
-    Given(&'a TripState),
+    /// The writer folded it already; encoded before any lock is taken.
+    Encoded(StateRow),
     /// Fold these events over the stored state, inside the transaction.
     Fold(&'a [TripEvent]),
 }
 
 /// The `trip_state` columns of a state (its [`TripState::read_model`]).
-fn encode_state(state: &TripState) -> Result<(&'static str, f64, u64, String), StoreError> {
+fn encode_state(state: &TripState) -> Result<StateRow, StoreError> {
     Ok((
         state.status.as_str(),
         state.progress(),
@@ -203,11 +205,7 @@ impl Store {
         after: After<'_>,
     ) -> Result<u64, Failure> {
         let id = trip_id.to_string();
-        let mut encoded_after = match after {
-            After::Given(state) => Some(encode_state(state)?),
-            After::Fold(_) => None,
-        };
-        let select = if encoded_after.is_some() {
+        let select = if matches!(after, After::Encoded(_)) {
             "SELECT version FROM trip_state WHERE trip_id = ?"
         } else {
             "SELECT version, state FROM trip_state WHERE trip_id = ?"
@@ -227,7 +225,7 @@ impl Store {
                     return Err(Failure::Conflict { actual: version });
                 }
                 match after {
-                    After::Given(_) => None,
+                    After::Encoded(_) => None,
                     After::Fold(_) => {
                         let json: String = row.try_get("state")?;
                         Some(from_json::<TripState>("trip_state.state", &json)?)
@@ -237,10 +235,9 @@ impl Store {
             None if expected != 0 => return Err(Failure::Conflict { actual: 0 }),
             None => None,
         };
-        let (status, progress, version, json) = match (encoded_after.take(), after) {
-            (Some(encoded), _) => encoded,
-            (None, After::Given(state)) => encode_state(state)?,
-            (None, After::Fold(events)) => {
+        let (status, progress, version, json) = match after {
+            After::Encoded(row) => row,
+            After::Fold(events) => {
                 encode_state(&Self::fold(trip_id, stored, expected, events, at))?
             }
         };
@@ -285,11 +282,7 @@ impl Store {
         after: After<'_>,
     ) -> Result<u64, Failure> {
         let id = trip_id.as_uuid();
-        let mut encoded_after = match after {
-            After::Given(state) => Some(encode_state(state)?),
-            After::Fold(_) => None,
-        };
-        let select = if encoded_after.is_some() {
+        let select = if matches!(after, After::Encoded(_)) {
             "SELECT version FROM trip_state WHERE trip_id = $1 FOR UPDATE"
         } else {
             "SELECT version, state::text AS state FROM trip_state WHERE trip_id = $1 FOR UPDATE"
@@ -307,7 +300,7 @@ impl Store {
                     return Err(Failure::Conflict { actual: version });
                 }
                 match after {
-                    After::Given(_) => None,
+                    After::Encoded(_) => None,
                     After::Fold(_) => {
                         let json: String = row.try_get("state")?;
                         Some(from_json::<TripState>("trip_state.state", &json)?)
@@ -317,10 +310,9 @@ impl Store {
             None if expected != 0 => return Err(Failure::Conflict { actual: 0 }),
             None => None,
         };
-        let (status, progress, version, json) = match (encoded_after.take(), after) {
-            (Some(encoded), _) => encoded,
-            (None, After::Given(state)) => encode_state(state)?,
-            (None, After::Fold(events)) => {
+        let (status, progress, version, json) = match after {
+            After::Encoded(row) => row,
+            After::Fold(events) => {
                 encode_state(&Self::fold(trip_id, stored, expected, events, at))?
             }
         };
@@ -451,8 +443,15 @@ impl EventStore for Store {
     ) -> Result<u64, AppendError> {
         let at = events.first().map_or_else(Utc::now, |e| e.at);
         let refs: Vec<&TripEvent> = events.iter().map(|e| &e.event).collect();
-        self.append_any(trip_id, expected_version, &refs, at, After::Given(after))
-            .await
+        let encoded = encode_state(after).map_err(|e| AppendError::Port(e.into()))?;
+        self.append_any(
+            trip_id,
+            expected_version,
+            &refs,
+            at,
+            After::Encoded(encoded),
+        )
+        .await
     }
 
     async fn load(&self, trip_id: TripId, after_seq: u64) -> Result<Vec<StoredEvent>, PortError> {
