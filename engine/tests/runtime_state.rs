@@ -68,6 +68,7 @@ fn claim(id: TaskId, by: &str, now: i64) -> Command {
         instance_id: by.into(),
         now: at(now),
         lease_expires_at: at(now + 30),
+        attempt: 0,
     }
 }
 
@@ -492,6 +493,7 @@ async fn plan_a_trip<S: EventStore>(log: &TripLog<S>, clock: &ManualClock) -> Tr
                     instance_id: instance.into(),
                     now,
                     lease_expires_at: now + chrono::Duration::seconds(30),
+                    attempt: 0,
                 },
             )
             .await);
@@ -864,6 +866,7 @@ mod props {
                 instance_id: instance,
                 now,
                 lease_expires_at: now + chrono::Duration::seconds(3),
+                attempt: 0,
             },
             5 => Command::CompleteTask {
                 task_id: any_task,

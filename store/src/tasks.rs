@@ -98,6 +98,37 @@ fn lease_err(err: StoreError) -> LeaseError {
     LeaseError::Port(err.into())
 }
 
+/// Marks the pending tasks of a trip whose dependencies are all completed
+/// or skipped as ready (`deps_done`); run in the transaction that finishes
+/// a task, so that readiness never lags the statuses it depends on.
+const PROMOTE_SQLITE: &str = "UPDATE agent_tasks SET deps_done = 1
+    WHERE trip_id = ? AND status = 'pending' AND deps_done = 0
+      AND NOT EXISTS (
+          SELECT 1 FROM json_each(agent_tasks.depends_on) d
+          LEFT JOIN agent_tasks p ON p.task_id = d.value
+          WHERE p.status IS NULL OR p.status NOT IN ('completed', 'skipped'))";
+/// PostgreSQL: concurrent transactions finishing two tasks of one trip
+/// would each miss the other's (uncommitted) status and leave a dependent
+/// of both unready. Taken first in every transaction that promotes, this
+/// lock serialises them per trip (a statement after it sees the other's
+/// commit).
+const LOCK_TRIP_POSTGRES: &str = "SELECT pg_advisory_xact_lock(hashtextextended(
+    (SELECT trip_id FROM agent_tasks WHERE task_id = $1)::text, 0))";
+const PROMOTE_POSTGRES: &str = "UPDATE agent_tasks a SET deps_done = true
+    WHERE a.trip_id = $1 AND a.status = 'pending' AND NOT a.deps_done
+      AND NOT EXISTS (
+          SELECT 1 FROM unnest(a.depends_on) AS d(id)
+          LEFT JOIN agent_tasks p ON p.task_id = d.id
+          WHERE p.status IS NULL OR p.status NOT IN ('completed', 'skipped'))";
+
+/// The trips `tasks` belong to, each once.
+fn trips_of(tasks: &[NewTask]) -> Vec<TripId> {
+    let mut trips: Vec<TripId> = tasks.iter().map(|t| t.trip_id).collect();
+    trips.sort();
+    trips.dedup();
+    trips
+}
+
 impl Store {
     /// Enqueues `tasks` in one transaction (a trip's whole graph at once).
     async fn enqueue_sql(&self, tasks: &[NewTask], now: DateTime<Utc>) -> Result<(), StoreError> {
@@ -120,6 +151,12 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
                 }
+                for trip in trips_of(tasks) {
+                    sqlx::query(PROMOTE_SQLITE)
+                        .bind(trip.to_string())
+                        .execute(&mut *tx)
+                        .await?;
+                }
                 tx.commit().await?;
             }
             Store::Postgres(pool) => {
@@ -140,36 +177,43 @@ impl Store {
                     .execute(&mut *tx)
                     .await?;
                 }
+                for trip in trips_of(tasks) {
+                    sqlx::query(PROMOTE_POSTGRES)
+                        .bind(trip.as_uuid())
+                        .execute(&mut *tx)
+                        .await?;
+                }
                 tx.commit().await?;
             }
         }
         Ok(())
     }
 
+    /// Claims up to `limit` ready tasks of `agent_types`, most urgent first,
+    /// in one statement.
     async fn claim_sql(
         &self,
         instance_id: &str,
         agent_types: &[String],
         now: DateTime<Utc>,
         lease_for: std::time::Duration,
-    ) -> Result<Option<ClaimedTask>, StoreError> {
+        limit: usize,
+    ) -> Result<Vec<ClaimedTask>, StoreError> {
         let until = after(now, lease_for);
-        match self {
+        let limit = i64::try_from(limit.max(1)).unwrap_or(i64::MAX);
+        let mut tasks = match self {
             Store::Sqlite { write: pool, .. } => {
-                let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-                let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+                // One statement is one implicit transaction: with the single
+                // writer connection nobody else writes in between.
+                let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
                     "UPDATE agent_tasks SET status = 'running', attempts = attempts + 1,
                         lease_owner = ?, lease_expires_at = ?
-                     WHERE task_id = (
+                     WHERE task_id IN (
                         SELECT t.task_id FROM agent_tasks t
                         WHERE t.agent_type IN (SELECT value FROM json_each(?))
-                          AND ((t.status = 'pending' AND t.available_at <= ?)
+                          AND ((t.status = 'pending' AND t.deps_done = 1 AND t.available_at <= ?)
                                OR (t.status = 'running' AND t.lease_expires_at <= ?))
-                          AND NOT EXISTS (
-                              SELECT 1 FROM json_each(t.depends_on) d
-                              LEFT JOIN agent_tasks p ON p.task_id = d.value
-                              WHERE p.status IS NULL OR p.status NOT IN ('completed', 'skipped'))
-                        ORDER BY t.priority, t.rowid LIMIT 1)
+                        ORDER BY t.priority, t.rowid LIMIT ?)
                      RETURNING {COLUMNS}"
                 )))
                 .bind(instance_id)
@@ -177,24 +221,21 @@ impl Store {
                 .bind(to_json(&agent_types)?)
                 .bind(ts(now))
                 .bind(ts(now))
-                .fetch_optional(&mut *tx)
+                .bind(limit)
+                .fetch_all(pool)
                 .await?;
-                let task = row.as_ref().map(sqlite_task).transpose()?;
-                tx.commit().await?;
-                Ok(task.map(|t| claimed(t, instance_id, until)))
+                rows.iter()
+                    .map(sqlite_task)
+                    .collect::<Result<Vec<_>, _>>()?
             }
             Store::Postgres(pool) => {
-                let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+                let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
                     "WITH next AS (
                         SELECT t.task_id FROM agent_tasks t
                         WHERE t.agent_type = ANY($3)
-                          AND ((t.status = 'pending' AND t.available_at <= $4)
+                          AND ((t.status = 'pending' AND t.deps_done AND t.available_at <= $4)
                                OR (t.status = 'running' AND t.lease_expires_at <= $4))
-                          AND NOT EXISTS (
-                              SELECT 1 FROM unnest(t.depends_on) AS d(id)
-                              LEFT JOIN agent_tasks p ON p.task_id = d.id
-                              WHERE p.status IS NULL OR p.status NOT IN ('completed', 'skipped'))
-                        ORDER BY t.priority, t.position LIMIT 1
+                        ORDER BY t.priority, t.position LIMIT $5
                         FOR UPDATE OF t SKIP LOCKED)
                      UPDATE agent_tasks a SET status = 'running', attempts = a.attempts + 1,
                         lease_owner = $1, lease_expires_at = $2
@@ -210,12 +251,106 @@ impl Store {
                 .bind(until)
                 .bind(agent_types)
                 .bind(now)
-                .fetch_optional(pool)
+                .bind(limit)
+                .fetch_all(pool)
                 .await?;
-                let task = row.as_ref().map(pg_task).transpose()?;
-                Ok(task.map(|t| claimed(t, instance_id, until)))
+                rows.iter().map(pg_task).collect::<Result<Vec<_>, _>>()?
             }
+        };
+        // RETURNING keeps no order.
+        tasks.sort_by_key(|t| t.priority);
+        Ok(tasks
+            .into_iter()
+            .map(|t| claimed(t, instance_id, until))
+            .collect())
+    }
+
+    /// Claims, in one statement, up to `limit` ready tasks of each agent
+    /// type in `limits` (most urgent first within a type).
+    async fn claim_many_sql(
+        &self,
+        instance_id: &str,
+        limits: &[(String, usize)],
+        now: DateTime<Utc>,
+        lease_for: std::time::Duration,
+    ) -> Result<Vec<ClaimedTask>, StoreError> {
+        let limits: serde_json::Map<String, Value> = limits
+            .iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(t, n)| (t.clone(), Value::from(*n)))
+            .collect();
+        if limits.is_empty() {
+            return Ok(Vec::new());
         }
+        let limits = Value::Object(limits).to_string();
+        let until = after(now, lease_for);
+        let mut tasks = match self {
+            Store::Sqlite { write: pool, .. } => {
+                let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "UPDATE agent_tasks SET status = 'running', attempts = attempts + 1,
+                        lease_owner = ?, lease_expires_at = ?
+                     WHERE task_id IN (
+                        SELECT task_id FROM (
+                            SELECT t.task_id, l.value AS quota, ROW_NUMBER() OVER (
+                                PARTITION BY t.agent_type ORDER BY t.priority, t.rowid) AS n
+                            FROM agent_tasks t JOIN json_each(?) l ON l.key = t.agent_type
+                            WHERE (t.status = 'pending' AND t.deps_done = 1 AND t.available_at <= ?)
+                               OR (t.status = 'running' AND t.lease_expires_at <= ?))
+                        WHERE n <= quota)
+                     RETURNING {COLUMNS}"
+                )))
+                .bind(instance_id)
+                .bind(ts(until))
+                .bind(&limits)
+                .bind(ts(now))
+                .bind(ts(now))
+                .fetch_all(pool)
+                .await?;
+                rows.iter()
+                    .map(sqlite_task)
+                    .collect::<Result<Vec<_>, _>>()?
+            }
+            Store::Postgres(pool) => {
+                // Row locks cannot be taken beside a window function: lock
+                // the ready rows first (skipping those another process is
+                // claiming), then rank what was locked.
+                let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "WITH quota AS (
+                        SELECT key AS agent_type, value::bigint AS quota FROM jsonb_each_text($3::jsonb)),
+                     ready AS (
+                        SELECT t.task_id, t.agent_type, t.priority, t.position FROM agent_tasks t
+                        WHERE t.agent_type IN (SELECT agent_type FROM quota)
+                          AND ((t.status = 'pending' AND t.deps_done AND t.available_at <= $4)
+                               OR (t.status = 'running' AND t.lease_expires_at <= $4))
+                        FOR UPDATE OF t SKIP LOCKED),
+                     ranked AS (
+                        SELECT r.task_id, ROW_NUMBER() OVER (
+                            PARTITION BY r.agent_type ORDER BY r.priority, r.position) AS n, q.quota
+                        FROM ready r JOIN quota q ON q.agent_type = r.agent_type)
+                     UPDATE agent_tasks a SET status = 'running', attempts = a.attempts + 1,
+                        lease_owner = $1, lease_expires_at = $2
+                     FROM ranked WHERE a.task_id = ranked.task_id AND ranked.n <= ranked.quota
+                     RETURNING {}",
+                    COLUMNS
+                        .split(", ")
+                        .map(|c| format!("a.{}", c.trim()))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )))
+                .bind(instance_id)
+                .bind(until)
+                .bind(&limits)
+                .bind(now)
+                .fetch_all(pool)
+                .await?;
+                rows.iter().map(pg_task).collect::<Result<Vec<_>, _>>()?
+            }
+        };
+        tasks.sort_by_key(|t| t.priority);
+        Ok(tasks
+            .into_iter()
+            .map(|t| claimed(t, instance_id, until))
+            .collect())
     }
 
     async fn task_sql(&self, task_id: TaskId) -> Result<Option<QueuedTask>, StoreError> {
@@ -281,6 +416,49 @@ impl Store {
         Ok(updated)
     }
 
+    /// Extends the leases `instance_id` holds on `task_ids` in one
+    /// statement; returns the rows changed.
+    async fn heartbeat_all_sql(
+        &self,
+        task_ids: &[TaskId],
+        instance_id: &str,
+        until: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        if task_ids.is_empty() {
+            return Ok(0);
+        }
+        let updated = match self {
+            Store::Sqlite { write: pool, .. } => {
+                let ids: Vec<String> = task_ids.iter().map(ToString::to_string).collect();
+                sqlx::query(
+                    "UPDATE agent_tasks SET lease_expires_at = ?
+                         WHERE task_id IN (SELECT value FROM json_each(?))
+                           AND lease_owner = ? AND status = 'running'",
+                )
+                .bind(ts(until))
+                .bind(to_json(&ids)?)
+                .bind(instance_id)
+                .execute(pool)
+                .await?
+                .rows_affected()
+            }
+            Store::Postgres(pool) => {
+                let ids: Vec<Uuid> = task_ids.iter().map(TaskId::as_uuid).collect();
+                sqlx::query(
+                    "UPDATE agent_tasks SET lease_expires_at = $1
+                         WHERE task_id = ANY($2) AND lease_owner = $3 AND status = 'running'",
+                )
+                .bind(until)
+                .bind(ids)
+                .bind(instance_id)
+                .execute(pool)
+                .await?
+                .rows_affected()
+            }
+        };
+        Ok(updated)
+    }
+
     /// `None`: no such task; `Some(false)`: already completed.
     async fn complete_sql(
         &self,
@@ -308,7 +486,7 @@ impl Store {
                      VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 )
                 .bind(task_id.to_string())
-                .bind(trip_id)
+                .bind(&trip_id)
                 .bind(json)
                 .bind(ts(now))
                 .execute(&mut *tx)
@@ -320,10 +498,18 @@ impl Store {
                 .bind(task_id.to_string())
                 .execute(&mut *tx)
                 .await?;
+                sqlx::query(PROMOTE_SQLITE)
+                    .bind(&trip_id)
+                    .execute(&mut *tx)
+                    .await?;
                 tx.commit().await?;
             }
             Store::Postgres(pool) => {
                 let mut tx = pool.begin().await?;
+                sqlx::query(LOCK_TRIP_POSTGRES)
+                    .bind(task_id.as_uuid())
+                    .execute(&mut *tx)
+                    .await?;
                 let row: Option<(String, Uuid)> = sqlx::query_as(
                     "SELECT status, trip_id FROM agent_tasks WHERE task_id = $1 FOR UPDATE",
                 )
@@ -353,6 +539,10 @@ impl Store {
                 .bind(task_id.as_uuid())
                 .execute(&mut *tx)
                 .await?;
+                sqlx::query(PROMOTE_POSTGRES)
+                    .bind(trip_id)
+                    .execute(&mut *tx)
+                    .await?;
                 tx.commit().await?;
             }
         }
@@ -367,33 +557,71 @@ impl Store {
         error: Option<&str>,
         available_at: Option<DateTime<Utc>>,
     ) -> Result<u64, StoreError> {
+        // A skipped task counts as done for its dependents.
+        let promote = to == TaskStatus::Skipped;
         let updated = match self {
-            Store::Sqlite { write: pool, .. } => sqlx::query(
-                "UPDATE agent_tasks SET status = ?, last_error = COALESCE(?, last_error),
+            Store::Sqlite { write: pool, .. } => {
+                let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                let updated = sqlx::query(
+                    "UPDATE agent_tasks SET status = ?, last_error = COALESCE(?, last_error),
                         available_at = COALESCE(?, available_at),
                         lease_owner = NULL, lease_expires_at = NULL
                      WHERE task_id = ? AND status IN ('pending', 'running')",
-            )
-            .bind(to.as_str())
-            .bind(error)
-            .bind(available_at.map(ts))
-            .bind(task_id.to_string())
-            .execute(pool)
-            .await?
-            .rows_affected(),
-            Store::Postgres(pool) => sqlx::query(
-                "UPDATE agent_tasks SET status = $1, last_error = COALESCE($2, last_error),
+                )
+                .bind(to.as_str())
+                .bind(error)
+                .bind(available_at.map(ts))
+                .bind(task_id.to_string())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if promote && updated > 0 {
+                    sqlx::query(sqlx::AssertSqlSafe(PROMOTE_SQLITE.replacen(
+                        "trip_id = ?",
+                        "trip_id = (SELECT trip_id FROM agent_tasks WHERE task_id = ?)",
+                        1,
+                    )))
+                    .bind(task_id.to_string())
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                updated
+            }
+            Store::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                if promote {
+                    sqlx::query(LOCK_TRIP_POSTGRES)
+                        .bind(task_id.as_uuid())
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                let updated = sqlx::query(
+                    "UPDATE agent_tasks SET status = $1, last_error = COALESCE($2, last_error),
                         available_at = COALESCE($3, available_at),
                         lease_owner = NULL, lease_expires_at = NULL
                      WHERE task_id = $4 AND status IN ('pending', 'running')",
-            )
-            .bind(to.as_str())
-            .bind(error)
-            .bind(available_at)
-            .bind(task_id.as_uuid())
-            .execute(pool)
-            .await?
-            .rows_affected(),
+                )
+                .bind(to.as_str())
+                .bind(error)
+                .bind(available_at)
+                .bind(task_id.as_uuid())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if promote && updated > 0 {
+                    sqlx::query(sqlx::AssertSqlSafe(PROMOTE_POSTGRES.replacen(
+                        "a.trip_id = $1",
+                        "a.trip_id = (SELECT trip_id FROM agent_tasks WHERE task_id = $1)",
+                        1,
+                    )))
+                    .bind(task_id.as_uuid())
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                updated
+            }
         };
         Ok(updated)
     }
@@ -459,7 +687,21 @@ impl TaskQueue for Store {
         lease_for: std::time::Duration,
     ) -> Result<Option<ClaimedTask>, PortError> {
         Ok(self
-            .claim_sql(instance_id, agent_types, now, lease_for)
+            .claim_sql(instance_id, agent_types, now, lease_for, 1)
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    async fn claim_ready_many(
+        &self,
+        instance_id: &str,
+        limits: &[(String, usize)],
+        now: DateTime<Utc>,
+        lease_for: std::time::Duration,
+    ) -> Result<Vec<ClaimedTask>, PortError> {
+        Ok(self
+            .claim_many_sql(instance_id, limits, now, lease_for)
             .await?)
     }
 
@@ -476,6 +718,18 @@ impl TaskQueue for Store {
             Ok(_) => Ok(until),
             Err(err) => Err(lease_err(err)),
         }
+    }
+
+    async fn heartbeat_all(
+        &self,
+        task_ids: &[TaskId],
+        instance_id: &str,
+        now: DateTime<Utc>,
+        lease_for: std::time::Duration,
+    ) -> Result<usize, PortError> {
+        let until = after(now, lease_for);
+        let extended = self.heartbeat_all_sql(task_ids, instance_id, until).await?;
+        Ok(usize::try_from(extended).unwrap_or(usize::MAX))
     }
 
     #[tracing::instrument(skip_all, fields(task.id = %task_id), err)]

@@ -65,6 +65,7 @@ async fn plan_a_trip(log: &TripLog<Store>, clock: &ManualClock) -> TripId {
             instance_id: instance.into(),
             now,
             lease_expires_at: now + chrono::Duration::seconds(30),
+            attempt: 0,
         })
         .await;
         clock.advance(Duration::from_millis(1500));

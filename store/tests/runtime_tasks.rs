@@ -286,3 +286,129 @@ async fn concurrent_instances_never_claim_the_same_task_on_every_backend() {
         db.finish().await;
     }
 }
+
+fn quota(list: &[(&str, usize)]) -> Vec<(String, usize)> {
+    list.iter().map(|(t, n)| (t.to_string(), *n)).collect()
+}
+
+#[tokio::test]
+async fn a_batch_claim_takes_at_most_each_types_quota_of_ready_tasks_on_every_backend() {
+    for db in support::all_backends().await {
+        let q = &db.store;
+        let trip = TripId::new();
+        let meals: Vec<NewTask> = (0..3)
+            .map(|_| task(trip, "dining", Priority::P2, &[]))
+            .collect();
+        let flight = task(trip, "transport", Priority::P0, &[]);
+        let drive = task(trip, "transport", Priority::P0, &[]);
+        let hotel = task(trip, "accommodation", Priority::P1, &[flight.task_id]);
+        let mut all = meals.clone();
+        all.extend([flight.clone(), drive.clone(), hotel.clone()]);
+        q.enqueue_all(&all, at(0)).await.expect("enqueue");
+
+        let limits = quota(&[("dining", 2), ("transport", 1), ("accommodation", 5)]);
+        let first = q
+            .claim_ready_many("i", &limits, at(1), LEASE)
+            .await
+            .expect("claim");
+        let count = |agent: &str| first.iter().filter(|c| c.agent_type == agent).count();
+        assert_eq!(
+            (count("dining"), count("transport"), count("accommodation")),
+            (2, 1, 0),
+            "{}: two meals, one transport, and the hotel waits for the flight",
+            db.name
+        );
+        assert_eq!(
+            first[0].priority,
+            Priority::P0,
+            "{}: most urgent first",
+            db.name
+        );
+
+        // The rest, then nothing: each task is claimed once.
+        let second = q
+            .claim_ready_many("i", &limits, at(2), LEASE)
+            .await
+            .expect("claim");
+        assert_eq!(
+            second.len(),
+            2,
+            "{}: the third meal and the other transport",
+            db.name
+        );
+        let claimed: HashSet<TaskId> = first.iter().chain(&second).map(|c| c.task_id).collect();
+        assert_eq!(claimed.len(), 5, "{}", db.name);
+        assert!(!claimed.contains(&hotel.task_id), "{}", db.name);
+
+        // Skipping (not only completing) the flight makes the hotel ready.
+        assert!(claimed.contains(&flight.task_id), "{}", db.name);
+        q.skip(flight.task_id).await.expect("skip");
+        let third = q
+            .claim_ready_many("i", &limits, at(4), LEASE)
+            .await
+            .expect("claim");
+        assert_eq!(
+            third.iter().map(|c| c.task_id).collect::<Vec<_>>(),
+            vec![hotel.task_id],
+            "{}",
+            db.name
+        );
+        assert!(
+            q.claim_ready_many("i", &quota(&[("dining", 0)]), at(5), LEASE)
+                .await
+                .expect("claim")
+                .is_empty(),
+            "{}: a zero quota claims nothing",
+            db.name
+        );
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn one_heartbeat_extends_only_the_leases_its_instance_holds_on_every_backend() {
+    for db in support::all_backends().await {
+        let q = &db.store;
+        let trip = TripId::new();
+        let mine = [
+            task(trip, "dining", Priority::P2, &[]),
+            task(trip, "dining", Priority::P2, &[]),
+        ];
+        let theirs = task(trip, "activity", Priority::P2, &[]);
+        q.enqueue_all(&[mine[0].clone(), mine[1].clone(), theirs.clone()], at(0))
+            .await
+            .expect("enqueue");
+        let a = q
+            .claim_ready_many("a", &quota(&[("dining", 2)]), at(0), LEASE)
+            .await
+            .expect("claim");
+        assert_eq!(a.len(), 2, "{}", db.name);
+        q.claim_ready("b", &types(&["activity"]), at(0), LEASE)
+            .await
+            .expect("claim")
+            .expect("the activity");
+        let all: Vec<TaskId> = vec![mine[0].task_id, mine[1].task_id, theirs.task_id];
+        let extended = q
+            .heartbeat_all(&all, "a", at(20), LEASE)
+            .await
+            .expect("heartbeat");
+        assert_eq!(extended, 2, "{}: b's lease is not a's to extend", db.name);
+        // At 40 s b's lease (till 30 s) has run out, a's (till 50 s) has not.
+        let stolen = q
+            .claim_ready_many(
+                "c",
+                &quota(&[("dining", 5), ("activity", 5)]),
+                at(40),
+                LEASE,
+            )
+            .await
+            .expect("claim");
+        assert_eq!(
+            stolen.iter().map(|c| c.task_id).collect::<Vec<_>>(),
+            vec![theirs.task_id],
+            "{}",
+            db.name
+        );
+        db.finish().await;
+    }
+}

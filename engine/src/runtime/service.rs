@@ -72,8 +72,6 @@ enum InstanceMsg {
 
 struct Job {
     task: ClaimedTask,
-    /// The claim's attempt number as the trip log counts it.
-    attempt: u32,
 }
 
 struct Instance {
@@ -124,6 +122,10 @@ struct Inner {
     topics: HashMap<TripId, broadcast::Sender<WireEvent>>,
     /// Dispatched tasks: which instance runs them.
     inflight: HashMap<TaskId, (TripId, String)>,
+    /// Claimed tasks waiting for an instance of their agent type (a P0
+    /// instance takes one task at a time): handed over as soon as one is
+    /// free, without another claim round through the store.
+    backlog: HashMap<String, VecDeque<ClaimedTask>>,
     jobs: HashMap<TaskId, AbortHandle>,
     /// Instances a task failed on (the failover term of the score).
     failed_on: HashMap<TaskId, Vec<String>>,
@@ -728,24 +730,51 @@ impl<S: RuntimeStore> Runtime<S> {
         }
     }
 
-    /// Agent types that may take a task now (an eligible instance or room
-    /// to scale up).
-    fn claimable_types(&self) -> Vec<String> {
+    /// How many tasks each agent type may take now: free slots on its
+    /// online instances (a P0 task wants an idle one) plus those of the
+    /// instances it may still start. P3 types come first: after the rest
+    /// they would starve while a backlog lasts, and the verifier waits
+    /// for them. Batches are bounded so that one claim stays small.
+    fn free_slots(&self) -> Vec<(String, usize)> {
+        const ROUND: u32 = 32;
         let inner = lock(&self.inner);
-        AGENT_TYPES
+        let mut slots: Vec<(Priority, String, usize)> = AGENT_TYPES
             .iter()
-            .filter(|agent_type| {
+            .map(|agent_type| {
                 let priority = node_of(agent_type).map_or(Priority::P2, |n| n.priority);
-                let mine = inner
+                let config = self.config.agent(agent_type);
+                let per_instance = |load: u32| match priority {
+                    Priority::P0 => u32::from(load == 0),
+                    _ => config.max_capacity.saturating_sub(load),
+                };
+                let online: Vec<u32> = inner
                     .instances
                     .iter()
-                    .filter(|i| i.row.agent_type == **agent_type);
-                let online = mine.clone().filter(|i| i.row.online).count() as u32;
-                mine.clone().any(|i| i.row.eligible(priority))
-                    || online < self.config.agent(agent_type).max_instances.max(1)
+                    .filter(|i| i.row.agent_type == **agent_type && i.row.online)
+                    .map(|i| i.row.current_load)
+                    .collect();
+                let to_start = config
+                    .max_instances
+                    .max(1)
+                    .saturating_sub(online.len() as u32);
+                // Claimed ahead: as many again as all its instances hold,
+                // less what is already waiting for one.
+                let ahead = config.max_instances.max(1) * config.max_capacity.max(1);
+                let waiting = inner.backlog.get(*agent_type).map_or(0, VecDeque::len) as u32;
+                let free = (online.iter().map(|l| per_instance(*l)).sum::<u32>()
+                    + to_start * per_instance(0)
+                    + ahead)
+                    .saturating_sub(waiting);
+                let bound = match priority {
+                    Priority::P3 => self.config.communication.batch_size.max(1) as u32,
+                    _ => ROUND,
+                };
+                (priority, agent_type.to_string(), free.min(bound) as usize)
             })
-            .map(|t| t.to_string())
-            .collect()
+            .filter(|(_, _, free)| *free > 0)
+            .collect();
+        slots.sort_by_key(|(p, _, _)| std::cmp::Reverse(*p == Priority::P3));
+        slots.into_iter().map(|(_, t, n)| (t, n)).collect()
     }
 
     /// Whether optional (P3) work should give way: trips are waiting or the
@@ -765,91 +794,94 @@ impl<S: RuntimeStore> Runtime<S> {
         capacity > 0 && f64::from(load) / f64::from(capacity) > 0.9
     }
 
+    /// Claims what the instances have room for, a round at a time (one
+    /// write per round), and hands each task to an instance; again while
+    /// rounds find work.
     async fn dispatch_ready(&self) {
-        if self.stopped.load(Ordering::SeqCst) {
-            return;
-        }
-        let mut batch: Vec<(String, ClaimedTask)> = Vec::new();
-        // P3 first, one batch a round: after the rest they would starve
-        // while a backlog lasts, and the verifier waits for them. Under
-        // load they are skipped (and the plan says so), not left waiting.
-        let is_p3 = |t: &String| node_of(t).is_some_and(|n| n.priority == Priority::P3);
-        // Rounds of at most `ROUND` other claims, so that a backlog that
-        // never ends still lets the P3 pass come round again.
-        const ROUND: usize = 32;
-        let mut p3_left = self.config.communication.batch_size.max(1);
-        let mut round_left = ROUND;
-        let mut claimed_in_round = 0;
         loop {
-            if p3_left == 0 && round_left == 0 {
-                if claimed_in_round == 0 {
-                    break;
-                }
-                p3_left = self.config.communication.batch_size.max(1);
-                round_left = ROUND;
-                claimed_in_round = 0;
+            if self.stopped.load(Ordering::SeqCst) {
+                return;
             }
-            let mut types = self.claimable_types();
-            if p3_left > 0 {
-                types.retain(is_p3);
-                if types.is_empty() {
-                    p3_left = 0;
-                    continue;
-                }
-            } else {
-                types.retain(|t| !is_p3(t));
+            self.drain_backlogs();
+            let limits = self.free_slots();
+            if limits.is_empty() {
+                return;
             }
-            if types.is_empty() {
-                break;
-            }
-            let now = self.clock.now();
             let claimed = match self
                 .store
-                .claim_ready(&self.node_id, &types, now, self.lease())
+                .claim_ready_many(&self.node_id, &limits, self.clock.now(), self.lease())
                 .await
             {
-                Ok(Some(c)) => c,
-                Ok(None) if p3_left > 0 => {
-                    p3_left = 0;
+                Ok(claimed) if claimed.is_empty() => return,
+                Ok(claimed) => claimed,
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not claim tasks");
+                    return;
+                }
+            };
+            for claimed in claimed {
+                // Under load optional work is skipped (and the plan says
+                // so), not left waiting.
+                if claimed.priority == Priority::P3 && self.under_load() {
+                    let me = self.me();
+                    tokio::spawn(async move {
+                        me.skip(&claimed, "skipped under load (optional)").await;
+                    });
                     continue;
                 }
-                Ok(None) => break,
-                Err(e) => {
-                    tracing::warn!(error = %e, "could not claim a task");
+                lock(&self.inner)
+                    .backlog
+                    .entry(claimed.agent_type.clone())
+                    .or_default()
+                    .push_back(claimed);
+            }
+            self.drain_backlogs();
+        }
+    }
+
+    /// Hands waiting claimed tasks to instances while there is room, in
+    /// the order they were claimed. Instances are chosen (and their
+    /// capacity reserved) here; P3 tasks travel together.
+    fn drain_backlogs(&self) {
+        let mut batch: Vec<(String, ClaimedTask)> = Vec::new();
+        // Most urgent type first (then the graph's order), so that
+        // instances are handed work in a stable, priority-first order.
+        let types: Vec<String> = {
+            let inner = lock(&self.inner);
+            let mut types: Vec<(Priority, usize, String)> = AGENT_TYPES
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| inner.backlog.get(**t).is_some_and(|q| !q.is_empty()))
+                .map(|(n, t)| {
+                    let priority = node_of(t).map_or(Priority::P2, |n| n.priority);
+                    (priority, n, t.to_string())
+                })
+                .collect();
+            types.sort();
+            types.into_iter().map(|(_, _, t)| t).collect()
+        };
+        for agent_type in types {
+            loop {
+                let Some(task) = lock(&self.inner)
+                    .backlog
+                    .get_mut(&agent_type)
+                    .and_then(VecDeque::pop_front)
+                else {
                     break;
+                };
+                let Some(instance) = self.pick_instance(&task) else {
+                    lock(&self.inner)
+                        .backlog
+                        .entry(agent_type.clone())
+                        .or_default()
+                        .push_front(task);
+                    break;
+                };
+                if task.priority == Priority::P3 {
+                    batch.push((instance, task));
+                } else {
+                    self.spawn_send(instance, vec![Job { task }]);
                 }
-            };
-            claimed_in_round += 1;
-            if p3_left > 0 {
-                p3_left -= 1;
-            } else {
-                round_left -= 1;
-            }
-            // Instances are chosen (and their capacity reserved) here, in
-            // order; recording the claims in the trips' logs runs beside
-            // the next claims.
-            if claimed.priority == Priority::P3 && self.under_load() {
-                let me = self.me();
-                tokio::spawn(async move {
-                    me.skip(&claimed, "skipped under load (optional)").await;
-                });
-                continue;
-            }
-            let Some(instance) = self.pick_instance(&claimed) else {
-                continue;
-            };
-            if claimed.priority == Priority::P3 {
-                batch.push((instance, claimed));
-                if batch.len() >= self.config.communication.batch_size.max(1) {
-                    self.spawn_batch(std::mem::take(&mut batch));
-                }
-            } else {
-                let me = self.me();
-                tokio::spawn(async move {
-                    if let Some(job) = me.assign(&instance, claimed).await {
-                        me.send(instance, vec![job]).await;
-                    }
-                });
             }
         }
         if !batch.is_empty() {
@@ -857,104 +889,105 @@ impl<S: RuntimeStore> Runtime<S> {
         }
     }
 
-    /// P3 tasks travel together to the first one's instance, once their
-    /// claims are recorded.
+    /// P3 tasks travel together to the first one's instance.
     fn spawn_batch(&self, batch: Vec<(String, ClaimedTask)>) {
         let Some(instance) = batch.first().map(|(i, _)| i.clone()) else {
             return;
         };
-        let me = self.me();
-        tokio::spawn(async move {
-            let mut jobs = Vec::with_capacity(batch.len());
+        let mut jobs = Vec::with_capacity(batch.len());
+        {
+            let mut inner = lock(&self.inner);
             for (i, task) in batch {
                 if i != instance {
-                    let mut inner = lock(&me.inner);
                     move_load(&mut inner, &i, &instance, task.task_id);
                 }
-                if let Some(job) = me.assign(&instance, task).await {
-                    jobs.push(job);
-                }
+                jobs.push(Job { task });
             }
-            if !jobs.is_empty() {
-                me.send(instance, jobs).await;
-            }
-        });
+        }
+        self.spawn_send(instance, jobs);
     }
 
-    /// Records the claim of a task given to `instance` (whose capacity is
-    /// reserved); `None` when the task is not to run now (already done, its
-    /// trip over), the reservation then released.
-    async fn assign(&self, instance: &str, task: ClaimedTask) -> Option<Job> {
-        let trip = task.trip_id;
-        let claim = self
-            .exec(
-                trip,
-                Command::ClaimTask {
-                    task_id: task.task_id,
-                    instance_id: instance.to_string(),
-                    now: self.clock.now(),
-                    lease_expires_at: task.lease_expires_at,
-                },
-            )
-            .await;
-        match claim {
-            Ok(executed) => {
-                let attempt = executed
-                    .state
-                    .task(task.task_id)
-                    .map_or(task.attempt, |t| t.attempts);
-                Some(Job { task, attempt })
+    /// Hands `jobs` to `instance` off the dispatcher's loop (a full
+    /// mailbox means writes to put them back).
+    fn spawn_send(&self, instance: String, jobs: Vec<Job>) {
+        let me = self.me();
+        tokio::spawn(async move { me.send(instance, jobs).await });
+    }
+
+    /// Whether a claimed task is to run: the trip's log may be ahead of
+    /// the queue (the process died between logging a result and marking
+    /// it in the queue) or the trip may be over. Then the queue is put
+    /// right and the task does not run.
+    async fn still_to_run(&self, state: &TripState, task: &ClaimedTask) -> bool {
+        if state.status != TripStatus::Planning {
+            let _ = self
+                .store
+                .fail(task.task_id, &format!("the trip is {}", state.status), None)
+                .await;
+            return false;
+        }
+        let Some(logged) = state.task(task.task_id) else {
+            return true;
+        };
+        match (logged.status, &logged.result) {
+            (TaskStatus::Completed, Some(result)) => {
+                // The log is ahead of the queue: copy the result over.
+                let _ = self
+                    .store
+                    .complete(task.task_id, result, self.clock.now())
+                    .await;
+                false
             }
-            Err(e) => {
-                self.unload(instance, task.task_id);
-                self.refused_claim(&task, e).await;
-                None
+            (TaskStatus::Completed, None) => match self.store.result(task.task_id).await {
+                Ok(Some(result)) => {
+                    let _ = self
+                        .store
+                        .complete(task.task_id, &result, self.clock.now())
+                        .await;
+                    false
+                }
+                // The read model holds no results: run it again (agents
+                // are idempotent) rather than leave the trip stuck.
+                _ => true,
+            },
+            (TaskStatus::Skipped, _) => {
+                let _ = self.store.skip(task.task_id).await;
+                false
             }
+            (TaskStatus::Failed, _) => {
+                let _ = self.store.fail(task.task_id, "failed", None).await;
+                false
+            }
+            _ => true,
         }
     }
 
-    /// Puts the queue right after the log refused a claim.
-    async fn refused_claim(&self, task: &ClaimedTask, e: ExecuteError) {
-        let trip = task.trip_id;
-        match e {
-            ExecuteError::Rejected(Rejection::TaskFinished { .. }) => {
-                // The log is ahead of the queue: copy the result over.
-                if let Ok(state) = self.load(trip).await
-                    && let Some(t) = state.task(task.task_id)
-                {
-                    match (t.status, &t.result) {
-                        (TaskStatus::Completed, Some(result)) => {
-                            let _ = self
-                                .store
-                                .complete(task.task_id, result, self.clock.now())
-                                .await;
-                        }
-                        (TaskStatus::Skipped, _) => {
-                            let _ = self.store.skip(task.task_id).await;
-                        }
-                        _ => {
-                            let _ = self.store.fail(task.task_id, "failed", None).await;
-                        }
-                    }
-                }
+    /// Records an attempt's outcome in the trip's log together with the
+    /// claim it ran under (one append: the claim is logged when there is
+    /// something to say about it, so that an instance's slot is never held
+    /// while the log is written). A log that already has a live claim of
+    /// the task (written by an older release) takes the outcome alone.
+    async fn record_attempt(
+        &self,
+        task: &ClaimedTask,
+        instance: &str,
+        outcome: Command,
+    ) -> Result<Executed, ExecuteError> {
+        let claim = Command::ClaimTask {
+            task_id: task.task_id,
+            instance_id: instance.to_string(),
+            now: self.clock.now(),
+            lease_expires_at: task.lease_expires_at,
+            attempt: task.attempt,
+        };
+        match self
+            .exec_all(task.trip_id, vec![claim, outcome.clone()])
+            .await
+        {
+            Err(ExecuteError::Rejected(Rejection::Leased { .. })) => {
+                self.exec(task.trip_id, outcome).await
             }
-            ExecuteError::Rejected(Rejection::WrongStatus { status }) => {
-                let _ = self
-                    .store
-                    .fail(task.task_id, &format!("the trip is {status}"), None)
-                    .await;
-            }
-            ExecuteError::Rejected(Rejection::Leased { until, .. }) => {
-                let _ = self.store.fail(task.task_id, "leased", Some(until)).await;
-            }
-            other => {
-                tracing::warn!(task.id = %task.task_id, error = %other, "could not record a claim");
-                let retry_at = after(self.clock.now(), self.tick());
-                let _ = self
-                    .store
-                    .fail(task.task_id, &other.to_string(), Some(retry_at))
-                    .await;
-            }
+            other => other,
         }
     }
 
@@ -1005,18 +1038,7 @@ impl<S: RuntimeStore> Runtime<S> {
                 None => None,
             }
         };
-        let Some(id) = chosen else {
-            // Claimed but nobody may take it: put it back at once.
-            let store = self.store.clone();
-            let task_id = task.task_id;
-            let retry_at = after(self.clock.now(), self.tick());
-            tokio::spawn(async move {
-                store
-                    .fail(task_id, "no free instance", Some(retry_at))
-                    .await
-            });
-            return None;
-        };
+        let id = chosen?;
         let mut inner = lock(&self.inner);
         if let Some(i) = inner.instances.iter_mut().find(|i| i.row.agent_id == id) {
             i.row.current_load += 1;
@@ -1160,11 +1182,12 @@ impl<S: RuntimeStore> Runtime<S> {
                 .collect()
         };
         let now = self.clock.now();
-        for task in running {
-            let _ = self
-                .store
-                .heartbeat(task, &self.node_id, now, self.lease())
-                .await;
+        if let Err(e) = self
+            .store
+            .heartbeat_all(&running, &self.node_id, now, self.lease())
+            .await
+        {
+            tracing::warn!(error = %e, "could not extend the running tasks' leases");
         }
     }
 
@@ -1375,12 +1398,20 @@ impl<S: RuntimeStore> Runtime<S> {
             let Some(task) = state.task(*dep) else {
                 continue;
             };
-            let result = match &task.result {
-                Some(r) if task.status == TaskStatus::Completed => Some(r.clone()),
+            let output = match &task.result {
+                Some(r) if task.status == TaskStatus::Completed => {
+                    <TaskOutput as serde::Deserialize>::deserialize(&**r).ok()
+                }
                 _ if task.status == TaskStatus::Skipped => None,
-                _ => self.store.result(*dep).await.ok().flatten(),
+                _ => self
+                    .store
+                    .result(*dep)
+                    .await
+                    .ok()
+                    .flatten()
+                    .and_then(|r| serde_json::from_value(r).ok()),
             };
-            if let Some(output) = result.and_then(|r| serde_json::from_value(r).ok()) {
+            if let Some(output) = output {
                 deps.insert(task.agent_type.clone(), output);
             }
         }
@@ -1393,26 +1424,53 @@ impl<S: RuntimeStore> Runtime<S> {
         let trip = task.trip_id;
         let started = Instant::now();
         let cancel = self.cancel_rx(trip);
+        // The attempt as the trip's log counts them (the queue also counts
+        // claims that never ran).
+        let mut attempt = task.attempt;
         let outcome = match self.load(trip).await {
-            Ok(state) => match intent_of(&state) {
-                Some(intent) => {
-                    let deps = self.inputs(&state, &task.depends_on).await;
-                    self.attempt(&task.agent_type, intent, deps, None, cancel)
-                        .await
+            Ok(state) if !self.still_to_run(&state, task).await => {
+                {
+                    let mut inner = lock(&self.inner);
+                    inner.jobs.remove(&task.task_id);
+                    unload(&mut inner, &instance, task.task_id, Instant::now());
                 }
-                None => Attempt::NoPlan("the trip has no parsed request".into()),
-            },
+                self.drain_backlogs();
+                self.wake.notify_one();
+                return;
+            }
+            Ok(state) => {
+                attempt = state
+                    .task(task.task_id)
+                    .map_or(attempt, |t| (t.attempts + 1).max(attempt));
+                match intent_of(&state) {
+                    Some(intent) => {
+                        let deps = self.inputs(&state, &task.depends_on).await;
+                        self.attempt(&task.agent_type, intent, deps, None, cancel)
+                            .await
+                    }
+                    None => Attempt::NoPlan("the trip has no parsed request".into()),
+                }
+            }
             Err(e) => Attempt::Failed(AgentError::transient(e.to_string())),
         };
         let elapsed_ms = started.elapsed().as_millis() as u64;
         self.record_latency(&instance, &task.agent_type, elapsed_ms, &outcome);
+        // The instance's work is done: its slot is free for the next task
+        // while the runtime records this one (the lease still covers it).
+        {
+            let mut inner = lock(&self.inner);
+            unload(&mut inner, &instance, task.task_id, Instant::now());
+        }
+        self.drain_backlogs();
+        self.wake.notify_one();
         match outcome {
-            Attempt::Done(output) => self.complete(task, output, elapsed_ms).await,
+            Attempt::Done(output) => self.complete(task, &instance, output, elapsed_ms).await,
             Attempt::NoPlan(why) => {
                 let _ = self.store.fail(task.task_id, &why, None).await;
                 let _ = self
-                    .exec(
-                        trip,
+                    .record_attempt(
+                        task,
+                        &instance,
                         Command::FailTask {
                             task_id: task.task_id,
                             error: why.clone(),
@@ -1422,16 +1480,12 @@ impl<S: RuntimeStore> Runtime<S> {
                     .await;
                 self.fail_trip(trip, why).await;
             }
-            Attempt::Failed(error) => self.failed(task, job.attempt, &instance, error).await,
+            Attempt::Failed(error) => self.failed(task, attempt, &instance, error).await,
             Attempt::Cancelled => {
                 let _ = self.store.fail(task.task_id, "cancelled", None).await;
             }
         }
-        {
-            let mut inner = lock(&self.inner);
-            inner.jobs.remove(&task.task_id);
-            unload(&mut inner, &instance, task.task_id, Instant::now());
-        }
+        lock(&self.inner).jobs.remove(&task.task_id);
         self.wake.notify_one();
     }
 
@@ -1481,7 +1535,13 @@ impl<S: RuntimeStore> Runtime<S> {
     /// next claim is refused by the log (`TaskFinished`) and the logged
     /// result is copied to the queue — the agent does not run again.
     /// The verifier's result finishes the trip.
-    async fn complete(&self, task: &ClaimedTask, output: TaskOutput, elapsed_ms: u64) {
+    async fn complete(
+        &self,
+        task: &ClaimedTask,
+        instance: &str,
+        output: TaskOutput,
+        elapsed_ms: u64,
+    ) {
         let trip = task.trip_id;
         let result = match serde_json::to_value(&output) {
             Ok(v) => v,
@@ -1491,8 +1551,9 @@ impl<S: RuntimeStore> Runtime<S> {
             }
         };
         let logged = self
-            .exec(
-                trip,
+            .record_attempt(
+                task,
+                instance,
                 Command::CompleteTask {
                     task_id: task.task_id,
                     result: result.clone(),
@@ -1576,8 +1637,9 @@ impl<S: RuntimeStore> Runtime<S> {
                     .fail(task.task_id, &error.to_string(), Some(retry_at))
                     .await;
                 let _ = self
-                    .exec(
-                        trip,
+                    .record_attempt(
+                        task,
+                        instance,
                         Command::FailTask {
                             task_id: task.task_id,
                             error: error.to_string(),
@@ -1599,8 +1661,9 @@ impl<S: RuntimeStore> Runtime<S> {
                 let reason = format!("the {} agent failed: {error}", task.agent_type);
                 let _ = self.store.fail(task.task_id, &reason, None).await;
                 let _ = self
-                    .exec(
-                        trip,
+                    .record_attempt(
+                        task,
+                        instance,
                         Command::FailTask {
                             task_id: task.task_id,
                             error: error.to_string(),
@@ -1695,7 +1758,28 @@ impl<S: RuntimeStore> Runtime<S> {
             return Ok(None);
         };
         let state = self.load(trip).await?;
-        Ok(state.exists().then(|| status_view(&state)))
+        if !state.exists() {
+            return Ok(None);
+        }
+        let mut view = status_view(&state);
+        // A claim reaches the log with its outcome; while a trip plans, the
+        // queue (shared by every process) says which tasks run now.
+        if state.status == TripStatus::Planning
+            && let Ok(queued) = self.store.tasks_of(trip).await
+        {
+            for q in queued.iter().filter(|q| q.status == TaskStatus::Running) {
+                let id = q.task_id.to_string();
+                if let Some(t) = view
+                    .tasks
+                    .iter_mut()
+                    .find(|t| t.task_id == id && t.status == "pending")
+                {
+                    t.status = TaskStatus::Running.as_str().to_string();
+                    t.attempts = t.attempts.max(q.attempts);
+                }
+            }
+        }
+        Ok(Some(view))
     }
 
     /// The whole trip (`None`: no such trip).
@@ -2078,6 +2162,7 @@ impl<S: RuntimeStore> Runtime<S> {
                         instance_id: MODIFIER.into(),
                         now,
                         lease_expires_at: after(now, self.lease()),
+                        attempt: 0,
                     },
                 )
                 .await

@@ -155,8 +155,8 @@ pub fn output_of(state: &TripState, agent_type: &str) -> Option<TaskOutput> {
         .tasks
         .iter()
         .find(|t| t.agent_type == agent_type && t.status == TaskStatus::Completed)
-        .and_then(|t| t.result.clone())
-        .and_then(|r| serde_json::from_value(r).ok())
+        .and_then(|t| t.result.as_deref())
+        .and_then(|r| <TaskOutput as serde::Deserialize>::deserialize(r).ok())
 }
 
 pub fn intent_of(state: &TripState) -> Option<TripIntent> {

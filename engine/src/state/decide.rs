@@ -39,6 +39,10 @@ pub enum Command {
         instance_id: String,
         now: DateTime<Utc>,
         lease_expires_at: DateTime<Utc>,
+        /// The queue's count of claims (0: unknown). It also counts claims
+        /// the log never heard of (an instance that died while it ran), so
+        /// the logged attempt is the larger of the two counts.
+        attempt: u32,
     },
     Heartbeat {
         task_id: TaskId,
@@ -200,6 +204,7 @@ pub fn decide(state: &TripState, command: Command) -> Result<Vec<TripEvent>, Rej
             instance_id,
             now,
             lease_expires_at,
+            attempt,
         } => {
             if state.status != S::Planning {
                 return Err(wrong());
@@ -235,7 +240,7 @@ pub fn decide(state: &TripState, command: Command) -> Result<Vec<TripEvent>, Rej
             Ok(vec![TripEvent::TaskClaimed {
                 task_id,
                 instance_id,
-                attempt: task.attempts + 1,
+                attempt: (task.attempts + 1).max(attempt),
                 lease_expires_at,
             }])
         }

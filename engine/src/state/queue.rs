@@ -115,6 +115,35 @@ pub trait TaskQueue: Send + Sync {
         lease_for: Duration,
     ) -> impl Future<Output = Result<Option<ClaimedTask>, PortError>> + Send;
 
+    /// Claims up to `limit` ready tasks of each agent type in `limits`
+    /// (most urgent first within a type), in one write where the store
+    /// allows.
+    fn claim_ready_many(
+        &self,
+        instance_id: &str,
+        limits: &[(String, usize)],
+        now: DateTime<Utc>,
+        lease_for: Duration,
+    ) -> impl Future<Output = Result<Vec<ClaimedTask>, PortError>> + Send {
+        async move {
+            let mut claimed = Vec::new();
+            for (agent_type, limit) in limits {
+                let types = [agent_type.clone()];
+                for _ in 0..*limit {
+                    match self
+                        .claim_ready(instance_id, &types, now, lease_for)
+                        .await?
+                    {
+                        Some(task) => claimed.push(task),
+                        None => break,
+                    }
+                }
+            }
+            claimed.sort_by_key(|t: &ClaimedTask| t.priority);
+            Ok(claimed)
+        }
+    }
+
     /// Extends the lease that `instance_id` holds; returns the new expiry.
     fn heartbeat(
         &self,
@@ -123,6 +152,28 @@ pub trait TaskQueue: Send + Sync {
         now: DateTime<Utc>,
         lease_for: Duration,
     ) -> impl Future<Output = Result<DateTime<Utc>, LeaseError>> + Send;
+
+    /// Extends every lease in `task_ids` that `instance_id` still holds, in
+    /// one write where the store allows; returns how many it extended.
+    fn heartbeat_all(
+        &self,
+        task_ids: &[TaskId],
+        instance_id: &str,
+        now: DateTime<Utc>,
+        lease_for: Duration,
+    ) -> impl Future<Output = Result<usize, PortError>> + Send {
+        async move {
+            let mut extended = 0;
+            for task in task_ids {
+                match self.heartbeat(*task, instance_id, now, lease_for).await {
+                    Ok(_) => extended += 1,
+                    Err(LeaseError::Port(e)) => return Err(e),
+                    Err(_) => {}
+                }
+            }
+            Ok(extended)
+        }
+    }
 
     /// Stores the result and marks the task completed, in one step. Returns
     /// `false` (and keeps the first result) when it was already completed.

@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use std::sync::Arc;
 
 use super::event::{Priority, StoredEvent, TripEvent, TripStatus};
 use super::ids::{TaskId, TripId};
@@ -75,8 +76,9 @@ pub struct TaskState {
     pub lease_expires_at: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
     pub skip_reason: Option<String>,
-    /// Opaque until integration: the agent's ranked candidates.
-    pub result: Option<Value>,
+    /// Opaque until integration: the agent's ranked candidates. Shared:
+    /// states are copied on every command, results are kilobytes.
+    pub result: Option<Arc<Value>>,
     pub elapsed_ms: Option<u64>,
 }
 
@@ -277,7 +279,7 @@ impl TripState {
             } => {
                 if let Some(task) = self.task_mut(*task_id) {
                     task.status = TaskStatus::Completed;
-                    task.result = Some(result.clone());
+                    task.result = Some(Arc::new(result.clone()));
                     task.elapsed_ms = Some(*elapsed_ms);
                     task.lease_expires_at = None;
                     task.last_error = None;
