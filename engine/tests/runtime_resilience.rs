@@ -209,6 +209,40 @@ fn a_breaker_opens_after_consecutive_failures_and_probes_after_the_cool_down() {
     assert_eq!(b.snapshot().trips, 2);
 }
 
+#[test]
+fn a_bursts_fast_failures_do_not_open_the_breaker_while_most_of_its_calls_are_running() {
+    let clock = ManualClock::at_epoch();
+    let b = breaker(&clock);
+    // Ten calls at once; four fail at once while six are still running.
+    for _ in 0..10 {
+        assert!(b.acquire().is_ok());
+    }
+    for _ in 0..4 {
+        b.record_failure();
+    }
+    assert_eq!(b.state(), BreakerState::Closed, "4 failures, 6 in flight");
+    b.record_success();
+    // Every call of a burst failing does open it, once the failures
+    // outnumber the calls still out.
+    for _ in 0..5 {
+        b.record_failure();
+    }
+    assert_eq!(b.state(), BreakerState::Open, "5 failures, 0 in flight");
+}
+
+#[test]
+fn a_call_abandoned_before_it_answers_frees_the_half_open_probe() {
+    let clock = ManualClock::at_epoch();
+    let b = breaker(&clock);
+    for _ in 0..3 {
+        b.record_failure();
+    }
+    clock.advance(Duration::from_secs(30));
+    assert!(b.acquire().is_ok(), "the probe goes through");
+    b.abandon();
+    assert!(b.acquire().is_ok(), "a cancelled probe is replaced");
+}
+
 #[tokio::test]
 async fn calls_through_an_open_breaker_fail_fast_and_permanent_errors_do_not_count() {
     let clock = ManualClock::at_epoch();

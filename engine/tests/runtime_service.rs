@@ -281,6 +281,39 @@ async fn a_failing_optional_agent_opens_its_breaker_and_is_dropped_with_a_flag()
 }
 
 #[tokio::test(start_paused = true)]
+async fn dropped_dining_and_activity_agents_still_give_a_complete_verified_plan() {
+    let mut c = no_cache(config());
+    c.orchestrator.circuit_breaker_threshold = 100;
+    c.faults.insert("dining".into(), errors(1.0));
+    c.faults.insert("activity".into(), errors(1.0));
+    let rt = start(c, MemoryRuntimeStore::new()).await;
+    let id = submit(&rt, DENVER).await;
+    let status = finished(&rt, &id).await;
+    assert_eq!(status.status, TripStatus::Ready, "{status:?}");
+    assert_eq!(task(&status, "dining").status, "skipped");
+    assert_eq!(task(&status, "activity").status, "skipped");
+    let view = rt.trip(&id).await.unwrap().unwrap();
+    for agent in ["dining:", "activity:"] {
+        assert!(
+            view.degraded.iter().any(|d| d.starts_with(agent)),
+            "{agent} {:?}",
+            view.degraded
+        );
+    }
+    // The budget agent filled the plan from the catalog: every full day
+    // has its meals and an attraction, and the verifier passed it.
+    assert!(
+        view.verdict.as_ref().is_some_and(|v| v.passed()),
+        "{:?}",
+        view.verdict
+    );
+    let itinerary = view.itinerary.expect("a plan");
+    assert!(itinerary.days.iter().any(|d| !d.attractions.is_empty()));
+    assert!(itinerary.days.iter().any(|d| d.dinner.is_some()));
+    rt.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_permanently_failing_required_agent_fails_over_once_then_fails_the_trip() {
     let mut c = no_cache(config());
     c.orchestrator.retry_attempts = 2;

@@ -1,7 +1,14 @@
 //! Circuit breakers, one per agent type. Closed: calls go through and
 //! consecutive failures are counted; at `failure_threshold` the circuit
 //! opens and calls fail fast for `cool_down`; then it is half-open and lets
-//! one probe through: success closes it, failure opens it again. Time comes
+//! one probe through: success closes it, failure opens it again.
+//!
+//! Failures are counted as calls report, and a failing call often reports
+//! long before a succeeding one (an injected fault or a refused connection
+//! returns at once). So that a burst of concurrent calls does not open the
+//! circuit on its fast failures alone while its successes are still
+//! running, the run of failures must also be at least half of the calls
+//! not yet answered by a success: the failures plus the calls in flight. Time comes
 //! from the [`Clock`](crate::clock::Clock) port, so tests move it by hand.
 //! The state is observable ([`CircuitBreaker::snapshot`]) for metrics and
 //! the agents dashboard.
@@ -83,7 +90,16 @@ enum Inner {
 pub struct CircuitBreaker {
     config: BreakerConfig,
     clock: SharedClock,
-    inner: Mutex<(Inner, u64)>,
+    inner: Mutex<State>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct State {
+    inner: Inner,
+    /// Times the circuit has opened.
+    trips: u64,
+    /// Calls let through that have not reported yet.
+    in_flight: u32,
 }
 
 impl CircuitBreaker {
@@ -91,11 +107,15 @@ impl CircuitBreaker {
         Self {
             config,
             clock,
-            inner: Mutex::new((Inner::Closed { failures: 0 }, 0)),
+            inner: Mutex::new(State {
+                inner: Inner::Closed { failures: 0 },
+                trips: 0,
+                in_flight: 0,
+            }),
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, (Inner, u64)> {
+    fn lock(&self) -> MutexGuard<'_, State> {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -104,28 +124,34 @@ impl CircuitBreaker {
     pub fn acquire(&self) -> Result<(), BreakerOpen> {
         let now = self.clock.now();
         let mut guard = self.lock();
-        match guard.0 {
+        let granted = match guard.inner {
             Inner::Closed { .. } => Ok(()),
             Inner::Open { until } if now >= until => {
-                guard.0 = Inner::HalfOpen { probing: true };
+                guard.inner = Inner::HalfOpen { probing: true };
                 Ok(())
             }
             Inner::Open { until } => Err(BreakerOpen {
                 retry_after: (until - now).to_std().unwrap_or_default(),
             }),
             Inner::HalfOpen { probing: false } => {
-                guard.0 = Inner::HalfOpen { probing: true };
+                guard.inner = Inner::HalfOpen { probing: true };
                 Ok(())
             }
             Inner::HalfOpen { probing: true } => Err(BreakerOpen {
                 retry_after: Duration::ZERO,
             }),
+        };
+        if granted.is_ok() {
+            guard.in_flight += 1;
         }
+        granted
     }
 
     /// A call succeeded: the circuit closes.
     pub fn record_success(&self) {
-        self.lock().0 = Inner::Closed { failures: 0 };
+        let mut guard = self.lock();
+        guard.in_flight = guard.in_flight.saturating_sub(1);
+        guard.inner = Inner::Closed { failures: 0 };
     }
 
     /// A call failed in a way that reflects on the agent.
@@ -135,17 +161,32 @@ impl CircuitBreaker {
             until: now + chrono::Duration::from_std(self.config.cool_down).unwrap_or_default(),
         };
         let mut guard = self.lock();
-        match guard.0 {
-            Inner::Closed { failures } if failures + 1 >= self.config.failure_threshold => {
-                *guard = (open, guard.1 + 1);
-            }
+        guard.in_flight = guard.in_flight.saturating_sub(1);
+        match guard.inner {
             Inner::Closed { failures } => {
-                guard.0 = Inner::Closed {
-                    failures: failures + 1,
+                let failures = failures + 1;
+                if failures >= self.config.failure_threshold && failures >= guard.in_flight {
+                    guard.inner = open;
+                    guard.trips += 1;
+                } else {
+                    guard.inner = Inner::Closed { failures };
                 }
             }
-            Inner::HalfOpen { .. } => *guard = (open, guard.1 + 1),
+            Inner::HalfOpen { .. } => {
+                guard.inner = open;
+                guard.trips += 1;
+            }
             Inner::Open { .. } => {}
+        }
+    }
+
+    /// A call let through ended without a verdict on the agent (it was
+    /// cancelled): it is no longer in flight.
+    pub fn abandon(&self) {
+        let mut guard = self.lock();
+        guard.in_flight = guard.in_flight.saturating_sub(1);
+        if let Inner::HalfOpen { probing: true } = guard.inner {
+            guard.inner = Inner::HalfOpen { probing: false };
         }
     }
 
@@ -157,7 +198,7 @@ impl CircuitBreaker {
 
     pub fn snapshot(&self) -> BreakerSnapshot {
         let now = self.clock.now();
-        let (inner, trips) = *self.lock();
+        let State { inner, trips, .. } = *self.lock();
         match inner {
             Inner::Closed { failures } => BreakerSnapshot {
                 state: BreakerState::Closed,

@@ -11,7 +11,7 @@ use std::time::Duration;
 use super::breaker::Breakers;
 use super::error::AgentError;
 use super::fault::FaultInjector;
-use super::guard::{isolate, with_timeout};
+use super::guard::{isolate, through_breaker, with_timeout};
 use super::retry::{RetryError, RetryPolicy};
 use super::rng::XorShift64;
 
@@ -68,26 +68,16 @@ impl CallGuard {
         loop {
             // Ask the breaker first, so that a refused attempt never even
             // builds the call.
-            let result = match breaker.acquire() {
-                Err(open) => Err(AgentError::CircuitOpen {
-                    agent_type: agent_type.to_owned(),
-                    retry_after: open.retry_after,
-                }),
-                Ok(()) => {
-                    let call = attempt(n);
-                    let result = match &self.faults {
-                        Some(faults) => {
-                            isolate(with_timeout(self.timeout, faults.run(agent_type, call))).await
-                        }
-                        None => isolate(with_timeout(self.timeout, call)).await,
-                    };
-                    match &result {
-                        Err(error) if error.counts_against_agent() => breaker.record_failure(),
-                        _ => breaker.record_success(),
+            let result = through_breaker(&breaker, agent_type, async {
+                let call = attempt(n);
+                match &self.faults {
+                    Some(faults) => {
+                        isolate(with_timeout(self.timeout, faults.run(agent_type, call))).await
                     }
-                    result
+                    None => isolate(with_timeout(self.timeout, call)).await,
                 }
-            };
+            })
+            .await;
             let error = match result {
                 Ok(value) => return Ok(value),
                 Err(error) => error,

@@ -43,7 +43,9 @@ where
 
 /// Runs `call` through `breaker`: fails fast while it is open, and reports
 /// the outcome. A permanent error is the request's fault, not the agent's:
-/// the agent answered, which counts as healthy.
+/// the agent answered, which counts as healthy. A call dropped before it
+/// answers (its trip was cancelled) reports nothing but leaves the count
+/// of calls in flight.
 pub async fn through_breaker<T, F>(
     breaker: &CircuitBreaker,
     agent_type: &str,
@@ -52,13 +54,24 @@ pub async fn through_breaker<T, F>(
 where
     F: Future<Output = Result<T, AgentError>>,
 {
+    struct InFlight<'a>(Option<&'a CircuitBreaker>);
+    impl Drop for InFlight<'_> {
+        fn drop(&mut self) {
+            if let Some(breaker) = self.0 {
+                breaker.abandon();
+            }
+        }
+    }
+
     if let Err(open) = breaker.acquire() {
         return Err(AgentError::CircuitOpen {
             agent_type: agent_type.to_owned(),
             retry_after: open.retry_after,
         });
     }
+    let mut in_flight = InFlight(Some(breaker));
     let result = call.await;
+    in_flight.0 = None;
     match &result {
         Ok(_) => breaker.record_success(),
         Err(err) if err.counts_against_agent() => breaker.record_failure(),

@@ -18,7 +18,10 @@
 //!
 //! An optional task that fails for good (or whose circuit is open) is
 //! skipped: its dependents run without it and the trip lists it under
-//! `degraded`. A required one that fails for good fails the trip.
+//! `degraded`. The budget agent then fills a dropped dining or activity
+//! proposal from the catalog's plain lists (restaurants by price alone,
+//! attractions in catalog order), so that the plan stays complete. A
+//! required task that fails for good fails the trip.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -243,6 +246,24 @@ pub fn run_task(
                     _ => {}
                 }
             }
+            // Degraded mode: a dropped optional agent's proposals are
+            // replaced by the catalog's plain lists (unranked, unrouted),
+            // so that the plan stays complete; the trip lists the drop.
+            let w = wanted(&trip, &proposals.skeletons);
+            if !deps.contains_key("dining") {
+                proposals.meals = w
+                    .cities
+                    .iter()
+                    .map(|c| (c.clone(), catalog_meals(&trip, catalog, c)))
+                    .collect();
+            }
+            if !deps.contains_key("activity") {
+                proposals.activities = w
+                    .cities
+                    .iter()
+                    .map(|c| (c.clone(), catalog_attractions(catalog, c)))
+                    .collect();
+            }
             TaskOutput::Budget(
                 BudgetAgent
                     .run(&trip, catalog, &proposals)
@@ -259,6 +280,37 @@ pub fn run_task(
         }
         other => return Err(RunError::NoPlan(format!("unknown agent type {other}"))),
     })
+}
+
+/// A city's restaurants priced for the party, by price alone (the
+/// assembler takes the cheapest first): the budget agent's fallback when
+/// the dining agent was dropped.
+fn catalog_meals(trip: &TripSpec, catalog: &dyn Catalog, city: &str) -> Vec<Candidate<Restaurant>> {
+    let mut seen = std::collections::HashSet::new();
+    let mut meals: Vec<Candidate<Restaurant>> = catalog
+        .restaurants_in(city)
+        .iter()
+        .filter(|r| seen.insert(r.name.clone()))
+        .map(|r| Candidate {
+            cost: r.average_cost * f64::from(trip.people),
+            reason: format!("{} (the dining agent was dropped)", r.cuisines.join(", ")),
+            item: r.clone(),
+        })
+        .collect();
+    meals.sort_by(|a, b| a.cost.total_cmp(&b.cost));
+    meals
+}
+
+/// A city's attractions in catalog order, one per name: the budget agent's
+/// fallback when the activity agent was dropped.
+fn catalog_attractions(catalog: &dyn Catalog, city: &str) -> Vec<Attraction> {
+    let mut seen = std::collections::HashSet::new();
+    catalog
+        .attractions_in(city)
+        .iter()
+        .filter(|a| seen.insert(a.name.clone()))
+        .cloned()
+        .collect()
 }
 
 #[cfg(test)]
