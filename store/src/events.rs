@@ -119,11 +119,11 @@ type EventRow = (i64, &'static str, String);
 type StateRow = (&'static str, f64, u64, String);
 
 /// How an append gets the state after it.
-enum After<'a> {
+enum After {
     /// The writer folded it already; encoded before any lock is taken.
     Encoded(StateRow),
     /// Fold these events over the stored state, inside the transaction.
-    Fold(&'a [TripEvent]),
+    Fold(Vec<TripEvent>),
 }
 
 /// The `trip_state` columns of a state (its [`TripState::read_model`]).
@@ -196,64 +196,109 @@ impl Store {
         state
     }
 
+    /// One append inside the writer's group commit (see `writer.rs`).
+    /// With the state after it in hand, the read model is moved forward by
+    /// one `UPDATE … WHERE version = expected` (the optimistic check and
+    /// the write in one statement); only a miss reads what is there.
     async fn append_sqlite(
-        pool: &sqlx::SqlitePool,
+        tx: &mut sqlx::SqliteConnection,
         trip_id: TripId,
         expected: u64,
-        rows: &[EventRow],
+        rows: Vec<EventRow>,
         at: DateTime<Utc>,
-        after: After<'_>,
+        after: After,
     ) -> Result<u64, Failure> {
         let id = trip_id.to_string();
-        let select = if matches!(after, After::Encoded(_)) {
-            "SELECT version FROM trip_state WHERE trip_id = ?"
-        } else {
-            "SELECT version, state FROM trip_state WHERE trip_id = ?"
-        };
-        // IMMEDIATE takes the write lock up front: writers queue instead of
-        // failing to upgrade a read lock, and each sees the last one's work.
-        let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-        let row = sqlx::query(select)
-            .bind(&id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let stored = match row {
-            Some(row) => {
-                let version: i64 = row.try_get("version")?;
-                let version = to_u64("trip_state.version", version)?;
-                if version != expected {
-                    return Err(Failure::Conflict { actual: version });
+        let at_text = ts(at);
+        let version = match after {
+            After::Encoded((status, progress, version, json)) => {
+                let moved = sqlx::query(
+                    "UPDATE trip_state SET status = ?, progress = ?, version = ?, state = ?,
+                        updated_at = ? WHERE trip_id = ? AND version = ?",
+                )
+                .bind(status)
+                .bind(progress)
+                .bind(to_i64(version)?)
+                .bind(&json)
+                .bind(&at_text)
+                .bind(&id)
+                .bind(to_i64(expected)?)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if moved == 0 {
+                    let actual: Option<i64> =
+                        sqlx::query_scalar("SELECT version FROM trip_state WHERE trip_id = ?")
+                            .bind(&id)
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                    match actual {
+                        Some(actual) => {
+                            return Err(Failure::Conflict {
+                                actual: to_u64("trip_state.version", actual)?,
+                            });
+                        }
+                        None if expected != 0 => return Err(Failure::Conflict { actual: 0 }),
+                        None => {
+                            Self::upsert_state_sqlite(
+                                tx,
+                                &id,
+                                (status, progress, version, json),
+                                &at_text,
+                            )
+                            .await?
+                        }
+                    }
                 }
-                match after {
-                    After::Encoded(_) => None,
-                    After::Fold(_) => {
+                version
+            }
+            After::Fold(events) => {
+                let row = sqlx::query("SELECT version, state FROM trip_state WHERE trip_id = ?")
+                    .bind(&id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let stored = match row {
+                    Some(row) => {
+                        let version: i64 = row.try_get("version")?;
+                        let version = to_u64("trip_state.version", version)?;
+                        if version != expected {
+                            return Err(Failure::Conflict { actual: version });
+                        }
                         let json: String = row.try_get("state")?;
                         Some(from_json::<TripState>("trip_state.state", &json)?)
                     }
-                }
-            }
-            None if expected != 0 => return Err(Failure::Conflict { actual: 0 }),
-            None => None,
-        };
-        let (status, progress, version, json) = match after {
-            After::Encoded(row) => row,
-            After::Fold(events) => {
-                encode_state(&Self::fold(trip_id, stored, expected, events, at))?
+                    None if expected != 0 => return Err(Failure::Conflict { actual: 0 }),
+                    None => None,
+                };
+                let encoded = encode_state(&Self::fold(trip_id, stored, expected, &events, at))?;
+                let version = encoded.2;
+                Self::upsert_state_sqlite(tx, &id, encoded, &at_text).await?;
+                version
             }
         };
-        let at_text = ts(at);
+        // Every event in one statement.
+        let values = vec!["(?, ?, ?, ?, ?)"; rows.len()].join(", ");
+        let mut insert = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO trip_events (trip_id, seq, kind, payload, at) VALUES {values}"
+        )));
         for (seq, kind, payload) in rows {
-            sqlx::query(
-                "INSERT INTO trip_events (trip_id, seq, kind, payload, at) VALUES (?, ?, ?, ?, ?)",
-            )
-            .bind(&id)
-            .bind(seq)
-            .bind(kind)
-            .bind(payload)
-            .bind(&at_text)
-            .execute(&mut *tx)
-            .await?;
+            insert = insert
+                .bind(id.clone())
+                .bind(seq)
+                .bind(kind)
+                .bind(payload)
+                .bind(at_text.clone());
         }
+        insert.execute(&mut *tx).await?;
+        Ok(version)
+    }
+
+    async fn upsert_state_sqlite(
+        tx: &mut sqlx::SqliteConnection,
+        id: &str,
+        (status, progress, version, json): StateRow,
+        at_text: &str,
+    ) -> Result<(), Failure> {
         sqlx::query(
             "INSERT INTO trip_state (trip_id, status, progress, version, state, updated_at)
              VALUES (?, ?, ?, ?, ?, ?)
@@ -261,16 +306,15 @@ impl Store {
                 progress = excluded.progress, version = excluded.version,
                 state = excluded.state, updated_at = excluded.updated_at",
         )
-        .bind(&id)
+        .bind(id)
         .bind(status)
         .bind(progress)
         .bind(to_i64(version)?)
-        .bind(&json)
-        .bind(&at_text)
+        .bind(json)
+        .bind(at_text)
         .execute(&mut *tx)
         .await?;
-        tx.commit().await?;
-        Ok(version)
+        Ok(())
     }
 
     async fn append_postgres(
@@ -279,7 +323,7 @@ impl Store {
         expected: u64,
         rows: &[EventRow],
         at: DateTime<Utc>,
-        after: After<'_>,
+        after: After,
     ) -> Result<u64, Failure> {
         let id = trip_id.as_uuid();
         let select = if matches!(after, After::Encoded(_)) {
@@ -313,7 +357,7 @@ impl Store {
         let (status, progress, version, json) = match after {
             After::Encoded(row) => row,
             After::Fold(events) => {
-                encode_state(&Self::fold(trip_id, stored, expected, events, at))?
+                encode_state(&Self::fold(trip_id, stored, expected, &events, at))?
             }
         };
         for (seq, kind, payload) in rows {
@@ -355,7 +399,7 @@ impl Store {
         expected_version: u64,
         events: &[&TripEvent],
         at: DateTime<Utc>,
-        after: After<'_>,
+        after: After,
     ) -> Result<u64, AppendError> {
         if events.is_empty() {
             let actual = self
@@ -377,8 +421,19 @@ impl Store {
         let rows = Self::encode(expected_version, events.iter().copied())
             .map_err(|e| AppendError::Port(e.into()))?;
         let result = match self {
-            Store::Sqlite { write: pool, .. } => {
-                Self::append_sqlite(pool, trip_id, expected_version, &rows, at, after).await
+            Store::Sqlite { writer, .. } => {
+                writer
+                    .run(move |tx| {
+                        Box::pin(Self::append_sqlite(
+                            tx,
+                            trip_id,
+                            expected_version,
+                            rows,
+                            at,
+                            after,
+                        ))
+                    })
+                    .await
             }
             Store::Postgres(pool) => {
                 Self::append_postgres(pool, trip_id, expected_version, &rows, at, after).await
@@ -430,8 +485,14 @@ impl EventStore for Store {
         at: DateTime<Utc>,
     ) -> Result<u64, AppendError> {
         let refs: Vec<&TripEvent> = events.iter().collect();
-        self.append_any(trip_id, expected_version, &refs, at, After::Fold(events))
-            .await
+        self.append_any(
+            trip_id,
+            expected_version,
+            &refs,
+            at,
+            After::Fold(events.to_vec()),
+        )
+        .await
     }
 
     async fn append_with_state(

@@ -16,6 +16,7 @@ mod events;
 mod hub;
 mod tasks;
 mod trip_requests;
+mod writer;
 
 pub use catalog::{BATCH_ROWS, ImportCounts, ImportError, ImportSummary, import_travelplanner};
 /// Re-exported so a caller of [`import_travelplanner`] needs no engine import.
@@ -70,6 +71,9 @@ pub enum Store {
     Sqlite {
         write: SqlitePool,
         read: SqlitePool,
+        /// The hot writes (appends, the task queue's transitions) go
+        /// through one task that commits them in groups (`writer.rs`).
+        writer: writer::Writer,
     },
     Postgres(PgPool),
 }
@@ -105,7 +109,12 @@ impl Store {
                 .max_connections(4)
                 .connect_with(options)
                 .await?;
-            Store::Sqlite { write, read }
+            let writer = writer::Writer::start(write.clone());
+            Store::Sqlite {
+                write,
+                read,
+                writer,
+            }
         } else {
             return Err(StoreError::UnsupportedUrl(url.to_owned()));
         };
@@ -131,7 +140,7 @@ impl Store {
     /// Closes every connection (on shutdown; SQLite checkpoints its WAL).
     pub async fn close(&self) {
         match self {
-            Store::Sqlite { write, read } => {
+            Store::Sqlite { write, read, .. } => {
                 read.close().await;
                 write.close().await;
             }

@@ -133,31 +133,11 @@ impl Store {
     /// Enqueues `tasks` in one transaction (a trip's whole graph at once).
     async fn enqueue_sql(&self, tasks: &[NewTask], now: DateTime<Utc>) -> Result<(), StoreError> {
         match self {
-            Store::Sqlite { write: pool, .. } => {
-                let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-                for task in tasks {
-                    sqlx::query(
-                        "INSERT INTO agent_tasks (task_id, trip_id, agent_type, priority, status,
-                            attempts, available_at, depends_on, created_at)
-                         VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?) ON CONFLICT DO NOTHING",
-                    )
-                    .bind(task.task_id.to_string())
-                    .bind(task.trip_id.to_string())
-                    .bind(&task.agent_type)
-                    .bind(i64::from(task.priority.rank()))
-                    .bind(ts(now))
-                    .bind(to_json(&task.depends_on)?)
-                    .bind(ts(now))
-                    .execute(&mut *tx)
+            Store::Sqlite { writer, .. } => {
+                let tasks = tasks.to_vec();
+                writer
+                    .run(move |tx| Box::pin(enqueue_sqlite(tx, tasks, now)))
                     .await?;
-                }
-                for trip in trips_of(tasks) {
-                    sqlx::query(PROMOTE_SQLITE)
-                        .bind(trip.to_string())
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                tx.commit().await?;
             }
             Store::Postgres(pool) => {
                 let mut tx = pool.begin().await?;
@@ -285,30 +265,11 @@ impl Store {
         let limits = Value::Object(limits).to_string();
         let until = after(now, lease_for);
         let mut tasks = match self {
-            Store::Sqlite { write: pool, .. } => {
-                let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "UPDATE agent_tasks SET status = 'running', attempts = attempts + 1,
-                        lease_owner = ?, lease_expires_at = ?
-                     WHERE task_id IN (
-                        SELECT task_id FROM (
-                            SELECT t.task_id, l.value AS quota, ROW_NUMBER() OVER (
-                                PARTITION BY t.agent_type ORDER BY t.priority, t.rowid) AS n
-                            FROM agent_tasks t JOIN json_each(?) l ON l.key = t.agent_type
-                            WHERE (t.status = 'pending' AND t.deps_done = 1 AND t.available_at <= ?)
-                               OR (t.status = 'running' AND t.lease_expires_at <= ?))
-                        WHERE n <= quota)
-                     RETURNING {COLUMNS}"
-                )))
-                .bind(instance_id)
-                .bind(ts(until))
-                .bind(&limits)
-                .bind(ts(now))
-                .bind(ts(now))
-                .fetch_all(pool)
-                .await?;
-                rows.iter()
-                    .map(sqlite_task)
-                    .collect::<Result<Vec<_>, _>>()?
+            Store::Sqlite { writer, .. } => {
+                let instance_id = instance_id.to_owned();
+                writer
+                    .run(move |tx| Box::pin(claim_many_sqlite(tx, instance_id, limits, now, until)))
+                    .await?
             }
             Store::Postgres(pool) => {
                 // Row locks cannot be taken beside a window function: lock
@@ -468,41 +429,10 @@ impl Store {
     ) -> Result<Option<bool>, StoreError> {
         let json = to_json(result)?;
         match self {
-            Store::Sqlite { write: pool, .. } => {
-                let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-                let row: Option<(String, String)> =
-                    sqlx::query_as("SELECT status, trip_id FROM agent_tasks WHERE task_id = ?")
-                        .bind(task_id.to_string())
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                let Some((current, trip_id)) = row else {
-                    return Ok(None);
-                };
-                if current == "completed" {
-                    return Ok(Some(false));
-                }
-                sqlx::query(
-                    "INSERT INTO agent_results (task_id, trip_id, result, completed_at)
-                     VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                )
-                .bind(task_id.to_string())
-                .bind(&trip_id)
-                .bind(json)
-                .bind(ts(now))
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query(
-                    "UPDATE agent_tasks SET status = 'completed', lease_owner = NULL,
-                        lease_expires_at = NULL, last_error = NULL WHERE task_id = ?",
-                )
-                .bind(task_id.to_string())
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query(PROMOTE_SQLITE)
-                    .bind(&trip_id)
-                    .execute(&mut *tx)
-                    .await?;
-                tx.commit().await?;
+            Store::Sqlite { writer, .. } => {
+                return writer
+                    .run(move |tx| Box::pin(complete_sqlite(tx, task_id, json, now)))
+                    .await;
             }
             Store::Postgres(pool) => {
                 let mut tx = pool.begin().await?;
@@ -560,33 +490,13 @@ impl Store {
         // A skipped task counts as done for its dependents.
         let promote = to == TaskStatus::Skipped;
         let updated = match self {
-            Store::Sqlite { write: pool, .. } => {
-                let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-                let updated = sqlx::query(
-                    "UPDATE agent_tasks SET status = ?, last_error = COALESCE(?, last_error),
-                        available_at = COALESCE(?, available_at),
-                        lease_owner = NULL, lease_expires_at = NULL
-                     WHERE task_id = ? AND status IN ('pending', 'running')",
-                )
-                .bind(to.as_str())
-                .bind(error)
-                .bind(available_at.map(ts))
-                .bind(task_id.to_string())
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                if promote && updated > 0 {
-                    sqlx::query(sqlx::AssertSqlSafe(PROMOTE_SQLITE.replacen(
-                        "trip_id = ?",
-                        "trip_id = (SELECT trip_id FROM agent_tasks WHERE task_id = ?)",
-                        1,
-                    )))
-                    .bind(task_id.to_string())
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                tx.commit().await?;
-                updated
+            Store::Sqlite { writer, .. } => {
+                let error = error.map(str::to_owned);
+                writer
+                    .run(move |tx| {
+                        Box::pin(settle_sqlite(tx, task_id, to, error, available_at, promote))
+                    })
+                    .await?
             }
             Store::Postgres(pool) => {
                 let mut tx = pool.begin().await?;
@@ -791,4 +701,141 @@ impl TaskQueue for Store {
     async fn tasks_of(&self, trip_id: TripId) -> Result<Vec<QueuedTask>, PortError> {
         Ok(self.tasks_of_sql(trip_id).await?)
     }
+}
+
+/// `complete_sql` on SQLite, inside the writer's group commit.
+async fn complete_sqlite(
+    tx: &mut sqlx::SqliteConnection,
+    task_id: TaskId,
+    json: String,
+    now: DateTime<Utc>,
+) -> Result<Option<bool>, StoreError> {
+    let trip_id: Option<String> = sqlx::query_scalar(
+        "UPDATE agent_tasks SET status = 'completed', lease_owner = NULL,
+            lease_expires_at = NULL, last_error = NULL
+         WHERE task_id = ? AND status != 'completed' RETURNING trip_id",
+    )
+    .bind(task_id.to_string())
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(trip_id) = trip_id else {
+        // No such task, or completed already.
+        let known: Option<i64> = sqlx::query_scalar("SELECT 1 FROM agent_tasks WHERE task_id = ?")
+            .bind(task_id.to_string())
+            .fetch_optional(&mut *tx)
+            .await?;
+        return Ok(known.map(|_| false));
+    };
+    sqlx::query(
+        "INSERT INTO agent_results (task_id, trip_id, result, completed_at)
+         VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+    )
+    .bind(task_id.to_string())
+    .bind(&trip_id)
+    .bind(json)
+    .bind(ts(now))
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(PROMOTE_SQLITE)
+        .bind(&trip_id)
+        .execute(&mut *tx)
+        .await?;
+    Ok(Some(true))
+}
+
+/// `settle_sql` on SQLite, inside the writer's group commit.
+async fn settle_sqlite(
+    tx: &mut sqlx::SqliteConnection,
+    task_id: TaskId,
+    to: TaskStatus,
+    error: Option<String>,
+    available_at: Option<DateTime<Utc>>,
+    promote: bool,
+) -> Result<u64, StoreError> {
+    let updated = sqlx::query(
+        "UPDATE agent_tasks SET status = ?, last_error = COALESCE(?, last_error),
+            available_at = COALESCE(?, available_at),
+            lease_owner = NULL, lease_expires_at = NULL
+         WHERE task_id = ? AND status IN ('pending', 'running')",
+    )
+    .bind(to.as_str())
+    .bind(error)
+    .bind(available_at.map(ts))
+    .bind(task_id.to_string())
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if promote && updated > 0 {
+        sqlx::query(sqlx::AssertSqlSafe(PROMOTE_SQLITE.replacen(
+            "trip_id = ?",
+            "trip_id = (SELECT trip_id FROM agent_tasks WHERE task_id = ?)",
+            1,
+        )))
+        .bind(task_id.to_string())
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(updated)
+}
+
+/// `claim_many_sql` on SQLite, inside the writer's group commit.
+async fn claim_many_sqlite(
+    tx: &mut sqlx::SqliteConnection,
+    instance_id: String,
+    limits: String,
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Result<Vec<QueuedTask>, StoreError> {
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE agent_tasks SET status = 'running', attempts = attempts + 1,
+            lease_owner = ?, lease_expires_at = ?
+         WHERE task_id IN (
+            SELECT task_id FROM (
+                SELECT t.task_id, l.value AS quota, ROW_NUMBER() OVER (
+                    PARTITION BY t.agent_type ORDER BY t.priority, t.rowid) AS n
+                FROM agent_tasks t JOIN json_each(?) l ON l.key = t.agent_type
+                WHERE (t.status = 'pending' AND t.deps_done = 1 AND t.available_at <= ?)
+                   OR (t.status = 'running' AND t.lease_expires_at <= ?))
+            WHERE n <= quota)
+         RETURNING {COLUMNS}"
+    )))
+    .bind(instance_id)
+    .bind(ts(until))
+    .bind(limits)
+    .bind(ts(now))
+    .bind(ts(now))
+    .fetch_all(&mut *tx)
+    .await?;
+    rows.iter().map(sqlite_task).collect()
+}
+
+/// `enqueue_sql` on SQLite, inside the writer's group commit.
+async fn enqueue_sqlite(
+    tx: &mut sqlx::SqliteConnection,
+    tasks: Vec<NewTask>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    for task in &tasks {
+        sqlx::query(
+            "INSERT INTO agent_tasks (task_id, trip_id, agent_type, priority, status,
+                attempts, available_at, depends_on, created_at)
+             VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?) ON CONFLICT DO NOTHING",
+        )
+        .bind(task.task_id.to_string())
+        .bind(task.trip_id.to_string())
+        .bind(&task.agent_type)
+        .bind(i64::from(task.priority.rank()))
+        .bind(ts(now))
+        .bind(to_json(&task.depends_on)?)
+        .bind(ts(now))
+        .execute(&mut *tx)
+        .await?;
+    }
+    for trip in trips_of(&tasks) {
+        sqlx::query(PROMOTE_SQLITE)
+            .bind(trip.to_string())
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(())
 }
