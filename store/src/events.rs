@@ -126,6 +126,16 @@ enum After {
     Fold(Vec<TripEvent>),
 }
 
+/// The optimistic check: the stored version must be the expected one.
+fn check_version(stored: i64, expected: u64) -> Result<(), Failure> {
+    let stored = to_u64("trip_state.version", stored)?;
+    if stored == expected {
+        Ok(())
+    } else {
+        Err(Failure::Conflict { actual: stored })
+    }
+}
+
 /// The `trip_state` columns of a state (its [`TripState::read_model`]).
 fn encode_state(state: &TripState) -> Result<StateRow, StoreError> {
     Ok((
@@ -259,11 +269,7 @@ impl Store {
                     .await?;
                 let stored = match row {
                     Some(row) => {
-                        let version: i64 = row.try_get("version")?;
-                        let version = to_u64("trip_state.version", version)?;
-                        if version != expected {
-                            return Err(Failure::Conflict { actual: version });
-                        }
+                        check_version(row.try_get("version")?, expected)?;
                         let json: String = row.try_get("state")?;
                         Some(from_json::<TripState>("trip_state.state", &json)?)
                     }
@@ -338,11 +344,7 @@ impl Store {
             .await?;
         let stored = match row {
             Some(row) => {
-                let version: i64 = row.try_get("version")?;
-                let version = to_u64("trip_state.version", version)?;
-                if version != expected {
-                    return Err(Failure::Conflict { actual: version });
-                }
+                check_version(row.try_get("version")?, expected)?;
                 match after {
                     After::Encoded(_) => None,
                     After::Fold(_) => {
