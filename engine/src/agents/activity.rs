@@ -34,15 +34,20 @@ impl ActivityAgent {
         first
     }
 
+    /// A city's attractions, one per name, in catalog order.
+    pub fn listed(&self, catalog: &dyn Catalog, city: &str) -> Vec<Attraction> {
+        let mut seen = std::collections::HashSet::new();
+        catalog
+            .attractions_in(city)
+            .iter()
+            .filter(|a| seen.insert(a.name.clone()))
+            .cloned()
+            .collect()
+    }
+
     /// All of a city's attractions (one per name) in nearest-neighbour order.
     pub fn route(&self, catalog: &dyn Catalog, city: &str) -> Vec<Attraction> {
-        let mut left: Vec<Attraction> = Vec::new();
-        let mut seen = std::collections::HashSet::new();
-        for a in catalog.attractions_in(city) {
-            if seen.insert(a.name.clone()) {
-                left.push(a.clone());
-            }
-        }
+        let mut left = self.listed(catalog, city);
         if left.is_empty() {
             return left;
         }

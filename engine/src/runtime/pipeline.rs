@@ -18,9 +18,9 @@
 //!
 //! An optional task that fails for good (or whose circuit is open) is
 //! skipped: its dependents run without it and the trip lists it under
-//! `degraded`. The budget agent then fills a dropped dining or activity
-//! proposal from the catalog's plain lists (restaurants by price alone,
-//! attractions in catalog order), so that the plan stays complete. A
+//! `degraded`. The budget agent then makes a dropped dining or activity
+//! proposal itself from the catalog (restaurants by price, attractions in
+//! catalog order, not routed), so that the plan stays complete. A
 //! required task that fails for good fails the trip.
 
 use std::collections::{BTreeMap, HashMap};
@@ -246,23 +246,24 @@ pub fn run_task(
                     _ => {}
                 }
             }
-            // Degraded mode: a dropped optional agent's proposals are
-            // replaced by the catalog's plain lists (unranked, unrouted),
-            // so that the plan stays complete; the trip lists the drop.
-            let w = wanted(&trip, &proposals.skeletons);
-            if !deps.contains_key("dining") {
-                proposals.meals = w
-                    .cities
-                    .iter()
-                    .map(|c| (c.clone(), catalog_meals(&trip, catalog, c)))
-                    .collect();
-            }
-            if !deps.contains_key("activity") {
-                proposals.activities = w
-                    .cities
-                    .iter()
-                    .map(|c| (c.clone(), catalog_attractions(catalog, c)))
-                    .collect();
+            // Degraded mode: a dropped optional agent's proposals are made
+            // here from the catalog, in their plainest form (restaurants
+            // by price, attractions unrouted), so that the plan stays
+            // complete; the trip lists the drop.
+            let (no_dining, no_activity) =
+                (!deps.contains_key("dining"), !deps.contains_key("activity"));
+            if no_dining || no_activity {
+                let w = wanted(&trip, &proposals.skeletons);
+                for city in &w.cities {
+                    if no_dining {
+                        let meals = DiningAgent.options(&trip, catalog, city);
+                        proposals.meals.insert(city.clone(), meals);
+                    }
+                    if no_activity {
+                        let listed = ActivityAgent.listed(catalog, city);
+                        proposals.activities.insert(city.clone(), listed);
+                    }
+                }
             }
             TaskOutput::Budget(
                 BudgetAgent
@@ -280,37 +281,6 @@ pub fn run_task(
         }
         other => return Err(RunError::NoPlan(format!("unknown agent type {other}"))),
     })
-}
-
-/// A city's restaurants priced for the party, by price alone (the
-/// assembler takes the cheapest first): the budget agent's fallback when
-/// the dining agent was dropped.
-fn catalog_meals(trip: &TripSpec, catalog: &dyn Catalog, city: &str) -> Vec<Candidate<Restaurant>> {
-    let mut seen = std::collections::HashSet::new();
-    let mut meals: Vec<Candidate<Restaurant>> = catalog
-        .restaurants_in(city)
-        .iter()
-        .filter(|r| seen.insert(r.name.clone()))
-        .map(|r| Candidate {
-            cost: r.average_cost * f64::from(trip.people),
-            reason: format!("{} (the dining agent was dropped)", r.cuisines.join(", ")),
-            item: r.clone(),
-        })
-        .collect();
-    meals.sort_by(|a, b| a.cost.total_cmp(&b.cost));
-    meals
-}
-
-/// A city's attractions in catalog order, one per name: the budget agent's
-/// fallback when the activity agent was dropped.
-fn catalog_attractions(catalog: &dyn Catalog, city: &str) -> Vec<Attraction> {
-    let mut seen = std::collections::HashSet::new();
-    catalog
-        .attractions_in(city)
-        .iter()
-        .filter(|a| seen.insert(a.name.clone()))
-        .cloned()
-        .collect()
 }
 
 #[cfg(test)]
