@@ -13,11 +13,16 @@
 use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
 use sqlx::Row;
 use uuid::Uuid;
+use wayfare_engine::runtime::{QueueWrite, RuntimeStore};
 use wayfare_engine::state::{
-    AppendError, EventStore, PortError, Snapshot, StoredEvent, TripEvent, TripId, TripState,
-    TripStatus, TripSummary,
+    AppendError, EventStore, NewTask, PortError, Snapshot, StoredEvent, TaskId, TripEvent, TripId,
+    TripState, TripStatus, TripSummary,
 };
 
+use crate::tasks::{
+    COMPLETE_SQLITE, PROMOTE_SQLITE, bind_enqueue_sqlite, complete_postgres, enqueue_postgres,
+    enqueue_sqlite_sql, trips_of,
+};
 use crate::{Store, StoreError};
 
 /// Fixed-width RFC 3339 (UTC, microseconds): SQLite compares these as text.
@@ -93,9 +98,16 @@ enum Failure {
     Port(PortError),
 }
 
+/// SQLite's `SQLITE_CONSTRAINT_TRIGGER`: a trigger refused the write (in
+/// the store, only `trip_events_gapless`: the log is not where the writer
+/// thought).
+fn is_trigger_refusal(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db) if db.code().as_deref() == Some("1811"))
+}
+
 impl From<sqlx::Error> for Failure {
     fn from(err: sqlx::Error) -> Self {
-        if is_unique_violation(&err) {
+        if is_unique_violation(&err) || is_trigger_refusal(&err) {
             Failure::Raced
         } else {
             Failure::Port(StoreError::Database(err).into())
@@ -206,10 +218,14 @@ impl Store {
         state
     }
 
-    /// One append inside the writer's group commit (see `writer.rs`).
-    /// With the state after it in hand, the read model is moved forward by
-    /// one `UPDATE … WHERE version = expected` (the optimistic check and
-    /// the write in one statement); only a miss reads what is there.
+    /// One append inside the writer's group commit (see `writer.rs`), with
+    /// `queue`'s write after it. With the state after it in hand, the whole
+    /// append is one multi-statement call (SQLite's writer pays a round trip
+    /// to its worker thread per call): the events, the read model, and the
+    /// queue's write. The optimistic check is the log itself: the events'
+    /// primary key refuses a `seq` that is taken and a trigger (migration
+    /// 0006) one that does not follow the log's last, so the first event
+    /// goes in only when the log is at `expected`.
     async fn append_sqlite(
         tx: &mut sqlx::SqliteConnection,
         trip_id: TripId,
@@ -217,51 +233,12 @@ impl Store {
         rows: Vec<EventRow>,
         at: DateTime<Utc>,
         after: After,
+        queue: Option<(Joint, DateTime<Utc>)>,
     ) -> Result<u64, Failure> {
         let id = trip_id.to_string();
         let at_text = ts(at);
-        let version = match after {
-            After::Encoded((status, progress, version, json)) => {
-                let moved = sqlx::query(
-                    "UPDATE trip_state SET status = ?, progress = ?, version = ?, state = ?,
-                        updated_at = ? WHERE trip_id = ? AND version = ?",
-                )
-                .bind(status)
-                .bind(progress)
-                .bind(to_i64(version)?)
-                .bind(&json)
-                .bind(&at_text)
-                .bind(&id)
-                .bind(to_i64(expected)?)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                if moved == 0 {
-                    let actual: Option<i64> =
-                        sqlx::query_scalar("SELECT version FROM trip_state WHERE trip_id = ?")
-                            .bind(&id)
-                            .fetch_optional(&mut *tx)
-                            .await?;
-                    match actual {
-                        Some(actual) => {
-                            return Err(Failure::Conflict {
-                                actual: to_u64("trip_state.version", actual)?,
-                            });
-                        }
-                        None if expected != 0 => return Err(Failure::Conflict { actual: 0 }),
-                        None => {
-                            Self::upsert_state_sqlite(
-                                tx,
-                                &id,
-                                (status, progress, version, json),
-                                &at_text,
-                            )
-                            .await?
-                        }
-                    }
-                }
-                version
-            }
+        let encoded = match after {
+            After::Encoded(encoded) => encoded,
             After::Fold(events) => {
                 let row = sqlx::query("SELECT version, state FROM trip_state WHERE trip_id = ?")
                     .bind(&id)
@@ -276,55 +253,50 @@ impl Store {
                     None if expected != 0 => return Err(Failure::Conflict { actual: 0 }),
                     None => None,
                 };
-                let encoded = encode_state(&Self::fold(trip_id, stored, expected, &events, at))?;
-                let version = encoded.2;
-                Self::upsert_state_sqlite(tx, &id, encoded, &at_text).await?;
-                version
+                encode_state(&Self::fold(trip_id, stored, expected, &events, at))?
             }
         };
-        // Every event in one statement.
+        let (status, progress, version, json) = encoded;
         let values = vec!["(?, ?, ?, ?, ?)"; rows.len()].join(", ");
-        let mut insert = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO trip_events (trip_id, seq, kind, payload, at) VALUES {values}"
-        )));
+        let mut sql =
+            format!("INSERT INTO trip_events (trip_id, seq, kind, payload, at) VALUES {values};\n");
+        // A new trip's read model is inserted: a second creator's insert
+        // is a unique violation, a lost race.
+        sql.push_str(if expected == 0 {
+            "INSERT INTO trip_state (status, progress, version, state, updated_at, trip_id)
+             VALUES (?, ?, ?, ?, ?, ?);\n"
+        } else {
+            "UPDATE trip_state SET status = ?, progress = ?, version = ?, state = ?,
+                updated_at = ? WHERE trip_id = ?;\n"
+        });
+        if let Some((joint, _)) = &queue {
+            joint.sqlite_script(&mut sql);
+        }
+        let mut script = sqlx::query(sqlx::AssertSqlSafe(sql));
         for (seq, kind, payload) in rows {
-            insert = insert
+            script = script
                 .bind(id.clone())
                 .bind(seq)
                 .bind(kind)
                 .bind(payload)
                 .bind(at_text.clone());
         }
-        insert.execute(&mut *tx).await?;
+        script = script
+            .bind(status)
+            .bind(progress)
+            .bind(to_i64(version)?)
+            .bind(json)
+            .bind(at_text)
+            .bind(id);
+        if let Some((joint, now)) = queue {
+            script = joint.bind_sqlite(script, now)?;
+        }
+        script.execute(&mut *tx).await?;
         Ok(version)
     }
 
-    async fn upsert_state_sqlite(
-        tx: &mut sqlx::SqliteConnection,
-        id: &str,
-        (status, progress, version, json): StateRow,
-        at_text: &str,
-    ) -> Result<(), Failure> {
-        sqlx::query(
-            "INSERT INTO trip_state (trip_id, status, progress, version, state, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?)
-             ON CONFLICT (trip_id) DO UPDATE SET status = excluded.status,
-                progress = excluded.progress, version = excluded.version,
-                state = excluded.state, updated_at = excluded.updated_at",
-        )
-        .bind(id)
-        .bind(status)
-        .bind(progress)
-        .bind(to_i64(version)?)
-        .bind(json)
-        .bind(at_text)
-        .execute(&mut *tx)
-        .await?;
-        Ok(())
-    }
-
     async fn append_postgres(
-        pool: &sqlx::PgPool,
+        tx: &mut sqlx::PgConnection,
         trip_id: TripId,
         expected: u64,
         rows: &[EventRow],
@@ -337,7 +309,6 @@ impl Store {
         } else {
             "SELECT version, state::text AS state FROM trip_state WHERE trip_id = $1 FOR UPDATE"
         };
-        let mut tx = pool.begin().await?;
         let row = sqlx::query(select)
             .bind(id)
             .fetch_optional(&mut *tx)
@@ -390,7 +361,6 @@ impl Store {
         .bind(at)
         .execute(&mut *tx)
         .await?;
-        tx.commit().await?;
         Ok(version)
     }
 
@@ -402,20 +372,25 @@ impl Store {
         events: &[&TripEvent],
         at: DateTime<Utc>,
         after: After,
+        queue: Option<(Joint, DateTime<Utc>)>,
     ) -> Result<u64, AppendError> {
         if events.is_empty() {
             let actual = self
                 .current_version(trip_id)
                 .await
                 .map_err(PortError::from)?;
-            return if actual == expected_version {
-                Ok(actual)
-            } else {
-                Err(AppendError::Conflict {
+            if actual != expected_version {
+                return Err(AppendError::Conflict {
                     expected: expected_version,
                     actual,
-                })
-            };
+                });
+            }
+            if let Some((joint, now)) = queue {
+                self.queue_write(joint, now)
+                    .await
+                    .map_err(|e| AppendError::Port(e.into()))?;
+            }
+            return Ok(actual);
         }
         // Both backends keep microseconds: the projection must see the same
         // time a replay will read back.
@@ -433,12 +408,24 @@ impl Store {
                             rows,
                             at,
                             after,
+                            queue,
                         ))
                     })
                     .await
             }
             Store::Postgres(pool) => {
-                Self::append_postgres(pool, trip_id, expected_version, &rows, at, after).await
+                async {
+                    let mut tx = pool.begin().await?;
+                    let version =
+                        Self::append_postgres(&mut tx, trip_id, expected_version, &rows, at, after)
+                            .await?;
+                    if let Some((joint, now)) = queue {
+                        joint_postgres(&mut tx, joint, now).await?;
+                    }
+                    tx.commit().await?;
+                    Ok(version)
+                }
+                .await
             }
         };
         match result {
@@ -461,6 +448,134 @@ impl Store {
             }
             Err(Failure::Port(err)) => Err(AppendError::Port(err)),
         }
+    }
+}
+
+impl Store {
+    /// An append of folded events, with a queue write in the same
+    /// transaction.
+    async fn append_encoded(
+        &self,
+        trip_id: TripId,
+        expected_version: u64,
+        events: &[StoredEvent],
+        after: &TripState,
+        queue: Option<(Joint, DateTime<Utc>)>,
+    ) -> Result<u64, AppendError> {
+        let at = events.first().map_or_else(Utc::now, |e| e.at);
+        let refs: Vec<&TripEvent> = events.iter().map(|e| &e.event).collect();
+        let encoded = encode_state(after).map_err(|e| AppendError::Port(e.into()))?;
+        self.append_any(
+            trip_id,
+            expected_version,
+            &refs,
+            at,
+            After::Encoded(encoded),
+            queue,
+        )
+        .await
+    }
+
+    /// A queue write alone, in its own transaction.
+    async fn queue_write(&self, joint: Joint, now: DateTime<Utc>) -> Result<(), StoreError> {
+        match joint {
+            Joint::Enqueue(tasks) => self.enqueue_sql(&tasks, now).await,
+            Joint::Complete { task_id, json } => {
+                let result: serde_json::Value = from_json("agent_results.result", &json)?;
+                self.complete_sql(task_id, &result, now).await.map(drop)
+            }
+        }
+    }
+}
+
+/// A queue write owned by the append that carries it (see
+/// [`QueueWrite`]); the result is serialised before any lock is taken.
+pub(crate) enum Joint {
+    Enqueue(Vec<NewTask>),
+    Complete { task_id: TaskId, json: String },
+}
+
+/// A query being bound, on SQLite.
+type SqliteQuery = sqlx::query::Query<'static, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>;
+
+impl Joint {
+    /// Appends the write's statements to an append's script (see
+    /// `append_sqlite`); [`Joint::bind_sqlite`] binds their parameters.
+    fn sqlite_script(&self, sql: &mut String) {
+        match self {
+            Joint::Enqueue(tasks) => {
+                if !tasks.is_empty() {
+                    sql.push_str(&enqueue_sqlite_sql(tasks.len()));
+                    sql.push_str(";\n");
+                    for _ in trips_of(tasks) {
+                        sql.push_str(PROMOTE_SQLITE);
+                        sql.push_str(";\n");
+                    }
+                }
+            }
+            Joint::Complete { .. } => sql.push_str(COMPLETE_SQLITE),
+        }
+    }
+
+    fn bind_sqlite(
+        self,
+        script: SqliteQuery,
+        now: DateTime<Utc>,
+    ) -> Result<SqliteQuery, StoreError> {
+        Ok(match self {
+            Joint::Enqueue(tasks) => {
+                let trips = trips_of(&tasks);
+                let mut script = bind_enqueue_sqlite(script, &tasks, now)?;
+                for trip in trips {
+                    script = script.bind(trip.to_string());
+                }
+                script
+            }
+            Joint::Complete { task_id, json } => {
+                script.bind(json).bind(ts(now)).bind(task_id.to_string())
+            }
+        })
+    }
+
+    fn of(queue: QueueWrite<'_>) -> Result<Self, StoreError> {
+        Ok(match queue {
+            QueueWrite::Enqueue(tasks) => Joint::Enqueue(tasks.to_vec()),
+            QueueWrite::Complete { task_id, result } => Joint::Complete {
+                task_id,
+                json: to_json(result)?,
+            },
+        })
+    }
+}
+
+async fn joint_postgres(
+    tx: &mut sqlx::PgConnection,
+    joint: Joint,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    match joint {
+        Joint::Enqueue(tasks) => enqueue_postgres(tx, &tasks, now).await,
+        Joint::Complete { task_id, json } => {
+            complete_postgres(tx, task_id, &json, now).await.map(drop)
+        }
+    }
+}
+
+/// The log and the queue in one database: a queue write that goes with
+/// an append is made in the append's transaction.
+impl RuntimeStore for Store {
+    async fn append_with_queue(
+        &self,
+        trip_id: TripId,
+        expected_version: u64,
+        events: &[StoredEvent],
+        after: &TripState,
+        queue: QueueWrite<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<u64, AppendError> {
+        let joint = Joint::of(queue).map_err(|e| AppendError::Port(e.into()))?;
+        self.append_encoded(trip_id, expected_version, events, after, Some((joint, now)))
+            .await
     }
 }
 
@@ -493,6 +608,7 @@ impl EventStore for Store {
             &refs,
             at,
             After::Fold(events.to_vec()),
+            None,
         )
         .await
     }
@@ -504,17 +620,8 @@ impl EventStore for Store {
         events: &[StoredEvent],
         after: &TripState,
     ) -> Result<u64, AppendError> {
-        let at = events.first().map_or_else(Utc::now, |e| e.at);
-        let refs: Vec<&TripEvent> = events.iter().map(|e| &e.event).collect();
-        let encoded = encode_state(after).map_err(|e| AppendError::Port(e.into()))?;
-        self.append_any(
-            trip_id,
-            expected_version,
-            &refs,
-            at,
-            After::Encoded(encoded),
-        )
-        .await
+        self.append_encoded(trip_id, expected_version, events, after, None)
+            .await
     }
 
     async fn load(&self, trip_id: TripId, after_seq: u64) -> Result<Vec<StoredEvent>, PortError> {

@@ -48,6 +48,8 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("could not start the SQLite writer: {0}")]
+    Writer(std::io::Error),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
 }
@@ -109,7 +111,7 @@ impl Store {
                 .max_connections(4)
                 .connect_with(options)
                 .await?;
-            let writer = writer::Writer::start(write.clone());
+            let writer = writer::Writer::start(write.clone()).map_err(StoreError::Writer)?;
             Store::Sqlite {
                 write,
                 read,

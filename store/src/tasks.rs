@@ -100,8 +100,10 @@ fn lease_err(err: StoreError) -> LeaseError {
 
 /// Marks the pending tasks of a trip whose dependencies are all completed
 /// or skipped as ready (`deps_done`); run in the transaction that finishes
-/// a task, so that readiness never lags the statuses it depends on.
-const PROMOTE_SQLITE: &str = "UPDATE agent_tasks SET deps_done = 1
+/// a task, so that readiness never lags the statuses it depends on. On
+/// SQLite a trigger does it when a task finishes (migration 0006); this is
+/// for a newly enqueued graph.
+pub(crate) const PROMOTE_SQLITE: &str = "UPDATE agent_tasks SET deps_done = 1
     WHERE trip_id = ? AND status = 'pending' AND deps_done = 0
       AND NOT EXISTS (
           SELECT 1 FROM json_each(agent_tasks.depends_on) d
@@ -121,8 +123,27 @@ const PROMOTE_POSTGRES: &str = "UPDATE agent_tasks a SET deps_done = true
           LEFT JOIN agent_tasks p ON p.task_id = d.id
           WHERE p.status IS NULL OR p.status NOT IN ('completed', 'skipped'))";
 
+/// Completes a task by storing its result (parameters: result, completed
+/// at, task id): the triggers of migration 0006 mark it completed and
+/// promote its dependents. A task completed already (or unknown) is left
+/// alone: the first result stands.
+pub(crate) const COMPLETE_SQLITE: &str =
+    "INSERT INTO agent_results (task_id, trip_id, result, completed_at)
+    SELECT task_id, trip_id, ?, ? FROM agent_tasks
+    WHERE task_id = ? AND status != 'completed'
+    ON CONFLICT DO NOTHING";
+
+/// [`PROMOTE_POSTGRES`] for the trip of task `$1`.
+const PROMOTE_POSTGRES_OF_TASK: &str = "UPDATE agent_tasks a SET deps_done = true
+    WHERE a.trip_id = (SELECT trip_id FROM agent_tasks WHERE task_id = $1)
+      AND a.status = 'pending' AND NOT a.deps_done
+      AND NOT EXISTS (
+          SELECT 1 FROM unnest(a.depends_on) AS d(id)
+          LEFT JOIN agent_tasks p ON p.task_id = d.id
+          WHERE p.status IS NULL OR p.status NOT IN ('completed', 'skipped'))";
+
 /// The trips `tasks` belong to, each once.
-fn trips_of(tasks: &[NewTask]) -> Vec<TripId> {
+pub(crate) fn trips_of(tasks: &[NewTask]) -> Vec<TripId> {
     let mut trips: Vec<TripId> = tasks.iter().map(|t| t.trip_id).collect();
     trips.sort();
     trips.dedup();
@@ -131,7 +152,11 @@ fn trips_of(tasks: &[NewTask]) -> Vec<TripId> {
 
 impl Store {
     /// Enqueues `tasks` in one transaction (a trip's whole graph at once).
-    async fn enqueue_sql(&self, tasks: &[NewTask], now: DateTime<Utc>) -> Result<(), StoreError> {
+    pub(crate) async fn enqueue_sql(
+        &self,
+        tasks: &[NewTask],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         match self {
             Store::Sqlite { writer, .. } => {
                 let tasks = tasks.to_vec();
@@ -141,28 +166,7 @@ impl Store {
             }
             Store::Postgres(pool) => {
                 let mut tx = pool.begin().await?;
-                for task in tasks {
-                    let deps: Vec<Uuid> = task.depends_on.iter().map(TaskId::as_uuid).collect();
-                    sqlx::query(
-                        "INSERT INTO agent_tasks (task_id, trip_id, agent_type, priority, status,
-                            attempts, available_at, depends_on, created_at)
-                         VALUES ($1, $2, $3, $4, 'pending', 0, $5, $6, $5) ON CONFLICT DO NOTHING",
-                    )
-                    .bind(task.task_id.as_uuid())
-                    .bind(task.trip_id.as_uuid())
-                    .bind(&task.agent_type)
-                    .bind(i16::from(task.priority.rank()))
-                    .bind(now)
-                    .bind(deps)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                for trip in trips_of(tasks) {
-                    sqlx::query(PROMOTE_POSTGRES)
-                        .bind(trip.as_uuid())
-                        .execute(&mut *tx)
-                        .await?;
-                }
+                enqueue_postgres(&mut tx, tasks, now).await?;
                 tx.commit().await?;
             }
         }
@@ -421,7 +425,7 @@ impl Store {
     }
 
     /// `None`: no such task; `Some(false)`: already completed.
-    async fn complete_sql(
+    pub(crate) async fn complete_sql(
         &self,
         task_id: TaskId,
         result: &Value,
@@ -430,53 +434,17 @@ impl Store {
         let json = to_json(result)?;
         match self {
             Store::Sqlite { writer, .. } => {
-                return writer
+                writer
                     .run(move |tx| Box::pin(complete_sqlite(tx, task_id, json, now)))
-                    .await;
+                    .await
             }
             Store::Postgres(pool) => {
                 let mut tx = pool.begin().await?;
-                sqlx::query(LOCK_TRIP_POSTGRES)
-                    .bind(task_id.as_uuid())
-                    .execute(&mut *tx)
-                    .await?;
-                let row: Option<(String, Uuid)> = sqlx::query_as(
-                    "SELECT status, trip_id FROM agent_tasks WHERE task_id = $1 FOR UPDATE",
-                )
-                .bind(task_id.as_uuid())
-                .fetch_optional(&mut *tx)
-                .await?;
-                let Some((current, trip_id)) = row else {
-                    return Ok(None);
-                };
-                if current == "completed" {
-                    return Ok(Some(false));
-                }
-                sqlx::query(
-                    "INSERT INTO agent_results (task_id, trip_id, result, completed_at)
-                     VALUES ($1, $2, $3::jsonb, $4) ON CONFLICT DO NOTHING",
-                )
-                .bind(task_id.as_uuid())
-                .bind(trip_id)
-                .bind(json)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query(
-                    "UPDATE agent_tasks SET status = 'completed', lease_owner = NULL,
-                        lease_expires_at = NULL, last_error = NULL WHERE task_id = $1",
-                )
-                .bind(task_id.as_uuid())
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query(PROMOTE_POSTGRES)
-                    .bind(trip_id)
-                    .execute(&mut *tx)
-                    .await?;
+                let done = complete_postgres(&mut tx, task_id, &json, now).await?;
                 tx.commit().await?;
+                Ok(done)
             }
         }
-        Ok(Some(true))
     }
 
     /// Moves a task that is not final to `to`; returns the rows changed.
@@ -493,9 +461,7 @@ impl Store {
             Store::Sqlite { writer, .. } => {
                 let error = error.map(str::to_owned);
                 writer
-                    .run(move |tx| {
-                        Box::pin(settle_sqlite(tx, task_id, to, error, available_at, promote))
-                    })
+                    .run(move |tx| Box::pin(settle_sqlite(tx, task_id, to, error, available_at)))
                     .await?
             }
             Store::Postgres(pool) => {
@@ -520,14 +486,10 @@ impl Store {
                 .await?
                 .rows_affected();
                 if promote && updated > 0 {
-                    sqlx::query(sqlx::AssertSqlSafe(PROMOTE_POSTGRES.replacen(
-                        "a.trip_id = $1",
-                        "a.trip_id = (SELECT trip_id FROM agent_tasks WHERE task_id = $1)",
-                        1,
-                    )))
-                    .bind(task_id.as_uuid())
-                    .execute(&mut *tx)
-                    .await?;
+                    sqlx::query(PROMOTE_POSTGRES_OF_TASK)
+                        .bind(task_id.as_uuid())
+                        .execute(&mut *tx)
+                        .await?;
                 }
                 tx.commit().await?;
                 updated
@@ -704,53 +666,38 @@ impl TaskQueue for Store {
 }
 
 /// `complete_sql` on SQLite, inside the writer's group commit.
-async fn complete_sqlite(
+pub(crate) async fn complete_sqlite(
     tx: &mut sqlx::SqliteConnection,
     task_id: TaskId,
     json: String,
     now: DateTime<Utc>,
 ) -> Result<Option<bool>, StoreError> {
-    let trip_id: Option<String> = sqlx::query_scalar(
-        "UPDATE agent_tasks SET status = 'completed', lease_owner = NULL,
-            lease_expires_at = NULL, last_error = NULL
-         WHERE task_id = ? AND status != 'completed' RETURNING trip_id",
-    )
-    .bind(task_id.to_string())
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some(trip_id) = trip_id else {
-        // No such task, or completed already.
-        let known: Option<i64> = sqlx::query_scalar("SELECT 1 FROM agent_tasks WHERE task_id = ?")
-            .bind(task_id.to_string())
-            .fetch_optional(&mut *tx)
-            .await?;
-        return Ok(known.map(|_| false));
-    };
-    sqlx::query(
-        "INSERT INTO agent_results (task_id, trip_id, result, completed_at)
-         VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-    )
-    .bind(task_id.to_string())
-    .bind(&trip_id)
-    .bind(json)
-    .bind(ts(now))
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query(PROMOTE_SQLITE)
-        .bind(&trip_id)
+    let stored = sqlx::query(COMPLETE_SQLITE)
+        .bind(json)
+        .bind(ts(now))
+        .bind(task_id.to_string())
         .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    if stored > 0 {
+        return Ok(Some(true));
+    }
+    // No such task, or completed already.
+    let known: Option<i64> = sqlx::query_scalar("SELECT 1 FROM agent_tasks WHERE task_id = ?")
+        .bind(task_id.to_string())
+        .fetch_optional(&mut *tx)
         .await?;
-    Ok(Some(true))
+    Ok(known.map(|_| false))
 }
 
-/// `settle_sql` on SQLite, inside the writer's group commit.
+/// `settle_sql` on SQLite, inside the writer's group commit. A skip's
+/// dependents are promoted by a trigger (migration 0006).
 async fn settle_sqlite(
     tx: &mut sqlx::SqliteConnection,
     task_id: TaskId,
     to: TaskStatus,
     error: Option<String>,
     available_at: Option<DateTime<Utc>>,
-    promote: bool,
 ) -> Result<u64, StoreError> {
     let updated = sqlx::query(
         "UPDATE agent_tasks SET status = ?, last_error = COALESCE(?, last_error),
@@ -765,16 +712,6 @@ async fn settle_sqlite(
     .execute(&mut *tx)
     .await?
     .rows_affected();
-    if promote && updated > 0 {
-        sqlx::query(sqlx::AssertSqlSafe(PROMOTE_SQLITE.replacen(
-            "trip_id = ?",
-            "trip_id = (SELECT trip_id FROM agent_tasks WHERE task_id = ?)",
-            1,
-        )))
-        .bind(task_id.to_string())
-        .execute(&mut *tx)
-        .await?;
-    }
     Ok(updated)
 }
 
@@ -810,30 +747,129 @@ async fn claim_many_sqlite(
 }
 
 /// `enqueue_sql` on SQLite, inside the writer's group commit.
-async fn enqueue_sqlite(
+pub(crate) async fn enqueue_sqlite(
     tx: &mut sqlx::SqliteConnection,
     tasks: Vec<NewTask>,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    for task in &tasks {
-        sqlx::query(
-            "INSERT INTO agent_tasks (task_id, trip_id, agent_type, priority, status,
-                attempts, available_at, depends_on, created_at)
-             VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?) ON CONFLICT DO NOTHING",
-        )
-        .bind(task.task_id.to_string())
-        .bind(task.trip_id.to_string())
-        .bind(&task.agent_type)
-        .bind(i64::from(task.priority.rank()))
-        .bind(ts(now))
-        .bind(to_json(&task.depends_on)?)
-        .bind(ts(now))
+    if tasks.is_empty() {
+        return Ok(());
+    }
+    let query = sqlx::query(sqlx::AssertSqlSafe(enqueue_sqlite_sql(tasks.len())));
+    bind_enqueue_sqlite(query, &tasks, now)?
         .execute(&mut *tx)
         .await?;
-    }
     for trip in trips_of(&tasks) {
         sqlx::query(PROMOTE_SQLITE)
             .bind(trip.to_string())
+            .execute(&mut *tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// One statement inserting `n` tasks (seven parameters a row; SQLite takes
+/// up to 32766 in a statement, so a graph of up to 4680 tasks).
+pub(crate) fn enqueue_sqlite_sql(n: usize) -> String {
+    let values = vec!["(?, ?, ?, ?, 'pending', 0, ?, ?, ?)"; n].join(", ");
+    format!(
+        "INSERT INTO agent_tasks (task_id, trip_id, agent_type, priority, status,
+            attempts, available_at, depends_on, created_at)
+         VALUES {values} ON CONFLICT DO NOTHING"
+    )
+}
+
+/// Binds [`enqueue_sqlite_sql`]'s parameters.
+pub(crate) fn bind_enqueue_sqlite<'q>(
+    mut query: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>,
+    tasks: &[NewTask],
+    now: DateTime<Utc>,
+) -> Result<sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>, StoreError> {
+    let now = ts(now);
+    for task in tasks {
+        query = query
+            .bind(task.task_id.to_string())
+            .bind(task.trip_id.to_string())
+            .bind(task.agent_type.clone())
+            .bind(i64::from(task.priority.rank()))
+            .bind(now.clone())
+            .bind(to_json(&task.depends_on)?)
+            .bind(now.clone());
+    }
+    Ok(query)
+}
+
+/// `complete_sql` on PostgreSQL, inside `tx`.
+pub(crate) async fn complete_postgres(
+    tx: &mut sqlx::PgConnection,
+    task_id: TaskId,
+    json: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<bool>, StoreError> {
+    sqlx::query(LOCK_TRIP_POSTGRES)
+        .bind(task_id.as_uuid())
+        .execute(&mut *tx)
+        .await?;
+    let row: Option<(String, Uuid)> =
+        sqlx::query_as("SELECT status, trip_id FROM agent_tasks WHERE task_id = $1 FOR UPDATE")
+            .bind(task_id.as_uuid())
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some((current, trip_id)) = row else {
+        return Ok(None);
+    };
+    if current == "completed" {
+        return Ok(Some(false));
+    }
+    sqlx::query(
+        "INSERT INTO agent_results (task_id, trip_id, result, completed_at)
+         VALUES ($1, $2, $3::jsonb, $4) ON CONFLICT DO NOTHING",
+    )
+    .bind(task_id.as_uuid())
+    .bind(trip_id)
+    .bind(json)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "UPDATE agent_tasks SET status = 'completed', lease_owner = NULL,
+            lease_expires_at = NULL, last_error = NULL WHERE task_id = $1",
+    )
+    .bind(task_id.as_uuid())
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(PROMOTE_POSTGRES)
+        .bind(trip_id)
+        .execute(&mut *tx)
+        .await?;
+    Ok(Some(true))
+}
+
+/// `enqueue_sql` on PostgreSQL, inside `tx`.
+pub(crate) async fn enqueue_postgres(
+    tx: &mut sqlx::PgConnection,
+    tasks: &[NewTask],
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    for task in tasks {
+        let deps: Vec<Uuid> = task.depends_on.iter().map(TaskId::as_uuid).collect();
+        sqlx::query(
+            "INSERT INTO agent_tasks (task_id, trip_id, agent_type, priority, status,
+                attempts, available_at, depends_on, created_at)
+             VALUES ($1, $2, $3, $4, 'pending', 0, $5, $6, $5) ON CONFLICT DO NOTHING",
+        )
+        .bind(task.task_id.as_uuid())
+        .bind(task.trip_id.as_uuid())
+        .bind(&task.agent_type)
+        .bind(i16::from(task.priority.rank()))
+        .bind(now)
+        .bind(deps)
+        .execute(&mut *tx)
+        .await?;
+    }
+    for trip in trips_of(tasks) {
+        sqlx::query(PROMOTE_POSTGRES)
+            .bind(trip.as_uuid())
             .execute(&mut *tx)
             .await?;
     }

@@ -9,33 +9,82 @@
 //! that fails leaves no trace and does not fail the others — commits once,
 //! and only then answers each caller. A caller still sees its own writes
 //! committed (or not at all) when its call returns.
+//!
+//! A batch that fails as a whole (the transaction cannot begin or commit,
+//! a savepoint statement fails, a job panics) keeps none of its writes;
+//! every caller in it gets an I/O error, which the store reports as
+//! transient: nothing was written, so trying again is safe.
 
-use std::any::Any;
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 
+use futures_util::FutureExt;
 use sqlx::{SqliteConnection, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
 
 /// At most this many jobs share a transaction (bounds a commit's latency).
 const MAX_BATCH: usize = 64;
 
-type Erased = Box<dyn Any + Send>;
 type BoxFuture<'c, T> = Pin<Box<dyn Future<Output = T> + Send + 'c>>;
-type RunFn = Box<dyn for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Ran> + Send>;
 
-/// What a job did: whether its writes are to be kept, and its result.
+/// Answers a job's caller once the batch's fate is known: `None` when it
+/// committed (the job's own result is sent), else why it did not.
+type Deliver = Box<dyn FnOnce(Option<&str>) + Send>;
+
+/// What a job did: whether its writes are to be kept, and how to answer.
 struct Ran {
     ok: bool,
-    result: Erased,
+    deliver: Deliver,
 }
 
-struct Job {
-    run: RunFn,
-    /// The job's result once committed; `Err` when the batch's
-    /// transaction failed (its writes are gone).
-    reply: oneshot::Sender<Result<Erased, String>>,
+/// A job with its result type erased: run it, or answer that its batch
+/// failed before it could run.
+trait Erased: Send {
+    fn run<'c>(self: Box<Self>, conn: &'c mut SqliteConnection) -> BoxFuture<'c, Ran>;
+    fn abandon(self: Box<Self>, why: &str);
 }
+
+struct Typed<F, T, E> {
+    job: F,
+    reply: oneshot::Sender<Result<T, E>>,
+}
+
+/// The error a caller sees when its batch was not committed.
+fn batch_failed<E: From<sqlx::Error>>(why: &str) -> E {
+    E::from(sqlx::Error::Io(std::io::Error::other(format!(
+        "the group commit failed, nothing of this write was kept: {why}"
+    ))))
+}
+
+impl<F, T, E> Erased for Typed<F, T, E>
+where
+    T: Send + 'static,
+    E: From<sqlx::Error> + Send + 'static,
+    F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Result<T, E>> + Send + 'static,
+{
+    fn run<'c>(self: Box<Self>, conn: &'c mut SqliteConnection) -> BoxFuture<'c, Ran> {
+        let Typed { job, reply } = *self;
+        Box::pin(async move {
+            let result = job(conn).await;
+            let ok = result.is_ok();
+            let deliver: Deliver = Box::new(move |failed| {
+                let answer = match failed {
+                    None => result,
+                    Some(why) => Err(batch_failed(why)),
+                };
+                let _ = reply.send(answer);
+            });
+            Ran { ok, deliver }
+        })
+    }
+
+    fn abandon(self: Box<Self>, why: &str) {
+        let _ = self.reply.send(Err(batch_failed(why)));
+    }
+}
+
+type Job = Box<dyn Erased>;
 
 /// The handle to the writer task. Cheap to clone.
 #[derive(Clone)]
@@ -54,10 +103,18 @@ impl Writer {
     /// takes the connection for each batch only, so other users of the
     /// pool (imports, migrations) still get their turn. It stops when
     /// every handle is dropped.
-    pub(crate) fn start(pool: SqlitePool) -> Self {
+    pub(crate) fn start(pool: SqlitePool) -> std::io::Result<Self> {
         let (jobs, rx) = mpsc::channel(MAX_BATCH * 16);
-        tokio::spawn(serve(pool, rx));
-        Self { jobs }
+        // Its own thread: a batch awaits the database once per statement,
+        // and on the shared runtime every one of those wake-ups would wait
+        // its turn behind the request handlers, stretching each commit.
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || runtime.block_on(serve(pool, rx)))?;
+        Ok(Self { jobs })
     }
 
     /// Runs `job` inside the writer's next transaction. `Ok` from the job
@@ -70,96 +127,98 @@ impl Writer {
         F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Result<T, E>> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
-        let run: RunFn = Box::new(move |conn| {
-            Box::pin(async move {
-                let result = job(conn).await;
-                Ran {
-                    ok: result.is_ok(),
-                    result: Box::new(result),
-                }
-            })
-        });
         let gone = || E::from(sqlx::Error::PoolClosed);
         self.jobs
-            .send(Job { run, reply })
+            .send(Box::new(Typed { job, reply }))
             .await
             .map_err(|_| gone())?;
-        match answer.await.map_err(|_| gone())? {
-            Ok(result) => match result.downcast::<Result<T, E>>() {
-                Ok(result) => *result,
-                Err(_) => Err(E::from(sqlx::Error::Protocol(
-                    "the writer answered with another job's result".into(),
-                ))),
-            },
-            Err(message) => Err(E::from(sqlx::Error::Protocol(message))),
-        }
+        answer.await.map_err(|_| gone())?
     }
 }
 
 async fn serve(pool: SqlitePool, mut rx: mpsc::Receiver<Job>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let jobs = std::mem::take(&mut batch);
-        let (results, replies): (Vec<Erased>, Vec<_>) = match run_batch(&pool, jobs).await {
-            Ok(done) => done.into_iter().unzip(),
-            Err((e, replies)) => {
-                tracing::warn!(error = %e, jobs = replies.len(), "a group commit failed");
-                for reply in replies {
-                    let _ = reply.send(Err(e.to_string()));
-                }
-                continue;
-            }
-        };
-        for (result, reply) in results.into_iter().zip(replies) {
-            let _ = reply.send(Ok(result));
-        }
+        let started = std::time::Instant::now();
+        let jobs = batch.len();
+        run_batch(&pool, std::mem::take(&mut batch)).await;
+        tracing::debug!(
+            jobs,
+            waiting = rx.len(),
+            micros = started.elapsed().as_micros() as u64,
+            "group commit"
+        );
     }
 }
 
-type Reply = oneshot::Sender<Result<Erased, String>>;
-
-/// Runs `jobs` in one transaction; on failure, hands back the replies of
-/// every job (none of their writes were kept).
-async fn run_batch(
-    pool: &SqlitePool,
-    jobs: Vec<Job>,
-) -> Result<Vec<(Erased, Reply)>, (sqlx::Error, Vec<Reply>)> {
+/// Runs `jobs` in one transaction, then answers every caller.
+async fn run_batch(pool: &SqlitePool, jobs: Vec<Job>) {
     // IMMEDIATE takes the write lock up front: another process's writer
     // waits in the busy handler instead of failing to upgrade a read lock.
     let mut tx = match pool.begin_with("BEGIN IMMEDIATE").await {
         Ok(tx) => tx,
-        Err(e) => return Err((e, jobs.into_iter().map(|j| j.reply).collect())),
-    };
-    let mut done = Vec::with_capacity(jobs.len());
-    let mut jobs = jobs.into_iter();
-    while let Some(job) = jobs.next() {
-        let step = async {
-            sqlx::raw_sql("SAVEPOINT job").execute(&mut *tx).await?;
-            let ran = (job.run)(&mut tx).await;
-            let end = if ran.ok {
-                "RELEASE job"
-            } else {
-                "ROLLBACK TO job; RELEASE job"
-            };
-            sqlx::raw_sql(end).execute(&mut *tx).await?;
-            Ok::<_, sqlx::Error>(ran.result)
-        };
-        match step.await {
-            Ok(result) => done.push((result, job.reply)),
-            Err(e) => {
-                let replies = done
-                    .into_iter()
-                    .map(|(_, r)| r)
-                    .chain(std::iter::once(job.reply))
-                    .chain(jobs.map(|j| j.reply))
-                    .collect();
-                return Err((e, replies));
+        Err(e) => {
+            let why = e.to_string();
+            tracing::warn!(error = %why, jobs = jobs.len(), "a group commit could not begin");
+            for job in jobs {
+                job.abandon(&why);
             }
+            return;
         }
+    };
+    let mut ran: Vec<Deliver> = Vec::with_capacity(jobs.len());
+    let mut jobs = jobs.into_iter();
+    // One statement between two jobs ends the last one's savepoint (its
+    // writes kept or undone) and opens the next one's.
+    let mut boundary = "SAVEPOINT job";
+    let mut last_ok = true;
+    let mut failure = loop {
+        let Some(job) = jobs.next() else {
+            break None;
+        };
+        if let Err(e) = sqlx::raw_sql(boundary).execute(&mut *tx).await {
+            let why = e.to_string();
+            job.abandon(&why);
+            break Some(why);
+        }
+        // A panicking job fails its batch, not the writer (and with it
+        // every later write).
+        match AssertUnwindSafe(job.run(&mut tx)).catch_unwind().await {
+            Ok(done) => {
+                last_ok = done.ok;
+                boundary = if done.ok {
+                    "RELEASE job; SAVEPOINT job"
+                } else {
+                    "ROLLBACK TO job; RELEASE job; SAVEPOINT job"
+                };
+                ran.push(done.deliver);
+            }
+            Err(_) => break Some("a write job panicked".to_string()),
+        }
+    };
+    if failure.is_none() {
+        // COMMIT keeps the open savepoint's writes: only a failed last
+        // job needs undoing first.
+        let undo = if last_ok {
+            Ok(())
+        } else {
+            sqlx::raw_sql("ROLLBACK TO job")
+                .execute(&mut *tx)
+                .await
+                .map(drop)
+        };
+        failure = match undo {
+            Ok(()) => tx.commit().await.err().map(|e| e.to_string()),
+            Err(e) => Some(e.to_string()),
+        };
     }
-    match tx.commit().await {
-        Ok(()) => Ok(done),
-        Err(e) => Err((e, done.into_iter().map(|(_, r)| r).collect())),
+    match failure {
+        None => ran.into_iter().for_each(|deliver| deliver(None)),
+        Some(why) => {
+            tracing::warn!(error = %why, jobs = ran.len() + jobs.len(), "a group commit failed");
+            ran.into_iter().for_each(|deliver| deliver(Some(&why)));
+            jobs.for_each(|job| job.abandon(&why));
+        }
     }
 }
 
@@ -179,7 +238,7 @@ mod tests {
             .execute(&pool)
             .await
             .unwrap();
-        let writer = Writer::start(pool.clone());
+        let writer = Writer::start(pool.clone()).unwrap();
         // Hold the connection so that every job queues up and the writer
         // takes them as one batch.
         let held = pool.acquire().await.unwrap();
@@ -215,5 +274,58 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(kept, (0..20).filter(|n| n % 2 == 0).collect::<Vec<_>>());
+    }
+
+    async fn insert(writer: Writer, n: i64, panics: bool) -> Result<i64, sqlx::Error> {
+        writer
+            .run(move |tx| {
+                Box::pin(async move {
+                    sqlx::query("INSERT INTO t (n) VALUES (?)")
+                        .bind(n)
+                        .execute(&mut *tx)
+                        .await?;
+                    assert!(!panics, "job {n} panics (on purpose)");
+                    Ok(n)
+                })
+            })
+            .await
+    }
+
+    #[tokio::test]
+    async fn a_panicking_job_fails_its_batch_and_the_writer_goes_on() {
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect("sqlite::memory:")
+            .await
+            .unwrap();
+        sqlx::raw_sql("CREATE TABLE t (n INTEGER PRIMARY KEY)")
+            .execute(&pool)
+            .await
+            .unwrap();
+        let writer = Writer::start(pool.clone()).unwrap();
+        let held = pool.acquire().await.unwrap();
+        let (w1, w2, w3) = (writer.clone(), writer.clone(), writer.clone());
+        let batch = tokio::spawn(async move {
+            tokio::join!(
+                insert(w1, 1, false),
+                insert(w2, 2, true),
+                insert(w3, 3, false)
+            )
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        drop(held);
+        let (one, two, three) = batch.await.unwrap();
+        assert!(two.is_err(), "the panicking job reported success");
+        // The writer still serves.
+        insert(writer.clone(), 4, false).await.unwrap();
+        let kept: Vec<i64> = sqlx::query_scalar("SELECT n FROM t ORDER BY n")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        assert!(!kept.contains(&2), "the panicking job's write was kept");
+        // Each caller was told the truth: success exactly when kept.
+        assert_eq!(one.is_ok(), kept.contains(&1));
+        assert_eq!(three.is_ok(), kept.contains(&3));
+        assert!(kept.contains(&4));
     }
 }

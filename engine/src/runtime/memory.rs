@@ -6,6 +6,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+use super::{QueueWrite, RuntimeStore};
 use crate::hub::{DeliveryStatus, Destination, HubStore, MemoryHubStore, Message, MessageId};
 use crate::state::{
     AppendError, ClaimedTask, EventStore, LeaseError, MemoryEventStore, MemoryTaskQueue, NewTask,
@@ -124,6 +125,36 @@ impl TaskQueue for MemoryRuntimeStore {
 
     async fn tasks_of(&self, trip_id: TripId) -> Result<Vec<QueuedTask>, PortError> {
         self.tasks.tasks_of(trip_id).await
+    }
+}
+
+/// In memory nothing can fail between the two writes (no crash, no I/O),
+/// so the append and the queue's write one after the other are as good as
+/// one transaction.
+impl RuntimeStore for MemoryRuntimeStore {
+    async fn append_with_queue(
+        &self,
+        trip_id: TripId,
+        expected_version: u64,
+        events: &[StoredEvent],
+        after: &TripState,
+        queue: QueueWrite<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<u64, AppendError> {
+        let version = self
+            .events
+            .append_with_state(trip_id, expected_version, events, after)
+            .await?;
+        match queue {
+            QueueWrite::Enqueue(tasks) => self.tasks.enqueue_all(tasks, now).await?,
+            QueueWrite::Complete { task_id, result } => {
+                match self.tasks.complete(task_id, result, now).await {
+                    Ok(_) | Err(LeaseError::UnknownTask(_)) => {}
+                    Err(e) => return Err(AppendError::Port(PortError::permanent(e.to_string()))),
+                }
+            }
+        }
+        Ok(version)
     }
 }
 

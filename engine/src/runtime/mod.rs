@@ -24,16 +24,49 @@ pub mod registry;
 use serde::{Deserialize, Serialize};
 use wayfare_domain::trip::TripStatus;
 
+use std::future::Future;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
 use crate::hub::HubStore;
-use crate::state::{EventStore, TaskQueue};
+use crate::state::{
+    AppendError, EventStore, NewTask, StoredEvent, TaskId, TaskQueue, TripId, TripState,
+};
 
 pub use config::{
     AGENT_TYPES, AgentConfig, CacheConfig, CommunicationConfig, OrchestratorConfig, RuntimeConfig,
 };
 
 /// What a store must provide for the runtime to run on it.
-pub trait RuntimeStore: EventStore + TaskQueue + HubStore + Clone + Send + Sync + 'static {}
-impl<T: EventStore + TaskQueue + HubStore + Clone + Send + Sync + 'static> RuntimeStore for T {}
+/// A write to the task queue that belongs with an append to the log.
+#[derive(Debug, Clone, Copy)]
+pub enum QueueWrite<'a> {
+    /// Puts a trip's task graph on the queue ([`TaskQueue::enqueue_all`]).
+    Enqueue(&'a [NewTask]),
+    /// Stores a task's result and marks it completed
+    /// ([`TaskQueue::complete`]; a task completed already keeps its first
+    /// result, and an unknown one is left alone).
+    Complete { task_id: TaskId, result: &'a Value },
+}
+
+/// What the runtime needs of its store: the trip log, the task queue and
+/// the hub's messages.
+pub trait RuntimeStore: EventStore + TaskQueue + HubStore + Clone + Send + Sync + 'static {
+    /// [`EventStore::append_with_state`] together with `queue`'s write, in
+    /// one transaction (all or none): a result is in the queue exactly
+    /// when it is in the log, and a trip's tasks are queued exactly when
+    /// its log says they are scheduled.
+    fn append_with_queue(
+        &self,
+        trip_id: TripId,
+        expected_version: u64,
+        events: &[StoredEvent],
+        after: &TripState,
+        queue: QueueWrite<'_>,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<u64, AppendError>> + Send;
+}
 
 /// A request accepted for planning.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

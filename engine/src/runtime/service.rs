@@ -15,9 +15,12 @@
 //! dead instance's tasks are claimed again when their lease runs out.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, Weak};
 use std::time::Duration;
+
+use chrono::{DateTime, Utc};
 
 use serde_json::{Value, json};
 use tokio::sync::{Notify, broadcast, mpsc, oneshot, watch};
@@ -33,7 +36,7 @@ use super::pipeline::{GRAPH, RunError, TaskOutput, node_of, run_task};
 use super::registry::{InstanceRow, choose_instance};
 use super::wire::{intent_of, output_of, status_view, trip_view, wire_event};
 use super::{
-    AgentMetrics, Alternative, CacheMetrics, ModifyError, RuntimeError, RuntimeMetrics,
+    AgentMetrics, Alternative, CacheMetrics, ModifyError, QueueWrite, RuntimeError, RuntimeMetrics,
     RuntimeStore, SubmitError, Submitted,
 };
 use crate::agents::TripSpec;
@@ -46,8 +49,9 @@ use crate::resilience::{
     through_breaker, with_timeout,
 };
 use crate::state::{
-    ClaimedTask, Command, ExecuteError, Executed, NewTask, PortError, Priority, Rejection, TaskId,
-    TaskStatus, TripId, TripLog, TripState, TripStatus, after, decide,
+    Append, AppendError, ClaimedTask, Command, ExecuteError, Executed, NewTask, PortError,
+    Priority, Rejection, StoredEvent, TaskId, TaskStatus, TripEvent, TripId, TripLog, TripState,
+    TripStatus, after, decide,
 };
 
 /// Upper bounds (ms) of the agent latency histogram.
@@ -311,6 +315,17 @@ impl<S: RuntimeStore> Runtime<S> {
         trip: TripId,
         commands: Vec<Command>,
     ) -> Result<Executed, ExecuteError> {
+        self.exec_with(trip, commands, None).await
+    }
+
+    /// [`Runtime::exec_all`] with `queue`'s write in the append's
+    /// transaction.
+    async fn exec_with(
+        &self,
+        trip: TripId,
+        commands: Vec<Command>,
+        queue: Option<QueueWrite<'_>>,
+    ) -> Result<Executed, ExecuteError> {
         let trip_lock = lock(&self.trip_locks).entry(trip).or_default().clone();
         let _writer = trip_lock.lock().await;
         // Contention and transient store errors are worth waiting out: a
@@ -322,7 +337,20 @@ impl<S: RuntimeStore> Runtime<S> {
         let executed = loop {
             attempt += 1;
             let known = lock(&self.inner).states.get(&trip).cloned();
-            match self.log.execute_all_from(trip, known, &commands).await {
+            let executed = match queue {
+                None => self.log.execute_all_from(trip, known, &commands).await,
+                Some(queue) => {
+                    let append = WithQueue {
+                        store: &self.store,
+                        queue,
+                        now: self.clock.now(),
+                    };
+                    self.log
+                        .execute_all_with(trip, known, &commands, &append)
+                        .await
+                }
+            };
+            match executed {
                 Ok(executed) => break executed,
                 Err(
                     ExecuteError::Contended { .. }
@@ -470,32 +498,55 @@ impl<S: RuntimeStore> Runtime<S> {
             }
         }
         self.topic(trip);
-        // The request, its intent and its task graph in one write.
+        // The request, its intent and its task graph in one write; with a
+        // planning slot free, the graph goes on the queue in the same
+        // transaction. The slot is taken first, so that nothing else
+        // schedules the trip meanwhile (a trip in the waiting line is
+        // scheduled by `release`, only once its submission is recorded).
+        let schedule = schedule_commands();
+        let tasks = new_tasks(trip, &schedule);
         let mut commands = vec![
             Command::Submit { query, overrides },
             Command::RecordIntent {
                 intent: intent_json,
             },
         ];
-        commands.extend(schedule_commands());
-        self.exec_all(trip, commands).await.map_err(internal)?;
-        // Admission only once the trip is in the log: a trip taken from the
-        // waiting line by `release` is scheduled at once, and scheduling a
-        // trip whose submission is not recorded yet is refused — it would
-        // be stuck in planning, holding its slot.
+        commands.extend(schedule);
         let admitted = {
             let mut inner = lock(&self.inner);
-            inner.counters.submitted += 1;
             inner.submitted_at.insert(trip, Instant::now());
-            if inner.running.len() < self.config.orchestrator.max_concurrent_requests.max(1) {
+            let free =
+                inner.running.len() < self.config.orchestrator.max_concurrent_requests.max(1);
+            if free {
                 inner.running.insert(trip);
-                true
-            } else {
-                inner.waiting.push_back(trip);
-                false
             }
+            free
         };
-        if admitted && let Err(e) = self.schedule(trip).await {
+        let queue = admitted.then_some(QueueWrite::Enqueue(&tasks));
+        if let Err(e) = self.exec_with(trip, commands, queue).await {
+            if admitted {
+                self.release(trip);
+            } else {
+                lock(&self.inner).submitted_at.remove(&trip);
+            }
+            return Err(internal(e));
+        }
+        // Without a slot before the write, one may have come free since.
+        let admitted_late = {
+            let mut inner = lock(&self.inner);
+            inner.counters.submitted += 1;
+            let late = !admitted
+                && inner.running.len() < self.config.orchestrator.max_concurrent_requests.max(1);
+            if late {
+                inner.running.insert(trip);
+            } else if !admitted {
+                inner.waiting.push_back(trip);
+            }
+            late
+        };
+        if admitted {
+            self.wake.notify_one();
+        } else if admitted_late && let Err(e) = self.schedule(trip).await {
             self.release(trip);
             return Err(SubmitError::Internal(e.to_string()));
         }
@@ -973,6 +1024,19 @@ impl<S: RuntimeStore> Runtime<S> {
         instance: &str,
         outcome: Command,
     ) -> Result<Executed, ExecuteError> {
+        self.record_attempt_with(task, instance, vec![outcome], None)
+            .await
+    }
+
+    /// [`Runtime::record_attempt`] of `outcome` (commands decided in turn
+    /// after the claim), with `queue`'s write in the same transaction.
+    async fn record_attempt_with(
+        &self,
+        task: &ClaimedTask,
+        instance: &str,
+        outcome: Vec<Command>,
+        queue: Option<QueueWrite<'_>>,
+    ) -> Result<Executed, ExecuteError> {
         let claim = Command::ClaimTask {
             task_id: task.task_id,
             instance_id: instance.to_string(),
@@ -980,12 +1044,11 @@ impl<S: RuntimeStore> Runtime<S> {
             lease_expires_at: task.lease_expires_at,
             attempt: task.attempt,
         };
-        match self
-            .exec_all(task.trip_id, vec![claim, outcome.clone()])
-            .await
-        {
+        let mut commands = vec![claim];
+        commands.extend(outcome.iter().cloned());
+        match self.exec_with(task.trip_id, commands, queue).await {
             Err(ExecuteError::Rejected(Rejection::Leased { .. })) => {
-                self.exec(task.trip_id, outcome).await
+                self.exec_with(task.trip_id, outcome, queue).await
             }
             other => other,
         }
@@ -1528,13 +1591,13 @@ impl<S: RuntimeStore> Runtime<S> {
         }
     }
 
-    /// Persists a result: the log first, then the queue (whose completion
-    /// is what lets dependents be claimed), so that a dependent's claim
-    /// always finds its inputs in the log. A crash between the two leaves
-    /// the task leased and running in the queue; its lease runs out, the
-    /// next claim is refused by the log (`TaskFinished`) and the logged
-    /// result is copied to the queue — the agent does not run again.
-    /// The verifier's result finishes the trip.
+    /// Persists a result: the log and the queue in one transaction (the
+    /// queue's completion is what lets dependents be claimed, so a
+    /// dependent's claim always finds its inputs in the log). When the log
+    /// has the result already (an earlier run of the task logged it and the
+    /// process died before the queue heard of it, or the data predates the
+    /// joint write) it is copied to the queue; the agent does not run
+    /// again. The verifier's plan finishes the trip in the same append.
     async fn complete(
         &self,
         task: &ClaimedTask,
@@ -1550,20 +1613,50 @@ impl<S: RuntimeStore> Runtime<S> {
                 return;
             }
         };
+        let mut commands = vec![Command::CompleteTask {
+            task_id: task.task_id,
+            result: result.clone(),
+            elapsed_ms,
+        }];
+        let outcome = match output {
+            TaskOutput::Verifier(outcome) => Some(*outcome),
+            _ => None,
+        };
+        if let Some(PlanOutcome {
+            itinerary: Some(itinerary),
+            verdict,
+            ..
+        }) = &outcome
+        {
+            commands.push(Command::FinishPlan {
+                itinerary: serde_json::to_value(itinerary).unwrap_or(Value::Null),
+                verdict: serde_json::to_value(verdict).unwrap_or(Value::Null),
+            });
+        }
+        let queue = QueueWrite::Complete {
+            task_id: task.task_id,
+            result: &result,
+        };
         let logged = self
-            .record_attempt(
-                task,
-                instance,
-                Command::CompleteTask {
-                    task_id: task.task_id,
-                    result: result.clone(),
-                    elapsed_ms,
-                },
-            )
+            .record_attempt_with(task, instance, commands, Some(queue))
             .await;
-        match logged {
-            // Logged now, or by an earlier run of the same task.
-            Ok(_) | Err(ExecuteError::Rejected(Rejection::TaskFinished { .. })) => {}
+        let finished = match logged {
+            Ok(executed) => executed
+                .events
+                .iter()
+                .any(|e| matches!(e.event, TripEvent::PlanReady { .. }))
+                .then_some(executed),
+            Err(ExecuteError::Rejected(Rejection::TaskFinished { .. })) => {
+                // Logged by an earlier run: put the queue right.
+                if let Err(e) = self
+                    .store
+                    .complete(task.task_id, &result, self.clock.now())
+                    .await
+                {
+                    tracing::warn!(task.id = %task.task_id, error = %e, "could not mark a result in the queue");
+                }
+                None
+            }
             Err(ExecuteError::Rejected(rejection)) => {
                 // The trip moved on (cancelled, failed): nothing to keep.
                 let _ = self
@@ -1582,18 +1675,12 @@ impl<S: RuntimeStore> Runtime<S> {
                     .await;
                 return;
             }
-        }
-        if let Err(e) = self
-            .store
-            .complete(task.task_id, &result, self.clock.now())
-            .await
-        {
-            // Logged but not queued: the lease runs out and the next claim
-            // copies the logged result over (see above).
-            tracing::warn!(task.id = %task.task_id, error = %e, "could not mark a result in the queue");
-        }
-        if let TaskOutput::Verifier(outcome) = output {
-            self.finish(trip, *outcome).await;
+        };
+        if let Some(outcome) = outcome {
+            match finished {
+                Some(executed) => self.finished(trip, &executed, &outcome),
+                None => self.finish(trip, outcome).await,
+            }
         }
     }
 
@@ -1691,6 +1778,8 @@ impl<S: RuntimeStore> Runtime<S> {
         self.wake.notify_one();
     }
 
+    /// Finishes a trip with the verifier's outcome (when the append of its
+    /// result did not already).
     async fn finish(&self, trip: TripId, outcome: PlanOutcome) {
         match &outcome.itinerary {
             Some(itinerary) => {
@@ -1703,24 +1792,30 @@ impl<S: RuntimeStore> Runtime<S> {
                         },
                     )
                     .await;
-                if let Ok(executed) = finished
-                    && !executed.events.is_empty()
-                {
-                    lock(&self.inner).counters.ready += 1;
-                    if self.caches.enabled
-                        && executed.state.modifications == 0
-                        && let Some(query) = &executed.state.query
-                        && let Ok(v) = serde_json::to_value(&outcome)
-                    {
-                        let key =
-                            format!("{}|{}", normalise_query(query), executed.state.overrides);
-                        lock(&self.caches.request).put(key, v);
+                match finished {
+                    Ok(executed) if !executed.events.is_empty() => {
+                        self.finished(trip, &executed, &outcome);
                     }
+                    _ => self.release(trip),
                 }
-                self.release(trip);
             }
             None => self.fail_trip(trip, outcome.explanation).await,
         }
+    }
+
+    /// What follows a plan's `PlanReady` in the log: the count, the
+    /// request cache, and the trip's planning slot.
+    fn finished(&self, trip: TripId, executed: &Executed, outcome: &PlanOutcome) {
+        lock(&self.inner).counters.ready += 1;
+        if self.caches.enabled
+            && executed.state.modifications == 0
+            && let Some(query) = &executed.state.query
+            && let Ok(v) = serde_json::to_value(outcome)
+        {
+            let key = format!("{}|{}", normalise_query(query), executed.state.overrides);
+            lock(&self.caches.request).put(key, v);
+        }
+        self.release(trip);
     }
 
     async fn fail_trip(&self, trip: TripId, reason: String) {
@@ -2324,6 +2419,54 @@ impl<S: RuntimeStore> Runtime<S> {
 
 /// The commands that schedule a trip's task graph ([`GRAPH`]), with fresh
 /// task ids.
+/// An append with a queue write in its transaction.
+struct WithQueue<'s, S> {
+    store: &'s S,
+    queue: QueueWrite<'s>,
+    now: DateTime<Utc>,
+}
+
+impl<S: RuntimeStore> Append for WithQueue<'_, S> {
+    fn append<'a>(
+        &'a self,
+        trip_id: TripId,
+        expected_version: u64,
+        events: &'a [StoredEvent],
+        after: &'a TripState,
+    ) -> impl Future<Output = Result<u64, AppendError>> + Send + 'a {
+        self.store.append_with_queue(
+            trip_id,
+            expected_version,
+            events,
+            after,
+            self.queue,
+            self.now,
+        )
+    }
+}
+
+/// The queue's rows for a trip's `ScheduleTask` commands.
+fn new_tasks(trip: TripId, commands: &[Command]) -> Vec<NewTask> {
+    commands
+        .iter()
+        .filter_map(|command| match command {
+            Command::ScheduleTask {
+                task_id,
+                agent_type,
+                priority,
+                depends_on,
+            } => Some(NewTask {
+                task_id: *task_id,
+                trip_id: trip,
+                agent_type: agent_type.clone(),
+                priority: *priority,
+                depends_on: depends_on.clone(),
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
 fn schedule_commands() -> Vec<Command> {
     let mut ids: HashMap<&str, TaskId> = HashMap::new();
     GRAPH

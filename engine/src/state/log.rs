@@ -4,6 +4,8 @@
 //! again (a bounded number of times). Every `snapshot_every` events it saves
 //! a snapshot, so that loading a long-lived trip replays only a short tail.
 
+use std::future::Future;
+
 use chrono::SubsecRound;
 
 use super::decide::{Command, Rejection, decide_all};
@@ -31,6 +33,35 @@ pub enum ExecuteError {
 pub struct Executed {
     pub state: TripState,
     pub events: Vec<StoredEvent>,
+}
+
+/// How [`TripLog::execute_all_with`] appends: the events after
+/// `expected_version` and the state they lead to (as
+/// [`EventStore::append_with_state`] takes them).
+pub trait Append: Send + Sync {
+    fn append<'a>(
+        &'a self,
+        trip_id: TripId,
+        expected_version: u64,
+        events: &'a [StoredEvent],
+        after: &'a TripState,
+    ) -> impl Future<Output = Result<u64, AppendError>> + Send + 'a;
+}
+
+/// The store's own append.
+struct Plain<'s, S>(&'s S);
+
+impl<S: EventStore> Append for Plain<'_, S> {
+    fn append<'a>(
+        &'a self,
+        trip_id: TripId,
+        expected_version: u64,
+        events: &'a [StoredEvent],
+        after: &'a TripState,
+    ) -> impl Future<Output = Result<u64, AppendError>> + Send + 'a {
+        self.0
+            .append_with_state(trip_id, expected_version, events, after)
+    }
 }
 
 /// Commands in, events out, over an [`EventStore`].
@@ -105,6 +136,20 @@ impl<S: EventStore> TripLog<S> {
         known: Option<TripState>,
         commands: &[Command],
     ) -> Result<Executed, ExecuteError> {
+        self.execute_all_with(trip_id, known, commands, &Plain(&self.store))
+            .await
+    }
+
+    /// Like [`TripLog::execute_all_from`], with the append made by `append`:
+    /// a caller whose store can make another write in the same transaction
+    /// (a task queue's, say) passes that combined write here.
+    pub async fn execute_all_with(
+        &self,
+        trip_id: TripId,
+        known: Option<TripState>,
+        commands: &[Command],
+        append: &impl Append,
+    ) -> Result<Executed, ExecuteError> {
         let mut conflicts = 0;
         let mut known = known;
         loop {
@@ -146,11 +191,7 @@ impl<S: EventStore> TripLog<S> {
             for event in &stored {
                 state.apply_stored(event);
             }
-            match self
-                .store
-                .append_with_state(trip_id, before, &stored, &state)
-                .await
-            {
+            match append.append(trip_id, before, &stored, &state).await {
                 Ok(_) => {
                     self.maybe_snapshot(trip_id, before, &state).await;
                     return Ok(Executed {

@@ -18,7 +18,7 @@ mod trip;
 pub use decide::{Command, Rejection, decide, decide_all};
 pub use event::{Priority, StoredEvent, TripEvent, TripStatus};
 pub use ids::{TaskId, TripId};
-pub use log::{ExecuteError, Executed, TripLog};
+pub use log::{Append, ExecuteError, Executed, TripLog};
 pub use memory::MemoryEventStore;
 pub use port::{AppendError, EventStore, PortError, Snapshot, TripSummary};
 pub use queue::{ClaimedTask, LeaseError, MemoryTaskQueue, NewTask, QueuedTask, TaskQueue, after};

@@ -1,0 +1,285 @@
+//! The runtime's joint writes (`RuntimeStore::append_with_queue`): an
+//! append to the trip log and a write to the task queue in one
+//! transaction, all or none, and the log's own optimistic check on a
+//! folded append. Run on every backend.
+
+mod support;
+
+use std::time::Duration;
+
+use chrono::{DateTime, SubsecRound, Utc};
+use serde_json::json;
+use wayfare_engine::runtime::{QueueWrite, RuntimeStore};
+use wayfare_engine::state::{
+    AppendError, EventStore, NewTask, Priority, StoredEvent, TaskId, TaskQueue, TaskStatus,
+    TripEvent, TripId, TripState,
+};
+
+fn at(secs: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(1_800_000_000 + secs, 0).expect("a valid time")
+}
+
+/// `events` after `state`, as the runtime's log folds them.
+fn fold(
+    state: &TripState,
+    events: Vec<TripEvent>,
+    when: DateTime<Utc>,
+) -> (Vec<StoredEvent>, TripState) {
+    let trip_id = state.trip_id.expect("a trip id");
+    let mut after = state.clone();
+    let stored: Vec<StoredEvent> = events
+        .into_iter()
+        .enumerate()
+        .map(|(i, event)| StoredEvent {
+            trip_id,
+            seq: state.version + 1 + i as u64,
+            at: when.trunc_subsecs(6),
+            event,
+        })
+        .collect();
+    for event in &stored {
+        after.apply_stored(event);
+    }
+    (stored, after)
+}
+
+/// A trip with two tasks, the second depending on the first: its
+/// submission and graph logged and queued in one joint write.
+async fn scheduled_trip<S: RuntimeStore>(store: &S) -> (TripState, TaskId, TaskId) {
+    let trip = TripId::new();
+    let (first, second) = (TaskId::new(), TaskId::new());
+    let graph = [
+        (first, "planning", Priority::P0, vec![]),
+        (second, "budget", Priority::P1, vec![first]),
+    ];
+    let mut events = vec![TripEvent::TripSubmitted {
+        query: "3 days from Seattle to Denver".into(),
+        overrides: json!({}),
+    }];
+    let mut tasks = Vec::new();
+    for (task_id, agent, priority, deps) in graph {
+        events.push(TripEvent::TaskScheduled {
+            task_id,
+            agent_type: agent.into(),
+            priority,
+            depends_on: deps.clone(),
+        });
+        tasks.push(NewTask {
+            task_id,
+            trip_id: trip,
+            agent_type: agent.into(),
+            priority,
+            depends_on: deps,
+        });
+    }
+    let (stored, after) = fold(&TripState::new(trip), events, at(0));
+    let version = store
+        .append_with_queue(trip, 0, &stored, &after, QueueWrite::Enqueue(&tasks), at(0))
+        .await
+        .expect("the first append");
+    assert_eq!(version, after.version);
+    (after, first, second)
+}
+
+fn types(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}
+
+#[tokio::test]
+async fn a_trips_graph_is_queued_with_its_submission_or_not_at_all_on_every_backend() {
+    for db in support::all_backends().await {
+        let store = &db.store;
+        let (state, first, second) = scheduled_trip(store).await;
+        let trip = state.trip_id.expect("a trip id");
+        let queued = store.tasks_of(trip).await.expect("tasks");
+        assert_eq!(queued.len(), 2, "{}", db.name);
+        // Only the task without dependencies is ready.
+        let claimed = store
+            .claim_ready(
+                "i-1",
+                &types(&["planning", "budget"]),
+                at(1),
+                Duration::from_secs(30),
+            )
+            .await
+            .expect("claim");
+        assert_eq!(claimed.map(|c| c.task_id), Some(first), "{}", db.name);
+
+        // A second trip whose submission loses a race (stale version 0 on
+        // an existing trip) queues nothing.
+        let other = NewTask {
+            task_id: TaskId::new(),
+            trip_id: trip,
+            agent_type: "tips".into(),
+            priority: Priority::P3,
+            depends_on: vec![],
+        };
+        let (stored, after) = fold(
+            &TripState::new(trip),
+            vec![TripEvent::TripSubmitted {
+                query: "again".into(),
+                overrides: json!({}),
+            }],
+            at(2),
+        );
+        let lost = store
+            .append_with_queue(
+                trip,
+                0,
+                &stored,
+                &after,
+                QueueWrite::Enqueue(std::slice::from_ref(&other)),
+                at(2),
+            )
+            .await;
+        assert!(
+            matches!(lost, Err(AppendError::Conflict { expected: 0, actual }) if actual == state.version),
+            "{}: {lost:?}",
+            db.name
+        );
+        let queued: Vec<TaskId> = store
+            .tasks_of(trip)
+            .await
+            .expect("tasks")
+            .into_iter()
+            .map(|t| t.task_id)
+            .collect();
+        assert!(
+            !queued.contains(&other.task_id),
+            "{}: queued by a lost append",
+            db.name
+        );
+        assert!(queued.contains(&second), "{}", db.name);
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_result_is_in_the_queue_exactly_when_it_is_in_the_log_on_every_backend() {
+    for db in support::all_backends().await {
+        let store = &db.store;
+        let (state, first, second) = scheduled_trip(store).await;
+        let trip = state.trip_id.expect("a trip id");
+        store
+            .claim_ready("i-1", &types(&["planning"]), at(1), Duration::from_secs(30))
+            .await
+            .expect("claim")
+            .expect("the first task");
+        let result = json!({"output": "planning", "value": ["Denver"]});
+        let completed = TripEvent::TaskCompleted {
+            task_id: first,
+            result: result.clone(),
+            elapsed_ms: 3,
+        };
+        let queue = QueueWrite::Complete {
+            task_id: first,
+            result: &result,
+        };
+
+        // Decided on a stale version: neither the log nor the queue moves.
+        let mut stale = state.clone();
+        stale.version -= 1;
+        let (stored, after) = fold(&stale, vec![completed.clone()], at(2));
+        let refused = store
+            .append_with_queue(trip, stale.version, &stored, &after, queue, at(2))
+            .await;
+        assert!(
+            matches!(refused, Err(AppendError::Conflict { actual, .. }) if actual == state.version),
+            "{}: {refused:?}",
+            db.name
+        );
+        assert_eq!(
+            store.result(first).await.expect("result"),
+            None,
+            "{}",
+            db.name
+        );
+        let task = store.tasks_of(trip).await.expect("tasks");
+        assert!(
+            task.iter()
+                .any(|t| t.task_id == first && t.status == TaskStatus::Running),
+            "{}: {task:?}",
+            db.name
+        );
+        assert!(
+            store
+                .claim_ready("i-2", &types(&["budget"]), at(2), Duration::from_secs(30))
+                .await
+                .expect("claim")
+                .is_none(),
+            "{}: a dependent became ready without its input",
+            db.name
+        );
+
+        // On the current version both land, and the dependent is ready.
+        let (stored, after) = fold(&state, vec![completed], at(3));
+        let version = store
+            .append_with_queue(trip, state.version, &stored, &after, queue, at(3))
+            .await
+            .expect("append");
+        assert_eq!(version, state.version + 1, "{}", db.name);
+        assert_eq!(
+            store.load(trip, state.version).await.expect("load").len(),
+            1,
+            "{}",
+            db.name
+        );
+        assert_eq!(
+            store.result(first).await.expect("result"),
+            Some(result.clone()),
+            "{}",
+            db.name
+        );
+        let dependent = store
+            .claim_ready("i-2", &types(&["budget"]), at(4), Duration::from_secs(30))
+            .await
+            .expect("claim");
+        assert_eq!(dependent.map(|c| c.task_id), Some(second), "{}", db.name);
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn a_folded_append_ahead_of_or_behind_the_log_is_a_conflict_on_every_backend() {
+    for db in support::all_backends().await {
+        let store = &db.store;
+        let (state, _, _) = scheduled_trip(store).await;
+        let trip = state.trip_id.expect("a trip id");
+        for wrong in [state.version - 1, state.version + 1, state.version + 5] {
+            let mut from = state.clone();
+            from.version = wrong;
+            let (stored, after) = fold(
+                &from,
+                vec![TripEvent::PlanFailed {
+                    reason: format!("decided on version {wrong}"),
+                }],
+                at(5),
+            );
+            let refused = store.append_with_state(trip, wrong, &stored, &after).await;
+            assert!(
+                matches!(refused, Err(AppendError::Conflict { expected, actual })
+                    if expected == wrong && actual == state.version),
+                "{} from {wrong}: {refused:?}",
+                db.name
+            );
+        }
+        let events = store.load(trip, 0).await.expect("load");
+        assert_eq!(
+            events.len() as u64,
+            state.version,
+            "{}: the log moved",
+            db.name
+        );
+        let summary = store
+            .trip_summary(trip)
+            .await
+            .expect("summary")
+            .expect("a row");
+        assert_eq!(
+            summary.version, state.version,
+            "{}: the read model moved",
+            db.name
+        );
+        db.finish().await;
+    }
+}
