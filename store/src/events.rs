@@ -3,25 +3,28 @@
 //! append) and `trip_snapshots`. [`Store`] implements the engine's
 //! [`EventStore`] port.
 //!
-//! Optimistic locking: an append states the version it decided on. SQLite
-//! serialises writers (`BEGIN IMMEDIATE`), so a stale writer reads the newer
-//! version and gets a conflict. PostgreSQL locks the trip's `trip_state` row
-//! (`FOR UPDATE`); two writers racing to create a trip both pass that check,
-//! and the primary key on `(trip_id, seq)` refuses the second: that unique
-//! violation is a conflict too. A stale writer never overwrites.
+//! Optimistic locking: an append states the version it decided on. On
+//! SQLite the log checks it: the primary key on `(trip_id, seq)` refuses a
+//! `seq` that is taken and a trigger (`trip_events_gapless`) one that does
+//! not follow the trip's last event, so a stale writer's first event does
+//! not go in (an append without the state after it reads and checks the
+//! version first). PostgreSQL locks the trip's `trip_state` row (`FOR
+//! UPDATE`); two writers racing to create a trip both pass that check, and
+//! the primary key refuses the second. Either refusal is a conflict: a
+//! stale writer never overwrites.
 
 use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
 use sqlx::Row;
 use uuid::Uuid;
 use wayfare_engine::runtime::{QueueWrite, RuntimeStore};
 use wayfare_engine::state::{
-    AppendError, EventStore, NewTask, PortError, Snapshot, StoredEvent, TaskId, TripEvent, TripId,
-    TripState, TripStatus, TripSummary,
+    AppendError, EventStore, NewTask, PortError, Snapshot, StoredEvent, TaskId, TaskStatus,
+    TripEvent, TripId, TripState, TripStatus, TripSummary,
 };
 
 use crate::tasks::{
-    COMPLETE_SQLITE, PROMOTE_SQLITE, bind_enqueue_sqlite, complete_postgres, enqueue_postgres,
-    enqueue_sqlite_sql, trips_of,
+    COMPLETE_SQLITE, PROMOTE_SQLITE, SETTLE_SQLITE, bind_enqueue_sqlite, complete_postgres,
+    enqueue_postgres, enqueue_sqlite_sql, settle_postgres, trips_of,
 };
 use crate::{Store, StoreError};
 
@@ -484,6 +487,15 @@ impl Store {
                 let result: serde_json::Value = from_json("agent_results.result", &json)?;
                 self.complete_sql(task_id, &result, now).await.map(drop)
             }
+            Joint::Settle {
+                task_id,
+                to,
+                error,
+                available_at,
+            } => self
+                .settle_sql(task_id, to, error.as_deref(), available_at)
+                .await
+                .map(drop),
         }
     }
 }
@@ -492,7 +504,16 @@ impl Store {
 /// [`QueueWrite`]); the result is serialised before any lock is taken.
 pub(crate) enum Joint {
     Enqueue(Vec<NewTask>),
-    Complete { task_id: TaskId, json: String },
+    Complete {
+        task_id: TaskId,
+        json: String,
+    },
+    Settle {
+        task_id: TaskId,
+        to: TaskStatus,
+        error: Option<String>,
+        available_at: Option<DateTime<Utc>>,
+    },
 }
 
 /// A query being bound, on SQLite.
@@ -514,6 +535,7 @@ impl Joint {
                 }
             }
             Joint::Complete { .. } => sql.push_str(COMPLETE_SQLITE),
+            Joint::Settle { .. } => sql.push_str(SETTLE_SQLITE),
         }
     }
 
@@ -534,6 +556,16 @@ impl Joint {
             Joint::Complete { task_id, json } => {
                 script.bind(json).bind(ts(now)).bind(task_id.to_string())
             }
+            Joint::Settle {
+                task_id,
+                to,
+                error,
+                available_at,
+            } => script
+                .bind(to.as_str())
+                .bind(error)
+                .bind(available_at.map(ts))
+                .bind(task_id.to_string()),
         })
     }
 
@@ -543,6 +575,26 @@ impl Joint {
             QueueWrite::Complete { task_id, result } => Joint::Complete {
                 task_id,
                 json: to_json(result)?,
+            },
+            QueueWrite::Fail {
+                task_id,
+                error,
+                retry_at,
+            } => Joint::Settle {
+                task_id,
+                to: if retry_at.is_some() {
+                    TaskStatus::Pending
+                } else {
+                    TaskStatus::Failed
+                },
+                error: Some(error.to_owned()),
+                available_at: retry_at,
+            },
+            QueueWrite::Skip { task_id } => Joint::Settle {
+                task_id,
+                to: TaskStatus::Skipped,
+                error: None,
+                available_at: None,
             },
         })
     }
@@ -558,6 +610,14 @@ async fn joint_postgres(
         Joint::Complete { task_id, json } => {
             complete_postgres(tx, task_id, &json, now).await.map(drop)
         }
+        Joint::Settle {
+            task_id,
+            to,
+            error,
+            available_at,
+        } => settle_postgres(tx, task_id, to, error.as_deref(), available_at)
+            .await
+            .map(drop),
     }
 }
 

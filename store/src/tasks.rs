@@ -133,6 +133,14 @@ pub(crate) const COMPLETE_SQLITE: &str =
     WHERE task_id = ? AND status != 'completed'
     ON CONFLICT DO NOTHING";
 
+/// Moves a task that is not final to another status (parameters: status,
+/// error, available at, task id). A skip's dependents are promoted by a
+/// trigger (migration 0006).
+pub(crate) const SETTLE_SQLITE: &str = "UPDATE agent_tasks SET status = ?,
+        last_error = COALESCE(?, last_error), available_at = COALESCE(?, available_at),
+        lease_owner = NULL, lease_expires_at = NULL
+    WHERE task_id = ? AND status IN ('pending', 'running')";
+
 /// [`PROMOTE_POSTGRES`] for the trip of task `$1`.
 const PROMOTE_POSTGRES_OF_TASK: &str = "UPDATE agent_tasks a SET deps_done = true
     WHERE a.trip_id = (SELECT trip_id FROM agent_tasks WHERE task_id = $1)
@@ -448,54 +456,27 @@ impl Store {
     }
 
     /// Moves a task that is not final to `to`; returns the rows changed.
-    async fn settle_sql(
+    pub(crate) async fn settle_sql(
         &self,
         task_id: TaskId,
         to: TaskStatus,
         error: Option<&str>,
         available_at: Option<DateTime<Utc>>,
     ) -> Result<u64, StoreError> {
-        // A skipped task counts as done for its dependents.
-        let promote = to == TaskStatus::Skipped;
-        let updated = match self {
+        match self {
             Store::Sqlite { writer, .. } => {
                 let error = error.map(str::to_owned);
                 writer
                     .run(move |tx| Box::pin(settle_sqlite(tx, task_id, to, error, available_at)))
-                    .await?
+                    .await
             }
             Store::Postgres(pool) => {
                 let mut tx = pool.begin().await?;
-                if promote {
-                    sqlx::query(LOCK_TRIP_POSTGRES)
-                        .bind(task_id.as_uuid())
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                let updated = sqlx::query(
-                    "UPDATE agent_tasks SET status = $1, last_error = COALESCE($2, last_error),
-                        available_at = COALESCE($3, available_at),
-                        lease_owner = NULL, lease_expires_at = NULL
-                     WHERE task_id = $4 AND status IN ('pending', 'running')",
-                )
-                .bind(to.as_str())
-                .bind(error)
-                .bind(available_at)
-                .bind(task_id.as_uuid())
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                if promote && updated > 0 {
-                    sqlx::query(PROMOTE_POSTGRES_OF_TASK)
-                        .bind(task_id.as_uuid())
-                        .execute(&mut *tx)
-                        .await?;
-                }
+                let updated = settle_postgres(&mut tx, task_id, to, error, available_at).await?;
                 tx.commit().await?;
-                updated
+                Ok(updated)
             }
-        };
-        Ok(updated)
+        }
     }
 
     async fn result_sql(&self, task_id: TaskId) -> Result<Option<Value>, StoreError> {
@@ -699,19 +680,52 @@ async fn settle_sqlite(
     error: Option<String>,
     available_at: Option<DateTime<Utc>>,
 ) -> Result<u64, StoreError> {
+    let updated = sqlx::query(SETTLE_SQLITE)
+        .bind(to.as_str())
+        .bind(error)
+        .bind(available_at.map(ts))
+        .bind(task_id.to_string())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    Ok(updated)
+}
+
+/// `settle_sql` on PostgreSQL, inside `tx`.
+pub(crate) async fn settle_postgres(
+    tx: &mut sqlx::PgConnection,
+    task_id: TaskId,
+    to: TaskStatus,
+    error: Option<&str>,
+    available_at: Option<DateTime<Utc>>,
+) -> Result<u64, StoreError> {
+    // A skipped task counts as done for its dependents.
+    let promote = to == TaskStatus::Skipped;
+    if promote {
+        sqlx::query(LOCK_TRIP_POSTGRES)
+            .bind(task_id.as_uuid())
+            .execute(&mut *tx)
+            .await?;
+    }
     let updated = sqlx::query(
-        "UPDATE agent_tasks SET status = ?, last_error = COALESCE(?, last_error),
-            available_at = COALESCE(?, available_at),
+        "UPDATE agent_tasks SET status = $1, last_error = COALESCE($2, last_error),
+            available_at = COALESCE($3, available_at),
             lease_owner = NULL, lease_expires_at = NULL
-         WHERE task_id = ? AND status IN ('pending', 'running')",
+         WHERE task_id = $4 AND status IN ('pending', 'running')",
     )
     .bind(to.as_str())
     .bind(error)
-    .bind(available_at.map(ts))
-    .bind(task_id.to_string())
+    .bind(available_at)
+    .bind(task_id.as_uuid())
     .execute(&mut *tx)
     .await?
     .rows_affected();
+    if promote && updated > 0 {
+        sqlx::query(PROMOTE_POSTGRES_OF_TASK)
+            .bind(task_id.as_uuid())
+            .execute(&mut *tx)
+            .await?;
+    }
     Ok(updated)
 }
 

@@ -283,3 +283,100 @@ async fn a_folded_append_ahead_of_or_behind_the_log_is_a_conflict_on_every_backe
         db.finish().await;
     }
 }
+
+#[tokio::test]
+async fn a_skip_or_a_failure_is_in_the_queue_exactly_when_it_is_in_the_log_on_every_backend() {
+    for db in support::all_backends().await {
+        let store = &db.store;
+        for skip in [true, false] {
+            let (state, first, second) = scheduled_trip(store).await;
+            let trip = state.trip_id.expect("a trip id");
+            store
+                .claim_ready("i-1", &types(&["planning"]), at(1), Duration::from_secs(30))
+                .await
+                .expect("claim")
+                .expect("the first task");
+            let (event, queue, settled) = if skip {
+                (
+                    TripEvent::TaskSkipped {
+                        task_id: first,
+                        reason: "dropped".into(),
+                    },
+                    QueueWrite::Skip { task_id: first },
+                    TaskStatus::Skipped,
+                )
+            } else {
+                (
+                    TripEvent::TaskFailed {
+                        task_id: first,
+                        error: "injected".into(),
+                        retryable: true,
+                        attempt: 1,
+                    },
+                    QueueWrite::Fail {
+                        task_id: first,
+                        error: "injected",
+                        retry_at: Some(at(60)),
+                    },
+                    TaskStatus::Pending,
+                )
+            };
+            let status_of = |tasks: Vec<wayfare_engine::state::QueuedTask>| {
+                tasks
+                    .into_iter()
+                    .find(|t| t.task_id == first)
+                    .map(|t| t.status)
+            };
+
+            // A stale append moves neither.
+            let mut stale = state.clone();
+            stale.version -= 1;
+            let (stored, after) = fold(&stale, vec![event.clone()], at(2));
+            let refused = store
+                .append_with_queue(trip, stale.version, &stored, &after, queue, at(2))
+                .await;
+            assert!(
+                matches!(refused, Err(AppendError::Conflict { .. })),
+                "{}: {refused:?}",
+                db.name
+            );
+            assert_eq!(
+                status_of(store.tasks_of(trip).await.expect("tasks")),
+                Some(TaskStatus::Running),
+                "{} skip={skip}",
+                db.name
+            );
+            assert!(
+                store
+                    .claim_ready("i-2", &types(&["budget"]), at(2), Duration::from_secs(30))
+                    .await
+                    .expect("claim")
+                    .is_none(),
+                "{} skip={skip}: a dependent became ready before the log said why",
+                db.name
+            );
+
+            // On the current version both land.
+            let (stored, after) = fold(&state, vec![event], at(3));
+            store
+                .append_with_queue(trip, state.version, &stored, &after, queue, at(3))
+                .await
+                .expect("append");
+            assert_eq!(
+                status_of(store.tasks_of(trip).await.expect("tasks")),
+                Some(settled),
+                "{} skip={skip}",
+                db.name
+            );
+            let dependent = store
+                .claim_ready("i-2", &types(&["budget"]), at(4), Duration::from_secs(30))
+                .await
+                .expect("claim")
+                .map(|c| c.task_id);
+            // A skip makes the dependent ready; a failure waiting for its
+            // retry does not.
+            assert_eq!(dependent, skip.then_some(second), "{} skip={skip}", db.name);
+        }
+        db.finish().await;
+    }
+}

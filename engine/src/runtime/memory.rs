@@ -145,16 +145,24 @@ impl RuntimeStore for MemoryRuntimeStore {
             .events
             .append_with_state(trip_id, expected_version, events, after)
             .await?;
-        match queue {
-            QueueWrite::Enqueue(tasks) => self.tasks.enqueue_all(tasks, now).await?,
-            QueueWrite::Complete { task_id, result } => {
-                match self.tasks.complete(task_id, result, now).await {
-                    Ok(_) | Err(LeaseError::UnknownTask(_)) => {}
-                    Err(e) => return Err(AppendError::Port(PortError::permanent(e.to_string()))),
-                }
+        let settled = match queue {
+            QueueWrite::Enqueue(tasks) => {
+                return Ok(self.tasks.enqueue_all(tasks, now).await.map(|()| version)?);
             }
+            QueueWrite::Complete { task_id, result } => {
+                self.tasks.complete(task_id, result, now).await.map(drop)
+            }
+            QueueWrite::Fail {
+                task_id,
+                error,
+                retry_at,
+            } => self.tasks.fail(task_id, error, retry_at).await,
+            QueueWrite::Skip { task_id } => self.tasks.skip(task_id).await,
+        };
+        match settled {
+            Ok(()) | Err(LeaseError::UnknownTask(_)) => Ok(version),
+            Err(e) => Err(AppendError::Port(PortError::permanent(e.to_string()))),
         }
-        Ok(version)
     }
 }
 

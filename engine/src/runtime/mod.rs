@@ -48,6 +48,17 @@ pub enum QueueWrite<'a> {
     /// ([`TaskQueue::complete`]; a task completed already keeps its first
     /// result, and an unknown one is left alone).
     Complete { task_id: TaskId, result: &'a Value },
+    /// Records a failed attempt: with `retry_at` the task is claimable
+    /// again then, without it has failed for good ([`TaskQueue::fail`]; a
+    /// task that is final already is left alone).
+    Fail {
+        task_id: TaskId,
+        error: &'a str,
+        retry_at: Option<DateTime<Utc>>,
+    },
+    /// Marks a task skipped, which lets its dependents run
+    /// ([`TaskQueue::skip`]).
+    Skip { task_id: TaskId },
 }
 
 /// What the runtime needs of its store: the trip log, the task queue and

@@ -1013,24 +1013,14 @@ impl<S: RuntimeStore> Runtime<S> {
         }
     }
 
-    /// Records an attempt's outcome in the trip's log together with the
-    /// claim it ran under (one append: the claim is logged when there is
-    /// something to say about it, so that an instance's slot is never held
-    /// while the log is written). A log that already has a live claim of
-    /// the task (written by an older release) takes the outcome alone.
+    /// Records an attempt's outcome (commands decided in turn after the
+    /// claim) in the trip's log together with the claim it ran under, and
+    /// `queue`'s write in the same transaction. The claim is logged when
+    /// there is something to say about it, so that an instance's slot is
+    /// never held while the log is written. A log that already has a live
+    /// claim of the task (written by an older release) takes the outcome
+    /// alone.
     async fn record_attempt(
-        &self,
-        task: &ClaimedTask,
-        instance: &str,
-        outcome: Command,
-    ) -> Result<Executed, ExecuteError> {
-        self.record_attempt_with(task, instance, vec![outcome], None)
-            .await
-    }
-
-    /// [`Runtime::record_attempt`] of `outcome` (commands decided in turn
-    /// after the claim), with `queue`'s write in the same transaction.
-    async fn record_attempt_with(
         &self,
         task: &ClaimedTask,
         instance: &str,
@@ -1529,17 +1519,7 @@ impl<S: RuntimeStore> Runtime<S> {
         match outcome {
             Attempt::Done(output) => self.complete(task, &instance, output, elapsed_ms).await,
             Attempt::NoPlan(why) => {
-                let _ = self.store.fail(task.task_id, &why, None).await;
-                let _ = self
-                    .record_attempt(
-                        task,
-                        &instance,
-                        Command::FailTask {
-                            task_id: task.task_id,
-                            error: why.clone(),
-                            retryable: false,
-                        },
-                    )
+                self.record_failure(task, &instance, &why, false, None)
                     .await;
                 self.fail_trip(trip, why).await;
             }
@@ -1638,7 +1618,7 @@ impl<S: RuntimeStore> Runtime<S> {
             result: &result,
         };
         let logged = self
-            .record_attempt_with(task, instance, commands, Some(queue))
+            .record_attempt(task, instance, commands, Some(queue))
             .await;
         let finished = match logged {
             Ok(executed) => executed
@@ -1657,7 +1637,9 @@ impl<S: RuntimeStore> Runtime<S> {
                 }
                 None
             }
-            Err(ExecuteError::Rejected(rejection)) => {
+            Err(ExecuteError::Rejected(rejection))
+                if !matches!(rejection, Rejection::DependenciesPending { .. }) =>
+            {
                 // The trip moved on (cancelled, failed): nothing to keep.
                 let _ = self
                     .store
@@ -1666,7 +1648,8 @@ impl<S: RuntimeStore> Runtime<S> {
                 return;
             }
             Err(e) => {
-                // Not recorded: the attempt did not count; run it again soon.
+                // Not recorded (or, defensively, the log does not have its
+                // inputs yet): the attempt did not count; run it again soon.
                 tracing::warn!(task.id = %task.task_id, error = %e, "could not log a result");
                 let retry_at = after(self.clock.now(), self.tick());
                 let _ = self
@@ -1719,20 +1702,7 @@ impl<S: RuntimeStore> Runtime<S> {
                         .push(instance.to_string());
                 }
                 let retry_at = after(self.clock.now(), delay);
-                let _ = self
-                    .store
-                    .fail(task.task_id, &error.to_string(), Some(retry_at))
-                    .await;
-                let _ = self
-                    .record_attempt(
-                        task,
-                        instance,
-                        Command::FailTask {
-                            task_id: task.task_id,
-                            error: error.to_string(),
-                            retryable: true,
-                        },
-                    )
+                self.record_failure(task, instance, &error.to_string(), true, Some(retry_at))
                     .await;
                 let me = self.me();
                 tokio::spawn(async move {
@@ -1746,35 +1716,74 @@ impl<S: RuntimeStore> Runtime<S> {
             }
             _ => {
                 let reason = format!("the {} agent failed: {error}", task.agent_type);
-                let _ = self.store.fail(task.task_id, &reason, None).await;
-                let _ = self
-                    .record_attempt(
-                        task,
-                        instance,
-                        Command::FailTask {
-                            task_id: task.task_id,
-                            error: error.to_string(),
-                            retryable: false,
-                        },
-                    )
+                self.record_failure(task, instance, &error.to_string(), false, None)
                     .await;
                 self.fail_trip(trip, reason).await;
             }
         }
     }
 
+    /// Logs a failed attempt and settles the task in the queue, in one
+    /// transaction: with `retry_at` it is claimed again then, without it
+    /// has failed for good. When the log refuses the failure (the trip is
+    /// over, or the log cannot be written) the queue is settled alone.
+    async fn record_failure(
+        &self,
+        task: &ClaimedTask,
+        instance: &str,
+        error: &str,
+        retryable: bool,
+        retry_at: Option<DateTime<Utc>>,
+    ) {
+        let failed = Command::FailTask {
+            task_id: task.task_id,
+            error: error.to_string(),
+            retryable,
+        };
+        let queue = QueueWrite::Fail {
+            task_id: task.task_id,
+            error,
+            retry_at,
+        };
+        if self
+            .record_attempt(task, instance, vec![failed], Some(queue))
+            .await
+            .is_err()
+        {
+            let _ = self.store.fail(task.task_id, error, retry_at).await;
+        }
+    }
+
+    /// Drops an optional task: logged and skipped in the queue in one
+    /// transaction, so that its dependents, which the skip makes ready,
+    /// find it skipped in the log when they record their results.
     async fn skip(&self, task: &ClaimedTask, reason: &str) {
-        let _ = self.store.skip(task.task_id).await;
-        let _ = self
-            .exec(
+        let skipped = self
+            .exec_with(
                 task.trip_id,
-                Command::SkipTask {
+                vec![Command::SkipTask {
                     task_id: task.task_id,
                     reason: reason.to_string(),
-                },
+                }],
+                Some(QueueWrite::Skip {
+                    task_id: task.task_id,
+                }),
             )
             .await;
-        lock(&self.inner).counters.skipped += 1;
+        match skipped {
+            Ok(_) => lock(&self.inner).counters.skipped += 1,
+            // The trip is over: take the task off the queue.
+            Err(ExecuteError::Rejected(rejection)) => {
+                let _ = self
+                    .store
+                    .fail(task.task_id, &rejection.to_string(), None)
+                    .await;
+            }
+            // Not logged: left to its lease, then claimed and tried again.
+            Err(e) => {
+                tracing::warn!(task.id = %task.task_id, error = %e, "could not log a skip");
+            }
+        }
         self.wake.notify_one();
     }
 
