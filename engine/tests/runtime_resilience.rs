@@ -231,6 +231,47 @@ fn a_bursts_fast_failures_do_not_open_the_breaker_while_most_of_its_calls_are_ru
 }
 
 #[test]
+fn a_run_of_failures_amid_mostly_successes_does_not_open_the_breaker() {
+    let clock = ManualClock::at_epoch();
+    let b = CircuitBreaker::new(
+        BreakerConfig {
+            failure_threshold: 10,
+            cool_down: Duration::from_secs(30),
+        },
+        Arc::new(clock.clone()),
+    );
+    // An agent failing 30% of the time: three calls in ten fail...
+    for n in 0..200 {
+        if n % 10 < 3 {
+            b.record_failure();
+        } else {
+            b.record_success();
+        }
+    }
+    // ...and by chance ten in a row.
+    for _ in 0..10 {
+        b.record_failure();
+    }
+    assert_eq!(
+        b.state(),
+        BreakerState::Closed,
+        "37 failures in the last 100 calls are not an agent that is down"
+    );
+    // One that goes down for good opens its circuit once failures are
+    // half of the latest calls (each new failure pushes out an old
+    // outcome, a failure three times in ten: about 19 more).
+    let mut failures = 10;
+    while b.state() == BreakerState::Closed {
+        b.record_failure();
+        failures += 1;
+        assert!(
+            failures <= 40,
+            "still closed after {failures} failures in a row"
+        );
+    }
+}
+
+#[test]
 fn a_call_abandoned_before_it_answers_frees_the_half_open_probe() {
     let clock = ManualClock::at_epoch();
     let b = breaker(&clock);
@@ -261,7 +302,9 @@ async fn calls_through_an_open_breaker_fail_fast_and_permanent_errors_do_not_cou
         .await;
     }
     assert_eq!(transport.state(), BreakerState::Closed);
-    for _ in 0..2 {
+    // The agent answered those (healthy calls): the circuit opens when
+    // half of the latest calls failed, at the third transient failure.
+    for _ in 0..3 {
         let _ = through_breaker(&transport, "transport", async {
             Err::<(), _>(AgentError::transient("503"))
         })

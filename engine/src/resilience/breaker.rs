@@ -3,6 +3,17 @@
 //! opens and calls fail fast for `cool_down`; then it is half-open and lets
 //! one probe through: success closes it, failure opens it again.
 //!
+//! A run of failures alone is a poor signal at volume: with an agent that
+//! fails 30% of the time at random, ten failures in a row start about
+//! once in 240,000 calls — for one agent type or another every minute or
+//! two at 250 plans a second — and each time every trip waits out the
+//! cool-down (a load test saw p95 jump to 30 s). So the run must also
+//! come with a failure rate of at least half over the last
+//! [`RATE_WINDOW`] calls: an agent that is down fails nearly every call
+//! and opens its circuit as before (at once from a cold start, within
+//! about fifty calls after a healthy stretch), one that fails now and then
+//! does not.
+//!
 //! Failures are counted as calls report, and a failing call often reports
 //! long before a succeeding one (an injected fault or a refused connection
 //! returns at once). So that a burst of concurrent calls does not open the
@@ -13,7 +24,7 @@
 //! The state is observable ([`CircuitBreaker::snapshot`]) for metrics and
 //! the agents dashboard.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -21,6 +32,9 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::clock::SharedClock;
+
+/// How many of the latest outcomes the failure rate is taken over.
+pub const RATE_WINDOW: usize = 100;
 
 /// A breaker's thresholds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,13 +107,34 @@ pub struct CircuitBreaker {
     inner: Mutex<State>,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct State {
     inner: Inner,
     /// Times the circuit has opened.
     trips: u64,
     /// Calls let through that have not reported yet.
     in_flight: u32,
+    /// The latest outcomes (`true`: failed), at most [`RATE_WINDOW`].
+    recent: VecDeque<bool>,
+    /// How many of `recent` failed.
+    recent_failures: usize,
+}
+
+impl State {
+    fn remember(&mut self, failed: bool) {
+        if self.recent.len() == RATE_WINDOW
+            && let Some(oldest) = self.recent.pop_front()
+        {
+            self.recent_failures -= usize::from(oldest);
+        }
+        self.recent.push_back(failed);
+        self.recent_failures += usize::from(failed);
+    }
+
+    /// At least half of the latest outcomes failed.
+    fn mostly_failing(&self) -> bool {
+        2 * self.recent_failures >= self.recent.len()
+    }
 }
 
 impl CircuitBreaker {
@@ -111,6 +146,8 @@ impl CircuitBreaker {
                 inner: Inner::Closed { failures: 0 },
                 trips: 0,
                 in_flight: 0,
+                recent: VecDeque::with_capacity(RATE_WINDOW),
+                recent_failures: 0,
             }),
         }
     }
@@ -147,10 +184,16 @@ impl CircuitBreaker {
         granted
     }
 
-    /// A call succeeded: the circuit closes.
+    /// A call succeeded: the circuit closes (a good probe also forgets the
+    /// failures that opened it).
     pub fn record_success(&self) {
         let mut guard = self.lock();
         guard.in_flight = guard.in_flight.saturating_sub(1);
+        if matches!(guard.inner, Inner::HalfOpen { .. }) {
+            guard.recent.clear();
+            guard.recent_failures = 0;
+        }
+        guard.remember(false);
         guard.inner = Inner::Closed { failures: 0 };
     }
 
@@ -162,10 +205,14 @@ impl CircuitBreaker {
         };
         let mut guard = self.lock();
         guard.in_flight = guard.in_flight.saturating_sub(1);
+        guard.remember(true);
         match guard.inner {
             Inner::Closed { failures } => {
                 let failures = failures + 1;
-                if failures >= self.config.failure_threshold && failures >= guard.in_flight {
+                if failures >= self.config.failure_threshold
+                    && failures >= guard.in_flight
+                    && guard.mostly_failing()
+                {
                     guard.inner = open;
                     guard.trips += 1;
                 } else {
@@ -198,7 +245,10 @@ impl CircuitBreaker {
 
     pub fn snapshot(&self) -> BreakerSnapshot {
         let now = self.clock.now();
-        let State { inner, trips, .. } = *self.lock();
+        let (inner, trips) = {
+            let guard = self.lock();
+            (guard.inner, guard.trips)
+        };
         match inner {
             Inner::Closed { failures } => BreakerSnapshot {
                 state: BreakerState::Closed,
