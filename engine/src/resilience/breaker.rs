@@ -197,8 +197,9 @@ impl CircuitBreaker {
         guard.inner = Inner::Closed { failures: 0 };
     }
 
-    /// A call failed in a way that reflects on the agent.
-    pub fn record_failure(&self) {
+    /// A call failed in a way that reflects on the agent. Returns whether
+    /// this failure opened the circuit.
+    pub fn record_failure(&self) -> bool {
         let now = self.clock.now();
         let open = Inner::Open {
             until: now + chrono::Duration::from_std(self.config.cool_down).unwrap_or_default(),
@@ -206,25 +207,25 @@ impl CircuitBreaker {
         let mut guard = self.lock();
         guard.in_flight = guard.in_flight.saturating_sub(1);
         guard.remember(true);
-        match guard.inner {
+        let opens = match guard.inner {
             Inner::Closed { failures } => {
                 let failures = failures + 1;
-                if failures >= self.config.failure_threshold
+                let opens = failures >= self.config.failure_threshold
                     && failures >= guard.in_flight
-                    && guard.mostly_failing()
-                {
-                    guard.inner = open;
-                    guard.trips += 1;
-                } else {
+                    && guard.mostly_failing();
+                if !opens {
                     guard.inner = Inner::Closed { failures };
                 }
+                opens
             }
-            Inner::HalfOpen { .. } => {
-                guard.inner = open;
-                guard.trips += 1;
-            }
-            Inner::Open { .. } => {}
+            Inner::HalfOpen { .. } => true,
+            Inner::Open { .. } => false,
+        };
+        if opens {
+            guard.inner = open;
+            guard.trips += 1;
         }
+        opens
     }
 
     /// A call let through ended without a verdict on the agent (it was

@@ -74,7 +74,18 @@ where
     in_flight.0 = None;
     match &result {
         Ok(_) => breaker.record_success(),
-        Err(err) if err.counts_against_agent() => breaker.record_failure(),
+        Err(err) if err.counts_against_agent() => {
+            if breaker.record_failure() {
+                let snapshot = breaker.snapshot();
+                tracing::warn!(
+                    agent.type = agent_type,
+                    error = %err,
+                    trips = snapshot.trips,
+                    "circuit opened: calls fail fast until {}",
+                    snapshot.open_until.map_or_else(String::new, |t| t.to_rfc3339()),
+                );
+            }
+        }
         Err(_) => breaker.record_success(),
     }
     result
