@@ -15,6 +15,8 @@ pub mod catalog;
 mod events;
 mod hub;
 mod tasks;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod trip_requests;
 mod writer;
 

@@ -1,12 +1,7 @@
 //! Test support for the API tests: a fresh database per test on every
-//! backend, the real router over a real runtime, and a running server.
-//!
-//! SQLite is always available (a file in a temporary directory). PostgreSQL
-//! is used at `WAYFARE_TEST_POSTGRES_URL` (default
-//! `postgres://postgres@127.0.0.1:5432/postgres`), where each test creates
-//! its own database and drops it at the end. When PostgreSQL cannot be
-//! reached, a local run skips it with a loud message; under `CI=true` that
-//! is a failure (the rule of `store/tests/support`).
+//! backend (`wayfare_store::testing`: PostgreSQL skipped loudly when absent
+//! locally, required under `CI=true`), the real router over a real
+//! runtime, and a running server.
 
 #![allow(dead_code)]
 
@@ -18,8 +13,6 @@ use axum::Router;
 use axum::body::{Body, to_bytes};
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use serde_json::Value;
-use sqlx::Connection;
-use sqlx::postgres::PgConnection;
 use tower::ServiceExt;
 use wayfare_engine::clock::SystemClock;
 use wayfare_engine::runtime::{Runtime, RuntimeConfig};
@@ -29,114 +22,10 @@ use wayfare_server::config::Config;
 use wayfare_server::metrics::HttpMetrics;
 use wayfare_server::web::{AppState, router};
 use wayfare_store::Store;
-
-pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+pub use wayfare_store::testing::TestDb;
 
 /// A query the demo catalog can plan.
 pub const QUERY: &str = "Plan a 3-day trip from Seattle to Denver starting March 12th, 2027, budget $2,500 for 2 people.";
-
-/// A database made for one test.
-pub struct TestDb {
-    pub name: &'static str,
-    pub url: String,
-    cleanup: Cleanup,
-}
-
-enum Cleanup {
-    Sqlite(#[allow(dead_code)] tempfile::TempDir),
-    Postgres { admin_url: String, database: String },
-}
-
-impl TestDb {
-    pub async fn sqlite() -> TestDb {
-        let dir = tempfile::tempdir().expect("temporary directory");
-        let url = format!("sqlite://{}/wayfare.db", dir.path().display());
-        TestDb {
-            name: "sqlite",
-            url,
-            cleanup: Cleanup::Sqlite(dir),
-        }
-    }
-
-    /// A fresh PostgreSQL database, or `None` (locally) when the server is
-    /// not reachable.
-    pub async fn postgres() -> Option<TestDb> {
-        let admin_url = std::env::var("WAYFARE_TEST_POSTGRES_URL")
-            .unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned());
-        let mut admin = match PgConnection::connect(&admin_url).await {
-            Ok(conn) => conn,
-            Err(err) => {
-                if std::env::var("CI").is_ok_and(|v| v == "true") {
-                    panic!("PostgreSQL at {admin_url} is required under CI=true: {err}");
-                }
-                eprintln!(
-                    "\n\x1b[1;33m!!! SKIPPING PostgreSQL tests: cannot reach {admin_url} ({err}).\n!!! Start PostgreSQL or set WAYFARE_TEST_POSTGRES_URL to run them.\x1b[0m\n"
-                );
-                return None;
-            }
-        };
-        let database = format!("wayfare_test_{}", unique());
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "CREATE DATABASE \"{database}\""
-        )))
-        .execute(&mut admin)
-        .await
-        .expect("create the test database");
-        Some(TestDb {
-            name: "postgres",
-            url: replace_database(&admin_url, &database),
-            cleanup: Cleanup::Postgres {
-                admin_url,
-                database,
-            },
-        })
-    }
-
-    /// SQLite and, where reachable, PostgreSQL.
-    pub async fn all() -> Vec<TestDb> {
-        let mut dbs = vec![TestDb::sqlite().await];
-        if let Some(pg) = TestDb::postgres().await {
-            dbs.push(pg);
-        }
-        dbs
-    }
-
-    /// Removes the database (PostgreSQL; SQLite goes with its directory).
-    pub async fn drop_database(self) {
-        if let Cleanup::Postgres {
-            admin_url,
-            database,
-        } = self.cleanup
-            && let Ok(mut admin) = PgConnection::connect(&admin_url).await
-        {
-            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)"
-            )))
-            .execute(&mut admin)
-            .await;
-        }
-    }
-}
-
-fn replace_database(url: &str, database: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let scheme_end = base.find("://").map_or(0, |i| i + 3);
-    let base = match base[scheme_end..].find('/') {
-        Some(slash) => &base[..scheme_end + slash],
-        None => base,
-    };
-    match query {
-        Some(q) => format!("{base}/{database}?{q}"),
-        None => format!("{base}/{database}"),
-    }
-}
-
-pub fn unique() -> String {
-    uuid::Uuid::new_v4().simple().to_string()
-}
 
 /// The real router over a real runtime on a real database.
 pub struct TestApp {
