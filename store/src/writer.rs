@@ -227,8 +227,9 @@ mod tests {
     use super::*;
     use sqlx::sqlite::SqlitePoolOptions;
 
-    #[tokio::test]
-    async fn a_failing_job_loses_only_its_own_writes_in_a_shared_commit() {
+    /// A one-connection in-memory database with a table `t (n)`, and a
+    /// writer on it.
+    async fn table_and_writer() -> (SqlitePool, Writer) {
         let pool = SqlitePoolOptions::new()
             .max_connections(1)
             .connect("sqlite::memory:")
@@ -239,6 +240,12 @@ mod tests {
             .await
             .unwrap();
         let writer = Writer::start(pool.clone()).unwrap();
+        (pool, writer)
+    }
+
+    #[tokio::test]
+    async fn a_failing_job_loses_only_its_own_writes_in_a_shared_commit() {
+        let (pool, writer) = table_and_writer().await;
         // Hold the connection so that every job queues up and the writer
         // takes them as one batch.
         let held = pool.acquire().await.unwrap();
@@ -293,16 +300,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_panicking_job_fails_its_batch_and_the_writer_goes_on() {
-        let pool = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect("sqlite::memory:")
-            .await
-            .unwrap();
-        sqlx::raw_sql("CREATE TABLE t (n INTEGER PRIMARY KEY)")
-            .execute(&pool)
-            .await
-            .unwrap();
-        let writer = Writer::start(pool.clone()).unwrap();
+        let (pool, writer) = table_and_writer().await;
         let held = pool.acquire().await.unwrap();
         let (w1, w2, w3) = (writer.clone(), writer.clone(), writer.clone());
         let batch = tokio::spawn(async move {

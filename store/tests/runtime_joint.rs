@@ -11,8 +11,8 @@ use chrono::{DateTime, SubsecRound, Utc};
 use serde_json::json;
 use wayfare_engine::runtime::{QueueWrite, RuntimeStore};
 use wayfare_engine::state::{
-    AppendError, EventStore, NewTask, Priority, StoredEvent, TaskId, TaskQueue, TaskStatus,
-    TripEvent, TripId, TripState,
+    AppendError, ClaimedTask, EventStore, NewTask, Priority, StoredEvent, TaskId, TaskQueue,
+    TaskStatus, TripEvent, TripId, TripState,
 };
 
 fn at(secs: i64) -> DateTime<Utc> {
@@ -81,8 +81,29 @@ async fn scheduled_trip<S: RuntimeStore>(store: &S) -> (TripState, TaskId, TaskI
     (after, first, second)
 }
 
-fn types(list: &[&str]) -> Vec<String> {
-    list.iter().map(|s| s.to_string()).collect()
+/// Claims the most urgent ready task of `agent_types` for `instance`.
+async fn claim<S: TaskQueue>(
+    store: &S,
+    instance: &str,
+    agent_types: &[&str],
+    when: DateTime<Utc>,
+) -> Option<ClaimedTask> {
+    let types: Vec<String> = agent_types.iter().map(|s| s.to_string()).collect();
+    store
+        .claim_ready(instance, &types, when, Duration::from_secs(30))
+        .await
+        .expect("claim")
+}
+
+/// A task's status in the queue.
+async fn queued_status<S: TaskQueue>(store: &S, trip: TripId, task: TaskId) -> Option<TaskStatus> {
+    store
+        .tasks_of(trip)
+        .await
+        .expect("tasks")
+        .into_iter()
+        .find(|t| t.task_id == task)
+        .map(|t| t.status)
 }
 
 #[tokio::test]
@@ -94,15 +115,7 @@ async fn a_trips_graph_is_queued_with_its_submission_or_not_at_all_on_every_back
         let queued = store.tasks_of(trip).await.expect("tasks");
         assert_eq!(queued.len(), 2, "{}", db.name);
         // Only the task without dependencies is ready.
-        let claimed = store
-            .claim_ready(
-                "i-1",
-                &types(&["planning", "budget"]),
-                at(1),
-                Duration::from_secs(30),
-            )
-            .await
-            .expect("claim");
+        let claimed = claim(store, "i-1", &["planning", "budget"], at(1)).await;
         assert_eq!(claimed.map(|c| c.task_id), Some(first), "{}", db.name);
 
         // A second trip whose submission loses a race (stale version 0 on
@@ -160,10 +173,8 @@ async fn a_result_is_in_the_queue_exactly_when_it_is_in_the_log_on_every_backend
         let store = &db.store;
         let (state, first, second) = scheduled_trip(store).await;
         let trip = state.trip_id.expect("a trip id");
-        store
-            .claim_ready("i-1", &types(&["planning"]), at(1), Duration::from_secs(30))
+        claim(store, "i-1", &["planning"], at(1))
             .await
-            .expect("claim")
             .expect("the first task");
         let result = json!({"output": "planning", "value": ["Denver"]});
         let completed = TripEvent::TaskCompleted {
@@ -194,19 +205,14 @@ async fn a_result_is_in_the_queue_exactly_when_it_is_in_the_log_on_every_backend
             "{}",
             db.name
         );
-        let task = store.tasks_of(trip).await.expect("tasks");
-        assert!(
-            task.iter()
-                .any(|t| t.task_id == first && t.status == TaskStatus::Running),
-            "{}: {task:?}",
+        assert_eq!(
+            queued_status(store, trip, first).await,
+            Some(TaskStatus::Running),
+            "{}",
             db.name
         );
         assert!(
-            store
-                .claim_ready("i-2", &types(&["budget"]), at(2), Duration::from_secs(30))
-                .await
-                .expect("claim")
-                .is_none(),
+            claim(store, "i-2", &["budget"], at(2)).await.is_none(),
             "{}: a dependent became ready without its input",
             db.name
         );
@@ -230,10 +236,7 @@ async fn a_result_is_in_the_queue_exactly_when_it_is_in_the_log_on_every_backend
             "{}",
             db.name
         );
-        let dependent = store
-            .claim_ready("i-2", &types(&["budget"]), at(4), Duration::from_secs(30))
-            .await
-            .expect("claim");
+        let dependent = claim(store, "i-2", &["budget"], at(4)).await;
         assert_eq!(dependent.map(|c| c.task_id), Some(second), "{}", db.name);
         db.finish().await;
     }
@@ -291,10 +294,8 @@ async fn a_skip_or_a_failure_is_in_the_queue_exactly_when_it_is_in_the_log_on_ev
         for skip in [true, false] {
             let (state, first, second) = scheduled_trip(store).await;
             let trip = state.trip_id.expect("a trip id");
-            store
-                .claim_ready("i-1", &types(&["planning"]), at(1), Duration::from_secs(30))
+            claim(store, "i-1", &["planning"], at(1))
                 .await
-                .expect("claim")
                 .expect("the first task");
             let (event, queue, settled) = if skip {
                 (
@@ -321,12 +322,6 @@ async fn a_skip_or_a_failure_is_in_the_queue_exactly_when_it_is_in_the_log_on_ev
                     TaskStatus::Pending,
                 )
             };
-            let status_of = |tasks: Vec<wayfare_engine::state::QueuedTask>| {
-                tasks
-                    .into_iter()
-                    .find(|t| t.task_id == first)
-                    .map(|t| t.status)
-            };
 
             // A stale append moves neither.
             let mut stale = state.clone();
@@ -341,17 +336,13 @@ async fn a_skip_or_a_failure_is_in_the_queue_exactly_when_it_is_in_the_log_on_ev
                 db.name
             );
             assert_eq!(
-                status_of(store.tasks_of(trip).await.expect("tasks")),
+                queued_status(store, trip, first).await,
                 Some(TaskStatus::Running),
                 "{} skip={skip}",
                 db.name
             );
             assert!(
-                store
-                    .claim_ready("i-2", &types(&["budget"]), at(2), Duration::from_secs(30))
-                    .await
-                    .expect("claim")
-                    .is_none(),
+                claim(store, "i-2", &["budget"], at(2)).await.is_none(),
                 "{} skip={skip}: a dependent became ready before the log said why",
                 db.name
             );
@@ -363,15 +354,13 @@ async fn a_skip_or_a_failure_is_in_the_queue_exactly_when_it_is_in_the_log_on_ev
                 .await
                 .expect("append");
             assert_eq!(
-                status_of(store.tasks_of(trip).await.expect("tasks")),
+                queued_status(store, trip, first).await,
                 Some(settled),
                 "{} skip={skip}",
                 db.name
             );
-            let dependent = store
-                .claim_ready("i-2", &types(&["budget"]), at(4), Duration::from_secs(30))
+            let dependent = claim(store, "i-2", &["budget"], at(4))
                 .await
-                .expect("claim")
                 .map(|c| c.task_id);
             // A skip makes the dependent ready; a failure waiting for its
             // retry does not.
