@@ -524,10 +524,10 @@ impl<S: RuntimeStore> Runtime<S> {
         };
         let queue = admitted.then_some(QueueWrite::Enqueue(&tasks));
         if let Err(e) = self.exec_with(trip, commands, queue).await {
+            // Not a trip: no latency sample; its slot goes to the next.
+            lock(&self.inner).submitted_at.remove(&trip);
             if admitted {
                 self.release(trip);
-            } else {
-                lock(&self.inner).submitted_at.remove(&trip);
             }
             return Err(internal(e));
         }
