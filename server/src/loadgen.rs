@@ -16,6 +16,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use serde::Serialize;
 use serde_json::json;
+use wayfare_engine::catalog::MemoryCatalog;
+use wayfare_engine::catalog::demo::demo_catalog;
+use wayfare_engine::orchestrator::Planner;
 
 pub use self::client::{Answer, ClientError, HttpClient};
 use crate::config::human::parse_duration;
@@ -52,6 +55,12 @@ pub struct LoadgenArgs {
     /// A trip not final after this counts as an error.
     #[arg(long, default_value = "60s", value_parser = parse_duration)]
     pub trip_timeout: Duration,
+    /// Submit only generated queries that the planner delivers on the
+    /// demo catalog (checked in this process before each is sent), so that
+    /// the ready share is the share of plannable trips that completed —
+    /// under injected faults, the share the faults did not cost.
+    #[arg(long)]
+    pub plannable_only: bool,
     /// Seed of the generated queries (same seed, same queries).
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -72,6 +81,8 @@ pub enum Watch {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Report {
     pub clients: usize,
+    /// Only plannable generated queries were sent (`--plannable-only`).
+    pub plannable_only: bool,
     pub watch: Option<Watch>,
     pub duration_s: f64,
     /// From the first submission to the last trip finishing.
@@ -229,14 +240,21 @@ impl QueryGen {
 }
 
 enum Queries {
-    Generated(QueryGen),
+    /// Generated; with a planner, only those it delivers.
+    Generated(QueryGen, Option<Arc<Planner>>),
     Listed(Arc<Vec<String>>, usize),
 }
 
 impl Queries {
     fn next(&mut self) -> String {
         match self {
-            Queries::Generated(g) => g.next_query(),
+            Queries::Generated(g, None) => g.next_query(),
+            Queries::Generated(g, Some(planner)) => loop {
+                let query = g.next_query();
+                if planner.plan_blocking(&query).itinerary.is_some() {
+                    break query;
+                }
+            },
             Queries::Listed(list, i) => {
                 let q = list[*i % list.len()].clone();
                 *i += 1;
@@ -292,13 +310,27 @@ pub async fn measure(args: &LoadgenArgs) -> anyhow::Result<Report> {
         bail!("{} is not healthy: {}", args.url, health.status);
     }
 
+    // The server's demo catalog, and its reading of dates (from today).
+    let planner = match (args.plannable_only, &listed) {
+        (true, None) => {
+            let catalog = demo_catalog().context("the embedded demo catalog")?;
+            let planner = Planner::new(Arc::new(MemoryCatalog::new(catalog)))
+                .with_today(chrono::Utc::now().date_naive());
+            Some(Arc::new(planner))
+        }
+        (true, Some(_)) => bail!("--plannable-only filters generated queries, not --queries"),
+        (false, _) => None,
+    };
     let started = Instant::now();
     let stop_submitting = started + args.duration;
     let mut tasks = tokio::task::JoinSet::new();
     for n in 0..args.clients {
         let queries = match &listed {
             Some(list) => Queries::Listed(list.clone(), n),
-            None => Queries::Generated(QueryGen::new(args.seed.wrapping_add(n as u64 * 7919))),
+            None => Queries::Generated(
+                QueryGen::new(args.seed.wrapping_add(n as u64 * 7919)),
+                planner.clone(),
+            ),
         };
         let client = Client {
             http: http.clone(),
@@ -320,6 +352,7 @@ pub async fn measure(args: &LoadgenArgs) -> anyhow::Result<Report> {
     latencies.sort_by(f64::total_cmp);
     Ok(Report {
         clients: args.clients,
+        plannable_only: planner.is_some(),
         watch: Some(args.watch),
         duration_s: args.duration.as_secs_f64(),
         elapsed_s: elapsed,
@@ -375,7 +408,7 @@ pub fn render(r: &Report) -> String {
         |k| format!("{:.1} MiB", k as f64 / 1024.0),
     );
     let mut out = format!(
-        "clients {} for {:.0}s (elapsed {:.1}s), following trips by {}\n\
+        "clients {} for {:.0}s (elapsed {:.1}s), following trips by {}{}\n\
          submitted {}  ready {} ({:.2}% of finished)  failed {}  needs_input {}  cancelled {}\n\
          verified {} ({:.2}% of ready)\n\
          completed plans/s {:.1} while submitting ({:.1} over the whole run)\n\
@@ -388,6 +421,11 @@ pub fn render(r: &Report) -> String {
         match r.watch {
             Some(Watch::Poll) => "polling",
             _ => "WebSocket",
+        },
+        if r.plannable_only {
+            "; plannable queries only"
+        } else {
+            ""
         },
         r.submitted,
         r.ready,
@@ -589,6 +627,26 @@ mod tests {
         assert!(check_loopback("http://example.com").is_err());
         assert!(check_loopback("http://10.0.0.1:3000").is_err());
         assert!(check_loopback("https://127.0.0.1").is_err());
+    }
+
+    #[test]
+    fn plannable_only_sends_just_the_queries_the_planner_delivers() {
+        let catalog = demo_catalog().unwrap();
+        let planner = Arc::new(
+            Planner::new(Arc::new(MemoryCatalog::new(catalog)))
+                .with_today(chrono::NaiveDate::from_ymd_opt(2026, 11, 24).unwrap()),
+        );
+        let delivers = |q: &str| planner.plan_blocking(q).itinerary.is_some();
+        // The plain stream holds requests that cannot be planned...
+        let mut plain = Queries::Generated(QueryGen::new(1), None);
+        let unplannable = (0..300).filter(|_| !delivers(&plain.next())).count();
+        assert!(unplannable > 0, "the generator made no unplannable request");
+        // ...the filtered one none.
+        let mut filtered = Queries::Generated(QueryGen::new(1), Some(planner.clone()));
+        for _ in 0..100 {
+            let query = filtered.next();
+            assert!(delivers(&query), "sent an unplannable request: {query}");
+        }
     }
 
     #[test]
