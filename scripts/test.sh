@@ -15,10 +15,37 @@ timed() {
   printf '\033[1;34m<== %s took %ds\033[0m\n' "$name" $((SECONDS - t0))
 }
 
+# Runs a command; when it is still running after LIMIT seconds (a hung
+# test), prints every thread's backtrace of the test processes (with gdb,
+# when installed) and fails, instead of holding CI until its own limit.
+with_watchdog() {
+  local limit=$1; shift
+  "$@" &
+  local pid=$! waited=0
+  while kill -0 "$pid" 2>/dev/null; do
+    if (( waited >= limit )); then
+      echo "!!! '$*' still running after ${limit}s; the test processes' threads:" >&2
+      for p in $(pgrep -f 'target/debug/deps/' || true); do
+        echo "--- $(tr '\0' ' ' < "/proc/$p/cmdline" 2>/dev/null)" >&2
+        if command -v gdb >/dev/null; then
+          gdb -p "$p" -batch -ex 'thread apply all bt 30' 2>&1 | grep -v '^\[' >&2 || true
+        fi
+      done
+      pkill -f 'target/debug/deps/' || true
+      kill "$pid" 2>/dev/null || true
+      return 1
+    fi
+    sleep 5
+    waited=$((waited + 5))
+  done
+  wait "$pid"
+}
+
 timed "tools" bash scripts/install-tools.sh --system
 timed "cargo fmt --check" cargo fmt --all --check
 timed "cargo clippy" cargo clippy --all-targets --locked -- -D warnings
-timed "cargo test" cargo test --locked
+# About 3 minutes on 2 cores, compilation included.
+timed "cargo test" with_watchdog 1200 cargo test --locked
 timed "cargo leptos build" cargo leptos build
 if [ ! -d end2end/node_modules ]; then
   timed "npm ci" npm --prefix end2end ci --no-audit --no-fund
