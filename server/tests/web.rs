@@ -18,9 +18,19 @@ use wayfare_store::Store;
 struct TestApp {
     router: axum::Router,
     _dir: tempfile::TempDir,
+    _turn: tokio::sync::MutexGuard<'static, ()>,
 }
 
+/// These tests run one at a time. Run four at once in one process (each on
+/// its own runtime), the body of a server-rendered page now and then never
+/// ended — the home page's too, which reads nothing from the database —
+/// about once in 130 runs under CPU load, at this commit and at the
+/// commits before it; one at a time, in none of 400. The cause is not
+/// found.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 async fn app() -> TestApp {
+    let turn = ONE_AT_A_TIME.lock().await;
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::connect(&format!("sqlite://{}/w.db", dir.path().display()))
         .await
@@ -47,6 +57,7 @@ async fn app() -> TestApp {
             http_metrics: HttpMetrics::default(),
         }),
         _dir: dir,
+        _turn: turn,
     }
 }
 
