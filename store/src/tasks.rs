@@ -81,6 +81,28 @@ fn pg_task(row: &sqlx::postgres::PgRow) -> Result<QueuedTask, StoreError> {
 const COLUMNS: &str = "task_id, trip_id, agent_type, priority, status, attempts, lease_owner, \
                        lease_expires_at, depends_on, last_error";
 
+/// [`COLUMNS`], each qualified by a table alias.
+fn columns_of(alias: &str) -> String {
+    COLUMNS
+        .split(", ")
+        .map(|c| format!("{alias}.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Claimed rows, most urgent first (RETURNING keeps no order).
+fn claimed_all(
+    mut tasks: Vec<QueuedTask>,
+    instance_id: &str,
+    lease_expires_at: DateTime<Utc>,
+) -> Vec<ClaimedTask> {
+    tasks.sort_by_key(|t| t.priority);
+    tasks
+        .into_iter()
+        .map(|t| claimed(t, instance_id, lease_expires_at))
+        .collect()
+}
+
 fn claimed(task: QueuedTask, instance_id: &str, lease_expires_at: DateTime<Utc>) -> ClaimedTask {
     ClaimedTask {
         task_id: task.task_id,
@@ -193,7 +215,7 @@ impl Store {
     ) -> Result<Vec<ClaimedTask>, StoreError> {
         let until = after(now, lease_for);
         let limit = i64::try_from(limit.max(1)).unwrap_or(i64::MAX);
-        let mut tasks = match self {
+        let tasks = match self {
             Store::Sqlite { write: pool, .. } => {
                 // One statement is one implicit transaction: with the single
                 // writer connection nobody else writes in between.
@@ -233,11 +255,7 @@ impl Store {
                         lease_owner = $1, lease_expires_at = $2
                      FROM next WHERE a.task_id = next.task_id
                      RETURNING {}",
-                    COLUMNS
-                        .split(", ")
-                        .map(|c| format!("a.{}", c.trim()))
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    columns_of("a")
                 )))
                 .bind(instance_id)
                 .bind(until)
@@ -249,12 +267,7 @@ impl Store {
                 rows.iter().map(pg_task).collect::<Result<Vec<_>, _>>()?
             }
         };
-        // RETURNING keeps no order.
-        tasks.sort_by_key(|t| t.priority);
-        Ok(tasks
-            .into_iter()
-            .map(|t| claimed(t, instance_id, until))
-            .collect())
+        Ok(claimed_all(tasks, instance_id, until))
     }
 
     /// Claims, in one statement, up to `limit` ready tasks of each agent
@@ -276,7 +289,7 @@ impl Store {
         }
         let limits = Value::Object(limits).to_string();
         let until = after(now, lease_for);
-        let mut tasks = match self {
+        let tasks = match self {
             Store::Sqlite { writer, .. } => {
                 let instance_id = instance_id.to_owned();
                 writer
@@ -304,11 +317,7 @@ impl Store {
                         lease_owner = $1, lease_expires_at = $2
                      FROM ranked WHERE a.task_id = ranked.task_id AND ranked.n <= ranked.quota
                      RETURNING {}",
-                    COLUMNS
-                        .split(", ")
-                        .map(|c| format!("a.{}", c.trim()))
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    columns_of("a")
                 )))
                 .bind(instance_id)
                 .bind(until)
@@ -319,11 +328,7 @@ impl Store {
                 rows.iter().map(pg_task).collect::<Result<Vec<_>, _>>()?
             }
         };
-        tasks.sort_by_key(|t| t.priority);
-        Ok(tasks
-            .into_iter()
-            .map(|t| claimed(t, instance_id, until))
-            .collect())
+        Ok(claimed_all(tasks, instance_id, until))
     }
 
     async fn task_sql(&self, task_id: TaskId) -> Result<Option<QueuedTask>, StoreError> {
