@@ -4,9 +4,10 @@
 //! say it; what is missing becomes a `question` (the planner cannot go on) or
 //! an `assumption` (a stated default), never a silent guess.
 
-use chrono::{Duration, NaiveDate};
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use crate::bounds::{Budget, Days, Travellers, TripDate};
 use crate::catalog::{HouseRule, RoomType};
 
 /// Where the trip goes: one city, or several cities of a state.
@@ -123,13 +124,13 @@ pub struct TripIntent {
     /// Catalog name of the city the trip starts and ends in.
     pub origin: Option<String>,
     pub destination: Option<Destination>,
-    pub start_date: Option<NaiveDate>,
+    pub start_date: Option<TripDate>,
     /// Trip length in days, the first and last being travel days.
-    pub days: Option<u32>,
+    pub days: Option<Days>,
     /// Number of travellers.
-    pub people: u32,
+    pub people: Travellers,
     /// Total budget in USD.
-    pub budget: Option<f64>,
+    pub budget: Option<Budget>,
     pub constraints: HardConstraints,
     /// Free-form interests ("museums", "relaxed pace"), not checked.
     pub preferences: Vec<String>,
@@ -140,11 +141,16 @@ pub struct TripIntent {
 }
 
 impl TripIntent {
-    /// Every date of the trip, when start and length are known.
+    /// Every date of the trip, when start and length are known. At most
+    /// [`Days::MAX`] dates, each computed with checked arithmetic.
     pub fn dates(&self) -> Vec<NaiveDate> {
         match (self.start_date, self.days) {
-            (Some(start), Some(days)) => (0..days)
-                .map(|offset| start + Duration::days(i64::from(offset)))
+            (Some(start), Some(days)) => (0..days.get())
+                .map_while(|offset| {
+                    start
+                        .get()
+                        .checked_add_days(chrono::Days::new(u64::from(offset)))
+                })
                 .collect(),
             _ => Vec::new(),
         }
@@ -157,6 +163,5 @@ impl TripIntent {
             && self.destination.is_some()
             && self.start_date.is_some()
             && self.days.is_some()
-            && self.people > 0
     }
 }

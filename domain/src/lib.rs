@@ -4,10 +4,12 @@
 //! server and the browser (this crate compiles to `wasm32-unknown-unknown`).
 //! Nothing here does I/O.
 
+pub mod bounds;
 pub mod catalog;
 pub mod event;
 pub mod intent;
 pub mod itinerary;
+pub mod overrides;
 pub mod request;
 pub mod trip;
 pub mod verdict;

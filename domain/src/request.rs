@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::bounds::InputError;
+
 /// The longest request text accepted, in bytes. Longer input is refused with
 /// a clear error rather than truncated.
 pub const MAX_QUERY_BYTES: usize = 4_000;
@@ -20,7 +22,16 @@ pub struct TripRequestRecord {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum QueryError {
     Empty,
-    TooLong { bytes: usize, max: usize },
+    TooLong {
+        bytes: usize,
+        max: usize,
+    },
+    /// A control character (see [`is_refused_control`]); `at` counts
+    /// characters from 1.
+    ControlCharacter {
+        code: u32,
+        at: usize,
+    },
 }
 
 impl std::fmt::Display for QueryError {
@@ -33,14 +44,70 @@ impl std::fmt::Display for QueryError {
                     "the request is {bytes} bytes long; at most {max} are accepted"
                 )
             }
+            QueryError::ControlCharacter { code, at } => write!(
+                f,
+                "the request contains the control character U+{code:04X} at character {at}; remove it"
+            ),
         }
     }
 }
 
 impl std::error::Error for QueryError {}
 
-/// Parse, don't validate: the trimmed request text, guaranteed non-empty and
-/// within [`MAX_QUERY_BYTES`].
+/// Whether `c` is a control character Wayfare refuses in text a person
+/// sends: every Unicode control (C0, DEL, C1) except tab, line feed and
+/// carriage return. NUL is the one that matters most: PostgreSQL's `text`
+/// and `jsonb` cannot hold it (SQLite can), so it is refused on both
+/// backends, before anything is stored; the others have no business in a
+/// trip request and would reach logs and terminals.
+pub fn is_refused_control(c: char) -> bool {
+    c.is_control() && !matches!(c, '\t' | '\n' | '\r')
+}
+
+/// The first refused control character in `text`: its code point and its
+/// position, counting characters from 1.
+pub fn find_control(text: &str) -> Option<(u32, usize)> {
+    text.chars()
+        .enumerate()
+        .find(|(_, c)| is_refused_control(*c))
+        .map(|(i, c)| (u32::from(c), i + 1))
+}
+
+/// Checks a string field of structured input (overrides, changes): no
+/// refused control character, at most `max_bytes`. The error names `field`.
+pub fn check_text(field: &str, text: &str, max_bytes: usize) -> Result<(), InputError> {
+    if let Some((code, at)) = find_control(text) {
+        return Err(InputError::new(format!(
+            "{field} contains the control character U+{code:04X} at character {at}; remove it"
+        )));
+    }
+    if text.len() > max_bytes {
+        return Err(InputError::new(format!(
+            "{field} is {} bytes long; at most {max_bytes} are accepted",
+            text.len()
+        )));
+    }
+    Ok(())
+}
+
+/// The longest name (a place, a component id, a cuisine) accepted in
+/// structured input, in bytes.
+pub const MAX_NAME_BYTES: usize = 200;
+
+/// serde `deserialize_with` for a string field of a change: refused control
+/// characters and names over [`MAX_NAME_BYTES`] fail the decoding.
+pub fn plain_name<'de, D>(deserializer: D) -> Result<String, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    let s = String::deserialize(deserializer)?;
+    check_text("the name", &s, MAX_NAME_BYTES).map_err(serde::de::Error::custom)?;
+    Ok(s)
+}
+
+/// Parse, don't validate: the trimmed request text, guaranteed non-empty,
+/// within [`MAX_QUERY_BYTES`] and free of refused control characters
+/// ([`is_refused_control`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueryText(String);
 
@@ -55,6 +122,9 @@ impl QueryText {
                 bytes: trimmed.len(),
                 max: MAX_QUERY_BYTES,
             });
+        }
+        if let Some((code, at)) = find_control(trimmed) {
+            return Err(QueryError::ControlCharacter { code, at });
         }
         Ok(Self(trimmed.to_owned()))
     }
@@ -77,6 +147,27 @@ mod tests {
     #[test]
     fn refuses_blank_text() {
         assert_eq!(QueryText::parse(" \t\n"), Err(QueryError::Empty));
+    }
+
+    #[test]
+    fn refuses_nul_and_other_control_characters_but_not_line_breaks() {
+        assert_eq!(
+            QueryText::parse("3 days\u{0} in Denver"),
+            Err(QueryError::ControlCharacter { code: 0, at: 7 })
+        );
+        for c in ['\u{1}', '\u{1b}', '\u{7f}', '\u{85}', '\u{9f}'] {
+            let text = format!("3 days in {c}Denver");
+            assert!(
+                matches!(
+                    QueryText::parse(&text),
+                    Err(QueryError::ControlCharacter { .. })
+                ),
+                "{c:?}"
+            );
+        }
+        let message = QueryText::parse("a\u{0}b").unwrap_err().to_string();
+        assert!(message.contains("U+0000"), "{message}");
+        assert!(QueryText::parse("3 days\r\n\tin Denver").is_ok());
     }
 
     #[test]

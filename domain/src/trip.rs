@@ -5,8 +5,11 @@
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+
+use crate::bounds::{Budget, Travellers, TripDate};
+use crate::request::plain_name;
 
 use crate::intent::TripIntent;
 use crate::itinerary::Itinerary;
@@ -113,21 +116,31 @@ pub struct TripView {
     pub questions: Vec<String>,
 }
 
-/// One change a person asks of a ready trip.
+/// One change a person asks of a ready trip. Decoding checks the values
+/// (the bounds of [`crate::bounds`]; names free of control characters), so
+/// a `Change` in hand is within them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Change {
     /// Put alternative `with` (an id from the alternatives list) in place
     /// of component `component_id` (e.g. "d2.dinner", "d1.stay").
-    Replace { component_id: String, with: String },
+    Replace {
+        #[serde(deserialize_with = "plain_name")]
+        component_id: String,
+        #[serde(deserialize_with = "plain_name")]
+        with: String,
+    },
     /// Take the next-best alternative for a component.
-    Reroll { component_id: String },
+    Reroll {
+        #[serde(deserialize_with = "plain_name")]
+        component_id: String,
+    },
     /// Move the trip to start on `start`.
-    Dates { start: NaiveDate },
+    Dates { start: TripDate },
     /// Change the number of travellers.
-    Travellers { value: u32 },
+    Travellers { value: Travellers },
     /// Change the budget (USD).
-    Budget { value: f64 },
+    Budget { value: Budget },
 }
 
 /// One event of the live stream (`WS /trips/{id}/events`), serialised with
@@ -163,4 +176,58 @@ pub struct AgentInfo {
     pub failures: u64,
     /// closed | open | half_open
     pub breaker: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn changes_decode_within_the_bounds_and_refuse_the_rest() {
+        let ok: Change = serde_json::from_value(json!({"kind": "dates", "start": "2027-03-12"}))
+            .expect("in range");
+        assert!(matches!(ok, Change::Dates { .. }));
+        for (bad, field) in [
+            (
+                json!({"kind": "dates", "start": "+262142-12-30"}),
+                "start date",
+            ),
+            (
+                json!({"kind": "dates", "start": "0000-01-01"}),
+                "start date",
+            ),
+            (json!({"kind": "travellers", "value": 0}), "travellers"),
+            (
+                json!({"kind": "travellers", "value": 4_294_967_295u64}),
+                "travellers",
+            ),
+            (json!({"kind": "budget", "value": -1}), "budget"),
+            (json!({"kind": "budget", "value": 1e300}), "budget"),
+            (
+                json!({"kind": "reroll", "component_id": "d1.din\u{0}ner"}),
+                "U+0000",
+            ),
+            (
+                json!({"kind": "replace", "component_id": "d1.dinner", "with": "a\u{1b}[2J"}),
+                "U+001B",
+            ),
+        ] {
+            let err = serde_json::from_value::<Change>(bad.clone())
+                .expect_err(&bad.to_string())
+                .to_string();
+            assert!(err.contains(field), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_change_keeps_its_json_shape() {
+        let change: Change =
+            serde_json::from_value(json!({"kind": "budget", "value": 2500})).expect("valid");
+        assert_eq!(
+            serde_json::to_value(&change).expect("json"),
+            json!({"kind": "budget", "value": 2500.0})
+        );
+    }
 }

@@ -136,7 +136,7 @@ fn main() {
             let outcome = planner.plan_blocking(q);
             let ms = start.elapsed().as_secs_f64() * 1000.0;
             if let Some(d) = outcome.intent.days {
-                by_days.entry(d).or_default().push(ms);
+                by_days.entry(d.get()).or_default().push(ms);
             }
         }
     }

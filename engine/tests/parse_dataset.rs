@@ -47,7 +47,7 @@ fn parses_all_validation_queries_without_questions() {
             problems.push(format!("{query}\n   -> {:?}\n", intent));
         }
         // The dataset's shape: 3-day trips visit one city, 5-day two, 7-day three.
-        let want_cities = match intent.days {
+        let want_cities = match intent.days.map(u32::from) {
             Some(3) => 1,
             Some(5) => 2,
             Some(7) => 3,

@@ -3,6 +3,7 @@
 mod common;
 
 use proptest::prelude::*;
+use wayfare_domain::bounds::{Budget, Days, Travellers, TripDate};
 use wayfare_domain::intent::{Destination, TripIntent};
 use wayfare_engine::agents::TripSpec;
 use wayfare_engine::orchestrator::Planner;
@@ -35,10 +36,11 @@ proptest! {
         let intent = TripIntent {
             origin: Some(origin.name.clone()),
             destination: Some(destination),
-            start_date: chrono::NaiveDate::from_ymd_opt(2022, 3, start_day),
-            days: Some(days),
-            people,
-            budget: Some(f64::from(budget)),
+            start_date: chrono::NaiveDate::from_ymd_opt(2022, 3, start_day)
+                .and_then(|d| TripDate::try_from(d).ok()),
+            days: Days::try_from(days).ok(),
+            people: Travellers::try_from(people).expect("1 to 5 travellers"),
+            budget: Budget::try_from(f64::from(budget)).ok(),
             ..TripIntent::default()
         };
         let planner = Planner::new(catalog.clone());

@@ -5,6 +5,7 @@ mod common;
 
 use std::sync::Arc;
 use std::time::Duration;
+use wayfare_domain::overrides::TripOverrides;
 
 use wayfare_domain::trip::TripStatus;
 use wayfare_engine::clock::SystemClock;
@@ -39,7 +40,7 @@ async fn the_runtime_plans_dev_queries_exactly_as_the_cli_does() {
     let mut ids = Vec::new();
     for q in &queries {
         ids.push(
-            rt.submit(q.clone(), serde_json::Value::Null)
+            rt.submit(q.clone(), TripOverrides::default())
                 .await
                 .unwrap()
                 .trip_id,

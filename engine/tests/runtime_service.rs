@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 use std::time::Duration;
+use wayfare_domain::overrides::TripOverrides;
 
 use wayfare_domain::trip::{Change, TripStatus, TripStatusView, WireEvent};
 use wayfare_engine::catalog::demo::demo_catalog;
@@ -26,6 +27,10 @@ fn catalog() -> Arc<dyn Catalog> {
     Arc::new(MemoryCatalog::new(
         demo_catalog().expect("the demo catalog loads"),
     ))
+}
+
+fn budget(usd: f64) -> wayfare_domain::bounds::Budget {
+    wayfare_domain::bounds::Budget::try_from(usd).expect("a budget in range")
 }
 
 fn config() -> RuntimeConfig {
@@ -61,7 +66,7 @@ async fn start(config: RuntimeConfig, store: MemoryRuntimeStore) -> Rt {
 }
 
 async fn submit(rt: &Rt, query: &str) -> String {
-    rt.submit(query.to_string(), serde_json::Value::Null)
+    rt.submit(query.to_string(), TripOverrides::default())
         .await
         .expect("accepted")
         .trip_id
@@ -396,7 +401,9 @@ async fn ready_trip(rt: &Rt, query: &str) -> (String, u64) {
 async fn a_stale_version_conflicts_before_the_changes_are_validated() {
     let rt = start(config(), MemoryRuntimeStore::new()).await;
     let (id, version) = ready_trip(&rt, DENVER).await;
-    let bad = vec![Change::Budget { value: -5.0 }];
+    let bad = vec![Change::Reroll {
+        component_id: "d9.nowhere".into(),
+    }];
     assert_eq!(
         rt.modify(&id, version - 1, bad.clone()).await.unwrap_err(),
         ModifyError::Conflict {
@@ -437,12 +444,21 @@ async fn a_budget_change_reruns_only_the_budget_and_the_verifier() {
         .map(|a| rt.invocations(a))
         .collect();
     let view = rt
-        .modify(&id, version, vec![Change::Budget { value: 2_500.0 }])
+        .modify(
+            &id,
+            version,
+            vec![Change::Budget {
+                value: budget(2_500.0),
+            }],
+        )
         .await
         .unwrap();
     assert_eq!(view.status, TripStatus::Ready, "{}", view.explanation);
     assert!(view.version > version);
-    assert_eq!(view.intent.as_ref().unwrap().budget, Some(2_500.0));
+    assert_eq!(
+        view.intent.as_ref().unwrap().budget.map(f64::from),
+        Some(2_500.0)
+    );
     assert!(view.itinerary.as_ref().unwrap().totals.total <= 2_500.0);
     for (agent, before) in wayfare_engine::runtime::AGENT_TYPES.iter().zip(before) {
         let ran = rt.invocations(agent) - before;
@@ -464,7 +480,7 @@ async fn a_modification_that_cannot_be_planned_rolls_back_to_the_last_good_plan(
     let (id, version) = ready_trip(&rt, DENVER).await;
     let before = rt.trip(&id).await.unwrap().unwrap();
     let view = rt
-        .modify(&id, version, vec![Change::Budget { value: 1.0 }])
+        .modify(&id, version, vec![Change::Budget { value: budget(1.0) }])
         .await
         .unwrap();
     assert_eq!(view.status, TripStatus::Ready);
@@ -474,7 +490,10 @@ async fn a_modification_that_cannot_be_planned_rolls_back_to_the_last_good_plan(
         view.explanation
     );
     assert_eq!(view.itinerary, before.itinerary);
-    assert_eq!(view.intent.as_ref().unwrap().budget, Some(3_000.0));
+    assert_eq!(
+        view.intent.as_ref().unwrap().budget.map(f64::from),
+        Some(3_000.0)
+    );
     let kinds: Vec<String> = past_events(&rt, &id)
         .await
         .into_iter()
@@ -530,7 +549,7 @@ async fn an_identical_request_is_served_from_the_request_cache() {
     let again = rt
         .submit(
             format!("  {}  ", DENVER.to_uppercase()),
-            serde_json::Value::Null,
+            TripOverrides::default(),
         )
         .await
         .unwrap();
@@ -544,14 +563,14 @@ async fn an_identical_request_is_served_from_the_request_cache() {
     let m = rt.metrics();
     assert_eq!(m.cache["request"].hits, 1);
     let same_text = rt
-        .submit(DENVER.into(), serde_json::Value::Null)
+        .submit(DENVER.into(), TripOverrides::default())
         .await
         .unwrap();
     assert_eq!(same_text.status, TripStatus::Ready);
     assert!(rt.metrics().cache["data"].hits >= 1, "the parse was reused");
     rt.invalidate_all();
     let third = rt
-        .submit(DENVER.into(), serde_json::Value::Null)
+        .submit(DENVER.into(), TripOverrides::default())
         .await
         .unwrap();
     assert_eq!(third.status, TripStatus::Planning, "the cache was emptied");
@@ -568,7 +587,7 @@ async fn a_full_waiting_line_answers_overloaded_and_waiting_trips_run_later() {
     let a = submit(&rt, DENVER).await;
     let b = submit(&rt, COLORADO).await;
     let refused = rt
-        .submit(DENVER.into(), serde_json::Value::Null)
+        .submit(DENVER.into(), TripOverrides::default())
         .await
         .unwrap_err();
     assert!(
@@ -592,17 +611,20 @@ async fn a_full_waiting_line_answers_overloaded_and_waiting_trips_run_later() {
 async fn an_unplannable_request_is_refused_with_the_parsers_questions() {
     let rt = start(config(), MemoryRuntimeStore::new()).await;
     match rt
-        .submit("somewhere nice".into(), serde_json::Value::Null)
+        .submit("somewhere nice".into(), TripOverrides::default())
         .await
     {
         Err(SubmitError::Unplannable { questions }) => assert!(!questions.is_empty()),
         other => panic!("{other:?}"),
     }
     assert!(matches!(
-        rt.submit(DENVER.into(), serde_json::json!({"no_such_field": 1}))
+        rt.submit(format!("{DENVER}\u{0}"), TripOverrides::default())
             .await,
         Err(SubmitError::Invalid(_))
     ));
+    assert!(
+        serde_json::from_value::<TripOverrides>(serde_json::json!({"no_such_field": 1})).is_err()
+    );
     rt.shutdown().await;
 }
 
@@ -653,14 +675,26 @@ async fn the_agent_cache_answers_inputs_it_has_seen() {
     let rt = start(config(), MemoryRuntimeStore::new()).await;
     let (id, version) = ready_trip(&rt, DENVER).await;
     let view = rt
-        .modify(&id, version, vec![Change::Budget { value: 2_500.0 }])
+        .modify(
+            &id,
+            version,
+            vec![Change::Budget {
+                value: budget(2_500.0),
+            }],
+        )
         .await
         .unwrap();
     let runs = (rt.invocations("budget"), rt.invocations("verifier"));
     let hits = rt.metrics().cache["agent"].hits;
     // Back to the original budget: the same inputs as the first plan.
     let back = rt
-        .modify(&id, view.version, vec![Change::Budget { value: 3_000.0 }])
+        .modify(
+            &id,
+            view.version,
+            vec![Change::Budget {
+                value: budget(3_000.0),
+            }],
+        )
         .await
         .unwrap();
     assert_eq!(back.status, TripStatus::Ready);
@@ -830,7 +864,10 @@ async fn a_replaced_catalog_is_planned_with_at_once_and_the_old_plans_are_not_se
     data.cities.retain(|c| c.name != "Denver");
     rt.replace_catalog(Arc::new(MemoryCatalog::new(data)));
     assert!(rt.catalog().city("Denver").is_none());
-    match rt.submit(DENVER.to_string(), serde_json::Value::Null).await {
+    match rt
+        .submit(DENVER.to_string(), TripOverrides::default())
+        .await
+    {
         Err(SubmitError::Unplannable { questions }) => assert!(!questions.is_empty()),
         Ok(submitted) => {
             let status = wait_for(&rt, &submitted.trip_id, |s| {

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use wayfare_domain::overrides::TripOverrides;
 
 use wayfare_domain::trip::TripStatus;
 use wayfare_engine::catalog::demo::demo_catalog;
@@ -33,7 +34,12 @@ async fn plans_per_second_on_the_memory_store() {
             5 + i % 10,
             7 + i % 10
         );
-        ids.push(rt.submit(q, serde_json::Value::Null).await.unwrap().trip_id);
+        ids.push(
+            rt.submit(q, TripOverrides::default())
+                .await
+                .unwrap()
+                .trip_id,
+        );
     }
     let mut ready = 0;
     for id in &ids {

@@ -7,6 +7,7 @@ mod support;
 
 use std::sync::Arc;
 use std::time::Duration;
+use wayfare_domain::overrides::TripOverrides;
 
 use wayfare_domain::trip::{TripStatus, TripStatusView};
 use wayfare_engine::catalog::demo::demo_catalog;
@@ -65,7 +66,7 @@ async fn a_trip_is_planned_and_resumed_on_every_backend() {
         // Planned through the SQL queue and log, the same plan as the CLI's.
         let rt = start(config(), db.store.clone()).await;
         let id = rt
-            .submit(DENVER.into(), serde_json::Value::Null)
+            .submit(DENVER.into(), TripOverrides::default())
             .await
             .unwrap()
             .trip_id;
@@ -86,7 +87,7 @@ async fn a_trip_is_planned_and_resumed_on_every_backend() {
         rt.shutdown().await;
         let first = start(slow, db.store.clone()).await;
         let id = first
-            .submit(DENVER.into(), serde_json::Value::Null)
+            .submit(DENVER.into(), TripOverrides::default())
             .await
             .unwrap()
             .trip_id;

@@ -50,7 +50,7 @@ pub fn PlanView(trip: PlannedTrip) -> impl IntoView {
     let notes = intent_notes(&intent);
     let body = match itinerary {
         Some(itinerary) => view! {
-            <PlanSummary itinerary=itinerary.clone() budget=intent.budget elapsed_ms />
+            <PlanSummary itinerary=itinerary.clone() budget=intent.budget.map(f64::from) elapsed_ms />
             <div class="days">
                 {itinerary.days.into_iter().map(|day| view! { <DayCard day /> }).collect_view()}
             </div>
@@ -93,14 +93,17 @@ fn intent_notes(intent: &TripIntent) -> Vec<String> {
         notes.push(format!("From {origin} to {target}"));
     }
     if let (Some(start), Some(days)) = (intent.start_date, intent.days) {
-        notes.push(format!("{days} days from {}", start.format("%A %-d %B %Y")));
+        notes.push(format!(
+            "{days} days from {}",
+            start.get().format("%A %-d %B %Y")
+        ));
     }
-    notes.push(match intent.people {
+    notes.push(match intent.people.get() {
         1 => "1 traveller".to_owned(),
         n => format!("{n} travellers"),
     });
     if let Some(budget) = intent.budget {
-        notes.push(format!("Budget {}", money(budget)));
+        notes.push(format!("Budget {}", money(budget.usd())));
     }
     let c = &intent.constraints;
     if !c.cuisines.is_empty() {

@@ -94,11 +94,11 @@ pub fn field_accuracy(intent: &TripIntent, label: &LabelledQuery) -> Vec<(&'stat
     vec![
         ("org", intent.origin.as_deref() == Some(label.org.as_str())),
         ("dest", dest == Some(label.dest.as_str())),
-        ("days", intent.days == Some(label.days)),
+        ("days", intent.days.map(u32::from) == Some(label.days)),
         ("visiting_city_number", cities == label.visiting_city_number),
         ("date", dates == label.date),
-        ("people_number", intent.people == label.people_number),
-        ("budget", intent.budget == Some(label.budget)),
+        ("people_number", intent.people.get() == label.people_number),
+        ("budget", intent.budget.map(f64::from) == Some(label.budget)),
         ("local_constraint", got_lc == want_lc),
     ]
 }

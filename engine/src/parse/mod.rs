@@ -4,11 +4,17 @@
 //! spelling first, then case-insensitive, then small typos); roles (origin,
 //! destination) come from the cue words before each name. What the text does
 //! not say becomes a question or a stated assumption.
+//!
+//! Numbers and dates come out as the domain's bounded types
+//! ([`wayfare_domain::bounds`]): a value the text states out of range (a
+//! 100-day trip, a party of 50, a budget of 400 nines, the year 1999) is a
+//! question naming the field and its range, never a value the planner gets.
 
 use std::sync::LazyLock;
 
-use chrono::{Datelike, Duration, NaiveDate};
+use chrono::{Datelike, NaiveDate};
 use regex::Regex;
+use wayfare_domain::bounds::{Budget, Days, Travellers, TripDate};
 use wayfare_domain::catalog::HouseRule;
 use wayfare_domain::intent::{
     Destination, HardConstraints, RoomRequirement, TransportRestriction, TripIntent,
@@ -56,14 +62,17 @@ const NUMBER_WORDS: [(&str, u32); 12] = [
     ("a", 1),
 ];
 
-fn number(word: &str) -> Option<u32> {
+/// A count written in digits or as a word. Digits too many for a `u64`
+/// still make a number — one larger than any bound.
+fn number(word: &str) -> Option<u64> {
     let word = word.to_ascii_lowercase();
-    word.parse().ok().or_else(|| {
-        NUMBER_WORDS
-            .iter()
-            .find(|(w, _)| *w == word)
-            .map(|(_, n)| *n)
-    })
+    if !word.is_empty() && word.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(word.parse().unwrap_or(u64::MAX));
+    }
+    NUMBER_WORDS
+        .iter()
+        .find(|(w, _)| *w == word)
+        .map(|(_, n)| u64::from(*n))
 }
 
 const MONTHS: [&str; 12] = [
@@ -122,7 +131,13 @@ fn normalise_dates(text: &str) -> String {
 }
 
 re!(ISO_DATE, r"\b(\d{4})-(\d{2})-(\d{2})\b");
-re!(YEAR, r"\b(20\d{2})\b");
+/// A year said in words around it: "in 2027", "of 2027", "March 2027".
+static YEAR_PHRASE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(
+        r"(?i)\b(?:in|of|during|year|{MONTH_ALT})\.?\s+(\d{{4}})\b"
+    ))
+    .expect("valid built-in regex")
+});
 re!(
     DAYS,
     r"(?i)\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten)[\s-]+days?\b"
@@ -262,15 +277,37 @@ impl Gazetteer {
     fn parse_dates(&self, text: &str, intent: &mut TripIntent) {
         let normalised = normalise_dates(text);
         let text = normalised.as_str();
-        let year_in_text = YEAR.captures(text).and_then(|c| c[1].parse::<i32>().ok());
+        // A dollar amount is never a year: "$2000", "2000 dollars".
+        let money: Vec<(usize, usize)> = MONEY
+            .find_iter(text)
+            .map(|m| (m.start(), m.end()))
+            .collect();
+        let is_money = |at: usize| money.iter().any(|(s, e)| (*s..*e).contains(&at));
+        let year_of = |m: regex::Match<'_>| -> Option<i32> {
+            (!is_money(m.start()))
+                .then(|| m.as_str().parse().ok())
+                .flatten()
+        };
         let mut dates: Vec<NaiveDate> = Vec::new();
+        let mut iso_year = None;
         for cap in ISO_DATE.captures_iter(text) {
             if let (Ok(y), Ok(m), Ok(d)) = (cap[1].parse(), cap[2].parse(), cap[3].parse())
                 && let Some(date) = NaiveDate::from_ymd_opt(y, m, d)
             {
+                iso_year.get_or_insert(y);
                 dates.push(date);
             }
         }
+        // A year the text states: with a date, or in words around it.
+        let year_in_text = DATE
+            .captures_iter(text)
+            .find_map(|c| c.get(3).and_then(year_of))
+            .or(iso_year)
+            .or_else(|| {
+                YEAR_PHRASE
+                    .captures_iter(text)
+                    .find_map(|c| c.get(1).and_then(year_of))
+            });
         let mut assumed_year = false;
         for cap in DATE.captures_iter(text) {
             let month_text = cap[1].to_ascii_lowercase();
@@ -284,15 +321,12 @@ impl Gazetteer {
             let Ok(day) = cap[2].parse::<u32>() else {
                 continue;
             };
-            let year = match cap.get(3).and_then(|y| y.as_str().parse().ok()) {
+            let year = match cap.get(3).and_then(year_of).or(year_in_text) {
                 Some(y) => y,
-                None => match year_in_text {
-                    Some(y) => y,
-                    None => {
-                        assumed_year = true;
-                        self.default_year
-                    }
-                },
+                None => {
+                    assumed_year = true;
+                    self.default_year
+                }
             };
             if let Some(date) = NaiveDate::from_ymd_opt(year, month as u32 + 1, day) {
                 dates.push(date);
@@ -320,10 +354,10 @@ impl Gazetteer {
                 7
             });
         }
-        intent.start_date = dates.first().copied();
         match (dates.first(), dates.get(1)) {
             (Some(start), Some(end)) if end >= start => {
-                let span = (*end - *start).num_days() as u32 + 1;
+                let span = u64::try_from((*end - *start).num_days())
+                    .map_or(u64::MAX, |d| d.saturating_add(1));
                 if let Some(d) = days
                     && d != span
                 {
@@ -335,23 +369,26 @@ impl Gazetteer {
             }
             _ => {}
         }
-        intent.days = days;
-        if intent.start_date.is_none() {
-            intent.questions.push(
-                "When does the trip start? (e.g. \"from March 16th to March 18th, 2022\")".into(),
-            );
-        }
-        if intent.days.is_none() {
-            intent
+        match dates.first().map(|d| TripDate::try_from(*d)) {
+            Some(Ok(start)) => intent.start_date = Some(start),
+            Some(Err(e)) => intent
                 .questions
-                .push("How many days is the trip? (e.g. \"a 3-day trip\" or an end date)".into());
+                .push(format!("When does the trip start? ({e})")),
+            None => intent.questions.push(
+                "When does the trip start? (e.g. \"from March 16th to March 18th, 2022\")".into(),
+            ),
         }
-        if let Some(d) = intent.days
-            && !(2..=30).contains(&d)
-        {
-            intent.questions.push(format!(
-                "A {d}-day trip cannot be planned; trips last 2 to 30 days."
-            ));
+        match days.map(Days::try_from) {
+            Some(Ok(d)) => intent.days = Some(d),
+            Some(Err(_)) => intent.questions.push(format!(
+                "A {}-day trip cannot be planned; trips last {} to {} days.",
+                days.unwrap_or_default(),
+                Days::MIN,
+                Days::MAX
+            )),
+            None => intent
+                .questions
+                .push("How many days is the trip? (e.g. \"a 3-day trip\" or an end date)".into()),
         }
     }
 
@@ -365,7 +402,7 @@ impl Gazetteer {
         {
             people = number(&cap[1]);
             if let Some(children) = CHILDREN.captures(text).and_then(|c| number(&c[1])) {
-                people = people.map(|p| p + children);
+                people = people.map(|p| p.saturating_add(children));
             }
         }
         if people.is_none() {
@@ -393,11 +430,17 @@ impl Gazetteer {
         if people.is_none() && SOLO.is_match(text) {
             people = Some(1);
         }
-        intent.people = match people {
-            Some(p) if p > 0 => p,
-            _ => {
+        intent.people = match people.filter(|p| *p > 0).map(Travellers::try_from) {
+            Some(Ok(p)) => p,
+            Some(Err(e)) => {
+                intent
+                    .questions
+                    .push(format!("How many people travel? ({e})"));
+                Travellers::ONE
+            }
+            None => {
                 intent.assumptions.push("one traveller assumed".into());
-                1
+                Travellers::ONE
             }
         };
     }
@@ -573,7 +616,20 @@ impl Gazetteer {
                 .push("Which city does the trip start from?".into());
         }
 
-        let city_count = CITY_COUNT.captures(text).and_then(|c| number(&c[1]));
+        let city_count = CITY_COUNT
+            .captures(text)
+            .and_then(|c| number(&c[1]))
+            .map(|n| u32::try_from(n).unwrap_or(u32::MAX));
+        // A night in each: a trip of at most `Days::MAX` days visits at
+        // most `Days::MAX - 1` cities.
+        if let Some(n) = city_count
+            && !(1..Days::MAX).contains(&n)
+        {
+            intent.questions.push(format!(
+                "How many cities should the trip visit? (from 1 to {}, not {n})",
+                Days::MAX - 1
+            ));
+        }
         let Some(di) = dest_idx else {
             intent
                 .questions
@@ -583,13 +639,13 @@ impl Gazetteer {
         let m = &mentions[di];
         let wants_state = match city_count {
             Some(n) => n > 1,
-            None => intent.days.is_some_and(|d| d >= 5),
+            None => intent.days.is_some_and(|d| d.get() >= 5),
         };
         intent.destination = if m.is_state && (!m.is_city || wants_state) {
             let cities = match city_count {
                 Some(n) => n,
                 None => {
-                    let n = match intent.days {
+                    let n = match intent.days.map(Days::get) {
                         Some(d) if d >= 7 => 3,
                         Some(d) if d >= 5 => 2,
                         _ => 1,
@@ -963,10 +1019,16 @@ fn parse_budget(text: &str, intent: &mut TripIntent) {
         if suffix.is_some() {
             value *= 1000.0;
         }
-        if value > 0.0 {
-            intent.budget = Some(value);
-            return;
+        if value == 0.0 {
+            continue;
         }
+        match Budget::try_from(value) {
+            Ok(budget) => intent.budget = Some(budget),
+            Err(e) => intent.questions.push(format!(
+                "What is the budget for the whole trip (in USD)? ({e})"
+            )),
+        }
+        return;
     }
     intent
         .questions
@@ -1007,10 +1069,11 @@ fn parse_preferences(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// Every date from `start` for `days` days.
-pub fn date_range(start: NaiveDate, days: u32) -> Vec<NaiveDate> {
-    (0..days)
-        .map(|i| start + Duration::days(i64::from(i)))
+/// Every date from `start` for `days` days (checked: it stops at the last
+/// date chrono can represent).
+pub fn date_range(start: NaiveDate, days: Days) -> Vec<NaiveDate> {
+    (0..days.get())
+        .map_while(|i| start.checked_add_days(chrono::Days::new(u64::from(i))))
         .collect()
 }
 

@@ -1,4 +1,5 @@
 use chrono::NaiveDate;
+use wayfare_domain::bounds::{Budget, Days, TripDate};
 use wayfare_domain::catalog::HouseRule;
 use wayfare_domain::intent::{Destination, RoomRequirement, TransportRestriction};
 
@@ -43,16 +44,16 @@ fn d(y: i32, m: u32, day: u32) -> NaiveDate {
 #[test]
 fn reads_explicit_dates_with_a_year() {
     let i = gazetteer().parse("A trip from Rockford to Denver from March 16th to March 18th, 2022, for one person, budget $900.");
-    assert_eq!(i.start_date, Some(d(2022, 3, 16)));
-    assert_eq!(i.days, Some(3));
+    assert_eq!(i.start_date.map(TripDate::get), Some(d(2022, 3, 16)));
+    assert_eq!(i.days.map(Days::get), Some(3));
     assert!(i.questions.is_empty(), "{:?}", i.questions);
 }
 
 #[test]
 fn reads_a_start_date_and_a_duration() {
     let i = gazetteer().parse("Plan a 5-day trip from Denver to Rockford starting April 2nd 2023, budget $2,000 for 2 people.");
-    assert_eq!(i.start_date, Some(d(2023, 4, 2)));
-    assert_eq!(i.days, Some(5));
+    assert_eq!(i.start_date.map(TripDate::get), Some(d(2023, 4, 2)));
+    assert_eq!(i.days.map(Days::get), Some(5));
     assert_eq!(i.dates().last(), Some(&d(2023, 4, 6)));
 }
 
@@ -62,14 +63,18 @@ fn reads_week_long_and_one_week_as_seven_days() {
         "a week-long trip from Denver to Rockford from March 1st 2022, $3,000",
         "a one-week trip from Denver to Rockford from March 1st 2022, $3,000",
     ] {
-        assert_eq!(gazetteer().parse(text).days, Some(7), "{text}");
+        assert_eq!(
+            gazetteer().parse(text).days.map(Days::get),
+            Some(7),
+            "{text}"
+        );
     }
 }
 
 #[test]
 fn states_the_assumed_year_when_a_date_has_none() {
     let i = gazetteer().parse("From Denver to Rockford, March 3rd to March 5th, $1,000 solo.");
-    assert_eq!(i.start_date, Some(d(2022, 3, 3)));
+    assert_eq!(i.start_date.map(TripDate::get), Some(d(2022, 3, 3)));
     assert!(i.assumptions.iter().any(|a| a.contains("2022")));
 }
 
@@ -99,7 +104,7 @@ fn counts_travellers_in_every_phrasing() {
         let text =
             format!("From Denver to Rockford, {phrase}, March 3rd to March 5th 2022, $1,000.");
         let i = gazetteer().parse(&text);
-        assert_eq!(i.people, want, "{phrase}");
+        assert_eq!(i.people.get(), want, "{phrase}");
         assert!(
             i.assumptions.iter().all(|a| !a.contains("traveller")),
             "{phrase}"
@@ -110,7 +115,7 @@ fn counts_travellers_in_every_phrasing() {
 #[test]
 fn assumes_one_traveller_and_says_so() {
     let i = gazetteer().parse("From Denver to Rockford, March 3rd to March 5th 2022, $1,000.");
-    assert_eq!(i.people, 1);
+    assert_eq!(i.people.get(), 1);
     assert!(i.assumptions.iter().any(|a| a.contains("one traveller")));
 }
 
@@ -125,7 +130,11 @@ fn reads_budgets_with_commas_and_thousands() {
     ];
     for (phrase, want) in cases {
         let text = format!("From Denver to Rockford, March 3rd to March 5th 2022, {phrase}");
-        assert_eq!(gazetteer().parse(&text).budget, Some(want), "{phrase}");
+        assert_eq!(
+            gazetteer().parse(&text).budget.map(Budget::usd),
+            Some(want),
+            "{phrase}"
+        );
     }
 }
 
@@ -309,7 +318,7 @@ fn keeps_a_qualifying_state_out_of_the_destination() {
             name: "San Juan".into()
         })
     );
-    assert_eq!(i.days, Some(3));
+    assert_eq!(i.days.map(Days::get), Some(3));
 }
 
 #[test]
@@ -320,8 +329,12 @@ fn reads_day_first_and_shortened_date_ranges() {
         "a trip from Denver to Rockford, March 23rd to 29th, 2022, $900",
     ] {
         let i = gazetteer().parse(text);
-        assert_eq!(i.start_date, Some(d(2022, 3, 23)), "{text}");
-        assert_eq!(i.days, Some(7), "{text}");
+        assert_eq!(
+            i.start_date.map(TripDate::get),
+            Some(d(2022, 3, 23)),
+            "{text}"
+        );
+        assert_eq!(i.days.map(Days::get), Some(7), "{text}");
     }
 }
 
@@ -378,12 +391,103 @@ proptest::proptest! {
 fn a_date_without_a_year_that_has_passed_means_next_year() {
     let g = gazetteer().with_today(NaiveDate::from_ymd_opt(2026, 11, 23).expect("date"));
     let intent = g.parse("3 days from Seattle to Denver, March 5-7, two of us, $2,000");
-    assert_eq!(intent.start_date, NaiveDate::from_ymd_opt(2027, 3, 5));
+    assert_eq!(
+        intent.start_date.map(TripDate::get),
+        NaiveDate::from_ymd_opt(2027, 3, 5)
+    );
     assert!(
         intent.assumptions.iter().any(|a| a.contains("2027")),
         "{:?}",
         intent.assumptions
     );
     let later = g.parse("3 days from Seattle to Denver, December 5-7, two of us, $2,000");
-    assert_eq!(later.start_date, NaiveDate::from_ymd_opt(2026, 12, 5));
+    assert_eq!(
+        later.start_date.map(TripDate::get),
+        NaiveDate::from_ymd_opt(2026, 12, 5)
+    );
+}
+
+#[test]
+fn a_dollar_amount_is_never_the_year() {
+    let g = gazetteer().with_today(d(2026, 11, 23));
+    for text in [
+        "3 days from Seattle to Denver, March 5-7, two of us, $2000",
+        "3 days from Seattle to Denver, March 5-7, two of us, 2000 dollars",
+        "3 days from Seattle to Denver, March 5th to March 7th 2000 dollars, two of us",
+    ] {
+        let i = g.parse(text);
+        assert_eq!(
+            i.start_date.map(TripDate::get),
+            Some(d(2027, 3, 5)),
+            "{text}"
+        );
+        assert_eq!(i.budget.map(Budget::usd), Some(2000.0), "{text}");
+        assert!(
+            i.assumptions.iter().any(|a| a == "the dates are in 2027"),
+            "{text}: {:?}",
+            i.assumptions
+        );
+    }
+}
+
+#[test]
+fn a_year_said_in_words_is_stated_not_assumed() {
+    let g = gazetteer().with_today(d(2026, 11, 23));
+    let i = g.parse("3 days from Seattle to Denver in 2028, March 5-7, two of us, $2000");
+    assert_eq!(i.start_date.map(TripDate::get), Some(d(2028, 3, 5)));
+    assert!(
+        i.assumptions.iter().all(|a| !a.contains("dates are in")),
+        "{:?}",
+        i.assumptions
+    );
+}
+
+#[test]
+fn absurd_numbers_are_questions_naming_the_field_never_values() {
+    let nines = "9".repeat(400);
+    let cases = [
+        (
+            format!("From Denver to Rockford, March 3rd to March 5th 2022, ${nines}"),
+            "budget",
+        ),
+        (
+            format!("From Denver to Rockford, March 3rd 2022, {nines} days, $900"),
+            "-day trip",
+        ),
+        (
+            "From Denver to Rockford, March 3rd 2022, 4294967295 days, $900".to_owned(),
+            "-day trip",
+        ),
+        (
+            "From Denver to Rockford, March 3rd 2022, 100 days, $900".to_owned(),
+            "-day trip",
+        ),
+        (
+            "From Denver to Rockford, March 3rd to March 5th 2022, for a group of 50, $900"
+                .to_owned(),
+            "travellers",
+        ),
+        (
+            "From Denver to Rockford, March 3rd to March 5th 1999, $900".to_owned(),
+            "start date",
+        ),
+        (
+            "From Denver to Rockford, 9999-03-03 to 9999-03-05, $900".to_owned(),
+            "start date",
+        ),
+        (
+            "From Denver to Rockford, March 3rd 2022 to March 5th 2100, $900".to_owned(),
+            "-day trip",
+        ),
+    ];
+    for (text, field) in cases {
+        let i = gazetteer().parse(&text);
+        assert!(
+            i.questions.iter().any(|q| q.contains(field)),
+            "{field}: {:?}",
+            i.questions
+        );
+        assert!(!i.is_complete());
+        assert!(i.dates().len() <= 30);
+    }
 }

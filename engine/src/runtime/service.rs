@@ -28,6 +28,8 @@ use tokio::task::{AbortHandle, JoinHandle, JoinSet};
 use tokio::time::Instant;
 use wayfare_domain::intent::TripIntent;
 use wayfare_domain::itinerary::{Itinerary, PlanItem};
+use wayfare_domain::overrides::TripOverrides;
+use wayfare_domain::request::QueryText;
 use wayfare_domain::trip::{AgentInfo, Change, TripStatusView, TripView, WireEvent};
 
 use super::cache::{Caches, agent_key, normalise_query};
@@ -432,16 +434,20 @@ impl<S: RuntimeStore> Runtime<S> {
 
     // ----- submit and admission -----
 
-    /// Parses and records a request and schedules its planning.
+    /// Parses and records a request and schedules its planning. The text
+    /// must be a [`QueryText`] (not empty, not too long, no control
+    /// characters); `overrides` are checked by their type.
     #[tracing::instrument(skip_all, fields(query.len = query.len()))]
-    pub async fn submit(&self, query: String, overrides: Value) -> Result<Submitted, SubmitError> {
-        if query.trim().is_empty() {
-            return Err(SubmitError::Invalid("the query is empty".into()));
-        }
-        if !(overrides.is_null() || overrides.is_object()) {
-            return Err(SubmitError::Invalid("overrides must be an object".into()));
-        }
-        let intent = self.parse(&query, &overrides)?;
+    pub async fn submit(
+        &self,
+        query: String,
+        overrides: TripOverrides,
+    ) -> Result<Submitted, SubmitError> {
+        let text = QueryText::parse(&query).map_err(|e| SubmitError::Invalid(e.to_string()))?;
+        let intent = self.parse(text.as_str(), &overrides)?;
+        // The log keeps the overrides' JSON (older entries hold untyped maps).
+        let overrides =
+            serde_json::to_value(&overrides).map_err(|e| SubmitError::Internal(e.to_string()))?;
         if let Err(incomplete) = TripSpec::from_intent(&intent) {
             return Err(SubmitError::Unplannable {
                 questions: incomplete.0,
@@ -557,38 +563,29 @@ impl<S: RuntimeStore> Runtime<S> {
     }
 
     /// The intent of a request: parsed (data-level cache) and overridden.
-    fn parse(&self, query: &str, overrides: &Value) -> Result<TripIntent, SubmitError> {
+    /// Both are within the domain's bounds by their types.
+    fn parse(&self, query: &str, overrides: &TripOverrides) -> Result<TripIntent, SubmitError> {
         let cached = if self.caches.enabled {
-            lock(&self.caches.data).get(query)
+            lock(&self.caches.data)
+                .get(query)
+                .and_then(|v| serde_json::from_value::<TripIntent>(v).ok())
         } else {
             None
         };
-        let mut intent_json = match cached {
-            Some(v) => v,
+        let mut intent = match cached {
+            Some(intent) => intent,
             None => {
                 let intent = self.planner().parse(query);
-                let v = serde_json::to_value(&intent)
-                    .map_err(|e| SubmitError::Internal(e.to_string()))?;
                 if self.caches.enabled {
-                    lock(&self.caches.data).put(query.to_string(), v.clone());
+                    let v = serde_json::to_value(&intent)
+                        .map_err(|e| SubmitError::Internal(e.to_string()))?;
+                    lock(&self.caches.data).put(query.to_string(), v);
                 }
-                v
+                intent
             }
         };
-        if let (Some(fields), Some(target)) = (overrides.as_object(), intent_json.as_object_mut()) {
-            for (key, value) in fields {
-                if !target.contains_key(key) {
-                    return Err(SubmitError::Invalid(format!("unknown override {key:?}")));
-                }
-                target.insert(key.clone(), value.clone());
-            }
-            // What the overrides settle is no longer a question.
-            if fields.contains_key("origin") || fields.contains_key("destination") {
-                target.insert("questions".into(), json!([]));
-            }
-        }
-        serde_json::from_value(intent_json)
-            .map_err(|e| SubmitError::Invalid(format!("bad overrides: {e}")))
+        overrides.apply(&mut intent);
+        Ok(intent)
     }
 
     /// Schedules the trip's task graph (once) and puts it on the queue.
@@ -2684,17 +2681,12 @@ fn plan_changes(
     };
     for change in changes {
         match change {
+            // The values are within their bounds by their types.
             Change::Budget { value } => {
-                if !value.is_finite() || *value <= 0.0 {
-                    return Err(format!("a budget must be a positive amount, not {value}"));
-                }
                 plan.intent.budget = Some(*value);
                 plan.roots.insert("budget");
             }
             Change::Travellers { value } => {
-                if !(1..=20).contains(value) {
-                    return Err(format!("travellers must be 1 to 20, not {value}"));
-                }
                 plan.intent.people = *value;
                 plan.roots.extend(["transport", "accommodation", "dining"]);
             }

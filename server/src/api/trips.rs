@@ -6,6 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
+use wayfare_domain::overrides::{OverridesInput, TripOverrides};
 use wayfare_domain::trip::{Change, TripStatus, TripStatusView, TripView};
 use wayfare_engine::runtime::{Alternative, ModifyError, RuntimeError, SubmitError};
 
@@ -19,9 +20,10 @@ pub struct PlanRequest {
     /// The trip, in plain words.
     pub query: String,
     /// Structured fields that win over what the parser reads from `query`
-    /// (an object; see the runtime for the keys it knows).
+    /// (an object of [`OverridesInput`]'s keys). A wrong shape is a 400; a
+    /// value out of range a 422 (see `plan`).
     #[serde(default)]
-    pub overrides: Option<serde_json::Map<String, serde_json::Value>>,
+    pub overrides: Option<OverridesInput>,
 }
 
 /// The answer to a plan request: where to follow it.
@@ -88,7 +90,10 @@ pub async fn plan(
 ) -> ApiResult<Response> {
     let overrides = request
         .overrides
-        .map_or(serde_json::Value::Null, serde_json::Value::Object);
+        .map(TripOverrides::try_from)
+        .transpose()
+        .map_err(|e| ApiError::InvalidRequest(e.to_string()))?
+        .unwrap_or_default();
     let submitted = state.runtime.submit(request.query, overrides).await?;
     let id = submitted.trip_id;
     let status_url = format!("/api/trips/{id}/status");
