@@ -113,6 +113,11 @@ pub struct QueryText(String);
 
 impl QueryText {
     pub fn parse(raw: &str) -> Result<Self, QueryError> {
+        // Before trimming: some controls (VT, FF, NEL) count as white space
+        // and would slip through at the ends of a text stored as given.
+        if let Some((code, at)) = find_control(raw) {
+            return Err(QueryError::ControlCharacter { code, at });
+        }
         let trimmed = raw.trim();
         if trimmed.is_empty() {
             return Err(QueryError::Empty);
@@ -122,9 +127,6 @@ impl QueryText {
                 bytes: trimmed.len(),
                 max: MAX_QUERY_BYTES,
             });
-        }
-        if let Some((code, at)) = find_control(trimmed) {
-            return Err(QueryError::ControlCharacter { code, at });
         }
         Ok(Self(trimmed.to_owned()))
     }
@@ -168,6 +170,20 @@ mod tests {
         let message = QueryText::parse("a\u{0}b").unwrap_err().to_string();
         assert!(message.contains("U+0000"), "{message}");
         assert!(QueryText::parse("3 days\r\n\tin Denver").is_ok());
+        // At either end too, where trimming would hide them.
+        for edge in [
+            "\u{b}3 days in Denver",
+            "3 days in Denver\u{85}",
+            "\u{c}3 days",
+        ] {
+            assert!(
+                matches!(
+                    QueryText::parse(edge),
+                    Err(QueryError::ControlCharacter { .. })
+                ),
+                "{edge:?}"
+            );
+        }
     }
 
     #[test]
