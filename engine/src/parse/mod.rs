@@ -378,11 +378,10 @@ impl Gazetteer {
                 "When does the trip start? (e.g. \"from March 16th to March 18th, 2022\")".into(),
             ),
         }
-        match days.map(Days::try_from) {
-            Some(Ok(d)) => intent.days = Some(d),
-            Some(Err(_)) => intent.questions.push(format!(
-                "A {}-day trip cannot be planned; trips last {} to {} days.",
-                days.unwrap_or_default(),
+        match days.map(|n| (n, Days::try_from(n))) {
+            Some((_, Ok(d))) => intent.days = Some(d),
+            Some((n, Err(_))) => intent.questions.push(format!(
+                "A {n}-day trip cannot be planned; trips last {} to {} days.",
                 Days::MIN,
                 Days::MAX
             )),
