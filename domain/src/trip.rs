@@ -14,6 +14,7 @@ use crate::verdict::Verdict;
 
 /// Where a trip stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TripStatus {
     #[default]
@@ -72,6 +73,7 @@ impl FromStr for TripStatus {
 
 /// One agent task of a trip, as the status endpoint shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TaskView {
     pub task_id: String,
     pub agent_type: String,
@@ -84,6 +86,7 @@ pub struct TaskView {
 
 /// `GET /trips/{id}/status`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TripStatusView {
     pub trip_id: String,
     pub status: TripStatus,
@@ -96,6 +99,7 @@ pub struct TripStatusView {
 
 /// `GET /trips/{id}`: the whole trip.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TripView {
     pub trip_id: String,
     pub status: TripStatus,
@@ -115,6 +119,7 @@ pub struct TripView {
 
 /// One change a person asks of a ready trip.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Change {
     /// Put alternative `with` (an id from the alternatives list) in place
@@ -149,6 +154,7 @@ pub struct WireEvent {
 
 /// One row of the agent registry.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AgentInfo {
     pub agent_id: String,
     pub agent_type: String,
