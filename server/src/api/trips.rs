@@ -18,6 +18,8 @@ use crate::web::AppState;
 pub struct PlanRequest {
     /// The trip, in plain words (not empty, at most 4000 bytes).
     #[schema(
+        min_length = 1,
+        pattern = "\\S",
         example = "Plan a 3-day trip from Seattle to Denver starting March 12th, 2027, budget $2,500 for 2 people."
     )]
     pub query: String,
@@ -107,7 +109,13 @@ pub fn trip_id(raw: &str) -> ApiResult<String> {
     request_body(content = PlanRequest, content_type = "application/json"),
     responses(
         (status = 202, description = "Accepted: the trip is being planned", body = PlanAccepted,
-            headers(("Location" = String, description = "The trip's status URL"))),
+            headers(("Location" = String, description = "The trip's status URL")),
+            links(
+                ("status" = (operation_id = "status", parameters(("id" = "$response.body#/trip_id")))),
+                ("trip" = (operation_id = "trip", parameters(("id" = "$response.body#/trip_id")))),
+                ("events" = (operation_id = "events", parameters(("id" = "$response.body#/trip_id")))),
+                ("cancel" = (operation_id = "cancel", parameters(("id" = "$response.body#/trip_id")))),
+            )),
         (status = 400, description = "Malformed JSON, wrong types, unknown fields, or not an object", body = ErrorBody),
         (status = 413, description = "The body is over 64 KiB", body = ErrorBody),
         (status = 415, description = "The body is not sent as JSON", body = ErrorBody),
