@@ -9,14 +9,15 @@
 #   scripts/schemathesis.sh [MAX_EXAMPLES]       (default: 25 per operation)
 #
 # Bounded: at most MAX_EXAMPLES cases per operation and phase, and
-# SCHEMATHESIS_MAX_TIME seconds in all (default 100). Loopback only.
+# SCHEMATHESIS_MAX_TIME seconds of testing (default 75; the stage takes about
+# 90 s on 2 cores). Loopback only. A fixed seed (SCHEMATHESIS_SEED, default 1).
 # Needs the binary (cargo build --bin wayfare) and schemathesis
 # (scripts/install-tools.sh --system).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 examples=${1:-25}
-max_time=${SCHEMATHESIS_MAX_TIME:-100}
+max_time=${SCHEMATHESIS_MAX_TIME:-75}
 bin=${WAYFARE_BIN:-$root/target/debug/wayfare}
 st=$(bash "$root/scripts/install-tools.sh" --print-schemathesis)/bin/schemathesis
 [[ -x $bin ]] || { echo "build it first: cargo build --bin wayfare" >&2; exit 1; }
@@ -88,15 +89,18 @@ values = ["d1.dinner", "d2.breakfast", "d2.lunch", "d2.dinner", "d1.stay"]
 "body.query" = { dictionary = "queries", probability = 0.3 }
 TOML
 
-# Checks: all of them but three that judge semantics this API does not have:
-# positive_data_acceptance wants a 2xx for any schema-valid body, but most
-# generated trip requests are rightly unplannable (422); use_after_free and
-# ensure_resource_availability read DELETE .../cancel as deleting the trip,
-# while a cancelled trip stays readable (status `cancelled`).
+# Checks: all but positive_data_acceptance, which wants a 2xx for any
+# schema-valid request, while most generated trip requests are rightly
+# unplannable (422), most generated changes do not fit the trip (422), and
+# the event stream answers a plain GET (no WebSocket upgrade) with 400.
+# SCHEMATHESIS_EXCLUDE overrides the list ("none": run every check).
 # Hypothesis' deadline is off by default in schemathesis 4.
+excluded=${SCHEMATHESIS_EXCLUDE:-positive_data_acceptance}
+exclude=()
+[[ $excluded == none ]] || exclude=(--exclude-checks "$excluded")
 "$st" --config-file "$work/schemathesis.toml" run "http://127.0.0.1:$port/api/openapi.json" \
     --checks all \
-    --exclude-checks positive_data_acceptance,use_after_free,ensure_resource_availability \
+    "${exclude[@]}" \
     --max-examples "$examples" \
     --max-time "$max_time" \
     --request-timeout 10 \

@@ -121,6 +121,21 @@ async fn the_document_is_openapi_3_1_and_describes_every_api_route() {
                     "{what}: request body without required fields: {schema}"
                 );
             }
+            // Links name an operation that exists, in OpenAPI's spelling.
+            for response in op["responses"].as_object().into_iter().flatten() {
+                for (name, link) in response.1["links"].as_object().into_iter().flatten() {
+                    let target = link["operationId"].as_str().unwrap_or_else(|| {
+                        panic!("{what}: link {name} without operationId: {link}")
+                    });
+                    assert!(
+                        paths
+                            .values()
+                            .flat_map(|i| i.as_object().into_iter().flatten())
+                            .any(|(_, o)| o["operationId"] == target),
+                        "{what}: link {name} to unknown operation {target}"
+                    );
+                }
+            }
             // Every error documented has the JSON error body.
             let responses = op["responses"].as_object().expect("responses");
             assert!(!responses.is_empty(), "{what}: no responses");
