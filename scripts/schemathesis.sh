@@ -54,8 +54,9 @@ done
 curl -fs "http://127.0.0.1:$port/healthz" >/dev/null || { echo "the server did not start" >&2; exit 1; }
 
 # Random ids only ever meet 404s and random queries are unplannable: plan
-# three real trips first, and have schemathesis draw half of the trip ids
-# and component ids, and some of the queries, from them (its dictionaries).
+# three real trips first, and have schemathesis draw half of the trip ids,
+# component ids and versions, and some of the queries, from them (its
+# dictionaries).
 queries=(
     'Plan a 3-day trip from Seattle to Denver starting March 12th, 2027, budget $2,500 for 2 people.'
     'Plan a 3-day trip from Denver to Seattle starting April 2nd, 2027, budget $3,000 for 1 person.'
@@ -74,12 +75,20 @@ for id in "${ids[@]}"; do
         sleep 0.1
     done
 done
+# Their versions, so that some modifications pass the version check.
+versions=()
+for id in "${ids[@]}"; do
+    versions+=("$(curl -fs "http://127.0.0.1:$port/api/trips/$id/status" |
+        python3 -c 'import json, sys; print(json.load(sys.stdin)["version"])')")
+done
 toml_list() { python3 -c 'import json, sys; print(json.dumps(sys.argv[1:]))' "$@"; }
 cat >"$work/schemathesis.toml" <<TOML
 [dictionaries.trips]
 values = $(toml_list "${ids[@]}")
 [dictionaries.queries]
 values = $(toml_list "${queries[@]}")
+[dictionaries.versions]
+values = [$(IFS=,; echo "${versions[*]}")]
 [dictionaries.components]
 values = ["d1.dinner", "d2.breakfast", "d2.lunch", "d2.dinner", "d1.stay"]
 
@@ -87,6 +96,7 @@ values = ["d1.dinner", "d2.breakfast", "d2.lunch", "d2.dinner", "d1.stay"]
 "path.id" = { dictionary = "trips", probability = 0.5 }
 "path.component_id" = { dictionary = "components", probability = 0.5 }
 "body.query" = { dictionary = "queries", probability = 0.3 }
+"body.expected_version" = { dictionary = "versions", probability = 0.5 }
 TOML
 
 # Checks: all but positive_data_acceptance, which wants a 2xx for any
