@@ -108,6 +108,9 @@ TOML
 excluded=${SCHEMATHESIS_EXCLUDE:-positive_data_acceptance}
 exclude=()
 [[ $excluded == none ]] || exclude=(--exclude-checks "$excluded")
+# From the temporary directory: schemathesis keeps a cache (.schemathesis/)
+# where it runs.
+cd "$work"
 "$st" --config-file "$work/schemathesis.toml" run "http://127.0.0.1:$port/api/openapi.json" \
     --checks all \
     "${exclude[@]}" \
