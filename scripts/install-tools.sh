@@ -1,22 +1,30 @@
 #!/usr/bin/env bash
 # Installs the toolchain pieces Wayfare's build needs, each only when missing:
 # the wasm32 target, wasm-bindgen-cli (matching Cargo.lock), cargo-leptos, and
-# (with --system) Debian's chromium and binaryen (wasm-opt).
+# (with --system) Debian's chromium and schemathesis (PyPI, in its own venv,
+# for scripts/schemathesis.sh); with --wasm-opt, wasm-opt for release builds.
 # Idempotent: a second run does nothing but check versions.
+# --print-schemathesis prints schemathesis' venv directory and exits.
 set -euo pipefail
 
 WASM_BINDGEN_VERSION="0.2.130"
 CARGO_LEPTOS_VERSION="0.3.11"
+SCHEMATHESIS_VERSION="4.32.5"
+# Outside the work tree so that a fresh clone (CI) on the same machine reuses
+# it; the version in the name makes a bump install afresh.
+SCHEMATHESIS_VENV="${SCHEMATHESIS_VENV:-$HOME/.local/share/wayfare/schemathesis-$SCHEMATHESIS_VERSION}"
 
 log() { printf '\033[1m[install-tools]\033[0m %s\n' "$*"; }
 
-# --system: also Debian's chromium (browser tests);
+# --system: also Debian's chromium (browser tests) and schemathesis (API fuzzing);
 # --wasm-opt: wasm-opt for release builds (see below).
 need_chromium=0
+need_schemathesis=0
 need_wasm_opt=0
 for arg in "$@"; do
   case "$arg" in
-    --system) need_chromium=1 ;;
+    --print-schemathesis) echo "$SCHEMATHESIS_VENV"; exit 0 ;;
+    --system) need_chromium=1; need_schemathesis=1 ;;
     --wasm-opt) need_wasm_opt=1 ;;
     *) echo "unknown argument: $arg" >&2; exit 2 ;;
   esac
@@ -47,6 +55,9 @@ fi
 
 missing=()
 if [ "$need_chromium" = 1 ] && ! command -v chromium >/dev/null; then missing+=(chromium); fi
+if [ "$need_schemathesis" = 1 ] && ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
+  missing+=(python3-venv)
+fi
 if [ "${#missing[@]}" -gt 0 ]; then
   log "installing Debian packages: ${missing[*]}"
   SUDO=""
@@ -61,5 +72,12 @@ fi
 if [ "$need_wasm_opt" = 1 ] && ! wasm-opt --version 2>/dev/null | grep -q "version 11[6-9]\|version 1[2-9][0-9]"; then
   log "installing wasm-opt 0.116.1 (binaryen 116) with cargo (about 12 minutes on 2 cores)"
   cargo install wasm-opt --version 0.116.1
+fi
+if [ "$need_schemathesis" = 1 ] &&
+  ! "$SCHEMATHESIS_VENV/bin/schemathesis" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
+  log "installing schemathesis $SCHEMATHESIS_VERSION into $SCHEMATHESIS_VENV (about a minute)"
+  rm -rf "$SCHEMATHESIS_VENV"
+  python3 -m venv "$SCHEMATHESIS_VENV"
+  "$SCHEMATHESIS_VENV/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 log "tools ready"

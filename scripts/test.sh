@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, lints, the Rust tests (store tests on
-# SQLite and PostgreSQL), the web build, and the Playwright browser tests.
+# SQLite and PostgreSQL), schemathesis against the API, the web build, and
+# the Playwright browser tests.
 # Installs what it needs when missing (see scripts/install-tools.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,6 +47,8 @@ timed "cargo fmt --check" cargo fmt --all --check
 timed "cargo clippy" cargo clippy --all-targets --locked -- -D warnings
 # About 3 minutes on 2 cores, compilation included.
 timed "cargo test" with_watchdog 1200 cargo test --locked
+# The REST API fuzzed from its OpenAPI document (bounded: under 2 minutes).
+timed "schemathesis" bash -c 'cargo build --locked --bin wayfare && bash scripts/schemathesis.sh'
 timed "cargo leptos build" cargo leptos build
 if [ ! -d end2end/node_modules ]; then
   timed "npm ci" npm --prefix end2end ci --no-audit --no-fund

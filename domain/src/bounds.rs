@@ -59,6 +59,7 @@ macro_rules! bounded_count {
     ($(#[$doc:meta])* $name:ident, $min:expr, $max:expr, $what:expr) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         #[serde(try_from = "i64", into = "u32")]
         pub struct $name(u32);
 
@@ -155,6 +156,7 @@ impl Default for Travellers {
 /// The total budget of a trip, in USD: finite, more than 0, at most
 /// [`Budget::MAX_USD`].
 #[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(try_from = "f64", into = "f64")]
 pub struct Budget(f64);
 
@@ -200,6 +202,8 @@ impl fmt::Display for Budget {
 /// A day a trip may start on: within [`TripDate::FIRST`] ..= [`TripDate::LAST`].
 /// Serialised as `YYYY-MM-DD`, like a `NaiveDate`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
 #[serde(try_from = "String", into = "NaiveDate")]
 pub struct TripDate(NaiveDate);
 

@@ -126,6 +126,7 @@ impl RoomType {
 
 /// Something a stay may forbid. A stay's `house_rules` lists what it forbids.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum HouseRule {
     Parties,

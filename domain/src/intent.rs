@@ -12,6 +12,7 @@ use crate::catalog::{HouseRule, RoomType};
 
 /// Where the trip goes: one city, or several cities of a state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Destination {
     City { name: String },
@@ -37,6 +38,7 @@ impl Destination {
 
 /// The kind of room every stay must be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RoomRequirement {
     EntireRoom,
@@ -69,6 +71,7 @@ impl RoomRequirement {
 
 /// A transport mode the traveller rules out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TransportRestriction {
     NoFlight,
@@ -87,6 +90,7 @@ impl TransportRestriction {
 
 /// Constraints a plan must meet (the benchmark's "local constraints").
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct HardConstraints {
     /// What every stay must allow.
     pub house_rules: Vec<HouseRule>,
@@ -118,6 +122,7 @@ impl HardConstraints {
 
 /// What the parser understood from a request.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TripIntent {
     /// The request text as given.
     pub text: String,

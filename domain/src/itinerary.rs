@@ -11,6 +11,7 @@ use crate::verdict::Verdict;
 
 /// A restaurant meal, an attraction visit or a stay, as planned.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PlanItem {
     /// Stable component id, e.g. `"d2.lunch"`.
     pub id: String,
@@ -25,6 +26,7 @@ pub struct PlanItem {
 
 /// How a leg is travelled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum TravelMode {
     Flight,
@@ -44,6 +46,7 @@ impl TravelMode {
 
 /// One leg between two cities.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TransportLeg {
     pub id: String,
     pub mode: TravelMode,
@@ -64,6 +67,7 @@ pub struct TransportLeg {
 
 /// One day of the trip.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ItineraryDay {
     /// 1-based day number.
     pub day: u32,
@@ -135,6 +139,7 @@ impl MealKind {
 
 /// Costs per category, USD for the whole party.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Totals {
     pub transport: f64,
     pub accommodation: f64,
@@ -145,6 +150,7 @@ pub struct Totals {
 
 /// A whole plan.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Itinerary {
     pub origin: String,
     pub people: u32,

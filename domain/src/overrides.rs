@@ -21,6 +21,7 @@ use crate::request::{MAX_NAME_BYTES, MAX_QUERY_BYTES, check_text};
 /// (`i64`) so that a number out of range is reported as such, not as a
 /// type error.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct OverridesInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -17,6 +17,7 @@ use crate::verdict::Verdict;
 
 /// Where a trip stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TripStatus {
     #[default]
@@ -75,6 +76,7 @@ impl FromStr for TripStatus {
 
 /// One agent task of a trip, as the status endpoint shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TaskView {
     pub task_id: String,
     pub agent_type: String,
@@ -87,6 +89,7 @@ pub struct TaskView {
 
 /// `GET /trips/{id}/status`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TripStatusView {
     pub trip_id: String,
     pub status: TripStatus,
@@ -99,6 +102,7 @@ pub struct TripStatusView {
 
 /// `GET /trips/{id}`: the whole trip.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TripView {
     pub trip_id: String,
     pub status: TripStatus,
@@ -120,6 +124,7 @@ pub struct TripView {
 /// (the bounds of [`crate::bounds`]; names free of control characters), so
 /// a `Change` in hand is within them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Change {
     /// Put alternative `with` (an id from the alternatives list) in place
@@ -162,6 +167,7 @@ pub struct WireEvent {
 
 /// One row of the agent registry.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AgentInfo {
     pub agent_id: String,
     pub agent_type: String,

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// Which family a check belongs to (the benchmark's two groups).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CheckKind {
     Commonsense,
@@ -12,6 +13,7 @@ pub enum CheckKind {
 
 /// One constraint check.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Check {
     /// Stable name, e.g. `"diverse_restaurants"`.
     pub name: String,
@@ -23,6 +25,7 @@ pub struct Check {
 
 /// Every check made on a plan.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Verdict {
     pub checks: Vec<Check>,
 }

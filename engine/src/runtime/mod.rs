@@ -133,6 +133,7 @@ pub enum RuntimeError {
 
 /// One ranked alternative for a component (the UI's "change" list).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Alternative {
     /// Pass as `Change::Replace { with }`.
     pub id: String,

@@ -49,16 +49,27 @@ pub enum ApiError {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    error: &'static str,
-    message: String,
+/// Every error the API answers: a stable code to switch on and a sentence
+/// for people. `unplannable` adds `questions`; `version_conflict` adds
+/// `expected_version` and `actual_version`.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody<'a> {
+    /// bad_request | payload_too_large | unsupported_media_type | not_found |
+    /// unplannable | version_conflict | invalid_request | invalid_change |
+    /// not_ready | overloaded | internal
+    #[schema(value_type = String, example = "not_found")]
+    pub error: &'static str,
+    pub message: String,
+    /// What the request must say before it can be planned (`unplannable`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    questions: Option<&'a [String]>,
+    #[schema(value_type = Option<Vec<String>>)]
+    pub questions: Option<&'a [String]>,
+    /// The version the client sent (`version_conflict`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    expected_version: Option<u64>,
+    pub expected_version: Option<u64>,
+    /// The trip's version now (`version_conflict`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    actual_version: Option<u64>,
+    pub actual_version: Option<u64>,
 }
 
 impl ApiError {

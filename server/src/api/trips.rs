@@ -10,14 +10,19 @@ use wayfare_domain::overrides::{OverridesInput, TripOverrides};
 use wayfare_domain::trip::{Change, TripStatus, TripStatusView, TripView};
 use wayfare_engine::runtime::{Alternative, ModifyError, RuntimeError, SubmitError};
 
-use super::{ApiError, ApiJson, ApiResult};
+use super::{ApiError, ApiJson, ApiResult, ErrorBody};
 use crate::web::AppState;
 
 /// `POST /api/trips/plan`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PlanRequest {
-    /// The trip, in plain words.
+    /// The trip, in plain words (not empty, at most 4000 bytes).
+    #[schema(
+        min_length = 1,
+        pattern = "\\S",
+        example = "Plan a 3-day trip from Seattle to Denver starting March 12th, 2027, budget $2,500 for 2 people."
+    )]
     pub query: String,
     /// Structured fields that win over what the parser reads from `query`
     /// (an object of [`OverridesInput`]'s keys). A wrong shape is a 400; a
@@ -27,7 +32,7 @@ pub struct PlanRequest {
 }
 
 /// The answer to a plan request: where to follow it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PlanAccepted {
     pub trip_id: String,
     pub status: TripStatus,
@@ -37,10 +42,13 @@ pub struct PlanAccepted {
 
 /// `PUT /api/trips/{id}/modify`. Changes are read one by one after the
 /// version check, so a stale version is a 409 whatever the changes say.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ModifyRequest {
+    /// The trip's `version` as last read; another one is a 409.
     pub expected_version: u64,
+    /// Applied in order, all or none.
+    #[schema(value_type = Vec<Change>)]
     pub changes: Vec<serde_json::Value>,
 }
 
@@ -76,6 +84,15 @@ fn modify_error(id: &str, err: ModifyError) -> ApiError {
     }
 }
 
+/// The `{id}` path parameter of every trip endpoint, for the OpenAPI document.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)] // only described, never built: handlers read `Path<String>`
+pub struct TripId {
+    /// The trip's id, as `POST /api/trips/plan` returned it.
+    id: uuid::Uuid,
+}
+
 /// A trip id from the path, in the runtime's spelling. Anything that is not
 /// a UUID cannot name a trip: 404, like an unknown one.
 pub fn trip_id(raw: &str) -> ApiResult<String> {
@@ -84,6 +101,31 @@ pub fn trip_id(raw: &str) -> ApiResult<String> {
         .map_err(|_| ApiError::TripNotFound(raw.to_owned()))
 }
 
+/// Submit a trip to plan. It is planned in the background: follow it at
+/// `status_url` (also the `Location` header) or on the `events_url` stream.
+#[utoipa::path(
+    post,
+    path = "/api/trips/plan",
+    tag = "trips",
+    request_body(content = PlanRequest, content_type = "application/json"),
+    responses(
+        (status = 202, description = "Accepted: the trip is being planned", body = PlanAccepted,
+            headers(("Location" = String, description = "The trip's status URL")),
+            links(
+                ("status" = (operation_id = "status", parameters(("id" = "$response.body#/trip_id")))),
+                ("trip" = (operation_id = "trip", parameters(("id" = "$response.body#/trip_id")))),
+                ("events" = (operation_id = "events", parameters(("id" = "$response.body#/trip_id")))),
+                ("cancel" = (operation_id = "cancel", parameters(("id" = "$response.body#/trip_id")))),
+            )),
+        (status = 400, description = "Malformed JSON, wrong types, unknown fields, or not an object", body = ErrorBody),
+        (status = 413, description = "The body is over 64 KiB", body = ErrorBody),
+        (status = 415, description = "The body is not sent as JSON", body = ErrorBody),
+        (status = 422, description = "`unplannable` (with `questions`) or `invalid_request`", body = ErrorBody),
+        (status = 500, description = "Internal error (logged, not described)", body = ErrorBody),
+        (status = 503, description = "`overloaded`: too many trips in flight",
+            body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    )
+)]
 pub async fn plan(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<PlanRequest>,
@@ -111,6 +153,18 @@ pub async fn plan(
         .into_response())
 }
 
+/// A trip's status, progress, event-log version and agent tasks.
+#[utoipa::path(
+    get,
+    path = "/api/trips/{id}/status",
+    tag = "trips",
+    params(TripId),
+    responses(
+        (status = 200, description = "The trip's status", body = TripStatusView),
+        (status = 404, description = "No such trip (any id that is not a UUID too)", body = ErrorBody),
+        (status = 500, description = "Internal error (logged, not described)", body = ErrorBody),
+    )
+)]
 pub async fn status(
     State(state): State<AppState>,
     Path(raw): Path<String>,
@@ -124,6 +178,18 @@ pub async fn status(
         .ok_or(ApiError::TripNotFound(id))
 }
 
+/// The whole trip: query, intent, itinerary, verdict, explanation.
+#[utoipa::path(
+    get,
+    path = "/api/trips/{id}",
+    tag = "trips",
+    params(TripId),
+    responses(
+        (status = 200, description = "The trip", body = TripView),
+        (status = 404, description = "No such trip (any id that is not a UUID too)", body = ErrorBody),
+        (status = 500, description = "Internal error (logged, not described)", body = ErrorBody),
+    )
+)]
 pub async fn trip(
     State(state): State<AppState>,
     Path(raw): Path<String>,
@@ -137,6 +203,25 @@ pub async fn trip(
         .ok_or(ApiError::TripNotFound(id))
 }
 
+/// Change a ready trip. The version is checked first, whatever the changes
+/// say; the affected agents run again and the new trip is returned.
+#[utoipa::path(
+    put,
+    path = "/api/trips/{id}/modify",
+    tag = "trips",
+    params(TripId),
+    request_body(content = ModifyRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The modified trip", body = TripView),
+        (status = 400, description = "Malformed JSON, wrong types, unknown fields, or not an object", body = ErrorBody),
+        (status = 404, description = "No such trip (any id that is not a UUID too)", body = ErrorBody),
+        (status = 409, description = "`version_conflict` (with `expected_version`, `actual_version`) or `not_ready`", body = ErrorBody),
+        (status = 413, description = "The body is over 64 KiB", body = ErrorBody),
+        (status = 415, description = "The body is not sent as JSON", body = ErrorBody),
+        (status = 422, description = "`invalid_change`: a change that cannot apply to this trip", body = ErrorBody),
+        (status = 500, description = "Internal error (logged, not described)", body = ErrorBody),
+    )
+)]
 pub async fn modify(
     State(state): State<AppState>,
     Path(raw): Path<String>,
@@ -172,6 +257,18 @@ pub async fn modify(
         .map_err(|e| modify_error(&id, e))
 }
 
+/// Cancel a trip (idempotent: a finished or cancelled trip keeps its status).
+#[utoipa::path(
+    delete,
+    path = "/api/trips/{id}/cancel",
+    tag = "trips",
+    params(TripId),
+    responses(
+        (status = 200, description = "The trip's status after the cancellation", body = TripStatusView),
+        (status = 404, description = "No such trip (any id that is not a UUID too)", body = ErrorBody),
+        (status = 500, description = "Internal error (logged, not described)", body = ErrorBody),
+    )
+)]
 pub async fn cancel(
     State(state): State<AppState>,
     Path(raw): Path<String>,
@@ -182,6 +279,22 @@ pub async fn cancel(
 
 /// `GET /api/trips/{id}/alternatives/{component_id}`: what a `replace`
 /// change may put in place of a component (e.g. `d2.dinner`).
+#[utoipa::path(
+    get,
+    path = "/api/trips/{id}/alternatives/{component_id}",
+    tag = "trips",
+    params(
+        TripId,
+        ("component_id" = String, Path, description = "A component of the itinerary, e.g. `d2.dinner`", example = "d2.dinner"),
+    ),
+    responses(
+        (status = 200, description = "The ranked alternatives, the current one marked", body = Vec<Alternative>),
+        (status = 404, description = "No such trip (any id that is not a UUID too)", body = ErrorBody),
+        (status = 409, description = "`not_ready`: the trip has no plan yet", body = ErrorBody),
+        (status = 422, description = "`invalid_change`: no such component, or one without alternatives", body = ErrorBody),
+        (status = 500, description = "Internal error (logged, not described)", body = ErrorBody),
+    )
+)]
 pub async fn alternatives(
     State(state): State<AppState>,
     Path((raw, component)): Path<(String, String)>,
