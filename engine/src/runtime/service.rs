@@ -2199,26 +2199,31 @@ impl<S: RuntimeStore> Runtime<S> {
         let state = match result {
             Ok(state) => state,
             Err(reason) => {
-                lock(&self.inner).counters.modifications_rolled_back += 1;
-                if plan.intent != old_intent {
-                    let _ = self
-                        .exec(
-                            trip,
-                            Command::RecordIntent {
-                                intent: serde_json::to_value(&old_intent).unwrap_or(Value::Null),
-                            },
-                        )
-                        .await;
-                }
-                let executed = self
+                // One event restores the last good plan and the intent it
+                // was made for (the rollback point holds both).
+                let rolled_back = self
                     .exec(
                         trip,
                         Command::RollBackModification {
                             reason: reason.clone(),
                         },
                     )
-                    .await
-                    .map_err(|e| internal(&e))?;
+                    .await;
+                let executed = match rolled_back {
+                    Ok(executed) => executed,
+                    // The modification was ended by someone else first: a
+                    // cancel (which abandons it), or a restarted process's
+                    // resume (which rolled it back). The trip is not ready
+                    // to take this change: a conflict, not a failure.
+                    Err(ExecuteError::Rejected(
+                        Rejection::WrongStatus { .. } | Rejection::NothingToRollBack,
+                    )) => {
+                        tracing::info!(trip.id = %trip, %reason, "a modification was overtaken by a cancel or a rollback");
+                        return Err(ModifyError::NotReady);
+                    }
+                    Err(e) => return Err(internal(&e)),
+                };
+                lock(&self.inner).counters.modifications_rolled_back += 1;
                 let mut view = trip_view(&executed.state);
                 view.explanation = format!("Modification rolled back: {reason}");
                 return Ok(view);
