@@ -457,32 +457,10 @@ impl<S: RuntimeStore> Runtime<S> {
         };
         let trip = TripId::new();
         let internal = |e: ExecuteError| SubmitError::Internal(e.to_string());
-        if let Some(outcome) = cached
-            && let Ok(outcome) = serde_json::from_value::<PlanOutcome>(outcome)
-            && let Some(itinerary) = &outcome.itinerary
+        if let Some(hit) = cached
+            && let Some(commands) = cached_plan_commands(&query, &overrides, &intent_json, hit)
         {
-            self.exec_all(
-                trip,
-                vec![
-                    Command::Submit { query, overrides },
-                    Command::RecordIntent {
-                        intent: intent_json,
-                    },
-                    Command::FinishPlan {
-                        itinerary: serde_json::to_value(itinerary).unwrap_or(Value::Null),
-                        verdict: serde_json::to_value(&outcome.verdict).unwrap_or(Value::Null),
-                    },
-                ],
-            )
-            .await
-            .map_err(internal)?;
-            let mut inner = lock(&self.inner);
-            inner.counters.submitted += 1;
-            inner.counters.ready += 1;
-            return Ok(Submitted {
-                trip_id: trip.to_string(),
-                status: TripStatus::Ready,
-            });
+            return self.serve_cached(trip, commands).await;
         }
         // A full waiting line is refused before anything is recorded.
         {
@@ -589,6 +567,28 @@ impl<S: RuntimeStore> Runtime<S> {
         }
         serde_json::from_value(intent_json)
             .map_err(|e| SubmitError::Invalid(format!("bad overrides: {e}")))
+    }
+
+    /// Records a trip served from the request cache: the request, its
+    /// intent, the task graph with the results the cached plan was made
+    /// of, and the plan, in one append. The trip is then like a planned
+    /// one (its components can be modified and have alternatives); its
+    /// tasks are not queued, since none is left to run.
+    async fn serve_cached(
+        &self,
+        trip: TripId,
+        commands: Vec<Command>,
+    ) -> Result<Submitted, SubmitError> {
+        self.exec_all(trip, commands)
+            .await
+            .map_err(|e| SubmitError::Internal(e.to_string()))?;
+        let mut inner = lock(&self.inner);
+        inner.counters.submitted += 1;
+        inner.counters.ready += 1;
+        Ok(Submitted {
+            trip_id: trip.to_string(),
+            status: TripStatus::Ready,
+        })
     }
 
     /// Schedules the trip's task graph (once) and puts it on the queue.
@@ -1819,7 +1819,7 @@ impl<S: RuntimeStore> Runtime<S> {
         if self.caches.enabled
             && executed.state.modifications == 0
             && let Some(query) = &executed.state.query
-            && let Ok(v) = serde_json::to_value(outcome)
+            && let Some(v) = cached_plan(&executed.state, outcome)
         {
             let key = format!("{}|{}", normalise_query(query), executed.state.overrides);
             lock(&self.caches.request).put(key, v);
@@ -2457,6 +2457,104 @@ impl<S: RuntimeStore> Append for WithQueue<'_, S> {
             self.now,
         )
     }
+}
+
+/// A request cache entry: the finished plan and every task's result (or
+/// skip) it was made of, so that a trip served from it can be modified
+/// like the one that was planned.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct CachedPlan {
+    outcome: PlanOutcome,
+    tasks: Vec<CachedTask>,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct CachedTask {
+    agent_type: String,
+    /// `None`: the task was skipped for `skip_reason`.
+    result: Option<Value>,
+    skip_reason: Option<String>,
+}
+
+/// The cache entry for a trip that has just finished planning, when every
+/// task of it is completed with its result at hand or skipped.
+fn cached_plan(state: &TripState, outcome: &PlanOutcome) -> Option<Value> {
+    let tasks = state
+        .tasks
+        .iter()
+        .map(|t| match t.status {
+            TaskStatus::Completed => Some(CachedTask {
+                agent_type: t.agent_type.clone(),
+                result: Some(Value::clone(t.result.as_deref()?)),
+                skip_reason: None,
+            }),
+            TaskStatus::Skipped => Some(CachedTask {
+                agent_type: t.agent_type.clone(),
+                result: None,
+                skip_reason: t.skip_reason.clone(),
+            }),
+            _ => None,
+        })
+        .collect::<Option<Vec<_>>>()?;
+    serde_json::to_value(CachedPlan {
+        outcome: outcome.clone(),
+        tasks,
+    })
+    .ok()
+}
+
+/// What a trip served from the cache entry `hit` logs: the submission, the
+/// intent, a fresh task graph completed (or skipped) with the cached
+/// results, and the plan. `None` when the entry does not cover the graph
+/// (then the request is planned).
+fn cached_plan_commands(
+    query: &str,
+    overrides: &Value,
+    intent: &Value,
+    hit: Value,
+) -> Option<Vec<Command>> {
+    let cached: CachedPlan = serde_json::from_value(hit).ok()?;
+    let itinerary = cached.outcome.itinerary.as_ref()?;
+    let schedule = schedule_commands();
+    let mut settle = Vec::with_capacity(schedule.len());
+    for command in &schedule {
+        let Command::ScheduleTask {
+            task_id,
+            agent_type,
+            ..
+        } = command
+        else {
+            continue;
+        };
+        let task = cached.tasks.iter().find(|t| t.agent_type == *agent_type)?;
+        settle.push(match &task.result {
+            Some(result) => Command::CompleteTask {
+                task_id: *task_id,
+                result: result.clone(),
+                elapsed_ms: 0,
+            },
+            None => Command::SkipTask {
+                task_id: *task_id,
+                reason: task.skip_reason.clone().unwrap_or_else(|| "skipped".into()),
+            },
+        });
+    }
+    let mut commands = vec![
+        Command::Submit {
+            query: query.to_string(),
+            overrides: overrides.clone(),
+        },
+        Command::RecordIntent {
+            intent: intent.clone(),
+        },
+    ];
+    commands.extend(schedule);
+    commands.extend(settle);
+    commands.push(Command::FinishPlan {
+        itinerary: serde_json::to_value(itinerary).ok()?,
+        verdict: serde_json::to_value(&cached.outcome.verdict).ok()?,
+    });
+    Some(commands)
 }
 
 /// The queue's rows for a trip's `ScheduleTask` commands.
