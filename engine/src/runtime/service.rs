@@ -267,6 +267,25 @@ impl<S: RuntimeStore> Runtime<S> {
                 runtime.spawn_instance(agent_type);
             }
         }
+        // A predecessor killed mid-planning left its tasks leased: free
+        // them now (SQLite: all of them; PostgreSQL: those of processes
+        // that stopped saying they are alive) rather than in a lease's 30 s.
+        match runtime
+            .store
+            .recover_leases(
+                &runtime.node_id,
+                runtime.clock.now(),
+                runtime.node_timeout(),
+            )
+            .await
+        {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(
+                leases = n,
+                "released the task leases of a process that is gone"
+            ),
+            Err(e) => tracing::warn!(error = %e, "could not release the leases of a dead process"),
+        }
         let unfinished = runtime
             .store
             .unfinished_trips()
@@ -279,7 +298,8 @@ impl<S: RuntimeStore> Runtime<S> {
         }
         let dispatcher = tokio::spawn(runtime.me().dispatcher());
         let supervisor = tokio::spawn(runtime.me().supervisor());
-        lock(&runtime.background).extend([dispatcher, supervisor]);
+        let liveness = tokio::spawn(runtime.me().liveness());
+        lock(&runtime.background).extend([dispatcher, supervisor, liveness]);
         Ok(runtime)
     }
 
@@ -299,6 +319,12 @@ impl<S: RuntimeStore> Runtime<S> {
 
     fn tick(&self) -> Duration {
         Duration::from_millis(self.config.orchestrator.heartbeat_ms.max(1))
+    }
+
+    /// How long a process sharing the store may be silent before it counts
+    /// as gone: `node_timeout_ms`, and at least three heartbeats.
+    fn node_timeout(&self) -> Duration {
+        Duration::from_millis(self.config.orchestrator.node_timeout_ms).max(self.tick() * 3)
     }
 
     // ----- the log, with fan-out -----
@@ -1216,6 +1242,34 @@ impl<S: RuntimeStore> Runtime<S> {
             self.scale_down();
             self.forget_idle_trips();
             self.wake.notify_one();
+        }
+    }
+
+    /// Says every heartbeat that this process is alive, on its own task so
+    /// that slow health checks cannot make it look dead, and releases the
+    /// leases of processes that stopped saying so.
+    async fn liveness(self: Arc<Self>) {
+        let mut stop = self.stop.subscribe();
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(self.tick()) => {}
+                _ = stop.changed() => return,
+            }
+            match self
+                .store
+                .node_alive(&self.node_id, self.clock.now(), self.node_timeout())
+                .await
+            {
+                Ok(0) => {}
+                Ok(n) => {
+                    tracing::info!(
+                        leases = n,
+                        "released the task leases of a process that is gone"
+                    );
+                    self.wake.notify_one();
+                }
+                Err(e) => tracing::warn!(error = %e, "could not record that this process is alive"),
+            }
         }
     }
 
