@@ -2225,10 +2225,11 @@ impl<S: RuntimeStore> Runtime<S> {
             },
         )
         .map_err(|e| ModifyError::Invalid(e.to_string()))?;
-        // Microseconds, as both SQL backends keep them: the read model
-        // folded with this time must be the one a replay of the log gives.
-        let at = chrono::SubsecRound::trunc_subsecs(self.clock.now(), 6);
-        match self.store.append(trip, expected_version, &events, at).await {
+        match self
+            .store
+            .append(trip, expected_version, &events, self.clock.now())
+            .await
+        {
             Ok(_) => {}
             Err(crate::state::AppendError::Conflict { expected, actual }) => {
                 return Err(ModifyError::Conflict { expected, actual });
