@@ -81,7 +81,7 @@ async fn view(http: &HttpClient, id: &str) -> Option<TripView> {
 /// Waits until no trip plans; `Err` lists the trips still planning (or
 /// lost) at the limit.
 async fn settle(http: &HttpClient, ids: &[String], since: Instant) -> Result<(), Vec<String>> {
-    let limit = since + RECOVERY_LIMIT * 6;
+    let limit = since + RECOVERY_LIMIT * 12;
     loop {
         let mut waiting = Vec::new();
         for id in ids {
@@ -267,7 +267,7 @@ async fn chaos(db: TestDb) {
             panic!(
                 "[{}] round {round}: trips still planning {:?} after the restart: {waiting:?}\n{}",
                 db.name,
-                RECOVERY_LIMIT * 6,
+                RECOVERY_LIMIT * 12,
                 server.log()
             );
         }
