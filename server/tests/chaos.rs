@@ -385,6 +385,95 @@ async fn chaos(db: TestDb) {
     db.drop_database().await;
 }
 
+/// Issue 12.3 through the API: a cancel racing a modification. The trip
+/// ends cancelled with its last good plan; the modification answers 200
+/// (it finished first) or 409, never 500.
+async fn cancel_races(db: TestDb) {
+    const RACES: usize = 12;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = Server::start(&db.url, dir.path(), &SLOW);
+    let http = server.http.clone();
+    let mut rng = XorShift64::new(seed());
+    let mut ids = Vec::new();
+    for n in 0..RACES {
+        // Distinct requests: none is served from the request cache.
+        let query = format!(
+            "Plan a 3-day trip from Seattle to Denver starting March {}th, 2027, budget $2,500 for 2 people.",
+            4 + n
+        );
+        let answer = http
+            .post_json("/api/trips/plan", &json!({ "query": query }))
+            .await
+            .expect("submit");
+        assert_eq!(answer.status, 202, "{}", answer.text());
+        ids.push(answer.json()["trip_id"].as_str().expect("id").to_owned());
+    }
+    settle(&http, &ids, Instant::now())
+        .await
+        .expect("every trip plans");
+    let mut answers: Vec<u16> = Vec::new();
+    for id in &ids {
+        let trip = view(&http, id).await.expect("the trip");
+        let start = trip
+            .intent
+            .as_ref()
+            .and_then(|i| i.start_date)
+            .expect("a start date");
+        let body = json!({
+            "expected_version": trip.version,
+            "changes": [{ "kind": "dates", "start": start + chrono::Duration::days(3) }],
+        });
+        let modify = {
+            let (http, id) = (http.clone(), id.clone());
+            tokio::spawn(async move {
+                http.put_json(&format!("/api/trips/{id}/modify"), &body)
+                    .await
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(below(&mut rng, 300))).await;
+        let cancelled = http
+            .delete(&format!("/api/trips/{id}/cancel"))
+            .await
+            .expect("cancel");
+        assert_eq!(cancelled.status, 200, "{}", cancelled.text());
+        let answer = modify.await.expect("the modify task").expect("modify");
+        assert!(
+            answer.status == 200 || answer.status == 409,
+            "a modification racing a cancel answered {}: {}",
+            answer.status,
+            answer.text()
+        );
+        answers.push(answer.status.as_u16());
+        let after = view(&http, id).await.expect("the trip");
+        assert_eq!(
+            after.status,
+            wayfare_domain::trip::TripStatus::Cancelled,
+            "{id}"
+        );
+        plan_matches_intent(&after).unwrap_or_else(|why| panic!("{id}: {why}"));
+    }
+    eprintln!(
+        "[{}] {RACES} cancels racing a modification: {} answered 200, {} answered 409",
+        db.name,
+        answers.iter().filter(|s| **s == 200).count(),
+        answers.iter().filter(|s| **s == 409).count()
+    );
+    server.kill_9();
+    db.drop_database().await;
+}
+
+#[tokio::test]
+async fn a_cancel_racing_a_modification_answers_409_not_500_on_sqlite() {
+    cancel_races(TestDb::sqlite().await).await;
+}
+
+#[tokio::test]
+async fn a_cancel_racing_a_modification_answers_409_not_500_on_postgres() {
+    if let Some(db) = TestDb::postgres().await {
+        cancel_races(db).await;
+    }
+}
+
 #[tokio::test]
 async fn kill_9_at_random_points_loses_nothing_and_leaves_every_trip_consistent_on_sqlite() {
     chaos(TestDb::sqlite().await).await;
