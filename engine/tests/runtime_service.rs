@@ -908,3 +908,150 @@ async fn trips_that_wait_for_a_slot_are_all_planned_even_when_submitted_at_once(
     }
     rt.shutdown().await;
 }
+
+/// The trip's intent and plan as a modification left them.
+async fn intent_and_plan(
+    rt: &Rt,
+    id: &str,
+) -> (
+    Option<wayfare_domain::intent::TripIntent>,
+    Option<wayfare_domain::itinerary::Itinerary>,
+) {
+    let view = rt.trip(id).await.unwrap().expect("the trip exists");
+    (view.intent, view.itinerary)
+}
+
+/// Issue 12.1: a process killed while a dates change re-plans left the trip
+/// `ready` with the old itinerary but the new start date, because resume
+/// rolled back the plan and not the intent the modification had recorded.
+#[tokio::test(start_paused = true)]
+async fn a_modification_cut_short_by_a_crash_is_rolled_back_with_its_intent_on_resume() {
+    let store = MemoryRuntimeStore::new();
+    let mut slow_transport = no_cache(config());
+    slow_transport
+        .faults
+        .insert("transport".into(), latency(20_000));
+    let first = start(slow_transport, store.clone()).await;
+    let (id, version) = ready_trip(&first, DENVER).await;
+    let (old_intent, old_plan) = intent_and_plan(&first, &id).await;
+    let old_start = old_intent.as_ref().and_then(|i| i.start_date).unwrap();
+    let new_start = old_start + chrono::Duration::days(7);
+
+    let modifying = {
+        let (rt, id) = (first.clone(), id.clone());
+        tokio::spawn(async move {
+            rt.modify(&id, version, vec![Change::Dates { start: new_start }])
+                .await
+        })
+    };
+    // The new intent is recorded and the slow transport agent re-plans.
+    wait_for(&first, &id, |s| {
+        s.status == TripStatus::Planning && task(s, "transport").status == "running"
+    })
+    .await;
+    let (mid_intent, _) = intent_and_plan(&first, &id).await;
+    assert_eq!(mid_intent.and_then(|i| i.start_date), Some(new_start));
+    // kill -9: the modification's own task dies with the process.
+    modifying.abort();
+    first.shutdown().await;
+
+    let second = start(no_cache(config()), store).await;
+    let status = finished(&second, &id).await;
+    assert_eq!(status.status, TripStatus::Ready);
+    let (intent, plan) = intent_and_plan(&second, &id).await;
+    assert_eq!(plan, old_plan, "the last good plan is back");
+    assert_eq!(
+        intent.and_then(|i| i.start_date),
+        Some(old_start),
+        "the intent it was planned for is back with it"
+    );
+    // And the trip takes the next change as usual.
+    let view = second
+        .modify(&id, status.version, vec![Change::Budget { value: 2_800.0 }])
+        .await
+        .unwrap();
+    assert_eq!(view.status, TripStatus::Ready, "{}", view.explanation);
+    assert!(!view.explanation.starts_with("Modification rolled back"));
+    second.shutdown().await;
+}
+
+/// Issue 12.2: a trip served from the request cache had no tasks, so it
+/// could be neither modified nor asked for alternatives (422).
+#[tokio::test(start_paused = true)]
+async fn a_trip_served_from_the_request_cache_can_be_modified_like_a_planned_one() {
+    let rt = start(config(), MemoryRuntimeStore::new()).await;
+    let (first, _) = ready_trip(&rt, DENVER).await;
+    let runs = rt.invocations("budget");
+    let again = rt
+        .submit(DENVER.into(), serde_json::Value::Null)
+        .await
+        .unwrap();
+    assert_eq!(again.status, TripStatus::Ready);
+    assert_eq!(rt.invocations("budget"), runs, "served from the cache");
+    let id = again.trip_id;
+    let (planned, cached) = (
+        rt.status(&first).await.unwrap().unwrap(),
+        rt.status(&id).await.unwrap().unwrap(),
+    );
+    let shape = |s: &TripStatusView| -> Vec<(String, String)> {
+        s.tasks
+            .iter()
+            .map(|t| (t.agent_type.clone(), t.status.clone()))
+            .collect()
+    };
+    assert_eq!(shape(&cached), shape(&planned), "the same tasks, settled");
+
+    assert_eq!(
+        rt.alternatives(&id, "d1.dinner").await.unwrap(),
+        rt.alternatives(&first, "d1.dinner").await.unwrap()
+    );
+    let view = rt
+        .modify(&id, cached.version, vec![Change::Budget { value: 2_500.0 }])
+        .await
+        .unwrap();
+    assert_eq!(view.status, TripStatus::Ready, "{}", view.explanation);
+    assert_eq!(view.intent.as_ref().unwrap().budget, Some(2_500.0));
+    assert!(view.itinerary.as_ref().unwrap().totals.total <= 2_500.0);
+    let view = rt
+        .modify(&id, view.version, vec![Change::Travellers { value: 1 }])
+        .await
+        .unwrap();
+    assert_eq!(view.status, TripStatus::Ready, "{}", view.explanation);
+    assert_eq!(view.intent.as_ref().unwrap().people, 1);
+    rt.shutdown().await;
+}
+
+/// Issue 12.3: a cancel that lands while a modification re-plans made the
+/// modification fail with an internal error (HTTP 500) instead of saying
+/// that the trip is no longer there to modify (409).
+#[tokio::test(start_paused = true)]
+async fn a_cancel_during_a_modification_makes_it_not_ready_and_keeps_the_last_good_plan() {
+    let mut slow_budget = no_cache(config());
+    slow_budget.faults.insert("budget".into(), latency(20_000));
+    let rt = start(slow_budget, MemoryRuntimeStore::new()).await;
+    let (id, version) = ready_trip(&rt, DENVER).await;
+    let (old_intent, old_plan) = intent_and_plan(&rt, &id).await;
+    let modifying = {
+        let (rt, id) = (rt.clone(), id.clone());
+        tokio::spawn(async move {
+            rt.modify(&id, version, vec![Change::Budget { value: 2_600.0 }])
+                .await
+        })
+    };
+    wait_for(&rt, &id, |s| {
+        s.status == TripStatus::Planning && task(s, "budget").status == "running"
+    })
+    .await;
+    let cancelled = rt.cancel(&id).await.unwrap();
+    assert_eq!(cancelled.status, TripStatus::Cancelled);
+    let answer = modifying.await.expect("the modification returns");
+    assert_eq!(answer.unwrap_err(), ModifyError::NotReady);
+    let view = rt.trip(&id).await.unwrap().unwrap();
+    assert_eq!(view.status, TripStatus::Cancelled);
+    assert_eq!(
+        view.itinerary, old_plan,
+        "the abandoned re-plan is not kept"
+    );
+    assert_eq!(view.intent, old_intent);
+    rt.shutdown().await;
+}

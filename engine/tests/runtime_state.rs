@@ -432,6 +432,75 @@ fn a_rolled_back_modification_restores_the_previous_plan() {
     assert_eq!(state.itinerary, before.itinerary);
 }
 
+/// Issue 12.1: a rollback (resume's, after a crash while a modification
+/// re-planned under its new intent) and a cancel during a modification both
+/// put back the intent the last good plan was made for.
+#[test]
+fn a_rollback_or_a_cancel_restores_the_intent_of_the_last_good_plan() {
+    let a = TaskId::new();
+    let good = [
+        submitted(),
+        TripEvent::IntentParsed {
+            intent: json!({"start_date": "2027-06-05"}),
+        },
+        scheduled(a, Priority::P0, &[]),
+        claimed(a, "i", 1, 30),
+        completed(a),
+        TripEvent::PlanReady {
+            itinerary: json!({"v": 1}),
+            verdict: json!({"ok": true}),
+        },
+    ];
+    let before = state_of(&good);
+    let interrupted: Vec<TripEvent> = good
+        .iter()
+        .cloned()
+        .chain([
+            TripEvent::ModificationApplied {
+                changes: json!([{"kind": "dates", "start": "2027-06-12"}]),
+                affected_tasks: vec![a],
+            },
+            TripEvent::IntentParsed {
+                intent: json!({"start_date": "2027-06-12"}),
+            },
+        ])
+        .collect();
+    for end in [
+        TripEvent::ModificationRolledBack {
+            reason: "interrupted by a restart".into(),
+        },
+        TripEvent::Cancelled,
+    ] {
+        let mut events = interrupted.clone();
+        events.push(end.clone());
+        let after = state_of(&events);
+        assert_eq!(after.intent, before.intent, "{end:?}");
+        assert_eq!(after.itinerary, before.itinerary, "{end:?}");
+        // (A cancel also drops the tasks' instances.)
+        let settled = |s: &TripState| -> Vec<_> {
+            s.tasks
+                .iter()
+                .map(|t| (t.task_id, t.status, t.result.clone()))
+                .collect()
+        };
+        assert_eq!(settled(&after), settled(&before), "{end:?}");
+        assert!(after.rollback.is_none());
+    }
+    // A rollback point saved before it held the intent (a snapshot) still
+    // reads, and rolling back to it leaves the intent as it is.
+    let mut mid = state_of(&interrupted);
+    let mut point = serde_json::to_value(mid.rollback.as_deref().expect("a point")).unwrap();
+    point.as_object_mut().unwrap().remove("intent");
+    mid.rollback = Some(Box::new(
+        serde_json::from_value(point).expect("an old point reads"),
+    ));
+    mid.apply(&TripEvent::ModificationRolledBack {
+        reason: "interrupted".into(),
+    });
+    assert_eq!(mid.itinerary, before.itinerary);
+    assert_eq!(mid.intent, Some(json!({"start_date": "2027-06-12"})));
+}
+
 #[test]
 fn events_round_trip_through_json_with_their_kind_tag() {
     let event = scheduled(TaskId::new(), Priority::P2, &[]);

@@ -590,6 +590,43 @@ impl TaskQueue for Store {
         Ok(usize::try_from(extended).unwrap_or(usize::MAX))
     }
 
+    async fn recover_leases(
+        &self,
+        node_id: &str,
+        now: DateTime<Utc>,
+        silent_for: std::time::Duration,
+    ) -> Result<usize, PortError> {
+        let released = match self {
+            // One process per file: every lease is a dead predecessor's.
+            Store::Sqlite { write: pool, .. } => sqlx::query(
+                "UPDATE agent_tasks SET lease_expires_at = ?
+                     WHERE status = 'running' AND lease_expires_at > ?
+                       AND (lease_owner IS NULL OR lease_owner != ?)",
+            )
+            .bind(ts(now))
+            .bind(ts(now))
+            .bind(node_id)
+            .execute(pool)
+            .await
+            .map_err(StoreError::from)?
+            .rows_affected(),
+            Store::Postgres(_) => return self.node_alive(node_id, now, silent_for).await,
+        };
+        Ok(usize::try_from(released).unwrap_or(usize::MAX))
+    }
+
+    async fn node_alive(
+        &self,
+        node_id: &str,
+        now: DateTime<Utc>,
+        silent_for: std::time::Duration,
+    ) -> Result<usize, PortError> {
+        let Store::Postgres(pool) = self else {
+            return Ok(0);
+        };
+        Ok(node_alive_postgres(pool, node_id, now, silent_for).await?)
+    }
+
     #[tracing::instrument(skip_all, fields(task.id = %task_id), err)]
     async fn complete(
         &self,
@@ -893,4 +930,42 @@ pub(crate) async fn enqueue_postgres(
             .await?;
     }
     Ok(())
+}
+
+/// PostgreSQL liveness (migration 0007): `node_id`'s row in
+/// `runtime_nodes` is stamped with the database's clock (no skew between
+/// processes), then the rows of processes silent for `silent_for` are
+/// deleted and their running tasks' leases end now, in one statement: each
+/// dead process's tasks are released once, by whichever live process gets
+/// there first. A live process that was only slow stamps its row again and
+/// renews the leases nobody has claimed since.
+async fn node_alive_postgres(
+    pool: &sqlx::PgPool,
+    node_id: &str,
+    now: DateTime<Utc>,
+    silent_for: std::time::Duration,
+) -> Result<usize, StoreError> {
+    sqlx::query(
+        "INSERT INTO runtime_nodes (node_id, started_at, seen_at) VALUES ($1, now(), now())
+         ON CONFLICT (node_id) DO UPDATE SET seen_at = now()",
+    )
+    .bind(node_id)
+    .execute(pool)
+    .await?;
+    let released = sqlx::query(
+        "WITH gone AS (
+            DELETE FROM runtime_nodes
+            WHERE node_id <> $1 AND seen_at < now() - make_interval(secs => $2)
+            RETURNING node_id)
+         UPDATE agent_tasks SET lease_expires_at = $3
+         WHERE status = 'running' AND lease_expires_at > $3
+           AND lease_owner IN (SELECT node_id FROM gone)",
+    )
+    .bind(node_id)
+    .bind(silent_for.as_secs_f64())
+    .bind(now)
+    .execute(pool)
+    .await?
+    .rows_affected();
+    Ok(usize::try_from(released).unwrap_or(usize::MAX))
 }

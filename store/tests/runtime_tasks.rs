@@ -412,3 +412,115 @@ async fn one_heartbeat_extends_only_the_leases_its_instance_holds_on_every_backe
         db.finish().await;
     }
 }
+
+/// Issue 12.11: a restarted process on SQLite (the only process using the
+/// file) takes its predecessor's tasks at once, not after their leases.
+#[tokio::test]
+async fn a_process_starting_on_sqlite_releases_its_dead_predecessors_leases() {
+    let db = support::sqlite().await;
+    let q = &db.store;
+    let kinds = types(&["transport"]);
+    let (mine, theirs) = (
+        task(TripId::new(), "transport", Priority::P0, &[]),
+        task(TripId::new(), "transport", Priority::P0, &[]),
+    );
+    for t in [&theirs, &mine] {
+        q.enqueue(t, at(0)).await.expect("enqueue");
+    }
+    let held = q
+        .claim_ready("node-old", &kinds, at(0), LEASE)
+        .await
+        .expect("claim")
+        .expect("claimed");
+    assert_eq!(held.task_id, theirs.task_id);
+    let released = q
+        .recover_leases("node-new", at(1), Duration::from_secs(3))
+        .await
+        .expect("recover");
+    assert_eq!(released, 1);
+    let mut claimed: Vec<TaskId> = Vec::new();
+    while let Some(t) = q
+        .claim_ready("node-new", &kinds, at(2), LEASE)
+        .await
+        .expect("claim")
+    {
+        claimed.push(t.task_id);
+    }
+    assert_eq!(
+        claimed,
+        vec![theirs.task_id, mine.task_id],
+        "both, 28 s before the old lease would have run out"
+    );
+    db.finish().await;
+}
+
+/// Issue 12.11 on PostgreSQL, shared by several processes: the leases of a
+/// process that stopped saying it is alive are released; those of a
+/// process that says so are kept, however long they have to run.
+#[tokio::test]
+async fn a_silent_process_leases_are_released_and_a_live_ones_kept_on_postgres() {
+    let Some(db) = support::postgres().await else {
+        return;
+    };
+    let q = &db.store;
+    let kinds = types(&["transport"]);
+    let trip = TripId::new();
+    let (dead, live) = (
+        task(trip, "transport", Priority::P0, &[]),
+        task(trip, "transport", Priority::P0, &[]),
+    );
+    for t in [&dead, &live] {
+        q.enqueue(t, at(0)).await.expect("enqueue");
+    }
+    let silence = Duration::from_millis(300);
+    for (node, expected) in [("node-dead", &dead), ("node-live", &live)] {
+        let claimed = q
+            .claim_ready(node, &kinds, at(0), LEASE)
+            .await
+            .expect("claim")
+            .expect("claimed");
+        assert_eq!(claimed.task_id, expected.task_id);
+        q.node_alive(node, at(0), silence).await.expect("alive");
+    }
+    // The checker starts (a restarted process): nobody is silent yet.
+    assert_eq!(
+        q.recover_leases("node-new", at(0), silence)
+            .await
+            .expect("recover"),
+        0
+    );
+    // Time passes (the database's clock: liveness is stamped with it).
+    tokio::time::sleep(silence + Duration::from_millis(200)).await;
+    assert_eq!(
+        q.node_alive("node-live", at(1), silence)
+            .await
+            .expect("alive"),
+        1,
+        "the first live process to look releases the silent one's lease"
+    );
+    assert_eq!(
+        q.node_alive("node-new", at(1), silence)
+            .await
+            .expect("alive"),
+        0,
+        "once"
+    );
+    let taken = q
+        .claim_ready("node-new", &kinds, at(2), LEASE)
+        .await
+        .expect("claim");
+    assert_eq!(taken.map(|t| t.task_id), Some(dead.task_id));
+    assert_eq!(
+        q.claim_ready("node-new", &kinds, at(2), LEASE)
+            .await
+            .expect("claim"),
+        None,
+        "the live process keeps its lease"
+    );
+    // Its heartbeats still renew it.
+    assert_eq!(
+        q.heartbeat(live.task_id, "node-live", at(3), LEASE).await,
+        Ok(at(33))
+    );
+    db.finish().await;
+}

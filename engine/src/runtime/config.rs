@@ -62,6 +62,11 @@ pub struct OrchestratorConfig {
     pub heartbeat_ms: u64,
     /// An instance that does not answer a ping within this is offline.
     pub ping_deadline_ms: u64,
+    /// A process sharing the store (PostgreSQL) that has not said it is
+    /// alive for this long is gone: the tasks it leased are released at
+    /// once rather than when their leases run out. Kept at least three
+    /// heartbeats.
+    pub node_timeout_ms: u64,
     /// Run agents on tokio's blocking pool (production). Tests with paused
     /// time run them inline, so that the clock cannot jump while one runs.
     pub run_agents_on_blocking_pool: bool,
@@ -85,6 +90,7 @@ impl Default for OrchestratorConfig {
             lease_ms: 30_000,
             heartbeat_ms: 1_000,
             ping_deadline_ms: 2_000,
+            node_timeout_ms: 3_000,
             run_agents_on_blocking_pool: true,
             default_year: None,
         }

@@ -269,6 +269,25 @@ impl<S: RuntimeStore> Runtime<S> {
                 runtime.spawn_instance(agent_type);
             }
         }
+        // A predecessor killed mid-planning left its tasks leased: free
+        // them now (SQLite: all of them; PostgreSQL: those of processes
+        // that stopped saying they are alive) rather than in a lease's 30 s.
+        match runtime
+            .store
+            .recover_leases(
+                &runtime.node_id,
+                runtime.clock.now(),
+                runtime.node_timeout(),
+            )
+            .await
+        {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(
+                leases = n,
+                "released the task leases of a process that is gone"
+            ),
+            Err(e) => tracing::warn!(error = %e, "could not release the leases of a dead process"),
+        }
         let unfinished = runtime
             .store
             .unfinished_trips()
@@ -281,7 +300,8 @@ impl<S: RuntimeStore> Runtime<S> {
         }
         let dispatcher = tokio::spawn(runtime.me().dispatcher());
         let supervisor = tokio::spawn(runtime.me().supervisor());
-        lock(&runtime.background).extend([dispatcher, supervisor]);
+        let liveness = tokio::spawn(runtime.me().liveness());
+        lock(&runtime.background).extend([dispatcher, supervisor, liveness]);
         Ok(runtime)
     }
 
@@ -301,6 +321,12 @@ impl<S: RuntimeStore> Runtime<S> {
 
     fn tick(&self) -> Duration {
         Duration::from_millis(self.config.orchestrator.heartbeat_ms.max(1))
+    }
+
+    /// How long a process sharing the store may be silent before it counts
+    /// as gone: `node_timeout_ms`, and at least three heartbeats.
+    fn node_timeout(&self) -> Duration {
+        Duration::from_millis(self.config.orchestrator.node_timeout_ms).max(self.tick() * 3)
     }
 
     // ----- the log, with fan-out -----
@@ -463,32 +489,10 @@ impl<S: RuntimeStore> Runtime<S> {
         };
         let trip = TripId::new();
         let internal = |e: ExecuteError| SubmitError::Internal(e.to_string());
-        if let Some(outcome) = cached
-            && let Ok(outcome) = serde_json::from_value::<PlanOutcome>(outcome)
-            && let Some(itinerary) = &outcome.itinerary
+        if let Some(hit) = cached
+            && let Some(commands) = cached_plan_commands(&query, &overrides, &intent_json, hit)
         {
-            self.exec_all(
-                trip,
-                vec![
-                    Command::Submit { query, overrides },
-                    Command::RecordIntent {
-                        intent: intent_json,
-                    },
-                    Command::FinishPlan {
-                        itinerary: serde_json::to_value(itinerary).unwrap_or(Value::Null),
-                        verdict: serde_json::to_value(&outcome.verdict).unwrap_or(Value::Null),
-                    },
-                ],
-            )
-            .await
-            .map_err(internal)?;
-            let mut inner = lock(&self.inner);
-            inner.counters.submitted += 1;
-            inner.counters.ready += 1;
-            return Ok(Submitted {
-                trip_id: trip.to_string(),
-                status: TripStatus::Ready,
-            });
+            return self.serve_cached(trip, commands).await;
         }
         // A full waiting line is refused before anything is recorded.
         {
@@ -586,6 +590,28 @@ impl<S: RuntimeStore> Runtime<S> {
         };
         overrides.apply(&mut intent);
         Ok(intent)
+    }
+
+    /// Records a trip served from the request cache: the request, its
+    /// intent, the task graph with the results the cached plan was made
+    /// of, and the plan, in one append. The trip is then like a planned
+    /// one (its components can be modified and have alternatives); its
+    /// tasks are not queued, since none is left to run.
+    async fn serve_cached(
+        &self,
+        trip: TripId,
+        commands: Vec<Command>,
+    ) -> Result<Submitted, SubmitError> {
+        self.exec_all(trip, commands)
+            .await
+            .map_err(|e| SubmitError::Internal(e.to_string()))?;
+        let mut inner = lock(&self.inner);
+        inner.counters.submitted += 1;
+        inner.counters.ready += 1;
+        Ok(Submitted {
+            trip_id: trip.to_string(),
+            status: TripStatus::Ready,
+        })
     }
 
     /// Schedules the trip's task graph (once) and puts it on the queue.
@@ -1216,6 +1242,36 @@ impl<S: RuntimeStore> Runtime<S> {
         }
     }
 
+    /// Says twice a heartbeat that this process is alive, on its own task
+    /// so that slow health checks cannot make it look dead, and releases
+    /// the leases of processes that stopped saying so (twice a heartbeat:
+    /// a dead process's tasks are freed at most half a heartbeat after its
+    /// silence passes `node_timeout`).
+    async fn liveness(self: Arc<Self>) {
+        let mut stop = self.stop.subscribe();
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(self.tick() / 2) => {}
+                _ = stop.changed() => return,
+            }
+            match self
+                .store
+                .node_alive(&self.node_id, self.clock.now(), self.node_timeout())
+                .await
+            {
+                Ok(0) => {}
+                Ok(n) => {
+                    tracing::info!(
+                        leases = n,
+                        "released the task leases of a process that is gone"
+                    );
+                    self.wake.notify_one();
+                }
+                Err(e) => tracing::warn!(error = %e, "could not record that this process is alive"),
+            }
+        }
+    }
+
     async fn heartbeat_running(&self) {
         let running: Vec<TaskId> = {
             let inner = lock(&self.inner);
@@ -1816,7 +1872,7 @@ impl<S: RuntimeStore> Runtime<S> {
         if self.caches.enabled
             && executed.state.modifications == 0
             && let Some(query) = &executed.state.query
-            && let Ok(v) = serde_json::to_value(outcome)
+            && let Some(v) = cached_plan(&executed.state, outcome)
         {
             let key = format!("{}|{}", normalise_query(query), executed.state.overrides);
             lock(&self.caches.request).put(key, v);
@@ -2196,26 +2252,31 @@ impl<S: RuntimeStore> Runtime<S> {
         let state = match result {
             Ok(state) => state,
             Err(reason) => {
-                lock(&self.inner).counters.modifications_rolled_back += 1;
-                if plan.intent != old_intent {
-                    let _ = self
-                        .exec(
-                            trip,
-                            Command::RecordIntent {
-                                intent: serde_json::to_value(&old_intent).unwrap_or(Value::Null),
-                            },
-                        )
-                        .await;
-                }
-                let executed = self
+                // One event restores the last good plan and the intent it
+                // was made for (the rollback point holds both).
+                let rolled_back = self
                     .exec(
                         trip,
                         Command::RollBackModification {
                             reason: reason.clone(),
                         },
                     )
-                    .await
-                    .map_err(|e| internal(&e))?;
+                    .await;
+                let executed = match rolled_back {
+                    Ok(executed) => executed,
+                    // The modification was ended by someone else first: a
+                    // cancel (which abandons it), or a restarted process's
+                    // resume (which rolled it back). The trip is not ready
+                    // to take this change: a conflict, not a failure.
+                    Err(ExecuteError::Rejected(
+                        Rejection::WrongStatus { .. } | Rejection::NothingToRollBack,
+                    )) => {
+                        tracing::info!(trip.id = %trip, %reason, "a modification was overtaken by a cancel or a rollback");
+                        return Err(ModifyError::NotReady);
+                    }
+                    Err(e) => return Err(internal(&e)),
+                };
+                lock(&self.inner).counters.modifications_rolled_back += 1;
                 let mut view = trip_view(&executed.state);
                 view.explanation = format!("Modification rolled back: {reason}");
                 return Ok(view);
@@ -2449,6 +2510,104 @@ impl<S: RuntimeStore> Append for WithQueue<'_, S> {
             self.now,
         )
     }
+}
+
+/// A request cache entry: the finished plan and every task's result (or
+/// skip) it was made of, so that a trip served from it can be modified
+/// like the one that was planned.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct CachedPlan {
+    outcome: PlanOutcome,
+    tasks: Vec<CachedTask>,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct CachedTask {
+    agent_type: String,
+    /// `None`: the task was skipped for `skip_reason`.
+    result: Option<Value>,
+    skip_reason: Option<String>,
+}
+
+/// The cache entry for a trip that has just finished planning, when every
+/// task of it is completed with its result at hand or skipped.
+fn cached_plan(state: &TripState, outcome: &PlanOutcome) -> Option<Value> {
+    let tasks = state
+        .tasks
+        .iter()
+        .map(|t| match t.status {
+            TaskStatus::Completed => Some(CachedTask {
+                agent_type: t.agent_type.clone(),
+                result: Some(Value::clone(t.result.as_deref()?)),
+                skip_reason: None,
+            }),
+            TaskStatus::Skipped => Some(CachedTask {
+                agent_type: t.agent_type.clone(),
+                result: None,
+                skip_reason: t.skip_reason.clone(),
+            }),
+            _ => None,
+        })
+        .collect::<Option<Vec<_>>>()?;
+    serde_json::to_value(CachedPlan {
+        outcome: outcome.clone(),
+        tasks,
+    })
+    .ok()
+}
+
+/// What a trip served from the cache entry `hit` logs: the submission, the
+/// intent, a fresh task graph completed (or skipped) with the cached
+/// results, and the plan. `None` when the entry does not cover the graph
+/// (then the request is planned).
+fn cached_plan_commands(
+    query: &str,
+    overrides: &Value,
+    intent: &Value,
+    hit: Value,
+) -> Option<Vec<Command>> {
+    let cached: CachedPlan = serde_json::from_value(hit).ok()?;
+    let itinerary = cached.outcome.itinerary.as_ref()?;
+    let schedule = schedule_commands();
+    let mut settle = Vec::with_capacity(schedule.len());
+    for command in &schedule {
+        let Command::ScheduleTask {
+            task_id,
+            agent_type,
+            ..
+        } = command
+        else {
+            continue;
+        };
+        let task = cached.tasks.iter().find(|t| t.agent_type == *agent_type)?;
+        settle.push(match &task.result {
+            Some(result) => Command::CompleteTask {
+                task_id: *task_id,
+                result: result.clone(),
+                elapsed_ms: 0,
+            },
+            None => Command::SkipTask {
+                task_id: *task_id,
+                reason: task.skip_reason.clone().unwrap_or_else(|| "skipped".into()),
+            },
+        });
+    }
+    let mut commands = vec![
+        Command::Submit {
+            query: query.to_string(),
+            overrides: overrides.clone(),
+        },
+        Command::RecordIntent {
+            intent: intent.clone(),
+        },
+    ];
+    commands.extend(schedule);
+    commands.extend(settle);
+    commands.push(Command::FinishPlan {
+        itinerary: serde_json::to_value(itinerary).ok()?,
+        verdict: serde_json::to_value(&cached.outcome.verdict).ok()?,
+    });
+    Some(commands)
 }
 
 /// The queue's rows for a trip's `ScheduleTask` commands.

@@ -175,6 +175,37 @@ pub trait TaskQueue: Send + Sync {
         }
     }
 
+    /// Start-up recovery: makes the tasks leased by processes that are gone
+    /// claimable at once instead of when their leases run out, and records
+    /// `node_id` as alive; returns how many leases it released. A store
+    /// only one process uses (SQLite) releases every lease it finds: its
+    /// predecessor is dead. A shared one (PostgreSQL) releases those of
+    /// processes silent for `silent_for` (see [`TaskQueue::node_alive`]).
+    /// The in-memory queue keeps leases to run out.
+    fn recover_leases(
+        &self,
+        node_id: &str,
+        now: DateTime<Utc>,
+        silent_for: Duration,
+    ) -> impl Future<Output = Result<usize, PortError>> + Send {
+        let _ = (node_id, now, silent_for);
+        async { Ok(0) }
+    }
+
+    /// Every heartbeat: `node_id` is alive (so that no other process takes
+    /// its leases), and the leases of processes silent for `silent_for`
+    /// are released; returns how many. A no-op where one process uses the
+    /// store.
+    fn node_alive(
+        &self,
+        node_id: &str,
+        now: DateTime<Utc>,
+        silent_for: Duration,
+    ) -> impl Future<Output = Result<usize, PortError>> + Send {
+        let _ = (node_id, now, silent_for);
+        async { Ok(0) }
+    }
+
     /// Stores the result and marks the task completed, in one step. Returns
     /// `false` (and keeps the first result) when it was already completed.
     fn complete(

@@ -89,6 +89,24 @@ pub struct RollbackPoint {
     pub tasks: Vec<TaskState>,
     pub itinerary: Option<Value>,
     pub verdict: Option<Value>,
+    /// The intent the itinerary was planned for: a modification records
+    /// its new intent while it re-plans, and rolling back (in process, on
+    /// resume after a crash, or on a cancel) must restore the old one with
+    /// the old plan. `None` in points saved before it was kept.
+    #[serde(default)]
+    pub intent: Option<Value>,
+}
+
+impl RollbackPoint {
+    /// Puts `state` back as the point found it (the status aside).
+    fn restore(self, state: &mut TripState) {
+        state.tasks = self.tasks;
+        state.itinerary = self.itinerary;
+        state.verdict = self.verdict;
+        if let Some(intent) = self.intent {
+            state.intent = Some(intent);
+        }
+    }
 }
 
 /// The state of one trip after its first `version` events.
@@ -330,6 +348,7 @@ impl TripState {
                         tasks: self.tasks.clone(),
                         itinerary: self.itinerary.clone(),
                         verdict: self.verdict.clone(),
+                        intent: self.intent.clone(),
                     }));
                 }
                 for task in &mut self.tasks {
@@ -350,12 +369,16 @@ impl TripState {
             TripEvent::ModificationRolledBack { .. } => {
                 if let Some(point) = self.rollback.take() {
                     self.status = point.status;
-                    self.tasks = point.tasks;
-                    self.itinerary = point.itinerary;
-                    self.verdict = point.verdict;
+                    point.restore(self);
                 }
             }
             TripEvent::Cancelled => {
+                // A cancel in the middle of a modification abandons it: the
+                // trip keeps its last good plan and the intent it was made
+                // for, not a half re-planned one.
+                if let Some(point) = self.rollback.take() {
+                    point.restore(self);
+                }
                 self.status = TripStatus::Cancelled;
                 for task in &mut self.tasks {
                     task.instance = None;
