@@ -935,7 +935,9 @@ async fn a_modification_cut_short_by_a_crash_is_rolled_back_with_its_intent_on_r
     let (id, version) = ready_trip(&first, DENVER).await;
     let (old_intent, old_plan) = intent_and_plan(&first, &id).await;
     let old_start = old_intent.as_ref().and_then(|i| i.start_date).unwrap();
-    let new_start = old_start + chrono::Duration::days(7);
+    let new_start =
+        wayfare_domain::bounds::TripDate::try_from(old_start.get() + chrono::Duration::days(7))
+            .expect("a date in range");
 
     let modifying = {
         let (rt, id) = (first.clone(), id.clone());
@@ -967,7 +969,13 @@ async fn a_modification_cut_short_by_a_crash_is_rolled_back_with_its_intent_on_r
     );
     // And the trip takes the next change as usual.
     let view = second
-        .modify(&id, status.version, vec![Change::Budget { value: 2_800.0 }])
+        .modify(
+            &id,
+            status.version,
+            vec![Change::Budget {
+                value: budget(2_800.0),
+            }],
+        )
         .await
         .unwrap();
     assert_eq!(view.status, TripStatus::Ready, "{}", view.explanation);
@@ -983,7 +991,7 @@ async fn a_trip_served_from_the_request_cache_can_be_modified_like_a_planned_one
     let (first, _) = ready_trip(&rt, DENVER).await;
     let runs = rt.invocations("budget");
     let again = rt
-        .submit(DENVER.into(), serde_json::Value::Null)
+        .submit(DENVER.into(), TripOverrides::default())
         .await
         .unwrap();
     assert_eq!(again.status, TripStatus::Ready);
@@ -1006,18 +1014,30 @@ async fn a_trip_served_from_the_request_cache_can_be_modified_like_a_planned_one
         rt.alternatives(&first, "d1.dinner").await.unwrap()
     );
     let view = rt
-        .modify(&id, cached.version, vec![Change::Budget { value: 2_500.0 }])
+        .modify(
+            &id,
+            cached.version,
+            vec![Change::Budget {
+                value: budget(2_500.0),
+            }],
+        )
         .await
         .unwrap();
     assert_eq!(view.status, TripStatus::Ready, "{}", view.explanation);
-    assert_eq!(view.intent.as_ref().unwrap().budget, Some(2_500.0));
+    assert_eq!(view.intent.as_ref().unwrap().budget, Some(budget(2_500.0)));
     assert!(view.itinerary.as_ref().unwrap().totals.total <= 2_500.0);
     let view = rt
-        .modify(&id, view.version, vec![Change::Travellers { value: 1 }])
+        .modify(
+            &id,
+            view.version,
+            vec![Change::Travellers {
+                value: wayfare_domain::bounds::Travellers::ONE,
+            }],
+        )
         .await
         .unwrap();
     assert_eq!(view.status, TripStatus::Ready, "{}", view.explanation);
-    assert_eq!(view.intent.as_ref().unwrap().people, 1);
+    assert_eq!(view.intent.as_ref().unwrap().people.get(), 1);
     rt.shutdown().await;
 }
 
@@ -1034,8 +1054,14 @@ async fn a_cancel_during_a_modification_makes_it_not_ready_and_keeps_the_last_go
     let modifying = {
         let (rt, id) = (rt.clone(), id.clone());
         tokio::spawn(async move {
-            rt.modify(&id, version, vec![Change::Budget { value: 2_600.0 }])
-                .await
+            rt.modify(
+                &id,
+                version,
+                vec![Change::Budget {
+                    value: budget(2_600.0),
+                }],
+            )
+            .await
         })
     };
     wait_for(&rt, &id, |s| {

@@ -121,7 +121,7 @@ fn plan_matches_intent(view: &TripView) -> Result<(), String> {
         };
     };
     let intent = view.intent.as_ref().ok_or("a plan without an intent")?;
-    if intent.people != itinerary.people {
+    if intent.people.get() != itinerary.people {
         return Err(format!(
             "travellers: intent {} plan {}",
             intent.people, itinerary.people
@@ -139,7 +139,7 @@ fn plan_matches_intent(view: &TripView) -> Result<(), String> {
         return Err(format!("dates: intent {wanted:?} plan {planned:?}"));
     }
     if let Some(budget) = intent.budget
-        && itinerary.totals.total > budget + 0.01
+        && itinerary.totals.total > budget.usd() + 0.01
     {
         return Err(format!(
             "budget: intent {budget} plan {}",
@@ -206,12 +206,12 @@ async fn burst(
         let Some(intent) = trip.intent else { continue };
         let change = match (below(rng, 2), intent.start_date, intent.budget) {
             (0, Some(start), _) => {
-                let start = start + chrono::Duration::days(1 + below(rng, 10) as i64);
+                let start = start.get() + chrono::Duration::days(1 + below(rng, 10) as i64);
                 json!({ "kind": "dates", "start": start })
             }
             (_, _, Some(budget)) => {
                 let factor = 0.9 + below(rng, 40) as f64 / 100.0;
-                json!({ "kind": "budget", "value": (budget * factor).round() })
+                json!({ "kind": "budget", "value": (budget.usd() * factor).round() })
             }
             _ => continue,
         };
@@ -299,7 +299,7 @@ async fn chaos(db: TestDb) {
             .intent
             .as_ref()
             .and_then(|i| i.budget)
-            .unwrap_or(3_000.0);
+            .map_or(3_000.0, |b| b.usd());
         let body = json!({
             "expected_version": trip.version,
             "changes": [{ "kind": "budget", "value": (budget + 100.0).round() }],
@@ -421,7 +421,7 @@ async fn cancel_races(db: TestDb) {
             .expect("a start date");
         let body = json!({
             "expected_version": trip.version,
-            "changes": [{ "kind": "dates", "start": start + chrono::Duration::days(3) }],
+            "changes": [{ "kind": "dates", "start": start.get() + chrono::Duration::days(3) }],
         });
         let modify = {
             let (http, id) = (http.clone(), id.clone());
