@@ -225,6 +225,39 @@ async fn pages_send_a_csp_naming_their_nonce_and_the_other_security_headers() {
     assert_eq!(headers[header::X_FRAME_OPTIONS], "DENY");
     assert!(headers.contains_key(header::REFERRER_POLICY));
 
+    // Every inline script of a page, the streamed ones of a request page
+    // too, carries the nonce its policy names (or it would not run).
+    let submit = app
+        .send(form(
+            "/sfn/submit_request",
+            "query=3+days+in+Denver%2C+two+of+us",
+        ))
+        .await;
+    let id: String = serde_json::from_str(&text(submit).await).expect("an id");
+    let page = app
+        .send(
+            Request::get(format!("/requests/{id}"))
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await;
+    let csp = page.headers()[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    let html = text(page).await;
+    let scripts = html.matches("<script").count();
+    assert!(scripts > 0, "{html}");
+    for script in html.split("<script").skip(1) {
+        let tag = script.split('>').next().unwrap_or_default();
+        let nonce = tag
+            .split("nonce=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .unwrap_or_else(|| panic!("a script without a nonce: <script{tag}>"));
+        assert!(csp.contains(&format!("'nonce-{nonce}'")), "{csp} / {tag}");
+    }
+
     // A page Leptos renders as not found, and the API, are covered too.
     for path in ["/no/such/page", "/healthz"] {
         let response = app
@@ -588,4 +621,88 @@ fn wayfare_serve_exits_on_sigterm_despite_a_half_sent_request() {
         std::thread::sleep(Duration::from_millis(50));
     }
     drop(stuck);
+}
+
+/// The event stream through the real accept loop, with timeouts far
+/// shorter than the stream lives: an upgraded connection is bounded by
+/// neither the header-read timeout nor the request timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_websocket_outlives_the_request_and_idle_timeouts() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+
+    let http = HttpSection {
+        header_read_timeout: HumanDuration::from_millis(300),
+        body_timeout: HumanDuration::from_millis(300),
+        request_timeout: HumanDuration::from_millis(2_000),
+        shutdown_grace: HumanDuration::from_millis(500),
+    };
+    let app = app_with(http.clone(), SecuritySection::default()).await;
+    let submit = Request::post("/api/trips/plan")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(
+            serde_json::json!({ "query": "Plan a 3-day trip from Seattle to Denver starting March 12th, 2027, budget $2,500 for 2 people." }).to_string(),
+        ))
+        .expect("request");
+    let accepted: serde_json::Value =
+        serde_json::from_str(&text(app.send(submit).await).await).expect("JSON");
+    let id = accepted["trip_id"].as_str().expect("a trip id").to_owned();
+    let (addr, _stop) = listen(&app, &http).await;
+
+    // From the server's own page: the browser sends its origin.
+    let mut request =
+        tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(format!(
+            "ws://{addr}/api/trips/{id}/events"
+        ))
+        .expect("request");
+    request.headers_mut().insert(
+        header::ORIGIN,
+        format!("http://{addr}").parse().expect("header"),
+    );
+    let (mut socket, response) = tokio_tungstenite::connect_async(request)
+        .await
+        .expect("the upgrade succeeds");
+    assert_eq!(response.status(), 101);
+    let first = tokio::time::timeout(Duration::from_secs(10), socket.next())
+        .await
+        .expect("an event in time")
+        .expect("a frame")
+        .expect("a frame");
+    assert!(matches!(first, Message::Text(_)), "{first:?}");
+    // Quiet for longer than every timeout, then still answered.
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    socket
+        .send(Message::Ping(b"still there?".to_vec().into()))
+        .await
+        .expect("the socket is open");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, socket.next()).await {
+            Ok(Some(Ok(Message::Pong(payload)))) => {
+                assert_eq!(&payload[..], b"still there?");
+                break;
+            }
+            Ok(Some(Ok(_))) => continue,
+            other => panic!("the socket closed or stayed silent: {other:?}"),
+        }
+    }
+
+    // From another site's page: refused before the upgrade.
+    let mut request =
+        tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(format!(
+            "ws://{addr}/api/trips/{id}/events"
+        ))
+        .expect("request");
+    request.headers_mut().insert(
+        header::ORIGIN,
+        "https://evil.example".parse().expect("header"),
+    );
+    match tokio_tungstenite::connect_async(request).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), 403);
+        }
+        other => panic!("a cross-origin upgrade was not refused: {other:?}"),
+    }
+    app.runtime.shutdown().await;
 }
