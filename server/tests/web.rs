@@ -42,6 +42,7 @@ struct TestApp {
 ///   which the 0.8.23 in use contains;
 /// - the process-global `AsyncTransition`: only client-side navigation
 ///   runs one.
+///
 /// Not reproduced against the release server in 87,000 page requests (one
 /// runtime). The cause is not found; the lock stays.
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
