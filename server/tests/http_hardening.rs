@@ -31,6 +31,7 @@ use wayfare_store::testing::TestDb;
 struct App {
     router: axum::Router,
     runtime: Arc<Runtime<Store>>,
+    store: Store,
     _db: TestDb,
     _site: tempfile::TempDir,
 }
@@ -55,7 +56,7 @@ async fn app_with(http: HttpSection, security: SecuritySection) -> App {
     let router = router_with(
         AppState {
             leptos_options: leptos_options(&config, config.listen),
-            store,
+            store: store.clone(),
             runtime: runtime.clone(),
             http_metrics: HttpMetrics::default(),
         },
@@ -65,6 +66,7 @@ async fn app_with(http: HttpSection, security: SecuritySection) -> App {
     App {
         router,
         runtime,
+        store,
         _db: db,
         _site: site,
     }
@@ -124,9 +126,20 @@ async fn server_function_client_mistakes_are_4xx_with_a_readable_message() {
         .send(form("/sfn/submit_request", vec![b'q'; 20 << 20]))
         .await;
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    let text = text(response).await;
-    assert!(text.contains("larger than"), "{text}");
+    let refusal = text(response).await;
+    assert!(refusal.contains("larger than"), "{refusal}");
+
+    // Our own failures stay 500, and say nothing of what failed.
     app.runtime.shutdown().await;
+    app.store.close().await;
+    let response = app
+        .send(form(
+            "/sfn/get_request",
+            "id=00000000-0000-4000-8000-000000000000",
+        ))
+        .await;
+    assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(text(response).await, r#""Internal""#);
 }
 
 // ---- item 9: unusual methods never reach the Leptos fallback -----------
