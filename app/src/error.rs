@@ -10,6 +10,11 @@ pub enum AppError {
     /// The input was refused; the message says why and is safe to show.
     #[error("{0}")]
     Invalid(String),
+    /// The call itself was malformed (a missing, repeated or undecodable
+    /// argument, a body too large): the client's mistake, answered with a
+    /// 4xx status and a message safe to show.
+    #[error("{0}")]
+    BadRequest(String),
     #[error("nothing was found with that id")]
     NotFound,
     /// Something failed on the server; details are in the server's log.
@@ -23,8 +28,29 @@ pub enum AppError {
 impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
+    /// On the server, the framework's errors are either the client's
+    /// (arguments that do not decode: 400, with serde's message) or ours
+    /// (500, logged, not described). In the browser they are transport
+    /// failures.
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        AppError::Transport(value.to_string())
+        #[cfg(feature = "ssr")]
+        {
+            match value {
+                ServerFnErrorErr::Args(why)
+                | ServerFnErrorErr::Deserialization(why)
+                | ServerFnErrorErr::MissingArg(why) => {
+                    AppError::BadRequest(format!("the request could not be read: {why}")).respond()
+                }
+                other => {
+                    tracing::error!(error = %other, "server function failed");
+                    AppError::Internal.respond()
+                }
+            }
+        }
+        #[cfg(not(feature = "ssr"))]
+        {
+            AppError::Transport(value.to_string())
+        }
     }
 }
 
@@ -42,13 +68,15 @@ impl AppError {
     pub fn status(&self) -> http::StatusCode {
         match self {
             AppError::Invalid(_) => http::StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::BadRequest(_) => http::StatusCode::BAD_REQUEST,
             AppError::NotFound => http::StatusCode::NOT_FOUND,
             AppError::Internal | AppError::Transport(_) => http::StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     /// Sets the response's status from this error (inside a server
-    /// function) and hands the error back, for use in `map_err`.
+    /// function, or while the framework decodes its arguments) and hands
+    /// the error back, for use in `map_err`.
     pub fn respond(self) -> Self {
         if let Some(response) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
             response.set_status(self.status());

@@ -16,7 +16,8 @@ use crate::commands;
 use crate::config::Config;
 use crate::metrics::HttpMetrics;
 use crate::telemetry;
-use crate::web::{AppState, router};
+use crate::web::serve::{ServeOptions, serve as serve_http};
+use crate::web::{AppState, router_with};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -149,7 +150,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-/// Opens the database, binds the listener and serves until SIGINT/SIGTERM.
+/// Opens the database, binds the listener and serves until SIGINT/SIGTERM,
+/// then finishes within `http.shutdown_grace` plus the runtime's own stop.
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let url = config.database_url();
     let store = Store::connect(&url)
@@ -181,15 +183,30 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         config.catalog_poll.0,
     ));
     tracing::info!(%addr, db.backend = ?store.backend(), "Wayfare is serving on http://{addr}");
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("serving HTTP")?;
+    // Bounded: a connection stuck mid-request cannot hold the shutdown up
+    // beyond `http.shutdown_grace`.
+    serve_http(
+        listener,
+        router_with(state, &config.http, &config.security),
+        ServeOptions {
+            header_read_timeout: config.http.header_read_timeout.0,
+            shutdown_grace: config.http.shutdown_grace.0,
+        },
+        shutdown_signal(),
+    )
+    .await;
     tracing::info!(
         "shutting down: stopping the runtime (unfinished trips resume on the next start)"
     );
     watcher.abort();
-    runtime.shutdown().await;
+    if tokio::time::timeout(config.http.shutdown_grace.0, runtime.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            "the runtime did not stop within http.shutdown_grace; leaving the rest to the next start"
+        );
+    }
     tracing::info!("shutting down: closing the database");
     store.close().await;
     Ok(())

@@ -10,6 +10,7 @@
 //! converted into the engine's [`RuntimeConfig`] by [`Config::runtime`].
 
 pub mod human;
+pub mod security;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -24,6 +25,7 @@ use wayfare_engine::runtime::{
 };
 
 use self::human::{HumanDuration, Percent};
+pub use self::security::{HttpSection, RateLimitSection, SecuritySection};
 
 /// The file read when no `--config` is given (it may be absent).
 pub const DEFAULT_CONFIG_FILE: &str = "wayfare.yaml";
@@ -42,6 +44,8 @@ const KEYS: &[&str] = &[
     "communication",
     "faults",
     "cache",
+    "http",
+    "security",
 ];
 
 /// The key under `faults:` that applies to every agent type not listed by
@@ -75,6 +79,12 @@ pub struct Config {
     pub faults: BTreeMap<String, FaultSection>,
     /// Request-, agent- and data-level caches.
     pub cache: CacheSection,
+    /// Connection and request timeouts, and the shutdown's bound.
+    #[serde(default)]
+    pub http: HttpSection,
+    /// Response headers, origin checks and rate limiting.
+    #[serde(default)]
+    pub security: SecuritySection,
 }
 
 /// `orchestrator:` of the design document.
@@ -244,6 +254,8 @@ impl Default for Config {
                 enabled: runtime.cache.enabled,
                 capacity: runtime.cache.capacity,
             },
+            http: HttpSection::default(),
+            security: SecuritySection::default(),
         }
     }
 }
@@ -333,6 +345,8 @@ impl Config {
             self.communication.batch_size as u64,
         );
         at_least_one("cache.capacity", self.cache.capacity as u64);
+        self.http.problems(&mut problems);
+        self.security.problems(&mut problems);
         if o.heartbeat >= o.lease {
             problems.push(format!(
                 "key `orchestrator.heartbeat`: {} must be shorter than orchestrator.lease ({}), or every lease expires between two heartbeats",
@@ -726,6 +740,51 @@ communication:
             ("orchestrator:\n  retry_atempts: 2\n", "retry_atempts"),
         ];
         for (yaml, key) in cases {
+            Jail::expect_with(|jail| {
+                jail.create_file("wayfare.yaml", yaml)?;
+                let msg = Config::load(None).expect_err(yaml).to_string();
+                assert!(msg.contains(key), "{yaml}: {msg}");
+                Ok(())
+            });
+        }
+    }
+
+    #[test]
+    fn http_and_security_settings_load_from_the_environment() {
+        Jail::expect_with(|jail| {
+            let defaults = Config::load(None).expect("valid");
+            assert!(defaults.security.rate_limit.enabled);
+            assert!(defaults.security.headers && defaults.security.check_origin);
+            jail.set_env("WAYFARE_HTTP__HEADER_READ_TIMEOUT", "2s");
+            jail.set_env("WAYFARE_HTTP__SHUTDOWN_GRACE", "500ms");
+            jail.set_env("WAYFARE_SECURITY__RATE_LIMIT__ENABLED", "false");
+            jail.set_env("WAYFARE_SECURITY__RATE_LIMIT__PER_SECOND", "50");
+            jail.set_env(
+                "WAYFARE_SECURITY__ALLOWED_ORIGINS",
+                "[https://wayfare.example]",
+            );
+            let config = Config::load(None).expect("valid");
+            assert_eq!(
+                config.http.header_read_timeout,
+                HumanDuration::from_millis(2_000)
+            );
+            assert_eq!(config.http.shutdown_grace, HumanDuration::from_millis(500));
+            assert!(!config.security.rate_limit.enabled);
+            assert_eq!(config.security.rate_limit.per_second, 50);
+            assert_eq!(config.security.allowed_origins, ["https://wayfare.example"]);
+            Ok(())
+        });
+        for (yaml, key) in [
+            ("http:\n  body_timeout: 0s\n", "http.body_timeout"),
+            (
+                "security:\n  rate_limit:\n    burst: 0\n",
+                "security.rate_limit",
+            ),
+            (
+                "security:\n  allowed_origins: [wayfare.example]\n",
+                "security.allowed_origins",
+            ),
+        ] {
             Jail::expect_with(|jail| {
                 jail.create_file("wayfare.yaml", yaml)?;
                 let msg = Config::load(None).expect_err(yaml).to_string();

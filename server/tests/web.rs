@@ -23,10 +23,28 @@ struct TestApp {
 
 /// These tests run one at a time. Run four at once in one process (each on
 /// its own runtime), the body of a server-rendered page now and then never
-/// ended — the home page's too, which reads nothing from the database —
-/// about once in 130 runs under CPU load, at this commit and at the
-/// commits before it; one at a time, in none of 400. The cause is not
-/// found.
+/// ends — the home page's too, which reads nothing from the database.
+///
+/// Measured again on 2026-11-29 with the lock removed, two loops of the
+/// test binary at once on the 2-core machine (30 s deadline, then gdb on
+/// every thread): 6 hangs in 600 runs before the HTTP hardening commits and
+/// 3 in about 500 after them (the home page 6 times, the submit-and-read
+/// test 3 times; always the last test still running). One at a time: none
+/// in 400. In every backtrace all threads are parked — the test thread in
+/// its runtime's `block_on` awaiting the page body, the SQLite writer in
+/// its own runtime's park, the sqlx workers in `recv` — so it is a lost
+/// wake-up, not a deadlock on a lock. Ruled out:
+/// - Leptos' executor bound to one runtime: `any_spawner`'s tokio executor
+///   stores `tokio::spawn` itself, which spawns on the caller's runtime;
+/// - the one-connection SQLite write pool shared with the writer thread's
+///   runtime: the home page never touches it, and the writer was idle;
+/// - Leptos' Suspense lost wake-up (leptos#4851, #4698): fixed by #4853,
+///   which the 0.8.23 in use contains;
+/// - the process-global `AsyncTransition`: only client-side navigation
+///   runs one.
+///
+/// Not reproduced against the release server in 87,000 page requests (one
+/// runtime). The cause is not found; the lock stays.
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 async fn app() -> TestApp {

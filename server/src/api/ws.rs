@@ -7,12 +7,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::Extension;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::ws::{
     Message, WebSocket, WebSocketUpgrade, rejection::WebSocketUpgradeRejection,
 };
 use axum::extract::{Path, Query, State};
-use axum::response::Response;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use tokio::sync::broadcast::{self, error::RecvError};
 use wayfare_domain::trip::WireEvent;
@@ -22,6 +24,7 @@ use wayfare_store::Store;
 use super::trips::trip_id;
 use super::{ApiError, ApiResult};
 use crate::web::AppState;
+use crate::web::security::OriginPolicy;
 
 /// How long to wait before subscribing again when the runtime closed a
 /// trip's channel (it may open a new one for a later modification).
@@ -35,12 +38,29 @@ pub struct EventsQuery {
 }
 
 /// Checks the trip exists before upgrading: an unknown id is a plain 404.
+/// A browser page of another origin may not open the stream (403): a
+/// WebSocket is not bound by the same-origin policy.
 pub async fn events(
     State(state): State<AppState>,
+    origins: Option<Extension<Arc<OriginPolicy>>>,
+    headers: HeaderMap,
     Path(raw): Path<String>,
     query: Result<Query<EventsQuery>, QueryRejection>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> ApiResult<Response> {
+    if let Some(Extension(origins)) = origins
+        && !origins.allows(&headers)
+    {
+        tracing::info!(origin = ?headers.get(axum::http::header::ORIGIN), "event stream from another origin refused");
+        return Ok((
+            axum::http::StatusCode::FORBIDDEN,
+            axum::Json(serde_json::json!({
+                "error": "forbidden",
+                "message": "this event stream may only be opened from Wayfare's own pages",
+            })),
+        )
+            .into_response());
+    }
     let id = trip_id(&raw)?;
     let Query(EventsQuery { after }) = query
         .map_err(|e| ApiError::BadRequest(format!("`after` must be a sequence number: {e}")))?;
