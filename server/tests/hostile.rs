@@ -7,16 +7,14 @@
 //! and the server must log no panic and still plan afterwards. Prints how
 //! many were tried, per status class, for the README.
 
+mod process;
 mod support;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use process::Server;
 use serde_json::{Value, json};
 use support::TestDb;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -24,77 +22,6 @@ use tokio::net::TcpStream;
 
 /// A plannable request on the demo catalog.
 const QUERY: &str = "Plan a 3-day trip from Seattle to Denver starting March 12th, 2027, budget $2,500 for 2 people.";
-
-/// A `wayfare serve` child and its log.
-struct Server {
-    child: Child,
-    addr: String,
-    log: Arc<Mutex<Vec<String>>>,
-}
-
-impl Server {
-    fn start(db_url: &str, dir: &Path) -> Server {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_wayfare"));
-        command
-            .arg("serve")
-            .current_dir(dir)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        for (key, _) in std::env::vars() {
-            if key.starts_with("WAYFARE_") || key == "RUST_LOG" {
-                command.env_remove(key);
-            }
-        }
-        command
-            .env("WAYFARE_DATABASE_URL", db_url)
-            .env("WAYFARE_LISTEN", "127.0.0.1:0")
-            .env("WAYFARE_SITE_ROOT", dir)
-            .env("WAYFARE_LOG", "warn,wayfare_server=info")
-            // The corpus is sent as fast as the server answers, from one
-            // address: the rate limiter would answer most of it with 429.
-            .env("WAYFARE_SECURITY__RATE_LIMIT__ENABLED", "false")
-            .env("NO_COLOR", "1");
-        let mut child = command.spawn().expect("start wayfare serve");
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let (tx, rx) = std::sync::mpsc::channel();
-        for pipe in [
-            Box::new(child.stdout.take().expect("stdout")) as Box<dyn std::io::Read + Send>,
-            Box::new(child.stderr.take().expect("stderr")),
-        ] {
-            let (log, tx) = (log.clone(), tx.clone());
-            std::thread::spawn(move || {
-                for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-                    if let Some(at) = line.find("serving on http://") {
-                        let rest = &line[at + "serving on http://".len()..];
-                        let addr: String =
-                            rest.chars().take_while(|c| !c.is_whitespace()).collect();
-                        let _ = tx.send(addr);
-                    }
-                    log.lock().expect("log").push(line);
-                }
-            });
-        }
-        let Ok(addr) = rx.recv_timeout(Duration::from_secs(120)) else {
-            let _ = child.kill();
-            panic!(
-                "wayfare serve did not start:\n{}",
-                log.lock().expect("log").join("\n")
-            );
-        };
-        Server { child, addr, log }
-    }
-
-    fn log(&self) -> String {
-        self.log.lock().expect("log").join("\n")
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// What came back for one raw request.
 #[derive(Debug)]
@@ -454,10 +381,16 @@ async fn hostile_requests_get_no_5xx_and_no_panic() {
     let count: usize = std::env::var("WAYFARE_HOSTILE_REQUESTS")
         .ok()
         .and_then(|n| n.parse().ok())
-        .unwrap_or(600);
+        .unwrap_or(2000);
     for db in TestDb::all().await {
         let dir = tempfile::tempdir().expect("tempdir");
-        let server = Server::start(&db.url, dir.path());
+        // The corpus is sent as fast as the server answers, from one
+        // address: a rate limiter would answer most of it with 429.
+        let server = Server::start(
+            &db.url,
+            dir.path(),
+            &[("WAYFARE_SECURITY__RATE_LIMIT__ENABLED", "false")],
+        );
         let addr = server.addr.clone();
         let (trip, version) = ready_trip(&addr).await;
         let cases = corpus(0x5eed_0000 ^ count as u64, count, &trip, version);

@@ -1,5 +1,5 @@
 //! The real `wayfare serve` binary as a child process, for the black-box
-//! durability tests (`resume`, `chaos`): started on a database with only
+//! durability and hostile-input tests (`resume`, `chaos`, `hostile`): started on a database with only
 //! the test's settings, and killed with SIGKILL.
 
 #![allow(dead_code)]
@@ -16,6 +16,8 @@ use wayfare_server::loadgen::HttpClient;
 pub struct Server {
     child: Child,
     pub http: HttpClient,
+    /// `127.0.0.1:PORT`, for raw sockets.
+    pub addr: String,
     log: Arc<Mutex<Vec<String>>>,
     /// When the process was spawned and when it listened.
     pub spawned_at: Instant,
@@ -83,6 +85,7 @@ impl Server {
         Server {
             child,
             http: HttpClient::new(&format!("http://{addr}"), Duration::from_secs(10)),
+            addr,
             log,
             spawned_at,
             listening_at: Instant::now(),
