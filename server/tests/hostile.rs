@@ -19,6 +19,7 @@ use serde_json::{Value, json};
 use support::TestDb;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use wayfare_engine::resilience::XorShift64;
 
 /// A plannable request on the demo catalog.
 const QUERY: &str = "Plan a 3-day trip from Seattle to Denver starting March 12th, 2027, budget $2,500 for 2 people.";
@@ -97,16 +98,12 @@ fn json_request(method: &str, path: &str, body: &str) -> Vec<u8> {
     )
 }
 
-/// A small deterministic generator (xorshift), so a failure names a seed
-/// that reproduces it.
-struct Rng(u64);
+/// A seeded generator, so a failure names a seed that reproduces it.
+struct Rng(XorShift64);
 
 impl Rng {
     fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
+        self.0.next_u64()
     }
 
     fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
@@ -174,7 +171,7 @@ const HOSTILE_TEXT: &[&str] = &[
 
 /// The seeded corpus: (label, raw request). `trip` is a ready trip's id.
 fn corpus(seed: u64, count: usize, trip: &str, version: u64) -> Vec<(String, Vec<u8>)> {
-    let mut rng = Rng(seed);
+    let mut rng = Rng(XorShift64::new(seed));
     let nines = "9".repeat(400);
     let long_query = "Seattle ".repeat(20_000);
     let mut out: Vec<(String, Vec<u8>)> = Vec::new();
@@ -271,7 +268,7 @@ fn corpus(seed: u64, count: usize, trip: &str, version: u64) -> Vec<(String, Vec
                 let method = rng.pick(&methods);
                 let path = rng.pick(&paths);
                 let ctype = rng.pick(&content_types);
-                let body = if rng.next() % 2 == 0 {
+                let body = if rng.next().is_multiple_of(2) {
                     json!({"query": rng.pick(HOSTILE_TEXT)}).to_string()
                 } else {
                     format!("query={}", rng.pick(HOSTILE_TEXT))

@@ -121,6 +121,8 @@ pub fn trip_id(raw: &str) -> ApiResult<String> {
         (status = 413, description = "The body is over 64 KiB", body = ErrorBody),
         (status = 415, description = "The body is not sent as JSON", body = ErrorBody),
         (status = 422, description = "`unplannable` (with `questions`) or `invalid_request`", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: this client's writes are over `security.rate_limit`",
+            body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
         (status = 500, description = "Internal error (logged, not described)", body = ErrorBody),
         (status = 503, description = "`overloaded`: too many trips in flight",
             body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
@@ -219,6 +221,8 @@ pub async fn trip(
         (status = 413, description = "The body is over 64 KiB", body = ErrorBody),
         (status = 415, description = "The body is not sent as JSON", body = ErrorBody),
         (status = 422, description = "`invalid_change`: a change that cannot apply to this trip", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: this client's writes are over `security.rate_limit`",
+            body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
         (status = 500, description = "Internal error (logged, not described)", body = ErrorBody),
     )
 )]
@@ -266,6 +270,8 @@ pub async fn modify(
     responses(
         (status = 200, description = "The trip's status after the cancellation", body = TripStatusView),
         (status = 404, description = "No such trip (any id that is not a UUID too)", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: this client's writes are over `security.rate_limit`",
+            body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
         (status = 500, description = "Internal error (logged, not described)", body = ErrorBody),
     )
 )]
