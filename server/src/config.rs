@@ -114,6 +114,9 @@ pub struct OrchestratorSection {
     pub heartbeat: HumanDuration,
     /// An instance that does not answer a ping within this is offline.
     pub ping_deadline: HumanDuration,
+    /// PostgreSQL: a process silent this long (and at least three
+    /// heartbeats) is gone, and its running tasks are freed at once.
+    pub node_timeout: HumanDuration,
 }
 
 /// `agents.<type>:` of the design document. Fields left out of a type the
@@ -186,6 +189,7 @@ impl From<&RuntimeConfig> for OrchestratorSection {
             lease: HumanDuration::from_millis(o.lease_ms),
             heartbeat: HumanDuration::from_millis(o.heartbeat_ms),
             ping_deadline: HumanDuration::from_millis(o.ping_deadline_ms),
+            node_timeout: HumanDuration::from_millis(o.node_timeout_ms),
         }
     }
 }
@@ -440,6 +444,7 @@ impl Config {
                 lease_ms: o.lease.as_millis(),
                 heartbeat_ms: o.heartbeat.as_millis(),
                 ping_deadline_ms: o.ping_deadline.as_millis(),
+                node_timeout_ms: o.node_timeout.as_millis(),
                 // Knobs the design document does not name keep the
                 // engine's defaults.
                 ..OrchestratorConfig::default()
@@ -664,8 +669,10 @@ communication:
             jail.set_env("WAYFARE_FAULTS__ALL__ERROR_RATE", "0.3");
             jail.set_env("WAYFARE_FAULTS__DINING__ADDED_LATENCY", "40ms");
             jail.set_env("WAYFARE_CACHE__ENABLED", "false");
+            jail.set_env("WAYFARE_ORCHESTRATOR__NODE_TIMEOUT", "7s");
             let runtime = Config::load(None).expect("valid").runtime();
             assert_eq!(runtime.orchestrator.max_concurrent_requests, 5);
+            assert_eq!(runtime.orchestrator.node_timeout_ms, 7_000);
             assert_eq!(runtime.orchestrator.default_timeout_ms, 250);
             assert!((runtime.agent("location").scale_threshold - 0.5).abs() < 1e-9);
             assert_eq!(
