@@ -5,85 +5,35 @@
 //! cross-site posts and WebSockets (403), per-client rate limits (429),
 //! connection timeouts, and a shutdown bounded in time.
 
+mod support;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::process::{Command, Stdio};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::{Body, to_bytes};
 use axum::extract::ConnectInfo;
 use axum::http::{Method, Request, StatusCode, header};
 use axum::response::Response;
-use tower::ServiceExt;
-use wayfare_engine::clock::SystemClock;
-use wayfare_engine::runtime::{Runtime, RuntimeConfig};
-use wayfare_server::cli::leptos_options;
-use wayfare_server::commands::open_catalog;
+use support::{TestApp, TestDb};
+use wayfare_engine::runtime::RuntimeConfig;
 use wayfare_server::config::human::HumanDuration;
-use wayfare_server::config::{Config, HttpSection, SecuritySection};
-use wayfare_server::metrics::HttpMetrics;
+use wayfare_server::config::{HttpSection, SecuritySection};
 use wayfare_server::web::serve::{ServeOptions, serve};
-use wayfare_server::web::{AppState, router_with};
-use wayfare_store::Store;
-use wayfare_store::testing::TestDb;
 
-struct App {
-    router: axum::Router,
-    runtime: Arc<Runtime<Store>>,
-    store: Store,
-    _db: TestDb,
-    _site: tempfile::TempDir,
-}
-
-async fn app_with(http: HttpSection, security: SecuritySection) -> App {
-    let db = TestDb::sqlite().await;
-    let store = Store::connect(&db.url).await.expect("store");
-    let site = tempfile::tempdir().expect("tempdir");
-    let config = Config {
-        site_root: site.path().to_owned(),
-        ..Config::default()
-    };
-    let catalog = open_catalog(&store).await.expect("demo catalog");
-    let runtime = Runtime::start(
+async fn app_with(http: HttpSection, security: SecuritySection) -> TestApp {
+    TestApp::start_with(
+        TestDb::sqlite().await,
         RuntimeConfig::default(),
-        store.clone(),
-        catalog,
-        Arc::new(SystemClock),
-    )
-    .await
-    .expect("runtime");
-    let router = router_with(
-        AppState {
-            leptos_options: leptos_options(&config, config.listen),
-            store: store.clone(),
-            runtime: runtime.clone(),
-            http_metrics: HttpMetrics::default(),
-        },
         &http,
         &security,
-    );
-    App {
-        router,
-        runtime,
-        store,
-        _db: db,
-        _site: site,
-    }
+    )
+    .await
 }
 
-async fn app() -> App {
+async fn app() -> TestApp {
     app_with(HttpSection::default(), SecuritySection::default()).await
-}
-
-impl App {
-    async fn send(&self, request: Request<Body>) -> Response {
-        self.router
-            .clone()
-            .oneshot(request)
-            .await
-            .expect("the router answers")
-    }
 }
 
 async fn text(response: Response) -> String {
@@ -111,7 +61,7 @@ async fn server_function_client_mistakes_are_4xx_with_a_readable_message() {
         ("query=a&query=b", "repeated field"),
         ("", "empty body"),
     ] {
-        let response = app.send(form("/sfn/submit_request", body)).await;
+        let response = app.respond(form("/sfn/submit_request", body)).await;
         let status = response.status();
         let text = text(response).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{why}: {text}");
@@ -123,7 +73,7 @@ async fn server_function_client_mistakes_are_4xx_with_a_readable_message() {
         );
     }
     let response = app
-        .send(form("/sfn/submit_request", vec![b'q'; 20 << 20]))
+        .respond(form("/sfn/submit_request", vec![b'q'; 20 << 20]))
         .await;
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
     let refusal = text(response).await;
@@ -133,7 +83,7 @@ async fn server_function_client_mistakes_are_4xx_with_a_readable_message() {
     app.runtime.shutdown().await;
     app.store.close().await;
     let response = app
-        .send(form(
+        .respond(form(
             "/sfn/get_request",
             "id=00000000-0000-4000-8000-000000000000",
         ))
@@ -152,7 +102,7 @@ async fn connect_and_invented_methods_are_refused_with_405() {
         .uri("example.com:443")
         .body(Body::empty())
         .expect("request");
-    let response = app.send(connect).await;
+    let response = app.respond(connect).await;
     assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert!(response.headers().contains_key(header::ALLOW));
     for (method, path) in [
@@ -166,7 +116,7 @@ async fn connect_and_invented_methods_are_refused_with_405() {
             .uri(path)
             .body(Body::empty())
             .expect("request");
-        let response = app.send(request).await;
+        let response = app.respond(request).await;
         assert_eq!(
             response.status(),
             StatusCode::METHOD_NOT_ALLOWED,
@@ -187,8 +137,8 @@ async fn invented_methods_and_paths_do_not_grow_metrics() {
             .expect("request")
     };
     // One request of each kind first, so every series that can exist does.
-    let _ = app.send(metrics()).await;
-    let before = text(app.send(metrics()).await).await.len();
+    let _ = app.respond(metrics()).await;
+    let before = text(app.respond(metrics()).await).await.len();
     for i in 0..300 {
         let method = Method::from_bytes(format!("X{i}").as_bytes()).expect("method");
         for path in ["/api/trips/plan", "/healthz", "/metrics", "/api/nope"] {
@@ -197,10 +147,10 @@ async fn invented_methods_and_paths_do_not_grow_metrics() {
                 .uri(format!("{path}?n={i}"))
                 .body(Body::empty())
                 .expect("request");
-            let _ = app.send(request).await;
+            let _ = app.respond(request).await;
         }
     }
-    let after = text(app.send(metrics()).await).await;
+    let after = text(app.respond(metrics()).await).await;
     assert!(!after.contains("X299"), "an invented method is a label");
     assert!(
         after.len() < before * 2,
@@ -216,7 +166,7 @@ async fn invented_methods_and_paths_do_not_grow_metrics() {
 async fn pages_send_a_csp_naming_their_nonce_and_the_other_security_headers() {
     let app = app().await;
     let response = app
-        .send(Request::get("/").body(Body::empty()).expect("request"))
+        .respond(Request::get("/").body(Body::empty()).expect("request"))
         .await;
     assert_eq!(response.status(), StatusCode::OK);
     let headers = response.headers().clone();
@@ -241,14 +191,14 @@ async fn pages_send_a_csp_naming_their_nonce_and_the_other_security_headers() {
     // Every inline script of a page, the streamed ones of a request page
     // too, carries the nonce its policy names (or it would not run).
     let submit = app
-        .send(form(
+        .respond(form(
             "/sfn/submit_request",
             "query=3+days+in+Denver%2C+two+of+us",
         ))
         .await;
     let id: String = serde_json::from_str(&text(submit).await).expect("an id");
     let page = app
-        .send(
+        .respond(
             Request::get(format!("/requests/{id}"))
                 .body(Body::empty())
                 .expect("request"),
@@ -274,7 +224,7 @@ async fn pages_send_a_csp_naming_their_nonce_and_the_other_security_headers() {
     // A page Leptos renders as not found, and the API, are covered too.
     for path in ["/no/such/page", "/healthz"] {
         let response = app
-            .send(Request::get(path).body(Body::empty()).expect("request"))
+            .respond(Request::get(path).body(Body::empty()).expect("request"))
             .await;
         let headers = response.headers();
         assert!(
@@ -318,7 +268,7 @@ async fn cross_site_posts_to_server_functions_are_refused() {
         ),
         (None, None, StatusCode::OK),
     ] {
-        let response = app.send(submit_from(origin, site)).await;
+        let response = app.respond(submit_from(origin, site)).await;
         let status = response.status();
         let body = text(response).await;
         assert_eq!(
@@ -337,7 +287,7 @@ async fn cross_site_posts_to_server_functions_are_refused() {
     )
     .await;
     let response = allowed
-        .send(submit_from(
+        .respond(submit_from(
             Some("https://wayfare.example"),
             Some("cross-site"),
         ))
@@ -362,13 +312,15 @@ fn events_request(origin: Option<&str>) -> Request<Body> {
 #[tokio::test]
 async fn the_event_stream_refuses_pages_of_other_origins() {
     let app = app().await;
-    let response = app.send(events_request(Some("https://evil.example"))).await;
+    let response = app
+        .respond(events_request(Some("https://evil.example")))
+        .await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     let body = text(response).await;
     assert!(body.contains(r#""error":"forbidden""#), "{body}");
     // Its own pages and non-browser clients get as far as the trip lookup.
     for origin in [Some("http://127.0.0.1:3000"), None] {
-        let response = app.send(events_request(origin)).await;
+        let response = app.respond(events_request(origin)).await;
         assert_eq!(response.status(), StatusCode::NOT_FOUND, "{origin:?}");
     }
     app.runtime.shutdown().await;
@@ -393,10 +345,10 @@ async fn writes_beyond_a_clients_rate_get_429_with_retry_after() {
     security.rate_limit.burst = 3;
     let app = app_with(HttpSection::default(), security).await;
     for _ in 0..3 {
-        let response = app.send(plan_from("203.0.113.9:40000")).await;
+        let response = app.respond(plan_from("203.0.113.9:40000")).await;
         assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     }
-    let response = app.send(plan_from("203.0.113.9:40001")).await;
+    let response = app.respond(plan_from("203.0.113.9:40001")).await;
     assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
     let retry_after: u64 = response.headers()[header::RETRY_AFTER]
         .to_str()
@@ -410,10 +362,10 @@ async fn writes_beyond_a_clients_rate_get_429_with_retry_after() {
 
     // Another client, a loopback one (a local proxy, `wayfare loadgen`),
     // and reads are not held back.
-    let response = app.send(plan_from("198.51.100.4:40000")).await;
+    let response = app.respond(plan_from("198.51.100.4:40000")).await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     for _ in 0..10 {
-        let response = app.send(plan_from("127.0.0.1:40000")).await;
+        let response = app.respond(plan_from("127.0.0.1:40000")).await;
         assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     }
     let mut read = Request::get("/api/agents")
@@ -422,7 +374,7 @@ async fn writes_beyond_a_clients_rate_get_429_with_retry_after() {
     read.extensions_mut().insert(ConnectInfo(
         "203.0.113.9:40002".parse::<SocketAddr>().expect("addr"),
     ));
-    assert_eq!(app.send(read).await.status(), StatusCode::OK);
+    assert_eq!(app.respond(read).await.status(), StatusCode::OK);
     app.runtime.shutdown().await;
 }
 
@@ -438,7 +390,10 @@ fn short_timeouts() -> HttpSection {
 }
 
 /// Serves `app` with `http`'s timeouts; the sender stops it.
-async fn listen(app: &App, http: &HttpSection) -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
+async fn listen(
+    app: &TestApp,
+    http: &HttpSection,
+) -> (SocketAddr, tokio::sync::oneshot::Sender<()>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -658,7 +613,7 @@ async fn a_websocket_outlives_the_request_and_idle_timeouts() {
         ))
         .expect("request");
     let accepted: serde_json::Value =
-        serde_json::from_str(&text(app.send(submit).await).await).expect("JSON");
+        serde_json::from_str(&text(app.respond(submit).await).await).expect("JSON");
     let id = accepted["trip_id"].as_str().expect("a trip id").to_owned();
     let (addr, _stop) = listen(&app, &http).await;
 

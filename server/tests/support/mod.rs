@@ -12,15 +12,16 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::body::{Body, to_bytes};
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use axum::response::Response;
 use serde_json::Value;
 use tower::ServiceExt;
 use wayfare_engine::clock::SystemClock;
 use wayfare_engine::runtime::{Runtime, RuntimeConfig};
 use wayfare_server::cli::leptos_options;
 use wayfare_server::commands::open_catalog;
-use wayfare_server::config::Config;
+use wayfare_server::config::{Config, HttpSection, SecuritySection};
 use wayfare_server::metrics::HttpMetrics;
-use wayfare_server::web::{AppState, router};
+use wayfare_server::web::{AppState, router_with};
 use wayfare_store::Store;
 pub use wayfare_store::testing::TestDb;
 
@@ -48,6 +49,22 @@ pub struct Answer {
 
 impl TestApp {
     pub async fn start(db: TestDb, runtime_config: RuntimeConfig) -> TestApp {
+        Self::start_with(
+            db,
+            runtime_config,
+            &HttpSection::default(),
+            &SecuritySection::default(),
+        )
+        .await
+    }
+
+    /// The same, with the given `http:` and `security:` settings.
+    pub async fn start_with(
+        db: TestDb,
+        runtime_config: RuntimeConfig,
+        http: &HttpSection,
+        security: &SecuritySection,
+    ) -> TestApp {
         let store = Store::connect(&db.url).await.expect("open the database");
         let site = tempfile::tempdir().expect("tempdir");
         let config = Config {
@@ -63,12 +80,16 @@ impl TestApp {
         )
         .await
         .expect("start the runtime");
-        let router = router(AppState {
-            leptos_options: leptos_options(&config, config.listen),
-            store: store.clone(),
-            runtime: runtime.clone(),
-            http_metrics: HttpMetrics::default(),
-        });
+        let router = router_with(
+            AppState {
+                leptos_options: leptos_options(&config, config.listen),
+                store: store.clone(),
+                runtime: runtime.clone(),
+                http_metrics: HttpMetrics::default(),
+            },
+            http,
+            security,
+        );
         TestApp {
             backend: db.name,
             router,
@@ -106,13 +127,17 @@ impl TestApp {
         self.send(request).await
     }
 
-    pub async fn send(&self, request: Request<Body>) -> Answer {
-        let response = self
-            .router
+    /// Sends one request through the router; the response as it is.
+    pub async fn respond(&self, request: Request<Body>) -> Response {
+        self.router
             .clone()
             .oneshot(request)
             .await
-            .expect("the router answers");
+            .expect("the router answers")
+    }
+
+    pub async fn send(&self, request: Request<Body>) -> Answer {
+        let response = self.respond(request).await;
         let status = response.status();
         let headers = response.headers().clone();
         let bytes = to_bytes(response.into_body(), 16 << 20)
