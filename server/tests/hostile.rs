@@ -211,6 +211,17 @@ fn corpus(seed: u64, count: usize, trip: &str, version: u64) -> Vec<(String, Vec
     for (label, raw) in fixed {
         out.push((label.to_owned(), raw));
     }
+    // Pages whose body nobody reads (HEAD): the render is dropped while
+    // its Suspense may still be resolving.
+    for i in 0..40 {
+        let path = match i % 4 {
+            0 => "/".to_owned(),
+            1 => format!("/requests/{trip}"),
+            2 => "/requests/00000000-0000-0000-0000-000000000000".to_owned(),
+            _ => "/requests/not-an-id".to_owned(),
+        };
+        out.push((format!("HEAD {path}"), request("HEAD", &path, &[], b"")));
+    }
 
     let methods = [
         "GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "TRACE", "CONNECT", "get",

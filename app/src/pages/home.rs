@@ -18,7 +18,7 @@ pub fn HomePage() -> impl IntoView {
     // through the second server function, so what is shown is what the
     // database holds.
     let stored = Resource::new(
-        move || submit.value().get().and_then(Result::ok),
+        move || submit.value().try_get().flatten().and_then(Result::ok),
         |id| async move {
             match id {
                 Some(id) => Some(plan_request(id).await),
@@ -66,7 +66,7 @@ pub fn HomePage() -> impl IntoView {
             }}
         </section>
         <Transition fallback=|| view! { <p class="muted">"Planning…"</p> }>
-            {move || stored.get().flatten().map(planned_or_error)}
+            {move || stored.try_get().flatten().flatten().map(planned_or_error)}
         </Transition>
     }
 }

@@ -10,13 +10,23 @@ use crate::pages::plan::planned_or_error;
 #[component]
 pub fn RequestPage() -> impl IntoView {
     let params = use_params_map();
+    // `try_` reads throughout: a server render can be dropped (the client
+    // went away, a timeout) while Suspense still has an effect in flight,
+    // and a plain `get` on the disposed resource panics in that task (seen
+    // once by server/tests/hostile.rs under the full suite's load; not
+    // reproduced on demand).
     let record = Resource::new(
-        move || params.read().get("id").unwrap_or_default(),
+        move || {
+            params
+                .try_with(|p| p.get("id"))
+                .flatten()
+                .unwrap_or_default()
+        },
         plan_request,
     );
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || record.get().map(planned_or_error)}
+            {move || record.try_get().flatten().map(planned_or_error)}
         </Suspense>
     }
 }
