@@ -123,6 +123,21 @@ async fn connect_and_invented_methods_are_refused_with_405() {
             "{method} {path}"
         );
     }
+    // An API route's 405 names exactly the methods it serves.
+    for (method, path, allow) in [
+        ("OPTIONS", "/api/agents", "GET,HEAD"),
+        ("OPTIONS", "/healthz", "GET,HEAD"),
+        ("CONNECT", "/api/trips/plan", "POST"),
+    ] {
+        let request = Request::builder()
+            .method(Method::from_bytes(method.as_bytes()).expect("method"))
+            .uri(path)
+            .body(Body::empty())
+            .expect("request");
+        let response = app.respond(request).await;
+        assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(response.headers()[header::ALLOW], allow, "{method} {path}");
+    }
     app.runtime.shutdown().await;
 }
 

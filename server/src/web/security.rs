@@ -32,8 +32,17 @@ pub const ALLOWED_METHODS: [Method; 5] = [
 
 /// 405 for a method no route serves, 400 for a target without a path (the
 /// authority form of `CONNECT host:443`): the Leptos fallback expects both.
+///
+/// On the machine routes (`/api/…`, `/healthz`, `/metrics`) the router
+/// itself answers a method a route does not serve (axum's 405 names exactly
+/// that route's methods in `Allow`, as the OpenAPI description says), and
+/// unknown API paths answer the API's 404.
 pub async fn known_methods(request: Request, next: Next) -> Response {
-    if !ALLOWED_METHODS.contains(request.method()) {
+    let api_path = request.uri().path_and_query().is_some_and(|p| {
+        let path = p.path();
+        path.starts_with("/api/") || path == "/healthz" || path == "/metrics"
+    });
+    if !ALLOWED_METHODS.contains(request.method()) && !api_path {
         let mut response = (
             StatusCode::METHOD_NOT_ALLOWED,
             "this server does not answer that method\n",
