@@ -65,6 +65,11 @@ async fn overrides_out_of_range_are_a_422_naming_the_field() {
             json!({ "days": "four" }),
             json!({ "days": 2.5 }),
             json!({ "no_such_field": 1 }),
+            // Not an object: serde would read an array by position.
+            json!([null, null]),
+            json!([]),
+            json!("days=3"),
+            json!(3),
         ] {
             let answer = plan(&app, json!({ "query": QUERY, "overrides": overrides })).await;
             assert_error(&answer, StatusCode::BAD_REQUEST, "bad_request");

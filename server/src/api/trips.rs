@@ -27,8 +27,47 @@ pub struct PlanRequest {
     /// Structured fields that win over what the parser reads from `query`
     /// (an object of [`OverridesInput`]'s keys). A wrong shape is a 400; a
     /// value out of range a 422 (see `plan`).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "object_or_null")]
     pub overrides: Option<OverridesInput>,
+}
+
+/// `overrides` as a JSON object (or `null`) only: serde's derived struct
+/// decoding also takes an array, by position (`[null, null]` was accepted
+/// as "no overrides").
+fn object_or_null<'de, D>(deserializer: D) -> Result<Option<OverridesInput>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    struct ObjectOrNull;
+
+    impl<'de> serde::de::Visitor<'de> for ObjectOrNull {
+        type Value = Option<OverridesInput>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an object of overrides, or null")
+        }
+
+        fn visit_unit<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_none<E: serde::de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+
+        fn visit_some<D2: serde::Deserializer<'de>>(
+            self,
+            inner: D2,
+        ) -> Result<Self::Value, D2::Error> {
+            inner.deserialize_map(ObjectOrNull)
+        }
+
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+            OverridesInput::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(Some)
+        }
+    }
+
+    deserializer.deserialize_option(ObjectOrNull)
 }
 
 /// The answer to a plan request: where to follow it.
