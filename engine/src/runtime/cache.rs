@@ -2,13 +2,20 @@
 //! request-level (normalised query + overrides → finished plan),
 //! agent-level (agent type + hash of its inputs → output), and data-level
 //! (query text → parsed intent: the parser's gazetteer lookups over the
-//! catalog). `invalidate_all` empties them after a catalog import.
+//! catalog). `invalidate_all` empties them after a catalog import. A
+//! request-level entry ([`cached_plan`]) keeps every task's result, so that
+//! a trip served from it ([`cached_plan_commands`]) can be modified.
 
 use std::collections::{HashMap, VecDeque};
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Mutex;
 
+use serde_json::Value;
+
 use super::CacheMetrics;
+use super::pipeline::schedule_commands;
+use crate::orchestrator::PlanOutcome;
+use crate::state::{Command, TaskStatus, TripState};
 
 /// A bounded map evicting the least recently used entry.
 #[derive(Debug)]
@@ -118,6 +125,104 @@ pub fn agent_key(agent_type: &str, inputs: &serde_json::Value) -> String {
     let mut h = DefaultHasher::new();
     inputs.to_string().hash(&mut h);
     format!("{agent_type}:{:016x}", h.finish())
+}
+
+/// A request cache entry: the finished plan and every task's result (or
+/// skip) it was made of, so that a trip served from it can be modified
+/// like the one that was planned.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct CachedPlan {
+    outcome: PlanOutcome,
+    tasks: Vec<CachedTask>,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct CachedTask {
+    agent_type: String,
+    /// `None`: the task was skipped for `skip_reason`.
+    result: Option<Value>,
+    skip_reason: Option<String>,
+}
+
+/// The cache entry for a trip that has just finished planning, when every
+/// task of it is completed with its result at hand or skipped.
+pub fn cached_plan(state: &TripState, outcome: &PlanOutcome) -> Option<Value> {
+    let tasks = state
+        .tasks
+        .iter()
+        .map(|t| match t.status {
+            TaskStatus::Completed => Some(CachedTask {
+                agent_type: t.agent_type.clone(),
+                result: Some(Value::clone(t.result.as_deref()?)),
+                skip_reason: None,
+            }),
+            TaskStatus::Skipped => Some(CachedTask {
+                agent_type: t.agent_type.clone(),
+                result: None,
+                skip_reason: t.skip_reason.clone(),
+            }),
+            _ => None,
+        })
+        .collect::<Option<Vec<_>>>()?;
+    serde_json::to_value(CachedPlan {
+        outcome: outcome.clone(),
+        tasks,
+    })
+    .ok()
+}
+
+/// What a trip served from the cache entry `hit` logs: the submission, the
+/// intent, a fresh task graph completed (or skipped) with the cached
+/// results, and the plan. `None` when the entry does not cover the graph
+/// (then the request is planned).
+pub fn cached_plan_commands(
+    query: &str,
+    overrides: &Value,
+    intent: &Value,
+    hit: Value,
+) -> Option<Vec<Command>> {
+    let cached: CachedPlan = serde_json::from_value(hit).ok()?;
+    let itinerary = cached.outcome.itinerary.as_ref()?;
+    let schedule = schedule_commands();
+    let mut settle = Vec::with_capacity(schedule.len());
+    for command in &schedule {
+        let Command::ScheduleTask {
+            task_id,
+            agent_type,
+            ..
+        } = command
+        else {
+            continue;
+        };
+        let task = cached.tasks.iter().find(|t| t.agent_type == *agent_type)?;
+        settle.push(match &task.result {
+            Some(result) => Command::CompleteTask {
+                task_id: *task_id,
+                result: result.clone(),
+                elapsed_ms: 0,
+            },
+            None => Command::SkipTask {
+                task_id: *task_id,
+                reason: task.skip_reason.clone().unwrap_or_else(|| "skipped".into()),
+            },
+        });
+    }
+    let mut commands = vec![
+        Command::Submit {
+            query: query.to_string(),
+            overrides: overrides.clone(),
+        },
+        Command::RecordIntent {
+            intent: intent.clone(),
+        },
+    ];
+    commands.extend(schedule);
+    commands.extend(settle);
+    commands.push(Command::FinishPlan {
+        itinerary: serde_json::to_value(itinerary).ok()?,
+        verdict: serde_json::to_value(&cached.outcome.verdict).ok()?,
+    });
+    Some(commands)
 }
 
 #[cfg(test)]

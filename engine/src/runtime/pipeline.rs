@@ -42,7 +42,7 @@ use crate::agents::{Agent, AgentError, Candidate, LegKey, Skeleton, TripSpec};
 use crate::assemble::Proposals;
 use crate::catalog::Catalog;
 use crate::orchestrator::{PlanOutcome, choose, wanted};
-use crate::state::Priority;
+use crate::state::{Command, Priority, TaskId};
 
 /// One node of the runtime's task graph.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -281,6 +281,25 @@ pub fn run_task(
         }
         other => return Err(RunError::NoPlan(format!("unknown agent type {other}"))),
     })
+}
+
+/// The `ScheduleTask` commands of a fresh trip: one per node of [`GRAPH`],
+/// each with new task ids and its dependencies' ids.
+pub fn schedule_commands() -> Vec<Command> {
+    let mut ids: HashMap<&str, TaskId> = HashMap::new();
+    GRAPH
+        .iter()
+        .map(|node| {
+            let task_id = TaskId::new();
+            ids.insert(node.agent_type, task_id);
+            Command::ScheduleTask {
+                task_id,
+                agent_type: node.agent_type.to_string(),
+                priority: node.priority,
+                depends_on: node.depends_on.iter().map(|d| ids[d]).collect(),
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -32,9 +32,9 @@ use wayfare_domain::overrides::TripOverrides;
 use wayfare_domain::request::QueryText;
 use wayfare_domain::trip::{AgentInfo, Change, TripStatusView, TripView, WireEvent};
 
-use super::cache::{Caches, agent_key, normalise_query};
+use super::cache::{Caches, agent_key, cached_plan, cached_plan_commands, normalise_query};
 use super::config::{AGENT_TYPES, RuntimeConfig};
-use super::pipeline::{GRAPH, RunError, TaskOutput, node_of, run_task};
+use super::pipeline::{RunError, TaskOutput, node_of, run_task, schedule_commands};
 use super::registry::{InstanceRow, choose_instance};
 use super::wire::{intent_of, output_of, status_view, trip_view, wire_event};
 use super::{
@@ -2512,104 +2512,6 @@ impl<S: RuntimeStore> Append for WithQueue<'_, S> {
     }
 }
 
-/// A request cache entry: the finished plan and every task's result (or
-/// skip) it was made of, so that a trip served from it can be modified
-/// like the one that was planned.
-#[derive(serde::Serialize, serde::Deserialize)]
-struct CachedPlan {
-    outcome: PlanOutcome,
-    tasks: Vec<CachedTask>,
-}
-
-#[derive(serde::Serialize, serde::Deserialize)]
-struct CachedTask {
-    agent_type: String,
-    /// `None`: the task was skipped for `skip_reason`.
-    result: Option<Value>,
-    skip_reason: Option<String>,
-}
-
-/// The cache entry for a trip that has just finished planning, when every
-/// task of it is completed with its result at hand or skipped.
-fn cached_plan(state: &TripState, outcome: &PlanOutcome) -> Option<Value> {
-    let tasks = state
-        .tasks
-        .iter()
-        .map(|t| match t.status {
-            TaskStatus::Completed => Some(CachedTask {
-                agent_type: t.agent_type.clone(),
-                result: Some(Value::clone(t.result.as_deref()?)),
-                skip_reason: None,
-            }),
-            TaskStatus::Skipped => Some(CachedTask {
-                agent_type: t.agent_type.clone(),
-                result: None,
-                skip_reason: t.skip_reason.clone(),
-            }),
-            _ => None,
-        })
-        .collect::<Option<Vec<_>>>()?;
-    serde_json::to_value(CachedPlan {
-        outcome: outcome.clone(),
-        tasks,
-    })
-    .ok()
-}
-
-/// What a trip served from the cache entry `hit` logs: the submission, the
-/// intent, a fresh task graph completed (or skipped) with the cached
-/// results, and the plan. `None` when the entry does not cover the graph
-/// (then the request is planned).
-fn cached_plan_commands(
-    query: &str,
-    overrides: &Value,
-    intent: &Value,
-    hit: Value,
-) -> Option<Vec<Command>> {
-    let cached: CachedPlan = serde_json::from_value(hit).ok()?;
-    let itinerary = cached.outcome.itinerary.as_ref()?;
-    let schedule = schedule_commands();
-    let mut settle = Vec::with_capacity(schedule.len());
-    for command in &schedule {
-        let Command::ScheduleTask {
-            task_id,
-            agent_type,
-            ..
-        } = command
-        else {
-            continue;
-        };
-        let task = cached.tasks.iter().find(|t| t.agent_type == *agent_type)?;
-        settle.push(match &task.result {
-            Some(result) => Command::CompleteTask {
-                task_id: *task_id,
-                result: result.clone(),
-                elapsed_ms: 0,
-            },
-            None => Command::SkipTask {
-                task_id: *task_id,
-                reason: task.skip_reason.clone().unwrap_or_else(|| "skipped".into()),
-            },
-        });
-    }
-    let mut commands = vec![
-        Command::Submit {
-            query: query.to_string(),
-            overrides: overrides.clone(),
-        },
-        Command::RecordIntent {
-            intent: intent.clone(),
-        },
-    ];
-    commands.extend(schedule);
-    commands.extend(settle);
-    commands.push(Command::FinishPlan {
-        itinerary: serde_json::to_value(itinerary).ok()?,
-        verdict: serde_json::to_value(&cached.outcome.verdict).ok()?,
-    });
-    Some(commands)
-}
-
 /// The queue's rows for a trip's `ScheduleTask` commands.
 fn new_tasks(trip: TripId, commands: &[Command]) -> Vec<NewTask> {
     commands
@@ -2628,23 +2530,6 @@ fn new_tasks(trip: TripId, commands: &[Command]) -> Vec<NewTask> {
                 depends_on: depends_on.clone(),
             }),
             _ => None,
-        })
-        .collect()
-}
-
-fn schedule_commands() -> Vec<Command> {
-    let mut ids: HashMap<&str, TaskId> = HashMap::new();
-    GRAPH
-        .iter()
-        .map(|node| {
-            let task_id = TaskId::new();
-            ids.insert(node.agent_type, task_id);
-            Command::ScheduleTask {
-                task_id,
-                agent_type: node.agent_type.to_string(),
-                priority: node.priority,
-                depends_on: node.depends_on.iter().map(|d| ids[d]).collect(),
-            }
         })
         .collect()
 }
