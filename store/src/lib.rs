@@ -10,10 +10,14 @@
 //! [`catalog`]: [`import_travelplanner`], [`Store::import_catalog`],
 //! [`Store::load_catalog`], [`Store::catalog_is_empty`] and
 //! [`Store::ensure_demo_catalog`].
+//!
+//! Per trip, besides the runtime's log and queue: who made it
+//! ([`Store::record_trip_owner`], [`Store::owned_trips`]).
 
 pub mod catalog;
 mod events;
 mod hub;
+mod owners;
 mod tasks;
 #[cfg(feature = "testing")]
 pub mod testing;
