@@ -637,6 +637,10 @@ impl RuntimeStore for Store {
         self.append_encoded(trip_id, expected_version, events, after, Some((joint, now)))
             .await
     }
+
+    async fn delete_trip(&self, trip_id: TripId) -> Result<bool, PortError> {
+        Ok(Store::delete_trip(self, &trip_id.to_string()).await?)
+    }
 }
 
 fn stored_event(

@@ -12,9 +12,11 @@
 //! [`Store::ensure_demo_catalog`].
 //!
 //! Per trip, besides the runtime's log and queue: who made it
-//! ([`Store::record_trip_owner`], [`Store::owned_trips`]).
+//! ([`Store::record_trip_owner`], [`Store::owned_trips`]); deleting a trip
+//! removes its rows from every table ([`Store::delete_trip`]).
 
 pub mod catalog;
+mod delete;
 mod events;
 mod hub;
 mod owners;

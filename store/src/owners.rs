@@ -78,32 +78,28 @@ impl Store {
     pub async fn owned_trips(&self, owner: &str, limit: u32) -> Result<Vec<String>> {
         let limit = i64::from(limit);
         let ids = match self {
-            Store::Sqlite { read: pool, .. } => {
-                sqlx::query(
-                    "SELECT trip_id FROM trip_owners WHERE owner = ? \
+            Store::Sqlite { read: pool, .. } => sqlx::query(
+                "SELECT trip_id FROM trip_owners WHERE owner = ? \
                      ORDER BY created_at DESC, rowid DESC LIMIT ?",
-                )
-                .bind(owner)
-                .bind(limit)
-                .fetch_all(pool)
-                .await?
-                .iter()
-                .map(|row| row.try_get("trip_id"))
-                .collect::<Result<Vec<String>, _>>()?
-            }
-            Store::Postgres(pool) => {
-                sqlx::query(
-                    "SELECT trip_id FROM trip_owners WHERE owner = $1 \
+            )
+            .bind(owner)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+            .iter()
+            .map(|row| row.try_get("trip_id"))
+            .collect::<Result<Vec<String>, _>>()?,
+            Store::Postgres(pool) => sqlx::query(
+                "SELECT trip_id FROM trip_owners WHERE owner = $1 \
                      ORDER BY created_at DESC, position DESC LIMIT $2",
-                )
-                .bind(owner)
-                .bind(limit)
-                .fetch_all(pool)
-                .await?
-                .iter()
-                .map(|row| row.try_get("trip_id"))
-                .collect::<Result<Vec<String>, _>>()?
-            }
+            )
+            .bind(owner)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+            .iter()
+            .map(|row| row.try_get("trip_id"))
+            .collect::<Result<Vec<String>, _>>()?,
         };
         Ok(ids)
     }

@@ -12,7 +12,10 @@ async fn a_trip_keeps_its_first_owner_on_every_backend() {
     for db in support::all_backends().await {
         let id = trip();
         assert_eq!(db.store.trip_owner(&id).await.expect("read"), None);
-        db.store.record_trip_owner(&id, "alice").await.expect("record");
+        db.store
+            .record_trip_owner(&id, "alice")
+            .await
+            .expect("record");
         db.store
             .record_trip_owner(&id, "alice")
             .await
@@ -53,7 +56,10 @@ async fn owned_trips_are_the_owners_own_newest_first_and_limited() {
     for db in support::all_backends().await {
         let mine: Vec<String> = (0..5).map(|_| trip()).collect();
         for (i, id) in mine.iter().enumerate() {
-            db.store.record_trip_owner(id, "alice").await.expect("record");
+            db.store
+                .record_trip_owner(id, "alice")
+                .await
+                .expect("record");
             // Another session's trips in between are not listed.
             db.store
                 .record_trip_owner(&trip(), &format!("bob{i}"))

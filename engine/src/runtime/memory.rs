@@ -164,6 +164,12 @@ impl RuntimeStore for MemoryRuntimeStore {
             Err(e) => Err(AppendError::Port(PortError::permanent(e.to_string()))),
         }
     }
+
+    async fn delete_trip(&self, trip_id: TripId) -> Result<bool, PortError> {
+        let tasks = self.tasks.remove_trip(trip_id);
+        let events = self.events.remove_trip(trip_id);
+        Ok(tasks || events)
+    }
 }
 
 impl HubStore for MemoryRuntimeStore {

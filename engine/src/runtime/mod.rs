@@ -31,7 +31,7 @@ use serde_json::Value;
 
 use crate::hub::HubStore;
 use crate::state::{
-    AppendError, EventStore, NewTask, StoredEvent, TaskId, TaskQueue, TripId, TripState,
+    AppendError, EventStore, NewTask, PortError, StoredEvent, TaskId, TaskQueue, TripId, TripState,
 };
 
 pub use config::{
@@ -77,6 +77,11 @@ pub trait RuntimeStore: EventStore + TaskQueue + HubStore + Clone + Send + Sync 
         queue: QueueWrite<'_>,
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<u64, AppendError>> + Send;
+
+    /// Removes every trace of a trip — its events, read model, snapshots,
+    /// tasks and their results, and whatever else the store keeps by trip
+    /// — all or none. Whether there was anything to remove.
+    fn delete_trip(&self, trip_id: TripId) -> impl Future<Output = Result<bool, PortError>> + Send;
 }
 
 /// A request accepted for planning.

@@ -2159,6 +2159,54 @@ impl<S: RuntimeStore> Runtime<S> {
         Ok(status_view(&executed.state))
     }
 
+    /// Deletes a trip for good: cancels it first when it is still
+    /// planning, removes every row of it from the store (one transaction)
+    /// and forgets it in this process — its cached state, event topic
+    /// (live subscribers' streams end), cancel channel, claimed tasks
+    /// waiting for an instance, failover notes and writer lock — so that
+    /// [`Runtime::trip`] answers `None` afterwards. `false`: there was no
+    /// such trip.
+    pub async fn delete(&self, trip_id: &str) -> Result<bool, RuntimeError> {
+        let Some(trip) = Self::parse_id(trip_id) else {
+            return Ok(false);
+        };
+        let state = self.load_fresh(trip).await?;
+        if state.exists() && state.status == TripStatus::Planning {
+            self.cancel(trip_id).await?;
+        }
+        // No command on the trip runs in this process while it goes; one
+        // decided later finds no trip and is refused.
+        let writer = lock(&self.trip_locks).entry(trip).or_default().clone();
+        let deleted = {
+            let _writer = writer.lock().await;
+            let deleted = self
+                .store
+                .delete_trip(trip)
+                .await
+                .map_err(|e| RuntimeError::Store(e.to_string()))?;
+            let mut inner = lock(&self.inner);
+            inner.states.remove(&trip);
+            inner.topics.remove(&trip);
+            if let Some(cancel) = inner.cancels.remove(&trip) {
+                let _ = cancel.send(true);
+            }
+            inner.submitted_at.remove(&trip);
+            inner.waiting.retain(|t| *t != trip);
+            for queue in inner.backlog.values_mut() {
+                queue.retain(|t| t.trip_id != trip);
+            }
+            for task in &state.tasks {
+                inner.failed_on.remove(&task.task_id);
+            }
+            deleted
+        };
+        // Frees its planning slot if it held one (the cancel did already
+        // when it was planning).
+        self.release(trip);
+        lock(&self.trip_locks).remove(&trip);
+        Ok(deleted)
+    }
+
     // ----- modify -----
 
     /// Applies `changes` to a ready (or failed) trip at `expected_version`,

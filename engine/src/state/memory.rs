@@ -35,6 +35,12 @@ impl MemoryEventStore {
         self.trips.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// Removes a trip's events, read model and snapshots; whether it had
+    /// any (the in-memory side of deleting a trip).
+    pub fn remove_trip(&self, trip_id: TripId) -> bool {
+        self.lock().remove(&trip_id).is_some()
+    }
+
     /// How many snapshots a trip has (for tests of the snapshot cadence).
     pub fn snapshot_count(&self, trip_id: TripId) -> usize {
         self.lock().get(&trip_id).map_or(0, |t| t.snapshots.len())

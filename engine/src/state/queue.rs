@@ -264,6 +264,17 @@ impl MemoryTaskQueue {
     fn lock(&self) -> MutexGuard<'_, Rows> {
         self.rows.lock().unwrap_or_else(PoisonError::into_inner)
     }
+
+    /// Removes a trip's tasks and their results; whether it had any (the
+    /// in-memory side of deleting a trip).
+    pub fn remove_trip(&self, trip_id: TripId) -> bool {
+        let mut guard = self.lock();
+        let (order, rows) = &mut *guard;
+        let before = rows.len();
+        rows.retain(|_, row| row.task.trip_id != trip_id);
+        order.retain(|id| rows.contains_key(id));
+        rows.len() != before
+    }
 }
 
 fn claimable(row: &Row, rows: &HashMap<TaskId, Row>, now: DateTime<Utc>) -> bool {

@@ -27,7 +27,7 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 fn endpoints() -> Vec<(&'static str, MethodRouter<AppState>)> {
     vec![
         ("/api/trips/plan", post(trips::plan)),
-        ("/api/trips/{id}", get(trips::trip)),
+        ("/api/trips/{id}", get(trips::trip).delete(trips::delete)),
         ("/api/trips/{id}/status", get(trips::status)),
         ("/api/trips/{id}/modify", put(trips::modify)),
         ("/api/trips/{id}/cancel", delete(trips::cancel)),

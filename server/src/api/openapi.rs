@@ -28,6 +28,7 @@ use super::{ErrorBody, agents, trips};
         trips::trip,
         trips::modify,
         trips::cancel,
+        trips::delete,
         trips::alternatives,
         events,
         agents::list,
@@ -35,7 +36,7 @@ use super::{ErrorBody, agents, trips};
         healthz,
     ),
     tags(
-        (name = "trips", description = "Submit, follow, read, modify and cancel trips"),
+        (name = "trips", description = "Submit, follow, read, modify, cancel and delete trips"),
         (name = "agents", description = "The agent registry"),
         (name = "service", description = "Health and this document"),
     )

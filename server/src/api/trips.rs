@@ -1,5 +1,5 @@
 //! `/api/trips/…`: submit a trip, read its status and plan, modify it,
-//! cancel it, and list a component's alternatives.
+//! cancel it, delete it, and list a component's alternatives.
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -320,6 +320,34 @@ pub async fn cancel(
 ) -> ApiResult<Json<TripStatusView>> {
     let id = trip_id(&raw)?;
     Ok(Json(state.runtime.cancel(&id).await?))
+}
+
+/// Delete a trip for good: a trip still planning is cancelled first; its
+/// log, plan, tasks, owner and rating are removed, and it is unknown from
+/// then on (404).
+#[utoipa::path(
+    delete,
+    path = "/api/trips/{id}",
+    tag = "trips",
+    params(TripId),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "No such trip (any id that is not a UUID too)", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: this client's writes are over `security.rate_limit`",
+            body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 500, description = "Internal error (logged, not described)", body = ErrorBody),
+    )
+)]
+pub async fn delete(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+) -> ApiResult<StatusCode> {
+    let id = trip_id(&raw)?;
+    if state.runtime.delete(&id).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::TripNotFound(id))
+    }
 }
 
 /// `GET /api/trips/{id}/alternatives/{component_id}`: what a `replace`
