@@ -12,6 +12,7 @@
 //! [`Runtime::events`] streams [`WireEvent`]s.
 
 pub mod cache;
+mod changes;
 mod memory;
 mod service;
 mod wire;

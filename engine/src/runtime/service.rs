@@ -14,7 +14,7 @@
 //! log). Leases are renewed by heartbeats while the instance is healthy; a
 //! dead instance's tasks are claimed again when their lease runs out.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, Weak};
@@ -27,12 +27,13 @@ use tokio::sync::{Notify, broadcast, mpsc, oneshot, watch};
 use tokio::task::{AbortHandle, JoinHandle, JoinSet};
 use tokio::time::Instant;
 use wayfare_domain::intent::TripIntent;
-use wayfare_domain::itinerary::{Itinerary, PlanItem};
+use wayfare_domain::itinerary::Itinerary;
 use wayfare_domain::overrides::TripOverrides;
 use wayfare_domain::request::QueryText;
 use wayfare_domain::trip::{AgentInfo, Change, TripStatusView, TripView, WireEvent};
 
 use super::cache::{Caches, agent_key, cached_plan, cached_plan_commands, normalise_query};
+use super::changes::{ChangePlan, component_alternatives, plan_changes};
 use super::config::{AGENT_TYPES, RuntimeConfig};
 use super::pipeline::{RunError, TaskOutput, node_of, run_task, schedule_commands};
 use super::registry::{InstanceRow, choose_instance};
@@ -2221,10 +2222,16 @@ impl<S: RuntimeStore> Runtime<S> {
     ///   the party), then budget, verifier;
     /// - `dates` → planning and everything after it (flights and
     ///   opening days depend on dates; the location facts do not);
-    /// - `replace` / `reroll` of a meal (`dN.breakfast|lunch|dinner`) or a
-    ///   stay (`stay.<city>`) → the plan is edited in place from the dining
-    ///   or accommodation agent's candidates (see [`Runtime::alternatives`]),
-    ///   then only the verifier runs.
+    /// - `replace` / `reroll` of a meal (`dN.breakfast|lunch|dinner`), a
+    ///   stay (`stay.<city>`), an attraction (`dN.attractionK`) or a
+    ///   transport leg (`dN.legK`) → the plan is edited in place from the
+    ///   agents' candidates (see [`Runtime::alternatives`]; a leg together
+    ///   with the travel day's meals and visits that no longer fit around
+    ///   it), checked against the budget and the verifier's rules — a
+    ///   change that would break one is refused with
+    ///   [`ModifyError::Invalid`] before anything is recorded — and then
+    ///   only the verifier task runs. A reroll takes the next alternative
+    ///   after the current one that keeps the plan valid.
     #[tracing::instrument(skip_all, fields(trip.id = %trip_id, expected_version), err)]
     pub async fn modify(
         &self,
@@ -2248,7 +2255,9 @@ impl<S: RuntimeStore> Runtime<S> {
             return Err(ModifyError::NotReady);
         }
         let old_intent = intent_of(&state).ok_or(ModifyError::NotReady)?;
-        let plan = plan_changes(&state, &old_intent, &changes).map_err(ModifyError::Invalid)?;
+        let catalog = self.catalog();
+        let plan = plan_changes(&state, &old_intent, catalog.as_ref(), &changes)
+            .map_err(ModifyError::Invalid)?;
         let roots: Vec<TaskId> = state
             .tasks
             .iter()
@@ -2478,10 +2487,16 @@ impl<S: RuntimeStore> Runtime<S> {
         Err("the modification left nothing to verify".into())
     }
 
-    /// Ranked alternatives for a component of a ready trip, cheapest first:
-    /// a meal ("d2.dinner") from the dining agent's candidates for that
-    /// day's city, a stay ("stay.Denver") from the accommodation agent's for
-    /// that city and number of nights (cost for all nights).
+    /// Ranked alternatives for a component of a ready trip, best first, the
+    /// current choice among them (marked): a meal ("d2.dinner") from the
+    /// dining agent's candidates for its city, cheapest first; a stay
+    /// ("stay.Denver") from the accommodation agent's for that city and
+    /// number of nights (cost for all nights), cheapest first; an
+    /// attraction ("d2.attraction1") from the activity agent's route for its
+    /// city, leaving out those already in the plan; a transport leg
+    /// ("d1.leg1") from the transport agent's options for that leg,
+    /// cheapest first, leaving out the modes the trip's rules forbid (the
+    /// request's "no flights", self-driving mixed with flights or taxis).
     pub async fn alternatives(
         &self,
         trip_id: &str,
@@ -2500,9 +2515,14 @@ impl<S: RuntimeStore> Runtime<S> {
             .clone()
             .and_then(|v| serde_json::from_value(v).ok())
             .ok_or(ModifyError::NotReady)?;
-        let (current, options) = component_alternatives(&state, &itinerary, component_id)
-            .map_err(ModifyError::Invalid)?;
-        Ok(options
+        let intent = intent_of(&state).ok_or(ModifyError::NotReady)?;
+        let catalog = self.catalog();
+        let found =
+            component_alternatives(&state, &itinerary, catalog.as_ref(), &intent, component_id)
+                .map_err(ModifyError::Invalid)?;
+        let current = found.current;
+        Ok(found
+            .options
             .into_iter()
             .map(|c| Alternative {
                 current: Some(&c.id) == current.as_ref(),
@@ -2645,227 +2665,4 @@ async fn instance_loop<S: RuntimeStore>(
             }
         }
     }
-}
-
-/// What a list of changes amounts to.
-struct ChangePlan {
-    intent: TripIntent,
-    roots: BTreeSet<&'static str>,
-    edited: Option<Itinerary>,
-}
-
-/// One alternative for a component, as the agents proposed it.
-struct ComponentOption {
-    id: String,
-    name: String,
-    /// What the plan item costs (a stay: per night).
-    item_cost: f64,
-    /// What the alternatives list shows (a stay: for all its nights).
-    cost: f64,
-    reason: String,
-}
-
-/// The alternatives for a component of the plan and the current choice's
-/// id: a meal (`dN.breakfast|lunch|dinner`) from the dining agent's
-/// candidates for that day's city, a stay (`stay.<city>`) from the
-/// accommodation agent's for that city and number of nights.
-fn component_alternatives(
-    state: &TripState,
-    itinerary: &Itinerary,
-    component_id: &str,
-) -> Result<(Option<String>, Vec<ComponentOption>), String> {
-    let unknown = || {
-        format!(
-            "unknown component {component_id:?}: meals (dN.breakfast, dN.lunch, dN.dinner) and stays (stay.<city>) can be changed"
-        )
-    };
-    if let Some(city) = component_id.strip_prefix("stay.") {
-        let nights = itinerary
-            .days
-            .iter()
-            .filter(|d| {
-                d.accommodation
-                    .as_ref()
-                    .is_some_and(|a| a.id == component_id)
-            })
-            .count() as u32;
-        if nights == 0 {
-            return Err(unknown());
-        }
-        let current = itinerary
-            .days
-            .iter()
-            .find_map(|d| d.accommodation.as_ref().filter(|a| a.id == component_id))
-            .and_then(|a| a.source_id.clone());
-        let Some(TaskOutput::Accommodation(stays)) = output_of(state, "accommodation") else {
-            return Err("the trip has no accommodation candidates".into());
-        };
-        let candidates = stays
-            .into_iter()
-            .find(|((c, n), _)| c == city && *n == nights)
-            .map(|(_, c)| c)
-            .unwrap_or_default();
-        let options = candidates
-            .into_iter()
-            .map(|c| ComponentOption {
-                id: c.item.stay.source_id.clone(),
-                name: c.item.stay.name.clone(),
-                item_cost: c.cost / f64::from(c.item.nights.max(1)),
-                cost: c.cost,
-                reason: c.reason,
-            })
-            .collect();
-        return Ok((current, options));
-    }
-    let (day, meal) = component_id.split_once('.').ok_or_else(unknown)?;
-    let n: u32 = day
-        .strip_prefix('d')
-        .and_then(|d| d.parse().ok())
-        .ok_or_else(unknown)?;
-    if !matches!(meal, "breakfast" | "lunch" | "dinner") {
-        return Err(unknown());
-    }
-    let day = itinerary
-        .days
-        .iter()
-        .find(|d| d.day == n)
-        .ok_or_else(|| format!("the trip has no day {n}"))?;
-    let current = match meal {
-        "breakfast" => &day.breakfast,
-        "lunch" => &day.lunch,
-        _ => &day.dinner,
-    };
-    let current = current.as_ref().and_then(|p| p.source_id.clone());
-    let Some(TaskOutput::Dining(meals)) = output_of(state, "dining") else {
-        return Err("the trip has no dining candidates".into());
-    };
-    let options = meals
-        .into_iter()
-        .find(|(city, _)| *city == day.city)
-        .map(|(_, c)| c)
-        .unwrap_or_default()
-        .into_iter()
-        .map(|c| ComponentOption {
-            id: c.item.source_id.clone(),
-            name: c.item.name.clone(),
-            item_cost: c.cost,
-            cost: c.cost,
-            reason: c.reason,
-        })
-        .collect();
-    Ok((current, options))
-}
-
-/// Validates `changes` and works out the new intent, the tasks to re-run
-/// and the edited plan.
-fn plan_changes(
-    state: &TripState,
-    intent: &TripIntent,
-    changes: &[Change],
-) -> Result<ChangePlan, String> {
-    if changes.is_empty() {
-        return Err("no changes".into());
-    }
-    let mut plan = ChangePlan {
-        intent: intent.clone(),
-        roots: BTreeSet::new(),
-        edited: None,
-    };
-    for change in changes {
-        match change {
-            // The values are within their bounds by their types.
-            Change::Budget { value } => {
-                plan.intent.budget = Some(*value);
-                plan.roots.insert("budget");
-            }
-            Change::Travellers { value } => {
-                plan.intent.people = *value;
-                plan.roots.extend(["transport", "accommodation", "dining"]);
-            }
-            Change::Dates { start } => {
-                plan.intent.start_date = Some(*start);
-                plan.roots.insert("planning");
-            }
-            Change::Replace { component_id, with } => {
-                edit_component(state, &mut plan, component_id, Some(with))?;
-            }
-            Change::Reroll { component_id } => {
-                edit_component(state, &mut plan, component_id, None)?;
-            }
-        }
-    }
-    if plan.edited.is_some() && plan.roots.iter().any(|r| *r != "verifier") {
-        return Err("replacing a component cannot be combined with changes that re-plan".into());
-    }
-    TripSpec::from_intent(&plan.intent).map_err(|e| e.to_string())?;
-    Ok(plan)
-}
-
-fn edit_component(
-    state: &TripState,
-    plan: &mut ChangePlan,
-    component_id: &str,
-    with: Option<&String>,
-) -> Result<(), String> {
-    let mut itinerary: Itinerary = match plan.edited.take() {
-        Some(it) => it,
-        None => state
-            .itinerary
-            .clone()
-            .and_then(|v| serde_json::from_value(v).ok())
-            .ok_or("the trip has no plan to change")?,
-    };
-    let (current, options) = component_alternatives(state, &itinerary, component_id)?;
-    let chosen = match with {
-        Some(id) => options
-            .iter()
-            .find(|c| c.id == *id)
-            .ok_or_else(|| format!("{id:?} is not an alternative for {component_id}"))?,
-        None => {
-            let at = options.iter().position(|c| Some(&c.id) == current.as_ref());
-            let next = at.map_or(0, |p| p + 1);
-            options
-                .get(next)
-                .or_else(|| options.first())
-                .filter(|c| Some(&c.id) != current.as_ref())
-                .ok_or_else(|| format!("no other alternative for {component_id}"))?
-        }
-    };
-    let item = |city: &str| PlanItem {
-        id: component_id.to_string(),
-        name: chosen.name.clone(),
-        city: city.to_string(),
-        source_id: Some(chosen.id.clone()),
-        cost: chosen.item_cost,
-        reason: format!("your choice: {}", chosen.reason),
-    };
-    if component_id.starts_with("stay.") {
-        for day in &mut itinerary.days {
-            if day
-                .accommodation
-                .as_ref()
-                .is_some_and(|a| a.id == component_id)
-            {
-                day.accommodation = Some(item(&day.city));
-            }
-        }
-    } else {
-        let (day_label, meal) = component_id.split_once('.').unwrap_or_default();
-        let n: u32 = day_label.trim_start_matches('d').parse().unwrap_or(0);
-        let day = itinerary
-            .days
-            .iter_mut()
-            .find(|d| d.day == n)
-            .ok_or_else(|| format!("the trip has no day {n}"))?;
-        let new = Some(item(&day.city));
-        match meal {
-            "breakfast" => day.breakfast = new,
-            "lunch" => day.lunch = new,
-            _ => day.dinner = new,
-        }
-    }
-    itinerary.recompute_totals();
-    plan.edited = Some(itinerary);
-    plan.roots.insert("verifier");
-    Ok(())
 }

@@ -1,0 +1,430 @@
+//! Changing any component of a ready plan through the runtime (in-memory
+//! store, demo catalog): attractions and transport legs listed, replaced and
+//! rerolled; only the component (and what its times affect) changes; the
+//! verdict still passes; what would break a rule is refused.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use wayfare_domain::itinerary::{Itinerary, TravelMode};
+use wayfare_domain::overrides::TripOverrides;
+use wayfare_domain::trip::{Change, TripStatus, TripStatusView, TripView};
+use wayfare_engine::catalog::demo::demo_catalog;
+use wayfare_engine::catalog::{Catalog, MemoryCatalog};
+use wayfare_engine::clock::TokioClock;
+use wayfare_engine::runtime::{MemoryRuntimeStore, ModifyError, Runtime, RuntimeConfig};
+
+const DENVER: &str =
+    "A 3-day trip for two from Seattle to Denver from June 5th to June 7th, 2027, budget $3,000.";
+/// Monday to Wednesday: both daily and Mon|Wed flights fly; a road too.
+const SPOKANE_NO_DRIVING: &str = "A 3-day trip for two from Seattle to Spokane from June 7th to June 9th, 2027, budget $3,000, no self-driving.";
+const SPOKANE_NO_FLIGHTS: &str = "A 3-day trip for two from Seattle to Spokane from June 7th to June 9th, 2027, budget $3,000, no flights.";
+
+type Rt = Arc<Runtime<MemoryRuntimeStore>>;
+
+fn catalog() -> Arc<dyn Catalog> {
+    Arc::new(MemoryCatalog::new(
+        demo_catalog().expect("the demo catalog loads"),
+    ))
+}
+
+async fn start() -> Rt {
+    let mut c = RuntimeConfig::default();
+    c.orchestrator.run_agents_on_blocking_pool = false;
+    c.orchestrator.retry_initial_ms = 50;
+    Runtime::start(
+        c,
+        MemoryRuntimeStore::new(),
+        catalog(),
+        Arc::new(TokioClock::new()),
+    )
+    .await
+    .expect("the runtime starts")
+}
+
+async fn wait_for(rt: &Rt, id: &str, done: impl Fn(&TripStatusView) -> bool) -> TripStatusView {
+    for _ in 0..20_000 {
+        let status = rt.status(id).await.unwrap().expect("the trip exists");
+        if done(&status) {
+            return status;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting on trip {id}");
+}
+
+async fn ready_trip(rt: &Rt, query: &str) -> (String, TripView) {
+    let id = rt
+        .submit(query.to_string(), TripOverrides::default())
+        .await
+        .expect("accepted")
+        .trip_id;
+    let status = wait_for(rt, &id, |s| s.status != TripStatus::Planning).await;
+    let view = rt.trip(&id).await.unwrap().unwrap();
+    assert_eq!(status.status, TripStatus::Ready, "{}", view.explanation);
+    (id, view)
+}
+
+fn plan(view: &TripView) -> &Itinerary {
+    view.itinerary.as_ref().expect("a plan")
+}
+
+/// Every component of a plan as (id, JSON), to compare what changed.
+fn components(it: &Itinerary) -> Vec<(String, serde_json::Value)> {
+    let mut out = Vec::new();
+    for day in &it.days {
+        for leg in &day.transport {
+            out.push((leg.id.clone(), serde_json::to_value(leg).unwrap()));
+        }
+        for item in [&day.breakfast, &day.lunch, &day.dinner]
+            .into_iter()
+            .flatten()
+            .chain(&day.attractions)
+            .chain(&day.accommodation)
+        {
+            out.push((
+                format!("{}#{}", item.id, day.day),
+                serde_json::to_value(item).unwrap(),
+            ));
+        }
+    }
+    out
+}
+
+/// The ids of the components that differ between two plans.
+fn changed(before: &Itinerary, after: &Itinerary) -> Vec<String> {
+    let (a, b) = (components(before), components(after));
+    let mut ids: Vec<String> = a
+        .iter()
+        .filter(|x| !b.contains(x))
+        .chain(b.iter().filter(|x| !a.contains(x)))
+        .map(|(id, _)| id.split('#').next().unwrap_or_default().to_string())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+fn passed(view: &TripView) -> bool {
+    view.verdict.as_ref().is_some_and(|v| v.passed()) && plan(view).verdict.passed()
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_attraction_is_listed_replaced_and_rerolled_alone() {
+    let rt = start().await;
+    let (id, view) = ready_trip(&rt, DENVER).await;
+    let before = plan(&view).clone();
+    let day = before
+        .days
+        .iter()
+        .find(|d| !d.attractions.is_empty() && d.from.is_none())
+        .expect("a full day with a visit");
+    let target = day.attractions[0].clone();
+    let in_plan: Vec<String> = before
+        .days
+        .iter()
+        .flat_map(|d| &d.attractions)
+        .filter(|a| a.id != target.id || a.name != target.name)
+        .map(|a| a.name.clone())
+        .collect();
+
+    let alternatives = rt.alternatives(&id, &target.id).await.unwrap();
+    let current: Vec<_> = alternatives.iter().filter(|a| a.current).collect();
+    assert_eq!(current.len(), 1, "{alternatives:?}");
+    assert_eq!(current[0].name, target.name);
+    assert!(alternatives.len() >= 3, "{alternatives:?}");
+    for a in &alternatives {
+        assert!(
+            !in_plan.contains(&a.name),
+            "{} is already in the plan",
+            a.name
+        );
+        assert!(a.reason.ends_with('.'), "a sentence: {}", a.reason);
+    }
+    let pick = alternatives
+        .iter()
+        .find(|a| !a.current)
+        .expect("another sight")
+        .clone();
+    let after = rt
+        .modify(
+            &id,
+            view.version,
+            vec![Change::Replace {
+                component_id: target.id.clone(),
+                with: pick.id.clone(),
+            }],
+        )
+        .await
+        .unwrap();
+    assert_eq!(after.status, TripStatus::Ready, "{}", after.explanation);
+    assert!(passed(&after), "{:?}", after.verdict);
+    assert_eq!(changed(&before, plan(&after)), vec![target.id.clone()]);
+    let now = plan(&after).days[(day.day - 1) as usize].attractions[0].clone();
+    assert_eq!(now.name, pick.name);
+    assert_eq!(now.source_id.as_deref(), Some(pick.id.as_str()));
+
+    // A reroll takes the next one after the current choice.
+    let listed = rt.alternatives(&id, &target.id).await.unwrap();
+    let at = listed.iter().position(|a| a.current).expect("current");
+    let next = listed
+        .get(at + 1)
+        .or_else(|| listed.first())
+        .expect("one more")
+        .clone();
+    let rerolled = rt
+        .modify(
+            &id,
+            after.version,
+            vec![Change::Reroll {
+                component_id: target.id.clone(),
+            }],
+        )
+        .await
+        .unwrap();
+    assert!(passed(&rerolled), "{}", rerolled.explanation);
+    let now = &plan(&rerolled).days[(day.day - 1) as usize].attractions[0];
+    assert_eq!(now.name, next.name);
+    assert_eq!(
+        changed(plan(&after), plan(&rerolled)),
+        vec![target.id.clone()]
+    );
+
+    // A sight already in the plan is not an alternative; nor is nonsense.
+    if let Some(other) = before
+        .days
+        .iter()
+        .flat_map(|d| &d.attractions)
+        .find(|a| a.name != target.name && a.source_id.is_some())
+    {
+        let err = rt
+            .modify(
+                &id,
+                rerolled.version,
+                vec![Change::Replace {
+                    component_id: target.id.clone(),
+                    with: other.source_id.clone().unwrap(),
+                }],
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ModifyError::Invalid(_)), "{err:?}");
+    }
+    for bad in ["d1.attraction9", "d9.attraction1", "d1.attraction0"] {
+        assert!(
+            matches!(
+                rt.alternatives(&id, bad).await.unwrap_err(),
+                ModifyError::Invalid(_)
+            ),
+            "{bad}"
+        );
+    }
+    rt.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_flight_is_listed_replaced_and_rerolled_with_the_budget_and_the_verifier_kept() {
+    let rt = start().await;
+    let (id, view) = ready_trip(&rt, SPOKANE_NO_DRIVING).await;
+    let before = plan(&view).clone();
+    let leg = before.days[0].transport[0].clone();
+    assert_eq!(leg.id, "d1.leg1");
+
+    let alternatives = rt.alternatives(&id, "d1.leg1").await.unwrap();
+    assert!(alternatives.iter().any(|a| a.current), "{alternatives:?}");
+    // Two flights and a taxi; never self-driving (the request forbids it).
+    assert_eq!(alternatives.len(), 3, "{alternatives:?}");
+    assert!(
+        alternatives
+            .iter()
+            .all(|a| !a.id.starts_with("self-driving"))
+    );
+    assert!(alternatives.iter().any(|a| a.id.starts_with("taxi")));
+    let costs: Vec<f64> = alternatives.iter().map(|a| a.cost).collect();
+    assert!(
+        costs.windows(2).all(|w| w[0] <= w[1]),
+        "cheapest first: {costs:?}"
+    );
+
+    let pick = alternatives
+        .iter()
+        .find(|a| !a.current && a.id.starts_with("flight"))
+        .expect("another flight")
+        .clone();
+    let after = rt
+        .modify(
+            &id,
+            view.version,
+            vec![Change::Replace {
+                component_id: "d1.leg1".into(),
+                with: pick.id.clone(),
+            }],
+        )
+        .await
+        .unwrap();
+    assert_eq!(after.status, TripStatus::Ready, "{}", after.explanation);
+    assert!(passed(&after), "{:?}", after.verdict);
+    let new_leg = &plan(&after).days[0].transport[0];
+    assert_eq!(new_leg.mode, TravelMode::Flight);
+    assert_ne!(new_leg.number, leg.number);
+    assert!((new_leg.cost - pick.cost).abs() < 1e-9);
+    // Only day 1 can change: the leg, and the meals or visits its times move.
+    for id in changed(&before, plan(&after)) {
+        assert!(id.starts_with("d1."), "{id} changed");
+    }
+    assert!(changed(&before, plan(&after)).contains(&"d1.leg1".to_string()));
+    let delta = plan(&after).totals.transport - before.totals.transport;
+    assert!((delta - (pick.cost - leg.cost)).abs() < 1e-6, "{delta}");
+
+    // A reroll takes the next option after the current one.
+    let listed = rt.alternatives(&id, "d1.leg1").await.unwrap();
+    let at = listed.iter().position(|a| a.current).expect("current");
+    let next = listed
+        .get(at + 1)
+        .or_else(|| listed.first())
+        .expect("one more")
+        .clone();
+    let rerolled = rt
+        .modify(
+            &id,
+            after.version,
+            vec![Change::Reroll {
+                component_id: "d1.leg1".into(),
+            }],
+        )
+        .await
+        .unwrap();
+    assert!(passed(&rerolled), "{}", rerolled.explanation);
+    let now = rt.alternatives(&id, "d1.leg1").await.unwrap();
+    assert_eq!(
+        now.iter().find(|a| a.current).map(|a| a.id.clone()),
+        Some(next.id.clone())
+    );
+
+    // Unknown legs and options are refused.
+    for (component, with) in [
+        ("d1.leg2", "x"),
+        ("d2.leg1", "x"),
+        ("d1.leg1", "flight:nope"),
+    ] {
+        let err = rt
+            .modify(
+                &id,
+                rerolled.version,
+                vec![Change::Replace {
+                    component_id: component.into(),
+                    with: with.into(),
+                }],
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, ModifyError::Invalid(_)),
+            "{component}: {err:?}"
+        );
+    }
+    rt.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_leg_that_would_break_a_rule_is_refused_and_nothing_is_recorded() {
+    let rt = start().await;
+    // No flights: self-driving (the cheapest) both ways; a taxi there
+    // would mix with the drive back, and no flight is offered at all.
+    let (id, view) = ready_trip(&rt, SPOKANE_NO_FLIGHTS).await;
+    let legs: Vec<_> = plan(&view)
+        .days
+        .iter()
+        .flat_map(|d| d.transport.clone())
+        .collect();
+    assert!(
+        legs.iter().all(|l| l.mode == TravelMode::SelfDriving),
+        "{legs:?}"
+    );
+    let alternatives = rt.alternatives(&id, "d1.leg1").await.unwrap();
+    assert!(
+        alternatives
+            .iter()
+            .all(|a| a.id.starts_with("self-driving")),
+        "{alternatives:?}"
+    );
+    let taxi = format!(
+        "taxi:{}",
+        legs[0].source_id.clone().expect("the route's record")
+    );
+    let err = rt
+        .modify(
+            &id,
+            view.version,
+            vec![Change::Replace {
+                component_id: "d1.leg1".into(),
+                with: taxi,
+            }],
+        )
+        .await
+        .unwrap_err();
+    let ModifyError::Invalid(why) = err else {
+        panic!("{err:?}")
+    };
+    assert!(why.contains("self-driving"), "{why}");
+    let err = rt
+        .modify(
+            &id,
+            view.version,
+            vec![Change::Reroll {
+                component_id: "d1.leg1".into(),
+            }],
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ModifyError::Invalid(_)), "{err:?}");
+    let unchanged = rt.trip(&id).await.unwrap().unwrap();
+    assert_eq!(unchanged.version, view.version, "nothing was recorded");
+    assert_eq!(unchanged.itinerary, view.itinerary);
+    rt.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_replacement_over_the_budget_is_refused_with_the_figures() {
+    let rt = start().await;
+    let (id, view) = ready_trip(&rt, SPOKANE_NO_DRIVING).await;
+    let total = plan(&view).totals.total;
+    // Tighten the budget to the plan's cost: any dearer leg breaks it.
+    let tight = rt
+        .modify(
+            &id,
+            view.version,
+            vec![Change::Budget {
+                value: wayfare_domain::bounds::Budget::try_from(total.ceil() + 1.0).unwrap(),
+            }],
+        )
+        .await
+        .unwrap();
+    assert_eq!(tight.status, TripStatus::Ready, "{}", tight.explanation);
+    let spent = plan(&tight).totals.total;
+    let leg_cost = plan(&tight).days[0].transport[0].cost;
+    let dearer = rt
+        .alternatives(&id, "d1.leg1")
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|a| a.cost - leg_cost > total.ceil() + 1.0 - spent)
+        .expect("a dearer option");
+    let err = rt
+        .modify(
+            &id,
+            tight.version,
+            vec![Change::Replace {
+                component_id: "d1.leg1".into(),
+                with: dearer.id.clone(),
+            }],
+        )
+        .await
+        .unwrap_err();
+    let ModifyError::Invalid(why) = err else {
+        panic!("{err:?}")
+    };
+    assert!(why.contains("budget"), "{why}");
+    assert_eq!(rt.trip(&id).await.unwrap().unwrap().version, tight.version);
+    rt.shutdown().await;
+}
