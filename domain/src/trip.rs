@@ -148,6 +148,26 @@ pub enum Change {
     Budget { value: Budget },
 }
 
+/// One alternative for a component of a plan (`GET
+/// /api/trips/{id}/alternatives/{component_id}`), listed best first: what a
+/// `replace` change may put in its place.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Alternative {
+    /// Pass as [`Change::Replace`]'s `with`.
+    pub id: String,
+    pub name: String,
+    /// USD for the whole party (a stay: for all its nights).
+    pub cost: f64,
+    /// This alternative's `cost` minus the current choice's, in the same
+    /// units: negative when it saves money, 0 for the current one.
+    pub cost_delta: f64,
+    /// Why it is proposed, as a sentence a person can read.
+    pub reason: String,
+    /// Whether it is the one in the plan now.
+    pub current: bool,
+}
+
 /// One event of the live stream (`WS /trips/{id}/events`), serialised with
 /// the key `type`: trip_planning_started | agent_task_completed |
 /// agent_task_failed | planning_progress_update | trip_plan_ready |
@@ -225,6 +245,17 @@ mod tests {
                 .to_string();
             assert!(err.contains(field), "{bad}: {err}");
         }
+    }
+
+    #[test]
+    fn an_alternative_keeps_its_json_shape() {
+        let json = json!({
+            "id": "flight:demo:flights:WF101", "name": "Flight WF101", "cost": 250.0,
+            "cost_delta": 82.0, "reason": "The early flight.", "current": false
+        });
+        let a: Alternative = serde_json::from_value(json.clone()).expect("decodes");
+        assert_eq!(a.cost_delta, 82.0);
+        assert_eq!(serde_json::to_value(&a).expect("json"), json);
     }
 
     #[test]

@@ -223,6 +223,47 @@ async fn an_attraction_is_listed_replaced_and_rerolled_alone() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn meal_and_stay_alternatives_carry_their_cost_against_the_current_choice() {
+    let rt = start().await;
+    let (id, view) = ready_trip(&rt, DENVER).await;
+    let it = plan(&view);
+    let dinner = it.days[1].dinner.clone().expect("a dinner on day 2");
+    let others: Vec<String> = it
+        .days
+        .iter()
+        .flat_map(|d| [&d.breakfast, &d.lunch, &d.dinner])
+        .flatten()
+        .filter(|m| m.id != dinner.id)
+        .map(|m| m.name.clone())
+        .collect();
+    let meals = rt.alternatives(&id, "d2.dinner").await.unwrap();
+    assert!(meals.len() > 1, "{meals:?}");
+    for a in &meals {
+        assert!(!others.contains(&a.name), "{} is another meal's", a.name);
+        let delta = if a.current { 0.0 } else { a.cost - dinner.cost };
+        assert!((a.cost_delta - delta).abs() < 1e-9, "{a:?}");
+        assert!(a.reason.ends_with('.'), "a sentence: {}", a.reason);
+    }
+    let stay = it.days[0].accommodation.clone().expect("a stay");
+    let nights = it
+        .days
+        .iter()
+        .filter(|d| d.accommodation.as_ref().is_some_and(|a| a.id == stay.id))
+        .count() as f64;
+    let stays = rt.alternatives(&id, &stay.id).await.unwrap();
+    assert!(stays.iter().any(|a| !a.current), "{stays:?}");
+    for a in &stays {
+        let delta = if a.current {
+            0.0
+        } else {
+            a.cost - stay.cost * nights
+        };
+        assert!((a.cost_delta - delta).abs() < 1e-6, "{a:?}");
+    }
+    rt.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_flight_is_listed_replaced_and_rerolled_with_the_budget_and_the_verifier_kept() {
     let rt = start().await;
     let (id, view) = ready_trip(&rt, SPOKANE_NO_DRIVING).await;
@@ -240,6 +281,13 @@ async fn a_flight_is_listed_replaced_and_rerolled_with_the_budget_and_the_verifi
             .all(|a| !a.id.starts_with("self-driving"))
     );
     assert!(alternatives.iter().any(|a| a.id.starts_with("taxi")));
+    let now = alternatives.iter().find(|a| a.current).expect("current");
+    assert_eq!(now.cost, leg.cost);
+    for a in &alternatives {
+        let delta = if a.current { 0.0 } else { a.cost - leg.cost };
+        assert!((a.cost_delta - delta).abs() < 1e-9, "{a:?}");
+        assert!(a.reason.ends_with('.'), "a sentence: {}", a.reason);
+    }
     let costs: Vec<f64> = alternatives.iter().map(|a| a.cost).collect();
     assert!(
         costs.windows(2).all(|w| w[0] <= w[1]),

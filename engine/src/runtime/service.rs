@@ -2472,16 +2472,24 @@ impl<S: RuntimeStore> Runtime<S> {
         let found =
             component_alternatives(&state, &itinerary, catalog.as_ref(), &intent, component_id)
                 .map_err(ModifyError::Invalid)?;
-        let current = found.current;
+        let (current, current_cost) = (found.current, found.current_cost);
         Ok(found
             .options
             .into_iter()
-            .map(|c| Alternative {
-                current: Some(&c.id) == current.as_ref(),
-                id: c.id,
-                name: c.name,
-                cost: c.cost,
-                reason: c.reason,
+            .map(|c| {
+                let is_current = Some(&c.id) == current.as_ref();
+                Alternative {
+                    cost_delta: if is_current {
+                        0.0
+                    } else {
+                        c.cost - current_cost
+                    },
+                    current: is_current,
+                    id: c.id,
+                    name: c.name,
+                    cost: c.cost,
+                    reason: c.reason,
+                }
             })
             .collect())
     }
