@@ -476,3 +476,170 @@ async fn a_replacement_over_the_budget_is_refused_with_the_figures() {
     assert_eq!(rt.trip(&id).await.unwrap().unwrap().version, tight.version);
     rt.shutdown().await;
 }
+
+// ----- trips that ask -----
+
+/// No dates and no budget: the parser asks for both.
+const UNDATED: &str = "A 3-day trip for two from Seattle to Denver.";
+
+fn answer(json: serde_json::Value) -> TripOverrides {
+    serde_json::from_value(json).expect("valid overrides")
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_incomplete_request_asks_and_its_answers_plan_the_same_trip() {
+    let rt = start().await;
+    let asked = rt
+        .submit_or_ask(UNDATED.into(), TripOverrides::default())
+        .await
+        .expect("recorded");
+    assert_eq!(asked.status, TripStatus::NeedsInput);
+    let id = asked.trip_id;
+    let view = rt.trip(&id).await.unwrap().expect("recorded");
+    assert_eq!(view.status, TripStatus::NeedsInput);
+    assert!(view.itinerary.is_none());
+    assert_eq!(view.questions.len(), 2, "{:?}", view.questions);
+    assert!(view.questions.iter().any(|q| q.contains("start")));
+    assert!(view.questions.iter().any(|q| q.contains("budget")));
+
+    // A stale version conflicts; half an answer asks the rest.
+    assert!(matches!(
+        rt.answer(
+            &id,
+            view.version - 1,
+            answer(serde_json::json!({"budget": 3000}))
+        )
+        .await
+        .unwrap_err(),
+        ModifyError::Conflict { .. }
+    ));
+    let again = rt
+        .answer(
+            &id,
+            view.version,
+            answer(serde_json::json!({"start_date": "2027-06-05"})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(again.status, TripStatus::NeedsInput);
+    assert_eq!(again.questions.len(), 1, "{:?}", again.questions);
+    assert!(
+        again.questions[0].contains("budget"),
+        "{:?}",
+        again.questions
+    );
+
+    let planning = rt
+        .answer(
+            &id,
+            again.version,
+            answer(serde_json::json!({"budget": 3000})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(planning.status, TripStatus::Planning);
+    assert_eq!(planning.trip_id, id);
+    let status = wait_for(&rt, &id, |s| s.status != TripStatus::Planning).await;
+    let view = rt.trip(&id).await.unwrap().unwrap();
+    assert_eq!(status.status, TripStatus::Ready, "{}", view.explanation);
+    assert!(passed(&view));
+    let intent = view.intent.expect("an intent");
+    assert_eq!(
+        intent.start_date.map(|d| d.to_string()).as_deref(),
+        Some("2027-06-05")
+    );
+    assert_eq!(intent.budget.map(f64::from), Some(3000.0));
+    assert!(view.questions.is_empty(), "{:?}", view.questions);
+
+    // A ready trip takes no answer; an unknown one is not found.
+    let refused = rt
+        .answer(
+            &id,
+            view.version,
+            answer(serde_json::json!({"budget": 2000})),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&refused, ModifyError::Invalid(why) if why.contains("ready")),
+        "{refused:?}"
+    );
+    assert_eq!(
+        rt.answer(
+            "00000000-0000-4000-8000-000000000000",
+            1,
+            answer(serde_json::json!({"budget": 2000}))
+        )
+        .await
+        .unwrap_err(),
+        ModifyError::NotFound
+    );
+    rt.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_complete_request_is_planned_at_once_and_submit_still_refuses_what_asks() {
+    let rt = start().await;
+    let planned = rt
+        .submit_or_ask(DENVER.into(), TripOverrides::default())
+        .await
+        .unwrap();
+    assert_ne!(planned.status, TripStatus::NeedsInput);
+    assert!(matches!(
+        rt.submit(UNDATED.into(), TripOverrides::default()).await,
+        Err(wayfare_engine::runtime::SubmitError::Unplannable { .. })
+    ));
+    rt.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_answered_trip_is_planned_after_a_restart() {
+    let store = MemoryRuntimeStore::new();
+    let mut slow = RuntimeConfig::default();
+    slow.orchestrator.run_agents_on_blocking_pool = false;
+    slow.faults.insert(
+        "location".into(),
+        wayfare_engine::resilience::FaultConfig {
+            added_latency: Duration::from_secs(3_600),
+            ..Default::default()
+        },
+    );
+    let first = Runtime::start(slow, store.clone(), catalog(), Arc::new(TokioClock::new()))
+        .await
+        .unwrap();
+    let id = first
+        .submit_or_ask(UNDATED.into(), TripOverrides::default())
+        .await
+        .unwrap()
+        .trip_id;
+    let version = first.trip(&id).await.unwrap().unwrap().version;
+    let view = first
+        .answer(
+            &id,
+            version,
+            answer(serde_json::json!({"start_date": "2027-06-05", "budget": 3000})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(view.status, TripStatus::Planning);
+    first.shutdown().await;
+
+    let mut c = RuntimeConfig::default();
+    c.orchestrator.run_agents_on_blocking_pool = false;
+    let second = Runtime::start(c, store, catalog(), Arc::new(TokioClock::new()))
+        .await
+        .unwrap();
+    let status = wait_for(&second, &id, |s| s.status != TripStatus::Planning).await;
+    assert_eq!(status.status, TripStatus::Ready);
+    let kinds: Vec<String> = second
+        .events(&id, 0)
+        .await
+        .unwrap()
+        .expect("the trip")
+        .0
+        .into_iter()
+        .map(|e| e.r#type)
+        .collect();
+    assert!(kinds.contains(&"needs_input".to_string()), "{kinds:?}");
+    second.shutdown().await;
+}
