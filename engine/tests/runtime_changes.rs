@@ -477,6 +477,72 @@ async fn a_replacement_over_the_budget_is_refused_with_the_figures() {
     rt.shutdown().await;
 }
 
+// ----- dry runs -----
+
+#[tokio::test(start_paused = true)]
+async fn a_preview_names_what_would_be_replanned_and_writes_nothing() {
+    let rt = start().await;
+    let (id, view) = ready_trip(&rt, SPOKANE_NO_DRIVING).await;
+    let budget = wayfare_domain::bounds::Budget::try_from(2_500.0).unwrap();
+    assert_eq!(
+        rt.preview(&id, vec![Change::Budget { value: budget }])
+            .await
+            .unwrap(),
+        vec!["budget", "verifier"]
+    );
+    assert_eq!(
+        rt.preview(
+            &id,
+            vec![Change::Travellers {
+                value: wayfare_domain::bounds::Travellers::ONE
+            }]
+        )
+        .await
+        .unwrap(),
+        vec!["transport", "accommodation", "dining", "budget", "verifier"]
+    );
+    let pick = rt
+        .alternatives(&id, "d1.leg1")
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|a| !a.current)
+        .expect("another option");
+    let replan = rt
+        .preview(
+            &id,
+            vec![Change::Replace {
+                component_id: "d1.leg1".into(),
+                with: pick.id.clone(),
+            }],
+        )
+        .await
+        .unwrap();
+    assert_eq!(replan.first().map(String::as_str), Some("d1.leg1"));
+    assert_eq!(replan.last().map(String::as_str), Some("verifier"));
+    assert!(
+        replan[1..replan.len() - 1]
+            .iter()
+            .all(|c| c.starts_with("d1.")),
+        "{replan:?}"
+    );
+    assert!(matches!(
+        rt.preview(
+            &id,
+            vec![Change::Reroll {
+                component_id: "d1.teleport".into()
+            }]
+        )
+        .await
+        .unwrap_err(),
+        ModifyError::Invalid(_)
+    ));
+    let after = rt.trip(&id).await.unwrap().unwrap();
+    assert_eq!(after.version, view.version, "nothing was written");
+    assert_eq!(after.itinerary, view.itinerary);
+    rt.shutdown().await;
+}
+
 // ----- trips that ask -----
 
 /// No dates and no budget: the parser asks for both.

@@ -22,7 +22,7 @@ use wayfare_domain::itinerary::{
 };
 use wayfare_domain::trip::Change;
 
-use super::pipeline::TaskOutput;
+use super::pipeline::{GRAPH, TaskOutput};
 use super::wire::output_of;
 use crate::agents::TripSpec;
 use crate::agents::activity::ActivityAgent;
@@ -494,6 +494,31 @@ pub(super) fn plan_changes(
         })?;
     }
     Ok(plan)
+}
+
+impl ChangePlan {
+    /// What carrying the plan out re-plans: the components edited in
+    /// place (and those their edit changed), then the agent types that run
+    /// again — the roots and everything depending on them, in the graph's
+    /// order.
+    pub fn replanned(&self) -> Vec<String> {
+        let mut agents: Vec<&'static str> = Vec::new();
+        for node in GRAPH {
+            if self.roots.contains(node.agent_type)
+                || node.depends_on.iter().any(|d| agents.contains(d))
+            {
+                agents.push(node.agent_type);
+            }
+        }
+        let mut out: Vec<String> = Vec::new();
+        for id in &self.components {
+            if !out.contains(id) {
+                out.push(id.clone());
+            }
+        }
+        out.extend(agents.into_iter().map(str::to_string));
+        out
+    }
 }
 
 /// The budget check, then the verifier's rules, on an edited plan.

@@ -2496,6 +2496,36 @@ impl<S: RuntimeStore> Runtime<S> {
             .collect())
     }
 
+    /// A dry run of [`Runtime::modify`]: what `changes` would re-plan on
+    /// this trip — the components edited in place (e.g. `"d1.leg1"`, and
+    /// `"d1.dinner"` when the new leg's times leave no room for it), then
+    /// the agent types that would run again (e.g. `"budget"`,
+    /// `"verifier"`) — without writing anything. Refuses what `modify`
+    /// would refuse, with the same errors, except that the version is not
+    /// checked.
+    pub async fn preview(
+        &self,
+        trip_id: &str,
+        changes: Vec<Change>,
+    ) -> Result<Vec<String>, ModifyError> {
+        let trip = Self::parse_id(trip_id).ok_or(ModifyError::NotFound)?;
+        let state = self
+            .load(trip)
+            .await
+            .map_err(|e| ModifyError::Internal(e.to_string()))?;
+        if !state.exists() {
+            return Err(ModifyError::NotFound);
+        }
+        if !matches!(state.status, TripStatus::Ready | TripStatus::Failed) {
+            return Err(ModifyError::NotReady);
+        }
+        let intent = intent_of(&state).ok_or(ModifyError::NotReady)?;
+        let catalog = self.catalog();
+        let plan = plan_changes(&state, &intent, catalog.as_ref(), &changes)
+            .map_err(ModifyError::Invalid)?;
+        Ok(plan.replanned())
+    }
+
     /// Stops the dispatcher, the supervisor and the instances; unfinished
     /// trips resume on the next start (their leases run out first).
     pub async fn shutdown(&self) {
