@@ -128,14 +128,17 @@ pub struct TripView {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Change {
     /// Put alternative `with` (an id from the alternatives list) in place
-    /// of component `component_id` (e.g. "d2.dinner", "d1.stay").
+    /// of component `component_id`: a meal ("d2.dinner"), a stay
+    /// ("stay.Denver"), an attraction ("d2.attraction1") or a transport
+    /// leg ("d1.leg1").
     Replace {
         #[serde(deserialize_with = "plain_name")]
         component_id: String,
         #[serde(deserialize_with = "plain_name")]
         with: String,
     },
-    /// Take the next-best alternative for a component.
+    /// Take the next alternative after the current one that keeps the
+    /// plan valid.
     Reroll {
         #[serde(deserialize_with = "plain_name")]
         component_id: String,
