@@ -375,6 +375,72 @@ async fn a_flight_is_listed_replaced_and_rerolled_with_the_budget_and_the_verifi
 }
 
 #[tokio::test(start_paused = true)]
+async fn an_earlier_flight_home_drops_the_meals_and_visits_it_leaves_no_time_for() {
+    let rt = start().await;
+    let (id, view) = ready_trip(&rt, SPOKANE_NO_DRIVING).await;
+    let before = plan(&view).clone();
+    let last = before.days.last().expect("a last day").clone();
+    let leg = last.transport[0].clone();
+    let component = leg.id.clone();
+    // The cheap afternoon flight leaves time for a meal in Spokane first.
+    let eaten: Vec<String> = [&last.breakfast, &last.lunch, &last.dinner]
+        .into_iter()
+        .flatten()
+        .filter(|m| m.city == "Spokane")
+        .map(|m| m.id.clone())
+        .collect();
+    assert!(
+        !eaten.is_empty(),
+        "no meal before the flight home: {last:?}"
+    );
+    let early = rt
+        .alternatives(&id, &component)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|a| !a.current && a.id.starts_with("flight"))
+        .find(|a| a.name.contains(" 07:"))
+        .expect("a morning flight home");
+    let after = rt
+        .modify(
+            &id,
+            view.version,
+            vec![Change::Replace {
+                component_id: component.clone(),
+                with: early.id.clone(),
+            }],
+        )
+        .await
+        .unwrap();
+    assert_eq!(after.status, TripStatus::Ready, "{}", after.explanation);
+    assert!(passed(&after), "{:?}", after.verdict);
+    let day = plan(&after).days.last().unwrap().clone();
+    for id in &eaten {
+        assert!(
+            [&day.breakfast, &day.lunch, &day.dinner]
+                .into_iter()
+                .flatten()
+                .all(|m| &m.id != id),
+            "{id} is still planned before a 07:xx flight"
+        );
+    }
+    assert!(
+        day.transport[0].reason.contains("No longer fits"),
+        "{}",
+        day.transport[0].reason
+    );
+    let changed = changed(&before, plan(&after));
+    assert!(changed.contains(&component));
+    let prefix = format!("d{}.", last.day);
+    assert!(
+        changed.iter().all(|c| c.starts_with(&prefix)),
+        "{changed:?}"
+    );
+    assert!(plan(&after).totals.meals < before.totals.meals);
+    rt.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_leg_that_would_break_a_rule_is_refused_and_nothing_is_recorded() {
     let rt = start().await;
     // No flights: self-driving (the cheapest) both ways; a taxi there
