@@ -128,14 +128,17 @@ pub struct TripView {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Change {
     /// Put alternative `with` (an id from the alternatives list) in place
-    /// of component `component_id` (e.g. "d2.dinner", "d1.stay").
+    /// of component `component_id`: a meal ("d2.dinner"), a stay
+    /// ("stay.Denver"), an attraction ("d2.attraction1") or a transport
+    /// leg ("d1.leg1").
     Replace {
         #[serde(deserialize_with = "plain_name")]
         component_id: String,
         #[serde(deserialize_with = "plain_name")]
         with: String,
     },
-    /// Take the next-best alternative for a component.
+    /// Take the next alternative after the current one that keeps the
+    /// plan valid.
     Reroll {
         #[serde(deserialize_with = "plain_name")]
         component_id: String,
@@ -146,6 +149,26 @@ pub enum Change {
     Travellers { value: Travellers },
     /// Change the budget (USD).
     Budget { value: Budget },
+}
+
+/// One alternative for a component of a plan (`GET
+/// /api/trips/{id}/alternatives/{component_id}`), listed best first: what a
+/// `replace` change may put in its place.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Alternative {
+    /// Pass as [`Change::Replace`]'s `with`.
+    pub id: String,
+    pub name: String,
+    /// USD for the whole party (a stay: for all its nights).
+    pub cost: f64,
+    /// This alternative's `cost` minus the current choice's, in the same
+    /// units: negative when it saves money, 0 for the current one.
+    pub cost_delta: f64,
+    /// Why it is proposed, as a sentence a person can read.
+    pub reason: String,
+    /// Whether it is the one in the plan now.
+    pub current: bool,
 }
 
 /// One event of the live stream (`WS /trips/{id}/events`), serialised with
@@ -225,6 +248,17 @@ mod tests {
                 .to_string();
             assert!(err.contains(field), "{bad}: {err}");
         }
+    }
+
+    #[test]
+    fn an_alternative_keeps_its_json_shape() {
+        let json = json!({
+            "id": "flight:demo:flights:WF101", "name": "Flight WF101", "cost": 250.0,
+            "cost_delta": 82.0, "reason": "The early flight.", "current": false
+        });
+        let a: Alternative = serde_json::from_value(json.clone()).expect("decodes");
+        assert_eq!(a.cost_delta, 82.0);
+        assert_eq!(serde_json::to_value(&a).expect("json"), json);
     }
 
     #[test]

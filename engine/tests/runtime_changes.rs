@@ -223,6 +223,47 @@ async fn an_attraction_is_listed_replaced_and_rerolled_alone() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn meal_and_stay_alternatives_carry_their_cost_against_the_current_choice() {
+    let rt = start().await;
+    let (id, view) = ready_trip(&rt, DENVER).await;
+    let it = plan(&view);
+    let dinner = it.days[1].dinner.clone().expect("a dinner on day 2");
+    let others: Vec<String> = it
+        .days
+        .iter()
+        .flat_map(|d| [&d.breakfast, &d.lunch, &d.dinner])
+        .flatten()
+        .filter(|m| m.id != dinner.id)
+        .map(|m| m.name.clone())
+        .collect();
+    let meals = rt.alternatives(&id, "d2.dinner").await.unwrap();
+    assert!(meals.len() > 1, "{meals:?}");
+    for a in &meals {
+        assert!(!others.contains(&a.name), "{} is another meal's", a.name);
+        let delta = if a.current { 0.0 } else { a.cost - dinner.cost };
+        assert!((a.cost_delta - delta).abs() < 1e-9, "{a:?}");
+        assert!(a.reason.ends_with('.'), "a sentence: {}", a.reason);
+    }
+    let stay = it.days[0].accommodation.clone().expect("a stay");
+    let nights = it
+        .days
+        .iter()
+        .filter(|d| d.accommodation.as_ref().is_some_and(|a| a.id == stay.id))
+        .count() as f64;
+    let stays = rt.alternatives(&id, &stay.id).await.unwrap();
+    assert!(stays.iter().any(|a| !a.current), "{stays:?}");
+    for a in &stays {
+        let delta = if a.current {
+            0.0
+        } else {
+            a.cost - stay.cost * nights
+        };
+        assert!((a.cost_delta - delta).abs() < 1e-6, "{a:?}");
+    }
+    rt.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_flight_is_listed_replaced_and_rerolled_with_the_budget_and_the_verifier_kept() {
     let rt = start().await;
     let (id, view) = ready_trip(&rt, SPOKANE_NO_DRIVING).await;
@@ -240,6 +281,13 @@ async fn a_flight_is_listed_replaced_and_rerolled_with_the_budget_and_the_verifi
             .all(|a| !a.id.starts_with("self-driving"))
     );
     assert!(alternatives.iter().any(|a| a.id.starts_with("taxi")));
+    let now = alternatives.iter().find(|a| a.current).expect("current");
+    assert_eq!(now.cost, leg.cost);
+    for a in &alternatives {
+        let delta = if a.current { 0.0 } else { a.cost - leg.cost };
+        assert!((a.cost_delta - delta).abs() < 1e-9, "{a:?}");
+        assert!(a.reason.ends_with('.'), "a sentence: {}", a.reason);
+    }
     let costs: Vec<f64> = alternatives.iter().map(|a| a.cost).collect();
     assert!(
         costs.windows(2).all(|w| w[0] <= w[1]),
@@ -323,6 +371,72 @@ async fn a_flight_is_listed_replaced_and_rerolled_with_the_budget_and_the_verifi
             "{component}: {err:?}"
         );
     }
+    rt.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_earlier_flight_home_drops_the_meals_and_visits_it_leaves_no_time_for() {
+    let rt = start().await;
+    let (id, view) = ready_trip(&rt, SPOKANE_NO_DRIVING).await;
+    let before = plan(&view).clone();
+    let last = before.days.last().expect("a last day").clone();
+    let leg = last.transport[0].clone();
+    let component = leg.id.clone();
+    // The cheap afternoon flight leaves time for a meal in Spokane first.
+    let eaten: Vec<String> = [&last.breakfast, &last.lunch, &last.dinner]
+        .into_iter()
+        .flatten()
+        .filter(|m| m.city == "Spokane")
+        .map(|m| m.id.clone())
+        .collect();
+    assert!(
+        !eaten.is_empty(),
+        "no meal before the flight home: {last:?}"
+    );
+    let early = rt
+        .alternatives(&id, &component)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|a| !a.current && a.id.starts_with("flight"))
+        .find(|a| a.name.contains(" 07:"))
+        .expect("a morning flight home");
+    let after = rt
+        .modify(
+            &id,
+            view.version,
+            vec![Change::Replace {
+                component_id: component.clone(),
+                with: early.id.clone(),
+            }],
+        )
+        .await
+        .unwrap();
+    assert_eq!(after.status, TripStatus::Ready, "{}", after.explanation);
+    assert!(passed(&after), "{:?}", after.verdict);
+    let day = plan(&after).days.last().unwrap().clone();
+    for id in &eaten {
+        assert!(
+            [&day.breakfast, &day.lunch, &day.dinner]
+                .into_iter()
+                .flatten()
+                .all(|m| &m.id != id),
+            "{id} is still planned before a 07:xx flight"
+        );
+    }
+    assert!(
+        day.transport[0].reason.contains("No longer fits"),
+        "{}",
+        day.transport[0].reason
+    );
+    let changed = changed(&before, plan(&after));
+    assert!(changed.contains(&component));
+    let prefix = format!("d{}.", last.day);
+    assert!(
+        changed.iter().all(|c| c.starts_with(&prefix)),
+        "{changed:?}"
+    );
+    assert!(plan(&after).totals.meals < before.totals.meals);
     rt.shutdown().await;
 }
 
@@ -427,4 +541,237 @@ async fn a_replacement_over_the_budget_is_refused_with_the_figures() {
     assert!(why.contains("budget"), "{why}");
     assert_eq!(rt.trip(&id).await.unwrap().unwrap().version, tight.version);
     rt.shutdown().await;
+}
+
+// ----- dry runs -----
+
+#[tokio::test(start_paused = true)]
+async fn a_preview_names_what_would_be_replanned_and_writes_nothing() {
+    let rt = start().await;
+    let (id, view) = ready_trip(&rt, SPOKANE_NO_DRIVING).await;
+    let budget = wayfare_domain::bounds::Budget::try_from(2_500.0).unwrap();
+    assert_eq!(
+        rt.preview(&id, vec![Change::Budget { value: budget }])
+            .await
+            .unwrap(),
+        vec!["budget", "verifier"]
+    );
+    assert_eq!(
+        rt.preview(
+            &id,
+            vec![Change::Travellers {
+                value: wayfare_domain::bounds::Travellers::ONE
+            }]
+        )
+        .await
+        .unwrap(),
+        vec!["transport", "accommodation", "dining", "budget", "verifier"]
+    );
+    let pick = rt
+        .alternatives(&id, "d1.leg1")
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|a| !a.current)
+        .expect("another option");
+    let replan = rt
+        .preview(
+            &id,
+            vec![Change::Replace {
+                component_id: "d1.leg1".into(),
+                with: pick.id.clone(),
+            }],
+        )
+        .await
+        .unwrap();
+    assert_eq!(replan.first().map(String::as_str), Some("d1.leg1"));
+    assert_eq!(replan.last().map(String::as_str), Some("verifier"));
+    assert!(
+        replan[1..replan.len() - 1]
+            .iter()
+            .all(|c| c.starts_with("d1.")),
+        "{replan:?}"
+    );
+    assert!(matches!(
+        rt.preview(
+            &id,
+            vec![Change::Reroll {
+                component_id: "d1.teleport".into()
+            }]
+        )
+        .await
+        .unwrap_err(),
+        ModifyError::Invalid(_)
+    ));
+    let after = rt.trip(&id).await.unwrap().unwrap();
+    assert_eq!(after.version, view.version, "nothing was written");
+    assert_eq!(after.itinerary, view.itinerary);
+    rt.shutdown().await;
+}
+
+// ----- trips that ask -----
+
+/// No dates and no budget: the parser asks for both.
+const UNDATED: &str = "A 3-day trip for two from Seattle to Denver.";
+
+fn answer(json: serde_json::Value) -> TripOverrides {
+    serde_json::from_value(json).expect("valid overrides")
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_incomplete_request_asks_and_its_answers_plan_the_same_trip() {
+    let rt = start().await;
+    let asked = rt
+        .submit_or_ask(UNDATED.into(), TripOverrides::default())
+        .await
+        .expect("recorded");
+    assert_eq!(asked.status, TripStatus::NeedsInput);
+    let id = asked.trip_id;
+    let view = rt.trip(&id).await.unwrap().expect("recorded");
+    assert_eq!(view.status, TripStatus::NeedsInput);
+    assert!(view.itinerary.is_none());
+    assert_eq!(view.questions.len(), 2, "{:?}", view.questions);
+    assert!(view.questions.iter().any(|q| q.contains("start")));
+    assert!(view.questions.iter().any(|q| q.contains("budget")));
+
+    // A stale version conflicts; half an answer asks the rest.
+    assert!(matches!(
+        rt.answer(
+            &id,
+            view.version - 1,
+            answer(serde_json::json!({"budget": 3000}))
+        )
+        .await
+        .unwrap_err(),
+        ModifyError::Conflict { .. }
+    ));
+    let again = rt
+        .answer(
+            &id,
+            view.version,
+            answer(serde_json::json!({"start_date": "2027-06-05"})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(again.status, TripStatus::NeedsInput);
+    assert_eq!(again.questions.len(), 1, "{:?}", again.questions);
+    assert!(
+        again.questions[0].contains("budget"),
+        "{:?}",
+        again.questions
+    );
+
+    let planning = rt
+        .answer(
+            &id,
+            again.version,
+            answer(serde_json::json!({"budget": 3000})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(planning.status, TripStatus::Planning);
+    assert_eq!(planning.trip_id, id);
+    let status = wait_for(&rt, &id, |s| s.status != TripStatus::Planning).await;
+    let view = rt.trip(&id).await.unwrap().unwrap();
+    assert_eq!(status.status, TripStatus::Ready, "{}", view.explanation);
+    assert!(passed(&view));
+    let intent = view.intent.expect("an intent");
+    assert_eq!(
+        intent.start_date.map(|d| d.to_string()).as_deref(),
+        Some("2027-06-05")
+    );
+    assert_eq!(intent.budget.map(f64::from), Some(3000.0));
+    assert!(view.questions.is_empty(), "{:?}", view.questions);
+
+    // A ready trip takes no answer; an unknown one is not found.
+    let refused = rt
+        .answer(
+            &id,
+            view.version,
+            answer(serde_json::json!({"budget": 2000})),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&refused, ModifyError::Invalid(why) if why.contains("ready")),
+        "{refused:?}"
+    );
+    assert_eq!(
+        rt.answer(
+            "00000000-0000-4000-8000-000000000000",
+            1,
+            answer(serde_json::json!({"budget": 2000}))
+        )
+        .await
+        .unwrap_err(),
+        ModifyError::NotFound
+    );
+    rt.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_complete_request_is_planned_at_once_and_submit_still_refuses_what_asks() {
+    let rt = start().await;
+    let planned = rt
+        .submit_or_ask(DENVER.into(), TripOverrides::default())
+        .await
+        .unwrap();
+    assert_ne!(planned.status, TripStatus::NeedsInput);
+    assert!(matches!(
+        rt.submit(UNDATED.into(), TripOverrides::default()).await,
+        Err(wayfare_engine::runtime::SubmitError::Unplannable { .. })
+    ));
+    rt.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_answered_trip_is_planned_after_a_restart() {
+    let store = MemoryRuntimeStore::new();
+    let mut slow = RuntimeConfig::default();
+    slow.orchestrator.run_agents_on_blocking_pool = false;
+    slow.faults.insert(
+        "location".into(),
+        wayfare_engine::resilience::FaultConfig {
+            added_latency: Duration::from_secs(3_600),
+            ..Default::default()
+        },
+    );
+    let first = Runtime::start(slow, store.clone(), catalog(), Arc::new(TokioClock::new()))
+        .await
+        .unwrap();
+    let id = first
+        .submit_or_ask(UNDATED.into(), TripOverrides::default())
+        .await
+        .unwrap()
+        .trip_id;
+    let version = first.trip(&id).await.unwrap().unwrap().version;
+    let view = first
+        .answer(
+            &id,
+            version,
+            answer(serde_json::json!({"start_date": "2027-06-05", "budget": 3000})),
+        )
+        .await
+        .unwrap();
+    assert_eq!(view.status, TripStatus::Planning);
+    first.shutdown().await;
+
+    let mut c = RuntimeConfig::default();
+    c.orchestrator.run_agents_on_blocking_pool = false;
+    let second = Runtime::start(c, store, catalog(), Arc::new(TokioClock::new()))
+        .await
+        .unwrap();
+    let status = wait_for(&second, &id, |s| s.status != TripStatus::Planning).await;
+    assert_eq!(status.status, TripStatus::Ready);
+    let kinds: Vec<String> = second
+        .events(&id, 0)
+        .await
+        .unwrap()
+        .expect("the trip")
+        .0
+        .into_iter()
+        .map(|e| e.r#type)
+        .collect();
+    assert!(kinds.contains(&"needs_input".to_string()), "{kinds:?}");
+    second.shutdown().await;
 }

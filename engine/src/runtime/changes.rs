@@ -4,7 +4,7 @@
 //!
 //! Every component of a plan can be replaced: a meal (`dN.breakfast`,
 //! `dN.lunch`, `dN.dinner`) from the dining agent's candidates for its
-//! city, a stay (`stay.<city>`) from the accommodation agent's for that
+//! city (not a restaurant of another meal), a stay (`stay.<city>`) from the accommodation agent's for that
 //! city and number of nights, an attraction (`dN.attractionK`) from the
 //! activity agent's for its city (not one already in the plan), a
 //! transport leg (`dN.legK`) from the transport agent's options for that
@@ -22,7 +22,7 @@ use wayfare_domain::itinerary::{
 };
 use wayfare_domain::trip::Change;
 
-use super::pipeline::TaskOutput;
+use super::pipeline::{GRAPH, TaskOutput};
 use super::wire::output_of;
 use crate::agents::TripSpec;
 use crate::agents::activity::ActivityAgent;
@@ -61,6 +61,8 @@ pub(super) struct ComponentOption {
 pub(super) struct Alternatives {
     /// The id of the choice in the plan now, when known.
     pub current: Option<String>,
+    /// What the component costs now (same units as `ComponentOption::cost`).
+    pub current_cost: f64,
     pub options: Vec<ComponentOption>,
     /// Options the agents proposed that the trip's rules rule out, with why.
     pub excluded: Vec<(String, String)>,
@@ -206,17 +208,31 @@ pub(super) fn component_alternatives(
                 .unwrap_or_default();
             let options = candidates
                 .into_iter()
-                .map(|c| ComponentOption {
-                    id: c.item.stay.source_id.clone(),
-                    name: c.item.stay.name.clone(),
-                    item_cost: c.cost / f64::from(c.item.nights.max(1)),
-                    cost: c.cost,
-                    reason: c.reason,
-                    leg: None,
+                .map(|c| {
+                    let (stay, nights) = (&c.item.stay, c.item.nights.max(1));
+                    let reason = format!(
+                        "{} in {city} rated {} of 5: {} unit{} at ${} a night, ${:.0} for {nights} night{}.",
+                        stay.room_type.label(),
+                        stay.rating,
+                        c.item.units,
+                        plural(c.item.units),
+                        stay.price,
+                        c.cost,
+                        plural(nights),
+                    );
+                    ComponentOption {
+                        id: stay.source_id.clone(),
+                        name: stay.name.clone(),
+                        item_cost: c.cost / f64::from(nights),
+                        cost: c.cost,
+                        reason,
+                        leg: None,
+                    }
                 })
                 .collect();
             Ok(Alternatives {
                 current: current.source_id.clone(),
+                current_cost: current.cost * f64::from(nights),
                 options,
                 excluded: Vec::new(),
             })
@@ -228,23 +244,48 @@ pub(super) fn component_alternatives(
                 return Err("the trip has no dining candidates".into());
             };
             let city = current.map_or(day.city.as_str(), |m| m.city.as_str());
+            // A restaurant eaten at in another meal is not offered again
+            // (the verifier's diverse-restaurants rule).
+            let elsewhere: HashSet<&str> = itinerary
+                .days
+                .iter()
+                .flat_map(|d| d.meals().into_iter().filter_map(|(_, m)| m))
+                .filter(|m| m.city == city && Some(*m) != current)
+                .map(|m| m.name.as_str())
+                .collect();
             let options = meals
                 .into_iter()
                 .find(|(c, _)| c == city)
                 .map(|(_, c)| c)
                 .unwrap_or_default()
                 .into_iter()
-                .map(|c| ComponentOption {
-                    id: c.item.source_id.clone(),
-                    name: c.item.name.clone(),
-                    item_cost: c.cost,
-                    cost: c.cost,
-                    reason: c.reason,
-                    leg: None,
+                .filter(|c| !elsewhere.contains(c.item.name.as_str()))
+                .map(|c| {
+                    let r = &c.item;
+                    let reason = format!(
+                        "{} in {city}, rated {} of 5, ${} a person (${:.0} for the party).",
+                        if r.cuisines.is_empty() {
+                            "A restaurant".to_string()
+                        } else {
+                            r.cuisines.join(", ")
+                        },
+                        r.rating,
+                        r.average_cost,
+                        c.cost
+                    );
+                    ComponentOption {
+                        id: r.source_id.clone(),
+                        name: r.name.clone(),
+                        item_cost: c.cost,
+                        cost: c.cost,
+                        reason,
+                        leg: None,
+                    }
                 })
                 .collect();
             Ok(Alternatives {
                 current: current.and_then(|m| m.source_id.clone()),
+                current_cost: current.map_or(0.0, |m| m.cost),
                 options,
                 excluded: Vec::new(),
             })
@@ -300,6 +341,7 @@ pub(super) fn component_alternatives(
                 .collect();
             Ok(Alternatives {
                 current: current.source_id.clone(),
+                current_cost: current.cost,
                 options,
                 excluded: Vec::new(),
             })
@@ -377,11 +419,16 @@ pub(super) fn component_alternatives(
                     .source_id
                     .as_deref()
                     .map(|s| leg_id(current.mode, s)),
+                current_cost: current.cost,
                 options,
                 excluded,
             })
         }
     }
+}
+
+fn plural(n: u32) -> &'static str {
+    if n == 1 { "" } else { "s" }
 }
 
 fn capitalise(s: &str) -> String {
@@ -447,6 +494,31 @@ pub(super) fn plan_changes(
         })?;
     }
     Ok(plan)
+}
+
+impl ChangePlan {
+    /// What carrying the plan out re-plans: the components edited in
+    /// place (and those their edit changed), then the agent types that run
+    /// again — the roots and everything depending on them, in the graph's
+    /// order.
+    pub fn replanned(&self) -> Vec<String> {
+        let mut agents: Vec<&'static str> = Vec::new();
+        for node in GRAPH {
+            if self.roots.contains(node.agent_type)
+                || node.depends_on.iter().any(|d| agents.contains(d))
+            {
+                agents.push(node.agent_type);
+            }
+        }
+        let mut out: Vec<String> = Vec::new();
+        for id in &self.components {
+            if !out.contains(id) {
+                out.push(id.clone());
+            }
+        }
+        out.extend(agents.into_iter().map(str::to_string));
+        out
+    }
 }
 
 /// The budget check, then the verifier's rules, on an edited plan.

@@ -137,18 +137,9 @@ pub enum RuntimeError {
     Internal(String),
 }
 
-/// One ranked alternative for a component (the UI's "change" list).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Alternative {
-    /// Pass as `Change::Replace { with }`.
-    pub id: String,
-    pub name: String,
-    pub cost: f64,
-    pub reason: String,
-    /// Whether it is the one in the plan now.
-    pub current: bool,
-}
+/// One ranked alternative for a component (the UI's "change" list); a
+/// domain type so that the browser's build can decode it.
+pub use wayfare_domain::trip::Alternative;
 
 /// Counters of one agent type.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

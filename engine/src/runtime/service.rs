@@ -57,6 +57,8 @@ use crate::state::{
     TripStatus, after, decide,
 };
 
+mod ask;
+
 /// Upper bounds (ms) of the agent latency histogram.
 const LATENCY_BUCKETS_MS: [f64; 8] = [5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 1000.0, 5000.0];
 /// Upper bounds (ms) of the submit-to-finished histogram.
@@ -2520,18 +2522,56 @@ impl<S: RuntimeStore> Runtime<S> {
         let found =
             component_alternatives(&state, &itinerary, catalog.as_ref(), &intent, component_id)
                 .map_err(ModifyError::Invalid)?;
-        let current = found.current;
+        let (current, current_cost) = (found.current, found.current_cost);
         Ok(found
             .options
             .into_iter()
-            .map(|c| Alternative {
-                current: Some(&c.id) == current.as_ref(),
-                id: c.id,
-                name: c.name,
-                cost: c.cost,
-                reason: c.reason,
+            .map(|c| {
+                let is_current = Some(&c.id) == current.as_ref();
+                Alternative {
+                    cost_delta: if is_current {
+                        0.0
+                    } else {
+                        c.cost - current_cost
+                    },
+                    current: is_current,
+                    id: c.id,
+                    name: c.name,
+                    cost: c.cost,
+                    reason: c.reason,
+                }
             })
             .collect())
+    }
+
+    /// A dry run of [`Runtime::modify`]: what `changes` would re-plan on
+    /// this trip — the components edited in place (e.g. `"d1.leg1"`, and
+    /// `"d1.dinner"` when the new leg's times leave no room for it), then
+    /// the agent types that would run again (e.g. `"budget"`,
+    /// `"verifier"`) — without writing anything. Refuses what `modify`
+    /// would refuse, with the same errors, except that the version is not
+    /// checked.
+    pub async fn preview(
+        &self,
+        trip_id: &str,
+        changes: Vec<Change>,
+    ) -> Result<Vec<String>, ModifyError> {
+        let trip = Self::parse_id(trip_id).ok_or(ModifyError::NotFound)?;
+        let state = self
+            .load(trip)
+            .await
+            .map_err(|e| ModifyError::Internal(e.to_string()))?;
+        if !state.exists() {
+            return Err(ModifyError::NotFound);
+        }
+        if !matches!(state.status, TripStatus::Ready | TripStatus::Failed) {
+            return Err(ModifyError::NotReady);
+        }
+        let intent = intent_of(&state).ok_or(ModifyError::NotReady)?;
+        let catalog = self.catalog();
+        let plan = plan_changes(&state, &intent, catalog.as_ref(), &changes)
+            .map_err(ModifyError::Invalid)?;
+        Ok(plan.replanned())
     }
 
     /// Stops the dispatcher, the supervisor and the instances; unfinished

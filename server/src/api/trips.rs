@@ -7,8 +7,8 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use wayfare_domain::overrides::{OverridesInput, TripOverrides};
-use wayfare_domain::trip::{Change, TripStatus, TripStatusView, TripView};
-use wayfare_engine::runtime::{Alternative, ModifyError, RuntimeError, SubmitError};
+use wayfare_domain::trip::{Alternative, Change, TripStatus, TripStatusView, TripView};
+use wayfare_engine::runtime::{ModifyError, RuntimeError, SubmitError};
 
 use super::{ApiError, ApiJson, ApiResult, ErrorBody};
 use crate::web::AppState;
@@ -246,6 +246,16 @@ pub async fn trip(
 
 /// Change a ready trip. The version is checked first, whatever the changes
 /// say; the affected agents run again and the new trip is returned.
+///
+/// `replace` and `reroll` work on any component of the plan: a meal
+/// (`d2.dinner`), a stay (`stay.Denver`), an attraction (`d2.attraction1`)
+/// or a transport leg (`d1.leg1`), with an `id` from its alternatives. The
+/// plan is edited in place (a leg together with the travel day's meals and
+/// visits that no longer fit around its times) and must still pass the
+/// budget and every rule of the verifier: a change that would break one is
+/// refused with 422 `invalid_change`, saying why, and nothing is recorded.
+/// A `reroll` takes the next alternative after the current one that keeps
+/// the plan valid.
 #[utoipa::path(
     put,
     path = "/api/trips/{id}/modify",
@@ -259,7 +269,7 @@ pub async fn trip(
         (status = 409, description = "`version_conflict` (with `expected_version`, `actual_version`) or `not_ready`", body = ErrorBody),
         (status = 413, description = "The body is over 64 KiB", body = ErrorBody),
         (status = 415, description = "The body is not sent as JSON", body = ErrorBody),
-        (status = 422, description = "`invalid_change`: a change that cannot apply to this trip", body = ErrorBody),
+        (status = 422, description = "`invalid_change`: a change that cannot apply to this trip, or a replacement that would break the budget or a rule of the plan", body = ErrorBody),
         (status = 429, description = "`rate_limited`: this client's writes are over `security.rate_limit`",
             body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
         (status = 500, description = "Internal error (logged, not described)", body = ErrorBody),
@@ -351,17 +361,26 @@ pub async fn delete(
 }
 
 /// `GET /api/trips/{id}/alternatives/{component_id}`: what a `replace`
-/// change may put in place of a component (e.g. `d2.dinner`).
+/// change may put in place of a component, best first, the current choice
+/// among them (`current: true`), each with its cost for the whole party,
+/// `cost_delta` (its cost minus the current one's: negative saves money)
+/// and a reason in plain words. Components: a meal (`d2.dinner`: the
+/// restaurants of its city, cheapest first), a stay (`stay.Denver`: for its
+/// nights, cheapest first), an attraction (`d2.attraction1`: the city's
+/// other sights not already in the plan, in walking-route order) and a
+/// transport leg (`d1.leg1`: the other flights and ground options for that
+/// leg, cheapest first, without the modes the request forbids or that
+/// cannot be mixed with the trip's other legs).
 #[utoipa::path(
     get,
     path = "/api/trips/{id}/alternatives/{component_id}",
     tag = "trips",
     params(
         TripId,
-        ("component_id" = String, Path, description = "A component of the itinerary, e.g. `d2.dinner`", example = "d2.dinner"),
+        ("component_id" = String, Path, description = "A component of the itinerary: `dN.breakfast|lunch|dinner`, `stay.<city>`, `dN.attractionK` or `dN.legK`", example = "d2.dinner"),
     ),
     responses(
-        (status = 200, description = "The ranked alternatives, the current one marked", body = Vec<Alternative>),
+        (status = 200, description = "The alternatives, best first, the current one marked", body = Vec<Alternative>),
         (status = 404, description = "No such trip (any id that is not a UUID too)", body = ErrorBody),
         (status = 409, description = "`not_ready`: the trip has no plan yet", body = ErrorBody),
         (status = 422, description = "`invalid_change`: no such component, or one without alternatives", body = ErrorBody),
