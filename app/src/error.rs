@@ -17,6 +17,18 @@ pub enum AppError {
     BadRequest(String),
     #[error("nothing was found with that id")]
     NotFound,
+    /// The request cannot be planned until these are answered.
+    #[error("Wayfare needs to know more: {}", .0.join(" "))]
+    Unplannable(Vec<String>),
+    /// The trip is not in a state that allows this, or it changed meanwhile.
+    #[error("{0}")]
+    Conflict(String),
+    /// Another browser made this trip; only that browser may change it.
+    #[error("this trip belongs to another browser: you can read it, not change it")]
+    Forbidden,
+    /// Too many trips are being planned; try again in a moment.
+    #[error("Wayfare is busy planning other trips; please try again in a few seconds")]
+    Busy,
     /// Something failed on the server; details are in the server's log.
     #[error("something went wrong on our side; please try again")]
     Internal,
@@ -70,6 +82,10 @@ impl AppError {
             AppError::Invalid(_) => http::StatusCode::UNPROCESSABLE_ENTITY,
             AppError::BadRequest(_) => http::StatusCode::BAD_REQUEST,
             AppError::NotFound => http::StatusCode::NOT_FOUND,
+            AppError::Unplannable(_) => http::StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Conflict(_) => http::StatusCode::CONFLICT,
+            AppError::Forbidden => http::StatusCode::FORBIDDEN,
+            AppError::Busy => http::StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal | AppError::Transport(_) => http::StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

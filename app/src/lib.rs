@@ -1,18 +1,22 @@
+#![recursion_limit = "256"]
 //! Wayfare's pages, components and server functions.
 //!
-//! Built twice: with `ssr` into the server (rendering and server functions
-//! backed by the store) and with `hydrate` into the WebAssembly bundle.
+//! Built twice: with `ssr` into the server (rendering, and server functions
+//! backed by the orchestration runtime) and with `hydrate` into the
+//! WebAssembly bundle.
 
 pub mod api;
 pub mod error;
+pub mod model;
 mod pages;
+pub mod session;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
-use leptos_router::components::{Route, Router, Routes};
+use leptos_router::components::{A, Route, Router, Routes};
 use leptos_router::{StaticSegment, path};
 
-use crate::pages::{HomePage, NotFound, RequestPage};
+use crate::pages::{AgentsPage, HomePage, NotFound, RequestRedirect, TripPage, TripsPage};
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -22,6 +26,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <meta name="color-scheme" content="light dark" />
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
@@ -37,20 +42,41 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    // Effects run in the browser only, once the page is hydrated: the
+    // marker tells the browser tests (and nothing else) it is interactive.
+    Effect::new(|_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
     view! {
         <Stylesheet id="leptos" href="/pkg/wayfare.css" />
         <Title text="Wayfare — trip planner" />
         <Router>
+            <a class="skip-link" href="#main">"Skip to content"</a>
             <header class="site-header">
-                <a class="brand" href="/">"Wayfare"</a>
-                <span class="tagline">"Describe a trip; get a verified plan."</span>
+                <a class="brand" href="/">
+                    <span class="brand-mark" aria-hidden="true"></span>
+                    "Wayfare"
+                </a>
+                <nav aria-label="Main">
+                    <A href="/" exact=true>"Plan a trip"</A>
+                    <A href="/trips" exact=true>"My trips"</A>
+                    <A href="/agents">"Agents"</A>
+                </nav>
             </header>
-            <main class="page">
+            <main class="page" id="main">
                 <Routes fallback=NotFound>
                     <Route path=StaticSegment("") view=HomePage />
-                    <Route path=path!("/requests/:id") view=RequestPage />
+                    <Route path=path!("/trips") view=TripsPage />
+                    <Route path=path!("/trips/:id") view=TripPage />
+                    <Route path=path!("/agents") view=AgentsPage />
+                    <Route path=path!("/requests/:id") view=RequestRedirect />
                 </Routes>
             </main>
+            <footer class="site-footer">
+                "Wayfare plans with specialised agents and checks every plan against your constraints."
+            </footer>
         </Router>
     }
 }

@@ -1,38 +1,132 @@
 import { test, expect } from "@playwright/test";
-import { waitForHydration } from "./hydration";
+import { EXAMPLES, UUID, shot, startTrip, waitForHydration, waitForReady } from "./helpers";
 
-test("a described trip is planned on the demo catalog, verified and shown day by day", async ({ page }) => {
-  await page.goto("/");
-  await waitForHydration(page);
-  await page
-    .getByLabel("Describe your trip")
-    .fill("3 days from Seattle to Denver, March 5-7, two of us, $2,000, we love Italian food");
-  await page.getByRole("button", { name: "Plan my trip" }).click();
+for (const [name, label] of Object.entries(EXAMPLES)) {
+  test(`the example "${label}" plans on the demo catalog, with the agents' work shown`, async ({ page }) => {
+    const id = await startTrip(page, { example: label });
+    await waitForReady(page);
+    // The agents' tasks, each with its priority, and the timeline.
+    const tasks = page.getByTestId("tasks").locator("tbody tr");
+    await expect(tasks).toHaveCount(9);
+    for (const agent of ["location", "planning", "transport", "accommodation", "dining", "activity", "budget", "verifier"]) {
+      await expect(page.locator(`tr[data-agent="${agent}"]`)).toHaveAttribute("data-status", "done");
+    }
+    await expect(page.getByTestId("timeline").locator("li[data-kind='Ready']")).toHaveCount(1);
+    // The plan: days, every check passed, within budget.
+    await expect(page.getByTestId("plan-day").first()).toBeVisible();
+    await expect(page.getByTestId("verdict-summary")).toHaveText(/^(\d+)\/\1 checks passed$/);
+    await expect(page.getByTestId("verdict")).not.toContainText("within_sandbox");
+    const total = Number((await page.getByTestId("plan-total").textContent())?.replace(/[^0-9]/g, ""));
+    expect(total).toBeGreaterThan(0);
+    // The same trip on the REST API: one planning path.
+    const api = await page.request.get(`/api/trips/${id}`);
+    expect(api.status()).toBe(200);
+    expect((await api.json()).status).toBe("ready");
+    await shot(page, `trip-${name}-1280`);
+  });
+}
 
-  await expect(page.getByTestId("plan-summary")).toBeVisible();
-  await expect(page.getByTestId("plan-summary").getByRole("heading")).toHaveText("Seattle → Denver → Seattle");
-  await expect(page.getByTestId("plan-day")).toHaveCount(3);
-  // Every verifier check passed, and an Italian meal is in the plan.
-  await expect(page.getByTestId("verdict-summary")).toHaveText(/^(\d+)\/\1 checks passed$/);
-  await expect(page.getByTestId("verdict")).toContainText("cuisine");
-  // Demo records are marked as samples.
-  await expect(page.locator(".sample").first()).toBeVisible();
-  const total = await page.getByTestId("plan-total").textContent();
-  expect(Number(total?.replace(/[^0-9]/g, ""))).toBeLessThanOrEqual(2000);
-
-  // The plan's own address renders the same plan on the server.
-  const href = await page.getByTestId("stored-id").getAttribute("href");
-  await page.goto(href ?? "/");
+test("the one-city example is read as the person wrote it", async ({ page }) => {
+  await startTrip(page, { example: EXAMPLES.oneCity });
+  await waitForReady(page);
+  const understood = page.getByTestId("understood");
+  await expect(understood).toContainText("From Seattle to Denver");
+  await expect(understood).toContainText("2 travellers");
+  await expect(understood).toContainText("Budget $2,000");
+  await expect(understood).toContainText("Meals to include: Italian");
   await expect(page.getByTestId("plan-day")).toHaveCount(3);
 });
 
-test("a trip that cannot be planned says why", async ({ page }) => {
+test("a structured field wins over the text", async ({ page }) => {
   await page.goto("/");
   await waitForHydration(page);
-  await page
-    .getByLabel("Describe your trip")
-    .fill("3 days from Seattle to Denver, March 5-7, two of us, $2,000, no flights");
+  await page.getByRole("button", { name: EXAMPLES.oneCity }).click();
+  await page.getByText("Add details (optional)").click();
+  await page.getByLabel("Travellers").fill("3");
+  await page.getByLabel("The stay must allow").selectOption("pets");
   await page.getByRole("button", { name: "Plan my trip" }).click();
-  await expect(page.getByTestId("no-plan")).toBeVisible();
-  await expect(page.getByTestId("no-plan")).toContainText("allowing flights would make the trip possible");
+  await page.waitForURL(/\/trips\//);
+  await waitForReady(page);
+  await expect(page.getByTestId("understood")).toContainText("3 travellers");
+  await expect(page.getByTestId("understood")).toContainText("Stays that allow pets");
+  // The text's own constraint is kept beside the form's.
+  await expect(page.getByTestId("understood")).toContainText("Meals to include: Italian");
+});
+
+test("a request that says too little asks for what is missing and keeps the text", async ({ page }) => {
+  await page.goto("/");
+  await waitForHydration(page);
+  const text = "A relaxing few days somewhere warm with good food";
+  await page.getByLabel("Describe your trip").fill(text);
+  await page.getByRole("button", { name: "Plan my trip" }).click();
+  const questions = page.getByTestId("questions");
+  await expect(questions).toBeVisible();
+  await expect(questions.locator("li").first()).toBeVisible();
+  await expect(page.getByLabel("Describe your trip")).toHaveValue(text);
+  // The details open, so they can be given there; then it plans.
+  await page.getByLabel("From").fill("Seattle");
+  await page.getByLabel("To (a city or a state)").fill("Denver");
+  await page.getByLabel("First day").fill("2027-05-14");
+  await page.getByLabel("Days", { exact: true }).fill("3");
+  await page.getByLabel("Budget (USD)").fill("2500");
+  await page.getByRole("button", { name: "Plan my trip" }).click();
+  await page.waitForURL(/\/trips\//);
+  await waitForReady(page);
+  await expect(page.getByTestId("understood")).toContainText("From Seattle to Denver");
+});
+
+test("keyboard only: choose an example, plan, and reach the plan", async ({ page }) => {
+  await page.goto("/");
+  await waitForHydration(page);
+  // Tab to the first example and press it, then tab on to the button.
+  const example = page.getByRole("button", { name: EXAMPLES.oneCity });
+  for (let i = 0; i < 20 && !(await example.evaluate((el) => el === document.activeElement)); i++) {
+    await page.keyboard.press("Tab");
+  }
+  await expect(example).toBeFocused();
+  await page.keyboard.press("Enter");
+  await expect(page.getByLabel("Describe your trip")).toHaveValue(/Seattle to Denver/);
+  const plan = page.getByRole("button", { name: "Plan my trip" });
+  for (let i = 0; i < 40 && !(await plan.evaluate((el) => el === document.activeElement)); i++) {
+    await page.keyboard.press("Tab");
+  }
+  await expect(plan).toBeFocused();
+  await page.keyboard.press("Enter");
+  await page.waitForURL(/\/trips\//);
+  await waitForReady(page);
+});
+
+test("text from the request is shown as text, never as HTML", async ({ page }) => {
+  const hostile = `3 days from Seattle to Denver <img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script> May 14-16 2027, 2 people, $2,000`;
+  await startTrip(page, { text: hostile });
+  await expect(page.locator(".query")).toContainText("<img src=x");
+  expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+  await expect(page.locator(".query img")).toHaveCount(0);
+});
+
+test.describe("without JavaScript", () => {
+  test.use({ javaScriptEnabled: false });
+
+  test("a trip is planned from the form and its plan reads in the HTML", async ({ page }) => {
+    await page.goto("/");
+    await page.getByLabel("Describe your trip").fill(
+      "A 3-day trip from Seattle to Denver, May 14-16, 2027, for two of us with a budget of $2,000.",
+    );
+    await page.getByRole("button", { name: "Plan my trip" }).click();
+    await page.waitForURL(/\/trips\//);
+    expect(page.url()).toMatch(UUID);
+    // Planning takes milliseconds; a reload shows the finished plan.
+    await expect(async () => {
+      await page.reload();
+      await expect(page.getByTestId("trip-status")).toHaveText("Ready", { timeout: 500 });
+    }).toPass({ timeout: 15_000 });
+    await expect(page.getByTestId("plan-day")).toHaveCount(3);
+    await expect(page.getByTestId("verdict-summary")).toHaveText(/checks passed/);
+  });
+});
+
+test("an unknown trip says so", async ({ page }) => {
+  const answer = await page.goto("/trips/00000000-0000-4000-8000-000000000000");
+  await expect(page.getByRole("alert")).toContainText("nothing was found");
+  expect(answer?.status()).toBe(404);
 });

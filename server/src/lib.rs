@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! The `wayfare` server: configuration, telemetry, the axum router (SSR,
 //! server functions, health), and the command line. This is the only crate
 //! that wires concrete types together.

@@ -5,11 +5,13 @@
 //!
 //! Around every route, outermost first: tracing, methods no route serves
 //! (405), the security headers, the request timeout (408), the body's
-//! timeout, and the per-client write rate limit (429); around `/sfn/…`
-//! also the cross-site check (403) and the body limit (413).
+//! timeout, and the per-client write rate limit (429); around pages and
+//! `/sfn/…` the anonymous session cookie; around `/sfn/…` also the
+//! cross-site check (403) and the body limit (413).
 
 pub mod security;
 pub mod serve;
+pub mod session;
 
 use std::sync::Arc;
 
@@ -104,7 +106,8 @@ pub fn router_with(state: AppState, http: &HttpSection, security: &SecuritySecti
             shell,
         ))
         .layer(middleware::from_fn_with_state(origins.clone(), sfn_guard))
-        .layer(Extension(origins));
+        .layer(Extension(origins))
+        .layer(middleware::from_fn(session::session));
     if let Some(limit) = RateLimit::new(&security.rate_limit) {
         app = app.layer(middleware::from_fn_with_state(limit, security::rate_limit));
     }

@@ -1,72 +1,192 @@
-//! The home page: "Describe your trip".
+//! The home page: describe a trip (and, optionally, fill in details), and
+//! go to the trip's page at once while the agents plan it.
 
 use leptos::prelude::*;
+use leptos_meta::Title;
 use wayfare_domain::request::MAX_QUERY_BYTES;
 
-use crate::api::{SubmitRequest, plan_request};
-use crate::pages::plan::planned_or_error;
+use crate::api::PlanTrip;
+use crate::error::AppError;
 
-const EXAMPLE: &str = "3 days from Seattle to Denver, March 5–7, two of us, $2,000, \
-no flights, we love Italian food";
+/// Requests that plan on the demo catalog: one city, several cities of a
+/// state, and one with constraints. (Checked by the browser tests.)
+pub const EXAMPLES: [(&str, &str); 3] = [
+    (
+        "A weekend in Denver",
+        "A 3-day trip from Seattle to Denver, May 14-16, 2027, for two of us with a budget \
+         of $2,000. We love Italian food.",
+    ),
+    (
+        "Two cities in California",
+        "Please plan a 5-day trip from Chicago to California, visiting 2 cities, from June 3rd \
+         to June 7th, 2027, for 3 people with a budget of $6,000.",
+    ),
+    (
+        "Road trip with a dog",
+        "Plan a 3-day trip from San Francisco to Los Angeles from July 10th to July 12th, 2027, \
+         for 4 people with a budget of $3,500. We need an entire home that allows pets, and no \
+         flights please.",
+    ),
+];
 
 #[component]
 pub fn HomePage() -> impl IntoView {
-    let submit = ServerAction::<SubmitRequest>::new();
+    let submit = ServerAction::<PlanTrip>::new();
     let (text, set_text) = signal(String::new());
-
-    // Once the action has stored the request, read it back and plan it
-    // through the second server function, so what is shown is what the
-    // database holds.
-    let stored = Resource::new(
-        move || submit.value().try_get().flatten().and_then(Result::ok),
-        |id| async move {
-            match id {
-                Some(id) => Some(plan_request(id).await),
-                None => None,
-            }
-        },
-    );
+    let details_open = RwSignal::new(false);
 
     let bytes = move || text.with(|t| t.trim().len());
     let too_long = move || bytes() > MAX_QUERY_BYTES;
+    let error = move || submit.value().get().and_then(Result::err);
+    // A request that needs more: open the details so they can be given.
+    Effect::new(move |_| {
+        if matches!(error(), Some(AppError::Unplannable(_))) {
+            details_open.set(true);
+        }
+    });
 
     view! {
-        <section class="card">
-            <h1>"Describe your trip"</h1>
-            <p class="hint">
-                "Where from, where to, when, how many of you, your budget, and anything you "
-                "need or love. For example: " <em>{EXAMPLE}</em>
+        <Title text="Plan a trip — Wayfare" />
+        <section class="card hero">
+            <h1>"Where to next?"</h1>
+            <p class="lede">
+                "Describe your trip in your own words: where from and to, when, how many of you, "
+                "your budget, and anything you need or love. Wayfare's agents plan it and check "
+                "every constraint."
             </p>
+            <div class="examples" role="group" aria-label="Example requests">
+                <span class="muted">"Try one:"</span>
+                {EXAMPLES
+                    .iter()
+                    .map(|(label, example)| {
+                        let example = *example;
+                        view! {
+                            <button
+                                type="button"
+                                class="chip"
+                                title=example
+                                on:click=move |_| set_text.set(example.to_owned())
+                            >
+                                {*label}
+                            </button>
+                        }
+                    })
+                    .collect_view()}
+            </div>
             <ActionForm action=submit attr:class="plan-form">
-                <label for="query" class="visually-hidden">"Describe your trip"</label>
+                <label for="query" class="field-label">"Describe your trip"</label>
                 <textarea
                     id="query"
                     name="query"
                     rows="4"
-                    placeholder=EXAMPLE
+                    placeholder=EXAMPLES[0].1
                     required
+                    aria-describedby="query-counter"
                     on:input=move |ev| set_text.set(event_target_value(&ev))
                     prop:value=text
                 ></textarea>
+                <details class="more" prop:open=move || details_open.get()>
+                    <summary>"Add details (optional): they win over the text"</summary>
+                    <div class="fields">
+                        <Field name="origin" label="From" placeholder="Seattle" />
+                        <Field name="destination" label="To (a city or a state)" placeholder="Denver" />
+                        <Field name="start_date" label="First day" kind="date" />
+                        <Field name="days" label="Days" kind="number" placeholder="3" min="2" max="30" />
+                        <Field name="travellers" label="Travellers" kind="number" placeholder="2" min="1" max="20" />
+                        <Field name="budget" label="Budget (USD)" kind="number" placeholder="2000" min="1" />
+                        <div class="field">
+                            <label for="f-room">"Room"</label>
+                            <select id="f-room" name="fields[room]">
+                                <option value="">"Any"</option>
+                                <option value="entire">"Entire home"</option>
+                                <option value="private">"Private room"</option>
+                                <option value="not_shared">"Not shared"</option>
+                                <option value="shared">"Shared room"</option>
+                            </select>
+                        </div>
+                        <div class="field">
+                            <label for="f-house_rule">"The stay must allow"</label>
+                            <select id="f-house_rule" name="fields[house_rule]">
+                                <option value="">"Nothing special"</option>
+                                <option value="pets">"Pets"</option>
+                                <option value="children">"Children under 10"</option>
+                                <option value="visitors">"Visitors"</option>
+                                <option value="parties">"Parties"</option>
+                                <option value="smoking">"Smoking"</option>
+                            </select>
+                        </div>
+                        <Field name="cuisines" label="Cuisines to include" placeholder="Italian, Thai" />
+                        <div class="field">
+                            <label for="f-transport">"Getting there"</label>
+                            <select id="f-transport" name="fields[transport]">
+                                <option value="">"Any way"</option>
+                                <option value="no_flight">"No flights"</option>
+                                <option value="no_self_driving">"No driving myself"</option>
+                            </select>
+                        </div>
+                    </div>
+                </details>
                 <div class="form-row">
-                    <span class="counter" data-testid="counter" class:over=too_long>
+                    <span id="query-counter" class="counter" data-testid="counter" class:over=too_long>
                         {move || format!("{} / {} characters", bytes(), MAX_QUERY_BYTES)}
                     </span>
-                    <button type="submit" disabled=move || submit.pending().get()>
-                        {move || if submit.pending().get() { "Saving…" } else { "Plan my trip" }}
+                    <button type="submit" class="primary" disabled=move || submit.pending().get()>
+                        {move || if submit.pending().get() { "Starting…" } else { "Plan my trip" }}
                     </button>
                 </div>
+                {move || error().map(|err| view! { <SubmitError err /> })}
             </ActionForm>
-            {move || {
-                submit
-                    .value()
-                    .get()
-                    .and_then(Result::err)
-                    .map(|err| view! { <p class="error" role="alert">{err.to_string()}</p> })
-            }}
         </section>
-        <Transition fallback=|| view! { <p class="muted">"Planning…"</p> }>
-            {move || stored.try_get().flatten().flatten().map(planned_or_error)}
-        </Transition>
+        <section class="how card muted-card" aria-labelledby="how">
+            <h2 id="how">"How it works"</h2>
+            <ol class="steps">
+                <li><strong>"Understand. "</strong>"Your words become dates, places, people, budget and rules."</li>
+                <li><strong>"Plan. "</strong>"Agents for routes, transport, stays, dining and visits work in parallel; you watch them."</li>
+                <li><strong>"Check. "</strong>"A verifier tests the plan against every constraint before you see it."</li>
+                <li><strong>"Adjust. "</strong>"Change any stay, meal, visit or leg; only what depends on it is re-planned."</li>
+            </ol>
+        </section>
+    }
+}
+
+#[component]
+fn SubmitError(err: AppError) -> impl IntoView {
+    match err {
+        AppError::Unplannable(questions) => view! {
+            <div class="error-box" role="alert" data-testid="questions">
+                <p><strong>"Wayfare needs a little more to plan this trip:"</strong></p>
+                <ul>{questions.into_iter().map(|q| view! { <li>{q}</li> }).collect_view()}</ul>
+                <p class="muted">"Add it to your description, or fill in the details above, and plan again."</p>
+            </div>
+        }
+        .into_any(),
+        other => view! { <p class="error-box" role="alert">{other.to_string()}</p> }.into_any(),
+    }
+}
+
+/// One optional text field of the form, named `fields[<name>]`.
+#[component]
+fn Field(
+    name: &'static str,
+    label: &'static str,
+    #[prop(optional)] kind: Option<&'static str>,
+    #[prop(optional)] placeholder: Option<&'static str>,
+    #[prop(optional)] min: Option<&'static str>,
+    #[prop(optional)] max: Option<&'static str>,
+) -> impl IntoView {
+    let id = format!("f-{name}");
+    view! {
+        <div class="field">
+            <label for=id.clone()>{label}</label>
+            <input
+                id=id
+                name=format!("fields[{name}]")
+                type=kind.unwrap_or("text")
+                placeholder=placeholder
+                min=min
+                max=max
+                autocomplete="off"
+            />
+        </div>
     }
 }

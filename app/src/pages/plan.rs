@@ -1,36 +1,235 @@
-//! A planned trip: the summary, the day-by-day plan with costs and reasons,
-//! and the verifier's verdict.
+//! A ready plan: what Wayfare understood, the summary and budget, a card
+//! per day with every item's cost and reason and a "Change" for each, the
+//! verifier's verdict, and the trip's dates, travellers and budget.
+
+use std::collections::BTreeMap;
 
 use leptos::prelude::*;
-use wayfare_domain::intent::TripIntent;
-use wayfare_domain::itinerary::{Itinerary, ItineraryDay, PlanItem, TransportLeg};
-use wayfare_domain::verdict::Verdict;
+use wayfare_domain::bounds::{Budget, Travellers, TripDate};
+use wayfare_domain::catalog::HouseRule;
+use wayfare_domain::intent::{RoomRequirement, TransportRestriction};
+use wayfare_domain::itinerary::{ItineraryDay, PlanItem, TransportLeg, TravelMode};
+use wayfare_domain::trip::TripView;
 
-use crate::api::PlannedTrip;
-use crate::error::AppError;
-use crate::pages::request::RequestCard;
+use crate::api::{TripChange, alternatives};
+use crate::model::Choice;
+use crate::pages::icons::{Glyph, Icon};
+use crate::pages::trip::{Notice, TripCtx, Undo};
+use crate::pages::{money, money_delta, plural};
 
-/// A planning result as a page shows it: the stored request and its plan,
-/// or the error in an alert.
-pub fn planned_or_error(result: Result<PlannedTrip, AppError>) -> AnyView {
-    match result {
-        Ok(trip) => view! {
-            <RequestCard record=trip.request.clone() />
-            <PlanView trip />
+/// Every component of the plan by id, with what identifies its choice
+/// (name and cost): two plans differ where these differ.
+pub fn component_index(trip: &TripView) -> BTreeMap<String, (String, i64)> {
+    let mut index = BTreeMap::new();
+    let Some(itinerary) = &trip.itinerary else {
+        return index;
+    };
+    for day in &itinerary.days {
+        for leg in &day.transport {
+            let what = format!("{:?} {:?} {:?}", leg.mode, leg.number, leg.departure);
+            index.insert(leg.id.clone(), (what, (leg.cost * 100.0) as i64));
         }
-        .into_any(),
-        Err(err) => view! {
-            <section class="card">
-                <p class="error" role="alert">{err.to_string()}</p>
-                <p><a href="/">"Plan a trip"</a></p>
-            </section>
+        let items = day
+            .meals()
+            .into_iter()
+            .filter_map(|(_, item)| item)
+            .chain(day.attractions.iter())
+            .chain(day.accommodation.iter());
+        for item in items {
+            index.insert(item.id.clone(), (item.name.clone(), (item.cost * 100.0) as i64));
         }
-        .into_any(),
+    }
+    index
+}
+
+fn room_label(room: RoomRequirement) -> &'static str {
+    match room {
+        RoomRequirement::EntireRoom => "an entire home",
+        RoomRequirement::PrivateRoom => "a private room",
+        RoomRequirement::SharedRoom => "a shared room",
+        RoomRequirement::NotShared => "a room not shared with others",
     }
 }
 
-fn money(usd: f64) -> String {
-    format!("${usd:.0}")
+fn rule_label(rule: HouseRule) -> &'static str {
+    match rule {
+        HouseRule::Parties => "parties",
+        HouseRule::Smoking => "smoking",
+        HouseRule::ChildrenUnder10 => "children under 10",
+        HouseRule::Pets => "pets",
+        HouseRule::Visitors => "visitors",
+    }
+}
+
+/// The parsed request and the assumptions made, in plain words.
+#[component]
+pub fn IntentNotes() -> impl IntoView {
+    let ctx = expect_context::<TripCtx>();
+    let notes = move || {
+        ctx.page.with(|p| {
+            let Some(intent) = &p.trip.intent else {
+                return (Vec::new(), Vec::new());
+            };
+            let mut notes = Vec::new();
+            if let (Some(origin), Some(dest)) = (&intent.origin, &intent.destination) {
+                let cities = dest.city_count();
+                notes.push(if cities > 1 {
+                    format!("From {origin} to {cities} cities in {}", dest.name())
+                } else {
+                    format!("From {origin} to {}", dest.name())
+                });
+            }
+            match (intent.start_date, intent.days) {
+                (Some(start), Some(days)) => notes.push(format!(
+                    "{} from {}",
+                    plural(days.get(), "day", "days"),
+                    start.get().format("%A %-d %B %Y")
+                )),
+                (None, Some(days)) => notes.push(plural(days.get(), "day", "days")),
+                _ => {}
+            }
+            notes.push(plural(intent.people.get(), "traveller", "travellers"));
+            if let Some(budget) = intent.budget {
+                notes.push(format!("Budget {}", money(budget.usd())));
+            }
+            let c = &intent.constraints;
+            if !c.cuisines.is_empty() {
+                notes.push(format!("Meals to include: {}", c.cuisines.join(", ")));
+            }
+            if !c.house_rules.is_empty() {
+                let rules: Vec<&str> = c.house_rules.iter().map(|r| rule_label(*r)).collect();
+                notes.push(format!("Stays that allow {}", rules.join(" and ")));
+            }
+            if let Some(room) = c.room_type {
+                notes.push(format!("Stay in {}", room_label(room)));
+            }
+            for t in &c.transport {
+                notes.push(
+                    match t {
+                        TransportRestriction::NoFlight => "No flights",
+                        TransportRestriction::NoSelfDriving => "No driving yourself",
+                    }
+                    .to_owned(),
+                );
+            }
+            (notes, intent.assumptions.clone())
+        })
+    };
+    view! {
+        {move || {
+            let (notes, assumptions) = notes();
+            (!notes.is_empty()).then(|| view! {
+                <div class="understood" data-testid="understood">
+                    <h2 class="small-title">"What Wayfare understood"</h2>
+                    <ul class="facts">{notes.into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}</ul>
+                    {(!assumptions.is_empty()).then(|| view! {
+                        <p class="assumed" data-testid="assumptions">
+                            <strong>"Assumed: "</strong>{assumptions.join("; ")}
+                        </p>
+                    })}
+                </div>
+            })
+        }}
+    }
+}
+
+/// The plan of a ready trip.
+#[component]
+pub fn PlanView() -> impl IntoView {
+    let ctx = expect_context::<TripCtx>();
+    let itinerary = move || ctx.page.with(|p| p.trip.itinerary.clone());
+    view! {
+        {move || itinerary().map(|itinerary| {
+            let budget = ctx.page.with_untracked(|p| {
+                p.trip.intent.as_ref().and_then(|i| i.budget).map(|b| b.usd())
+            });
+            let totals = itinerary.totals.clone();
+            let route = std::iter::once(itinerary.origin.clone())
+                .chain(itinerary.visited_cities())
+                .chain(std::iter::once(itinerary.origin.clone()))
+                .collect::<Vec<_>>()
+                .join(" → ");
+            let share = budget.map(|b| if b > 0.0 { (totals.total / b * 100.0).min(100.0) } else { 100.0 });
+            let days = itinerary.days.len() as u32;
+            let people = itinerary.people;
+            view! {
+                <section class="card summary" data-testid="plan-summary">
+                    <h2>{route}</h2>
+                    <p class="muted">{format!("{} · {}", plural(days, "day", "days"), plural(people, "traveller", "travellers"))}</p>
+                    <div class="budget">
+                        <p class="total">
+                            <span data-testid="plan-total">{money(totals.total)}</span>
+                            {budget.map(|b| view! { <span class="muted">{format!(" of your {} budget", money(b))}</span> })}
+                        </p>
+                        {share.map(|pct| view! {
+                            <div class="bar" role="img" aria-label=format!("{pct:.0}% of the budget spent")>
+                                <div class="fill" style=format!("width: {pct:.1}%")></div>
+                            </div>
+                        })}
+                        <ul class="breakdown">
+                            <li><Glyph icon=Icon::Car />" Transport "<strong>{money(totals.transport)}</strong></li>
+                            <li><Glyph icon=Icon::Stay />" Stays "<strong>{money(totals.accommodation)}</strong></li>
+                            <li><Glyph icon=Icon::Meal />" Meals "<strong>{money(totals.meals)}</strong></li>
+                            {(totals.attractions > 0.0).then(|| view! {
+                                <li><Glyph icon=Icon::Visit />" Visits "<strong>{money(totals.attractions)}</strong></li>
+                            })}
+                        </ul>
+                    </div>
+                    <Extras />
+                </section>
+                <div class="days">
+                    {itinerary.days.into_iter().map(|day| view! { <DayCard day /> }).collect_view()}
+                </div>
+                <VerdictList />
+            }
+            .into_any()
+        })}
+    }
+}
+
+/// Tips, and the optional parts that were left out (never silently).
+#[component]
+fn Extras() -> impl IntoView {
+    let ctx = expect_context::<TripCtx>();
+    view! {
+        {move || ctx.page.with(|p| {
+            let degraded = p.trip.degraded.clone();
+            (!degraded.is_empty()).then(|| view! {
+                <div class="degraded" data-testid="degraded">
+                    <strong>"Left out: "</strong>{degraded.join("; ")}
+                </div>
+            })
+        })}
+    }
+}
+
+#[component]
+fn DayCard(day: ItineraryDay) -> impl IntoView {
+    let date = day.date.map(|d| d.format("%A %-d %B").to_string());
+    let title = match &day.from {
+        Some(from) => format!("{from} → {}", day.city),
+        None => day.city.clone(),
+    };
+    let meals: Vec<(&'static str, PlanItem)> = day
+        .meals()
+        .into_iter()
+        .filter_map(|(kind, item)| item.cloned().map(|i| (kind.label(), i)))
+        .collect();
+    view! {
+        <section class="card day" data-testid="plan-day" aria-label=format!("Day {}", day.day)>
+            <header class="day-head">
+                <span class="day-number">{format!("Day {}", day.day)}</span>
+                <h3>{title}</h3>
+                {date.map(|d| view! { <span class="muted">{d}</span> })}
+            </header>
+            <ul class="items">
+                {day.transport.into_iter().map(|leg| view! { <LegRow leg /> }).collect_view()}
+                {meals.into_iter().map(|(label, item)| view! { <ItemRow kind=label icon=Icon::Meal item /> }).collect_view()}
+                {day.attractions.into_iter().map(|item| view! { <ItemRow kind="visit" icon=Icon::Visit item /> }).collect_view()}
+                {day.accommodation.map(|item| view! { <ItemRow kind="stay" icon=Icon::Stay item /> })}
+            </ul>
+        </section>
+    }
 }
 
 fn is_sample(source_id: Option<&str>) -> bool {
@@ -38,181 +237,21 @@ fn is_sample(source_id: Option<&str>) -> bool {
 }
 
 #[component]
-pub fn PlanView(trip: PlannedTrip) -> impl IntoView {
-    let PlannedTrip {
-        intent,
-        itinerary,
-        verdict,
-        explanation,
-        elapsed_ms,
-        ..
-    } = trip;
-    let notes = intent_notes(&intent);
-    let body = match itinerary {
-        Some(itinerary) => view! {
-            <PlanSummary itinerary=itinerary.clone() budget=intent.budget.map(f64::from) elapsed_ms />
-            <div class="days">
-                {itinerary.days.into_iter().map(|day| view! { <DayCard day /> }).collect_view()}
-            </div>
-            <VerdictList verdict />
-        }
-        .into_any(),
-        None => view! {
-            <section class="card no-plan" data-testid="no-plan">
-                <h2>"No plan yet"</h2>
-                <p class="error" role="alert">{explanation}</p>
-                <ul class="questions">
-                    {intent.questions.into_iter().map(|q| view! { <li>{q}</li> }).collect_view()}
-                </ul>
-                <p class="muted">"Add what is missing to your description and plan again."</p>
-            </section>
-        }
-        .into_any(),
-    };
-    view! {
-        {(!notes.is_empty()).then(|| view! {
-            <section class="card understood" data-testid="understood">
-                <h2>"What Wayfare understood"</h2>
-                <ul>{notes.into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}</ul>
-            </section>
-        })}
-        {body}
-    }
-}
-
-/// The parsed request and the assumptions made, in plain words.
-fn intent_notes(intent: &TripIntent) -> Vec<String> {
-    let mut notes = Vec::new();
-    if let (Some(origin), Some(dest)) = (&intent.origin, &intent.destination) {
-        let cities = dest.city_count();
-        let target = if cities > 1 {
-            format!("{cities} cities in {}", dest.name())
-        } else {
-            dest.name().to_owned()
-        };
-        notes.push(format!("From {origin} to {target}"));
-    }
-    if let (Some(start), Some(days)) = (intent.start_date, intent.days) {
-        notes.push(format!(
-            "{days} days from {}",
-            start.get().format("%A %-d %B %Y")
-        ));
-    }
-    notes.push(match intent.people.get() {
-        1 => "1 traveller".to_owned(),
-        n => format!("{n} travellers"),
-    });
-    if let Some(budget) = intent.budget {
-        notes.push(format!("Budget {}", money(budget.usd())));
-    }
-    let c = &intent.constraints;
-    if !c.cuisines.is_empty() {
-        notes.push(format!("Cuisines to include: {}", c.cuisines.join(", ")));
-    }
-    for rule in &c.house_rules {
-        notes.push(
-            format!("Stays must allow {rule:?}").replace("ChildrenUnder10", "children under 10"),
-        );
-    }
-    if let Some(room) = &c.room_type {
-        notes.push(format!("Room: {room:?}"));
-    }
-    for t in &c.transport {
-        notes.push(format!("Transport: {t:?}"));
-    }
-    notes.extend(intent.assumptions.iter().map(|a| format!("Assumed: {a}")));
-    notes
-}
-
-#[component]
-fn PlanSummary(itinerary: Itinerary, budget: Option<f64>, elapsed_ms: u64) -> impl IntoView {
-    let totals = itinerary.totals.clone();
-    let route = std::iter::once(itinerary.origin.clone())
-        .chain(itinerary.visited_cities())
-        .chain(std::iter::once(itinerary.origin.clone()))
-        .collect::<Vec<_>>()
-        .join(" → ");
-    let share = budget.map(|b| {
-        if b > 0.0 {
-            (totals.total / b * 100.0).min(100.0)
-        } else {
-            100.0
-        }
-    });
-    view! {
-        <section class="card summary" data-testid="plan-summary">
-            <h2>{route}</h2>
-            <p class="muted">
-                {format!("{} days · {} traveller(s) · planned and verified in {elapsed_ms} ms",
-                    itinerary.days.len(), itinerary.people)}
-            </p>
-            <div class="budget">
-                <span data-testid="plan-total">{format!("Total {}", money(totals.total))}</span>
-                {budget.map(|b| view! { <span class="muted">{format!(" of {}", money(b))}</span> })}
-                {share.map(|pct| view! {
-                    <div class="bar" role="img" aria-label=format!("{pct:.0}% of the budget")>
-                        <div class="fill" style=format!("width: {pct:.1}%")></div>
-                    </div>
-                })}
-                <p class="muted breakdown">
-                    {format!("transport {} · stays {} · meals {}",
-                        money(totals.transport), money(totals.accommodation), money(totals.meals))}
-                </p>
-            </div>
-        </section>
-    }
-}
-
-#[component]
-fn DayCard(day: ItineraryDay) -> impl IntoView {
-    let title = match (&day.from, day.date) {
-        (Some(from), Some(date)) => format!(
-            "Day {} · {} · {from} → {}",
-            day.day,
-            date.format("%a %-d %b"),
-            day.city
-        ),
-        (Some(from), None) => format!("Day {} · {from} → {}", day.day, day.city),
-        (None, Some(date)) => format!(
-            "Day {} · {} · {}",
-            day.day,
-            date.format("%a %-d %b"),
-            day.city
-        ),
-        (None, None) => format!("Day {} · {}", day.day, day.city),
-    };
-    let meals = day
-        .meals()
-        .map(|(kind, item)| (kind.label(), item.cloned()));
-    view! {
-        <section class="card day" data-testid="plan-day">
-            <h3>{title}</h3>
-            <ul class="items">
-                {day.transport.into_iter().map(|leg| view! { <LegRow leg /> }).collect_view()}
-                {meals
-                    .into_iter()
-                    .filter_map(|(label, item)| item.map(|item| view! { <ItemRow label item /> }))
-                    .collect_view()}
-                {day.attractions.into_iter().map(|item| view! { <ItemRow label="visit" item /> }).collect_view()}
-                {day.accommodation.map(|item| view! { <ItemRow label="stay" item /> })}
-            </ul>
-        </section>
-    }
-}
-
-#[component]
 fn LegRow(leg: TransportLeg) -> impl IntoView {
+    let icon = match leg.mode {
+        TravelMode::Flight => Icon::Flight,
+        TravelMode::SelfDriving => Icon::Car,
+        TravelMode::Taxi => Icon::Taxi,
+    };
     let what = match (&leg.number, leg.departure, leg.arrival) {
-        (Some(number), Some(dep), Some(arr)) => {
-            format!(
-                "{} {number}, {} → {}, {}–{}",
-                leg.mode.label(),
-                leg.from,
-                leg.to,
-                dep.format("%H:%M"),
-                arr.format("%H:%M")
-            )
-        }
+        (Some(number), Some(dep), Some(arr)) => format!(
+            "{} {number}, {} → {}, {}–{}",
+            leg.mode.label(),
+            leg.from,
+            leg.to,
+            dep.format("%H:%M"),
+            arr.format("%H:%M")
+        ),
         _ => format!(
             "{}, {} → {}, {} ({})",
             leg.mode.label(),
@@ -222,55 +261,239 @@ fn LegRow(leg: TransportLeg) -> impl IntoView {
             leg.distance_text
         ),
     };
-    let sample = is_sample(leg.source_id.as_deref());
-    view! {
-        <li class="item" data-component=leg.id>
-            <span class="kind">"transport"</span>
-            <span class="what">{what} {sample.then(|| view! { <span class="sample">"sample"</span> })}</span>
-            <span class="cost">{money(leg.cost)}</span>
-            <span class="why">{leg.reason}</span>
-        </li>
-    }
+    let item = PlanItem {
+        id: leg.id.clone(),
+        name: what,
+        city: leg.to.clone(),
+        source_id: leg.source_id.clone(),
+        cost: leg.cost,
+        reason: leg.reason.clone(),
+    };
+    view! { <ItemRow kind="transport" icon item /> }
 }
 
+/// One item of a day, with its cost, its reason and "Change".
 #[component]
-fn ItemRow(label: &'static str, item: PlanItem) -> impl IntoView {
+fn ItemRow(kind: &'static str, icon: Icon, item: PlanItem) -> impl IntoView {
+    let ctx = expect_context::<TripCtx>();
     let sample = is_sample(item.source_id.as_deref());
     let cost = (item.cost > 0.0).then(|| money(item.cost));
+    let id = StoredValue::new(item.id.clone());
+    let is_open = move || ctx.open.with(|o| o.as_deref() == Some(id.get_value().as_str()));
+    let changed = move || ctx.changed.with(|c| c.contains(&id.get_value()));
+    let editable = move || ctx.page.with(|p| p.can_edit);
+    let undo_to = StoredValue::new(item.source_id.clone().map(|with| Undo {
+        label: format!("Undo: bring back {}", item.name),
+        change: TripChange::Replace { component: item.id.clone(), with },
+    }));
     view! {
-        <li class="item" data-component=item.id>
-            <span class="kind">{label}</span>
-            <span class="what">{item.name} {sample.then(|| view! { <span class="sample">"sample"</span> })}</span>
+        <li class="item" class:changed=changed data-component=item.id.clone() data-kind=kind>
+            <span class="kind"><Glyph icon /><span>{kind}</span></span>
+            <span class="what">
+                {item.name.clone()}
+                {sample.then(|| view! { <span class="sample" title="A sample record of the demo catalog">"sample"</span> })}
+                {move || changed().then(|| view! { <span class="new-badge">"changed"</span> })}
+            </span>
             <span class="cost">{cost}</span>
-            <span class="why">{item.reason}</span>
+            <span class="why">{item.reason.clone()}</span>
+            {move || editable().then(|| view! {
+                <button type="button" class="link change" aria-expanded=move || is_open().to_string()
+                    aria-label=format!("Change {}", item.name)
+                    on:click=move |_| ctx.open.set(if is_open() { None } else { Some(id.get_value()) })>
+                    {move || if is_open() { "Close" } else { "Change" }}
+                </button>
+            })}
+            {move || is_open().then(|| view! { <ChangePanel component=id.get_value() undo=undo_to.get_value() /> })}
         </li>
     }
 }
 
+/// The ranked alternatives for one component.
 #[component]
-fn VerdictList(verdict: Verdict) -> impl IntoView {
-    let summary = verdict.summary();
+fn ChangePanel(component: String, undo: Option<Undo>) -> impl IntoView {
+    let ctx = expect_context::<TripCtx>();
+    let id = ctx.id.get_value();
+    let component = StoredValue::new(component);
+    let undo = StoredValue::new(undo);
+    let options = LocalResource::new(move || alternatives(id.clone(), component.get_value()));
+    let pick = move |with: String| {
+        ctx.apply(
+            TripChange::Replace { component: component.get_value(), with },
+            undo.get_value(),
+        );
+    };
+    view! {
+        <div class="change-panel" data-testid="alternatives" role="region" aria-label="Alternatives">
+            <Suspense fallback=|| view! { <p class="muted">"Finding alternatives…"</p> }>
+                {move || options.get().map(|result| match result {
+                    Ok(list) if list.iter().all(|c| c.current) => view! {
+                        <p class="muted">"Nothing else fits this trip's constraints here."</p>
+                    }.into_any(),
+                    Ok(list) => view! {
+                        <ul class="choices">
+                            {list.into_iter().filter(|c| !c.current).take(6).map(|choice: Choice| {
+                                let with = choice.id.clone();
+                                let delta_class = if choice.cost_delta > 0.5 { "delta up" } else if choice.cost_delta < -0.5 { "delta down" } else { "delta" };
+                                view! {
+                                    <li class="choice">
+                                        <span class="what">{choice.name.clone()}</span>
+                                        <span class="cost">{money(choice.cost)}" "<span class=delta_class>{money_delta(choice.cost_delta)}</span></span>
+                                        <span class="why">{choice.reason}</span>
+                                        <button type="button" class="secondary" disabled=move || ctx.busy.get()
+                                            aria-label=format!("Choose {}", choice.name)
+                                            on:click=move |_| pick(with.clone())>"Choose"</button>
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                    }.into_any(),
+                    Err(err) => view! { <p class="error" role="alert">{err.to_string()}</p> }.into_any(),
+                })}
+            </Suspense>
+            <div class="panel-actions">
+                <button type="button" class="secondary" data-testid="another" disabled=move || ctx.busy.get()
+                    on:click=move |_| ctx.apply(TripChange::Another { component: component.get_value() }, undo.get_value())>
+                    "Another one"
+                </button>
+                <button type="button" class="link" on:click=move |_| ctx.open.set(None)>"Keep this one"</button>
+            </div>
+        </div>
+    }
+}
+
+#[component]
+fn VerdictList() -> impl IntoView {
+    let ctx = expect_context::<TripCtx>();
+    let verdict = move || ctx.page.with(|p| p.trip.verdict.clone().unwrap_or_default());
     view! {
         <section class="card verdict" data-testid="verdict">
             <h2>"Checked against every constraint"</h2>
-            <p data-testid="verdict-summary">{summary}</p>
-            <ul>
-                {verdict
-                    .checks
-                    .into_iter()
-                    .map(|check| {
-                        let mark = if check.passed { "✓" } else { "✗" };
-                        view! {
-                            <li class:fail=!check.passed>
-                                <span class="mark">{mark}</span>
-                                <strong>{check.name}</strong>
-                                " — "
-                                {check.message}
-                            </li>
-                        }
-                    })
-                    .collect_view()}
+            <p data-testid="verdict-summary">{move || verdict().summary()}</p>
+            <ul class="checks">
+                {move || verdict().checks.into_iter().map(|check| {
+                    let icon = if check.passed { Icon::Check } else { Icon::Cross };
+                    view! {
+                        <li class:fail=!check.passed>
+                            <Glyph icon />
+                            <span><strong>{check_label(&check.name)}</strong>" — "{check.message}</span>
+                        </li>
+                    }
+                }).collect_view()}
             </ul>
         </section>
+    }
+}
+
+/// A check's name in words ("within_sandbox" → "Uses only known places").
+fn check_label(name: &str) -> String {
+    let label = match name {
+        "within_sandbox" => "Uses only real, known places",
+        "complete_information" => "Nothing missing",
+        "within_current_city" => "Each day stays in its city",
+        "reasonable_city_route" => "A sensible route",
+        "diverse_restaurants" => "No restaurant twice",
+        "diverse_attractions" => "No attraction twice",
+        "non_conflicting_transport" => "Transport modes fit together",
+        "valid_accommodation" => "Stays meet their minimum nights",
+        "budget" => "Within budget",
+        "room_rule" | "house_rule" => "House rules",
+        "room_type" => "Room type",
+        "cuisine" => "Cuisines",
+        "transportation" => "Transport rules",
+        other => return other.replace('_', " "),
+    };
+    label.to_owned()
+}
+
+/// Change the dates, the number of travellers or the budget: the trip is
+/// re-planned.
+#[component]
+pub fn TripSettings() -> impl IntoView {
+    let ctx = expect_context::<TripCtx>();
+    let intent = move || ctx.page.with(|p| p.trip.intent.clone());
+    let start = RwSignal::new(String::new());
+    let people = RwSignal::new(String::new());
+    let budget = RwSignal::new(String::new());
+    let confirm: RwSignal<Option<(String, TripChange, Option<Undo>)>> = RwSignal::new(None);
+    Effect::new(move |_| {
+        if let Some(i) = intent() {
+            start.set(i.start_date.map(|d| d.to_string()).unwrap_or_default());
+            people.set(i.people.get().to_string());
+            budget.set(i.budget.map(|b| format!("{:.0}", b.usd())).unwrap_or_default());
+        }
+    });
+    let ask = move |what: &'static str| {
+        let Some(i) = intent() else { return };
+        let parsed = match what {
+            "dates" => start.get_untracked().parse::<TripDate>().map(|d| {
+                (
+                    "the dates: transport, stays, meals and visits are planned again".to_owned(),
+                    TripChange::Dates { start: d },
+                    i.start_date.map(|old| TripChange::Dates { start: old }),
+                )
+            }).map_err(|e| e.to_string()),
+            "people" => people.get_untracked().trim().parse::<i64>().map_err(|_| "Travellers: a whole number".to_owned())
+                .and_then(|n| Travellers::try_from(n).map_err(|e| e.to_string()))
+                .map(|n| (
+                    "the number of travellers: transport, stays and the budget are planned again".to_owned(),
+                    TripChange::Travellers { value: n },
+                    Some(TripChange::Travellers { value: i.people }),
+                )),
+            _ => budget.get_untracked().trim().trim_start_matches('$').replace(',', "").parse::<f64>()
+                .map_err(|_| "Budget: a number of dollars".to_owned())
+                .and_then(|n| Budget::try_from(n).map_err(|e| e.to_string()))
+                .map(|b| (
+                    "the budget: the plan is chosen again within it".to_owned(),
+                    TripChange::Budget { value: b },
+                    i.budget.map(|old| TripChange::Budget { value: old }),
+                )),
+        };
+        match parsed {
+            Ok((what, change, undo)) => confirm.set(Some((
+                what,
+                change,
+                undo.map(|change| Undo { label: "Undo the change".to_owned(), change }),
+            ))),
+            Err(why) => ctx.notice.set(Some(Notice::Error(why))),
+        }
+    };
+    view! {
+        {move || ctx.page.with(|p| p.can_edit).then(|| view! {
+            <section class="card settings" aria-labelledby="settings-title">
+                <h2 id="settings-title">"Change the trip"</h2>
+                <div class="fields">
+                    <div class="field">
+                        <label for="s-start"><Glyph icon=Icon::Calendar />" First day"</label>
+                        <div class="inline">
+                            <input id="s-start" type="date" prop:value=start on:input=move |ev| start.set(event_target_value(&ev)) />
+                            <button type="button" class="secondary" on:click=move |_| ask("dates")>"Move"</button>
+                        </div>
+                    </div>
+                    <div class="field">
+                        <label for="s-people"><Glyph icon=Icon::People />" Travellers"</label>
+                        <div class="inline">
+                            <input id="s-people" type="number" min="1" max="20" prop:value=people on:input=move |ev| people.set(event_target_value(&ev)) />
+                            <button type="button" class="secondary" on:click=move |_| ask("people")>"Set"</button>
+                        </div>
+                    </div>
+                    <div class="field">
+                        <label for="s-budget"><Glyph icon=Icon::Wallet />" Budget (USD)"</label>
+                        <div class="inline">
+                            <input id="s-budget" type="number" min="1" prop:value=budget on:input=move |ev| budget.set(event_target_value(&ev)) />
+                            <button type="button" class="secondary" on:click=move |_| ask("budget")>"Set"</button>
+                        </div>
+                    </div>
+                </div>
+                {move || confirm.get().map(|(what, change, undo)| view! {
+                    <div class="confirm-box" role="alertdialog" aria-label="Confirm the change" data-testid="confirm-change">
+                        <p>{format!("This changes {what}. Go ahead?")}</p>
+                        <button type="button" class="primary" disabled=move || ctx.busy.get()
+                            on:click=move |_| { ctx.apply(change.clone(), undo.clone()); confirm.set(None); }>"Re-plan"</button>
+                        <button type="button" class="secondary" on:click=move |_| confirm.set(None)>"Cancel"</button>
+                    </div>
+                })}
+            </section>
+        }
+        .into_any())}
     }
 }

@@ -1,0 +1,137 @@
+//! What the server functions hand the pages: plain serde types, built on
+//! the server from the runtime's views and decoded in the browser.
+
+use serde::{Deserialize, Serialize};
+use wayfare_domain::trip::{TaskView, TripStatus, TripView};
+
+/// Everything the trip page shows: the trip, its agent tasks, where its
+/// event log stands, and what this browser may do with it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TripDetails {
+    pub trip: TripView,
+    pub tasks: Vec<TaskView>,
+    /// 0..=1
+    pub progress: f64,
+    /// The timeline so far (the events up to `trip.version`).
+    pub timeline: Vec<TimelineEntry>,
+    /// Whether this browser may change, cancel, delete and rate the trip
+    /// (it made it, or nobody owns it: a trip made over the REST API).
+    pub can_edit: bool,
+    /// The stars this trip was given, if any.
+    pub rating: Option<u8>,
+}
+
+/// What happened to one agent task, or to the trip, as one line of the
+/// live timeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimelineEntry {
+    /// The event-log sequence number: the page keeps the highest it saw and
+    /// reconnects from there, dropping anything at or below it.
+    pub seq: u64,
+    /// "14:03:07.412" (UTC).
+    pub at: String,
+    pub kind: TimelineKind,
+    pub agent_type: Option<String>,
+    pub task_id: Option<String>,
+    pub priority: Option<String>,
+    pub instance: Option<String>,
+    pub attempt: Option<u32>,
+    pub elapsed_ms: Option<u64>,
+    /// One sentence a person can read.
+    pub text: String,
+    /// 0..=1, when the event moved it.
+    pub progress: Option<f64>,
+}
+
+/// The kind of a timeline line; the page draws each with its own mark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimelineKind {
+    Started,
+    Understood,
+    Scheduled,
+    Running,
+    Completed,
+    Failed,
+    Skipped,
+    Ready,
+    PlanFailed,
+    Changed,
+    RolledBack,
+    Cancelled,
+    NeedsInput,
+}
+
+impl TimelineKind {
+    /// Whether nothing more will happen on its own after this event.
+    pub fn ends_planning(self) -> bool {
+        matches!(
+            self,
+            TimelineKind::Ready
+                | TimelineKind::PlanFailed
+                | TimelineKind::Cancelled
+                | TimelineKind::NeedsInput
+                | TimelineKind::Changed
+                | TimelineKind::RolledBack
+        )
+    }
+}
+
+/// One line of "My trips".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TripSummary {
+    pub trip_id: String,
+    pub status: TripStatus,
+    /// "Seattle → Denver", or the request's first words.
+    pub title: String,
+    /// "Fri 5 Mar 2027 · 3 days", when known.
+    pub when: Option<String>,
+    pub travellers: Option<u32>,
+    pub total: Option<f64>,
+    pub budget: Option<f64>,
+}
+
+/// A ranked alternative for one component, as the change dialog lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Choice {
+    pub id: String,
+    pub name: String,
+    pub cost: f64,
+    pub cost_delta: f64,
+    pub reason: String,
+    pub current: bool,
+}
+
+/// The agents page: the registry and the queue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AgentsReport {
+    pub agents: Vec<AgentRow>,
+    pub queue_depth: u64,
+    pub trips_planning: u64,
+    pub trips_waiting: u64,
+    pub trips_ready: u64,
+    pub trips_failed: u64,
+    pub task_retries: u64,
+    pub task_failovers: u64,
+    /// When the figures were read (ms since the epoch, server clock): the
+    /// page turns two samples into plans per second.
+    pub sampled_at_ms: i64,
+    pub ratings: u64,
+    pub satisfaction: Option<f64>,
+}
+
+/// One agent instance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AgentRow {
+    pub agent_id: String,
+    pub agent_type: String,
+    pub status: String,
+    pub load: u32,
+    pub capacity: u32,
+    pub avg_ms: f64,
+    /// 0..=1, `None` before its first call.
+    pub success_rate: Option<f64>,
+    pub calls: u64,
+    pub breaker: String,
+    pub cost_per_request: f64,
+}

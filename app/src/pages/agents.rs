@@ -1,0 +1,128 @@
+//! The agents: every instance of the registry (status, load against
+//! capacity, response time, success rate, breaker, cost), the queue and
+//! the trips in flight, refreshed every two seconds.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::api::agents_overview;
+use crate::model::{AgentRow, AgentsReport};
+
+/// How often the page reads the registry again.
+const REFRESH_MS: u64 = 2_000;
+
+#[component]
+pub fn AgentsPage() -> impl IntoView {
+    let overview = Resource::new(|| (), |_| agents_overview());
+    // Plans per second between the last two readings.
+    let previous: RwSignal<Option<(i64, u64)>> = RwSignal::new(None);
+    let rate: RwSignal<Option<f64>> = RwSignal::new(None);
+    let refreshed = RwSignal::new(0u32);
+    Effect::new(move |_| {
+        if let Some(Ok(now)) = overview.try_get().flatten() {
+            let sample = (now.sampled_at_ms, now.trips_ready + now.trips_failed);
+            if let Some((at, done)) = previous.get_untracked()
+                && sample.0 > at
+            {
+                let per_s = (sample.1.saturating_sub(done)) as f64 * 1000.0 / (sample.0 - at) as f64;
+                rate.set(Some(per_s));
+            }
+            previous.set(Some(sample));
+        }
+    });
+    // In the browser only: read again every two seconds while the page is open.
+    Effect::new(move |_| {
+        if let Ok(handle) = set_interval_with_handle(
+            move || {
+                overview.refetch();
+                refreshed.update(|n| *n += 1);
+            },
+            std::time::Duration::from_millis(REFRESH_MS),
+        ) {
+            on_cleanup(move || handle.clear());
+        }
+    });
+    view! {
+        <Title text="Agents — Wayfare" />
+        <section class="card">
+            <h1>"Agents"</h1>
+            <p class="muted">"Every agent instance planning trips right now, refreshed every two seconds."</p>
+        </section>
+        <Transition fallback=|| view! { <p class="muted">"Reading the registry…"</p> }>
+            {move || overview.try_get().flatten().map(|result| match result {
+                Ok(o) => view! { <Overview o rate=rate.get() refreshed=refreshed.get() /> }.into_any(),
+                Err(err) => view! { <p class="error" role="alert">{err.to_string()}</p> }.into_any(),
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn Overview(o: AgentsReport, rate: Option<f64>, refreshed: u32) -> impl IntoView {
+    let tiles = [
+        ("Planning now", o.trips_planning.to_string()),
+        ("Waiting", o.trips_waiting.to_string()),
+        ("Tasks queued", o.queue_depth.to_string()),
+        ("Plans made", o.trips_ready.to_string()),
+        ("Retries", o.task_retries.to_string()),
+        ("Failovers", o.task_failovers.to_string()),
+        ("Plans per second", rate.map_or("—".to_owned(), |r| format!("{r:.1}"))),
+        (
+            "Satisfaction",
+            o.satisfaction
+                .map_or("no ratings yet".to_owned(), |s| format!("{s:.1} / 5 ({} ratings)", o.ratings)),
+        ),
+    ];
+    view! {
+        <section class="tiles" aria-label="Totals" data-testid="agent-totals" data-refreshed=refreshed>
+            {tiles.into_iter().map(|(label, value)| view! {
+                <div class="tile"><span class="tile-value">{value}</span><span class="tile-label">{label}</span></div>
+            }).collect_view()}
+        </section>
+        <section class="card">
+            <h2>"Instances"</h2>
+            <div class="table-wrap">
+                <table class="agents" data-testid="agents">
+                    <thead>
+                        <tr>
+                            <th scope="col">"Agent"</th>
+                            <th scope="col">"Status"</th>
+                            <th scope="col">"Load"</th>
+                            <th scope="col">"Avg. time"</th>
+                            <th scope="col">"Success"</th>
+                            <th scope="col">"Calls"</th>
+                            <th scope="col">"Breaker"</th>
+                            <th scope="col">"Cost / call"</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {o.agents.into_iter().map(|a| view! { <AgentLine a /> }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        </section>
+    }
+}
+
+#[component]
+fn AgentLine(a: AgentRow) -> impl IntoView {
+    let load = if a.capacity > 0 { f64::from(a.load) / f64::from(a.capacity) * 100.0 } else { 0.0 };
+    let agent_type = a.agent_type.clone();
+    view! {
+        <tr data-agent-type=agent_type>
+            <th scope="row"><span class="agent-type">{a.agent_type}</span><br /><span class="mono muted">{a.agent_id}</span></th>
+            <td><span class=format!("pill {}", a.status)>{a.status.clone()}</span></td>
+            <td>
+                <span class="load" role="img" aria-label=format!("{} of {} slots busy", a.load, a.capacity)>
+                    <span class="fill" style=format!("width: {load:.0}%")></span>
+                </span>
+                {format!(" {}/{}", a.load, a.capacity)}
+            </td>
+            <td>{format!("{:.1} ms", a.avg_ms)}</td>
+            <td>{a.success_rate.map_or("—".to_owned(), |r| format!("{:.0}%", r * 100.0))}</td>
+            <td>{a.calls}</td>
+            <td><span class=format!("pill breaker-{}", a.breaker)>{a.breaker.replace('_', " ")}</span></td>
+            <td>{format!("${:.3}", a.cost_per_request)}</td>
+        </tr>
+    }
+}

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Builds what the browser loads into target/site (or $WAYFARE_SITE_ROOT),
+# without cargo-leptos: the hydrate bundle with cargo and wasm-bindgen, the
+# stylesheet and the static assets. The server binary is an ordinary
+# `cargo build --bin wayfare`; it serves this folder (see README).
+#
+#   scripts/build-site.sh            debug bundle (fast to build)
+#   scripts/build-site.sh --release  size-optimised bundle (profile
+#                                    wasm-release, then wasm-opt -Oz when a
+#                                    wasm-opt >= 116 is on PATH)
+#
+# `cargo leptos build|watch|serve` still work and write the same layout
+# (their bundle is named wayfare.wasm, ours wayfare_bg.wasm: the server's
+# hydration script asks for whichever its build was made for).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+profile=dev
+out=debug
+if [ "${1:-}" = "--release" ]; then
+  profile=wasm-release
+  out=wasm-release
+fi
+site="${WAYFARE_SITE_ROOT:-target/site}"
+target_dir="${CARGO_TARGET_DIR:-target}"
+
+cargo build --locked -p wayfare-frontend --lib --target wasm32-unknown-unknown --profile "$profile"
+mkdir -p "$site/pkg"
+wasm-bindgen "$target_dir/wasm32-unknown-unknown/$out/wayfare_frontend.wasm" \
+  --target web --no-typescript --out-dir "$site/pkg" --out-name wayfare
+if [ "$profile" = wasm-release ]; then
+  if wasm-opt --version 2>/dev/null | grep -q "version 11[6-9]\|version 1[2-9][0-9]"; then
+    wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int \
+      "$site/pkg/wayfare_bg.wasm" -o "$site/pkg/wayfare_bg.wasm"
+  else
+    echo "build-site: no wasm-opt >= 116 on PATH; the bundle is not wasm-opt'ed" >&2
+  fi
+fi
+cp style/main.css "$site/pkg/wayfare.css"
+cp -R public/. "$site/"
+echo "build-site: $site ready ($(du -k "$site/pkg/wayfare_bg.wasm" | cut -f1) KiB of WebAssembly)"
