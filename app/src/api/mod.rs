@@ -47,6 +47,19 @@ pub async fn plan_trip(query: String, fields: Option<PlanFields>) -> Result<Stri
         .map_err(AppError::respond)
 }
 
+/// Answers the questions of a trip that needs input (the same fields as
+/// the plan form); the same trip is then planned, or asks again.
+#[server(prefix = "/sfn", endpoint = "answer_trip", input = Json)]
+pub async fn answer_trip(
+    id: String,
+    version: u64,
+    fields: PlanFields,
+) -> Result<TripDetails, AppError> {
+    server::answer_trip(&id, version, fields)
+        .await
+        .map_err(AppError::respond)
+}
+
 /// The whole trip as its page shows it.
 #[server(prefix = "/sfn", endpoint = "trip_page")]
 pub async fn trip_page(id: String) -> Result<TripDetails, AppError> {

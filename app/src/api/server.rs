@@ -258,7 +258,7 @@ pub async fn plan_trip(query: String, fields: PlanFields) -> Result<String, AppE
     let store = store()?;
     let overrides = overrides_of(&runtime, &query, fields)?;
     let submitted = runtime
-        .submit(query, overrides)
+        .submit_or_ask(query, overrides)
         .await
         .map_err(|err| match err {
             SubmitError::Invalid(why) => AppError::Invalid(why),
@@ -273,6 +273,25 @@ pub async fn plan_trip(query: String, fields: PlanFields) -> Result<String, AppE
     tracing::info!(trip.id = %id, "trip submitted from the web");
     leptos_axum::redirect(&format!("/trips/{id}"));
     Ok(id)
+}
+
+pub async fn answer_trip(raw_id: &str, version: u64, fields: PlanFields) -> Result<TripDetails, AppError> {
+    let id = trip_id(raw_id)?;
+    let runtime = runtime()?;
+    let store = store()?;
+    require_edit(&store, &id).await?;
+    let query = runtime
+        .trip(&id)
+        .await
+        .map_err(runtime_error)?
+        .ok_or(AppError::NotFound)?
+        .query;
+    let overrides = overrides_of(&runtime, &query, fields)?;
+    let trip = runtime
+        .answer(&id, version, overrides)
+        .await
+        .map_err(modify_error)?;
+    page_of(&runtime, &store, trip).await
 }
 
 pub async fn trip_page(raw_id: &str) -> Result<TripDetails, AppError> {

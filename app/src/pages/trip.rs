@@ -8,7 +8,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map};
 use wayfare_domain::trip::TripStatus;
 
-use crate::api::{TripChange, cancel_trip, change_trip, delete_trip, trip_page};
+use crate::api::{PlanFields, TripChange, answer_trip, cancel_trip, change_trip, delete_trip, trip_page};
 use crate::error::AppError;
 use crate::model::{TimelineEntry, TimelineKind, TripDetails as Page};
 use crate::pages::plan::{IntentNotes, PlanView, TripSettings, component_index};
@@ -78,6 +78,8 @@ pub struct TripCtx {
     pub busy: RwSignal<bool>,
     pub notice: RwSignal<Option<Notice>>,
     pub undo: RwSignal<Option<Undo>>,
+    /// The timeline shown: the page's, then what the stream adds.
+    pub entries: RwSignal<Vec<TimelineEntry>>,
 }
 
 impl TripCtx {
@@ -130,6 +132,11 @@ impl TripCtx {
         });
     }
 
+    /// Follows the trip's event stream until planning ends (in the browser).
+    pub fn watch(self) {
+        leptos::task::spawn_local(follow(self));
+    }
+
     /// Reads the trip again (after a conflict, or when planning ends).
     pub fn reload(self) {
         let id = self.id.get_value();
@@ -158,7 +165,9 @@ fn status_label(status: TripStatus) -> &'static str {
 
 #[component]
 fn TripLive(page: Page) -> impl IntoView {
+    let entries = RwSignal::new(page.timeline.clone());
     let ctx = TripCtx {
+        entries,
         id: StoredValue::new(page.trip.trip_id.clone()),
         page: RwSignal::new(page),
         open: RwSignal::new(None),
@@ -168,7 +177,6 @@ fn TripLive(page: Page) -> impl IntoView {
         undo: RwSignal::new(None),
     };
     provide_context(ctx);
-    let entries = RwSignal::new(ctx.page.with_untracked(|p| p.timeline.clone()));
     // The timeline follows the page when a change or a reload replaces it.
     Effect::new(move |_| {
         let timeline = ctx.page.with(|p| p.timeline.clone());
@@ -177,7 +185,7 @@ fn TripLive(page: Page) -> impl IntoView {
     // In the browser only: follow the event stream while the agents work.
     Effect::new(move |_| {
         if ctx.page.with_untracked(|p| p.trip.status == TripStatus::Planning) {
-            leptos::task::spawn_local(follow(ctx, entries));
+            ctx.watch();
         }
     });
 
@@ -250,8 +258,9 @@ fn merge(list: &mut Vec<TimelineEntry>, more: impl IntoIterator<Item = TimelineE
 
 /// Reads the trip's event stream from the last `seq` shown, reconnecting
 /// after a drop, until planning ends; then reads the trip again.
-async fn follow(ctx: TripCtx, entries: RwSignal<Vec<TimelineEntry>>) {
+async fn follow(ctx: TripCtx) {
     use futures::StreamExt;
+    let entries = ctx.entries;
     let id = ctx.id.get_value();
     let mut delay_ms = 250;
     loop {
@@ -421,18 +430,79 @@ fn TripActions() -> impl IntoView {
     }
 }
 
-/// A trip waiting for answers.
+/// A trip waiting for answers: its questions, and the fields that answer
+/// them; the same trip is then planned.
 #[component]
 fn Questions() -> impl IntoView {
     let ctx = expect_context::<TripCtx>();
+    let fields = [
+        ("origin", "From", "text", "Seattle"),
+        ("destination", "To (a city or a state)", "text", "Denver"),
+        ("start_date", "First day", "date", ""),
+        ("days", "Days", "number", "3"),
+        ("travellers", "Travellers", "number", "2"),
+        ("budget", "Budget (USD)", "number", "2000"),
+    ];
+    let values: Vec<(&'static str, RwSignal<String>)> =
+        fields.iter().map(|(name, ..)| (*name, RwSignal::new(String::new()))).collect();
+    let values = StoredValue::new(values);
+    let send = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let mut answer = PlanFields::default();
+        for (name, value) in values.get_value() {
+            let v = Some(value.get_untracked()).filter(|v| !v.trim().is_empty());
+            match name {
+                "origin" => answer.origin = v,
+                "destination" => answer.destination = v,
+                "start_date" => answer.start_date = v,
+                "days" => answer.days = v,
+                "travellers" => answer.travellers = v,
+                _ => answer.budget = v,
+            }
+        }
+        let id = ctx.id.get_value();
+        let version = ctx.page.with_untracked(|p| p.trip.version);
+        ctx.busy.set(true);
+        ctx.notice.set(None);
+        leptos::task::spawn_local(async move {
+            match answer_trip(id, version, answer).await {
+                Ok(next) => {
+                    let planning = next.trip.status == TripStatus::Planning;
+                    ctx.page.set(next);
+                    if planning {
+                        ctx.watch();
+                    }
+                }
+                Err(AppError::Conflict(why)) => ctx.notice.set(Some(Notice::Conflict(why))),
+                Err(err) => ctx.notice.set(Some(Notice::Error(err.to_string()))),
+            }
+            ctx.busy.set(false);
+        });
+    };
     view! {
         <section class="card" data-testid="questions">
-            <h2>"Wayfare needs a little more"</h2>
+            <h2>"Wayfare needs a little more to plan this trip"</h2>
             <ul>
                 {move || ctx.page.with(|p| p.trip.questions.clone()).into_iter()
                     .map(|q| view! { <li>{q}</li> }).collect_view()}
             </ul>
-            <p><a href="/">"Describe the trip again with these details"</a></p>
+            {move || ctx.page.with(|p| p.can_edit).then(|| view! {
+                <form on:submit=send class="answer-form">
+                    <div class="fields">
+                        {fields.into_iter().zip(values.get_value()).map(|((name, label, kind, placeholder), (_, value))| {
+                            let id = format!("a-{name}");
+                            view! {
+                                <div class="field">
+                                    <label for=id.clone()>{label}</label>
+                                    <input id=id type=kind placeholder=placeholder autocomplete="off"
+                                        prop:value=value on:input=move |ev| value.set(event_target_value(&ev)) />
+                                </div>
+                            }
+                        }).collect_view()}
+                    </div>
+                    <button type="submit" class="primary" disabled=move || ctx.busy.get()>"Plan with these"</button>
+                </form>
+            })}
         </section>
     }
 }
