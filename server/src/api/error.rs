@@ -25,6 +25,9 @@ pub enum ApiError {
     TripNotFound(String),
     #[error("no such endpoint")]
     NoSuchEndpoint,
+    /// The trip exists but nobody rated it yet.
+    #[error("trip {0} has no rating yet")]
+    NotRated(String),
     /// The request is understood but cannot be planned as written.
     #[error("the request cannot be planned as written: {}", questions.join(" "))]
     Unplannable { questions: Vec<String> },
@@ -55,8 +58,8 @@ pub type ApiResult<T> = Result<T, ApiError>;
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ErrorBody<'a> {
     /// bad_request | payload_too_large | unsupported_media_type | not_found |
-    /// unplannable | version_conflict | invalid_request | invalid_change |
-    /// not_ready | overloaded | internal
+    /// not_rated | unplannable | version_conflict | invalid_request |
+    /// invalid_change | not_ready | overloaded | internal
     #[schema(value_type = String, example = "not_found")]
     pub error: &'static str,
     pub message: String,
@@ -78,7 +81,9 @@ impl ApiError {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::TripNotFound(_) | ApiError::NoSuchEndpoint => StatusCode::NOT_FOUND,
+            ApiError::TripNotFound(_) | ApiError::NoSuchEndpoint | ApiError::NotRated(_) => {
+                StatusCode::NOT_FOUND
+            }
             ApiError::Unplannable { .. }
             | ApiError::InvalidRequest(_)
             | ApiError::InvalidChange(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -95,6 +100,7 @@ impl ApiError {
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
             ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::TripNotFound(_) | ApiError::NoSuchEndpoint => "not_found",
+            ApiError::NotRated(_) => "not_rated",
             ApiError::Unplannable { .. } => "unplannable",
             ApiError::Conflict { .. } => "version_conflict",
             ApiError::InvalidRequest(_) => "invalid_request",
