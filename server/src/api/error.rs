@@ -43,6 +43,9 @@ pub enum ApiError {
     InvalidChange(String),
     #[error("the trip is not ready to be modified (it is still planning, failed or cancelled)")]
     NotReady,
+    /// An export of a trip that has no plan to export.
+    #[error("the trip has no plan to export (it is still planning, failed or cancelled)")]
+    NoPlan,
     #[error("too many trips are being planned: retry in {retry_after_secs} s")]
     Overloaded { retry_after_secs: u64 },
     /// Anything the client cannot fix. The text is logged, never sent.
@@ -87,7 +90,9 @@ impl ApiError {
             ApiError::Unplannable { .. }
             | ApiError::InvalidRequest(_)
             | ApiError::InvalidChange(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Conflict { .. } | ApiError::NotReady => StatusCode::CONFLICT,
+            ApiError::Conflict { .. } | ApiError::NotReady | ApiError::NoPlan => {
+                StatusCode::CONFLICT
+            }
             ApiError::Overloaded { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -105,7 +110,7 @@ impl ApiError {
             ApiError::Conflict { .. } => "version_conflict",
             ApiError::InvalidRequest(_) => "invalid_request",
             ApiError::InvalidChange(_) => "invalid_change",
-            ApiError::NotReady => "not_ready",
+            ApiError::NotReady | ApiError::NoPlan => "not_ready",
             ApiError::Overloaded { .. } => "overloaded",
             ApiError::Internal(_) => "internal",
         }

@@ -1,9 +1,11 @@
 //! The public REST and WebSocket API over the orchestration runtime:
-//! `/api/trips/…` ([`trips`]; ratings in [`ratings`]), the event stream
+//! `/api/trips/…` ([`trips`]; ratings in [`ratings`], the iCalendar
+//! export in [`calendar`]), the event stream
 //! ([`ws`]) and the agent registry ([`agents`]). Every error is an [`ApiError`]: JSON
 //! `{"error", "message"}` with its status code.
 
 pub mod agents;
+pub mod calendar;
 pub mod error;
 pub mod openapi;
 pub mod ratings;
@@ -33,6 +35,7 @@ fn endpoints() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/api/trips/{id}/modify", put(trips::modify)),
         ("/api/trips/{id}/cancel", delete(trips::cancel)),
         ("/api/trips/{id}/events", get(ws::events)),
+        ("/api/trips/{id}/calendar.ics", get(calendar::calendar)),
         (
             "/api/trips/{id}/rating",
             get(ratings::rating).put(ratings::rate),

@@ -12,7 +12,7 @@ use axum::response::IntoResponse;
 use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 
-use super::{ErrorBody, agents, ratings, trips};
+use super::{ErrorBody, agents, calendar, ratings, trips};
 
 /// The whole document. Components are collected from the paths.
 #[derive(OpenApi)]
@@ -32,13 +32,14 @@ use super::{ErrorBody, agents, ratings, trips};
         trips::alternatives,
         ratings::rate,
         ratings::rating,
+        calendar::calendar,
         events,
         agents::list,
         document,
         healthz,
     ),
     tags(
-        (name = "trips", description = "Submit, follow, read, modify, cancel, delete and rate trips"),
+        (name = "trips", description = "Submit, follow, read, modify, cancel, delete, rate and export trips"),
         (name = "agents", description = "The agent registry"),
         (name = "service", description = "Health and this document"),
     )
