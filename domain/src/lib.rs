@@ -10,6 +10,7 @@ pub mod event;
 pub mod intent;
 pub mod itinerary;
 pub mod overrides;
+pub mod rating;
 pub mod request;
 pub mod trip;
 pub mod verdict;

@@ -15,6 +15,7 @@ use std::fmt::Write;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
+use wayfare_domain::rating::Satisfaction;
 use wayfare_engine::runtime::RuntimeMetrics;
 
 pub use self::http::HttpMetrics;
@@ -23,10 +24,38 @@ use crate::web::AppState;
 /// The content type Prometheus expects for the text format.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
-/// `GET /metrics`.
+/// `GET /metrics`. The ratings are read from the store at scrape time (they
+/// are shared by every process on the database); when that read fails the
+/// two families are left out and the rest is served.
 pub async fn export(State(state): State<AppState>) -> impl IntoResponse {
-    let text = render(&state.http_metrics, &state.runtime.metrics());
+    let mut text = render(&state.http_metrics, &state.runtime.metrics());
+    match state.store.satisfaction().await {
+        Ok(satisfaction) => render_satisfaction(&mut text, &satisfaction),
+        Err(e) => tracing::warn!(error = %e, "/metrics: could not read the ratings"),
+    }
     ([(header::CONTENT_TYPE, CONTENT_TYPE)], text)
+}
+
+/// `wayfare_user_satisfaction` (the average stars, no sample before the
+/// first rating) and `wayfare_ratings_total` (how many trips are rated: a
+/// gauge, since deleting a trip takes its rating away).
+pub fn render_satisfaction(out: &mut String, s: &Satisfaction) {
+    family(
+        out,
+        "wayfare_user_satisfaction",
+        "gauge",
+        "Average rating of the rated trips, 1 to 5 stars.",
+    );
+    if let Some(average) = s.average {
+        sample(out, "wayfare_user_satisfaction", &[], average);
+    }
+    family(
+        out,
+        "wayfare_ratings_total",
+        "gauge",
+        "Trips rated (a rating replaced counts once; a deleted trip's goes).",
+    );
+    sample(out, "wayfare_ratings_total", &[], s.ratings as f64);
 }
 
 /// Escapes a label value (backslash, double quote, newline).
@@ -464,6 +493,40 @@ mod tests {
                 .unwrap_or(name);
             assert!(declared.contains(&base), "undeclared sample {line:?}");
         }
+    }
+
+    #[test]
+    fn satisfaction_is_exported_and_absent_before_the_first_rating() {
+        let mut text = String::new();
+        render_satisfaction(
+            &mut text,
+            &Satisfaction {
+                ratings: 4,
+                average: Some(4.25),
+            },
+        );
+        for line in [
+            "# TYPE wayfare_user_satisfaction gauge",
+            "wayfare_user_satisfaction 4.25",
+            "wayfare_ratings_total 4",
+        ] {
+            assert!(
+                text.lines().any(|l| l == line),
+                "missing {line:?} in\n{text}"
+            );
+        }
+        let mut text = String::new();
+        render_satisfaction(&mut text, &Satisfaction::default());
+        assert!(
+            !text
+                .lines()
+                .any(|l| l.starts_with("wayfare_user_satisfaction")),
+            "{text}"
+        );
+        assert!(
+            text.lines().any(|l| l == "wayfare_ratings_total 0"),
+            "{text}"
+        );
     }
 
     #[test]

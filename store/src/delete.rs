@@ -2,8 +2,8 @@
 //!
 //! The runtime's tables (`trip_events`, `trip_state`, `trip_snapshots`,
 //! `agent_tasks`, `agent_results`) key trips by UUID on PostgreSQL; the
-//! table kept beside them (`trip_owners`) by the id as text on both
-//! backends. `trip_requests` is keyed by its own request id
+//! tables kept beside them (`trip_owners`, `trip_ratings`) by the id as
+//! text on both backends. `trip_requests` is keyed by its own request id
 //! and `hub_messages` by message: neither holds a trip. A table added with
 //! a `trip_id` column belongs in the lists below (`store/tests/delete.rs`
 //! checks every table with such a column).
@@ -22,7 +22,7 @@ const BY_RUNTIME_ID: [&str; 5] = [
 ];
 
 /// Tables keyed by the trip id as text on both backends.
-const BY_TEXT_ID: [&str; 1] = ["trip_owners"];
+const BY_TEXT_ID: [&str; 2] = ["trip_owners", "trip_ratings"];
 
 fn delete_sql(table: &str, placeholder: &str) -> sqlx::AssertSqlSafe<String> {
     // Table names come from the constants above, never from input.
@@ -31,9 +31,9 @@ fn delete_sql(table: &str, placeholder: &str) -> sqlx::AssertSqlSafe<String> {
 
 impl Store {
     /// Deletes every row of `trip_id` in every table (the log, its read
-    /// model and snapshots, the task queue and its results, the owner),
-    /// all in one transaction. `false` when there was nothing to delete
-    /// (including ids that are not UUIDs and own nothing).
+    /// model and snapshots, the task queue and its results, the owner and
+    /// the rating), all in one transaction. `false` when there was nothing
+    /// to delete (including ids that are not UUIDs and own nothing).
     ///
     /// The caller stops the trip's work first ([`wayfare_engine::runtime::Runtime::delete`]
     /// does): an append racing this one finds no log and is refused as a

@@ -13,13 +13,15 @@
 //!
 //! Per trip, besides the runtime's log and queue: who made it
 //! ([`Store::record_trip_owner`], [`Store::owned_trips`]); deleting a trip
-//! removes its rows from every table ([`Store::delete_trip`]).
+//! removes its rows from every table ([`Store::delete_trip`]); what people
+//! thought of their trips ([`Store::rate_trip`], [`Store::satisfaction`]).
 
 pub mod catalog;
 mod delete;
 mod events;
 mod hub;
 mod owners;
+mod ratings;
 mod tasks;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -60,6 +62,12 @@ pub enum StoreError {
     Writer(std::io::Error),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// A write about a trip that does not exist (a rating).
+    #[error("no trip with id {0}")]
+    UnknownTrip(String),
+    /// A value outside its bounds, refused before it was stored.
+    #[error("invalid value: {0}")]
+    Invalid(String),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

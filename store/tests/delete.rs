@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use wayfare_domain::overrides::TripOverrides;
+use wayfare_domain::rating::Rating;
 use wayfare_domain::trip::{TripStatus, TripStatusView};
 use wayfare_engine::catalog::demo::demo_catalog;
 use wayfare_engine::catalog::{Catalog, MemoryCatalog};
@@ -145,6 +146,10 @@ async fn a_deleted_trip_leaves_no_row_in_any_table_and_others_stay() {
         rt.shutdown().await;
         let (gone, kept) = (&ids[0], &ids[1]);
 
+        for id in &ids {
+            let rating = Rating::new(4, Some("Good".into())).expect("a rating");
+            db.store.rate_trip(id, &rating).await.expect("rated");
+        }
         let before = rows_of(&db.store, gone).await;
         for table in [
             "trip_events",
@@ -152,6 +157,7 @@ async fn a_deleted_trip_leaves_no_row_in_any_table_and_others_stay() {
             "agent_tasks",
             "agent_results",
             "trip_owners",
+            "trip_ratings",
         ] {
             assert!(
                 nonzero(&before).contains(&table),

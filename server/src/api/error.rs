@@ -25,6 +25,9 @@ pub enum ApiError {
     TripNotFound(String),
     #[error("no such endpoint")]
     NoSuchEndpoint,
+    /// The trip exists but nobody rated it yet.
+    #[error("trip {0} has no rating yet")]
+    NotRated(String),
     /// The request is understood but cannot be planned as written.
     #[error("the request cannot be planned as written: {}", questions.join(" "))]
     Unplannable { questions: Vec<String> },
@@ -40,6 +43,9 @@ pub enum ApiError {
     InvalidChange(String),
     #[error("the trip is not ready to be modified (it is still planning, failed or cancelled)")]
     NotReady,
+    /// An export of a trip that has no plan to export.
+    #[error("the trip has no plan to export (it is still planning, failed or cancelled)")]
+    NoPlan,
     #[error("too many trips are being planned: retry in {retry_after_secs} s")]
     Overloaded { retry_after_secs: u64 },
     /// Anything the client cannot fix. The text is logged, never sent.
@@ -55,8 +61,8 @@ pub type ApiResult<T> = Result<T, ApiError>;
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct ErrorBody<'a> {
     /// bad_request | payload_too_large | unsupported_media_type | not_found |
-    /// unplannable | version_conflict | invalid_request | invalid_change |
-    /// not_ready | overloaded | internal
+    /// not_rated | unplannable | version_conflict | invalid_request |
+    /// invalid_change | not_ready | overloaded | internal
     #[schema(value_type = String, example = "not_found")]
     pub error: &'static str,
     pub message: String,
@@ -78,11 +84,15 @@ impl ApiError {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ApiError::TripNotFound(_) | ApiError::NoSuchEndpoint => StatusCode::NOT_FOUND,
+            ApiError::TripNotFound(_) | ApiError::NoSuchEndpoint | ApiError::NotRated(_) => {
+                StatusCode::NOT_FOUND
+            }
             ApiError::Unplannable { .. }
             | ApiError::InvalidRequest(_)
             | ApiError::InvalidChange(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Conflict { .. } | ApiError::NotReady => StatusCode::CONFLICT,
+            ApiError::Conflict { .. } | ApiError::NotReady | ApiError::NoPlan => {
+                StatusCode::CONFLICT
+            }
             ApiError::Overloaded { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -95,11 +105,12 @@ impl ApiError {
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
             ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::TripNotFound(_) | ApiError::NoSuchEndpoint => "not_found",
+            ApiError::NotRated(_) => "not_rated",
             ApiError::Unplannable { .. } => "unplannable",
             ApiError::Conflict { .. } => "version_conflict",
             ApiError::InvalidRequest(_) => "invalid_request",
             ApiError::InvalidChange(_) => "invalid_change",
-            ApiError::NotReady => "not_ready",
+            ApiError::NotReady | ApiError::NoPlan => "not_ready",
             ApiError::Overloaded { .. } => "overloaded",
             ApiError::Internal(_) => "internal",
         }

@@ -1,11 +1,14 @@
 //! The public REST and WebSocket API over the orchestration runtime:
-//! `/api/trips/…` ([`trips`]), the event stream ([`ws`]) and the agent
-//! registry ([`agents`]). Every error is an [`ApiError`]: JSON
+//! `/api/trips/…` ([`trips`]; ratings in [`ratings`], the iCalendar
+//! export in [`calendar`]), the event stream
+//! ([`ws`]) and the agent registry ([`agents`]). Every error is an [`ApiError`]: JSON
 //! `{"error", "message"}` with its status code.
 
 pub mod agents;
+pub mod calendar;
 pub mod error;
 pub mod openapi;
+pub mod ratings;
 pub mod trips;
 pub mod ws;
 
@@ -32,6 +35,11 @@ fn endpoints() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/api/trips/{id}/modify", put(trips::modify)),
         ("/api/trips/{id}/cancel", delete(trips::cancel)),
         ("/api/trips/{id}/events", get(ws::events)),
+        ("/api/trips/{id}/calendar.ics", get(calendar::calendar)),
+        (
+            "/api/trips/{id}/rating",
+            get(ratings::rating).put(ratings::rate),
+        ),
         (
             "/api/trips/{id}/alternatives/{component_id}",
             get(trips::alternatives),

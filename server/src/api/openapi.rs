@@ -12,7 +12,7 @@ use axum::response::IntoResponse;
 use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 
-use super::{ErrorBody, agents, trips};
+use super::{ErrorBody, agents, calendar, ratings, trips};
 
 /// The whole document. Components are collected from the paths.
 #[derive(OpenApi)]
@@ -30,13 +30,16 @@ use super::{ErrorBody, agents, trips};
         trips::cancel,
         trips::delete,
         trips::alternatives,
+        ratings::rate,
+        ratings::rating,
+        calendar::calendar,
         events,
         agents::list,
         document,
         healthz,
     ),
     tags(
-        (name = "trips", description = "Submit, follow, read, modify, cancel and delete trips"),
+        (name = "trips", description = "Submit, follow, read, modify, cancel, delete, rate and export trips"),
         (name = "agents", description = "The agent registry"),
         (name = "service", description = "Health and this document"),
     )
