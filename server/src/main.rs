@@ -15,8 +15,12 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // 8 MiB stacks, not tokio's 2 MiB: rendering a trip's page on the
+    // server nests deeply (Leptos's typed views), and an unoptimised build
+    // overflowed 2 MiB rendering a ready 3-day plan.
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .thread_stack_size(8 * 1024 * 1024)
         .build()
     {
         Ok(rt) => rt,

@@ -12,6 +12,7 @@ use wayfare_domain::intent::{
     Destination, HardConstraints, RoomRequirement, TransportRestriction, TripIntent,
 };
 use wayfare_domain::overrides::{OverridesInput, TripOverrides};
+use wayfare_domain::rating::Rating;
 use wayfare_domain::catalog::HouseRule;
 use wayfare_domain::trip::{Change, TripStatus, TripView};
 use wayfare_engine::runtime::{ModifyError, Runtime, RuntimeError, SubmitError};
@@ -329,7 +330,7 @@ async fn page_of(
         .collect();
     Ok(TripDetails {
         can_edit: may_edit(store, &id).await?,
-        rating: None, // RATING-TODO
+        rating: store.trip_rating(&id).await?.map(|r| r.stars),
         progress: status.progress,
         tasks: status.tasks,
         timeline: entries,
@@ -503,8 +504,10 @@ pub async fn rate_trip(raw_id: &str, stars: u8, note: Option<String>) -> Result<
     if trip.status != TripStatus::Ready {
         return Err(AppError::Conflict("only a ready plan can be rated".into()));
     }
-    let _ = (stars, note); // RATING-TODO
-    Err(AppError::Internal)
+    let rating = Rating::new(i64::from(stars), text_field(note))
+        .map_err(|e| AppError::Invalid(e.to_string()))?;
+    store.rate_trip(&id, &rating).await?;
+    Ok(())
 }
 
 pub async fn my_trips() -> Result<Vec<TripSummary>, AppError> {
@@ -551,7 +554,7 @@ pub async fn agents_overview() -> Result<AgentsReport, AppError> {
     let runtime = runtime()?;
     let store = store()?;
     let metrics = runtime.metrics();
-    let satisfaction = (0u64, None::<f64>); // RATING-TODO
+    let satisfaction = store.satisfaction().await?;
     let agents = runtime
         .agents()
         .into_iter()
@@ -581,7 +584,7 @@ pub async fn agents_overview() -> Result<AgentsReport, AppError> {
         task_retries: metrics.task_retries,
         task_failovers: metrics.task_failovers,
         sampled_at_ms: chrono::Utc::now().timestamp_millis(),
-        ratings: satisfaction.0,
-        satisfaction: satisfaction.1,
+        ratings: satisfaction.ratings,
+        satisfaction: satisfaction.average,
     })
 }
