@@ -32,12 +32,19 @@ pub struct Rating {
     pub stars: u8,
     /// What the person said, if anything: at most 1000 characters, no
     /// control character but a newline.
-    #[cfg_attr(feature = "openapi", schema(max_length = 1000))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 1000,
+            pattern = "^[^\\u0000-\\u0009\\u000B-\\u001F\\u007F-\\u009F]*$"
+        )
+    )]
     pub note: Option<String>,
 }
 
 /// A rating as sent, before its values are checked: any whole number of
-/// stars, any note. [`Rating::try_from`] checks it.
+/// stars, any note (a `Rating` is made of it by `Rating::try_from`, which
+/// checks them).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
@@ -49,7 +56,11 @@ pub struct RatingInput {
     #[serde(default)]
     #[cfg_attr(
         feature = "openapi",
-        schema(max_length = 1000, example = "Great food, the museum was closed.")
+        schema(
+            max_length = 1000,
+            pattern = "^[^\\u0000-\\u0009\\u000B-\\u001F\\u007F-\\u009F]*$",
+            example = "Great food, the museum was closed."
+        )
     )]
     pub note: Option<String>,
 }

@@ -201,6 +201,12 @@ async fn the_document_describes_the_rating_with_its_bounds() {
             "{name}: {schema}"
         );
         assert_eq!(schema["required"], json!(["stars"]), "{name}: {schema}");
+        // Control characters but a newline (U+000A) are refused.
+        assert_eq!(
+            schema["properties"]["note"]["pattern"],
+            r"^[^\u0000-\u0009\u000B-\u001F\u007F-\u009F]*$",
+            "{name}: {schema}"
+        );
     }
     let item = &doc["paths"]["/api/trips/{id}/rating"];
     assert!(item["put"].is_object() && item["get"].is_object(), "{item}");
