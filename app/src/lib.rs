@@ -14,7 +14,7 @@ pub mod session;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{A, Route, Router, Routes};
-use leptos_router::{StaticSegment, path};
+use leptos_router::{SsrMode, StaticSegment, path};
 
 use crate::pages::{AgentsPage, HomePage, NotFound, RequestRedirect, TripPage, TripsPage};
 
@@ -68,9 +68,12 @@ pub fn App() -> impl IntoView {
             <main class="page" id="main">
                 <Routes fallback=NotFound>
                     <Route path=StaticSegment("") view=HomePage />
-                    <Route path=path!("/trips") view=TripsPage />
-                    <Route path=path!("/trips/:id") view=TripPage />
-                    <Route path=path!("/agents") view=AgentsPage />
+                    // Async: the whole page is in the first response (a plan
+                    // reads without JavaScript; out-of-order streaming
+                    // would need it to put the data in place).
+                    <Route path=path!("/trips") view=TripsPage ssr=SsrMode::Async />
+                    <Route path=path!("/trips/:id") view=TripPage ssr=SsrMode::Async />
+                    <Route path=path!("/agents") view=AgentsPage ssr=SsrMode::Async />
                     <Route path=path!("/requests/:id") view=RequestRedirect />
                 </Routes>
             </main>

@@ -3,7 +3,7 @@ import { EXAMPLES, shot, startTrip, waitForReady } from "./helpers";
 
 /** The name shown for component `id`. */
 async function nameOf(page: Page, id: string) {
-  return (await page.locator(`li.item[data-component="${id}"] > .what`).first().textContent())?.trim() ?? "";
+  return (await page.locator(`li.item[data-component="${id}"] > .what > .name`).first().textContent())?.trim() ?? "";
 }
 
 /** Opens "Change" on the first item of `kind`, picks the first alternative,
@@ -44,12 +44,23 @@ test("change a stay, a meal and an attraction; undo the last", async ({ page }) 
   await expect(page.getByTestId("verdict-summary")).toHaveText(/^(\d+)\/\1 checks passed$/);
 });
 
-test("change a transport leg", async ({ page }) => {
+test("change a transport leg, and undo it", async ({ page }) => {
+  await startTrip(page, { example: EXAMPLES.oneCity });
+  await waitForReady(page);
+  const { id, before } = await changeFirst(page, "transport");
+  await page.getByTestId("undo").click();
+  await expect(page.getByTestId("notice")).toContainText("Applied");
+  expect(await nameOf(page, id)).toBe(before);
+});
+
+test("a leg's alternatives keep the request's rules", async ({ page }) => {
+  // No flights, and self-driving cannot be mixed with taxis: nothing else fits.
   await startTrip(page, { example: EXAMPLES.constraints });
   await waitForReady(page);
-  await changeFirst(page, "transport");
-  // "No flights" still holds.
-  await expect(page.locator(`li.item[data-kind="transport"]`).first()).not.toContainText("Flight");
+  const leg = page.locator(`li.item[data-kind="transport"]`).first();
+  await expect(leg).not.toContainText("Flight");
+  await leg.getByRole("button", { name: /^Change/ }).click();
+  await expect(page.getByTestId("alternatives")).toContainText("Nothing else fits");
 });
 
 test("another one takes the next alternative", async ({ page }) => {

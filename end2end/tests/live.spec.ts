@@ -31,7 +31,8 @@ test("retries show in the timeline under injected faults", async ({ page }) => {
   }
   expect(retried).toBe(true);
   await expect(page.getByTestId("timeline").locator("li[data-kind='Failed']").first()).toContainText("retrying");
-  await expect(page.locator("tr td").filter({ hasText: /^[2-9]$/ }).first()).toBeVisible();
+  await page.getByText("How the agents planned it").click();
+  await expect(page.getByTestId("tasks").locator("td").filter({ hasText: /^[2-9]$/ }).first()).toBeVisible();
 });
 
 test("a dropped event stream reconnects from the last event: no gaps, no duplicates", async ({ page }) => {

@@ -53,26 +53,25 @@ test("a structured field wins over the text", async ({ page }) => {
   await expect(page.getByTestId("understood")).toContainText("Meals to include: Italian");
 });
 
-test("a request that says too little asks for what is missing and keeps the text", async ({ page }) => {
-  await page.goto("/");
-  await waitForHydration(page);
-  const text = "A relaxing few days somewhere warm with good food";
-  await page.getByLabel("Describe your trip").fill(text);
-  await page.getByRole("button", { name: "Plan my trip" }).click();
+test("a request that says too little asks on the trip's page, and the answer plans the same trip", async ({ page }) => {
+  const text = "A relaxing few days somewhere with good food, two of us";
+  const id = await startTrip(page, { text });
+  await expect(page.getByTestId("trip-status")).toHaveText("Needs your input");
   const questions = page.getByTestId("questions");
-  await expect(questions).toBeVisible();
   await expect(questions.locator("li").first()).toBeVisible();
-  await expect(page.getByLabel("Describe your trip")).toHaveValue(text);
-  // The details open, so they can be given there; then it plans.
-  await page.getByLabel("From").fill("Seattle");
-  await page.getByLabel("To (a city or a state)").fill("Denver");
-  await page.getByLabel("First day").fill("2027-05-14");
-  await page.getByLabel("Days", { exact: true }).fill("3");
-  await page.getByLabel("Budget (USD)").fill("2500");
-  await page.getByRole("button", { name: "Plan my trip" }).click();
-  await page.waitForURL(/\/trips\//);
+  await expect(page.locator(".query")).toHaveText(text);
+  await waitForHydration(page);
+  await shot(page, "trip-questions-1280");
+  await questions.getByLabel("From").fill("Seattle");
+  await questions.getByLabel("To (a city or a state)").fill("Denver");
+  await questions.getByLabel("First day").fill("2027-05-14");
+  await questions.getByLabel("Days").fill("3");
+  await questions.getByLabel("Budget (USD)").fill("2500");
+  await questions.getByRole("button", { name: "Plan with these" }).click();
   await waitForReady(page);
+  expect(page.url()).toContain(id);
   await expect(page.getByTestId("understood")).toContainText("From Seattle to Denver");
+  await expect(page.getByTestId("understood")).toContainText("2 travellers");
 });
 
 test("keyboard only: choose an example, plan, and reach the plan", async ({ page }) => {

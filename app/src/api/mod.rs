@@ -90,12 +90,23 @@ pub async fn alternatives(id: String, component: String) -> Result<Vec<Choice>, 
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum TripChange {
     /// Put alternative `with` in place of `component`.
-    Replace { component: String, with: String },
+    Replace {
+        component: String,
+        with: String,
+    },
     /// The next-best alternative for `component`.
-    Another { component: String },
-    Dates { start: TripDate },
-    Travellers { value: Travellers },
-    Budget { value: Budget },
+    Another {
+        component: String,
+    },
+    Dates {
+        start: TripDate,
+    },
+    Travellers {
+        value: Travellers,
+    },
+    Budget {
+        value: Budget,
+    },
 }
 
 /// Applies `change` to the trip as it was at `version` and answers the trip

@@ -8,12 +8,12 @@ use std::time::Duration;
 use futures::StreamExt;
 use leptos::prelude::*;
 use leptos::server_fn::codec::TextStream;
+use wayfare_domain::catalog::HouseRule;
 use wayfare_domain::intent::{
     Destination, HardConstraints, RoomRequirement, TransportRestriction, TripIntent,
 };
 use wayfare_domain::overrides::{OverridesInput, TripOverrides};
 use wayfare_domain::rating::Rating;
-use wayfare_domain::catalog::HouseRule;
 use wayfare_domain::trip::{Change, TripStatus, TripView};
 use wayfare_engine::runtime::{ModifyError, Runtime, RuntimeError, SubmitError};
 use wayfare_store::Store;
@@ -102,9 +102,7 @@ fn trip_id(raw: &str) -> Result<String, AppError> {
 }
 
 fn text_field(value: Option<String>) -> Option<String> {
-    value
-        .map(|v| v.trim().to_owned())
-        .filter(|v| !v.is_empty())
+    value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
 fn number_field<T>(
@@ -115,7 +113,10 @@ fn number_field<T>(
     let Some(raw) = text_field(value) else {
         return Ok(None);
     };
-    let cleaned: String = raw.chars().filter(|c| !matches!(c, '$' | ',' | ' ')).collect();
+    let cleaned: String = raw
+        .chars()
+        .filter(|c| !matches!(c, '$' | ',' | ' '))
+        .collect();
     let n: f64 = cleaned
         .parse()
         .map_err(|_| AppError::Invalid(format!("{what}: \"{raw}\" is not a number")))?;
@@ -181,10 +182,7 @@ fn overrides_of(
             input.origin = read.origin.or(origin);
         }
         if let Some(name) = destination {
-            input.destination = Some(
-                read.destination
-                    .unwrap_or(Destination::City { name }),
-            );
+            input.destination = Some(read.destination.unwrap_or(Destination::City { name }));
         }
     }
     let mut constraints: HardConstraints = parsed.constraints.clone();
@@ -195,7 +193,11 @@ fn overrides_of(
             "private" => RoomRequirement::PrivateRoom,
             "shared" => RoomRequirement::SharedRoom,
             "not_shared" => RoomRequirement::NotShared,
-            other => return Err(AppError::Invalid(format!("Room: unknown choice \"{other}\""))),
+            other => {
+                return Err(AppError::Invalid(format!(
+                    "Room: unknown choice \"{other}\""
+                )));
+            }
         });
         constrained = true;
     }
@@ -218,7 +220,11 @@ fn overrides_of(
         constrained = true;
     }
     if let Some(cuisines) = text_field(fields.cuisines) {
-        for cuisine in cuisines.split([',', ';']).map(str::trim).filter(|c| !c.is_empty()) {
+        for cuisine in cuisines
+            .split([',', ';'])
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+        {
             let mut name = cuisine.to_lowercase();
             if let Some(first) = name.get_mut(0..1) {
                 first.make_ascii_uppercase();
@@ -276,7 +282,11 @@ pub async fn plan_trip(query: String, fields: PlanFields) -> Result<String, AppE
     Ok(id)
 }
 
-pub async fn answer_trip(raw_id: &str, version: u64, fields: PlanFields) -> Result<TripDetails, AppError> {
+pub async fn answer_trip(
+    raw_id: &str,
+    version: u64,
+    fields: PlanFields,
+) -> Result<TripDetails, AppError> {
     let id = trip_id(raw_id)?;
     let runtime = runtime()?;
     let store = store()?;
@@ -369,50 +379,53 @@ pub async fn trip_events(raw_id: &str, after: u64) -> Result<TextStream<AppError
     }
     let deadline = tokio::time::Instant::now() + STREAM_FOR;
     let state = (live, timeline, last, false, runtime, id);
-    let tail = futures::stream::unfold(state, move |(mut live, mut timeline, mut last, done, runtime, id)| async move {
-        if done {
-            return None;
-        }
-        loop {
-            let received = tokio::time::timeout_at(deadline, live.recv()).await;
-            let event = match received {
-                Err(_elapsed) => return None,
-                Ok(Ok(event)) => event,
-                Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => {
-                    // Too slow a reader: catch up from the log.
-                    let Ok(Some((past, again))) = runtime.events(&id, last).await else {
-                        return None;
-                    };
-                    live = again;
-                    let mut text = String::new();
-                    let mut ended = false;
-                    for event in &past {
-                        if let Some(entry) = entry_of(&mut timeline, event)
-                            && entry.seq > last
-                        {
-                            last = entry.seq;
-                            ended = entry.kind.ends_planning();
-                            text.push_str(&line(&entry));
-                        }
-                    }
-                    if text.is_empty() {
-                        continue;
-                    }
-                    return Some((Ok(text), (live, timeline, last, ended, runtime, id)));
-                }
-                Ok(Err(tokio::sync::broadcast::error::RecvError::Closed)) => return None,
-            };
-            let Some(entry) = entry_of(&mut timeline, &event) else {
-                continue;
-            };
-            if entry.seq <= last {
-                continue;
+    let tail = futures::stream::unfold(
+        state,
+        move |(mut live, mut timeline, mut last, done, runtime, id)| async move {
+            if done {
+                return None;
             }
-            last = entry.seq;
-            let ended = entry.kind.ends_planning();
-            return Some((Ok(line(&entry)), (live, timeline, last, ended, runtime, id)));
-        }
-    });
+            loop {
+                let received = tokio::time::timeout_at(deadline, live.recv()).await;
+                let event = match received {
+                    Err(_elapsed) => return None,
+                    Ok(Ok(event)) => event,
+                    Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => {
+                        // Too slow a reader: catch up from the log.
+                        let Ok(Some((past, again))) = runtime.events(&id, last).await else {
+                            return None;
+                        };
+                        live = again;
+                        let mut text = String::new();
+                        let mut ended = false;
+                        for event in &past {
+                            if let Some(entry) = entry_of(&mut timeline, event)
+                                && entry.seq > last
+                            {
+                                last = entry.seq;
+                                ended = entry.kind.ends_planning();
+                                text.push_str(&line(&entry));
+                            }
+                        }
+                        if text.is_empty() {
+                            continue;
+                        }
+                        return Some((Ok(text), (live, timeline, last, ended, runtime, id)));
+                    }
+                    Ok(Err(tokio::sync::broadcast::error::RecvError::Closed)) => return None,
+                };
+                let Some(entry) = entry_of(&mut timeline, &event) else {
+                    continue;
+                };
+                if entry.seq <= last {
+                    continue;
+                }
+                last = entry.seq;
+                let ended = entry.kind.ends_planning();
+                return Some((Ok(line(&entry)), (live, timeline, last, ended, runtime, id)));
+            }
+        },
+    );
     Ok(TextStream::new(head.chain(tail)))
 }
 
@@ -447,7 +460,11 @@ pub async fn alternatives(raw_id: &str, component: &str) -> Result<Vec<Choice>, 
         .collect())
 }
 
-pub async fn change_trip(raw_id: &str, version: u64, change: TripChange) -> Result<TripDetails, AppError> {
+pub async fn change_trip(
+    raw_id: &str,
+    version: u64,
+    change: TripChange,
+) -> Result<TripDetails, AppError> {
     let id = trip_id(raw_id)?;
     let runtime = runtime()?;
     let store = store()?;

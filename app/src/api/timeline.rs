@@ -122,7 +122,9 @@ pub fn entry_of(timeline: &mut Timeline, event: &WireEvent) -> Option<TimelineEn
             TimelineKind::PlanFailed,
             format!(
                 "No plan: {}",
-                data.reason.clone().unwrap_or_else(|| "planning failed".into())
+                data.reason
+                    .clone()
+                    .unwrap_or_else(|| "planning failed".into())
             ),
         ),
         ("modification_applied", _) => (
@@ -130,8 +132,11 @@ pub fn entry_of(timeline: &mut Timeline, event: &WireEvent) -> Option<TimelineEn
             if data.affected_agents.is_empty() {
                 "Change applied".to_owned()
             } else {
-                let mut agents: Vec<String> =
-                    data.affected_agents.iter().map(|a| agent_label(a)).collect();
+                let mut agents: Vec<String> = data
+                    .affected_agents
+                    .iter()
+                    .map(|a| agent_label(a))
+                    .collect();
                 agents.dedup();
                 format!("Change applied; re-planned by {}", agents.join(", "))
             },
@@ -140,7 +145,9 @@ pub fn entry_of(timeline: &mut Timeline, event: &WireEvent) -> Option<TimelineEn
             TimelineKind::RolledBack,
             format!(
                 "Change undone: {}",
-                data.reason.clone().unwrap_or_else(|| "it could not be applied".into())
+                data.reason
+                    .clone()
+                    .unwrap_or_else(|| "it could not be applied".into())
             ),
         ),
         ("trip_cancelled", _) => (TimelineKind::Cancelled, "Planning cancelled".to_owned()),

@@ -24,7 +24,8 @@ pub fn AgentsPage() -> impl IntoView {
             if let Some((at, done)) = previous.get_untracked()
                 && sample.0 > at
             {
-                let per_s = (sample.1.saturating_sub(done)) as f64 * 1000.0 / (sample.0 - at) as f64;
+                let per_s =
+                    (sample.1.saturating_sub(done)) as f64 * 1000.0 / (sample.0 - at) as f64;
                 rate.set(Some(per_s));
             }
             previous.set(Some(sample));
@@ -66,11 +67,15 @@ fn Overview(o: AgentsReport, rate: Option<f64>, refreshed: u32) -> impl IntoView
         ("Plans made", o.trips_ready.to_string()),
         ("Retries", o.task_retries.to_string()),
         ("Failovers", o.task_failovers.to_string()),
-        ("Plans per second", rate.map_or("—".to_owned(), |r| format!("{r:.1}"))),
+        (
+            "Plans per second",
+            rate.map_or("—".to_owned(), |r| format!("{r:.1}")),
+        ),
         (
             "Satisfaction",
-            o.satisfaction
-                .map_or("no ratings yet".to_owned(), |s| format!("{s:.1} / 5 ({} ratings)", o.ratings)),
+            o.satisfaction.map_or("no ratings yet".to_owned(), |s| {
+                format!("{s:.1} / 5 ({} ratings)", o.ratings)
+            }),
         ),
     ];
     view! {
@@ -106,7 +111,11 @@ fn Overview(o: AgentsReport, rate: Option<f64>, refreshed: u32) -> impl IntoView
 
 #[component]
 fn AgentLine(a: AgentRow) -> impl IntoView {
-    let load = if a.capacity > 0 { f64::from(a.load) / f64::from(a.capacity) * 100.0 } else { 0.0 };
+    let load = if a.capacity > 0 {
+        f64::from(a.load) / f64::from(a.capacity) * 100.0
+    } else {
+        0.0
+    };
     let agent_type = a.agent_type.clone();
     view! {
         <tr data-agent-type=agent_type>

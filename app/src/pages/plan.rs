@@ -36,7 +36,10 @@ pub fn component_index(trip: &TripView) -> BTreeMap<String, (String, i64)> {
             .chain(day.attractions.iter())
             .chain(day.accommodation.iter());
         for item in items {
-            index.insert(item.id.clone(), (item.name.clone(), (item.cost * 100.0) as i64));
+            index.insert(
+                item.id.clone(),
+                (item.name.clone(), (item.cost * 100.0) as i64),
+            );
         }
     }
     index
@@ -232,8 +235,9 @@ fn DayCard(day: ItineraryDay) -> impl IntoView {
     }
 }
 
+/// A record of the demo catalog (a leg's id is prefixed by its mode).
 fn is_sample(source_id: Option<&str>) -> bool {
-    source_id.is_some_and(|id| id.starts_with("demo:"))
+    source_id.is_some_and(|id| id.starts_with("demo:") || id.contains(":demo:"))
 }
 
 #[component]
@@ -261,11 +265,17 @@ fn LegRow(leg: TransportLeg) -> impl IntoView {
             leg.distance_text
         ),
     };
+    // A leg's alternatives are named by mode and record ("flight:<id>").
+    let mode = match leg.mode {
+        TravelMode::Flight => "flight",
+        TravelMode::SelfDriving => "self-driving",
+        TravelMode::Taxi => "taxi",
+    };
     let item = PlanItem {
         id: leg.id.clone(),
         name: what,
         city: leg.to.clone(),
-        source_id: leg.source_id.clone(),
+        source_id: leg.source_id.as_ref().map(|s| format!("{mode}:{s}")),
         cost: leg.cost,
         reason: leg.reason.clone(),
     };
@@ -279,18 +289,24 @@ fn ItemRow(kind: &'static str, icon: Icon, item: PlanItem) -> impl IntoView {
     let sample = is_sample(item.source_id.as_deref());
     let cost = (item.cost > 0.0).then(|| money(item.cost));
     let id = StoredValue::new(item.id.clone());
-    let is_open = move || ctx.open.with(|o| o.as_deref() == Some(id.get_value().as_str()));
+    let is_open = move || {
+        ctx.open
+            .with(|o| o.as_deref() == Some(id.get_value().as_str()))
+    };
     let changed = move || ctx.changed.with(|c| c.contains(&id.get_value()));
     let editable = move || ctx.page.with(|p| p.can_edit);
     let undo_to = StoredValue::new(item.source_id.clone().map(|with| Undo {
         label: format!("Undo: bring back {}", item.name),
-        change: TripChange::Replace { component: item.id.clone(), with },
+        change: TripChange::Replace {
+            component: item.id.clone(),
+            with,
+        },
     }));
     view! {
         <li class="item" class:changed=changed data-component=item.id.clone() data-kind=kind>
             <span class="kind"><Glyph icon /><span>{kind}</span></span>
             <span class="what">
-                {item.name.clone()}
+                <span class="name">{item.name.clone()}</span>
                 {sample.then(|| view! { <span class="sample" title="A sample record of the demo catalog">"sample"</span> })}
                 {move || changed().then(|| view! { <span class="new-badge">"changed"</span> })}
             </span>
@@ -318,7 +334,10 @@ fn ChangePanel(component: String, undo: Option<Undo>) -> impl IntoView {
     let options = LocalResource::new(move || alternatives(id.clone(), component.get_value()));
     let pick = move |with: String| {
         ctx.apply(
-            TripChange::Replace { component: component.get_value(), with },
+            TripChange::Replace {
+                component: component.get_value(),
+                with,
+            },
             undo.get_value(),
         );
     };
@@ -364,7 +383,10 @@ fn ChangePanel(component: String, undo: Option<Undo>) -> impl IntoView {
 #[component]
 fn VerdictList() -> impl IntoView {
     let ctx = expect_context::<TripCtx>();
-    let verdict = move || ctx.page.with(|p| p.trip.verdict.clone().unwrap_or_default());
+    let verdict = move || {
+        ctx.page
+            .with(|p| p.trip.verdict.clone().unwrap_or_default())
+    };
     view! {
         <section class="card verdict" data-testid="verdict">
             <h2>"Checked against every constraint"</h2>
@@ -419,7 +441,11 @@ pub fn TripSettings() -> impl IntoView {
         if let Some(i) = intent() {
             start.set(i.start_date.map(|d| d.to_string()).unwrap_or_default());
             people.set(i.people.get().to_string());
-            budget.set(i.budget.map(|b| format!("{:.0}", b.usd())).unwrap_or_default());
+            budget.set(
+                i.budget
+                    .map(|b| format!("{:.0}", b.usd()))
+                    .unwrap_or_default(),
+            );
         }
     });
     let ask = move |what: &'static str| {
@@ -452,7 +478,10 @@ pub fn TripSettings() -> impl IntoView {
             Ok((what, change, undo)) => confirm.set(Some((
                 what,
                 change,
-                undo.map(|change| Undo { label: "Undo the change".to_owned(), change }),
+                undo.map(|change| Undo {
+                    label: "Undo the change".to_owned(),
+                    change,
+                }),
             ))),
             Err(why) => ctx.notice.set(Some(Notice::Error(why))),
         }

@@ -8,7 +8,9 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map};
 use wayfare_domain::trip::TripStatus;
 
-use crate::api::{PlanFields, TripChange, answer_trip, cancel_trip, change_trip, delete_trip, trip_page};
+use crate::api::{
+    PlanFields, TripChange, answer_trip, cancel_trip, change_trip, delete_trip, trip_page,
+};
 use crate::error::AppError;
 use crate::model::{TimelineEntry, TimelineKind, TripDetails as Page};
 use crate::pages::plan::{IntentNotes, PlanView, TripSettings, component_index};
@@ -117,7 +119,10 @@ impl TripCtx {
                     } else {
                         Notice::Done(match changed.len() {
                             0 => "Applied; nothing else had to change.".to_owned(),
-                            n => format!("Applied; {} re-planned (highlighted).", plural(n as u32, "part", "parts")),
+                            n => format!(
+                                "Applied; {} re-planned (highlighted).",
+                                plural(n as u32, "part", "parts")
+                            ),
                         })
                     }));
                     self.changed.set(changed);
@@ -184,7 +189,10 @@ fn TripLive(page: Page) -> impl IntoView {
     });
     // In the browser only: follow the event stream while the agents work.
     Effect::new(move |_| {
-        if ctx.page.with_untracked(|p| p.trip.status == TripStatus::Planning) {
+        if ctx
+            .page
+            .with_untracked(|p| p.trip.status == TripStatus::Planning)
+        {
             ctx.watch();
         }
     });
@@ -443,8 +451,10 @@ fn Questions() -> impl IntoView {
         ("travellers", "Travellers", "number", "2"),
         ("budget", "Budget (USD)", "number", "2000"),
     ];
-    let values: Vec<(&'static str, RwSignal<String>)> =
-        fields.iter().map(|(name, ..)| (*name, RwSignal::new(String::new()))).collect();
+    let values: Vec<(&'static str, RwSignal<String>)> = fields
+        .iter()
+        .map(|(name, ..)| (*name, RwSignal::new(String::new())))
+        .collect();
     let values = StoredValue::new(values);
     let send = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -516,9 +526,15 @@ fn Rate() -> impl IntoView {
     let sent = RwSignal::new(ctx.page.with_untracked(|p| p.rating.is_some()));
     let send = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let (id, value, text) = (ctx.id.get_value(), stars.get_untracked(), note.get_untracked());
+        let (id, value, text) = (
+            ctx.id.get_value(),
+            stars.get_untracked(),
+            note.get_untracked(),
+        );
         if value == 0 {
-            ctx.notice.set(Some(Notice::Error("Choose from 1 to 5 stars first.".into())));
+            ctx.notice.set(Some(Notice::Error(
+                "Choose from 1 to 5 stars first.".into(),
+            )));
             return;
         }
         leptos::task::spawn_local(async move {

@@ -28,7 +28,10 @@ fn from_cookies(request: &Request<Body>) -> Option<SessionId> {
 }
 
 fn is_machine_route(path: &str) -> bool {
-    path.starts_with("/api/") || path == "/healthz" || path == "/metrics" || path.starts_with("/pkg/")
+    path.starts_with("/api/")
+        || path == "/healthz"
+        || path == "/metrics"
+        || path.starts_with("/pkg/")
 }
 
 /// The session layer.
@@ -70,7 +73,10 @@ mod tests {
         let id = uuid::Uuid::new_v4();
         let found = from_cookies(&with_cookie(&format!("a=b; {COOKIE}={id}; c=d")));
         assert_eq!(found, Some(SessionId(id.simple().to_string())));
-        assert_eq!(from_cookies(&with_cookie(&format!("{COOKIE}=<script>"))), None);
+        assert_eq!(
+            from_cookies(&with_cookie(&format!("{COOKIE}=<script>"))),
+            None
+        );
         assert_eq!(from_cookies(&with_cookie("other=1")), None);
     }
 }
