@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs the toolchain pieces Wayfare's build needs, each only when missing:
-# the wasm32 target, wasm-bindgen-cli (matching Cargo.lock), cargo-leptos, and
-# (with --system) Debian's chromium and schemathesis (PyPI, in its own venv,
-# for scripts/schemathesis.sh); with --wasm-opt, wasm-opt for release builds.
+# the wasm32 target and wasm-bindgen-cli (matching Cargo.lock); with
+# --system, Debian's chromium and schemathesis (PyPI, in its own venv, for
+# scripts/schemathesis.sh); with --wasm-opt, wasm-opt for release builds;
+# with --cargo-leptos, cargo-leptos for `cargo leptos watch` (the build
+# itself does not need it: scripts/build-site.sh).
 # Idempotent: a second run does nothing but check versions.
 # --print-schemathesis prints schemathesis' venv directory and exits.
 set -euo pipefail
@@ -21,11 +23,13 @@ log() { printf '\033[1m[install-tools]\033[0m %s\n' "$*"; }
 need_chromium=0
 need_schemathesis=0
 need_wasm_opt=0
+need_cargo_leptos=0
 for arg in "$@"; do
   case "$arg" in
     --print-schemathesis) echo "$SCHEMATHESIS_VENV"; exit 0 ;;
     --system) need_chromium=1; need_schemathesis=1 ;;
     --wasm-opt) need_wasm_opt=1 ;;
+    --cargo-leptos) need_cargo_leptos=1 ;;
     *) echo "unknown argument: $arg" >&2; exit 2 ;;
   esac
 done
@@ -36,12 +40,12 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
 fi
 
 if ! wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION"; then
-  log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 4 minutes on 2 cores)"
+  log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 5 minutes on 2 cores)"
   # Not --locked: its lock file names a crate version the registry here lacks.
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
 fi
 
-if ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
+if [ "$need_cargo_leptos" = 1 ] && ! cargo leptos --version 2>/dev/null | grep -q "$CARGO_LEPTOS_VERSION"; then
   # cargo-leptos 0.3.11's locked dependencies need a newer rustc than stable
   # 1.95; nightly builds it. Fall back to stable without --locked otherwise.
   if rustup toolchain list | grep -q '^nightly'; then

@@ -1,17 +1,26 @@
 #!/usr/bin/env bash
-# Sets up what Wayfare needs (wasm32 target, wasm-bindgen-cli, cargo-leptos,
-# installed only when missing) and serves it on http://127.0.0.1:3000 with
-# the demo catalog. `--release` builds an optimised server and bundle (it
-# needs Debian's binaryen for wasm-opt, installed when missing).
+# Sets up what Wayfare needs (the wasm32 target and wasm-bindgen-cli,
+# installed only when missing), builds the server and the browser bundle,
+# and serves Wayfare on http://127.0.0.1:3000 with the demo catalog.
+# `--release` builds both optimised (it needs wasm-opt >= 116, which it
+# builds once). No cargo-leptos: `cargo leptos watch` works too, for
+# development (scripts/install-tools.sh --cargo-leptos installs it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-mode=()
+profile=()
+site=()
+bin=target/debug/wayfare
 if [ "${1:-}" = "--release" ]; then
-  mode=(--release)
+  profile=(--release)
+  site=(--release)
+  bin=target/release/wayfare
   bash scripts/install-tools.sh --wasm-opt
 else
   bash scripts/install-tools.sh
 fi
 echo "Building Wayfare; the first build takes several minutes on 2 cores."
-exec cargo leptos serve "${mode[@]}"
+cargo build --locked --bin wayfare "${profile[@]}"
+bash scripts/build-site.sh "${site[@]}"
+export WAYFARE_SITE_ROOT="${WAYFARE_SITE_ROOT:-target/site}"
+exec "$bin" serve

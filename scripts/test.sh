@@ -49,7 +49,7 @@ timed "cargo clippy" cargo clippy --all-targets --locked -- -D warnings
 timed "cargo test" with_watchdog 1200 cargo test --locked
 # The REST API fuzzed from its OpenAPI document (bounded: under 2 minutes).
 timed "schemathesis" bash -c 'cargo build --locked --bin wayfare && bash scripts/schemathesis.sh'
-timed "cargo leptos build" cargo leptos build
+timed "web build" bash -c 'cargo build --locked --bin wayfare && bash scripts/build-site.sh' 
 if [ ! -d end2end/node_modules ]; then
   timed "npm ci" npm --prefix end2end ci --no-audit --no-fund
 fi

@@ -195,10 +195,10 @@ fn corpus(seed: u64, count: usize, trip: &str, version: u64) -> Vec<(String, Vec
         ("NUL query", json_request("POST", "/api/trips/plan", &json!({"query": "Seattle\u{0}to Denver"}).to_string())),
         ("160 KB query", json_request("POST", "/api/trips/plan", &json!({"query": long_query}).to_string())),
         ("deep JSON", json_request("POST", "/api/trips/plan", &format!("{}{}", "[".repeat(20_000), "]".repeat(20_000)))),
-        ("sfn no field", request("POST", "/sfn/submit_request", &[("Content-Type", "application/x-www-form-urlencoded")], b"")),
-        ("sfn repeated field", request("POST", "/sfn/submit_request", &[("Content-Type", "application/x-www-form-urlencoded")], b"query=a&query=b")),
-        ("sfn 20 MiB", request("POST", "/sfn/submit_request", &[("Content-Type", "application/x-www-form-urlencoded")], &[b'a'; 20 << 20])),
-        ("sfn bad json", request("POST", "/sfn/submit_request", &[("Content-Type", "application/json")], b"{\"query\":")),
+        ("sfn no field", request("POST", "/sfn/plan_trip", &[("Content-Type", "application/x-www-form-urlencoded")], b"")),
+        ("sfn repeated field", request("POST", "/sfn/plan_trip", &[("Content-Type", "application/x-www-form-urlencoded")], b"query=a&query=b")),
+        ("sfn 20 MiB", request("POST", "/sfn/plan_trip", &[("Content-Type", "application/x-www-form-urlencoded")], &[b'a'; 20 << 20])),
+        ("sfn bad json", request("POST", "/sfn/plan_trip", &[("Content-Type", "application/json")], b"{\"query\":")),
         ("sfn unknown", request("POST", "/sfn/no_such_function", &[("Content-Type", "application/x-www-form-urlencoded")], b"a=b")),
         ("modify dates +262142", json_request("PUT", &format!("/api/trips/{trip}/modify"), &json!({"expected_version": version, "changes": [{"kind": "dates", "start": "+262142-12-30"}]}).to_string())),
         ("modify budget -1", json_request("PUT", &format!("/api/trips/{trip}/modify"), &json!({"expected_version": version, "changes": [{"kind": "budget", "value": -1}]}).to_string())),
@@ -214,11 +214,13 @@ fn corpus(seed: u64, count: usize, trip: &str, version: u64) -> Vec<(String, Vec
     // Pages whose body nobody reads (HEAD): the render is dropped while
     // its Suspense may still be resolving.
     for i in 0..40 {
-        let path = match i % 4 {
+        let path = match i % 6 {
             0 => "/".to_owned(),
-            1 => format!("/requests/{trip}"),
-            2 => "/requests/00000000-0000-0000-0000-000000000000".to_owned(),
-            _ => "/requests/not-an-id".to_owned(),
+            1 => format!("/trips/{trip}"),
+            2 => "/trips/00000000-0000-0000-0000-000000000000".to_owned(),
+            3 => "/trips/not-an-id".to_owned(),
+            4 => format!("/requests/{trip}"),
+            _ => "/requests/not\"an-id".to_owned(),
         };
         out.push((format!("HEAD {path}"), request("HEAD", &path, &[], b"")));
     }
@@ -243,9 +245,14 @@ fn corpus(seed: u64, count: usize, trip: &str, version: u64) -> Vec<(String, Vec
         "/api/%ff%fe".to_owned(),
         "/healthz".to_owned(),
         "/metrics".to_owned(),
-        "/sfn/submit_request".to_owned(),
-        "/sfn/get_request".to_owned(),
-        "/sfn/plan_request".to_owned(),
+        "/sfn/plan_trip".to_owned(),
+        "/sfn/trip_page".to_owned(),
+        "/sfn/trip_events".to_owned(),
+        "/sfn/change_trip".to_owned(),
+        "/sfn/my_trips".to_owned(),
+        format!("/trips/{trip}"),
+        "/trips/%00".to_owned(),
+        "/agents".to_owned(),
         "/requests/%00".to_owned(),
         "/requests/../../x".to_owned(),
         "/pkg/wayfare.js".to_owned(),
@@ -332,10 +339,10 @@ fn corpus(seed: u64, count: usize, trip: &str, version: u64) -> Vec<(String, Vec
             }
             // A server function with hostile arguments.
             _ => {
-                let endpoint = rng.pick(&["submit_request", "get_request", "plan_request"]);
+                let endpoint = rng.pick(&["plan_trip", "trip_page", "trip_events"]);
                 let text = rng.pick(HOSTILE_TEXT);
                 let encoded: String = text.bytes().map(|b| format!("%{b:02X}")).collect();
-                let field = if *endpoint == "submit_request" {
+                let field = if *endpoint == "plan_trip" {
                     "query"
                 } else {
                     "id"

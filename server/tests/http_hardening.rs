@@ -61,7 +61,7 @@ async fn server_function_client_mistakes_are_4xx_with_a_readable_message() {
         ("query=a&query=b", "repeated field"),
         ("", "empty body"),
     ] {
-        let response = app.respond(form("/sfn/submit_request", body)).await;
+        let response = app.respond(form("/sfn/plan_trip", body)).await;
         let status = response.status();
         let text = text(response).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{why}: {text}");
@@ -73,7 +73,7 @@ async fn server_function_client_mistakes_are_4xx_with_a_readable_message() {
         );
     }
     let response = app
-        .respond(form("/sfn/submit_request", vec![b'q'; 20 << 20]))
+        .respond(form("/sfn/plan_trip", vec![b'q'; 20 << 20]))
         .await;
     assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
     let refusal = text(response).await;
@@ -84,7 +84,7 @@ async fn server_function_client_mistakes_are_4xx_with_a_readable_message() {
     app.store.close().await;
     let response = app
         .respond(form(
-            "/sfn/get_request",
+            "/sfn/trip_page",
             "id=00000000-0000-4000-8000-000000000000",
         ))
         .await;
@@ -207,14 +207,14 @@ async fn pages_send_a_csp_naming_their_nonce_and_the_other_security_headers() {
     // too, carries the nonce its policy names (or it would not run).
     let submit = app
         .respond(form(
-            "/sfn/submit_request",
-            "query=3+days+in+Denver%2C+two+of+us",
+            "/sfn/plan_trip",
+            "query=3+days+from+Seattle+to+Denver%2C+May+14-16+2027%2C+two+of+us%2C+%242000",
         ))
         .await;
     let id: String = serde_json::from_str(&text(submit).await).expect("an id");
     let page = app
         .respond(
-            Request::get(format!("/requests/{id}"))
+            Request::get(format!("/trips/{id}"))
                 .body(Body::empty())
                 .expect("request"),
         )
@@ -252,7 +252,7 @@ async fn pages_send_a_csp_naming_their_nonce_and_the_other_security_headers() {
 }
 
 fn submit_from(origin: Option<&str>, fetch_site: Option<&str>) -> Request<Body> {
-    let mut request = sfn_post("/sfn/submit_request").header(header::HOST, "127.0.0.1:3000");
+    let mut request = sfn_post("/sfn/plan_trip").header(header::HOST, "127.0.0.1:3000");
     if let Some(origin) = origin {
         request = request.header(header::ORIGIN, origin);
     }

@@ -118,56 +118,199 @@ async fn the_home_page_renders_on_the_server() {
     );
 }
 
-#[tokio::test]
-async fn a_submitted_request_is_stored_and_read_back_through_the_server_functions() {
-    let app = app().await;
-    let submit = Request::post("/sfn/submit_request")
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+const ALICE: &str = "wayfare_session=1b4e28ba2fa1491ab0c2d2b8c0ffee01";
+const BOB: &str = "wayfare_session=1b4e28ba2fa1491ab0c2d2b8c0ffee02";
+
+fn sfn(path: &str, cookie: &str, content_type: &str, body: String) -> Request<Body> {
+    Request::post(path)
+        .header(header::CONTENT_TYPE, content_type)
         .header(header::ACCEPT, "application/json")
-        .body(Body::from("query=3+days+in+Denver%2C+two+of+us"))
-        .expect("request");
-    let response = app.router.clone().oneshot(submit).await.expect("response");
+        .header(header::COOKIE, cookie)
+        .body(Body::from(body))
+        .expect("request")
+}
+
+/// The page's server functions run on the orchestration runtime: a trip
+/// planned from the page is the REST API's trip, its page renders it on the
+/// server, and the session that made it owns it.
+///
+/// On a thread with an 8 MiB stack, as `wayfare serve`'s workers have:
+/// rendering a ready plan unoptimised needs more than a test thread's 2 MiB.
+#[test]
+fn a_trip_planned_through_the_server_functions_is_the_runtimes_and_its_sessions() {
+    let thread = std::thread::Builder::new()
+        .stack_size(8 * 1024 * 1024)
+        .spawn(|| {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime")
+                .block_on(trip_through_the_server_functions());
+        })
+        .expect("a thread");
+    if let Err(panic) = thread.join() {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+async fn trip_through_the_server_functions() {
+    let app = app().await;
+    let query = "A 3-day trip from Seattle to Denver, May 14-16, 2027, for two of us with a budget of $2,000.";
+    let form = format!(
+        "query={}",
+        query
+            .replace(' ', "+")
+            .replace('$', "%24")
+            .replace(',', "%2C")
+    );
+    let response = app
+        .router
+        .clone()
+        .oneshot(sfn(
+            "/sfn/plan_trip",
+            ALICE,
+            "application/x-www-form-urlencoded",
+            form,
+        ))
+        .await
+        .expect("response");
     assert_eq!(response.status(), StatusCode::OK);
     let id: String = serde_json::from_str(&body_text(response).await).expect("an id as JSON");
     assert_eq!(id.len(), 36);
 
-    let read = Request::post("/sfn/get_request")
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .header(header::ACCEPT, "application/json")
-        .body(Body::from(format!("id={id}")))
-        .expect("request");
-    let response = app.router.clone().oneshot(read).await.expect("response");
-    assert_eq!(response.status(), StatusCode::OK);
-    let record: serde_json::Value = serde_json::from_str(&body_text(response).await).expect("json");
-    assert_eq!(record["query"], "3 days in Denver, two of us");
-    assert_eq!(record["id"], id.as_str());
+    // The REST API knows it, and it is planned.
+    let mut status = String::new();
+    for _ in 0..100 {
+        let response = app
+            .router
+            .clone()
+            .oneshot(
+                Request::get(format!("/api/trips/{id}"))
+                    .body(Body::empty())
+                    .expect("request"),
+            )
+            .await
+            .expect("response");
+        assert_eq!(response.status(), StatusCode::OK);
+        let trip: serde_json::Value =
+            serde_json::from_str(&body_text(response).await).expect("json");
+        status = trip["status"].as_str().unwrap_or_default().to_owned();
+        if status == "ready" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(status, "ready");
 
+    // Its page is rendered whole on the server.
     let page = app
         .router
         .clone()
         .oneshot(
-            Request::get(format!("/requests/{id}"))
+            Request::get(format!("/trips/{id}"))
                 .body(Body::empty())
                 .expect("request"),
         )
         .await
         .expect("response");
+    assert_eq!(page.status(), StatusCode::OK);
     let html = body_text(page).await;
-    assert!(html.contains("3 days in Denver, two of us"), "{html}");
+    assert!(
+        html.contains("Seattle to Denver") && html.contains("checks passed"),
+        "{html}"
+    );
 
-    let unknown = Request::post("/sfn/get_request")
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .header(header::ACCEPT, "application/json")
-        .body(Body::from("id=00000000-0000-4000-8000-000000000000"))
-        .expect("request");
-    let response = app.router.oneshot(unknown).await.expect("response");
-    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    // Alice's trips list it; Bob's do not, and Bob cannot delete it.
+    let mine = |cookie: &'static str| {
+        let router = app.router.clone();
+        async move {
+            let response = router
+                .oneshot(sfn(
+                    "/sfn/my_trips",
+                    cookie,
+                    "application/x-www-form-urlencoded",
+                    String::new(),
+                ))
+                .await
+                .expect("response");
+            body_text(response).await
+        }
+    };
+    assert!(mine(ALICE).await.contains(&id));
+    assert!(!mine(BOB).await.contains(&id));
+    let refused = app
+        .router
+        .clone()
+        .oneshot(sfn(
+            "/sfn/delete_trip",
+            BOB,
+            "application/json",
+            format!(r#"{{"id":"{id}"}}"#),
+        ))
+        .await
+        .expect("response");
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let deleted = app
+        .router
+        .clone()
+        .oneshot(sfn(
+            "/sfn/delete_trip",
+            ALICE,
+            "application/json",
+            format!(r#"{{"id":"{id}"}}"#),
+        ))
+        .await
+        .expect("response");
+    assert_eq!(deleted.status(), StatusCode::OK);
+    let gone = app
+        .router
+        .oneshot(
+            Request::get(format!("/api/trips/{id}"))
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
+        .expect("response");
+    assert_eq!(gone.status(), StatusCode::NOT_FOUND);
+}
+
+/// A browser without the cookie is given one, HttpOnly and SameSite.
+#[tokio::test]
+async fn a_page_sets_an_httponly_session_cookie_once() {
+    let app = app().await;
+    let response = app
+        .router
+        .clone()
+        .oneshot(Request::get("/trips").body(Body::empty()).expect("request"))
+        .await
+        .expect("response");
+    let cookie = response.headers()[header::SET_COOKIE]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert!(
+        cookie.starts_with("wayfare_session=")
+            && cookie.contains("HttpOnly")
+            && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    let again = app
+        .router
+        .oneshot(
+            Request::get("/trips")
+                .header(header::COOKIE, ALICE)
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
+        .expect("response");
+    assert!(again.headers().get(header::SET_COOKIE).is_none());
 }
 
 #[tokio::test]
 async fn an_empty_request_is_refused_with_a_readable_error() {
     let app = app().await;
-    let submit = Request::post("/sfn/submit_request")
+    let submit = Request::post("/sfn/plan_trip")
         .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
         .header(header::ACCEPT, "application/json")
         .body(Body::from("query=+++"))

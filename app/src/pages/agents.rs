@@ -86,7 +86,7 @@ fn Overview(o: AgentsReport, rate: Option<f64>, refreshed: u32) -> impl IntoView
         </section>
         <section class="card">
             <h2>"Instances"</h2>
-            <div class="table-wrap">
+            <div class="table-wrap" tabindex="0" role="region" aria-label="Agent instances">
                 <table class="agents" data-testid="agents">
                     <thead>
                         <tr>

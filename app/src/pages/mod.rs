@@ -33,11 +33,18 @@ pub fn NotFound() -> impl IntoView {
 
 /// `/requests/:id`, the address of a plan before trips lived on the
 /// runtime: now `/trips/:id`.
+/// Only a well-formed id is redirected (the `Location` header must be a
+/// valid header value: anything from the URL is checked first).
 #[component]
 pub fn RequestRedirect() -> impl IntoView {
     let params = use_params_map();
     let id = params.with_untracked(|p| p.get("id").unwrap_or_default());
-    view! { <Redirect path=format!("/trips/{id}") /> }
+    let well_formed = id.len() == 36 && id.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
+    if well_formed {
+        view! { <Redirect path=format!("/trips/{id}") /> }.into_any()
+    } else {
+        view! { <NotFound /> }.into_any()
+    }
 }
 
 /// `$1,234` (whole dollars).

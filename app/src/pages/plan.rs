@@ -314,7 +314,10 @@ fn ItemRow(kind: &'static str, icon: Icon, item: PlanItem) -> impl IntoView {
             <span class="why">{item.reason.clone()}</span>
             {move || editable().then(|| view! {
                 <button type="button" class="link change" aria-expanded=move || is_open().to_string()
-                    aria-label=format!("Change {}", item.name)
+                    aria-label={
+                        let name = item.name.clone();
+                        move || if is_open() { format!("Close the alternatives to {name}") } else { format!("Change {name}") }
+                    }
                     on:click=move |_| ctx.open.set(if is_open() { None } else { Some(id.get_value()) })>
                     {move || if is_open() { "Close" } else { "Change" }}
                 </button>
@@ -416,7 +419,7 @@ fn check_label(name: &str) -> String {
         "diverse_restaurants" => "No restaurant twice",
         "diverse_attractions" => "No attraction twice",
         "non_conflicting_transport" => "Transport modes fit together",
-        "valid_accommodation" => "Stays meet their minimum nights",
+        "valid_accommodation" | "minimum_nights" => "Stays meet their minimum nights",
         "budget" => "Within budget",
         "room_rule" | "house_rule" => "House rules",
         "room_type" => "Room type",

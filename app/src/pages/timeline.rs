@@ -96,7 +96,7 @@ fn mark(kind: TimelineKind) -> (&'static str, &'static str) {
 pub fn Timeline(entries: RwSignal<Vec<TimelineEntry>>) -> impl IntoView {
     let rows = move || entries.with(|e| tasks(e));
     view! {
-        <div class="table-wrap">
+        <div class="table-wrap" tabindex="0" role="region" aria-label="Agent tasks">
             <table class="tasks" data-testid="tasks">
                 <caption class="visually-hidden">"Agent tasks"</caption>
                 <thead>

@@ -115,18 +115,24 @@ fn summary_of(result: &serde_json::Value) -> String {
             .to_string();
     }
     let count = value.as_array().map_or(0, Vec::len);
-    let what = match kind {
-        "location" => "candidate cities",
-        "planning" => "routes",
-        "transport" => "legs can be travelled",
-        "accommodation" => "cities and stays with options",
-        "dining" => "cities with restaurants",
-        "activity" => "cities with attractions routed",
-        "tips" => "tips",
-        "budget" => "plans within budget",
-        _ => "items",
+    let (one, many) = match kind {
+        "location" => ("candidate city", "candidate cities"),
+        "planning" => ("route", "routes"),
+        "transport" => ("leg can be travelled", "legs can be travelled"),
+        "accommodation" => (
+            "city with stays to choose from",
+            "cities with stays to choose from",
+        ),
+        "dining" => ("city with restaurants", "cities with restaurants"),
+        "activity" => (
+            "city with attractions routed",
+            "cities with attractions routed",
+        ),
+        "tips" => ("tip", "tips"),
+        "budget" => ("plan within budget", "plans within budget"),
+        _ => ("item", "items"),
     };
-    format!("{count} {what}")
+    format!("{count} {}", if count == 1 { one } else { many })
 }
 
 pub fn status_view(state: &TripState) -> TripStatusView {

@@ -283,7 +283,10 @@ impl Checker<'_> {
             "complete_information",
             CheckKind::Commonsense,
             problems,
-            format!("{want_days} complete days, {want_cities} cities"),
+            format!(
+                "{want_days} complete days, {want_cities} {}",
+                if want_cities == 1 { "city" } else { "cities" }
+            ),
         );
     }
 

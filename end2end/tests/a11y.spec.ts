@@ -1,0 +1,63 @@
+// Every page: axe-core finds no serious or critical violation (WCAG 2 A
+// and AA rules), and at 360 px nothing scrolls sideways. Screenshots of
+// each page at 1280 and 360 px go to end2end/screenshots/.
+import { test, expect, type Page } from "@playwright/test";
+import AxeBuilder from "@axe-core/playwright";
+import { EXAMPLES, scrollsSideways, shot, startTrip, waitForHydration, waitForReady } from "./helpers";
+
+async function expectAccessible(page: Page, name: string) {
+  const results = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
+  const serious = results.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
+  expect(serious, `${name}: axe violations`).toEqual([]);
+}
+
+async function check(page: Page, name: string, url: string, ready: (page: Page) => Promise<void>) {
+  for (const scheme of ["light", "dark"] as const) {
+    await page.emulateMedia({ colorScheme: scheme });
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.goto(url);
+    await ready(page);
+    await expectAccessible(page, `${name} (${scheme})`);
+    if (scheme === "light") await shot(page, `${name}-1280`);
+    await page.setViewportSize({ width: 360, height: 780 });
+    await page.goto(url);
+    await ready(page);
+    expect(await scrollsSideways(page), `${name} scrolls sideways at 360 px`).toBe(false);
+    await expectAccessible(page, `${name} at 360 px (${scheme})`);
+    await shot(page, `${name}-360-${scheme}`);
+  }
+}
+
+test("the home page", async ({ page }) => {
+  await check(page, "home", "/", waitForHydration);
+});
+
+test("a ready trip, with a change open", async ({ page }) => {
+  await startTrip(page, { example: EXAMPLES.state });
+  await waitForReady(page);
+  const url = page.url();
+  await check(page, "trip", url, waitForReady);
+  await page.locator("li.item[data-kind='stay']").first().getByRole("button", { name: /^Change/ }).click();
+  await expect(page.getByTestId("alternatives").getByRole("button", { name: /^Choose/ }).first()).toBeVisible();
+  await expectAccessible(page, "trip with alternatives");
+  expect(await scrollsSideways(page)).toBe(false);
+  await shot(page, "trip-alternatives-360");
+});
+
+test("a trip that needs input", async ({ page }) => {
+  await startTrip(page, { text: "Somewhere sunny for a few days, two of us" });
+  await expect(page.getByTestId("questions")).toBeVisible();
+  await check(page, "questions", page.url(), waitForHydration);
+});
+
+test("my trips and the agents page", async ({ page }) => {
+  await startTrip(page, { example: EXAMPLES.oneCity });
+  await waitForReady(page);
+  await check(page, "trips", "/trips", waitForHydration);
+  await check(page, "agents", "/agents", async (p) => {
+    await waitForHydration(p);
+    await expect(p.getByTestId("agents")).toBeVisible();
+  });
+});
