@@ -7,6 +7,7 @@ use leptos_meta::Title;
 
 use crate::api::agents_overview;
 use crate::model::{AgentRow, AgentsReport};
+use crate::pages::plural;
 
 /// How often the page reads the registry again.
 const REFRESH_MS: u64 = 2_000;
