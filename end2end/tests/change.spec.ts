@@ -80,12 +80,27 @@ test("changing the budget re-plans after a confirmation, and can be undone", asy
   await waitForReady(page);
   await page.getByLabel("Budget (USD)").fill("3000");
   await page.getByRole("button", { name: "Set" }).nth(1).click();
-  await expect(page.getByTestId("confirm-change")).toContainText("budget");
+  // The confirmation says what would be re-planned (a dry run).
+  await expect(page.getByTestId("confirm-change")).toContainText("This changes the budget");
+  await expect(page.getByTestId("confirm-change")).toContainText(/re-runs .*budget/);
   await page.getByRole("button", { name: "Re-plan" }).click();
   await expect(page.getByTestId("notice")).toBeVisible();
   await expect(page.getByTestId("understood")).toContainText("Budget $3,000");
   await page.getByTestId("undo").click();
   await expect(page.getByTestId("understood")).toContainText("Budget $2,000");
+});
+
+test("moving the dates lists what it re-plans, and Cancel leaves the trip as it was", async ({ page }) => {
+  await startTrip(page, { example: EXAMPLES.oneCity });
+  await waitForReady(page);
+  const version = (await (await page.request.get(page.url().replace("/trips/", "/api/trips/"))).json()).version;
+  await page.getByLabel("First day").fill("2027-05-21");
+  await page.getByRole("button", { name: "Move" }).click();
+  await expect(page.getByTestId("confirm-change")).toContainText(/route planning.*transport/);
+  await page.getByTestId("confirm-change").getByRole("button", { name: "Cancel" }).click();
+  await expect(page.getByTestId("confirm-change")).toHaveCount(0);
+  const after = (await (await page.request.get(page.url().replace("/trips/", "/api/trips/"))).json()).version;
+  expect(after).toBe(version);
 });
 
 test("a change made in another tab is a conflict that offers a reload", async ({ page, context }) => {

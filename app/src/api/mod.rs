@@ -122,6 +122,16 @@ pub async fn change_trip(
         .map_err(AppError::respond)
 }
 
+/// What `change` would re-plan, without changing anything: the components
+/// edited in place ("d1.leg1", "d1.dinner"), then the agents that would run
+/// again ("budget", "verifier").
+#[server(prefix = "/sfn", endpoint = "preview_change", input = Json)]
+pub async fn preview_change(id: String, change: TripChange) -> Result<Vec<String>, AppError> {
+    server::preview_change(&id, change)
+        .await
+        .map_err(AppError::respond)
+}
+
 /// Stops planning the trip.
 #[server(prefix = "/sfn", endpoint = "cancel_trip", input = Json)]
 pub async fn cancel_trip(id: String) -> Result<(), AppError> {

@@ -460,16 +460,8 @@ pub async fn alternatives(raw_id: &str, component: &str) -> Result<Vec<Choice>, 
         .collect())
 }
 
-pub async fn change_trip(
-    raw_id: &str,
-    version: u64,
-    change: TripChange,
-) -> Result<TripDetails, AppError> {
-    let id = trip_id(raw_id)?;
-    let runtime = runtime()?;
-    let store = store()?;
-    require_edit(&store, &id).await?;
-    let change = match change {
+fn change_of(change: TripChange) -> Change {
+    match change {
         TripChange::Replace { component, with } => Change::Replace {
             component_id: component,
             with,
@@ -480,7 +472,28 @@ pub async fn change_trip(
         TripChange::Dates { start } => Change::Dates { start },
         TripChange::Travellers { value } => Change::Travellers { value },
         TripChange::Budget { value } => Change::Budget { value },
-    };
+    }
+}
+
+pub async fn preview_change(raw_id: &str, change: TripChange) -> Result<Vec<String>, AppError> {
+    let id = trip_id(raw_id)?;
+    let runtime = runtime()?;
+    runtime
+        .preview(&id, vec![change_of(change)])
+        .await
+        .map_err(modify_error)
+}
+
+pub async fn change_trip(
+    raw_id: &str,
+    version: u64,
+    change: TripChange,
+) -> Result<TripDetails, AppError> {
+    let id = trip_id(raw_id)?;
+    let runtime = runtime()?;
+    let store = store()?;
+    require_edit(&store, &id).await?;
+    let change = change_of(change);
     let trip = runtime
         .modify(&id, version, vec![change])
         .await

@@ -75,7 +75,10 @@ fn Overview(o: AgentsReport, rate: Option<f64>, refreshed: u32) -> impl IntoView
         (
             "Satisfaction",
             o.satisfaction.map_or("no ratings yet".to_owned(), |s| {
-                format!("{s:.1} / 5 ({} ratings)", o.ratings)
+                format!(
+                    "{s:.1} / 5 ({})",
+                    plural(o.ratings as u32, "rating", "ratings")
+                )
             }),
         ),
     ];

@@ -11,7 +11,7 @@ use wayfare_domain::intent::{RoomRequirement, TransportRestriction};
 use wayfare_domain::itinerary::{ItineraryDay, PlanItem, TransportLeg, TravelMode};
 use wayfare_domain::trip::TripView;
 
-use crate::api::{TripChange, alternatives};
+use crate::api::{TripChange, alternatives, preview_change};
 use crate::model::Choice;
 use crate::pages::icons::{Glyph, Icon};
 use crate::pages::trip::{Notice, TripCtx, Undo};
@@ -335,14 +335,22 @@ fn ChangePanel(component: String, undo: Option<Undo>) -> impl IntoView {
     let component = StoredValue::new(component);
     let undo = StoredValue::new(undo);
     let options = LocalResource::new(move || alternatives(id.clone(), component.get_value()));
+    // A choice that would replace more than a few parts asks first.
+    let pending: RwSignal<Option<(String, TripChange)>> = RwSignal::new(None);
     let pick = move |with: String| {
-        ctx.apply(
-            TripChange::Replace {
-                component: component.get_value(),
-                with,
-            },
-            undo.get_value(),
-        );
+        let change = TripChange::Replace {
+            component: component.get_value(),
+            with,
+        };
+        let id = ctx.id.get_value();
+        leptos::task::spawn_local(async move {
+            match preview_change(id, change.clone()).await {
+                Ok(list) if list.iter().filter(|p| p.contains('.')).count() > 3 => {
+                    pending.set(Some((preview_sentence(&list), change)));
+                }
+                _ => ctx.apply(change, undo.get_value()),
+            }
+        });
     };
     view! {
         <div class="change-panel" data-testid="alternatives" role="region" aria-label="Alternatives">
@@ -372,6 +380,14 @@ fn ChangePanel(component: String, undo: Option<Undo>) -> impl IntoView {
                     Err(err) => view! { <p class="error" role="alert">{err.to_string()}</p> }.into_any(),
                 })}
             </Suspense>
+            {move || pending.get().map(|(sentence, change)| view! {
+                <div class="confirm-box" role="alertdialog" aria-label="Confirm the change" data-testid="confirm-choice">
+                    <p>{format!("This choice changes more of the plan. {sentence}")}</p>
+                    <button type="button" class="primary" disabled=move || ctx.busy.get()
+                        on:click=move |_| { ctx.apply(change.clone(), undo.get_value()); pending.set(None); }>"Go ahead"</button>
+                    <button type="button" class="secondary" on:click=move |_| pending.set(None)>"Cancel"</button>
+                </div>
+            })}
             <div class="panel-actions">
                 <button type="button" class="secondary" data-testid="another" disabled=move || ctx.busy.get()
                     on:click=move |_| ctx.apply(TripChange::Another { component: component.get_value() }, undo.get_value())>
@@ -406,6 +422,60 @@ fn VerdictList() -> impl IntoView {
                 }).collect_view()}
             </ul>
         </section>
+    }
+}
+
+/// A component id in words: "d2.dinner" → "day 2's dinner".
+fn component_label(id: &str) -> String {
+    if let Some(city) = id.strip_prefix("stay.") {
+        return format!("the stay in {city}");
+    }
+    let Some((day, what)) = id.split_once('.') else {
+        return id.to_owned();
+    };
+    let day = day.trim_start_matches('d');
+    let what = if what.starts_with("leg") {
+        "transport".to_owned()
+    } else if let Some(n) = what.strip_prefix("attraction") {
+        format!("visit {n}")
+    } else {
+        what.to_owned()
+    };
+    format!("day {day}'s {what}")
+}
+
+/// What a preview says a change would re-plan, in one sentence.
+pub fn preview_sentence(list: &[String]) -> String {
+    let parts: Vec<String> = list
+        .iter()
+        .filter(|p| p.contains('.'))
+        .map(|p| component_label(p))
+        .collect();
+    let agents: Vec<&str> = list
+        .iter()
+        .filter(|p| !p.contains('.'))
+        .map(|a| match a.as_str() {
+            "location" => "location",
+            "planning" => "route planning",
+            "transport" => "transport",
+            "accommodation" => "stays",
+            "dining" => "dining",
+            "activity" => "activities",
+            "tips" => "tips",
+            "budget" => "budget",
+            "verifier" => "the checks",
+            other => other,
+        })
+        .collect();
+    match (parts.is_empty(), agents.is_empty()) {
+        (false, false) => format!(
+            "It replaces {}, and re-runs {}.",
+            parts.join(", "),
+            agents.join(", ")
+        ),
+        (false, true) => format!("It replaces {}.", parts.join(", ")),
+        (true, false) => format!("It re-runs {}.", agents.join(", ")),
+        (true, true) => "Nothing else changes.".to_owned(),
     }
 }
 
@@ -454,38 +524,64 @@ pub fn TripSettings() -> impl IntoView {
     let ask = move |what: &'static str| {
         let Some(i) = intent() else { return };
         let parsed = match what {
-            "dates" => start.get_untracked().parse::<TripDate>().map(|d| {
-                (
-                    "the dates: transport, stays, meals and visits are planned again".to_owned(),
-                    TripChange::Dates { start: d },
-                    i.start_date.map(|old| TripChange::Dates { start: old }),
-                )
-            }).map_err(|e| e.to_string()),
-            "people" => people.get_untracked().trim().parse::<i64>().map_err(|_| "Travellers: a whole number".to_owned())
+            "dates" => start
+                .get_untracked()
+                .parse::<TripDate>()
+                .map(|d| {
+                    (
+                        "the dates".to_owned(),
+                        TripChange::Dates { start: d },
+                        i.start_date.map(|old| TripChange::Dates { start: old }),
+                    )
+                })
+                .map_err(|e| e.to_string()),
+            "people" => people
+                .get_untracked()
+                .trim()
+                .parse::<i64>()
+                .map_err(|_| "Travellers: a whole number".to_owned())
                 .and_then(|n| Travellers::try_from(n).map_err(|e| e.to_string()))
-                .map(|n| (
-                    "the number of travellers: transport, stays and the budget are planned again".to_owned(),
-                    TripChange::Travellers { value: n },
-                    Some(TripChange::Travellers { value: i.people }),
-                )),
-            _ => budget.get_untracked().trim().trim_start_matches('$').replace(',', "").parse::<f64>()
+                .map(|n| {
+                    (
+                        "the number of travellers".to_owned(),
+                        TripChange::Travellers { value: n },
+                        Some(TripChange::Travellers { value: i.people }),
+                    )
+                }),
+            _ => budget
+                .get_untracked()
+                .trim()
+                .trim_start_matches('$')
+                .replace(',', "")
+                .parse::<f64>()
                 .map_err(|_| "Budget: a number of dollars".to_owned())
                 .and_then(|n| Budget::try_from(n).map_err(|e| e.to_string()))
-                .map(|b| (
-                    "the budget: the plan is chosen again within it".to_owned(),
-                    TripChange::Budget { value: b },
-                    i.budget.map(|old| TripChange::Budget { value: old }),
-                )),
+                .map(|b| {
+                    (
+                        "the budget".to_owned(),
+                        TripChange::Budget { value: b },
+                        i.budget.map(|old| TripChange::Budget { value: old }),
+                    )
+                }),
         };
         match parsed {
-            Ok((what, change, undo)) => confirm.set(Some((
-                what,
-                change,
-                undo.map(|change| Undo {
+            Ok((what, change, undo)) => {
+                let undo = undo.map(|change| Undo {
                     label: "Undo the change".to_owned(),
                     change,
-                }),
-            ))),
+                });
+                let id = ctx.id.get_value();
+                leptos::task::spawn_local(async move {
+                    match preview_change(id, change.clone()).await {
+                        Ok(list) => confirm.set(Some((
+                            format!("This changes {what}. {}", preview_sentence(&list)),
+                            change,
+                            undo,
+                        ))),
+                        Err(err) => ctx.notice.set(Some(Notice::Error(err.to_string()))),
+                    }
+                });
+            }
             Err(why) => ctx.notice.set(Some(Notice::Error(why))),
         }
     };
@@ -518,7 +614,7 @@ pub fn TripSettings() -> impl IntoView {
                 </div>
                 {move || confirm.get().map(|(what, change, undo)| view! {
                     <div class="confirm-box" role="alertdialog" aria-label="Confirm the change" data-testid="confirm-change">
-                        <p>{format!("This changes {what}. Go ahead?")}</p>
+                        <p>{what}</p>
                         <button type="button" class="primary" disabled=move || ctx.busy.get()
                             on:click=move |_| { ctx.apply(change.clone(), undo.clone()); confirm.set(None); }>"Re-plan"</button>
                         <button type="button" class="secondary" on:click=move |_| confirm.set(None)>"Cancel"</button>
