@@ -16,7 +16,7 @@ pub mod timeline;
 use leptos::prelude::*;
 use leptos::server_fn::codec::{Json, StreamingText, TextStream};
 use serde::{Deserialize, Serialize};
-use wayfare_domain::bounds::{Budget, Travellers, TripDate};
+use wayfare_domain::trip::Change;
 
 use crate::error::AppError;
 use crate::model::{AgentsReport, Choice, TripDetails, TripSummary};
@@ -85,37 +85,13 @@ pub async fn alternatives(id: String, component: String) -> Result<Vec<Choice>, 
         .map_err(AppError::respond)
 }
 
-/// One change a person asks of a ready trip (the page's buttons and forms).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum TripChange {
-    /// Put alternative `with` in place of `component`.
-    Replace {
-        component: String,
-        with: String,
-    },
-    /// The next-best alternative for `component`.
-    Another {
-        component: String,
-    },
-    Dates {
-        start: TripDate,
-    },
-    Travellers {
-        value: Travellers,
-    },
-    Budget {
-        value: Budget,
-    },
-}
-
 /// Applies `change` to the trip as it was at `version` and answers the trip
 /// as it is now. A trip changed meanwhile (another tab) is a conflict.
 #[server(prefix = "/sfn", endpoint = "change_trip", input = Json)]
 pub async fn change_trip(
     id: String,
     version: u64,
-    change: TripChange,
+    change: Change,
 ) -> Result<TripDetails, AppError> {
     server::change_trip(&id, version, change)
         .await
@@ -126,7 +102,7 @@ pub async fn change_trip(
 /// edited in place ("d1.leg1", "d1.dinner"), then the agents that would run
 /// again ("budget", "verifier").
 #[server(prefix = "/sfn", endpoint = "preview_change", input = Json)]
-pub async fn preview_change(id: String, change: TripChange) -> Result<Vec<String>, AppError> {
+pub async fn preview_change(id: String, change: Change) -> Result<Vec<String>, AppError> {
     server::preview_change(&id, change)
         .await
         .map_err(AppError::respond)

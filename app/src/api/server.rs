@@ -18,8 +18,8 @@ use wayfare_domain::trip::{Change, TripStatus, TripView};
 use wayfare_engine::runtime::{ModifyError, Runtime, RuntimeError, SubmitError};
 use wayfare_store::Store;
 
+use super::PlanFields;
 use super::timeline::{Timeline, entry_of};
-use super::{PlanFields, TripChange};
 use crate::error::AppError;
 use crate::model::{AgentRow, AgentsReport, Choice, TripDetails, TripSummary};
 use crate::session::SessionId;
@@ -460,26 +460,11 @@ pub async fn alternatives(raw_id: &str, component: &str) -> Result<Vec<Choice>, 
         .collect())
 }
 
-fn change_of(change: TripChange) -> Change {
-    match change {
-        TripChange::Replace { component, with } => Change::Replace {
-            component_id: component,
-            with,
-        },
-        TripChange::Another { component } => Change::Reroll {
-            component_id: component,
-        },
-        TripChange::Dates { start } => Change::Dates { start },
-        TripChange::Travellers { value } => Change::Travellers { value },
-        TripChange::Budget { value } => Change::Budget { value },
-    }
-}
-
-pub async fn preview_change(raw_id: &str, change: TripChange) -> Result<Vec<String>, AppError> {
+pub async fn preview_change(raw_id: &str, change: Change) -> Result<Vec<String>, AppError> {
     let id = trip_id(raw_id)?;
     let runtime = runtime()?;
     runtime
-        .preview(&id, vec![change_of(change)])
+        .preview(&id, vec![change])
         .await
         .map_err(modify_error)
 }
@@ -487,13 +472,12 @@ pub async fn preview_change(raw_id: &str, change: TripChange) -> Result<Vec<Stri
 pub async fn change_trip(
     raw_id: &str,
     version: u64,
-    change: TripChange,
+    change: Change,
 ) -> Result<TripDetails, AppError> {
     let id = trip_id(raw_id)?;
     let runtime = runtime()?;
     let store = store()?;
     require_edit(&store, &id).await?;
-    let change = change_of(change);
     let trip = runtime
         .modify(&id, version, vec![change])
         .await

@@ -11,11 +11,12 @@ use wayfare_domain::intent::{RoomRequirement, TransportRestriction};
 use wayfare_domain::itinerary::{ItineraryDay, PlanItem, TransportLeg, TravelMode};
 use wayfare_domain::trip::TripView;
 
-use crate::api::{TripChange, alternatives, preview_change};
+use crate::api::{alternatives, preview_change};
 use crate::model::Choice;
 use crate::pages::icons::{Glyph, Icon};
 use crate::pages::trip::{Notice, TripCtx, Undo};
 use crate::pages::{money, money_delta, plural};
+use wayfare_domain::trip::Change;
 
 /// Every component of the plan by id, with what identifies its choice
 /// (name and cost): two plans differ where these differ.
@@ -297,8 +298,8 @@ fn ItemRow(kind: &'static str, icon: Icon, item: PlanItem) -> impl IntoView {
     let editable = move || ctx.page.with(|p| p.can_edit);
     let undo_to = StoredValue::new(item.source_id.clone().map(|with| Undo {
         label: format!("Undo: bring back {}", item.name),
-        change: TripChange::Replace {
-            component: item.id.clone(),
+        change: Change::Replace {
+            component_id: item.id.clone(),
             with,
         },
     }));
@@ -336,10 +337,10 @@ fn ChangePanel(component: String, undo: Option<Undo>) -> impl IntoView {
     let undo = StoredValue::new(undo);
     let options = LocalResource::new(move || alternatives(id.clone(), component.get_value()));
     // A choice that would replace more than a few parts asks first.
-    let pending: RwSignal<Option<(String, TripChange)>> = RwSignal::new(None);
+    let pending: RwSignal<Option<(String, Change)>> = RwSignal::new(None);
     let pick = move |with: String| {
-        let change = TripChange::Replace {
-            component: component.get_value(),
+        let change = Change::Replace {
+            component_id: component.get_value(),
             with,
         };
         let id = ctx.id.get_value();
@@ -390,7 +391,7 @@ fn ChangePanel(component: String, undo: Option<Undo>) -> impl IntoView {
             })}
             <div class="panel-actions">
                 <button type="button" class="secondary" data-testid="another" disabled=move || ctx.busy.get()
-                    on:click=move |_| ctx.apply(TripChange::Another { component: component.get_value() }, undo.get_value())>
+                    on:click=move |_| ctx.apply(Change::Reroll { component_id: component.get_value() }, undo.get_value())>
                     "Another one"
                 </button>
                 <button type="button" class="link" on:click=move |_| ctx.open.set(None)>"Keep this one"</button>
@@ -509,7 +510,7 @@ pub fn TripSettings() -> impl IntoView {
     let start = RwSignal::new(String::new());
     let people = RwSignal::new(String::new());
     let budget = RwSignal::new(String::new());
-    let confirm: RwSignal<Option<(String, TripChange, Option<Undo>)>> = RwSignal::new(None);
+    let confirm: RwSignal<Option<(String, Change, Option<Undo>)>> = RwSignal::new(None);
     Effect::new(move |_| {
         if let Some(i) = intent() {
             start.set(i.start_date.map(|d| d.to_string()).unwrap_or_default());
@@ -530,8 +531,8 @@ pub fn TripSettings() -> impl IntoView {
                 .map(|d| {
                     (
                         "the dates".to_owned(),
-                        TripChange::Dates { start: d },
-                        i.start_date.map(|old| TripChange::Dates { start: old }),
+                        Change::Dates { start: d },
+                        i.start_date.map(|old| Change::Dates { start: old }),
                     )
                 })
                 .map_err(|e| e.to_string()),
@@ -544,8 +545,8 @@ pub fn TripSettings() -> impl IntoView {
                 .map(|n| {
                     (
                         "the number of travellers".to_owned(),
-                        TripChange::Travellers { value: n },
-                        Some(TripChange::Travellers { value: i.people }),
+                        Change::Travellers { value: n },
+                        Some(Change::Travellers { value: i.people }),
                     )
                 }),
             _ => budget
@@ -559,8 +560,8 @@ pub fn TripSettings() -> impl IntoView {
                 .map(|b| {
                     (
                         "the budget".to_owned(),
-                        TripChange::Budget { value: b },
-                        i.budget.map(|old| TripChange::Budget { value: old }),
+                        Change::Budget { value: b },
+                        i.budget.map(|old| Change::Budget { value: old }),
                     )
                 }),
         };

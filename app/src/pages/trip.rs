@@ -6,11 +6,9 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map};
-use wayfare_domain::trip::TripStatus;
+use wayfare_domain::trip::{Change, TripStatus};
 
-use crate::api::{
-    PlanFields, TripChange, answer_trip, cancel_trip, change_trip, delete_trip, trip_page,
-};
+use crate::api::{PlanFields, answer_trip, cancel_trip, change_trip, delete_trip, trip_page};
 use crate::error::AppError;
 use crate::model::{TimelineEntry, TimelineKind, TripDetails as Page};
 use crate::pages::plan::{IntentNotes, PlanView, TripSettings, component_index};
@@ -65,7 +63,7 @@ pub enum Notice {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Undo {
     pub label: String,
-    pub change: TripChange,
+    pub change: Change,
 }
 
 /// The trip page's state, shared by its parts.
@@ -87,7 +85,7 @@ pub struct TripCtx {
 impl TripCtx {
     /// Applies a change; on success the page shows the new plan, what
     /// changed, and how to undo it.
-    pub fn apply(self, change: TripChange, undo: Option<Undo>) {
+    pub fn apply(self, change: Change, undo: Option<Undo>) {
         if self.busy.get_untracked() {
             return;
         }
