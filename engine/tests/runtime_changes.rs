@@ -163,6 +163,17 @@ async fn an_attraction_is_listed_replaced_and_rerolled_alone() {
     let now = plan(&after).days[(day.day - 1) as usize].attractions[0].clone();
     assert_eq!(now.name, pick.name);
     assert_eq!(now.source_id.as_deref(), Some(pick.id.as_str()));
+    // The route map follows the swap: the new sight is located, the old one is gone.
+    let after_day = &plan(&after).days[(day.day - 1) as usize];
+    assert!(after_day.point_of(&now).is_some(), "{:?}", after_day.coords);
+    assert_ne!(after_day.point_of(&now), day.point_of(&target));
+    if let Some(old) = &target.source_id {
+        assert!(
+            !after_day.coords.contains_key(old),
+            "{:?}",
+            after_day.coords
+        );
+    }
 
     // A reroll takes the next one after the current choice.
     let listed = rt.alternatives(&id, &target.id).await.unwrap();

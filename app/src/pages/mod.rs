@@ -3,6 +3,7 @@
 mod agents;
 mod home;
 mod icons;
+mod map;
 mod plan;
 mod timeline;
 mod trip;

@@ -4,7 +4,7 @@
 use wayfare_domain::itinerary::Itinerary;
 
 use super::{Agent, AgentError, TripSpec};
-use crate::assemble::{Proposals, assemble};
+use crate::assemble::{Proposals, assemble, locate};
 use crate::catalog::Catalog;
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -21,9 +21,15 @@ impl Agent for BudgetAgent {
     fn run(
         &self,
         trip: &TripSpec,
-        _: &dyn Catalog,
+        catalog: &dyn Catalog,
         proposals: &Proposals,
     ) -> Result<Vec<Itinerary>, AgentError> {
-        assemble(trip, proposals).map_err(|e| AgentError::NoCandidates(e.reason))
+        let mut plans =
+            assemble(trip, proposals).map_err(|e| AgentError::NoCandidates(e.reason))?;
+        // Coordinates for the route map: the cities' and the attractions'.
+        for plan in &mut plans {
+            locate(plan, catalog);
+        }
+        Ok(plans)
     }
 }

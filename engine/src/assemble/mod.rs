@@ -12,7 +12,7 @@ use std::collections::{HashMap, HashSet};
 
 use wayfare_domain::catalog::Restaurant;
 use wayfare_domain::itinerary::{
-    Itinerary, ItineraryDay, MealKind, PlanItem, TransportLeg, TravelMode,
+    GeoPoint, Itinerary, ItineraryDay, MealKind, PlanItem, TransportLeg, TravelMode,
 };
 use wayfare_domain::verdict::Verdict;
 
@@ -21,6 +21,7 @@ use crate::agents::activity::ActivityOptions;
 use crate::agents::dining::MealOptions;
 use crate::agents::transport::{LegOption, LegOptions};
 use crate::agents::{Candidate, Skeleton, TripSpec};
+use crate::catalog::Catalog;
 use crate::verify::timing;
 
 /// Everything the agents proposed for a trip.
@@ -147,6 +148,38 @@ pub fn assemble(trip: &TripSpec, proposals: &Proposals) -> Result<Vec<Itinerary>
     }
     plans.sort_by(|a, b| b.0.total_cmp(&a.0));
     Ok(plans.into_iter().map(|(_, p)| p).collect())
+}
+
+/// Puts the catalog's coordinates into a plan, for the route map: the
+/// origin's and the visited cities', and each day's attractions' (stays and
+/// restaurants have none in the catalog). A day's coordinates are rebuilt
+/// from its items, so a swapped item never keeps the old one's place;
+/// records the catalog no longer has keep what the plan knew.
+pub fn locate(itinerary: &mut Itinerary, catalog: &dyn Catalog) {
+    for city in itinerary.route() {
+        if let Some(point) = catalog
+            .city(&city)
+            .and_then(|c| GeoPoint::new(c.lat?, c.lon?))
+        {
+            itinerary.city_coords.insert(city, point);
+        }
+    }
+    for day in &mut itinerary.days {
+        let mut coords = std::collections::BTreeMap::new();
+        for item in &day.attractions {
+            let Some(id) = &item.source_id else { continue };
+            let point = catalog
+                .attractions_in(&item.city)
+                .iter()
+                .find(|a| a.source_id == *id)
+                .and_then(|a| GeoPoint::new(a.lat, a.lon))
+                .or_else(|| day.coords.get(id).copied());
+            if let Some(point) = point {
+                coords.insert(id.clone(), point);
+            }
+        }
+        day.coords = coords;
+    }
 }
 
 /// Lower bound of stays and required meals; `None` when a city cannot host its nights.
@@ -525,6 +558,11 @@ fn build(
                 MealKind::Dinner => day.dinner = Some(item),
             }
         }
+        day.coords.extend(
+            visits[d].iter().filter_map(|a| {
+                GeoPoint::new(a.lat, a.lon).map(|point| (a.source_id.clone(), point))
+            }),
+        );
         day.attractions = visits[d]
             .iter()
             .enumerate()
@@ -562,6 +600,7 @@ fn build(
         days: itinerary_days,
         totals: Default::default(),
         verdict: Verdict::default(),
+        city_coords: Default::default(),
     };
     itinerary.recompute_totals();
     let ratings: Vec<f64> = slots

@@ -610,6 +610,9 @@ fn edit_component(
             })?
         }
     };
+    // The swapped-in record's coordinates (the route map).
+    let mut edited = edited;
+    crate::assemble::locate(&mut edited, catalog);
     plan.edited = Some(edited);
     plan.components.extend(touched);
     plan.roots.insert("verifier");

@@ -224,5 +224,6 @@ pub fn from_submission(plan: &[Value], trip: &TripSpec) -> Itinerary {
         days,
         totals: Default::default(),
         verdict: Verdict::default(),
+        city_coords: Default::default(),
     }
 }
