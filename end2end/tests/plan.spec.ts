@@ -16,6 +16,10 @@ for (const [name, label] of Object.entries(EXAMPLES)) {
     await expect(page.getByTestId("plan-day").first()).toBeVisible();
     await expect(page.getByTestId("verdict-summary")).toHaveText(/^(\d+)\/\1 checks passed$/);
     await expect(page.getByTestId("verdict")).not.toContainText("within_sandbox");
+    // The route, drawn from the catalog's coordinates: the trip's cities,
+    // and a day's visits in order.
+    await expect(page.getByTestId("trip-map").locator("svg")).toBeVisible();
+    await expect(page.getByTestId("route-map").first().locator("svg")).toBeVisible();
     const total = Number((await page.getByTestId("plan-total").textContent())?.replace(/[^0-9]/g, ""));
     expect(total).toBeGreaterThan(0);
     // The same trip on the REST API: one planning path.

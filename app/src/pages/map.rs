@@ -12,7 +12,6 @@
 //! say they are sketches, not to scale.
 
 // Until plan.rs places the maps (then this line can go).
-#![allow(dead_code)]
 
 use leptos::prelude::*;
 use wayfare_domain::itinerary::{GeoPoint, Itinerary, ItineraryDay};

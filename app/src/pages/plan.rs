@@ -180,6 +180,7 @@ pub fn PlanView() -> impl IntoView {
                         </ul>
                     </div>
                     <Extras />
+                    <super::map::TripMap itinerary=itinerary.clone() />
                 </section>
                 <div class="days">
                     {itinerary.days.into_iter().map(|day| view! { <DayCard day /> }).collect_view()}
@@ -219,6 +220,7 @@ fn DayCard(day: ItineraryDay) -> impl IntoView {
         .into_iter()
         .filter_map(|(kind, item)| item.cloned().map(|i| (kind.label(), i)))
         .collect();
+    let map_day = day.clone();
     view! {
         <section class="card day" data-testid="plan-day" aria-label=format!("Day {}", day.day)>
             <header class="day-head">
@@ -232,6 +234,7 @@ fn DayCard(day: ItineraryDay) -> impl IntoView {
                 {day.attractions.into_iter().map(|item| view! { <ItemRow kind="visit" icon=Icon::Visit item /> }).collect_view()}
                 {day.accommodation.map(|item| view! { <ItemRow kind="stay" icon=Icon::Stay item /> })}
             </ul>
+            <super::map::RouteMap day=map_day />
         </section>
     }
 }
