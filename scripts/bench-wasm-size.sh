@@ -26,7 +26,7 @@ fi
 features=(--enable-bulk-memory --enable-nontrapping-float-to-int)
 
 size() { wc -c <"$1" | tr -d ' '; }
-gz() { gzip -9 -c "$1" | wc -c | tr -d ' '; }
+gz() { gzip -9 -n -c <"$1" | wc -c | tr -d ' '; }  # -n: no name or time in the header
 kb() { awk -v b="$1" 'BEGIN { printf "%.1f KB", b / 1000 }'; }
 row() { echo "| $1 | $(kb "$(size "$2")") | $(kb "$(gz "$2")") |"; }
 

@@ -39,7 +39,7 @@ fi
 # Sizes as sent: gzip -9 stands in for the compression a CDN or reverse
 # proxy would apply (the server itself may compress differently).
 size() { wc -c <"$1" | tr -d ' '; }
-gz() { gzip -9 -c "$1" | wc -c | tr -d ' '; }
+gz() { gzip -9 -n -c <"$1" | wc -c | tr -d ' '; }  # -n: no name or time in the header
 kb() { awk -v b="$1" 'BEGIN { printf "%.1f KB", b / 1000 }'; }
 wasm="$site/pkg/wayfare_bg.wasm"
 js="$site/pkg/wayfare.js"
