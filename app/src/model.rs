@@ -4,6 +4,33 @@
 use serde::{Deserialize, Serialize};
 use wayfare_domain::trip::{TaskView, TripStatus, TripView};
 
+/// An agent type in words ("accommodation" → "Stays").
+pub fn agent_name(agent: &str) -> &str {
+    match agent {
+        "location" => "Location",
+        "planning" => "Route planning",
+        "transport" => "Transport",
+        "accommodation" => "Stays",
+        "dining" => "Dining",
+        "activity" => "Activities",
+        "tips" => "Tips",
+        "budget" => "Budget",
+        "verifier" => "Verifier",
+        other => other,
+    }
+}
+
+/// A trip's status in words.
+pub fn status_label(status: TripStatus) -> &'static str {
+    match status {
+        TripStatus::Planning => "Planning",
+        TripStatus::NeedsInput => "Needs your input",
+        TripStatus::Ready => "Ready",
+        TripStatus::Failed => "No plan",
+        TripStatus::Cancelled => "Cancelled",
+    }
+}
+
 /// Everything the trip page shows: the trip, its agent tasks, where its
 /// event log stands, and what this browser may do with it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use serde::Deserialize;
 use wayfare_domain::trip::WireEvent;
 
-use crate::model::{TimelineEntry, TimelineKind};
+use crate::model::{TimelineEntry, TimelineKind, agent_name};
 
 /// What the timeline remembers across events: each task's agent type and
 /// priority (said when it was scheduled, needed on every later line).
@@ -36,22 +36,6 @@ struct Data {
     total_cost: Option<f64>,
 }
 
-fn agent_label(agent: &str) -> String {
-    let name = match agent {
-        "location" => "Location",
-        "planning" => "Route planning",
-        "transport" => "Transport",
-        "accommodation" => "Stays",
-        "dining" => "Dining",
-        "activity" => "Activities",
-        "tips" => "Tips",
-        "budget" => "Budget",
-        "verifier" => "Verifier",
-        other => other,
-    };
-    name.to_owned()
-}
-
 /// The timeline line of one event (`None`: nothing a person needs to see).
 pub fn entry_of(timeline: &mut Timeline, event: &WireEvent) -> Option<TimelineEntry> {
     let data: Data = serde_json::from_value(event.data.clone()).unwrap_or_default();
@@ -66,7 +50,10 @@ pub fn entry_of(timeline: &mut Timeline, event: &WireEvent) -> Option<TimelineEn
         .priority
         .clone()
         .or_else(|| known.as_ref().map(|k| k.1.clone()));
-    let who = agent_type.as_deref().map(agent_label).unwrap_or_default();
+    let who = agent_type
+        .as_deref()
+        .map(|a| agent_name(a).to_owned())
+        .unwrap_or_default();
     let (kind, text) = match (event.r#type.as_str(), data.stage.as_deref()) {
         ("trip_planning_started", _) => (TimelineKind::Started, "Request received".to_owned()),
         ("planning_progress_update", Some("intent_parsed")) => (
@@ -135,7 +122,7 @@ pub fn entry_of(timeline: &mut Timeline, event: &WireEvent) -> Option<TimelineEn
                 let mut agents: Vec<String> = data
                     .affected_agents
                     .iter()
-                    .map(|a| agent_label(a))
+                    .map(|a| agent_name(a).to_owned())
                     .collect();
                 agents.dedup();
                 format!("Change applied; re-planned by {}", agents.join(", "))

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use crate::model::{TimelineEntry, TimelineKind};
+use crate::model::{TimelineEntry, TimelineKind, agent_name};
 
 /// One task as the timeline tells it so far.
 #[derive(Debug, Clone, PartialEq)]
@@ -15,21 +15,6 @@ struct TaskRow {
     instance: Option<String>,
     attempts: u32,
     elapsed_ms: Option<u64>,
-}
-
-fn agent_name(agent: &str) -> &str {
-    match agent {
-        "location" => "Location",
-        "planning" => "Route planning",
-        "transport" => "Transport",
-        "accommodation" => "Stays",
-        "dining" => "Dining",
-        "activity" => "Activities",
-        "tips" => "Tips",
-        "budget" => "Budget",
-        "verifier" => "Verifier",
-        other => other,
-    }
 }
 
 /// The tasks, folded from the timeline in the order they were scheduled

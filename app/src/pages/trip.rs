@@ -10,7 +10,7 @@ use wayfare_domain::trip::{Change, TripStatus};
 
 use crate::api::{PlanFields, answer_trip, cancel_trip, change_trip, delete_trip, trip_page};
 use crate::error::AppError;
-use crate::model::{TimelineEntry, TimelineKind, TripDetails as Page};
+use crate::model::{TimelineEntry, TimelineKind, TripDetails as Page, status_label};
 use crate::pages::plan::{IntentNotes, PlanView, TripSettings, component_index};
 use crate::pages::{plural, timeline::Timeline};
 
@@ -153,16 +153,6 @@ impl TripCtx {
                 Err(err) => self.notice.set(Some(Notice::Error(err.to_string()))),
             }
         });
-    }
-}
-
-fn status_label(status: TripStatus) -> &'static str {
-    match status {
-        TripStatus::Planning => "Planning",
-        TripStatus::NeedsInput => "Needs your input",
-        TripStatus::Ready => "Ready",
-        TripStatus::Failed => "No plan",
-        TripStatus::Cancelled => "Cancelled",
     }
 }
 

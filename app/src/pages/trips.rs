@@ -3,10 +3,9 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use wayfare_domain::trip::TripStatus;
 
 use crate::api::my_trips;
-use crate::model::TripSummary;
+use crate::model::{TripSummary, status_label};
 use crate::pages::icons::{Glyph, Icon};
 use crate::pages::{money, plural};
 
@@ -38,16 +37,6 @@ pub fn TripsPage() -> impl IntoView {
     }
 }
 
-fn status_text(status: TripStatus) -> &'static str {
-    match status {
-        TripStatus::Planning => "Planning",
-        TripStatus::NeedsInput => "Needs your input",
-        TripStatus::Ready => "Ready",
-        TripStatus::Failed => "No plan",
-        TripStatus::Cancelled => "Cancelled",
-    }
-}
-
 #[component]
 fn TripCard(trip: TripSummary) -> impl IntoView {
     let href = format!("/trips/{}", trip.trip_id);
@@ -55,7 +44,7 @@ fn TripCard(trip: TripSummary) -> impl IntoView {
         <li class="card trip-card" data-testid="trip-card" data-trip=trip.trip_id.clone()>
             <div class="trip-card-head">
                 <a href=href class="trip-link"><h2>{trip.title.clone()}</h2></a>
-                <span class=format!("badge status-{}", trip.status.as_str())>{status_text(trip.status)}</span>
+                <span class=format!("badge status-{}", trip.status.as_str())>{status_label(trip.status)}</span>
             </div>
             <p class="meta">
                 {trip.when.map(|w| view! { <span><Glyph icon=Icon::Calendar />" "{w}</span> })}
