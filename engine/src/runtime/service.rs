@@ -2210,6 +2210,31 @@ impl<S: RuntimeStore> Runtime<S> {
         Ok(deleted)
     }
 
+    /// The trip as it is now, read fresh, when it exists and is at
+    /// `expected_version` (else `NotFound` or `Conflict`): the start of
+    /// every change a person asks for ([`Runtime::modify`], `answer`).
+    async fn load_at_version(
+        &self,
+        trip_id: &str,
+        expected_version: u64,
+    ) -> Result<(TripId, TripState), ModifyError> {
+        let trip = Self::parse_id(trip_id).ok_or(ModifyError::NotFound)?;
+        let state = self
+            .load_fresh(trip)
+            .await
+            .map_err(|e| ModifyError::Internal(e.to_string()))?;
+        if !state.exists() {
+            return Err(ModifyError::NotFound);
+        }
+        if state.version != expected_version {
+            return Err(ModifyError::Conflict {
+                expected: expected_version,
+                actual: state.version,
+            });
+        }
+        Ok((trip, state))
+    }
+
     // ----- modify -----
 
     /// Applies `changes` to a ready (or failed) trip at `expected_version`,
@@ -2241,18 +2266,8 @@ impl<S: RuntimeStore> Runtime<S> {
         expected_version: u64,
         changes: Vec<Change>,
     ) -> Result<TripView, ModifyError> {
-        let trip = Self::parse_id(trip_id).ok_or(ModifyError::NotFound)?;
+        let (trip, state) = self.load_at_version(trip_id, expected_version).await?;
         let internal = |e: &dyn std::fmt::Display| ModifyError::Internal(e.to_string());
-        let state = self.load_fresh(trip).await.map_err(|e| internal(&e))?;
-        if !state.exists() {
-            return Err(ModifyError::NotFound);
-        }
-        if state.version != expected_version {
-            return Err(ModifyError::Conflict {
-                expected: expected_version,
-                actual: state.version,
-            });
-        }
         if !matches!(state.status, TripStatus::Ready | TripStatus::Failed) {
             return Err(ModifyError::NotReady);
         }

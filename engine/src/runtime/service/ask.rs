@@ -147,18 +147,8 @@ impl<S: RuntimeStore> Runtime<S> {
         expected_version: u64,
         overrides: TripOverrides,
     ) -> Result<TripView, ModifyError> {
-        let trip = Self::parse_id(trip_id).ok_or(ModifyError::NotFound)?;
+        let (trip, state) = self.load_at_version(trip_id, expected_version).await?;
         let internal = |e: &dyn std::fmt::Display| ModifyError::Internal(e.to_string());
-        let state = self.load_fresh(trip).await.map_err(|e| internal(&e))?;
-        if !state.exists() {
-            return Err(ModifyError::NotFound);
-        }
-        if state.version != expected_version {
-            return Err(ModifyError::Conflict {
-                expected: expected_version,
-                actual: state.version,
-            });
-        }
         if state.status != TripStatus::NeedsInput {
             return Err(ModifyError::Invalid(format!(
                 "the trip is {}: only a trip that needs input takes an answer",
