@@ -118,17 +118,6 @@ pub struct TripSummary {
     pub budget: Option<f64>,
 }
 
-/// A ranked alternative for one component, as the change dialog lists it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Choice {
-    pub id: String,
-    pub name: String,
-    pub cost: f64,
-    pub cost_delta: f64,
-    pub reason: String,
-    pub current: bool,
-}
-
 /// The agents page: the registry and the queue.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AgentsReport {

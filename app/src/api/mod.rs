@@ -16,10 +16,10 @@ pub mod timeline;
 use leptos::prelude::*;
 use leptos::server_fn::codec::{Json, StreamingText, TextStream};
 use serde::{Deserialize, Serialize};
-use wayfare_domain::trip::Change;
+use wayfare_domain::trip::{Alternative, Change};
 
 use crate::error::AppError;
-use crate::model::{AgentsReport, Choice, TripDetails, TripSummary};
+use crate::model::{AgentsReport, TripDetails, TripSummary};
 
 /// The optional structured fields of the plan form, as typed (empty means
 /// "not given"). They win over what the text says.
@@ -79,7 +79,7 @@ pub async fn trip_events(id: String, after: u64) -> Result<TextStream<AppError>,
 
 /// Ranked alternatives for one component of a ready plan.
 #[server(prefix = "/sfn", endpoint = "alternatives", input = Json)]
-pub async fn alternatives(id: String, component: String) -> Result<Vec<Choice>, AppError> {
+pub async fn alternatives(id: String, component: String) -> Result<Vec<Alternative>, AppError> {
     server::alternatives(&id, &component)
         .await
         .map_err(AppError::respond)

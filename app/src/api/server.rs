@@ -14,14 +14,14 @@ use wayfare_domain::intent::{
 };
 use wayfare_domain::overrides::{OverridesInput, TripOverrides};
 use wayfare_domain::rating::Rating;
-use wayfare_domain::trip::{Change, TripStatus, TripView};
+use wayfare_domain::trip::{Alternative, Change, TripStatus, TripView};
 use wayfare_engine::runtime::{ModifyError, Runtime, RuntimeError, SubmitError};
 use wayfare_store::Store;
 
 use super::PlanFields;
 use super::timeline::{Timeline, entry_of};
 use crate::error::AppError;
-use crate::model::{AgentRow, AgentsReport, Choice, TripDetails, TripSummary};
+use crate::model::{AgentRow, AgentsReport, TripDetails, TripSummary};
 use crate::session::SessionId;
 
 /// How long one `trip_events` call streams before it ends (the page then
@@ -435,29 +435,12 @@ fn line(entry: &crate::model::TimelineEntry) -> String {
     text
 }
 
-pub async fn alternatives(raw_id: &str, component: &str) -> Result<Vec<Choice>, AppError> {
+pub async fn alternatives(raw_id: &str, component: &str) -> Result<Vec<Alternative>, AppError> {
     let id = trip_id(raw_id)?;
-    let runtime = runtime()?;
-    let options = runtime
+    runtime()?
         .alternatives(&id, component)
         .await
-        .map_err(modify_error)?;
-    let current = options
-        .iter()
-        .find(|o| o.current)
-        .map(|o| o.cost)
-        .unwrap_or_default();
-    Ok(options
-        .into_iter()
-        .map(|o| Choice {
-            cost_delta: o.cost - current,
-            id: o.id,
-            name: o.name,
-            cost: o.cost,
-            reason: o.reason,
-            current: o.current,
-        })
-        .collect())
+        .map_err(modify_error)
 }
 
 pub async fn preview_change(raw_id: &str, change: Change) -> Result<Vec<String>, AppError> {

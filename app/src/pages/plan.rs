@@ -12,11 +12,10 @@ use wayfare_domain::itinerary::{ItineraryDay, PlanItem, TransportLeg, TravelMode
 use wayfare_domain::trip::TripView;
 
 use crate::api::{alternatives, preview_change};
-use crate::model::Choice;
 use crate::pages::icons::{Glyph, Icon};
 use crate::pages::trip::{Notice, TripCtx, Undo};
 use crate::pages::{money, money_delta, plural};
-use wayfare_domain::trip::Change;
+use wayfare_domain::trip::{Alternative, Change};
 
 /// Every component of the plan by id, with what identifies its choice
 /// (name and cost): two plans differ where these differ.
@@ -365,7 +364,7 @@ fn ChangePanel(component: String, undo: Option<Undo>) -> impl IntoView {
                     }.into_any(),
                     Ok(list) => view! {
                         <ul class="choices">
-                            {list.into_iter().filter(|c| !c.current).take(6).map(|choice: Choice| {
+                            {list.into_iter().filter(|c| !c.current).take(6).map(|choice: Alternative| {
                                 let with = choice.id.clone();
                                 let delta_class = if choice.cost_delta > 0.5 { "delta up" } else if choice.cost_delta < -0.5 { "delta down" } else { "delta" };
                                 view! {
