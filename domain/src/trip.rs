@@ -9,7 +9,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::bounds::{Budget, Travellers, TripDate};
-use crate::request::plain_name;
+use crate::catalog::HouseRule;
+use crate::intent::HardConstraints;
+use crate::request::{MAX_NAME_BYTES, check_text, plain_name};
 
 use crate::intent::TripIntent;
 use crate::itinerary::Itinerary;
@@ -149,6 +151,55 @@ pub enum Change {
     Travellers { value: Travellers },
     /// Change the budget (USD).
     Budget { value: Budget },
+    /// Put these constraints in place of the trip's: adding or removing
+    /// one is sending the whole set with it added or removed. Re-plans the
+    /// trip.
+    Constraints {
+        #[serde(deserialize_with = "checked_constraints")]
+        value: HardConstraints,
+    },
+}
+
+/// The most cuisines a trip can ask for (the catalog serves fewer than
+/// a dozen kinds).
+pub const MAX_CUISINES: usize = 16;
+
+/// Decodes a constraint set a person sends: cuisines are plain names, at
+/// most [`MAX_CUISINES`] of them, none twice (compared without case); a
+/// house rule or a transport restriction given twice counts once.
+fn checked_constraints<'de, D>(deserializer: D) -> Result<HardConstraints, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    use serde::de::Error;
+    let mut value = HardConstraints::deserialize(deserializer)?;
+    if value.cuisines.len() > MAX_CUISINES {
+        return Err(D::Error::custom(format!(
+            "at most {MAX_CUISINES} cuisines, not {}",
+            value.cuisines.len()
+        )));
+    }
+    let mut seen: Vec<String> = Vec::new();
+    for cuisine in &value.cuisines {
+        check_text("a cuisine", cuisine, MAX_NAME_BYTES).map_err(D::Error::custom)?;
+        if cuisine.trim().is_empty() {
+            return Err(D::Error::custom("a cuisine is empty"));
+        }
+        let key = cuisine.trim().to_lowercase();
+        if seen.contains(&key) {
+            return Err(D::Error::custom(format!(
+                "the cuisine {cuisine:?} is given twice"
+            )));
+        }
+        seen.push(key);
+    }
+    value
+        .house_rules
+        .sort_by_key(|r| HouseRule::ALL.iter().position(|a| a == r));
+    value.house_rules.dedup();
+    value.transport.sort_by_key(|t| *t as u8);
+    value.transport.dedup();
+    Ok(value)
 }
 
 /// One alternative for a component of a plan (`GET
@@ -247,6 +298,40 @@ mod tests {
                 .expect_err(&bad.to_string())
                 .to_string();
             assert!(err.contains(field), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_constraints_change_is_checked_and_normalised() {
+        let change: Change = serde_json::from_value(json!({"kind": "constraints", "value": {
+            "house_rules": ["pets", "smoking", "pets"], "room_type": "not_shared",
+            "cuisines": ["Italian", "Thai"], "transport": ["no_flight", "no_flight"]
+        }}))
+        .expect("valid");
+        let Change::Constraints { value } = change else {
+            panic!("not a constraints change: {change:?}");
+        };
+        assert_eq!(value.house_rules, [HouseRule::Smoking, HouseRule::Pets]);
+        assert_eq!(value.transport.len(), 1);
+        assert_eq!(value.cuisines, ["Italian", "Thai"]);
+        let many: Vec<String> = (0..=MAX_CUISINES).map(|i| format!("c{i}")).collect();
+        for (bad, why) in [
+            (json!({"cuisines": many}), "at most 16"),
+            (json!({"cuisines": ["Thai", "thai"]}), "twice"),
+            (json!({"cuisines": ["  "]}), "empty"),
+            (json!({"cuisines": ["It\u{0}alian"]}), "U+0000"),
+            (json!({"room_type": "castle"}), "unknown variant"),
+        ] {
+            let mut value =
+                json!({"house_rules": [], "room_type": null, "cuisines": [], "transport": []});
+            for (k, v) in bad.as_object().expect("an object") {
+                value[k] = v.clone();
+            }
+            let body = json!({"kind": "constraints", "value": value});
+            let err = serde_json::from_value::<Change>(body.clone())
+                .expect_err(&body.to_string())
+                .to_string();
+            assert!(err.contains(why), "{body}: {err}");
         }
     }
 

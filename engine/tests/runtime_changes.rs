@@ -6,6 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use wayfare_domain::intent::{HardConstraints, TransportRestriction};
 use wayfare_domain::itinerary::{Itinerary, TravelMode};
 use wayfare_domain::overrides::TripOverrides;
 use wayfare_domain::trip::{Change, TripStatus, TripStatusView, TripView};
@@ -551,6 +552,119 @@ async fn a_replacement_over_the_budget_is_refused_with_the_figures() {
     };
     assert!(why.contains("budget"), "{why}");
     assert_eq!(rt.trip(&id).await.unwrap().unwrap().version, tight.version);
+    rt.shutdown().await;
+}
+
+// ----- rules -----
+
+/// Adding and removing a rule re-plans the whole trip under the new set;
+/// a set no plan can meet is rolled back with the reason, the trip as it
+/// was.
+#[tokio::test(start_paused = true)]
+async fn a_rule_added_or_removed_replans_the_trip_under_the_new_set() {
+    let rt = start().await;
+    let (id, view) = ready_trip(&rt, SPOKANE_NO_DRIVING).await;
+    let modes = |v: &TripView| -> Vec<TravelMode> {
+        plan(v)
+            .days
+            .iter()
+            .flat_map(|d| d.transport.iter().map(|l| l.mode))
+            .collect()
+    };
+    assert!(!modes(&view).contains(&TravelMode::SelfDriving));
+    let mut rules = view.intent.clone().expect("an intent").constraints;
+    assert_eq!(rules.transport, [TransportRestriction::NoSelfDriving]);
+    rules.transport = vec![TransportRestriction::NoFlight];
+    assert_eq!(
+        rt.preview(
+            &id,
+            vec![Change::Constraints {
+                value: rules.clone()
+            }]
+        )
+        .await
+        .unwrap()
+        .first()
+        .map(String::as_str),
+        Some("planning"),
+        "a rule re-plans from the route on"
+    );
+    let swapped = rt
+        .modify(
+            &id,
+            view.version,
+            vec![Change::Constraints {
+                value: rules.clone(),
+            }],
+        )
+        .await
+        .unwrap();
+    assert_eq!(swapped.status, TripStatus::Ready, "{}", swapped.explanation);
+    assert!(passed(&swapped), "{:?}", swapped.verdict);
+    assert_eq!(swapped.intent.as_ref().unwrap().constraints, rules);
+    assert!(!modes(&swapped).is_empty());
+    assert!(
+        !modes(&swapped).contains(&TravelMode::Flight),
+        "{:?}",
+        modes(&swapped)
+    );
+
+    // Removing every rule: any mode again, and still a valid plan.
+    let free = rt
+        .modify(
+            &id,
+            swapped.version,
+            vec![Change::Constraints {
+                value: HardConstraints::default(),
+            }],
+        )
+        .await
+        .unwrap();
+    assert_eq!(free.status, TripStatus::Ready, "{}", free.explanation);
+    assert!(passed(&free));
+    assert!(
+        free.intent
+            .as_ref()
+            .unwrap()
+            .constraints
+            .transport
+            .is_empty()
+    );
+    rt.shutdown().await;
+}
+
+/// Seattle to Denver has no road in the demo catalog: ruling out flights
+/// leaves no plan, and the change is rolled back with that reason.
+#[tokio::test(start_paused = true)]
+async fn a_rule_no_plan_can_meet_is_rolled_back_with_the_reason() {
+    let rt = start().await;
+    let (id, view) = ready_trip(&rt, DENVER).await;
+    let mut rules = view.intent.clone().expect("an intent").constraints;
+    rules.transport.push(TransportRestriction::NoFlight);
+    let outcome = rt
+        .modify(
+            &id,
+            view.version,
+            vec![Change::Constraints { value: rules }],
+        )
+        .await;
+    let after = rt.trip(&id).await.unwrap().unwrap();
+    assert_eq!(after.status, TripStatus::Ready);
+    assert_eq!(
+        after.itinerary, view.itinerary,
+        "the plan is the one before"
+    );
+    assert_eq!(
+        after.intent.as_ref().unwrap().constraints,
+        view.intent.as_ref().unwrap().constraints,
+        "and so are its rules"
+    );
+    let explanation = outcome.expect("a rolled-back change answers").explanation;
+    assert!(
+        explanation.starts_with("Modification rolled back")
+            && explanation.contains("rules them out"),
+        "{explanation}"
+    );
     rt.shutdown().await;
 }
 

@@ -473,6 +473,13 @@ pub(super) fn plan_changes(
                 plan.intent.start_date = Some(*start);
                 plan.roots.insert("planning");
             }
+            // A rule can change the route (no flights), every stay (room
+            // type, house rules) and the meals (cuisines): the whole trip
+            // is planned again under the new set.
+            Change::Constraints { value } => {
+                plan.intent.constraints = value.clone();
+                plan.roots.insert("planning");
+            }
             Change::Replace { component_id, with } => {
                 edit_component(state, catalog, &mut plan, component_id, Some(with))?;
             }
