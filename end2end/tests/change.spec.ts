@@ -90,6 +90,35 @@ test("changing the budget re-plans after a confirmation, and can be undone", asy
   await expect(page.getByTestId("understood")).toContainText("Budget $2,000");
 });
 
+test("adding and removing rules re-plans the whole trip, and can be undone", async ({ page }) => {
+  await startTrip(page, { example: EXAMPLES.oneCity });
+  await waitForReady(page);
+  const rules = page.getByTestId("trip-rules");
+  // The request's own rule is ticked: "We love Italian food".
+  await expect(rules.getByLabel("Italian food")).toBeChecked();
+  await rules.getByLabel("Italian food").uncheck();
+  await rules.getByLabel("Mexican food").check();
+  await rules.getByLabel("Room").selectOption({ label: "Not a shared room" });
+  await shot(page, "trip-rules");
+  await rules.getByRole("button", { name: "Apply the rules" }).click();
+  await expect(page.getByTestId("confirm-change")).toContainText("This changes the trip's rules");
+  await expect(page.getByTestId("confirm-change")).toContainText(/route planning/);
+  await page.getByRole("button", { name: "Re-plan" }).click();
+  const understood = page.getByTestId("understood");
+  await expect(understood).toContainText("Meals to include: Mexican");
+  await expect(understood).toContainText("Stay in a room not shared with others");
+  await expect(understood).not.toContainText("Italian");
+  await expect(page.getByTestId("verdict-summary")).toHaveText(/^(\d+)\/\1 checks passed$/);
+  const trip = await (await page.request.get(page.url().replace("/trips/", "/api/trips/"))).json();
+  expect(trip.intent.constraints).toMatchObject({ cuisines: ["Mexican"], room_type: "not_shared" });
+  // The verifier checked the new rules: every stay is a room of its own.
+  expect(trip.verdict.checks.map((c: { name: string }) => c.name)).toContain("room_type");
+  await page.getByTestId("undo").click();
+  await expect(understood).toContainText("Meals to include: Italian");
+  await expect(understood).not.toContainText("not shared");
+  await expect(rules.getByLabel("Italian food")).toBeChecked();
+});
+
 test("moving the dates lists what it re-plans, and Cancel leaves the trip as it was", async ({ page }) => {
   await startTrip(page, { example: EXAMPLES.oneCity });
   await waitForReady(page);

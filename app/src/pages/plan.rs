@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use leptos::prelude::*;
 use wayfare_domain::bounds::{Budget, Travellers, TripDate};
 use wayfare_domain::catalog::HouseRule;
-use wayfare_domain::intent::{RoomRequirement, TransportRestriction};
+use wayfare_domain::intent::{HardConstraints, RoomRequirement, TransportRestriction};
 use wayfare_domain::itinerary::{ItineraryDay, PlanItem, TransportLeg, TravelMode};
 use wayfare_domain::trip::TripView;
 
@@ -512,9 +512,11 @@ pub fn TripSettings() -> impl IntoView {
     let start = RwSignal::new(String::new());
     let people = RwSignal::new(String::new());
     let budget = RwSignal::new(String::new());
+    let rules = RwSignal::new(HardConstraints::default());
     let confirm: RwSignal<Option<(String, Change, Option<Undo>)>> = RwSignal::new(None);
     Effect::new(move |_| {
         if let Some(i) = intent() {
+            rules.set(i.constraints.clone());
             start.set(i.start_date.map(|d| d.to_string()).unwrap_or_default());
             people.set(i.people.get().to_string());
             budget.set(
@@ -527,6 +529,20 @@ pub fn TripSettings() -> impl IntoView {
     let ask = move |what: &'static str| {
         let Some(i) = intent() else { return };
         let parsed = match what {
+            "rules" => {
+                let value = rules.get_untracked();
+                if value == i.constraints {
+                    Err("The rules are the trip's already: tick or untick one first.".to_owned())
+                } else {
+                    Ok((
+                        "the trip's rules".to_owned(),
+                        Change::Constraints { value },
+                        Some(Change::Constraints {
+                            value: i.constraints.clone(),
+                        }),
+                    ))
+                }
+            }
             "dates" => start
                 .get_untracked()
                 .parse::<TripDate>()
@@ -615,6 +631,7 @@ pub fn TripSettings() -> impl IntoView {
                         </div>
                     </div>
                 </div>
+                <TripRules rules ask=move || ask("rules") />
                 {move || confirm.get().map(|(what, change, undo)| view! {
                     <div class="confirm-box" role="alertdialog" aria-label="Confirm the change" data-testid="confirm-change">
                         <p>{what}</p>
@@ -626,5 +643,146 @@ pub fn TripSettings() -> impl IntoView {
             </section>
         }
         .into_any())}
+    }
+}
+
+/// The cuisines a trip can require: those the TravelPlanner rules name,
+/// which every catalog city serves somewhere.
+const CUISINES: [&str; 7] = [
+    "American",
+    "Chinese",
+    "French",
+    "Indian",
+    "Italian",
+    "Mediterranean",
+    "Mexican",
+];
+
+/// The trip's rules as boxes to tick: what every stay must allow, the room,
+/// the ways of travelling ruled out and the cuisines to include. Applying
+/// them re-plans the whole trip (after a preview and a confirmation).
+#[component]
+fn TripRules(rules: RwSignal<HardConstraints>, ask: impl Fn() + 'static) -> impl IntoView {
+    let toggle_rule = move |rule: HouseRule, on: bool| {
+        rules.update(|r| {
+            r.house_rules.retain(|x| *x != rule);
+            if on {
+                r.house_rules.push(rule);
+            }
+        })
+    };
+    let toggle_transport = move |t: TransportRestriction, on: bool| {
+        rules.update(|r| {
+            r.transport.retain(|x| *x != t);
+            if on {
+                r.transport.push(t);
+            }
+        })
+    };
+    let toggle_cuisine = move |c: String, on: bool| {
+        rules.update(|r| {
+            r.cuisines.retain(|x| !x.eq_ignore_ascii_case(&c));
+            if on {
+                r.cuisines.push(c);
+            }
+        })
+    };
+    // The list shows the fixed cuisines and any other the trip asks for.
+    let cuisines = move || {
+        let mut list: Vec<String> = CUISINES.iter().map(|c| (*c).to_owned()).collect();
+        for c in rules.with(|r| r.cuisines.clone()) {
+            if !list.iter().any(|x| x.eq_ignore_ascii_case(&c)) {
+                list.push(c);
+            }
+        }
+        list
+    };
+    let room_value = move || match rules.with(|r| r.room_type) {
+        None => "any",
+        Some(RoomRequirement::EntireRoom) => "entire",
+        Some(RoomRequirement::PrivateRoom) => "private",
+        Some(RoomRequirement::SharedRoom) => "shared",
+        Some(RoomRequirement::NotShared) => "not_shared",
+    };
+    view! {
+        <fieldset class="rules" data-testid="trip-rules">
+            <legend>"Rules for the trip"</legend>
+            <div class="rule-groups">
+                <div class="rule-group" role="group" aria-labelledby="rules-stay">
+                    <p class="field-label" id="rules-stay"><Glyph icon=Icon::Stay />" Every stay must allow"</p>
+                    {HouseRule::ALL.into_iter().map(|rule| {
+                        let id = format!("rule-{rule:?}").to_lowercase();
+                        view! {
+                            <label class="check">
+                                <input type="checkbox" id=id
+                                    prop:checked=move || rules.with(|r| r.house_rules.contains(&rule))
+                                    on:change=move |ev| toggle_rule(rule, event_target_checked(&ev)) />
+                                {capitalised(rule_label(rule))}
+                            </label>
+                        }
+                    }).collect_view()}
+                </div>
+                <div class="rule-group">
+                    <label class="field-label" for="rules-room"><Glyph icon=Icon::Stay />" Room"</label>
+                    <select id="rules-room" prop:value=room_value on:change=move |ev| {
+                        let room = match event_target_value(&ev).as_str() {
+                            "entire" => Some(RoomRequirement::EntireRoom),
+                            "private" => Some(RoomRequirement::PrivateRoom),
+                            "shared" => Some(RoomRequirement::SharedRoom),
+                            "not_shared" => Some(RoomRequirement::NotShared),
+                            _ => None,
+                        };
+                        rules.update(|r| r.room_type = room);
+                    }>
+                        <option value="any">"Any room"</option>
+                        <option value="entire">"An entire home"</option>
+                        <option value="private">"A private room"</option>
+                        <option value="not_shared">"Not a shared room"</option>
+                        <option value="shared">"A shared room"</option>
+                    </select>
+                    <p class="field-label" id="rules-transport"><Glyph icon=Icon::Car />" Getting around"</p>
+                    <div role="group" aria-labelledby="rules-transport">
+                        {[
+                            (TransportRestriction::NoFlight, "No flights"),
+                            (TransportRestriction::NoSelfDriving, "No driving yourself"),
+                        ].into_iter().map(|(t, label)| {
+                            let id = format!("rule-{t:?}").to_lowercase();
+                            view! {
+                                <label class="check">
+                                    <input type="checkbox" id=id
+                                        prop:checked=move || rules.with(|r| r.transport.contains(&t))
+                                        on:change=move |ev| toggle_transport(t, event_target_checked(&ev)) />
+                                    {label}
+                                </label>
+                            }
+                        }).collect_view()}
+                    </div>
+                </div>
+                <div class="rule-group" role="group" aria-labelledby="rules-cuisines">
+                    <p class="field-label" id="rules-cuisines"><Glyph icon=Icon::Meal />" Meals must include"</p>
+                    {move || cuisines().into_iter().map(|c| {
+                        let id = format!("rule-cuisine-{}", c.to_lowercase().replace(' ', "-"));
+                        let (checked, toggled) = (c.clone(), c.clone());
+                        view! {
+                            <label class="check">
+                                <input type="checkbox" id=id
+                                    prop:checked=move || rules.with(|r| r.cuisines.iter().any(|x| x.eq_ignore_ascii_case(&checked)))
+                                    on:change=move |ev| toggle_cuisine(toggled.clone(), event_target_checked(&ev)) />
+                                {c}" food"
+                            </label>
+                        }
+                    }).collect_view()}
+                </div>
+            </div>
+            <button type="button" class="secondary" on:click=move |_| ask()>"Apply the rules"</button>
+        </fieldset>
+    }
+}
+
+fn capitalised(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
     }
 }
