@@ -33,6 +33,7 @@ fn endpoints() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/api/trips/{id}", get(trips::trip).delete(trips::delete)),
         ("/api/trips/{id}/status", get(trips::status)),
         ("/api/trips/{id}/modify", put(trips::modify)),
+        ("/api/trips/{id}/answer", post(trips::answer)),
         ("/api/trips/{id}/cancel", delete(trips::cancel)),
         ("/api/trips/{id}/events", get(ws::events)),
         ("/api/trips/{id}/calendar.ics", get(calendar::calendar)),

@@ -27,6 +27,7 @@ use super::{ErrorBody, agents, calendar, ratings, trips};
         trips::status,
         trips::trip,
         trips::modify,
+        trips::answer,
         trips::cancel,
         trips::delete,
         trips::alternatives,

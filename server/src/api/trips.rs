@@ -29,6 +29,12 @@ pub struct PlanRequest {
     /// value out of range a 422 (see `plan`).
     #[serde(default, deserialize_with = "object_or_null")]
     pub overrides: Option<OverridesInput>,
+    /// When `true`, a request that leaves questions (no dates, say) is kept
+    /// as a trip in `needs_input` — 202 with that status; its questions
+    /// are in the trip, and `POST /api/trips/{id}/answer` plans it — instead
+    /// of a 422 `unplannable`.
+    #[serde(default)]
+    pub ask: bool,
 }
 
 /// `overrides` as a JSON object (or `null`) only: serde's derived struct
@@ -89,6 +95,19 @@ pub struct ModifyRequest {
     /// Applied in order, all or none.
     #[schema(value_type = Vec<Change>)]
     pub changes: Vec<serde_json::Value>,
+}
+
+/// `POST /api/trips/{id}/answer`: the values a trip in `needs_input`
+/// asked for.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AnswerRequest {
+    /// The trip's `version` as last read; another one is a 409.
+    pub expected_version: u64,
+    /// The answers, in the shape of the plan request's `overrides` (e.g.
+    /// `{"start_date": "2027-05-14", "budget": 2000}`); they win over
+    /// what the text said.
+    pub answers: OverridesInput,
 }
 
 impl From<RuntimeError> for ApiError {
@@ -177,7 +196,11 @@ pub async fn plan(
         .transpose()
         .map_err(|e| ApiError::InvalidRequest(e.to_string()))?
         .unwrap_or_default();
-    let submitted = state.runtime.submit(request.query, overrides).await?;
+    let submitted = if request.ask {
+        state.runtime.submit_or_ask(request.query, overrides).await?
+    } else {
+        state.runtime.submit(request.query, overrides).await?
+    };
     let id = submitted.trip_id;
     let status_url = format!("/api/trips/{id}/status");
     let accepted = PlanAccepted {
@@ -305,6 +328,45 @@ pub async fn modify(
     state
         .runtime
         .modify(&id, request.expected_version, changes)
+        .await
+        .map(Json)
+        .map_err(|e| modify_error(&id, e))
+}
+
+/// Answer the questions of a trip in `needs_input`: the same trip is then
+/// planned (status `planning`; follow it as after `plan`). Answers are
+/// checked like a plan request's `overrides` (422 `invalid_request` naming
+/// the field); a trip that asks nothing is a 422 `invalid_change`.
+#[utoipa::path(
+    post,
+    path = "/api/trips/{id}/answer",
+    tag = "trips",
+    params(TripId),
+    request_body(content = AnswerRequest, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The trip, planning again with the answers", body = TripView),
+        (status = 400, description = "Malformed JSON, wrong types, unknown fields, or not an object", body = ErrorBody),
+        (status = 404, description = "No such trip (any id that is not a UUID too)", body = ErrorBody),
+        (status = 409, description = "`version_conflict` (with `expected_version`, `actual_version`)", body = ErrorBody),
+        (status = 413, description = "The body is over 64 KiB", body = ErrorBody),
+        (status = 415, description = "The body is not sent as JSON", body = ErrorBody),
+        (status = 422, description = "`invalid_request`: an answer out of range; `invalid_change`: the trip asks nothing, or the answer is empty", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: this client's writes are over `security.rate_limit`",
+            body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 500, description = "Internal error (logged, not described)", body = ErrorBody),
+    )
+)]
+pub async fn answer(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+    ApiJson(request): ApiJson<AnswerRequest>,
+) -> ApiResult<Json<TripView>> {
+    let id = trip_id(&raw)?;
+    let answers = TripOverrides::try_from(request.answers)
+        .map_err(|e| ApiError::InvalidRequest(e.to_string()))?;
+    state
+        .runtime
+        .answer(&id, request.expected_version, answers)
         .await
         .map(Json)
         .map_err(|e| modify_error(&id, e))

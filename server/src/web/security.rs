@@ -269,9 +269,11 @@ fn is_write(method: &Method, path: &str) -> bool {
             .is_some_and(|id| !id.is_empty() && !id.contains('/'))
     };
     match *method {
-        Method::POST => path == "/api/trips/plan" || path.starts_with("/sfn/"),
-        Method::PUT => trip_action("/modify"),
-        Method::DELETE => trip_action("/cancel"),
+        Method::POST => {
+            path == "/api/trips/plan" || path.starts_with("/sfn/") || trip_action("/answer")
+        }
+        Method::PUT => trip_action("/modify") || trip_action("/rating"),
+        Method::DELETE => trip_action("/cancel") || trip_action(""),
         _ => false,
     }
 }
@@ -342,6 +344,12 @@ mod tests {
         assert!(!is_write(&Method::GET, &format!("/api/trips/{id}/status")));
         assert!(!is_write(&Method::GET, "/"));
         assert!(!is_write(&Method::PUT, "/api/trips//modify"));
+        assert!(is_write(&Method::POST, &format!("/api/trips/{id}/answer")));
+        assert!(is_write(&Method::PUT, &format!("/api/trips/{id}/rating")));
+        assert!(is_write(&Method::DELETE, &format!("/api/trips/{id}")));
+        assert!(!is_write(&Method::GET, &format!("/api/trips/{id}")));
+        assert!(!is_write(&Method::GET, &format!("/api/trips/{id}/rating")));
+        assert!(!is_write(&Method::DELETE, "/api/trips/"));
     }
 
     #[test]
