@@ -301,6 +301,49 @@ async fn a_request_the_rules_cannot_complete_is_completed_and_the_reading_stated
     );
 }
 
+/// A state read by the model, in a fenced reply, with its city count; and
+/// a relative date the model resolved.
+#[tokio::test]
+async fn a_state_destination_in_a_fenced_reply_is_read() {
+    let catalog = catalog();
+    let text = "We live in Seattle and want to tour colorado for a week starting next monday, 2 of us, $4,000.";
+    let mut intent = rules(catalog.as_ref(), text);
+    intent.destination = None;
+    intent.start_date = None;
+    intent
+        .questions
+        .push("Where should the trip go? Name a city or a state.".into());
+    intent.questions.push("When does the trip start?".into());
+    let stub = Stub::start(completion(
+        "```json\n{\"destination_city\": null, \"destination_state\": \"Colorado\", \"cities_to_visit\": 2, \"start_date\": \"2027-03-08\"}\n```",
+        60,
+        20,
+    ))
+    .await;
+    let client = stub.client();
+    let done = complete(&client, catalog.as_ref(), &mut intent).await;
+    assert!(matches!(done, Completion::Merged { .. }), "{done:?}");
+    assert_eq!(
+        intent.destination,
+        Some(Destination::State {
+            name: "Colorado".into(),
+            cities: 2
+        })
+    );
+    assert_eq!(
+        intent.start_date.map(|d| d.to_string()).as_deref(),
+        Some("2027-03-08")
+    );
+    assert!(
+        intent
+            .assumptions
+            .iter()
+            .any(|a| a == "destination Colorado (2 cities), read by the language model"),
+        "{:?}",
+        intent.assumptions
+    );
+}
+
 /// (2) An answer that is not the JSON asked for, an error status or no
 /// server at all: the rules' reading stands.
 #[tokio::test]
@@ -662,5 +705,12 @@ async fn the_runtime_plans_a_request_the_model_completed() {
     assert_eq!(submitted.status, TripStatus::Planning);
     let m = rt.llm().expect("configured").metrics();
     assert_eq!((m.ok, m.prompt_tokens, m.completion_tokens), (1, 120, 30));
+    // The same request again (by the form's path) costs no second call.
+    rt.submit_or_ask(OPEN.to_owned(), TripOverrides::default())
+        .await
+        .expect("accepted");
+    let m = rt.llm().expect("configured").metrics();
+    assert_eq!((m.ok, m.cached), (1, 1), "{m:?}");
+    assert_eq!(stub.seen().len(), 1);
     rt.shutdown().await;
 }
