@@ -19,6 +19,7 @@ pub mod catalog;
 pub mod clock;
 pub mod eval;
 pub mod hub;
+pub mod llm;
 pub mod orchestrator;
 pub mod parse;
 pub mod resilience;

@@ -8,8 +8,11 @@
 //! `communication`, `faults`, `cache`) are written as in the design document
 //! (`default_timeout: 30s`, `scale_threshold: 80%`; see [`human`]) and
 //! converted into the engine's [`RuntimeConfig`] by [`Config::runtime`].
+//! So is `llm` ([`llm`]): absent, the language-model intent extraction is
+//! off.
 
 pub mod human;
+pub mod llm;
 pub mod security;
 
 use std::collections::BTreeMap;
@@ -25,6 +28,7 @@ use wayfare_engine::runtime::{
 };
 
 use self::human::{HumanDuration, Percent};
+pub use self::llm::LlmSection;
 pub use self::security::{HttpSection, RateLimitSection, SecuritySection};
 
 /// The file read when no `--config` is given (it may be absent).
@@ -46,6 +50,7 @@ const KEYS: &[&str] = &[
     "cache",
     "http",
     "security",
+    "llm",
 ];
 
 /// The key under `faults:` that applies to every agent type not listed by
@@ -85,6 +90,9 @@ pub struct Config {
     /// Response headers, origin checks and rate limiting.
     #[serde(default)]
     pub security: SecuritySection,
+    /// Language-model intent extraction; absent (the default): off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub llm: Option<LlmSection>,
 }
 
 /// `orchestrator:` of the design document.
@@ -260,6 +268,7 @@ impl Default for Config {
             },
             http: HttpSection::default(),
             security: SecuritySection::default(),
+            llm: None,
         }
     }
 }
@@ -351,6 +360,9 @@ impl Config {
         at_least_one("cache.capacity", self.cache.capacity as u64);
         self.http.problems(&mut problems);
         self.security.problems(&mut problems);
+        if let Some(llm) = &self.llm {
+            llm.problems(&mut problems);
+        }
         if o.heartbeat >= o.lease {
             problems.push(format!(
                 "key `orchestrator.heartbeat`: {} must be shorter than orchestrator.lease ({}), or every lease expires between two heartbeats",
@@ -474,6 +486,7 @@ impl Config {
                 enabled: self.cache.enabled,
                 capacity: self.cache.capacity,
             },
+            llm: self.llm.as_ref().map(LlmSection::engine),
         }
     }
 
@@ -751,6 +764,62 @@ communication:
                 jail.create_file("wayfare.yaml", yaml)?;
                 let msg = Config::load(None).expect_err(yaml).to_string();
                 assert!(msg.contains(key), "{yaml}: {msg}");
+                Ok(())
+            });
+        }
+    }
+
+    #[test]
+    fn the_llm_section_is_off_by_default_and_read_when_present() {
+        Jail::expect_with(|jail| {
+            let config = Config::load(None).expect("defaults are valid");
+            assert!(config.llm.is_none() && config.runtime().llm.is_none());
+            jail.create_file(
+                "wayfare.yaml",
+                "llm: {base_url: http://127.0.0.1:11434/v1, model: llama3.1}\n",
+            )?;
+            let llm = Config::load(None).expect("valid").runtime().llm;
+            let llm = llm.expect("on");
+            assert_eq!(llm.base_url, "http://127.0.0.1:11434/v1");
+            assert_eq!(llm.model, "llama3.1");
+            assert_eq!(llm.api_key_env, None);
+            assert_eq!(llm.timeout_ms, 10_000, "the default timeout");
+            jail.create_file(
+                "wayfare.yaml",
+                "llm:\n  base_url: https://api.example.com/v1\n  model: gpt-4o-mini\n  api_key_env: WAYFARE_TEST_LLM_KEY\n  timeout: 4s\n  cost_per_1k_tokens: 0.0006\n",
+            )?;
+            jail.set_env("WAYFARE_TEST_LLM_KEY", "sk-test");
+            jail.set_env("WAYFARE_LLM__MODEL", "gpt-4.1-mini");
+            let llm = Config::load(None).expect("valid").runtime().llm;
+            let llm = llm.expect("on");
+            assert_eq!(llm.api_key_env.as_deref(), Some("WAYFARE_TEST_LLM_KEY"));
+            assert_eq!(llm.timeout_ms, 4_000);
+            assert!((llm.cost_per_1k_tokens - 0.0006).abs() < 1e-12);
+            assert_eq!(llm.model, "gpt-4.1-mini", "the environment wins");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_bad_llm_section_is_refused_by_key() {
+        let cases = [
+            (
+                "llm:\n  api_key_env: WAYFARE_TEST_UNSET_LLM_KEY\n",
+                "the environment variable WAYFARE_TEST_UNSET_LLM_KEY is not set",
+            ),
+            ("llm:\n  api_key: sk-secret\n", "llm.api_key_env"),
+            ("llm:\n  base_url: localhost:11434\n", "llm.base_url"),
+            ("llm:\n  timeout: 0s\n", "llm.timeout"),
+            ("llm:\n  model: ''\n", "llm.model"),
+            ("llm:\n  cost_per_1k_tokens: -1\n", "llm.cost_per_1k_tokens"),
+            ("llm:\n  modle: llama3.1\n", "modle"),
+        ];
+        for (yaml, expected) in cases {
+            Jail::expect_with(|jail| {
+                jail.create_file("wayfare.yaml", yaml)?;
+                let msg = Config::load(None).expect_err(yaml).to_string();
+                assert!(msg.contains(expected), "{yaml}: {msg}");
+                assert!(!msg.contains("sk-secret"), "the key is not echoed: {msg}");
                 Ok(())
             });
         }

@@ -16,6 +16,7 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use wayfare_domain::rating::Satisfaction;
+use wayfare_engine::llm::LlmMetrics;
 use wayfare_engine::runtime::RuntimeMetrics;
 
 pub use self::http::HttpMetrics;
@@ -29,6 +30,9 @@ pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 /// two families are left out and the rest is served.
 pub async fn export(State(state): State<AppState>) -> impl IntoResponse {
     let mut text = render(&state.http_metrics, &state.runtime.metrics());
+    if let Some(llm) = state.runtime.llm() {
+        render_llm(&mut text, &llm.metrics());
+    }
     match state.store.satisfaction().await {
         Ok(satisfaction) => render_satisfaction(&mut text, &satisfaction),
         Err(e) => tracing::warn!(error = %e, "/metrics: could not read the ratings"),
@@ -380,6 +384,91 @@ fn render_agents(out: &mut String, m: &RuntimeMetrics) {
     }
 }
 
+/// The language-model intent extraction's families (only when `llm:` is
+/// configured): calls by outcome, tokens, cost, latency, fields filled and
+/// refused. Every label value is from a fixed set.
+pub fn render_llm(out: &mut String, m: &LlmMetrics) {
+    family(
+        out,
+        "wayfare_llm_requests_total",
+        "counter",
+        "Language-model extractions, by outcome (cached: answered from the client's cache, no call).",
+    );
+    for (outcome, n) in m.requests() {
+        sample(
+            out,
+            "wayfare_llm_requests_total",
+            &[("outcome", outcome.label())],
+            n as f64,
+        );
+    }
+    family(
+        out,
+        "wayfare_llm_tokens_total",
+        "counter",
+        "Tokens the language model used, as its server counts them.",
+    );
+    for (kind, n) in [
+        ("prompt", m.prompt_tokens),
+        ("completion", m.completion_tokens),
+    ] {
+        sample(out, "wayfare_llm_tokens_total", &[("kind", kind)], n as f64);
+    }
+    family(
+        out,
+        "wayfare_llm_cost_usd_total",
+        "counter",
+        "Cost of the language-model calls (tokens x llm.cost_per_1k_tokens / 1000).",
+    );
+    sample(out, "wayfare_llm_cost_usd_total", &[], m.cost_usd);
+    family(
+        out,
+        "wayfare_llm_fields_total",
+        "counter",
+        "Intent fields the language model read, by result (rejected: out of bounds or not in the catalog).",
+    );
+    for (result, n) in [("filled", m.fields_filled), ("rejected", m.fields_rejected)] {
+        sample(
+            out,
+            "wayfare_llm_fields_total",
+            &[("result", result)],
+            n as f64,
+        );
+    }
+    let name = "wayfare_llm_request_duration_seconds";
+    family(
+        out,
+        name,
+        "histogram",
+        "Time of one language-model call, timeouts and failures included.",
+    );
+    let mut saw_inf = false;
+    for (le_ms, count) in &m.latency_buckets {
+        let le = if le_ms.is_infinite() {
+            saw_inf = true;
+            "+Inf".to_owned()
+        } else {
+            number(le_ms / 1000.0)
+        };
+        sample(
+            out,
+            &format!("{name}_bucket"),
+            &[("le", &le)],
+            *count as f64,
+        );
+    }
+    if !saw_inf {
+        sample(
+            out,
+            &format!("{name}_bucket"),
+            &[("le", "+Inf")],
+            m.latency_count as f64,
+        );
+    }
+    sample(out, &format!("{name}_sum"), &[], m.latency_ms_sum / 1000.0);
+    sample(out, &format!("{name}_count"), &[], m.latency_count as f64);
+}
+
 fn render_caches(out: &mut String, m: &RuntimeMetrics) {
     family(
         out,
@@ -527,6 +616,47 @@ mod tests {
             text.lines().any(|l| l == "wayfare_ratings_total 0"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn the_llm_families_are_exported_with_bounded_labels() {
+        let m = LlmMetrics {
+            ok: 3,
+            timeout: 1,
+            cached: 2,
+            prompt_tokens: 360,
+            completion_tokens: 90,
+            cost_usd: 0.225,
+            latency_ms_sum: 1500.0,
+            latency_count: 4,
+            latency_buckets: vec![(250.0, 2), (500.0, 3), (f64::INFINITY, 4)],
+            fields_filled: 5,
+            fields_rejected: 1,
+            ..LlmMetrics::default()
+        };
+        let mut text = String::new();
+        render_llm(&mut text, &m);
+        for line in [
+            "# TYPE wayfare_llm_requests_total counter",
+            r#"wayfare_llm_requests_total{outcome="ok"} 3"#,
+            r#"wayfare_llm_requests_total{outcome="invalid"} 0"#,
+            r#"wayfare_llm_requests_total{outcome="timeout"} 1"#,
+            r#"wayfare_llm_requests_total{outcome="error"} 0"#,
+            r#"wayfare_llm_requests_total{outcome="cached"} 2"#,
+            r#"wayfare_llm_tokens_total{kind="prompt"} 360"#,
+            r#"wayfare_llm_tokens_total{kind="completion"} 90"#,
+            "wayfare_llm_cost_usd_total 0.225",
+            r#"wayfare_llm_fields_total{result="rejected"} 1"#,
+            r#"wayfare_llm_request_duration_seconds_bucket{le="0.25"} 2"#,
+            r#"wayfare_llm_request_duration_seconds_bucket{le="+Inf"} 4"#,
+            "wayfare_llm_request_duration_seconds_sum 1.5",
+            "wayfare_llm_request_duration_seconds_count 4",
+        ] {
+            assert!(
+                text.lines().any(|l| l == line),
+                "missing {line:?} in\n{text}"
+            );
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::llm::LlmConfig;
 use crate::resilience::FaultConfig;
 
 /// Every agent type the runtime runs, in pipeline order.
@@ -31,6 +32,9 @@ pub struct RuntimeConfig {
     /// Injected faults per agent type (off by default: demo and chaos runs).
     pub faults: BTreeMap<String, FaultConfig>,
     pub cache: CacheConfig,
+    /// Language-model intent extraction for what the rules cannot read;
+    /// `None` (the default): off.
+    pub llm: Option<LlmConfig>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -188,6 +192,7 @@ impl Default for RuntimeConfig {
             communication: CommunicationConfig::default(),
             faults: BTreeMap::new(),
             cache: CacheConfig::default(),
+            llm: None,
         }
     }
 }

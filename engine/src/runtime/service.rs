@@ -46,6 +46,7 @@ use crate::agents::TripSpec;
 use crate::catalog::Catalog;
 use crate::clock::SharedClock;
 use crate::hub::{Hub, HubConfig, Message, MessageType};
+use crate::llm::LlmClient;
 use crate::orchestrator::{PlanOutcome, Planner};
 use crate::resilience::{
     AgentError, BreakerConfig, Breakers, FaultInjector, RetryPolicy, XorShift64, isolate,
@@ -172,6 +173,8 @@ pub struct Runtime<S> {
     retry: RetryPolicy,
     rng: Mutex<XorShift64>,
     caches: Caches,
+    /// Reads what the rules left open, when configured (`config.llm`).
+    llm: Option<Arc<LlmClient>>,
     inner: Mutex<Inner>,
     /// One writer at a time per trip in this process: commands on a trip
     /// queue here instead of racing each other into version conflicts
@@ -241,6 +244,12 @@ impl<S: RuntimeStore> Runtime<S> {
         let (global, _) = broadcast::channel(1024);
         let planner = Arc::new(planner_for(&config, &clock, catalog.clone()));
         let caches = Caches::new(config.cache.enabled, config.cache.capacity);
+        let llm = match &config.llm {
+            Some(c) => Some(Arc::new(
+                LlmClient::new(c.clone()).map_err(|e| RuntimeError::Internal(e.to_string()))?,
+            )),
+            None => None,
+        };
         let runtime = Arc::new_cyclic(|me| Self {
             store,
             log,
@@ -253,6 +262,7 @@ impl<S: RuntimeStore> Runtime<S> {
             retry,
             rng: Mutex::new(XorShift64::from_entropy()),
             caches,
+            llm,
             inner: Mutex::new(Inner::default()),
             trip_locks: Mutex::new(HashMap::new()),
             wake: Notify::new(),
@@ -473,7 +483,7 @@ impl<S: RuntimeStore> Runtime<S> {
         overrides: TripOverrides,
     ) -> Result<Submitted, SubmitError> {
         let text = QueryText::parse(&query).map_err(|e| SubmitError::Invalid(e.to_string()))?;
-        let intent = self.parse(text.as_str(), &overrides)?;
+        let intent = self.parse(text.as_str(), &overrides).await?;
         // The log keeps the overrides' JSON (older entries hold untyped maps).
         let overrides =
             serde_json::to_value(&overrides).map_err(|e| SubmitError::Internal(e.to_string()))?;
@@ -569,9 +579,14 @@ impl<S: RuntimeStore> Runtime<S> {
         })
     }
 
-    /// The intent of a request: parsed (data-level cache) and overridden.
-    /// Both are within the domain's bounds by their types.
-    fn parse(&self, query: &str, overrides: &TripOverrides) -> Result<TripIntent, SubmitError> {
+    /// The intent of a request: parsed (data-level cache), overridden, and
+    /// what the rules left open read by the language model when one is
+    /// configured. All within the domain's bounds by their types.
+    async fn parse(
+        &self,
+        query: &str,
+        overrides: &TripOverrides,
+    ) -> Result<TripIntent, SubmitError> {
         let cached = if self.caches.enabled {
             lock(&self.caches.data)
                 .get(query)
@@ -592,7 +607,19 @@ impl<S: RuntimeStore> Runtime<S> {
             }
         };
         overrides.apply(&mut intent);
+        if let Some(llm) = &self.llm {
+            let catalog = self.catalog();
+            let today = self.clock.now().date_naive();
+            llm.complete_intent(&mut intent, overrides, catalog.as_ref(), today)
+                .await;
+        }
         Ok(intent)
+    }
+
+    /// The language-model client, when `config.llm` configured one (for
+    /// its metrics).
+    pub fn llm(&self) -> Option<&Arc<LlmClient>> {
+        self.llm.as_ref()
     }
 
     /// Records a trip served from the request cache: the request, its

@@ -102,7 +102,7 @@ impl<S: RuntimeStore> Runtime<S> {
         };
         let internal = |e: String| SubmitError::Internal(e);
         // `submit` checked the text before it parsed.
-        let intent = self.parse(&query, &overrides)?;
+        let intent = self.parse(&query, &overrides).await?;
         let trip = TripId::new();
         self.topic(trip);
         let commands = vec![
@@ -174,7 +174,7 @@ impl<S: RuntimeStore> Runtime<S> {
             .unwrap_or_default();
         let answers = merge(&asked.answers, &overrides).map_err(ModifyError::Invalid)?;
         let all = merge(&submitted, &answers).map_err(ModifyError::Invalid)?;
-        let mut intent = self.parse(&query, &all).map_err(|e| internal(&e))?;
+        let mut intent = self.parse(&query, &all).await.map_err(|e| internal(&e))?;
         let given = OverridesInput::from(all);
         intent.questions.retain(|q| !answered(q, &given));
         let incomplete = TripSpec::from_intent(&intent).err();
