@@ -447,19 +447,27 @@ async fn a_trip_without_a_plan_is_409_and_an_unknown_one_404() {
 async fn an_incomplete_request_asks_and_its_rest_answer_plans_the_same_trip() {
     for app in TestApp::on_every_backend().await {
         let undated = r#"{"query": "A 3-day trip for two from Seattle to Denver, budget $2,500."}"#;
-        let refused = app.call(Method::POST, "/api/trips/plan", Some(undated)).await;
+        let refused = app
+            .call(Method::POST, "/api/trips/plan", Some(undated))
+            .await;
         assert_error(&refused, StatusCode::UNPROCESSABLE_ENTITY, "unplannable");
 
         let asking = r#"{"query": "A 3-day trip for two from Seattle to Denver, budget $2,500.", "ask": true}"#;
-        let accepted = app.call(Method::POST, "/api/trips/plan", Some(asking)).await;
+        let accepted = app
+            .call(Method::POST, "/api/trips/plan", Some(asking))
+            .await;
         assert_eq!(accepted.status, StatusCode::ACCEPTED, "{}", accepted.text);
         assert_eq!(accepted.json["status"], "needs_input", "{}", accepted.text);
         let id = accepted.json["trip_id"].as_str().expect("an id").to_owned();
-        let trip = app.call(Method::GET, &format!("/api/trips/{id}"), None).await;
+        let trip = app
+            .call(Method::GET, &format!("/api/trips/{id}"), None)
+            .await;
         assert_eq!(trip.json["status"], "needs_input");
         let questions = trip.json["questions"].as_array().expect("questions");
         assert!(
-            questions.iter().any(|q| q.as_str().is_some_and(|q| q.contains("start"))),
+            questions
+                .iter()
+                .any(|q| q.as_str().is_some_and(|q| q.contains("start"))),
             "[{}] {questions:?}",
             app.backend
         );
@@ -470,11 +478,16 @@ async fn an_incomplete_request_asks_and_its_rest_answer_plans_the_same_trip() {
         let answer = app.call(Method::POST, &path, Some(&bad.to_string())).await;
         assert_error(&answer, StatusCode::UNPROCESSABLE_ENTITY, "invalid_request");
         assert!(answer.text.contains("start_date"), "{}", answer.text);
-        let stale = json!({"expected_version": version + 7, "answers": {"start_date": "2027-03-12"}});
-        let answer = app.call(Method::POST, &path, Some(&stale.to_string())).await;
+        let stale =
+            json!({"expected_version": version + 7, "answers": {"start_date": "2027-03-12"}});
+        let answer = app
+            .call(Method::POST, &path, Some(&stale.to_string()))
+            .await;
         assert_error(&answer, StatusCode::CONFLICT, "version_conflict");
         let empty = json!({"expected_version": version, "answers": {}});
-        let answer = app.call(Method::POST, &path, Some(&empty.to_string())).await;
+        let answer = app
+            .call(Method::POST, &path, Some(&empty.to_string()))
+            .await;
         assert_error(&answer, StatusCode::UNPROCESSABLE_ENTITY, "invalid_change");
 
         let good = json!({"expected_version": version, "answers": {"start_date": "2027-03-12"}});
@@ -483,13 +496,17 @@ async fn an_incomplete_request_asks_and_its_rest_answer_plans_the_same_trip() {
         assert_eq!(answer.json["trip_id"], id.as_str(), "the same trip");
         let status = app.wait_final(&id, PLAN_WITHIN).await;
         assert_eq!(status["status"], "ready", "[{}] {status}", app.backend);
-        let planned = app.call(Method::GET, &format!("/api/trips/{id}"), None).await;
+        let planned = app
+            .call(Method::GET, &format!("/api/trips/{id}"), None)
+            .await;
         assert_eq!(planned.json["intent"]["start_date"], "2027-03-12");
 
         // A ready trip asks nothing.
         let version = planned.json["version"].as_u64().expect("a version");
         let again = json!({"expected_version": version, "answers": {"start_date": "2027-03-19"}});
-        let answer = app.call(Method::POST, &path, Some(&again.to_string())).await;
+        let answer = app
+            .call(Method::POST, &path, Some(&again.to_string()))
+            .await;
         assert_error(&answer, StatusCode::UNPROCESSABLE_ENTITY, "invalid_change");
         app.finish().await;
     }

@@ -96,6 +96,8 @@ pub fn task_graph(intent: &TripIntent) -> Vec<TaskNode> {
 pub struct Planner {
     catalog: Arc<dyn Catalog>,
     gazetteer: Arc<Gazetteer>,
+    /// The day dates are read from ([`Planner::with_today`]), if any.
+    today: Option<chrono::NaiveDate>,
 }
 
 /// What the four parallel agents are asked for, derived from the skeletons.
@@ -181,12 +183,17 @@ pub(crate) fn choose(
 impl Planner {
     pub fn new(catalog: Arc<dyn Catalog>) -> Self {
         let gazetteer = Arc::new(Gazetteer::new(catalog.as_ref()));
-        Self { catalog, gazetteer }
+        Self {
+            catalog,
+            gazetteer,
+            today: None,
+        }
     }
 
     /// Uses `year` for dates written without one (the TravelPlanner queries all say 2022).
     pub fn with_default_year(mut self, year: i32) -> Self {
         self.gazetteer = Arc::new((*self.gazetteer).clone().with_default_year(year));
+        self.today = None;
         self
     }
 
@@ -194,7 +201,15 @@ impl Planner {
     /// after `today`.
     pub fn with_today(mut self, today: chrono::NaiveDate) -> Self {
         self.gazetteer = Arc::new((*self.gazetteer).clone().with_today(today));
+        self.today = Some(today);
         self
+    }
+
+    /// The day dates are read from, when the planner was made
+    /// [`Planner::with_today`]; a long-running caller makes a new planner
+    /// when the day turns.
+    pub fn today(&self) -> Option<chrono::NaiveDate> {
+        self.today
     }
 
     pub fn catalog(&self) -> &Arc<dyn Catalog> {

@@ -120,6 +120,17 @@ pub fn normalise_query(query: &str) -> String {
         .join(" ")
 }
 
+/// The request cache's key: the request as [`normalise_query`] reads it,
+/// its overrides, and what it was read as (the intent, less its text) — the
+/// same words read on another day ("next Saturday") are another trip.
+pub fn request_key(query: &str, overrides: &Value, intent: &Value) -> String {
+    let mut intent = intent.clone();
+    if let Some(fields) = intent.as_object_mut() {
+        fields.remove("text");
+    }
+    format!("{}|{overrides}|{intent}", normalise_query(query))
+}
+
 /// A stable key for an agent call: its type and a hash of its inputs.
 pub fn agent_key(agent_type: &str, inputs: &serde_json::Value) -> String {
     let mut h = DefaultHasher::new();

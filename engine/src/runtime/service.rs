@@ -32,7 +32,7 @@ use wayfare_domain::overrides::TripOverrides;
 use wayfare_domain::request::QueryText;
 use wayfare_domain::trip::{AgentInfo, Change, TripStatusView, TripView, WireEvent};
 
-use super::cache::{Caches, agent_key, cached_plan, cached_plan_commands, normalise_query};
+use super::cache::{Caches, agent_key, cached_plan, cached_plan_commands, request_key};
 use super::changes::{ChangePlan, component_alternatives, plan_changes};
 use super::config::{AGENT_TYPES, RuntimeConfig};
 use super::pipeline::{RunError, TaskOutput, node_of, run_task, schedule_commands};
@@ -494,7 +494,7 @@ impl<S: RuntimeStore> Runtime<S> {
         }
         let intent_json =
             serde_json::to_value(&intent).map_err(|e| SubmitError::Internal(e.to_string()))?;
-        let request_key = format!("{}|{}", normalise_query(&query), overrides);
+        let request_key = request_key(&query, &overrides, &intent_json);
         let cached = if self.caches.enabled {
             lock(&self.caches.request).get(&request_key)
         } else {
@@ -587,9 +587,16 @@ impl<S: RuntimeStore> Runtime<S> {
         query: &str,
         overrides: &TripOverrides,
     ) -> Result<TripIntent, SubmitError> {
+        // A reading holds for the day it was made on: "next Saturday", or
+        // a date without a year, reads differently tomorrow.
+        let planner = self.planner_for_today();
+        let key = format!(
+            "{}|{query}",
+            planner.today().map(|d| d.to_string()).unwrap_or_default()
+        );
         let cached = if self.caches.enabled {
             lock(&self.caches.data)
-                .get(query)
+                .get(&key)
                 .and_then(|v| serde_json::from_value::<TripIntent>(v).ok())
         } else {
             None
@@ -597,11 +604,11 @@ impl<S: RuntimeStore> Runtime<S> {
         let mut intent = match cached {
             Some(intent) => intent,
             None => {
-                let intent = self.planner().parse(query);
+                let intent = planner.parse(query);
                 if self.caches.enabled {
                     let v = serde_json::to_value(&intent)
                         .map_err(|e| SubmitError::Internal(e.to_string()))?;
-                    lock(&self.caches.data).put(query.to_string(), v);
+                    lock(&self.caches.data).put(key, v);
                 }
                 intent
             }
@@ -1902,9 +1909,10 @@ impl<S: RuntimeStore> Runtime<S> {
         if self.caches.enabled
             && executed.state.modifications == 0
             && let Some(query) = &executed.state.query
+            && let Some(intent) = &executed.state.intent
             && let Some(v) = cached_plan(&executed.state, outcome)
         {
-            let key = format!("{}|{}", normalise_query(query), executed.state.overrides);
+            let key = request_key(query, &executed.state.overrides, intent);
             lock(&self.caches.request).put(key, v);
         }
         self.release(trip);
@@ -2164,6 +2172,22 @@ impl<S: RuntimeStore> Runtime<S> {
             .unwrap_or_else(PoisonError::into_inner)
             .1
             .clone()
+    }
+
+    /// The planner, made again when the day has turned since it was made
+    /// (unless a `default_year` fixes the year): requests are read from
+    /// today's date, however long the process has run.
+    fn planner_for_today(&self) -> Arc<Planner> {
+        let planner = self.planner();
+        let today = self.clock.now().date_naive();
+        if planner.today().is_none_or(|day| day == today) {
+            return planner;
+        }
+        let mut slot = self.catalog.write().unwrap_or_else(PoisonError::into_inner);
+        if slot.1.today() != Some(today) {
+            slot.1 = Arc::new(planner_for(&self.config, &self.clock, slot.0.clone()));
+        }
+        slot.1.clone()
     }
 
     // ----- cancel -----

@@ -197,7 +197,10 @@ pub async fn plan(
         .map_err(|e| ApiError::InvalidRequest(e.to_string()))?
         .unwrap_or_default();
     let submitted = if request.ask {
-        state.runtime.submit_or_ask(request.query, overrides).await?
+        state
+            .runtime
+            .submit_or_ask(request.query, overrides)
+            .await?
     } else {
         state.runtime.submit(request.query, overrides).await?
     };
