@@ -45,6 +45,16 @@ struct TestApp {
 ///
 /// Not reproduced against the release server in 87,000 page requests (one
 /// runtime). The cause is not found; the lock stays.
+///
+/// Measured again on 2026-11-29 (a fresh machine; two loops of the binary,
+/// 60 s deadline): with the lock removed, 3 hangs in about 70 runs (the
+/// `/trips` page once, in `a_page_sets_an_httponly_session_cookie_once`,
+/// its runtime parked with a timer pending). With every test instead on
+/// one shared multi-thread runtime (8 MiB workers, each test spawned on
+/// it, as `wayfare serve` runs), still 3 hangs in 473 runs: so it is not
+/// several runtimes in one process. What remains per test, unlike the
+/// server: a router, a `Store` (with its writer thread) and a `Runtime`
+/// of its own, started while another test's page renders.
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 async fn app() -> TestApp {
