@@ -13,7 +13,7 @@ use wayfare_engine::runtime::Runtime;
 use wayfare_store::Store;
 
 use crate::commands;
-use crate::config::Config;
+use crate::config::{Config, Profile};
 use crate::metrics::HttpMetrics;
 use crate::telemetry;
 use crate::web::serve::{ServeOptions, serve as serve_http};
@@ -29,6 +29,11 @@ pub struct Cli {
     /// Configuration file (default: ./wayfare.yaml when present).
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Environment profile: its defaults lie under the file and the
+    /// environment (development: single agent instances, verbose logs;
+    /// staging: reduced capacity; production: redundant instances).
+    #[arg(long, global = true, env = "WAYFARE_PROFILE", value_enum)]
+    pub profile: Option<Profile>,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -51,6 +56,12 @@ pub enum Command {
     Eval(EvalArgs),
     /// Benchmark a running server: N clients submit trips for T seconds.
     Loadgen(crate::loadgen::LoadgenArgs),
+    /// Check the configuration (file, profile, environment); with
+    /// `--show`, print every effective value and where it came from.
+    Config {
+        #[arg(long)]
+        show: bool,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -124,7 +135,10 @@ pub struct PlanArgs {
 
 /// Runs the command the user asked for.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    let mut config = Config::load(cli.config.as_deref())?;
+    if let Some(Command::Config { show }) = cli.command {
+        return check_config(cli.config.as_deref(), cli.profile, show);
+    }
+    let mut config = Config::load_with(cli.config.as_deref(), cli.profile)?;
     telemetry::init(&config.log);
     match cli.command.unwrap_or(Command::Serve { db: None }) {
         Command::Serve { db } => {
@@ -147,7 +161,28 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             commands::plan(&config, &args).await
         }
         Command::Loadgen(args) => crate::loadgen::run(args).await,
+        Command::Config { show } => check_config(cli.config.as_deref(), cli.profile, show),
     }
+}
+
+/// `wayfare config [--show]`: loads and validates the configuration, and
+/// prints it whole with each value's source, or that it is valid.
+fn check_config(
+    file: Option<&std::path::Path>,
+    profile: Option<Profile>,
+    show: bool,
+) -> anyhow::Result<()> {
+    let profile_name = profile.map_or("none", Profile::name);
+    if show {
+        print!(
+            "# profile: {profile_name}\n{}",
+            Config::show(file, profile)?
+        );
+    } else {
+        Config::load_with(file, profile)?;
+        println!("The configuration is valid (profile: {profile_name}).");
+    }
+    Ok(())
 }
 
 /// Opens the database, binds the listener and serves until SIGINT/SIGTERM,

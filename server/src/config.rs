@@ -13,6 +13,7 @@
 
 pub mod human;
 pub mod llm;
+pub mod profile;
 pub mod security;
 
 use std::collections::BTreeMap;
@@ -29,6 +30,7 @@ use wayfare_engine::runtime::{
 
 use self::human::{HumanDuration, Percent};
 pub use self::llm::LlmSection;
+pub use self::profile::Profile;
 pub use self::security::{HttpSection, RateLimitSection, SecuritySection};
 
 /// The file read when no `--config` is given (it may be absent).
@@ -286,7 +288,36 @@ impl Config {
     /// Loads defaults ← `file` (when given it must exist; otherwise
     /// `wayfare.yaml` is read if present) ← `WAYFARE_*` variables.
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
-        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        Self::load_with(file, None)
+    }
+
+    /// As [`Config::load`], with `profile`'s defaults laid over the
+    /// built-in ones (under the file and the environment).
+    pub fn load_with(file: Option<&Path>, profile: Option<Profile>) -> Result<Self, ConfigError> {
+        let figment = Self::figment(file, profile)?;
+        let config: Config = figment
+            .extract()
+            .map_err(|e| ConfigError::Invalid(describe(e)))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// The effective configuration, one `key = value  # source` line per
+    /// key (`wayfare config --show`).
+    pub fn show(file: Option<&Path>, profile: Option<Profile>) -> Result<String, ConfigError> {
+        let figment = Self::figment(file, profile)?;
+        let config = Self::load_with(file, profile)?;
+        profile::describe(&figment, &config).map_err(|e| ConfigError::Invalid(describe(*e)))
+    }
+
+    /// The layers, lowest first: built-in defaults, the profile's, the
+    /// file, the environment.
+    fn figment(file: Option<&Path>, profile: Option<Profile>) -> Result<Figment, ConfigError> {
+        let defaults = Config::default();
+        let mut figment = Figment::from(Serialized::defaults(&defaults));
+        if let Some(profile) = profile {
+            figment = figment.merge(profile.provider(&defaults));
+        }
         match file {
             Some(path) if !path.exists() => return Err(ConfigError::MissingFile(path.to_owned())),
             Some(path) => figment = figment.merge(Yaml::file_exact(path)),
@@ -296,12 +327,7 @@ impl Config {
             .map(|key| key.as_str().to_ascii_lowercase().into())
             .split("__")
             .filter(|key| KEYS.contains(&key.as_str().split('.').next().unwrap_or_default()));
-        let config: Config = figment
-            .merge(env)
-            .extract()
-            .map_err(|e| ConfigError::Invalid(describe(e)))?;
-        config.validate()?;
-        Ok(config)
+        Ok(figment.merge(env))
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
@@ -553,6 +579,65 @@ mod tests {
             let config = Config::load(None).expect("defaults are valid");
             assert_eq!(config.database_url(), "sqlite://data/wayfare.db");
             assert_eq!(config.log, "info");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_profile_lies_under_the_file_and_the_environment() {
+        Jail::expect_with(|jail| {
+            let dev = Config::load_with(None, Some(Profile::Development)).expect("valid");
+            assert!(
+                dev.agents
+                    .values()
+                    .all(|a| a.min_instances == 1 && a.max_instances == 1)
+            );
+            assert!(dev.log.contains("wayfare_engine=debug"), "{}", dev.log);
+            let prod = Config::load_with(None, Some(Profile::Production)).expect("valid");
+            assert!(
+                prod.agents
+                    .values()
+                    .all(|a| a.min_instances == 2 && a.max_instances >= 2)
+            );
+            let staging = Config::load_with(None, Some(Profile::Staging)).expect("valid");
+            let defaults = Config::load(None).expect("valid");
+            assert_eq!(
+                staging.orchestrator.max_concurrent_requests,
+                defaults.orchestrator.max_concurrent_requests / 2
+            );
+            assert!(staging.agents.values().all(|a| a.max_instances <= 2));
+
+            // The file wins over the profile, the environment over both.
+            jail.create_file(
+                "wayfare.yaml",
+                "log: warn\nagents:\n  transport:\n    min_instances: 3\n    max_instances: 4\n",
+            )?;
+            jail.set_env("WAYFARE_AGENTS__DINING__MAX_INSTANCES", "6");
+            let config = Config::load_with(None, Some(Profile::Development)).expect("valid");
+            assert_eq!(config.log, "warn");
+            assert_eq!(config.agents["transport"].min_instances, 3);
+            assert_eq!(config.agents["dining"].max_instances, 6);
+            assert_eq!(config.agents["dining"].min_instances, 1, "the profile's");
+
+            let shown = Config::show(None, Some(Profile::Development)).expect("shown");
+            let line = |key: &str| {
+                shown
+                    .lines()
+                    .find(|l| l.split_whitespace().next() == Some(key))
+                    .unwrap_or_else(|| panic!("no {key} in\n{shown}"))
+                    .to_owned()
+            };
+            assert!(line("log").ends_with("/wayfare.yaml"), "{}", line("log"));
+            assert!(line("log").contains("# file "), "{}", line("log"));
+            assert!(
+                line("agents.dining.max_instances")
+                    .ends_with("# environment WAYFARE_AGENTS__DINING__MAX_INSTANCES"),
+                "{}",
+                line("agents.dining.max_instances")
+            );
+            assert!(line("agents.dining.min_instances").ends_with("# profile development"));
+            assert!(line("orchestrator.lease").ends_with("# built-in default"));
+            assert!(line("agents.dining.min_instances").contains("= 1"));
             Ok(())
         });
     }

@@ -180,3 +180,66 @@ fn a_bad_configuration_stops_the_start_with_the_key_named() {
         "{err}"
     );
 }
+
+/// `wayfare config` checks the configuration; `--show` prints every
+/// effective value with its source; the profile comes from `--profile` or
+/// `WAYFARE_PROFILE`, and a bad file is an error naming the key.
+#[test]
+fn config_show_prints_each_value_and_where_it_came_from() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        tmp.path().join("wayfare.yaml"),
+        "orchestrator:\n  retry_attempts: 5\n",
+    )
+    .expect("write");
+    let ok = wayfare(&["config"], tmp.path());
+    assert!(ok.status.success(), "{}", text(&ok.stderr));
+    assert!(
+        text(&ok.stdout).contains("valid (profile: none)"),
+        "{}",
+        text(&ok.stdout)
+    );
+
+    let shown = Command::new(env!("CARGO_BIN_EXE_wayfare"))
+        .args(["config", "--show"])
+        .current_dir(tmp.path())
+        .env("WAYFARE_PROFILE", "production")
+        .env("WAYFARE_LOG", "warn")
+        .output()
+        .expect("run wayfare");
+    assert!(shown.status.success(), "{}", text(&shown.stderr));
+    let out = text(&shown.stdout);
+    assert!(out.starts_with("# profile: production"), "{out}");
+    for (key, value, source) in [
+        ("orchestrator.retry_attempts", "5", "# file "),
+        (
+            "agents.transport.min_instances",
+            "2",
+            "# profile production",
+        ),
+        ("log", "\"warn\"", "# environment WAYFARE_LOG"),
+        ("orchestrator.lease", "\"30s\"", "# built-in default"),
+    ] {
+        let line = out
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(key))
+            .unwrap_or_else(|| panic!("no {key} in {out}"));
+        assert!(
+            line.contains(&format!("= {value} ")) && line.contains(source),
+            "{line}"
+        );
+    }
+
+    std::fs::write(
+        tmp.path().join("wayfare.yaml"),
+        "orchestrator:\n  retry_atempts: 5\n",
+    )
+    .expect("write");
+    let bad = wayfare(&["config", "--profile", "staging"], tmp.path());
+    assert!(!bad.status.success());
+    assert!(
+        text(&bad.stderr).contains("retry_atempts"),
+        "{}",
+        text(&bad.stderr)
+    );
+}
