@@ -1,0 +1,729 @@
+//! Reads who travels: counts ("5 people", "a group of 6 colleagues",
+//! "family of four", "the two of us", "us two", "2 pax"), lists of people
+//! ("three adults and a toddler", "my sister, her son and me", "me, my wife
+//! and our 2 kids", "the two of us plus grandma", "with my wife"), and
+//! words that say it ("solo", "just me", "a couple", "honeymoon").
+//!
+//! A list counts when it names the speaker, has two members or more, or
+//! follows "with" (the speaker travels with them). A member whose number
+//! is not said ("my kids", "we") makes the count a question unless a total
+//! is stated elsewhere; two totals that disagree are a question unless the
+//! later corrects the earlier. Children are counted; a toddler, baby,
+//! infant or a child under ten also means stays must allow children under
+//! 10.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+use wayfare_domain::bounds::Travellers;
+use wayfare_domain::intent::TripIntent;
+
+use super::numbers::{NUM, number};
+use super::text::{corrected_between, quote};
+
+/// Who travels, as far as the text says.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Party {
+    /// The number of travellers, when known and in bounds.
+    pub count: Option<u32>,
+    /// How many of them are children.
+    pub children: u32,
+    /// Someone under ten travels (a toddler, a baby, "a 4-year-old").
+    pub under_ten: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tok<'a> {
+    Word(&'a str),
+    /// "," "+" "&": joins members of a list.
+    Join,
+    /// Anything else that ends a list: "." "!" ":" ";" "(" …
+    Break,
+}
+
+fn tokens(lower: &str) -> Vec<(usize, usize, Tok<'_>)> {
+    let mut out = Vec::new();
+    let mut start: Option<usize> = None;
+    for (i, ch) in lower.char_indices() {
+        let part = ch.is_alphanumeric() || ch == '\'' || ch == '’' || ch == '-';
+        if part {
+            start.get_or_insert(i);
+            continue;
+        }
+        if let Some(s) = start.take() {
+            out.push((s, i, Tok::Word(&lower[s..i])));
+        }
+        match ch {
+            ',' | '+' | '&' => out.push((i, i + ch.len_utf8(), Tok::Join)),
+            c if c.is_whitespace() => {}
+            '$' => {}
+            _ => out.push((i, i + ch.len_utf8(), Tok::Break)),
+        }
+    }
+    if let Some(s) = start {
+        out.push((s, lower.len(), Tok::Word(&lower[s..])));
+    }
+    out
+}
+
+/// One member of a list.
+#[derive(Debug, Clone, Copy, Default)]
+struct Member {
+    /// `None`: a plural whose number is not said ("my kids").
+    count: Option<u64>,
+    speaker: bool,
+    children: u64,
+    under_ten: bool,
+    /// A total ("5 people", "group of 6"): it takes no additions.
+    total: bool,
+    /// Counted in its own right ("3 adults", "4 friends").
+    counted: bool,
+}
+
+const SELF_WORDS: [&str; 5] = ["me", "i", "myself", "i'm", "im"];
+const DETERMINERS: [&str; 7] = ["my", "our", "her", "his", "their", "the", "your"];
+const ADJECTIVES: [&str; 11] = [
+    "little", "young", "younger", "older", "elder", "teenage", "adult", "grown", "small",
+    "elderly", "best",
+];
+const TOTAL_NOUNS: [&str; 12] = [
+    "people",
+    "persons",
+    "person",
+    "ppl",
+    "pax",
+    "travellers",
+    "travelers",
+    "traveller",
+    "traveler",
+    "individuals",
+    "passengers",
+    "guests",
+];
+const ADULT_NOUNS: [&str; 24] = [
+    "adults",
+    "adult",
+    "grown-ups",
+    "friends",
+    "friend",
+    "colleagues",
+    "colleague",
+    "coworkers",
+    "coworker",
+    "co-workers",
+    "co-worker",
+    "students",
+    "student",
+    "buddies",
+    "buddy",
+    "seniors",
+    "girls",
+    "guys",
+    "ladies",
+    "men",
+    "women",
+    "teammates",
+    "classmates",
+    "roommates",
+];
+/// One person each.
+const RELATIVES: [&str; 40] = [
+    "wife",
+    "husband",
+    "partner",
+    "spouse",
+    "girlfriend",
+    "boyfriend",
+    "fiance",
+    "fiancee",
+    "fiancé",
+    "fiancée",
+    "mom",
+    "mum",
+    "mother",
+    "dad",
+    "father",
+    "grandma",
+    "grandpa",
+    "grandmother",
+    "grandfather",
+    "granny",
+    "nana",
+    "sister",
+    "brother",
+    "son",
+    "daughter",
+    "boss",
+    "cousin",
+    "aunt",
+    "uncle",
+    "niece",
+    "nephew",
+    "roommate",
+    "mother-in-law",
+    "father-in-law",
+    "sister-in-law",
+    "brother-in-law",
+    "stepson",
+    "stepdaughter",
+    "bestie",
+    "mate",
+];
+/// Relatives who may be named without "my".
+const BARE_RELATIVES: [&str; 8] = [
+    "grandma",
+    "grandpa",
+    "granny",
+    "nana",
+    "mom",
+    "mum",
+    "dad",
+    "grandmother",
+];
+/// Relatives counted as more than one.
+const PAIRS: [(&str, u64); 3] = [("parents", 2), ("grandparents", 2), ("in-laws", 2)];
+const PLURAL_RELATIVES: [&str; 8] = [
+    "sisters", "brothers", "sons", "daughters", "cousins", "nieces", "nephews", "siblings",
+];
+/// (word, is under ten).
+const CHILD_NOUNS: [(&str, bool); 16] = [
+    ("kid", false),
+    ("kids", false),
+    ("child", false),
+    ("children", false),
+    ("toddler", true),
+    ("toddlers", true),
+    ("baby", true),
+    ("babies", true),
+    ("infant", true),
+    ("infants", true),
+    ("teen", false),
+    ("teens", false),
+    ("teenager", false),
+    ("teenagers", false),
+    ("kiddo", false),
+    ("kiddos", false),
+];
+const GROUP_NOUNS: [&str; 7] = ["group", "party", "team", "family", "crew", "gang", "bunch"];
+const JOIN_WORDS: [&str; 6] = ["and", "plus", "with", "along", "together", "also"];
+/// Verbs after which the people named travel with the speaker.
+const BRINGING: [&str; 10] = [
+    "bringing",
+    "taking",
+    "travelling",
+    "traveling",
+    "going",
+    "coming",
+    "flying",
+    "accompanied",
+    "joined",
+    "by",
+];
+
+fn count_word(w: &str) -> Option<u64> {
+    if w == "a" || w == "an" {
+        return Some(1);
+    }
+    number(w)
+}
+
+/// "4-year-old", "10-year-olds": the age.
+fn age_word(w: &str) -> Option<u64> {
+    let age = w
+        .strip_suffix("-year-old")
+        .or_else(|| w.strip_suffix("-year-olds"))
+        .or_else(|| w.strip_suffix("-yr-old"))?;
+    number(age)
+}
+
+fn word<'a>(toks: &[(usize, usize, Tok<'a>)], i: usize) -> Option<&'a str> {
+    match toks.get(i) {
+        Some((_, _, Tok::Word(w))) => Some(w),
+        _ => None,
+    }
+}
+
+/// The member starting at token `i`, and the token after it.
+fn member(toks: &[(usize, usize, Tok<'_>)], i: usize) -> Option<(Member, usize)> {
+    let w0 = word(toks, i)?;
+    if SELF_WORDS.contains(&w0) {
+        return Some((
+            Member {
+                count: Some(1),
+                speaker: true,
+                ..Member::default()
+            },
+            i + 1,
+        ));
+    }
+    // "both of us", "the two of us", "six of us", "us two".
+    let mut j = i;
+    if matches!(w0, "the" | "all") {
+        j += 1;
+    }
+    if let Some(wn) = word(toks, j)
+        && word(toks, j + 1) == Some("of")
+        && word(toks, j + 2) == Some("us")
+    {
+        let n = if wn == "both" { Some(2) } else { number(wn) };
+        if let Some(n) = n {
+            return Some((
+                Member {
+                    count: Some(n),
+                    speaker: true,
+                    total: true,
+                    ..Member::default()
+                },
+                j + 3,
+            ));
+        }
+    }
+    if w0 == "us"
+        && let Some(n) = word(toks, i + 1).and_then(number)
+    {
+        return Some((
+            Member {
+                count: Some(n),
+                speaker: true,
+                total: true,
+                ..Member::default()
+            },
+            i + 2,
+        ));
+    }
+    // "a group of 6 (colleagues)", "family of four".
+    let mut j = i;
+    if matches!(w0, "a" | "an" | "our" | "my" | "the") {
+        j += 1;
+    }
+    if word(toks, j).is_some_and(|w| GROUP_NOUNS.contains(&w))
+        && word(toks, j + 1) == Some("of")
+        && let Some(n) = word(toks, j + 2).and_then(number)
+    {
+        let mut next = j + 3;
+        if word(toks, next).is_some_and(|w| TOTAL_NOUNS.contains(&w) || ADULT_NOUNS.contains(&w))
+        {
+            next += 1;
+        }
+        return Some((
+            Member {
+                count: Some(n),
+                total: true,
+                ..Member::default()
+            },
+            next,
+        ));
+    }
+    // "a trio", "a pair of students", "a couple" (not "a couple of days").
+    if matches!(w0, "a" | "the") {
+        match word(toks, i + 1) {
+            Some("trio") => {
+                return Some((
+                    Member {
+                        count: Some(3),
+                        total: true,
+                        ..Member::default()
+                    },
+                    i + 2,
+                ));
+            }
+            Some("pair") | Some("couple") | Some("duo") => {
+                let of = word(toks, i + 2) == Some("of");
+                let noun = word(toks, i + 3).unwrap_or("");
+                let people = TOTAL_NOUNS.contains(&noun)
+                    || ADULT_NOUNS.contains(&noun)
+                    || noun == "us";
+                if of && !people {
+                    return None;
+                }
+                return Some((
+                    Member {
+                        count: Some(2),
+                        total: true,
+                        ..Member::default()
+                    },
+                    if of { i + 4 } else { i + 2 },
+                ));
+            }
+            _ => {}
+        }
+    }
+    // [determiner] [number] [adjectives] noun
+    let mut j = i;
+    let mut det = false;
+    if DETERMINERS.contains(&w0) {
+        det = true;
+        j += 1;
+    }
+    let mut n: Option<u64> = None;
+    if let Some(w) = word(toks, j)
+        && let Some(k) = count_word(w)
+    {
+        // "a" before a noun counts one.
+        n = Some(k);
+        j += 1;
+    }
+    while word(toks, j).is_some_and(|w| ADJECTIVES.contains(&w)) {
+        j += 1;
+    }
+    let noun = word(toks, j)?;
+    let next = j + 1;
+    if let Some(age) = age_word(noun) {
+        let k = n.unwrap_or(1);
+        return Some((
+            Member {
+                count: Some(k),
+                children: k,
+                under_ten: age < 10,
+                counted: true,
+                ..Member::default()
+            },
+            next,
+        ));
+    }
+    if let Some((_, under)) = CHILD_NOUNS.iter().find(|(w, _)| *w == noun) {
+        let singular = !noun.ends_with('s') && noun != "children" && noun != "babies";
+        let count = n.or((singular && det).then_some(1));
+        return Some((
+            Member {
+                count,
+                children: count.unwrap_or(0),
+                under_ten: *under,
+                counted: n.is_some(),
+                ..Member::default()
+            },
+            next,
+        ));
+    }
+    if TOTAL_NOUNS.contains(&noun) {
+        return n.map(|k| {
+            (
+                Member {
+                    count: Some(k),
+                    total: true,
+                    ..Member::default()
+                },
+                next,
+            )
+        });
+    }
+    if noun == "couples" || noun == "couple" {
+        return n.map(|k| {
+            (
+                Member {
+                    count: Some(k.saturating_mul(2)),
+                    total: true,
+                    ..Member::default()
+                },
+                next,
+            )
+        });
+    }
+    if ADULT_NOUNS.contains(&noun) {
+        let singular = !noun.ends_with('s') && noun != "men" && noun != "women";
+        let count = n.or((singular && det).then_some(1));
+        return Some((
+            Member {
+                count,
+                counted: n.is_some(),
+                ..Member::default()
+            },
+            next,
+        ));
+    }
+    if let Some((_, k)) = PAIRS.iter().find(|(w, _)| *w == noun) {
+        return Some((
+            Member {
+                count: Some(n.map_or(*k, |n| n.saturating_mul(*k))),
+                ..Member::default()
+            },
+            next,
+        ));
+    }
+    if PLURAL_RELATIVES.contains(&noun) {
+        return Some((
+            Member {
+                count: n,
+                children: if noun == "sons" || noun == "daughters" {
+                    n.unwrap_or(0)
+                } else {
+                    0
+                },
+                ..Member::default()
+            },
+            next,
+        ));
+    }
+    if RELATIVES.contains(&noun) && (det || n.is_some() || BARE_RELATIVES.contains(&noun)) {
+        return Some((
+            Member {
+                count: Some(n.unwrap_or(1)),
+                ..Member::default()
+            },
+            next,
+        ));
+    }
+    None
+}
+
+/// A list of members joined by "and", ",", "plus", "with"…
+#[derive(Debug, Clone)]
+struct List {
+    start: usize,
+    end: usize,
+    count: Option<u64>,
+    children: u64,
+    under_ten: bool,
+    /// Counts in its own right: see the module documentation.
+    qualified: bool,
+    /// Only a stated total ("5 people").
+    total: bool,
+}
+
+fn lists(lower: &str) -> Vec<List> {
+    let toks = tokens(lower);
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < toks.len() {
+        let Some((first, mut next)) = member(&toks, i) else {
+            i += 1;
+            continue;
+        };
+        let after_with = i > 0
+            && (word(&toks, i - 1) == Some("with")
+                || word(&toks, i - 1).is_some_and(|w| BRINGING.contains(&w)));
+        let mut members = vec![first];
+        let mut end = toks[next - 1].1;
+        if !first.total {
+            loop {
+                let mut j = next;
+                let mut joined = false;
+                while let Some((_, _, t)) = toks.get(j) {
+                    match t {
+                        Tok::Join => joined = true,
+                        Tok::Word(w) if JOIN_WORDS.contains(w) || BRINGING.contains(w) => {
+                            joined = true
+                        }
+                        Tok::Word("as") | Tok::Word("well") => {}
+                        _ => break,
+                    }
+                    j += 1;
+                }
+                if !joined {
+                    break;
+                }
+                match member(&toks, j) {
+                    Some((m, after)) if !m.total || m.speaker => {
+                        members.push(m);
+                        next = after;
+                        end = toks[after - 1].1;
+                    }
+                    _ => break,
+                }
+            }
+        }
+        let speaker = members.iter().any(|m| m.speaker);
+        let count = members
+            .iter()
+            .try_fold(0u64, |acc, m| m.count.map(|c| acc.saturating_add(c)));
+        let implicit_self = after_with && !speaker && !first.total;
+        let count = count.map(|c| c + u64::from(implicit_self));
+        let qualified = members.len() >= 2
+            || after_with
+            || first.total
+            || (first.counted && first.children == 0);
+        out.push(List {
+            start: toks[i].0,
+            end,
+            count,
+            children: members.iter().map(|m| m.children).sum(),
+            under_ten: members.iter().any(|m| m.under_ten),
+            qualified,
+            total: members.len() == 1 && first.total,
+        });
+        i = next;
+    }
+    out
+}
+
+re!(
+    SOLO,
+    r"(?i)\b(solo|alone|single travell?er|just me|by myself|on my own|only me|just myself)\b"
+);
+re!(TWO_WORDS, r"(?i)\b(honeymoon|anniversary|romantic getaway|couple's|couples trip)\b");
+re!(WE, r"(?i)\b(we|us|our|we're|we'd|we'll|we've|ourselves|family|kids|children)\b");
+static FOR_N: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(r"(?i)\bfor\s+({NUM})\b(\s+\w+)?")).expect("valid built-in regex")
+});
+
+/// Reads the party into `intent.people` (a question when it cannot), and
+/// returns it.
+pub(super) fn parse_people(text: &str, intent: &mut TripIntent) -> Party {
+    let lower = text.to_lowercase();
+    let found = lists(&lower);
+    // (start, end, count, words, inferred)
+    let mut strong: Vec<(usize, usize, u64, String, bool)> = Vec::new();
+    let mut unknown: Option<String> = None;
+    let mut has_total = false;
+    let mut chosen_children = 0u64;
+    let mut under_ten = false;
+    for l in found.iter().filter(|l| l.qualified) {
+        let words = quote(&lower[l.start..l.end]);
+        match l.count {
+            Some(c) => {
+                has_total |= l.total;
+                strong.push((l.start, l.end, c, words, !l.total));
+            }
+            None => {
+                unknown.get_or_insert(words);
+            }
+        }
+    }
+    for m in SOLO.find_iter(&lower) {
+        has_total = true;
+        strong.push((m.start(), m.end(), 1, m.as_str().to_string(), true));
+    }
+    strong.sort_by_key(|s| s.0);
+
+    let mut people: Option<u64> = None;
+    let mut said: Option<String> = None;
+    let mut question: Option<String> = None;
+    if !strong.is_empty() && (unknown.is_none() || has_total) {
+        let first = &strong[0];
+        if strong.iter().all(|s| s.2 == first.2) {
+            people = Some(first.2);
+            if first.4 {
+                said = Some(first.3.clone());
+            }
+        } else {
+            let k = (1..strong.len())
+                .rev()
+                .find(|&k| strong[k].2 != strong[k - 1].2)
+                .unwrap_or(0);
+            if k > 0 && corrected_between(&lower, strong[k - 1].1, strong[k].0) {
+                people = Some(strong[k].2);
+                intent.assumptions.push(format!(
+                    "{} travellers: '{}' taken over '{}' (the text corrects itself)",
+                    strong[k].2, strong[k].3, strong[k - 1].3
+                ));
+            } else {
+                let all: Vec<String> = strong.iter().map(|s| format!("'{}'", s.3)).collect();
+                question = Some(format!(
+                    "How many people travel? The text says {}.",
+                    all.join(" and ")
+                ));
+            }
+        }
+        if let Some(n) = people
+            && let Some(l) = found
+                .iter()
+                .find(|l| l.qualified && l.count == Some(n) && (l.children > 0 || l.under_ten))
+        {
+            chosen_children = l.children;
+            under_ten = l.under_ten;
+        }
+    } else if let Some(words) = &unknown {
+        question = Some(format!(
+            "How many people travel? ('{words}' does not say how many)"
+        ));
+    } else {
+        // Weaker readings: "for three", "honeymoon".
+        for cap in FOR_N.captures_iter(&lower) {
+            let next = cap
+                .get(2)
+                .map(|m| m.as_str().trim().to_string())
+                .unwrap_or_default();
+            let counts_something_else = [
+                "day", "days", "night", "nights", "week", "weeks", "cities", "city", "hours",
+                "dollars", "bucks", "usd",
+            ]
+            .contains(&next.as_str());
+            if !counts_something_else && let Some(n) = number(&cap[1]) {
+                people = Some(n);
+                said = Some(quote(&cap[0]));
+                break;
+            }
+        }
+        if people.is_none()
+            && let Some(m) = TWO_WORDS.find(&lower)
+        {
+            people = Some(2);
+            said = Some(m.as_str().to_string());
+        }
+        if people.is_none()
+            && let Some(m) = WE.find(&lower)
+        {
+            question = Some(format!(
+                "How many people travel? ('{}' does not say how many)",
+                m.as_str()
+            ));
+        }
+    }
+    if let Some(q) = question {
+        intent.questions.push(q);
+        return Party::default();
+    }
+    match people.map(Travellers::try_from) {
+        Some(Ok(p)) => {
+            intent.people = p;
+            if let Some(words) = said {
+                intent.assumptions.push(format!(
+                    "{} {}: '{words}'",
+                    p.get(),
+                    if p.get() == 1 { "traveller" } else { "travellers" }
+                ));
+            }
+            let children = u32::try_from(chosen_children).unwrap_or(0).min(p.get());
+            intent.children = children;
+            Party {
+                count: Some(p.get()),
+                children,
+                under_ten,
+            }
+        }
+        Some(Err(e)) => {
+            intent
+                .questions
+                .push(format!("How many people travel? ({e})"));
+            Party::default()
+        }
+        None => {
+            intent.assumptions.push("one traveller assumed".into());
+            Party {
+                count: Some(1),
+                ..Party::default()
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn people(text: &str) -> Option<u32> {
+        let mut intent = TripIntent::default();
+        let party = parse_people(text, &mut intent);
+        if intent.questions.is_empty() {
+            party.count
+        } else {
+            None
+        }
+    }
+
+    #[test]
+    fn counts_parties_as_people_describe_them() {
+        assert_eq!(people("three adults and a toddler"), Some(4));
+        assert_eq!(people("my husband and me"), Some(2));
+        assert_eq!(people("a group of 6 colleagues"), Some(6));
+        assert_eq!(people("the two of us plus grandma"), Some(3));
+        assert_eq!(people("me, my wife and our 2 kids"), Some(4));
+        assert_eq!(people("my sister, her son and me"), Some(3));
+        assert_eq!(people("I'm going with my wife"), Some(2));
+        assert_eq!(people("a couple of days in Denver"), Some(1));
+        assert_eq!(people("we live in Tacoma"), None);
+        assert_eq!(people("2 people, sorry, 3 people"), Some(3));
+        assert_eq!(people("2 people, 3 people"), None);
+        assert_eq!(people("for 0 people"), None);
+    }
+}
