@@ -234,6 +234,8 @@ pub struct Tally {
     pub complete: usize,
     pub plannable: usize,
     pub wrong: Vec<String>,
+    /// Fields asked although the text says them.
+    pub asked: Vec<String>,
 }
 
 impl Tally {
@@ -248,6 +250,7 @@ impl Tally {
                 Outcome::Asked => {
                     e.1 += 1;
                     all_right = false;
+                    self.asked.push(format!("{field}: {:?} {:?}", want.text, intent.questions));
                 }
                 Outcome::Wrong => {
                     e.2 += 1;
@@ -271,7 +274,9 @@ impl Tally {
         let labelled_plannable = text_field(&want.origin).is_some()
             && text_field(&want.dest).is_some()
             && want.start.is_some()
-            && num(&want.days).is_some();
+            && num(&want.days).is_some()
+            && num(&want.budget).is_some()
+            && !matches!(want.people, Some(Num::Ask(_)));
         if labelled_plannable {
             self.plannable += 1;
             self.complete += usize::from(intent.is_complete());
@@ -325,6 +330,9 @@ fn every_field_is_right_or_asked_never_wrong() {
         tally.add(&gazetteer.parse(&want.text), want);
     }
     tally.print();
+    if std::env::var_os("PARSE_CORPUS_VERBOSE").is_some() {
+        println!("asked:\n{}", tally.asked.join("\n"));
+    }
     assert!(
         tally.wrong.is_empty(),
         "{} wrong fields:\n{}",

@@ -292,6 +292,18 @@ fn month_day_from(anchor: NaiveDate, month: u32, day: u32) -> Option<NaiveDate> 
     })
 }
 
+/// The end of a range that starts at `start`: in the same year, or the
+/// next when the month comes earlier ("Dec 28 to Jan 2"). "Dec 8 to Dec 5"
+/// stays before its start, for the caller to refuse.
+fn range_end(start: NaiveDate, month: u32, day: u32) -> Option<NaiveDate> {
+    let same = NaiveDate::from_ymd_opt(start.year(), month, day)?;
+    if same < start && month < start.month() {
+        NaiveDate::from_ymd_opt(start.year() + 1, month, day)
+    } else {
+        Some(same)
+    }
+}
+
 /// The next `day` of a month on or after `anchor`.
 fn day_from(anchor: NaiveDate, day: u32) -> Option<NaiveDate> {
     let mut year = anchor.year();
@@ -615,12 +627,15 @@ impl Gazetteer {
                         }),
                     (None, Some(_)) => {
                         assumed_year = true;
-                        month_day_from(anchor.unwrap_or(today), month, day)
+                        match anchor {
+                            Some(a) => range_end(a, month, day),
+                            None => month_day_from(today, month, day),
+                        }
                     }
                     (None, None) => {
                         assumed_year = true;
                         match anchor {
-                            Some(a) => month_day_from(a, month, day),
+                            Some(a) => range_end(a, month, day),
                             None => NaiveDate::from_ymd_opt(self.default_year, month, day),
                         }
                     }

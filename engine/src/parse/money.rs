@@ -26,7 +26,7 @@ const WORD_NUM: &str = r"(?:a|an|one|two|three|four|five|six|seven|eight|nine|te
 const CUE: &str = r"budget|spend|spending|afford|cap|capped|max|maximum|at most|no more than|not more than|under|up to|less than|below|within|not exceed|exceed|limit|total of|in total|all in|around|about|approximately";
 
 static AMOUNT: LazyLock<Regex> = LazyLock::new(|| {
-    let num = r"\d[\d,]*(?:\.\d+)?";
+    let num = r"\d(?:[\d,]*\d)?(?:\.\d+)?";
     let mult = r"\s*(?:k|thousand|grand)\b";
     let filler = r"(?:\s*(?::|=|~|\bis\b|\bof\b|\bat\b|\baround\b|\babout\b|\bapproximately\b|\bapprox\.?|\broughly\b|\bmax\b|\bmaximum\b|\blimit\b|\btotal\b|\bbudget\b))*";
     let alternatives = [

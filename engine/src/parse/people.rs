@@ -82,9 +82,9 @@ struct Member {
 
 const SELF_WORDS: [&str; 5] = ["me", "i", "myself", "i'm", "im"];
 const DETERMINERS: [&str; 7] = ["my", "our", "her", "his", "their", "the", "your"];
-const ADJECTIVES: [&str; 11] = [
-    "little", "young", "younger", "older", "elder", "teenage", "adult", "grown", "small",
-    "elderly", "best",
+const ADJECTIVES: [&str; 10] = [
+    "little", "young", "younger", "older", "elder", "teenage", "grown", "small", "elderly",
+    "best",
 ];
 const TOTAL_NOUNS: [&str; 12] = [
     "people",
@@ -271,7 +271,7 @@ fn member(toks: &[(usize, usize, Tok<'_>)], i: usize) -> Option<(Member, usize)>
                 Member {
                     count: Some(n),
                     speaker: true,
-                    total: true,
+                    counted: true,
                     ..Member::default()
                 },
                 j + 3,
@@ -285,7 +285,7 @@ fn member(toks: &[(usize, usize, Tok<'_>)], i: usize) -> Option<(Member, usize)>
             Member {
                 count: Some(n),
                 speaker: true,
-                total: true,
+                counted: true,
                 ..Member::default()
             },
             i + 2,
@@ -421,6 +421,9 @@ fn member(toks: &[(usize, usize, Tok<'_>)], i: usize) -> Option<(Member, usize)>
     }
     if ADULT_NOUNS.contains(&noun) {
         let singular = !noun.ends_with('s') && noun != "men" && noun != "women";
+        if singular && !det && n.is_none() {
+            return None;
+        }
         let count = n.or((singular && det).then_some(1));
         return Some((
             Member {

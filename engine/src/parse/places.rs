@@ -494,12 +494,17 @@ static DEST_CUES: &[&str] = &[
 
 /// Whether one of `cues` ends within a few words before `pos`.
 fn cue_before(lower: &str, pos: usize, cues: &[&str]) -> bool {
-    let start = lower[..pos]
+    let words_back = lower[..pos]
         .char_indices()
         .rev()
         .filter(|(_, ch)| ch.is_whitespace())
         .nth(5)
         .map_or(0, |(i, _)| i);
+    // A cue in another phrase ("Friday to Sunday, Seattle") is not this name's.
+    let phrase = lower[..pos]
+        .rfind(['.', ',', ';', '!', '?', '\n', ':'])
+        .map_or(0, |i| i + 1);
+    let start = words_back.max(phrase);
     let window = &lower[start..pos];
     // The nearest cue decides: "from A to B" gives B "to", not "from".
     // At the same end, the longer cue wins: "live in", not "in".
