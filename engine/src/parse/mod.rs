@@ -160,7 +160,7 @@ impl Gazetteer {
         let prepared = form::prepare(text);
         let text = prepared.as_str();
         self.parse_dates(text, &mut intent);
-        let party = people::parse_people(text, &mut intent);
+        let party = people::parse_people(text, self.not_before.is_some(), &mut intent);
         money::parse_budget(text, &party, &mut intent);
         self.parse_places(text, &mut intent);
         intent.constraints = self.parse_constraints(text, &party, &mut intent);

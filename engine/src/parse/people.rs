@@ -559,11 +559,31 @@ static FOR_N: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(r"(?i)\bfor\s+({NUM})\b(\s+\w+)?")).expect("valid built-in regex")
 });
 
+/// "children under 10": the benchmark's house-rule phrase, not a count.
+static UNDER_TEN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(?:children|kids|child|kid)\s+(?:under|below|younger than)\s+(?:the\s+age\s+of\s+)?(?:10|ten)\b")
+        .expect("valid built-in regex")
+});
+
 /// Reads the party into `intent.people` (a question when it cannot), and
 /// returns it.
-pub(super) fn parse_people(text: &str, intent: &mut TripIntent) -> Party {
+///
+/// `ask_for_we`: whether "we" without a number is a question. Reading
+/// from today (a person's request) it is; with a fixed default year (the
+/// TravelPlanner benchmark's convention, where a party not stated is one
+/// traveller) one traveller is assumed and the assumption says "we".
+pub(super) fn parse_people(text: &str, ask_for_we: bool, intent: &mut TripIntent) -> Party {
     let lower = text.to_lowercase();
-    let found = lists(&lower);
+    let rule_phrases: Vec<(usize, usize)> = UNDER_TEN
+        .find_iter(&lower)
+        .map(|m| (m.start(), m.end()))
+        .collect();
+    let found: Vec<List> = lists(&lower)
+        .into_iter()
+        .filter(|l| {
+            l.count.is_some() || !rule_phrases.iter().any(|(s, e)| (*s..*e).contains(&l.start))
+        })
+        .collect();
     // (start, end, count, words, inferred)
     let mut strong: Vec<(usize, usize, u64, String, bool)> = Vec::new();
     let mut unknown: Option<String> = None;
@@ -656,10 +676,21 @@ pub(super) fn parse_people(text: &str, intent: &mut TripIntent) -> Party {
         if people.is_none()
             && let Some(m) = WE.find(&lower)
         {
-            question = Some(format!(
-                "How many people travel? ('{}' does not say how many)",
-                m.as_str()
-            ));
+            if ask_for_we {
+                question = Some(format!(
+                    "How many people travel? ('{}' does not say how many)",
+                    m.as_str()
+                ));
+            } else {
+                intent.assumptions.push(format!(
+                    "one traveller assumed although the text says '{}'; say how many travel",
+                    m.as_str()
+                ));
+                return Party {
+                    count: Some(1),
+                    ..Party::default()
+                };
+            }
         }
     }
     if let Some(q) = question {
@@ -706,7 +737,7 @@ mod tests {
 
     fn people(text: &str) -> Option<u32> {
         let mut intent = TripIntent::default();
-        let party = parse_people(text, &mut intent);
+        let party = parse_people(text, true, &mut intent);
         if intent.questions.is_empty() {
             party.count
         } else {
