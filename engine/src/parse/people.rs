@@ -604,7 +604,7 @@ pub(super) fn parse_people(text: &str, ask_for_we: bool, intent: &mut TripIntent
     }
     for m in SOLO.find_iter(&lower) {
         has_total = true;
-        strong.push((m.start(), m.end(), 1, m.as_str().to_string(), true));
+        strong.push((m.start(), m.end(), 1, m.as_str().to_string(), false));
     }
     strong.sort_by_key(|s| s.0);
 
@@ -626,7 +626,7 @@ pub(super) fn parse_people(text: &str, ask_for_we: bool, intent: &mut TripIntent
             if k > 0 && corrected_between(&lower, strong[k - 1].1, strong[k].0) {
                 people = Some(strong[k].2);
                 intent.assumptions.push(format!(
-                    "{} travellers: '{}' taken over '{}' (the text corrects itself)",
+                    "{} people: '{}' taken over '{}' (the text corrects itself)",
                     strong[k].2, strong[k].3, strong[k - 1].3
                 ));
             } else {
@@ -663,7 +663,6 @@ pub(super) fn parse_people(text: &str, ask_for_we: bool, intent: &mut TripIntent
             .contains(&next.as_str());
             if !counts_something_else && let Some(n) = number(&cap[1]) {
                 people = Some(n);
-                said = Some(quote(&cap[0]));
                 break;
             }
         }
@@ -704,7 +703,7 @@ pub(super) fn parse_people(text: &str, ask_for_we: bool, intent: &mut TripIntent
                 intent.assumptions.push(format!(
                     "{} {}: '{words}'",
                     p.get(),
-                    if p.get() == 1 { "traveller" } else { "travellers" }
+                    if p.get() == 1 { "person" } else { "people" }
                 ));
             }
             let children = u32::try_from(chosen_children).unwrap_or(0).min(p.get());

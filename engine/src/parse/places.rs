@@ -395,15 +395,6 @@ impl Gazetteer {
                 "The trip starts and ends at its destination; which city does it start from, and where should it go?".into(),
             );
         }
-        if let Some(Destination::State { name, cities }) = &intent.destination {
-            let known = self.cities_in(name);
-            if usize::try_from(*cities).unwrap_or(usize::MAX) > known {
-                intent.questions.push(format!(
-                    "How many cities in {name} should the trip visit? The catalog has {known}, not {cities}."
-                ));
-                intent.destination = None;
-            }
-        }
     }
 }
 
