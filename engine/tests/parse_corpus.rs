@@ -250,7 +250,8 @@ impl Tally {
                 Outcome::Asked => {
                     e.1 += 1;
                     all_right = false;
-                    self.asked.push(format!("{field}: {:?} {:?}", want.text, intent.questions));
+                    self.asked
+                        .push(format!("{field}: {:?} {:?}", want.text, intent.questions));
                 }
                 Outcome::Wrong => {
                     e.2 += 1;

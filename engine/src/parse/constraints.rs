@@ -49,7 +49,6 @@ const CUISINE_WORTHY: [&str; 22] = [
     "Fast Food",
 ];
 
-
 /// Other words for a cuisine: (word, cuisine).
 const CUISINE_WORDS: [(&str, &str); 7] = [
     ("barbecue", "BBQ"),
@@ -63,8 +62,22 @@ const CUISINE_WORDS: [(&str, &str); 7] = [
 
 /// Words that make a lower-case cuisine name food ("thai food").
 const FOOD_WORDS: [&str; 16] = [
-    "food", "cuisine", "cuisines", "eat", "eating", "restaurant", "restaurants", "meal", "meals",
-    "dinner", "dinners", "lunch", "breakfast", "dishes", "try", "foodie",
+    "food",
+    "cuisine",
+    "cuisines",
+    "eat",
+    "eating",
+    "restaurant",
+    "restaurants",
+    "meal",
+    "meals",
+    "dinner",
+    "dinners",
+    "lunch",
+    "breakfast",
+    "dishes",
+    "try",
+    "foodie",
 ];
 
 /// Cuisine names that are food on their own.
@@ -149,11 +162,21 @@ impl Gazetteer {
                     "host a party",
                 ],
             ),
-            (HouseRule::Smoking, &["smoking", "smoke", "smoker", "smokers"]),
+            (
+                HouseRule::Smoking,
+                &["smoking", "smoke", "smoker", "smokers"],
+            ),
             (
                 HouseRule::Pets,
                 &[
-                    "pets", "pet", "pet-friendly", "dog", "dogs", "cat", "cats", "puppy",
+                    "pets",
+                    "pet",
+                    "pet-friendly",
+                    "dog",
+                    "dogs",
+                    "cat",
+                    "cats",
+                    "puppy",
                 ],
             ),
             (
@@ -211,12 +234,24 @@ impl Gazetteer {
         c.cuisines = self.cuisines_named(text, &lower);
 
         for clause in &parts {
-            let fear = ["afraid of flying", "fear of flying", "scared of flying", "hate flying", "hates flying"]
-                .iter()
-                .any(|p| clause.contains(p));
-            let no_car = ["don't have a car", "no car", "don't need a car", "without a car", "don't own a car"]
-                .iter()
-                .any(|p| clause.contains(p));
+            let fear = [
+                "afraid of flying",
+                "fear of flying",
+                "scared of flying",
+                "hate flying",
+                "hates flying",
+            ]
+            .iter()
+            .any(|p| clause.contains(p));
+            let no_car = [
+                "don't have a car",
+                "no car",
+                "don't need a car",
+                "without a car",
+                "don't own a car",
+            ]
+            .iter()
+            .any(|p| clause.contains(p));
             let non_driving = clause.contains("non-self-driv")
                 || clause.contains("non self-driv")
                 || clause.contains("non-driving");

@@ -24,9 +24,9 @@ use regex::{Captures, Regex};
 use wayfare_domain::bounds::{Days, TripDate};
 use wayfare_domain::intent::TripIntent;
 
+use super::Gazetteer;
 use super::numbers::{NUM, number};
 use super::text::{corrected_between, quote};
-use super::Gazetteer;
 
 const MONTHS: [&str; 12] = [
     "january",
@@ -278,10 +278,7 @@ fn weekday_after(after: NaiveDate, weekday: Weekday) -> Option<NaiveDate> {
 
 /// `weekday` in the week (Monday to Sunday) after `today`'s.
 fn weekday_next_week(today: NaiveDate, weekday: Weekday) -> Option<NaiveDate> {
-    let monday = add_days(
-        today,
-        u64::from(7 - today.weekday().num_days_from_monday()),
-    )?;
+    let monday = add_days(today, u64::from(7 - today.weekday().num_days_from_monday()))?;
     add_days(monday, u64::from(weekday.num_days_from_monday()))
 }
 
@@ -331,7 +328,11 @@ fn overlaps(a: (usize, usize), b: (usize, usize)) -> bool {
 
 impl Gazetteer {
     /// Every date written in `text`, in order, not yet resolved.
-    fn date_mentions(&self, text: &str, year_of: &dyn Fn(regex::Match<'_>) -> Option<i32>) -> Vec<Mention> {
+    fn date_mentions(
+        &self,
+        text: &str,
+        year_of: &dyn Fn(regex::Match<'_>) -> Option<i32>,
+    ) -> Vec<Mention> {
         let mut found: Vec<Mention> = Vec::new();
         let push = |found: &mut Vec<Mention>, m: Mention| {
             if !found
@@ -352,7 +353,11 @@ impl Gazetteer {
                 Mention {
                     start: whole.start,
                     end: whole.end,
-                    kind: if date.is_some() { Kind::Dated } else { Kind::Invalid },
+                    kind: if date.is_some() {
+                        Kind::Dated
+                    } else {
+                        Kind::Invalid
+                    },
                     date,
                     words: cap[0].to_string(),
                 },
@@ -552,7 +557,9 @@ impl Gazetteer {
                     && m.start - w.end <= 3
                     || m.end <= w.start
                         && m.end + 3 >= w.start
-                        && text[m.end..w.start].chars().all(|c| c == ',' || c.is_whitespace())
+                        && text[m.end..w.start]
+                            .chars()
+                            .all(|c| c == ',' || c.is_whitespace())
                         && !matches!(m.kind, Kind::Weekday { .. })
             });
             if !beside {
@@ -619,12 +626,11 @@ impl Gazetteer {
                     continue;
                 }
                 Kind::MonthDay { month, day } => match (year_in_text, self.not_before) {
-                    (Some(y), _) => NaiveDate::from_ymd_opt(y, month, day)
-                        .map(|d| match anchor {
-                            // "Dec 28 to Jan 2, 2027": the range crosses the year.
-                            Some(a) if d < a => month_day_from(a, month, day).unwrap_or(d),
-                            _ => d,
-                        }),
+                    (Some(y), _) => NaiveDate::from_ymd_opt(y, month, day).map(|d| match anchor {
+                        // "Dec 28 to Jan 2, 2027": the range crosses the year.
+                        Some(a) if d < a => month_day_from(a, month, day).unwrap_or(d),
+                        _ => d,
+                    }),
                     (None, Some(_)) => {
                         assumed_year = true;
                         match anchor {
@@ -701,7 +707,10 @@ impl Gazetteer {
                         "When does the trip start? ('{}' is not a date)",
                         quote(&m.words)
                     ),
-                    None => "When does the trip start? (e.g. \"from March 16th to March 18th, 2022\")".into(),
+                    None => {
+                        "When does the trip start? (e.g. \"from March 16th to March 18th, 2022\")"
+                            .into()
+                    }
                 });
             }
             [(only, _)] => start = Some(*only),
@@ -836,9 +845,7 @@ fn lengths(text: &str, dates: &[Mention]) -> Vec<Length> {
         });
     }
     if out.is_empty() {
-        let has_weekend_date = dates
-            .iter()
-            .any(|m| matches!(m.kind, Kind::Weekend { .. }));
+        let has_weekend_date = dates.iter().any(|m| matches!(m.kind, Kind::Weekend { .. }));
         if let Some(m) = LONG_WEEKEND.find(text) {
             out.push(Length {
                 start: m.start(),

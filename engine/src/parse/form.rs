@@ -18,8 +18,18 @@ fn looks_like_date(v: &str) -> bool {
     let lower = v.to_ascii_lowercase();
     lower.bytes().any(|b| b.is_ascii_digit())
         || [
-            "today", "tomorrow", "next", "this", "monday", "tuesday", "wednesday", "thursday",
-            "friday", "saturday", "sunday", "weekend",
+            "today",
+            "tomorrow",
+            "next",
+            "this",
+            "monday",
+            "tuesday",
+            "wednesday",
+            "thursday",
+            "friday",
+            "saturday",
+            "sunday",
+            "weekend",
         ]
         .iter()
         .any(|w| lower.contains(w))
@@ -99,7 +109,10 @@ pub(super) fn prepare(text: &str) -> String {
     if any { out } else { text }
 }
 
-re!(FIELD_HINT, r"(?m)^\s*[A-Za-z][A-Za-z ]{0,20}[:=]|[.|/]\s*[A-Za-z][A-Za-z ]{0,20}:");
+re!(
+    FIELD_HINT,
+    r"(?m)^\s*[A-Za-z][A-Za-z ]{0,20}[:=]|[.|/]\s*[A-Za-z][A-Za-z ]{0,20}:"
+);
 re!(SEPARATOR, r"\n|\s\|\s?|\|| / |\.\s+|\.$");
 
 #[cfg(test)]
@@ -114,7 +127,10 @@ mod tests {
             "from Seattle. to Denver. Dec 5-7. 2 people. budget 1500. "
         );
         let p = prepare("From: Chicago. To: Los Angeles. When: Jan 10-13.");
-        assert!(p.starts_with("from Chicago. to Los Angeles. Jan 10-13."), "{p}");
+        assert!(
+            p.starts_with("from Chicago. to Los Angeles. Jan 10-13."),
+            "{p}"
+        );
         assert_eq!(prepare("Seattle -> Denver"), "Seattle  to  Denver");
         let plain = "A trip from L.A. to Seattle, Jan 2-4.";
         assert_eq!(prepare(plain), plain);

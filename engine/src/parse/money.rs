@@ -87,7 +87,13 @@ fn amounts(text: &str) -> (Vec<Amount>, Option<String>) {
             continue;
         }
         if PER_NIGHT.is_match(rest) {
-            per_night.get_or_insert_with(|| quote(&format!("{}{}", whole.as_str(), rest.split(['.', ',', ';']).next().unwrap_or(""))));
+            per_night.get_or_insert_with(|| {
+                quote(&format!(
+                    "{}{}",
+                    whole.as_str(),
+                    rest.split(['.', ',', ';']).next().unwrap_or("")
+                ))
+            });
             continue;
         }
         // A cue followed by a number that counts something else.
@@ -99,9 +105,25 @@ fn amounts(text: &str) -> (Vec<Amount>, Option<String>) {
                 .collect::<String>()
                 .to_lowercase();
             if [
-                "people", "persons", "person", "days", "day", "nights", "night", "adults", "kids",
-                "travellers", "travelers", "guests", "cities", "years", "hours", "miles", "km",
-                "stars", "star",
+                "people",
+                "persons",
+                "person",
+                "days",
+                "day",
+                "nights",
+                "night",
+                "adults",
+                "kids",
+                "travellers",
+                "travelers",
+                "guests",
+                "cities",
+                "years",
+                "hours",
+                "miles",
+                "km",
+                "stars",
+                "star",
             ]
             .contains(&after.as_str())
             {
@@ -136,10 +158,16 @@ fn amounts(text: &str) -> (Vec<Amount>, Option<String>) {
                 ("d5", "m5"),
                 ("d6", "m6"),
             ]
-                .iter()
-                .find_map(|(d, m)| cap.name(d).map(|d| (d.as_str(), cap.name(m).map(|m| m.as_str().trim()))))
-                .unwrap_or(("", None));
-            if cap.name("bad1").is_some_and(|b| !b.as_str().eq_ignore_ascii_case("k")) {
+            .iter()
+            .find_map(|(d, m)| {
+                cap.name(d)
+                    .map(|d| (d.as_str(), cap.name(m).map(|m| m.as_str().trim())))
+            })
+            .unwrap_or(("", None));
+            if cap
+                .name("bad1")
+                .is_some_and(|b| !b.as_str().eq_ignore_ascii_case("k"))
+            {
                 Err(format!("'{}' is not an amount", quote(whole.as_str())))
             } else {
                 amount_in_digits(digits, mult)
@@ -201,10 +229,9 @@ pub(super) fn parse_budget(text: &str, party: &Party, intent: &mut TripIntent) {
             let _ = last;
         } else {
             let all: Vec<String> = found.iter().map(|a| format!("'{}'", a.words)).collect();
-            intent.questions.push(format!(
-                "{ASK} The text gives {}.",
-                all.join(" and ")
-            ));
+            intent
+                .questions
+                .push(format!("{ASK} The text gives {}.", all.join(" and ")));
             return;
         }
     }

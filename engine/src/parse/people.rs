@@ -83,8 +83,7 @@ struct Member {
 const SELF_WORDS: [&str; 5] = ["me", "i", "myself", "i'm", "im"];
 const DETERMINERS: [&str; 7] = ["my", "our", "her", "his", "their", "the", "your"];
 const ADJECTIVES: [&str; 10] = [
-    "little", "young", "younger", "older", "elder", "teenage", "grown", "small", "elderly",
-    "best",
+    "little", "young", "younger", "older", "elder", "teenage", "grown", "small", "elderly", "best",
 ];
 const TOTAL_NOUNS: [&str; 12] = [
     "people",
@@ -183,7 +182,14 @@ const BARE_RELATIVES: [&str; 8] = [
 /// Relatives counted as more than one.
 const PAIRS: [(&str, u64); 3] = [("parents", 2), ("grandparents", 2), ("in-laws", 2)];
 const PLURAL_RELATIVES: [&str; 8] = [
-    "sisters", "brothers", "sons", "daughters", "cousins", "nieces", "nephews", "siblings",
+    "sisters",
+    "brothers",
+    "sons",
+    "daughters",
+    "cousins",
+    "nieces",
+    "nephews",
+    "siblings",
 ];
 /// (word, is under ten).
 const CHILD_NOUNS: [(&str, bool); 16] = [
@@ -301,8 +307,7 @@ fn member(toks: &[(usize, usize, Tok<'_>)], i: usize) -> Option<(Member, usize)>
         && let Some(n) = word(toks, j + 2).and_then(number)
     {
         let mut next = j + 3;
-        if word(toks, next).is_some_and(|w| TOTAL_NOUNS.contains(&w) || ADULT_NOUNS.contains(&w))
-        {
+        if word(toks, next).is_some_and(|w| TOTAL_NOUNS.contains(&w) || ADULT_NOUNS.contains(&w)) {
             next += 1;
         }
         return Some((
@@ -330,9 +335,8 @@ fn member(toks: &[(usize, usize, Tok<'_>)], i: usize) -> Option<(Member, usize)>
             Some("pair") | Some("couple") | Some("duo") => {
                 let of = word(toks, i + 2) == Some("of");
                 let noun = word(toks, i + 3).unwrap_or("");
-                let people = TOTAL_NOUNS.contains(&noun)
-                    || ADULT_NOUNS.contains(&noun)
-                    || noun == "us";
+                let people =
+                    TOTAL_NOUNS.contains(&noun) || ADULT_NOUNS.contains(&noun) || noun == "us";
                 if of && !people {
                     return None;
                 }
@@ -553,8 +557,14 @@ re!(
     SOLO,
     r"(?i)\b(solo|alone|single travell?er|just me|by myself|on my own|only me|just myself)\b"
 );
-re!(TWO_WORDS, r"(?i)\b(honeymoon|anniversary|romantic getaway|couple's|couples trip)\b");
-re!(WE, r"(?i)\b(we|us|our|we're|we'd|we'll|we've|ourselves|family|kids|children)\b");
+re!(
+    TWO_WORDS,
+    r"(?i)\b(honeymoon|anniversary|romantic getaway|couple's|couples trip)\b"
+);
+re!(
+    WE,
+    r"(?i)\b(we|us|our|we're|we'd|we'll|we've|ourselves|family|kids|children)\b"
+);
 static FOR_N: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(r"(?i)\bfor\s+({NUM})\b(\s+\w+)?")).expect("valid built-in regex")
 });
@@ -581,7 +591,10 @@ pub(super) fn parse_people(text: &str, ask_for_we: bool, intent: &mut TripIntent
     let found: Vec<List> = lists(&lower)
         .into_iter()
         .filter(|l| {
-            l.count.is_some() || !rule_phrases.iter().any(|(s, e)| (*s..*e).contains(&l.start))
+            l.count.is_some()
+                || !rule_phrases
+                    .iter()
+                    .any(|(s, e)| (*s..*e).contains(&l.start))
         })
         .collect();
     // (start, end, count, words, inferred)
@@ -627,7 +640,9 @@ pub(super) fn parse_people(text: &str, ask_for_we: bool, intent: &mut TripIntent
                 people = Some(strong[k].2);
                 intent.assumptions.push(format!(
                     "{} people: '{}' taken over '{}' (the text corrects itself)",
-                    strong[k].2, strong[k].3, strong[k - 1].3
+                    strong[k].2,
+                    strong[k].3,
+                    strong[k - 1].3
                 ));
             } else {
                 let all: Vec<String> = strong.iter().map(|s| format!("'{}'", s.3)).collect();

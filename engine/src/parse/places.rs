@@ -69,7 +69,7 @@ const ALIASES: &[(&str, &str, bool)] = &[
     ("motor city", "Detroit", false),
     ("h-town", "Houston", false),
     ("colo springs", "Colorado Springs", false),
-        ("LA", "Los Angeles", true),
+    ("LA", "Los Angeles", true),
     ("DC", "Washington", true),
     ("SEA", "Seattle", true),
     ("GEG", "Spokane", true),
@@ -115,8 +115,7 @@ impl Gazetteer {
             let hay = if *exact_case { text } else { lower.as_str() };
             for (start, _) in hay.match_indices(alias) {
                 let end = start + alias.len();
-                // "l.a." ends with a dot that `is_boundary` cannot see past.
-                if !is_boundary(hay, start, end) && !(alias.ends_with('.') && is_boundary(hay, start, end - 1)) {
+                if !is_boundary(hay, start, end) {
                     continue;
                 }
                 found.push(Mention {

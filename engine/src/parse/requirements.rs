@@ -77,9 +77,7 @@ pub(super) fn assess(text: &str, party: &Party, intent: &mut TripIntent) {
     }
     let people = intent.people.get();
     if party.count.is_some() && people > 1 {
-        implicit.push(format!(
-            "transport seats and stays for {people} travellers"
-        ));
+        implicit.push(format!("transport seats and stays for {people} travellers"));
     }
     if party.children > 0 {
         implicit.push(format!(
