@@ -549,18 +549,19 @@ impl Gazetteer {
         // A weekday named beside a date ("Friday Dec 4", "Saturday, the
         // 5th") only describes it.
         for w in weekdays {
+            let only_glue = |between: &str| {
+                between.len() <= 6
+                    && between
+                        .trim_matches(|c: char| c == ',' || c.is_whitespace())
+                        .trim_start_matches("the")
+                        .trim_matches(|c: char| c == ',' || c.is_whitespace())
+                        .is_empty()
+            };
             let beside = found.iter().any(|m| {
-                m.start >= w.end
-                    && text[w.end..m.start]
-                        .chars()
-                        .all(|c| c == ',' || c.is_whitespace())
-                    && m.start - w.end <= 3
-                    || m.end <= w.start
-                        && m.end + 3 >= w.start
-                        && text[m.end..w.start]
-                            .chars()
-                            .all(|c| c == ',' || c.is_whitespace())
-                        && !matches!(m.kind, Kind::Weekday { .. })
+                (m.start >= w.end && only_glue(&text[w.end..m.start]))
+                    || (m.end <= w.start
+                        && only_glue(&text[m.end..w.start])
+                        && !matches!(m.kind, Kind::Weekday { .. }))
             });
             if !beside {
                 push(&mut found, w);

@@ -213,7 +213,11 @@ const CHILD_NOUNS: [(&str, bool); 16] = [
 const GROUP_NOUNS: [&str; 7] = ["group", "party", "team", "family", "crew", "gang", "bunch"];
 const JOIN_WORDS: [&str; 6] = ["and", "plus", "with", "along", "together", "also"];
 /// Verbs after which the people named travel with the speaker.
-const BRINGING: [&str; 10] = [
+const BRINGING: [&str; 14] = [
+    "bring",
+    "take",
+    "joining",
+    "join",
     "bringing",
     "taking",
     "travelling",
@@ -569,6 +573,12 @@ static FOR_N: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(r"(?i)\bfor\s+({NUM})\b(\s+\w+)?")).expect("valid built-in regex")
 });
 
+/// "-2 people": refused, not read as 2.
+static NEGATIVE_COUNT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)(?:^|[^\w-])(?:-|minus\s+|negative\s+)\s*\d+\s*(?:people|persons|person|travell?ers?|adults|guests|pax|ppl)\b")
+        .expect("valid built-in regex")
+});
+
 /// "children under 10": the benchmark's house-rule phrase, not a count.
 static UNDER_TEN: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\b(?:children|kids|child|kid)\s+(?:under|below|younger than)\s+(?:the\s+age\s+of\s+)?(?:10|ten)\b")
@@ -584,6 +594,15 @@ static UNDER_TEN: LazyLock<Regex> = LazyLock::new(|| {
 /// traveller) one traveller is assumed and the assumption says "we".
 pub(super) fn parse_people(text: &str, ask_for_we: bool, intent: &mut TripIntent) -> Party {
     let lower = text.to_lowercase();
+    if let Some(m) = NEGATIVE_COUNT.find(&lower) {
+        intent.questions.push(format!(
+            "How many people travel? ('{}': parties are from {} to {} travellers)",
+            quote(m.as_str()),
+            Travellers::MIN,
+            Travellers::MAX
+        ));
+        return Party::default();
+    }
     let rule_phrases: Vec<(usize, usize)> = UNDER_TEN
         .find_iter(&lower)
         .map(|m| (m.start(), m.end()))
