@@ -222,3 +222,20 @@ impl TripIntent {
             && self.days.is_some()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_intent_stored_before_the_new_fields_still_decodes() {
+        let old = r#"{"text":"t","origin":"Seattle","destination":null,"start_date":null,
+            "days":null,"people":2,"budget":null,
+            "constraints":{"house_rules":[],"room_type":null,"cuisines":[],"transport":[]},
+            "preferences":[],"assumptions":[],"questions":[]}"#;
+        let intent: TripIntent = serde_json::from_str(old).expect("old intent decodes");
+        assert_eq!(intent.children, 0);
+        assert!(intent.explicit_requirements.is_empty());
+        assert_eq!(intent.complexity, Complexity::Simple);
+    }
+}
