@@ -100,6 +100,11 @@ static DAY_OF_MONTH: LazyLock<Regex> = LazyLock::new(|| {
     ))
     .expect("valid built-in regex")
 });
+/// "5-8 December" / "5th to 8th Dec" → "December 5 to December 8".
+static DAY_RANGE_MONTH: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(&format!(r"(?i)\b(\d{{1,2}})(?:st|nd|rd|th)?\s*(?:-|to|through|thru|until|till)\s*(\d{{1,2}})(?:st|nd|rd|th)?\s+({MONTH_ALT_NO_MAY})\b"))
+        .expect("valid built-in regex")
+});
 /// "5 Dec" → "Dec 5".
 static DAY_MONTH: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(
@@ -172,6 +177,7 @@ re!(
 fn normalise(text: &str) -> String {
     let text = DAY_RANGE_OF_MONTH.replace_all(text, "$3 $1 to $3 $2");
     let text = DAY_OF_MONTH.replace_all(&text, "$2 $1");
+    let text = DAY_RANGE_MONTH.replace_all(&text, "$3 $1 to $3 $2");
     let text = DAY_MONTH.replace_all(&text, "$2 $1");
     let text = MONTH_DAY_RANGE
         .replace_all(&text, |c: &Captures<'_>| {

@@ -288,6 +288,30 @@ fn member(toks: &[(usize, usize, Tok<'_>)], i: usize) -> Option<(Member, usize)>
             ));
         }
     }
+    // "we're 2", "we are four".
+    let after_we = match w0 {
+        "we're" | "were" => Some(i + 1),
+        "we" if word(toks, i + 1) == Some("are") => Some(i + 2),
+        _ => None,
+    };
+    if let Some(j) = after_we
+        && let Some(n) = word(toks, j)
+            .filter(|w| !matches!(*w, "a" | "an" | "single"))
+            .and_then(number)
+        && !word(toks, j + 1).is_some_and(|w| {
+            TOTAL_NOUNS.contains(&w) || ADULT_NOUNS.contains(&w) || age_word(w).is_some()
+        })
+    {
+        return Some((
+            Member {
+                count: Some(n),
+                speaker: true,
+                total: true,
+                ..Member::default()
+            },
+            j + 1,
+        ));
+    }
     if w0 == "us"
         && let Some(n) = word(toks, i + 1).and_then(number)
     {
@@ -505,32 +529,47 @@ fn lists(lower: &str) -> Vec<List> {
                 || word(&toks, i - 1).is_some_and(|w| BRINGING.contains(&w)));
         let mut members = vec![first];
         let mut end = toks[next - 1].1;
-        if !first.total {
-            loop {
-                let mut j = next;
-                let mut joined = false;
-                while let Some((_, _, t)) = toks.get(j) {
-                    match t {
-                        Tok::Join => joined = true,
-                        Tok::Word(w) if JOIN_WORDS.contains(w) || BRINGING.contains(w) => {
-                            joined = true
-                        }
-                        Tok::Word("as") | Tok::Word("well") => {}
-                        _ => break,
+        // Members a total describes ("a family of 4 with 2 kids"): their
+        // children are noted, their number is already in the total.
+        let mut described: Vec<Member> = Vec::new();
+        loop {
+            let mut j = next;
+            let mut joined = false;
+            let mut describing = false;
+            while let Some((_, _, t)) = toks.get(j) {
+                match t {
+                    Tok::Join => joined = true,
+                    Tok::Word(w) if first.total && matches!(*w, "with" | "including" | "incl") => {
+                        describing = true;
                     }
-                    j += 1;
-                }
-                if !joined {
-                    break;
-                }
-                match member(&toks, j) {
-                    Some((m, after)) if !m.total || m.speaker => {
-                        members.push(m);
-                        next = after;
-                        end = toks[after - 1].1;
-                    }
+                    Tok::Word(w) if JOIN_WORDS.contains(w) || BRINGING.contains(w) => joined = true,
+                    Tok::Word("as") | Tok::Word("well") => {}
                     _ => break,
                 }
+                j += 1;
+            }
+            // "2 adults 1 child": two counted members side by side.
+            let side_by_side = j == next
+                && members.last().is_some_and(|m| m.counted)
+                && member(&toks, j).is_some_and(|(m, _)| m.counted);
+            if first.total && !describing {
+                break;
+            }
+            if !joined && !describing && !side_by_side {
+                break;
+            }
+            match member(&toks, j) {
+                Some((m, after)) if first.total => {
+                    described.push(m);
+                    next = after;
+                    end = toks[after - 1].1;
+                }
+                Some((m, after)) if !m.total || m.speaker => {
+                    members.push(m);
+                    next = after;
+                    end = toks[after - 1].1;
+                }
+                _ => break,
             }
         }
         let speaker = members.iter().any(|m| m.speaker);
@@ -547,10 +586,10 @@ fn lists(lower: &str) -> Vec<List> {
             start: toks[i].0,
             end,
             count,
-            children: members.iter().map(|m| m.children).sum(),
-            under_ten: members.iter().any(|m| m.under_ten),
+            children: members.iter().chain(&described).map(|m| m.children).sum(),
+            under_ten: members.iter().chain(&described).any(|m| m.under_ten),
             qualified,
-            total: members.len() == 1 && first.total,
+            total: first.total,
         });
         i = next;
     }
@@ -792,5 +831,9 @@ mod tests {
         assert_eq!(people("2 people, sorry, 3 people"), Some(3));
         assert_eq!(people("2 people, 3 people"), None);
         assert_eq!(people("for 0 people"), None);
+        assert_eq!(people("a family of 4 with 2 kids"), Some(4));
+        assert_eq!(people("2 adults 1 child"), Some(3));
+        assert_eq!(people("we're 2 and we want to go"), Some(2));
+        assert_eq!(people("4 people including 2 kids"), Some(4));
     }
 }

@@ -337,6 +337,33 @@ impl Gazetteer {
                 .push("Where should the trip go? Name a city or a state.".into());
             return;
         };
+        // Another city named besides the origin and the destination ("to
+        // Denver and Boulder"): the planner visits one city, or cities of
+        // one state it picks, so which is meant must be asked.
+        let corrected_away = corrected.map(|w| w[0]);
+        let mut others: Vec<&str> = mentions
+            .iter()
+            .enumerate()
+            .filter(|(i, m)| {
+                Some(*i) != origin_idx
+                    && *i != di
+                    && Some(*i) != corrected_away
+                    && m.is_city
+                    && !m.is_state
+                    && m.name != mentions[di].name
+                    && origin_idx.is_none_or(|o| mentions[o].name != m.name)
+            })
+            .map(|(_, m)| m.name.as_str())
+            .collect();
+        others.dedup();
+        if !others.is_empty() {
+            intent.questions.push(format!(
+                "Where should the trip go? The text names {} besides {}; a trip visits one city, or several cities of one state.",
+                others.join(" and "),
+                mentions[di].name
+            ));
+            return;
+        }
         let m = &mentions[di];
         let wants_state = match city_count {
             Some(n) => n > 1,
@@ -415,7 +442,6 @@ static ORIGIN_CUES: &[&str] = &[
     "start in",
     "starts in",
     "based in",
-    "live in",
     "out of",
     "leave",
     "leaves",
@@ -430,9 +456,13 @@ static ORIGIN_CUES: &[&str] = &[
     "begin",
     "embarking",
     "setting off",
-    "live in",
+    "i live in",
+    "we live in",
+    "i currently live in",
+    "we currently live in",
+    "i'm living in",
+    "we're living in",
     "living in",
-    "lives in",
     "i'm in",
     "i am in",
     "we're in",
