@@ -341,3 +341,32 @@ fn every_field_is_right_or_asked_never_wrong() {
         tally.wrong.join("\n")
     );
 }
+
+/// Each question names its field in the words the runtime's answer path
+/// (`runtime::service::ask::answered`) recognises, so an answer to it
+/// continues the same trip.
+#[test]
+fn every_question_names_a_field_the_answer_path_knows() {
+    const KNOWN: [&str; 9] = [
+        "start from",
+        "when does the trip start",
+        "how many days",
+        "-day trip cannot be planned",
+        "how many people",
+        "budget",
+        "where should the trip go",
+        "how many cities",
+        "starts and ends at its destination",
+    ];
+    let gazetteer = gazetteer();
+    let mut unknown = Vec::new();
+    for want in corpus() {
+        for q in gazetteer.parse(&want.text).questions {
+            let lower = q.to_lowercase();
+            if !KNOWN.iter().any(|k| lower.contains(k)) {
+                unknown.push(format!("{q}  <- {:?}", want.text));
+            }
+        }
+    }
+    assert!(unknown.is_empty(), "{}", unknown.join("\n"));
+}

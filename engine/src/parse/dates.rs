@@ -723,13 +723,13 @@ impl Gazetteer {
             [(only, _)] => start = Some(*only),
             [(first, _), (last, m)] => {
                 if last < first {
-                    let q = format!(
-                        "When does the trip start and end? The end date ({}) is before the start date ({}).",
+                    let why = format!(
+                        "the end date ({}) is before the start date ({})",
                         long_date(*last),
                         long_date(*first)
                     );
-                    start_question = Some(q.clone());
-                    days_question = Some(q);
+                    start_question = Some(format!("When does the trip start? ({why})"));
+                    days_question = Some(format!("How many days is the trip? ({why})"));
                 } else {
                     start = Some(*first);
                     let span = u64::try_from((*last - *first).num_days())
@@ -755,13 +755,10 @@ impl Gazetteer {
             }
             several => {
                 let list: Vec<String> = several.iter().map(|(_, m)| quote(&m.words)).collect();
-                let q = format!(
-                    "When does the trip start and end? The text names several dates: {}.",
-                    list.join(", ")
-                );
-                start_question = Some(q.clone());
+                let why = format!("the text names several dates: {}", list.join(", "));
+                start_question = Some(format!("When does the trip start? ({why})"));
                 if days.is_none() {
-                    days_question = Some(q);
+                    days_question = Some(format!("How many days is the trip? ({why})"));
                 }
             }
         }

@@ -415,11 +415,14 @@ impl Gazetteer {
         if intent.origin.is_some()
             && intent.origin.as_deref() == intent.destination.as_ref().map(|d| d.name())
         {
-            intent.origin = None;
+            let name = intent.origin.take().unwrap_or_default();
             intent.destination = None;
-            intent.questions.push(
-                "The trip starts and ends at its destination; which city does it start from, and where should it go?".into(),
-            );
+            intent.questions.push(format!(
+                "Which city does the trip start from? (the text names {name} as both start and destination)"
+            ));
+            intent
+                .questions
+                .push("The trip starts and ends at its destination; where should it go?".into());
         }
     }
 }
