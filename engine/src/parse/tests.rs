@@ -610,3 +610,36 @@ fn reads_form_like_text() {
     assert_eq!(i.people.get(), 2);
     assert_eq!(i.budget.map(f64::from), Some(1500.0));
 }
+
+#[test]
+fn the_home_page_examples_read_completely_on_the_demo_catalog() {
+    let catalog = crate::catalog::MemoryCatalog::new(
+        crate::catalog::demo::demo_catalog().expect("demo catalog"),
+    );
+    let g = Gazetteer::new(&catalog).with_today(d(2026, 11, 25));
+    // The texts of `app::pages::home::EXAMPLES`.
+    let examples = [
+        (
+            "A 3-day trip from Seattle to Denver, May 14-16, 2027, for two of us with a budget \
+             of $2,000. We love Italian food.",
+            2,
+        ),
+        (
+            "Please plan a 5-day trip from Chicago to California, visiting 2 cities, from June 3rd \
+             to June 7th, 2027, for 3 people with a budget of $6,000.",
+            3,
+        ),
+        (
+            "Plan a 3-day trip from San Francisco to Los Angeles from July 10th to July 12th, 2027, \
+             for 4 people with a budget of $3,500. We need an entire home that allows pets, and no \
+             flights please.",
+            4,
+        ),
+    ];
+    for (text, people) in examples {
+        let i = g.parse(text);
+        assert!(i.is_complete(), "{text}: {:?}", i.questions);
+        assert_eq!(i.people.get(), people, "{text}");
+        assert!(i.budget.is_some(), "{text}");
+    }
+}
