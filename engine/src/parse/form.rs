@@ -75,7 +75,8 @@ fn rewrite(label: &str, value: &str) -> String {
 
 /// The request in one shape; see the module documentation.
 pub(super) fn prepare(text: &str) -> String {
-    let text = text
+    let text = W_SLASH
+        .replace_all(text, "${1}with ")
         .replace("->", " to ")
         .replace("=>", " to ")
         .replace('→', " to ")
@@ -114,6 +115,7 @@ re!(
     r"(?m)^\s*[A-Za-z][A-Za-z ]{0,20}[:=]|[.|/]\s*[A-Za-z][A-Za-z ]{0,20}:"
 );
 re!(SEPARATOR, r"\n|\s\|\s?|\|| / |\.\s+|\.$");
+re!(W_SLASH, r"(?i)(^|\s)w/\s*");
 
 #[cfg(test)]
 mod tests {

@@ -43,6 +43,7 @@ static AMOUNT: LazyLock<Regex> = LazyLock::new(|| {
         format!(
             r"\b(?P<d6>{num})(?P<m6>{mult})?\s+(?:for the (?:whole )?trip|in total|total|all in|to spend)\b"
         ),
+        format!(r"\b(?P<d7>{num})\$"),
     ];
     Regex::new(&format!(
         r"(?i)(?P<neg>-\s*|\bnegative\s+|\bminus\s+)?(?:{})",
@@ -83,6 +84,10 @@ fn amounts(text: &str) -> (Vec<Amount>, Option<String>) {
             continue;
         };
         let rest = &text[whole.end()..];
+        // "1500$" yes; "7$1500" is not "7 dollars".
+        if cap.name("d7").is_some() && rest.starts_with(|c: char| c.is_ascii_digit()) {
+            continue;
+        }
         if cap.name("cue").is_some() && NOT_MONEY_BEFORE.is_match(&text[..whole.start()]) {
             continue;
         }
@@ -157,6 +162,7 @@ fn amounts(text: &str) -> (Vec<Amount>, Option<String>) {
                 ("d4", "m4"),
                 ("d5", "m5"),
                 ("d6", "m6"),
+                ("d7", ""),
             ]
             .iter()
             .find_map(|(d, m)| {

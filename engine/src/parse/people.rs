@@ -78,6 +78,8 @@ struct Member {
     total: bool,
     /// Counted in its own right ("3 adults", "4 friends").
     counted: bool,
+    /// Named as the speaker's ("my husband", "our kids").
+    possessive: bool,
 }
 
 const SELF_WORDS: [&str; 5] = ["me", "i", "myself", "i'm", "im"];
@@ -255,6 +257,19 @@ fn word<'a>(toks: &[(usize, usize, Tok<'a>)], i: usize) -> Option<&'a str> {
 
 /// The member starting at token `i`, and the token after it.
 fn member(toks: &[(usize, usize, Tok<'_>)], i: usize) -> Option<(Member, usize)> {
+    let possessive = matches!(word(toks, i), Some("my" | "our"));
+    member_at(toks, i).map(|(m, next)| {
+        (
+            Member {
+                possessive: m.possessive || possessive,
+                ..m
+            },
+            next,
+        )
+    })
+}
+
+fn member_at(toks: &[(usize, usize, Tok<'_>)], i: usize) -> Option<(Member, usize)> {
     let w0 = word(toks, i)?;
     if SELF_WORDS.contains(&w0) {
         return Some((
@@ -379,6 +394,27 @@ fn member(toks: &[(usize, usize, Tok<'_>)], i: usize) -> Option<(Member, usize)>
             }
             _ => {}
         }
+    }
+    // "two of my friends": a number of the speaker's.
+    if let Some(n) = number(w0).filter(|_| !matches!(w0, "a" | "an" | "single"))
+        && word(toks, i + 1) == Some("of")
+        && matches!(word(toks, i + 2), Some("my" | "our"))
+        && let Some(noun) = word(toks, i + 3)
+        && (ADULT_NOUNS.contains(&noun)
+            || PLURAL_RELATIVES.contains(&noun)
+            || CHILD_NOUNS.iter().any(|(w, _)| *w == noun))
+    {
+        let child = CHILD_NOUNS.iter().any(|(w, _)| *w == noun);
+        return Some((
+            Member {
+                count: Some(n),
+                children: if child { n } else { 0 },
+                counted: true,
+                possessive: true,
+                ..Member::default()
+            },
+            i + 4,
+        ));
     }
     // [determiner] [number] [adjectives] noun
     let mut j = i;
@@ -578,6 +614,11 @@ fn lists(lower: &str) -> Vec<List> {
             .try_fold(0u64, |acc, m| m.count.map(|c| acc.saturating_add(c)));
         let implicit_self = after_with && !speaker && !first.total;
         let count = count.map(|c| c + u64::from(implicit_self));
+        // "my husband and our 3-year-old": the speaker's people, but whether
+        // the speaker goes too is not said.
+        let speaker_unsaid =
+            !speaker && !after_with && members.len() >= 2 && members.iter().any(|m| m.possessive);
+        let count = count.filter(|_| !speaker_unsaid);
         let qualified = members.len() >= 2
             || after_with
             || first.total
@@ -720,7 +761,7 @@ pub(super) fn parse_people(text: &str, ask_for_we: bool, intent: &mut TripIntent
         }
     } else if let Some(words) = &unknown {
         question = Some(format!(
-            "How many people travel? ('{words}' does not say how many)"
+            "How many people travel? ('{words}' does not say how many, or whether you travel too)"
         ));
     } else {
         // Weaker readings: "for three", "honeymoon".
@@ -834,6 +875,8 @@ mod tests {
         assert_eq!(people("a family of 4 with 2 kids"), Some(4));
         assert_eq!(people("2 adults 1 child"), Some(3));
         assert_eq!(people("we're 2 and we want to go"), Some(2));
+        assert_eq!(people("two of my friends and I"), Some(3));
+        assert_eq!(people("my husband and our 3-year-old"), None);
         assert_eq!(people("4 people including 2 kids"), Some(4));
     }
 }
