@@ -89,6 +89,22 @@ const NEGATIONS: [&str; 13] = [
 ];
 
 fn negated(clause: &str) -> bool {
+    // "no more than 2 hours driving" limits, it does not refuse.
+    let limits = [
+        "no more than",
+        "not more than",
+        "no longer than",
+        "no less than",
+    ];
+    let owned;
+    let clause = if limits.iter().any(|l| clause.contains(l)) {
+        owned = limits
+            .iter()
+            .fold(clause.to_string(), |c, l| c.replace(l, " "));
+        owned.as_str()
+    } else {
+        clause
+    };
     NEGATIONS.iter().any(|n| contains_word(clause, n))
         || clause.contains("n't")
         || clause.contains("non-")
@@ -215,9 +231,15 @@ impl Gazetteer {
         c.house_rules.sort();
 
         let flat = lower.replace("do not", "don't").replace("don’t", "don't");
-        c.room_type = if ENTIRE.iter().any(|p| contains_word(&flat, p)) {
+        // "no need for an entire home" asks for none.
+        let wanted = |phrase: &str| {
+            clauses(&flat)
+                .iter()
+                .any(|c| contains_word(c, phrase) && !negated(c))
+        };
+        c.room_type = if ENTIRE.iter().any(|p| wanted(p)) {
             Some(RoomRequirement::EntireRoom)
-        } else if flat.contains("private room") {
+        } else if wanted("private room") || wanted("private rooms") {
             Some(RoomRequirement::PrivateRoom)
         } else if NOT_SHARED.iter().any(|p| flat.contains(p)) {
             Some(RoomRequirement::NotShared)

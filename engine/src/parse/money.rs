@@ -44,6 +44,7 @@ static AMOUNT: LazyLock<Regex> = LazyLock::new(|| {
             r"\b(?P<d6>{num})(?P<m6>{mult})?\s+(?:for the (?:whole )?trip|in total|total|all in|to spend)\b"
         ),
         format!(r"\b(?P<d7>{num})\$"),
+        format!(r"\b(?P<d8>{num})(?P<m8>{mult})?\s+budget\b"),
     ];
     Regex::new(&format!(
         r"(?i)(?P<neg>-\s*|\bnegative\s+|\bminus\s+)?(?:{})",
@@ -163,6 +164,7 @@ fn amounts(text: &str) -> (Vec<Amount>, Option<String>) {
                 ("d5", "m5"),
                 ("d6", "m6"),
                 ("d7", ""),
+                ("d8", "m8"),
             ]
             .iter()
             .find_map(|(d, m)| {

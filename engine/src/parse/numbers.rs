@@ -108,6 +108,15 @@ pub(super) fn amount_in_digits(digits: &str, multiplier: Option<&str>) -> Option
             return None;
         }
     }
+    // "1.500": a thousands dot, or a decimal? Not a number to guess at.
+    if !digits.contains(',')
+        && multiplier.is_none()
+        && digits
+            .split_once('.')
+            .is_some_and(|(_, frac)| frac.len() == 3)
+    {
+        return None;
+    }
     let mut value: f64 = digits.replace(',', "").parse().ok()?;
     if let Some(m) = multiplier {
         let m = m.to_ascii_lowercase();

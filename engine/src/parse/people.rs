@@ -416,6 +416,26 @@ fn member_at(toks: &[(usize, usize, Tok<'_>)], i: usize) -> Option<(Member, usiz
             i + 4,
         ));
     }
+    // "a few friends", "several colleagues": people, how many not said.
+    let mut q = i;
+    if w0 == "a" && word(toks, i + 1) == Some("few") {
+        q += 1;
+    }
+    if matches!(word(toks, q), Some("few" | "several" | "some" | "many"))
+        && let Some(noun) = word(toks, q + 1)
+        && (ADULT_NOUNS.contains(&noun)
+            || PLURAL_RELATIVES.contains(&noun)
+            || TOTAL_NOUNS.contains(&noun))
+    {
+        return Some((
+            Member {
+                count: None,
+                counted: true,
+                ..Member::default()
+            },
+            q + 2,
+        ));
+    }
     // [determiner] [number] [adjectives] noun
     let mut j = i;
     let mut det = false;
@@ -876,6 +896,7 @@ mod tests {
         assert_eq!(people("2 adults 1 child"), Some(3));
         assert_eq!(people("we're 2 and we want to go"), Some(2));
         assert_eq!(people("two of my friends and I"), Some(3));
+        assert_eq!(people("a few friends"), None);
         assert_eq!(people("my husband and our 3-year-old"), None);
         assert_eq!(people("4 people including 2 kids"), Some(4));
     }
