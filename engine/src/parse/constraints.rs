@@ -253,7 +253,16 @@ impl Gazetteer {
             None
         };
 
-        c.cuisines = self.cuisines_named(text, &lower);
+        let (cuisines, missing) = self.cuisines_named(text, &lower);
+        c.cuisines = cuisines;
+        for name in missing {
+            intent.assumptions.push(format!(
+                "no restaurant in the catalog serves {name} food; it is kept as a preference, not a constraint"
+            ));
+            intent
+                .preferences
+                .push(format!("{} food", name.to_lowercase()));
+        }
 
         for clause in &parts {
             let fear = [
@@ -321,21 +330,18 @@ impl Gazetteer {
         c
     }
 
-    /// Cuisines the text asks for, in the order it names them.
-    fn cuisines_named(&self, text: &str, lower: &str) -> Vec<String> {
+    /// Cuisines the text asks for, in the order it names them, and those
+    /// it asks for that no restaurant of the catalog serves.
+    fn cuisines_named(&self, text: &str, lower: &str) -> (Vec<String>, Vec<String>) {
         let mut found: Vec<(usize, String)> = Vec::new();
+        let mut missing: Vec<String> = Vec::new();
         let known = |name: &str| self.cuisines.iter().any(|c| c == name);
         let mut candidates: Vec<(String, &str)> = CUISINE_WORTHY
             .iter()
-            .filter(|c| c.len() >= 3 && known(c))
+            .filter(|c| c.len() >= 3)
             .map(|c| (c.to_lowercase(), *c))
             .collect();
-        candidates.extend(
-            CUISINE_WORDS
-                .iter()
-                .filter(|(_, c)| known(c))
-                .map(|(w, c)| ((*w).to_string(), *c)),
-        );
+        candidates.extend(CUISINE_WORDS.iter().map(|(w, c)| ((*w).to_string(), *c)));
         for sentence in sentences(lower) {
             let food = FOOD_WORDS.iter().any(|w| contains_word(sentence, w));
             for clause in clauses(sentence) {
@@ -348,9 +354,14 @@ impl Gazetteer {
                     }
                     // Capitalised, a food noun, or beside a food word.
                     let capitalised = contains_word(text, name);
-                    if (capitalised || food || FOOD_NOUNS.contains(name))
-                        && !found.iter().any(|(_, n)| n == name)
-                    {
+                    if !(capitalised || food || FOOD_NOUNS.contains(name)) {
+                        continue;
+                    }
+                    if !known(name) {
+                        if !missing.iter().any(|n| n == name) {
+                            missing.push((*name).to_string());
+                        }
+                    } else if !found.iter().any(|(_, n)| n == name) {
                         let at = lower.find(word.as_str()).unwrap_or(usize::MAX);
                         found.push((at, (*name).to_string()));
                     }
@@ -358,7 +369,7 @@ impl Gazetteer {
             }
         }
         found.sort_by_key(|(at, _)| *at);
-        found.into_iter().map(|(_, n)| n).collect()
+        (found.into_iter().map(|(_, n)| n).collect(), missing)
     }
 }
 

@@ -164,7 +164,8 @@ impl Gazetteer {
         money::parse_budget(text, &party, &mut intent);
         self.parse_places(text, &mut intent);
         intent.constraints = self.parse_constraints(text, &party, &mut intent);
-        intent.preferences = constraints::parse_preferences(text);
+        let interests = constraints::parse_preferences(text);
+        intent.preferences.splice(0..0, interests);
         requirements::assess(text, &party, &mut intent);
         intent
     }
