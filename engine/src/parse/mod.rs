@@ -58,12 +58,24 @@ mod places;
 mod requirements;
 mod text;
 
+/// A catalog place name, ready for matching.
+#[derive(Debug, Clone)]
+struct PlaceName {
+    name: String,
+    lower: String,
+    is_city: bool,
+    is_state: bool,
+}
+
 /// What the parser knows about the catalog: place names and cuisines.
 #[derive(Debug, Clone)]
 pub struct Gazetteer {
     /// Catalog city names with their states.
     cities: Vec<(String, String)>,
     states: Vec<String>,
+    /// Every city and state name once, with its lower case and kind, for
+    /// the place readers (computed once: parsing allocates none of it).
+    names: Vec<PlaceName>,
     cuisines: Vec<String>,
     /// The year assumed when a date has none.
     default_year: i32,
@@ -108,9 +120,22 @@ impl Gazetteer {
         states.dedup();
         cuisines.sort();
         cuisines.dedup();
+        let mut names: Vec<PlaceName> = Vec::new();
+        for name in cities.iter().map(|(c, _)| c).chain(states.iter()) {
+            if names.iter().any(|n| &n.name == name) {
+                continue;
+            }
+            names.push(PlaceName {
+                name: name.clone(),
+                lower: name.to_ascii_lowercase(),
+                is_city: cities.iter().any(|(c, _)| c == name),
+                is_state: states.iter().any(|s| s == name),
+            });
+        }
         Self {
             cities,
             states,
+            names,
             cuisines,
             default_year: chrono::Utc::now().year(),
             not_before: None,

@@ -137,21 +137,16 @@ impl Gazetteer {
             text.to_ascii_lowercase()
         };
         let mut found: Vec<Mention> = Vec::new();
-        let names = self
-            .cities
-            .iter()
-            .map(|(c, _)| c.as_str())
-            .chain(self.states.iter().map(String::as_str));
-        for name in names {
+        for place in &self.names {
             let needle = if case_sensitive {
-                name.to_string()
+                place.name.as_str()
             } else {
-                name.to_ascii_lowercase()
+                place.lower.as_str()
             };
             if needle.len() < 3 {
                 continue;
             }
-            for (start, _) in hay.match_indices(&needle) {
+            for (start, _) in hay.match_indices(needle) {
                 let end = start + needle.len();
                 if !is_boundary(&hay, start, end) {
                     continue;
@@ -159,9 +154,9 @@ impl Gazetteer {
                 found.push(Mention {
                     start,
                     end,
-                    name: name.to_string(),
-                    is_city: self.is_city(name),
-                    is_state: self.is_state(name),
+                    name: place.name.clone(),
+                    is_city: place.is_city,
+                    is_state: place.is_state,
                 });
             }
         }
@@ -210,26 +205,28 @@ impl Gazetteer {
                 }
                 let (start, _) = words[i];
                 let (_, end) = words[i + len - 1];
-                let candidate = text[start..end].to_lowercase();
+                let candidate = text[start..end].to_ascii_lowercase();
                 if candidate.len() < 4 {
                     continue;
                 }
-                let names = self
-                    .cities
-                    .iter()
-                    .map(|(c, _)| c.as_str())
-                    .chain(self.states.iter().map(String::as_str));
-                for name in names {
-                    let lower = name.to_lowercase();
+                let first = candidate.as_bytes().first();
+                let last = candidate.as_bytes().last();
+                for place in &self.names {
+                    let lower = place.lower.as_str();
                     if lower.len().abs_diff(candidate.len()) > 2 {
                         continue;
                     }
-                    let dist = strsim::levenshtein(&lower, &candidate);
+                    // A typo keeps the first or the last letter: a cheap
+                    // filter before the edit distance.
+                    if lower.as_bytes().first() != first && lower.as_bytes().last() != last {
+                        continue;
+                    }
+                    let dist = strsim::levenshtein(lower, &candidate);
                     let allowed = if lower.len() >= 8 { 2 } else { 1 };
                     if dist <= allowed {
                         let score = dist as f64 - len as f64 * 0.1;
                         if best.as_ref().is_none_or(|(_, _, s)| score < *s) {
-                            best = Some((len, name.to_string(), score));
+                            best = Some((len, place.name.clone(), score));
                         }
                     }
                 }
