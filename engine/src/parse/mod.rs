@@ -1,20 +1,22 @@
 //! The request parser: free text → [`TripIntent`], by rules.
 //!
-//! A request is first put in one shape ([`form`]: "From: … / To: …" fields
+//! A request is first put in one shape (`form`: "From: … / To: …" fields
 //! become a sentence, arrows become "to"), then read field by field, each
 //! concern in its own module:
 //!
-//! - [`dates`]: month names, ISO and US numeric dates, ranges, relative
+//! - `dates`: month names, ISO and US numeric dates, ranges, relative
 //!   dates ("next Saturday", "in two weeks", "this weekend") and durations;
-//! - [`people`]: who travels ("three adults and a toddler", "my sister, her
+//! - `people`: who travels ("three adults and a toddler", "my sister, her
 //!   son and me", "a group of 6");
-//! - [`money`]: the budget, in digits or words, total or per person;
-//! - [`places`]: catalog cities and states, nicknames and airport codes,
+//! - `money`: the budget, in digits or words, total or per person;
+//! - `places`: catalog cities and states, nicknames and airport codes,
 //!   typos, and which one is the origin;
-//! - [`constraints`]: house rules, room type, cuisines, transport, negated
+//! - `constraints`: house rules, room type, cuisines, transport, negated
 //!   or not;
-//! - [`requirements`]: explicit and implicit requirements, priorities and a
-//!   complexity assessment, from what the others found.
+//! - `requirements`: explicit and implicit requirements, priorities and a
+//!   complexity assessment, from what the others found;
+//! - `numbers`, `text`: counts and amounts in words, word boundaries,
+//!   clauses, and the words of a self-correction.
 //!
 //! Never silently wrong: what the parser inferred is an `assumption` quoting
 //! the words it came from; what it cannot read is a `question`; a
@@ -30,7 +32,11 @@
 //! A parse depends on today's date: relative dates ("tomorrow", "next
 //! Saturday") and dates without a year are read from it
 //! ([`Gazetteer::with_today`]; the current UTC date when unset). A cache of
-//! parses keyed by the request text must also key by that date.
+//! parses keyed by the request text must also key by that date. A
+//! gazetteer with a fixed default year instead ([`Gazetteer::with_default_year`],
+//! the TravelPlanner benchmark's way) follows that benchmark's convention
+//! for a party not stated: "we" alone is one traveller, said as an
+//! assumption; read from today, it is a question.
 
 use chrono::{Datelike, NaiveDate};
 use wayfare_domain::bounds::Days;
