@@ -143,6 +143,58 @@ pub struct TripIntent {
     pub assumptions: Vec<String>,
     /// What must be answered before a plan can be made.
     pub questions: Vec<String>,
+    /// How many of `people` are children (kids, teenagers, toddlers,
+    /// babies), when the text says so.
+    #[serde(default)]
+    pub children: u32,
+    /// What the text asks for in so many words, each with the words it came
+    /// from ("budget at most $950: 'no more than $950'").
+    #[serde(default)]
+    pub explicit_requirements: Vec<String>,
+    /// What follows from the request without being said ("return to Seattle
+    /// on the last day", "stays that take 4 guests").
+    #[serde(default)]
+    pub implicit_requirements: Vec<String>,
+    /// What the traveller cares about most, most important first.
+    #[serde(default)]
+    pub priorities: Vec<Priority>,
+    /// How much work the request is for the agents.
+    #[serde(default)]
+    pub complexity: Complexity,
+}
+
+/// Something a request weighs more than the rest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Priority {
+    /// Spend as little as possible ("cheap", "on a budget").
+    Cost,
+    /// Comfort and quality of stays ("nice hotel", "luxury").
+    Comfort,
+    /// Short journeys ("quick", "fastest", "direct").
+    Time,
+    /// Food ("foodie", a cuisine named).
+    Food,
+    /// Sights and activities (museums, hiking, nightlife…).
+    Experiences,
+    /// A relaxed pace.
+    Relaxation,
+}
+
+/// How much planning a request needs: the orchestrator's complexity
+/// assessment, from the number of cities, days, travellers and constraints.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Complexity {
+    /// One city, a few days, at most one constraint.
+    #[default]
+    Simple,
+    /// Several constraints, a longer trip or a larger party.
+    Moderate,
+    /// Several cities, or many constraints at once.
+    Complex,
 }
 
 impl TripIntent {
@@ -168,5 +220,22 @@ impl TripIntent {
             && self.destination.is_some()
             && self.start_date.is_some()
             && self.days.is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_intent_stored_before_the_new_fields_still_decodes() {
+        let old = r#"{"text":"t","origin":"Seattle","destination":null,"start_date":null,
+            "days":null,"people":2,"budget":null,
+            "constraints":{"house_rules":[],"room_type":null,"cuisines":[],"transport":[]},
+            "preferences":[],"assumptions":[],"questions":[]}"#;
+        let intent: TripIntent = serde_json::from_str(old).expect("old intent decodes");
+        assert_eq!(intent.children, 0);
+        assert!(intent.explicit_requirements.is_empty());
+        assert_eq!(intent.complexity, Complexity::Simple);
     }
 }

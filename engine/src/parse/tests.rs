@@ -491,3 +491,155 @@ fn absurd_numbers_are_questions_naming_the_field_never_values() {
         assert!(i.dates().len() <= 30);
     }
 }
+
+/// The demo-like gazetteer read from a fixed today (Wednesday 2026-11-25).
+fn today_gazetteer() -> Gazetteer {
+    let cities = [
+        ("Seattle", "Washington"),
+        ("Tacoma", "Washington"),
+        ("Denver", "Colorado"),
+        ("Chicago", "Illinois"),
+        ("New York", "New York"),
+        ("Los Angeles", "California"),
+        ("San Francisco", "California"),
+    ];
+    Gazetteer::from_parts(
+        cities
+            .iter()
+            .map(|(c, s)| (c.to_string(), s.to_string()))
+            .collect(),
+        ["Mexican", "Italian", "Chinese"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+    )
+    .with_today(d(2026, 11, 25))
+}
+
+#[test]
+fn reads_relative_dates_from_today_and_says_how() {
+    let g = today_gazetteer();
+    let i = g.parse("Seattle to Chicago next Saturday for 3 days, 2 people, $1800.");
+    assert_eq!(i.start_date.map(TripDate::get), Some(d(2026, 12, 5)));
+    assert!(
+        i.assumptions.iter().any(|a| a.contains("next Saturday")),
+        "{:?}",
+        i.assumptions
+    );
+    let i = g.parse("Denver to Chicago this weekend, solo, $700.");
+    assert_eq!(i.start_date.map(TripDate::get), Some(d(2026, 11, 28)));
+    assert_eq!(i.days.map(Days::get), Some(2));
+    let i = g.parse("Chicago to Denver in two weeks, for 4 days, 1 person, $1300.");
+    assert_eq!(i.start_date.map(TripDate::get), Some(d(2026, 12, 9)));
+    let i = g.parse("Seattle to Denver 6/21-6/23, 2 people, $1000.");
+    assert_eq!(i.start_date.map(TripDate::get), Some(d(2027, 6, 21)));
+    assert_eq!(i.days.map(Days::get), Some(3));
+}
+
+#[test]
+fn a_self_correction_takes_the_later_statement_and_says_so() {
+    let i = today_gazetteer()
+        .parse("Seattle to Los Angeles, 4 days, sorry, 5 days, starting Dec 10, 2 people, $2500.");
+    assert_eq!(i.days.map(Days::get), Some(5));
+    assert!(i.assumptions.iter().any(|a| a.contains("corrects itself")));
+    let i = today_gazetteer().parse("Seattle to Denver, 3 days, 5 days, Dec 5, 2 people, $1500.");
+    assert_eq!(i.days, None);
+    assert!(i.questions.iter().any(|q| q.contains("days")));
+}
+
+#[test]
+fn refuses_nonsense_with_a_question_naming_the_field() {
+    let g = today_gazetteer();
+    let i = g.parse("Denver to Los Angeles, Dec 19-21, 2 people, budget -$500.");
+    assert_eq!(i.budget, None);
+    assert!(
+        i.questions
+            .iter()
+            .any(|q| q.contains("budget") && q.contains("negative")),
+        "{:?}",
+        i.questions
+    );
+    let i = g.parse("From Seattle to Denver, from Dec 8 to Dec 5, 2 people, $1500.");
+    assert_eq!((i.start_date, i.days), (None, None));
+    assert!(i.questions.iter().any(|q| q.contains("before the start")));
+    let i = g.parse("From Chicago to Denver, Dec 5-7, for 100000000000 travellers, $1500.");
+    assert!(i.questions.iter().any(|q| q.contains("people")));
+}
+
+#[test]
+fn reads_parties_budgets_places_and_negations_as_people_write_them() {
+    let g = today_gazetteer();
+    let i = g.parse(
+        "we live in tacoma and want to visit the big apple dec 5-7, \
+         me, my wife and our 2 kids, $500 each, anything but a dorm, no planes, some mexican food",
+    );
+    assert_eq!(i.origin.as_deref(), Some("Tacoma"));
+    assert_eq!(
+        i.destination,
+        Some(Destination::City {
+            name: "New York".into()
+        })
+    );
+    assert_eq!(i.people.get(), 4);
+    assert_eq!(i.children, 2);
+    assert_eq!(i.budget.map(f64::from), Some(2000.0));
+    assert!(i.assumptions.iter().any(|a| a.contains("each")));
+    assert_eq!(i.constraints.room_type, Some(RoomRequirement::NotShared));
+    assert_eq!(
+        i.constraints.transport,
+        vec![TransportRestriction::NoFlight]
+    );
+    assert_eq!(i.constraints.cuisines, vec!["Mexican".to_string()]);
+    assert!(i.is_complete(), "{:?}", i.questions);
+    assert!(!i.explicit_requirements.is_empty());
+    assert!(
+        i.implicit_requirements
+            .iter()
+            .any(|r| r.contains("return to Tacoma"))
+    );
+}
+
+#[test]
+fn reads_form_like_text() {
+    let i = today_gazetteer()
+        .parse("From: Seattle\nTo: Denver\nWhen: Dec 5-7\nPeople: 2\nBudget: 1500");
+    assert_eq!(i.origin.as_deref(), Some("Seattle"));
+    assert_eq!(i.destination.as_ref().map(|d| d.name()), Some("Denver"));
+    assert_eq!(i.start_date.map(TripDate::get), Some(d(2026, 12, 5)));
+    assert_eq!(i.days.map(Days::get), Some(3));
+    assert_eq!(i.people.get(), 2);
+    assert_eq!(i.budget.map(f64::from), Some(1500.0));
+}
+
+#[test]
+fn the_home_page_examples_read_completely_on_the_demo_catalog() {
+    let catalog = crate::catalog::MemoryCatalog::new(
+        crate::catalog::demo::demo_catalog().expect("demo catalog"),
+    );
+    let g = Gazetteer::new(&catalog).with_today(d(2026, 11, 25));
+    // The texts of `app::pages::home::EXAMPLES`.
+    let examples = [
+        (
+            "A 3-day trip from Seattle to Denver, May 14-16, 2027, for two of us with a budget \
+             of $2,000. We love Italian food.",
+            2,
+        ),
+        (
+            "Please plan a 5-day trip from Chicago to California, visiting 2 cities, from June 3rd \
+             to June 7th, 2027, for 3 people with a budget of $6,000.",
+            3,
+        ),
+        (
+            "Plan a 3-day trip from San Francisco to Los Angeles from July 10th to July 12th, 2027, \
+             for 4 people with a budget of $3,500. We need an entire home that allows pets, and no \
+             flights please.",
+            4,
+        ),
+    ];
+    for (text, people) in examples {
+        let i = g.parse(text);
+        assert!(i.is_complete(), "{text}: {:?}", i.questions);
+        assert_eq!(i.people.get(), people, "{text}");
+        assert!(i.budget.is_some(), "{text}");
+    }
+}
