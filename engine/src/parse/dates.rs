@@ -714,10 +714,7 @@ impl Gazetteer {
                         "When does the trip start? ('{}' is not a date)",
                         quote(&m.words)
                     ),
-                    None => {
-                        "When does the trip start? (e.g. \"from March 16th to March 18th, 2022\")"
-                            .into()
-                    }
+                    None => "When does the trip start? (e.g. \"from May 14th to May 16th\")".into(),
                 });
             }
             [(only, _)] => start = Some(*only),
