@@ -233,6 +233,19 @@ fn plausible_change() -> impl Strategy<Value = Value> {
         name_value().prop_map(|v| json!({"kind": "reroll", "component_id": v})),
         (name_value(), name_value())
             .prop_map(|(c, w)| json!({"kind": "replace", "component_id": c, "with": w})),
+        (
+            prop::collection::vec(name_value(), 0..20),
+            prop::sample::select(vec![
+                json!(null),
+                json!("entire_room"),
+                json!("not_shared"),
+                json!("castle"),
+            ])
+        )
+            .prop_map(|(cuisines, room)| json!({"kind": "constraints", "value": {
+                "house_rules": ["pets", "pets"], "room_type": room,
+                "cuisines": cuisines, "transport": ["no_flight"],
+            }})),
     ]
 }
 
@@ -244,6 +257,7 @@ fn change_object() -> impl Strategy<Value = Value> {
             "budget",
             "replace",
             "reroll",
+            "constraints",
             "nope",
         ]),
         prop::collection::vec((key(), json_value()), 0..3),
@@ -311,6 +325,11 @@ proptest! {
                 }
                 Change::Reroll { component_id } => {
                     prop_assert!(find_control(component_id).is_none());
+                }
+                Change::Constraints { value } => {
+                    prop_assert!(value.cuisines.len() <= wayfare_domain::trip::MAX_CUISINES);
+                    prop_assert!(value.cuisines.iter().all(|c| find_control(c).is_none() && !c.trim().is_empty()));
+                    prop_assert!(value.house_rules.len() <= 1 && value.transport.len() <= 1, "duplicates counted once");
                 }
             }
             let again = serde_json::to_value(&change).map_err(|e| TestCaseError::fail(e.to_string()))?;
