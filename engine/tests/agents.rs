@@ -38,6 +38,7 @@ fn trip(
         budget: Some(10_000.0),
         constraints,
         preferences: Vec::new(),
+        objective: Default::default(),
     }
 }
 
