@@ -558,7 +558,14 @@ fn build(
             }
         }
     }
-    for (&d, (_, leg, from, to)) in &leg_on {
+    // In day order: the first travel day gets the next attraction (a
+    // HashMap's order would make the plan differ from run to run).
+    let mut travel_days: Vec<usize> = leg_on.keys().copied().collect();
+    travel_days.sort_unstable();
+    for d in travel_days {
+        let Some((_, leg, from, to)) = leg_on.get(&d) else {
+            continue;
+        };
         let o = &leg.item;
         let city = if *to != trip.origin
             && o.arrival
