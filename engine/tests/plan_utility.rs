@@ -227,7 +227,12 @@ async fn stay_alternatives_are_ranked_by_the_same_utility() {
         .trip_id;
     let mut ready = false;
     for _ in 0..20_000 {
-        let status = rt.status(&id).await.ok().flatten().expect("the trip exists");
+        let status = rt
+            .status(&id)
+            .await
+            .ok()
+            .flatten()
+            .expect("the trip exists");
         if status.status != TripStatus::Planning {
             assert_eq!(status.status, TripStatus::Ready);
             ready = true;
@@ -245,4 +250,26 @@ async fn stay_alternatives_are_ranked_by_the_same_utility() {
     let last = stays.last().expect("one");
     assert!(last.name.contains("Shared Dorm"), "{stays:#?}");
     rt.shutdown().await;
+}
+
+#[test]
+fn interests_put_matching_attractions_first_and_say_so() {
+    let text = "3 days from Seattle to Denver, March 5th to March 7th 2027, two of us, $2,000, we love museums and parks";
+    let (_, plan) = plan(Objective::Utility, text);
+    let visits: Vec<_> = plan.days.iter().flat_map(|d| &d.attractions).collect();
+    let matched = visits
+        .iter()
+        .filter(|a| a.reason.starts_with("matches your interest in"))
+        .count();
+    assert!(matched >= 3, "{}", render_text(&plan));
+    let full_day = plan
+        .days
+        .iter()
+        .find(|d| d.transport.is_empty())
+        .expect("a full day");
+    let first = full_day.attractions.first().expect("a visit");
+    assert!(
+        first.reason.starts_with("matches your interest in"),
+        "{first:?}"
+    );
 }

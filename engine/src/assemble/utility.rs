@@ -146,7 +146,7 @@ pub struct Context {
 /// The keywords in attraction names that an interest word stands for.
 fn interest_keywords(word: &str) -> &'static [&'static str] {
     match word {
-        "museum" | "museums" => &["museum", "gallery"],
+        "museum" | "museums" => &["museum"],
         "art" | "arts" => &["art", "gallery", "museum"],
         "history" | "culture" | "cultural" | "architecture" => &[
             "museum",
