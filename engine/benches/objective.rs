@@ -54,6 +54,9 @@ struct Tally {
     full_days: usize,
     full_day_meals: usize,
     full_day_visits: usize,
+    travel_days: usize,
+    travel_day_meals: usize,
+    travel_day_visits: usize,
     latencies: Vec<f64>,
 }
 
@@ -107,6 +110,10 @@ impl Tally {
                 self.full_days += 1;
                 self.full_day_meals += meals;
                 self.full_day_visits += day.attractions.len();
+            } else {
+                self.travel_days += 1;
+                self.travel_day_meals += meals;
+                self.travel_day_visits += day.attractions.len();
             }
         }
         if let Some(b) = budget.filter(|_| total.is_finite()) {
@@ -116,6 +123,7 @@ impl Tally {
 
     fn row(&mut self, set: &str, who: &str) -> String {
         let fd = self.full_days.max(1) as f64;
+        let td = self.travel_days.max(1) as f64;
         let shared = if self.nights_2plus == 0 {
             "–".to_string()
         } else {
@@ -135,7 +143,7 @@ impl Tally {
             )
         };
         format!(
-            "| {set} | {who} | {:.0}% ({}/{}) | {:.2} | {:.2} | {shared} | {:.0}% | {:.2} | {:.2} | {p50} | {p95} |",
+            "| {set} | {who} | {:.0}% ({}/{}) | {:.2} | {:.2} | {shared} | {:.0}% | {:.2} / {:.2} | {:.2} / {:.2} | {p50} | {p95} |",
             100.0 * self.passed as f64 / self.queries.max(1) as f64,
             self.passed,
             self.queries,
@@ -143,7 +151,9 @@ impl Tally {
             mean(&self.meal_ratings),
             100.0 * mean(&self.budget_shares),
             self.full_day_meals as f64 / fd,
+            self.travel_day_meals as f64 / td,
             self.full_day_visits as f64 / fd,
+            self.travel_day_visits as f64 / td,
         )
     }
 }
@@ -166,7 +176,7 @@ fn timed(
 
 fn main() {
     let mut rows = vec![
-        "| set | plans | final pass | stay rating | restaurant rating | shared-room nights, parties of 2+ | budget used | meals / full day | visits / full day | p50 ms | p95 ms |".to_string(),
+        "| set | plans | final pass | stay rating | restaurant rating | shared-room nights, parties of 2+ | budget used | meals / day, full / travel | visits / day, full / travel | p50 ms | p95 ms |".to_string(),
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |".to_string(),
     ];
 
