@@ -178,8 +178,9 @@ fn objectives_parse_from_their_names() {
 #[test]
 #[ignore = "prints the couple's plans for a look"]
 fn show() {
+    let query = std::env::var("QUERY").unwrap_or_else(|_| COUPLE.to_string());
     for o in [Objective::Cheapest, Objective::Utility] {
-        let (outcome, plan) = plan(o, COUPLE);
+        let (outcome, plan) = plan(o, &query);
         println!("== {o}: {}\n{}", outcome.explanation, render_text(&plan));
         for d in &plan.days {
             for t in &d.transport {

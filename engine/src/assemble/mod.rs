@@ -904,72 +904,80 @@ fn spend_on_utility(
             .map_or("", String::as_str)
     };
 
-    // 3. Best utility per dollar first, within the target.
-    for _ in 0..utility::MAX_UPGRADES {
-        let room = ctx.target - *total;
-        let mut best: Option<(f64, Move)> = None;
-        let consider = |du: f64, dc: f64, m: Move, best: &mut Option<(f64, Move)>| {
-            if du <= 1e-9 || dc > room + 1e-9 {
-                return;
-            }
-            // Better and no dearer comes first; then utility per dollar.
-            let key = if dc <= 1e-9 { 1e12 + du } else { du / dc };
-            if best.as_ref().is_none_or(|(k, _)| key > *k) {
-                *best = Some((key, m));
-            }
-        };
-        for (i, list) in lists.iter().enumerate() {
-            let cur = stay_idx[i];
-            let Some(c) = list.get(cur) else { continue };
-            for (j, o) in list.iter().enumerate() {
-                consider(
-                    su[i][j] - su[i][cur],
-                    o.cost - c.cost,
-                    Move::Stay(i, j),
-                    &mut best,
-                );
-            }
-        }
-        for (si, slot) in slots.iter().enumerate() {
-            let Some(cur) = slot_idx[si] else { continue };
-            let key = city_key(&slot.city);
-            let (Some(u), Some(flags)) = (mu.get(key), used.get(key)) else {
-                continue;
+    // 3. Best utility per dollar first, within the target; then, up to the
+    // budget, only upgrades worth their price at the level's rate for a
+    // point (a home for a family at $38 more when the plan is already over
+    // the target).
+    let phases = [(ctx.target, 0.0), (ctx.budget, 1.0 / ctx.point_value())];
+    let mut steps = 0;
+    for (cap, min_ratio) in phases {
+        while steps < utility::MAX_UPGRADES {
+            steps += 1;
+            let room = cap - *total;
+            let mut best: Option<(f64, Move)> = None;
+            let consider = |du: f64, dc: f64, m: Move, best: &mut Option<(f64, Move)>| {
+                if du <= 1e-9 || dc > room + 1e-9 || (dc > 1e-9 && du / dc < min_ratio) {
+                    return;
+                }
+                // Better and no dearer comes first; then utility per dollar.
+                let key = if dc <= 1e-9 { 1e12 + du } else { du / dc };
+                if best.as_ref().is_none_or(|(k, _)| key > *k) {
+                    *best = Some((key, m));
+                }
             };
-            let list = meal_list(&slot.city);
-            for (j, o) in list.iter().enumerate() {
-                if flags[j] || u[j] <= u[cur] + 1e-9 {
-                    continue;
+            for (i, list) in lists.iter().enumerate() {
+                let cur = stay_idx[i];
+                let Some(c) = list.get(cur) else { continue };
+                for (j, o) in list.iter().enumerate() {
+                    consider(
+                        su[i][j] - su[i][cur],
+                        o.cost - c.cost,
+                        Move::Stay(i, j),
+                        &mut best,
+                    );
                 }
-                if !slot
-                    .covers
-                    .iter()
-                    .all(|w| o.item.cuisines.iter().any(|x| x.eq_ignore_ascii_case(w)))
-                {
+            }
+            for (si, slot) in slots.iter().enumerate() {
+                let Some(cur) = slot_idx[si] else { continue };
+                let key = city_key(&slot.city);
+                let (Some(u), Some(flags)) = (mu.get(key), used.get(key)) else {
                     continue;
+                };
+                let list = meal_list(&slot.city);
+                for (j, o) in list.iter().enumerate() {
+                    if flags[j] || u[j] <= u[cur] + 1e-9 {
+                        continue;
+                    }
+                    if !slot
+                        .covers
+                        .iter()
+                        .all(|w| o.item.cuisines.iter().any(|x| x.eq_ignore_ascii_case(w)))
+                    {
+                        continue;
+                    }
+                    consider(
+                        u[j] - u[cur],
+                        o.cost - list[cur].cost,
+                        Move::Meal(si, j),
+                        &mut best,
+                    );
                 }
-                consider(
-                    u[j] - u[cur],
-                    o.cost - list[cur].cost,
-                    Move::Meal(si, j),
-                    &mut best,
-                );
             }
-        }
-        match best {
-            None => break,
-            Some((_, Move::Stay(i, j))) => {
-                *total += lists[i][j].cost - lists[i][stay_idx[i]].cost;
-                stay_idx[i] = j;
-            }
-            Some((_, Move::Meal(si, j))) => {
-                let list = meal_list(&slots[si].city);
-                let key = city_key(&slots[si].city);
-                if let (Some(cur), Some(flags)) = (slot_idx[si], used.get_mut(key)) {
-                    *total += list[j].cost - list[cur].cost;
-                    flags[cur] = false;
-                    flags[j] = true;
-                    slot_idx[si] = Some(j);
+            match best {
+                None => break,
+                Some((_, Move::Stay(i, j))) => {
+                    *total += lists[i][j].cost - lists[i][stay_idx[i]].cost;
+                    stay_idx[i] = j;
+                }
+                Some((_, Move::Meal(si, j))) => {
+                    let list = meal_list(&slots[si].city);
+                    let key = city_key(&slots[si].city);
+                    if let (Some(cur), Some(flags)) = (slot_idx[si], used.get_mut(key)) {
+                        *total += list[j].cost - list[cur].cost;
+                        flags[cur] = false;
+                        flags[j] = true;
+                        slot_idx[si] = Some(j);
+                    }
                 }
             }
         }

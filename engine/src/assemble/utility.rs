@@ -16,7 +16,10 @@
 //!    and the stay's reason then says so.
 //! 3. **Upgrades up to the target** ([`BudgetLevel::target_share`] of the
 //!    budget): repeatedly the upgrade (a stay or a meal) with the most
-//!    utility per extra dollar, while the total stays within the target.
+//!    utility per extra dollar, while the total stays within the target;
+//!    then, up to the budget itself, only upgrades whose points cost at most
+//!    [`POINT_SHARE`] of the party's daily money each (good value beyond
+//!    the target, e.g. a family's home for a few dollars more).
 //!
 //! Utility is counted in points; a night in a stay rated 5 is worth
 //! [`W_STAY`] point, a meal rated 5 [`W_MEAL`] points (a night's rest
@@ -49,6 +52,11 @@ pub const W_CUISINE: f64 = 0.2;
 pub const FOOD_LOVER: f64 = 1.5;
 /// Share of one person-day's money a meal or visit on a travel day is worth.
 pub const TRAVEL_SLOT_SHARE: f64 = 0.1;
+/// Beyond the target (up to the budget), an upgrade is bought only when a
+/// point of utility costs at most this share of the party's money for a
+/// day: a night in a room rated one star better, or of the right kind, is
+/// worth a tenth of a day's money.
+pub const POINT_SHARE: f64 = 0.1;
 /// Share of the money above the cheapest plan that better travel times may use.
 pub const LEG_SHARE: f64 = 0.25;
 /// Money a person-day is assumed to have when the request states no budget.
@@ -235,6 +243,12 @@ impl Context {
     /// Money a meal or visit that fits on a travel day is worth, for the party.
     pub fn travel_slot_value(&self) -> f64 {
         TRAVEL_SLOT_SHARE * self.per_person_day * f64::from(self.people)
+    }
+
+    /// Money one point of utility is worth beyond the target: [`POINT_SHARE`]
+    /// of the party's money for a day (at least a dollar).
+    pub fn point_value(&self) -> f64 {
+        (POINT_SHARE * self.per_person_day * f64::from(self.people)).max(1.0)
     }
 
     /// "your comfort budget".
