@@ -240,6 +240,44 @@ fn main() {
             &format!("TravelPlanner dev ({})", labels.len()),
             "human reference",
         ));
+
+        // Latency on the 7-day validation queries (three cities), both
+        // objectives interleaved query by query so that the machine's load
+        // falls on both alike.
+        let planners = [Objective::Cheapest, Objective::Utility].map(|o| {
+            Planner::new(catalog.clone())
+                .with_default_year(2022)
+                .with_objective(o)
+        });
+        let week: Vec<String> = common::read("validation_queries.jsonl")
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter_map(|v| v["query"].as_str().map(str::to_string))
+            .filter(|q| planners[0].parse(q).days.is_some_and(|d| d.get() == 7))
+            .collect();
+        let mut lat: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
+        for _ in 0..ROUNDS {
+            for q in &week {
+                for (i, planner) in planners.iter().enumerate() {
+                    let start = Instant::now();
+                    let _ = planner.plan_blocking(q);
+                    lat[i].push(start.elapsed().as_secs_f64() * 1000.0);
+                }
+            }
+        }
+        for (i, o) in [Objective::Cheapest, Objective::Utility].iter().enumerate() {
+            let v = &mut lat[i];
+            let n = v.len();
+            let (p50, p95, p99) = (
+                percentile(v, 50.0),
+                percentile(v, 95.0),
+                percentile(v, 99.0),
+            );
+            println!(
+                "7-day validation queries ({} × {ROUNDS}), {o}: p50 {p50:.2} ms, p95 {p95:.2} ms, p99 {p99:.2} ms (n={n})",
+                week.len()
+            );
+        }
     }
 
     match demo_catalog() {
