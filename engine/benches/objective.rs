@@ -38,6 +38,8 @@ const DEMO: &[&str] = &[
     "A 4-day trip for two from Portland to Chicago, October 1st to October 4th 2027, budget $1,700, museums and parks.",
     "A 3-day trip for two from Denver to San Diego, June 11th to June 13th 2027, budget $1,000.",
     "A 4-day trip for two from Chicago to Seattle, May 20th to May 23rd 2027, budget $3,000, we like museums and good food.",
+    "A 3-day trip for two from Seattle to Tacoma, June 5th to June 7th 2027, budget $500.",
+    "A 3-day trip from Seattle to Spokane, June 7th to June 9th 2027, solo, budget $280, no flights.",
 ];
 
 const ROUNDS: usize = 5;

@@ -97,7 +97,8 @@ fn a_couple_with_money_to_spare_gets_a_private_room_and_full_days() {
         stay.reason
     );
     assert!(
-        outcome.explanation.contains("comfort budget") && outcome.explanation.contains("used"),
+        outcome.explanation.contains("budget level comfort")
+            && outcome.explanation.contains("used"),
         "{}",
         outcome.explanation
     );

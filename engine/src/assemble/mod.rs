@@ -1042,11 +1042,15 @@ fn spend_on_utility(
             && *ru > su[i][j] + 1e-9
             && list[r].cost > c.cost
         {
+            let more = list[r].cost - c.cost;
+            let limit = if *total + more > ctx.budget + 1e-6 {
+                format!("over your ${:.0} budget", ctx.budget)
+            } else {
+                format!("beyond what {within} aims to spend")
+            };
             why.push_str(&format!(
-                "; {} (rated {}) would cost ${:.0} more, beyond {within}'s target",
-                list[r].item.stay.name,
-                list[r].item.stay.rating,
-                list[r].cost - c.cost
+                "; {} (rated {}) would cost ${more:.0} more, {limit}",
+                list[r].item.stay.name, list[r].item.stay.rating
             ));
         }
         stay_reasons[i] = Some(why);

@@ -251,9 +251,12 @@ impl Context {
         (POINT_SHARE * self.per_person_day * f64::from(self.people)).max(1.0)
     }
 
-    /// "your comfort budget".
+    /// "your comfort budget", "your low budget".
     pub fn level_text(&self) -> String {
-        format!("your {} budget", self.level.label())
+        match self.level {
+            BudgetLevel::Budget => "your low budget".into(),
+            level => format!("your {} budget", level.label()),
+        }
     }
 
     /// Points per night for the room type, for this party.
@@ -356,7 +359,7 @@ pub fn budget_note(trip: &TripSpec, plan: &Itinerary) -> String {
     let total = plan.totals.total;
     if ctx.budget.is_finite() {
         format!(
-            "{} budget (${:.0} a person a day{}): ${total:.0} of ${:.0} used ({:.0}%; aiming at {:.0}%); more money would buy better rated stays and restaurants, less would mean cheaper rooms first",
+            "budget level {} (${:.0} a person a day{}): ${total:.0} of ${:.0} used ({:.0}%; aiming at {:.0}%); more money would buy better rated stays and restaurants, less would mean cheaper rooms first",
             ctx.level.label(),
             ctx.per_person_day,
             if ctx.stated { ", as you said" } else { "" },
