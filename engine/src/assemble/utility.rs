@@ -121,7 +121,7 @@ impl BudgetLevel {
     /// than the budget itself.
     pub fn target_share(self) -> f64 {
         match self {
-            BudgetLevel::Budget => 0.70,
+            BudgetLevel::Budget => 0.80,
             BudgetLevel::Moderate => 0.85,
             BudgetLevel::Comfort => 0.90,
             BudgetLevel::Luxury => 0.95,
@@ -371,5 +371,43 @@ pub fn budget_note(trip: &TripSpec, plan: &Itinerary) -> String {
         format!(
             "no budget stated: planned as moderate (${DEFAULT_PER_PERSON_DAY:.0} a person a day), ${total:.0} in all"
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn levels_follow_the_money_per_person_per_day_unless_stated() {
+        assert_eq!(BudgetLevel::from_daily(99.0), BudgetLevel::Budget);
+        assert_eq!(BudgetLevel::from_daily(100.0), BudgetLevel::Moderate);
+        assert_eq!(BudgetLevel::from_daily(333.0), BudgetLevel::Comfort);
+        assert_eq!(BudgetLevel::from_daily(500.0), BudgetLevel::Luxury);
+        assert_eq!(
+            BudgetLevel::stated(&["museum".into(), "luxury".into()]),
+            Some(BudgetLevel::Luxury)
+        );
+        assert_eq!(BudgetLevel::stated(&["museum".into()]), None);
+        for level in [
+            BudgetLevel::Budget,
+            BudgetLevel::Moderate,
+            BudgetLevel::Comfort,
+            BudgetLevel::Luxury,
+        ] {
+            assert!((0.5..=1.0).contains(&level.target_share()));
+        }
+    }
+
+    #[test]
+    fn a_dorm_is_for_a_party_only_what_the_request_asks() {
+        assert!(room_fit(RoomType::SharedRoom, 2, false) < -W_STAY);
+        assert_eq!(room_fit(RoomType::SharedRoom, 2, true), 0.0);
+        assert!(
+            room_fit(RoomType::EntireHome, 4, false) > room_fit(RoomType::PrivateRoom, 4, false)
+        );
+        assert!(
+            room_fit(RoomType::SharedRoom, 1, false) > room_fit(RoomType::SharedRoom, 2, false)
+        );
     }
 }
