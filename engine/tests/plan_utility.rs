@@ -275,3 +275,16 @@ fn interests_put_matching_attractions_first_and_say_so() {
         "{first:?}"
     );
 }
+
+#[test]
+fn a_relaxed_trip_has_two_visits_a_full_day() {
+    let text = "3 days from Seattle to Denver, March 5th to March 7th 2027, two of us, $2,000, a relaxed trip";
+    let (_, plan) = plan(Objective::Utility, text);
+    for day in plan.days.iter().filter(|d| d.transport.is_empty()) {
+        assert!(
+            (1..=2).contains(&day.attractions.len()),
+            "{}",
+            render_text(&plan)
+        );
+    }
+}

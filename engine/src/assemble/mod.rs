@@ -541,11 +541,13 @@ fn build(
         upgrade_cheapest(sk, p, budget, &mut stays, &mut slots, &mut total, &mut used);
     }
 
-    // Attractions: one for every full day first, then up to three, then travel days.
+    // Attractions: one for every full day first, then up to three (two for
+    // a relaxed trip), then travel days.
     let mut taken: HashMap<String, usize> = HashMap::new();
     let mut visits: Vec<Vec<wayfare_domain::catalog::Attraction>> = vec![Vec::new(); days];
     let full_days: Vec<usize> = (0..days).filter(|d| !leg_on.contains_key(d)).collect();
-    for round in 0..3 {
+    let per_day = ctx.as_ref().map_or(3, Context::visits_per_full_day);
+    for round in 0..per_day {
         for &d in &full_days {
             let city = &city_of_day[d];
             let list = p.activities.get(city).map(Vec::as_slice).unwrap_or(&[]);

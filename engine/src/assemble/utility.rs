@@ -30,7 +30,8 @@
 //! weight by [`FOOD_LOVER`]. Attractions have no price nor rating in the
 //! catalog: interest matches come first in each city's route (which is a
 //! nearest-neighbour walk, so a day's visits stay close), up to three a
-//! full day.
+//! full day (two when the person asks for a relaxed trip), and on travel
+//! days only in the hours the timing rules leave free.
 //!
 //! [`Objective::Utility`]: crate::agents::Objective::Utility
 //! [`Objective::Cheapest`]: crate::agents::Objective::Cheapest
@@ -147,6 +148,8 @@ pub struct Context {
     /// Lower-case cuisines the person named (constraints and preferences).
     pub cuisines: Vec<String>,
     pub food_lover: bool,
+    /// The person wants a relaxed pace.
+    pub relaxed: bool,
     /// Lower-case keywords an attraction's name may contain to match an interest.
     pub interest_keywords: Vec<(String, &'static str)>,
 }
@@ -236,8 +239,17 @@ impl Context {
                     "food" | "foodie" | "restaurants" | "dining" | "wine"
                 )
             }),
+            relaxed: prefs
+                .iter()
+                .any(|p| matches!(p.as_str(), "relax" | "relaxed" | "relaxing" | "slow")),
             interest_keywords: keywords,
         }
+    }
+
+    /// Visits on a full day: two for a relaxed trip ("relax", "relaxed",
+    /// "slow" among the preferences), else three.
+    pub fn visits_per_full_day(&self) -> usize {
+        if self.relaxed { 2 } else { 3 }
     }
 
     /// Money a meal or visit that fits on a travel day is worth, for the party.
