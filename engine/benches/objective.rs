@@ -184,6 +184,8 @@ fn main() {
 
     if let Some(catalog) = common::catalog() {
         let labels = read_labelled(&common::read("dev_queries.jsonl")).unwrap_or_default();
+        // The same figures per query level (easy / medium / hard).
+        let mut by_level: std::collections::BTreeMap<(String, &str), Tally> = Default::default();
         for objective in [Objective::Cheapest, Objective::Utility] {
             let planner = Planner::new(catalog.clone())
                 .with_default_year(2022)
@@ -191,18 +193,20 @@ fn main() {
             let mut t = Tally::default();
             for label in &labels {
                 let outcome = timed(&planner, &label.query, &mut t);
+                let by = by_level
+                    .entry((label.level.clone(), objective.label()))
+                    .or_default();
                 t.queries += 1;
+                by.queries += 1;
                 let sub = submission(&outcome, catalog.as_ref());
                 if score_plan(label, &sub, catalog.as_ref()).final_pass() {
                     t.passed += 1;
+                    by.passed += 1;
                 }
                 if let Some(plan) = &outcome.itinerary {
-                    t.plan(
-                        plan,
-                        catalog.as_ref(),
-                        Some(label.budget),
-                        plan.totals.total,
-                    );
+                    let (budget, total) = (Some(label.budget), plan.totals.total);
+                    t.plan(plan, catalog.as_ref(), budget, total);
+                    by.plan(plan, catalog.as_ref(), budget, total);
                 }
             }
             rows.push(t.row(
@@ -213,12 +217,17 @@ fn main() {
         // The annotators' reference plans, costed by the verifier.
         let mut t = Tally::default();
         for label in &labels {
+            let by = by_level
+                .entry((label.level.clone(), "human reference"))
+                .or_default();
             t.queries += 1;
+            by.queries += 1;
             if label.reference_plan.is_empty() {
                 continue;
             }
             if score_plan(label, &label.reference_plan, catalog.as_ref()).final_pass() {
                 t.passed += 1;
+                by.passed += 1;
             }
             let trip = trip_from_label(label);
             let plan = from_submission(&label.reference_plan, &trip);
@@ -237,11 +246,16 @@ fn main() {
                 .and_then(|n| n.parse::<f64>().ok())
                 .unwrap_or(f64::NAN);
             t.plan(&plan, catalog.as_ref(), Some(label.budget), total);
+            by.plan(&plan, catalog.as_ref(), Some(label.budget), total);
         }
         rows.push(t.row(
             &format!("TravelPlanner dev ({})", labels.len()),
             "human reference",
         ));
+        for ((level, who), t) in &mut by_level {
+            let set = format!("dev, {level} ({})", t.queries);
+            rows.push(t.row(&set, who));
+        }
 
         // Latency on the 7-day validation queries (three cities), both
         // objectives interleaved query by query so that the machine's load
