@@ -40,8 +40,9 @@ use wayfare_domain::catalog::{Attraction, Restaurant, RoomType};
 use wayfare_domain::intent::RoomRequirement;
 use wayfare_domain::itinerary::Itinerary;
 
-use crate::agents::accommodation::StayOption;
+use crate::agents::accommodation::{AccommodationAgent, StayOption};
 use crate::agents::{Candidate, Objective, TripSpec};
+use crate::catalog::Catalog;
 
 /// Points for a night in a stay rated 5 (0 for rated 0).
 pub const W_STAY: f64 = 1.0;
@@ -362,16 +363,17 @@ pub fn price_gap(extra: f64) -> String {
     }
 }
 
-/// How a plan used its budget, for the plan's summary.
-pub fn budget_note(trip: &TripSpec, plan: &Itinerary) -> String {
+/// How a plan used its budget, for the plan's summary, and what a little
+/// more or less money would change (the first city's stay).
+pub fn budget_note(trip: &TripSpec, plan: &Itinerary, catalog: &dyn Catalog) -> String {
     if trip.objective == Objective::Cheapest {
         return "objective: cheapest valid plan".into();
     }
     let ctx = Context::new(trip);
     let total = plan.totals.total;
-    if ctx.budget.is_finite() {
+    let used = if ctx.budget.is_finite() {
         format!(
-            "budget level {} (${:.0} a person a day{}): ${total:.0} of ${:.0} used ({:.0}%; aiming at {:.0}%); more money would buy better rated stays and restaurants, less would mean cheaper rooms first",
+            "budget level {} (${:.0} a person a day{}): ${total:.0} of ${:.0} used ({:.0}%; aiming at {:.0}%)",
             ctx.level.label(),
             ctx.per_person_day,
             if ctx.stated { ", as you said" } else { "" },
@@ -383,7 +385,59 @@ pub fn budget_note(trip: &TripSpec, plan: &Itinerary) -> String {
         format!(
             "no budget stated: planned as moderate (${DEFAULT_PER_PERSON_DAY:.0} a person a day), ${total:.0} in all"
         )
+    };
+    match more_or_less(&ctx, trip, plan, catalog) {
+        Some(what) => format!("{used}; {what}"),
+        None => used,
     }
+}
+
+/// "with $120 more: X (entire home/apt, rated 5) in Denver; with $264 less: Y …".
+fn more_or_less(
+    ctx: &Context,
+    trip: &TripSpec,
+    plan: &Itinerary,
+    catalog: &dyn Catalog,
+) -> Option<String> {
+    let stay = plan.days.iter().find_map(|d| d.accommodation.as_ref())?;
+    let id = stay.source_id.as_deref()?;
+    let nights = plan
+        .days
+        .iter()
+        .filter(|d| d.accommodation.as_ref().is_some_and(|a| a.id == stay.id))
+        .count() as u32;
+    let options = AccommodationAgent.options(trip, catalog, &stay.city, nights);
+    let current = options.iter().find(|o| o.item.stay.source_id == id)?;
+    let u = ctx.stay_utility(current);
+    let describe = |o: &Candidate<StayOption>| {
+        format!(
+            "{} ({}, rated {})",
+            o.item.stay.name,
+            o.item.stay.room_type.label().to_lowercase(),
+            o.item.stay.rating
+        )
+    };
+    let mut parts = Vec::new();
+    if let Some(better) = options
+        .iter()
+        .filter(|o| o.cost > current.cost && ctx.stay_utility(o) > u + 1e-9)
+        .min_by(|a, b| a.cost.total_cmp(&b.cost))
+    {
+        parts.push(format!(
+            "with ${:.0} more: {} in {}",
+            better.cost - current.cost,
+            describe(better),
+            stay.city
+        ));
+    }
+    if let Some(cheaper) = options.first().filter(|o| o.cost < current.cost - 0.5) {
+        parts.push(format!(
+            "with ${:.0} less: {}",
+            current.cost - cheaper.cost,
+            describe(cheaper)
+        ));
+    }
+    (!parts.is_empty()).then(|| parts.join("; "))
 }
 
 #[cfg(test)]

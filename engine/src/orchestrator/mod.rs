@@ -153,7 +153,7 @@ pub(crate) fn choose(
                 trip.budget
                     .map_or("no budget".into(), |b| format!("${b:.0}")),
                 verdict.summary(),
-                crate::assemble::utility::budget_note(trip, &plan)
+                crate::assemble::utility::budget_note(trip, &plan, catalog)
             );
             return PlanOutcome {
                 intent,
