@@ -4,7 +4,7 @@
 //! constraint (the same plan [`Objective::Cheapest`] starts from), then, under
 //! [`Objective::Utility`], spends money on it in this order:
 //!
-//! 1. **Travel times** ([`leg_fits`]): on a travel day, a flight or drive
+//! 1. **Travel times** ([`leg_fits`](super::leg_fits)): on a travel day, a flight or drive
 //!    that leaves room for a meal or a visit in the city reached (or left)
 //!    is worth [`TRAVEL_SLOT_SHARE`] of a person-day's money per meal or
 //!    visit that fits, for the whole party; legs may use at most
