@@ -38,6 +38,7 @@ fn trip(
         budget: Some(10_000.0),
         constraints,
         preferences: Vec::new(),
+        objective: Default::default(),
     }
 }
 
@@ -393,8 +394,11 @@ fn the_assembler_spends_spare_budget_on_better_stays_of_good_value_only() {
     let Some(catalog) = common::catalog() else {
         return;
     };
-    let planner =
-        wayfare_engine::orchestrator::Planner::new(catalog.clone()).with_default_year(2022);
+    // The cheapest objective's rule (at most twice the cheapest stay); the
+    // utility objective spends by utility per dollar (tests/plan_utility.rs).
+    let planner = wayfare_engine::orchestrator::Planner::new(catalog.clone())
+        .with_default_year(2022)
+        .with_objective(wayfare_engine::agents::Objective::Cheapest);
     let outcome = planner.plan_blocking("A 7-day trip for two from Minneapolis covering three cities in Ohio from March 17th to March 23rd, 2022, budget $9,000, with pets; no flights.");
     let trip = TripSpec::from_intent(&outcome.intent).expect("trip");
     let plan = outcome.itinerary.expect("plan");

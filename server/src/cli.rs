@@ -8,6 +8,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use leptos::config::{Env, LeptosOptions};
 use tokio::net::TcpListener;
+use wayfare_engine::agents::Objective;
 use wayfare_engine::clock::SystemClock;
 use wayfare_engine::runtime::Runtime;
 use wayfare_store::Store;
@@ -123,6 +124,10 @@ pub struct PlanArgs {
     pub out: Option<PathBuf>,
     #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
     pub format: PlanFormat,
+    /// Which valid plan to choose: `utility` (what a person would choose
+    /// within the budget level's share of the budget) or `cheapest`.
+    #[arg(long, value_name = "cheapest|utility", default_value_t = Objective::Utility)]
+    pub objective: Objective,
     /// Database URL to read the catalog from, overriding the configuration
     /// (an empty database gets the demo catalog).
     #[arg(long, value_name = "URL", conflicts_with = "catalog")]

@@ -143,7 +143,9 @@ pub async fn plan(config: &Config, args: &PlanArgs) -> anyhow::Result<()> {
             catalog
         }
     };
-    let planner = Planner::new(catalog).with_today(today());
+    let planner = Planner::new(catalog)
+        .with_today(today())
+        .with_objective(args.objective);
     match (&args.query, &args.batch) {
         (Some(query), _) => plan_one(&planner, query, args.format),
         (None, Some(batch)) => {

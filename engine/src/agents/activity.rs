@@ -17,16 +17,20 @@ pub struct ActivityAgent;
 
 impl ActivityAgent {
     /// The route for a trip: attractions matching its interests first (each
-    /// group in route order), then the rest.
+    /// group in route order), then the rest. An interest word stands for
+    /// the words in attraction names that the utility lists for it
+    /// ("parks": park, garden, trail…; "museums": museum; see
+    /// `assemble::utility`), else for itself.
     pub fn route_for(&self, trip: &TripSpec, catalog: &dyn Catalog, city: &str) -> Vec<Attraction> {
         let route = self.route(catalog, city);
         if trip.preferences.is_empty() {
             return route;
         }
+        let ctx = crate::assemble::utility::Context::new(trip);
         let wanted: Vec<String> = trip.preferences.iter().map(|p| p.to_lowercase()).collect();
         let matches = |a: &Attraction| {
             let name = a.name.to_lowercase();
-            wanted.iter().any(|w| name.contains(w.as_str()))
+            ctx.interest_of(a).is_some() || wanted.iter().any(|w| name.contains(w.as_str()))
         };
         let (mut first, rest): (Vec<Attraction>, Vec<Attraction>) =
             route.into_iter().partition(|a| matches(a));

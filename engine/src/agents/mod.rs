@@ -61,6 +61,55 @@ pub struct TripSpec {
     pub constraints: HardConstraints,
     /// Soft interests ("museum", "park"): they order choices, never exclude.
     pub preferences: Vec<String>,
+    /// What the assembler maximises among valid plans (default: utility).
+    pub objective: Objective,
+}
+
+/// What the assembler chooses among the plans that meet every constraint.
+///
+/// Both objectives plan under the same hard constraints and pass the same
+/// verifier; they differ only in which valid plan wins. See
+/// [`crate::assemble::utility`] for the utility's definition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Objective {
+    /// The plan a person would choose: the budget level's share of the
+    /// budget spent on better rated, better suited stays and restaurants,
+    /// travel times that leave room for meals and visits.
+    #[default]
+    Utility,
+    /// The cheapest valid plan, then half of what is left on better rated
+    /// stays and the rest on restaurants (the planner before issue 15).
+    Cheapest,
+}
+
+impl Objective {
+    pub fn label(self) -> &'static str {
+        match self {
+            Objective::Utility => "utility",
+            Objective::Cheapest => "cheapest",
+        }
+    }
+}
+
+impl std::fmt::Display for Objective {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+impl std::str::FromStr for Objective {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "utility" => Ok(Objective::Utility),
+            "cheapest" => Ok(Objective::Cheapest),
+            other => Err(format!(
+                "unknown objective {other:?}: expected \"utility\" or \"cheapest\""
+            )),
+        }
+    }
 }
 
 /// Why an intent cannot be planned yet.
@@ -92,6 +141,7 @@ impl TripSpec {
                 budget: intent.budget.map(f64::from),
                 constraints: intent.constraints.clone(),
                 preferences: intent.preferences.clone(),
+                objective: Objective::default(),
             }),
             _ => Err(Incomplete(missing)),
         }

@@ -4,13 +4,25 @@
 //! Each skeleton is tried with each transport family (self-driving alone, or
 //! flights and taxis) in order of a lower bound on its cost; bounds above
 //! the budget are pruned. A candidate plan takes the cheapest options that
-//! meet every constraint, then spends what is left of the budget on better
-//! rated stays and restaurants. When nothing fits, [`NoPlan`] says why and
-//! what would fix it.
+//! meet every constraint; then, by the trip's [`Objective`]:
+//!
+//! - [`Objective::Utility`] (the default) spends up to the budget level's
+//!   target share of the budget on what a person would choose: travel
+//!   times that leave room for meals and visits, a room suited to the
+//!   party, and the upgrades with the most utility per dollar (see
+//!   [`utility`] for the definition and its weights);
+//! - [`Objective::Cheapest`] spends half of what is left on better rated
+//!   stays and the rest on restaurants, each at most twice the cheapest.
+//!
+//! Both only ever choose among candidates that meet every hard constraint:
+//! a plan never trades a constraint for utility. When nothing fits,
+//! [`NoPlan`] says why and what would fix it.
+
+pub mod utility;
 
 use std::collections::{HashMap, HashSet};
 
-use wayfare_domain::catalog::Restaurant;
+use wayfare_domain::catalog::{Restaurant, RoomType};
 use wayfare_domain::itinerary::{
     GeoPoint, Itinerary, ItineraryDay, MealKind, PlanItem, TransportLeg, TravelMode,
 };
@@ -20,9 +32,10 @@ use crate::agents::accommodation::{StayOption, StayOptions};
 use crate::agents::activity::ActivityOptions;
 use crate::agents::dining::MealOptions;
 use crate::agents::transport::{LegOption, LegOptions};
-use crate::agents::{Candidate, Skeleton, TripSpec};
+use crate::agents::{Candidate, LegKey, Objective, Skeleton, TripSpec};
 use crate::catalog::Catalog;
 use crate::verify::timing;
+use utility::Context;
 
 /// Everything the agents proposed for a trip.
 #[derive(Debug, Clone, Default)]
@@ -67,6 +80,9 @@ struct Slot {
     choice: Option<Candidate<Restaurant>>,
     /// Chosen to cover a cuisine: not to be swapped away.
     locked: bool,
+    /// The requested cuisines this slot's restaurant was chosen to cover
+    /// (an upgrade must serve them too).
+    covers: Vec<String>,
 }
 
 /// Builds the best plans, best first (at most a few).
@@ -114,7 +130,15 @@ pub fn assemble(trip: &TripSpec, proposals: &Proposals) -> Result<Vec<Itinerary>
             cheapest_over = Some(cheapest_over.map_or(bound, |c: f64| c.min(bound)));
             break;
         }
-        match build(trip, sk, family, proposals, budget) {
+        let built = match build(trip, sk, family, proposals, budget, bound, true) {
+            // Better travel times cost money the required meals may need:
+            // fall back on the cheapest legs.
+            Err(Failure::OverBudget(_)) if trip.objective == Objective::Utility => {
+                build(trip, sk, family, proposals, budget, bound, false)
+            }
+            other => other,
+        };
+        match built {
             Ok((score, plan)) => {
                 plans.push((score, plan));
                 if plans.len() >= PLANS_TO_COMPARE {
@@ -243,28 +267,112 @@ enum Failure {
     Other(String),
 }
 
-/// Builds one plan from a skeleton and family; returns its quality score.
+/// How many meals and visits fit on a travel day around `option`, in the
+/// cities of the trip (the origin's are not planned).
+pub fn leg_fits(origin: &str, key: &LegKey, option: &LegOption) -> usize {
+    let (from_planned, to_planned) = (key.from != origin, key.to != origin);
+    let meals = MealKind::ALL
+        .into_iter()
+        .filter(|kind| {
+            (from_planned && timing::meal_fits_before(*kind, option.mode, option.departure))
+                || (to_planned
+                    && option.arrival.is_some_and(|a| {
+                        timing::meal_fits_after(*kind, option.mode, option.departure, a)
+                    }))
+        })
+        .count();
+    let visit = (to_planned
+        && option
+            .arrival
+            .is_some_and(|a| timing::visit_fits_after(option.mode, option.departure, a)))
+        || (from_planned && timing::visit_fits_before(option.mode, option.departure));
+    meals + usize::from(visit)
+}
+
+/// "07:21", or "?" when unknown.
+fn hhmm(t: Option<chrono::NaiveTime>) -> String {
+    t.map_or_else(|| "?".into(), |t| t.format("%H:%M").to_string())
+}
+
+/// Builds one plan from a skeleton and family; returns its score (higher
+/// is better). `bound` is the plan's lower bound on cost; `better_legs`
+/// lets the utility objective pay for travel times (off on the retry).
+#[allow(clippy::too_many_arguments)]
 fn build(
     trip: &TripSpec,
     sk: &Skeleton,
     family: Family,
     p: &Proposals,
     budget: f64,
+    bound: f64,
+    better_legs: bool,
 ) -> Result<(f64, Itinerary), Failure> {
     let days = trip.dates.len();
+    let ctx = (trip.objective == Objective::Utility).then(|| Context::new(trip));
     let legs_keys = sk.legs(&trip.origin, &trip.dates);
     let mut legs: Vec<(usize, Candidate<LegOption>, String, String)> = Vec::new();
+    let mut leg_reasons: HashMap<usize, String> = HashMap::new();
+    let mut leg_money = ctx
+        .as_ref()
+        .filter(|_| better_legs)
+        .map_or(0.0, |c| (c.target - bound).max(0.0) * utility::LEG_SHARE);
     for key in &legs_keys {
-        let choice = p
+        let allowed: Vec<&Candidate<LegOption>> = p
             .legs
             .get(key)
-            .and_then(|opts| opts.iter().find(|o| family_allows(family, o.item.mode)))
-            .ok_or_else(|| {
-                Failure::Other(format!(
-                    "no transport from {} to {} on {}",
-                    key.from, key.to, key.date
-                ))
-            })?;
+            .map(|opts| {
+                opts.iter()
+                    .filter(|o| family_allows(family, o.item.mode))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let cheapest = *allowed.first().ok_or_else(|| {
+            Failure::Other(format!(
+                "no transport from {} to {} on {}",
+                key.from, key.to, key.date
+            ))
+        })?;
+        let mut choice = cheapest;
+        if let Some(ctx) = &ctx {
+            // A leg that leaves room for more meals and visits, worth
+            // `travel_slot_value` each, if the leg money allows.
+            let base = leg_fits(&trip.origin, key, &cheapest.item);
+            let value = ctx.travel_slot_value();
+            let mut best_gain = 0.0;
+            for o in &allowed {
+                let extra = o.cost - cheapest.cost;
+                if extra > leg_money + 1e-9 {
+                    continue;
+                }
+                let more = leg_fits(&trip.origin, key, &o.item).saturating_sub(base);
+                let gain = more as f64 * value - extra.max(0.0);
+                if more > 0 && gain > best_gain + 1e-9 {
+                    best_gain = gain;
+                    choice = o;
+                }
+            }
+            if !std::ptr::eq(choice, cheapest) {
+                let extra = choice.cost - cheapest.cost;
+                leg_money -= extra.max(0.0);
+                let more = leg_fits(&trip.origin, key, &choice.item).saturating_sub(base);
+                let city = if key.to != trip.origin {
+                    &key.to
+                } else {
+                    &key.from
+                };
+                leg_reasons.insert(
+                    key.day_index,
+                    format!(
+                        "leaves {}, arrives {}: time for {more} more meal(s) or visit(s) in {city} than the cheapest (leaves {}); {}, within {}",
+                        hhmm(Some(choice.item.departure)),
+                        hhmm(choice.item.arrival),
+                        hhmm(Some(cheapest.item.departure)),
+                        utility::price_gap(extra),
+                        ctx.level_text()
+                    ),
+                );
+            }
+        }
         legs.push((
             key.day_index,
             choice.clone(),
@@ -324,6 +432,7 @@ fn build(
                     required,
                     choice: None,
                     locked: false,
+                    covers: Vec::new(),
                 });
             }
         }
@@ -361,7 +470,13 @@ fn build(
             )));
         };
         used.insert((c.item.name.clone(), slots[si].city.clone()));
-        uncovered.retain(|u| !c.item.cuisines.iter().any(|x| x.eq_ignore_ascii_case(u)));
+        let serves = |u: &&String| c.item.cuisines.iter().any(|x| x.eq_ignore_ascii_case(u));
+        slots[si].covers = uncovered
+            .iter()
+            .filter(|u| serves(u))
+            .map(|u| u.to_string())
+            .collect();
+        uncovered.retain(|u| !serves(u));
         slots[si].choice = Some(c);
         slots[si].locked = true;
     }
@@ -409,79 +524,30 @@ fn build(
             slot.choice = Some(c.clone());
         }
     }
-    // Spend up to half the slack, shared out evenly, on better rated stays
-    // of good value (at most UPGRADE_FACTOR times the cheapest)…
-    let n_cities = sk.cities.len();
-    for (i, (city, nights)) in sk.cities.iter().zip(&sk.nights).enumerate() {
-        let share = (budget - total) / 2.0 / (n_cities - i) as f64;
-        if !share.is_finite() || share <= 0.0 {
-            break;
-        }
-        let cap = stays[i].cost * UPGRADE_FACTOR;
-        if let Some(better) = p.stays.get(&(city.clone(), *nights)).and_then(|opts| {
-            opts.iter()
-                .filter(|o| {
-                    o.cost <= cap
-                        && o.cost - stays[i].cost <= share
-                        && o.item.stay.rating > stays[i].item.stay.rating
-                })
-                .max_by(|a, b| {
-                    a.item
-                        .stay
-                        .rating
-                        .total_cmp(&b.item.stay.rating)
-                        .then(b.cost.total_cmp(&a.cost))
-                })
-        }) {
-            total += better.cost - stays[i].cost;
-            stays[i] = better.clone();
-        }
-    }
-    // …then the rest, shared out over the meals, on better rated restaurants.
-    let mut upgradable = slots
-        .iter()
-        .filter(|s| !s.locked && s.choice.is_some())
-        .count();
-    for slot in slots.iter_mut() {
-        if slot.locked {
-            continue;
-        }
-        let Some(current) = slot.choice.clone() else {
-            continue;
-        };
-        let slack = (budget - total) / upgradable.max(1) as f64;
-        upgradable = upgradable.saturating_sub(1);
-        if !slack.is_finite() {
-            break;
-        }
-        let city = slot.city.clone();
-        if let Some(better) = p.meals.get(&city).and_then(|opts| {
-            opts.iter()
-                .filter(|c| {
-                    c.item.rating > current.item.rating
-                        && c.cost <= current.cost * UPGRADE_FACTOR
-                        && c.cost - current.cost <= slack + 1e-9
-                        && !used.contains(&(c.item.name.clone(), city.clone()))
-                })
-                .max_by(|a, b| {
-                    a.item
-                        .rating
-                        .total_cmp(&b.item.rating)
-                        .then(b.cost.total_cmp(&a.cost))
-                })
-        }) {
-            used.remove(&(current.item.name.clone(), city.clone()));
-            used.insert((better.item.name.clone(), city.clone()));
-            total += better.cost - current.cost;
-            slot.choice = Some(better.clone());
-        }
+    let mut stay_reasons: Vec<Option<String>> = vec![None; stays.len()];
+    let mut meal_reasons: Vec<Option<String>> = vec![None; slots.len()];
+    if let Some(ctx) = &ctx {
+        spend_on_utility(
+            ctx,
+            sk,
+            p,
+            &mut stays,
+            &mut slots,
+            &mut total,
+            &mut stay_reasons,
+            &mut meal_reasons,
+        );
+    } else {
+        upgrade_cheapest(sk, p, budget, &mut stays, &mut slots, &mut total, &mut used);
     }
 
-    // Attractions: one for every full day first, then up to three, then travel days.
+    // Attractions: one for every full day first, then up to three (two for
+    // a relaxed trip), then travel days.
     let mut taken: HashMap<String, usize> = HashMap::new();
     let mut visits: Vec<Vec<wayfare_domain::catalog::Attraction>> = vec![Vec::new(); days];
     let full_days: Vec<usize> = (0..days).filter(|d| !leg_on.contains_key(d)).collect();
-    for round in 0..3 {
+    let per_day = ctx.as_ref().map_or(3, Context::visits_per_full_day);
+    for round in 0..per_day {
         for &d in &full_days {
             let city = &city_of_day[d];
             let list = p.activities.get(city).map(Vec::as_slice).unwrap_or(&[]);
@@ -494,7 +560,14 @@ fn build(
             }
         }
     }
-    for (&d, (_, leg, from, to)) in &leg_on {
+    // In day order: the first travel day gets the next attraction (a
+    // HashMap's order would make the plan differ from run to run).
+    let mut travel_days: Vec<usize> = leg_on.keys().copied().collect();
+    travel_days.sort_unstable();
+    for d in travel_days {
+        let Some((_, leg, from, to)) = leg_on.get(&d) else {
+            continue;
+        };
         let o = &leg.item;
         let city = if *to != trip.origin
             && o.arrival
@@ -516,6 +589,11 @@ fn build(
 
     // The itinerary.
     let mut itinerary_days = Vec::with_capacity(days);
+    let meal_reasons: HashMap<(usize, MealKind), String> = slots
+        .iter()
+        .zip(meal_reasons)
+        .filter_map(|(s, r)| Some(((s.day, s.kind), r?)))
+        .collect();
     for (d, date) in trip.dates.iter().enumerate() {
         let mut day = ItineraryDay::new(d as u32 + 1, Some(*date), city_of_day[d].clone());
         let n = d + 1;
@@ -535,7 +613,10 @@ fn build(
                 distance_text: o.distance_text.clone(),
                 cost: leg.cost,
                 source_id: Some(o.source_id.clone()),
-                reason: format!("cheapest allowed way to travel: {}", leg.reason),
+                reason: match leg_reasons.get(&d) {
+                    Some(why) => format!("{why}: {}", leg.reason),
+                    None => format!("cheapest allowed way to travel: {}", leg.reason),
+                },
             });
         }
         for slot in slots.iter().filter(|s| s.day == d) {
@@ -546,10 +627,10 @@ fn build(
                 city: slot.city.clone(),
                 source_id: Some(c.item.source_id.clone()),
                 cost: c.cost,
-                reason: if slot.locked {
-                    format!("serves a requested cuisine: {}", c.reason)
-                } else {
-                    c.reason.clone()
+                reason: match meal_reasons.get(&(slot.day, slot.kind)) {
+                    Some(why) => why.clone(),
+                    None if slot.locked => format!("serves a requested cuisine: {}", c.reason),
+                    None => c.reason.clone(),
                 },
             };
             match slot.kind {
@@ -572,10 +653,16 @@ fn build(
                 city: a.city.clone(),
                 source_id: Some(a.source_id.clone()),
                 cost: 0.0,
-                reason: if i == 0 {
-                    "start of the day's walking route".into()
-                } else {
-                    "next stop nearby".into()
+                reason: {
+                    let step = if i == 0 {
+                        "start of the day's walking route"
+                    } else {
+                        "next stop nearby"
+                    };
+                    match ctx.as_ref().and_then(|c| c.interest_of(a)) {
+                        Some(interest) => format!("matches your interest in {interest}; {step}"),
+                        None => step.to_string(),
+                    }
                 },
             })
             .collect();
@@ -589,7 +676,7 @@ fn build(
                 city: day.city.clone(),
                 source_id: Some(s.item.stay.source_id.clone()),
                 cost: s.cost / f64::from(s.item.nights.max(1)),
-                reason: s.reason.clone(),
+                reason: stay_reasons[ci].clone().unwrap_or_else(|| s.reason.clone()),
             });
         }
         itinerary_days.push(day);
@@ -603,6 +690,19 @@ fn build(
         city_coords: Default::default(),
     };
     itinerary.recompute_totals();
+    if let Some(ctx) = &ctx {
+        // The plan's utility per day, the same points the upgrades count,
+        // plus the visits (worth a rated-5 meal each).
+        let points = stays.iter().map(|s| ctx.stay_utility(s)).sum::<f64>()
+            + slots
+                .iter()
+                .filter_map(|s| s.choice.as_ref())
+                .map(|c| ctx.meal_utility(&c.item))
+                .sum::<f64>()
+            + visits.iter().map(Vec::len).sum::<usize>() as f64 * utility::W_MEAL;
+        let score = points / days.max(1) as f64 - itinerary.totals.total / 1_000_000.0;
+        return Ok((score, itinerary));
+    }
     let ratings: Vec<f64> = slots
         .iter()
         .filter_map(|s| s.choice.as_ref().map(|c| c.item.rating / 5.0))
@@ -612,4 +712,377 @@ fn build(
     // Better ratings first, then cheaper (a fraction of a point per $1,000).
     let score = quality - itinerary.totals.total / 1_000_000.0;
     Ok((score, itinerary))
+}
+
+/// The cheapest objective's upgrades: up to half the slack, shared out
+/// evenly, on better rated stays of good value (at most `UPGRADE_FACTOR`
+/// times the cheapest), then the rest, shared out over the meals, on
+/// better rated restaurants.
+fn upgrade_cheapest(
+    sk: &Skeleton,
+    p: &Proposals,
+    budget: f64,
+    stays: &mut [Candidate<StayOption>],
+    slots: &mut [Slot],
+    total: &mut f64,
+    used: &mut HashSet<(String, String)>,
+) {
+    let n_cities = sk.cities.len();
+    for (i, (city, nights)) in sk.cities.iter().zip(&sk.nights).enumerate() {
+        let share = (budget - *total) / 2.0 / (n_cities - i) as f64;
+        if !share.is_finite() || share <= 0.0 {
+            break;
+        }
+        let cap = stays[i].cost * UPGRADE_FACTOR;
+        if let Some(better) = p.stays.get(&(city.clone(), *nights)).and_then(|opts| {
+            opts.iter()
+                .filter(|o| {
+                    o.cost <= cap
+                        && o.cost - stays[i].cost <= share
+                        && o.item.stay.rating > stays[i].item.stay.rating
+                })
+                .max_by(|a, b| {
+                    a.item
+                        .stay
+                        .rating
+                        .total_cmp(&b.item.stay.rating)
+                        .then(b.cost.total_cmp(&a.cost))
+                })
+        }) {
+            *total += better.cost - stays[i].cost;
+            stays[i] = better.clone();
+        }
+    }
+    // …then the rest, shared out over the meals, on better rated restaurants.
+    let mut upgradable = slots
+        .iter()
+        .filter(|s| !s.locked && s.choice.is_some())
+        .count();
+    for slot in slots.iter_mut() {
+        if slot.locked {
+            continue;
+        }
+        let Some(current) = slot.choice.clone() else {
+            continue;
+        };
+        let slack = (budget - *total) / upgradable.max(1) as f64;
+        upgradable = upgradable.saturating_sub(1);
+        if !slack.is_finite() {
+            break;
+        }
+        let city = slot.city.clone();
+        if let Some(better) = p.meals.get(&city).and_then(|opts| {
+            opts.iter()
+                .filter(|c| {
+                    c.item.rating > current.item.rating
+                        && c.cost <= current.cost * UPGRADE_FACTOR
+                        && c.cost - current.cost <= slack + 1e-9
+                        && !used.contains(&(c.item.name.clone(), city.clone()))
+                })
+                .max_by(|a, b| {
+                    a.item
+                        .rating
+                        .total_cmp(&b.item.rating)
+                        .then(b.cost.total_cmp(&a.cost))
+                })
+        }) {
+            used.remove(&(current.item.name.clone(), city.clone()));
+            used.insert((better.item.name.clone(), city.clone()));
+            *total += better.cost - current.cost;
+            slot.choice = Some(better.clone());
+        }
+    }
+}
+
+/// One upgrade the utility search may make.
+#[derive(Debug, Clone, Copy)]
+enum Move {
+    /// City `i`'s stay becomes option `j`.
+    Stay(usize, usize),
+    /// Slot `s`'s restaurant becomes option `j` of its city.
+    Meal(usize, usize),
+}
+
+/// The utility objective's spending (see [`utility`]): a room suited to the
+/// party within the budget, then the upgrades with the most utility per
+/// extra dollar while the total stays within the level's target. Writes
+/// each stay's and meal's reason.
+#[allow(clippy::too_many_arguments)]
+fn spend_on_utility(
+    ctx: &Context,
+    sk: &Skeleton,
+    p: &Proposals,
+    stays: &mut [Candidate<StayOption>],
+    slots: &mut [Slot],
+    total: &mut f64,
+    stay_reasons: &mut [Option<String>],
+    meal_reasons: &mut [Option<String>],
+) {
+    const EMPTY_STAYS: &[Candidate<StayOption>] = &[];
+    const EMPTY_MEALS: &[Candidate<Restaurant>] = &[];
+    let lists: Vec<&[Candidate<StayOption>]> = sk
+        .cities
+        .iter()
+        .zip(&sk.nights)
+        .map(|(c, n)| {
+            p.stays
+                .get(&(c.clone(), *n))
+                .map_or(EMPTY_STAYS, Vec::as_slice)
+        })
+        .collect();
+    let su: Vec<Vec<f64>> = lists
+        .iter()
+        .map(|l| l.iter().map(|c| ctx.stay_utility(c)).collect())
+        .collect();
+    let mut stay_idx: Vec<usize> = stays
+        .iter()
+        .zip(&lists)
+        .map(|(s, l)| {
+            l.iter()
+                .position(|c| c.item.stay.source_id == s.item.stay.source_id)
+                .unwrap_or(0)
+        })
+        .collect();
+
+    // 1. A room suited to the party, if the whole budget allows it.
+    let couple = ctx.people >= 2 && !ctx.shared_asked;
+    let mut room_upgraded = vec![false; stays.len()];
+    let mut forced: Vec<Option<Option<f64>>> = vec![None; stays.len()];
+    for (i, list) in lists.iter().enumerate() {
+        let Some(cur) = list.get(stay_idx[i]) else {
+            continue;
+        };
+        if !couple || cur.item.stay.room_type != RoomType::SharedRoom {
+            continue;
+        }
+        let better = list
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| o.item.stay.room_type != RoomType::SharedRoom)
+            .min_by(|(ja, a), (jb, b)| {
+                a.cost
+                    .total_cmp(&b.cost)
+                    .then(su[i][*jb].total_cmp(&su[i][*ja]))
+            });
+        match better {
+            Some((j, o)) if *total + o.cost - cur.cost <= ctx.budget + 1e-6 => {
+                *total += o.cost - cur.cost;
+                stay_idx[i] = j;
+                room_upgraded[i] = true;
+            }
+            Some((_, o)) => forced[i] = Some(Some(o.cost - cur.cost)),
+            None => forced[i] = Some(None),
+        }
+    }
+
+    // 2. Restaurants by index, one use per restaurant and city.
+    let meal_list = |city: &str| p.meals.get(city).map_or(EMPTY_MEALS, Vec::as_slice);
+    let mut mu: HashMap<&str, Vec<f64>> = HashMap::new();
+    let mut used: HashMap<&str, Vec<bool>> = HashMap::new();
+    let mut slot_idx: Vec<Option<usize>> = Vec::with_capacity(slots.len());
+    for slot in slots.iter() {
+        let list = meal_list(&slot.city);
+        let key = sk
+            .cities
+            .iter()
+            .find(|c| **c == slot.city)
+            .map_or("", String::as_str);
+        mu.entry(key)
+            .or_insert_with(|| list.iter().map(|c| ctx.meal_utility(&c.item)).collect());
+        let flags = used.entry(key).or_insert_with(|| vec![false; list.len()]);
+        let idx = slot
+            .choice
+            .as_ref()
+            .and_then(|c| list.iter().position(|o| o.item.name == c.item.name));
+        if let Some(j) = idx {
+            flags[j] = true;
+        }
+        slot_idx.push(idx);
+    }
+    let city_key = |city: &str| {
+        sk.cities
+            .iter()
+            .find(|c| *c == city)
+            .map_or("", String::as_str)
+    };
+
+    // 3. Best utility per dollar first, within the target; then, up to the
+    // budget, only upgrades worth their price at the level's rate for a
+    // point (a home for a family at $38 more when the plan is already over
+    // the target).
+    let phases = [(ctx.target, 0.0), (ctx.budget, 1.0 / ctx.point_value())];
+    let mut steps = 0;
+    for (cap, min_ratio) in phases {
+        while steps < utility::MAX_UPGRADES {
+            steps += 1;
+            let room = cap - *total;
+            let mut best: Option<(f64, Move)> = None;
+            let consider = |du: f64, dc: f64, m: Move, best: &mut Option<(f64, Move)>| {
+                if du <= 1e-9 || dc > room + 1e-9 || (dc > 1e-9 && du / dc < min_ratio) {
+                    return;
+                }
+                // Better and no dearer comes first; then utility per dollar.
+                let key = if dc <= 1e-9 { 1e12 + du } else { du / dc };
+                if best.as_ref().is_none_or(|(k, _)| key > *k) {
+                    *best = Some((key, m));
+                }
+            };
+            for (i, list) in lists.iter().enumerate() {
+                let cur = stay_idx[i];
+                let Some(c) = list.get(cur) else { continue };
+                for (j, o) in list.iter().enumerate() {
+                    consider(
+                        su[i][j] - su[i][cur],
+                        o.cost - c.cost,
+                        Move::Stay(i, j),
+                        &mut best,
+                    );
+                }
+            }
+            for (si, slot) in slots.iter().enumerate() {
+                let Some(cur) = slot_idx[si] else { continue };
+                let key = city_key(&slot.city);
+                let (Some(u), Some(flags)) = (mu.get(key), used.get(key)) else {
+                    continue;
+                };
+                let list = meal_list(&slot.city);
+                for (j, o) in list.iter().enumerate() {
+                    if flags[j] || u[j] <= u[cur] + 1e-9 {
+                        continue;
+                    }
+                    if !slot
+                        .covers
+                        .iter()
+                        .all(|w| o.item.cuisines.iter().any(|x| x.eq_ignore_ascii_case(w)))
+                    {
+                        continue;
+                    }
+                    consider(
+                        u[j] - u[cur],
+                        o.cost - list[cur].cost,
+                        Move::Meal(si, j),
+                        &mut best,
+                    );
+                }
+            }
+            match best {
+                None => break,
+                Some((_, Move::Stay(i, j))) => {
+                    *total += lists[i][j].cost - lists[i][stay_idx[i]].cost;
+                    stay_idx[i] = j;
+                }
+                Some((_, Move::Meal(si, j))) => {
+                    let list = meal_list(&slots[si].city);
+                    let key = city_key(&slots[si].city);
+                    if let (Some(cur), Some(flags)) = (slot_idx[si], used.get_mut(key)) {
+                        *total += list[j].cost - list[cur].cost;
+                        flags[cur] = false;
+                        flags[j] = true;
+                        slot_idx[si] = Some(j);
+                    }
+                }
+            }
+        }
+    }
+
+    // 4. The choices and their reasons.
+    let within = ctx.level_text();
+    for (i, list) in lists.iter().enumerate() {
+        let j = stay_idx[i];
+        let (Some(c), Some(cheapest)) = (list.get(j), list.first()) else {
+            continue;
+        };
+        stays[i] = c.clone();
+        let s = &c.item.stay;
+        let mut why = format!(
+            "{} rated {}, {} unit(s) at ${}/night",
+            s.room_type.label(),
+            s.rating,
+            c.item.units,
+            s.price
+        );
+        let extra = c.cost - cheapest.cost;
+        if extra > 0.5 {
+            why.push_str(&format!(
+                "; {} ({}, {} rated {}), within {within}",
+                utility::price_gap(extra),
+                cheapest.item.stay.name,
+                cheapest.item.stay.room_type.label().to_lowercase(),
+                cheapest.item.stay.rating
+            ));
+        } else {
+            why.push_str("; the cheapest that fits");
+        }
+        if room_upgraded[i] {
+            let room = match s.room_type {
+                RoomType::EntireHome => "an entire home",
+                _ => "a private room",
+            };
+            why.push_str(&format!(
+                "; {room} for the {} of you rather than beds in a shared room",
+                ctx.people
+            ));
+        } else if let Some(gap) = forced[i] {
+            match gap {
+                Some(more) if ctx.budget.is_finite() => why.push_str(&format!(
+                    "; a shared room because the budget forces it: the cheapest private room or home would cost ${more:.0} more, over your ${:.0} budget",
+                    ctx.budget
+                )),
+                _ => why.push_str(
+                    "; a shared room because no private room or home here meets the request",
+                ),
+            }
+        } else if ctx.shared_asked {
+            why.push_str("; a shared room, as you asked");
+        }
+        // The runner-up by utility, when it was better but beyond the target.
+        if let Some((r, ru)) = su[i]
+            .iter()
+            .enumerate()
+            .filter(|(r, _)| *r != j)
+            .max_by(|a, b| a.1.total_cmp(b.1))
+            && *ru > su[i][j] + 1e-9
+            && list[r].cost > c.cost
+        {
+            let more = list[r].cost - c.cost;
+            let limit = if *total + more > ctx.budget + 1e-6 {
+                format!("over your ${:.0} budget", ctx.budget)
+            } else {
+                format!("beyond what {within} aims to spend")
+            };
+            why.push_str(&format!(
+                "; {} (rated {}) would cost ${more:.0} more, {limit}",
+                list[r].item.stay.name, list[r].item.stay.rating
+            ));
+        }
+        stay_reasons[i] = Some(why);
+    }
+    for (si, slot) in slots.iter_mut().enumerate() {
+        let Some(j) = slot_idx[si] else { continue };
+        let list = meal_list(&slot.city);
+        let (Some(c), Some(cheapest)) = (list.get(j), list.first()) else {
+            continue;
+        };
+        slot.choice = Some(c.clone());
+        let r = &c.item;
+        let mut why = format!(
+            "{} (rated {}), ${} a person; {}",
+            r.cuisines.join(", "),
+            r.rating,
+            r.average_cost,
+            utility::price_gap(c.cost - cheapest.cost)
+        );
+        if c.cost - cheapest.cost > 0.5 {
+            why.push_str(&format!(", within {within}"));
+        }
+        if !slot.covers.is_empty() {
+            why.push_str(&format!(
+                "; serves {}, which you asked for",
+                slot.covers.join(", ")
+            ));
+        } else if let Some(cuisine) = ctx.serves_wanted(r) {
+            why.push_str(&format!("; serves {cuisine}, which you like"));
+        }
+        meal_reasons[si] = Some(why);
+    }
 }

@@ -175,6 +175,7 @@ pub fn trip_from_label(label: &LabelledQuery) -> TripSpec {
             transport,
         },
         preferences: Vec::new(),
+        objective: Default::default(),
     }
 }
 

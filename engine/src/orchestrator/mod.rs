@@ -29,7 +29,7 @@ use crate::agents::dining::{DiningAgent, MealOptions};
 use crate::agents::location::LocationAgent;
 use crate::agents::planning::PlanningAgent;
 use crate::agents::transport::{LegOptions, TransportAgent};
-use crate::agents::{Agent, AgentError, Candidate, LegKey, Skeleton, TripSpec};
+use crate::agents::{Agent, AgentError, Candidate, LegKey, Objective, Skeleton, TripSpec};
 use crate::assemble::Proposals;
 use crate::catalog::Catalog;
 use crate::parse::Gazetteer;
@@ -98,6 +98,7 @@ pub struct Planner {
     gazetteer: Arc<Gazetteer>,
     /// The day dates are read from ([`Planner::with_today`]), if any.
     today: Option<chrono::NaiveDate>,
+    objective: Objective,
 }
 
 /// What the four parallel agents are asked for, derived from the skeletons.
@@ -147,13 +148,14 @@ pub(crate) fn choose(
         if verdict.passed() {
             plan.verdict = verdict.clone();
             let explanation = format!(
-                "{} days, {} — ${:.0} of {}; {}",
+                "{} days, {} — ${:.0} of {}; {}; {}",
                 plan.days.len(),
                 plan.visited_cities().join(" → "),
                 plan.totals.total,
                 trip.budget
                     .map_or("no budget".into(), |b| format!("${b:.0}")),
-                verdict.summary()
+                verdict.summary(),
+                crate::assemble::utility::budget_note(trip, &plan, catalog)
             );
             return PlanOutcome {
                 intent,
@@ -187,7 +189,14 @@ impl Planner {
             catalog,
             gazetteer,
             today: None,
+            objective: Objective::default(),
         }
+    }
+
+    /// Chooses among valid plans by `objective` (default: utility).
+    pub fn with_objective(mut self, objective: Objective) -> Self {
+        self.objective = objective;
+        self
     }
 
     /// Uses `year` for dates written without one (the TravelPlanner queries all say 2022).
@@ -230,7 +239,10 @@ impl Planner {
     pub fn plan_intent_blocking(&self, intent: TripIntent) -> PlanOutcome {
         let catalog = self.catalog.as_ref();
         let trip = match TripSpec::from_intent(&intent) {
-            Ok(t) => t,
+            Ok(t) => TripSpec {
+                objective: self.objective,
+                ..t
+            },
             Err(e) => return no_plan(intent, e.to_string()),
         };
         let skeletons = match LocationAgent
@@ -295,7 +307,10 @@ impl Planner {
         })
         .await;
         let trip = match TripSpec::from_intent(&intent) {
-            Ok(t) => Arc::new(t),
+            Ok(t) => Arc::new(TripSpec {
+                objective: self.objective,
+                ..t
+            }),
             Err(e) => {
                 let reason = e.to_string();
                 emit(PlanningEvent::PlanFailed {

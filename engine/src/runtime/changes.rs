@@ -171,9 +171,11 @@ fn mode_refused(intent: &TripIntent, mode: TravelMode, others: &[TravelMode]) ->
     }
 }
 
-/// The alternatives for a component of the plan, best first by the
-/// agents' order (cheapest first for meals, stays and legs; the activity
-/// agent's route order for attractions).
+/// The alternatives for a component of the plan, best first: stays and
+/// meals by the planner's utility for this trip (the same points the
+/// assembler maximises, see `assemble::utility`; cheaper first at equal
+/// utility), so "another one" is the next-best for this person; legs
+/// cheapest first; attractions in the activity agent's route order.
 pub(super) fn component_alternatives(
     state: &TripState,
     itinerary: &Itinerary,
@@ -201,11 +203,18 @@ pub(super) fn component_alternatives(
             let Some(TaskOutput::Accommodation(stays)) = output_of(state, "accommodation") else {
                 return Err("the trip has no accommodation candidates".into());
             };
-            let candidates = stays
+            let mut candidates = stays
                 .into_iter()
                 .find(|((c, n), _)| c == city && *n == nights)
                 .map(|(_, c)| c)
                 .unwrap_or_default();
+            if let Some(ctx) = utility_of(intent) {
+                candidates.sort_by(|a, b| {
+                    ctx.stay_utility(b)
+                        .total_cmp(&ctx.stay_utility(a))
+                        .then(a.cost.total_cmp(&b.cost))
+                });
+            }
             let options = candidates
                 .into_iter()
                 .map(|c| {
@@ -253,11 +262,19 @@ pub(super) fn component_alternatives(
                 .filter(|m| m.city == city && Some(*m) != current)
                 .map(|m| m.name.as_str())
                 .collect();
-            let options = meals
+            let mut candidates = meals
                 .into_iter()
                 .find(|(c, _)| c == city)
                 .map(|(_, c)| c)
-                .unwrap_or_default()
+                .unwrap_or_default();
+            if let Some(ctx) = utility_of(intent) {
+                candidates.sort_by(|a, b| {
+                    ctx.meal_utility(&b.item)
+                        .total_cmp(&ctx.meal_utility(&a.item))
+                        .then(a.cost.total_cmp(&b.cost))
+                });
+            }
+            let options = candidates
                 .into_iter()
                 .filter(|c| !elsewhere.contains(c.item.name.as_str()))
                 .map(|c| {
@@ -425,6 +442,14 @@ pub(super) fn component_alternatives(
             })
         }
     }
+}
+
+/// The utility the planner chose by, for ranking alternatives (`None` when
+/// the intent cannot be planned).
+fn utility_of(intent: &TripIntent) -> Option<crate::assemble::utility::Context> {
+    TripSpec::from_intent(intent)
+        .ok()
+        .map(|spec| crate::assemble::utility::Context::new(&spec))
 }
 
 fn plural(n: u32) -> &'static str {

@@ -1,0 +1,479 @@
+//! The utility objective: which valid plan a person would choose.
+//!
+//! The assembler first builds the cheapest plan that meets every hard
+//! constraint (the same plan [`Objective::Cheapest`] starts from), then, under
+//! [`Objective::Utility`], spends money on it in this order:
+//!
+//! 1. **Travel times** ([`leg_fits`](super::leg_fits)): on a travel day, a flight or drive
+//!    that leaves room for a meal or a visit in the city reached (or left)
+//!    is worth [`TRAVEL_SLOT_SHARE`] of a person-day's money per meal or
+//!    visit that fits, for the whole party; legs may use at most
+//!    [`LEG_SHARE`] of the money above the cheapest plan.
+//! 2. **Room suited to the party** ([`room_fit`]): a party of two or more
+//!    does not sleep in a shared dorm when a private room or an entire home
+//!    fits the budget (the whole budget, not just the target); the shared
+//!    room stays only when the request asks for one or the budget forces it,
+//!    and the stay's reason then says so.
+//! 3. **Upgrades up to the target** ([`BudgetLevel::target_share`] of the
+//!    budget): repeatedly the upgrade (a stay or a meal) with the most
+//!    utility per extra dollar, while the total stays within the target;
+//!    then, up to the budget itself, only upgrades whose points cost at most
+//!    [`POINT_SHARE`] of the party's daily money each (good value beyond
+//!    the target, e.g. a family's home for a few dollars more).
+//!
+//! Utility is counted in points; a night in a stay rated 5 is worth
+//! [`W_STAY`] point, a meal rated 5 [`W_MEAL`] points (a night's rest
+//! shapes a trip more than one meal, three meals a day weigh about a night).
+//! The room type adds [`room_fit`] per night (a couple in dorm beds: −1.5, a
+//! whole home for a group: +0.3). A meal serving a cuisine the person named
+//! adds [`W_CUISINE`]; "food" among the interests multiplies the meal rating
+//! weight by [`FOOD_LOVER`]. Attractions have no price nor rating in the
+//! catalog: interest matches come first in each city's route (which is a
+//! nearest-neighbour walk, so a day's visits stay close), up to three a
+//! full day (two when the person asks for a relaxed trip), and on travel
+//! days only in the hours the timing rules leave free.
+//!
+//! [`Objective::Utility`]: crate::agents::Objective::Utility
+//! [`Objective::Cheapest`]: crate::agents::Objective::Cheapest
+
+use wayfare_domain::catalog::{Attraction, Restaurant, RoomType};
+use wayfare_domain::intent::RoomRequirement;
+use wayfare_domain::itinerary::Itinerary;
+
+use crate::agents::accommodation::{AccommodationAgent, StayOption};
+use crate::agents::{Candidate, Objective, TripSpec};
+use crate::catalog::Catalog;
+
+/// Points for a night in a stay rated 5 (0 for rated 0).
+pub const W_STAY: f64 = 1.0;
+/// Points for a meal rated 5.
+pub const W_MEAL: f64 = 0.5;
+/// Points for a meal serving a cuisine the person named.
+pub const W_CUISINE: f64 = 0.2;
+/// Meal rating weight multiplier when the person says they care about food.
+pub const FOOD_LOVER: f64 = 1.5;
+/// Share of one person-day's money a meal or visit on a travel day is worth.
+pub const TRAVEL_SLOT_SHARE: f64 = 0.1;
+/// Beyond the target (up to the budget), an upgrade is bought only when a
+/// point of utility costs at most this share of the party's money for a
+/// day: a night in a room rated one star better, or of the right kind, is
+/// worth a tenth of a day's money.
+pub const POINT_SHARE: f64 = 0.1;
+/// Share of the money above the cheapest plan that better travel times may use.
+pub const LEG_SHARE: f64 = 0.25;
+/// Money a person-day is assumed to have when the request states no budget.
+pub const DEFAULT_PER_PERSON_DAY: f64 = 200.0;
+/// At most this many upgrades per plan (keeps the search bounded).
+pub const MAX_UPGRADES: usize = 200;
+
+/// How much a trip may spend, by money per person per day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum BudgetLevel {
+    /// Under $100 a person a day.
+    Budget,
+    /// $100 to $250.
+    Moderate,
+    /// $250 to $500.
+    Comfort,
+    /// $500 and more.
+    Luxury,
+}
+
+impl BudgetLevel {
+    pub fn label(self) -> &'static str {
+        match self {
+            BudgetLevel::Budget => "budget",
+            BudgetLevel::Moderate => "moderate",
+            BudgetLevel::Comfort => "comfort",
+            BudgetLevel::Luxury => "luxury",
+        }
+    }
+
+    /// The level of `per_person_day` dollars (thresholds $100, $250, $500:
+    /// hostel-and-street-food, mid-range hotel, upscale, top end).
+    pub fn from_daily(per_person_day: f64) -> Self {
+        if per_person_day < 100.0 {
+            BudgetLevel::Budget
+        } else if per_person_day < 250.0 {
+            BudgetLevel::Moderate
+        } else if per_person_day < 500.0 {
+            BudgetLevel::Comfort
+        } else {
+            BudgetLevel::Luxury
+        }
+    }
+
+    /// A level the person stated among their preference words, if any.
+    pub fn stated(preferences: &[String]) -> Option<Self> {
+        preferences
+            .iter()
+            .find_map(|w| match w.trim().to_lowercase().as_str() {
+                "shoestring" | "cheap" | "budget" | "backpacker" | "frugal" => {
+                    Some(BudgetLevel::Budget)
+                }
+                "moderate" | "mid-range" | "midrange" => Some(BudgetLevel::Moderate),
+                "comfort" | "comfortable" | "upscale" => Some(BudgetLevel::Comfort),
+                "luxury" | "splurge" | "luxurious" => Some(BudgetLevel::Luxury),
+                _ => None,
+            })
+    }
+
+    /// The share of the budget the plan aims to use: a budget traveller
+    /// keeps a margin, a luxury one spends nearly all of it. Never more
+    /// than the budget itself.
+    pub fn target_share(self) -> f64 {
+        match self {
+            BudgetLevel::Budget => 0.80,
+            BudgetLevel::Moderate => 0.85,
+            BudgetLevel::Comfort => 0.90,
+            BudgetLevel::Luxury => 0.95,
+        }
+    }
+}
+
+/// What the utility knows about the person, computed once per plan.
+#[derive(Debug, Clone)]
+pub struct Context {
+    pub level: BudgetLevel,
+    /// The level came from the person's words, not from the money.
+    pub stated: bool,
+    /// Money per person per day (the default when no budget is stated).
+    pub per_person_day: f64,
+    /// The budget, or infinity.
+    pub budget: f64,
+    /// What the plan aims to spend: the level's share of the budget.
+    pub target: f64,
+    pub people: u32,
+    /// A shared room is what the request asks for (or allows outright).
+    pub shared_asked: bool,
+    /// Lower-case cuisines the person named (constraints and preferences).
+    pub cuisines: Vec<String>,
+    pub food_lover: bool,
+    /// The person wants a relaxed pace.
+    pub relaxed: bool,
+    /// Lower-case keywords an attraction's name may contain to match an interest.
+    pub interest_keywords: Vec<(String, &'static str)>,
+}
+
+/// The keywords in attraction names that an interest word stands for.
+fn interest_keywords(word: &str) -> &'static [&'static str] {
+    match word {
+        "museum" | "museums" => &["museum"],
+        "art" | "arts" => &["art", "gallery", "museum"],
+        "history" | "culture" | "cultural" | "architecture" => &[
+            "museum",
+            "historic",
+            "history",
+            "memorial",
+            "monument",
+            "cathedral",
+            "church",
+            "library",
+            "capitol",
+            "theatre",
+            "theater",
+        ],
+        "park" | "parks" | "nature" | "hiking" | "outdoors" => &[
+            "park", "garden", "trail", "lake", "falls", "forest", "botanic", "nature", "mountain",
+            "river",
+        ],
+        "beach" => &["beach", "bay", "pier", "island"],
+        "family" | "kids" | "children" => &["zoo", "aquarium", "children", "science", "park"],
+        "music" | "nightlife" => &["music", "theatre", "theater", "hall", "jazz", "opera"],
+        "shopping" => &["market", "mall", "shop"],
+        "food" | "wine" => &["market", "winery", "brewery"],
+        _ => &[],
+    }
+}
+
+impl Context {
+    pub fn new(trip: &TripSpec) -> Self {
+        let days = trip.dates.len().max(1) as f64;
+        let people = trip.people.max(1);
+        let budget = trip.budget.filter(|b| b.is_finite() && *b > 0.0);
+        let per_person_day =
+            budget.map_or(DEFAULT_PER_PERSON_DAY, |b| b / days / f64::from(people));
+        let stated = BudgetLevel::stated(&trip.preferences);
+        let level = stated.unwrap_or_else(|| BudgetLevel::from_daily(per_person_day));
+        let budget = budget.unwrap_or(f64::INFINITY);
+        let target = if budget.is_finite() {
+            budget * level.target_share()
+        } else {
+            DEFAULT_PER_PERSON_DAY * days * f64::from(people)
+        };
+        let prefs: Vec<String> = trip
+            .preferences
+            .iter()
+            .map(|p| p.trim().to_lowercase())
+            .collect();
+        let mut cuisines: Vec<String> = trip
+            .constraints
+            .cuisines
+            .iter()
+            .map(|c| c.to_lowercase())
+            .collect();
+        cuisines.extend(prefs.iter().cloned());
+        let mut keywords = Vec::new();
+        for p in &prefs {
+            let listed = interest_keywords(p);
+            if listed.is_empty() && p.len() > 3 {
+                // A word with no list: matched as itself (singular).
+                let word = p.strip_suffix('s').unwrap_or(p).to_string();
+                keywords.push((word, "your interests"));
+            }
+            for k in listed {
+                keywords.push((k.to_string(), interest_label(p)));
+            }
+        }
+        Self {
+            level,
+            stated: stated.is_some(),
+            per_person_day,
+            budget,
+            target: target.min(budget),
+            people,
+            shared_asked: trip.constraints.room_type == Some(RoomRequirement::SharedRoom),
+            cuisines,
+            food_lover: prefs.iter().any(|p| {
+                matches!(
+                    p.as_str(),
+                    "food" | "foodie" | "restaurants" | "dining" | "wine"
+                )
+            }),
+            relaxed: prefs
+                .iter()
+                .any(|p| matches!(p.as_str(), "relax" | "relaxed" | "relaxing" | "slow")),
+            interest_keywords: keywords,
+        }
+    }
+
+    /// Visits on a full day: two for a relaxed trip ("relax", "relaxed",
+    /// "slow" among the preferences), else three.
+    pub fn visits_per_full_day(&self) -> usize {
+        if self.relaxed { 2 } else { 3 }
+    }
+
+    /// Money a meal or visit that fits on a travel day is worth, for the party.
+    pub fn travel_slot_value(&self) -> f64 {
+        TRAVEL_SLOT_SHARE * self.per_person_day * f64::from(self.people)
+    }
+
+    /// Money one point of utility is worth beyond the target: [`POINT_SHARE`]
+    /// of the party's money for a day (at least a dollar).
+    pub fn point_value(&self) -> f64 {
+        (POINT_SHARE * self.per_person_day * f64::from(self.people)).max(1.0)
+    }
+
+    /// "your comfort budget", "your low budget".
+    pub fn level_text(&self) -> String {
+        match self.level {
+            BudgetLevel::Budget => "your low budget".into(),
+            level => format!("your {} budget", level.label()),
+        }
+    }
+
+    /// Points per night for the room type, for this party.
+    pub fn room_fit(&self, room: RoomType) -> f64 {
+        room_fit(room, self.people, self.shared_asked)
+    }
+
+    /// Utility of a stay for all its nights.
+    pub fn stay_utility(&self, c: &Candidate<StayOption>) -> f64 {
+        let nights = f64::from(c.item.nights.max(1));
+        nights * (W_STAY * c.item.stay.rating / 5.0 + self.room_fit(c.item.stay.room_type))
+    }
+
+    /// Utility of one meal.
+    pub fn meal_utility(&self, r: &Restaurant) -> f64 {
+        let w = if self.food_lover {
+            W_MEAL * FOOD_LOVER
+        } else {
+            W_MEAL
+        };
+        w * r.rating / 5.0
+            + if self.serves_wanted(r).is_some() {
+                W_CUISINE
+            } else {
+                0.0
+            }
+    }
+
+    /// The named cuisine `r` serves, if any.
+    pub fn serves_wanted<'a>(&self, r: &'a Restaurant) -> Option<&'a str> {
+        r.cuisines
+            .iter()
+            .find(|c| self.cuisines.iter().any(|w| c.eq_ignore_ascii_case(w)))
+            .map(String::as_str)
+    }
+
+    /// The interest an attraction matches, if any ("museums").
+    pub fn interest_of(&self, a: &Attraction) -> Option<&'static str> {
+        let name = a.name.to_lowercase();
+        self.interest_keywords
+            .iter()
+            .find(|(k, _)| name.contains(k.as_str()))
+            .map(|(_, label)| *label)
+    }
+}
+
+fn interest_label(word: &str) -> &'static str {
+    match word {
+        "museum" | "museums" => "museums",
+        "art" | "arts" => "art",
+        "history" => "history",
+        "culture" | "cultural" => "culture",
+        "architecture" => "architecture",
+        "park" | "parks" => "parks",
+        "nature" | "hiking" | "outdoors" => "nature",
+        "beach" => "beaches",
+        "family" | "kids" | "children" => "family outings",
+        "music" => "music",
+        "nightlife" => "nightlife",
+        "shopping" => "shopping",
+        "food" => "food",
+        "wine" => "wine",
+        _ => "your interests",
+    }
+}
+
+/// Points per night for a room type: a party of two or more in a shared
+/// dorm loses 1.5 (more than the best rating earns: beds among strangers
+/// are what a couple or a family avoids), an entire home earns 0.3 for a
+/// group (space of its own); alone, a dorm loses 0.3 and a home earns 0.1.
+/// When the request asks for a shared room, the type counts for nothing.
+pub fn room_fit(room: RoomType, people: u32, shared_asked: bool) -> f64 {
+    if shared_asked {
+        return 0.0;
+    }
+    match (room, people >= 2) {
+        (RoomType::SharedRoom, true) => -1.5,
+        (RoomType::SharedRoom, false) => -0.3,
+        (RoomType::PrivateRoom, _) => 0.0,
+        (RoomType::EntireHome, true) => 0.3,
+        (RoomType::EntireHome, false) => 0.1,
+    }
+}
+
+/// "$40 more than the cheapest" / "the cheapest".
+pub fn price_gap(extra: f64) -> String {
+    if extra > 0.5 {
+        format!("${extra:.0} more than the cheapest")
+    } else {
+        "the cheapest".into()
+    }
+}
+
+/// How a plan used its budget, for the plan's summary, and what a little
+/// more or less money would change (the first city's stay).
+pub fn budget_note(trip: &TripSpec, plan: &Itinerary, catalog: &dyn Catalog) -> String {
+    if trip.objective == Objective::Cheapest {
+        return "objective: cheapest valid plan".into();
+    }
+    let ctx = Context::new(trip);
+    let total = plan.totals.total;
+    let used = if ctx.budget.is_finite() {
+        format!(
+            "budget level {} (${:.0} a person a day{}): ${total:.0} of ${:.0} used ({:.0}%; aiming at {:.0}%)",
+            ctx.level.label(),
+            ctx.per_person_day,
+            if ctx.stated { ", as you said" } else { "" },
+            ctx.budget,
+            100.0 * total / ctx.budget,
+            100.0 * ctx.level.target_share()
+        )
+    } else {
+        format!(
+            "no budget stated: planned as moderate (${DEFAULT_PER_PERSON_DAY:.0} a person a day), ${total:.0} in all"
+        )
+    };
+    match more_or_less(&ctx, trip, plan, catalog) {
+        Some(what) => format!("{used}; {what}"),
+        None => used,
+    }
+}
+
+/// "with $120 more: X (entire home/apt, rated 5) in Denver; with $264 less: Y …".
+fn more_or_less(
+    ctx: &Context,
+    trip: &TripSpec,
+    plan: &Itinerary,
+    catalog: &dyn Catalog,
+) -> Option<String> {
+    let stay = plan.days.iter().find_map(|d| d.accommodation.as_ref())?;
+    let id = stay.source_id.as_deref()?;
+    let nights = plan
+        .days
+        .iter()
+        .filter(|d| d.accommodation.as_ref().is_some_and(|a| a.id == stay.id))
+        .count() as u32;
+    let options = AccommodationAgent.options(trip, catalog, &stay.city, nights);
+    let current = options.iter().find(|o| o.item.stay.source_id == id)?;
+    let u = ctx.stay_utility(current);
+    let describe = |o: &Candidate<StayOption>| {
+        format!(
+            "{} ({}, rated {})",
+            o.item.stay.name,
+            o.item.stay.room_type.label().to_lowercase(),
+            o.item.stay.rating
+        )
+    };
+    let mut parts = Vec::new();
+    if let Some(better) = options
+        .iter()
+        .filter(|o| o.cost > current.cost && ctx.stay_utility(o) > u + 1e-9)
+        .min_by(|a, b| a.cost.total_cmp(&b.cost))
+    {
+        parts.push(format!(
+            "with ${:.0} more: {} in {}",
+            better.cost - current.cost,
+            describe(better),
+            stay.city
+        ));
+    }
+    if let Some(cheaper) = options.first().filter(|o| o.cost < current.cost - 0.5) {
+        parts.push(format!(
+            "with ${:.0} less: {}",
+            current.cost - cheaper.cost,
+            describe(cheaper)
+        ));
+    }
+    (!parts.is_empty()).then(|| parts.join("; "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn levels_follow_the_money_per_person_per_day_unless_stated() {
+        assert_eq!(BudgetLevel::from_daily(99.0), BudgetLevel::Budget);
+        assert_eq!(BudgetLevel::from_daily(100.0), BudgetLevel::Moderate);
+        assert_eq!(BudgetLevel::from_daily(333.0), BudgetLevel::Comfort);
+        assert_eq!(BudgetLevel::from_daily(500.0), BudgetLevel::Luxury);
+        assert_eq!(
+            BudgetLevel::stated(&["museum".into(), "luxury".into()]),
+            Some(BudgetLevel::Luxury)
+        );
+        assert_eq!(BudgetLevel::stated(&["museum".into()]), None);
+        for level in [
+            BudgetLevel::Budget,
+            BudgetLevel::Moderate,
+            BudgetLevel::Comfort,
+            BudgetLevel::Luxury,
+        ] {
+            assert!((0.5..=1.0).contains(&level.target_share()));
+        }
+    }
+
+    #[test]
+    fn a_dorm_is_for_a_party_only_what_the_request_asks() {
+        assert!(room_fit(RoomType::SharedRoom, 2, false) < -W_STAY);
+        assert_eq!(room_fit(RoomType::SharedRoom, 2, true), 0.0);
+        assert!(
+            room_fit(RoomType::EntireHome, 4, false) > room_fit(RoomType::PrivateRoom, 4, false)
+        );
+        assert!(
+            room_fit(RoomType::SharedRoom, 1, false) > room_fit(RoomType::SharedRoom, 2, false)
+        );
+    }
+}
