@@ -18,47 +18,57 @@ use wayfare_store::Store;
 struct TestApp {
     router: axum::Router,
     _dir: tempfile::TempDir,
-    _turn: tokio::sync::MutexGuard<'static, ()>,
 }
 
-/// These tests run one at a time. Run four at once in one process (each on
-/// its own runtime), the body of a server-rendered page now and then never
-/// ends — the home page's too, which reads nothing from the database.
+/// The tests share one app — one router over one store and one runtime —
+/// on one multi-thread runtime (8 MiB worker stacks, which rendering a
+/// ready plan unoptimised needs), as `wayfare serve` runs, and they run in
+/// parallel.
 ///
-/// Measured again on 2026-11-29 with the lock removed, two loops of the
-/// test binary at once on the 2-core machine (30 s deadline, then gdb on
-/// every thread): 6 hangs in 600 runs before the HTTP hardening commits and
-/// 3 in about 500 after them (the home page 6 times, the submit-and-read
-/// test 3 times; always the last test still running). One at a time: none
-/// in 400. In every backtrace all threads are parked — the test thread in
-/// its runtime's `block_on` awaiting the page body, the SQLite writer in
-/// its own runtime's park, the sqlx workers in `recv` — so it is a lost
-/// wake-up, not a deadlock on a lock. Ruled out:
-/// - Leptos' executor bound to one runtime: `any_spawner`'s tokio executor
-///   stores `tokio::spawn` itself, which spawns on the caller's runtime;
-/// - the one-connection SQLite write pool shared with the writer thread's
-///   runtime: the home page never touches it, and the writer was idle;
-/// - Leptos' Suspense lost wake-up (leptos#4851, #4698): fixed by #4853,
-///   which the 0.8.23 in use contains;
-/// - the process-global `AsyncTransition`: only client-side navigation
-///   runs one.
+/// They used to run one at a time, each with an app and a current-thread
+/// runtime of its own: run concurrently that way, the body of a
+/// server-rendered page now and then never ended (every thread parked, a
+/// lost wake-up). Measured on 2026-11-29, two loops of this binary at once
+/// on the 2-core machine (60 s deadline):
 ///
-/// Not reproduced against the release server in 87,000 page requests (one
-/// runtime). The cause is not found; the lock stays.
+/// | each test has | builds overlap | hangs |
+/// | --- | --- | --- |
+/// | its own runtime and app | yes | 3 in ~70 runs |
+/// | its own app, one shared runtime | yes | 3 in 473 |
+/// | … with only the router's construction serialised | yes | 1 in 134 |
+/// | … with each app's whole construction serialised | no | 0 in 1,118 |
+/// | one shared app and runtime (this file) | — | 0 in 1,165 |
 ///
-/// Measured again on 2026-11-29 (a fresh machine; two loops of the binary,
-/// 60 s deadline): with the lock removed, 3 hangs in about 70 runs (the
-/// `/trips` page once, in `a_page_sets_an_httponly_session_cookie_once`,
-/// its runtime parked with a timer pending). With every test instead on
-/// one shared multi-thread runtime (8 MiB workers, each test spawned on
-/// it, as `wayfare serve` runs), still 3 hangs in 473 runs: so it is not
-/// several runtimes in one process. What remains per test, unlike the
-/// server: a router, a `Store` (with its writer thread) and a `Runtime`
-/// of its own, started while another test's page renders.
-static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+/// So the hang needs two apps (store, catalog, runtime) being built at
+/// once in one process while pages render; `wayfare serve` builds one app
+/// before it serves, and 87,000 page requests against the release server
+/// never hung. It is confined to a harness that builds several apps at
+/// once, which this one no longer does.
+fn run<F: std::future::Future<Output = ()> + Send + 'static>(test: F) {
+    static RUNTIME: std::sync::LazyLock<tokio::runtime::Runtime> = std::sync::LazyLock::new(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_stack_size(8 * 1024 * 1024)
+            .enable_all()
+            .build()
+            .expect("a runtime")
+    });
+    // Spawned, so that the test runs on a worker (an 8 MiB stack), not on
+    // the test harness's thread.
+    if let Err(e) = RUNTIME.block_on(RUNTIME.spawn(test)) {
+        match e.try_into_panic() {
+            Ok(panic) => std::panic::resume_unwind(panic),
+            Err(e) => panic!("the test was cancelled: {e}"),
+        }
+    }
+}
 
-async fn app() -> TestApp {
-    let turn = ONE_AT_A_TIME.lock().await;
+async fn app() -> &'static TestApp {
+    static APP: tokio::sync::OnceCell<TestApp> = tokio::sync::OnceCell::const_new();
+    APP.get_or_init(build_app).await
+}
+
+async fn build_app() -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::connect(&format!("sqlite://{}/w.db", dir.path().display()))
         .await
@@ -85,7 +95,6 @@ async fn app() -> TestApp {
             http_metrics: HttpMetrics::default(),
         }),
         _dir: dir,
-        _turn: turn,
     }
 }
 
@@ -94,38 +103,44 @@ async fn body_text(response: axum::response::Response) -> String {
     String::from_utf8(bytes.to_vec()).expect("utf-8")
 }
 
-#[tokio::test]
-async fn healthz_reports_the_database_ok() {
-    let app = app().await;
-    let response = app
-        .router
-        .oneshot(
-            Request::get("/healthz")
-                .body(Body::empty())
-                .expect("request"),
-        )
-        .await
-        .expect("response");
-    assert_eq!(response.status(), StatusCode::OK);
-    let body = body_text(response).await;
-    assert!(body.contains(r#""database":"ok""#), "{body}");
+#[test]
+fn healthz_reports_the_database_ok() {
+    run(async {
+        let app = app().await;
+        let response = app
+            .router
+            .clone()
+            .oneshot(
+                Request::get("/healthz")
+                    .body(Body::empty())
+                    .expect("request"),
+            )
+            .await
+            .expect("response");
+        assert_eq!(response.status(), StatusCode::OK);
+        let body = body_text(response).await;
+        assert!(body.contains(r#""database":"ok""#), "{body}");
+    });
 }
 
-#[tokio::test]
-async fn the_home_page_renders_on_the_server() {
-    let app = app().await;
-    let response = app
-        .router
-        .oneshot(Request::get("/").body(Body::empty()).expect("request"))
-        .await
-        .expect("response");
-    assert_eq!(response.status(), StatusCode::OK);
-    let body = body_text(response).await;
-    assert!(body.contains("Describe your trip"), "{body}");
-    assert!(
-        body.contains("/pkg/wayfare.js"),
-        "hydration script missing: {body}"
-    );
+#[test]
+fn the_home_page_renders_on_the_server() {
+    run(async {
+        let app = app().await;
+        let response = app
+            .router
+            .clone()
+            .oneshot(Request::get("/").body(Body::empty()).expect("request"))
+            .await
+            .expect("response");
+        assert_eq!(response.status(), StatusCode::OK);
+        let body = body_text(response).await;
+        assert!(body.contains("Describe your trip"), "{body}");
+        assert!(
+            body.contains("/pkg/wayfare.js"),
+            "hydration script missing: {body}"
+        );
+    });
 }
 
 const ALICE: &str = "wayfare_session=1b4e28ba2fa1491ab0c2d2b8c0ffee01";
@@ -148,19 +163,7 @@ fn sfn(path: &str, cookie: &str, content_type: &str, body: String) -> Request<Bo
 /// rendering a ready plan unoptimised needs more than a test thread's 2 MiB.
 #[test]
 fn a_trip_planned_through_the_server_functions_is_the_runtimes_and_its_sessions() {
-    let thread = std::thread::Builder::new()
-        .stack_size(8 * 1024 * 1024)
-        .spawn(|| {
-            tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("a runtime")
-                .block_on(trip_through_the_server_functions());
-        })
-        .expect("a thread");
-    if let Err(panic) = thread.join() {
-        std::panic::resume_unwind(panic);
-    }
+    run(trip_through_the_server_functions());
 }
 
 async fn trip_through_the_server_functions() {
@@ -274,6 +277,7 @@ async fn trip_through_the_server_functions() {
     assert_eq!(deleted.status(), StatusCode::OK);
     let gone = app
         .router
+        .clone()
         .oneshot(
             Request::get(format!("/api/trips/{id}"))
                 .body(Body::empty())
@@ -285,48 +289,53 @@ async fn trip_through_the_server_functions() {
 }
 
 /// A browser without the cookie is given one, HttpOnly and SameSite.
-#[tokio::test]
-async fn a_page_sets_an_httponly_session_cookie_once() {
-    let app = app().await;
-    let response = app
-        .router
-        .clone()
-        .oneshot(Request::get("/trips").body(Body::empty()).expect("request"))
-        .await
-        .expect("response");
-    let cookie = response.headers()[header::SET_COOKIE]
-        .to_str()
-        .expect("ascii")
-        .to_owned();
-    assert!(
-        cookie.starts_with("wayfare_session=")
-            && cookie.contains("HttpOnly")
-            && cookie.contains("SameSite=Lax"),
-        "{cookie}"
-    );
-    let again = app
-        .router
-        .oneshot(
-            Request::get("/trips")
-                .header(header::COOKIE, ALICE)
-                .body(Body::empty())
-                .expect("request"),
-        )
-        .await
-        .expect("response");
-    assert!(again.headers().get(header::SET_COOKIE).is_none());
+#[test]
+fn a_page_sets_an_httponly_session_cookie_once() {
+    run(async {
+        let app = app().await;
+        let response = app
+            .router
+            .clone()
+            .oneshot(Request::get("/trips").body(Body::empty()).expect("request"))
+            .await
+            .expect("response");
+        let cookie = response.headers()[header::SET_COOKIE]
+            .to_str()
+            .expect("ascii")
+            .to_owned();
+        assert!(
+            cookie.starts_with("wayfare_session=")
+                && cookie.contains("HttpOnly")
+                && cookie.contains("SameSite=Lax"),
+            "{cookie}"
+        );
+        let again = app
+            .router
+            .clone()
+            .oneshot(
+                Request::get("/trips")
+                    .header(header::COOKIE, ALICE)
+                    .body(Body::empty())
+                    .expect("request"),
+            )
+            .await
+            .expect("response");
+        assert!(again.headers().get(header::SET_COOKIE).is_none());
+    });
 }
 
-#[tokio::test]
-async fn an_empty_request_is_refused_with_a_readable_error() {
-    let app = app().await;
-    let submit = Request::post("/sfn/plan_trip")
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .header(header::ACCEPT, "application/json")
-        .body(Body::from("query=+++"))
-        .expect("request");
-    let response = app.router.oneshot(submit).await.expect("response");
-    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let body = body_text(response).await;
-    assert!(body.contains("request is empty"), "{body}");
+#[test]
+fn an_empty_request_is_refused_with_a_readable_error() {
+    run(async {
+        let app = app().await;
+        let submit = Request::post("/sfn/plan_trip")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "application/json")
+            .body(Body::from("query=+++"))
+            .expect("request");
+        let response = app.router.clone().oneshot(submit).await.expect("response");
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let body = body_text(response).await;
+        assert!(body.contains("request is empty"), "{body}");
+    });
 }

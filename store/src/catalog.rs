@@ -123,7 +123,7 @@ pub async fn import_travelplanner(
     store: &Store,
     dir: &Path,
     options: ImportOptions,
-    progress: &mut dyn FnMut(ImportProgress),
+    progress: &mut (dyn FnMut(ImportProgress) + Send),
 ) -> Result<ImportSummary, ImportError> {
     let started = Instant::now();
     let (data, report) = travelplanner::read_dir(dir, &options, progress)?;
@@ -185,7 +185,7 @@ impl Store {
     pub async fn import_catalog(
         &self,
         data: &CatalogData,
-        progress: &mut dyn FnMut(ImportProgress),
+        progress: &mut (dyn FnMut(ImportProgress) + Send),
     ) -> Result<ImportCounts> {
         let started = Instant::now();
         let mut counts = ImportCounts::default();

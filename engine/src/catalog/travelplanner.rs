@@ -346,7 +346,7 @@ impl SourceFiles {
 pub fn read_dir(
     dir: &Path,
     options: &ImportOptions,
-    progress: &mut dyn FnMut(ImportProgress),
+    progress: &mut (dyn FnMut(ImportProgress) + Send),
 ) -> Result<(CatalogData, ImportReport), ReadError> {
     let files = SourceFiles::locate(dir)?;
     let started = Instant::now();
@@ -463,7 +463,7 @@ impl<'o> Reader<'o> {
         label: &str,
         input: impl Read,
         size: Option<u64>,
-        progress: &mut dyn FnMut(ImportProgress),
+        progress: &mut (dyn FnMut(ImportProgress) + Send),
     ) -> Result<(), ReadError> {
         let started = Instant::now();
         let mut report = FileReport::new(file, label.to_owned());
@@ -667,7 +667,7 @@ impl<'o> Reader<'o> {
         size: Option<u64>,
         columns: &[(&'static str, Empty)],
         report: &mut FileReport,
-        progress: &mut dyn FnMut(ImportProgress),
+        progress: &mut (dyn FnMut(ImportProgress) + Send),
         mut build: impl FnMut(&Self, &Row<'_>, &str) -> Outcome<T>,
     ) -> Result<Vec<T>, ReadError> {
         let io_err = |source: csv::Error| ReadError::Io {
