@@ -46,4 +46,10 @@ if [ "$profile" = wasm-release ]; then
 fi
 cp style/main.css "$site/pkg/wayfare.css"
 cp -R public/. "$site/"
-echo "build-site: $site ready ($(du -k "$site/pkg/wayfare_bg.wasm" | cut -f1) KiB of WebAssembly)"
+# Precompressed copies: the server's static handler sends `name.gz` to a
+# browser that accepts gzip (tower-http ServeDir, precompressed_gzip), so
+# the bundle travels compressed at no cost per request.
+for f in "$site/pkg/wayfare_bg.wasm" "$site/pkg/wayfare.js" "$site/pkg/wayfare.css"; do
+  gzip -9 -n -k -f "$f"
+done
+echo "build-site: $site ready ($(du -k "$site/pkg/wayfare_bg.wasm" | cut -f1) KiB of WebAssembly, $(du -k "$site/pkg/wayfare_bg.wasm.gz" | cut -f1) KiB gzipped)"
