@@ -136,6 +136,12 @@ pub struct PlanArgs {
     /// a database.
     #[arg(long, value_name = "DIR")]
     pub catalog: Option<PathBuf>,
+    /// Answer a question the request leaves open, or correct what it says:
+    /// `--answer start_date=2027-05-14 --answer budget=2000` (any key of the
+    /// API's `overrides`; a value is read as JSON when it is JSON, e.g.
+    /// `destination={"kind":"city","name":"Denver"}`, else as text).
+    #[arg(long = "answer", value_name = "KEY=VALUE", conflicts_with = "batch")]
+    pub answers: Vec<String>,
 }
 
 /// Runs the command the user asked for.

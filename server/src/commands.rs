@@ -8,9 +8,10 @@ use std::time::Instant;
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
+use wayfare_domain::overrides::{OverridesInput, TripOverrides};
 use wayfare_engine::catalog::{Catalog, MemoryCatalog, travelplanner};
 use wayfare_engine::orchestrator::{Planner, render_text, submission};
-use wayfare_engine::runtime::Runtime;
+use wayfare_engine::runtime::{Runtime, read_with_answers};
 use wayfare_store::{ImportOptions, ImportProgress, Store};
 
 use crate::cli::{EvalArgs, ImportArgs, PlanArgs, PlanFormat, today};
@@ -147,7 +148,10 @@ pub async fn plan(config: &Config, args: &PlanArgs) -> anyhow::Result<()> {
         .with_today(today())
         .with_objective(args.objective);
     match (&args.query, &args.batch) {
-        (Some(query), _) => plan_one(&planner, query, args.format),
+        (Some(query), _) => {
+            let answers = answers(&args.answers)?;
+            plan_one(&planner, query, &answers, args.format)
+        }
         (None, Some(batch)) => {
             let out = args.out.as_ref().context("--batch needs --out FILE")?;
             plan_batch(&planner, batch, out)
@@ -156,8 +160,30 @@ pub async fn plan(config: &Config, args: &PlanArgs) -> anyhow::Result<()> {
     }
 }
 
-fn plan_one(planner: &Planner, query: &str, format: PlanFormat) -> anyhow::Result<()> {
-    let outcome = planner.plan_blocking(query);
+/// `--answer KEY=VALUE` pairs as checked overrides: the same decoding and
+/// bounds as the API's `overrides`, an error naming the key.
+fn answers(pairs: &[String]) -> anyhow::Result<TripOverrides> {
+    let mut object = serde_json::Map::new();
+    for pair in pairs {
+        let (key, value) = pair
+            .split_once('=')
+            .with_context(|| format!("--answer {pair:?}: write it as KEY=VALUE"))?;
+        let value = serde_json::from_str(value)
+            .unwrap_or_else(|_| serde_json::Value::String(value.to_owned()));
+        object.insert(key.trim().to_owned(), value);
+    }
+    let input: OverridesInput = serde_json::from_value(serde_json::Value::Object(object))
+        .context("--answer: an unknown key or a value of the wrong kind")?;
+    TripOverrides::try_from(input).map_err(|e| anyhow::anyhow!("--answer: {e}"))
+}
+
+fn plan_one(
+    planner: &Planner,
+    query: &str,
+    answers: &TripOverrides,
+    format: PlanFormat,
+) -> anyhow::Result<()> {
+    let outcome = planner.plan_intent_blocking(read_with_answers(planner, query, answers));
     let mut stdout = std::io::stdout().lock();
     match format {
         PlanFormat::Text => match &outcome.itinerary {

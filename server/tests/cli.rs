@@ -243,3 +243,60 @@ fn config_show_prints_each_value_and_where_it_came_from() {
         text(&bad.stderr)
     );
 }
+
+/// `wayfare plan` on a request that leaves a question: it says so and fails;
+/// `--answer` settles it (checked like the API's overrides) and the plan is
+/// made; a bad answer is refused naming its key.
+#[test]
+fn plan_answers_the_questions_a_request_leaves() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let db = format!("sqlite://{}/demo.db", tmp.path().display());
+    let query = "A 3-day trip for two from Seattle to Denver, budget $2,000.";
+    let asked = wayfare(&["plan", query, "--db", &db], tmp.path());
+    assert!(!asked.status.success());
+    assert!(
+        text(&asked.stdout).contains("When does the trip start?"),
+        "{}",
+        text(&asked.stdout)
+    );
+
+    let planned = wayfare(
+        &[
+            "plan",
+            query,
+            "--db",
+            &db,
+            "--answer",
+            "start_date=2027-05-14",
+            "--format",
+            "json",
+        ],
+        tmp.path(),
+    );
+    assert!(
+        planned.status.success(),
+        "{}\n{}",
+        text(&planned.stdout),
+        text(&planned.stderr)
+    );
+    let outcome: serde_json::Value = serde_json::from_slice(&planned.stdout).expect("json");
+    assert_eq!(outcome["intent"]["start_date"], "2027-05-14");
+    assert_eq!(outcome["itinerary"]["days"][0]["date"], "2027-05-14");
+
+    for (answer, key) in [
+        ("people=0", "people"),
+        ("start_date=2027-02-30", "start_date"),
+        ("nights=2", "nights"),
+    ] {
+        let bad = wayfare(
+            &["plan", query, "--db", &db, "--answer", answer],
+            tmp.path(),
+        );
+        assert!(!bad.status.success(), "{answer}");
+        assert!(
+            text(&bad.stderr).contains(key),
+            "{answer}: {}",
+            text(&bad.stderr)
+        );
+    }
+}

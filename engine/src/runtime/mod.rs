@@ -17,7 +17,7 @@ mod memory;
 mod service;
 mod wire;
 pub use memory::MemoryRuntimeStore;
-pub use service::Runtime;
+pub use service::{Runtime, read_with_answers};
 mod config;
 pub mod pipeline;
 pub mod registry;

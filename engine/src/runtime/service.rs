@@ -60,6 +60,8 @@ use crate::state::{
 
 mod ask;
 
+pub use ask::read_with_answers;
+
 /// Upper bounds (ms) of the agent latency histogram.
 const LATENCY_BUCKETS_MS: [f64; 8] = [5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 1000.0, 5000.0];
 /// Upper bounds (ms) of the submit-to-finished histogram.

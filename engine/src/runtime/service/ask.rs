@@ -24,6 +24,7 @@ use super::{
     TripStatus, lock,
 };
 use crate::agents::TripSpec;
+use crate::orchestrator::Planner;
 use crate::state::{Command, EventStore, decide_all};
 
 /// The intent as a trip that asks records it: what the parser understood,
@@ -78,6 +79,18 @@ fn answered(question: &str, o: &OverridesInput) -> bool {
     } else {
         false
     }
+}
+
+/// Reads `query` with `answers` winning over what the text says, as
+/// answering a trip's questions does ([`Runtime::answer`]): the questions
+/// the answers settle are dropped, the others stay. For a caller without a
+/// runtime (`wayfare plan --answer`).
+pub fn read_with_answers(planner: &Planner, query: &str, answers: &TripOverrides) -> TripIntent {
+    let mut intent = planner.parse(query);
+    answers.apply(&mut intent);
+    let given = OverridesInput::from(answers.clone());
+    intent.questions.retain(|q| !answered(q, &given));
+    intent
 }
 
 fn to_json<T: Serialize>(value: &T) -> Result<serde_json::Value, String> {
