@@ -288,3 +288,70 @@ fn a_relaxed_trip_has_two_visits_a_full_day() {
         );
     }
 }
+
+/// The pace and the spending style a person writes reach the plan: a
+/// packed trip gets more visits a full day than a relaxed one, and "on a
+/// shoestring" spends less than "a luxury trip" of the same budget.
+#[test]
+fn the_stated_pace_and_spending_style_shape_the_plan() {
+    let trip = "5 days from Seattle to Denver, March 5th to March 9th 2027, two of us, $4,000";
+    let visits_per_full_day = |plan: &Itinerary| {
+        let full: Vec<_> = plan
+            .days
+            .iter()
+            .filter(|d| d.transport.is_empty())
+            .collect();
+        full.iter().map(|d| d.attractions.len()).sum::<usize>() as f64 / full.len().max(1) as f64
+    };
+    let (relaxed_outcome, relaxed) = plan(
+        Objective::Utility,
+        &format!("{trip}, a relaxed pace please"),
+    );
+    let (packed_outcome, packed) = plan(
+        Objective::Utility,
+        &format!("{trip}, we want to see as much as possible"),
+    );
+    assert!(
+        relaxed_outcome
+            .intent
+            .preferences
+            .contains(&"relax".to_owned())
+    );
+    assert!(
+        packed_outcome
+            .intent
+            .preferences
+            .contains(&"packed".to_owned())
+    );
+    assert!(
+        visits_per_full_day(&packed) > visits_per_full_day(&relaxed),
+        "packed {} vs relaxed {}",
+        visits_per_full_day(&packed),
+        visits_per_full_day(&relaxed)
+    );
+    assert!(visits_per_full_day(&relaxed) <= 2.0);
+
+    let (cheap_outcome, cheap) = plan(
+        Objective::Utility,
+        &format!("{trip}, we're on a shoestring"),
+    );
+    let (lux_outcome, lux) = plan(Objective::Utility, &format!("{trip}, a luxury trip"));
+    assert!(
+        cheap_outcome
+            .intent
+            .preferences
+            .contains(&"budget".to_owned())
+    );
+    assert!(
+        lux_outcome
+            .intent
+            .preferences
+            .contains(&"luxury".to_owned())
+    );
+    assert!(
+        cheap.totals.total < lux.totals.total,
+        "shoestring ${} vs luxury ${}",
+        cheap.totals.total,
+        lux.totals.total
+    );
+}

@@ -910,7 +910,7 @@ fn spend_on_utility(
     // budget, only upgrades worth their price at the level's rate for a
     // point (a home for a family at $38 more when the plan is already over
     // the target).
-    let phases = [(ctx.target, 0.0), (ctx.budget, 1.0 / ctx.point_value())];
+    let phases = [(ctx.target, 0.0), (ctx.spend_cap, 1.0 / ctx.point_value())];
     let mut steps = 0;
     for (cap, min_ratio) in phases {
         while steps < utility::MAX_UPGRADES {

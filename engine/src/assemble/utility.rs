@@ -118,6 +118,19 @@ impl BudgetLevel {
             })
     }
 
+    /// The most a person who states this style means to spend a person a
+    /// day (the upper bound of [`BudgetLevel::from_daily`]'s band); none
+    /// for luxury. A stated "shoestring" with a large budget is a wish to
+    /// spend little, not a budget to use up.
+    pub fn daily_cap(self) -> Option<f64> {
+        match self {
+            BudgetLevel::Budget => Some(100.0),
+            BudgetLevel::Moderate => Some(250.0),
+            BudgetLevel::Comfort => Some(500.0),
+            BudgetLevel::Luxury => None,
+        }
+    }
+
     /// The share of the budget the plan aims to use: a budget traveller
     /// keeps a margin, a luxury one spends nearly all of it. Never more
     /// than the budget itself.
@@ -143,6 +156,9 @@ pub struct Context {
     pub budget: f64,
     /// What the plan aims to spend: the level's share of the budget.
     pub target: f64,
+    /// The most the upgrades may bring the plan to: the budget, or less
+    /// when the person stated a spending style ([`BudgetLevel::daily_cap`]).
+    pub spend_cap: f64,
     pub people: u32,
     /// A shared room is what the request asks for (or allows outright).
     pub shared_asked: bool,
@@ -151,6 +167,8 @@ pub struct Context {
     pub food_lover: bool,
     /// The person wants a relaxed pace.
     pub relaxed: bool,
+    /// The person wants to see as much as fits.
+    pub packed: bool,
     /// Lower-case keywords an attraction's name may contain to match an interest.
     pub interest_keywords: Vec<(String, &'static str)>,
 }
@@ -196,11 +214,17 @@ impl Context {
         let stated = BudgetLevel::stated(&trip.preferences);
         let level = stated.unwrap_or_else(|| BudgetLevel::from_daily(per_person_day));
         let budget = budget.unwrap_or(f64::INFINITY);
+        // A stated style caps the spending at its band, whatever the budget.
+        let spend_cap = match stated.and_then(BudgetLevel::daily_cap) {
+            Some(daily) => (daily * days * f64::from(people)).min(budget),
+            None => budget,
+        };
         let target = if budget.is_finite() {
             budget * level.target_share()
         } else {
             DEFAULT_PER_PERSON_DAY * days * f64::from(people)
-        };
+        }
+        .min(spend_cap);
         let prefs: Vec<String> = trip
             .preferences
             .iter()
@@ -230,6 +254,7 @@ impl Context {
             stated: stated.is_some(),
             per_person_day,
             budget,
+            spend_cap,
             target: target.min(budget),
             people,
             shared_asked: trip.constraints.room_type == Some(RoomRequirement::SharedRoom),
@@ -243,14 +268,24 @@ impl Context {
             relaxed: prefs
                 .iter()
                 .any(|p| matches!(p.as_str(), "relax" | "relaxed" | "relaxing" | "slow")),
+            packed: prefs
+                .iter()
+                .any(|p| matches!(p.as_str(), "packed" | "busy")),
             interest_keywords: keywords,
         }
     }
 
     /// Visits on a full day: two for a relaxed trip ("relax", "relaxed",
-    /// "slow" among the preferences), else three.
+    /// "slow" among the preferences), four for a packed one ("packed",
+    /// "busy"), else three. Relaxed wins when both are said.
     pub fn visits_per_full_day(&self) -> usize {
-        if self.relaxed { 2 } else { 3 }
+        if self.relaxed {
+            2
+        } else if self.packed {
+            4
+        } else {
+            3
+        }
     }
 
     /// Money a meal or visit that fits on a travel day is worth, for the party.

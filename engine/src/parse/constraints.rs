@@ -393,7 +393,7 @@ pub(super) fn parse_preferences(text: &str) -> Vec<String> {
         "family",
     ];
     let lower = text.to_lowercase();
-    INTERESTS
+    let mut words: Vec<String> = INTERESTS
         .iter()
         .filter(|w| {
             lower.match_indices(*w).any(|(i, _)| {
@@ -404,5 +404,133 @@ pub(super) fn parse_preferences(text: &str) -> Vec<String> {
             })
         })
         .map(|w| w.to_string())
-        .collect()
+        .collect();
+    words.extend(budget_level(&lower).map(str::to_owned));
+    match pace(&lower) {
+        Some("relax") if !words.iter().any(|w| w == "relax") => words.push("relax".into()),
+        Some("packed") => words.push("packed".into()),
+        _ => {}
+    }
+    words
+}
+
+/// The spending style a request states, as the planner's word for it
+/// (`budget`, `moderate`, `comfort`, `luxury`). "Budget" alone is not one:
+/// "a budget of $900" names an amount; "on a budget", "a budget trip" and
+/// "budget-friendly" are a style.
+fn budget_level(lower: &str) -> Option<&'static str> {
+    const LEVELS: [(&str, &[&str]); 4] = [
+        (
+            "luxury",
+            &[
+                "luxury",
+                "luxurious",
+                "splurge",
+                "five-star",
+                "five star",
+                "5-star",
+                "5 star",
+                "high-end",
+                "high end",
+                "lavish",
+            ],
+        ),
+        (
+            "comfort",
+            &[
+                "comfortable",
+                "upscale",
+                "nice hotel",
+                "nicer hotel",
+                "comfort",
+            ],
+        ),
+        (
+            "moderate",
+            &[
+                "mid-range",
+                "midrange",
+                "mid range",
+                "moderate",
+                "reasonably priced",
+            ],
+        ),
+        (
+            "budget",
+            &[
+                "shoestring",
+                "on a budget",
+                "budget trip",
+                "budget-friendly",
+                "budget friendly",
+                "budget travel",
+                "cheap",
+                "backpack",
+                "frugal",
+                "low-cost",
+                "low cost",
+                "inexpensive",
+                "as little as possible",
+            ],
+        ),
+    ];
+    let negated = |at: usize| {
+        let before = &lower[..at];
+        ["not ", "no ", "nothing ", "don't need ", "without "]
+            .iter()
+            .any(|n| before.ends_with(n))
+    };
+    LEVELS.iter().find_map(|(level, phrases)| {
+        phrases
+            .iter()
+            .any(|p| {
+                lower
+                    .match_indices(p)
+                    .any(|(i, _)| word_start(lower, i) && !negated(i))
+            })
+            .then_some(*level)
+    })
+}
+
+/// The pace a request states: `relax` (two visits a full day) or
+/// `packed` (as many as fit).
+fn pace(lower: &str) -> Option<&'static str> {
+    const RELAXED: [&str; 7] = [
+        "relaxed",
+        "relaxing",
+        "leisurely",
+        "slow pace",
+        "slow-paced",
+        "easy pace",
+        "laid-back",
+    ];
+    const PACKED: [&str; 7] = [
+        "packed",
+        "busy",
+        "fast-paced",
+        "fast pace",
+        "see as much as",
+        "as much as possible",
+        "every minute",
+    ];
+    let says = |phrases: &[&str]| {
+        phrases
+            .iter()
+            .any(|p| lower.match_indices(p).any(|(i, _)| word_start(lower, i)))
+    };
+    if says(&RELAXED) {
+        Some("relax")
+    } else if says(&PACKED) {
+        Some("packed")
+    } else {
+        None
+    }
+}
+
+/// Whether byte `i` of `lower` starts a word.
+fn word_start(lower: &str, i: usize) -> bool {
+    !lower[..i]
+        .chars()
+        .next_back()
+        .is_some_and(char::is_alphanumeric)
 }

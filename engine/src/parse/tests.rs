@@ -643,3 +643,36 @@ fn the_home_page_examples_read_completely_on_the_demo_catalog() {
         assert!(i.budget.is_some(), "{text}");
     }
 }
+
+#[test]
+fn a_spending_style_and_a_pace_are_read_and_an_amount_is_not_a_style() {
+    let g = gazetteer();
+    let prefs = |text: &str| g.parse(text).preferences;
+    let base = "3 days from Seattle to Denver, March 5-7 2027, two of us";
+    for (text, level) in [
+        ("we're on a shoestring", "budget"),
+        ("a cheap trip", "budget"),
+        ("budget-friendly please", "budget"),
+        ("mid-range hotels", "moderate"),
+        ("somewhere comfortable", "comfort"),
+        ("we want to splurge", "luxury"),
+        ("a five-star luxury getaway", "luxury"),
+    ] {
+        let p = prefs(&format!("{base}, $2,000, {text}"));
+        assert!(p.contains(&level.to_owned()), "{text}: {p:?}");
+    }
+    for text in [
+        "with a budget of $2,000",
+        "budget $2,000, nothing luxurious",
+        "$2,000, not cheap motels",
+    ] {
+        let p = prefs(&format!("{base}, {text}"));
+        assert!(
+            !p.iter().any(|w| ["budget", "luxury"].contains(&w.as_str())),
+            "{text}: {p:?}"
+        );
+    }
+    assert!(prefs(&format!("{base}, $2,000, a leisurely trip")).contains(&"relax".to_owned()));
+    assert!(prefs(&format!("{base}, $2,000, a packed schedule")).contains(&"packed".to_owned()));
+    assert!(!prefs(&format!("{base}, $2,000")).contains(&"packed".to_owned()));
+}
