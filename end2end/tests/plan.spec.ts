@@ -57,6 +57,29 @@ test("a structured field wins over the text", async ({ page }) => {
   await expect(page.getByTestId("understood")).toContainText("Meals to include: Italian");
 });
 
+test("the spending style, pace and interests from the form reach the plan", async ({ page }) => {
+  await page.goto("/");
+  await waitForHydration(page);
+  await page.getByRole("button", { name: EXAMPLES.oneCity }).click();
+  await page.getByText("Add details (optional)").click();
+  await page.getByLabel("Spending").selectOption("luxury");
+  await page.getByLabel("Pace").selectOption("relax");
+  await page.getByLabel("Interests").fill("Museums, parks");
+  await page.getByRole("button", { name: "Plan my trip" }).click();
+  await page.waitForURL(/\/trips\//);
+  await waitForReady(page);
+  const understood = page.getByTestId("understood");
+  await expect(understood).toContainText("Luxury");
+  await expect(understood).toContainText("A relaxed pace");
+  await expect(understood).toContainText(/Interests: (food, )?museums, parks/);
+  const trip = await (await page.request.get(page.url().replace("/trips/", "/api/trips/"))).json();
+  expect(trip.intent.preferences).toEqual(expect.arrayContaining(["luxury", "relax", "museums", "parks"]));
+  // A relaxed pace: at most two visits on a day without travel.
+  for (const day of trip.itinerary.days) {
+    if (day.transport.length === 0) expect(day.attractions.length).toBeLessThanOrEqual(2);
+  }
+});
+
 test("a request that says too little asks on the trip's page, and the answer plans the same trip", async ({ page }) => {
   const text = "A relaxing few days somewhere with good food, two of us";
   const id = await startTrip(page, { text });

@@ -35,6 +35,15 @@ pub struct PlanFields {
     pub house_rule: Option<String>,
     pub cuisines: Option<String>,
     pub transport: Option<String>,
+    /// How to spend: `budget`, `moderate`, `comfort` or `luxury`.
+    #[serde(default)]
+    pub style: Option<String>,
+    /// `relax` or `packed`.
+    #[serde(default)]
+    pub pace: Option<String>,
+    /// Words, comma-separated: "museums, parks, food".
+    #[serde(default)]
+    pub interests: Option<String>,
 }
 
 /// Creates a trip from the request text and the form's fields, and goes to

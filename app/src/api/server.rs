@@ -125,6 +125,18 @@ fn number_field<T>(
         .map_err(|why| AppError::Invalid(format!("{what}: {why}")))
 }
 
+/// A select field's value, one of `allowed` (empty: none).
+fn choice(value: Option<String>, what: &str, allowed: &[&str]) -> Result<Option<String>, AppError> {
+    match text_field(value) {
+        None => Ok(None),
+        Some(v) if allowed.contains(&v.as_str()) => Ok(Some(v)),
+        Some(v) => Err(AppError::Invalid(format!(
+            "{what}: {v:?} is not one of {}",
+            allowed.join(", ")
+        ))),
+    }
+}
+
 /// The form's fields as overrides of what the text says. Places are read
 /// by the same reader as the text (a state name plans several cities);
 /// constraints are merged into the text's, not put in their place.
@@ -256,6 +268,45 @@ fn overrides_of(
     }
     if constrained {
         input.constraints = Some(constraints);
+    }
+    // Style, pace and interests join the words the text gave (a field's
+    // style or pace in place of the text's).
+    let style = choice(
+        fields.style,
+        "Spending",
+        &["budget", "moderate", "comfort", "luxury"],
+    )?;
+    let pace = choice(fields.pace, "Pace", &["relax", "packed"])?;
+    let interests: Vec<String> = text_field(fields.interests)
+        .map(|list| {
+            list.split([',', ';'])
+                .map(|w| w.trim().to_lowercase())
+                .filter(|w| !w.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    if interests.len() > 12 || interests.iter().any(|w| w.len() > 40) {
+        return Err(AppError::Invalid(
+            "Interests: at most 12 words, each a few words long".into(),
+        ));
+    }
+    if style.is_some() || pace.is_some() || !interests.is_empty() {
+        const STYLES: [&str; 4] = ["budget", "moderate", "comfort", "luxury"];
+        let mut words: Vec<String> = parsed
+            .preferences
+            .iter()
+            .filter(|w| {
+                !(style.is_some() && STYLES.contains(&w.as_str()))
+                    && !(pace.is_some() && ["relax", "packed"].contains(&w.as_str()))
+            })
+            .cloned()
+            .collect();
+        for w in style.into_iter().chain(pace).chain(interests) {
+            if !words.contains(&w) {
+                words.push(w);
+            }
+        }
+        input.preferences = Some(words);
     }
     TripOverrides::try_from(input).map_err(|e| AppError::Invalid(e.to_string()))
 }

@@ -117,6 +117,25 @@ pub fn HomePage() -> impl IntoView {
                         </div>
                         <Field name="cuisines" label="Cuisines to include" placeholder="Italian, Thai" />
                         <div class="field">
+                            <label for="f-style">"Spending"</label>
+                            <select id="f-style" name="fields[style]">
+                                <option value="">"Wayfare decides from the budget"</option>
+                                <option value="budget">"As little as possible"</option>
+                                <option value="moderate">"Moderate"</option>
+                                <option value="comfort">"Comfortable"</option>
+                                <option value="luxury">"Luxury"</option>
+                            </select>
+                        </div>
+                        <div class="field">
+                            <label for="f-pace">"Pace"</label>
+                            <select id="f-pace" name="fields[pace]">
+                                <option value="">"Balanced"</option>
+                                <option value="relax">"Relaxed: two visits a day"</option>
+                                <option value="packed">"Packed: as much as fits"</option>
+                            </select>
+                        </div>
+                        <Field name="interests" label="Interests" placeholder="museums, parks, food" />
+                        <div class="field">
                             <label for="f-transport">"Getting there"</label>
                             <select id="f-transport" name="fields[transport]">
                                 <option value="">"Any way"</option>

@@ -115,6 +115,21 @@ pub fn IntentNotes() -> impl IntoView {
                     .to_owned(),
                 );
             }
+            let mut interests: Vec<&str> = Vec::new();
+            for word in &intent.preferences {
+                match word.as_str() {
+                    "budget" => notes.push("Spending as little as possible".to_owned()),
+                    "moderate" => notes.push("Moderate spending".to_owned()),
+                    "comfort" => notes.push("Comfortable spending".to_owned()),
+                    "luxury" => notes.push("Luxury".to_owned()),
+                    "relax" => notes.push("A relaxed pace".to_owned()),
+                    "packed" => notes.push("A packed pace".to_owned()),
+                    other => interests.push(other),
+                }
+            }
+            if !interests.is_empty() {
+                notes.push(format!("Interests: {}", interests.join(", ")));
+            }
             (notes, intent.assumptions.clone())
         })
     };
