@@ -296,8 +296,9 @@ fn overrides_of(
             .preferences
             .iter()
             .filter(|w| {
-                !(style.is_some() && STYLES.contains(&w.as_str()))
-                    && !(pace.is_some() && ["relax", "packed"].contains(&w.as_str()))
+                let replaced_style = style.is_some() && STYLES.contains(&w.as_str());
+                let replaced_pace = pace.is_some() && ["relax", "packed"].contains(&w.as_str());
+                !(replaced_style || replaced_pace)
             })
             .cloned()
             .collect();
