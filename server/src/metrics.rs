@@ -346,40 +346,13 @@ fn render_agents(out: &mut String, m: &RuntimeMetrics) {
         "Time of one agent call, per agent type.",
     );
     for (t, a) in &m.agents {
-        let mut saw_inf = false;
-        for (le_ms, count) in &a.latency_buckets {
-            let le = if le_ms.is_infinite() {
-                saw_inf = true;
-                "+Inf".to_owned()
-            } else {
-                number(le_ms / 1000.0)
-            };
-            sample(
-                out,
-                &format!("{name}_bucket"),
-                &[("agent_type", t), ("le", &le)],
-                *count as f64,
-            );
-        }
-        if !saw_inf {
-            sample(
-                out,
-                &format!("{name}_bucket"),
-                &[("agent_type", t), ("le", "+Inf")],
-                a.latency_count as f64,
-            );
-        }
-        sample(
+        histogram(
             out,
-            &format!("{name}_sum"),
+            name,
             &[("agent_type", t)],
-            a.latency_ms_sum / 1000.0,
-        );
-        sample(
-            out,
-            &format!("{name}_count"),
-            &[("agent_type", t)],
-            a.latency_count as f64,
+            &a.latency_buckets,
+            a.latency_count,
+            a.latency_ms_sum,
         );
     }
 }
@@ -442,31 +415,46 @@ pub fn render_llm(out: &mut String, m: &LlmMetrics) {
         "histogram",
         "Time of one language-model call, timeouts and failures included.",
     );
+    histogram(
+        out,
+        name,
+        &[],
+        &m.latency_buckets,
+        m.latency_count,
+        m.latency_ms_sum,
+    );
+}
+
+/// One histogram's samples: cumulative buckets of milliseconds, shown in
+/// seconds (with `+Inf` when the buckets lack it), the sum and the count.
+fn histogram(
+    out: &mut String,
+    name: &str,
+    labels: &[(&str, &str)],
+    buckets_ms: &[(f64, u64)],
+    count: u64,
+    sum_ms: f64,
+) {
+    let bucket = format!("{name}_bucket");
     let mut saw_inf = false;
-    for (le_ms, count) in &m.latency_buckets {
+    for (le_ms, n) in buckets_ms {
         let le = if le_ms.is_infinite() {
             saw_inf = true;
             "+Inf".to_owned()
         } else {
             number(le_ms / 1000.0)
         };
-        sample(
-            out,
-            &format!("{name}_bucket"),
-            &[("le", &le)],
-            *count as f64,
-        );
+        let mut with_le = labels.to_vec();
+        with_le.push(("le", &le));
+        sample(out, &bucket, &with_le, *n as f64);
     }
     if !saw_inf {
-        sample(
-            out,
-            &format!("{name}_bucket"),
-            &[("le", "+Inf")],
-            m.latency_count as f64,
-        );
+        let mut with_le = labels.to_vec();
+        with_le.push(("le", "+Inf"));
+        sample(out, &bucket, &with_le, count as f64);
     }
-    sample(out, &format!("{name}_sum"), &[], m.latency_ms_sum / 1000.0);
-    sample(out, &format!("{name}_count"), &[], m.latency_count as f64);
+    sample(out, &format!("{name}_sum"), labels, sum_ms / 1000.0);
+    sample(out, &format!("{name}_count"), labels, count as f64);
 }
 
 fn render_caches(out: &mut String, m: &RuntimeMetrics) {
