@@ -82,41 +82,35 @@ fn unit_follows(text: &str, end: usize) -> bool {
     UNIT_WORDS.contains(&word.as_str())
 }
 
-static DATE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(
-        r"(?i)\b({MONTH_ALT})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s*(\d{{4}})\b)?"
-    ))
-    .expect("valid built-in regex")
-});
-/// "the 23rd to the 29th of March" → "March 23 to March 29".
-static DAY_RANGE_OF_MONTH: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(r"(?i)\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:to|-|through|thru|until|and|till)\s+(?:the\s+)?(\d{{1,2}})(?:st|nd|rd|th)?\s+of\s+({MONTH_ALT})\b"))
-        .expect("valid built-in regex")
-});
-/// "the 23rd of March" → "March 23".
-static DAY_OF_MONTH: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(
-        r"(?i)\b(\d{{1,2}})(?:st|nd|rd|th)?\s+of\s+({MONTH_ALT})\b"
-    ))
-    .expect("valid built-in regex")
-});
-/// "5-8 December" / "5th to 8th Dec" → "December 5 to December 8".
-static DAY_RANGE_MONTH: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(r"(?i)\b(\d{{1,2}})(?:st|nd|rd|th)?\s*(?:-|to|through|thru|until|till)\s*(\d{{1,2}})(?:st|nd|rd|th)?\s+({MONTH_ALT_NO_MAY})\b"))
-        .expect("valid built-in regex")
-});
-/// "5 Dec" → "Dec 5".
-static DAY_MONTH: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(
-        r"(?i)\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({MONTH_ALT_NO_MAY})\b"
-    ))
-    .expect("valid built-in regex")
-});
-/// "March 16-18" / "March 16 to 18" → "March 16 to March 18".
-static MONTH_DAY_RANGE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(r"(?i)\b({MONTH_ALT})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\s*(?:-|to|through|thru|until|till)\s*(\d{{1,2}})(?:st|nd|rd|th)?\b"))
-        .expect("valid built-in regex")
-});
+re!(
+    DATE,
+    &format!(r"(?i)\b({MONTH_ALT})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s*(\d{{4}})\b)?")
+);
+re!(
+    /// "the 23rd to the 29th of March" → "March 23 to March 29".
+    DAY_RANGE_OF_MONTH,
+    &format!(r"(?i)\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:to|-|through|thru|until|and|till)\s+(?:the\s+)?(\d{{1,2}})(?:st|nd|rd|th)?\s+of\s+({MONTH_ALT})\b")
+);
+re!(
+    /// "the 23rd of March" → "March 23".
+    DAY_OF_MONTH,
+    &format!(r"(?i)\b(\d{{1,2}})(?:st|nd|rd|th)?\s+of\s+({MONTH_ALT})\b")
+);
+re!(
+    /// "5-8 December" / "5th to 8th Dec" → "December 5 to December 8".
+    DAY_RANGE_MONTH,
+    &format!(r"(?i)\b(\d{{1,2}})(?:st|nd|rd|th)?\s*(?:-|to|through|thru|until|till)\s*(\d{{1,2}})(?:st|nd|rd|th)?\s+({MONTH_ALT_NO_MAY})\b")
+);
+re!(
+    /// "5 Dec" → "Dec 5".
+    DAY_MONTH,
+    &format!(r"(?i)\b(\d{{1,2}})(?:st|nd|rd|th)?\s+({MONTH_ALT_NO_MAY})\b")
+);
+re!(
+    /// "March 16-18" / "March 16 to 18" → "March 16 to March 18".
+    MONTH_DAY_RANGE,
+    &format!(r"(?i)\b({MONTH_ALT})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?\s*(?:-|to|through|thru|until|till)\s*(\d{{1,2}})(?:st|nd|rd|th)?\b")
+);
 re!(
     /// "5/10-12" → "5/10 to 5/12".
     US_SHORT_RANGE,
@@ -134,37 +128,29 @@ re!(
     r"(?i)\b(the day after tomorrow|day after tomorrow|tomorrow|today|tonight)\b"
 );
 re!(WEEKEND, r"(?i)\b(this|next|coming)\s+(long\s+)?weekend\b");
-static IN_WEEKS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(
+re!(
+    IN_WEEKS,
+    &format!(
         r"(?i)\b(?:in\s+({NUM}|a|one)\s+weeks?|({NUM}|a|one)\s+weeks?\s+from\s+(?:today|now))\b"
-    ))
-    .expect("valid built-in regex")
-});
-static IN_DAYS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(
+    )
+);
+re!(
+    IN_DAYS,
+    &format!(
         r"(?i)\b(?:in\s+({NUM})\s+days?(?:'|’)?\s+time|({NUM})\s+days?\s+from\s+(?:today|now))\b"
-    ))
-    .expect("valid built-in regex")
-});
-/// A year said in words around it: "in 2027", "of 2027", "March 2027".
-static YEAR_PHRASE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(
-        r"(?i)\b(?:in|of|during|year|{MONTH_ALT})\.?\s+(\d{{4}})\b"
-    ))
-    .expect("valid built-in regex")
-});
-static DAYS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(r"(?i)\b({NUM})[\s-]+day[sz]?\b")).expect("valid built-in regex")
-});
-static NIGHTS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(r"(?i)\b({NUM})[\s-]+nights?\b")).expect("valid built-in regex")
-});
-static WEEKS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(
-        r"(?i)\b(?:({NUM}|a|one)[\s-]+weeks?|week[\s-]long|(fortnight))\b"
-    ))
-    .expect("valid built-in regex")
-});
+    )
+);
+re!(
+    /// A year said in words around it: "in 2027", "of 2027", "March 2027".
+    YEAR_PHRASE,
+    &format!(r"(?i)\b(?:in|of|during|year|{MONTH_ALT})\.?\s+(\d{{4}})\b")
+);
+re!(DAYS, &format!(r"(?i)\b({NUM})[\s-]+day[sz]?\b"));
+re!(NIGHTS, &format!(r"(?i)\b({NUM})[\s-]+nights?\b"));
+re!(
+    WEEKS,
+    &format!(r"(?i)\b(?:({NUM}|a|one)[\s-]+weeks?|week[\s-]long|(fortnight))\b")
+);
 re!(LONG_WEEKEND, r"(?i)\blong\s+weekend\b");
 re!(ANY_WEEKEND, r"(?i)\bweekend\b");
 re!(

@@ -198,9 +198,7 @@ fn amounts(text: &str) -> (Vec<Amount>, Option<String>) {
     (out, per_night)
 }
 
-static CUE_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(r"(?i)\b(?:{CUE}|is|of|have)\s*:?\s*$")).expect("valid built-in regex")
-});
+re!(CUE_BEFORE, &format!(r"(?i)\b(?:{CUE}|is|of|have)\s*:?\s*$"));
 
 const ASK: &str = "What is the budget for the whole trip (in USD)?";
 

@@ -669,9 +669,7 @@ re!(
     WE,
     r"(?i)\b(we|us|our|we're|we'd|we'll|we've|ourselves|family|kids|children)\b"
 );
-static FOR_N: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(&format!(r"(?i)\bfor\s+({NUM})\b(\s+\w+)?")).expect("valid built-in regex")
-});
+re!(FOR_N, &format!(r"(?i)\bfor\s+({NUM})\b(\s+\w+)?"));
 
 /// "-2 people": refused, not read as 2.
 static NEGATIVE_COUNT: LazyLock<Regex> = LazyLock::new(|| {
