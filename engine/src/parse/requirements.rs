@@ -10,6 +10,7 @@ use regex::Regex;
 use wayfare_domain::intent::{Complexity, Priority, TripIntent};
 
 use super::people::Party;
+use crate::assemble::utility::BudgetLevel;
 
 re!(
     COST,
@@ -30,6 +31,10 @@ re!(
 re!(
     EXPERIENCES,
     r"(?i)\b(museums?|hiking|hike|sights?|sightseeing|attractions?|nightlife|shows?|tours?|parks?|beach(?:es)?|adventure|art|history)\b"
+);
+re!(
+    ACCESSIBLE,
+    r"(?i)\b(wheelchair|accessible|accessibility|step[- ]free|mobility|disabled|disability|walker|can't walk far|cannot walk far)\b"
 );
 re!(
     RELAX,
@@ -130,6 +135,36 @@ pub(super) fn assess(text: &str, party: &Party, intent: &mut TripIntent) {
         2..=3 => Complexity::Moderate,
         _ => Complexity::Complex,
     };
+    // Accessibility: read and said, but the catalog cannot check it.
+    if let Some(m) = ACCESSIBLE.find(text) {
+        explicit.push(format!("accessible stays and visits: '{}'", m.as_str()));
+        intent.assumptions.push(
+            "Accessibility: the catalog does not say which stays and visits are step-free; \
+             check each one before booking"
+                .to_owned(),
+        );
+    }
+    // The spending style, when the text states none: inferred from the
+    // money a person has a day (the planner's bands), and said.
+    const STYLES: [&str; 4] = ["budget", "moderate", "comfort", "luxury"];
+    if !intent
+        .preferences
+        .iter()
+        .any(|w| STYLES.contains(&w.as_str()))
+        && let (Some(budget), Some(days)) = (intent.budget, intent.days)
+    {
+        let per_day = f64::from(budget) / f64::from(days.get()) / f64::from(people.max(1));
+        let level = BudgetLevel::from_daily(per_day);
+        intent.assumptions.push(format!(
+            "{} spending: about ${per_day:.0} a person a day (say \"on a shoestring\" or \"luxury\" to change it)",
+            match level {
+                BudgetLevel::Budget => "Thrifty",
+                BudgetLevel::Moderate => "Moderate",
+                BudgetLevel::Comfort => "Comfortable",
+                BudgetLevel::Luxury => "Luxury",
+            }
+        ));
+    }
     intent.explicit_requirements = explicit;
     intent.implicit_requirements = implicit;
 }

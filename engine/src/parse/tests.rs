@@ -676,3 +676,38 @@ fn a_spending_style_and_a_pace_are_read_and_an_amount_is_not_a_style() {
     assert!(prefs(&format!("{base}, $2,000, a packed schedule")).contains(&"packed".to_owned()));
     assert!(!prefs(&format!("{base}, $2,000")).contains(&"packed".to_owned()));
 }
+
+#[test]
+fn an_unstated_spending_style_is_inferred_and_said_and_accessibility_is_read() {
+    let g = gazetteer();
+    let i = g.parse("3 days from Seattle to Denver, March 5-7 2027, two of us, $2,000");
+    assert!(
+        i.assumptions
+            .iter()
+            .any(|a| a.starts_with("Comfortable spending: about $333 a person a day")),
+        "{:?}",
+        i.assumptions
+    );
+    let stated = g
+        .parse("3 days from Seattle to Denver, March 5-7 2027, two of us, $2,000, on a shoestring");
+    assert!(
+        !stated.assumptions.iter().any(|a| a.contains("spending")),
+        "{:?}",
+        stated.assumptions
+    );
+    let access = g.parse("3 days from Seattle to Denver, March 5-7 2027, two of us, $2,000; my wife uses a wheelchair");
+    assert!(
+        access
+            .explicit_requirements
+            .iter()
+            .any(|r| r.contains("wheelchair"))
+    );
+    assert!(
+        access
+            .assumptions
+            .iter()
+            .any(|a| a.starts_with("Accessibility")),
+        "{:?}",
+        access.assumptions
+    );
+}
