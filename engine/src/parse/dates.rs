@@ -461,43 +461,29 @@ impl Gazetteer {
                 },
             );
         }
-        for cap in IN_WEEKS.captures_iter(text) {
-            let whole = cap.get(0).map_or(0..0, |m| m.range());
-            let n = cap
-                .get(1)
-                .or(cap.get(2))
-                .and_then(|m| number(m.as_str()))
-                .unwrap_or(1);
-            push(
-                &mut found,
-                Mention {
-                    start: whole.start,
-                    end: whole.end,
-                    kind: Kind::FromToday {
-                        days: n.saturating_mul(7),
+        // "in two weeks" / "10 days from now": so many days from today (a
+        // week when the count is left out, "in a week").
+        for (re, days_per, unstated) in [(&IN_WEEKS, 7, 1), (&IN_DAYS, 1, 0)] {
+            for cap in re.captures_iter(text) {
+                let whole = cap.get(0).map_or(0..0, |m| m.range());
+                let n = cap
+                    .get(1)
+                    .or(cap.get(2))
+                    .and_then(|m| number(m.as_str()))
+                    .unwrap_or(unstated);
+                push(
+                    &mut found,
+                    Mention {
+                        start: whole.start,
+                        end: whole.end,
+                        kind: Kind::FromToday {
+                            days: n.saturating_mul(days_per),
+                        },
+                        date: None,
+                        words: cap[0].to_string(),
                     },
-                    date: None,
-                    words: cap[0].to_string(),
-                },
-            );
-        }
-        for cap in IN_DAYS.captures_iter(text) {
-            let whole = cap.get(0).map_or(0..0, |m| m.range());
-            let n = cap
-                .get(1)
-                .or(cap.get(2))
-                .and_then(|m| number(m.as_str()))
-                .unwrap_or(0);
-            push(
-                &mut found,
-                Mention {
-                    start: whole.start,
-                    end: whole.end,
-                    kind: Kind::FromToday { days: n },
-                    date: None,
-                    words: cap[0].to_string(),
-                },
-            );
+                );
+            }
         }
         for cap in RELATIVE_DAY.captures_iter(text) {
             let whole = cap.get(0).map_or(0..0, |m| m.range());

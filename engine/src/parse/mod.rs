@@ -105,17 +105,7 @@ impl Gazetteer {
             .flat_map(|c| catalog.restaurants_in(&c.name))
             .flat_map(|r| r.cuisines.iter().cloned())
             .collect();
-        for base in [
-            "Chinese",
-            "American",
-            "Italian",
-            "Mexican",
-            "Indian",
-            "Mediterranean",
-            "French",
-        ] {
-            cuisines.push(base.to_string());
-        }
+        cuisines.extend(constraints::BENCHMARK_CUISINES.map(str::to_owned));
         Self::from_parts(cities, cuisines)
     }
 
