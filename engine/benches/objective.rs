@@ -257,6 +257,38 @@ fn main() {
             rows.push(t.row(&set, who));
         }
 
+        // The validation queries have no labels nor reference plans: both
+        // objectives, per trip length (TravelPlanner's query types: 3 days
+        // one city, 5 days two, 7 days three), pass by Wayfare's verifier.
+        let validation: Vec<String> = common::read("validation_queries.jsonl")
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter_map(|v| v["query"].as_str().map(str::to_string))
+            .collect();
+        let mut by_days: std::collections::BTreeMap<(u32, &str), Tally> = Default::default();
+        for objective in [Objective::Cheapest, Objective::Utility] {
+            let planner = Planner::new(catalog.clone())
+                .with_default_year(2022)
+                .with_objective(objective);
+            for q in &validation {
+                let outcome = planner.plan_blocking(q);
+                let days = outcome.intent.days.map_or(0, |d| d.get());
+                let t = by_days.entry((days, objective.label())).or_default();
+                t.queries += 1;
+                if let Some(plan) = &outcome.itinerary {
+                    if plan.verdict.passed() {
+                        t.passed += 1;
+                    }
+                    let budget = outcome.intent.budget.map(f64::from);
+                    t.plan(plan, catalog.as_ref(), budget, plan.totals.total);
+                }
+            }
+        }
+        for ((days, who), t) in &mut by_days {
+            let set = format!("validation, {days} days ({})", t.queries);
+            rows.push(t.row(&set, who));
+        }
+
         // Latency on the 7-day validation queries (three cities), both
         // objectives interleaved query by query so that the machine's load
         // falls on both alike.

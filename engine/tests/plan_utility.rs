@@ -355,3 +355,48 @@ fn the_stated_pace_and_spending_style_shape_the_plan() {
         lux.totals.total
     );
 }
+
+/// A large party's meals benefit every one of them: with money left in the
+/// budget, a much better restaurant a few dollars a person dearer is
+/// bought (at a point share of a tenth, this party ate at a place rated
+/// 3.5 with $200 of its budget unspent while one rated 4.8 cost $6 a
+/// person more).
+#[test]
+fn a_large_party_with_money_left_eats_at_the_better_restaurants() {
+    const SIX: &str = "A 3-day trip for 6 people from San Diego to Seattle, August 6th to August 8th 2027, budget $3,500.";
+    let catalog = catalog();
+    let (outcome, plan) = plan(Objective::Utility, SIX);
+    let budget = outcome.intent.budget.map(f64::from).expect("a budget");
+    let left = budget - plan.totals.total;
+    assert!(left >= 0.0, "{}", render_text(&plan));
+    let chosen: Vec<_> = plan
+        .days
+        .iter()
+        .flat_map(|d| d.meals())
+        .filter_map(|(_, m)| m)
+        .collect();
+    let restaurants = catalog.restaurants_in("Seattle");
+    let rating = |name: &str| {
+        restaurants
+            .iter()
+            .find(|r| r.name == name)
+            .map_or(0.0, |r| r.rating)
+    };
+    // No meal is left rated more than a star below an unused restaurant
+    // that costs at most $6 a person more and fits in what is left.
+    for meal in &chosen {
+        let (mine, my_cost) = (rating(&meal.name), meal.cost / 6.0);
+        for r in restaurants.iter() {
+            let unused = !chosen.iter().any(|m| m.name == r.name);
+            let extra = (r.average_cost - my_cost) * 6.0;
+            assert!(
+                !(unused && r.rating >= mine + 1.0 && extra <= 36.0 && extra <= left),
+                "{} (rated {mine}) kept while {} (rated {}) costs ${extra:.0} more with ${left:.0} left:\n{}",
+                meal.name,
+                r.name,
+                r.rating,
+                render_text(&plan)
+            );
+        }
+    }
+}
