@@ -6,7 +6,7 @@
 //! request-level entry ([`cached_plan`]) keeps every task's result, so that
 //! a trip served from it ([`cached_plan_commands`]) can be modified.
 
-use std::collections::{HashMap, VecDeque};
+use std::num::NonZeroUsize;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Mutex;
 
@@ -17,12 +17,14 @@ use super::pipeline::schedule_commands;
 use crate::orchestrator::PlanOutcome;
 use crate::state::{Command, TaskStatus, TripState};
 
-/// A bounded map evicting the least recently used entry.
+/// A bounded map evicting the least recently used entry (the `lru`
+/// crate's O(1) list; the hand-written one moved the key through a
+/// `VecDeque` with `retain` on every hit, O(capacity) under the cache's
+/// lock), with hit and miss counters for the metrics.
 #[derive(Debug)]
 pub struct Lru<V> {
-    capacity: usize,
-    map: HashMap<String, V>,
-    order: VecDeque<String>,
+    /// `None` when the capacity is 0: nothing is kept.
+    map: Option<lru::LruCache<String, V>>,
     hits: u64,
     misses: u64,
 }
@@ -30,22 +32,17 @@ pub struct Lru<V> {
 impl<V: Clone> Lru<V> {
     pub fn new(capacity: usize) -> Self {
         Self {
-            capacity,
-            map: HashMap::new(),
-            order: VecDeque::new(),
+            map: NonZeroUsize::new(capacity).map(lru::LruCache::new),
             hits: 0,
             misses: 0,
         }
     }
 
     pub fn get(&mut self, key: &str) -> Option<V> {
-        match self.map.get(key) {
+        match self.map.as_mut().and_then(|m| m.get(key)) {
             Some(v) => {
                 self.hits += 1;
-                let v = v.clone();
-                self.order.retain(|k| k != key);
-                self.order.push_back(key.to_string());
-                Some(v)
+                Some(v.clone())
             }
             None => {
                 self.misses += 1;
@@ -55,26 +52,15 @@ impl<V: Clone> Lru<V> {
     }
 
     pub fn put(&mut self, key: String, value: V) {
-        if self.capacity == 0 {
-            return;
-        }
-        if self.map.insert(key.clone(), value).is_some() {
-            self.order.retain(|k| *k != key);
-        }
-        self.order.push_back(key);
-        while self.map.len() > self.capacity {
-            match self.order.pop_front() {
-                Some(old) => {
-                    self.map.remove(&old);
-                }
-                None => break,
-            }
+        if let Some(map) = self.map.as_mut() {
+            map.put(key, value);
         }
     }
 
     pub fn clear(&mut self) {
-        self.map.clear();
-        self.order.clear();
+        if let Some(map) = self.map.as_mut() {
+            map.clear();
+        }
     }
 
     pub fn metrics(&self) -> CacheMetrics {
@@ -250,6 +236,9 @@ mod tests {
         assert_eq!(lru.get("b"), None);
         assert_eq!(lru.get("a"), Some(1));
         assert_eq!(lru.metrics(), CacheMetrics { hits: 2, misses: 1 });
+        let mut none = Lru::new(0);
+        none.put("a".into(), 1);
+        assert_eq!(none.get("a"), None);
     }
 
     #[test]
