@@ -9,8 +9,7 @@ use tokio::time::Instant;
 use wayfare_engine::clock::ManualClock;
 use wayfare_engine::resilience::{
     AgentError, BreakerConfig, BreakerState, Breakers, CircuitBreaker, Fault, FaultConfig,
-    FaultInjector, Jitter, RetryError, RetryPolicy, XorShift64, isolate, through_breaker,
-    with_timeout,
+    FaultInjector, Jitter, RetryError, RetryPolicy, Rng, isolate, through_breaker, with_timeout,
 };
 
 fn policy(jitter: Jitter) -> RetryPolicy {
@@ -33,7 +32,7 @@ async fn run(
     error: AgentError,
 ) -> (Result<u32, RetryError<AgentError>>, Vec<Duration>) {
     let mut times: Vec<Instant> = Vec::new();
-    let mut rng = XorShift64::new(seed);
+    let mut rng = Rng::with_seed(seed);
     let result = policy
         .retry(&mut rng, |attempt| {
             times.push(Instant::now());
@@ -64,7 +63,7 @@ async fn full_jitter_waits_a_seeded_random_share_of_each_backoff() {
     let policy = policy(Jitter::Full);
     let (result, gaps) = run(&policy, 7, 4, AgentError::transient("503")).await;
     assert_eq!(result, Ok(5));
-    let mut rng = XorShift64::new(7);
+    let mut rng = Rng::with_seed(7);
     let expected: Vec<Duration> = (1..=4).map(|n| policy.delay(n, &mut rng)).collect();
     for (n, (gap, want)) in gaps.iter().zip(&expected).enumerate() {
         let retry = n as u32 + 1;

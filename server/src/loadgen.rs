@@ -19,6 +19,7 @@ use serde_json::json;
 use wayfare_engine::catalog::MemoryCatalog;
 use wayfare_engine::catalog::demo::demo_catalog;
 use wayfare_engine::orchestrator::Planner;
+use wayfare_engine::resilience::Rng;
 
 pub use self::client::{Answer, ClientError, HttpClient};
 use crate::config::human::parse_duration;
@@ -194,24 +195,18 @@ const MONTHS: [&str; 6] = ["March", "April", "May", "June", "September", "Octobe
 /// A deterministic stream of varied trip requests over the demo catalog.
 #[derive(Debug, Clone)]
 pub struct QueryGen {
-    state: u64,
+    rng: Rng,
 }
 
 impl QueryGen {
     pub fn new(seed: u64) -> Self {
         Self {
-            state: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1,
+            rng: Rng::with_seed(seed),
         }
     }
 
     fn next_u64(&mut self) -> u64 {
-        // xorshift64*
-        let mut x = self.state;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.state = x;
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        self.rng.u64(..)
     }
 
     fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {

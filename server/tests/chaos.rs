@@ -19,7 +19,7 @@ use support::TestDb;
 use tokio::task::JoinSet;
 use wayfare_domain::intent::Destination;
 use wayfare_domain::trip::TripView;
-use wayfare_engine::resilience::XorShift64;
+use wayfare_engine::resilience::Rng;
 use wayfare_engine::state::{EventStore, TripId, TripState};
 use wayfare_server::loadgen::HttpClient;
 use wayfare_store::Store;
@@ -54,8 +54,8 @@ fn seed() -> u64 {
         .unwrap_or(0x5eed_c4a0)
 }
 
-fn below(rng: &mut XorShift64, n: u64) -> u64 {
-    rng.next_u64() % n.max(1)
+fn below(rng: &mut Rng, n: u64) -> u64 {
+    rng.u64(..n.max(1))
 }
 
 #[derive(Debug, Default)]
@@ -159,7 +159,7 @@ fn plan_matches_intent(view: &TripView) -> Result<(), String> {
 /// answered.
 async fn burst(
     server: Server,
-    rng: &mut XorShift64,
+    rng: &mut Rng,
     trips: &[String],
     figures: &mut Figures,
 ) -> Vec<String> {
@@ -253,7 +253,7 @@ async fn burst(
 
 async fn chaos(db: TestDb) {
     let seed = seed();
-    let mut rng = XorShift64::new(seed ^ u64::from(db.name.len() as u32));
+    let mut rng = Rng::with_seed(seed ^ u64::from(db.name.len() as u32));
     let dir = tempfile::tempdir().expect("tempdir");
     let mut figures = Figures::default();
     let mut trips: Vec<String> = Vec::new();
@@ -393,7 +393,7 @@ async fn cancel_races(db: TestDb) {
     let dir = tempfile::tempdir().expect("tempdir");
     let server = Server::start(&db.url, dir.path(), &SLOW);
     let http = server.http.clone();
-    let mut rng = XorShift64::new(seed());
+    let mut rng = Rng::with_seed(seed());
     let mut ids = Vec::new();
     for n in 0..RACES {
         // Distinct requests: none is served from the request cache.

@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 use support::TestDb;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use wayfare_engine::resilience::XorShift64;
+use wayfare_engine::resilience::Rng as Seeded;
 
 /// A plannable request on the demo catalog.
 const QUERY: &str = "Plan a 3-day trip from Seattle to Denver starting March 12th, 2027, budget $2,500 for 2 people.";
@@ -99,11 +99,11 @@ fn json_request(method: &str, path: &str, body: &str) -> Vec<u8> {
 }
 
 /// A seeded generator, so a failure names a seed that reproduces it.
-struct Rng(XorShift64);
+struct Rng(Seeded);
 
 impl Rng {
     fn next(&mut self) -> u64 {
-        self.0.next_u64()
+        self.0.u64(..)
     }
 
     fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
@@ -171,7 +171,7 @@ const HOSTILE_TEXT: &[&str] = &[
 
 /// The seeded corpus: (label, raw request). `trip` is a ready trip's id.
 fn corpus(seed: u64, count: usize, trip: &str, version: u64) -> Vec<(String, Vec<u8>)> {
-    let mut rng = Rng(XorShift64::new(seed));
+    let mut rng = Rng(Seeded::with_seed(seed));
     let nines = "9".repeat(400);
     let long_query = "Seattle ".repeat(20_000);
     let mut out: Vec<(String, Vec<u8>)> = Vec::new();

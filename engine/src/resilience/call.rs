@@ -8,12 +8,12 @@ use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use super::Rng;
 use super::breaker::Breakers;
 use super::error::AgentError;
 use super::fault::FaultInjector;
 use super::guard::{isolate, through_breaker, with_timeout};
 use super::retry::{RetryError, RetryPolicy};
-use super::rng::XorShift64;
 
 /// Timeout, isolation, breaker and retries for agent calls. Share it.
 #[derive(Debug)]
@@ -22,7 +22,7 @@ pub struct CallGuard {
     timeout: Duration,
     breakers: Breakers,
     faults: Option<Arc<FaultInjector>>,
-    rng: Mutex<XorShift64>,
+    rng: Mutex<Rng>,
 }
 
 impl CallGuard {
@@ -32,7 +32,7 @@ impl CallGuard {
             timeout,
             breakers,
             faults: None,
-            rng: Mutex::new(XorShift64::new(seed)),
+            rng: Mutex::new(Rng::with_seed(seed)),
         }
     }
 

@@ -1,7 +1,7 @@
 //! Fault injection, to exercise the resilience paths on purpose (demo mode,
 //! chaos tests): per agent type, a share of calls fail, hang (so the task
 //! timeout fires), panic (so isolation catches it), and every call can be
-//! slowed down. Decisions come from a seeded [`XorShift64`], so a run is
+//! slowed down. Decisions come from a seeded [`Rng`](super::Rng), so a run is
 //! reproducible from its seed.
 
 use std::collections::HashMap;
@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use super::Rng;
 use super::error::AgentError;
-use super::rng::XorShift64;
 
 /// The faults to inject into one agent type. Rates are probabilities in
 /// `[0, 1]`; their sum should not exceed 1.
@@ -54,14 +54,14 @@ pub enum Fault {
 #[derive(Debug)]
 pub struct FaultInjector {
     configs: HashMap<String, FaultConfig>,
-    rng: Mutex<XorShift64>,
+    rng: Mutex<Rng>,
 }
 
 impl FaultInjector {
     pub fn new(seed: u64) -> Self {
         Self {
             configs: HashMap::new(),
-            rng: Mutex::new(XorShift64::new(seed)),
+            rng: Mutex::new(Rng::with_seed(seed)),
         }
     }
 
@@ -82,7 +82,7 @@ impl FaultInjector {
             .rng
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
-            .next_f64();
+            .f64();
         if x < config.error_rate {
             Fault::Error
         } else if x < config.error_rate + config.timeout_rate {

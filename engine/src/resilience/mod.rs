@@ -11,14 +11,16 @@ mod error;
 mod fault;
 mod guard;
 mod retry;
-mod rng;
 
 pub use breaker::{
     BreakerConfig, BreakerOpen, BreakerSnapshot, BreakerState, Breakers, CircuitBreaker,
 };
 pub use call::CallGuard;
 pub use error::{AgentError, Classify, ErrorClass};
+/// The seeded generator behind jitter and fault injection (`fastrand`'s
+/// wyrand: reproducible from a seed in tests, seeded from entropy in
+/// production). Re-exported so that callers name one type.
+pub use fastrand::Rng;
 pub use fault::{Fault, FaultConfig, FaultInjector};
 pub use guard::{isolate, through_breaker, with_timeout};
 pub use retry::{Jitter, RetryError, RetryPolicy};
-pub use rng::XorShift64;

@@ -13,8 +13,8 @@
 use std::future::Future;
 use std::time::Duration;
 
+use super::Rng;
 use super::error::{Classify, ErrorClass};
-use super::rng::XorShift64;
 
 /// How the computed backoff is randomised.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -94,11 +94,11 @@ impl RetryPolicy {
     }
 
     /// The wait before the `retry`-th retry, jittered.
-    pub fn delay(&self, retry: u32, rng: &mut XorShift64) -> Duration {
+    pub fn delay(&self, retry: u32, rng: &mut Rng) -> Duration {
         let ceiling = self.backoff(retry);
         match self.jitter {
             Jitter::None => ceiling,
-            Jitter::Full => rng.duration_up_to(ceiling),
+            Jitter::Full => ceiling.mul_f64(rng.f64()),
         }
     }
 
@@ -108,7 +108,7 @@ impl RetryPolicy {
         &self,
         attempt: u32,
         error: &E,
-        rng: &mut XorShift64,
+        rng: &mut Rng,
     ) -> Option<Duration> {
         let retry_after = match error.class() {
             ErrorClass::Permanent => return None,
@@ -137,11 +137,7 @@ impl RetryPolicy {
 
     /// Runs `op` (given the attempt number, from 1) until it succeeds or
     /// the policy says stop, sleeping on tokio's clock in between.
-    pub async fn retry<T, E, F, Fut>(
-        &self,
-        rng: &mut XorShift64,
-        mut op: F,
-    ) -> Result<T, RetryError<E>>
+    pub async fn retry<T, E, F, Fut>(&self, rng: &mut Rng, mut op: F) -> Result<T, RetryError<E>>
     where
         E: Classify,
         F: FnMut(u32) -> Fut,

@@ -6,8 +6,8 @@
 //! request-level entry ([`cached_plan`]) keeps every task's result, so that
 //! a trip served from it ([`cached_plan_commands`]) can be modified.
 
-use std::num::NonZeroUsize;
 use std::hash::{DefaultHasher, Hash, Hasher};
+use std::num::NonZeroUsize;
 use std::sync::Mutex;
 
 use serde_json::Value;

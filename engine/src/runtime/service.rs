@@ -49,8 +49,8 @@ use crate::hub::{Hub, HubConfig, Message, MessageType};
 use crate::llm::LlmClient;
 use crate::orchestrator::{PlanOutcome, Planner};
 use crate::resilience::{
-    AgentError, BreakerConfig, Breakers, FaultInjector, RetryPolicy, XorShift64, isolate,
-    through_breaker, with_timeout,
+    AgentError, BreakerConfig, Breakers, FaultInjector, RetryPolicy, Rng, isolate, through_breaker,
+    with_timeout,
 };
 use crate::state::{
     Append, AppendError, ClaimedTask, Command, ExecuteError, Executed, NewTask, PortError,
@@ -173,7 +173,7 @@ pub struct Runtime<S> {
     breakers: Breakers,
     faults: Option<Arc<FaultInjector>>,
     retry: RetryPolicy,
-    rng: Mutex<XorShift64>,
+    rng: Mutex<Rng>,
     caches: Caches,
     /// Reads what the rules left open, when configured (`config.llm`).
     llm: Option<Arc<LlmClient>>,
@@ -262,7 +262,7 @@ impl<S: RuntimeStore> Runtime<S> {
             breakers,
             faults,
             retry,
-            rng: Mutex::new(XorShift64::from_entropy()),
+            rng: Mutex::new(Rng::new()),
             caches,
             llm,
             inner: Mutex::new(Inner::default()),
