@@ -181,8 +181,42 @@ macro_rules! replace_table {
 impl Store {
     /// Replaces the catalog with `data`: each table is emptied and refilled
     /// in its own transaction, so running it twice leaves the same rows.
+    /// On PostgreSQL, under the catalog lock (see [`Store::catalog_lock`]).
     #[tracing::instrument(skip_all, err)]
     pub async fn import_catalog(
+        &self,
+        data: &CatalogData,
+        progress: &mut (dyn FnMut(ImportProgress) + Send),
+    ) -> Result<ImportCounts> {
+        let lock = self.catalog_lock().await?;
+        let counts = self.replace_catalog(data, progress).await;
+        release(lock).await;
+        counts
+    }
+
+    /// Several processes on one PostgreSQL database change the catalog one
+    /// at a time: each holds this transaction-level advisory lock (on a
+    /// connection of its own, in a transaction that writes nothing) while
+    /// it checks and replaces the tables. Without it two `wayfare serve`
+    /// started together on a fresh database both found it empty and both
+    /// inserted the demo catalog, and one exited on a duplicate key. A
+    /// dropped future rolls the transaction back, which releases the lock.
+    /// SQLite serves one process (its tables' transactions already take
+    /// turns within it): no lock.
+    async fn catalog_lock(&self) -> Result<Option<sqlx::Transaction<'static, sqlx::Postgres>>> {
+        match self {
+            Store::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('wayfare.catalog', 0))")
+                    .execute(&mut *tx)
+                    .await?;
+                Ok(Some(tx))
+            }
+            Store::Sqlite { .. } => Ok(None),
+        }
+    }
+
+    async fn replace_catalog(
         &self,
         data: &CatalogData,
         progress: &mut (dyn FnMut(ImportProgress) + Send),
@@ -473,12 +507,29 @@ impl Store {
     /// whether it did. What a fresh install calls at start-up.
     #[tracing::instrument(skip_all, err)]
     pub async fn ensure_demo_catalog(&self) -> Result<bool> {
-        if !self.catalog_is_empty().await? {
-            return Ok(false);
+        let lock = self.catalog_lock().await?;
+        let loaded = async {
+            if !self.catalog_is_empty().await? {
+                return Ok(false);
+            }
+            let data = demo_catalog().map_err(|e: DemoError| StoreError::Corrupt(e.to_string()))?;
+            self.replace_catalog(&data, &mut |_| {}).await?;
+            Ok(true)
         }
-        let data = demo_catalog().map_err(|e: DemoError| StoreError::Corrupt(e.to_string()))?;
-        self.import_catalog(&data, &mut |_| {}).await?;
-        Ok(true)
+        .await;
+        release(lock).await;
+        loaded
+    }
+}
+
+/// Ends the catalog lock's transaction (it wrote nothing). A failure here
+/// is only logged: the lock goes with the transaction when the connection
+/// is closed or reused.
+async fn release(lock: Option<sqlx::Transaction<'static, sqlx::Postgres>>) {
+    if let Some(tx) = lock
+        && let Err(e) = tx.rollback().await
+    {
+        tracing::warn!(error = %e, "releasing the catalog lock");
     }
 }
 

@@ -280,3 +280,53 @@ async fn every_import_bumps_the_catalog_version_on_every_backend() {
         db.finish().await;
     }
 }
+
+/// Several processes starting at once on one fresh database (issue 18:
+/// two `wayfare serve` raced to load the demo catalog and one exited with
+/// `duplicate key value violates unique constraint "flights_source_id_key"`):
+/// every one of them starts, exactly one loads the catalog, and it is there
+/// once. PostgreSQL only: a SQLite file serves one process.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn processes_starting_together_load_the_demo_catalog_once() {
+    let demo = demo_catalog().expect("demo catalog");
+    for db in support::postgres().await {
+        for round in 0..3 {
+            if round > 0 {
+                // Empty again, for another race.
+                db.store
+                    .import_catalog(&CatalogData::default(), &mut |_| {})
+                    .await
+                    .expect("empty the catalog");
+            }
+            let mut stores = Vec::new();
+            for _ in 0..4 {
+                stores.push(
+                    wayfare_store::Store::connect(&db.db.url)
+                        .await
+                        .unwrap_or_else(|e| panic!("{}: open: {e}", db.name)),
+                );
+            }
+            let runs = stores
+                .iter()
+                .map(|s| s.ensure_demo_catalog())
+                .collect::<Vec<_>>();
+            let loaded: Vec<bool> = futures_util::future::join_all(runs)
+                .await
+                .into_iter()
+                .map(|r| r.unwrap_or_else(|e| panic!("{}: a racing start failed: {e}", db.name)))
+                .collect();
+            assert_eq!(
+                loaded.iter().filter(|l| **l).count(),
+                1,
+                "{}: exactly one start loads the catalog: {loaded:?}",
+                db.name
+            );
+            let data = db.store.load_catalog().await.expect("load");
+            assert_eq!(counts(&data), counts(&demo), "{}", db.name);
+            for s in stores {
+                s.close().await;
+            }
+        }
+        db.finish().await;
+    }
+}

@@ -11,7 +11,7 @@ use wayfare_store::testing;
 pub struct TestDb {
     pub name: &'static str,
     pub store: Store,
-    db: testing::TestDb,
+    pub db: testing::TestDb,
 }
 
 impl TestDb {
