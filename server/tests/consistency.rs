@@ -65,9 +65,12 @@ impl App {
     /// The runtime on `db` with a manual clock at `start`; no background
     /// audit (the tests run them).
     async fn start(db: TestDb, clock: ManualClock) -> App {
+        Self::start_with(db, clock, RuntimeConfig::default()).await
+    }
+
+    async fn start_with(db: TestDb, clock: ManualClock, mut config: RuntimeConfig) -> App {
         let store = Store::connect(&db.url).await.expect("open the database");
         let catalog = open_catalog(&store).await.expect("demo catalog");
-        let mut config = RuntimeConfig::default();
         config.orchestrator.audit_interval_ms = 0;
         let runtime = Runtime::start(config, store.clone(), catalog, Arc::new(clock.clone()))
             .await
@@ -445,6 +448,123 @@ async fn an_audit_while_many_trips_plan_finds_no_disagreement() {
         assert!(
             passes_while_planning > 1,
             "[{name}] no audit compared trips while others planned"
+        );
+        app.finish().await;
+    }
+}
+
+/// Waits for every trip to leave `planning`, moving the manual clock on
+/// so that retries come due.
+async fn settle(app: &App, trips: &[TripId]) -> Vec<TripStatus> {
+    let deadline = Instant::now() + PLAN_WITHIN;
+    loop {
+        let mut statuses = Vec::new();
+        for trip in trips {
+            let view = app
+                .runtime
+                .status(&trip.to_string())
+                .await
+                .expect("status")
+                .expect("a trip");
+            statuses.push(view.status);
+        }
+        if !statuses.contains(&TripStatus::Planning) {
+            return statuses;
+        }
+        assert!(Instant::now() < deadline, "[{}] still planning", app.name);
+        app.clock.advance(Duration::from_millis(500));
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn modified_cancelled_and_failed_trips_agree_with_their_logs() {
+    for db in backends().await {
+        let app = App::start(db, ManualClock::at_epoch()).await;
+        let name = app.name;
+        let modified = app.submit(&query(300)).await;
+        let replanned = app.submit(&query(301)).await;
+        for trip in [modified, replanned] {
+            assert_eq!(app.wait_final(trip).await, TripStatus::Ready, "[{name}]");
+        }
+        // Modifications re-run tasks in process: the queue keeps their
+        // first rows and results, which is not a disagreement.
+        for (trip, change) in [
+            (
+                modified,
+                serde_json::json!([{ "kind": "budget", "value": 4000 }]),
+            ),
+            (
+                replanned,
+                serde_json::json!([{ "kind": "dates", "start": "2027-04-02" }]),
+            ),
+        ] {
+            let version = app.logged(trip).await.version;
+            let changes = serde_json::from_value(change).expect("changes");
+            let view = app
+                .runtime
+                .modify(&trip.to_string(), version, changes)
+                .await
+                .expect("modified");
+            assert_eq!(
+                view.status,
+                TripStatus::Ready,
+                "[{name}] {}",
+                view.explanation
+            );
+        }
+        assert!(app.logged(replanned).await.modifications > 0);
+        // Cancelled while planning: its queued tasks are taken off.
+        let cancelled = app.submit(&query(302)).await;
+        app.runtime
+            .cancel(&cancelled.to_string())
+            .await
+            .expect("cancelled");
+        let trips = [modified, replanned, cancelled];
+        assert_eq!(
+            settle(&app, &trips).await,
+            [TripStatus::Ready, TripStatus::Ready, TripStatus::Cancelled],
+            "[{name}]"
+        );
+        app.clock.advance(QUIET);
+        let report = app.runtime.audit_now().await;
+        assert_eq!(
+            (report.audited_trips, report.agreeing_trips),
+            (3, 3),
+            "[{name}] {:#?}",
+            report.findings
+        );
+        // The same database, a runtime whose accommodation agent fails.
+        let App {
+            runtime, store, db, ..
+        } = app;
+        runtime.shutdown().await;
+        store.close().await;
+
+        // Failed trips: a required agent that always fails.
+        let mut config = RuntimeConfig::default();
+        config.faults.insert(
+            "accommodation".into(),
+            wayfare_engine::resilience::FaultConfig {
+                error_rate: 1.0,
+                ..Default::default()
+            },
+        );
+        let app = App::start_with(db, ManualClock::at_epoch(), config).await;
+        app.clock.advance(Duration::from_secs(3600));
+        let failing = [app.submit(&query(303)).await, app.submit(&query(304)).await];
+        assert_eq!(
+            settle(&app, &failing).await,
+            [TripStatus::Failed, TripStatus::Failed],
+            "[{name}]"
+        );
+        app.clock.advance(QUIET);
+        let report = app.runtime.audit_now().await;
+        assert_eq!(
+            (report.audited_trips, report.agreeing_trips),
+            (5, 5),
+            "[{name}] {:#?}",
+            report.findings
         );
         app.finish().await;
     }
