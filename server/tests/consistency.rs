@@ -434,7 +434,12 @@ async fn an_audit_while_many_trips_plan_finds_no_disagreement() {
         }
         app.clock.advance(QUIET);
         // A full sweep: every trip is compared.
+        let started = Instant::now();
         let last = app.runtime.audit_now().await;
+        eprintln!(
+            "[{name}] an audit pass over {TRIPS} trips took {:?}",
+            started.elapsed()
+        );
         assert_eq!(
             (last.audited_trips, last.agreeing_trips),
             (TRIPS as u64, TRIPS as u64),

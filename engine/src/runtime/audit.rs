@@ -94,7 +94,7 @@ impl fmt::Display for Finding {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConsistencyReport {
-    /// When the audit ran (`None` before the first).
+    /// When the audit ran (null before the first).
     pub at: Option<DateTime<Utc>>,
     /// Quiet trips compared with their log.
     pub audited_trips: u64,
