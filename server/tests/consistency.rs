@@ -258,11 +258,31 @@ async fn a_corrupt_read_model_queue_row_and_result_lower_the_score_and_are_repai
         )
         .await;
 
+        // And a third's rows beyond reading: a read model that is not a
+        // trip's state, a task status the queue does not know.
+        let c = trips[2];
+        app.corrupt(
+            "UPDATE trip_state SET state = '{\"x\":1}' WHERE trip_id = ?",
+            "UPDATE trip_state SET state = '{\"x\":1}'::jsonb WHERE trip_id = $1",
+            c,
+        )
+        .await;
+        app.corrupt(
+            "UPDATE agent_tasks SET status = 'bogus' WHERE trip_id = ? AND agent_type = 'tips'",
+            "UPDATE agent_tasks SET status = 'bogus' WHERE trip_id = $1 AND agent_type = 'tips'",
+            c,
+        )
+        .await;
+
         let found = app.runtime.audit_now().await;
         assert_eq!(found.audited_trips, 4, "[{name}] {found:?}");
-        assert_eq!(found.agreeing_trips, 2, "[{name}] {:#?}", found.findings);
-        assert!((found.score - 0.5).abs() < 1e-9, "[{name}] {}", found.score);
-        assert_eq!(found.repaired_trips, 2, "[{name}]");
+        assert_eq!(found.agreeing_trips, 1, "[{name}] {:#?}", found.findings);
+        assert!(
+            (found.score - 0.25).abs() < 1e-9,
+            "[{name}] {}",
+            found.score
+        );
+        assert_eq!(found.repaired_trips, 3, "[{name}]");
         let lines: Vec<String> = found.findings.iter().map(ToString::to_string).collect();
         let has = |trip: TripId, table: &str, words: &str| {
             found.findings.iter().any(|f| {
@@ -289,33 +309,39 @@ async fn a_corrupt_read_model_queue_row_and_result_lower_the_score_and_are_repai
             "[{name}] {lines:#?}"
         );
         assert!(
-            !lines
-                .iter()
-                .any(|l| l.contains(&trips[2].to_string()) || l.contains(&cached.to_string())),
+            has(c, "trip_state", "row cannot be read"),
+            "[{name}] {lines:#?}"
+        );
+        assert!(
+            has(c, "agent_tasks", "rows cannot be read"),
+            "[{name}] {lines:#?}"
+        );
+        assert!(
+            !lines.iter().any(|l| l.contains(&cached.to_string())),
             "[{name}] an untouched trip was reported: {lines:#?}"
         );
 
         // The figures: in the metrics, `/metrics` and the API.
         let metrics = app.runtime.metrics().consistency;
-        assert!((metrics.score - 0.5).abs() < 1e-9);
+        assert!((metrics.score - 0.25).abs() < 1e-9);
         assert_eq!(
             (metrics.audited_trips, metrics.agreeing_trips),
-            (4, 2),
+            (4, 1),
             "[{name}]"
         );
         assert_eq!(
             (metrics.disagreements_total, metrics.repairs_total),
-            (2, 2),
+            (3, 3),
             "[{name}]"
         );
         assert_eq!(metrics.findings.len(), found.findings.len());
         let (status, text) = app.get("/metrics").await;
         assert_eq!(status, StatusCode::OK);
         for line in [
-            "wayfare_consistency_score 0.5",
+            "wayfare_consistency_score 0.25",
             "wayfare_consistency_audited_trips 4",
-            "wayfare_consistency_disagreements_total 2",
-            "wayfare_consistency_repairs_total 2",
+            "wayfare_consistency_disagreements_total 3",
+            "wayfare_consistency_repairs_total 3",
         ] {
             assert!(
                 text.lines().any(|l| l == line),
@@ -369,7 +395,14 @@ async fn a_corrupt_read_model_queue_row_and_result_lower_the_score_and_are_repai
             again.findings
         );
         assert_eq!(again.score, 1.0);
-        assert_eq!(app.runtime.metrics().consistency.repairs_total, 2);
+        assert_eq!(app.runtime.metrics().consistency.repairs_total, 3);
+        let row = app
+            .store
+            .trip_summary(c)
+            .await
+            .expect("readable again")
+            .expect("a row");
+        assert_eq!(row.state, app.logged(c).await.read_model(), "[{name}]");
         app.finish().await;
     }
 }
