@@ -9,7 +9,9 @@
 //! instance; every result is persisted before its dependents can run.
 //! [`Runtime::modify`] re-plans only the affected components and rolls back
 //! when the new plan fails; [`Runtime::cancel`] stops in-flight work;
-//! [`Runtime::events`] streams [`WireEvent`]s.
+//! [`Runtime::events`] streams [`WireEvent`]s. [`audit`] compares the
+//! trips at rest with their logs (the state consistency score) and
+//! repairs what disagrees.
 
 pub mod audit;
 pub mod cache;

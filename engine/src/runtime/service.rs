@@ -206,7 +206,8 @@ fn planner_for(config: &RuntimeConfig, clock: &SharedClock, catalog: Arc<dyn Cat
 
 impl<S: RuntimeStore> Runtime<S> {
     /// Starts the agent instances and the dispatcher, recovers the hub and
-    /// resumes every unfinished trip from its snapshot and events.
+    /// resumes every unfinished trip from its snapshot and events; with
+    /// `audit_interval_ms`, the consistency auditor runs that often.
     pub async fn start(
         config: RuntimeConfig,
         store: S,
