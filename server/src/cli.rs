@@ -1,5 +1,5 @@
 //! The command line: `wayfare [serve]`, and the subcommands added by later
-//! features. Every command loads the configuration the same way.
+//! features (`import`, `plan`, `eval`, `loadgen`, `check`, `config`). Every command loads the configuration the same way.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -57,6 +57,19 @@ pub enum Command {
     Eval(EvalArgs),
     /// Benchmark a running server: N clients submit trips for T seconds.
     Loadgen(crate::loadgen::LoadgenArgs),
+    /// Compare every trip at rest with its event log (the state
+    /// consistency score): the read model, the task queue and the agent
+    /// results. Prints the score and each disagreement; exits non-zero
+    /// when any remains (with `--repair`, each is first put back to what
+    /// the log says).
+    Check {
+        /// Repair what disagrees from the log (the source of truth).
+        #[arg(long)]
+        repair: bool,
+        /// Database URL, overriding the configuration.
+        #[arg(long, value_name = "URL")]
+        db: Option<String>,
+    },
     /// Check the configuration (file, profile, environment); with
     /// `--show`, print every effective value and where it came from.
     Config {
@@ -172,6 +185,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             commands::plan(&config, &args).await
         }
         Command::Loadgen(args) => crate::loadgen::run(args).await,
+        Command::Check { repair, db } => {
+            if let Some(db) = db {
+                config.database_url = db;
+            }
+            commands::check(&config, repair).await
+        }
         Command::Config { show } => check_config(cli.config.as_deref(), cli.profile, show),
     }
 }

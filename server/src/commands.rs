@@ -1,5 +1,5 @@
-//! The work behind `wayfare import` and `wayfare plan`, and the catalog
-//! loading `wayfare serve` shares with them.
+//! The work behind `wayfare import`, `wayfare plan` and `wayfare check`,
+//! and the catalog loading `wayfare serve` shares with them.
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Write};
@@ -10,7 +10,9 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use wayfare_domain::overrides::{OverridesInput, TripOverrides};
 use wayfare_engine::catalog::{Catalog, MemoryCatalog, travelplanner};
+use wayfare_engine::clock::SystemClock;
 use wayfare_engine::orchestrator::{Planner, render_text, submission};
+use wayfare_engine::runtime::audit::Auditor;
 use wayfare_engine::runtime::{Runtime, read_with_answers};
 use wayfare_store::{ImportOptions, ImportProgress, Store};
 
@@ -294,4 +296,50 @@ pub fn eval(args: &EvalArgs) -> anyhow::Result<()> {
     println!("parser fields       {:.1}%", fields * 100.0);
     println!("parser queries      {:.1}%", exact * 100.0);
     Ok(())
+}
+
+/// `wayfare check [--repair]`: audits every trip in the database against
+/// its log ([`wayfare_engine::runtime::audit`]), prints the score and each
+/// finding, and fails when a disagreement remains. Trips planning, or
+/// changed within the last few seconds (a server may be working on them),
+/// are left out and counted.
+pub async fn check(config: &Config, repair: bool) -> anyhow::Result<()> {
+    let url = config.database_url();
+    let store = Store::connect(&url)
+        .await
+        .with_context(|| format!("opening the database {url}"))?;
+    let auditor = Auditor::new(store.clone(), Arc::new(SystemClock));
+    let report = auditor
+        .check_all(repair)
+        .await
+        .context("auditing the trips")?;
+    store.close().await;
+    for finding in &report.findings {
+        println!("{finding}");
+    }
+    let disagreeing = report.audited_trips - report.agreeing_trips;
+    println!(
+        "State consistency: {:.1}% ({} of {} trips agree with their log; {} left out while planning or just changed{})",
+        report.score * 100.0,
+        report.agreeing_trips,
+        report.audited_trips,
+        report.skipped_trips,
+        if repair {
+            format!("; {} repaired", report.repaired_trips)
+        } else {
+            String::new()
+        }
+    );
+    if report.all_agree_or_repaired() {
+        return Ok(());
+    }
+    let left = disagreeing - report.repaired_trips;
+    anyhow::bail!(
+        "{left} trip(s) disagree with their log{}",
+        if repair {
+            ""
+        } else {
+            "; `wayfare check --repair` puts them back to what the log says"
+        }
+    )
 }

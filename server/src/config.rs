@@ -127,6 +127,14 @@ pub struct OrchestratorSection {
     /// PostgreSQL: a process silent this long (and at least three
     /// heartbeats) is gone, and its running tasks are freed at once.
     pub node_timeout: HumanDuration,
+    /// How often the consistency auditor compares trips with their logs
+    /// and repairs what disagrees (`60s`); `0s`: never.
+    #[serde(default = "default_audit_interval")]
+    pub audit_interval: HumanDuration,
+}
+
+fn default_audit_interval() -> HumanDuration {
+    HumanDuration::from_millis(OrchestratorConfig::default().audit_interval_ms)
 }
 
 /// `agents.<type>:` of the design document. Fields left out of a type the
@@ -200,6 +208,7 @@ impl From<&RuntimeConfig> for OrchestratorSection {
             heartbeat: HumanDuration::from_millis(o.heartbeat_ms),
             ping_deadline: HumanDuration::from_millis(o.ping_deadline_ms),
             node_timeout: HumanDuration::from_millis(o.node_timeout_ms),
+            audit_interval: HumanDuration::from_millis(o.audit_interval_ms),
         }
     }
 }
@@ -483,6 +492,7 @@ impl Config {
                 heartbeat_ms: o.heartbeat.as_millis(),
                 ping_deadline_ms: o.ping_deadline.as_millis(),
                 node_timeout_ms: o.node_timeout.as_millis(),
+                audit_interval_ms: o.audit_interval.as_millis(),
                 // Knobs the design document does not name keep the
                 // engine's defaults.
                 ..OrchestratorConfig::default()

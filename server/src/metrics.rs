@@ -17,7 +17,7 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use wayfare_domain::rating::Satisfaction;
 use wayfare_engine::llm::LlmMetrics;
-use wayfare_engine::runtime::RuntimeMetrics;
+use wayfare_engine::runtime::{ConsistencyMetrics, RuntimeMetrics};
 
 pub use self::http::HttpMetrics;
 use crate::web::AppState;
@@ -258,7 +258,42 @@ pub fn render(http: &HttpMetrics, m: &RuntimeMetrics) -> String {
 
     render_agents(&mut out, m);
     render_caches(&mut out, m);
+    render_consistency(&mut out, &m.consistency);
     out
+}
+
+/// The state consistency score (`engine::runtime::audit`): the share of
+/// the last audit's trips whose tables agreed with their log.
+fn render_consistency(out: &mut String, c: &ConsistencyMetrics) {
+    for (name, kind, help, value) in [
+        (
+            "wayfare_consistency_score",
+            "gauge",
+            "Share of the trips the last consistency audit compared whose read model, queue and results agreed with their log (target 1; 1 before the first audit).",
+            c.score,
+        ),
+        (
+            "wayfare_consistency_audited_trips",
+            "gauge",
+            "Trips the last consistency audit compared with their log.",
+            c.audited_trips as f64,
+        ),
+        (
+            "wayfare_consistency_disagreements_total",
+            "counter",
+            "Trips found disagreeing with their log, over every audit.",
+            c.disagreements_total as f64,
+        ),
+        (
+            "wayfare_consistency_repairs_total",
+            "counter",
+            "Disagreeing trips repaired from their log, over every audit.",
+            c.repairs_total as f64,
+        ),
+    ] {
+        family(out, name, kind, help);
+        sample(out, name, &[], value);
+    }
 }
 
 fn render_agents(out: &mut String, m: &RuntimeMetrics) {

@@ -54,7 +54,7 @@ pub(crate) fn parse_uuid(column: &str, s: &str) -> Result<Uuid, StoreError> {
     Uuid::parse_str(s).map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
 }
 
-fn to_i64(n: u64) -> Result<i64, StoreError> {
+pub(crate) fn to_i64(n: u64) -> Result<i64, StoreError> {
     i64::try_from(n).map_err(|_| StoreError::Corrupt(format!("{n} does not fit a BIGINT")))
 }
 
@@ -152,7 +152,7 @@ fn check_version(stored: i64, expected: u64) -> Result<(), Failure> {
 }
 
 /// The `trip_state` columns of a state (its [`TripState::read_model`]).
-fn encode_state(state: &TripState) -> Result<StateRow, StoreError> {
+pub(crate) fn encode_state(state: &TripState) -> Result<StateRow, StoreError> {
     Ok((
         state.status.as_str(),
         state.progress(),

@@ -16,6 +16,7 @@
 //! removes its rows from every table ([`Store::delete_trip`]); what people
 //! thought of their trips ([`Store::rate_trip`], [`Store::satisfaction`]).
 
+mod audit;
 pub mod catalog;
 mod delete;
 mod events;

@@ -77,6 +77,10 @@ pub struct OrchestratorConfig {
     /// The year of dates written without one (as `Planner::with_default_year`;
     /// the TravelPlanner queries want 2022). `None`: the parser's default.
     pub default_year: Option<i32>,
+    /// How often the consistency auditor (`runtime::audit`) compares the
+    /// trips that changed, and a slice of all of them, with their logs and
+    /// repairs what disagrees; 0: never.
+    pub audit_interval_ms: u64,
 }
 
 impl Default for OrchestratorConfig {
@@ -97,6 +101,7 @@ impl Default for OrchestratorConfig {
             node_timeout_ms: 3_000,
             run_agents_on_blocking_pool: true,
             default_year: None,
+            audit_interval_ms: 60_000,
         }
     }
 }

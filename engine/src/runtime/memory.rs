@@ -9,9 +9,9 @@ use serde_json::Value;
 use super::{QueueWrite, RuntimeStore};
 use crate::hub::{DeliveryStatus, Destination, HubStore, MemoryHubStore, Message, MessageId};
 use crate::state::{
-    AppendError, ClaimedTask, EventStore, LeaseError, MemoryEventStore, MemoryTaskQueue, NewTask,
-    PortError, QueuedTask, Snapshot, StoredEvent, TaskId, TaskQueue, TripEvent, TripId, TripState,
-    TripStatus, TripSummary,
+    AppendError, AuditStore, ClaimedTask, EventStore, LeaseError, MemoryEventStore,
+    MemoryTaskQueue, NewTask, PortError, QueueRepair, QueuedTask, Snapshot, StoredEvent, TaskId,
+    TaskQueue, TripEvent, TripId, TripState, TripStatus, TripSummary,
 };
 
 /// Event log, task queue and hub store in memory. Clones share the data,
@@ -169,6 +169,61 @@ impl RuntimeStore for MemoryRuntimeStore {
         let tasks = self.tasks.remove_trip(trip_id);
         let events = self.events.remove_trip(trip_id);
         Ok(tasks || events)
+    }
+}
+
+/// In memory the log's version is checked, then the rows are put; nothing
+/// else writes in between that could fail half-way.
+impl AuditStore for MemoryRuntimeStore {
+    async fn logged_trips(
+        &self,
+        after: Option<TripId>,
+        limit: usize,
+    ) -> Result<Vec<TripId>, PortError> {
+        Ok(self.events.trip_ids_after(after, limit))
+    }
+
+    async fn trips_updated_after(
+        &self,
+        since: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<(DateTime<Utc>, TripId)>, PortError> {
+        Ok(self.events.updated_after(since, limit))
+    }
+
+    async fn results_of(&self, trip_id: TripId) -> Result<Vec<(TaskId, Value)>, PortError> {
+        Ok(self.tasks.results_of(trip_id))
+    }
+
+    async fn repair(
+        &self,
+        state: &TripState,
+        read_model: bool,
+        queue: &[QueueRepair],
+    ) -> Result<bool, PortError> {
+        let Some(trip_id) = state.trip_id else {
+            return Ok(false);
+        };
+        if !self.events.load(trip_id, state.version).await?.is_empty() {
+            return Ok(false);
+        }
+        if read_model && !self.events.put_projection(state) {
+            return Ok(false);
+        }
+        let now = state.last_event_at.unwrap_or_else(Utc::now);
+        for repair in queue {
+            match repair {
+                QueueRepair::Put {
+                    task,
+                    status,
+                    result,
+                } => self.tasks.put(task, *status, result.clone(), now),
+                QueueRepair::Remove { task_id } => {
+                    self.tasks.remove(*task_id);
+                }
+            }
+        }
+        Ok(true)
     }
 }
 

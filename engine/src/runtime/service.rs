@@ -32,6 +32,9 @@ use wayfare_domain::overrides::TripOverrides;
 use wayfare_domain::request::QueryText;
 use wayfare_domain::trip::{AgentInfo, Change, TripStatusView, TripView, WireEvent};
 
+// `MODIFIER`: who claims in-process modification tasks (the auditor
+// knows them by it).
+use super::audit::{Auditor, ConsistencyReport, MODIFIER, QUIET_FOR};
 use super::cache::{Caches, agent_key, cached_plan, cached_plan_commands, request_key};
 use super::changes::{ChangePlan, component_alternatives, plan_changes};
 use super::config::{AGENT_TYPES, RuntimeConfig};
@@ -70,8 +73,6 @@ const PLAN_BUCKETS_MS: [f64; 10] = [
 ];
 /// The global planning-events topic of the hub.
 pub const EVENTS_TOPIC: &str = "trips";
-/// Who claims in-process modification tasks.
-const MODIFIER: &str = "modifier";
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
@@ -188,6 +189,8 @@ pub struct Runtime<S> {
     stop: watch::Sender<bool>,
     global: broadcast::Sender<WireEvent>,
     background: Mutex<Vec<JoinHandle<()>>>,
+    /// The state consistency auditor (`runtime::audit`).
+    auditor: Auditor<S>,
     me: Weak<Runtime<S>>,
 }
 
@@ -203,7 +206,8 @@ fn planner_for(config: &RuntimeConfig, clock: &SharedClock, catalog: Arc<dyn Cat
 
 impl<S: RuntimeStore> Runtime<S> {
     /// Starts the agent instances and the dispatcher, recovers the hub and
-    /// resumes every unfinished trip from its snapshot and events.
+    /// resumes every unfinished trip from its snapshot and events; with
+    /// `audit_interval_ms`, the consistency auditor runs that often.
     pub async fn start(
         config: RuntimeConfig,
         store: S,
@@ -252,7 +256,12 @@ impl<S: RuntimeStore> Runtime<S> {
             )),
             None => None,
         };
+        // Quiet for at least three of the runtime's ticks: a trip that just
+        // ended has its queue settled within one.
+        let auditor = Auditor::new(store.clone(), clock.clone())
+            .quiet_for(QUIET_FOR.max(Duration::from_millis(o.heartbeat_ms.max(1)) * 3));
         let runtime = Arc::new_cyclic(|me| Self {
+            auditor,
             store,
             log,
             hub,
@@ -317,6 +326,10 @@ impl<S: RuntimeStore> Runtime<S> {
         let supervisor = tokio::spawn(runtime.me().supervisor());
         let liveness = tokio::spawn(runtime.me().liveness());
         lock(&runtime.background).extend([dispatcher, supervisor, liveness]);
+        if runtime.config.orchestrator.audit_interval_ms > 0 {
+            let auditor = tokio::spawn(runtime.me().audit_loop());
+            lock(&runtime.background).push(auditor);
+        }
         Ok(runtime)
     }
 
@@ -2140,6 +2153,34 @@ impl<S: RuntimeStore> Runtime<S> {
                 .map(|(n, b)| (*b, c.plan_buckets[n]))
                 .chain([(f64::INFINITY, c.plan_latency_ms_count)])
                 .collect(),
+            consistency: self.auditor.metrics(),
+        }
+    }
+
+    /// Runs a consistency audit pass now (the background task runs one
+    /// every `audit_interval_ms`): the trips changed since the last pass
+    /// and the next slice of the sweep, each under its writer lock,
+    /// disagreements repaired from the log. See [`super::audit`].
+    pub async fn audit_now(&self) -> ConsistencyReport {
+        let lock_of = |trip: TripId| Some(lock(&self.trip_locks).entry(trip).or_default().clone());
+        self.auditor.pass(true, &lock_of).await
+    }
+
+    /// The last consistency audit's report.
+    pub fn consistency_report(&self) -> ConsistencyReport {
+        self.auditor.last_report()
+    }
+
+    /// Audits every `audit_interval_ms` until the runtime stops.
+    async fn audit_loop(self: Arc<Self>) {
+        let every = Duration::from_millis(self.config.orchestrator.audit_interval_ms.max(1));
+        let mut stop = self.stop.subscribe();
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(every) => {}
+                _ = stop.changed() => return,
+            }
+            self.audit_now().await;
         }
     }
 

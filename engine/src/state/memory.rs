@@ -41,6 +41,57 @@ impl MemoryEventStore {
         self.lock().remove(&trip_id).is_some()
     }
 
+    /// Up to `limit` trips with events, by id, after `after` (the
+    /// auditor's sweep).
+    pub fn trip_ids_after(&self, after: Option<TripId>, limit: usize) -> Vec<TripId> {
+        let mut ids: Vec<TripId> = self
+            .lock()
+            .iter()
+            .filter(|(id, t)| !t.events.is_empty() && after.is_none_or(|a| **id > a))
+            .map(|(id, _)| *id)
+            .collect();
+        ids.sort();
+        ids.truncate(limit);
+        ids
+    }
+
+    /// Up to `limit` trips whose projection changed after `since`, oldest
+    /// first.
+    pub fn updated_after(
+        &self,
+        since: DateTime<Utc>,
+        limit: usize,
+    ) -> Vec<(DateTime<Utc>, TripId)> {
+        let mut found: Vec<(DateTime<Utc>, TripId)> = self
+            .lock()
+            .iter()
+            .filter_map(|(id, t)| Some((t.updated_at?, *id)))
+            .filter(|(at, _)| *at > since)
+            .collect();
+        found.sort();
+        found.truncate(limit);
+        found
+    }
+
+    /// Replaces a trip's projection with `state` while its log is at
+    /// `state.version` (the auditor's repair, and tests that corrupt the
+    /// read model on purpose); whether it did.
+    pub fn put_projection(&self, state: &TripState) -> bool {
+        let Some(trip_id) = state.trip_id else {
+            return false;
+        };
+        let mut trips = self.lock();
+        let Some(trip) = trips.get_mut(&trip_id) else {
+            return false;
+        };
+        if trip.events.len() as u64 != state.version {
+            return false;
+        }
+        trip.projection = state.clone();
+        trip.updated_at = state.last_event_at.or(trip.updated_at);
+        true
+    }
+
     /// How many snapshots a trip has (for tests of the snapshot cadence).
     pub fn snapshot_count(&self, trip_id: TripId) -> usize {
         self.lock().get(&trip_id).map_or(0, |t| t.snapshots.len())

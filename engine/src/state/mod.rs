@@ -20,6 +20,8 @@ pub use event::{Priority, StoredEvent, TripEvent, TripStatus};
 pub use ids::{TaskId, TripId};
 pub use log::{Append, ExecuteError, Executed, TripLog};
 pub use memory::MemoryEventStore;
-pub use port::{AppendError, EventStore, PortError, Snapshot, TripSummary};
+pub use port::{
+    AppendError, AuditStore, EventStore, PortError, QueueRepair, Snapshot, TripSummary,
+};
 pub use queue::{ClaimedTask, LeaseError, MemoryTaskQueue, NewTask, QueuedTask, TaskQueue, after};
 pub use trip::{RollbackPoint, TaskState, TaskStatus, TripState};

@@ -1,5 +1,6 @@
 //! The storage ports of the runtime: [`EventStore`] (the trip event log, its
-//! snapshots and its `trip_state` projection) and the errors they share.
+//! snapshots and its `trip_state` projection), [`AuditStore`] (what the
+//! consistency auditor reads and repairs) and the errors they share.
 //!
 //! The methods return `impl Future + Send` (native async fns in traits), so
 //! the ports are used through generics, not `dyn`. Errors carry their retry
@@ -13,9 +14,12 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use serde_json::Value;
+
 use super::event::{StoredEvent, TripEvent, TripStatus};
-use super::ids::TripId;
-use super::trip::TripState;
+use super::ids::{TaskId, TripId};
+use super::queue::NewTask;
+use super::trip::{TaskStatus, TripState};
 
 /// A storage failure, classified for retrying.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -160,4 +164,62 @@ pub trait EventStore: Send + Sync {
             Ok(state)
         }
     }
+}
+
+/// How the consistency auditor puts one `agent_tasks` row (and its
+/// `agent_results` row) back to what the trip's log says.
+#[derive(Debug, Clone, PartialEq)]
+pub enum QueueRepair {
+    /// The row as the log has it, inserted when missing: its shape
+    /// (agent type, priority, dependencies), `status`, no lease; and its
+    /// stored result set to `result` (replacing another, or removed when
+    /// `None`).
+    Put {
+        task: NewTask,
+        status: TaskStatus,
+        result: Option<Value>,
+    },
+    /// A row the log never scheduled, and its result: removed.
+    Remove { task_id: TaskId },
+}
+
+/// What the consistency auditor (`runtime::audit`) needs besides the log
+/// and the queue: which trips there are, in bounded batches (it never
+/// loads a table at once), a trip's stored results, and the repair, made
+/// from the log in one transaction.
+pub trait AuditStore: Send + Sync {
+    /// Up to `limit` trips that have a log, by id, after `after` (the
+    /// auditor's rolling sweep; `None`: from the first).
+    fn logged_trips(
+        &self,
+        after: Option<TripId>,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<TripId>, PortError>> + Send;
+
+    /// Up to `limit` trips whose read model was updated after `since`,
+    /// oldest update first, with that time (the trips that changed since
+    /// the auditor's last pass).
+    fn trips_updated_after(
+        &self,
+        since: DateTime<Utc>,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<(DateTime<Utc>, TripId)>, PortError>> + Send;
+
+    /// A trip's stored agent results (`agent_results`), by task.
+    fn results_of(
+        &self,
+        trip_id: TripId,
+    ) -> impl Future<Output = Result<Vec<(TaskId, Value)>, PortError>> + Send;
+
+    /// Puts the trip back to what its log says, in one transaction, only
+    /// while the log is still at `state.version` (a trip that moved on
+    /// meanwhile is left alone: `Ok(false)`): with `read_model`, its
+    /// `trip_state` row is rewritten from `state` (inserted when missing);
+    /// then each of `queue`. Whether it wrote.
+    fn repair(
+        &self,
+        state: &TripState,
+        read_model: bool,
+        queue: &[QueueRepair],
+    ) -> impl Future<Output = Result<bool, PortError>> + Send;
 }

@@ -277,6 +277,69 @@ impl MemoryTaskQueue {
     }
 }
 
+impl MemoryTaskQueue {
+    /// A trip's stored results, in enqueue order (the auditor's read).
+    pub fn results_of(&self, trip_id: TripId) -> Vec<(TaskId, Value)> {
+        let guard = self.lock();
+        let (order, rows) = &*guard;
+        order
+            .iter()
+            .filter_map(|id| rows.get(id))
+            .filter(|r| r.task.trip_id == trip_id)
+            .filter_map(|r| Some((r.task.task_id, r.result.clone()?)))
+            .collect()
+    }
+
+    /// Puts a row as given (inserted when missing), without a lease, its
+    /// result set to `result` (the auditor's repair, and tests that
+    /// corrupt the queue on purpose).
+    pub fn put(
+        &self,
+        task: &NewTask,
+        status: TaskStatus,
+        result: Option<Value>,
+        now: DateTime<Utc>,
+    ) {
+        let mut guard = self.lock();
+        let (order, rows) = &mut *guard;
+        if !rows.contains_key(&task.task_id) {
+            order.push(task.task_id);
+        }
+        let row = rows.entry(task.task_id).or_insert_with(|| Row {
+            task: QueuedTask {
+                task_id: task.task_id,
+                trip_id: task.trip_id,
+                agent_type: task.agent_type.clone(),
+                priority: task.priority,
+                depends_on: task.depends_on.clone(),
+                status,
+                attempts: 0,
+                lease_owner: None,
+                lease_expires_at: None,
+                last_error: None,
+            },
+            available_at: now,
+            result: None,
+        });
+        row.task.trip_id = task.trip_id;
+        row.task.agent_type = task.agent_type.clone();
+        row.task.priority = task.priority;
+        row.task.depends_on = task.depends_on.clone();
+        row.task.status = status;
+        row.task.lease_owner = None;
+        row.task.lease_expires_at = None;
+        row.result = result;
+    }
+
+    /// Removes one row and its result; whether there was one.
+    pub fn remove(&self, task_id: TaskId) -> bool {
+        let mut guard = self.lock();
+        let (order, rows) = &mut *guard;
+        order.retain(|id| *id != task_id);
+        rows.remove(&task_id).is_some()
+    }
+}
+
 fn claimable(row: &Row, rows: &HashMap<TaskId, Row>, now: DateTime<Utc>) -> bool {
     let ready = match row.task.status {
         TaskStatus::Pending => row.available_at <= now,

@@ -1,11 +1,13 @@
 //! The public REST and WebSocket API over the orchestration runtime:
 //! `/api/trips/…` ([`trips`]; ratings in [`ratings`], the iCalendar
 //! export in [`calendar`]), the event stream
-//! ([`ws`]) and the agent registry ([`agents`]). Every error is an [`ApiError`]: JSON
+//! ([`ws`]), the agent registry ([`agents`]) and the state consistency
+//! report ([`consistency`]). Every error is an [`ApiError`]: JSON
 //! `{"error", "message"}` with its status code.
 
 pub mod agents;
 pub mod calendar;
+pub mod consistency;
 pub mod error;
 pub mod openapi;
 pub mod ratings;
@@ -46,6 +48,7 @@ fn endpoints() -> Vec<(&'static str, MethodRouter<AppState>)> {
             get(trips::alternatives),
         ),
         ("/api/agents", get(agents::list)),
+        ("/api/consistency", get(consistency::report)),
         ("/api/openapi.json", get(openapi::document)),
     ]
 }

@@ -12,7 +12,7 @@ use axum::response::IntoResponse;
 use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 
-use super::{ErrorBody, agents, calendar, ratings, trips};
+use super::{ErrorBody, agents, calendar, consistency, ratings, trips};
 
 /// The whole document. Components are collected from the paths.
 #[derive(OpenApi)]
@@ -36,13 +36,14 @@ use super::{ErrorBody, agents, calendar, ratings, trips};
         calendar::calendar,
         events,
         agents::list,
+        consistency::report,
         document,
         healthz,
     ),
     tags(
         (name = "trips", description = "Submit, follow, read, modify, cancel, delete, rate and export trips"),
         (name = "agents", description = "The agent registry"),
-        (name = "service", description = "Health and this document"),
+        (name = "service", description = "Health, the state consistency report and this document"),
     )
 )]
 pub struct ApiDoc;

@@ -6,9 +6,9 @@
 //!
 //! | profile | agents | capacity | logging |
 //! | --- | --- | --- | --- |
-//! | `development` | one instance of each type (min 1, max 1) | as built in | debug for Wayfare's crates |
-//! | `staging` | up to 2 instances of each type | half the trips in flight and waiting | debug for the server (requests, sessions) |
-//! | `production` | at least 2 instances of each type (redundancy) | as built in; caches on | info |
+//! | `development` | one instance of each type (min 1, max 1) | as built in | debug for Wayfare's crates; consistency audit every 10 s |
+//! | `staging` | up to 2 instances of each type | half the trips in flight and waiting | debug for the server (requests, sessions); consistency audit every 10 s |
+//! | `production` | at least 2 instances of each type (redundancy) | as built in; caches on | info; consistency audit every minute (built in) |
 //!
 //! Where each effective value came from is kept: [`describe`] lists every
 //! key with its value and source (`wayfare config --show`).
@@ -56,6 +56,8 @@ impl Profile {
                     values.push((format!("agents.{agent}.min_instances"), 1u32.into()));
                     values.push((format!("agents.{agent}.max_instances"), 1u32.into()));
                 }
+                // Full monitoring: a state inconsistency shows within seconds.
+                values.push(("orchestrator.audit_interval".into(), "10s".into()));
             }
             Profile::Staging => {
                 values.push(("log".into(), "info,wayfare_server=debug".into()));
@@ -68,6 +70,7 @@ impl Profile {
                     "orchestrator.queue_capacity".into(),
                     (o.queue_capacity / 2).max(1).into(),
                 ));
+                values.push(("orchestrator.audit_interval".into(), "10s".into()));
                 for (agent, section) in &defaults.agents {
                     values.push((format!("agents.{agent}.min_instances"), 1u32.into()));
                     values.push((
