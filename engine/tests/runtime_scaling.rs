@@ -202,6 +202,14 @@ async fn instances_are_up_before_the_ramps_peak_and_back_to_the_minimum_after_it
         ahead + 5 <= behind,
         "predictive at {ahead}s, reactive at {behind}s: {report}"
     );
+    // Held while the climb lasts: nothing the forecast asks for is
+    // stopped as idle.
+    assert!(
+        predictive.instances[ahead..PEAK_AT as usize]
+            .iter()
+            .all(|n| *n >= WANTED),
+        "{report}"
+    );
     assert!(predictive.up_predictive > 0, "{report}");
     assert_eq!(reactive.up_predictive, 0, "{report}");
     assert!(reactive.up_reactive > 0, "{report}");

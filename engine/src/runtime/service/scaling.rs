@@ -13,11 +13,14 @@
 //! With prediction on, the type is brought up to that many before the load
 //! arrives (within `max_instances`), and scaling down never goes below it
 //! (nor below `min_instances`); an idle instance is stopped after ten idle
-//! heartbeats as before, or after two when the forecast is falling and
-//! needs fewer than run. With it off the forecast is still made and
+//! heartbeats as before, or — when the forecast is falling and needs fewer
+//! than run — once it has been idle for a whole bucket (and two
+//! heartbeats): a single quiet heartbeat in a steady load, whose trend
+//! wobbles around 0, does not stop it. With it off the forecast is still made and
 //! exported, so that an operator can see what it would do.
 
 use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
 
 use tokio::time::Instant;
 
@@ -227,11 +230,12 @@ impl<S: RuntimeStore> Runtime<S> {
 
     /// Stops idle instances down to `min_instances` — and, with
     /// prediction on, to no fewer than the forecast needs: idle for ten
-    /// heartbeats (reason idle), or for two while the forecast is falling
-    /// (reason predictive).
+    /// heartbeats (reason idle), or for a bucket (at least two heartbeats)
+    /// while the forecast is falling (reason predictive).
     fn scale_down(&self, plans: &[Plan], predictive: bool) {
         let idle_for = self.tick() * 10;
-        let idle_when_falling = self.tick() * 2;
+        let bucket = Duration::from_millis(self.config.predictive_scaling.bucket_ms);
+        let idle_when_falling = (self.tick() * 2).max(bucket).min(idle_for);
         let now = Instant::now();
         let mut stopped: Vec<(&'static str, Reason)> = Vec::new();
         {
