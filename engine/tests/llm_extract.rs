@@ -148,6 +148,8 @@ impl Stub {
             api_key_env: None,
             timeout_ms: 2_000,
             cost_per_1k_tokens: 0.5,
+            price_per_1k_input: None,
+            price_per_1k_output: None,
         }
     }
 

@@ -25,7 +25,8 @@ use figment::providers::{Env, Format, Serialized, Yaml};
 use serde::{Deserialize, Serialize};
 use wayfare_engine::resilience::FaultConfig;
 use wayfare_engine::runtime::{
-    AGENT_TYPES, AgentConfig, CacheConfig, CommunicationConfig, OrchestratorConfig, RuntimeConfig,
+    AGENT_TYPES, AgentConfig, CacheConfig, CommunicationConfig, OrchestratorConfig,
+    PredictiveScalingConfig, RuntimeConfig,
 };
 
 use self::human::{HumanDuration, Percent};
@@ -131,10 +132,75 @@ pub struct OrchestratorSection {
     /// and repairs what disagrees (`60s`); `0s`: never.
     #[serde(default = "default_audit_interval")]
     pub audit_interval: HumanDuration,
+    /// The design document's "predictive scaling: anticipate demand
+    /// spikes".
+    #[serde(default)]
+    pub predictive_scaling: PredictiveScalingSection,
 }
 
 fn default_audit_interval() -> HumanDuration {
     HumanDuration::from_millis(OrchestratorConfig::default().audit_interval_ms)
+}
+
+/// `orchestrator.predictive_scaling:` — each agent type's arrival rate
+/// forecast by Holt's linear trend, and instances started for the
+/// forecast load before it arrives (`enabled`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PredictiveScalingSection {
+    pub enabled: bool,
+    /// Weight of the newest bucket in the smoothed rate, (0, 1].
+    pub alpha: f64,
+    /// Weight of the newest change in the trend, (0, 1].
+    pub beta: f64,
+    /// How far ahead the forecast looks (`30s`).
+    pub horizon: HumanDuration,
+    /// Arrivals are counted per bucket of this width (`5s`).
+    pub bucket: HumanDuration,
+}
+
+impl Default for PredictiveScalingSection {
+    fn default() -> Self {
+        Self::from(&PredictiveScalingConfig::default())
+    }
+}
+
+impl From<&PredictiveScalingConfig> for PredictiveScalingSection {
+    fn from(p: &PredictiveScalingConfig) -> Self {
+        Self {
+            enabled: p.enabled,
+            alpha: p.alpha,
+            beta: p.beta,
+            horizon: HumanDuration::from_millis(p.horizon_ms),
+            bucket: HumanDuration::from_millis(p.bucket_ms),
+        }
+    }
+}
+
+impl PredictiveScalingSection {
+    fn engine(&self) -> PredictiveScalingConfig {
+        PredictiveScalingConfig {
+            enabled: self.enabled,
+            alpha: self.alpha,
+            beta: self.beta,
+            horizon_ms: self.horizon.as_millis(),
+            bucket_ms: self.bucket.as_millis(),
+        }
+    }
+
+    fn problems(&self, problems: &mut Vec<String>) {
+        for (key, weight) in [("alpha", self.alpha), ("beta", self.beta)] {
+            if !(weight.is_finite() && weight > 0.0 && weight <= 1.0) {
+                problems.push(format!(
+                    "key `orchestrator.predictive_scaling.{key}`: {weight} is not a smoothing weight in (0, 1]"
+                ));
+            }
+        }
+        if self.bucket.as_millis() == 0 {
+            problems
+                .push("key `orchestrator.predictive_scaling.bucket`: must be above 0".to_owned());
+        }
+    }
 }
 
 /// `agents.<type>:` of the design document. Fields left out of a type the
@@ -209,6 +275,7 @@ impl From<&RuntimeConfig> for OrchestratorSection {
             ping_deadline: HumanDuration::from_millis(o.ping_deadline_ms),
             node_timeout: HumanDuration::from_millis(o.node_timeout_ms),
             audit_interval: HumanDuration::from_millis(o.audit_interval_ms),
+            predictive_scaling: PredictiveScalingSection::from(&rc.predictive_scaling),
         }
     }
 }
@@ -393,6 +460,7 @@ impl Config {
             self.communication.batch_size as u64,
         );
         at_least_one("cache.capacity", self.cache.capacity as u64);
+        o.predictive_scaling.problems(&mut problems);
         self.http.problems(&mut problems);
         self.security.problems(&mut problems);
         if let Some(llm) = &self.llm {
@@ -523,6 +591,7 @@ impl Config {
                 capacity: self.cache.capacity,
             },
             llm: self.llm.as_ref().map(LlmSection::engine),
+            predictive_scaling: o.predictive_scaling.engine(),
         }
     }
 
@@ -756,6 +825,7 @@ communication:
             assert_eq!(ours.orchestrator, engine.orchestrator);
             assert_eq!(ours.communication, engine.communication);
             assert_eq!(ours.cache, engine.cache);
+            assert_eq!(ours.predictive_scaling, engine.predictive_scaling);
             for agent_type in AGENT_TYPES {
                 assert_eq!(
                     ours.agent(agent_type),
@@ -853,6 +923,18 @@ communication:
                 "communication.batch_size",
             ),
             ("orchestrator:\n  retry_atempts: 2\n", "retry_atempts"),
+            (
+                "orchestrator:\n  predictive_scaling:\n    alpha: 1.5\n",
+                "orchestrator.predictive_scaling.alpha",
+            ),
+            (
+                "orchestrator:\n  predictive_scaling:\n    bucket: 0s\n",
+                "orchestrator.predictive_scaling.bucket",
+            ),
+            (
+                "orchestrator:\n  predictive_scaling:\n    horizn: 10s\n",
+                "horizn",
+            ),
         ];
         for (yaml, key) in cases {
             Jail::expect_with(|jail| {
@@ -862,6 +944,42 @@ communication:
                 Ok(())
             });
         }
+    }
+
+    #[test]
+    fn predictive_scaling_is_read_from_the_file_the_environment_and_the_profiles() {
+        Jail::expect_with(|jail| {
+            let defaults = Config::load(None).expect("valid").runtime();
+            assert!(!defaults.predictive_scaling.enabled, "off unless chosen");
+            for (profile, on) in [
+                (Profile::Development, false),
+                (Profile::Staging, true),
+                (Profile::Production, true),
+            ] {
+                let config = Config::load_with(None, Some(profile)).expect("valid");
+                assert_eq!(config.runtime().predictive_scaling.enabled, on, "{profile}");
+            }
+            jail.create_file(
+                "wayfare.yaml",
+                "orchestrator:\n  predictive_scaling:\n    enabled: true\n    alpha: 0.4\n    horizon: 1m\n    bucket: 10s\n",
+            )?;
+            jail.set_env("WAYFARE_ORCHESTRATOR__PREDICTIVE_SCALING__BETA", "0.2");
+            let p = Config::load(None)
+                .expect("valid")
+                .runtime()
+                .predictive_scaling;
+            assert!(p.enabled);
+            assert_eq!((p.alpha, p.beta), (0.4, 0.2));
+            assert_eq!((p.horizon_ms, p.bucket_ms), (60_000, 10_000));
+            // The file wins over the profile.
+            jail.create_file(
+                "wayfare.yaml",
+                "orchestrator:\n  predictive_scaling:\n    enabled: false\n",
+            )?;
+            let config = Config::load_with(None, Some(Profile::Production)).expect("valid");
+            assert!(!config.runtime().predictive_scaling.enabled);
+            Ok(())
+        });
     }
 
     #[test]
@@ -879,9 +997,13 @@ communication:
             assert_eq!(llm.model, "llama3.1");
             assert_eq!(llm.api_key_env, None);
             assert_eq!(llm.timeout_ms, 10_000, "the default timeout");
+            assert_eq!(
+                (llm.price_per_1k_input, llm.price_per_1k_output),
+                (None, None)
+            );
             jail.create_file(
                 "wayfare.yaml",
-                "llm:\n  base_url: https://api.example.com/v1\n  model: gpt-4o-mini\n  api_key_env: WAYFARE_TEST_LLM_KEY\n  timeout: 4s\n  cost_per_1k_tokens: 0.0006\n",
+                "llm:\n  base_url: https://api.example.com/v1\n  model: gpt-4o-mini\n  api_key_env: WAYFARE_TEST_LLM_KEY\n  timeout: 4s\n  cost_per_1k_tokens: 0.0006\n  price_per_1k_input: 0.00015\n  price_per_1k_output: 0.0006\n",
             )?;
             jail.set_env("WAYFARE_TEST_LLM_KEY", "sk-test");
             jail.set_env("WAYFARE_LLM__MODEL", "gpt-4.1-mini");
@@ -890,6 +1012,10 @@ communication:
             assert_eq!(llm.api_key_env.as_deref(), Some("WAYFARE_TEST_LLM_KEY"));
             assert_eq!(llm.timeout_ms, 4_000);
             assert!((llm.cost_per_1k_tokens - 0.0006).abs() < 1e-12);
+            assert_eq!(
+                (llm.price_per_1k_input, llm.price_per_1k_output),
+                (Some(0.00015), Some(0.0006))
+            );
             assert_eq!(llm.model, "gpt-4.1-mini", "the environment wins");
             Ok(())
         });

@@ -17,7 +17,7 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use wayfare_domain::rating::Satisfaction;
 use wayfare_engine::llm::LlmMetrics;
-use wayfare_engine::runtime::{ConsistencyMetrics, RuntimeMetrics};
+use wayfare_engine::runtime::{AgentMetrics, ConsistencyMetrics, RuntimeMetrics};
 
 pub use self::http::HttpMetrics;
 use crate::web::AppState;
@@ -247,7 +247,7 @@ pub fn render(http: &HttpMetrics, m: &RuntimeMetrics) -> String {
         &mut out,
         "wayfare_cost_per_request",
         "gauge",
-        "Nominal agent cost (USD) per trip submitted.",
+        "Cost (USD) per trip submitted: the agents' nominal cost_per_request plus the language model's tokens.",
     );
     sample(
         &mut out,
@@ -373,6 +373,7 @@ fn render_agents(out: &mut String, m: &RuntimeMetrics) {
             a.cost_total,
         );
     }
+    render_scaling(out, m);
     let name = "wayfare_agent_task_duration_seconds";
     family(
         out,
@@ -389,6 +390,66 @@ fn render_agents(out: &mut String, m: &RuntimeMetrics) {
             a.latency_count,
             a.latency_ms_sum,
         );
+    }
+}
+
+/// Predictive scaling per agent type: the arrival rate, its forecast, the
+/// instances the forecast asks for, and every start and stop by reason.
+fn render_scaling(out: &mut String, m: &RuntimeMetrics) {
+    gauge_per_agent(
+        out,
+        m,
+        "wayfare_agent_arrival_rate",
+        "Tasks that reached the agent type per second, over the last closed bucket.",
+        |a| a.arrival_rate,
+    );
+    gauge_per_agent(
+        out,
+        m,
+        "wayfare_agent_forecast_rate",
+        "Arrivals per second that Holt's linear trend expects a horizon ahead.",
+        |a| a.forecast_rate,
+    );
+    gauge_per_agent(
+        out,
+        m,
+        "wayfare_agent_forecast_instances",
+        "Instances the forecast asks for (within min and max instances).",
+        |a| f64::from(a.forecast_instances),
+    );
+    family(
+        out,
+        "wayfare_scaling_decisions_total",
+        "counter",
+        "Instances started (up) and stopped (down), by reason: predictive (the forecast), reactive (over the scale threshold), idle.",
+    );
+    for (t, a) in &m.agents {
+        for (direction, reason, n) in a.scaling.by_label() {
+            sample(
+                out,
+                "wayfare_scaling_decisions_total",
+                &[
+                    ("agent_type", t),
+                    ("direction", direction),
+                    ("reason", reason),
+                ],
+                n as f64,
+            );
+        }
+    }
+}
+
+/// One gauge family with a sample per agent type.
+fn gauge_per_agent(
+    out: &mut String,
+    m: &RuntimeMetrics,
+    name: &str,
+    help: &str,
+    value: impl Fn(&AgentMetrics) -> f64,
+) {
+    family(out, name, "gauge", help);
+    for (t, a) in &m.agents {
+        sample(out, name, &[("agent_type", t)], value(a));
     }
 }
 
@@ -426,7 +487,7 @@ pub fn render_llm(out: &mut String, m: &LlmMetrics) {
         out,
         "wayfare_llm_cost_usd_total",
         "counter",
-        "Cost of the language-model calls (tokens x llm.cost_per_1k_tokens / 1000).",
+        "Cost (USD) of the language-model calls: prompt tokens at llm.price_per_1k_input, completion tokens at llm.price_per_1k_output (each else llm.cost_per_1k_tokens), per 1000.",
     );
     sample(out, "wayfare_llm_cost_usd_total", &[], m.cost_usd);
     family(
@@ -532,7 +593,7 @@ fn render_caches(out: &mut String, m: &RuntimeMetrics) {
 
 #[cfg(test)]
 mod tests {
-    use wayfare_engine::runtime::{AgentMetrics, CacheMetrics};
+    use wayfare_engine::runtime::{CacheMetrics, ScalingDecisions};
 
     use super::*;
 
@@ -557,6 +618,15 @@ mod tests {
                 latency_buckets: vec![(5.0, 6), (10.0, 10), (f64::INFINITY, 10)],
                 breaker: "open".into(),
                 cost_total: 0.2,
+                arrival_rate: 1.5,
+                forecast_rate: 2.25,
+                forecast_instances: 3,
+                scaling: ScalingDecisions {
+                    up_predictive: 2,
+                    up_reactive: 1,
+                    down_predictive: 0,
+                    down_idle: 4,
+                },
             },
         );
         m.cache
@@ -579,6 +649,13 @@ mod tests {
             r#"wayfare_agent_task_duration_seconds_bucket{agent_type="transport",le="+Inf"} 10"#,
             r#"wayfare_agent_task_duration_seconds_sum{agent_type="transport"} 0.05"#,
             r#"wayfare_cache_hit_rate{level="request"} 0.75"#,
+            r#"wayfare_agent_cost_total{agent_type="transport"} 0.2"#,
+            r#"wayfare_agent_arrival_rate{agent_type="transport"} 1.5"#,
+            r#"wayfare_agent_forecast_rate{agent_type="transport"} 2.25"#,
+            r#"wayfare_agent_forecast_instances{agent_type="transport"} 3"#,
+            r#"wayfare_scaling_decisions_total{agent_type="transport",direction="up",reason="predictive"} 2"#,
+            r#"wayfare_scaling_decisions_total{agent_type="transport",direction="up",reason="reactive"} 1"#,
+            r#"wayfare_scaling_decisions_total{agent_type="transport",direction="down",reason="idle"} 4"#,
         ] {
             assert!(
                 text.lines().any(|l| l == line),

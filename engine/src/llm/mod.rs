@@ -73,8 +73,17 @@ pub struct LlmConfig {
     pub api_key_env: Option<String>,
     /// One call, connection to last byte.
     pub timeout_ms: u64,
-    /// USD per 1,000 tokens (prompt and completion alike), for the metrics.
+    /// USD per 1,000 tokens (prompt and completion alike), for the metrics;
+    /// the price of whichever kind has no price of its own below.
     pub cost_per_1k_tokens: f64,
+    /// USD per 1,000 prompt (input) tokens; hosted APIs price input and
+    /// output apart. `None`: `cost_per_1k_tokens`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub price_per_1k_input: Option<f64>,
+    /// USD per 1,000 completion (output) tokens. `None`:
+    /// `cost_per_1k_tokens`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub price_per_1k_output: Option<f64>,
 }
 
 impl Default for LlmConfig {
@@ -85,6 +94,8 @@ impl Default for LlmConfig {
             api_key_env: None,
             timeout_ms: 10_000,
             cost_per_1k_tokens: 0.0,
+            price_per_1k_input: None,
+            price_per_1k_output: None,
         }
     }
 }
@@ -92,6 +103,14 @@ impl Default for LlmConfig {
 impl LlmConfig {
     /// Every problem of the settings, each naming its key under `llm.`;
     /// the key's variable must be set (and not empty) when named.
+    /// What `usage` cost in USD: prompt tokens at the input price,
+    /// completion tokens at the output price (each per 1,000).
+    pub fn cost_of(&self, usage: Usage) -> f64 {
+        let input = self.price_per_1k_input.unwrap_or(self.cost_per_1k_tokens);
+        let output = self.price_per_1k_output.unwrap_or(self.cost_per_1k_tokens);
+        (usage.prompt_tokens as f64 * input + usage.completion_tokens as f64 * output) / 1000.0
+    }
+
     pub fn problems(&self) -> Vec<String> {
         let mut problems = Vec::new();
         let url = self.base_url.trim();
@@ -109,11 +128,18 @@ impl LlmConfig {
         if self.timeout_ms == 0 {
             problems.push("key `llm.timeout`: must be above 0".to_owned());
         }
-        if !(self.cost_per_1k_tokens.is_finite() && self.cost_per_1k_tokens >= 0.0) {
-            problems.push(format!(
-                "key `llm.cost_per_1k_tokens`: must be a number of USD, 0 or more, not {}",
-                self.cost_per_1k_tokens
-            ));
+        for (key, price) in [
+            ("cost_per_1k_tokens", Some(self.cost_per_1k_tokens)),
+            ("price_per_1k_input", self.price_per_1k_input),
+            ("price_per_1k_output", self.price_per_1k_output),
+        ] {
+            if let Some(price) = price
+                && !(price.is_finite() && price >= 0.0)
+            {
+                problems.push(format!(
+                    "key `llm.{key}`: must be a number of USD, 0 or more, not {price}"
+                ));
+            }
         }
         if let Some(var) = &self.api_key_env {
             match std::env::var(var) {
@@ -200,7 +226,8 @@ pub struct LlmMetrics {
     pub cached: u64,
     pub prompt_tokens: u64,
     pub completion_tokens: u64,
-    /// Tokens × `cost_per_1k_tokens` / 1000.
+    /// Prompt tokens × the input price + completion tokens × the output
+    /// price, per 1,000 ([`LlmConfig::cost_of`]).
     pub cost_usd: f64,
     /// Calls made (not cached): sum, count and cumulative `le` buckets in ms.
     pub latency_ms_sum: f64,
@@ -380,8 +407,7 @@ impl LlmClient {
         if let Some(u) = usage {
             c.prompt_tokens += u.prompt_tokens;
             c.completion_tokens += u.completion_tokens;
-            let tokens = u.prompt_tokens.saturating_add(u.completion_tokens);
-            c.cost_usd += tokens as f64 / 1000.0 * self.config.cost_per_1k_tokens;
+            c.cost_usd += self.config.cost_of(u);
         }
     }
 
@@ -554,5 +580,49 @@ impl LlmClient {
             c.fields_rejected += merged.rejected.len() as u64;
         }
         Completion::Merged { outcome, merged }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn input_and_output_tokens_are_priced_apart_or_alike() {
+        let usage = Usage {
+            prompt_tokens: 2_000,
+            completion_tokens: 500,
+        };
+        let alike = LlmConfig {
+            cost_per_1k_tokens: 0.2,
+            ..LlmConfig::default()
+        };
+        assert!((alike.cost_of(usage) - 0.5).abs() < 1e-12);
+        let apart = LlmConfig {
+            price_per_1k_input: Some(0.1),
+            price_per_1k_output: Some(0.4),
+            ..alike.clone()
+        };
+        assert!((apart.cost_of(usage) - 0.4).abs() < 1e-12);
+        let output_only = LlmConfig {
+            price_per_1k_output: Some(1.0),
+            ..alike
+        };
+        assert!((output_only.cost_of(usage) - 0.9).abs() < 1e-12);
+        assert_eq!(
+            LlmConfig::default().cost_of(usage),
+            0.0,
+            "free unless priced"
+        );
+        let negative = LlmConfig {
+            price_per_1k_input: Some(-1.0),
+            ..LlmConfig::default()
+        };
+        assert!(
+            negative
+                .problems()
+                .iter()
+                .any(|p| p.contains("llm.price_per_1k_input"))
+        );
     }
 }

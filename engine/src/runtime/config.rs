@@ -35,6 +35,40 @@ pub struct RuntimeConfig {
     /// Language-model intent extraction for what the rules cannot read;
     /// `None` (the default): off.
     pub llm: Option<LlmConfig>,
+    /// Starting instances for the load a forecast expects (the design
+    /// doc's "predictive scaling"); off by default, the forecast is still
+    /// kept and exported.
+    pub predictive_scaling: PredictiveScalingConfig,
+}
+
+/// Holt's linear trend over each agent type's arrival rate
+/// ([`super::forecast`]), and what the supervisor does with it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PredictiveScalingConfig {
+    /// Start instances ahead of the forecast load, and keep them while it
+    /// lasts. Off: scaling is reactive only (the forecast is still made).
+    pub enabled: bool,
+    /// Weight of the newest bucket in the smoothed rate (0..1].
+    pub alpha: f64,
+    /// Weight of the newest change in the trend (0..1].
+    pub beta: f64,
+    /// How far ahead the forecast looks, in ms.
+    pub horizon_ms: u64,
+    /// Width of one arrival-count bucket, in ms.
+    pub bucket_ms: u64,
+}
+
+impl Default for PredictiveScalingConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            alpha: 0.5,
+            beta: 0.3,
+            horizon_ms: 30_000,
+            bucket_ms: 5_000,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -198,6 +232,7 @@ impl Default for RuntimeConfig {
             faults: BTreeMap::new(),
             cache: CacheConfig::default(),
             llm: None,
+            predictive_scaling: PredictiveScalingConfig::default(),
         }
     }
 }

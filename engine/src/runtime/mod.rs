@@ -22,6 +22,7 @@ mod wire;
 pub use memory::MemoryRuntimeStore;
 pub use service::{Runtime, read_with_answers};
 mod config;
+pub mod forecast;
 pub mod pipeline;
 pub mod registry;
 
@@ -40,7 +41,8 @@ use crate::state::{
 };
 
 pub use config::{
-    AGENT_TYPES, AgentConfig, CacheConfig, CommunicationConfig, OrchestratorConfig, RuntimeConfig,
+    AGENT_TYPES, AgentConfig, CacheConfig, CommunicationConfig, OrchestratorConfig,
+    PredictiveScalingConfig, RuntimeConfig,
 };
 
 /// What a store must provide for the runtime to run on it.
@@ -161,6 +163,41 @@ pub struct AgentMetrics {
     /// closed | open | half_open
     pub breaker: String,
     pub cost_total: f64,
+    /// Tasks that reached the type per second, in the last closed bucket
+    /// of `predictive_scaling.bucket_ms`.
+    pub arrival_rate: f64,
+    /// The arrival rate Holt's linear trend expects `horizon_ms` ahead.
+    pub forecast_rate: f64,
+    /// The instances that forecast asks for (within min and max).
+    pub forecast_instances: u32,
+    /// Instances started and stopped, by why.
+    pub scaling: ScalingDecisions,
+}
+
+/// Instances an agent type started and stopped, by reason.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScalingDecisions {
+    /// Started for the forecast load, before it arrived.
+    pub up_predictive: u64,
+    /// Started because the best instance was over `scale_threshold` (or
+    /// none was free).
+    pub up_reactive: u64,
+    /// Stopped early: idle, the forecast falling and needing fewer.
+    pub down_predictive: u64,
+    /// Stopped after ten idle heartbeats.
+    pub down_idle: u64,
+}
+
+impl ScalingDecisions {
+    /// `(direction, reason, count)`, the metrics' labels.
+    pub fn by_label(&self) -> [(&'static str, &'static str, u64); 4] {
+        [
+            ("up", "predictive", self.up_predictive),
+            ("up", "reactive", self.up_reactive),
+            ("down", "predictive", self.down_predictive),
+            ("down", "idle", self.down_idle),
+        ]
+    }
 }
 
 /// Hits and misses of one cache level.
@@ -194,8 +231,11 @@ pub struct RuntimeMetrics {
     pub agents: std::collections::BTreeMap<String, AgentMetrics>,
     /// "request" | "agent" | "data".
     pub cache: std::collections::BTreeMap<String, CacheMetrics>,
-    /// Nominal agent cost over trips submitted.
+    /// Cost over trips submitted: the agents' nominal cost plus what the
+    /// language model's tokens cost (`llm_cost_total`).
     pub cost_per_request: f64,
+    /// USD spent on language-model tokens (0 without `llm`).
+    pub llm_cost_total: f64,
     /// Submit → ready or failed, for trips submitted in this process: sum,
     /// count and cumulative `le` buckets in ms (the last is +Inf).
     pub plan_latency_ms_sum: f64,

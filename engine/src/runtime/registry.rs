@@ -17,6 +17,10 @@
 //! failover term hands a failed task to the backup —, P2 any instance with
 //! spare capacity (the shared pool), P3 batches of up to
 //! `communication.batch_size` to one instance, skipped under load.
+//!
+//! Scaling: [`instances_for`] turns a forecast arrival rate into the
+//! instances that would carry it (Little's law: arrivals × service time is
+//! the work in flight).
 
 use serde::{Deserialize, Serialize};
 
@@ -40,6 +44,45 @@ pub fn delegation_score(
     let cost = cost_per_request.max(0.0) / (cost_per_request.max(0.0) + 1.0);
     let failover = if failed_here_before { 1.0 } else { 0.0 };
     2.0 * specialisation - load - 0.5 * latency - 0.25 * cost - failover
+}
+
+/// The instances an agent type needs for `rate` arrivals per second that
+/// take `service_ms` each, when one instance runs `per_instance` at once
+/// (1 for a P0 type: its instances are dedicated) and is to be loaded no
+/// further than `threshold` (the scale threshold: the headroom that keeps
+/// reactive scaling for the surprises). Within `min..=max`; with no
+/// service time measured yet, `min`.
+pub fn instances_for(
+    rate: f64,
+    service_ms: Option<f64>,
+    per_instance: u32,
+    threshold: f64,
+    min: u32,
+    max: u32,
+) -> u32 {
+    let min = min.max(1);
+    let max = max.max(min);
+    let Some(service_ms) = service_ms.filter(|s| s.is_finite() && *s > 0.0) else {
+        return min;
+    };
+    if !(rate.is_finite() && rate > 0.0) {
+        return min;
+    }
+    let threshold = if threshold.is_finite() {
+        threshold.clamp(0.05, 1.0)
+    } else {
+        1.0
+    };
+    let in_flight = rate * service_ms / 1000.0;
+    let per_instance = f64::from(per_instance.max(1)) * threshold;
+    // A hair under the next integer is that integer (float noise must not
+    // start an instance).
+    let needed = (in_flight / per_instance - 1e-9).ceil();
+    if needed >= f64::from(max) {
+        max
+    } else {
+        (needed.max(0.0) as u32).clamp(min, max)
+    }
 }
 
 /// How an instance is doing.
@@ -216,6 +259,21 @@ mod tests {
                 .agent_id,
             "a"
         );
+    }
+
+    #[test]
+    fn the_forecast_becomes_instances_within_the_bounds() {
+        // 3 arrivals/s of 2 s each: 6 in flight; 4 per instance at 75%
+        // is 3 each: 2 instances.
+        assert_eq!(instances_for(3.0, Some(2_000.0), 4, 0.75, 1, 5), 2);
+        // One more in flight needs a third.
+        assert_eq!(instances_for(3.5, Some(2_000.0), 4, 0.75, 1, 5), 3);
+        // Dedicated (P0) instances hold one each.
+        assert_eq!(instances_for(3.0, Some(1_000.0), 1, 1.0, 1, 5), 3);
+        assert_eq!(instances_for(100.0, Some(2_000.0), 4, 0.75, 1, 5), 5);
+        assert_eq!(instances_for(0.0, Some(2_000.0), 4, 0.75, 2, 5), 2);
+        assert_eq!(instances_for(3.0, None, 4, 0.75, 1, 5), 1, "no latency yet");
+        assert_eq!(instances_for(f64::NAN, Some(10.0), 4, 0.75, 1, 5), 1);
     }
 
     #[test]

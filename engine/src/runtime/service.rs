@@ -43,7 +43,7 @@ use super::registry::{InstanceRow, choose_instance};
 use super::wire::{intent_of, output_of, status_view, trip_view, wire_event};
 use super::{
     AgentMetrics, Alternative, CacheMetrics, ModifyError, QueueWrite, RuntimeError, RuntimeMetrics,
-    RuntimeStore, SubmitError, Submitted,
+    RuntimeStore, ScalingDecisions, SubmitError, Submitted,
 };
 use crate::agents::TripSpec;
 use crate::catalog::Catalog;
@@ -62,8 +62,10 @@ use crate::state::{
 };
 
 mod ask;
+mod scaling;
 
 pub use ask::read_with_answers;
+use scaling::{Demand, Reason};
 
 /// Upper bounds (ms) of the agent latency histogram.
 const LATENCY_BUCKETS_MS: [f64; 8] = [5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 1000.0, 5000.0];
@@ -105,6 +107,7 @@ struct AgentCounters {
     latency_count: u64,
     buckets: [u64; LATENCY_BUCKETS_MS.len()],
     cost_total: f64,
+    scaling: ScalingDecisions,
 }
 
 #[derive(Default)]
@@ -179,6 +182,9 @@ pub struct Runtime<S> {
     /// Reads what the rules left open, when configured (`config.llm`).
     llm: Option<Arc<LlmClient>>,
     inner: Mutex<Inner>,
+    /// Arrivals per agent type and their forecasts (predictive scaling);
+    /// never locked while `inner` is held.
+    demand: Mutex<Demand>,
     /// One writer at a time per trip in this process: commands on a trip
     /// queue here instead of racing each other into version conflicts
     /// (which cost a reload from the store each). Other processes are
@@ -275,6 +281,7 @@ impl<S: RuntimeStore> Runtime<S> {
             caches,
             llm,
             inner: Mutex::new(Inner::default()),
+            demand: Mutex::new(Demand::new(&config)),
             trip_locks: Mutex::new(HashMap::new()),
             wake: Notify::new(),
             stopped: AtomicBool::new(false),
@@ -945,6 +952,7 @@ impl<S: RuntimeStore> Runtime<S> {
                     return;
                 }
             };
+            self.record_arrivals(&claimed);
             for claimed in claimed {
                 // Under load optional work is skipped (and the plan says
                 // so), not left waiting.
@@ -1156,12 +1164,12 @@ impl<S: RuntimeStore> Runtime<S> {
                     // Over the threshold: start another instance for the
                     // next task, and give this one to the best now.
                     drop(inner);
-                    self.spawn_instance(agent_type);
+                    self.scale_up(agent_type, Reason::Reactive);
                     Some(id)
                 }
                 None if may_grow => {
                     drop(inner);
-                    Some(self.spawn_instance(agent_type))
+                    Some(self.scale_up(agent_type, Reason::Reactive))
                 }
                 None => None,
             }
@@ -1278,7 +1286,8 @@ impl<S: RuntimeStore> Runtime<S> {
             .is_some()
     }
 
-    /// Heartbeats for running tasks, health checks, scaling down.
+    /// Heartbeats for running tasks, health checks, scaling (predictive
+    /// up and down, idle down: [`scaling`]).
     async fn supervisor(self: Arc<Self>) {
         let mut stop = self.stop.subscribe();
         loop {
@@ -1288,7 +1297,7 @@ impl<S: RuntimeStore> Runtime<S> {
             }
             self.heartbeat_running().await;
             self.check_health().await;
-            self.scale_down();
+            self.scale();
             self.forget_idle_trips();
             self.wake.notify_one();
         }
@@ -1417,38 +1426,6 @@ impl<S: RuntimeStore> Runtime<S> {
         // A lock nobody holds or waits for is only this map's.
         lock(&self.trip_locks)
             .retain(|trip, writer| busy.contains(trip) || Arc::strong_count(writer) > 1);
-    }
-
-    fn scale_down(&self) {
-        let idle_for = self.tick() * 10;
-        let mut inner = lock(&self.inner);
-        for agent_type in AGENT_TYPES {
-            let min = self.config.agent(agent_type).min_instances.max(1) as usize;
-            loop {
-                let online: Vec<usize> = inner
-                    .instances
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, i)| i.row.agent_type == agent_type && i.row.online)
-                    .map(|(n, _)| n)
-                    .collect();
-                if online.len() <= min {
-                    break;
-                }
-                let idle = online.into_iter().rev().find(|n| {
-                    let i = &inner.instances[*n];
-                    i.row.current_load == 0 && i.idle_since.elapsed() >= idle_for
-                });
-                match idle {
-                    Some(n) => {
-                        let gone = inner.instances.remove(n);
-                        gone.handle.abort();
-                        tracing::info!(agent.id = %gone.row.agent_id, "idle instance stopped");
-                    }
-                    None => break,
-                }
-            }
-        }
     }
 
     // ----- running a task -----
@@ -2082,6 +2059,8 @@ impl<S: RuntimeStore> Runtime<S> {
 
     pub fn metrics(&self) -> RuntimeMetrics {
         let breakers = self.breakers.snapshot();
+        let forecasts = lock(&self.demand).forecasts();
+        let llm_cost = self.llm.as_ref().map_or(0.0, |l| l.metrics().cost_usd);
         let inner = lock(&self.inner);
         let c = &inner.counters;
         let mut agents = BTreeMap::new();
@@ -2111,10 +2090,16 @@ impl<S: RuntimeStore> Runtime<S> {
                         .map_or("closed", |b| b.state.as_str())
                         .to_string(),
                     cost_total: counters.map_or(0.0, |c| c.cost_total),
+                    arrival_rate: forecasts.get(agent_type).map_or(0.0, |f| f.arrival_rate),
+                    forecast_rate: forecasts.get(agent_type).map_or(0.0, |f| f.forecast_rate),
+                    forecast_instances: forecasts.get(agent_type).map_or(0, |f| f.instances),
+                    scaling: counters.map_or_else(ScalingDecisions::default, |c| c.scaling),
                 },
             );
         }
-        let cost: f64 = agents.values().map(|a| a.cost_total).sum();
+        // What a request cost: its agents' nominal cost and the tokens the
+        // language model read it with.
+        let cost: f64 = agents.values().map(|a| a.cost_total).sum::<f64>() + llm_cost;
         let mut cache = BTreeMap::new();
         for (name, level) in [
             ("request", &self.caches.request),
@@ -2145,6 +2130,7 @@ impl<S: RuntimeStore> Runtime<S> {
             } else {
                 cost / c.submitted as f64
             },
+            llm_cost_total: llm_cost,
             plan_latency_ms_sum: c.plan_latency_ms_sum,
             plan_latency_ms_count: c.plan_latency_ms_count,
             plan_latency_ms_buckets: PLAN_BUCKETS_MS

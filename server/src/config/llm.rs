@@ -31,8 +31,15 @@ pub struct LlmSection {
     /// One call, connection to last byte (`10s`); past it the rules'
     /// reading stands.
     pub timeout: HumanDuration,
-    /// USD per 1,000 tokens, prompt and completion alike, for `/metrics`.
+    /// USD per 1,000 tokens, prompt and completion alike, for `/metrics`
+    /// and the cost per request; the price of a kind not priced below.
     pub cost_per_1k_tokens: f64,
+    /// USD per 1,000 prompt (input) tokens, when the API prices them apart.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub price_per_1k_input: Option<f64>,
+    /// USD per 1,000 completion (output) tokens.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub price_per_1k_output: Option<f64>,
 }
 
 impl Default for LlmSection {
@@ -50,6 +57,8 @@ impl From<&LlmConfig> for LlmSection {
             api_key: None,
             timeout: HumanDuration::from_millis(c.timeout_ms),
             cost_per_1k_tokens: c.cost_per_1k_tokens,
+            price_per_1k_input: c.price_per_1k_input,
+            price_per_1k_output: c.price_per_1k_output,
         }
     }
 }
@@ -63,6 +72,8 @@ impl LlmSection {
             api_key_env: self.api_key_env.clone(),
             timeout_ms: self.timeout.as_millis(),
             cost_per_1k_tokens: self.cost_per_1k_tokens,
+            price_per_1k_input: self.price_per_1k_input,
+            price_per_1k_output: self.price_per_1k_output,
         }
     }
 

@@ -4,11 +4,11 @@
 //! `--profile` or `WAYFARE_PROFILE`; none chosen, the built-in defaults
 //! stand alone.
 //!
-//! | profile | agents | capacity | logging |
-//! | --- | --- | --- | --- |
-//! | `development` | one instance of each type (min 1, max 1) | as built in | debug for Wayfare's crates; consistency audit every 10 s |
-//! | `staging` | up to 2 instances of each type | half the trips in flight and waiting | debug for the server (requests, sessions); consistency audit every 10 s |
-//! | `production` | at least 2 instances of each type (redundancy) | as built in; caches on | info; consistency audit every minute (built in) |
+//! | profile | agents | capacity | scaling | logging and monitoring |
+//! | --- | --- | --- | --- | --- |
+//! | `development` | one instance of each type (min 1, max 1) | as built in | reactive (nothing to scale) | debug for Wayfare's crates; consistency audit every 10 s |
+//! | `staging` | up to 2 instances of each type | half the trips in flight and waiting | predictive, as production (so it is tried before it runs there) | debug for the server (requests, sessions); consistency audit every 10 s |
+//! | `production` | at least 2 instances of each type (redundancy) | as built in; caches on | predictive: instances started ahead of a forecast ramp | info; consistency audit every minute (built in) |
 //!
 //! Where each effective value came from is kept: [`describe`] lists every
 //! key with its value and source (`wayfare config --show`).
@@ -18,6 +18,9 @@ use figment::{Figment, Metadata, Provider, Source};
 use serde::{Deserialize, Serialize};
 
 use super::Config;
+
+/// The key that turns predictive scaling on.
+const PREDICTIVE: &str = "orchestrator.predictive_scaling.enabled";
 
 /// A deployment environment's defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -52,6 +55,7 @@ impl Profile {
                     "info,wayfare_server=debug,wayfare_engine=debug,wayfare_store=debug,wayfare_app=debug"
                         .into(),
                 ));
+                values.push((PREDICTIVE.into(), false.into()));
                 for agent in agents {
                     values.push((format!("agents.{agent}.min_instances"), 1u32.into()));
                     values.push((format!("agents.{agent}.max_instances"), 1u32.into()));
@@ -61,6 +65,7 @@ impl Profile {
             }
             Profile::Staging => {
                 values.push(("log".into(), "info,wayfare_server=debug".into()));
+                values.push((PREDICTIVE.into(), true.into()));
                 let o = &defaults.orchestrator;
                 values.push((
                     "orchestrator.max_concurrent_requests".into(),
@@ -82,6 +87,7 @@ impl Profile {
             Profile::Production => {
                 values.push(("log".into(), "info".into()));
                 values.push(("cache.enabled".into(), true.into()));
+                values.push((PREDICTIVE.into(), true.into()));
                 for (agent, section) in &defaults.agents {
                     values.push((format!("agents.{agent}.min_instances"), 2u32.into()));
                     values.push((

@@ -1,0 +1,291 @@
+//! Scaling the agent instances: reactively (the dispatcher starts one when
+//! the best instance is over `scale_threshold`, [`Runtime::scale_up`] with
+//! [`Reason::Reactive`]) and predictively, on the supervisor's tick
+//! ([`Runtime::scale`]).
+//!
+//! Every task claimed for an agent type is an arrival
+//! ([`Runtime::record_arrivals`]), counted in buckets of
+//! `predictive_scaling.bucket_ms` on the runtime's clock. Each tick closes
+//! the buckets that ended, lets Holt's linear trend forecast the rate
+//! `horizon_ms` ahead ([`ArrivalForecast`]), and turns it into instances by
+//! Little's law ([`instances_for`]: rate × mean service time from the
+//! instances' latency EMA ÷ what one instance holds at its threshold).
+//! With prediction on, the type is brought up to that many before the load
+//! arrives (within `max_instances`), and scaling down never goes below it
+//! (nor below `min_instances`); an idle instance is stopped after ten idle
+//! heartbeats as before, or — when the forecast is falling and needs fewer
+//! than run — once it has been idle for a whole bucket (and two
+//! heartbeats): a single quiet heartbeat in a steady load, whose trend
+//! wobbles around 0, does not stop it. With it off the forecast is still made and
+//! exported, so that an operator can see what it would do.
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::super::config::{AGENT_TYPES, RuntimeConfig};
+use super::super::forecast::ArrivalForecast;
+use super::super::pipeline::node_of;
+use super::super::registry::instances_for;
+use super::super::{RuntimeStore, ScalingDecisions};
+use super::{Runtime, lock};
+use crate::state::{ClaimedTask, Priority};
+
+/// Why an instance was started or stopped (the metrics' `reason`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Reason {
+    Predictive,
+    Reactive,
+    Idle,
+}
+
+/// Each agent type's arrivals and what their forecast asks for.
+pub(super) struct Demand {
+    types: BTreeMap<&'static str, TypeDemand>,
+}
+
+struct TypeDemand {
+    arrivals: ArrivalForecast,
+    /// Instances the latest forecast asks for (`min_instances` before one).
+    needed: u32,
+}
+
+/// One type's forecast, for the metrics.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Forecast {
+    pub arrival_rate: f64,
+    pub forecast_rate: f64,
+    pub instances: u32,
+}
+
+impl Demand {
+    pub(super) fn new(config: &RuntimeConfig) -> Self {
+        let p = &config.predictive_scaling;
+        Self {
+            types: AGENT_TYPES
+                .iter()
+                .map(|t| {
+                    let demand = TypeDemand {
+                        arrivals: ArrivalForecast::new(p.alpha, p.beta, p.bucket_ms, p.horizon_ms),
+                        needed: config.agent(t).min_instances.max(1),
+                    };
+                    (*t, demand)
+                })
+                .collect(),
+        }
+    }
+
+    pub(super) fn forecasts(&self) -> BTreeMap<&'static str, Forecast> {
+        self.types
+            .iter()
+            .map(|(t, d)| {
+                (
+                    *t,
+                    Forecast {
+                        arrival_rate: d.arrivals.rate(),
+                        forecast_rate: d.arrivals.forecast(),
+                        instances: d.needed,
+                    },
+                )
+            })
+            .collect()
+    }
+}
+
+/// What the tick decided for one type.
+struct Plan {
+    agent_type: &'static str,
+    online: u32,
+    needed: u32,
+    falling: bool,
+}
+
+impl<S: RuntimeStore> Runtime<S> {
+    /// Counts claimed tasks as arrivals of their agent types.
+    pub(super) fn record_arrivals(&self, claimed: &[ClaimedTask]) {
+        let now = self.clock.now().timestamp_millis();
+        let mut per_type: HashMap<&str, u64> = HashMap::new();
+        for task in claimed {
+            *per_type.entry(task.agent_type.as_str()).or_default() += 1;
+        }
+        let mut demand = lock(&self.demand);
+        for (agent_type, n) in per_type {
+            if let Some(d) = demand.types.get_mut(agent_type) {
+                d.arrivals.record(now, n);
+            }
+        }
+    }
+
+    /// Starts one more instance of `agent_type` and counts why.
+    pub(super) fn scale_up(&self, agent_type: &str, reason: Reason) -> String {
+        let id = self.spawn_instance(agent_type);
+        self.count_decision(agent_type, true, reason);
+        match reason {
+            Reason::Predictive => {
+                tracing::info!(agent.id = %id, "instance started ahead of the forecast load");
+            }
+            _ => tracing::debug!(agent.id = %id, "instance started under load"),
+        }
+        id
+    }
+
+    fn count_decision(&self, agent_type: &str, up: bool, reason: Reason) {
+        let mut inner = lock(&self.inner);
+        let c: &mut ScalingDecisions = &mut inner
+            .counters
+            .agents
+            .entry(agent_type.to_string())
+            .or_default()
+            .scaling;
+        match (up, reason) {
+            (true, Reason::Predictive) => c.up_predictive += 1,
+            (true, _) => c.up_reactive += 1,
+            (false, Reason::Idle) => c.down_idle += 1,
+            (false, _) => c.down_predictive += 1,
+        }
+    }
+
+    /// The supervisor's scaling step: the forecasts move on to now, the
+    /// types get the instances their forecasts ask for (when prediction
+    /// is on), and idle instances beyond what is needed stop.
+    pub(super) fn scale(&self) {
+        let plans = self.plan_scaling();
+        let predictive = self.config.predictive_scaling.enabled;
+        if predictive {
+            for plan in &plans {
+                for _ in plan.online..plan.needed {
+                    self.scale_up(plan.agent_type, Reason::Predictive);
+                }
+            }
+        }
+        self.scale_down(&plans, predictive);
+    }
+
+    /// Rolls every type's forecast to now and sizes it: the service time
+    /// is the mean of its instances' latency EMAs (of those that ran
+    /// something), else the mean of every call so far.
+    fn plan_scaling(&self) -> Vec<Plan> {
+        let measured: Vec<(&'static str, u32, Option<f64>)> = {
+            let inner = lock(&self.inner);
+            AGENT_TYPES
+                .iter()
+                .map(|t| {
+                    let online = inner
+                        .instances
+                        .iter()
+                        .filter(|i| i.row.agent_type == *t && i.row.online);
+                    let (mut n, mut sum, mut count) = (0u32, 0.0, 0u32);
+                    for i in online {
+                        n += 1;
+                        if i.row.successes + i.row.failures > 0 {
+                            sum += i.row.response_time_avg_ms;
+                            count += 1;
+                        }
+                    }
+                    let service = if count > 0 {
+                        Some(sum / f64::from(count))
+                    } else {
+                        inner
+                            .counters
+                            .agents
+                            .get(*t)
+                            .filter(|c| c.latency_count > 0)
+                            .map(|c| c.latency_ms_sum / c.latency_count as f64)
+                    };
+                    (*t, n, service)
+                })
+                .collect()
+        };
+        let now = self.clock.now().timestamp_millis();
+        let mut demand = lock(&self.demand);
+        measured
+            .into_iter()
+            .filter_map(|(agent_type, online, service)| {
+                let d = demand.types.get_mut(agent_type)?;
+                d.arrivals.roll(now);
+                let config = self.config.agent(agent_type);
+                // A P0 instance is dedicated: it holds one task at a time.
+                let per_instance = match node_of(agent_type).map(|n| n.priority) {
+                    Some(Priority::P0) => 1,
+                    _ => config.max_capacity,
+                };
+                d.needed = instances_for(
+                    d.arrivals.forecast(),
+                    service,
+                    per_instance,
+                    config.scale_threshold,
+                    config.min_instances,
+                    config.max_instances,
+                );
+                Some(Plan {
+                    agent_type,
+                    online,
+                    needed: d.needed,
+                    falling: d.arrivals.falling(),
+                })
+            })
+            .collect()
+    }
+
+    /// Stops idle instances down to `min_instances` — and, with
+    /// prediction on, to no fewer than the forecast needs: idle for ten
+    /// heartbeats (reason idle), or for a bucket (at least two heartbeats)
+    /// while the forecast is falling (reason predictive).
+    fn scale_down(&self, plans: &[Plan], predictive: bool) {
+        let idle_for = self.tick() * 10;
+        let bucket = Duration::from_millis(self.config.predictive_scaling.bucket_ms);
+        let idle_when_falling = (self.tick() * 2).max(bucket).min(idle_for);
+        let now = Instant::now();
+        let mut stopped: Vec<(&'static str, Reason)> = Vec::new();
+        {
+            let mut inner = lock(&self.inner);
+            for plan in plans {
+                let min = self.config.agent(plan.agent_type).min_instances.max(1);
+                let floor = if predictive {
+                    min.max(plan.needed)
+                } else {
+                    min
+                } as usize;
+                let early = predictive && plan.falling;
+                loop {
+                    let online: Vec<usize> = inner
+                        .instances
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, i)| i.row.agent_type == plan.agent_type && i.row.online)
+                        .map(|(n, _)| n)
+                        .collect();
+                    if online.len() <= floor {
+                        break;
+                    }
+                    let idle = online.into_iter().rev().find_map(|n| {
+                        let i = &inner.instances[n];
+                        let idle = now.saturating_duration_since(i.idle_since);
+                        if i.row.current_load != 0 {
+                            None
+                        } else if idle >= idle_for {
+                            Some((n, Reason::Idle))
+                        } else if early && idle >= idle_when_falling {
+                            Some((n, Reason::Predictive))
+                        } else {
+                            None
+                        }
+                    });
+                    match idle {
+                        Some((n, reason)) => {
+                            let gone = inner.instances.remove(n);
+                            gone.handle.abort();
+                            tracing::info!(agent.id = %gone.row.agent_id, ?reason, "idle instance stopped");
+                            stopped.push((plan.agent_type, reason));
+                        }
+                        None => break,
+                    }
+                }
+            }
+        }
+        for (agent_type, reason) in stopped {
+            self.count_decision(agent_type, false, reason);
+        }
+    }
+}
