@@ -16,8 +16,10 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use wayfare_domain::rating::Satisfaction;
+use wayfare_domain::trip::AgentInfo;
 use wayfare_engine::llm::LlmMetrics;
-use wayfare_engine::runtime::RuntimeMetrics;
+use wayfare_engine::ops::Ops;
+use wayfare_engine::runtime::{AGENT_TYPES, RuntimeConfig, RuntimeMetrics};
 
 pub use self::http::HttpMetrics;
 use crate::web::AppState;
@@ -30,6 +32,8 @@ pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 /// two families are left out and the rest is served.
 pub async fn export(State(state): State<AppState>) -> impl IntoResponse {
     let mut text = render(&state.http_metrics, &state.runtime.metrics());
+    render_load(&mut text, &state.runtime.agents(), state.runtime.config());
+    render_alerts(&mut text, &state.ops);
     if let Some(llm) = state.runtime.llm() {
         render_llm(&mut text, &llm.metrics());
     }
@@ -256,9 +260,101 @@ pub fn render(http: &HttpMetrics, m: &RuntimeMetrics) -> String {
         m.cost_per_request,
     );
 
+    let name = "wayfare_plan_duration_seconds";
+    family(
+        &mut out,
+        name,
+        "histogram",
+        "Submit to ready or failed, for trips submitted in this process.",
+    );
+    histogram(
+        &mut out,
+        name,
+        &[],
+        &m.plan_latency_ms_buckets,
+        m.plan_latency_ms_count,
+        m.plan_latency_ms_sum,
+    );
+
     render_agents(&mut out, m);
     render_caches(&mut out, m);
     out
+}
+
+/// Each agent type's configured minimum of instances and how busy its
+/// online instances are (tasks running over their slots): the load
+/// distribution, and what the idle-at-minimum rule reads.
+pub fn render_load(out: &mut String, registry: &[AgentInfo], config: &RuntimeConfig) {
+    family(
+        out,
+        "wayfare_agent_min_instances",
+        "gauge",
+        "Instances kept running per agent type however idle (agents.<type>.min_instances).",
+    );
+    for t in AGENT_TYPES {
+        sample(
+            out,
+            "wayfare_agent_min_instances",
+            &[("agent_type", t)],
+            f64::from(config.agent(t).min_instances),
+        );
+    }
+    family(
+        out,
+        "wayfare_agent_busy_ratio",
+        "gauge",
+        "Tasks running over the slots of the online instances, per agent type (0 with none online).",
+    );
+    for t in AGENT_TYPES {
+        let (busy, slots) = registry
+            .iter()
+            .filter(|i| i.agent_type == t && i.status != "offline")
+            .fold((0u64, 0u64), |(b, s), i| {
+                (b + u64::from(i.current_load), s + u64::from(i.max_capacity))
+            });
+        let ratio = if slots == 0 {
+            0.0
+        } else {
+            busy as f64 / slots as f64
+        };
+        sample(out, "wayfare_agent_busy_ratio", &[("agent_type", t)], ratio);
+    }
+}
+
+/// `wayfare_alerts_firing{level,name}`: how many alerts of each rule fire
+/// (every rule, zero included), and the webhook's deliveries when one is
+/// configured.
+pub fn render_alerts(out: &mut String, ops: &Ops) {
+    family(
+        out,
+        "wayfare_alerts_firing",
+        "gauge",
+        "Alerts firing in this process, by rule and level.",
+    );
+    for (name, level, n) in ops.firing_counts() {
+        sample(
+            out,
+            "wayfare_alerts_firing",
+            &[("level", level.as_str()), ("name", name)],
+            n as f64,
+        );
+    }
+    if let Some(counters) = ops.webhook_counters() {
+        family(
+            out,
+            "wayfare_alert_webhook_total",
+            "counter",
+            "Alert changes sent to alerts.webhook_url, by outcome (dropped: the delivery queue was full).",
+        );
+        for (outcome, n) in counters.snapshot() {
+            sample(
+                out,
+                "wayfare_alert_webhook_total",
+                &[("outcome", outcome)],
+                n as f64,
+            );
+        }
+    }
 }
 
 fn render_agents(out: &mut String, m: &RuntimeMetrics) {

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use tower::ServiceExt;
 use wayfare_engine::clock::SystemClock;
+use wayfare_engine::ops::{Ops, OpsConfig};
 use wayfare_engine::runtime::{Runtime, RuntimeConfig};
 use wayfare_server::cli::leptos_options;
 use wayfare_server::commands::open_catalog;
@@ -93,6 +94,7 @@ async fn build_app() -> TestApp {
             store,
             runtime,
             http_metrics: HttpMetrics::default(),
+            ops: Ops::new(OpsConfig::default(), Arc::new(SystemClock)),
         }),
         _dir: dir,
     }

@@ -1,10 +1,11 @@
 //! The public REST and WebSocket API over the orchestration runtime:
 //! `/api/trips/…` ([`trips`]; ratings in [`ratings`], the iCalendar
 //! export in [`calendar`]), the event stream
-//! ([`ws`]) and the agent registry ([`agents`]). Every error is an [`ApiError`]: JSON
+//! ([`ws`]), the agent registry ([`agents`]) and the alerts ([`alerts`]). Every error is an [`ApiError`]: JSON
 //! `{"error", "message"}` with its status code.
 
 pub mod agents;
+pub mod alerts;
 pub mod calendar;
 pub mod error;
 pub mod openapi;
@@ -46,6 +47,7 @@ fn endpoints() -> Vec<(&'static str, MethodRouter<AppState>)> {
             get(trips::alternatives),
         ),
         ("/api/agents", get(agents::list)),
+        ("/api/alerts", get(alerts::list)),
         ("/api/openapi.json", get(openapi::document)),
     ]
 }
