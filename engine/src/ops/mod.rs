@@ -65,7 +65,9 @@ pub struct TripAttention {
     pub reason: String,
     /// When planning started (slow) or the trip failed.
     pub since: DateTime<Utc>,
-    /// The failure's explanation, or the request.
+    /// The request as written (empty when its start was not seen).
+    pub query: String,
+    /// Why it failed; empty for a slow one.
     pub detail: String,
 }
 
@@ -227,12 +229,17 @@ impl Ops {
                 a.planning.remove(&event.trip_id);
             }
             "trip_plan_failed" => {
-                a.planning.remove(&event.trip_id);
+                let query = a
+                    .planning
+                    .remove(&event.trip_id)
+                    .map(|(_, query)| query)
+                    .unwrap_or_default();
                 let reason = event.data["reason"].as_str().unwrap_or_default().to_owned();
                 a.failed.push(TripAttention {
                     trip_id: event.trip_id.clone(),
                     reason: "failed".to_owned(),
                     since: event.at,
+                    query,
                     detail: reason,
                 });
             }
@@ -255,7 +262,8 @@ impl Ops {
                 trip_id: id.clone(),
                 reason: "slow".to_owned(),
                 since: *since,
-                detail: query.clone(),
+                query: query.clone(),
+                detail: String::new(),
             })
             .collect();
         slow.sort_by_key(|t| t.since);
