@@ -64,7 +64,11 @@ fn Dashboard(r: DashboardReport, refreshed: u32) -> impl IntoView {
             <section class="card" aria-labelledby="health-title">
                 <div class="dash-heading">
                     <h2 id="health-title">"Orchestrator health"</h2>
-                    <p class="muted">{format!("Over {covered} · {} trips submitted · {} planning now", r.trips_submitted, r.trips_planning)}</p>
+                    <p class="muted">{format!(
+                        "Over {covered} · {} submitted · {} planning now",
+                        if r.trips_submitted == 1 { "1 trip".to_owned() } else { format!("{} trips", r.trips_submitted) },
+                        r.trips_planning
+                    )}</p>
                 </div>
                 <ul class="targets" data-testid="targets">
                     {r.targets.into_iter().map(|t| view! { <Target t /> }).collect_view()}
@@ -231,7 +235,11 @@ fn Chart(c: HealthChart) -> impl IntoView {
                 {dots.into_iter().map(|(x, y)| view! { <circle class="chart-dot" cx=x cy=y r="2.5" /> }).collect_view()}
             </svg>
             <span class="chart-span muted">
-                {if has_data { format!("{span} · dashed: target") } else { "Nothing to show yet".to_owned() }}
+                {match (has_data, c.target.is_some()) {
+                    (false, _) => "Nothing to show yet".to_owned(),
+                    (true, true) => format!("{span} · dashed line: target"),
+                    (true, false) => span.clone(),
+                }}
             </span>
         </figure>
     }
@@ -258,7 +266,7 @@ fn AgentType(a: AgentTypeHealth) -> impl IntoView {
                 </span>
                 {format!(" {}/{}", a.busy, a.capacity)}
             </td>
-            <td>{format!("{:.0}% · {} calls", a.share_of_calls * 100.0, a.calls)}</td>
+            <td>{format!("{:.0}% · {} {}", a.share_of_calls * 100.0, a.calls, if a.calls == 1 { "call" } else { "calls" })}</td>
             <td>{a.avg_ms.map_or("—".to_owned(), |ms| format!("{ms:.1} ms"))}</td>
             <td>{a.success_rate.map_or("—".to_owned(), |r| format!("{:.0}%", r * 100.0))}</td>
             <td>{format!("${:.3}", a.cost)}</td>
