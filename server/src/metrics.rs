@@ -744,6 +744,49 @@ mod tests {
     }
 
     #[test]
+    fn load_and_alert_families_cover_every_agent_type_and_rule() {
+        let config = RuntimeConfig::default();
+        let registry = vec![AgentInfo {
+            agent_id: "transport-1".into(),
+            agent_type: "transport".into(),
+            status: "busy".into(),
+            capabilities: Vec::new(),
+            current_load: 3,
+            max_capacity: 4,
+            response_time_avg_ms: 1.0,
+            cost_per_request: 0.0,
+            successes: 1,
+            failures: 0,
+            breaker: "closed".into(),
+        }];
+        let mut text = String::new();
+        render_load(&mut text, &registry, &config);
+        render_alerts(
+            &mut text,
+            &Ops::new(
+                wayfare_engine::ops::OpsConfig::default(),
+                std::sync::Arc::new(wayfare_engine::clock::SystemClock),
+            ),
+        );
+        for line in [
+            r#"wayfare_agent_busy_ratio{agent_type="transport"} 0.75"#,
+            r#"wayfare_agent_busy_ratio{agent_type="tips"} 0"#,
+            r#"wayfare_agent_min_instances{agent_type="location"} 1"#,
+            r#"wayfare_alerts_firing{level="critical",name="AgentTypeDown"} 0"#,
+            r#"wayfare_alerts_firing{level="info",name="CacheHitRateLow"} 0"#,
+        ] {
+            assert!(
+                text.lines().any(|l| l == line),
+                "missing {line:?} in\n{text}"
+            );
+        }
+        assert!(
+            !text.contains("wayfare_alert_webhook_total"),
+            "no webhook, no family"
+        );
+    }
+
+    #[test]
     fn label_values_are_escaped() {
         assert_eq!(escape("a\"b\\c\nd"), r#"a\"b\\c\nd"#);
     }

@@ -123,6 +123,37 @@ async fn a_forced_open_breaker_is_a_critical_alert_at_api_alerts_and_in_metrics(
                 .any(|l| l == r#"wayfare_alerts_firing{level="warning",name="PlanLatencyHigh"} 0"#),
             "{text}"
         );
+        // The dashboard's server function lists it at the top.
+        let answer = app
+            .send(
+                axum::http::Request::post("/sfn/dashboard")
+                    .header(
+                        axum::http::header::CONTENT_TYPE,
+                        "application/x-www-form-urlencoded",
+                    )
+                    .header(axum::http::header::ACCEPT, "application/json")
+                    .body(axum::body::Body::empty())
+                    .expect("request"),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+        let report: wayfare_app::model::DashboardReport =
+            serde_json::from_str(&answer.text).expect("a DashboardReport");
+        assert!(
+            report
+                .alerts
+                .iter()
+                .any(|a| a.name == "AgentBreakerOpen" && a.level == "critical"),
+            "{:?}",
+            report.alerts
+        );
+        let tips = report
+            .agents
+            .iter()
+            .find(|a| a.agent_type == "tips")
+            .expect("tips");
+        assert_eq!(tips.breaker, "open");
+        assert_eq!(tips.success_rate, Some(0.0));
         // Still open a minute later: no second fire.
         let again = observe_for(&app, &clock, 12);
         assert!(
