@@ -441,6 +441,8 @@ impl AlertEngine {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ops::history::{CacheSample, Sample};
+    use crate::runtime::{RuntimeConfig, RuntimeMetrics};
 
     fn at(seconds: i64) -> DateTime<Utc> {
         DateTime::<Utc>::from_timestamp(1_767_225_600 + seconds, 0).unwrap_or_default()
@@ -523,5 +525,103 @@ mod tests {
         let gone = engine.step(at(10), Vec::new());
         assert_eq!(gone.len(), 1);
         assert_eq!(gone[0].status, AlertStatus::Resolved);
+    }
+
+    /// A history of `n` samples 5 s apart, each made by `at_tick`.
+    fn history(n: i64, at_tick: impl Fn(i64, &mut Sample)) -> History {
+        let mut config = RuntimeConfig::default();
+        config
+            .agents
+            .entry("tips".into())
+            .or_default()
+            .min_instances = 2;
+        let mut h = History::new(1000);
+        for t in 0..n {
+            let mut s = Sample::from_runtime(at(t * 5), &RuntimeMetrics::default(), &[], &config);
+            for a in &mut s.agents {
+                a.instances = a.min_instances;
+            }
+            at_tick(t, &mut s);
+            h.push(s);
+        }
+        h
+    }
+
+    fn holding(h: &History, rules: &AlertRules) -> Vec<(&'static str, Option<String>)> {
+        conditions(h, rules)
+            .into_iter()
+            .filter(|c| c.holds)
+            .map(|c| (c.name, c.subject))
+            .collect()
+    }
+
+    #[test]
+    fn an_idle_type_is_reported_only_where_its_minimum_could_go_lower() {
+        let rules = AlertRules::default();
+        // No calls at all: tips (minimum 2) is idle; the types kept at one
+        // instance are not worth an alert.
+        let idle = history(20, |_, _| {});
+        assert_eq!(
+            holding(&idle, &rules),
+            vec![("AgentIdleAtMinimum", Some("tips".to_owned()))]
+        );
+        // A call in the rate window: not idle.
+        let busy = history(20, |t, s| {
+            if let Some(a) = s.agents.iter_mut().find(|a| a.agent_type == "tips") {
+                a.successes = t as u64;
+            }
+        });
+        assert!(holding(&busy, &rules).is_empty());
+    }
+
+    #[test]
+    fn a_low_cache_hit_rate_needs_enough_look_ups() {
+        let rules = AlertRules::default();
+        let cache = |hits_per_tick: u64, lookups_per_tick: u64| {
+            history(130, move |t, s| {
+                s.caches = vec![CacheSample {
+                    level: "request".into(),
+                    hits: t as u64 * hits_per_tick,
+                    misses: t as u64 * (lookups_per_tick - hits_per_tick),
+                }];
+            })
+        };
+        let missing = holding(&cache(1, 10), &rules);
+        assert!(
+            missing.contains(&("CacheHitRateLow", Some("request".to_owned()))),
+            "{missing:?}"
+        );
+        // 10% of a handful of look-ups says nothing.
+        let few = holding(
+            &history(130, |t, s| {
+                s.caches = vec![CacheSample {
+                    level: "request".into(),
+                    hits: 0,
+                    misses: (t / 10) as u64,
+                }];
+            }),
+            &rules,
+        );
+        assert!(!few.iter().any(|(n, _)| *n == "CacheHitRateLow"), "{few:?}");
+        let hitting = holding(&cache(5, 10), &rules);
+        assert!(
+            !hitting.iter().any(|(n, _)| *n == "CacheHitRateLow"),
+            "{hitting:?}"
+        );
+    }
+
+    #[test]
+    fn slow_plans_and_a_failed_audit_hold() {
+        let rules = AlertRules::default();
+        let slow = history(20, |t, s| {
+            // Two plans a tick, between 5 and 10 s.
+            let n = t as u64 * 2;
+            s.plan_latency_buckets = vec![(5_000.0, 0), (10_000.0, n), (f64::INFINITY, n)];
+            s.plan_latency_count = n;
+            s.consistency = Some(if t < 10 { 1.0 } else { 0.9 });
+        });
+        let now = holding(&slow, &rules);
+        assert!(now.contains(&("PlanLatencyHigh", None)), "{now:?}");
+        assert!(now.contains(&("StateConsistencyFailed", None)), "{now:?}");
     }
 }
