@@ -3,8 +3,9 @@
 # the wasm32 target and wasm-bindgen-cli (matching Cargo.lock); with
 # --system, Debian's chromium, promtool (package `prometheus`) and
 # schemathesis (PyPI, in its own venv, for scripts/schemathesis.sh); with
-# --wasm-opt, wasm-opt for release builds; with --cargo-leptos, cargo-leptos for `cargo leptos watch` (the build
-# itself does not need it: scripts/build-site.sh).
+# --wasm-opt, wasm-opt for release builds; with --cargo-leptos,
+# cargo-leptos for `cargo leptos watch` (the build itself does not need it:
+# scripts/build-site.sh).
 # Idempotent: a second run does nothing but check versions.
 # --print-schemathesis prints schemathesis' venv directory and exits.
 set -euo pipefail
