@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs the toolchain pieces Wayfare's build needs, each only when missing:
 # the wasm32 target and wasm-bindgen-cli (matching Cargo.lock); with
-# --system, Debian's chromium and schemathesis (PyPI, in its own venv, for
-# scripts/schemathesis.sh); with --wasm-opt, wasm-opt for release builds;
-# with --cargo-leptos, cargo-leptos for `cargo leptos watch` (the build
-# itself does not need it: scripts/build-site.sh).
+# --system, Debian's chromium, promtool (package `prometheus`) and
+# schemathesis (PyPI, in its own venv, for scripts/schemathesis.sh); with
+# --wasm-opt, wasm-opt for release builds; with --cargo-leptos,
+# cargo-leptos for `cargo leptos watch` (the build itself does not need it:
+# scripts/build-site.sh).
 # Idempotent: a second run does nothing but check versions.
 # --print-schemathesis prints schemathesis' venv directory and exits.
 set -euo pipefail
@@ -18,7 +19,9 @@ SCHEMATHESIS_VENV="${SCHEMATHESIS_VENV:-$HOME/.local/share/wayfare/schemathesis-
 
 log() { printf '\033[1m[install-tools]\033[0m %s\n' "$*"; }
 
-# --system: also Debian's chromium (browser tests) and schemathesis (API fuzzing);
+# --system: also Debian's chromium (browser tests), schemathesis (API fuzzing)
+# and promtool (Debian's `prometheus`: server/tests/alert_rules.rs checks
+# deploy/prometheus/ with it);
 # --wasm-opt: wasm-opt for release builds (see below).
 need_chromium=0
 need_schemathesis=0
@@ -59,6 +62,7 @@ fi
 
 missing=()
 if [ "$need_chromium" = 1 ] && ! command -v chromium >/dev/null; then missing+=(chromium); fi
+if [ "$need_chromium" = 1 ] && ! command -v promtool >/dev/null; then missing+=(prometheus); fi
 if [ "$need_schemathesis" = 1 ] && ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
   missing+=(python3-venv)
 fi

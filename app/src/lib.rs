@@ -16,7 +16,9 @@ use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{A, Route, Router, Routes};
 use leptos_router::{SsrMode, StaticSegment, path};
 
-use crate::pages::{AgentsPage, HomePage, NotFound, RequestRedirect, TripPage, TripsPage};
+use crate::pages::{
+    AgentsPage, DashboardPage, HomePage, NotFound, RequestRedirect, TripPage, TripsPage,
+};
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -63,6 +65,7 @@ pub fn App() -> impl IntoView {
                     <A href="/" exact=true>"Plan a trip"</A>
                     <A href="/trips" exact=true>"My trips"</A>
                     <A href="/agents">"Agents"</A>
+                    <A href="/dashboard">"Dashboard"</A>
                 </nav>
             </header>
             <main class="page" id="main">
@@ -74,6 +77,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/trips") view=TripsPage ssr=SsrMode::Async />
                     <Route path=path!("/trips/:id") view=TripPage ssr=SsrMode::Async />
                     <Route path=path!("/agents") view=AgentsPage ssr=SsrMode::Async />
+                    <Route path=path!("/dashboard") view=DashboardPage ssr=SsrMode::Async />
                     <Route path=path!("/requests/:id") view=RequestRedirect />
                 </Routes>
             </main>

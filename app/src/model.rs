@@ -151,3 +151,102 @@ pub struct AgentRow {
     pub breaker: String,
     pub cost_per_request: f64,
 }
+
+/// The operator's dashboard (`/dashboard`): the design document's
+/// orchestrator health against its targets, each agent type, the last
+/// hour's charts, the alerts and the trips that need a look.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DashboardReport {
+    /// When the figures were read (ms since the epoch, server clock).
+    pub sampled_at_ms: i64,
+    /// How many minutes of history the figures cover (up to 60).
+    pub covered_minutes: u32,
+    pub trips_submitted: u64,
+    pub trips_planning: u64,
+    pub targets: Vec<HealthTarget>,
+    pub agents: Vec<AgentTypeHealth>,
+    pub charts: Vec<HealthChart>,
+    /// Firing now, critical first.
+    pub alerts: Vec<AlertLine>,
+    pub attention: Vec<TripNeedingAttention>,
+}
+
+/// One of the design document's targets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HealthTarget {
+    /// `latency`, `success`, `consistency`, `satisfaction`, `cost`.
+    pub key: String,
+    pub label: String,
+    /// The figure, `None` while there is nothing to measure (no plan yet,
+    /// no rating, no audit).
+    pub value: Option<f64>,
+    /// The figure in words ("1.2 s", "98%"), or why there is none.
+    pub shown: String,
+    /// The target in words ("under 5 s").
+    pub target: String,
+    /// A line under the figure ("p50 0.4 s · 12 plans").
+    pub detail: String,
+    /// On target, off target, or `None` without a figure.
+    pub on_target: Option<bool>,
+}
+
+/// One agent type over the covered window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AgentTypeHealth {
+    pub agent_type: String,
+    pub instances: u32,
+    pub min_instances: u32,
+    pub max_instances: u32,
+    /// Tasks running and the slots of the online instances.
+    pub busy: u32,
+    pub capacity: u32,
+    pub calls: u64,
+    /// This type's share of every agent call (load distribution).
+    pub share_of_calls: f64,
+    pub success_rate: Option<f64>,
+    pub avg_ms: Option<f64>,
+    /// Nominal cost of its calls in the window.
+    pub cost: f64,
+    /// closed | open | half_open
+    pub breaker: String,
+}
+
+/// A small chart of the last hour.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HealthChart {
+    pub key: String,
+    pub title: String,
+    /// Oldest first, evenly spaced; `None` where there was nothing to
+    /// measure.
+    pub points: Vec<Option<f64>>,
+    /// Drawn as a dashed line when set.
+    pub target: Option<f64>,
+    /// The latest value in words.
+    pub latest: String,
+    /// Minutes the points span.
+    pub span_minutes: u32,
+}
+
+/// An alert firing now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertLine {
+    /// critical | warning | info
+    pub level: String,
+    pub name: String,
+    pub subject: Option<String>,
+    pub summary: String,
+    pub since_ms: i64,
+}
+
+/// A trip that failed or has planned too long.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TripNeedingAttention {
+    pub trip_id: String,
+    /// failed | slow
+    pub reason: String,
+    pub since_ms: i64,
+    /// The request as written.
+    pub query: String,
+    /// Why it failed (empty for a slow one).
+    pub detail: String,
+}

@@ -20,6 +20,7 @@ pub mod clock;
 pub mod eval;
 pub mod hub;
 pub mod llm;
+pub mod ops;
 pub mod orchestrator;
 pub mod parse;
 pub mod resilience;

@@ -10,6 +10,7 @@ use leptos::config::{Env, LeptosOptions};
 use tokio::net::TcpListener;
 use wayfare_engine::agents::Objective;
 use wayfare_engine::clock::SystemClock;
+use wayfare_engine::ops::Ops;
 use wayfare_engine::runtime::Runtime;
 use wayfare_store::Store;
 
@@ -241,12 +242,14 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         store: store.clone(),
         runtime: runtime.clone(),
         http_metrics: HttpMetrics::default(),
+        ops: Ops::new(config.alerts.ops(), Arc::new(SystemClock)),
     };
     let watcher = tokio::spawn(commands::watch_catalog(
         store.clone(),
         runtime.clone(),
         config.catalog_poll.0,
     ));
+    let operations = commands::watch_operations(&state.ops, &runtime, &store);
     tracing::info!(%addr, db.backend = ?store.backend(), "Wayfare is serving on http://{addr}");
     // Bounded: a connection stuck mid-request cannot hold the shutdown up
     // beyond `http.shutdown_grace`.
@@ -264,6 +267,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         "shutting down: stopping the runtime (unfinished trips resume on the next start)"
     );
     watcher.abort();
+    for task in operations {
+        task.abort();
+    }
     if tokio::time::timeout(config.http.shutdown_grace.0, runtime.shutdown())
         .await
         .is_err()

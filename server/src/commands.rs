@@ -11,6 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use wayfare_domain::overrides::{OverridesInput, TripOverrides};
 use wayfare_engine::catalog::{Catalog, MemoryCatalog, travelplanner};
 use wayfare_engine::clock::SystemClock;
+use wayfare_engine::ops::{self, Ops};
 use wayfare_engine::orchestrator::{Planner, render_text, submission};
 use wayfare_engine::runtime::audit::Auditor;
 use wayfare_engine::runtime::{Runtime, read_with_answers};
@@ -84,6 +85,41 @@ pub async fn watch_catalog(store: Store, runtime: Arc<Runtime<Store>>, every: st
         ticker.tick().await;
         if let Err(err) = refresh_catalog_if_changed(&store, &runtime, &mut seen).await {
             tracing::warn!(error = %err, "checking for a new catalog failed");
+        }
+    }
+}
+
+/// Starts what keeps `/dashboard` and the alerts current: the sampler
+/// (the runtime's figures, the ratings' average, every
+/// `alerts.evaluate_every`, each followed by an evaluation of the rules)
+/// and the tracker of trips that fail or plan too long. Abort the tasks to
+/// stop them.
+pub fn watch_operations(
+    ops: &Ops,
+    runtime: &Arc<Runtime<Store>>,
+    store: &Store,
+) -> [tokio::task::JoinHandle<()>; 2] {
+    let ratings = store.clone();
+    let audited = runtime.clone();
+    let sampler = tokio::spawn(ops::run_sampler(ops.clone(), runtime.clone(), move || {
+        let store = ratings.clone();
+        // The consistency auditor's last score, once it has run a pass.
+        let consistency = audited.metrics().consistency;
+        let score = (consistency.passes > 0).then_some(consistency.score);
+        async move { (satisfaction(&store).await, score) }
+    }));
+    let tracker = tokio::spawn(ops::run_tracker(ops.clone(), runtime.clone()));
+    [sampler, tracker]
+}
+
+/// The ratings' average for a sample; `None` before the first rating or
+/// when the store cannot be read (logged: the sample goes on without it).
+pub async fn satisfaction(store: &Store) -> Option<f64> {
+    match store.satisfaction().await {
+        Ok(s) => s.average,
+        Err(err) => {
+            tracing::warn!(error = %err, "sampling: could not read the ratings");
+            None
         }
     }
 }

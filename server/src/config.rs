@@ -11,6 +11,7 @@
 //! So is `llm` ([`llm`]): absent, the language-model intent extraction is
 //! off.
 
+pub mod alerts;
 pub mod human;
 pub mod llm;
 pub mod profile;
@@ -29,6 +30,7 @@ use wayfare_engine::runtime::{
     PredictiveScalingConfig, RuntimeConfig,
 };
 
+pub use self::alerts::AlertsSection;
 use self::human::{HumanDuration, Percent};
 pub use self::llm::LlmSection;
 pub use self::profile::Profile;
@@ -54,6 +56,7 @@ const KEYS: &[&str] = &[
     "http",
     "security",
     "llm",
+    "alerts",
 ];
 
 /// The key under `faults:` that applies to every agent type not listed by
@@ -96,6 +99,10 @@ pub struct Config {
     /// Language-model intent extraction; absent (the default): off.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub llm: Option<LlmSection>,
+    /// Sampling for the dashboard, the alert rules' windows and the
+    /// optional webhook.
+    #[serde(default)]
+    pub alerts: AlertsSection,
 }
 
 /// `orchestrator:` of the design document.
@@ -347,6 +354,7 @@ impl Default for Config {
             http: HttpSection::default(),
             security: SecuritySection::default(),
             llm: None,
+            alerts: AlertsSection::default(),
         }
     }
 }
@@ -463,6 +471,7 @@ impl Config {
         o.predictive_scaling.problems(&mut problems);
         self.http.problems(&mut problems);
         self.security.problems(&mut problems);
+        self.alerts.problems(&mut problems);
         if let Some(llm) = &self.llm {
             llm.problems(&mut problems);
         }

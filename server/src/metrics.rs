@@ -16,8 +16,12 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use wayfare_domain::rating::Satisfaction;
+use wayfare_domain::trip::AgentInfo;
 use wayfare_engine::llm::LlmMetrics;
-use wayfare_engine::runtime::{AgentMetrics, ConsistencyMetrics, RuntimeMetrics};
+use wayfare_engine::ops::Ops;
+use wayfare_engine::runtime::{
+    AGENT_TYPES, AgentMetrics, ConsistencyMetrics, RuntimeConfig, RuntimeMetrics,
+};
 
 pub use self::http::HttpMetrics;
 use crate::web::AppState;
@@ -30,6 +34,8 @@ pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 /// two families are left out and the rest is served.
 pub async fn export(State(state): State<AppState>) -> impl IntoResponse {
     let mut text = render(&state.http_metrics, &state.runtime.metrics());
+    render_load(&mut text, &state.runtime.agents(), state.runtime.config());
+    render_alerts(&mut text, &state.ops);
     if let Some(llm) = state.runtime.llm() {
         render_llm(&mut text, &llm.metrics());
     }
@@ -256,6 +262,22 @@ pub fn render(http: &HttpMetrics, m: &RuntimeMetrics) -> String {
         m.cost_per_request,
     );
 
+    let name = "wayfare_plan_duration_seconds";
+    family(
+        &mut out,
+        name,
+        "histogram",
+        "Submit to ready or failed, for trips submitted in this process.",
+    );
+    histogram(
+        &mut out,
+        name,
+        &[],
+        &m.plan_latency_ms_buckets,
+        m.plan_latency_ms_count,
+        m.plan_latency_ms_sum,
+    );
+
     render_agents(&mut out, m);
     render_caches(&mut out, m);
     render_consistency(&mut out, &m.consistency);
@@ -293,6 +315,82 @@ fn render_consistency(out: &mut String, c: &ConsistencyMetrics) {
     ] {
         family(out, name, kind, help);
         sample(out, name, &[], value);
+    }
+}
+
+/// Each agent type's configured minimum of instances and how busy its
+/// online instances are (tasks running over their slots): the load
+/// distribution, and what the idle-at-minimum rule reads.
+pub fn render_load(out: &mut String, registry: &[AgentInfo], config: &RuntimeConfig) {
+    family(
+        out,
+        "wayfare_agent_min_instances",
+        "gauge",
+        "Instances kept running per agent type however idle (agents.<type>.min_instances).",
+    );
+    for t in AGENT_TYPES {
+        sample(
+            out,
+            "wayfare_agent_min_instances",
+            &[("agent_type", t)],
+            f64::from(config.agent(t).min_instances),
+        );
+    }
+    family(
+        out,
+        "wayfare_agent_busy_ratio",
+        "gauge",
+        "Tasks running over the slots of the online instances, per agent type (0 with none online).",
+    );
+    for t in AGENT_TYPES {
+        let (busy, slots) = registry
+            .iter()
+            .filter(|i| i.agent_type == t && i.status != "offline")
+            .fold((0u64, 0u64), |(b, s), i| {
+                (b + u64::from(i.current_load), s + u64::from(i.max_capacity))
+            });
+        let ratio = if slots == 0 {
+            0.0
+        } else {
+            busy as f64 / slots as f64
+        };
+        sample(out, "wayfare_agent_busy_ratio", &[("agent_type", t)], ratio);
+    }
+}
+
+/// `wayfare_alerts_firing{level,name}`: how many alerts of each rule fire
+/// (every rule, zero included), and the webhook's deliveries when one is
+/// configured.
+pub fn render_alerts(out: &mut String, ops: &Ops) {
+    family(
+        out,
+        "wayfare_alerts_firing",
+        "gauge",
+        "Alerts firing in this process, by rule and level.",
+    );
+    for (name, level, n) in ops.firing_counts() {
+        sample(
+            out,
+            "wayfare_alerts_firing",
+            &[("level", level.as_str()), ("name", name)],
+            n as f64,
+        );
+    }
+    if let Some(counters) = ops.webhook_counters() {
+        family(
+            out,
+            "wayfare_alert_webhook_total",
+            "counter",
+            "Alert changes sent to alerts.webhook_url, by outcome (dropped: the delivery queue was full).",
+        );
+        for (outcome, n) in counters.snapshot() {
+            sample(
+                out,
+                "wayfare_alert_webhook_total",
+                &[("outcome", outcome)],
+                n as f64,
+            );
+        }
     }
 }
 
@@ -757,6 +855,49 @@ mod tests {
                 "missing {line:?} in\n{text}"
             );
         }
+    }
+
+    #[test]
+    fn load_and_alert_families_cover_every_agent_type_and_rule() {
+        let config = RuntimeConfig::default();
+        let registry = vec![AgentInfo {
+            agent_id: "transport-1".into(),
+            agent_type: "transport".into(),
+            status: "busy".into(),
+            capabilities: Vec::new(),
+            current_load: 3,
+            max_capacity: 4,
+            response_time_avg_ms: 1.0,
+            cost_per_request: 0.0,
+            successes: 1,
+            failures: 0,
+            breaker: "closed".into(),
+        }];
+        let mut text = String::new();
+        render_load(&mut text, &registry, &config);
+        render_alerts(
+            &mut text,
+            &Ops::new(
+                wayfare_engine::ops::OpsConfig::default(),
+                std::sync::Arc::new(wayfare_engine::clock::SystemClock),
+            ),
+        );
+        for line in [
+            r#"wayfare_agent_busy_ratio{agent_type="transport"} 0.75"#,
+            r#"wayfare_agent_busy_ratio{agent_type="tips"} 0"#,
+            r#"wayfare_agent_min_instances{agent_type="location"} 1"#,
+            r#"wayfare_alerts_firing{level="critical",name="AgentTypeDown"} 0"#,
+            r#"wayfare_alerts_firing{level="info",name="CacheHitRateLow"} 0"#,
+        ] {
+            assert!(
+                text.lines().any(|l| l == line),
+                "missing {line:?} in\n{text}"
+            );
+        }
+        assert!(
+            !text.contains("wayfare_alert_webhook_total"),
+            "no webhook, no family"
+        );
     }
 
     #[test]

@@ -27,6 +27,7 @@ use leptos_axum::{LeptosRoutes, generate_route_list, handle_server_fns_with_cont
 use serde::Serialize;
 use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 use wayfare_app::{App, shell};
+use wayfare_engine::ops::Ops;
 use wayfare_engine::runtime::Runtime;
 use wayfare_store::Store;
 
@@ -48,6 +49,9 @@ pub struct AppState {
     pub runtime: Arc<Runtime<Store>>,
     /// Request latencies per route, for `/metrics`.
     pub http_metrics: HttpMetrics,
+    /// The last hour of figures and the alerts (`/dashboard`,
+    /// `/api/alerts`, `wayfare_alerts_firing`).
+    pub ops: Ops,
 }
 
 /// Builds the whole application with the default `http:` and `security:`
@@ -59,7 +63,11 @@ pub fn router(state: AppState) -> Router {
 /// Builds the whole application.
 pub fn router_with(state: AppState, http: &HttpSection, security: &SecuritySection) -> Router {
     let routes = generate_route_list(App);
-    let (store, runtime) = (state.store.clone(), state.runtime.clone());
+    let (store, runtime, ops) = (
+        state.store.clone(),
+        state.runtime.clone(),
+        state.ops.clone(),
+    );
     let origins = Arc::new(OriginPolicy::new(security));
     let headers = security.headers;
     // Only the machine-facing routes are timed: pages and assets would
@@ -85,6 +93,7 @@ pub fn router_with(state: AppState, http: &HttpSection, security: &SecuritySecti
             move || {
                 provide_context(store.clone());
                 provide_context(runtime.clone());
+                provide_context(ops.clone());
                 if headers {
                     security::provide_page_csp();
                 }
@@ -126,11 +135,16 @@ pub fn router_with(state: AppState, http: &HttpSection, security: &SecuritySecti
 }
 
 async fn server_fn_handler(State(state): State<AppState>, request: Request<Body>) -> Response {
-    let (store, runtime) = (state.store.clone(), state.runtime.clone());
+    let (store, runtime, ops) = (
+        state.store.clone(),
+        state.runtime.clone(),
+        state.ops.clone(),
+    );
     handle_server_fns_with_context(
         move || {
             provide_context(store.clone());
             provide_context(runtime.clone());
+            provide_context(ops.clone());
         },
         request,
     )

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use tower::ServiceExt;
 use wayfare_engine::clock::SystemClock;
+use wayfare_engine::ops::{Ops, OpsConfig};
 use wayfare_engine::runtime::{Runtime, RuntimeConfig};
 use wayfare_server::cli::leptos_options;
 use wayfare_server::commands::open_catalog;
@@ -93,6 +94,7 @@ async fn build_app() -> TestApp {
             store,
             runtime,
             http_metrics: HttpMetrics::default(),
+            ops: Ops::new(OpsConfig::default(), Arc::new(SystemClock)),
         }),
         _dir: dir,
     }
@@ -337,5 +339,66 @@ fn an_empty_request_is_refused_with_a_readable_error() {
         assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
         let body = body_text(response).await;
         assert!(body.contains("request is empty"), "{body}");
+    });
+}
+
+/// `/dashboard` reads whole without JavaScript: the five targets with
+/// their marks, the charts as SVG, the agent types; and its server
+/// function answers the typed report.
+#[test]
+fn the_dashboard_renders_its_targets_on_the_server() {
+    run(async {
+        let app = app().await;
+        let response = app
+            .router
+            .clone()
+            .oneshot(
+                Request::get("/dashboard")
+                    .body(Body::empty())
+                    .expect("request"),
+            )
+            .await
+            .expect("response");
+        assert_eq!(response.status(), StatusCode::OK);
+        let body = body_text(response).await;
+        for text in [
+            "Request processing time",
+            "Agent success rate",
+            "State consistency score",
+            "not audited yet",
+            "User satisfaction",
+            "Cost per request",
+            "Target: under 5 s",
+            "<svg",
+            "Trips needing attention",
+            r#"href="/dashboard""#,
+        ] {
+            assert!(body.contains(text), "no {text:?} in the page: {body}");
+        }
+        assert!(body.contains(r#"data-agent-type="transport""#), "{body}");
+
+        let response = app
+            .router
+            .clone()
+            .oneshot(sfn(
+                "/sfn/dashboard",
+                ALICE,
+                "application/x-www-form-urlencoded",
+                String::new(),
+            ))
+            .await
+            .expect("response");
+        assert_eq!(response.status(), StatusCode::OK);
+        let report: wayfare_app::model::DashboardReport =
+            serde_json::from_str(&body_text(response).await).expect("a DashboardReport");
+        let keys: Vec<&str> = report.targets.iter().map(|t| t.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            ["latency", "success", "consistency", "satisfaction", "cost"]
+        );
+        let consistency = &report.targets[2];
+        assert_eq!((consistency.value, consistency.on_target), (None, None));
+        assert_eq!(report.agents.len(), 9);
+        assert_eq!(report.charts.len(), 4);
     });
 }

@@ -8,6 +8,7 @@
 //! session that made it ([`crate::session`]). A trip made over the REST API
 //! has no owner and is open, like the API itself.
 
+pub mod dashboard;
 #[cfg(feature = "ssr")]
 mod server;
 #[cfg(feature = "ssr")]

@@ -1,6 +1,7 @@
 //! The pages of the app, one module each.
 
 mod agents;
+mod dashboard;
 mod home;
 mod icons;
 mod map;
@@ -14,6 +15,7 @@ use leptos_router::components::Redirect;
 use leptos_router::hooks::use_params_map;
 
 pub use agents::AgentsPage;
+pub use dashboard::DashboardPage;
 pub use home::HomePage;
 pub use trip::TripPage;
 pub use trips::TripsPage;

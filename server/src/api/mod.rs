@@ -1,11 +1,12 @@
 //! The public REST and WebSocket API over the orchestration runtime:
 //! `/api/trips/…` ([`trips`]; ratings in [`ratings`], the iCalendar
 //! export in [`calendar`]), the event stream
-//! ([`ws`]), the agent registry ([`agents`]) and the state consistency
-//! report ([`consistency`]). Every error is an [`ApiError`]: JSON
+//! ([`ws`]), the agent registry ([`agents`]), the state consistency
+//! report ([`consistency`]) and the alerts ([`alerts`]). Every error is an [`ApiError`]: JSON
 //! `{"error", "message"}` with its status code.
 
 pub mod agents;
+pub mod alerts;
 pub mod calendar;
 pub mod consistency;
 pub mod error;
@@ -49,6 +50,7 @@ fn endpoints() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ),
         ("/api/agents", get(agents::list)),
         ("/api/consistency", get(consistency::report)),
+        ("/api/alerts", get(alerts::list)),
         ("/api/openapi.json", get(openapi::document)),
     ]
 }

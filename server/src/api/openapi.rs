@@ -12,7 +12,7 @@ use axum::response::IntoResponse;
 use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 
-use super::{ErrorBody, agents, calendar, consistency, ratings, trips};
+use super::{ErrorBody, agents, alerts, calendar, consistency, ratings, trips};
 
 /// The whole document. Components are collected from the paths.
 #[derive(OpenApi)]
@@ -37,12 +37,14 @@ use super::{ErrorBody, agents, calendar, consistency, ratings, trips};
         events,
         agents::list,
         consistency::report,
+        alerts::list,
         document,
         healthz,
     ),
     tags(
         (name = "trips", description = "Submit, follow, read, modify, cancel, delete, rate and export trips"),
         (name = "agents", description = "The agent registry"),
+        (name = "operations", description = "Alerts on the service's health"),
         (name = "service", description = "Health, the state consistency report and this document"),
     )
 )]

@@ -16,6 +16,7 @@ use axum::response::Response;
 use serde_json::Value;
 use tower::ServiceExt;
 use wayfare_engine::clock::SystemClock;
+use wayfare_engine::ops::{Ops, OpsConfig};
 use wayfare_engine::runtime::{Runtime, RuntimeConfig};
 use wayfare_server::cli::leptos_options;
 use wayfare_server::commands::open_catalog;
@@ -34,6 +35,9 @@ pub struct TestApp {
     pub router: Router,
     pub runtime: Arc<Runtime<Store>>,
     pub store: Store,
+    /// The dashboard's history and the alerts (evaluated only when a test
+    /// calls `ops.observe`).
+    pub ops: Ops,
     db: TestDb,
     _site: tempfile::TempDir,
 }
@@ -65,6 +69,30 @@ impl TestApp {
         http: &HttpSection,
         security: &SecuritySection,
     ) -> TestApp {
+        let ops = Ops::new(OpsConfig::default(), Arc::new(SystemClock));
+        Self::start_full(db, runtime_config, http, security, ops).await
+    }
+
+    /// The same, with the given operations state (a manual clock, a
+    /// webhook).
+    pub async fn start_with_ops(db: TestDb, runtime_config: RuntimeConfig, ops: Ops) -> TestApp {
+        Self::start_full(
+            db,
+            runtime_config,
+            &HttpSection::default(),
+            &SecuritySection::default(),
+            ops,
+        )
+        .await
+    }
+
+    async fn start_full(
+        db: TestDb,
+        runtime_config: RuntimeConfig,
+        http: &HttpSection,
+        security: &SecuritySection,
+        ops: Ops,
+    ) -> TestApp {
         let store = Store::connect(&db.url).await.expect("open the database");
         let site = tempfile::tempdir().expect("tempdir");
         let config = Config {
@@ -86,6 +114,7 @@ impl TestApp {
                 store: store.clone(),
                 runtime: runtime.clone(),
                 http_metrics: HttpMetrics::default(),
+                ops: ops.clone(),
             },
             http,
             security,
@@ -95,6 +124,7 @@ impl TestApp {
             router,
             runtime,
             store,
+            ops,
             db,
             _site: site,
         }
