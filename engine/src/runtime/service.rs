@@ -59,8 +59,10 @@ use crate::state::{
 };
 
 mod ask;
+mod intervene;
 
 pub use ask::read_with_answers;
+pub use intervene::InterventionError;
 
 /// Upper bounds (ms) of the agent latency histogram.
 const LATENCY_BUCKETS_MS: [f64; 8] = [5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 1000.0, 5000.0];
@@ -818,8 +820,14 @@ impl<S: RuntimeStore> Runtime<S> {
             return Ok(());
         }
         {
+            // A trip resumed by hand may hold its slot, or wait for one.
             let mut inner = lock(&self.inner);
-            if inner.running.len() < self.config.orchestrator.max_concurrent_requests.max(1) {
+            if inner.waiting.contains(&trip) {
+                return Ok(());
+            }
+            if inner.running.contains(&trip)
+                || inner.running.len() < self.config.orchestrator.max_concurrent_requests.max(1)
+            {
                 inner.running.insert(trip);
             } else {
                 inner.waiting.push_back(trip);

@@ -270,7 +270,10 @@ fn is_write(method: &Method, path: &str) -> bool {
     };
     match *method {
         Method::POST => {
-            path == "/api/trips/plan" || path.starts_with("/sfn/") || trip_action("/answer")
+            path == "/api/trips/plan"
+                || path.starts_with("/sfn/")
+                || trip_action("/answer")
+                || trip_action("/interventions")
         }
         Method::PUT => trip_action("/modify") || trip_action("/rating"),
         Method::DELETE => trip_action("/cancel") || trip_action(""),
