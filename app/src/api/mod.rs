@@ -8,6 +8,7 @@
 //! session that made it ([`crate::session`]). A trip made over the REST API
 //! has no owner and is open, like the API itself.
 
+mod intervene;
 #[cfg(feature = "ssr")]
 mod server;
 #[cfg(feature = "ssr")]
@@ -20,6 +21,8 @@ use wayfare_domain::trip::{Alternative, Change};
 
 use crate::error::AppError;
 use crate::model::{AgentsReport, TripDetails, TripSummary};
+
+pub use intervene::intervene_trip;
 
 /// The optional structured fields of the plan form, as typed (empty means
 /// "not given"). They win over what the text says.
