@@ -56,7 +56,10 @@ async function stop() {
   if (!running || running.exitCode !== null) return;
   const exited = new Promise((r) => running.once("exit", r));
   running.kill("SIGTERM");
+  // A graceful stop waits for open connections: not for long.
+  const forced = setTimeout(() => running.kill("SIGKILL"), 5_000);
   await exited;
+  clearTimeout(forced);
 }
 
 test.afterAll(stop);
@@ -96,9 +99,12 @@ test("a step that failed is tried again from the timeline and the trip is planne
   await expect(timeline.locator("li[data-kind='Intervened']")).toContainText("Transport retried by you");
   await expect(page.getByTestId("tasks").locator("tr[data-agent='transport']")).toHaveAttribute("data-status", "done");
   await shot(page, "intervene-retried-1280");
+  await timeline.locator("li[data-kind='Intervened']").scrollIntoViewIfNeeded();
+  await page.locator(".timeline-card").screenshot({ path: "screenshots/intervene-timeline-1280.png" });
 
   // The ready trip's plan is checked again; the timeline says who asked.
   await page.getByTestId("reverify").click();
+  await expect(page.getByTestId("notice")).toContainText("Checked again:");
   await expect(page.getByTestId("notice")).toContainText("checks passed");
   await expect(timeline.locator("li[data-kind='Intervened']").last()).toContainText("Plan checked again by you");
   await expect(page.getByTestId("trip-status")).toHaveText("Ready");

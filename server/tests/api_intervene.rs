@@ -105,12 +105,19 @@ async fn interventions_are_applied_recorded_and_refused_through_the_api() {
             assert_eq!(answer.status, code, "[{backend}] {body}: {}", answer.text);
             assert_eq!(answer.json["error"], error, "[{backend}] {body}");
             assert!(
-                !answer.json["message"].as_str().unwrap_or_default().is_empty(),
+                !answer.json["message"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .is_empty(),
                 "{}",
                 answer.text
             );
         }
-        assert_eq!(version(&app, &id).await, before, "[{backend}] refusals record nothing");
+        assert_eq!(
+            version(&app, &id).await,
+            before,
+            "[{backend}] refusals record nothing"
+        );
         let unknown = intervene(
             &app,
             "7f560327-07c5-4796-a394-f714dbd75e1a",
@@ -168,7 +175,12 @@ async fn interventions_are_applied_recorded_and_refused_through_the_api() {
         )
         .await;
         assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
-        let (events, _live) = app.runtime.events(&id, 0).await.expect("events").expect("trip");
+        let (events, _live) = app
+            .runtime
+            .events(&id, 0)
+            .await
+            .expect("events")
+            .expect("trip");
         let actors: Vec<&str> = events
             .iter()
             .filter(|e| e.r#type == "intervention_applied")

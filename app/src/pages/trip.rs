@@ -156,7 +156,9 @@ impl TripCtx {
                         InterventionAction::SkipTask => {
                             "Left out; the plan goes on without it.".to_owned()
                         }
-                        InterventionAction::Reverify => next.trip.explanation.clone(),
+                        InterventionAction::Reverify => {
+                            format!("Checked again: {}", next.trip.explanation)
+                        }
                         InterventionAction::Resume => "Planning again…".to_owned(),
                         InterventionAction::Fail => "Marked as failed.".to_owned(),
                     };
