@@ -1,8 +1,8 @@
 //! Manual intervention on the real runtime over the real store, on SQLite
 //! and PostgreSQL: a task that failed for good is tried again (after the
 //! process that failed it is replaced by a healthy one) and the trip
-//! reaches `ready`; an optional task that hangs is left out and the trip
-//! finishes degraded; a ready trip's plan is checked again; a trip stalled
+//! reaches `ready`; an optional task that is stuck is left out, the trip
+//! finishes degraded and the task's late answer is dropped; a ready trip's plan is checked again; a trip stalled
 //! on a frozen instance is resumed; a stuck trip is marked as failed. Each
 //! intervention is in the trip's log with its actor and reason, and what
 //! does not apply is refused with nothing recorded.
@@ -39,20 +39,6 @@ fn failing(agent_type: &str) -> RuntimeConfig {
         agent_type.into(),
         FaultConfig {
             error_rate: 1.0,
-            ..FaultConfig::default()
-        },
-    );
-    c
-}
-
-/// Every call of `agent_type` hangs (for longer than any test waits).
-fn hanging(agent_type: &str) -> RuntimeConfig {
-    let mut c = config();
-    c.orchestrator.default_timeout_ms = 600_000;
-    c.faults.insert(
-        agent_type.into(),
-        FaultConfig {
-            timeout_rate: 1.0,
             ..FaultConfig::default()
         },
     );
@@ -302,7 +288,26 @@ async fn a_failed_task_is_tried_again_and_the_trip_reaches_ready(db: TestDb) {
 
 async fn a_hanging_optional_task_is_left_out_and_a_stuck_trip_is_marked_failed(db: TestDb) {
     let store = Store::connect(&db.url).await.expect("open the database");
-    let rt = start(&store, hanging("dining")).await;
+    // Dining answers only after three seconds: stuck, as far as the trip
+    // is concerned, but its late result comes (and must not undo the skip).
+    let mut slow = config();
+    slow.faults.insert(
+        "dining".into(),
+        FaultConfig {
+            added_latency: Duration::from_secs(3),
+            ..FaultConfig::default()
+        },
+    );
+    // The budget takes longer still: the trip is planning when dining's
+    // late answer comes.
+    slow.faults.insert(
+        "budget".into(),
+        FaultConfig {
+            added_latency: Duration::from_secs(5),
+            ..FaultConfig::default()
+        },
+    );
+    let rt = start(&store, slow).await;
     let id = rt
         .submit(QUERY.into(), Default::default())
         .await
@@ -417,6 +422,39 @@ async fn a_hanging_optional_task_is_left_out_and_a_stuck_trip_is_marked_failed(d
         .await
         .expect("queue");
     assert!(queued.iter().all(|q| q.status.is_final()), "{queued:?}");
+
+    // The skipped dining's late answer is dropped: the log and the queue
+    // keep the skip.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while rt.metrics().agents["dining"].successes < 1 {
+        assert!(Instant::now() < deadline, "dining never answered");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let trip: TripId = id.parse().expect("id");
+    let dining_id: wayfare_engine::state::TaskId = dining.parse().expect("task id");
+    for _ in 0..25 {
+        let queued = wayfare_engine::state::TaskQueue::tasks_of(&store, trip)
+            .await
+            .expect("queue");
+        let row = queued
+            .iter()
+            .find(|q| q.task_id == dining_id)
+            .expect("dining");
+        assert_eq!(
+            row.status,
+            wayfare_engine::state::TaskStatus::Skipped,
+            "[{}]",
+            db.name
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        !log_of(&store, &id).await.iter().any(|e| matches!(
+            &e.event,
+            TripEvent::TaskCompleted { task_id, .. } if *task_id == dining_id
+        )),
+        "the late result is not logged"
+    );
     rt.shutdown().await;
     store.close().await;
     db.drop_database().await;

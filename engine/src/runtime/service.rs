@@ -1726,6 +1726,12 @@ impl<S: RuntimeStore> Runtime<S> {
                 .iter()
                 .any(|e| matches!(e.event, TripEvent::PlanReady { .. }))
                 .then_some(executed),
+            // Left out meanwhile (an operator's skip of a task that hung):
+            // the late result is dropped, the queue keeps the skip.
+            Err(ExecuteError::Rejected(Rejection::TaskFinished {
+                status: TaskStatus::Skipped,
+                ..
+            })) => None,
             Err(ExecuteError::Rejected(Rejection::TaskFinished { .. })) => {
                 // Logged by an earlier run: put the queue right.
                 if let Err(e) = self
