@@ -216,3 +216,56 @@ pub fn entry_of(timeline: &mut Timeline, event: &WireEvent) -> Option<TimelineEn
         progress: data.progress,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn event(seq: u64, kind: &str, data: serde_json::Value) -> WireEvent {
+        WireEvent {
+            r#type: kind.into(),
+            trip_id: "t".into(),
+            seq,
+            at: chrono::DateTime::UNIX_EPOCH,
+            data,
+        }
+    }
+
+    fn intervention(action: &str, actor: &str) -> WireEvent {
+        event(
+            9,
+            "intervention_applied",
+            json!({"action": action, "task_id": "t1", "agent_type": "transport",
+                   "actor": actor, "reason": "the flights are back"}),
+        )
+    }
+
+    #[test]
+    fn an_intervention_reads_as_who_did_what_and_why() {
+        let mut owner = Timeline::read_by_owner(true);
+        let line = entry_of(&mut owner, &intervention("retry_task", OWNER_ACTOR)).expect("a line");
+        assert_eq!(line.text, "Transport retried by you: the flights are back");
+        assert_eq!(line.kind, TimelineKind::Intervened);
+        // Someone else reading the same log is not "you".
+        let mut visitor = Timeline::read_by_owner(false);
+        let line =
+            entry_of(&mut visitor, &intervention("retry_task", OWNER_ACTOR)).expect("a line");
+        assert_eq!(
+            line.text,
+            "Transport retried by the trip's owner: the flights are back"
+        );
+        let line =
+            entry_of(&mut visitor, &intervention("skip_task", "ops@example")).expect("a line");
+        assert_eq!(
+            line.text,
+            "Transport left out by ops@example: the flights are back"
+        );
+        assert_eq!(line.kind, TimelineKind::Skipped);
+        // Marking a trip failed ends its planning on the page.
+        let line = entry_of(&mut visitor, &intervention("fail", "ops")).expect("a line");
+        assert_eq!(line.kind, TimelineKind::PlanFailed);
+        assert!(line.kind.ends_planning());
+        assert_eq!(line.text, "Marked as failed by ops: the flights are back");
+    }
+}

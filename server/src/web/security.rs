@@ -348,6 +348,10 @@ mod tests {
         assert!(!is_write(&Method::GET, "/"));
         assert!(!is_write(&Method::PUT, "/api/trips//modify"));
         assert!(is_write(&Method::POST, &format!("/api/trips/{id}/answer")));
+        assert!(is_write(
+            &Method::POST,
+            &format!("/api/trips/{id}/interventions")
+        ));
         assert!(is_write(&Method::PUT, &format!("/api/trips/{id}/rating")));
         assert!(is_write(&Method::DELETE, &format!("/api/trips/{id}")));
         assert!(!is_write(&Method::GET, &format!("/api/trips/{id}")));
