@@ -87,6 +87,9 @@ pub enum TimelineKind {
     RolledBack,
     Cancelled,
     NeedsInput,
+    /// An operator's manual intervention (retry, skip, check again,
+    /// resume); one that fails the trip is a `PlanFailed`.
+    Intervened,
 }
 
 impl TimelineKind {

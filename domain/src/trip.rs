@@ -122,6 +122,102 @@ pub struct TripView {
     pub questions: Vec<String>,
 }
 
+/// What an operator can do by hand to a trip that is failing or stuck: the
+/// design's manual intervention (its recovery for data inconsistency and
+/// stuck work). Each is recorded in the trip's log with who did it and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum InterventionAction {
+    /// Put a task that failed for good back on the queue with a fresh
+    /// retry budget; the trip plans on from there.
+    RetryTask,
+    /// Leave out an optional task (dining, activity, tips) that is failing
+    /// or stuck; the plan goes on without it, flagged as degraded.
+    SkipTask,
+    /// Check a ready trip's plan again (the verifier runs again; its
+    /// verdict replaces the old one).
+    Reverify,
+    /// Drive a stuck trip again, as a restart's resume does; on a failed
+    /// trip, every task that failed is tried again.
+    Resume,
+    /// End a stuck trip as failed, with the operator's reason.
+    Fail,
+}
+
+impl InterventionAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InterventionAction::RetryTask => "retry_task",
+            InterventionAction::SkipTask => "skip_task",
+            InterventionAction::Reverify => "reverify",
+            InterventionAction::Resume => "resume",
+            InterventionAction::Fail => "fail",
+        }
+    }
+
+    /// Whether the action names a task (`task_id` is then required).
+    pub fn needs_task(self) -> bool {
+        matches!(
+            self,
+            InterventionAction::RetryTask | InterventionAction::SkipTask
+        )
+    }
+}
+
+impl fmt::Display for InterventionAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The most bytes an intervention's reason or actor may take.
+pub const MAX_REASON_BYTES: usize = 500;
+
+/// An operator's intervention on a trip, as the REST API and the trip page
+/// send it. [`Intervention::check`] bounds the text fields.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Intervention {
+    pub action: InterventionAction,
+    /// The task to retry or skip (its `task_id` in the trip's status);
+    /// required by `retry_task` and `skip_task`, refused by the others.
+    #[serde(default)]
+    pub task_id: Option<String>,
+    /// Why, in a sentence (required; at most 500 bytes, no control
+    /// characters). Kept in the trip's log.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 500))]
+    pub reason: String,
+    /// Who (at most 500 bytes); defaults to the client that sent it.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 500))]
+    pub actor: Option<String>,
+}
+
+impl Intervention {
+    /// Refuses an empty reason, text over [`MAX_REASON_BYTES`] or with
+    /// control characters, and a task id where the action takes none (or
+    /// none where it needs one). The message says which field and why.
+    pub fn check(&self) -> Result<(), String> {
+        if self.reason.trim().is_empty() {
+            return Err("reason is required: say why, in a sentence".into());
+        }
+        check_text("reason", &self.reason, MAX_REASON_BYTES).map_err(|e| e.to_string())?;
+        if let Some(actor) = &self.actor {
+            if actor.trim().is_empty() {
+                return Err("actor is empty: leave it out to use the client's name".into());
+            }
+            check_text("actor", actor, MAX_REASON_BYTES).map_err(|e| e.to_string())?;
+        }
+        match (&self.task_id, self.action.needs_task()) {
+            (None, true) => Err(format!("{} needs the task_id of the task", self.action)),
+            (Some(_), false) => Err(format!("{} takes no task_id", self.action)),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// One change a person asks of a ready trip. Decoding checks the values
 /// (the bounds of [`crate::bounds`]; names free of control characters), so
 /// a `Change` in hand is within them.

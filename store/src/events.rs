@@ -23,8 +23,9 @@ use wayfare_engine::state::{
 };
 
 use crate::tasks::{
-    COMPLETE_SQLITE, PROMOTE_SQLITE, SETTLE_SQLITE, bind_enqueue_sqlite, complete_postgres,
-    enqueue_postgres, enqueue_sqlite_sql, settle_postgres, trips_of,
+    COMPLETE_SQLITE, PROMOTE_SQLITE, REQUEUE_SQLITE, SETTLE_SQLITE, bind_enqueue_sqlite,
+    complete_postgres, enqueue_postgres, enqueue_sqlite_sql, requeue_postgres, settle_postgres,
+    trips_of,
 };
 use crate::{Store, StoreError};
 
@@ -496,6 +497,9 @@ impl Store {
                 .settle_sql(task_id, to, error.as_deref(), available_at)
                 .await
                 .map(drop),
+            Joint::Requeue { trip_id, task_ids } => {
+                self.requeue_sql(trip_id, task_ids, now).await.map(drop)
+            }
         }
     }
 }
@@ -513,6 +517,10 @@ pub(crate) enum Joint {
         to: TaskStatus,
         error: Option<String>,
         available_at: Option<DateTime<Utc>>,
+    },
+    Requeue {
+        trip_id: TripId,
+        task_ids: Vec<TaskId>,
     },
 }
 
@@ -536,6 +544,11 @@ impl Joint {
             }
             Joint::Complete { .. } => sql.push_str(COMPLETE_SQLITE),
             Joint::Settle { .. } => sql.push_str(SETTLE_SQLITE),
+            Joint::Requeue { .. } => {
+                sql.push_str(REQUEUE_SQLITE);
+                sql.push_str(";\n");
+                sql.push_str(PROMOTE_SQLITE);
+            }
         }
     }
 
@@ -566,6 +579,11 @@ impl Joint {
                 .bind(error)
                 .bind(available_at.map(ts))
                 .bind(task_id.to_string()),
+            Joint::Requeue { trip_id, task_ids } => script
+                .bind(ts(now))
+                .bind(to_json(&task_ids)?)
+                .bind(trip_id.to_string())
+                .bind(trip_id.to_string()),
         })
     }
 
@@ -596,6 +614,10 @@ impl Joint {
                 error: None,
                 available_at: None,
             },
+            QueueWrite::Requeue { trip_id, task_ids } => Joint::Requeue {
+                trip_id,
+                task_ids: task_ids.to_vec(),
+            },
         })
     }
 }
@@ -616,6 +638,9 @@ async fn joint_postgres(
             error,
             available_at,
         } => settle_postgres(tx, task_id, to, error.as_deref(), available_at)
+            .await
+            .map(drop),
+        Joint::Requeue { trip_id, task_ids } => requeue_postgres(tx, trip_id, &task_ids, now)
             .await
             .map(drop),
     }

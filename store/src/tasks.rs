@@ -163,6 +163,17 @@ pub(crate) const SETTLE_SQLITE: &str = "UPDATE agent_tasks SET status = ?,
         lease_owner = NULL, lease_expires_at = NULL
     WHERE task_id = ? AND status IN ('pending', 'running')";
 
+/// Puts tasks back as pending with a fresh retry budget (parameters:
+/// available at, the task ids as a JSON array, the trip id); completed and
+/// skipped ones are left alone. Readiness is recomputed: not ready here,
+/// then [`PROMOTE_SQLITE`] (bound to the trip) promotes those whose
+/// dependencies are done.
+pub(crate) const REQUEUE_SQLITE: &str = "UPDATE agent_tasks SET status = 'pending', attempts = 0,
+        lease_owner = NULL, lease_expires_at = NULL, last_error = NULL,
+        available_at = ?, deps_done = 0
+    WHERE task_id IN (SELECT value FROM json_each(?)) AND trip_id = ?
+      AND status NOT IN ('completed', 'skipped')";
+
 /// [`PROMOTE_POSTGRES`] for the trip of task `$1`.
 const PROMOTE_POSTGRES_OF_TASK: &str = "UPDATE agent_tasks a SET deps_done = true
     WHERE a.trip_id = (SELECT trip_id FROM agent_tasks WHERE task_id = $1)
@@ -484,6 +495,28 @@ impl Store {
         }
     }
 
+    /// [`TaskQueue::requeue`] in its own transaction.
+    pub(crate) async fn requeue_sql(
+        &self,
+        trip_id: TripId,
+        task_ids: Vec<TaskId>,
+        now: DateTime<Utc>,
+    ) -> Result<usize, StoreError> {
+        match self {
+            Store::Sqlite { writer, .. } => {
+                writer
+                    .run(move |tx| Box::pin(requeue_sqlite(tx, trip_id, task_ids, now)))
+                    .await
+            }
+            Store::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                let requeued = requeue_postgres(&mut tx, trip_id, &task_ids, now).await?;
+                tx.commit().await?;
+                Ok(requeued)
+            }
+        }
+    }
+
     async fn result_sql(&self, task_id: TaskId) -> Result<Option<Value>, StoreError> {
         let json: Option<String> = match self {
             Store::Sqlite { read: pool, .. } => {
@@ -679,6 +712,15 @@ impl TaskQueue for Store {
         }
     }
 
+    async fn requeue(
+        &self,
+        trip_id: TripId,
+        task_ids: &[TaskId],
+        now: DateTime<Utc>,
+    ) -> Result<usize, PortError> {
+        Ok(self.requeue_sql(trip_id, task_ids.to_vec(), now).await?)
+    }
+
     async fn result(&self, task_id: TaskId) -> Result<Option<Value>, PortError> {
         Ok(self.result_sql(task_id).await?)
     }
@@ -769,6 +811,58 @@ pub(crate) async fn settle_postgres(
             .await?;
     }
     Ok(updated)
+}
+
+/// `requeue_sql` on SQLite, inside the writer's group commit.
+async fn requeue_sqlite(
+    tx: &mut sqlx::SqliteConnection,
+    trip_id: TripId,
+    task_ids: Vec<TaskId>,
+    now: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    let requeued = sqlx::query(REQUEUE_SQLITE)
+        .bind(ts(now))
+        .bind(to_json(&task_ids)?)
+        .bind(trip_id.to_string())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    sqlx::query(PROMOTE_SQLITE)
+        .bind(trip_id.to_string())
+        .execute(&mut *tx)
+        .await?;
+    Ok(usize::try_from(requeued).unwrap_or(usize::MAX))
+}
+
+/// `requeue_sql` on PostgreSQL, inside `tx`: under the trip's lock, like
+/// every write that promotes.
+pub(crate) async fn requeue_postgres(
+    tx: &mut sqlx::PgConnection,
+    trip_id: TripId,
+    task_ids: &[TaskId],
+    now: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended(($1::uuid)::text, 0))")
+        .bind(trip_id.as_uuid())
+        .execute(&mut *tx)
+        .await?;
+    let ids: Vec<Uuid> = task_ids.iter().map(TaskId::as_uuid).collect();
+    let requeued = sqlx::query(
+        "UPDATE agent_tasks SET status = 'pending', attempts = 0, lease_owner = NULL,
+            lease_expires_at = NULL, last_error = NULL, available_at = $1, deps_done = false
+         WHERE task_id = ANY($2) AND trip_id = $3 AND status NOT IN ('completed', 'skipped')",
+    )
+    .bind(now)
+    .bind(ids)
+    .bind(trip_id.as_uuid())
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    sqlx::query(PROMOTE_POSTGRES)
+        .bind(trip_id.as_uuid())
+        .execute(&mut *tx)
+        .await?;
+    Ok(usize::try_from(requeued).unwrap_or(usize::MAX))
 }
 
 /// `claim_many_sql` on SQLite, inside the writer's group commit.

@@ -9,6 +9,7 @@
 //! has no owner and is open, like the API itself.
 
 pub mod dashboard;
+mod intervene;
 #[cfg(feature = "ssr")]
 mod server;
 #[cfg(feature = "ssr")]
@@ -21,6 +22,8 @@ use wayfare_domain::trip::{Alternative, Change};
 
 use crate::error::AppError;
 use crate::model::{AgentsReport, TripDetails, TripSummary};
+
+pub use intervene::intervene_trip;
 
 /// The optional structured fields of the plan form, as typed (empty means
 /// "not given"). They win over what the text says.

@@ -24,6 +24,8 @@ use crate::error::AppError;
 use crate::model::{AgentRow, AgentsReport, TripDetails, TripSummary};
 use crate::session::SessionId;
 
+pub mod intervene;
+
 /// How long one `trip_events` call streams before it ends (the page then
 /// reconnects from its last `seq`): bounds what a forgotten tab holds.
 const STREAM_FOR: Duration = Duration::from_secs(300);
@@ -84,6 +86,13 @@ async fn may_edit(store: &Store, trip_id: &str) -> Result<bool, AppError> {
         None => true,
         Some(owner) => session().is_some_and(|s| s == owner),
     })
+}
+
+/// Whether this browser made the trip (its own interventions read "by
+/// you" in the timeline).
+async fn owns(store: &Store, trip_id: &str) -> Result<bool, AppError> {
+    let owner = store.trip_owner(trip_id).await?;
+    Ok(owner.is_some() && owner == session())
 }
 
 async fn require_edit(store: &Store, trip_id: &str) -> Result<(), AppError> {
@@ -385,7 +394,7 @@ async fn page_of(
         .await
         .map_err(runtime_error)?
         .ok_or(AppError::NotFound)?;
-    let mut timeline = Timeline::default();
+    let mut timeline = Timeline::read_by_owner(owns(store, &id).await?);
     let entries = past
         .iter()
         .filter_map(|event| entry_of(&mut timeline, event))
@@ -410,7 +419,7 @@ pub async fn trip_events(raw_id: &str, after: u64) -> Result<TextStream<AppError
         .ok_or(AppError::NotFound)?;
     // Every event is folded (a task's agent type and priority come from
     // when it was scheduled); only those after `after` are sent.
-    let mut timeline = Timeline::default();
+    let mut timeline = Timeline::read_by_owner(owns(&store()?, &id).await?);
     let mut lines = Vec::new();
     let mut last = after;
     let mut over = false;

@@ -8,11 +8,29 @@ use wayfare_domain::trip::WireEvent;
 
 use crate::model::{TimelineEntry, TimelineKind, agent_name};
 
+/// Who an intervention made on the trip page is recorded as, when the
+/// browser that made the trip asked for it (never the session's id: the
+/// log and its events can be read by anyone with the trip's link).
+pub const OWNER_ACTOR: &str = "the trip's owner";
+
 /// What the timeline remembers across events: each task's agent type and
 /// priority (said when it was scheduled, needed on every later line).
 #[derive(Debug, Default)]
 pub struct Timeline {
     tasks: HashMap<String, (String, String)>,
+    /// Whether the reader is the trip's owner: the owner's interventions
+    /// then read "by you".
+    owner_reads: bool,
+}
+
+impl Timeline {
+    /// A timeline for a reader who owns the trip (or not).
+    pub fn read_by_owner(owner_reads: bool) -> Self {
+        Self {
+            owner_reads,
+            ..Self::default()
+        }
+    }
 }
 
 /// The fields the runtime's events carry in `data` (each kind a subset).
@@ -34,6 +52,8 @@ struct Data {
     questions: Vec<String>,
     affected_agents: Vec<String>,
     total_cost: Option<f64>,
+    action: Option<String>,
+    actor: Option<String>,
 }
 
 /// The timeline line of one event (`None`: nothing a person needs to see).
@@ -138,6 +158,44 @@ pub fn entry_of(timeline: &mut Timeline, event: &WireEvent) -> Option<TimelineEn
             ),
         ),
         ("trip_cancelled", _) => (TimelineKind::Cancelled, "Planning cancelled".to_owned()),
+        ("intervention_applied", _) => {
+            let actor = match data.actor.as_deref() {
+                Some(OWNER_ACTOR) if timeline.owner_reads => "you".to_owned(),
+                Some(actor) if !actor.is_empty() => actor.to_owned(),
+                _ => "an operator".to_owned(),
+            };
+            let reason = data.reason.clone().unwrap_or_default();
+            let said = |what: String| {
+                if reason.is_empty() {
+                    what
+                } else {
+                    format!("{what}: {reason}")
+                }
+            };
+            match data.action.as_deref() {
+                Some("retry_task") => (
+                    TimelineKind::Intervened,
+                    said(format!("{who} retried by {actor}")),
+                ),
+                Some("skip_task") => (
+                    TimelineKind::Skipped,
+                    said(format!("{who} left out by {actor}")),
+                ),
+                Some("reverify") => (
+                    TimelineKind::Intervened,
+                    said(format!("Plan checked again by {actor}")),
+                ),
+                Some("resume") => (
+                    TimelineKind::Intervened,
+                    said(format!("Planning resumed by {actor}")),
+                ),
+                Some("fail") => (
+                    TimelineKind::PlanFailed,
+                    said(format!("Marked as failed by {actor}")),
+                ),
+                _ => return None,
+            }
+        }
         ("needs_input", _) => (
             TimelineKind::NeedsInput,
             format!("Wayfare needs to know more: {}", data.questions.join(" ")),
@@ -157,4 +215,57 @@ pub fn entry_of(timeline: &mut Timeline, event: &WireEvent) -> Option<TimelineEn
         text,
         progress: data.progress,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn event(seq: u64, kind: &str, data: serde_json::Value) -> WireEvent {
+        WireEvent {
+            r#type: kind.into(),
+            trip_id: "t".into(),
+            seq,
+            at: chrono::DateTime::UNIX_EPOCH,
+            data,
+        }
+    }
+
+    fn intervention(action: &str, actor: &str) -> WireEvent {
+        event(
+            9,
+            "intervention_applied",
+            json!({"action": action, "task_id": "t1", "agent_type": "transport",
+                   "actor": actor, "reason": "the flights are back"}),
+        )
+    }
+
+    #[test]
+    fn an_intervention_reads_as_who_did_what_and_why() {
+        let mut owner = Timeline::read_by_owner(true);
+        let line = entry_of(&mut owner, &intervention("retry_task", OWNER_ACTOR)).expect("a line");
+        assert_eq!(line.text, "Transport retried by you: the flights are back");
+        assert_eq!(line.kind, TimelineKind::Intervened);
+        // Someone else reading the same log is not "you".
+        let mut visitor = Timeline::read_by_owner(false);
+        let line =
+            entry_of(&mut visitor, &intervention("retry_task", OWNER_ACTOR)).expect("a line");
+        assert_eq!(
+            line.text,
+            "Transport retried by the trip's owner: the flights are back"
+        );
+        let line =
+            entry_of(&mut visitor, &intervention("skip_task", "ops@example")).expect("a line");
+        assert_eq!(
+            line.text,
+            "Transport left out by ops@example: the flights are back"
+        );
+        assert_eq!(line.kind, TimelineKind::Skipped);
+        // Marking a trip failed ends its planning on the page.
+        let line = entry_of(&mut visitor, &intervention("fail", "ops")).expect("a line");
+        assert_eq!(line.kind, TimelineKind::PlanFailed);
+        assert!(line.kind.ends_planning());
+        assert_eq!(line.text, "Marked as failed by ops: the flights are back");
+    }
 }

@@ -2,8 +2,14 @@
 //! attempts, time taken) and the timeline of everything that happened.
 
 use leptos::prelude::*;
+use wayfare_domain::trip::{InterventionAction, TripStatus};
 
 use crate::model::{TimelineEntry, TimelineKind, agent_name};
+use crate::pages::trip::TripCtx;
+
+/// The steps a plan can do without (the runtime's optional tasks; it
+/// refuses to leave out any other).
+const OPTIONAL: [&str; 3] = ["dining", "activity", "tips"];
 
 /// One task as the timeline tells it so far.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,6 +67,12 @@ fn tasks(entries: &[TimelineEntry]) -> Vec<TaskRow> {
                 row.attempts = e.attempt.unwrap_or(row.attempts).max(row.attempts);
             }
             TimelineKind::Skipped => row.status = "left out",
+            // Tried again by hand: back in line, attempts counted afresh.
+            TimelineKind::Intervened => {
+                row.status = "queued";
+                row.attempts = 0;
+                row.elapsed_ms = None;
+            }
             _ => {}
         }
     }
@@ -73,13 +85,40 @@ fn mark(kind: TimelineKind) -> (&'static str, &'static str) {
         TimelineKind::Failed | TimelineKind::PlanFailed | TimelineKind::RolledBack => ("bad", "!"),
         TimelineKind::Skipped | TimelineKind::Cancelled => ("warn", "–"),
         TimelineKind::NeedsInput => ("warn", "?"),
+        TimelineKind::Intervened => ("op", "↻"),
         _ => ("info", "•"),
     }
 }
 
 #[component]
 pub fn Timeline(entries: RwSignal<Vec<TimelineEntry>>) -> impl IntoView {
-    let rows = move || entries.with(|e| tasks(e));
+    let ctx = use_context::<TripCtx>();
+    // A step that failed for good says so (the timeline alone cannot tell
+    // it from one that is retried): the trip's tasks know.
+    let failed = move || -> Vec<String> {
+        ctx.map(|ctx| {
+            ctx.page.with(|p| {
+                p.tasks
+                    .iter()
+                    .filter(|t| t.status == "failed")
+                    .map(|t| t.task_id.clone())
+                    .collect()
+            })
+        })
+        .unwrap_or_default()
+    };
+    let rows = move || {
+        let failed = failed();
+        entries.with(|e| {
+            let mut rows = tasks(e);
+            for row in &mut rows {
+                if failed.contains(&row.task_id) {
+                    row.status = "failed";
+                }
+            }
+            rows
+        })
+    };
     view! {
         <div class="table-wrap" tabindex="0" role="region" aria-label="Agent tasks">
             <table class="tasks" data-testid="tasks">
@@ -99,7 +138,10 @@ pub fn Timeline(entries: RwSignal<Vec<TimelineEntry>>) -> impl IntoView {
                         <tr data-agent=row.agent.clone() data-status=row.status>
                             <th scope="row">{agent_name(&row.agent).to_owned()}</th>
                             <td>{row.priority}</td>
-                            <td><span class=format!("pill {}", row.status.replace(' ', "-"))>{row.status}</span></td>
+                            <td>
+                                <span class=format!("pill {}", row.status.replace(' ', "-"))>{row.status}</span>
+                                <RowActions task_id=row.task_id.clone() agent=row.agent.clone() status=row.status />
+                            </td>
                             <td class="mono">{row.instance.unwrap_or_else(|| "—".into())}</td>
                             <td>{row.attempts}</td>
                             <td>{row.elapsed_ms.map(|ms| format!("{ms} ms")).unwrap_or_else(|| "—".into())}</td>
@@ -122,6 +164,52 @@ pub fn Timeline(entries: RwSignal<Vec<TimelineEntry>>) -> impl IntoView {
             }).collect_view()}
         </ol>
     }
+}
+
+/// "Try again" next to a step that failed for good, "Skip" next to an
+/// optional one that failed or keeps failing while the trip plans: for
+/// the browser that may change the trip.
+#[component]
+fn RowActions(task_id: String, agent: String, status: &'static str) -> impl IntoView {
+    let ctx = use_context::<TripCtx>()?;
+    let (can_edit, trip_status, failed) = ctx.page.with(|p| {
+        (
+            p.can_edit,
+            p.trip.status,
+            p.tasks
+                .iter()
+                .any(|t| t.task_id == task_id && t.status == "failed"),
+        )
+    });
+    let planning = trip_status == TripStatus::Planning;
+    let optional = OPTIONAL.contains(&agent.as_str());
+    let retry = can_edit && failed && (planning || trip_status == TripStatus::Failed);
+    let skip = can_edit && planning && optional && (failed || status == "retrying");
+    if !retry && !skip {
+        return None;
+    }
+    let name = agent_name(&agent).to_owned();
+    let (retry_id, skip_id) = (task_id.clone(), task_id);
+    Some(view! {
+        <span class="row-actions" role="group" aria-label=format!("{name}: what to do")>
+            {retry.then(|| view! {
+                <button type="button" class="small" data-testid="retry-task"
+                    aria-label=format!("Try {name} again")
+                    disabled=move || ctx.busy.get()
+                    on:click=move |_| ctx.intervene(InterventionAction::RetryTask, Some(retry_id.clone()))>
+                    "Try again"
+                </button>
+            })}
+            {skip.then(|| view! {
+                <button type="button" class="small secondary" data-testid="skip-task"
+                    aria-label=format!("Leave {name} out")
+                    disabled=move || ctx.busy.get()
+                    on:click=move |_| ctx.intervene(InterventionAction::SkipTask, Some(skip_id.clone()))>
+                    "Skip"
+                </button>
+            })}
+        </span>
+    })
 }
 
 #[cfg(test)]

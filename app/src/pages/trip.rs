@@ -6,9 +6,11 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::{use_navigate, use_params_map};
-use wayfare_domain::trip::{Change, TripStatus};
+use wayfare_domain::trip::{Change, InterventionAction, TripStatus};
 
-use crate::api::{PlanFields, answer_trip, cancel_trip, change_trip, delete_trip, trip_page};
+use crate::api::{
+    PlanFields, answer_trip, cancel_trip, change_trip, delete_trip, intervene_trip, trip_page,
+};
 use crate::error::AppError;
 use crate::model::{TimelineEntry, TimelineKind, TripDetails as Page, status_label};
 use crate::pages::plan::{IntentNotes, PlanView, TripSettings, component_index};
@@ -135,6 +137,53 @@ impl TripCtx {
         });
     }
 
+    /// Intervenes by hand (try a failed step again, leave one out, check
+    /// the plan again, resume or stop the trip); the page then shows the
+    /// trip as it stands and follows it again while it plans.
+    pub fn intervene(self, action: InterventionAction, task_id: Option<String>) {
+        if self.busy.get_untracked() {
+            return;
+        }
+        self.busy.set(true);
+        self.notice.set(None);
+        let id = self.id.get_value();
+        leptos::task::spawn_local(async move {
+            match intervene_trip(id, action, task_id, None).await {
+                Ok(next) => {
+                    let planning = next.trip.status == TripStatus::Planning;
+                    let done = match action {
+                        InterventionAction::RetryTask => "Trying that step again…".to_owned(),
+                        InterventionAction::SkipTask => {
+                            "Left out; the plan goes on without it.".to_owned()
+                        }
+                        InterventionAction::Reverify => {
+                            format!("Checked again: {}", next.trip.explanation)
+                        }
+                        InterventionAction::Resume => "Planning again…".to_owned(),
+                        InterventionAction::Fail => "Marked as failed.".to_owned(),
+                    };
+                    let rolled_back = next
+                        .timeline
+                        .last()
+                        .is_some_and(|e| e.kind == TimelineKind::RolledBack);
+                    self.notice.set(Some(if rolled_back {
+                        Notice::Error(done)
+                    } else {
+                        Notice::Done(done)
+                    }));
+                    self.undo.set(None);
+                    self.page.set(next);
+                    if planning {
+                        self.watch();
+                    }
+                }
+                Err(AppError::Conflict(why)) => self.notice.set(Some(Notice::Conflict(why))),
+                Err(err) => self.notice.set(Some(Notice::Error(err.to_string()))),
+            }
+            self.busy.set(false);
+        });
+    }
+
     /// Follows the trip's event stream until planning ends (in the browser).
     pub fn watch(self) {
         leptos::task::spawn_local(follow(self));
@@ -221,6 +270,16 @@ fn TripLive(page: Page) -> impl IntoView {
                 <section class="card no-plan" data-testid="no-plan">
                     <h2>"No plan meets every constraint"</h2>
                     <p class="error" role="alert">{move || ctx.page.with(|p| p.trip.explanation.clone())}</p>
+                    {move || ctx.page.with(|p| p.can_edit && p.tasks.iter().any(|t| t.status == "failed")).then(|| view! {
+                        <p class="intervene">
+                            "A step of the planning failed. Once what it needs is back, it can be tried again."
+                            <button type="button" data-testid="resume-trip"
+                                disabled=move || ctx.busy.get()
+                                on:click=move |_| ctx.intervene(InterventionAction::Resume, None)>
+                                "Try the failed steps again"
+                            </button>
+                        </p>
+                    })}
                     <p><a href="/">"Describe the trip again"</a></p>
                 </section>
             }
@@ -340,6 +399,24 @@ fn Progress(entries: RwSignal<Vec<TimelineEntry>>) -> impl IntoView {
             <p class="muted" aria-live="polite" data-testid="progress-text">
                 {move || entries.with(|e| e.last().map(|e| e.text.clone()).unwrap_or_else(|| "Starting…".into()))}
             </p>
+            {move || ctx.page.with(|p| p.can_edit).then(|| view! {
+                <details class="stuck" data-testid="stuck">
+                    <summary>"Taking too long?"</summary>
+                    <p class="muted">"If nothing moves for a while, planning can be started again from where it stopped, or ended here."</p>
+                    <div class="actions">
+                        <button type="button" class="secondary" data-testid="resume"
+                            disabled=move || ctx.busy.get()
+                            on:click=move |_| ctx.intervene(InterventionAction::Resume, None)>
+                            "Resume planning"
+                        </button>
+                        <button type="button" class="secondary danger" data-testid="mark-failed"
+                            disabled=move || ctx.busy.get()
+                            on:click=move |_| ctx.intervene(InterventionAction::Fail, None)>
+                            "Stop and mark as failed"
+                        </button>
+                    </div>
+                </details>
+            })}
         </section>
     }
 }
@@ -403,6 +480,14 @@ fn TripActions() -> impl IntoView {
                 view! {
                     <a class="button secondary" href=href download data-testid="export-ics">"Add to calendar (.ics)"</a>
                     <button type="button" class="secondary" on:click=|_| { let _ = window().print(); }>"Print"</button>
+                    {move || ctx.page.with(|p| p.can_edit).then(|| view! {
+                        <button type="button" class="secondary" data-testid="reverify"
+                            title="The verifier checks every rule of the plan again, against today's data"
+                            disabled=move || ctx.busy.get()
+                            on:click=move |_| ctx.intervene(InterventionAction::Reverify, None)>
+                            "Check the plan again"
+                        </button>
+                    })}
                 }
             })}
             {move || ctx.page.with(|p| p.can_edit).then(|| {

@@ -119,6 +119,15 @@ impl TaskQueue for MemoryRuntimeStore {
         self.tasks.skip(task_id).await
     }
 
+    async fn requeue(
+        &self,
+        trip_id: TripId,
+        task_ids: &[TaskId],
+        now: DateTime<Utc>,
+    ) -> Result<usize, PortError> {
+        self.tasks.requeue(trip_id, task_ids, now).await
+    }
+
     async fn result(&self, task_id: TaskId) -> Result<Option<Value>, PortError> {
         self.tasks.result(task_id).await
     }
@@ -158,6 +167,13 @@ impl RuntimeStore for MemoryRuntimeStore {
                 retry_at,
             } => self.tasks.fail(task_id, error, retry_at).await,
             QueueWrite::Skip { task_id } => self.tasks.skip(task_id).await,
+            QueueWrite::Requeue { trip_id, task_ids } => {
+                return Ok(self
+                    .tasks
+                    .requeue(trip_id, task_ids, now)
+                    .await
+                    .map(|_| version)?);
+            }
         };
         match settled {
             Ok(()) | Err(LeaseError::UnknownTask(_)) => Ok(version),

@@ -20,7 +20,7 @@ mod memory;
 mod service;
 mod wire;
 pub use memory::MemoryRuntimeStore;
-pub use service::{Runtime, read_with_answers};
+pub use service::{InterventionError, Runtime, read_with_answers};
 mod config;
 pub mod forecast;
 pub mod pipeline;
@@ -66,6 +66,13 @@ pub enum QueueWrite<'a> {
     /// Marks a task skipped, which lets its dependents run
     /// ([`TaskQueue::skip`]).
     Skip { task_id: TaskId },
+    /// Puts a trip's tasks back as pending with a fresh retry budget
+    /// ([`TaskQueue::requeue`]): an operator's retry or resume, logged in
+    /// the same transaction.
+    Requeue {
+        trip_id: TripId,
+        task_ids: &'a [TaskId],
+    },
 }
 
 /// What the runtime needs of its store: the trip log, the task queue and

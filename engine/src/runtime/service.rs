@@ -62,9 +62,11 @@ use crate::state::{
 };
 
 mod ask;
+mod intervene;
 mod scaling;
 
 pub use ask::read_with_answers;
+pub use intervene::InterventionError;
 use scaling::{Demand, Reason};
 
 /// Upper bounds (ms) of the agent latency histogram.
@@ -838,8 +840,14 @@ impl<S: RuntimeStore> Runtime<S> {
             return Ok(());
         }
         {
+            // A trip resumed by hand may hold its slot, or wait for one.
             let mut inner = lock(&self.inner);
-            if inner.running.len() < self.config.orchestrator.max_concurrent_requests.max(1) {
+            if inner.waiting.contains(&trip) {
+                return Ok(());
+            }
+            if inner.running.contains(&trip)
+                || inner.running.len() < self.config.orchestrator.max_concurrent_requests.max(1)
+            {
                 inner.running.insert(trip);
             } else {
                 inner.waiting.push_back(trip);
@@ -1708,6 +1716,12 @@ impl<S: RuntimeStore> Runtime<S> {
                 .iter()
                 .any(|e| matches!(e.event, TripEvent::PlanReady { .. }))
                 .then_some(executed),
+            // Left out meanwhile (an operator's skip of a task that hung):
+            // the late result is dropped, the queue keeps the skip.
+            Err(ExecuteError::Rejected(Rejection::TaskFinished {
+                status: TaskStatus::Skipped,
+                ..
+            })) => None,
             Err(ExecuteError::Rejected(Rejection::TaskFinished { .. })) => {
                 // Logged by an earlier run: put the queue right.
                 if let Err(e) = self

@@ -93,6 +93,17 @@ pub fn wire_event(state: &TripState, stored: &StoredEvent) -> Option<WireEvent> 
             ("modification_rolled_back", json!({"reason": reason}))
         }
         TripEvent::Cancelled => ("trip_cancelled", json!({})),
+        TripEvent::InterventionApplied {
+            action,
+            task_id,
+            actor,
+            reason,
+        } => (
+            "intervention_applied",
+            json!({"action": action, "task_id": task_id,
+                   "agent_type": task_id.map(agent).unwrap_or_default(),
+                   "actor": actor, "reason": reason, "progress": state.progress()}),
+        ),
     };
     Some(WireEvent {
         r#type: kind.to_string(),

@@ -10,7 +10,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::event::{Priority, TripEvent, TripStatus};
+use super::event::{InterventionAction, Priority, TripEvent, TripStatus};
 use super::ids::TaskId;
 use super::trip::{TaskStatus, TripState};
 
@@ -80,6 +80,14 @@ pub enum Command {
         reason: String,
     },
     Cancel,
+    /// An operator's manual intervention. `task_id` names the task a retry
+    /// or a skip is for, and the verifier task for a re-verification.
+    Intervene {
+        action: InterventionAction,
+        task_id: Option<TaskId>,
+        actor: String,
+        reason: String,
+    },
 }
 
 /// Why a command was refused. None of these is worth retrying as is.
@@ -113,6 +121,14 @@ pub enum Rejection {
     CriticalTask(TaskId),
     #[error("there is no modification to roll back")]
     NothingToRollBack,
+    #[error("task {task} did not fail (it is {status:?}): only a failed task can be retried")]
+    NotFailed { task: TaskId, status: TaskStatus },
+    #[error("{0} needs a task")]
+    TaskRequired(InterventionAction),
+    #[error("the trip has no plan to check")]
+    NoPlan,
+    #[error("nothing to resume: no task of the failed trip failed")]
+    NothingToResume,
 }
 
 /// Decides what `command` means for `state`.
@@ -364,6 +380,93 @@ pub fn decide(state: &TripState, command: Command) -> Result<Vec<TripEvent>, Rej
             }
             Ok(vec![TripEvent::ModificationRolledBack { reason }])
         }
+        Command::Intervene {
+            action,
+            task_id,
+            actor,
+            reason,
+        } => {
+            intervention_applies(state, action, task_id)?;
+            Ok(vec![TripEvent::InterventionApplied {
+                action,
+                task_id,
+                actor,
+                reason,
+            }])
+        }
+    }
+}
+
+/// Whether an operator's `action` applies to the trip as it stands (a
+/// cancelled trip was refused before). Never a no-op: every intervention
+/// asked for and allowed is recorded, with who and why.
+fn intervention_applies(
+    state: &TripState,
+    action: InterventionAction,
+    task_id: Option<TaskId>,
+) -> Result<(), Rejection> {
+    use InterventionAction as A;
+    use TripStatus as S;
+    let wrong = || Rejection::WrongStatus {
+        status: state.status,
+    };
+    let task = || {
+        let id = task_id.ok_or(Rejection::TaskRequired(action))?;
+        state.task(id).ok_or(Rejection::UnknownTask(id))
+    };
+    match action {
+        // A trip that failed because of the task, or one still planning
+        // (stuck) with a task that failed for good.
+        A::RetryTask => {
+            let task = task()?;
+            if !matches!(state.status, S::Planning | S::Failed) {
+                return Err(wrong());
+            }
+            if task.status != TaskStatus::Failed {
+                return Err(Rejection::NotFailed {
+                    task: task.task_id,
+                    status: task.status,
+                });
+            }
+            Ok(())
+        }
+        A::SkipTask => {
+            let task = task()?;
+            if state.status != S::Planning {
+                return Err(wrong());
+            }
+            if task.priority == Priority::P0 {
+                return Err(Rejection::CriticalTask(task.task_id));
+            }
+            match task.status {
+                status @ (TaskStatus::Completed | TaskStatus::Skipped) => {
+                    Err(Rejection::TaskFinished {
+                        task: task.task_id,
+                        status,
+                    })
+                }
+                _ => Ok(()),
+            }
+        }
+        A::Reverify => {
+            if state.status != S::Ready {
+                return Err(wrong());
+            }
+            if state.itinerary.is_none() {
+                return Err(Rejection::NoPlan);
+            }
+            task().map(drop)
+        }
+        A::Resume => match state.status {
+            S::Planning => Ok(()),
+            S::Failed if state.tasks.iter().any(|t| t.status == TaskStatus::Failed) => Ok(()),
+            S::Failed => Err(Rejection::NothingToResume),
+            _ => Err(wrong()),
+        },
+        A::Fail => match state.status {
+            S::Planning | S::NeedsInput => Ok(()),
+            _ => Err(wrong()),
+        },
     }
 }
 

@@ -116,6 +116,18 @@ pub enum TripEvent {
         reason: String,
     },
     Cancelled,
+    /// An operator's manual intervention (retry or skip a task, check the
+    /// plan again, resume or fail a stuck trip), with who and why. What it
+    /// changes is [`super::TripState::apply`]'s; the runtime then acts on
+    /// it (the queue, the verifier).
+    InterventionApplied {
+        action: InterventionAction,
+        /// The task retried or skipped; the verifier when re-verifying.
+        #[serde(default)]
+        task_id: Option<TaskId>,
+        actor: String,
+        reason: String,
+    },
 }
 
 impl TripEvent {
@@ -136,6 +148,7 @@ impl TripEvent {
             TripEvent::ModificationApplied { .. } => "modification_applied",
             TripEvent::ModificationRolledBack { .. } => "modification_rolled_back",
             TripEvent::Cancelled => "cancelled",
+            TripEvent::InterventionApplied { .. } => "intervention_applied",
         }
     }
 }
@@ -149,6 +162,10 @@ pub struct StoredEvent {
     pub at: DateTime<Utc>,
     pub event: TripEvent,
 }
+
+/// What an operator did by hand: the wire type of
+/// `wayfare_domain::trip`, shared by the log and the API.
+pub use wayfare_domain::trip::InterventionAction;
 
 /// Where a trip stands: the wire type of `wayfare_domain::trip`, re-exported
 /// so the engine, the store and the API share one definition.

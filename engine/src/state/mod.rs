@@ -16,7 +16,7 @@ mod queue;
 mod trip;
 
 pub use decide::{Command, Rejection, decide, decide_all};
-pub use event::{Priority, StoredEvent, TripEvent, TripStatus};
+pub use event::{InterventionAction, Priority, StoredEvent, TripEvent, TripStatus};
 pub use ids::{TaskId, TripId};
 pub use log::{Append, ExecuteError, Executed, TripLog};
 pub use memory::MemoryEventStore;

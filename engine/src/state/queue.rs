@@ -227,6 +227,18 @@ pub trait TaskQueue: Send + Sync {
     /// Marks a task skipped (flagged degradation); its dependents may run.
     fn skip(&self, task_id: TaskId) -> impl Future<Output = Result<(), LeaseError>> + Send;
 
+    /// Puts `task_ids` of `trip_id` back as pending and claimable from
+    /// `now`, with no attempts counted (a fresh retry budget), no lease
+    /// and no error: an operator's retry or resume. Completed and skipped
+    /// tasks are left alone; readiness is worked out again from the
+    /// dependencies. Returns how many tasks it put back.
+    fn requeue(
+        &self,
+        trip_id: TripId,
+        task_ids: &[TaskId],
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<usize, PortError>> + Send;
+
     /// A completed task's stored result.
     fn result(
         &self,
@@ -507,6 +519,32 @@ impl TaskQueue for MemoryTaskQueue {
             row.task.lease_expires_at = None;
         }
         Ok(())
+    }
+
+    async fn requeue(
+        &self,
+        trip_id: TripId,
+        task_ids: &[TaskId],
+        now: DateTime<Utc>,
+    ) -> Result<usize, PortError> {
+        let mut guard = self.lock();
+        let mut requeued = 0;
+        for id in task_ids {
+            let Some(row) = guard.1.get_mut(id) else {
+                continue;
+            };
+            if row.task.trip_id != trip_id || row.task.status.satisfies_dependents() {
+                continue;
+            }
+            row.task.status = TaskStatus::Pending;
+            row.task.attempts = 0;
+            row.task.lease_owner = None;
+            row.task.lease_expires_at = None;
+            row.task.last_error = None;
+            row.available_at = now;
+            requeued += 1;
+        }
+        Ok(requeued)
     }
 
     async fn result(&self, task_id: TaskId) -> Result<Option<Value>, PortError> {

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::sync::Arc;
 
-use super::event::{Priority, StoredEvent, TripEvent, TripStatus};
+use super::event::{InterventionAction, Priority, StoredEvent, TripEvent, TripStatus};
 use super::ids::{TaskId, TripId};
 
 /// Where one agent task stands.
@@ -80,6 +80,21 @@ pub struct TaskState {
     /// states are copied on every command, results are kilobytes.
     pub result: Option<Arc<Value>>,
     pub elapsed_ms: Option<u64>,
+}
+
+impl TaskState {
+    /// Back to pending with a fresh retry budget and nothing of its last
+    /// run (a modification's affected task, an operator's retry).
+    fn reset(&mut self) {
+        self.status = TaskStatus::Pending;
+        self.attempts = 0;
+        self.instance = None;
+        self.lease_expires_at = None;
+        self.last_error = None;
+        self.skip_reason = None;
+        self.result = None;
+        self.elapsed_ms = None;
+    }
 }
 
 /// What a modification replaced, kept so that it can be rolled back.
@@ -353,14 +368,7 @@ impl TripState {
                 }
                 for task in &mut self.tasks {
                     if affected_tasks.contains(&task.task_id) {
-                        task.status = TaskStatus::Pending;
-                        task.attempts = 0;
-                        task.instance = None;
-                        task.lease_expires_at = None;
-                        task.last_error = None;
-                        task.skip_reason = None;
-                        task.result = None;
-                        task.elapsed_ms = None;
+                        task.reset();
                     }
                 }
                 self.modifications += 1;
@@ -380,6 +388,80 @@ impl TripState {
                     point.restore(self);
                 }
                 self.status = TripStatus::Cancelled;
+                for task in &mut self.tasks {
+                    task.instance = None;
+                    task.lease_expires_at = None;
+                }
+            }
+            TripEvent::InterventionApplied {
+                action,
+                task_id,
+                actor,
+                reason,
+            } => self.apply_intervention(*action, *task_id, actor, reason),
+        }
+    }
+
+    /// What an operator's intervention changes (see [`InterventionAction`]).
+    fn apply_intervention(
+        &mut self,
+        action: InterventionAction,
+        task_id: Option<TaskId>,
+        actor: &str,
+        reason: &str,
+    ) {
+        match action {
+            InterventionAction::RetryTask => {
+                if let Some(task) = task_id.and_then(|id| self.task_mut(id)) {
+                    task.reset();
+                }
+                self.failure = None;
+                self.status = TripStatus::Planning;
+            }
+            InterventionAction::SkipTask => {
+                if let Some(task) = task_id.and_then(|id| self.task_mut(id)) {
+                    task.status = TaskStatus::Skipped;
+                    task.skip_reason = Some(format!("left out by {actor}: {reason}"));
+                    task.instance = None;
+                    task.lease_expires_at = None;
+                }
+            }
+            // The verifier runs again as a modification's would: the plan
+            // it checked is kept as the rollback point, so that a check
+            // that cannot finish leaves the trip as it was.
+            InterventionAction::Reverify => {
+                if self.rollback.is_none() {
+                    self.rollback = Some(Box::new(RollbackPoint {
+                        status: self.status,
+                        tasks: self.tasks.clone(),
+                        itinerary: self.itinerary.clone(),
+                        verdict: self.verdict.clone(),
+                        intent: self.intent.clone(),
+                    }));
+                }
+                if let Some(task) = task_id.and_then(|id| self.task_mut(id)) {
+                    task.reset();
+                }
+                self.status = TripStatus::Planning;
+            }
+            // Whatever failed or was left running is to run again.
+            InterventionAction::Resume => {
+                for task in &mut self.tasks {
+                    if matches!(task.status, TaskStatus::Failed | TaskStatus::Running) {
+                        task.reset();
+                    }
+                }
+                self.failure = None;
+                self.status = TripStatus::Planning;
+            }
+            InterventionAction::Fail => {
+                // A modification being re-planned is abandoned, as a
+                // cancel abandons it: the trip keeps its last good plan.
+                if let Some(point) = self.rollback.take() {
+                    point.restore(self);
+                }
+                self.failure = Some(format!("marked as failed by {actor}: {reason}"));
+                self.status = TripStatus::Failed;
                 for task in &mut self.tasks {
                     task.instance = None;
                     task.lease_expires_at = None;

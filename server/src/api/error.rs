@@ -43,6 +43,10 @@ pub enum ApiError {
     InvalidChange(String),
     #[error("the trip is not ready to be modified (it is still planning, failed or cancelled)")]
     NotReady,
+    /// An operator's intervention that does not apply to the trip as it
+    /// stands (a retry of a step that did not fail, say).
+    #[error("{0}")]
+    NotApplicable(String),
     /// An export of a trip that has no plan to export.
     #[error("the trip has no plan to export (it is still planning, failed or cancelled)")]
     NoPlan,
@@ -62,7 +66,7 @@ pub type ApiResult<T> = Result<T, ApiError>;
 pub struct ErrorBody<'a> {
     /// bad_request | payload_too_large | unsupported_media_type | not_found |
     /// not_rated | unplannable | version_conflict | invalid_request |
-    /// invalid_change | not_ready | overloaded | internal
+    /// invalid_change | not_ready | not_applicable | overloaded | internal
     #[schema(value_type = String, example = "not_found")]
     pub error: &'static str,
     pub message: String,
@@ -90,9 +94,10 @@ impl ApiError {
             ApiError::Unplannable { .. }
             | ApiError::InvalidRequest(_)
             | ApiError::InvalidChange(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Conflict { .. } | ApiError::NotReady | ApiError::NoPlan => {
-                StatusCode::CONFLICT
-            }
+            ApiError::Conflict { .. }
+            | ApiError::NotReady
+            | ApiError::NoPlan
+            | ApiError::NotApplicable(_) => StatusCode::CONFLICT,
             ApiError::Overloaded { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -111,6 +116,7 @@ impl ApiError {
             ApiError::InvalidRequest(_) => "invalid_request",
             ApiError::InvalidChange(_) => "invalid_change",
             ApiError::NotReady | ApiError::NoPlan => "not_ready",
+            ApiError::NotApplicable(_) => "not_applicable",
             ApiError::Overloaded { .. } => "overloaded",
             ApiError::Internal(_) => "internal",
         }

@@ -38,6 +38,7 @@ fn endpoints() -> Vec<(&'static str, MethodRouter<AppState>)> {
         ("/api/trips/{id}/modify", put(trips::modify)),
         ("/api/trips/{id}/answer", post(trips::answer)),
         ("/api/trips/{id}/cancel", delete(trips::cancel)),
+        ("/api/trips/{id}/interventions", post(trips::intervene)),
         ("/api/trips/{id}/events", get(ws::events)),
         ("/api/trips/{id}/calendar.ics", get(calendar::calendar)),
         (

@@ -29,6 +29,7 @@ use super::{ErrorBody, agents, alerts, calendar, consistency, ratings, trips};
         trips::modify,
         trips::answer,
         trips::cancel,
+        trips::intervene,
         trips::delete,
         trips::alternatives,
         ratings::rate,

@@ -1,14 +1,18 @@
 //! `/api/trips/…`: submit a trip, read its status and plan, modify it,
 //! cancel it, delete it, and list a component's alternatives.
 
-use axum::Json;
-use axum::extract::{Path, State};
+use axum::{Extension, Json};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use wayfare_domain::overrides::{OverridesInput, TripOverrides};
-use wayfare_domain::trip::{Alternative, Change, TripStatus, TripStatusView, TripView};
-use wayfare_engine::runtime::{ModifyError, RuntimeError, SubmitError};
+use wayfare_domain::trip::{
+    Alternative, Change, Intervention, TripStatus, TripStatusView, TripView,
+};
+use wayfare_engine::runtime::{InterventionError, ModifyError, RuntimeError, SubmitError};
 
 use super::{ApiError, ApiJson, ApiResult, ErrorBody};
 use crate::web::AppState;
@@ -395,6 +399,68 @@ pub async fn cancel(
 ) -> ApiResult<Json<TripStatusView>> {
     let id = trip_id(&raw)?;
     Ok(Json(state.runtime.cancel(&id).await?))
+}
+
+/// Intervene by hand on a failing or stuck trip; the intervention is
+/// recorded in the trip's log with who (`actor`, by default the client's
+/// address) and why (`reason`), and shows in its events.
+///
+/// - `retry_task` (`task_id` required): a step that failed for good goes
+///   back on the queue with a fresh retry budget; the trip plans on from
+///   there (status `planning`).
+/// - `skip_task` (`task_id` required): an optional step (dining, activity,
+///   tips) that is failing or stuck is left out; the plan goes on without
+///   it and says so in `degraded`.
+/// - `reverify`: a ready trip's plan is checked again by the verifier; the
+///   new verdict replaces the old one.
+/// - `resume`: a trip stuck planning is driven again, as at start-up; on a
+///   failed trip every failed step is tried again.
+/// - `fail`: a trip still planning ends as failed, with the reason.
+///
+/// What does not apply to the trip as it stands is refused with 409
+/// `not_applicable` (a retry of a step that did not fail, a check of a trip
+/// with no plan), and nothing is recorded.
+#[utoipa::path(
+    post,
+    path = "/api/trips/{id}/interventions",
+    tag = "trips",
+    params(TripId),
+    request_body(content = Intervention, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The trip after the intervention", body = TripView),
+        (status = 400, description = "Malformed JSON, wrong types, unknown fields, or not an object", body = ErrorBody),
+        (status = 404, description = "No such trip (any id that is not a UUID too)", body = ErrorBody),
+        (status = 409, description = "`not_applicable`: the intervention does not apply to the trip as it stands", body = ErrorBody),
+        (status = 413, description = "The body is over 64 KiB", body = ErrorBody),
+        (status = 415, description = "The body is not sent as JSON", body = ErrorBody),
+        (status = 422, description = "`invalid_request`: no reason, text too long, a task the trip does not have, a task where the action takes none, or a required step to skip", body = ErrorBody),
+        (status = 429, description = "`rate_limited`: this client's writes are over `security.rate_limit`",
+            body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 500, description = "Internal error (logged, not described)", body = ErrorBody),
+    )
+)]
+pub async fn intervene(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    ApiJson(request): ApiJson<Intervention>,
+) -> ApiResult<Json<TripView>> {
+    let id = trip_id(&raw)?;
+    let actor = match peer {
+        Some(Extension(ConnectInfo(addr))) => format!("API client {}", addr.ip()),
+        None => "API client".to_owned(),
+    };
+    state
+        .runtime
+        .intervene(&id, request, &actor)
+        .await
+        .map(Json)
+        .map_err(|e| match e {
+            InterventionError::NotFound => ApiError::TripNotFound(id.clone()),
+            InterventionError::Refused(why) => ApiError::NotApplicable(why),
+            InterventionError::Invalid(why) => ApiError::InvalidRequest(why),
+            InterventionError::Internal(why) => ApiError::Internal(why),
+        })
 }
 
 /// Delete a trip for good: a trip still planning is cancelled first; its

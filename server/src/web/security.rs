@@ -270,7 +270,10 @@ fn is_write(method: &Method, path: &str) -> bool {
     };
     match *method {
         Method::POST => {
-            path == "/api/trips/plan" || path.starts_with("/sfn/") || trip_action("/answer")
+            path == "/api/trips/plan"
+                || path.starts_with("/sfn/")
+                || trip_action("/answer")
+                || trip_action("/interventions")
         }
         Method::PUT => trip_action("/modify") || trip_action("/rating"),
         Method::DELETE => trip_action("/cancel") || trip_action(""),
@@ -345,6 +348,10 @@ mod tests {
         assert!(!is_write(&Method::GET, "/"));
         assert!(!is_write(&Method::PUT, "/api/trips//modify"));
         assert!(is_write(&Method::POST, &format!("/api/trips/{id}/answer")));
+        assert!(is_write(
+            &Method::POST,
+            &format!("/api/trips/{id}/interventions")
+        ));
         assert!(is_write(&Method::PUT, &format!("/api/trips/{id}/rating")));
         assert!(is_write(&Method::DELETE, &format!("/api/trips/{id}")));
         assert!(!is_write(&Method::GET, &format!("/api/trips/{id}")));
