@@ -26,6 +26,7 @@ use tower::ServiceExt;
 use wayfare_domain::overrides::TripOverrides;
 use wayfare_domain::trip::TripStatus;
 use wayfare_engine::clock::ManualClock;
+use wayfare_engine::ops::{Ops, OpsConfig};
 use wayfare_engine::runtime::audit::ConsistencyReport;
 use wayfare_engine::runtime::{Runtime, RuntimeConfig};
 use wayfare_engine::state::{AuditStore, EventStore, TaskQueue, TaskStatus, TripId, TripState};
@@ -86,6 +87,7 @@ impl App {
                 store: store.clone(),
                 runtime: runtime.clone(),
                 http_metrics: HttpMetrics::default(),
+                ops: Ops::new(OpsConfig::default(), Arc::new(clock.clone())),
             },
             &HttpSection::default(),
             &SecuritySection::default(),
