@@ -244,12 +244,17 @@ pub struct AlertLine {
 /// A trip that failed or has planned too long.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TripNeedingAttention {
+    /// Empty for a trip the reader did not make: a trip's link is what
+    /// lets one read it, and the dashboard is open to every visitor.
     pub trip_id: String,
     /// failed | slow
     pub reason: String,
     pub since_ms: i64,
     /// The request as written.
     pub query: String,
-    /// Why it failed (empty for a slow one).
+    /// Why it failed (empty for a slow one, or one not the reader's).
     pub detail: String,
+    /// The reader made it (in this browser): its link, request and
+    /// failure are shown; another's trip only as a count's line.
+    pub yours: bool,
 }

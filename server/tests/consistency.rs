@@ -26,6 +26,7 @@ use tower::ServiceExt;
 use wayfare_domain::overrides::TripOverrides;
 use wayfare_domain::trip::TripStatus;
 use wayfare_engine::clock::ManualClock;
+use wayfare_engine::ops::alerts::{AlertStatus, AlertsView, Level};
 use wayfare_engine::ops::{Ops, OpsConfig};
 use wayfare_engine::runtime::audit::ConsistencyReport;
 use wayfare_engine::runtime::{Runtime, RuntimeConfig};
@@ -57,12 +58,21 @@ struct App {
     store: Store,
     runtime: Arc<Runtime<Store>>,
     clock: ManualClock,
+    /// The dashboard's and the alerts' state, sampled by the test.
+    ops: Ops,
     router: Router,
     db: TestDb,
     _site: tempfile::TempDir,
 }
 
 impl App {
+    /// The auditor's score once it has run a pass, as the server's
+    /// sampler reads it (`commands::watch_operations`).
+    fn consistency(&self) -> Option<f64> {
+        let c = self.runtime.metrics().consistency;
+        (c.passes > 0).then_some(c.score)
+    }
+
     /// The runtime on `db` with a manual clock at `start`; no background
     /// audit (the tests run them).
     async fn start(db: TestDb, clock: ManualClock) -> App {
@@ -81,13 +91,14 @@ impl App {
             site_root: site.path().to_owned(),
             ..Config::default()
         };
+        let ops = Ops::new(OpsConfig::default(), Arc::new(clock.clone()));
         let router = router_with(
             AppState {
                 leptos_options: leptos_options(&web, web.listen),
                 store: store.clone(),
                 runtime: runtime.clone(),
                 http_metrics: HttpMetrics::default(),
-                ops: Ops::new(OpsConfig::default(), Arc::new(clock.clone())),
+                ops: ops.clone(),
             },
             &HttpSection::default(),
             &SecuritySection::default(),
@@ -97,6 +108,7 @@ impl App {
             store,
             runtime,
             clock,
+            ops,
             router,
             db,
             _site: site,
@@ -355,6 +367,34 @@ async fn a_corrupt_read_model_queue_row_and_result_lower_the_score_and_are_repai
         let report: ConsistencyReport = serde_json::from_str(&text).expect("a report");
         assert_eq!(report, found, "[{name}]");
 
+        // The critical alert fires once, from the score the server's
+        // sampler hands the alert rules, and is listed at /api/alerts.
+        let fired = app.ops.observe(&app.runtime, None, app.consistency());
+        assert!(
+            fired
+                .iter()
+                .any(|e| e.alert.name == "StateConsistencyFailed"
+                    && e.status == AlertStatus::Firing
+                    && e.alert.level == Level::Critical),
+            "[{name}] {fired:?}"
+        );
+        assert!(
+            app.ops
+                .observe(&app.runtime, None, app.consistency())
+                .is_empty(),
+            "[{name}] fired twice"
+        );
+        let (status, text) = app.get("/api/alerts").await;
+        assert_eq!(status, StatusCode::OK, "{text}");
+        let alerts: AlertsView = serde_json::from_str(&text).expect("alerts");
+        assert!(
+            alerts
+                .active
+                .iter()
+                .any(|a| a.name == "StateConsistencyFailed"),
+            "[{name}] {alerts:?}"
+        );
+
         // Repaired: the rows are what the log says, and the next audit
         // agrees everywhere.
         let logged_a = app.logged(a).await;
@@ -398,6 +438,21 @@ async fn a_corrupt_read_model_queue_row_and_result_lower_the_score_and_are_repai
         );
         assert_eq!(again.score, 1.0);
         assert_eq!(app.runtime.metrics().consistency.repairs_total, 3);
+        // Clear again: the alert resolves once, after its resolve window.
+        let resolve_after = app.ops.config().rules.resolve_after;
+        let mut resolved = Vec::new();
+        for _ in 0..=(resolve_after.as_secs() / 5 + 1) {
+            app.clock.advance(Duration::from_secs(5));
+            resolved.extend(
+                app.ops
+                    .observe(&app.runtime, None, app.consistency())
+                    .into_iter()
+                    .filter(|e| e.alert.name == "StateConsistencyFailed"),
+            );
+        }
+        assert_eq!(resolved.len(), 1, "[{name}] {resolved:?}");
+        assert_eq!(resolved[0].status, AlertStatus::Resolved, "[{name}]");
+        assert!(app.ops.alerts().active.is_empty(), "[{name}]");
         let row = app
             .store
             .trip_summary(c)

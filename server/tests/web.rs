@@ -6,6 +6,7 @@ use axum::http::{Request, StatusCode, header};
 use std::sync::Arc;
 
 use tower::ServiceExt;
+use wayfare_domain::trip::WireEvent;
 use wayfare_engine::clock::SystemClock;
 use wayfare_engine::ops::{Ops, OpsConfig};
 use wayfare_engine::runtime::{Runtime, RuntimeConfig};
@@ -18,6 +19,7 @@ use wayfare_store::Store;
 
 struct TestApp {
     router: axum::Router,
+    ops: Ops,
     _dir: tempfile::TempDir,
 }
 
@@ -88,14 +90,16 @@ async fn build_app() -> TestApp {
     )
     .await
     .expect("runtime");
+    let ops = Ops::new(OpsConfig::default(), Arc::new(SystemClock));
     TestApp {
         router: router(AppState {
             leptos_options: options,
             store,
             runtime,
             http_metrics: HttpMetrics::default(),
-            ops: Ops::new(OpsConfig::default(), Arc::new(SystemClock)),
+            ops: ops.clone(),
         }),
+        ops,
         _dir: dir,
     }
 }
@@ -400,5 +404,63 @@ fn the_dashboard_renders_its_targets_on_the_server() {
         assert_eq!((consistency.value, consistency.on_target), (None, None));
         assert_eq!(report.agents.len(), 9);
         assert_eq!(report.charts.len(), 4);
+
+        // A stranger's failed trip is listed, but not its link, request
+        // or failure: the link is what lets one read a trip, and every
+        // visitor sees this page.
+        let stranger = "7d3c1a4e-5b6f-4a81-9c2d-0e1f2a3b4c5d";
+        app.ops.track(&WireEvent {
+            r#type: "trip_plan_failed".into(),
+            trip_id: stranger.into(),
+            seq: 7,
+            at: chrono::Utc::now(),
+            data: serde_json::json!({"reason": "no flight from Seattle to Honolulu on 2027-03-05"}),
+        });
+        let response = app
+            .router
+            .clone()
+            .oneshot(sfn(
+                "/sfn/dashboard",
+                ALICE,
+                "application/x-www-form-urlencoded",
+                String::new(),
+            ))
+            .await
+            .expect("response");
+        let report: wayfare_app::model::DashboardReport =
+            serde_json::from_str(&body_text(response).await).expect("a DashboardReport");
+        let listed = report
+            .attention
+            .iter()
+            .find(|t| t.reason == "failed")
+            .expect("the failed trip is listed");
+        assert!(!listed.yours);
+        assert_eq!(
+            (
+                listed.trip_id.as_str(),
+                listed.query.as_str(),
+                listed.detail.as_str()
+            ),
+            ("", "", "")
+        );
+        let response = app
+            .router
+            .clone()
+            .oneshot(
+                Request::get("/dashboard")
+                    .body(Body::empty())
+                    .expect("request"),
+            )
+            .await
+            .expect("response");
+        let body = body_text(response).await;
+        assert!(
+            body.contains("A trip made in another browser or over the API"),
+            "{body}"
+        );
+        assert!(
+            !body.contains(stranger) && !body.contains("Honolulu"),
+            "{body}"
+        );
     });
 }

@@ -60,6 +60,10 @@ mod imp {
         let mut current =
             Sample::from_runtime(now, &runtime.metrics(), &runtime.agents(), runtime.config());
         current.satisfaction = satisfaction.average;
+        // The auditor's last score, once it has run a pass (as the
+        // sampler records it for the charts and the alerts).
+        let consistency = runtime.metrics().consistency;
+        current.consistency = (consistency.passes > 0).then_some(consistency.score);
         let cover_from = now - chrono::Duration::from_std(COVER).unwrap_or(chrono::Duration::MAX);
         let (baseline, charts) = ops.with_history(|history| {
             let baseline = history
@@ -97,17 +101,32 @@ mod imp {
                 since_ms: a.since.timestamp_millis(),
             })
             .collect();
-        let attention = ops
-            .attention(ATTENTION)
-            .into_iter()
-            .map(|t| TripNeedingAttention {
-                trip_id: t.trip_id,
-                reason: t.reason,
-                since_ms: t.since.timestamp_millis(),
-                query: t.query,
-                detail: t.detail,
-            })
-            .collect();
+        // Another's trip is listed without its link, request or failure:
+        // the link is what lets one read a trip (and change it, for a
+        // trip made over the API), and every visitor sees this page.
+        let mut attention = Vec::new();
+        for t in ops.attention(ATTENTION) {
+            let yours = crate::api::server::owns(&store, &t.trip_id).await?;
+            attention.push(if yours {
+                TripNeedingAttention {
+                    trip_id: t.trip_id,
+                    reason: t.reason,
+                    since_ms: t.since.timestamp_millis(),
+                    query: t.query,
+                    detail: t.detail,
+                    yours,
+                }
+            } else {
+                TripNeedingAttention {
+                    trip_id: String::new(),
+                    reason: t.reason,
+                    since_ms: t.since.timestamp_millis(),
+                    query: String::new(),
+                    detail: String::new(),
+                    yours,
+                }
+            });
+        }
         Ok(DashboardReport {
             sampled_at_ms: now.timestamp_millis(),
             covered_minutes: (window.seconds() / 60.0).ceil().clamp(0.0, 60.0) as u32,

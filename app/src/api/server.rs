@@ -90,7 +90,7 @@ async fn may_edit(store: &Store, trip_id: &str) -> Result<bool, AppError> {
 
 /// Whether this browser made the trip (its own interventions read "by
 /// you" in the timeline).
-async fn owns(store: &Store, trip_id: &str) -> Result<bool, AppError> {
+pub(super) async fn owns(store: &Store, trip_id: &str) -> Result<bool, AppError> {
     let owner = store.trip_owner(trip_id).await?;
     Ok(owner.is_some() && owner == session())
 }

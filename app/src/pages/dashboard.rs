@@ -291,9 +291,16 @@ fn Attention(trips: Vec<TripNeedingAttention>, now: i64) -> impl IntoView {
                             } else {
                                 (format!("Planning since {}", ago(now, t.since_ms).trim_end_matches(" ago")), "pill planning")
                             };
+                            let what = if !t.yours {
+                                view! { <span class="muted">"A trip made in another browser or over the API"</span> }.into_any()
+                            } else {
+                                view! {
+                                    <a href=format!("/trips/{}", t.trip_id)>{if t.query.is_empty() { "Your trip".to_owned() } else { t.query }}</a>
+                                }.into_any()
+                            };
                             view! {
                                 <li>
-                                    <a href=format!("/trips/{}", t.trip_id)>{if t.query.is_empty() { "A trip".to_owned() } else { t.query }}</a>
+                                    {what}
                                     <span class=class>{badge}</span>
                                     {(!t.detail.is_empty()).then(|| view! { <span class="muted attention-detail">{t.detail}</span> })}
                                 </li>
