@@ -73,6 +73,21 @@ test("a step that failed is tried again from the timeline and the trip is planne
   const id = await startTrip(page, { example: EXAMPLES.oneCity });
   await expect(page.getByTestId("trip-status")).toHaveText("No plan", { timeout: 20_000 });
 
+  // The dashboard lists this browser's failed trip with "Try again": the
+  // retry is recorded in the trip's log, and fails again while the agent
+  // is still broken.
+  await page.goto("/dashboard");
+  await waitForHydration(page);
+  const row = page.getByTestId("attention").locator("li", { has: page.locator(`a[href="/trips/${id}"]`) });
+  await expect(row).toHaveCount(1);
+  await row.getByRole("button", { name: "Try again" }).click();
+  await expect(page.getByTestId("attention-notice")).toContainText("Planning again");
+  await shot(page, "intervene-dashboard-1280");
+  await page.goto(`/trips/${id}`);
+  await expect(page.getByTestId("trip-status")).toHaveText("No plan", { timeout: 20_000 });
+  await page.getByText("How the agents planned it").click();
+  await expect(page.getByTestId("timeline").locator("li[data-kind='Intervened']")).toContainText("Planning resumed by you");
+
   // The agent is mended: a healthy server on the same database.
   await stop();
   await serve({});
@@ -96,10 +111,10 @@ test("a step that failed is tried again from the timeline and the trip is planne
   await waitForReady(page);
   await page.getByText("How the agents planned it").click();
   const timeline = page.getByTestId("timeline");
-  await expect(timeline.locator("li[data-kind='Intervened']")).toContainText("Transport retried by you");
+  await expect(timeline.locator("li[data-kind='Intervened']").last()).toContainText("Transport retried by you");
   await expect(page.getByTestId("tasks").locator("tr[data-agent='transport']")).toHaveAttribute("data-status", "done");
   await shot(page, "intervene-retried-1280");
-  await timeline.locator("li[data-kind='Intervened']").scrollIntoViewIfNeeded();
+  await timeline.locator("li[data-kind='Intervened']").last().scrollIntoViewIfNeeded();
   await page.locator(".timeline-card").screenshot({ path: "screenshots/intervene-timeline-1280.png" });
 
   // The ready trip's plan is checked again; the timeline says who asked.

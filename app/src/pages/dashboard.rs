@@ -9,18 +9,35 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::dashboard::dashboard;
+use crate::api::intervene_trip;
 use crate::model::{
     AgentTypeHealth, AlertLine, DashboardReport, HealthChart, HealthTarget, TripNeedingAttention,
     agent_name,
 };
+use wayfare_domain::trip::InterventionAction;
 
 /// How often the page reads the figures again.
 const REFRESH_MS: u64 = 5_000;
+
+/// What the rows' buttons need: the figures to read again after an
+/// intervention, and where to say how it went.
+#[derive(Clone, Copy)]
+struct Actions {
+    report: Resource<Result<DashboardReport, crate::error::AppError>>,
+    /// (whether it went through, what to say)
+    notice: RwSignal<Option<(bool, String)>>,
+    busy: RwSignal<bool>,
+}
 
 #[component]
 pub fn DashboardPage() -> impl IntoView {
     let report = Resource::new(|| (), |_| dashboard());
     let refreshed = RwSignal::new(0u32);
+    provide_context(Actions {
+        report,
+        notice: RwSignal::new(None),
+        busy: RwSignal::new(false),
+    });
     // In the browser only.
     Effect::new(move |_| {
         if let Ok(handle) = set_interval_with_handle(
@@ -277,9 +294,13 @@ fn AgentType(a: AgentTypeHealth) -> impl IntoView {
 
 #[component]
 fn Attention(trips: Vec<TripNeedingAttention>, now: i64) -> impl IntoView {
+    let notice = use_context::<Actions>().map(|a| a.notice);
     view! {
         <section class="card" aria-labelledby="attention-title" data-testid="attention">
             <h2 id="attention-title">"Trips needing attention"</h2>
+            {move || notice.and_then(|n| n.get()).map(|(ok, text)| view! {
+                <p class=if ok { "notice done" } else { "notice error" } role="status" data-testid="attention-notice">{text}</p>
+            })}
             {if trips.is_empty() {
                 view! { <p class="muted">"None: no trip has failed or been planning for long."</p> }.into_any()
             } else {
@@ -298,10 +319,28 @@ fn Attention(trips: Vec<TripNeedingAttention>, now: i64) -> impl IntoView {
                                     <a href=format!("/trips/{}", t.trip_id)>{if t.query.is_empty() { "Your trip".to_owned() } else { t.query }}</a>
                                 }.into_any()
                             };
+                            let buttons = (t.yours && !t.trip_id.is_empty()).then(|| {
+                                let actions: &[(InterventionAction, &str, &str)] = if t.reason == "failed" {
+                                    &[(InterventionAction::Resume, "Try again", "secondary")]
+                                } else {
+                                    &[
+                                        (InterventionAction::Resume, "Resume planning", "secondary"),
+                                        (InterventionAction::Fail, "Stop", "secondary danger"),
+                                    ]
+                                };
+                                view! {
+                                    <span class="row-actions">
+                                        {actions.iter().map(|(action, label, class)| {
+                                            view! { <InterveneButton id=t.trip_id.clone() action=*action label class /> }
+                                        }).collect_view()}
+                                    </span>
+                                }
+                            });
                             view! {
                                 <li>
                                     {what}
                                     <span class=class>{badge}</span>
+                                    {buttons}
                                     {(!t.detail.is_empty()).then(|| view! { <span class="muted attention-detail">{t.detail}</span> })}
                                 </li>
                             }
@@ -310,6 +349,47 @@ fn Attention(trips: Vec<TripNeedingAttention>, now: i64) -> impl IntoView {
                 }.into_any()
             }}
         </section>
+    }
+}
+
+/// One of a row's manual interventions (the reader's own trips only): the
+/// same as the trip page's, recorded as "from the dashboard".
+#[component]
+fn InterveneButton(
+    id: String,
+    action: InterventionAction,
+    label: &'static str,
+    class: &'static str,
+) -> impl IntoView {
+    let actions = use_context::<Actions>();
+    let busy = move || actions.is_some_and(|a| a.busy.get());
+    let click = move |_| {
+        let Some(actions) = actions else { return };
+        if actions.busy.get_untracked() {
+            return;
+        }
+        actions.busy.set(true);
+        let id = id.clone();
+        leptos::task::spawn_local(async move {
+            let outcome =
+                intervene_trip(id, action, None, Some("from the dashboard".to_owned())).await;
+            actions.notice.set(Some(match outcome {
+                Ok(_) => (
+                    true,
+                    match action {
+                        InterventionAction::Fail => "Marked as failed.".to_owned(),
+                        _ => "Planning again: the trip's page follows it.".to_owned(),
+                    },
+                ),
+                Err(err) => (false, err.to_string()),
+            }));
+            actions.busy.set(false);
+            actions.report.refetch();
+        });
+    };
+    view! {
+        <button type="button" class=format!("small {class}") data-testid="attention-action"
+            disabled=busy on:click=click>{label}</button>
     }
 }
 

@@ -45,6 +45,11 @@ impl<T> Ring<T> {
         self.items.push_back(item);
     }
 
+    /// Keeps only the items `keep` says yes to, in order.
+    pub fn retain(&mut self, keep: impl FnMut(&T) -> bool) {
+        self.items.retain(keep);
+    }
+
     pub fn len(&self) -> usize {
         self.items.len()
     }

@@ -227,6 +227,8 @@ impl Ops {
             }
             "trip_plan_ready" | "trip_cancelled" | "needs_input" => {
                 a.planning.remove(&event.trip_id);
+                // Planned after all (a retry by hand): no longer failed.
+                a.failed.retain(|t| t.trip_id != event.trip_id);
             }
             "trip_plan_failed" => {
                 let query = a
@@ -235,6 +237,20 @@ impl Ops {
                     .map(|(_, query)| query)
                     .unwrap_or_default();
                 let reason = event.data["reason"].as_str().unwrap_or_default().to_owned();
+                // Failed again after a retry: one line, the latest (with
+                // the request the first failure knew, when this one does
+                // not).
+                let earlier = a
+                    .failed
+                    .iter()
+                    .find(|t| t.trip_id == event.trip_id)
+                    .map(|t| t.query.clone());
+                a.failed.retain(|t| t.trip_id != event.trip_id);
+                let query = if query.is_empty() {
+                    earlier.unwrap_or_default()
+                } else {
+                    query
+                };
                 a.failed.push(TripAttention {
                     trip_id: event.trip_id.clone(),
                     reason: "failed".to_owned(),
@@ -330,5 +346,53 @@ pub async fn run_tracker<S: RuntimeStore>(ops: Ops, runtime: Arc<Runtime<S>>) {
             }
             Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+
+    fn event(kind: &str, trip: &str, seq: u64, data: serde_json::Value) -> WireEvent {
+        WireEvent {
+            r#type: kind.into(),
+            trip_id: trip.into(),
+            seq,
+            at: Utc::now(),
+            data,
+        }
+    }
+
+    /// A trip tried again by hand is one line whatever the times it
+    /// fails, keeps the request its start told, and leaves the list once
+    /// it is planned.
+    #[test]
+    fn a_trip_failing_again_is_one_line_and_leaves_once_planned() {
+        let ops = Ops::new(OpsConfig::default(), Arc::new(ManualClock::at_epoch()));
+        let failed = |seq| {
+            event(
+                "trip_plan_failed",
+                "t1",
+                seq,
+                serde_json::json!({"reason": "no flight"}),
+            )
+        };
+        ops.track(&event(
+            "trip_planning_started",
+            "t1",
+            1,
+            serde_json::json!({"query": "3 days to Denver"}),
+        ));
+        ops.track(&failed(2));
+        ops.track(&failed(9));
+        let listed = ops.attention(10);
+        assert_eq!(listed.len(), 1, "{listed:?}");
+        assert_eq!(
+            (listed[0].query.as_str(), listed[0].detail.as_str()),
+            ("3 days to Denver", "no flight")
+        );
+        ops.track(&event("trip_plan_ready", "t1", 20, serde_json::Value::Null));
+        assert!(ops.attention(10).is_empty());
     }
 }
