@@ -160,6 +160,21 @@ impl Tally {
     }
 }
 
+/// A line of `validation_queries.jsonl` (`{"idx", "query"}`).
+#[derive(serde::Deserialize)]
+struct ValidationQuery {
+    query: String,
+}
+
+/// The validation queries' texts.
+fn validation_queries() -> Vec<String> {
+    common::read("validation_queries.jsonl")
+        .lines()
+        .filter_map(|l| serde_json::from_str::<ValidationQuery>(l).ok())
+        .map(|v| v.query)
+        .collect()
+}
+
 /// Plans `text` `ROUNDS` times, keeping every latency and the last outcome.
 fn timed(
     planner: &Planner,
@@ -260,11 +275,7 @@ fn main() {
         // The validation queries have no labels nor reference plans: both
         // objectives, per trip length (TravelPlanner's query types: 3 days
         // one city, 5 days two, 7 days three), pass by Wayfare's verifier.
-        let validation: Vec<String> = common::read("validation_queries.jsonl")
-            .lines()
-            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-            .filter_map(|v| v["query"].as_str().map(str::to_string))
-            .collect();
+        let validation: Vec<String> = validation_queries();
         let mut by_days: std::collections::BTreeMap<(u32, &str), Tally> = Default::default();
         for objective in [Objective::Cheapest, Objective::Utility] {
             let planner = Planner::new(catalog.clone())
@@ -297,10 +308,8 @@ fn main() {
                 .with_default_year(2022)
                 .with_objective(o)
         });
-        let week: Vec<String> = common::read("validation_queries.jsonl")
-            .lines()
-            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-            .filter_map(|v| v["query"].as_str().map(str::to_string))
+        let week: Vec<String> = validation_queries()
+            .into_iter()
             .filter(|q| planners[0].parse(q).days.is_some_and(|d| d.get() == 7))
             .collect();
         let mut lat: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
