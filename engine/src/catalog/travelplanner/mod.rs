@@ -51,10 +51,9 @@
 //! [`GroundMode::cost_per_vehicle`]: wayfare_domain::catalog::GroundMode::cost_per_vehicle
 
 use std::collections::HashSet;
-use std::fmt;
 use std::io::{self, BufRead, Read};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use wayfare_domain::catalog::{
     Attraction, City, Flight, FlightSchedule, GroundRoute, Restaurant, Stay,
@@ -63,6 +62,9 @@ use wayfare_domain::catalog::{
 use super::CatalogData;
 
 mod fields;
+mod report;
+
+pub use report::{FileReport, ImportProgress, ImportReport, RowIssue};
 
 pub use fields::{
     ParsedDuration, country_of, parse_count, parse_cuisines, parse_distance_km, parse_duration,
@@ -141,6 +143,58 @@ impl CatalogFile {
         }
     }
 
+    /// The columns read from this CSV file, and what an empty one means
+    /// (`cities.txt` is not a CSV file: none).
+    fn columns(self) -> &'static [(&'static str, Empty)] {
+        match self {
+            CatalogFile::Cities => &[],
+            CatalogFile::Flights => &[
+                ("flight number", Empty::Required),
+                ("price", Empty::Required),
+                ("deptime", Empty::Required),
+                ("arrtime", Empty::Required),
+                ("actualelapsedtime", Empty::Required),
+                ("flightdate", Empty::Required),
+                ("origincityname", Empty::Required),
+                ("destcityname", Empty::Required),
+                ("distance", Empty::Required),
+            ],
+            CatalogFile::GroundRoutes => &[
+                ("origin", Empty::Required),
+                ("destination", Empty::Required),
+                ("cost", Empty::Ignored),
+                ("duration", Empty::Ignored),
+                ("distance", Empty::Ignored),
+            ],
+            CatalogFile::Stays => &[
+                ("name", Empty::Required),
+                ("room type", Empty::Required),
+                ("price", Empty::Required),
+                ("minimum nights", Empty::Neutral),
+                ("review rate number", Empty::Neutral),
+                ("house_rules", Empty::Neutral),
+                ("maximum occupancy", Empty::Required),
+                ("city", Empty::Required),
+            ],
+            CatalogFile::Restaurants => &[
+                ("name", Empty::Required),
+                ("city", Empty::Required),
+                ("cuisines", Empty::Neutral),
+                ("average cost", Empty::Required),
+                ("aggregate rating", Empty::Neutral),
+            ],
+            CatalogFile::Attractions => &[
+                ("name", Empty::Required),
+                ("latitude", Empty::Required),
+                ("longitude", Empty::Required),
+                ("address", Empty::Neutral),
+                ("phone", Empty::Neutral),
+                ("website", Empty::Neutral),
+                ("city", Empty::Required),
+            ],
+        }
+    }
+
     /// The table part of this file's source ids.
     fn id_segment(self) -> &'static str {
         match self {
@@ -151,132 +205,6 @@ impl CatalogFile {
             CatalogFile::Restaurants => "restaurants",
             CatalogFile::Attractions => "attractions",
         }
-    }
-}
-
-/// Progress while reading (or, in the store, writing) one file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ImportProgress {
-    /// The file (or table) being worked on, e.g. `accommodations.csv`.
-    pub file: String,
-    pub rows_done: u64,
-    /// Known when writing; unknown while reading a file.
-    pub rows_total: Option<u64>,
-    /// Bytes of the file read so far and its size, when reading a file.
-    pub bytes_done: u64,
-    pub bytes_total: Option<u64>,
-}
-
-/// One row that was not imported, and why.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RowIssue {
-    /// The line the row starts on (1 = the header).
-    pub line: u64,
-    pub reason: String,
-}
-
-/// What happened to the rows of one file.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FileReport {
-    pub file: CatalogFile,
-    /// The path (or name) it was read from.
-    pub path: String,
-    /// Data rows (and lines, for `cities.txt`) read, not counting the header.
-    pub rows_read: u64,
-    pub imported: u64,
-    /// Rows with a value that could not be parsed.
-    pub rejected: Vec<RowIssue>,
-    /// Rows left out because a field was empty.
-    pub incomplete: Vec<RowIssue>,
-    /// Ground routes the benchmark cannot cost (no distance, a day or more).
-    pub unusable: Vec<RowIssue>,
-    /// Repeats of an earlier row's key; the first row won.
-    pub duplicates: Vec<RowIssue>,
-    pub elapsed: Duration,
-}
-
-impl FileReport {
-    fn new(file: CatalogFile, path: String) -> Self {
-        Self {
-            file,
-            path,
-            rows_read: 0,
-            imported: 0,
-            rejected: Vec::new(),
-            incomplete: Vec::new(),
-            unusable: Vec::new(),
-            duplicates: Vec::new(),
-            elapsed: Duration::ZERO,
-        }
-    }
-
-    /// Rows not imported for any reason.
-    pub fn left_out(&self) -> u64 {
-        (self.incomplete.len() + self.unusable.len() + self.duplicates.len()) as u64
-    }
-}
-
-/// What happened to every file of an import.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct ImportReport {
-    pub files: Vec<FileReport>,
-    pub elapsed: Duration,
-}
-
-impl ImportReport {
-    /// The report of one file.
-    pub fn file(&self, file: CatalogFile) -> Option<&FileReport> {
-        self.files.iter().find(|f| f.file == file)
-    }
-
-    /// Every rejected row as `(path, line, reason)`, file by file.
-    pub fn rejects(&self) -> impl Iterator<Item = (&str, u64, &str)> {
-        self.files.iter().flat_map(|f| {
-            f.rejected
-                .iter()
-                .map(move |r| (f.path.as_str(), r.line, r.reason.as_str()))
-        })
-    }
-
-    /// Writes the per-file table and the first `max_rejects` rejects.
-    pub fn write_summary(&self, out: &mut impl fmt::Write, max_rejects: usize) -> fmt::Result {
-        writeln!(
-            out,
-            "{:<44} {:>8} {:>8} {:>8} {:>10} {:>8} {:>10} {:>9}",
-            "file", "read", "imported", "rejected", "incomplete", "unusable", "duplicate", "time"
-        )?;
-        for f in &self.files {
-            writeln!(
-                out,
-                "{:<44} {:>8} {:>8} {:>8} {:>10} {:>8} {:>10} {:>7.0}ms",
-                f.path,
-                f.rows_read,
-                f.imported,
-                f.rejected.len(),
-                f.incomplete.len(),
-                f.unusable.len(),
-                f.duplicates.len(),
-                f.elapsed.as_secs_f64() * 1000.0
-            )?;
-        }
-        writeln!(out, "read in {:.2}s", self.elapsed.as_secs_f64())?;
-        let total = self.rejects().count();
-        if total > 0 {
-            writeln!(out, "rejected rows ({total}):")?;
-            for (path, line, reason) in self.rejects().take(max_rejects) {
-                writeln!(out, "  {path}:{line}: {reason}")?;
-            }
-            if total > max_rejects {
-                writeln!(out, "  … and {} more", total - max_rejects)?;
-            }
-        }
-        Ok(())
-    }
-}
-
-impl fmt::Display for ImportReport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.write_summary(f, 20)
     }
 }
 
@@ -477,115 +405,41 @@ impl<'o> Reader<'o> {
     ) -> Result<(), ReadError> {
         let started = Instant::now();
         let mut report = FileReport::new(file, label.to_owned());
+        // One CSV file read with its columns into rows by `$build`.
+        macro_rules! rows {
+            ($build:expr) => {
+                self.read_csv(
+                    label,
+                    input,
+                    size,
+                    file.columns(),
+                    &mut report,
+                    progress,
+                    $build,
+                )?
+            };
+        }
         match file {
             CatalogFile::Cities => self.read_cities(label, input, &mut report)?,
             CatalogFile::Flights => {
                 let mut seen = HashSet::new();
-                let columns = [
-                    ("flight number", Empty::Required),
-                    ("price", Empty::Required),
-                    ("deptime", Empty::Required),
-                    ("arrtime", Empty::Required),
-                    ("actualelapsedtime", Empty::Required),
-                    ("flightdate", Empty::Required),
-                    ("origincityname", Empty::Required),
-                    ("destcityname", Empty::Required),
-                    ("distance", Empty::Required),
-                ];
-                let rows = self.read_csv(
-                    label,
-                    input,
-                    size,
-                    &columns,
-                    &mut report,
-                    progress,
-                    |me, row, _| me.flight(row, &mut seen),
-                )?;
-                self.data.flights = rows;
+                self.data.flights = rows!(|me, row, _| me.flight(row, &mut seen));
             }
             CatalogFile::GroundRoutes => {
                 let mut seen = HashSet::new();
-                let columns = [
-                    ("origin", Empty::Required),
-                    ("destination", Empty::Required),
-                    ("cost", Empty::Ignored),
-                    ("duration", Empty::Ignored),
-                    ("distance", Empty::Ignored),
-                ];
-                let rows = self.read_csv(
-                    label,
-                    input,
-                    size,
-                    &columns,
-                    &mut report,
-                    progress,
-                    |me, row, _| me.ground_route(row, &mut seen),
-                )?;
-                self.data.ground_routes = rows;
+                self.data.ground_routes = rows!(|me, row, _| me.ground_route(row, &mut seen));
             }
             CatalogFile::Stays => {
-                let columns = [
-                    ("name", Empty::Required),
-                    ("room type", Empty::Required),
-                    ("price", Empty::Required),
-                    ("minimum nights", Empty::Neutral),
-                    ("review rate number", Empty::Neutral),
-                    ("house_rules", Empty::Neutral),
-                    ("maximum occupancy", Empty::Required),
-                    ("city", Empty::Required),
-                ];
                 let mut seen = HashSet::new();
-                let rows = self.read_csv(
-                    label,
-                    input,
-                    size,
-                    &columns,
-                    &mut report,
-                    progress,
-                    |me, row, index| me.stay(row, index, &mut seen),
-                )?;
-                self.data.stays = rows;
+                self.data.stays = rows!(|me, row, index| me.stay(row, index, &mut seen));
             }
             CatalogFile::Restaurants => {
-                let columns = [
-                    ("name", Empty::Required),
-                    ("city", Empty::Required),
-                    ("cuisines", Empty::Neutral),
-                    ("average cost", Empty::Required),
-                    ("aggregate rating", Empty::Neutral),
-                ];
                 let mut seen = HashSet::new();
-                let rows = self.read_csv(
-                    label,
-                    input,
-                    size,
-                    &columns,
-                    &mut report,
-                    progress,
-                    |me, row, index| me.restaurant(row, index, &mut seen),
-                )?;
-                self.data.restaurants = rows;
+                self.data.restaurants =
+                    rows!(|me, row, index| me.restaurant(row, index, &mut seen));
             }
             CatalogFile::Attractions => {
-                let columns = [
-                    ("name", Empty::Required),
-                    ("latitude", Empty::Required),
-                    ("longitude", Empty::Required),
-                    ("address", Empty::Neutral),
-                    ("phone", Empty::Neutral),
-                    ("website", Empty::Neutral),
-                    ("city", Empty::Required),
-                ];
-                let rows = self.read_csv(
-                    label,
-                    input,
-                    size,
-                    &columns,
-                    &mut report,
-                    progress,
-                    |me, row, _| me.attraction(row),
-                )?;
-                self.data.attractions = rows;
+                self.data.attractions = rows!(|me, row, _| me.attraction(row));
             }
         }
         report.elapsed = started.elapsed();
