@@ -208,6 +208,19 @@ enum Kind {
     Invalid,
 }
 
+/// A day of a month, with its year when one was written: a date, a day
+/// the year is still to be found for, or no such day (`February 30`).
+fn day_of(year: Option<i32>, month: u32, day: u32) -> (Kind, Option<NaiveDate>) {
+    match year {
+        Some(y) => NaiveDate::from_ymd_opt(y, month, day)
+            .map_or((Kind::Invalid, None), |d| (Kind::Dated, Some(d))),
+        None if NaiveDate::from_ymd_opt(2000, month, day).is_some() => {
+            (Kind::MonthDay { month, day }, None)
+        }
+        None => (Kind::Invalid, None),
+    }
+}
+
 #[derive(Debug, Clone)]
 struct Mention {
     start: usize,
@@ -364,17 +377,7 @@ impl Gazetteer {
             let (Some(month), Ok(day)) = (month_of(&cap[1]), cap[2].parse::<u32>()) else {
                 continue;
             };
-            let year = cap.get(3).and_then(year_of);
-            let (kind, date) = match year {
-                Some(y) => match NaiveDate::from_ymd_opt(y, month, day) {
-                    Some(d) => (Kind::Dated, Some(d)),
-                    None => (Kind::Invalid, None),
-                },
-                None if NaiveDate::from_ymd_opt(2000, month, day).is_some() => {
-                    (Kind::MonthDay { month, day }, None)
-                }
-                None => (Kind::Invalid, None),
-            };
+            let (kind, date) = day_of(cap.get(3).and_then(year_of), month, day);
             push(
                 &mut found,
                 Mention {
@@ -402,13 +405,7 @@ impl Gazetteer {
                 let n: i32 = y.as_str().parse().ok()?;
                 Some(if y.as_str().len() == 2 { 2000 + n } else { n })
             });
-            let (kind, date) = match year {
-                Some(y) => match NaiveDate::from_ymd_opt(y, month, day) {
-                    Some(d) => (Kind::Dated, Some(d)),
-                    None => (Kind::Invalid, None),
-                },
-                None => (Kind::MonthDay { month, day }, None),
-            };
+            let (kind, date) = day_of(year, month, day);
             push(
                 &mut found,
                 Mention {
