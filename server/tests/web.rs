@@ -346,6 +346,23 @@ fn an_empty_request_is_refused_with_a_readable_error() {
     });
 }
 
+/// The dashboard's server function, as Alice's browser calls it.
+async fn dashboard_report(app: &TestApp) -> wayfare_app::model::DashboardReport {
+    let response = app
+        .router
+        .clone()
+        .oneshot(sfn(
+            "/sfn/dashboard",
+            ALICE,
+            "application/x-www-form-urlencoded",
+            String::new(),
+        ))
+        .await
+        .expect("response");
+    assert_eq!(response.status(), StatusCode::OK);
+    serde_json::from_str(&body_text(response).await).expect("a DashboardReport")
+}
+
 /// `/dashboard` reads whole without JavaScript: the five targets with
 /// their marks, the charts as SVG, the agent types; and its server
 /// function answers the typed report.
@@ -381,20 +398,7 @@ fn the_dashboard_renders_its_targets_on_the_server() {
         }
         assert!(body.contains(r#"data-agent-type="transport""#), "{body}");
 
-        let response = app
-            .router
-            .clone()
-            .oneshot(sfn(
-                "/sfn/dashboard",
-                ALICE,
-                "application/x-www-form-urlencoded",
-                String::new(),
-            ))
-            .await
-            .expect("response");
-        assert_eq!(response.status(), StatusCode::OK);
-        let report: wayfare_app::model::DashboardReport =
-            serde_json::from_str(&body_text(response).await).expect("a DashboardReport");
+        let report = dashboard_report(app).await;
         let keys: Vec<&str> = report.targets.iter().map(|t| t.key.as_str()).collect();
         assert_eq!(
             keys,
@@ -416,19 +420,7 @@ fn the_dashboard_renders_its_targets_on_the_server() {
             at: chrono::Utc::now(),
             data: serde_json::json!({"reason": "no flight from Seattle to Honolulu on 2027-03-05"}),
         });
-        let response = app
-            .router
-            .clone()
-            .oneshot(sfn(
-                "/sfn/dashboard",
-                ALICE,
-                "application/x-www-form-urlencoded",
-                String::new(),
-            ))
-            .await
-            .expect("response");
-        let report: wayfare_app::model::DashboardReport =
-            serde_json::from_str(&body_text(response).await).expect("a DashboardReport");
+        let report = dashboard_report(app).await;
         let listed = report
             .attention
             .iter()
