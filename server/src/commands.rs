@@ -100,13 +100,9 @@ pub fn watch_operations(
     store: &Store,
 ) -> [tokio::task::JoinHandle<()>; 2] {
     let ratings = store.clone();
-    let audited = runtime.clone();
     let sampler = tokio::spawn(ops::run_sampler(ops.clone(), runtime.clone(), move || {
         let store = ratings.clone();
-        // The consistency auditor's last score, once it has run a pass.
-        let consistency = audited.metrics().consistency;
-        let score = (consistency.passes > 0).then_some(consistency.score);
-        async move { (satisfaction(&store).await, score) }
+        async move { satisfaction(&store).await }
     }));
     let tracker = tokio::spawn(ops::run_tracker(ops.clone(), runtime.clone()));
     [sampler, tracker]

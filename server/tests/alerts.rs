@@ -71,7 +71,7 @@ fn observe_for(app: &TestApp, clock: &ManualClock, ticks: u32) -> Vec<(u32, Aler
     let mut changes = Vec::new();
     for n in 1..=ticks {
         clock.advance(TICK);
-        for event in app.ops.observe(&app.runtime, None, None) {
+        for event in app.ops.observe(&app.runtime, None) {
             changes.push((n, event));
         }
     }
@@ -93,7 +93,7 @@ async fn a_forced_open_breaker_is_a_critical_alert_at_api_alerts_and_in_metrics(
         let id = app.submit(QUERY).await;
         let status = app.wait_final(&id, PLAN_WITHIN).await;
         assert_eq!(status["status"], "ready", "[{}] {status}", app.backend);
-        let fired = app.ops.observe(&app.runtime, None, None);
+        let fired = app.ops.observe(&app.runtime, None);
         assert!(
             fired.iter().any(|e| e.status == AlertStatus::Firing
                 && e.alert.name == "AgentBreakerOpen"
@@ -175,7 +175,7 @@ async fn an_agent_type_with_every_instance_frozen_is_down() {
         let clock = ManualClock::at_epoch();
         let ops = Ops::new(OpsConfig::default(), Arc::new(clock.clone()));
         let app = TestApp::start_with_ops(db, config, ops).await;
-        assert!(app.ops.observe(&app.runtime, None, None).is_empty());
+        assert!(app.ops.observe(&app.runtime, None).is_empty());
 
         let frozen: Vec<String> = app
             .runtime
@@ -199,7 +199,7 @@ async fn an_agent_type_with_every_instance_frozen_is_down() {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         clock.advance(TICK);
-        let fired = app.ops.observe(&app.runtime, None, None);
+        let fired = app.ops.observe(&app.runtime, None);
         assert_eq!(fired.len(), 1, "[{}] {fired:?}", app.backend);
         assert_eq!(fired[0].alert.name, "AgentTypeDown");
         assert_eq!(fired[0].alert.level, Level::Critical);
@@ -257,7 +257,7 @@ async fn a_low_success_rate_fires_after_its_window_once_resolves_once_and_is_pos
         let clock = ManualClock::at_epoch();
         let ops = Ops::new(ops_config, Arc::new(clock.clone()));
         let app = TestApp::start_with_ops(db, config, ops).await;
-        assert!(app.ops.observe(&app.runtime, None, None).is_empty());
+        assert!(app.ops.observe(&app.runtime, None).is_empty());
 
         // A trip every tick for three minutes: tips keeps failing.
         let mut changes = Vec::new();
@@ -265,7 +265,7 @@ async fn a_low_success_rate_fires_after_its_window_once_resolves_once_and_is_pos
             let id = app.submit(QUERY).await;
             app.wait_final(&id, PLAN_WITHIN).await;
             clock.advance(TICK);
-            for event in app.ops.observe(&app.runtime, None, None) {
+            for event in app.ops.observe(&app.runtime, None) {
                 changes.push((n, event));
             }
         }
@@ -348,7 +348,7 @@ async fn a_failing_webhook_is_counted_and_does_not_hold_evaluation_up() {
     }
     clock.advance(TICK);
     let started = Instant::now();
-    let fired = app.ops.observe(&app.runtime, None, None);
+    let fired = app.ops.observe(&app.runtime, None);
     assert!(
         started.elapsed() < Duration::from_secs(1),
         "evaluation waited"

@@ -66,13 +66,6 @@ struct App {
 }
 
 impl App {
-    /// The auditor's score once it has run a pass, as the server's
-    /// sampler reads it (`commands::watch_operations`).
-    fn consistency(&self) -> Option<f64> {
-        let c = self.runtime.metrics().consistency;
-        (c.passes > 0).then_some(c.score)
-    }
-
     /// The runtime on `db` with a manual clock at `start`; no background
     /// audit (the tests run them).
     async fn start(db: TestDb, clock: ManualClock) -> App {
@@ -369,7 +362,7 @@ async fn a_corrupt_read_model_queue_row_and_result_lower_the_score_and_are_repai
 
         // The critical alert fires once, from the score the server's
         // sampler hands the alert rules, and is listed at /api/alerts.
-        let fired = app.ops.observe(&app.runtime, None, app.consistency());
+        let fired = app.ops.observe(&app.runtime, None);
         assert!(
             fired
                 .iter()
@@ -379,9 +372,7 @@ async fn a_corrupt_read_model_queue_row_and_result_lower_the_score_and_are_repai
             "[{name}] {fired:?}"
         );
         assert!(
-            app.ops
-                .observe(&app.runtime, None, app.consistency())
-                .is_empty(),
+            app.ops.observe(&app.runtime, None).is_empty(),
             "[{name}] fired twice"
         );
         let (status, text) = app.get("/api/alerts").await;
@@ -445,7 +436,7 @@ async fn a_corrupt_read_model_queue_row_and_result_lower_the_score_and_are_repai
             app.clock.advance(Duration::from_secs(5));
             resolved.extend(
                 app.ops
-                    .observe(&app.runtime, None, app.consistency())
+                    .observe(&app.runtime, None)
                     .into_iter()
                     .filter(|e| e.alert.name == "StateConsistencyFailed"),
             );

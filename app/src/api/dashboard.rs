@@ -60,10 +60,6 @@ mod imp {
         let mut current =
             Sample::from_runtime(now, &runtime.metrics(), &runtime.agents(), runtime.config());
         current.satisfaction = satisfaction.average;
-        // The auditor's last score, once it has run a pass (as the
-        // sampler records it for the charts and the alerts).
-        let consistency = runtime.metrics().consistency;
-        current.consistency = (consistency.passes > 0).then_some(consistency.score);
         let cover_from = now - chrono::Duration::from_std(COVER).unwrap_or(chrono::Duration::MAX);
         let (baseline, charts) = ops.with_history(|history| {
             let baseline = history

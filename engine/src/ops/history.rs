@@ -124,7 +124,7 @@ pub struct Sample {
     /// when the store could not be read).
     pub satisfaction: Option<f64>,
     /// Share of audited trips whose read model, queue and results agree
-    /// with their log; `None` until an auditor reports.
+    /// with their log; `None` until the auditor has run a pass.
     pub consistency: Option<f64>,
 }
 
@@ -192,7 +192,7 @@ impl Sample {
             agents,
             caches,
             satisfaction: None,
-            consistency: None,
+            consistency: (m.consistency.passes > 0).then_some(m.consistency.score),
         }
     }
 

@@ -149,14 +149,13 @@ impl Ops {
         self.inner.clock.now()
     }
 
-    /// Samples `runtime` now (with the ratings' average and the auditor's
-    /// consistency score, which live elsewhere), keeps the sample and
-    /// evaluates the rules; the alerts that fired or resolved.
+    /// Samples `runtime` now (with the ratings' average, which lives in
+    /// the store), keeps the sample and evaluates the rules; the alerts
+    /// that fired or resolved.
     pub fn observe<S: RuntimeStore>(
         &self,
         runtime: &Runtime<S>,
         satisfaction: Option<f64>,
-        consistency: Option<f64>,
     ) -> Vec<AlertEvent> {
         let mut sample = Sample::from_runtime(
             self.now(),
@@ -165,7 +164,6 @@ impl Ops {
             runtime.config(),
         );
         sample.satisfaction = satisfaction;
-        sample.consistency = consistency;
         self.record(sample)
     }
 
@@ -315,20 +313,20 @@ fn log(event: &AlertEvent) {
 }
 
 /// Samples `runtime` every [`OpsConfig::sample_every`] until the task is
-/// aborted; `extras` gives each sample's satisfaction and consistency
-/// (read from the store and the auditor by the caller).
-pub async fn run_sampler<S, F, Fut>(ops: Ops, runtime: Arc<Runtime<S>>, mut extras: F)
+/// aborted; `satisfaction` gives each sample's ratings' average (read
+/// from the store by the caller).
+pub async fn run_sampler<S, F, Fut>(ops: Ops, runtime: Arc<Runtime<S>>, mut satisfaction: F)
 where
     S: RuntimeStore,
     F: FnMut() -> Fut + Send,
-    Fut: std::future::Future<Output = (Option<f64>, Option<f64>)> + Send,
+    Fut: std::future::Future<Output = Option<f64>> + Send,
 {
     let mut ticker = tokio::time::interval(ops.config().sample_every);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
-        let (satisfaction, consistency) = extras().await;
-        ops.observe(&runtime, satisfaction, consistency);
+        let satisfaction = satisfaction().await;
+        ops.observe(&runtime, satisfaction);
     }
 }
 
