@@ -6,6 +6,7 @@
 //! WebAssembly bundle.
 
 pub mod api;
+pub mod codec;
 pub mod error;
 pub mod model;
 mod pages;

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::agents_overview;
+use crate::codec::JsonBytes;
 use crate::model::{AgentRow, AgentsReport};
 use crate::pages::plural;
 
@@ -14,7 +15,8 @@ const REFRESH_MS: u64 = 2_000;
 
 #[component]
 pub fn AgentsPage() -> impl IntoView {
-    let overview = Resource::new(|| (), |_| agents_overview());
+    let overview: Resource<_, JsonBytes> =
+        Resource::new_with_options(|| (), |_| agents_overview(), false);
     // Plans per second between the last two readings.
     let previous: RwSignal<Option<(i64, u64)>> = RwSignal::new(None);
     let rate: RwSignal<Option<f64>> = RwSignal::new(None);

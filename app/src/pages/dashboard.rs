@@ -10,6 +10,7 @@ use leptos_meta::Title;
 
 use crate::api::dashboard::dashboard;
 use crate::api::intervene_trip;
+use crate::codec::JsonBytes;
 use crate::model::{
     AgentTypeHealth, AlertLine, DashboardReport, HealthChart, HealthTarget, TripNeedingAttention,
     agent_name,
@@ -23,7 +24,7 @@ const REFRESH_MS: u64 = 5_000;
 /// intervention, and where to say how it went.
 #[derive(Clone, Copy)]
 struct Actions {
-    report: Resource<Result<DashboardReport, crate::error::AppError>>,
+    report: Resource<Result<DashboardReport, crate::error::AppError>, JsonBytes>,
     /// (whether it went through, what to say)
     notice: RwSignal<Option<(bool, String)>>,
     busy: RwSignal<bool>,
@@ -31,7 +32,7 @@ struct Actions {
 
 #[component]
 pub fn DashboardPage() -> impl IntoView {
-    let report = Resource::new(|| (), |_| dashboard());
+    let report = Resource::new_with_options(|| (), |_| dashboard(), false);
     let refreshed = RwSignal::new(0u32);
     provide_context(Actions {
         report,

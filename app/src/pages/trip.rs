@@ -11,6 +11,7 @@ use wayfare_domain::trip::{Change, InterventionAction, TripStatus};
 use crate::api::{
     PlanFields, answer_trip, cancel_trip, change_trip, delete_trip, intervene_trip, trip_page,
 };
+use crate::codec::{JsonBytes, from_json};
 use crate::error::AppError;
 use crate::model::{TimelineEntry, TimelineKind, TripDetails as Page, status_label};
 use crate::pages::plan::{IntentNotes, PlanView, TripSettings, component_index};
@@ -21,7 +22,7 @@ pub fn TripPage() -> impl IntoView {
     let params = use_params_map();
     // `try_` reads: a server render can be dropped (the client went away)
     // while Suspense still has an effect in flight.
-    let page = Resource::new(
+    let page: Resource<_, JsonBytes> = Resource::new_with_options(
         move || {
             params
                 .try_with(|p| p.get("id"))
@@ -29,6 +30,7 @@ pub fn TripPage() -> impl IntoView {
                 .unwrap_or_default()
         },
         trip_page,
+        false,
     );
     view! {
         <Suspense fallback=|| view! { <p class="muted" aria-live="polite">"Loading the trip…"</p> }>
@@ -329,7 +331,7 @@ async fn follow(ctx: TripCtx) {
                 buffer.push_str(&text);
                 while let Some(end) = buffer.find('\n') {
                     let line: String = buffer.drain(..=end).collect();
-                    if let Ok(entry) = serde_json::from_str::<TimelineEntry>(line.trim()) {
+                    if let Ok(entry) = from_json::<TimelineEntry>(line.trim()) {
                         ended |= entry.kind.ends_planning();
                         if let Some(progress) = entry.progress {
                             ctx.page.update(|p| p.progress = p.progress.max(progress));

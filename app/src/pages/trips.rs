@@ -5,13 +5,14 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::my_trips;
+use crate::codec::JsonBytes;
 use crate::model::{TripSummary, status_label};
 use crate::pages::icons::{Glyph, Icon};
 use crate::pages::{money, plural};
 
 #[component]
 pub fn TripsPage() -> impl IntoView {
-    let trips = Resource::new(|| (), |_| my_trips());
+    let trips: Resource<_, JsonBytes> = Resource::new_with_options(|| (), |_| my_trips(), false);
     view! {
         <Title text="My trips — Wayfare" />
         <section class="card">
