@@ -4,6 +4,12 @@
 //! Built twice: with `ssr` into the server (rendering, and server functions
 //! backed by the orchestration runtime) and with `hydrate` into the
 //! WebAssembly bundle.
+//!
+//! Leptos' islands mode: every page is rendered on the server only, and the
+//! browser hydrates just the interactive parts, the `#[island]`s (the plan
+//! form, the live trip, the agents and the dashboard). Links load pages
+//! from the server; the bundle holds neither the router nor the static
+//! parts of the pages, which keeps it small (see docs/bench-web.md).
 
 pub mod api;
 pub mod codec;
@@ -32,7 +38,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light dark" />
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg" />
                 <AutoReload options=options.clone() />
-                <HydrationScripts options />
+                <HydrationScripts options islands=true />
                 <MetaTags />
             </head>
             <body>
@@ -45,13 +51,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    // Effects run in the browser only, once the page is hydrated: the
-    // marker tells the browser tests (and nothing else) it is interactive.
-    Effect::new(|_| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
     view! {
         <Stylesheet id="leptos" href="/pkg/wayfare.css" />
         <Title text="Wayfare — trip planner" />
@@ -85,6 +84,28 @@ pub fn App() -> impl IntoView {
             <footer class="site-footer">
                 "Wayfare plans with specialised agents and checks every plan against your constraints."
             </footer>
+            <HydrationMarker />
         </Router>
     }
+}
+
+/// The page's last island: the browser hydrates islands in document order,
+/// one after the other, so when this one's effect runs every island of the
+/// page is interactive. It marks `<body>` for the browser tests (and
+/// nothing else).
+#[island]
+fn HydrationMarker() -> impl IntoView {
+    Effect::new(|_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+}
+
+/// The WebAssembly bundle's entry point (`wayfare-frontend` calls it):
+/// starts the reactive runtime, after which Leptos' script hydrates each
+/// island of the page.
+#[cfg(feature = "hydrate")]
+pub fn hydrate() {
+    leptos::mount::hydrate_islands();
 }

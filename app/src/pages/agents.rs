@@ -6,7 +6,8 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 
 use crate::api::agents_overview;
-use crate::codec::JsonBytes;
+use crate::codec::{JsonBytes, Shipped};
+use crate::error::AppError;
 use crate::model::{AgentRow, AgentsReport};
 use crate::pages::plural;
 
@@ -15,49 +16,64 @@ const REFRESH_MS: u64 = 2_000;
 
 #[component]
 pub fn AgentsPage() -> impl IntoView {
+    // Read on the server: the page is whole without JavaScript. The island
+    // then reads again every two seconds.
     let overview: Resource<_, JsonBytes> =
         Resource::new_with_options(|| (), |_| agents_overview(), false);
-    // Plans per second between the last two readings.
-    let previous: RwSignal<Option<(i64, u64)>> = RwSignal::new(None);
-    let rate: RwSignal<Option<f64>> = RwSignal::new(None);
-    let refreshed = RwSignal::new(0u32);
-    Effect::new(move |_| {
-        if let Some(Ok(now)) = overview.try_get().flatten() {
-            let sample = (now.sampled_at_ms, now.trips_ready + now.trips_failed);
-            if let Some((at, done)) = previous.get_untracked()
-                && sample.0 > at
-            {
-                let per_s =
-                    (sample.1.saturating_sub(done)) as f64 * 1000.0 / (sample.0 - at) as f64;
-                rate.set(Some(per_s));
-            }
-            previous.set(Some(sample));
-        }
-    });
-    // In the browser only: read again every two seconds while the page is open.
-    Effect::new(move |_| {
-        if let Ok(handle) = set_interval_with_handle(
-            move || {
-                overview.refetch();
-                refreshed.update(|n| *n += 1);
-            },
-            std::time::Duration::from_millis(REFRESH_MS),
-        ) {
-            on_cleanup(move || handle.clear());
-        }
-    });
     view! {
         <Title text="Agents — Wayfare" />
         <section class="card">
             <h1>"Agents"</h1>
             <p class="muted">"Every agent instance planning trips right now, refreshed every two seconds."</p>
         </section>
-        <Transition fallback=|| view! { <p class="muted">"Reading the registry…"</p> }>
-            {move || overview.try_get().flatten().map(|result| match result {
-                Ok(o) => view! { <Overview o rate=rate.get() refreshed=refreshed.get() /> }.into_any(),
-                Err(err) => view! { <p class="error" role="alert">{err.to_string()}</p> }.into_any(),
-            })}
-        </Transition>
+        <Suspense fallback=|| view! { <p class="muted">"Reading the registry…"</p> }>
+            {move || overview.try_get().flatten().map(|first| view! { <AgentsLive first=Shipped(first) /> })}
+        </Suspense>
+    }
+}
+
+/// The registry as last read, read again every two seconds (the page's
+/// island).
+#[island]
+fn AgentsLive(first: Shipped<Result<AgentsReport, AppError>>) -> impl IntoView {
+    let overview = RwSignal::new(first.0);
+    // Plans per second between the last two readings.
+    let previous: RwSignal<Option<(i64, u64)>> = RwSignal::new(None);
+    let rate: RwSignal<Option<f64>> = RwSignal::new(None);
+    let refreshed = RwSignal::new(0u32);
+    Effect::new(move |_| {
+        let Some(sample) = overview.with(|o| {
+            o.as_ref()
+                .ok()
+                .map(|now| (now.sampled_at_ms, now.trips_ready + now.trips_failed))
+        }) else {
+            return;
+        };
+        if let Some((at, done)) = previous.get_untracked()
+            && sample.0 > at
+        {
+            let per_s = (sample.1.saturating_sub(done)) as f64 * 1000.0 / (sample.0 - at) as f64;
+            rate.set(Some(per_s));
+        }
+        previous.set(Some(sample));
+    });
+    // In the browser only: read again every two seconds while the page is open.
+    Effect::new(move |_| {
+        if let Ok(handle) = set_interval_with_handle(
+            move || {
+                leptos::task::spawn_local(async move {
+                    overview.set(agents_overview().await);
+                    refreshed.update(|n| *n += 1);
+                });
+            },
+            std::time::Duration::from_millis(REFRESH_MS),
+        ) {
+            on_cleanup(move || handle.clear());
+        }
+    });
+    move || match overview.get() {
+        Ok(o) => view! { <Overview o rate=rate.get() refreshed=refreshed.get() /> }.into_any(),
+        Err(err) => view! { <p class="error" role="alert">{err.to_string()}</p> }.into_any(),
     }
 }
 

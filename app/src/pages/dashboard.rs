@@ -10,7 +10,7 @@ use leptos_meta::Title;
 
 use crate::api::dashboard::dashboard;
 use crate::api::intervene_trip;
-use crate::codec::JsonBytes;
+use crate::codec::{JsonBytes, Shipped};
 use crate::model::{
     AgentTypeHealth, AlertLine, DashboardReport, HealthChart, HealthTarget, TripNeedingAttention,
     agent_name,
@@ -24,33 +24,26 @@ const REFRESH_MS: u64 = 5_000;
 /// intervention, and where to say how it went.
 #[derive(Clone, Copy)]
 struct Actions {
-    report: Resource<Result<DashboardReport, crate::error::AppError>, JsonBytes>,
+    report: RwSignal<Result<DashboardReport, crate::error::AppError>>,
     /// (whether it went through, what to say)
     notice: RwSignal<Option<(bool, String)>>,
     busy: RwSignal<bool>,
 }
 
+impl Actions {
+    /// Reads the figures again (in the browser).
+    fn reload(self) {
+        leptos::task::spawn_local(async move {
+            self.report.set(dashboard().await);
+        });
+    }
+}
+
 #[component]
 pub fn DashboardPage() -> impl IntoView {
-    let report = Resource::new_with_options(|| (), |_| dashboard(), false);
-    let refreshed = RwSignal::new(0u32);
-    provide_context(Actions {
-        report,
-        notice: RwSignal::new(None),
-        busy: RwSignal::new(false),
-    });
-    // In the browser only.
-    Effect::new(move |_| {
-        if let Ok(handle) = set_interval_with_handle(
-            move || {
-                report.refetch();
-                refreshed.update(|n| *n += 1);
-            },
-            std::time::Duration::from_millis(REFRESH_MS),
-        ) {
-            on_cleanup(move || handle.clear());
-        }
-    });
+    // Read on the server: the page is whole without JavaScript. The island
+    // then reads again every five seconds.
+    let report: Resource<_, JsonBytes> = Resource::new_with_options(|| (), |_| dashboard(), false);
     view! {
         <Title text="Dashboard — Wayfare" />
         <section class="card dash-intro">
@@ -59,12 +52,39 @@ pub fn DashboardPage() -> impl IntoView {
                 "How Wayfare is doing against its targets over the last hour. The figures refresh every five seconds."
             </p>
         </section>
-        <Transition fallback=|| view! { <p class="muted">"Reading the figures…"</p> }>
-            {move || report.try_get().flatten().map(|result| match result {
-                Ok(r) => view! { <Dashboard r refreshed=refreshed.get() /> }.into_any(),
-                Err(err) => view! { <p class="error" role="alert">{err.to_string()}</p> }.into_any(),
-            })}
-        </Transition>
+        <Suspense fallback=|| view! { <p class="muted">"Reading the figures…"</p> }>
+            {move || report.try_get().flatten().map(|first| view! { <DashboardLive first=Shipped(first) /> })}
+        </Suspense>
+    }
+}
+
+/// The figures as last read, read again every five seconds (the page's
+/// island).
+#[island]
+fn DashboardLive(first: Shipped<Result<DashboardReport, crate::error::AppError>>) -> impl IntoView {
+    let report = RwSignal::new(first.0);
+    let refreshed = RwSignal::new(0u32);
+    let actions = Actions {
+        report,
+        notice: RwSignal::new(None),
+        busy: RwSignal::new(false),
+    };
+    provide_context(actions);
+    // In the browser only.
+    Effect::new(move |_| {
+        if let Ok(handle) = set_interval_with_handle(
+            move || {
+                actions.reload();
+                refreshed.update(|n| *n += 1);
+            },
+            std::time::Duration::from_millis(REFRESH_MS),
+        ) {
+            on_cleanup(move || handle.clear());
+        }
+    });
+    move || match report.get() {
+        Ok(r) => view! { <Dashboard r refreshed=refreshed.get() /> }.into_any(),
+        Err(err) => view! { <p class="error" role="alert">{err.to_string()}</p> }.into_any(),
     }
 }
 
@@ -385,7 +405,7 @@ fn InterveneButton(
                 Err(err) => (false, err.to_string()),
             }));
             actions.busy.set(false);
-            actions.report.refetch();
+            actions.reload();
         });
     };
     view! {

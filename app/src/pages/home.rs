@@ -31,6 +31,26 @@ pub const EXAMPLES: [(&str, &str); 3] = [
 
 #[component]
 pub fn HomePage() -> impl IntoView {
+    view! {
+        <Title text="Plan a trip — Wayfare" />
+        <PlanForm />
+        <section class="how card muted-card" aria-labelledby="how">
+            <h2 id="how">"How it works"</h2>
+            <ol class="steps">
+                <li><strong>"Understand. "</strong>"Your words become dates, places, people, budget and rules."</li>
+                <li><strong>"Plan. "</strong>"Agents for routes, transport, stays, dining and visits work in parallel; you watch them."</li>
+                <li><strong>"Check. "</strong>"A verifier tests the plan against every constraint before you see it."</li>
+                <li><strong>"Adjust. "</strong>"Change any stay, meal, visit or leg; only what depends on it is re-planned."</li>
+            </ol>
+        </section>
+    }
+}
+
+/// The request box, the examples and the details (an island: the rest of
+/// the page is static). Without JavaScript the form posts to the server
+/// function, which answers with a redirect to the new trip's page.
+#[island]
+fn PlanForm() -> impl IntoView {
     let submit = ServerAction::<PlanTrip>::new();
     let (text, set_text) = signal(String::new());
     let details_open = RwSignal::new(false);
@@ -46,7 +66,6 @@ pub fn HomePage() -> impl IntoView {
     });
 
     view! {
-        <Title text="Plan a trip — Wayfare" />
         <section class="card hero">
             <h1>"Where to next?"</h1>
             <p class="lede">
@@ -155,15 +174,6 @@ pub fn HomePage() -> impl IntoView {
                 </div>
                 {move || error().map(|err| view! { <SubmitError err /> })}
             </ActionForm>
-        </section>
-        <section class="how card muted-card" aria-labelledby="how">
-            <h2 id="how">"How it works"</h2>
-            <ol class="steps">
-                <li><strong>"Understand. "</strong>"Your words become dates, places, people, budget and rules."</li>
-                <li><strong>"Plan. "</strong>"Agents for routes, transport, stays, dining and visits work in parallel; you watch them."</li>
-                <li><strong>"Check. "</strong>"A verifier tests the plan against every constraint before you see it."</li>
-                <li><strong>"Adjust. "</strong>"Change any stay, meal, visit or leg; only what depends on it is re-planned."</li>
-            </ol>
         </section>
     }
 }

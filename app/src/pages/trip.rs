@@ -5,13 +5,13 @@
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::hooks::use_params_map;
 use wayfare_domain::trip::{Change, InterventionAction, TripStatus};
 
 use crate::api::{
     PlanFields, answer_trip, cancel_trip, change_trip, delete_trip, intervene_trip, trip_page,
 };
-use crate::codec::{JsonBytes, from_json};
+use crate::codec::{JsonBytes, Shipped, from_json};
 use crate::error::AppError;
 use crate::model::{TimelineEntry, TimelineKind, TripDetails as Page, status_label};
 use crate::pages::plan::{IntentNotes, PlanView, TripSettings, component_index};
@@ -38,7 +38,7 @@ pub fn TripPage() -> impl IntoView {
                 page.try_get()
                     .flatten()
                     .map(|result| match result {
-                        Ok(page) => view! { <TripLive page /> }.into_any(),
+                        Ok(page) => view! { <TripLive page=Shipped(page) /> }.into_any(),
                         Err(err) => view! {
                             <Title text="Trip not found — Wayfare" />
                             <section class="card">
@@ -207,8 +207,11 @@ impl TripCtx {
     }
 }
 
-#[component]
-fn TripLive(page: Page) -> impl IntoView {
+/// The trip as it stands, kept live: the island of the trip's page (its
+/// data travels in the page's HTML).
+#[island]
+fn TripLive(page: Shipped<Page>) -> impl IntoView {
+    let Shipped(page) = page;
     let entries = RwSignal::new(page.timeline.clone());
     let ctx = TripCtx {
         entries,
@@ -461,15 +464,16 @@ fn NoticeBar() -> impl IntoView {
 fn TripActions() -> impl IntoView {
     let ctx = expect_context::<TripCtx>();
     let confirming = RwSignal::new(false);
-    let navigate = use_navigate();
     let ready = move || ctx.page.with(|p| p.trip.status == TripStatus::Ready);
     let delete = move |_| {
         let id = ctx.id.get_value();
-        let navigate = navigate.clone();
         ctx.busy.set(true);
         leptos::task::spawn_local(async move {
             match delete_trip(id).await {
-                Ok(()) => navigate("/trips", Default::default()),
+                // Pages load from the server (islands: no router here).
+                Ok(()) => {
+                    let _ = window().location().set_href("/trips");
+                }
                 Err(err) => ctx.notice.set(Some(Notice::Error(err.to_string()))),
             }
             ctx.busy.set(false);
@@ -493,7 +497,6 @@ fn TripActions() -> impl IntoView {
                 }
             })}
             {move || ctx.page.with(|p| p.can_edit).then(|| {
-                let delete = delete.clone();
                 view! {
                     <Show when=move || confirming.get()
                         fallback=move || view! {
@@ -503,7 +506,7 @@ fn TripActions() -> impl IntoView {
                         <span class="confirm" role="group" aria-label="Confirm deletion">
                             "Delete this trip for good?"
                             <button type="button" class="danger" data-testid="delete-confirm"
-                                disabled=move || ctx.busy.get() on:click=delete.clone()>"Delete"</button>
+                                disabled=move || ctx.busy.get() on:click=delete>"Delete"</button>
                             <button type="button" class="secondary" on:click=move |_| confirming.set(false)>"Keep it"</button>
                         </span>
                     </Show>
