@@ -31,10 +31,11 @@ fn plan_as_the_runtime_does(planner: &Planner, query: &str) -> PlanOutcome {
                 ))
             })
             .collect();
+        // Owned, as decoded (the runtime lends its map: `&deps`).
         let output = run_task(
             node.agent_type,
             &intent,
-            &deps,
+            deps,
             planner.catalog().as_ref(),
             None,
         )

@@ -132,6 +132,7 @@ impl Planner {
         for (at, node) in GRAPH.iter().enumerate() {
             match run(node, &trip, &intent, inputs(at, &mut outputs)) {
                 Ok(output) => outputs[at] = Some(output),
+                // Skipped: its dependents run without its output.
                 Err(_) if node.optional => {}
                 Err(RunError::NoPlan(why)) => return no_plan(intent, why),
             }
