@@ -123,9 +123,12 @@ pub enum TaskOutput {
     Verifier(Box<PlanOutcome>),
 }
 
+/// A map's pairs by key: the stored form is the same for the same map
+/// (the runtime's agent cache hashes it).
 pub(crate) fn sorted<K: Ord, V>(map: HashMap<K, V>) -> Vec<(K, V)> {
     let mut pairs: Vec<(K, V)> = map.into_iter().collect();
-    pairs.sort_by(|a, b| a.0.cmp(&b.0));
+    // A map's keys are distinct: an unstable sort gives the same order.
+    pairs.sort_unstable_by(|a, b| a.0.cmp(&b.0));
     pairs
 }
 
