@@ -6,7 +6,6 @@
 
 pub mod bounds;
 pub mod catalog;
-pub mod event;
 pub mod intent;
 pub mod itinerary;
 pub mod overrides;

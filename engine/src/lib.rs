@@ -6,10 +6,10 @@
 //! Planning, front to back: [`parse`] turns text into a
 //! [`TripIntent`](wayfare_domain::intent::TripIntent); the [`agents`] propose
 //! ranked candidates; [`assemble`] searches them within the budget;
-//! [`verify`] checks the result against every rule, independently;
-//! [`orchestrator`] runs it all (concurrently, with progress events) and is
-//! the entry point: [`orchestrator::Planner`], [`orchestrator::plan`],
-//! [`orchestrator::run_batch`], [`orchestrator::render_text`].
+//! [`verify`] checks the result against every rule, independently. The
+//! [`graph`] of those tasks and its one step are driven by two executors:
+//! [`orchestrator::Planner`] in process (with [`orchestrator::run_batch`],
+//! [`orchestrator::render_text`]) and the durable [`runtime`].
 //! [`travelplanner_format`] writes and reads the benchmark's plan format and
 //! [`eval`] scores plans by its rules.
 
@@ -18,6 +18,7 @@ pub mod assemble;
 pub mod catalog;
 pub mod clock;
 pub mod eval;
+pub mod graph;
 pub mod hub;
 pub mod llm;
 pub mod ops;

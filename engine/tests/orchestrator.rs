@@ -1,80 +1,82 @@
-//! The orchestrator: events, the batch helper, the output formats.
+//! The in-process planner: the same plan as the graph's steps run one by
+//! one, the batch helper, the output formats.
 
 mod common;
 
-use wayfare_domain::event::PlanningEvent;
+use std::collections::BTreeMap;
+
 use wayfare_engine::agents::TripSpec;
-use wayfare_engine::orchestrator::{Planner, render_text, run_batch, submission, task_graph};
+use wayfare_engine::graph::{GRAPH, TaskOutput, run_task};
+use wayfare_engine::orchestrator::{PlanOutcome, Planner, render_text, run_batch, submission};
 use wayfare_engine::travelplanner_format::{from_submission, to_submission};
 use wayfare_engine::verify::{VerifyOptions, verify_with};
 
 const ROCKFORD: &str = "Please help me plan a trip from St. Petersburg to Rockford spanning 3 days from March 16th to March 18th, 2022. The travel should be planned for a single person with a budget of $1,700.";
 const MONTANA: &str = "Could you plan a 5-day solo trip for me? I'll be setting off from Santa Ana and intend to visit 2 different cities in Montana. The travel dates are from March 6th to March 10th, 2022, and my outlined budget is $3,600.";
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn reports_every_task_and_ends_with_the_plan_ready() {
+/// The runtime's way of running the graph: each task alone, on outputs
+/// that went through the store's JSON.
+fn plan_as_the_runtime_does(planner: &Planner, query: &str) -> PlanOutcome {
+    let intent = planner.parse(query);
+    let mut stored: BTreeMap<String, serde_json::Value> = BTreeMap::new();
+    for node in GRAPH {
+        let deps: BTreeMap<String, TaskOutput> = node
+            .depends_on
+            .iter()
+            .filter_map(|d| {
+                let json = stored.get(*d)?.clone();
+                Some((
+                    d.to_string(),
+                    serde_json::from_value(json).expect("decodes"),
+                ))
+            })
+            .collect();
+        // Owned, as decoded (the runtime lends its map: `&deps`).
+        let output = run_task(
+            node.agent_type,
+            &intent,
+            deps,
+            planner.catalog().as_ref(),
+            None,
+        )
+        .unwrap_or_else(|e| panic!("{}: {e:?}", node.agent_type));
+        let json = serde_json::to_value(&output).expect("encodes");
+        let back: TaskOutput = serde_json::from_value(json.clone()).expect("decodes");
+        assert_eq!(back, output, "{} does not round-trip", node.agent_type);
+        stored.insert(node.agent_type.to_string(), json);
+    }
+    match serde_json::from_value(stored.remove("verifier").expect("a verdict")) {
+        Ok(TaskOutput::Verifier(outcome)) => *outcome,
+        other => panic!("the verifier gave {other:?}"),
+    }
+}
+
+#[test]
+fn the_planner_plans_what_the_graphs_steps_plan_one_by_one_over_stored_outputs() {
     let Some(catalog) = common::catalog() else {
         return;
     };
     let planner = Planner::new(catalog).with_default_year(2022);
-    let (tx, mut rx) = tokio::sync::mpsc::channel(64);
-    let outcome = planner
-        .plan(ROCKFORD, Some(tx))
-        .await
-        .expect("planning runs");
-    let mut events = Vec::new();
-    while let Some(e) = rx.recv().await {
-        events.push(e);
+    for query in [ROCKFORD, MONTANA] {
+        let in_process = planner.plan_blocking(query);
+        assert!(in_process.itinerary.is_some(), "{}", in_process.explanation);
+        assert_eq!(plan_as_the_runtime_does(&planner, query), in_process);
     }
-    let tasks = task_graph(&outcome.intent);
-    assert!(
-        matches!(&events[0], PlanningEvent::PlanningStarted { tasks: t } if t.len() == tasks.len())
-    );
-    for task in &tasks {
-        assert!(
-            events.iter().any(
-                |e| matches!(e, PlanningEvent::TaskCompleted { task_id, .. } if *task_id == task.id)
-            ),
-            "{} never completed",
-            task.id
-        );
-    }
-    let total = tasks.len() as u32;
-    assert!(events.contains(&PlanningEvent::Progress { done: total, total }));
-    assert!(matches!(
-        events.last(),
-        Some(PlanningEvent::PlanReady { .. })
-    ));
-    // The concurrent run plans what the sequential one plans.
-    let blocking = planner.plan_blocking(ROCKFORD);
-    assert_eq!(outcome.itinerary, blocking.itinerary);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn reports_plan_failed_with_the_question_when_the_request_is_incomplete() {
+#[test]
+fn an_incomplete_request_gets_no_plan_and_its_question() {
     let Some(catalog) = common::catalog() else {
         return;
     };
-    let planner = Planner::new(catalog);
-    let (tx, mut rx) = tokio::sync::mpsc::channel(64);
-    let outcome = planner
-        .plan(
-            "Take me from Denver to Seattle on a budget of $900.",
-            Some(tx),
-        )
-        .await
-        .expect("runs");
+    let outcome =
+        Planner::new(catalog).plan_blocking("Take me from Denver to Seattle on a budget of $900.");
     assert!(outcome.itinerary.is_none());
     assert!(
         outcome.explanation.contains("When does the trip start"),
         "{}",
         outcome.explanation
     );
-    let mut last = None;
-    while let Some(e) = rx.recv().await {
-        last = Some(e);
-    }
-    assert!(matches!(last, Some(PlanningEvent::PlanFailed { .. })));
 }
 
 #[test]

@@ -1,95 +1,34 @@
-//! Orchestrator v1: from request text to a verified plan.
+//! The in-process planner: from request text to a verified plan on the
+//! calling thread.
 //!
-//! It parses the request, builds the task graph (location → planning →
-//! transport ∥ accommodation ∥ dining ∥ activity → budget → verify), runs the
-//! independent agents concurrently on tokio, reports every step as a
-//! [`PlanningEvent`], and verifies the assembled plans, taking the best one
-//! the verifier accepts. A synchronous twin ([`Planner::plan_blocking`]) runs
-//! the same steps in order for batch use.
+//! [`Planner`] parses the request, then walks the task graph
+//! ([`crate::graph::GRAPH`]: location → planning → transport ∥
+//! accommodation ∥ dining ∥ activity ∥ tips → budget → verifier) in order,
+//! running each node with the graph's one step ([`crate::graph::step`]) on
+//! its dependencies' outputs — the step the durable runtime runs per queued
+//! task, so both plan a trip the same way. It is what the CLI (`plan`,
+//! `eval`), the load generator's query filter and the benchmarks use; the
+//! web pages and the REST API use the runtime. Also here: [`run_batch`],
+//! [`render_text`], [`submission`].
 
 pub mod render;
 
-use std::collections::{BTreeSet, HashMap};
+use std::borrow::Cow;
 use std::io::{BufRead, Write};
 use std::sync::Arc;
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
-use tokio::sync::mpsc::Sender;
-use tokio::task::JoinSet;
-use wayfare_domain::event::PlanningEvent;
 use wayfare_domain::intent::TripIntent;
-use wayfare_domain::itinerary::Itinerary;
-use wayfare_domain::verdict::Verdict;
 
-use crate::agents::accommodation::{AccommodationAgent, StayOptions};
-use crate::agents::activity::{ActivityAgent, ActivityOptions};
-use crate::agents::budget::BudgetAgent;
-use crate::agents::dining::{DiningAgent, MealOptions};
-use crate::agents::location::LocationAgent;
-use crate::agents::planning::PlanningAgent;
-use crate::agents::transport::{LegOptions, TransportAgent};
-use crate::agents::{Agent, AgentError, Candidate, LegKey, Objective, Skeleton, TripSpec};
-use crate::assemble::Proposals;
+use crate::agents::{Objective, TripSpec};
 use crate::catalog::Catalog;
+use crate::graph::{GRAPH, Inputs, NodeSpec, RunError, TaskOutput, no_plan, step};
 use crate::parse::Gazetteer;
 use crate::travelplanner_format::to_submission;
-use crate::verify::verify;
 
+pub use crate::graph::PlanOutcome;
 pub use render::render_text;
-
-/// The planner failed for a reason other than the request (a bug or a crashed task).
-#[derive(Debug, thiserror::Error)]
-pub enum PlanError {
-    #[error("planning task {task} failed: {message}")]
-    Task { task: String, message: String },
-}
-
-/// What planning produced.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PlanOutcome {
-    pub intent: TripIntent,
-    /// The plan, when one meets every check.
-    pub itinerary: Option<Itinerary>,
-    /// The verdict of the plan returned, or of the best rejected one.
-    pub verdict: Verdict,
-    /// Why there is no plan and what would fix it, or a one-line summary.
-    pub explanation: String,
-}
-
-/// A node of the task graph.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TaskNode {
-    pub id: String,
-    pub agent: String,
-    pub depends_on: Vec<String>,
-}
-
-/// The task graph for an intent, in a valid execution order.
-pub fn task_graph(intent: &TripIntent) -> Vec<TaskNode> {
-    let node = |id: &str, agent: &str, deps: &[&str]| TaskNode {
-        id: id.to_string(),
-        agent: agent.to_string(),
-        depends_on: deps.iter().map(|d| d.to_string()).collect(),
-    };
-    let mut graph = vec![
-        node("location", "location", &[]),
-        node("planning", "planning", &["location"]),
-        node("transport", "transport", &["planning"]),
-        node("accommodation", "accommodation", &["planning"]),
-        node("dining", "dining", &["planning"]),
-    ];
-    graph.push(node("activity", "activity", &["planning"]));
-    // A single-city trip still runs every agent; only the inputs differ.
-    let _ = intent;
-    graph.push(node(
-        "budget",
-        "budget",
-        &["transport", "accommodation", "dining", "activity"],
-    ));
-    graph.push(node("verify", "verifier", &["budget"]));
-    graph
-}
 
 /// A planner bound to a catalog; reuse it across requests.
 #[derive(Clone)]
@@ -99,87 +38,6 @@ pub struct Planner {
     /// The day dates are read from ([`Planner::with_today`]), if any.
     today: Option<chrono::NaiveDate>,
     objective: Objective,
-}
-
-/// What the four parallel agents are asked for, derived from the skeletons.
-pub(crate) struct Wanted {
-    pub(crate) legs: Vec<LegKey>,
-    pub(crate) stays: Vec<(String, u32)>,
-    pub(crate) cities: Vec<String>,
-}
-
-pub(crate) fn wanted(trip: &TripSpec, skeletons: &[Candidate<Skeleton>]) -> Wanted {
-    let mut legs = BTreeSet::new();
-    let mut stays = BTreeSet::new();
-    let mut cities = BTreeSet::new();
-    for s in skeletons {
-        legs.extend(s.item.legs(&trip.origin, &trip.dates));
-        for (c, n) in s.item.cities.iter().zip(&s.item.nights) {
-            stays.insert((c.clone(), *n));
-            cities.insert(c.clone());
-        }
-    }
-    Wanted {
-        legs: legs.into_iter().collect(),
-        stays: stays.into_iter().collect(),
-        cities: cities.into_iter().collect(),
-    }
-}
-
-fn no_plan(intent: TripIntent, explanation: String) -> PlanOutcome {
-    PlanOutcome {
-        intent,
-        itinerary: None,
-        verdict: Verdict::default(),
-        explanation,
-    }
-}
-
-/// Verifies the assembled plans in order; the first accepted one wins.
-pub(crate) fn choose(
-    trip: &TripSpec,
-    catalog: &dyn Catalog,
-    intent: TripIntent,
-    plans: Vec<Itinerary>,
-) -> PlanOutcome {
-    let mut rejected: Option<Verdict> = None;
-    for mut plan in plans {
-        let verdict = verify(&plan, trip, catalog);
-        if verdict.passed() {
-            plan.verdict = verdict.clone();
-            let explanation = format!(
-                "{} days, {} — ${:.0} of {}; {}; {}",
-                plan.days.len(),
-                plan.visited_cities().join(" → "),
-                plan.totals.total,
-                trip.budget
-                    .map_or("no budget".into(), |b| format!("${b:.0}")),
-                verdict.summary(),
-                crate::assemble::utility::budget_note(trip, &plan, catalog)
-            );
-            return PlanOutcome {
-                intent,
-                itinerary: Some(plan),
-                verdict,
-                explanation,
-            };
-        }
-        rejected.get_or_insert(verdict);
-    }
-    let verdict = rejected.unwrap_or_default();
-    let why: Vec<String> = verdict
-        .failures()
-        .map(|c| format!("{}: {}", c.name, c.message))
-        .collect();
-    PlanOutcome {
-        intent,
-        itinerary: None,
-        explanation: format!(
-            "every assembled plan failed verification ({})",
-            why.join("; ")
-        ),
-        verdict,
-    }
 }
 
 impl Planner {
@@ -235,9 +93,34 @@ impl Planner {
         self.plan_intent_blocking(self.parse(text))
     }
 
-    /// Plans an already parsed (or edited) intent on the calling thread.
+    /// Plans an already parsed (or edited) intent on the calling thread:
+    /// every node of the graph in order, each on its dependencies' outputs.
+    /// A required node that finds nothing ends planning with its reason; an
+    /// optional one that fails is skipped, as the runtime skips it.
     pub fn plan_intent_blocking(&self, intent: TripIntent) -> PlanOutcome {
-        let catalog = self.catalog.as_ref();
+        self.execute(intent, |node, trip, intent, inputs| {
+            step(
+                node.agent_type,
+                trip,
+                intent,
+                inputs,
+                self.catalog.as_ref(),
+                None,
+            )
+        })
+    }
+
+    /// The executor, over any step (tests make one fail).
+    fn execute(
+        &self,
+        intent: TripIntent,
+        mut run: impl FnMut(
+            &NodeSpec,
+            &TripSpec,
+            &TripIntent,
+            Inputs<'_>,
+        ) -> Result<TaskOutput, RunError>,
+    ) -> PlanOutcome {
         let trip = match TripSpec::from_intent(&intent) {
             Ok(t) => TripSpec {
                 objective: self.objective,
@@ -245,315 +128,46 @@ impl Planner {
             },
             Err(e) => return no_plan(intent, e.to_string()),
         };
-        let skeletons = match LocationAgent
-            .run(&trip, catalog, &())
-            .and_then(|facts| PlanningAgent.run(&trip, catalog, &facts))
-        {
-            Ok(s) => s,
-            Err(AgentError::NoCandidates(why)) => return no_plan(intent, why),
-        };
-        let w = wanted(&trip, &skeletons);
-        let proposals = Proposals {
-            legs: TransportAgent
-                .run(&trip, catalog, &w.legs)
-                .unwrap_or_default(),
-            stays: AccommodationAgent
-                .run(&trip, catalog, &w.stays)
-                .unwrap_or_default(),
-            meals: DiningAgent
-                .run(&trip, catalog, &w.cities)
-                .unwrap_or_default(),
-            activities: ActivityAgent
-                .run(&trip, catalog, &w.cities)
-                .unwrap_or_default(),
-            skeletons,
-        };
-        match BudgetAgent.run(&trip, catalog, &proposals) {
-            Ok(plans) => choose(&trip, catalog, intent, plans),
-            Err(AgentError::NoCandidates(why)) => no_plan(intent, why),
-        }
-    }
-
-    /// Plans a request, running independent agents concurrently and
-    /// reporting progress on `events` (dropped events are not an error).
-    #[tracing::instrument(skip_all, fields(text.len = text.len()))]
-    pub async fn plan(
-        &self,
-        text: &str,
-        events: Option<Sender<PlanningEvent>>,
-    ) -> Result<PlanOutcome, PlanError> {
-        let intent = self.parse(text);
-        self.plan_intent(intent, events).await
-    }
-
-    /// Like [`Planner::plan`] for an already parsed intent.
-    pub async fn plan_intent(
-        &self,
-        intent: TripIntent,
-        events: Option<Sender<PlanningEvent>>,
-    ) -> Result<PlanOutcome, PlanError> {
-        let emit = |e: PlanningEvent| {
-            let events = events.clone();
-            async move {
-                if let Some(tx) = events {
-                    let _ = tx.send(e).await;
-                }
-            }
-        };
-        let graph = task_graph(&intent);
-        let total = graph.len() as u32;
-        emit(PlanningEvent::PlanningStarted {
-            tasks: graph.iter().map(|t| t.id.clone()).collect(),
-        })
-        .await;
-        let trip = match TripSpec::from_intent(&intent) {
-            Ok(t) => Arc::new(TripSpec {
-                objective: self.objective,
-                ..t
-            }),
-            Err(e) => {
-                let reason = e.to_string();
-                emit(PlanningEvent::PlanFailed {
-                    reason: reason.clone(),
-                })
-                .await;
-                return Ok(no_plan(intent, reason));
-            }
-        };
-        let mut done = 0u32;
-        let catalog = self.catalog.clone();
-
-        // location → planning: sequential, each needs the one before.
-        let mut skeletons = Vec::new();
-        let mut facts = HashMap::new();
-        for task in ["location", "planning"] {
-            emit(PlanningEvent::TaskStarted {
-                task_id: task.into(),
-                agent: task.into(),
-            })
-            .await;
-            let start = Instant::now();
-            let result = if task == "location" {
-                LocationAgent.run(&trip, catalog.as_ref(), &()).map(|f| {
-                    let summary = format!("{} candidate cities", f.len());
-                    facts = f;
-                    summary
-                })
-            } else {
-                PlanningAgent.run(&trip, catalog.as_ref(), &facts).map(|s| {
-                    let summary = format!(
-                        "{} routes; best: {}",
-                        s.len(),
-                        s.first().map_or(String::new(), |c| c.reason.clone())
-                    );
-                    skeletons = s;
-                    summary
-                })
-            };
-            match result {
-                Ok(summary) => {
-                    done += 1;
-                    emit(PlanningEvent::TaskCompleted {
-                        task_id: task.into(),
-                        agent: task.into(),
-                        elapsed_ms: start.elapsed().as_millis() as u64,
-                        summary,
-                    })
-                    .await;
-                    emit(PlanningEvent::Progress { done, total }).await;
-                }
-                Err(AgentError::NoCandidates(why)) => {
-                    emit(PlanningEvent::TaskFailed {
-                        task_id: task.into(),
-                        agent: task.into(),
-                        error: why.clone(),
-                    })
-                    .await;
-                    emit(PlanningEvent::PlanFailed {
-                        reason: why.clone(),
-                    })
-                    .await;
-                    return Ok(no_plan(intent, why));
-                }
+        let mut outputs: [Option<TaskOutput>; GRAPH.len()] = Default::default();
+        for (at, node) in GRAPH.iter().enumerate() {
+            match run(node, &trip, &intent, inputs(at, &mut outputs)) {
+                Ok(output) => outputs[at] = Some(output),
+                // Skipped: its dependents run without its output.
+                Err(_) if node.optional => {}
+                Err(RunError::NoPlan(why)) => return no_plan(intent, why),
             }
         }
-
-        // transport ∥ accommodation ∥ dining ∥ activity.
-        let w = Arc::new(wanted(&trip, &skeletons));
-        enum Output {
-            Legs(LegOptions),
-            Stays(StayOptions),
-            Meals(MealOptions),
-            Activities(ActivityOptions),
+        match outputs.into_iter().last().flatten() {
+            Some(TaskOutput::Verifier(outcome)) => *outcome,
+            _ => no_plan(intent, "the verifier gave no verdict".into()),
         }
-        type Finished = (&'static str, u64, Result<(Output, String), AgentError>);
-        let mut set: JoinSet<Finished> = JoinSet::new();
-        for task in ["transport", "accommodation", "dining", "activity"] {
-            emit(PlanningEvent::TaskStarted {
-                task_id: task.into(),
-                agent: task.into(),
-            })
-            .await;
-            let (trip, catalog, w) = (trip.clone(), catalog.clone(), w.clone());
-            set.spawn_blocking(move || {
-                let start = Instant::now();
-                let c = catalog.as_ref();
-                let out = match task {
-                    "transport" => TransportAgent.run(&trip, c, &w.legs).map(|o| {
-                        let s = format!("{} of {} legs can be travelled", o.len(), w.legs.len());
-                        (Output::Legs(o), s)
-                    }),
-                    "accommodation" => AccommodationAgent.run(&trip, c, &w.stays).map(|o| {
-                        let n: usize = o.values().map(Vec::len).sum();
-                        (Output::Stays(o), format!("{n} stays fit"))
-                    }),
-                    "dining" => DiningAgent.run(&trip, c, &w.cities).map(|o| {
-                        let n: usize = o.values().map(Vec::len).sum();
-                        (Output::Meals(o), format!("{n} restaurants"))
-                    }),
-                    _ => ActivityAgent.run(&trip, c, &w.cities).map(|o| {
-                        let n: usize = o.values().map(Vec::len).sum();
-                        (Output::Activities(o), format!("{n} attractions routed"))
-                    }),
-                };
-                (task, start.elapsed().as_millis() as u64, out)
-            });
-        }
-        let mut proposals = Proposals {
-            skeletons,
-            ..Proposals::default()
-        };
-        while let Some(joined) = set.join_next().await {
-            let (task, elapsed_ms, result) = match joined {
-                Ok(finished) => finished,
-                Err(e) => {
-                    // A panicked agent: report it, then give up on this plan.
-                    let message = e.to_string();
-                    emit(PlanningEvent::PlanFailed {
-                        reason: format!("an agent failed: {message}"),
-                    })
-                    .await;
-                    return Err(PlanError::Task {
-                        task: "parallel agents".into(),
-                        message,
-                    });
-                }
-            };
-            match result {
-                Ok((output, summary)) => {
-                    match output {
-                        Output::Legs(o) => proposals.legs = o,
-                        Output::Stays(o) => proposals.stays = o,
-                        Output::Meals(o) => proposals.meals = o,
-                        Output::Activities(o) => proposals.activities = o,
-                    }
-                    done += 1;
-                    emit(PlanningEvent::TaskCompleted {
-                        task_id: task.into(),
-                        agent: task.into(),
-                        elapsed_ms,
-                        summary,
-                    })
-                    .await;
-                    emit(PlanningEvent::Progress { done, total }).await;
-                }
-                Err(AgentError::NoCandidates(why)) => {
-                    emit(PlanningEvent::TaskFailed {
-                        task_id: task.into(),
-                        agent: task.into(),
-                        error: why,
-                    })
-                    .await;
-                }
-            }
-        }
-
-        // budget (assemble) → verify.
-        emit(PlanningEvent::TaskStarted {
-            task_id: "budget".into(),
-            agent: "budget".into(),
-        })
-        .await;
-        let start = Instant::now();
-        let assembled = {
-            let (trip, catalog) = (trip.clone(), catalog.clone());
-            tokio::task::spawn_blocking(move || {
-                BudgetAgent.run(&trip, catalog.as_ref(), &proposals)
-            })
-            .await
-            .map_err(|e| PlanError::Task {
-                task: "budget".into(),
-                message: e.to_string(),
-            })?
-        };
-        let plans = match assembled {
-            Ok(plans) => plans,
-            Err(AgentError::NoCandidates(why)) => {
-                emit(PlanningEvent::TaskFailed {
-                    task_id: "budget".into(),
-                    agent: "budget".into(),
-                    error: why.clone(),
-                })
-                .await;
-                emit(PlanningEvent::PlanFailed {
-                    reason: why.clone(),
-                })
-                .await;
-                return Ok(no_plan(intent, why));
-            }
-        };
-        done += 1;
-        emit(PlanningEvent::TaskCompleted {
-            task_id: "budget".into(),
-            agent: "budget".into(),
-            elapsed_ms: start.elapsed().as_millis() as u64,
-            summary: format!("{} plans within budget", plans.len()),
-        })
-        .await;
-        emit(PlanningEvent::Progress { done, total }).await;
-        emit(PlanningEvent::TaskStarted {
-            task_id: "verify".into(),
-            agent: "verifier".into(),
-        })
-        .await;
-        let start = Instant::now();
-        let outcome = choose(&trip, catalog.as_ref(), intent, plans);
-        done += 1;
-        emit(PlanningEvent::TaskCompleted {
-            task_id: "verify".into(),
-            agent: "verifier".into(),
-            elapsed_ms: start.elapsed().as_millis() as u64,
-            summary: outcome.verdict.summary(),
-        })
-        .await;
-        emit(PlanningEvent::Progress { done, total }).await;
-        match &outcome.itinerary {
-            Some(plan) => {
-                emit(PlanningEvent::PlanReady {
-                    verdict: outcome.verdict.summary(),
-                    total_cost: plan.totals.total,
-                })
-                .await
-            }
-            None => {
-                emit(PlanningEvent::PlanFailed {
-                    reason: outcome.explanation.clone(),
-                })
-                .await
-            }
-        }
-        Ok(outcome)
     }
 }
 
-/// Plans `text` against `catalog` (builds a [`Planner`] each call; keep a
-/// `Planner` to plan many requests).
-pub async fn plan(
-    catalog: Arc<dyn Catalog>,
-    text: &str,
-    events: Option<Sender<PlanningEvent>>,
-) -> Result<PlanOutcome, PlanError> {
-    Planner::new(catalog).plan(text, events).await
+/// The inputs of node `at`: its dependencies' outputs, each moved out of
+/// `outputs` when no later node reads it (the budget step then takes the
+/// candidate lists without copying them), borrowed otherwise.
+fn inputs(at: usize, outputs: &mut [Option<TaskOutput>]) -> Inputs<'_> {
+    let index = |dep: &str| GRAPH.iter().position(|n| n.agent_type == dep);
+    let read_later = |dep: &str| GRAPH[at + 1..].iter().any(|n| n.depends_on.contains(&dep));
+    let deps = GRAPH[at].depends_on;
+    let mut moved = Vec::with_capacity(deps.len());
+    for &dep in deps {
+        if !read_later(dep)
+            && let Some(output) = index(dep).and_then(|i| outputs[i].take())
+        {
+            moved.push((dep, Cow::Owned(output)));
+        }
+    }
+    let outputs: &[Option<TaskOutput>] = outputs;
+    let borrowed = deps
+        .iter()
+        .filter(|dep| read_later(dep))
+        .filter_map(|&dep| {
+            let output = outputs[index(dep)?].as_ref()?;
+            Some((dep, Cow::Borrowed(output)))
+        });
+    moved.into_iter().chain(borrowed).collect()
 }
 
 /// The plan of an outcome in the TravelPlanner submission format (empty
@@ -657,4 +271,64 @@ fn batch(
         progress(i + 1, summary.total);
     }
     Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::MemoryCatalog;
+    use crate::catalog::demo::demo_catalog;
+
+    const DENVER: &str = "A 3-day trip for two from Seattle to Denver from June 5th to June 7th, 2027, budget $3,000.";
+
+    fn planner() -> Planner {
+        let catalog = demo_catalog().expect("the demo catalog reads");
+        Planner::new(Arc::new(MemoryCatalog::new(catalog)))
+    }
+
+    #[test]
+    fn optional_nodes_that_fail_are_skipped_and_the_plan_is_still_made() {
+        let planner = planner();
+        let mut ran = Vec::new();
+        let outcome = planner.execute(planner.parse(DENVER), |node, trip, intent, inputs| {
+            ran.push(node.agent_type);
+            if node.optional {
+                return Err(RunError::NoPlan(format!("{} is down", node.agent_type)));
+            }
+            if node.agent_type == "verifier" {
+                assert!(!inputs.contains("tips"), "a skipped node has no output");
+            }
+            step(
+                node.agent_type,
+                trip,
+                intent,
+                inputs,
+                planner.catalog.as_ref(),
+                None,
+            )
+        });
+        assert_eq!(ran, GRAPH.map(|n| n.agent_type));
+        let plan = outcome
+            .itinerary
+            .expect("a plan without the optional agents");
+        // The budget step made the dropped proposals from the catalog.
+        assert!(plan.days.iter().any(|d| d.dinner.is_some()));
+        assert!(plan.days.iter().any(|d| !d.attractions.is_empty()));
+    }
+
+    #[test]
+    fn a_required_node_that_finds_nothing_ends_planning_with_its_reason() {
+        let planner = planner();
+        let mut ran = Vec::new();
+        let outcome = planner.execute(planner.parse(DENVER), |node, trip, intent, inputs| {
+            ran.push(node.agent_type);
+            match node.agent_type {
+                "transport" => Err(RunError::NoPlan("no road to Denver".into())),
+                agent => step(agent, trip, intent, inputs, planner.catalog.as_ref(), None),
+            }
+        });
+        assert_eq!(ran, ["location", "planning", "transport"]);
+        assert_eq!(outcome.itinerary, None);
+        assert_eq!(outcome.explanation, "no road to Denver");
+    }
 }

@@ -1,0 +1,315 @@
+//! One step of the graph: running one task from its dependencies' outputs.
+//! Both executors call [`step`]; nothing else runs an agent of the graph.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use wayfare_domain::intent::TripIntent;
+use wayfare_domain::itinerary::Itinerary;
+use wayfare_domain::verdict::Verdict;
+
+use super::{GRAPH, PlanOutcome, TaskOutput, node_of, sorted};
+use crate::agents::accommodation::AccommodationAgent;
+use crate::agents::activity::ActivityAgent;
+use crate::agents::budget::BudgetAgent;
+use crate::agents::dining::DiningAgent;
+use crate::agents::location::{CityFacts, LocationAgent};
+use crate::agents::planning::PlanningAgent;
+use crate::agents::tips::TipsAgent;
+use crate::agents::transport::TransportAgent;
+use crate::agents::{Agent, AgentError, Candidate, LegKey, Skeleton, TripSpec};
+use crate::assemble::Proposals;
+use crate::catalog::Catalog;
+use crate::verify::verify;
+
+/// Why a task produced nothing.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunError {
+    /// The request cannot be planned (nothing in the catalog fits): the
+    /// trip ends with this explanation.
+    NoPlan(String),
+}
+
+/// The outputs a task reads: its dependencies', by agent type (a skipped
+/// dependency is absent). Each is borrowed, or owned when the caller hands
+/// it over: the in-process planner moves an output into its last reader,
+/// so that the budget step takes the candidate lists without copying them.
+#[derive(Debug, Default)]
+pub struct Inputs<'a> {
+    outputs: Vec<(&'static str, Cow<'a, TaskOutput>)>,
+}
+
+impl<'a> Inputs<'a> {
+    /// The output of `agent_type`, if it ran.
+    pub fn get(&self, agent_type: &str) -> Option<&TaskOutput> {
+        self.outputs
+            .iter()
+            .find(|(a, _)| *a == agent_type)
+            .map(|(_, o)| o.as_ref())
+    }
+
+    pub fn contains(&self, agent_type: &str) -> bool {
+        self.get(agent_type).is_some()
+    }
+
+    /// The output of `agent_type` to keep: moved when owned, else copied.
+    fn take(&mut self, agent_type: &str) -> Option<TaskOutput> {
+        let at = self.outputs.iter().position(|(a, _)| *a == agent_type)?;
+        Some(self.outputs.swap_remove(at).1.into_owned())
+    }
+
+    /// The routes the planning agent proposed (none when it did not run).
+    fn skeletons(&self) -> &[Candidate<Skeleton>] {
+        match self.get("planning") {
+            Some(TaskOutput::Planning(s)) => s,
+            _ => &[],
+        }
+    }
+}
+
+impl<'a> FromIterator<(&'static str, Cow<'a, TaskOutput>)> for Inputs<'a> {
+    fn from_iter<I: IntoIterator<Item = (&'static str, Cow<'a, TaskOutput>)>>(iter: I) -> Self {
+        Self {
+            outputs: iter.into_iter().collect(),
+        }
+    }
+}
+
+/// The runtime's form: outputs decoded from the store, keyed by agent type
+/// (a key that names no node of [`GRAPH`] is not an input).
+impl<'a> From<&'a BTreeMap<String, TaskOutput>> for Inputs<'a> {
+    fn from(deps: &'a BTreeMap<String, TaskOutput>) -> Self {
+        deps.iter()
+            .filter_map(|(a, o)| node_of(a).map(|n| (n.agent_type, Cow::Borrowed(o))))
+            .collect()
+    }
+}
+
+impl From<BTreeMap<String, TaskOutput>> for Inputs<'static> {
+    fn from(deps: BTreeMap<String, TaskOutput>) -> Self {
+        deps.into_iter()
+            .filter_map(|(a, o)| node_of(&a).map(|n| (n.agent_type, Cow::Owned(o))))
+            .collect()
+    }
+}
+
+/// Runs the task of `agent_type` for `trip` (read from `intent`) on its
+/// dependencies' outputs. `edited` replaces the budget's plans as the
+/// verifier's input (a modification that edits the plan in place).
+///
+/// The four parallel agents answer "nothing fits" with an empty proposal
+/// and leave the decision to the assembler; location, planning and budget
+/// answer it with [`RunError::NoPlan`], which ends the trip.
+#[tracing::instrument(skip_all, fields(agent.type = agent_type))]
+pub fn step<'a>(
+    agent_type: &str,
+    trip: &TripSpec,
+    intent: &TripIntent,
+    inputs: impl Into<Inputs<'a>>,
+    catalog: &dyn Catalog,
+    edited: Option<&Itinerary>,
+) -> Result<TaskOutput, RunError> {
+    let mut inputs = inputs.into();
+    let no_plan = |AgentError::NoCandidates(why)| RunError::NoPlan(why);
+    Ok(match agent_type {
+        "location" => TaskOutput::Location(sorted(
+            LocationAgent.run(trip, catalog, &()).map_err(no_plan)?,
+        )),
+        "planning" => {
+            let facts: HashMap<String, CityFacts> = match inputs.take("location") {
+                Some(TaskOutput::Location(f)) => f.into_iter().collect(),
+                _ => HashMap::new(),
+            };
+            TaskOutput::Planning(PlanningAgent.run(trip, catalog, &facts).map_err(no_plan)?)
+        }
+        "transport" => {
+            let legs = wanted_legs(trip, inputs.skeletons());
+            TaskOutput::Transport(sorted(
+                TransportAgent.run(trip, catalog, &legs).unwrap_or_default(),
+            ))
+        }
+        "accommodation" => {
+            let stays = wanted_stays(inputs.skeletons());
+            TaskOutput::Accommodation(sorted(
+                AccommodationAgent
+                    .run(trip, catalog, &stays)
+                    .unwrap_or_default(),
+            ))
+        }
+        "dining" => {
+            let cities = wanted_cities(inputs.skeletons());
+            TaskOutput::Dining(sorted(
+                DiningAgent.run(trip, catalog, &cities).unwrap_or_default(),
+            ))
+        }
+        "activity" => {
+            let cities = wanted_cities(inputs.skeletons());
+            TaskOutput::Activity(sorted(
+                ActivityAgent
+                    .run(trip, catalog, &cities)
+                    .unwrap_or_default(),
+            ))
+        }
+        "tips" => {
+            let cities = wanted_cities(inputs.skeletons());
+            TaskOutput::Tips(TipsAgent.run(trip, catalog, &cities).unwrap_or_default())
+        }
+        "budget" => TaskOutput::Budget(
+            BudgetAgent
+                .run(trip, catalog, &proposals(trip, catalog, inputs))
+                .map_err(no_plan)?,
+        ),
+        "verifier" => {
+            let plans = match edited {
+                Some(plan) => vec![plan.clone()],
+                None => match inputs.take("budget") {
+                    Some(TaskOutput::Budget(plans)) => plans,
+                    _ => Vec::new(),
+                },
+            };
+            TaskOutput::Verifier(Box::new(choose(trip, catalog, intent.clone(), plans)))
+        }
+        other => return Err(RunError::NoPlan(format!("unknown agent type {other}"))),
+    })
+}
+
+/// [`step`] as the runtime calls it: the trip read from `intent`, planned
+/// by the default objective.
+pub fn run_task<'a>(
+    agent_type: &str,
+    intent: &TripIntent,
+    deps: impl Into<Inputs<'a>>,
+    catalog: &dyn Catalog,
+    edited: Option<&Itinerary>,
+) -> Result<TaskOutput, RunError> {
+    let trip = TripSpec::from_intent(intent).map_err(|e| RunError::NoPlan(e.to_string()))?;
+    step(agent_type, &trip, intent, deps, catalog, edited)
+}
+
+/// The budget agent's input: every proposal of its dependencies (moved out
+/// of `inputs` when they are owned).
+fn proposals(trip: &TripSpec, catalog: &dyn Catalog, mut inputs: Inputs<'_>) -> Proposals {
+    // Degraded mode: a dropped optional agent's proposals are made here
+    // from the catalog, in their plainest form (restaurants by price,
+    // attractions unrouted), so that the plan stays complete; the runtime
+    // lists the drop.
+    let (no_dining, no_activity) = (!inputs.contains("dining"), !inputs.contains("activity"));
+    let mut proposals = Proposals::default();
+    if no_dining || no_activity {
+        for city in wanted_cities(inputs.skeletons()) {
+            if no_dining {
+                let meals = DiningAgent.options(trip, catalog, &city);
+                proposals.meals.insert(city.clone(), meals);
+            }
+            if no_activity {
+                let listed = ActivityAgent.listed(catalog, &city);
+                proposals.activities.insert(city, listed);
+            }
+        }
+    }
+    for agent_type in GRAPH.iter().map(|n| n.agent_type) {
+        match inputs.take(agent_type) {
+            Some(TaskOutput::Planning(s)) => proposals.skeletons = s,
+            Some(TaskOutput::Transport(v)) => proposals.legs = v.into_iter().collect(),
+            Some(TaskOutput::Accommodation(v)) => proposals.stays = v.into_iter().collect(),
+            Some(TaskOutput::Dining(v)) => proposals.meals = v.into_iter().collect(),
+            Some(TaskOutput::Activity(v)) => proposals.activities = v.into_iter().collect(),
+            _ => {}
+        }
+    }
+    proposals
+}
+
+/// The legs the transport agent is asked for: every leg of every route.
+fn wanted_legs(trip: &TripSpec, skeletons: &[Candidate<Skeleton>]) -> Vec<LegKey> {
+    let mut legs = BTreeSet::new();
+    for s in skeletons {
+        legs.extend(s.item.legs(&trip.origin, &trip.dates));
+    }
+    legs.into_iter().collect()
+}
+
+/// The stays the accommodation agent is asked for: each city of a route
+/// with its number of nights there.
+fn wanted_stays(skeletons: &[Candidate<Skeleton>]) -> Vec<(String, u32)> {
+    let mut stays = BTreeSet::new();
+    for s in skeletons {
+        stays.extend(
+            s.item
+                .cities
+                .iter()
+                .map(String::as_str)
+                .zip(s.item.nights.iter().copied()),
+        );
+    }
+    stays.into_iter().map(|(c, n)| (c.to_owned(), n)).collect()
+}
+
+/// The cities the dining, activity and tips agents are asked about.
+fn wanted_cities(skeletons: &[Candidate<Skeleton>]) -> Vec<String> {
+    let mut cities = BTreeSet::new();
+    for s in skeletons {
+        // Zipped with the nights as the stays are: a city without a stay
+        // is not one the trip spends time in.
+        let stayed = s.item.cities.iter().zip(&s.item.nights);
+        cities.extend(stayed.map(|(c, _)| c.as_str()));
+    }
+    cities.into_iter().map(str::to_owned).collect()
+}
+
+/// No plan, and why.
+pub(crate) fn no_plan(intent: TripIntent, explanation: String) -> PlanOutcome {
+    PlanOutcome {
+        intent,
+        itinerary: None,
+        verdict: Verdict::default(),
+        explanation,
+    }
+}
+
+/// Verifies the assembled plans in order; the first accepted one wins.
+fn choose(
+    trip: &TripSpec,
+    catalog: &dyn Catalog,
+    intent: TripIntent,
+    plans: Vec<Itinerary>,
+) -> PlanOutcome {
+    let mut rejected: Option<Verdict> = None;
+    for mut plan in plans {
+        let verdict = verify(&plan, trip, catalog);
+        if verdict.passed() {
+            plan.verdict = verdict.clone();
+            let explanation = format!(
+                "{} days, {} — ${:.0} of {}; {}; {}",
+                plan.days.len(),
+                plan.visited_cities().join(" → "),
+                plan.totals.total,
+                trip.budget
+                    .map_or("no budget".into(), |b| format!("${b:.0}")),
+                verdict.summary(),
+                crate::assemble::utility::budget_note(trip, &plan, catalog)
+            );
+            return PlanOutcome {
+                intent,
+                itinerary: Some(plan),
+                verdict,
+                explanation,
+            };
+        }
+        rejected.get_or_insert(verdict);
+    }
+    let verdict = rejected.unwrap_or_default();
+    let why: Vec<String> = verdict
+        .failures()
+        .map(|c| format!("{}: {}", c.name, c.message))
+        .collect();
+    PlanOutcome {
+        intent,
+        itinerary: None,
+        explanation: format!(
+            "every assembled plan failed verification ({})",
+            why.join("; ")
+        ),
+        verdict,
+    }
+}
