@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# The API benchmark of the orchestration issue: `wayfare loadgen` against a
-# release `wayfare serve`, on SQLite and on PostgreSQL, with faults off and
-# with 30% injected agent failures. Loopback only; each run is bounded.
+# The API benchmark of the orchestration issue: `wayfare-loadgen`
+# (tools/loadgen) against a release `wayfare serve`, on SQLite and on
+# PostgreSQL, with faults off and with 30% injected agent failures. Each run
+# prints plans/s and, next to it, the server's CPU time per finished trip
+# (from /proc/<pid>/stat) and its peak RSS. Loopback only; each run is
+# bounded.
 # The runs under faults send only requests the planner can deliver
 # (`--plannable-only`), so that their ready share is the share of trips the
 # faults did not cost; the runs without faults send the whole generated mix
@@ -9,15 +12,24 @@
 #
 #   scripts/loadgen.sh [CLIENTS] [DURATION]      (default: 100 20s)
 #
-# Needs target/release/wayfare (cargo build --release -p wayfare-server) and,
-# for the PostgreSQL runs, a server at $WAYFARE_TEST_POSTGRES_URL (default
+# Builds both release binaries first (one cargo call, so the engine is
+# built once); WAYFARE_BIN and WAYFARE_LOADGEN_BIN name other builds instead
+# (e.g. an older server, for a before/after). The PostgreSQL runs need a
+# server at $WAYFARE_TEST_POSTGRES_URL (default
 # postgres://postgres@127.0.0.1:5432/postgres); they are skipped without one.
 set -euo pipefail
 
 clients=${1:-100}
 duration=${2:-20s}
 root=$(cd "$(dirname "$0")/.." && pwd)
+packages=()
+[[ -n ${WAYFARE_BIN:-} ]] || packages+=(-p wayfare-server)
+[[ -n ${WAYFARE_LOADGEN_BIN:-} ]] || packages+=(-p wayfare-loadgen)
+if ((${#packages[@]})); then
+    (cd "$root" && cargo build --release --bins "${packages[@]}")
+fi
 bin=$(realpath "${WAYFARE_BIN:-$root/target/release/wayfare}")
+loadgen=$(realpath "${WAYFARE_LOADGEN_BIN:-$root/target/release/wayfare-loadgen}")
 pg_admin=${WAYFARE_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 port=3977
 work=$(mktemp -d)
@@ -26,7 +38,8 @@ logs=$root/target/loadgen
 mkdir -p "$logs"
 server_pid=
 
-[[ -x $bin ]] || { echo "build it first: cargo build --release -p wayfare-server" >&2; exit 1; }
+[[ -x $bin ]] || { echo "no server binary at $bin" >&2; exit 1; }
+[[ -x $loadgen ]] || { echo "no load tool at $loadgen" >&2; exit 1; }
 
 cleanup() {
     [[ -n $server_pid ]] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
@@ -50,8 +63,8 @@ run() {
         sleep 0.1
     done
     echo "== $label (faults error_rate=$rate)"
-    "$bin" loadgen --url "http://127.0.0.1:$port" --clients "$clients" \
-        --duration "$duration" --pid "$server_pid" "$@"
+    "$loadgen" --url "http://127.0.0.1:$port" --clients "$clients" \
+        --duration "$duration" --server-pid "$server_pid" "$@"
     kill "$server_pid"
     wait "$server_pid" 2>/dev/null || true
     server_pid=

@@ -1,5 +1,7 @@
 //! The command line: `wayfare [serve]`, and the subcommands added by later
-//! features (`import`, `plan`, `eval`, `loadgen`, `check`, `config`). Every command loads the configuration the same way.
+//! features (`import`, `plan`, `eval`, `check`, `config`). Every command
+//! loads the configuration the same way. The load benchmark is a tool of
+//! its own (`tools/loadgen`, `wayfare-loadgen`), not part of this binary.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -56,8 +58,6 @@ pub enum Command {
     /// Score a batch of plans (`plan --batch` output) against labelled
     /// queries by the TravelPlanner rules, and print the metrics.
     Eval(EvalArgs),
-    /// Benchmark a running server: N clients submit trips for T seconds.
-    Loadgen(crate::loadgen::LoadgenArgs),
     /// Compare every trip at rest with its event log (the state
     /// consistency score): the read model, the task queue and the agent
     /// results. Prints the score and each disagreement; exits non-zero
@@ -185,7 +185,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             commands::plan(&config, &args).await
         }
-        Command::Loadgen(args) => crate::loadgen::run(args).await,
         Command::Check { repair, db } => {
             if let Some(db) = db {
                 config.database_url = db;

@@ -7,7 +7,6 @@ pub mod api;
 pub mod cli;
 pub mod commands;
 pub mod config;
-pub mod loadgen;
 pub mod metrics;
 pub mod telemetry;
 pub mod web;

@@ -358,7 +358,7 @@ async fn the_agent_registry_lists_every_agent_type() {
 }
 
 #[tokio::test]
-async fn metrics_are_exported_in_the_prometheus_text_format() {
+async fn metrics_are_exported_in_the_openmetrics_text_format() {
     let app = TestApp::start(TestDb::sqlite().await, RuntimeConfig::default()).await;
     let id = app.submit(QUERY).await;
     app.wait_final(&id, PLAN_WITHIN).await;
@@ -368,13 +368,13 @@ async fn metrics_are_exported_in_the_prometheus_text_format() {
         answer.headers[header::CONTENT_TYPE]
             .to_str()
             .unwrap_or_default()
-            .starts_with("text/plain; version=0.0.4"),
+            .starts_with("application/openmetrics-text; version=1.0.0"),
         "{:?}",
         answer.headers
     );
     let text = answer.text;
     for needle in [
-        r#"wayfare_http_request_duration_seconds_bucket{method="POST",route="/api/trips/plan",status="202",le="+Inf"} 1"#,
+        r#"wayfare_http_request_duration_seconds_bucket{le="+Inf",method="POST",route="/api/trips/plan",status="202"} 1"#,
         r#"route="/api/trips/{id}/status""#,
         "wayfare_trips_submitted_total 1",
         r#"wayfare_trips_finished_total{status="ready"} 1"#,

@@ -21,7 +21,7 @@ use wayfare_domain::intent::Destination;
 use wayfare_domain::trip::TripView;
 use wayfare_engine::resilience::Rng;
 use wayfare_engine::state::{EventStore, TripId, TripState};
-use wayfare_server::loadgen::HttpClient;
+use wayfare_loadgen::HttpClient;
 use wayfare_store::Store;
 
 use process::Server;

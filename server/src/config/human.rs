@@ -1,8 +1,13 @@
 //! The human forms the design document writes its configuration in:
-//! durations with a unit (`30s`, `250ms`, `2m`, `1h`; a bare integer is
-//! milliseconds) and shares as percentages (`80%`; a bare number is a
+//! durations with a unit (`30s`, `250ms`, `1.5s`, `2m`, `1h 30m`: any form
+//! `humantime` reads) and shares as percentages (`80%`; a bare number is a
 //! fraction in `[0, 1]`). Both serialise back to their human form, so the
 //! built-in defaults go through the same parser as the file.
+//!
+//! One form is ours, not humantime's: a bare integer is milliseconds
+//! (`1500`), which configuration files and `WAYFARE_*` variables written
+//! without a unit rely on (humantime wants a unit). A bare decimal (`1.5`)
+//! is now refused: it used to mean 1.5 ms, surely not what was meant.
 
 use std::fmt;
 use std::time::Duration;
@@ -24,28 +29,18 @@ impl HumanDuration {
     }
 }
 
-/// Parses `30s`, `1.5s`, `250ms`, `2m`, `1h` or `1500` (milliseconds).
+/// Parses `30s`, `1.5s`, `250ms`, `2m`, `1h 30m` (humantime's forms) or
+/// `1500` (a bare integer: milliseconds).
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(text.len());
-    let (number, unit) = text.split_at(split);
-    let value: f64 = number
-        .parse()
-        .map_err(|_| format!("{text:?} is not a duration (write e.g. 30s, 250ms, 2m)"))?;
-    let seconds = match unit.trim() {
-        "" | "ms" => value / 1000.0,
-        "s" | "sec" | "secs" => value,
-        "m" | "min" | "mins" => value * 60.0,
-        "h" => value * 3600.0,
-        other => {
-            return Err(format!(
-                "{text:?} has an unknown unit {other:?} (use ms, s, m or h)"
-            ));
-        }
-    };
-    Duration::try_from_secs_f64(seconds).map_err(|_| format!("{text:?} is out of range"))
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        return text
+            .parse::<u64>()
+            .map(Duration::from_millis)
+            .map_err(|_| format!("{text:?} is out of range"));
+    }
+    humantime::parse_duration(text)
+        .map_err(|e| format!("{text:?} is not a duration (write e.g. 30s, 250ms, 2m): {e}"))
 }
 
 impl fmt::Display for HumanDuration {
@@ -168,8 +163,18 @@ mod tests {
         assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
         assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
         assert_eq!(parse_duration("1500"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration(" 20s "), Ok(Duration::from_secs(20)));
+        assert_eq!(parse_duration("1h 30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("2min"), Ok(Duration::from_secs(120)));
         assert!(parse_duration("30 parsecs").is_err());
         assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("").is_err());
+        assert!(parse_duration("-5s").is_err());
+        assert!(
+            parse_duration("1.5").is_err(),
+            "a bare decimal means no unit"
+        );
+        assert!(parse_duration("99999999999999999999").is_err());
     }
 
     #[test]

@@ -81,7 +81,7 @@ pub struct RateLimitSection {
     pub burst: u32,
     /// Also limit clients on the loopback interface. Off by default: a
     /// reverse proxy on the same host would make every visitor one client,
-    /// and `wayfare loadgen` runs there.
+    /// and `wayfare-loadgen` runs there.
     pub limit_loopback: bool,
 }
 

@@ -1,44 +1,53 @@
-//! Request latency per route: a fixed-bucket histogram kept by a small
-//! middleware, keyed by method, matched route template and status. Every
-//! label has a bounded set of values, whatever clients send: methods outside
-//! a fixed list are `other`, a path no route matched is `unmatched` (never
-//! the raw path, so trip ids do not explode the label space), and a status
-//! outside a fixed list is its class (`4xx`).
+//! Request latency per route: a `prometheus-client` `Family` of
+//! `Histogram`s observed by a small middleware, keyed by method, matched
+//! route template and status. Every label has a bounded set of values,
+//! whatever clients send: methods outside a fixed list are `other`, a path
+//! no route matched is `unmatched` (never the raw path, so trip ids do not
+//! explode the label space), and a status outside a fixed list is its class
+//! (`4xx`).
 
-use std::collections::BTreeMap;
-use std::fmt::Write;
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
+use prometheus_client::encoding::{EncodeLabelSet, LabelSetEncoder};
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+
+use super::Label;
 
 /// Upper bounds of the buckets, in seconds (Prometheus' `le`).
 pub const BUCKETS: [f64; 14] = [
     0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
-#[derive(Debug, Clone, Default)]
-struct Histogram {
-    counts: [u64; BUCKETS.len()],
-    count: u64,
-    sum: f64,
+/// One series' labels, in the order written.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct Labels {
+    method: &'static str,
+    route: String,
+    status: String,
 }
 
-impl Histogram {
-    fn observe(&mut self, seconds: f64) {
-        for (bound, count) in BUCKETS.iter().zip(self.counts.iter_mut()) {
-            if seconds <= *bound {
-                *count += 1;
-            }
-        }
-        self.count += 1;
-        self.sum += seconds;
+/// By hand rather than derived: the route goes through [`Label`], which
+/// escapes it (a route template is ours, but the text format must never
+/// break on one).
+impl EncodeLabelSet for Labels {
+    fn encode(&self, encoder: &mut LabelSetEncoder) -> Result<(), std::fmt::Error> {
+        [
+            ("method", Label(self.method)),
+            ("route", Label(&self.route)),
+            ("status", Label(&self.status)),
+        ]
+        .encode(encoder)
     }
 }
 
-type Key = (&'static str, String, String);
+fn new_histogram() -> Histogram {
+    Histogram::new(BUCKETS)
+}
 
 /// The methods kept as their own label value.
 const METHODS: [&str; 9] = [
@@ -69,49 +78,42 @@ pub fn status_label(status: u16) -> String {
     }
 }
 
-/// Shared by the middleware (writes) and `/metrics` (reads). Cheap to clone.
-#[derive(Debug, Clone, Default)]
+/// Shared by the middleware (writes) and `/metrics` (reads). Cheap to
+/// clone: clones share the family.
+#[derive(Debug, Clone)]
 pub struct HttpMetrics {
-    histograms: Arc<Mutex<BTreeMap<Key, Histogram>>>,
+    family: Family<Labels, Histogram, fn() -> Histogram>,
+}
+
+impl Default for HttpMetrics {
+    fn default() -> Self {
+        Self {
+            family: Family::new_with_constructor(new_histogram),
+        }
+    }
 }
 
 impl HttpMetrics {
     /// Records one request. `route` must be a route template (or
     /// `unmatched`); the method and status are bounded here.
     pub fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
-        let key = (method_label(method), route.to_owned(), status_label(status));
-        let mut map = self
-            .histograms
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        map.entry(key).or_default().observe(seconds);
+        let labels = Labels {
+            method: method_label(method),
+            route: route.to_owned(),
+            status: status_label(status),
+        };
+        self.family.get_or_create(&labels).observe(seconds);
     }
 
-    /// Appends `wayfare_http_request_duration_seconds` in the text format.
-    pub fn render(&self, out: &mut String) {
-        let map = self
-            .histograms
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
-        let name = "wayfare_http_request_duration_seconds";
-        let _ = writeln!(
-            out,
-            "# HELP {name} Time to answer an HTTP request, by route template."
+    /// Adds `wayfare_http_request_duration_seconds` to a scrape's registry
+    /// (the family is shared, not copied; left out until a first request).
+    pub fn register(&self, registry: &mut Registry) {
+        registry.register(
+            "wayfare_http_request_duration_seconds",
+            // The registry adds the final full stop.
+            "Time to answer an HTTP request, by route template",
+            self.family.clone(),
         );
-        let _ = writeln!(out, "# TYPE {name} histogram");
-        for ((method, route, status), h) in &map {
-            let labels = format!(
-                "method=\"{method}\",route=\"{}\",status=\"{status}\"",
-                super::escape(route)
-            );
-            for (bound, count) in BUCKETS.iter().zip(h.counts.iter()) {
-                let _ = writeln!(out, "{name}_bucket{{{labels},le=\"{bound}\"}} {count}");
-            }
-            let _ = writeln!(out, "{name}_bucket{{{labels},le=\"+Inf\"}} {}", h.count);
-            let _ = writeln!(out, "{name}_sum{{{labels}}} {}", h.sum);
-            let _ = writeln!(out, "{name}_count{{{labels}}} {}", h.count);
-        }
     }
 }
 
@@ -137,17 +139,26 @@ pub async fn track(State(metrics): State<HttpMetrics>, request: Request, next: N
 mod tests {
     use super::*;
 
+    fn rendered(metrics: &HttpMetrics) -> String {
+        let mut registry = Registry::default();
+        metrics.register(&mut registry);
+        crate::metrics::text(&registry).expect("encodes")
+    }
+
     #[test]
     fn an_observation_lands_in_every_bucket_at_or_above_it() {
         let metrics = HttpMetrics::default();
         metrics.observe("GET", "/api/trips/{id}/status", 200, 0.003);
-        let mut out = String::new();
-        metrics.render(&mut out);
-        assert!(out.contains(r#"le="0.0025"} 0"#), "{out}");
-        assert!(out.contains(r#"le="0.005"} 1"#), "{out}");
-        assert!(out.contains(r#"le="+Inf"} 1"#), "{out}");
+        let out = rendered(&metrics);
+        let labels = r#"method="GET",route="/api/trips/{id}/status",status="200""#;
+        for (le, n) in [("0.0025", 0), ("0.005", 1), ("+Inf", 1)] {
+            let line = format!(
+                r#"wayfare_http_request_duration_seconds_bucket{{le="{le}",{labels}}} {n}"#
+            );
+            assert!(out.lines().any(|l| l == line), "missing {line:?} in\n{out}");
+        }
         assert!(
-            out.contains(r#"route="/api/trips/{id}/status",status="200""#),
+            out.contains("# TYPE wayfare_http_request_duration_seconds histogram\n"),
             "{out}"
         );
     }
@@ -182,12 +193,11 @@ mod tests {
                 let _ = app.clone().oneshot(request).await;
             }
         }
-        let mut out = String::new();
-        metrics.render(&mut out);
+        let out = rendered(&metrics);
         let series = out.lines().filter(|l| l.contains("_count{")).count();
         assert_eq!(series, 2, "{out}");
         assert!(
-            out.contains(r#"method="other",route="/odd",status="2xx""#),
+            out.contains(r#"method="other",route="/odd",status="2xx"}"#),
             "{out}"
         );
         assert!(!out.contains("M199"), "{out}");

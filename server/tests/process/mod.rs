@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use wayfare_server::loadgen::HttpClient;
+use wayfare_loadgen::HttpClient;
 
 /// A `wayfare serve` child process and what it printed.
 pub struct Server {
@@ -84,7 +84,8 @@ impl Server {
         };
         Server {
             child,
-            http: HttpClient::new(&format!("http://{addr}"), Duration::from_secs(10)),
+            http: HttpClient::new(&format!("http://{addr}"), Duration::from_secs(10))
+                .expect("an HTTP client"),
             addr,
             log,
             spawned_at,

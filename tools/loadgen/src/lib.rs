@@ -1,34 +1,49 @@
-//! `wayfare loadgen`: a benchmark, not a test. N clients, for T seconds,
-//! each submits a trip over the REST API and polls its status until it is
-//! final, then submits the next. Reports completed plans per second, the
-//! submit → ready latency (p50/p95/p99), errors, the share of ready plans
-//! the verifier passed, and the server's peak RSS (with `--pid`).
+//! `wayfare-loadgen`: a benchmark, not a test. N clients, for T seconds,
+//! each submits a trip over the REST API and follows it (its event stream,
+//! or polling its status) until it is final, then submits the next.
+//! Reports completed plans per second, the submit → ready latency
+//! (p50/p95/p99), errors, the share of ready plans the verifier passed and,
+//! given the server's pid, the server's CPU time per finished trip and its
+//! peak RSS.
+//!
+//! A tool crate of its own, not a subcommand of the shipped `wayfare`
+//! binary: the server needs none of its HTTP client, and the black-box
+//! tests of `wayfare-server` use its [`HttpClient`] as a dev-dependency.
 //!
 //! Bounded by design: loopback addresses only, at most 1000 clients and
 //! 10 minutes, and every request and trip has a deadline.
 
 pub mod client;
+pub mod process;
+pub mod queries;
+pub mod report;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use serde::Serialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use wayfare_domain::trip::TripStatus;
 use wayfare_engine::catalog::MemoryCatalog;
 use wayfare_engine::catalog::demo::demo_catalog;
 use wayfare_engine::orchestrator::Planner;
-use wayfare_engine::resilience::Rng;
 
 pub use self::client::{Answer, ClientError, HttpClient};
-use crate::config::human::parse_duration;
+use self::queries::{Queries, QueryGen};
+pub use self::report::{Report, render};
+use self::report::{cpu_ms_per_trip, percentile};
 
 pub const MAX_CLIENTS: usize = 1000;
 pub const MAX_DURATION: Duration = Duration::from_secs(600);
 
-/// `wayfare loadgen`.
-#[derive(Debug, Clone, clap::Args)]
+/// The command line.
+#[derive(Debug, Clone, clap::Parser)]
+#[command(
+    name = "wayfare-loadgen",
+    version,
+    about = "Benchmark a running `wayfare serve`: N clients submit trips for T seconds"
+)]
 pub struct LoadgenArgs {
     /// The server (loopback only).
     #[arg(long, default_value = "http://127.0.0.1:3000")]
@@ -38,23 +53,24 @@ pub struct LoadgenArgs {
     pub clients: usize,
     /// How long clients keep submitting (`20s`, `2m`); trips in flight then
     /// finish.
-    #[arg(long, default_value = "20s", value_parser = parse_duration)]
+    #[arg(long, default_value = "20s", value_parser = humantime::parse_duration)]
     pub duration: Duration,
     /// One query per line; default: generated over the demo catalog.
     #[arg(long, value_name = "FILE")]
     pub queries: Option<PathBuf>,
-    /// The server's process id, to report its peak RSS (Linux).
-    #[arg(long)]
-    pub pid: Option<u32>,
+    /// The server's process id (Linux): report its CPU time per finished
+    /// trip and its peak RSS.
+    #[arg(long, alias = "pid", value_name = "PID")]
+    pub server_pid: Option<u32>,
     /// How a client learns that its trip is final: the event stream (one
     /// WebSocket per trip), or polling the status endpoint.
     #[arg(long, value_enum, default_value_t = Watch::Ws)]
     pub watch: Watch,
     /// Time between two status polls of one trip (`--watch poll`).
-    #[arg(long, default_value = "50ms", value_parser = parse_duration)]
+    #[arg(long, default_value = "50ms", value_parser = humantime::parse_duration)]
     pub poll: Duration,
     /// A trip not final after this counts as an error.
-    #[arg(long, default_value = "60s", value_parser = parse_duration)]
+    #[arg(long, default_value = "60s", value_parser = humantime::parse_duration)]
     pub trip_timeout: Duration,
     /// Submit only generated queries that the planner delivers on the
     /// demo catalog (checked in this process before each is sent), so that
@@ -76,43 +92,6 @@ pub struct LoadgenArgs {
 pub enum Watch {
     Ws,
     Poll,
-}
-
-/// What one run measured.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct Report {
-    pub clients: usize,
-    /// Only plannable generated queries were sent (`--plannable-only`).
-    pub plannable_only: bool,
-    pub watch: Option<Watch>,
-    pub duration_s: f64,
-    /// From the first submission to the last trip finishing.
-    pub elapsed_s: f64,
-    pub submitted: u64,
-    pub ready: u64,
-    /// Ready plans whose verdict passed every check.
-    pub verified: u64,
-    /// Trips the runtime finished as failed (an explained failure).
-    pub failed: u64,
-    pub needs_input: u64,
-    pub cancelled: u64,
-    /// Submissions refused with 503 (then retried after Retry-After).
-    pub rejected_503: u64,
-    /// Transport errors, unexpected statuses, trips past the deadline.
-    pub errors: u64,
-    /// Plans that reached `ready` while the clients were submitting, over
-    /// the duration: the throughput under load.
-    pub plans_per_s: f64,
-    /// All ready plans over the whole elapsed time, the drain included
-    /// (a trip stuck until its deadline drags this one down).
-    pub plans_per_s_overall: f64,
-    pub latency_ms_p50: f64,
-    pub latency_ms_p95: f64,
-    pub latency_ms_p99: f64,
-    pub latency_ms_max: f64,
-    pub server_peak_rss_kib: Option<u64>,
-    /// The first few error descriptions.
-    pub error_samples: Vec<String>,
 }
 
 #[derive(Debug, Default)]
@@ -159,13 +138,14 @@ impl Tally {
 
 /// Refuses anything but a loopback `http://` URL.
 pub fn check_loopback(url: &str) -> anyhow::Result<()> {
-    let uri: http::Uri = url
-        .parse()
-        .with_context(|| format!("{url:?} is not a URL"))?;
-    if uri.scheme_str() != Some("http") {
+    let parsed = reqwest::Url::parse(url).with_context(|| format!("{url:?} is not a URL"))?;
+    if parsed.scheme() != "http" {
         bail!("{url}: only http:// is supported");
     }
-    let host = uri.host().unwrap_or_default().trim_matches(['[', ']']);
+    let host = parsed
+        .host_str()
+        .unwrap_or_default()
+        .trim_matches(['[', ']']);
     let loopback = host == "localhost"
         || host
             .parse::<std::net::IpAddr>()
@@ -174,89 +154,6 @@ pub fn check_loopback(url: &str) -> anyhow::Result<()> {
         bail!("{url}: the load generator only targets loopback addresses");
     }
     Ok(())
-}
-
-/// Demo-catalog cities with flights between every pair.
-const CITIES: [&str; 10] = [
-    "Seattle",
-    "Spokane",
-    "Portland",
-    "Denver",
-    "Colorado Springs",
-    "San Francisco",
-    "Los Angeles",
-    "San Diego",
-    "Chicago",
-    "New York",
-];
-
-const MONTHS: [&str; 6] = ["March", "April", "May", "June", "September", "October"];
-
-/// A deterministic stream of varied trip requests over the demo catalog.
-#[derive(Debug, Clone)]
-pub struct QueryGen {
-    rng: Rng,
-}
-
-impl QueryGen {
-    pub fn new(seed: u64) -> Self {
-        Self {
-            rng: Rng::with_seed(seed),
-        }
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        self.rng.u64(..)
-    }
-
-    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
-        items[(self.next_u64() % items.len() as u64) as usize]
-    }
-
-    pub fn next_query(&mut self) -> String {
-        let from = self.pick(&CITIES);
-        let mut to = self.pick(&CITIES);
-        while to == from {
-            to = self.pick(&CITIES);
-        }
-        let days = 2 + self.next_u64() % 3;
-        let people = 1 + self.next_u64() % 3;
-        let budget = 1500 + 250 * (self.next_u64() % 12) * people;
-        let month = self.pick(&MONTHS);
-        let day = 1 + self.next_u64() % 20;
-        let who = match people {
-            1 => "1 person".to_owned(),
-            n => format!("{n} people"),
-        };
-        format!(
-            "Plan a {days}-day trip from {from} to {to} starting {month} {day}, 2027, budget ${budget} for {who}."
-        )
-    }
-}
-
-enum Queries {
-    /// Generated; with a planner, only those it delivers.
-    Generated(QueryGen, Option<Arc<Planner>>),
-    Listed(Arc<Vec<String>>, usize),
-}
-
-impl Queries {
-    fn next(&mut self) -> String {
-        match self {
-            Queries::Generated(g, None) => g.next_query(),
-            Queries::Generated(g, Some(planner)) => loop {
-                let query = g.next_query();
-                if planner.plan_blocking(&query).itinerary.is_some() {
-                    break query;
-                }
-            },
-            Queries::Listed(list, i) => {
-                let q = list[*i % list.len()].clone();
-                *i += 1;
-                q
-            }
-        }
-    }
 }
 
 /// Runs the load and prints the report.
@@ -296,7 +193,9 @@ pub async fn measure(args: &LoadgenArgs) -> anyhow::Result<Report> {
         }
         None => None,
     };
-    let http = HttpClient::new(&args.url, Duration::from_secs(30));
+    // One kept-alive connection per client: each has at most one request
+    // in flight (its WebSocket is a connection of its own).
+    let http = HttpClient::with_pool(&args.url, Duration::from_secs(30), args.clients)?;
     let health = http
         .get("/healthz")
         .await
@@ -315,6 +214,13 @@ pub async fn measure(args: &LoadgenArgs) -> anyhow::Result<Report> {
         }
         (true, Some(_)) => bail!("--plannable-only filters generated queries, not --queries"),
         (false, _) => None,
+    };
+    let cpu_before = match args.server_pid {
+        Some(pid) => Some(
+            process::cpu_time(pid)
+                .with_context(|| format!("reading /proc/{pid}/stat (--server-pid)"))?,
+        ),
+        None => None,
     };
     let started = Instant::now();
     let stop_submitting = started + args.duration;
@@ -343,9 +249,17 @@ pub async fn measure(args: &LoadgenArgs) -> anyhow::Result<Report> {
         }
     }
     let elapsed = started.elapsed().as_secs_f64();
+    // Read right after the last trip finished: the server's CPU over the
+    // whole run, submissions, planning, streaming and the drain.
+    let server_cpu_s = match (args.server_pid, cpu_before) {
+        (Some(pid), Some(before)) => {
+            process::cpu_time(pid).map(|after| after.saturating_sub(before).as_secs_f64())
+        }
+        _ => None,
+    };
     let mut latencies = std::mem::take(&mut tally.latencies_ms);
     latencies.sort_by(f64::total_cmp);
-    Ok(Report {
+    let mut report = Report {
         clients: args.clients,
         plannable_only: planner.is_some(),
         watch: Some(args.watch),
@@ -365,84 +279,14 @@ pub async fn measure(args: &LoadgenArgs) -> anyhow::Result<Report> {
         latency_ms_p95: percentile(&latencies, 0.95),
         latency_ms_p99: percentile(&latencies, 0.99),
         latency_ms_max: latencies.last().copied().unwrap_or(0.0),
-        server_peak_rss_kib: args.pid.and_then(peak_rss_kib),
+        server_cpu_s,
+        server_cpu_ms_per_trip: None,
+        server_peak_rss_kib: args.server_pid.and_then(process::peak_rss_kib),
         error_samples: tally.error_samples,
-    })
-}
-
-/// Nearest-rank percentile of sorted values.
-pub fn percentile(sorted: &[f64], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let rank = (q * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
-}
-
-/// `VmHWM` of `/proc/<pid>/status`: the peak resident set size, in KiB.
-pub fn peak_rss_kib(pid: u32) -> Option<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-}
-
-/// The report for a person.
-pub fn render(r: &Report) -> String {
-    let finished = r.ready + r.failed + r.needs_input + r.cancelled;
-    let share = |n: u64, of: u64| {
-        if of == 0 {
-            0.0
-        } else {
-            100.0 * n as f64 / of as f64
-        }
     };
-    let rss = r.server_peak_rss_kib.map_or_else(
-        || "n/a (pass --pid)".to_owned(),
-        |k| format!("{:.1} MiB", k as f64 / 1024.0),
-    );
-    let mut out = format!(
-        "clients {} for {:.0}s (elapsed {:.1}s), following trips by {}{}\n\
-         submitted {}  ready {} ({:.2}% of finished)  failed {}  needs_input {}  cancelled {}\n\
-         verified {} ({:.2}% of ready)\n\
-         completed plans/s {:.1} while submitting ({:.1} over the whole run)\n\
-         submit→ready latency ms: p50 {:.0}  p95 {:.0}  p99 {:.0}  max {:.0}\n\
-         errors {}  rejected 503 {}\n\
-         server peak RSS {rss}\n",
-        r.clients,
-        r.duration_s,
-        r.elapsed_s,
-        match r.watch {
-            Some(Watch::Poll) => "polling",
-            _ => "WebSocket",
-        },
-        if r.plannable_only {
-            "; plannable queries only"
-        } else {
-            ""
-        },
-        r.submitted,
-        r.ready,
-        share(r.ready, finished),
-        r.failed,
-        r.needs_input,
-        r.cancelled,
-        r.verified,
-        share(r.verified, r.ready),
-        r.plans_per_s,
-        r.plans_per_s_overall,
-        r.latency_ms_p50,
-        r.latency_ms_p95,
-        r.latency_ms_p99,
-        r.latency_ms_max,
-        r.errors,
-        r.rejected_503,
-    );
-    for e in &r.error_samples {
-        out.push_str(&format!("  error: {e}\n"));
-    }
-    out
+    report.server_cpu_ms_per_trip =
+        server_cpu_s.and_then(|cpu| cpu_ms_per_trip(cpu, report.finished()));
+    Ok(report)
 }
 
 /// How a trip ended.
@@ -451,6 +295,41 @@ enum Final {
     Failed,
     NeedsInput,
     Cancelled,
+}
+
+/// The few fields of the API's answers that a client reads: decoding only
+/// these keeps the client's own CPU low (it shares the cores with the
+/// server it measures), and unknown fields are ignored.
+#[derive(Deserialize)]
+struct Accepted {
+    trip_id: String,
+}
+
+#[derive(Deserialize)]
+struct StatusOnly {
+    status: TripStatus,
+}
+
+#[derive(Deserialize)]
+struct VerdictOnly {
+    verdict: Option<Checks>,
+}
+
+#[derive(Deserialize)]
+struct Checks {
+    checks: Vec<Passed>,
+}
+
+#[derive(Deserialize)]
+struct Passed {
+    passed: bool,
+}
+
+/// One frame of the event stream; only its type matters here.
+#[derive(Deserialize)]
+struct EventType {
+    #[serde(rename = "type")]
+    kind: String,
 }
 
 struct Client {
@@ -464,17 +343,21 @@ impl Client {
     async fn run(self, mut queries: Queries, stop_submitting: Instant) -> Tally {
         let mut tally = Tally::default();
         while Instant::now() < stop_submitting {
-            let query = queries.next();
+            let query = queries.next_query();
             self.one_trip(&query, stop_submitting, &mut tally).await;
         }
         tally
     }
 
     async fn one_trip(&self, query: &str, stop_submitting: Instant, tally: &mut Tally) {
+        #[derive(Serialize)]
+        struct Submit<'a> {
+            query: &'a str,
+        }
         let started = Instant::now();
         let answer = match self
             .http
-            .post_json("/api/trips/plan", &json!({ "query": query }))
+            .post_json("/api/trips/plan", &Submit { query })
             .await
         {
             Ok(a) => a,
@@ -486,7 +369,7 @@ impl Client {
                 tally.rejected_503 += 1;
                 let wait = answer
                     .headers
-                    .get(http::header::RETRY_AFTER)
+                    .get(reqwest::header::RETRY_AFTER)
                     .and_then(|v| v.to_str().ok())
                     .and_then(|v| v.parse::<u64>().ok())
                     .unwrap_or(1)
@@ -504,14 +387,14 @@ impl Client {
             }
         }
         tally.submitted += 1;
-        let body = answer.json();
-        let Some(id) = body["trip_id"].as_str() else {
-            return tally.error(format!("submit: no trip_id in {body}"));
+        let id = match answer.decode::<Accepted>() {
+            Ok(accepted) => accepted.trip_id,
+            Err(e) => return tally.error(format!("submit: {e} in {}", answer.text())),
         };
         let deadline = started + self.trip_timeout;
         let outcome = match self.watch {
-            Watch::Poll => self.poll_until_final(id, deadline).await,
-            Watch::Ws => self.stream_until_final(id, deadline).await,
+            Watch::Poll => self.poll_until_final(&id, deadline).await,
+            Watch::Ws => self.stream_until_final(&id, deadline).await,
         };
         match outcome {
             Ok(Final::Ready) => {
@@ -522,7 +405,7 @@ impl Client {
                 tally
                     .latencies_ms
                     .push(started.elapsed().as_secs_f64() * 1000.0);
-                if self.verified(id).await {
+                if self.verified(&id).await {
                     tally.verified += 1;
                 }
             }
@@ -540,19 +423,22 @@ impl Client {
                 return Err(format!("trip {id} not final after {:?}", self.trip_timeout));
             }
             tokio::time::sleep(self.poll).await;
-            let status = match self.http.get(&status_path).await {
-                Ok(a) if a.status.is_success() => a.json(),
+            let answer = match self.http.get(&status_path).await {
+                Ok(a) if a.status.is_success() => a,
                 Ok(a) => return Err(format!("status: HTTP {}: {}", a.status, a.text())),
                 Err(e) => return Err(format!("status: {e}")),
             };
-            match status["status"].as_str() {
-                Some("planning") => continue,
-                Some("ready") => return Ok(Final::Ready),
-                Some("failed") => return Ok(Final::Failed),
-                Some("needs_input") => return Ok(Final::NeedsInput),
-                Some("cancelled") => return Ok(Final::Cancelled),
-                _ => return Err(format!("status: unexpected {status}")),
-            }
+            let status = answer
+                .decode::<StatusOnly>()
+                .map_err(|e| format!("status: {e} in {}", answer.text()))?
+                .status;
+            return Ok(match status {
+                TripStatus::Planning => continue,
+                TripStatus::Ready => Final::Ready,
+                TripStatus::Failed => Final::Failed,
+                TripStatus::NeedsInput => Final::NeedsInput,
+                TripStatus::Cancelled => Final::Cancelled,
+            });
         }
     }
 
@@ -574,13 +460,13 @@ impl Client {
                     Message::Close(_) => break,
                     _ => continue,
                 };
-                let event: serde_json::Value =
+                let event: EventType =
                     serde_json::from_str(text.as_str()).map_err(|e| format!("events: {e}"))?;
-                let outcome = match event["type"].as_str() {
-                    Some("trip_plan_ready") => Final::Ready,
-                    Some("trip_plan_failed") => Final::Failed,
-                    Some("trip_cancelled") => Final::Cancelled,
-                    Some("needs_input") => Final::NeedsInput,
+                let outcome = match event.kind.as_str() {
+                    "trip_plan_ready" => Final::Ready,
+                    "trip_plan_failed" => Final::Failed,
+                    "trip_cancelled" => Final::Cancelled,
+                    "needs_input" => Final::NeedsInput,
                     _ => continue,
                 };
                 let _ = socket.close(None).await;
@@ -599,12 +485,11 @@ impl Client {
     /// Whether the ready plan's verdict passed every check.
     async fn verified(&self, id: &str) -> bool {
         match self.http.get(&format!("/api/trips/{id}")).await {
-            Ok(a) if a.status.is_success() => {
-                let checks = &a.json()["verdict"]["checks"];
-                checks.as_array().is_some_and(|c| {
-                    !c.is_empty() && c.iter().all(|c| c["passed"].as_bool() == Some(true))
-                })
-            }
+            Ok(a) if a.status.is_success() => a
+                .decode::<VerdictOnly>()
+                .ok()
+                .and_then(|t| t.verdict)
+                .is_some_and(|v| !v.checks.is_empty() && v.checks.iter().all(|c| c.passed)),
             _ => false,
         }
     }
@@ -612,6 +497,8 @@ impl Client {
 
 #[cfg(test)]
 mod tests {
+    use clap::Parser;
+
     use super::*;
 
     #[test]
@@ -622,47 +509,38 @@ mod tests {
         assert!(check_loopback("http://example.com").is_err());
         assert!(check_loopback("http://10.0.0.1:3000").is_err());
         assert!(check_loopback("https://127.0.0.1").is_err());
+        assert!(check_loopback("not a url").is_err());
     }
 
     #[test]
-    fn plannable_only_sends_just_the_queries_the_planner_delivers() {
-        let catalog = demo_catalog().unwrap();
-        let planner = Arc::new(
-            Planner::new(Arc::new(MemoryCatalog::new(catalog)))
-                .with_today(chrono::NaiveDate::from_ymd_opt(2026, 11, 24).unwrap()),
-        );
-        let delivers = |q: &str| planner.plan_blocking(q).itinerary.is_some();
-        // The plain stream holds requests that cannot be planned...
-        let mut plain = Queries::Generated(QueryGen::new(1), None);
-        let unplannable = (0..300).filter(|_| !delivers(&plain.next())).count();
-        assert!(unplannable > 0, "the generator made no unplannable request");
-        // ...the filtered one none.
-        let mut filtered = Queries::Generated(QueryGen::new(1), Some(planner.clone()));
-        for _ in 0..100 {
-            let query = filtered.next();
-            assert!(delivers(&query), "sent an unplannable request: {query}");
-        }
+    fn the_command_line_takes_the_server_pid_and_human_durations() {
+        let args = LoadgenArgs::try_parse_from([
+            "wayfare-loadgen",
+            "--server-pid",
+            "4242",
+            "--duration",
+            "2m",
+            "--poll",
+            "250ms",
+        ])
+        .expect("parses");
+        assert_eq!(args.server_pid, Some(4242));
+        assert_eq!(args.duration, Duration::from_secs(120));
+        assert_eq!(args.poll, Duration::from_millis(250));
+        assert_eq!(args.clients, 100);
+        // The old spelling still works.
+        let args = LoadgenArgs::try_parse_from(["wayfare-loadgen", "--pid", "7"]).expect("parses");
+        assert_eq!(args.server_pid, Some(7));
+        assert!(LoadgenArgs::try_parse_from(["wayfare-loadgen", "--duration", "soon"]).is_err());
     }
 
-    #[test]
-    fn generated_queries_are_reproducible_and_varied() {
-        let a: Vec<String> = (0..50)
-            .scan(QueryGen::new(7), |g, _| Some(g.next_query()))
-            .collect();
-        let b: Vec<String> = (0..50)
-            .scan(QueryGen::new(7), |g, _| Some(g.next_query()))
-            .collect();
-        assert_eq!(a, b);
-        let distinct: std::collections::HashSet<_> = a.iter().collect();
-        assert!(distinct.len() > 45, "{distinct:?}");
-        assert!(a[0].starts_with("Plan a "), "{}", a[0]);
-    }
-
-    #[test]
-    fn percentiles_use_the_nearest_rank() {
-        let v: Vec<f64> = (1..=100).map(f64::from).collect();
-        assert_eq!(percentile(&v, 0.50), 50.0);
-        assert_eq!(percentile(&v, 0.99), 99.0);
-        assert_eq!(percentile(&[], 0.5), 0.0);
+    #[tokio::test]
+    async fn a_run_refuses_bounds_it_does_not_keep() {
+        let args =
+            LoadgenArgs::try_parse_from(["wayfare-loadgen", "--clients", "1001"]).expect("parses");
+        assert!(measure(&args).await.is_err());
+        let args = LoadgenArgs::try_parse_from(["wayfare-loadgen", "--url", "http://10.0.0.1"])
+            .expect("parses");
+        assert!(measure(&args).await.is_err());
     }
 }
