@@ -18,10 +18,13 @@
 
 mod audit;
 pub mod catalog;
+mod codec;
+mod db;
 mod delete;
 mod events;
 mod hub;
 mod owners;
+mod queue;
 mod ratings;
 mod tasks;
 #[cfg(feature = "testing")]
@@ -37,6 +40,8 @@ use std::path::Path;
 use std::str::FromStr;
 
 use sqlx::migrate::Migrator;
+
+use crate::db::on_pool;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -181,12 +186,10 @@ fn create_dir(path: &Path) -> Result<()> {
 impl Store {
     /// One trivial round trip, for health checks.
     pub async fn ping(&self) -> Result<()> {
-        match self {
-            Store::Sqlite { write: pool, .. } => {
-                sqlx::query("SELECT 1").execute(pool).await.map(drop)?
-            }
-            Store::Postgres(pool) => sqlx::query("SELECT 1").execute(pool).await.map(drop)?,
-        }
+        on_pool!(self, write, |pool| sqlx::query("SELECT 1")
+            .execute(pool)
+            .await
+            .map(drop)?);
         Ok(())
     }
 }
