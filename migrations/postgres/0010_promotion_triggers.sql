@@ -69,3 +69,15 @@ CREATE TRIGGER agent_tasks_promote_requeued AFTER UPDATE OF status, deps_done ON
 FOR EACH ROW WHEN (NEW.status = 'pending' AND NOT NEW.deps_done
     AND (OLD.status <> 'pending' OR OLD.deps_done))
 EXECUTE FUNCTION agent_tasks_promote_one();
+
+-- An append is one statement (see the store's `events.rs`): its writes are
+-- data-modifying CTEs, and the read model's is made only at the version
+-- the writer decided on. When that matched no row, the statement calls
+-- this, which fails it (SQLSTATE WF409: the log moved on) and so undoes
+-- the statement's other writes.
+CREATE FUNCTION wayfare_refuse_stale() RETURNS integer LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'trip_state: the trip is not at the version the append expected'
+        USING ERRCODE = 'WF409';
+END;
+$$;

@@ -183,10 +183,20 @@ impl Stmt {
     }
 
     /// Appends this statement to a SQLite script whose earlier statements
-    /// bind `args.len()` values: its `$n` become `$(n + that)`, because
-    /// SQLite numbers a script's parameters across all its statements.
+    /// bind `args.len()` values (see [`Stmt::renumbered`]).
     pub(crate) fn append_to(self, sql: &mut String, args: &mut Vec<Arg>) {
+        sql.push_str(&self.renumbered(args));
+        sql.push_str(";\n");
+    }
+
+    /// The statement's text for a place after `args.len()` values bound
+    /// before it (a later statement of a SQLite script, which numbers its
+    /// parameters across all its statements, or a part of a PostgreSQL
+    /// statement): its `$n` become `$(n + that)`. Its values are added to
+    /// `args`.
+    pub(crate) fn renumbered(self, args: &mut Vec<Arg>) -> String {
         let offset = args.len();
+        let mut sql = String::with_capacity(self.sql.len() + 16);
         let mut rest = self.sql.as_str();
         while let Some(at) = rest.find('$') {
             sql.push_str(&rest[..=at]);
@@ -199,7 +209,24 @@ impl Stmt {
             rest = &rest[digits..];
         }
         sql.push_str(rest);
-        sql.push_str(";\n");
         args.extend(self.args);
+        sql
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_statement_after_others_has_its_parameters_renumbered() {
+        let mut args = vec![Arg::Int(1), Arg::Int(2)];
+        let stmt = Stmt {
+            sql: "UPDATE t SET a = $1, b = $2 WHERE c = $1 AND d = $10".to_owned(),
+            args: vec![Arg::Int(3), Arg::Int(4)],
+        };
+        let sql = stmt.renumbered(&mut args);
+        assert_eq!(sql, "UPDATE t SET a = $3, b = $4 WHERE c = $3 AND d = $12");
+        assert_eq!(args.len(), 4);
     }
 }

@@ -4,14 +4,16 @@
 //! [`EventStore`] port.
 //!
 //! Optimistic locking: an append states the version it decided on, and a
-//! stale writer never overwrites. The two backends check it differently
-//! (see [`Store::append_any`]): on SQLite the log itself refuses a stale
-//! first event (its primary key on `(trip_id, seq)`, and the
-//! `trip_events_gapless` trigger for a `seq` that does not follow the
+//! stale writer never overwrites. The two backends run the same statements
+//! (the events, the read model at the expected version, the queue's write)
+//! and check differently (see `RunAppend`): on SQLite the log itself
+//! refuses a stale first event (its primary key on `(trip_id, seq)`, and
+//! the `trip_events_gapless` trigger for a `seq` that does not follow the
 //! trip's last), because an append there is one script that cannot look at
-//! what a statement did; on PostgreSQL the read model's row is updated
-//! first, only at the expected version, which also locks it until the
-//! commit, and a trip created twice at once is refused by the primary key.
+//! what a statement did; on PostgreSQL the append is one statement whose
+//! read-model update matches only the expected version (and locks the row
+//! until the commit) and which fails when it matched none. A trip created
+//! twice at once is refused by the primary keys on both.
 
 use chrono::{DateTime, SubsecRound, Utc};
 use wayfare_engine::runtime::{QueueWrite, RuntimeStore};
@@ -31,21 +33,23 @@ enum Failure {
     Conflict {
         actual: u64,
     },
-    /// A unique key refused the write: another writer got there first.
+    /// A unique key or the log's check refused the write: another writer
+    /// got there first.
     Raced,
     Port(PortError),
 }
 
-/// SQLite's `SQLITE_CONSTRAINT_TRIGGER`: a trigger refused the write (in
-/// the store, only `trip_events_gapless`: the log is not where the writer
-/// thought).
-fn is_trigger_refusal(err: &sqlx::Error) -> bool {
-    matches!(err, sqlx::Error::Database(db) if db.code().as_deref() == Some("1811"))
+/// The log refused a stale append: on SQLite a trigger did
+/// (`SQLITE_CONSTRAINT_TRIGGER`; in the store, only `trip_events_gapless`),
+/// on PostgreSQL `wayfare_refuse_stale()` (SQLSTATE `WF409`, migration
+/// 0010). Either way the log is not where the writer thought.
+fn is_stale_refusal(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("1811" | "WF409")))
 }
 
 impl From<sqlx::Error> for Failure {
     fn from(err: sqlx::Error) -> Self {
-        if is_unique_violation(&err) || is_trigger_refusal(&err) {
+        if is_unique_violation(&err) || is_stale_refusal(&err) {
             Failure::Raced
         } else {
             Failure::Port(StoreError::Database(err).into())
@@ -120,6 +124,28 @@ struct Writes {
     events: Stmt,
     state: Stmt,
     queue: Option<Stmt>,
+}
+
+impl Writes {
+    /// An append's writes, and the version it leads to.
+    fn of(
+        trip_id: TripId,
+        expected: u64,
+        rows: Vec<EventRow>,
+        at: DateTime<Utc>,
+        state: StateRow,
+        queue: Option<Stmt>,
+    ) -> Result<(Self, u64), StoreError> {
+        let version = state.2;
+        Ok((
+            Writes {
+                events: insert_events(trip_id, rows, at),
+                state: write_state(trip_id, expected, state, at)?,
+                queue,
+            },
+            version,
+        ))
+    }
 }
 
 /// The statement inserting an append's events.
@@ -228,15 +254,12 @@ impl Store {
 
     /// One append on either backend, its failure turned into the port's.
     ///
-    /// Both build the same statements (the events, the read model, the
-    /// queue's write) in the same transaction and differ in how they run
-    /// them. SQLite runs them as one multi-statement call in the writer's
-    /// group commit (its writer pays a round trip to its worker thread per
-    /// call), so it cannot look at what one did before the next: its check
-    /// is the log's constraints (see the module's documentation).
-    /// PostgreSQL takes no multi-statement call with parameters; it writes
-    /// the read model first, at the expected version, and stops there on a
-    /// conflict.
+    /// Both build the same statements ([`Writes`]) and run them as one
+    /// call (`RunAppend`): on SQLite a script in the writer's group commit,
+    /// on PostgreSQL one statement. With the state after the events in hand
+    /// that call is the whole append (on PostgreSQL without a transaction
+    /// around it: a statement is atomic); otherwise the stored state is
+    /// read and folded first, in a transaction.
     async fn append_any(
         &self,
         trip_id: TripId,
@@ -277,39 +300,48 @@ impl Store {
             None => None,
         };
         let expected = expected_version;
-        let result: Result<u64, Failure> = in_transaction!(self, |conn| async move {
-            let state = match after {
-                After::Encoded(encoded) => encoded,
-                After::Fold(events) => {
-                    // The stored state, read (and locked) in the transaction.
-                    let sql = format!(
-                        "SELECT version, state FROM trip_state WHERE trip_id = $1{}",
-                        dialect.for_update
-                    );
-                    let row: Option<(i64, JsonText)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                        .bind(Id::from(trip_id))
-                        .fetch_optional(&mut *conn)
-                        .await?;
-                    let stored = match row {
-                        Some((version, json)) => {
-                            check_version(version, expected)?;
-                            Some(json.decode_as::<TripState>("trip_state.state")?)
-                        }
-                        None if expected != 0 => return Err(Failure::Conflict { actual: 0 }),
-                        None => None,
-                    };
-                    encode_state(&Self::fold(trip_id, stored, expected, &events, at))?
+        let result: Result<u64, Failure> = match (self, after) {
+            // PostgreSQL, with the state in hand: the append is one
+            // statement (`RunAppend`), atomic on its own, so it needs no
+            // transaction around it: one round trip instead of three.
+            (Store::Postgres(pool), After::Encoded(state)) => {
+                async {
+                    let (writes, version) = Writes::of(trip_id, expected, rows, at, state, queue)?;
+                    let mut conn = pool.acquire().await?;
+                    conn.run_append(writes).await?;
+                    Ok(version)
                 }
-            };
-            let version = state.2;
-            let writes = Writes {
-                events: insert_events(trip_id, rows, at),
-                state: write_state(trip_id, expected, state, at)?,
-                queue,
-            };
-            conn.run_append(trip_id, expected, writes).await?;
-            Ok(version)
-        });
+                .await
+            }
+            (_, after) => in_transaction!(self, |conn| async move {
+                let state = match after {
+                    After::Encoded(encoded) => encoded,
+                    After::Fold(events) => {
+                        // The stored state, read (and locked) in the transaction.
+                        let sql = format!(
+                            "SELECT version, state FROM trip_state WHERE trip_id = $1{}",
+                            dialect.for_update
+                        );
+                        let row: Option<(i64, JsonText)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                            .bind(Id::from(trip_id))
+                            .fetch_optional(&mut *conn)
+                            .await?;
+                        let stored = match row {
+                            Some((version, json)) => {
+                                check_version(version, expected)?;
+                                Some(json.decode_as::<TripState>("trip_state.state")?)
+                            }
+                            None if expected != 0 => return Err(Failure::Conflict { actual: 0 }),
+                            None => None,
+                        };
+                        encode_state(&Self::fold(trip_id, stored, expected, &events, at))?
+                    }
+                };
+                let (writes, version) = Writes::of(trip_id, expected, rows, at, state, queue)?;
+                conn.run_append(writes).await?;
+                Ok(version)
+            }),
+        };
         match result {
             Ok(version) => Ok(version),
             Err(Failure::Conflict { actual }) => Err(AppendError::Conflict {
@@ -369,23 +401,17 @@ impl Store {
 }
 
 /// How a backend runs an append's writes (see [`Store::append_any`]).
+/// Both refuse a stale append with an error ([`Failure::Raced`]) that
+/// undoes every write of it.
 trait RunAppend {
-    fn run_append(
-        &mut self,
-        trip_id: TripId,
-        expected: u64,
-        writes: Writes,
-    ) -> impl Future<Output = Result<(), Failure>> + Send;
+    fn run_append(&mut self, writes: Writes) -> impl Future<Output = Result<(), Failure>> + Send;
 }
 
-/// SQLite: one script, checked by the log's constraints.
+/// SQLite: one script (its writer pays a round trip to its worker thread
+/// per call), checked by the log's constraints: the events' primary key
+/// and the `trip_events_gapless` trigger refuse a stale first event.
 impl RunAppend for sqlx::SqliteConnection {
-    async fn run_append(
-        &mut self,
-        _trip_id: TripId,
-        _expected: u64,
-        writes: Writes,
-    ) -> Result<(), Failure> {
+    async fn run_append(&mut self, writes: Writes) -> Result<(), Failure> {
         let mut sql = String::new();
         let mut args = Vec::new();
         writes.events.append_to(&mut sql, &mut args);
@@ -398,30 +424,25 @@ impl RunAppend for sqlx::SqliteConnection {
     }
 }
 
-/// PostgreSQL: the read model first, at the expected version (which locks
-/// its row until the commit), then the events and the queue's write.
+/// PostgreSQL takes no script with parameters: the same statements run as
+/// one, each a data-modifying CTE. The read model is written only at the
+/// expected version (which also locks its row until the commit); when that
+/// matched no row, `wayfare_refuse_stale()` (migration 0010) fails the
+/// statement, which undoes the others. (A trip created twice at once: the
+/// read model's primary key refuses the second.)
 impl RunAppend for sqlx::PgConnection {
-    async fn run_append(
-        &mut self,
-        trip_id: TripId,
-        expected: u64,
-        writes: Writes,
-    ) -> Result<(), Failure> {
-        let updated = writes.state.query().execute(&mut *self).await?;
-        if updated.rows_affected() == 0 {
-            let actual: Option<i64> =
-                sqlx::query_scalar("SELECT version FROM trip_state WHERE trip_id = $1")
-                    .bind(Id::from(trip_id))
-                    .fetch_optional(&mut *self)
-                    .await?;
-            let actual = to_u64("trip_state.version", actual.unwrap_or(0))?;
-            debug_assert_ne!(actual, expected);
-            return Err(Failure::Conflict { actual });
-        }
-        writes.events.query().execute(&mut *self).await?;
+    async fn run_append(&mut self, writes: Writes) -> Result<(), Failure> {
+        let mut args = Vec::new();
+        let state = writes.state.renumbered(&mut args);
+        let events = writes.events.renumbered(&mut args);
+        let mut sql = format!("WITH s AS ({state} RETURNING 1), e AS ({events})");
         if let Some(queue) = writes.queue {
-            queue.query().execute(&mut *self).await?;
+            sql.push_str(&format!(", q AS ({})", queue.renumbered(&mut args)));
         }
+        sql.push_str(
+            " SELECT CASE WHEN EXISTS (SELECT 1 FROM s) THEN 1 ELSE wayfare_refuse_stale() END",
+        );
+        Stmt { sql, args }.query().execute(&mut *self).await?;
         Ok(())
     }
 }
@@ -511,16 +532,15 @@ impl Store {
         trip_id: TripId,
         after_seq: u64,
     ) -> Result<Vec<StoredEvent>, StoreError> {
-        let rows: Vec<EventLine> =
-            on_pool!(self, read, |pool| {
-                sqlx::query_as(
+        let rows: Vec<EventLine> = on_pool!(self, read, |pool| {
+            sqlx::query_as(
             "SELECT seq, payload, at FROM trip_events WHERE trip_id = $1 AND seq > $2 ORDER BY seq"
         )
         .bind(Id::from(trip_id))
         .bind(to_i64(after_seq)?)
         .fetch_all(pool)
         .await?
-            });
+        });
         rows.into_iter()
             .map(|row| {
                 Ok(StoredEvent {
@@ -575,15 +595,14 @@ impl Store {
     }
 
     async fn trip_summary_sql(&self, trip_id: TripId) -> Result<Option<TripSummary>, StoreError> {
-        let row: Option<SummaryRow> =
-            on_pool!(self, read, |pool| {
-                sqlx::query_as(
+        let row: Option<SummaryRow> = on_pool!(self, read, |pool| {
+            sqlx::query_as(
             "SELECT status, progress, version, state, updated_at FROM trip_state WHERE trip_id = $1"
         )
         .bind(Id::from(trip_id))
         .fetch_optional(pool)
         .await?
-            });
+        });
         let Some(row) = row else {
             return Ok(None);
         };
