@@ -4,7 +4,18 @@
 //!
 //! Queries are written at run time (`query_as` + `FromRow`) rather than with
 //! the compile-time macros, because the same code runs on two databases; the
-//! contract tests in `tests/` run every operation on both.
+//! contract tests in `tests/` run every operation on both. Each operation
+//! is written once: `$n` placeholders (which sqlx numbers alike on SQLite),
+//! values typed for both schemas (`codec`), a body expanded once per pool
+//! (`db`). What the dialects truly spell differently is named where it
+//! happens: the few SQL fragments of `db::Dialect`, claims (PostgreSQL's
+//! `FOR UPDATE SKIP LOCKED`), how an append's statements run (a script in
+//! SQLite's group commit, one statement on PostgreSQL), and what only one
+//! deployment needs (PostgreSQL's liveness table and catalog lock).
+//!
+//! Module graph, no cycles: `codec` ← `db` ← `queue` ← {`events`, `tasks`};
+//! `audit` uses `events`' encoding of the read model; the rest use `codec`
+//! and `db`.
 //!
 //! The travel catalog's tables and the TravelPlanner import live in
 //! [`catalog`]: [`import_travelplanner`], [`Store::import_catalog`],
