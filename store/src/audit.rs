@@ -10,13 +10,14 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use uuid::Uuid;
 use wayfare_engine::state::{
     AuditStore, NewTask, PortError, QueueRepair, TaskId, TaskStatus, TripId, TripState,
 };
 
-use crate::events::{encode_state, from_json, parse_ts, parse_uuid, to_i64, to_json, ts};
-use crate::{Store, StoreError};
+use crate::codec::{Id, Ids, JsonText, Time, limit, to_i64, to_json};
+use crate::db::{in_transaction, on_pool};
+use crate::events::{StateRow, encode_state};
+use crate::{Backend, Store, StoreError};
 
 /// The statuses whose trips the changed-trips batch lists (the auditor
 /// compares only trips at rest; a trip planning is looked at later).
@@ -27,7 +28,7 @@ enum Encoded {
     Put {
         task: NewTask,
         status: TaskStatus,
-        result: Option<String>,
+        result: Option<JsonText>,
     },
     Remove(TaskId),
 }
@@ -44,7 +45,7 @@ fn encode(queue: &[QueueRepair]) -> Result<Vec<Encoded>, StoreError> {
                 } => Encoded::Put {
                     task: task.clone(),
                     status: *status,
-                    result: result.as_ref().map(to_json).transpose()?,
+                    result: result.as_ref().map(to_json).transpose()?.map(JsonText),
                 },
                 QueueRepair::Remove { task_id } => Encoded::Remove(*task_id),
             })
@@ -52,132 +53,72 @@ fn encode(queue: &[QueueRepair]) -> Result<Vec<Encoded>, StoreError> {
         .collect()
 }
 
-/// The `trip_state` row a repair writes.
-struct ReadModelRow {
-    status: &'static str,
-    progress: f64,
-    version: i64,
-    json: String,
-    updated_at: DateTime<Utc>,
-}
-
 impl Store {
     async fn logged_trips_sql(
         &self,
         after: Option<TripId>,
-        limit: usize,
+        n: usize,
     ) -> Result<Vec<TripId>, StoreError> {
-        let after = after.map_or(Uuid::nil(), |t| t.as_uuid());
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let after = after.map_or(Id(uuid::Uuid::nil()), Id::from);
         // One row per trip (its first event) in the primary key's order.
-        match self {
-            Store::Sqlite { read: pool, .. } => {
-                let ids: Vec<String> = sqlx::query_scalar(
-                    "SELECT trip_id FROM trip_events WHERE seq = 1 AND trip_id > ?
-                     ORDER BY trip_id LIMIT ?",
-                )
-                .bind(after.to_string())
-                .bind(limit)
-                .fetch_all(pool)
-                .await?;
-                ids.iter()
-                    .map(|id| parse_uuid("trip_events.trip_id", id).map(TripId::from_uuid))
-                    .collect()
-            }
-            Store::Postgres(pool) => {
-                let ids: Vec<Uuid> = sqlx::query_scalar(
-                    "SELECT trip_id FROM trip_events WHERE seq = 1 AND trip_id > $1
-                     ORDER BY trip_id LIMIT $2",
-                )
-                .bind(after)
-                .bind(limit)
-                .fetch_all(pool)
-                .await?;
-                Ok(ids.into_iter().map(TripId::from_uuid).collect())
-            }
-        }
+        let ids: Vec<Id> = on_pool!(self, read, |pool| sqlx::query_scalar(
+            "SELECT trip_id FROM trip_events WHERE seq = 1 AND trip_id > $1
+             ORDER BY trip_id LIMIT $2"
+        )
+        .bind(after)
+        .bind(limit(n))
+        .fetch_all(pool)
+        .await?);
+        Ok(ids.into_iter().map(TripId::from).collect())
     }
 
     async fn trips_updated_after_sql(
         &self,
         since: DateTime<Utc>,
-        limit: usize,
+        n: usize,
     ) -> Result<Vec<(DateTime<Utc>, TripId)>, StoreError> {
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        match self {
-            Store::Sqlite { read: pool, .. } => {
-                let rows: Vec<(String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "SELECT updated_at, trip_id FROM trip_state
-                     WHERE status IN {AT_REST} AND updated_at > ?
-                     ORDER BY updated_at, trip_id LIMIT ?"
-                )))
-                .bind(ts(since))
-                .bind(limit)
-                .fetch_all(pool)
-                .await?;
-                rows.iter()
-                    .map(|(at, id)| {
-                        Ok((
-                            parse_ts("trip_state.updated_at", at)?,
-                            TripId::from_uuid(parse_uuid("trip_state.trip_id", id)?),
-                        ))
-                    })
-                    .collect()
-            }
-            Store::Postgres(pool) => {
-                let rows: Vec<(DateTime<Utc>, Uuid)> =
-                    sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                        "SELECT updated_at, trip_id FROM trip_state
-                         WHERE status IN {AT_REST} AND updated_at > $1
-                         ORDER BY updated_at, trip_id LIMIT $2"
-                    )))
-                    .bind(since)
-                    .bind(limit)
-                    .fetch_all(pool)
-                    .await?;
-                Ok(rows
-                    .into_iter()
-                    .map(|(at, id)| (at, TripId::from_uuid(id)))
-                    .collect())
-            }
-        }
+        let rows: Vec<(Time, Id)> = on_pool!(self, read, |pool| sqlx::query_as(
+            sqlx::AssertSqlSafe(format!(
+                "SELECT updated_at, trip_id FROM trip_state
+                 WHERE status IN {AT_REST} AND updated_at > $1
+                 ORDER BY updated_at, trip_id LIMIT $2"
+            ))
+        )
+        .bind(Time(since))
+        .bind(limit(n))
+        .fetch_all(pool)
+        .await?);
+        Ok(rows
+            .into_iter()
+            .map(|(at, id)| (at.0, TripId::from(id)))
+            .collect())
     }
 
     async fn results_of_sql(&self, trip_id: TripId) -> Result<Vec<(TaskId, Value)>, StoreError> {
         // Through the queue's `trip_id` index: `agent_results` has none,
         // and each of its rows has its task's row (a foreign key).
-        let rows: Vec<(String, String)> = match self {
-            Store::Sqlite { read: pool, .. } => {
-                sqlx::query_as(
-                    "SELECT r.task_id, r.result FROM agent_tasks t
-                     JOIN agent_results r ON r.task_id = t.task_id
-                     WHERE t.trip_id = ? ORDER BY t.rowid",
-                )
-                .bind(trip_id.to_string())
+        let sql = format!(
+            "SELECT r.task_id, r.result FROM agent_tasks t
+             JOIN agent_results r ON r.task_id = t.task_id
+             WHERE t.trip_id = $1 ORDER BY t.{}",
+            self.dialect().order
+        );
+        let rows: Vec<(Id, JsonText)> =
+            on_pool!(self, read, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(Id::from(trip_id))
                 .fetch_all(pool)
-                .await?
-            }
-            Store::Postgres(pool) => {
-                sqlx::query_as(
-                    "SELECT r.task_id::text, r.result::text FROM agent_tasks t
-                     JOIN agent_results r ON r.task_id = t.task_id
-                     WHERE t.trip_id = $1 ORDER BY t.position",
-                )
-                .bind(trip_id.as_uuid())
-                .fetch_all(pool)
-                .await?
-            }
-        };
-        rows.iter()
-            .map(|(id, result)| {
-                Ok((
-                    TaskId::from_uuid(parse_uuid("agent_results.task_id", id)?),
-                    from_json("agent_results.result", result)?,
-                ))
-            })
+                .await?);
+        rows.into_iter()
+            .map(|(id, result)| Ok((TaskId::from(id), result.decode_as("agent_results.result")?)))
             .collect()
     }
 
+    /// The repair, in one transaction that first makes sure the log is
+    /// still at `state.version`. SQLite runs it in the writer's group
+    /// commit (nothing else writes meanwhile); PostgreSQL's writers run
+    /// concurrently, so it first takes the queue's per-trip advisory lock
+    /// (every promotion takes it) and the read model's row (every append
+    /// takes it): neither writes this trip meanwhile.
     async fn repair_sql(
         &self,
         state: &TripState,
@@ -188,244 +129,112 @@ impl Store {
             return Ok(false);
         };
         let version = to_i64(state.version)?;
-        let at = state.last_event_at.unwrap_or_else(Utc::now);
-        let row = if read_model {
-            let (status, progress, _, json) = encode_state(state)?;
-            Some(ReadModelRow {
-                status,
-                progress,
-                version,
-                json,
-                updated_at: at,
-            })
-        } else {
-            None
-        };
+        let at = Time(state.last_event_at.unwrap_or_else(Utc::now));
+        let row: Option<StateRow> = read_model.then(|| encode_state(state)).transpose()?;
         let queue = encode(queue)?;
-        match self {
-            Store::Sqlite { writer, .. } => {
-                writer
-                    .run(move |tx| Box::pin(repair_sqlite(tx, trip, version, row, queue, at)))
-                    .await
+        let lock = self.backend() == Backend::Postgres;
+        let id = Id::from(trip);
+        in_transaction!(self, |tx| async move {
+            if lock {
+                sqlx::query("SELECT wayfare_lock_trip($1)")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("SELECT 1 FROM trip_state WHERE trip_id = $1 FOR UPDATE")
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
             }
-            Store::Postgres(pool) => {
-                let mut tx = pool.begin().await?;
-                let done = repair_postgres(&mut tx, trip, version, row, queue, at).await?;
-                tx.commit().await?;
-                Ok(done)
+            let logged: Option<i64> =
+                sqlx::query_scalar("SELECT MAX(seq) FROM trip_events WHERE trip_id = $1")
+                    .bind(id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            if logged != Some(version) {
+                return Ok(false);
             }
-        }
-    }
-}
-
-async fn repair_sqlite(
-    tx: &mut sqlx::SqliteConnection,
-    trip: TripId,
-    version: i64,
-    row: Option<ReadModelRow>,
-    queue: Vec<Encoded>,
-    at: DateTime<Utc>,
-) -> Result<bool, StoreError> {
-    let id = trip.to_string();
-    let logged: Option<i64> =
-        sqlx::query_scalar("SELECT MAX(seq) FROM trip_events WHERE trip_id = ?")
-            .bind(&id)
-            .fetch_one(&mut *tx)
-            .await?;
-    if logged != Some(version) {
-        return Ok(false);
-    }
-    if let Some(row) = row {
-        sqlx::query(
-            "INSERT INTO trip_state (trip_id, status, progress, version, state, updated_at)
-             VALUES (?, ?, ?, ?, ?, ?)
-             ON CONFLICT (trip_id) DO UPDATE SET status = excluded.status,
-                progress = excluded.progress, version = excluded.version,
-                state = excluded.state, updated_at = excluded.updated_at",
-        )
-        .bind(&id)
-        .bind(row.status)
-        .bind(row.progress)
-        .bind(row.version)
-        .bind(row.json)
-        .bind(ts(row.updated_at))
-        .execute(&mut *tx)
-        .await?;
-    }
-    let at = ts(at);
-    for repair in queue {
-        match repair {
-            Encoded::Put {
-                task,
-                status,
-                result,
-            } => {
-                let task_id = task.task_id.to_string();
+            if let Some((status, progress, _, json)) = row {
                 sqlx::query(
-                    "INSERT INTO agent_tasks (task_id, trip_id, agent_type, priority, status,
-                        attempts, available_at, depends_on, created_at, deps_done)
-                     VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, 1)
-                     ON CONFLICT (task_id) DO UPDATE SET trip_id = excluded.trip_id,
-                        agent_type = excluded.agent_type, priority = excluded.priority,
-                        status = excluded.status, depends_on = excluded.depends_on,
-                        lease_owner = NULL, lease_expires_at = NULL",
+                    "INSERT INTO trip_state (trip_id, status, progress, version, state, updated_at)
+                     VALUES ($1, $2, $3, $4, $5, $6)
+                     ON CONFLICT (trip_id) DO UPDATE SET status = excluded.status,
+                        progress = excluded.progress, version = excluded.version,
+                        state = excluded.state, updated_at = excluded.updated_at",
                 )
-                .bind(&task_id)
-                .bind(&id)
-                .bind(&task.agent_type)
-                .bind(i64::from(task.priority.rank()))
-                .bind(status.as_str())
-                .bind(&at)
-                .bind(to_json(&task.depends_on)?)
-                .bind(&at)
-                .execute(&mut *tx)
-                .await?;
-                match result {
-                    Some(json) => {
-                        sqlx::query(
-                            "INSERT INTO agent_results (task_id, trip_id, result, completed_at)
-                             VALUES (?, ?, ?, ?)
-                             ON CONFLICT (task_id) DO UPDATE SET trip_id = excluded.trip_id,
-                                result = excluded.result",
-                        )
-                        .bind(&task_id)
-                        .bind(&id)
-                        .bind(json)
-                        .bind(&at)
-                        .execute(&mut *tx)
-                        .await?;
-                    }
-                    None => {
-                        sqlx::query("DELETE FROM agent_results WHERE task_id = ?")
-                            .bind(&task_id)
-                            .execute(&mut *tx)
-                            .await?;
-                    }
-                }
-            }
-            Encoded::Remove(task_id) => {
-                for sql in [
-                    "DELETE FROM agent_results WHERE task_id = ?",
-                    "DELETE FROM agent_tasks WHERE task_id = ?",
-                ] {
-                    sqlx::query(sql)
-                        .bind(task_id.to_string())
-                        .execute(&mut *tx)
-                        .await?;
-                }
-            }
-        }
-    }
-    Ok(true)
-}
-
-async fn repair_postgres(
-    tx: &mut sqlx::PgConnection,
-    trip: TripId,
-    version: i64,
-    row: Option<ReadModelRow>,
-    queue: Vec<Encoded>,
-    at: DateTime<Utc>,
-) -> Result<bool, StoreError> {
-    let id = trip.as_uuid();
-    // The queue's per-trip lock (completions take it), then the read
-    // model's row (appends take it): neither writes this trip meanwhile.
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1::uuid::text, 0))")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("SELECT 1 FROM trip_state WHERE trip_id = $1 FOR UPDATE")
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?;
-    let logged: Option<i64> =
-        sqlx::query_scalar("SELECT MAX(seq) FROM trip_events WHERE trip_id = $1")
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
-    if logged != Some(version) {
-        return Ok(false);
-    }
-    if let Some(row) = row {
-        sqlx::query(
-            "INSERT INTO trip_state (trip_id, status, progress, version, state, updated_at)
-             VALUES ($1, $2, $3, $4, $5::jsonb, $6)
-             ON CONFLICT (trip_id) DO UPDATE SET status = excluded.status,
-                progress = excluded.progress, version = excluded.version,
-                state = excluded.state, updated_at = excluded.updated_at",
-        )
-        .bind(id)
-        .bind(row.status)
-        .bind(row.progress)
-        .bind(row.version)
-        .bind(&row.json)
-        .bind(row.updated_at)
-        .execute(&mut *tx)
-        .await?;
-    }
-    for repair in queue {
-        match repair {
-            Encoded::Put {
-                task,
-                status,
-                result,
-            } => {
-                let deps: Vec<Uuid> = task.depends_on.iter().map(TaskId::as_uuid).collect();
-                sqlx::query(
-                    "INSERT INTO agent_tasks (task_id, trip_id, agent_type, priority, status,
-                        attempts, available_at, depends_on, created_at, deps_done)
-                     VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $6, true)
-                     ON CONFLICT (task_id) DO UPDATE SET trip_id = excluded.trip_id,
-                        agent_type = excluded.agent_type, priority = excluded.priority,
-                        status = excluded.status, depends_on = excluded.depends_on,
-                        lease_owner = NULL, lease_expires_at = NULL",
-                )
-                .bind(task.task_id.as_uuid())
                 .bind(id)
-                .bind(&task.agent_type)
-                .bind(i16::from(task.priority.rank()))
-                .bind(status.as_str())
+                .bind(status)
+                .bind(progress)
+                .bind(version)
+                .bind(json)
                 .bind(at)
-                .bind(deps)
                 .execute(&mut *tx)
                 .await?;
-                match result {
-                    Some(json) => {
+            }
+            for repair in queue {
+                match repair {
+                    Encoded::Put {
+                        task,
+                        status,
+                        result,
+                    } => {
+                        let task_id = Id::from(task.task_id);
                         sqlx::query(
-                            "INSERT INTO agent_results (task_id, trip_id, result, completed_at)
-                             VALUES ($1, $2, $3::jsonb, $4)
+                            "INSERT INTO agent_tasks (task_id, trip_id, agent_type, priority,
+                                status, attempts, available_at, depends_on, created_at, deps_done)
+                             VALUES ($1, $2, $3, $4, $5, 0, $6, $7, $6, TRUE)
                              ON CONFLICT (task_id) DO UPDATE SET trip_id = excluded.trip_id,
-                                result = excluded.result",
+                                agent_type = excluded.agent_type, priority = excluded.priority,
+                                status = excluded.status, depends_on = excluded.depends_on,
+                                lease_owner = NULL, lease_expires_at = NULL",
                         )
-                        .bind(task.task_id.as_uuid())
+                        .bind(task_id)
                         .bind(id)
-                        .bind(json)
+                        .bind(&task.agent_type)
+                        .bind(i64::from(task.priority.rank()))
+                        .bind(status.as_str())
                         .bind(at)
+                        .bind(Ids::of(&task.depends_on))
                         .execute(&mut *tx)
                         .await?;
+                        match result {
+                            Some(json) => {
+                                sqlx::query(
+                                    "INSERT INTO agent_results (task_id, trip_id, result, completed_at)
+                                     VALUES ($1, $2, $3, $4)
+                                     ON CONFLICT (task_id) DO UPDATE SET trip_id = excluded.trip_id,
+                                        result = excluded.result",
+                                )
+                                .bind(task_id)
+                                .bind(id)
+                                .bind(json)
+                                .bind(at)
+                                .execute(&mut *tx)
+                                .await?;
+                            }
+                            None => {
+                                sqlx::query("DELETE FROM agent_results WHERE task_id = $1")
+                                    .bind(task_id)
+                                    .execute(&mut *tx)
+                                    .await?;
+                            }
+                        }
                     }
-                    None => {
-                        sqlx::query("DELETE FROM agent_results WHERE task_id = $1")
-                            .bind(task.task_id.as_uuid())
-                            .execute(&mut *tx)
-                            .await?;
+                    Encoded::Remove(task_id) => {
+                        for sql in [
+                            "DELETE FROM agent_results WHERE task_id = $1",
+                            "DELETE FROM agent_tasks WHERE task_id = $1",
+                        ] {
+                            sqlx::query(sql)
+                                .bind(Id::from(task_id))
+                                .execute(&mut *tx)
+                                .await?;
+                        }
                     }
                 }
             }
-            Encoded::Remove(task_id) => {
-                for sql in [
-                    "DELETE FROM agent_results WHERE task_id = $1",
-                    "DELETE FROM agent_tasks WHERE task_id = $1",
-                ] {
-                    sqlx::query(sql)
-                        .bind(task_id.as_uuid())
-                        .execute(&mut *tx)
-                        .await?;
-                }
-            }
-        }
+            Ok::<_, StoreError>(true)
+        })
     }
-    Ok(true)
 }
 
 impl AuditStore for Store {

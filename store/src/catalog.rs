@@ -34,6 +34,8 @@ use wayfare_engine::catalog::demo::{DemoError, demo_catalog};
 use wayfare_engine::catalog::travelplanner::{self, ImportReport};
 use wayfare_engine::catalog::{CatalogData, ImportOptions, ImportProgress, ReadError};
 
+use crate::codec::Time;
+use crate::db::on_pool;
 use crate::{Result, Store, StoreError};
 
 /// Rows per `INSERT` statement (well under both databases' bind limits).
@@ -138,18 +140,6 @@ pub async fn import_travelplanner(
     })
 }
 
-/// Expands `$body` once per backend with `$pool` bound to the pool, so the
-/// same statements (built with `QueryBuilder`, which writes `?` or `$n`)
-/// serve SQLite and PostgreSQL.
-macro_rules! on_pool {
-    ($store:expr, $pool:ident => $body:expr) => {
-        match $store {
-            Store::Sqlite { write: $pool, .. } => $body,
-            Store::Postgres($pool) => $body,
-        }
-    };
-}
-
 /// Writes `rows` into `table` inside one transaction that first empties it.
 macro_rules! replace_table {
     ($pool:expr, $table:literal, $columns:literal, $rows:expr, $progress:expr, |$b:ident, $r:ident| $push:block) => {{
@@ -224,10 +214,14 @@ impl Store {
         let started = Instant::now();
         let mut counts = ImportCounts::default();
         let cities: Vec<(usize, &City)> = data.cities.iter().enumerate().collect();
-        on_pool!(self, pool => {
+        on_pool!(self, write, |pool| {
             counts.cities = replace_table!(
-                pool, "cities", "name, state, country, lat, lon, sample, position",
-                &cities, progress, |b, row| {
+                pool,
+                "cities",
+                "name, state, country, lat, lon, sample, position",
+                &cities,
+                progress,
+                |b, row| {
                     let (position, city) = row;
                     b.push_bind(city.name.as_str())
                         .push_bind(city.state.as_str())
@@ -239,9 +233,12 @@ impl Store {
                 }
             );
             counts.flights = replace_table!(
-                pool, "flights",
+                pool,
+                "flights",
                 "source_id, number, origin, destination, flight_date, weekdays, departure, arrival, duration_min, price, distance_miles, sample",
-                &data.flights, progress, |b, f| {
+                &data.flights,
+                progress,
+                |b, f| {
                     let (date, weekdays) = schedule_columns(&f.schedule);
                     b.push_bind(f.source_id.as_str())
                         .push_bind(f.number.as_str())
@@ -258,9 +255,12 @@ impl Store {
                 }
             );
             counts.ground_routes = replace_table!(
-                pool, "ground_routes",
+                pool,
+                "ground_routes",
                 "source_id, origin, destination, duration_min, distance_km, duration_text, distance_text, sample",
-                &data.ground_routes, progress, |b, r| {
+                &data.ground_routes,
+                progress,
+                |b, r| {
                     b.push_bind(r.source_id.as_str())
                         .push_bind(r.origin.as_str())
                         .push_bind(r.destination.as_str())
@@ -272,9 +272,12 @@ impl Store {
                 }
             );
             counts.stays = replace_table!(
-                pool, "stays",
+                pool,
+                "stays",
                 "source_id, name, city, room_type, price, minimum_nights, maximum_occupancy, rating, forbids, sample",
-                &data.stays, progress, |b, s| {
+                &data.stays,
+                progress,
+                |b, s| {
                     b.push_bind(s.source_id.as_str())
                         .push_bind(s.name.as_str())
                         .push_bind(s.city.as_str())
@@ -288,9 +291,12 @@ impl Store {
                 }
             );
             counts.restaurants = replace_table!(
-                pool, "restaurants",
+                pool,
+                "restaurants",
                 "source_id, name, city, cuisines, average_cost, rating, sample",
-                &data.restaurants, progress, |b, r| {
+                &data.restaurants,
+                progress,
+                |b, r| {
                     b.push_bind(r.source_id.as_str())
                         .push_bind(r.name.as_str())
                         .push_bind(r.city.as_str())
@@ -301,9 +307,12 @@ impl Store {
                 }
             );
             counts.attractions = replace_table!(
-                pool, "attractions",
+                pool,
+                "attractions",
                 "source_id, name, city, lat, lon, address, phone, website, sample",
-                &data.attractions, progress, |b, a| {
+                &data.attractions,
+                progress,
+                |b, a| {
                     b.push_bind(a.source_id.as_str())
                         .push_bind(a.name.as_str())
                         .push_bind(a.city.as_str())
@@ -330,7 +339,7 @@ impl Store {
     #[tracing::instrument(skip_all, err)]
     pub async fn load_catalog(&self) -> Result<CatalogData> {
         let mut data = CatalogData::default();
-        on_pool!(self, pool => {
+        on_pool!(self, write, |pool| {
             let rows = sqlx::query(
                 "SELECT name, state, country, lat, lon, sample FROM cities ORDER BY position, name",
             )
@@ -356,13 +365,13 @@ impl Store {
             .await?;
             for row in rows {
                 let source_id: String = row.try_get("source_id")?;
-                let schedule = schedule_from_columns(
-                    row.try_get("flight_date")?,
-                    row.try_get("weekdays")?,
-                )
-                .ok_or_else(|| {
-                    StoreError::Corrupt(format!("flights {source_id}: no date and no weekdays"))
-                })?;
+                let schedule =
+                    schedule_from_columns(row.try_get("flight_date")?, row.try_get("weekdays")?)
+                        .ok_or_else(|| {
+                            StoreError::Corrupt(format!(
+                                "flights {source_id}: no date and no weekdays"
+                            ))
+                        })?;
                 data.flights.push(Flight {
                     number: row.try_get("number")?,
                     origin: row.try_get("origin")?,
@@ -388,7 +397,11 @@ impl Store {
                     source_id: row.try_get("source_id")?,
                     origin: row.try_get("origin")?,
                     destination: row.try_get("destination")?,
-                    duration_min: count(row.try_get("duration_min")?, "ground_routes", "duration_min")?,
+                    duration_min: count(
+                        row.try_get("duration_min")?,
+                        "ground_routes",
+                        "duration_min",
+                    )?,
                     distance_km: row.try_get("distance_km")?,
                     duration_text: row.try_get("duration_text")?,
                     distance_text: row.try_get("distance_text")?,
@@ -409,12 +422,19 @@ impl Store {
                     source_id: row.try_get("source_id")?,
                     name: row.try_get("name")?,
                     city: row.try_get("city")?,
-                    room_type: room_type_from_code(&code).ok_or_else(|| {
-                        StoreError::Corrupt(format!("stays.room_type {code:?}"))
-                    })?,
+                    room_type: room_type_from_code(&code)
+                        .ok_or_else(|| StoreError::Corrupt(format!("stays.room_type {code:?}")))?,
                     price: row.try_get("price")?,
-                    minimum_nights: count(row.try_get("minimum_nights")?, "stays", "minimum_nights")?,
-                    maximum_occupancy: count(row.try_get("maximum_occupancy")?, "stays", "maximum_occupancy")?,
+                    minimum_nights: count(
+                        row.try_get("minimum_nights")?,
+                        "stays",
+                        "minimum_nights",
+                    )?,
+                    maximum_occupancy: count(
+                        row.try_get("maximum_occupancy")?,
+                        "stays",
+                        "maximum_occupancy",
+                    )?,
                     rating: row.try_get("rating")?,
                     forbids: house_rules_from_mask(row.try_get("forbids")?),
                     sample: row.try_get("sample")?,
@@ -467,25 +487,20 @@ impl Store {
     #[tracing::instrument(skip_all, err)]
     pub async fn catalog_version(&self) -> Result<i64> {
         const QUERY: &str = "SELECT version FROM catalog_version WHERE id = 1";
-        Ok(on_pool!(self, pool => sqlx::query_scalar(QUERY).fetch_one(pool).await?))
+        Ok(on_pool!(self, write, |pool| sqlx::query_scalar(QUERY)
+            .fetch_one(pool)
+            .await?))
     }
 
     async fn bump_catalog_version(&self) -> Result<()> {
-        let now = chrono::Utc::now();
-        match self {
-            Store::Sqlite { write: pool, .. } => {
-                sqlx::query("UPDATE catalog_version SET version = version + 1, imported_at = ? WHERE id = 1")
-                    .bind(now.to_rfc3339())
-                    .execute(pool)
-                    .await?;
-            }
-            Store::Postgres(pool) => {
-                sqlx::query("UPDATE catalog_version SET version = version + 1, imported_at = $1 WHERE id = 1")
-                    .bind(now)
-                    .execute(pool)
-                    .await?;
-            }
-        }
+        let now = Time(chrono::Utc::now());
+        on_pool!(self, write, |pool| sqlx::query(
+            "UPDATE catalog_version SET version = version + 1, imported_at = $1 WHERE id = 1"
+        )
+        .bind(now)
+        .execute(pool)
+        .await
+        .map(drop)?);
         Ok(())
     }
 
@@ -499,7 +514,9 @@ impl Store {
             (SELECT COUNT(*) FROM (SELECT 1 FROM stays LIMIT 1) AS d) + \
             (SELECT COUNT(*) FROM (SELECT 1 FROM restaurants LIMIT 1) AS e) + \
             (SELECT COUNT(*) FROM (SELECT 1 FROM attractions LIMIT 1) AS f) AS n";
-        let n: i64 = on_pool!(self, pool => sqlx::query_scalar(QUERY).fetch_one(pool).await?);
+        let n: i64 = on_pool!(self, write, |pool| sqlx::query_scalar(QUERY)
+            .fetch_one(pool)
+            .await?);
         Ok(n == 0)
     }
 

@@ -8,8 +8,10 @@
 //! a `trip_id` column belongs in the lists below (`store/tests/delete.rs`
 //! checks every table with such a column).
 
+use crate::codec::Id;
+use crate::db::on_pool;
 use crate::owners::trip_key;
-use crate::{Result, Store};
+use crate::{Backend, Result, Store};
 
 /// Statements by trip id as a UUID (PostgreSQL) or its hyphenated text
 /// (SQLite). Children first: `agent_results` refers to `agent_tasks`.
@@ -24,9 +26,9 @@ const BY_RUNTIME_ID: [&str; 5] = [
 /// Tables keyed by the trip id as text on both backends.
 const BY_TEXT_ID: [&str; 2] = ["trip_owners", "trip_ratings"];
 
-fn delete_sql(table: &str, placeholder: &str) -> sqlx::AssertSqlSafe<String> {
+fn delete_sql(table: &str) -> sqlx::AssertSqlSafe<String> {
     // Table names come from the constants above, never from input.
-    sqlx::AssertSqlSafe(format!("DELETE FROM {table} WHERE trip_id = {placeholder}"))
+    sqlx::AssertSqlSafe(format!("DELETE FROM {table} WHERE trip_id = $1"))
 }
 
 impl Store {
@@ -41,56 +43,38 @@ impl Store {
     #[tracing::instrument(skip_all, err)]
     pub async fn delete_trip(&self, trip_id: &str) -> Result<bool> {
         let key = trip_key(trip_id);
-        let uuid = uuid::Uuid::parse_str(&key).ok();
+        let uuid = uuid::Uuid::parse_str(&key).ok().map(Id);
+        // An append on PostgreSQL locks the read-model row first: one racing
+        // this waits, then finds no trip and is refused. (SQLite has no row
+        // locks and needs none: its transactions write one at a time.)
+        let lock = self.backend() == Backend::Postgres;
         let mut deleted = 0u64;
-        match self {
-            Store::Sqlite { write: pool, .. } => {
-                let mut tx = pool.begin().await?;
-                if uuid.is_some() {
-                    for table in BY_RUNTIME_ID {
-                        deleted += sqlx::query(delete_sql(table, "?"))
-                            .bind(&key)
-                            .execute(&mut *tx)
-                            .await?
-                            .rows_affected();
-                    }
-                }
-                for table in BY_TEXT_ID {
-                    deleted += sqlx::query(delete_sql(table, "?"))
-                        .bind(&key)
-                        .execute(&mut *tx)
-                        .await?
-                        .rows_affected();
-                }
-                tx.commit().await?;
-            }
-            Store::Postgres(pool) => {
-                let mut tx = pool.begin().await?;
-                if let Some(uuid) = uuid {
-                    // An append locks the read-model row first: one racing
-                    // this waits, then finds no trip and is refused.
+        on_pool!(self, write, |pool| {
+            let mut tx = pool.begin().await?;
+            if let Some(uuid) = uuid {
+                if lock {
                     sqlx::query("SELECT 1 FROM trip_state WHERE trip_id = $1 FOR UPDATE")
                         .bind(uuid)
                         .fetch_optional(&mut *tx)
                         .await?;
-                    for table in BY_RUNTIME_ID {
-                        deleted += sqlx::query(delete_sql(table, "$1"))
-                            .bind(uuid)
-                            .execute(&mut *tx)
-                            .await?
-                            .rows_affected();
-                    }
                 }
-                for table in BY_TEXT_ID {
-                    deleted += sqlx::query(delete_sql(table, "$1"))
-                        .bind(&key)
+                for table in BY_RUNTIME_ID {
+                    deleted += sqlx::query(delete_sql(table))
+                        .bind(uuid)
                         .execute(&mut *tx)
                         .await?
                         .rows_affected();
                 }
-                tx.commit().await?;
             }
-        }
+            for table in BY_TEXT_ID {
+                deleted += sqlx::query(delete_sql(table))
+                    .bind(&key)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+            }
+            tx.commit().await?;
+        });
         Ok(deleted > 0)
     }
 }

@@ -3,11 +3,11 @@
 //! restart and are replayed until their receiver acknowledges them.
 
 use chrono::{DateTime, Utc};
-use sqlx::Row;
 use wayfare_engine::hub::{DeliveryStatus, Destination, HubStore, Message, MessageId};
 use wayfare_engine::state::PortError;
 
-use crate::events::{from_json, to_json, ts};
+use crate::codec::{JsonText, Time, to_json};
+use crate::db::on_pool;
 use crate::{Store, StoreError};
 
 fn destination(kind: &str, name: String) -> Result<Destination, StoreError> {
@@ -22,37 +22,20 @@ impl Store {
         message: &Message,
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let json = to_json(message)?;
-        match self {
-            Store::Sqlite { write: pool, .. } => {
-                sqlx::query(
-                    "INSERT INTO hub_messages (message_id, destination_kind, destination, message,
-                        status, created_at)
-                     VALUES (?, ?, ?, ?, 'pending', ?) ON CONFLICT DO NOTHING",
-                )
-                .bind(message.message_id.as_str())
-                .bind(to.kind())
-                .bind(to.name())
-                .bind(json)
-                .bind(ts(at))
-                .execute(pool)
-                .await?;
-            }
-            Store::Postgres(pool) => {
-                sqlx::query(
-                    "INSERT INTO hub_messages (message_id, destination_kind, destination, message,
-                        status, created_at)
-                     VALUES ($1, $2, $3, $4::jsonb, 'pending', $5) ON CONFLICT DO NOTHING",
-                )
-                .bind(message.message_id.as_str())
-                .bind(to.kind())
-                .bind(to.name())
-                .bind(json)
-                .bind(at)
-                .execute(pool)
-                .await?;
-            }
-        }
+        let json = JsonText(to_json(message)?);
+        on_pool!(self, write, |pool| sqlx::query(
+            "INSERT INTO hub_messages (message_id, destination_kind, destination, message,
+                status, created_at)
+             VALUES ($1, $2, $3, $4, 'pending', $5) ON CONFLICT DO NOTHING",
+        )
+        .bind(message.message_id.as_str())
+        .bind(to.kind())
+        .bind(to.name())
+        .bind(&json)
+        .bind(Time(at))
+        .execute(pool)
+        .await
+        .map(drop)?);
         Ok(())
     }
 
@@ -64,62 +47,42 @@ impl Store {
     ) -> Result<(), StoreError> {
         // Delivered only moves a pending message on (a replay of an acked
         // one must not resurrect it); acked is final.
-        let (column, from) = match status {
-            DeliveryStatus::Delivered => ("delivered_at", "('pending')"),
-            DeliveryStatus::Acked => ("acked_at", "('pending', 'delivered')"),
+        let sql = match status {
+            DeliveryStatus::Delivered => {
+                "UPDATE hub_messages SET status = $1, delivered_at = $2
+                 WHERE message_id = $3 AND status IN ('pending')"
+            }
+            DeliveryStatus::Acked => {
+                "UPDATE hub_messages SET status = $1, acked_at = $2
+                 WHERE message_id = $3 AND status IN ('pending', 'delivered')"
+            }
             DeliveryStatus::Pending => return Ok(()),
         };
-        match self {
-            Store::Sqlite { write: pool, .. } => {
-                sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "UPDATE hub_messages SET status = ?, {column} = ?
-                     WHERE message_id = ? AND status IN {from}"
-                )))
-                .bind(status.as_str())
-                .bind(ts(at))
-                .bind(id.as_str())
-                .execute(pool)
-                .await?;
-            }
-            Store::Postgres(pool) => {
-                sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "UPDATE hub_messages SET status = $1, {column} = $2
-                     WHERE message_id = $3 AND status IN {from}"
-                )))
-                .bind(status.as_str())
-                .bind(at)
-                .bind(id.as_str())
-                .execute(pool)
-                .await?;
-            }
-        }
+        on_pool!(self, write, |pool| sqlx::query(sql)
+            .bind(status.as_str())
+            .bind(Time(at))
+            .bind(id.as_str())
+            .execute(pool)
+            .await
+            .map(drop)?);
         Ok(())
     }
 
     async fn unacked_sql(&self) -> Result<Vec<(Destination, Message)>, StoreError> {
-        let rows: Vec<(String, String, String)> = match self {
-            Store::Sqlite { write: pool, .. } => {
-                sqlx::query_as(
-                    "SELECT destination_kind, destination, message FROM hub_messages
-                     WHERE status <> 'acked' ORDER BY rowid",
-                )
+        let sql = format!(
+            "SELECT destination_kind, destination, message FROM hub_messages
+             WHERE status <> 'acked' ORDER BY {}",
+            self.dialect().order
+        );
+        let rows: Vec<(String, String, JsonText)> =
+            on_pool!(self, write, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql))
                 .fetch_all(pool)
-                .await?
-            }
-            Store::Postgres(pool) => {
-                sqlx::query_as(
-                    "SELECT destination_kind, destination, message::text FROM hub_messages
-                     WHERE status <> 'acked' ORDER BY position",
-                )
-                .fetch_all(pool)
-                .await?
-            }
-        };
+                .await?);
         rows.into_iter()
             .map(|(kind, name, message)| {
                 Ok((
                     destination(&kind, name)?,
-                    from_json("hub_messages.message", &message)?,
+                    message.decode_as("hub_messages.message")?,
                 ))
             })
             .collect()
@@ -129,22 +92,12 @@ impl Store {
         &self,
         id: &MessageId,
     ) -> Result<Option<DeliveryStatus>, StoreError> {
-        let status: Option<String> = match self {
-            Store::Sqlite { write: pool, .. } => {
-                let row = sqlx::query("SELECT status FROM hub_messages WHERE message_id = ?")
-                    .bind(id.as_str())
-                    .fetch_optional(pool)
-                    .await?;
-                row.map(|r| r.try_get("status")).transpose()?
-            }
-            Store::Postgres(pool) => {
-                let row = sqlx::query("SELECT status FROM hub_messages WHERE message_id = $1")
-                    .bind(id.as_str())
-                    .fetch_optional(pool)
-                    .await?;
-                row.map(|r| r.try_get("status")).transpose()?
-            }
-        };
+        let status: Option<String> = on_pool!(self, write, |pool| sqlx::query_scalar(
+            "SELECT status FROM hub_messages WHERE message_id = $1"
+        )
+        .bind(id.as_str())
+        .fetch_optional(pool)
+        .await?);
         status
             .map(|s| match s.as_str() {
                 "pending" => Ok(DeliveryStatus::Pending),

@@ -3,10 +3,10 @@
 //! session cookie); the store neither reads nor checks it.
 
 use chrono::Utc;
-use sqlx::Row;
 use uuid::Uuid;
 
-use crate::events::ts;
+use crate::codec::Time;
+use crate::db::on_pool;
 use crate::{Result, Store};
 
 /// A trip id as stored in the tables keyed by trip as text: a UUID in its
@@ -22,31 +22,17 @@ impl Store {
     #[tracing::instrument(skip_all, err)]
     pub async fn record_trip_owner(&self, trip_id: &str, owner: &str) -> Result<()> {
         let trip = trip_key(trip_id);
-        let now = Utc::now();
-        match self {
-            Store::Sqlite { write: pool, .. } => {
-                sqlx::query(
-                    "INSERT INTO trip_owners (trip_id, owner, created_at) VALUES (?, ?, ?) \
-                     ON CONFLICT (trip_id) DO NOTHING",
-                )
-                .bind(trip)
-                .bind(owner)
-                .bind(ts(now))
-                .execute(pool)
-                .await?;
-            }
-            Store::Postgres(pool) => {
-                sqlx::query(
-                    "INSERT INTO trip_owners (trip_id, owner, created_at) VALUES ($1, $2, $3) \
-                     ON CONFLICT (trip_id) DO NOTHING",
-                )
-                .bind(trip)
-                .bind(owner)
-                .bind(now)
-                .execute(pool)
-                .await?;
-            }
-        }
+        let now = Time(Utc::now());
+        on_pool!(self, write, |pool| sqlx::query(
+            "INSERT INTO trip_owners (trip_id, owner, created_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (trip_id) DO NOTHING",
+        )
+        .bind(&trip)
+        .bind(owner)
+        .bind(now)
+        .execute(pool)
+        .await
+        .map(drop)?);
         Ok(())
     }
 
@@ -54,53 +40,29 @@ impl Store {
     #[tracing::instrument(skip_all, err)]
     pub async fn trip_owner(&self, trip_id: &str) -> Result<Option<String>> {
         let trip = trip_key(trip_id);
-        let row = match self {
-            Store::Sqlite { read: pool, .. } => {
-                sqlx::query("SELECT owner FROM trip_owners WHERE trip_id = ?")
-                    .bind(trip)
-                    .fetch_optional(pool)
-                    .await?
-                    .map(|row| row.try_get("owner"))
-            }
-            Store::Postgres(pool) => {
-                sqlx::query("SELECT owner FROM trip_owners WHERE trip_id = $1")
-                    .bind(trip)
-                    .fetch_optional(pool)
-                    .await?
-                    .map(|row| row.try_get("owner"))
-            }
-        };
-        Ok(row.transpose()?)
+        Ok(on_pool!(self, read, |pool| sqlx::query_scalar(
+            "SELECT owner FROM trip_owners WHERE trip_id = $1"
+        )
+        .bind(&trip)
+        .fetch_optional(pool)
+        .await?))
     }
 
     /// The ids of the trips `owner` made, newest first, at most `limit`.
     #[tracing::instrument(skip_all, err)]
     pub async fn owned_trips(&self, owner: &str, limit: u32) -> Result<Vec<String>> {
-        let limit = i64::from(limit);
-        let ids = match self {
-            Store::Sqlite { read: pool, .. } => sqlx::query(
-                "SELECT trip_id FROM trip_owners WHERE owner = ? \
-                     ORDER BY created_at DESC, rowid DESC LIMIT ?",
-            )
-            .bind(owner)
-            .bind(limit)
-            .fetch_all(pool)
-            .await?
-            .iter()
-            .map(|row| row.try_get("trip_id"))
-            .collect::<Result<Vec<String>, _>>()?,
-            Store::Postgres(pool) => sqlx::query(
-                "SELECT trip_id FROM trip_owners WHERE owner = $1 \
-                     ORDER BY created_at DESC, position DESC LIMIT $2",
-            )
-            .bind(owner)
-            .bind(limit)
-            .fetch_all(pool)
-            .await?
-            .iter()
-            .map(|row| row.try_get("trip_id"))
-            .collect::<Result<Vec<String>, _>>()?,
-        };
-        Ok(ids)
+        // Ties by the order recorded.
+        let sql = format!(
+            "SELECT trip_id FROM trip_owners WHERE owner = $1 \
+             ORDER BY created_at DESC, {} DESC LIMIT $2",
+            self.dialect().order
+        );
+        Ok(on_pool!(self, read, |pool| sqlx::query_scalar(
+            sqlx::AssertSqlSafe(sql)
+        )
+        .bind(owner)
+        .bind(i64::from(limit))
+        .fetch_all(pool)
+        .await?))
     }
 }

@@ -3,11 +3,11 @@
 //! of all of them (`/metrics`' `wayfare_user_satisfaction`).
 
 use chrono::Utc;
-use sqlx::Row;
 use uuid::Uuid;
 use wayfare_domain::rating::{Rating, Satisfaction};
 
-use crate::events::ts;
+use crate::codec::{Id, Int, Time};
+use crate::db::on_pool;
 use crate::owners::trip_key;
 use crate::{Result, Store, StoreError};
 
@@ -33,39 +33,20 @@ impl Store {
         let now = Utc::now();
         // Inserted only while the trip exists: a trip deleted meanwhile
         // gets no orphan rating.
-        let written = match self {
-            Store::Sqlite { write: pool, .. } => {
-                sqlx::query(
-                    "INSERT INTO trip_ratings (trip_id, stars, note, rated_at) \
-                     SELECT ?1, ?2, ?3, ?4 WHERE EXISTS (SELECT 1 FROM trip_state WHERE trip_id = ?1) \
-                     ON CONFLICT (trip_id) DO UPDATE SET stars = excluded.stars, \
-                     note = excluded.note, rated_at = excluded.rated_at",
-                )
-                .bind(&key)
-                .bind(i64::from(rating.stars))
-                .bind(rating.note.as_deref())
-                .bind(ts(now))
-                .execute(pool)
-                .await?
-                .rows_affected()
-            }
-            Store::Postgres(pool) => {
-                sqlx::query(
-                    "INSERT INTO trip_ratings (trip_id, stars, note, rated_at) \
-                     SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM trip_state WHERE trip_id = $5) \
-                     ON CONFLICT (trip_id) DO UPDATE SET stars = excluded.stars, \
-                     note = excluded.note, rated_at = excluded.rated_at",
-                )
-                .bind(&key)
-                .bind(i16::from(rating.stars))
-                .bind(rating.note.as_deref())
-                .bind(now)
-                .bind(uuid)
-                .execute(pool)
-                .await?
-                .rows_affected()
-            }
-        };
+        let written = on_pool!(self, write, |pool| sqlx::query(
+            "INSERT INTO trip_ratings (trip_id, stars, note, rated_at) \
+             SELECT $1, $2, $3, $4 WHERE EXISTS (SELECT 1 FROM trip_state WHERE trip_id = $5) \
+             ON CONFLICT (trip_id) DO UPDATE SET stars = excluded.stars, \
+             note = excluded.note, rated_at = excluded.rated_at",
+        )
+        .bind(&key)
+        .bind(i64::from(rating.stars))
+        .bind(rating.note.as_deref())
+        .bind(Time(now))
+        .bind(Id(uuid))
+        .execute(pool)
+        .await?
+        .rows_affected());
         if written == 0 {
             return Err(StoreError::UnknownTrip(key));
         }
@@ -76,54 +57,24 @@ impl Store {
     #[tracing::instrument(skip_all, err)]
     pub async fn trip_rating(&self, trip_id: &str) -> Result<Option<Rating>> {
         let key = trip_key(trip_id);
-        let row: Option<(i64, Option<String>)> = match self {
-            Store::Sqlite { read: pool, .. } => {
-                match sqlx::query("SELECT stars, note FROM trip_ratings WHERE trip_id = ?")
-                    .bind(key)
-                    .fetch_optional(pool)
-                    .await?
-                {
-                    Some(row) => Some((row.try_get("stars")?, row.try_get("note")?)),
-                    None => None,
-                }
-            }
-            Store::Postgres(pool) => {
-                match sqlx::query("SELECT stars, note FROM trip_ratings WHERE trip_id = $1")
-                    .bind(key)
-                    .fetch_optional(pool)
-                    .await?
-                {
-                    Some(row) => Some((
-                        i64::from(row.try_get::<i16, _>("stars")?),
-                        row.try_get("note")?,
-                    )),
-                    None => None,
-                }
-            }
-        };
-        row.map(|(stars, note)| rating(stars, note)).transpose()
+        let row: Option<(Int, Option<String>)> = on_pool!(self, read, |pool| sqlx::query_as(
+            "SELECT stars, note FROM trip_ratings WHERE trip_id = $1"
+        )
+        .bind(&key)
+        .fetch_optional(pool)
+        .await?);
+        row.map(|(stars, note)| rating(stars.0, note)).transpose()
     }
 
     /// How many trips are rated, and their average stars.
     #[tracing::instrument(skip_all, err)]
     pub async fn satisfaction(&self) -> Result<Satisfaction> {
-        let (count, average): (i64, Option<f64>) = match self {
-            Store::Sqlite { read: pool, .. } => {
-                let row =
-                    sqlx::query("SELECT COUNT(*) AS n, AVG(stars) AS average FROM trip_ratings")
-                        .fetch_one(pool)
-                        .await?;
-                (row.try_get("n")?, row.try_get("average")?)
-            }
-            Store::Postgres(pool) => {
-                let row = sqlx::query(
-                    "SELECT COUNT(*) AS n, AVG(stars)::float8 AS average FROM trip_ratings",
-                )
-                .fetch_one(pool)
-                .await?;
-                (row.try_get("n")?, row.try_get("average")?)
-            }
-        };
+        // PostgreSQL's AVG of integers is a `numeric`: cast to a float.
+        let (count, average): (i64, Option<f64>) = on_pool!(self, read, |pool| sqlx::query_as(
+            "SELECT COUNT(*), CAST(AVG(stars) AS DOUBLE PRECISION) FROM trip_ratings"
+        )
+        .fetch_one(pool)
+        .await?);
         let ratings = u64::try_from(count)
             .map_err(|_| StoreError::Corrupt(format!("trip_ratings: {count} rows")))?;
         Ok(Satisfaction {

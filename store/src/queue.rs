@@ -1,0 +1,203 @@
+//! The task queue's writes, written once: each is a [`Stmt`] that the
+//! queue runs on its own ([`TaskQueue`](wayfare_engine::state::TaskQueue),
+//! `tasks.rs`) and the log runs in an append's transaction
+//! ([`RuntimeStore::append_with_queue`](wayfare_engine::runtime::RuntimeStore),
+//! `events.rs`). Both import this module; neither imports the other.
+//!
+//! The bookkeeping that follows a write is done by the database, the same
+//! way on both (triggers, migrations 0006 and 0010): storing a result in
+//! `agent_results` completes its task, and a task's readiness
+//! (`deps_done`) is set when it is enqueued or put back with its
+//! dependencies done, and when the last of them completes or is skipped.
+//! So every write here is one statement, and no write can forget to
+//! promote.
+
+use chrono::{DateTime, Utc};
+use wayfare_engine::runtime::QueueWrite;
+use wayfare_engine::state::{NewTask, TaskId, TaskStatus, TripId};
+
+use crate::StoreError;
+use crate::codec::{Ids, JsonText, Time, to_json};
+use crate::db::{Arg, Dialect, Stmt};
+
+/// Enqueues `tasks` (new ids only: enqueueing one again does nothing), in
+/// one statement. Five parameters a row and one for `now`: SQLite takes
+/// up to 32766 in a statement, a graph of up to 6553 tasks.
+pub(crate) fn enqueue(tasks: &[NewTask], now: DateTime<Utc>) -> Result<Option<Stmt>, StoreError> {
+    if tasks.is_empty() {
+        return Ok(None);
+    }
+    let mut args = vec![Arg::Time(Some(Time(now)))];
+    let mut rows = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        let n = args.len();
+        rows.push(format!(
+            "(${}, ${}, ${}, ${}, 'pending', 0, $1, ${}, $1)",
+            n + 1,
+            n + 2,
+            n + 3,
+            n + 4,
+            n + 5
+        ));
+        args.extend([
+            Arg::Id(task.task_id.into()),
+            Arg::Id(task.trip_id.into()),
+            Arg::Text(Some(task.agent_type.clone())),
+            Arg::Int(i64::from(task.priority.rank())),
+            Arg::Ids(Ids::of(&task.depends_on)),
+        ]);
+    }
+    Ok(Some(Stmt {
+        sql: format!(
+            "INSERT INTO agent_tasks (task_id, trip_id, agent_type, priority, status,
+                attempts, available_at, depends_on, created_at)
+             VALUES {} ON CONFLICT DO NOTHING",
+            rows.join(", ")
+        ),
+        args,
+    }))
+}
+
+/// Completes a task by storing its result; a trigger marks it completed
+/// and promotes its dependents. A task completed already (or unknown) is
+/// left alone: the first result stands. One row changed when it
+/// completed the task.
+pub(crate) fn complete(task_id: TaskId, json: JsonText, now: DateTime<Utc>) -> Stmt {
+    Stmt {
+        sql: "INSERT INTO agent_results (task_id, trip_id, result, completed_at)
+              SELECT task_id, trip_id, $1, $2 FROM agent_tasks
+              WHERE task_id = $3 AND status <> 'completed'
+              ON CONFLICT DO NOTHING"
+            .to_owned(),
+        args: vec![
+            Arg::Json(json),
+            Arg::Time(Some(Time(now))),
+            Arg::Id(task_id.into()),
+        ],
+    }
+}
+
+/// Moves a task that is not final to `to` (a retry's pending, failed, or
+/// skipped, whose dependents a trigger promotes). One row changed when it
+/// moved.
+pub(crate) fn settle(
+    task_id: TaskId,
+    to: TaskStatus,
+    error: Option<String>,
+    available_at: Option<DateTime<Utc>>,
+) -> Stmt {
+    Stmt {
+        sql: "UPDATE agent_tasks SET status = $1,
+                last_error = COALESCE($2, last_error),
+                available_at = COALESCE($3, available_at),
+                lease_owner = NULL, lease_expires_at = NULL
+              WHERE task_id = $4 AND status IN ('pending', 'running')"
+            .to_owned(),
+        args: vec![
+            Arg::Text(Some(to.as_str().to_owned())),
+            Arg::Text(error),
+            Arg::Time(available_at.map(Time)),
+            Arg::Id(task_id.into()),
+        ],
+    }
+}
+
+/// Puts tasks of a trip back as pending with a fresh retry budget;
+/// completed and skipped ones are left alone. They are not ready here; a
+/// trigger makes those whose dependencies are done ready again.
+pub(crate) fn requeue(
+    dialect: &Dialect,
+    trip_id: TripId,
+    task_ids: &[TaskId],
+    now: DateTime<Utc>,
+) -> Stmt {
+    Stmt {
+        sql: format!(
+            "UPDATE agent_tasks SET status = 'pending', attempts = 0, lease_owner = NULL,
+                lease_expires_at = NULL, last_error = NULL, available_at = $1,
+                deps_done = FALSE
+             WHERE task_id {} AND trip_id = $3 AND status NOT IN ('completed', 'skipped')",
+            dialect.in_list("$2")
+        ),
+        args: vec![
+            Arg::Time(Some(Time(now))),
+            Arg::Ids(Ids::of(task_ids)),
+            Arg::Id(trip_id.into()),
+        ],
+    }
+}
+
+/// A queue write owned by the append that carries it (see
+/// [`QueueWrite`]); its values are encoded before any lock is taken.
+pub(crate) enum Joint {
+    Enqueue(Vec<NewTask>),
+    Complete {
+        task_id: TaskId,
+        json: JsonText,
+    },
+    Settle {
+        task_id: TaskId,
+        to: TaskStatus,
+        error: Option<String>,
+        available_at: Option<DateTime<Utc>>,
+    },
+    Requeue {
+        trip_id: TripId,
+        task_ids: Vec<TaskId>,
+    },
+}
+
+impl Joint {
+    pub(crate) fn of(queue: QueueWrite<'_>) -> Result<Self, StoreError> {
+        Ok(match queue {
+            QueueWrite::Enqueue(tasks) => Joint::Enqueue(tasks.to_vec()),
+            QueueWrite::Complete { task_id, result } => Joint::Complete {
+                task_id,
+                json: JsonText(to_json(result)?),
+            },
+            QueueWrite::Fail {
+                task_id,
+                error,
+                retry_at,
+            } => Joint::Settle {
+                task_id,
+                to: if retry_at.is_some() {
+                    TaskStatus::Pending
+                } else {
+                    TaskStatus::Failed
+                },
+                error: Some(error.to_owned()),
+                available_at: retry_at,
+            },
+            QueueWrite::Skip { task_id } => Joint::Settle {
+                task_id,
+                to: TaskStatus::Skipped,
+                error: None,
+                available_at: None,
+            },
+            QueueWrite::Requeue { trip_id, task_ids } => Joint::Requeue {
+                trip_id,
+                task_ids: task_ids.to_vec(),
+            },
+        })
+    }
+
+    /// The write's statement (none for an empty enqueue).
+    pub(crate) fn stmt(
+        self,
+        dialect: &Dialect,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Stmt>, StoreError> {
+        Ok(match self {
+            Joint::Enqueue(tasks) => enqueue(&tasks, now)?,
+            Joint::Complete { task_id, json } => Some(complete(task_id, json, now)),
+            Joint::Settle {
+                task_id,
+                to,
+                error,
+                available_at,
+            } => Some(settle(task_id, to, error, available_at)),
+            Joint::Requeue { trip_id, task_ids } => Some(requeue(dialect, trip_id, &task_ids, now)),
+        })
+    }
+}
