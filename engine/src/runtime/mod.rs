@@ -13,11 +13,16 @@
 //! trips at rest with their logs (the state consistency score) and
 //! repairs what disagrees.
 
+mod admission;
 pub mod audit;
 pub mod cache;
 mod changes;
+mod dispatch;
+mod execution;
+mod journal;
 mod memory;
 mod service;
+mod stats;
 mod wire;
 pub use memory::MemoryRuntimeStore;
 pub use service::{InterventionError, Runtime, read_with_answers};
