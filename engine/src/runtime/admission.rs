@@ -13,7 +13,8 @@ use std::sync::Mutex;
 
 use tokio::time::Instant;
 
-use super::stats::{Stats, lock};
+use super::lock;
+use super::stats::Stats;
 use crate::state::TripId;
 
 #[derive(Default)]

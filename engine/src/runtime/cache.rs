@@ -9,12 +9,12 @@
 use std::collections::BTreeMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::num::NonZeroUsize;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::Mutex;
 
 use serde_json::Value;
 
-use super::CacheMetrics;
 use super::pipeline::schedule_commands;
+use super::{CacheMetrics, lock};
 use crate::orchestrator::PlanOutcome;
 use crate::state::{Command, TaskStatus, TripState};
 
@@ -81,10 +81,6 @@ pub struct Caches {
     request: Mutex<Lru<Value>>,
     agent: Mutex<Lru<Value>>,
     data: Mutex<Lru<Value>>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Caches {

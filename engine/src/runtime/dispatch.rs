@@ -19,9 +19,10 @@ use std::sync::Mutex;
 use tokio::task::AbortHandle;
 
 use super::config::{AGENT_TYPES, RuntimeConfig};
+use super::lock;
 use super::pipeline::node_of;
 use super::registry::Registry;
-use super::stats::{Reason, lock};
+use super::stats::Reason;
 use crate::state::{ClaimedTask, Priority, TaskId, TripId};
 
 #[derive(Default)]

@@ -243,3 +243,61 @@ impl Execution {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::SystemClock;
+
+    fn execution(retry_attempts: u32, failover_instances: u32) -> Execution {
+        let mut config = RuntimeConfig::default();
+        config.orchestrator.retry_attempts = retry_attempts;
+        config.orchestrator.failover_instances = failover_instances;
+        Execution::new(
+            &config,
+            Arc::new(SystemClock),
+            Arc::new(Caches::new(false, 0)),
+            Arc::new(Stats::default()),
+        )
+    }
+
+    #[test]
+    fn a_required_task_retries_then_fails_over_once_then_fails() {
+        let e = execution(1, 1);
+        let error = AgentError::transient("down");
+        // Two attempts per instance (one retry).
+        assert!(matches!(
+            e.after_failure(1, false, &error),
+            AfterFailure::Retry {
+                failover: false,
+                ..
+            }
+        ));
+        assert!(matches!(
+            e.after_failure(2, false, &error),
+            AfterFailure::Retry { failover: true, .. }
+        ));
+        assert!(matches!(
+            e.after_failure(3, false, &error),
+            AfterFailure::Retry {
+                failover: false,
+                ..
+            }
+        ));
+        assert_eq!(e.after_failure(4, false, &error), AfterFailure::Fail);
+    }
+
+    #[test]
+    fn an_optional_task_is_dropped_when_its_circuit_is_open_or_its_retries_are_spent() {
+        let e = execution(1, 1);
+        let open = AgentError::CircuitOpen {
+            agent_type: "activity".into(),
+            retry_after: Duration::from_secs(1),
+        };
+        assert_eq!(e.after_failure(1, true, &open), AfterFailure::Drop);
+        let error = AgentError::transient("down");
+        assert_eq!(e.after_failure(2, true, &error), AfterFailure::Drop);
+        let permanent = AgentError::permanent("bad input");
+        assert_eq!(e.after_failure(1, false, &permanent), AfterFailure::Fail);
+    }
+}

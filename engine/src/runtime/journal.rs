@@ -22,7 +22,7 @@ use serde_json::Value;
 use tokio::sync::{broadcast, watch};
 use wayfare_domain::trip::WireEvent;
 
-use super::stats::lock;
+use super::lock;
 use super::wire::wire_event;
 use super::{QueueWrite, RuntimeError, RuntimeStore};
 use crate::clock::SharedClock;

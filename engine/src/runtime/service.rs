@@ -35,7 +35,7 @@
 //! claimed again when their lease runs out.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, Weak};
+use std::sync::{Arc, Mutex, PoisonError, RwLock, Weak};
 use std::time::Duration;
 
 use tokio::sync::{Notify, broadcast, watch};
@@ -51,6 +51,7 @@ use super::config::{AGENT_TYPES, RuntimeConfig};
 use super::dispatch::Dispatch;
 use super::execution::Execution;
 use super::journal::Journal;
+use super::lock;
 use super::registry::Registry;
 use super::stats::{Count, Stats};
 use super::wire::{status_view, trip_view};
@@ -77,10 +78,6 @@ mod tasks;
 pub use ask::read_with_answers;
 use dispatcher::spawner;
 pub use intervene::InterventionError;
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
 
 /// The orchestration runtime service. Share it as `Arc<Runtime<S>>`.
 pub struct Runtime<S> {

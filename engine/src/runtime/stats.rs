@@ -9,9 +9,10 @@
 //! `.await`. It is the lowest part: it depends on no other.
 
 use std::collections::BTreeMap;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::Mutex;
 
 use super::config::AGENT_TYPES;
+use super::lock;
 use super::{AgentMetrics, RuntimeMetrics, ScalingDecisions};
 
 /// Upper bounds (ms) of the agent latency histogram.
@@ -20,12 +21,6 @@ const LATENCY_BUCKETS_MS: [f64; 8] = [5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 1000.
 const PLAN_BUCKETS_MS: [f64; 10] = [
     10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 2500.0, 10_000.0, 60_000.0,
 ];
-
-/// A poisoned lock still holds consistent counters (every update is a
-/// plain increment): keep counting rather than stop the runtime.
-pub(super) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
 
 /// A trip- or task-level event worth counting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -230,5 +225,32 @@ impl Stats {
                 .collect(),
             ..RuntimeMetrics::default()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn agent_calls_fill_cumulative_buckets_and_scaling_counts_by_reason() {
+        let stats = Stats::default();
+        stats.agent_call("transport", 7, true, 0.5);
+        stats.agent_call("transport", 300, false, 0.5);
+        stats.scaled("transport", true, Reason::Reactive);
+        stats.scaled("transport", false, Reason::Idle);
+        stats.count(Count::Retry);
+        let m = stats.metrics();
+        let t = &m.agents["transport"];
+        assert_eq!((t.successes, t.failures, t.latency_count), (1, 1, 2));
+        // 7 ms is under every bound from 10; 300 ms from 1000 on.
+        assert_eq!(t.latency_buckets[0], (5.0, 0));
+        assert_eq!(t.latency_buckets[1], (10.0, 1));
+        assert_eq!(t.latency_buckets[6], (1000.0, 2));
+        assert_eq!(t.latency_buckets.last(), Some(&(f64::INFINITY, 2)));
+        assert_eq!((t.scaling.up_reactive, t.scaling.down_idle), (1, 1));
+        assert_eq!(stats.mean_latency_ms("transport"), Some(153.5));
+        assert_eq!(m.task_retries, 1);
+        assert_eq!(m.agents.len(), AGENT_TYPES.len());
     }
 }

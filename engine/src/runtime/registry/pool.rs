@@ -5,8 +5,10 @@
 //!
 //! [`Registry`] owns the instances behind one lock (`pool`, which also
 //! holds the arrival forecasts), held only for a lookup or an update of the
-//! rows, never across an `.await`. It knows nothing of what an instance
-//! runs: the façade hands it a [`Spawner`] that starts an instance's loop.
+//! rows, never across an `.await`. Lock order: `pool`, then [`Stats`]'s
+//! (scaling reads a type's mean latency while sizing it; stats locks
+//! nothing else). It knows nothing of what an instance runs: the façade
+//! hands it a [`Spawner`] that starts an instance's loop.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -18,7 +20,8 @@ use tokio::task::{JoinHandle, JoinSet};
 use tokio::time::Instant;
 
 use super::super::config::RuntimeConfig;
-use super::super::stats::{Stats, lock};
+use super::super::lock;
+use super::super::stats::Stats;
 use super::scaling::Demand;
 use super::{InstanceRow, choose_instance};
 use crate::clock::SharedClock;

@@ -26,8 +26,9 @@ use tokio::time::Instant;
 
 use super::super::config::{AGENT_TYPES, RuntimeConfig};
 use super::super::forecast::ArrivalForecast;
+use super::super::lock;
 use super::super::pipeline::node_of;
-use super::super::stats::{Reason, lock};
+use super::super::stats::Reason;
 use super::instances_for;
 use super::pool::Registry;
 use crate::state::{ClaimedTask, Priority};
