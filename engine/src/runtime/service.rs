@@ -42,8 +42,6 @@ use tokio::sync::{Notify, broadcast, watch};
 use tokio::task::JoinHandle;
 use wayfare_domain::trip::{AgentInfo, TripStatusView, TripView, WireEvent};
 
-// `MODIFIER`: who claims in-process modification tasks (the auditor
-// knows them by it).
 use super::admission::Admission;
 use super::audit::{Auditor, ConsistencyReport, QUIET_FOR};
 use super::cache::Caches;
@@ -103,9 +101,12 @@ pub struct Runtime<S> {
     registry: Registry,
     /// Claimed tasks on their way to instances, and those in flight.
     dispatch: Dispatch,
+    /// Wakes the dispatcher: work may be claimable.
     wake: Notify,
+    /// Set at shutdown: loops end, no waiting trip is scheduled.
     stopped: AtomicBool,
     stop: watch::Sender<bool>,
+    /// The dispatcher, supervisor, liveness and audit loops.
     background: Mutex<Vec<JoinHandle<()>>>,
     /// The state consistency auditor (`runtime::audit`).
     auditor: Auditor<S>,

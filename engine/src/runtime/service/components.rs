@@ -10,7 +10,7 @@ use super::super::changes::{component_alternatives, plan_changes};
 use super::super::wire::intent_of;
 use super::super::{Alternative, ModifyError, RuntimeStore};
 use super::Runtime;
-use crate::state::TripStatus;
+use crate::state::{TripState, TripStatus};
 
 impl<S: RuntimeStore> Runtime<S> {
     /// Ranked alternatives for a component of a ready trip, best first, the
@@ -28,15 +28,7 @@ impl<S: RuntimeStore> Runtime<S> {
         trip_id: &str,
         component_id: &str,
     ) -> Result<Vec<Alternative>, ModifyError> {
-        let trip = Self::parse_id(trip_id).ok_or(ModifyError::NotFound)?;
-        let state = self
-            .journal
-            .load(trip)
-            .await
-            .map_err(|e| ModifyError::Internal(e.to_string()))?;
-        if !state.exists() {
-            return Err(ModifyError::NotFound);
-        }
+        let state = self.existing(trip_id).await?;
         let itinerary: Itinerary = state
             .itinerary
             .clone()
@@ -81,6 +73,19 @@ impl<S: RuntimeStore> Runtime<S> {
         trip_id: &str,
         changes: Vec<Change>,
     ) -> Result<Vec<String>, ModifyError> {
+        let state = self.existing(trip_id).await?;
+        if !matches!(state.status, TripStatus::Ready | TripStatus::Failed) {
+            return Err(ModifyError::NotReady);
+        }
+        let intent = intent_of(&state).ok_or(ModifyError::NotReady)?;
+        let catalog = self.catalog();
+        let plan = plan_changes(&state, &intent, catalog.as_ref(), &changes)
+            .map_err(ModifyError::Invalid)?;
+        Ok(plan.replanned())
+    }
+
+    /// The trip's state (`NotFound` when there is no such trip).
+    async fn existing(&self, trip_id: &str) -> Result<TripState, ModifyError> {
         let trip = Self::parse_id(trip_id).ok_or(ModifyError::NotFound)?;
         let state = self
             .journal
@@ -90,13 +95,6 @@ impl<S: RuntimeStore> Runtime<S> {
         if !state.exists() {
             return Err(ModifyError::NotFound);
         }
-        if !matches!(state.status, TripStatus::Ready | TripStatus::Failed) {
-            return Err(ModifyError::NotReady);
-        }
-        let intent = intent_of(&state).ok_or(ModifyError::NotReady)?;
-        let catalog = self.catalog();
-        let plan = plan_changes(&state, &intent, catalog.as_ref(), &changes)
-            .map_err(ModifyError::Invalid)?;
-        Ok(plan.replanned())
+        Ok(state)
     }
 }

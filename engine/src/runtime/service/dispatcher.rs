@@ -18,6 +18,9 @@ use super::Runtime;
 use crate::state::{ClaimedTask, Command, Priority, TaskId, TripId, after};
 
 impl<S: RuntimeStore> Runtime<S> {
+    /// Claims and hands over ready tasks whenever woken (a submission, a
+    /// finished task, a retry coming due) or once a heartbeat, until the
+    /// runtime stops.
     pub(super) async fn dispatcher(self: Arc<Self>) {
         let mut stop = self.stop.subscribe();
         loop {

@@ -8,6 +8,8 @@ use serde_json::Value;
 use tokio::time::Instant;
 use wayfare_domain::trip::{Change, TripView};
 
+// `MODIFIER`: who claims in-process modification tasks (the auditor
+// knows them by it).
 use super::super::audit::MODIFIER;
 use super::super::changes::{ChangePlan, plan_changes};
 use super::super::execution::{Attempt, Inputs};
