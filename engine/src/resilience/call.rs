@@ -3,6 +3,11 @@
 //! call on its own task with the per-task timeout, through the agent type's
 //! circuit breaker; failed attempts are retried by the [`RetryPolicy`],
 //! waiting at least as long as an open circuit asks.
+//!
+//! The runtime drives its retries through the task queue (a failed task is
+//! claimed again later, maybe by another instance or process), so it uses
+//! the two halves apart: [`CallGuard::attempt`] for each attempt and
+//! [`CallGuard::next_delay`] for the policy's answer.
 
 use std::future::Future;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -50,6 +55,36 @@ impl CallGuard {
         &self.policy
     }
 
+    /// One guarded attempt: the breaker is asked first (a refused attempt
+    /// never even builds the call), then `build()`'s call runs — with the
+    /// injected faults — on its own task under the timeout.
+    pub async fn attempt<T, F, Fut>(&self, agent_type: &str, build: F) -> Result<T, AgentError>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, AgentError>> + Send + 'static,
+    {
+        let breaker = self.breakers.for_agent(agent_type);
+        through_breaker(&breaker, agent_type, async {
+            let call = build();
+            match &self.faults {
+                Some(faults) => {
+                    isolate(with_timeout(self.timeout, faults.run(agent_type, call))).await
+                }
+                None => isolate(with_timeout(self.timeout, call)).await,
+            }
+        })
+        .await
+    }
+
+    /// After attempt number `attempt` failed with `error`: how long to wait
+    /// before the next, or `None` to stop ([`RetryPolicy::next_delay`],
+    /// jittered by this guard's generator).
+    pub fn next_delay(&self, attempt: u32, error: &AgentError) -> Option<Duration> {
+        let mut rng = self.rng.lock().unwrap_or_else(PoisonError::into_inner);
+        self.policy.next_delay(attempt, error, &mut rng)
+    }
+
     /// Calls `attempt(n)` for n = 1, 2, … until it succeeds or the policy
     /// gives up.
     #[tracing::instrument(skip_all, fields(agent.type = agent_type), err)]
@@ -63,30 +98,13 @@ impl CallGuard {
         F: FnMut(u32) -> Fut,
         Fut: Future<Output = Result<T, AgentError>> + Send + 'static,
     {
-        let breaker = self.breakers.for_agent(agent_type);
         let mut n = 1;
         loop {
-            // Ask the breaker first, so that a refused attempt never even
-            // builds the call.
-            let result = through_breaker(&breaker, agent_type, async {
-                let call = attempt(n);
-                match &self.faults {
-                    Some(faults) => {
-                        isolate(with_timeout(self.timeout, faults.run(agent_type, call))).await
-                    }
-                    None => isolate(with_timeout(self.timeout, call)).await,
-                }
-            })
-            .await;
-            let error = match result {
+            let error = match self.attempt(agent_type, || attempt(n)).await {
                 Ok(value) => return Ok(value),
                 Err(error) => error,
             };
-            let wait = {
-                let mut rng = self.rng.lock().unwrap_or_else(PoisonError::into_inner);
-                self.policy.next_delay(n, &error, &mut rng)
-            };
-            match wait {
+            match self.next_delay(n, &error) {
                 Some(wait) => {
                     tracing::debug!(attempt = n, wait_ms = wait.as_millis() as u64, error = %error, "retrying");
                     tokio::time::sleep(wait).await;

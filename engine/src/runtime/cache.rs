@@ -6,14 +6,15 @@
 //! request-level entry ([`cached_plan`]) keeps every task's result, so that
 //! a trip served from it ([`cached_plan_commands`]) can be modified.
 
+use std::collections::BTreeMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::num::NonZeroUsize;
 use std::sync::Mutex;
 
 use serde_json::Value;
 
-use super::CacheMetrics;
 use super::pipeline::schedule_commands;
+use super::{CacheMetrics, lock};
 use crate::orchestrator::PlanOutcome;
 use crate::state::{Command, TaskStatus, TripState};
 
@@ -71,13 +72,15 @@ impl<V: Clone> Lru<V> {
     }
 }
 
-/// The three levels.
+/// The three levels, each behind its own lock (held only for one get or
+/// put). Off (`enabled: false`), every read misses without counting and
+/// every write is dropped.
 #[derive(Debug)]
 pub struct Caches {
     pub enabled: bool,
-    pub request: Mutex<Lru<serde_json::Value>>,
-    pub agent: Mutex<Lru<serde_json::Value>>,
-    pub data: Mutex<Lru<serde_json::Value>>,
+    request: Mutex<Lru<Value>>,
+    agent: Mutex<Lru<Value>>,
+    data: Mutex<Lru<Value>>,
 }
 
 impl Caches {
@@ -90,9 +93,62 @@ impl Caches {
         }
     }
 
+    fn get(&self, level: &Mutex<Lru<Value>>, key: &str) -> Option<Value> {
+        if self.enabled {
+            lock(level).get(key)
+        } else {
+            None
+        }
+    }
+
+    fn put(&self, level: &Mutex<Lru<Value>>, key: String, value: Value) {
+        if self.enabled {
+            lock(level).put(key, value);
+        }
+    }
+
+    /// A finished plan ([`cached_plan`]) by [`request_key`].
+    pub fn plan(&self, key: &str) -> Option<Value> {
+        self.get(&self.request, key)
+    }
+
+    pub fn keep_plan(&self, key: String, plan: Value) {
+        self.put(&self.request, key, plan);
+    }
+
+    /// An agent's output by [`agent_key`].
+    pub fn output(&self, key: &str) -> Option<Value> {
+        self.get(&self.agent, key)
+    }
+
+    pub fn keep_output(&self, key: String, output: Value) {
+        self.put(&self.agent, key, output);
+    }
+
+    /// A parsed request (the day it was read on and its text).
+    pub fn intent(&self, key: &str) -> Option<Value> {
+        self.get(&self.data, key)
+    }
+
+    pub fn keep_intent(&self, key: String, intent: Value) {
+        self.put(&self.data, key, intent);
+    }
+
+    /// Hits and misses by level: "request", "agent", "data".
+    pub fn metrics(&self) -> BTreeMap<String, CacheMetrics> {
+        [
+            ("request", &self.request),
+            ("agent", &self.agent),
+            ("data", &self.data),
+        ]
+        .into_iter()
+        .map(|(name, level)| (name.to_string(), lock(level).metrics()))
+        .collect()
+    }
+
     pub fn invalidate_all(&self) {
         for level in [&self.request, &self.agent, &self.data] {
-            level.lock().unwrap_or_else(|e| e.into_inner()).clear();
+            lock(level).clear();
         }
     }
 }

@@ -13,11 +13,16 @@
 //! trips at rest with their logs (the state consistency score) and
 //! repairs what disagrees.
 
+mod admission;
 pub mod audit;
 pub mod cache;
 mod changes;
+mod dispatch;
+mod execution;
+mod journal;
 mod memory;
 mod service;
+mod stats;
 mod wire;
 pub use memory::MemoryRuntimeStore;
 pub use service::{InterventionError, Runtime, read_with_answers};
@@ -30,6 +35,7 @@ use serde::{Deserialize, Serialize};
 use wayfare_domain::trip::TripStatus;
 
 use std::future::Future;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -44,6 +50,14 @@ pub use config::{
     AGENT_TYPES, AgentConfig, CacheConfig, CommunicationConfig, OrchestratorConfig,
     PredictiveScalingConfig, RuntimeConfig,
 };
+
+/// Every part of the runtime keeps its state behind one std mutex, held
+/// only for a lookup or an update (never across an `.await`). A poisoned
+/// one still holds consistent state — every update is a single step — so
+/// the parts go on with it rather than stop the runtime.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 /// What a store must provide for the runtime to run on it.
 /// A write to the task queue that belongs with an append to the log.

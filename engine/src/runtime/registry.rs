@@ -21,10 +21,19 @@
 //! Scaling: [`instances_for`] turns a forecast arrival rate into the
 //! instances that would carry it (Little's law: arrivals × service time is
 //! the work in flight).
+//!
+//! The live registry — the instances themselves, their health, and the
+//! scaling that starts and stops them — is [`Registry`] (`registry/pool.rs`,
+//! `registry/scaling.rs`).
 
 use serde::{Deserialize, Serialize};
 
 use crate::state::Priority;
+
+mod pool;
+mod scaling;
+
+pub(super) use pool::{InstanceMsg, Registry, Spawner};
 
 /// Moving-average weight of the newest response time.
 pub const LATENCY_ALPHA: f64 = 0.2;

@@ -18,14 +18,14 @@ use wayfare_domain::overrides::{OverridesInput, TripOverrides};
 use wayfare_domain::trip::TripView;
 
 use super::super::pipeline::schedule_commands;
+use super::super::stats::Count;
 use super::super::wire::trip_view;
 use super::{
-    Executed, ModifyError, Runtime, RuntimeStore, SubmitError, Submitted, TripId, TripState,
-    TripStatus, lock,
+    ModifyError, Runtime, RuntimeStore, SubmitError, Submitted, TripId, TripState, TripStatus,
 };
 use crate::agents::TripSpec;
 use crate::orchestrator::Planner;
-use crate::state::{Command, EventStore, decide_all};
+use crate::state::{AppendError, Command, decide_all};
 
 /// The intent as a trip that asks records it: what the parser understood,
 /// with the answers given so far.
@@ -117,7 +117,7 @@ impl<S: RuntimeStore> Runtime<S> {
         // `submit` checked the text before it parsed.
         let intent = self.parse(&query, &overrides).await?;
         let trip = TripId::new();
-        self.topic(trip);
+        self.journal.topic(trip);
         let commands = vec![
             Command::Submit {
                 query,
@@ -134,10 +134,11 @@ impl<S: RuntimeStore> Runtime<S> {
                 questions: to_json(&questions).map_err(internal)?,
             },
         ];
-        self.exec_all(trip, commands)
+        self.journal
+            .exec_all(trip, commands)
             .await
             .map_err(|e| internal(e.to_string()))?;
-        lock(&self.inner).counters.submitted += 1;
+        self.stats.count(Count::Submitted);
         Ok(Submitted {
             trip_id: trip.to_string(),
             status: TripStatus::NeedsInput,
@@ -226,47 +227,23 @@ impl<S: RuntimeStore> Runtime<S> {
         let events =
             decide_all(state, commands).map_err(|e| ModifyError::Invalid(e.to_string()))?;
         match self
-            .store
-            .append(trip, expected_version, &events, self.clock.now())
+            .journal
+            .append_at(trip, state, expected_version, &events)
             .await
         {
-            Ok(_) => {}
-            Err(crate::state::AppendError::Conflict { expected, actual }) => {
-                return Err(ModifyError::Conflict { expected, actual });
+            Ok(after) => Ok(after),
+            Err(AppendError::Conflict { expected, actual }) => {
+                Err(ModifyError::Conflict { expected, actual })
             }
-            Err(e) => return Err(internal(&e)),
+            Err(e) => Err(internal(&e)),
         }
-        let stored = EventStore::load(&self.store, trip, expected_version)
-            .await
-            .map_err(|e| internal(&e))?;
-        let mut after = state.clone();
-        for s in &stored {
-            after.apply_stored(s);
-        }
-        self.remember(&after);
-        self.publish(&Executed {
-            state: after.clone(),
-            events: stored,
-        });
-        Ok(after)
     }
 
     /// Puts a trip whose task graph is logged in line for planning: on the
     /// queue when a planning slot is free, else in the waiting line
     /// (`release` schedules it when a slot frees).
     async fn admit(&self, trip: TripId) -> Result<(), SubmitError> {
-        let admitted = {
-            let mut inner = lock(&self.inner);
-            inner.submitted_at.insert(trip, tokio::time::Instant::now());
-            let free =
-                inner.running.len() < self.config.orchestrator.max_concurrent_requests.max(1);
-            if free {
-                inner.running.insert(trip);
-            } else {
-                inner.waiting.push_back(trip);
-            }
-            free
-        };
+        let admitted = self.admission.admit(trip);
         if admitted && let Err(e) = self.schedule(trip).await {
             self.release(trip);
             return Err(SubmitError::Internal(e.to_string()));

@@ -23,10 +23,11 @@ use wayfare_domain::trip::{Intervention, InterventionAction, TripView};
 
 use super::super::changes::ChangePlan;
 use super::super::pipeline::node_of;
+use super::super::stats::Count;
 use super::super::wire::{intent_of, trip_view};
 use super::{
     Command, ExecuteError, QueueWrite, Rejection, Runtime, RuntimeStore, TaskId, TaskStatus,
-    TripId, TripState, lock,
+    TripId, TripState,
 };
 
 /// Why an intervention was refused or failed.
@@ -137,7 +138,11 @@ impl<S: RuntimeStore> Runtime<S> {
         let internal = |e: &dyn std::fmt::Display| InterventionError::Internal(e.to_string());
         intervention.check().map_err(InterventionError::Invalid)?;
         let trip = Self::parse_id(trip_id).ok_or(InterventionError::NotFound)?;
-        let state = self.load_fresh(trip).await.map_err(|e| internal(&e))?;
+        let state = self
+            .journal
+            .load_fresh(trip)
+            .await
+            .map_err(|e| internal(&e))?;
         if !state.exists() {
             return Err(InterventionError::NotFound);
         }
@@ -206,7 +211,7 @@ impl<S: RuntimeStore> Runtime<S> {
             actor: actor.clone(),
             reason: reason.clone(),
         };
-        let executed = match self.exec_with(trip, vec![command], queue).await {
+        let executed = match self.journal.exec_with(trip, vec![command], queue).await {
             Ok(executed) => executed,
             Err(ExecuteError::Rejected(rejection)) => {
                 return Err(refusal(&state, action, rejection));
@@ -224,17 +229,17 @@ impl<S: RuntimeStore> Runtime<S> {
                 self.resume_trip(trip).await.map_err(|e| internal(&e))?;
             }
             A::SkipTask => {
-                lock(&self.inner).counters.skipped += 1;
+                self.stats.count(Count::Skipped);
                 self.wake.notify_one();
             }
             A::Reverify => return self.reverify(trip, &executed.state).await,
             A::Fail => {
-                lock(&self.inner).counters.failed += 1;
+                self.stats.count(Count::Failed);
                 self.stop_trip_tasks(trip).await;
                 self.release(trip);
             }
         }
-        let state = self.load(trip).await.map_err(|e| internal(&e))?;
+        let state = self.journal.load(trip).await.map_err(|e| internal(&e))?;
         Ok(trip_view(&state))
     }
 
@@ -242,31 +247,15 @@ impl<S: RuntimeStore> Runtime<S> {
     /// signal a failure raised (its tasks would stop at once), and the
     /// instances the tasks failed on (the retry may use them again).
     fn fresh_start(&self, trip: TripId, tasks: &[TaskId]) {
-        let mut inner = lock(&self.inner);
-        if inner.cancels.get(&trip).is_some_and(|tx| *tx.borrow()) {
-            inner.cancels.remove(&trip);
-        }
-        for task in tasks {
-            inner.failed_on.remove(task);
-        }
+        self.journal.clear_cancel(trip);
+        self.dispatch.forgive(tasks);
     }
 
     /// Gives a trip planning again a planning slot (unless it holds one or
     /// waits for one already) and wakes the dispatcher for its tasks.
     async fn admit_again(&self, trip: TripId) -> Result<(), super::RuntimeError> {
-        {
-            let mut inner = lock(&self.inner);
-            if inner.waiting.contains(&trip) {
-                return Ok(());
-            }
-            let max = self.config.orchestrator.max_concurrent_requests.max(1);
-            if !inner.running.contains(&trip) {
-                if inner.running.len() >= max {
-                    inner.waiting.push_back(trip);
-                    return Ok(());
-                }
-                inner.running.insert(trip);
-            }
+        if !self.admission.readmit(trip) {
+            return Ok(());
         }
         self.schedule(trip).await
     }
@@ -296,6 +285,7 @@ impl<S: RuntimeStore> Runtime<S> {
             Ok(state) => Ok(trip_view(&state)),
             Err(reason) => {
                 let executed = self
+                    .journal
                     .exec(
                         trip,
                         Command::RollBackModification {

@@ -1,10 +1,10 @@
 //! Scaling the agent instances: reactively (the dispatcher starts one when
-//! the best instance is over `scale_threshold`, [`Runtime::scale_up`] with
+//! the best instance is over `scale_threshold`, [`Registry::scale_up`] with
 //! [`Reason::Reactive`]) and predictively, on the supervisor's tick
-//! ([`Runtime::scale`]).
+//! ([`Registry::scale`]).
 //!
 //! Every task claimed for an agent type is an arrival
-//! ([`Runtime::record_arrivals`]), counted in buckets of
+//! ([`Registry::record_arrivals`]), counted in buckets of
 //! `predictive_scaling.bucket_ms` on the runtime's clock. Each tick closes
 //! the buckets that ended, lets Holt's linear trend forecast the rate
 //! `horizon_ms` ahead ([`ArrivalForecast`]), and turns it into instances by
@@ -26,22 +26,15 @@ use tokio::time::Instant;
 
 use super::super::config::{AGENT_TYPES, RuntimeConfig};
 use super::super::forecast::ArrivalForecast;
+use super::super::lock;
 use super::super::pipeline::node_of;
-use super::super::registry::instances_for;
-use super::super::{RuntimeStore, ScalingDecisions};
-use super::{Runtime, lock};
+use super::super::stats::Reason;
+use super::instances_for;
+use super::pool::Registry;
 use crate::state::{ClaimedTask, Priority};
 
-/// Why an instance was started or stopped (the metrics' `reason`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Reason {
-    Predictive,
-    Reactive,
-    Idle,
-}
-
 /// Each agent type's arrivals and what their forecast asks for.
-pub(super) struct Demand {
+pub(in crate::runtime) struct Demand {
     types: BTreeMap<&'static str, TypeDemand>,
 }
 
@@ -53,7 +46,7 @@ struct TypeDemand {
 
 /// One type's forecast, for the metrics.
 #[derive(Debug, Clone, Copy, Default)]
-pub(super) struct Forecast {
+pub(in crate::runtime) struct Forecast {
     pub arrival_rate: f64,
     pub forecast_rate: f64,
     pub instances: u32,
@@ -76,7 +69,7 @@ impl Demand {
         }
     }
 
-    pub(super) fn forecasts(&self) -> BTreeMap<&'static str, Forecast> {
+    pub(in crate::runtime) fn forecasts(&self) -> BTreeMap<&'static str, Forecast> {
         self.types
             .iter()
             .map(|(t, d)| {
@@ -101,25 +94,30 @@ struct Plan {
     falling: bool,
 }
 
-impl<S: RuntimeStore> Runtime<S> {
+impl Registry {
     /// Counts claimed tasks as arrivals of their agent types.
-    pub(super) fn record_arrivals(&self, claimed: &[ClaimedTask]) {
+    pub(in crate::runtime) fn record_arrivals(&self, claimed: &[ClaimedTask]) {
         let now = self.clock.now().timestamp_millis();
         let mut per_type: HashMap<&str, u64> = HashMap::new();
         for task in claimed {
             *per_type.entry(task.agent_type.as_str()).or_default() += 1;
         }
-        let mut demand = lock(&self.demand);
+        let mut pool = lock(&self.pool);
         for (agent_type, n) in per_type {
-            if let Some(d) = demand.types.get_mut(agent_type) {
+            if let Some(d) = pool.demand.types.get_mut(agent_type) {
                 d.arrivals.record(now, n);
             }
         }
     }
 
+    /// Each type's latest forecast, for the metrics.
+    pub(in crate::runtime) fn forecasts(&self) -> BTreeMap<&'static str, Forecast> {
+        lock(&self.pool).demand.forecasts()
+    }
+
     /// Starts one more instance of `agent_type` and counts why.
-    pub(super) fn scale_up(&self, agent_type: &str, reason: Reason) -> String {
-        let id = self.spawn_instance(agent_type);
+    pub(in crate::runtime) fn scale_up(&self, agent_type: &str, reason: Reason) -> String {
+        let id = self.spawn(agent_type);
         self.count_decision(agent_type, true, reason);
         match reason {
             Reason::Predictive => {
@@ -131,25 +129,13 @@ impl<S: RuntimeStore> Runtime<S> {
     }
 
     fn count_decision(&self, agent_type: &str, up: bool, reason: Reason) {
-        let mut inner = lock(&self.inner);
-        let c: &mut ScalingDecisions = &mut inner
-            .counters
-            .agents
-            .entry(agent_type.to_string())
-            .or_default()
-            .scaling;
-        match (up, reason) {
-            (true, Reason::Predictive) => c.up_predictive += 1,
-            (true, _) => c.up_reactive += 1,
-            (false, Reason::Idle) => c.down_idle += 1,
-            (false, _) => c.down_predictive += 1,
-        }
+        self.stats.scaled(agent_type, up, reason);
     }
 
     /// The supervisor's scaling step: the forecasts move on to now, the
     /// types get the instances their forecasts ask for (when prediction
     /// is on), and idle instances beyond what is needed stop.
-    pub(super) fn scale(&self) {
+    pub(in crate::runtime) fn scale(&self) {
         let plans = self.plan_scaling();
         let predictive = self.config.predictive_scaling.enabled;
         if predictive {
@@ -167,11 +153,11 @@ impl<S: RuntimeStore> Runtime<S> {
     /// something), else the mean of every call so far.
     fn plan_scaling(&self) -> Vec<Plan> {
         let measured: Vec<(&'static str, u32, Option<f64>)> = {
-            let inner = lock(&self.inner);
+            let pool = lock(&self.pool);
             AGENT_TYPES
                 .iter()
                 .map(|t| {
-                    let online = inner
+                    let online = pool
                         .instances
                         .iter()
                         .filter(|i| i.row.agent_type == *t && i.row.online);
@@ -186,23 +172,18 @@ impl<S: RuntimeStore> Runtime<S> {
                     let service = if count > 0 {
                         Some(sum / f64::from(count))
                     } else {
-                        inner
-                            .counters
-                            .agents
-                            .get(*t)
-                            .filter(|c| c.latency_count > 0)
-                            .map(|c| c.latency_ms_sum / c.latency_count as f64)
+                        self.stats.mean_latency_ms(t)
                     };
                     (*t, n, service)
                 })
                 .collect()
         };
         let now = self.clock.now().timestamp_millis();
-        let mut demand = lock(&self.demand);
+        let mut pool = lock(&self.pool);
         measured
             .into_iter()
             .filter_map(|(agent_type, online, service)| {
-                let d = demand.types.get_mut(agent_type)?;
+                let d = pool.demand.types.get_mut(agent_type)?;
                 d.arrivals.roll(now);
                 let config = self.config.agent(agent_type);
                 // A P0 instance is dedicated: it holds one task at a time.
@@ -239,7 +220,7 @@ impl<S: RuntimeStore> Runtime<S> {
         let now = Instant::now();
         let mut stopped: Vec<(&'static str, Reason)> = Vec::new();
         {
-            let mut inner = lock(&self.inner);
+            let mut pool = lock(&self.pool);
             for plan in plans {
                 let min = self.config.agent(plan.agent_type).min_instances.max(1);
                 let floor = if predictive {
@@ -249,7 +230,7 @@ impl<S: RuntimeStore> Runtime<S> {
                 } as usize;
                 let early = predictive && plan.falling;
                 loop {
-                    let online: Vec<usize> = inner
+                    let online: Vec<usize> = pool
                         .instances
                         .iter()
                         .enumerate()
@@ -260,7 +241,7 @@ impl<S: RuntimeStore> Runtime<S> {
                         break;
                     }
                     let idle = online.into_iter().rev().find_map(|n| {
-                        let i = &inner.instances[n];
+                        let i = &pool.instances[n];
                         let idle = now.saturating_duration_since(i.idle_since);
                         if i.row.current_load != 0 {
                             None
@@ -274,7 +255,7 @@ impl<S: RuntimeStore> Runtime<S> {
                     });
                     match idle {
                         Some((n, reason)) => {
-                            let gone = inner.instances.remove(n);
+                            let gone = pool.instances.remove(n);
                             gone.handle.abort();
                             tracing::info!(agent.id = %gone.row.agent_id, ?reason, "idle instance stopped");
                             stopped.push((plan.agent_type, reason));

@@ -1,0 +1,385 @@
+//! The journal: the design document's *State Management System* as this
+//! process sees it — every trip command decided against the trip's state
+//! and appended to its log (optionally with a task-queue write in the same
+//! transaction), one writer per trip at a time, the latest state of the
+//! trips this process works on, and the fan-out of what was appended: the
+//! trip's own broadcast topic (the WebSocket and the timeline), the global
+//! one, and the hub's `trips` / `trip.<id>` topics. It also keeps each
+//! trip's cancel signal, which running work of the trip watches.
+//!
+//! [`Journal`] owns that state behind one lock (`trips`), held only for a
+//! map lookup or update, never across an `.await` and never while another
+//! part's lock is taken. It depends on no other part of the runtime.
+
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use tokio::sync::{broadcast, watch};
+use wayfare_domain::trip::WireEvent;
+
+use super::lock;
+use super::wire::wire_event;
+use super::{QueueWrite, RuntimeError, RuntimeStore};
+use crate::clock::SharedClock;
+use crate::hub::{Hub, Message, MessageType};
+use crate::state::{
+    Append, AppendError, Command, ExecuteError, Executed, PortError, StoredEvent, TripId, TripLog,
+    TripState,
+};
+
+/// The global planning-events topic of the hub.
+pub const EVENTS_TOPIC: &str = "trips";
+
+/// What the journal keeps per trip, in memory.
+#[derive(Default)]
+struct Trips {
+    /// The latest state of trips this process is working on: commands
+    /// decide against it instead of replaying the log each time (the
+    /// append's version check still catches a stale one).
+    states: HashMap<TripId, TripState>,
+    topics: HashMap<TripId, broadcast::Sender<WireEvent>>,
+    cancels: HashMap<TripId, watch::Sender<bool>>,
+    /// One writer at a time per trip in this process: commands on a trip
+    /// queue here instead of racing each other into version conflicts
+    /// (which cost a reload from the store each). Other processes are
+    /// still kept out by the append's version check.
+    writers: HashMap<TripId, Arc<tokio::sync::Mutex<()>>>,
+}
+
+/// The trip log with its locks, state cache and fan-out.
+pub(super) struct Journal<S> {
+    store: S,
+    log: TripLog<S>,
+    hub: Hub<S>,
+    clock: SharedClock,
+    trips: Mutex<Trips>,
+    global: broadcast::Sender<WireEvent>,
+    /// Set at shutdown: contended writes stop waiting.
+    closed: AtomicBool,
+}
+
+impl<S: RuntimeStore> Journal<S> {
+    pub(super) fn new(store: S, log: TripLog<S>, hub: Hub<S>, clock: SharedClock) -> Self {
+        Self {
+            store,
+            log,
+            hub,
+            clock,
+            trips: Mutex::new(Trips::default()),
+            global: broadcast::channel(1024).0,
+            closed: AtomicBool::new(false),
+        }
+    }
+
+    pub(super) fn hub(&self) -> &Hub<S> {
+        &self.hub
+    }
+
+    /// No more waiting out contention: the runtime is stopping.
+    pub(super) fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+    }
+
+    /// The trip's writer lock: held, no command on the trip runs in this
+    /// process (the auditor and `delete` take it).
+    pub(super) fn writer(&self, trip: TripId) -> Arc<tokio::sync::Mutex<()>> {
+        lock(&self.trips).writers.entry(trip).or_default().clone()
+    }
+
+    /// Decides and appends `command`, then publishes what it appended.
+    pub(super) async fn exec(
+        &self,
+        trip: TripId,
+        command: Command,
+    ) -> Result<Executed, ExecuteError> {
+        self.exec_with(trip, vec![command], None).await
+    }
+
+    /// Decides `commands` in turn and appends them in one write (all or
+    /// none), then publishes what was appended.
+    pub(super) async fn exec_all(
+        &self,
+        trip: TripId,
+        commands: Vec<Command>,
+    ) -> Result<Executed, ExecuteError> {
+        self.exec_with(trip, commands, None).await
+    }
+
+    /// [`Journal::exec_all`] with `queue`'s write in the append's
+    /// transaction.
+    pub(super) async fn exec_with(
+        &self,
+        trip: TripId,
+        commands: Vec<Command>,
+        queue: Option<QueueWrite<'_>>,
+    ) -> Result<Executed, ExecuteError> {
+        let writer = self.writer(trip);
+        let _writer = writer.lock().await;
+        // Contention and transient store errors are worth waiting out: a
+        // dropped write here (a task's completion, say) would leave the log
+        // behind the queue and the trip stuck in planning. Bounded: about
+        // five seconds in all.
+        let mut pause = Duration::from_millis(2);
+        let mut attempt = 0;
+        let executed = loop {
+            attempt += 1;
+            let known = lock(&self.trips).states.get(&trip).cloned();
+            let executed = match queue {
+                None => self.log.execute_all_from(trip, known, &commands).await,
+                Some(queue) => {
+                    let append = WithQueue {
+                        store: &self.store,
+                        queue,
+                        now: self.clock.now(),
+                    };
+                    self.log
+                        .execute_all_with(trip, known, &commands, &append)
+                        .await
+                }
+            };
+            match executed {
+                Ok(executed) => break executed,
+                Err(
+                    ExecuteError::Contended { .. }
+                    | ExecuteError::Port(PortError::Transient { .. }),
+                ) if attempt < 40 && !self.closed.load(Ordering::SeqCst) => {
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_millis(200));
+                }
+                Err(e) => {
+                    tracing::warn!(trip.id = %trip, error = %e, attempts = attempt, "a trip command could not be recorded");
+                    return Err(e);
+                }
+            }
+        };
+        self.remember(&executed.state);
+        self.publish(&executed);
+        Ok(executed)
+    }
+
+    /// Appends events decided elsewhere exactly at `expected_version` (a
+    /// stale writer gets [`AppendError::Conflict`], never overwrites), then
+    /// caches and publishes the state they lead to from `state`.
+    pub(super) async fn append_at(
+        &self,
+        trip: TripId,
+        state: &TripState,
+        expected_version: u64,
+        events: &[crate::state::TripEvent],
+    ) -> Result<TripState, AppendError> {
+        self.store
+            .append(trip, expected_version, events, self.clock.now())
+            .await?;
+        let stored = self
+            .store
+            .load(trip, expected_version)
+            .await
+            .map_err(AppendError::Port)?;
+        let mut after = state.clone();
+        for s in &stored {
+            after.apply_stored(s);
+        }
+        self.remember(&after);
+        self.publish(&Executed {
+            state: after.clone(),
+            events: stored,
+        });
+        Ok(after)
+    }
+
+    /// Caches a trip's state unless a newer one is cached already.
+    pub(super) fn remember(&self, state: &TripState) {
+        let Some(trip) = state.trip_id else {
+            return;
+        };
+        if !state.exists() {
+            return;
+        }
+        let mut trips = lock(&self.trips);
+        match trips.states.get(&trip) {
+            Some(cached) if cached.version >= state.version => {}
+            _ => {
+                trips.states.insert(trip, state.clone());
+            }
+        }
+    }
+
+    fn publish(&self, executed: &Executed) {
+        let Some(trip) = executed.state.trip_id else {
+            return;
+        };
+        for stored in &executed.events {
+            let Some(event) = wire_event(&executed.state, stored) else {
+                continue;
+            };
+            if let Some(tx) = lock(&self.trips).topics.get(&trip) {
+                let _ = tx.send(event.clone());
+            }
+            let _ = self.global.send(event.clone());
+            let payload = serde_json::to_value(&event).unwrap_or(Value::Null);
+            let at = self.clock.now();
+            for topic in [format!("trip.{trip}"), EVENTS_TOPIC.to_string()] {
+                let message = Message::new(
+                    "orchestrator",
+                    topic.clone(),
+                    MessageType::StatusUpdate,
+                    payload.clone(),
+                    at,
+                );
+                self.hub.publish(&topic, message);
+            }
+        }
+    }
+
+    /// The trip's state: the cached one when this process is working on
+    /// it, else from the store.
+    pub(super) async fn load(&self, trip: TripId) -> Result<TripState, RuntimeError> {
+        if let Some(state) = lock(&self.trips).states.get(&trip).cloned() {
+            return Ok(state);
+        }
+        self.load_fresh(trip).await
+    }
+
+    /// The trip's state from the store (snapshot + events).
+    pub(super) async fn load_fresh(&self, trip: TripId) -> Result<TripState, RuntimeError> {
+        self.log
+            .load(trip)
+            .await
+            .map_err(|e| RuntimeError::Store(e.to_string()))
+    }
+
+    /// The trip's event topic, made on first use.
+    pub(super) fn topic(&self, trip: TripId) -> broadcast::Sender<WireEvent> {
+        lock(&self.trips)
+            .topics
+            .entry(trip)
+            .or_insert_with(|| broadcast::channel(1024).0)
+            .clone()
+    }
+
+    /// Past events after `after_seq`, then live ones (subscribed before the
+    /// past ones were loaded: dedup by `seq`). `None`: no such trip.
+    pub(super) async fn events(
+        &self,
+        trip: TripId,
+        after_seq: u64,
+    ) -> Result<Option<(Vec<WireEvent>, broadcast::Receiver<WireEvent>)>, RuntimeError> {
+        let live = self.topic(trip).subscribe();
+        let stored = self
+            .store
+            .load(trip, 0)
+            .await
+            .map_err(|e| RuntimeError::Store(e.to_string()))?;
+        if stored.is_empty() {
+            lock(&self.trips).topics.remove(&trip);
+            return Ok(None);
+        }
+        let mut state = TripState::new(trip);
+        let mut past = Vec::new();
+        for event in &stored {
+            state.apply_stored(event);
+            if event.seq > after_seq
+                && let Some(w) = wire_event(&state, event)
+            {
+                past.push(w);
+            }
+        }
+        Ok(Some((past, live)))
+    }
+
+    /// Every planning event of every trip.
+    pub(super) fn subscribe_all(&self) -> broadcast::Receiver<WireEvent> {
+        self.global.subscribe()
+    }
+
+    /// The trip's cancel signal, made on first use: `true` once the trip
+    /// is cancelled or over.
+    pub(super) fn cancel_rx(&self, trip: TripId) -> watch::Receiver<bool> {
+        lock(&self.trips)
+            .cancels
+            .entry(trip)
+            .or_insert_with(|| watch::channel(false).0)
+            .subscribe()
+    }
+
+    /// Tells the trip's running work to stop.
+    pub(super) fn raise_cancel(&self, trip: TripId) {
+        if let Some(tx) = lock(&self.trips).cancels.get(&trip) {
+            let _ = tx.send(true);
+        }
+    }
+
+    /// Forgets a raised cancel signal, so that the trip's work can run
+    /// again (an operator's retry or resume).
+    pub(super) fn clear_cancel(&self, trip: TripId) {
+        let mut trips = lock(&self.trips);
+        if trips.cancels.get(&trip).is_some_and(|tx| *tx.borrow()) {
+            trips.cancels.remove(&trip);
+        }
+    }
+
+    /// Forgets a deleted trip: its cached state, topic (live subscribers'
+    /// streams end) and cancel channel (running work stops).
+    pub(super) fn forget(&self, trip: TripId) {
+        let mut trips = lock(&self.trips);
+        trips.states.remove(&trip);
+        trips.topics.remove(&trip);
+        if let Some(cancel) = trips.cancels.remove(&trip) {
+            let _ = cancel.send(true);
+        }
+    }
+
+    /// Drops the writer lock of a trip (after [`Journal::forget`]).
+    pub(super) fn forget_writer(&self, trip: TripId) {
+        lock(&self.trips).writers.remove(&trip);
+    }
+
+    /// Drops the channels and states of trips nobody plans or listens to
+    /// (they are made again on demand), so that a long-running server does
+    /// not keep one per trip ever submitted.
+    pub(super) fn retain(&self, busy: &HashSet<TripId>) {
+        let mut trips = lock(&self.trips);
+        trips
+            .topics
+            .retain(|trip, tx| busy.contains(trip) || tx.receiver_count() > 0);
+        trips
+            .cancels
+            .retain(|trip, tx| busy.contains(trip) || tx.receiver_count() > 0);
+        trips.states.retain(|trip, _| busy.contains(trip));
+        // A lock nobody holds or waits for is only this map's.
+        trips
+            .writers
+            .retain(|trip, writer| busy.contains(trip) || Arc::strong_count(writer) > 1);
+    }
+}
+
+/// An append with a queue write in its transaction.
+struct WithQueue<'s, S> {
+    store: &'s S,
+    queue: QueueWrite<'s>,
+    now: DateTime<Utc>,
+}
+
+impl<S: RuntimeStore> Append for WithQueue<'_, S> {
+    fn append<'a>(
+        &'a self,
+        trip_id: TripId,
+        expected_version: u64,
+        events: &'a [StoredEvent],
+        after: &'a TripState,
+    ) -> impl Future<Output = Result<u64, AppendError>> + Send + 'a {
+        self.store.append_with_queue(
+            trip_id,
+            expected_version,
+            events,
+            after,
+            self.queue,
+            self.now,
+        )
+    }
+}

@@ -1,0 +1,256 @@
+//! The runtime's loops: the dispatcher (claims ready tasks as far as the
+//! instances have room, hands them over through
+//! [`Dispatch`](super::super::dispatch)), the supervisor (lease heartbeats
+//! for running tasks, health checks and scaling through the
+//! [`Registry`](super::super::registry), forgetting idle trips), the
+//! liveness beat shared with other processes, and each instance's loop.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+use super::super::RuntimeStore;
+use super::super::registry::{InstanceMsg, Spawner};
+use super::Runtime;
+use crate::state::{ClaimedTask, Command, Priority, TaskId, TripId, after};
+
+impl<S: RuntimeStore> Runtime<S> {
+    /// Claims and hands over ready tasks whenever woken (a submission, a
+    /// finished task, a retry coming due) or once a heartbeat, until the
+    /// runtime stops.
+    pub(super) async fn dispatcher(self: Arc<Self>) {
+        let mut stop = self.stop.subscribe();
+        loop {
+            self.dispatch_ready().await;
+            tokio::select! {
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(self.tick()) => {}
+                _ = stop.changed() => return,
+            }
+        }
+    }
+
+    /// Whether optional (P3) work should give way: trips are waiting or the
+    /// instances are nearly full.
+    pub(super) fn under_load(&self) -> bool {
+        self.admission.has_waiting() || self.registry.nearly_full()
+    }
+
+    /// Claims what the instances have room for, a round at a time (one
+    /// write per round), and hands each task to an instance; again while
+    /// rounds find work.
+    pub(super) async fn dispatch_ready(&self) {
+        loop {
+            if self.stopped.load(Ordering::SeqCst) {
+                return;
+            }
+            self.drain_backlogs();
+            let limits = self.dispatch.free_slots(&self.registry);
+            if limits.is_empty() {
+                return;
+            }
+            let claimed = match self
+                .store
+                .claim_ready_many(&self.node_id, &limits, self.clock.now(), self.lease())
+                .await
+            {
+                Ok(claimed) if claimed.is_empty() => return,
+                Ok(claimed) => claimed,
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not claim tasks");
+                    return;
+                }
+            };
+            self.registry.record_arrivals(&claimed);
+            for claimed in claimed {
+                // Under load optional work is skipped (and the plan says
+                // so), not left waiting.
+                if claimed.priority == Priority::P3 && self.under_load() {
+                    let me = self.me();
+                    tokio::spawn(async move {
+                        me.skip(&claimed, "skipped under load (optional)").await;
+                    });
+                    continue;
+                }
+                self.dispatch.queue(claimed);
+            }
+            self.drain_backlogs();
+        }
+    }
+
+    /// Hands waiting claimed tasks to instances while there is room
+    /// ([`Dispatch::drain`]).
+    pub(super) fn drain_backlogs(&self) {
+        for (instance, tasks) in self.dispatch.drain(&self.registry) {
+            self.spawn_send(instance, tasks);
+        }
+    }
+
+    /// Hands `jobs` to `instance` off the dispatcher's loop (a full
+    /// mailbox means writes to put them back).
+    pub(super) fn spawn_send(&self, instance: String, jobs: Vec<ClaimedTask>) {
+        let me = self.me();
+        tokio::spawn(async move { me.send(instance, jobs).await });
+    }
+
+    pub(super) fn unload(&self, instance: &str, task: TaskId) {
+        self.dispatch.unload(instance, task, &self.registry);
+    }
+
+    #[tracing::instrument(skip_all, fields(agent.id = %instance, tasks = jobs.len()))]
+    pub(super) async fn send(&self, instance: String, jobs: Vec<ClaimedTask>) {
+        let tx = self.registry.mailbox(&instance);
+        let ids: Vec<(TripId, TaskId)> = jobs.iter().map(|j| (j.trip_id, j.task_id)).collect();
+        let sent = match tx {
+            Some(tx) => tx.try_send(InstanceMsg::Run(jobs)).is_ok(),
+            None => false,
+        };
+        if !sent {
+            // A full or closed mailbox: back on the queue, another try soon.
+            for (trip, task) in ids {
+                self.unload(&instance, task);
+                let retry_at = after(self.clock.now(), self.tick());
+                let _ = self
+                    .store
+                    .fail(task, "the instance's mailbox is full", Some(retry_at))
+                    .await;
+                let _ = self
+                    .journal
+                    .exec(
+                        trip,
+                        Command::FailTask {
+                            task_id: task,
+                            error: "the instance's mailbox is full".into(),
+                            retryable: true,
+                        },
+                    )
+                    .await;
+            }
+        }
+    }
+
+    /// Test and chaos hook: the instance stops answering pings and drops
+    /// its work, like a hung process. Health checks mark it offline and its
+    /// tasks are claimed again when their leases run out.
+    #[doc(hidden)]
+    pub fn freeze_instance(&self, agent_id: &str) -> bool {
+        self.registry.freeze(agent_id)
+    }
+
+    /// Heartbeats for running tasks, health checks, scaling (predictive
+    /// up and down, idle down: [`scaling`]).
+    pub(super) async fn supervisor(self: Arc<Self>) {
+        let mut stop = self.stop.subscribe();
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(self.tick()) => {}
+                _ = stop.changed() => return,
+            }
+            self.heartbeat_running().await;
+            let deadline = Duration::from_millis(self.config.orchestrator.ping_deadline_ms.max(1));
+            self.registry.check_health(deadline).await;
+            self.registry.scale();
+            self.forget_idle_trips();
+            self.wake.notify_one();
+        }
+    }
+
+    /// Says twice a heartbeat that this process is alive, on its own task
+    /// so that slow health checks cannot make it look dead, and releases
+    /// the leases of processes that stopped saying so (twice a heartbeat:
+    /// a dead process's tasks are freed at most half a heartbeat after its
+    /// silence passes `node_timeout`).
+    pub(super) async fn liveness(self: Arc<Self>) {
+        let mut stop = self.stop.subscribe();
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(self.tick() / 2) => {}
+                _ = stop.changed() => return,
+            }
+            match self
+                .store
+                .node_alive(&self.node_id, self.clock.now(), self.node_timeout())
+                .await
+            {
+                Ok(0) => {}
+                Ok(n) => {
+                    tracing::info!(
+                        leases = n,
+                        "released the task leases of a process that is gone"
+                    );
+                    self.wake.notify_one();
+                }
+                Err(e) => tracing::warn!(error = %e, "could not record that this process is alive"),
+            }
+        }
+    }
+
+    pub(super) async fn heartbeat_running(&self) {
+        let running = self.dispatch.running_on_online(&self.registry);
+        let now = self.clock.now();
+        if let Err(e) = self
+            .store
+            .heartbeat_all(&running, &self.node_id, now, self.lease())
+            .await
+        {
+            tracing::warn!(error = %e, "could not extend the running tasks' leases");
+        }
+    }
+
+    /// Drops the channels of trips nobody plans or listens to (they are
+    /// made again on demand), so that a long-running server does not keep
+    /// one per trip ever submitted.
+    pub(super) fn forget_idle_trips(&self) {
+        let busy: HashSet<TripId> = self
+            .admission
+            .trips()
+            .into_iter()
+            .chain(self.dispatch.trips())
+            .collect();
+        self.journal.retain(&busy);
+    }
+}
+
+/// Starts each instance's loop over the runtime `me` (the registry knows
+/// only this function, not the runtime).
+pub(super) fn spawner<S: RuntimeStore>(me: Weak<Runtime<S>>) -> Spawner {
+    Box::new(move |agent_id, rx, frozen| {
+        tokio::spawn(instance_loop(me.clone(), agent_id, rx, frozen))
+    })
+}
+
+/// An instance: answers pings and runs the jobs it is given, each on its
+/// own task. A frozen one drops everything (a hung process).
+async fn instance_loop<S: RuntimeStore>(
+    runtime: Weak<Runtime<S>>,
+    agent_id: String,
+    mut rx: mpsc::Receiver<InstanceMsg>,
+    frozen: Arc<AtomicBool>,
+) {
+    while let Some(message) = rx.recv().await {
+        if frozen.load(Ordering::SeqCst) {
+            continue;
+        }
+        match message {
+            InstanceMsg::Ping(answer) => {
+                let _ = answer.send(());
+            }
+            InstanceMsg::Run(jobs) => {
+                let Some(rt) = runtime.upgrade() else {
+                    return;
+                };
+                for job in jobs {
+                    let task_id = job.task_id;
+                    let handle = tokio::spawn(rt.clone().run_job(agent_id.clone(), job));
+                    // A job that already ended has removed its entry.
+                    if !handle.is_finished() {
+                        rt.dispatch.started(task_id, handle.abort_handle());
+                    }
+                }
+            }
+        }
+    }
+}
