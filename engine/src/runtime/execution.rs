@@ -167,7 +167,9 @@ impl Execution {
                 run_task(
                     &owned_type,
                     &intent,
-                    &deps,
+                    // Owned: the planning and budget steps take their
+                    // inputs without copying them.
+                    deps,
                     catalog.as_ref(),
                     edited.as_ref(),
                 )
