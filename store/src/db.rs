@@ -136,32 +136,6 @@ pub(crate) struct Stmt {
     pub args: Vec<Arg>,
 }
 
-/// Binds `arg` to `query`, on either backend.
-pub(crate) fn bind<'q, DB>(
-    query: sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments>,
-    arg: Arg,
-) -> sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments>
-where
-    DB: sqlx::Database,
-    Id: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    Ids: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    Option<Time>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    Option<String>: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    i64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    f64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-    JsonText: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
-{
-    match arg {
-        Arg::Id(v) => query.bind(v),
-        Arg::Ids(v) => query.bind(v),
-        Arg::Time(v) => query.bind(v),
-        Arg::Text(v) => query.bind(v),
-        Arg::Int(v) => query.bind(v),
-        Arg::Float(v) => query.bind(v),
-        Arg::Json(v) => query.bind(v),
-    }
-}
-
 impl Stmt {
     /// The statement as a query with its values bound.
     pub(crate) fn query<'q, DB>(
@@ -177,9 +151,21 @@ impl Stmt {
         f64: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
         JsonText: sqlx::Encode<'q, DB> + sqlx::Type<DB>,
     {
+        // Each value bound as its column type, on either backend.
         self.args
             .into_iter()
-            .fold(sqlx::query(sqlx::AssertSqlSafe(self.sql)), bind)
+            .fold(
+                sqlx::query(sqlx::AssertSqlSafe(self.sql)),
+                |query, arg| match arg {
+                    Arg::Id(v) => query.bind(v),
+                    Arg::Ids(v) => query.bind(v),
+                    Arg::Time(v) => query.bind(v),
+                    Arg::Text(v) => query.bind(v),
+                    Arg::Int(v) => query.bind(v),
+                    Arg::Float(v) => query.bind(v),
+                    Arg::Json(v) => query.bind(v),
+                },
+            )
     }
 
     /// Appends this statement to a SQLite script whose earlier statements
