@@ -2,16 +2,7 @@
 // and AA rules), and at 360 px nothing scrolls sideways. Screenshots of
 // each page at 1280 and 360 px go to end2end/screenshots/.
 import { test, expect, type Page } from "@playwright/test";
-import AxeBuilder from "@axe-core/playwright";
-import { EXAMPLES, scrollsSideways, shot, startTrip, waitForHydration, waitForReady } from "./helpers";
-
-async function expectAccessible(page: Page, name: string) {
-  const results = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
-  const serious = results.violations
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
-  expect(serious, `${name}: axe violations`).toEqual([]);
-}
+import { EXAMPLES, expectAccessible, scrollsSideways, shot, startTrip, waitForHydration, waitForReady } from "./helpers";
 
 // axe runs take seconds each on a loaded 2-core machine.
 test.setTimeout(180_000);

@@ -2,19 +2,10 @@
 // as inline SVG, the agent types, the alerts; it refreshes by itself after
 // a trip is planned; it reads at 360 px without scrolling sideways and
 // passes axe. Screenshots at 1280 and 360 px go to end2end/screenshots/.
-import { test, expect, type Page } from "@playwright/test";
-import AxeBuilder from "@axe-core/playwright";
-import { EXAMPLES, scrollsSideways, shot, startTrip, waitForHydration, waitForReady } from "./helpers";
+import { test, expect } from "@playwright/test";
+import { EXAMPLES, expectAccessible, scrollsSideways, shot, startTrip, waitForHydration, waitForReady } from "./helpers";
 
 test.setTimeout(120_000);
-
-async function expectAccessible(page: Page, name: string) {
-  const results = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
-  const serious = results.violations
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
-  expect(serious, `${name}: axe violations`).toEqual([]);
-}
 
 const TARGETS = [
   ["latency", "Request processing time", "Target: under 5 s"],

@@ -1,8 +1,19 @@
 import { expect, type Page } from "@playwright/test";
+import AxeBuilder from "@axe-core/playwright";
 import { mkdirSync } from "node:fs";
 import { waitForHydration } from "./hydration";
 
 export { waitForHydration };
+
+/** axe-core finds no serious or critical violation of the WCAG 2 A and AA
+ * rules on the page as it is now. */
+export async function expectAccessible(page: Page, name: string) {
+  const results = await new AxeBuilder({ page }).withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]).analyze();
+  const serious = results.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(" ")).join(", ")})`);
+  expect(serious, `${name}: axe violations`).toEqual([]);
+}
 
 /** The home page's example requests, by the label of their button. */
 export const EXAMPLES = {
