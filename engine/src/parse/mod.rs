@@ -15,6 +15,8 @@
 //!   or not;
 //! - `requirements`: explicit and implicit requirements, priorities and a
 //!   complexity assessment, from what the others found;
+//! - `unknown`: a name given for the origin or the destination that the
+//!   catalog lacks ("from Boston"), so the question can say so;
 //! - `numbers`, `text`: counts and amounts in words, word boundaries,
 //!   clauses, and the words of a self-correction.
 //!
@@ -63,6 +65,7 @@ mod people;
 mod places;
 mod requirements;
 mod text;
+mod unknown;
 
 /// A catalog place name, ready for matching.
 #[derive(Debug, Clone)]

@@ -21,6 +21,7 @@ use wayfare_domain::intent::{Destination, TripIntent};
 use super::Gazetteer;
 use super::numbers::number;
 use super::text::{corrected_between, is_boundary, word_spans};
+use super::unknown::Role;
 
 /// A place name found in the text.
 #[derive(Debug, Clone)]
@@ -309,9 +310,12 @@ impl Gazetteer {
                 ));
             }
         } else {
-            intent
-                .questions
-                .push("Which city does the trip start from?".into());
+            intent.questions.push(self.missing_place_question(
+                text,
+                Role::Origin,
+                "Which city does the trip start from?",
+                &intent.questions,
+            ));
         }
 
         let city_count = CITY_COUNT
@@ -329,9 +333,12 @@ impl Gazetteer {
             ));
         }
         let Some(di) = dest_idx else {
-            intent
-                .questions
-                .push("Where should the trip go? Name a city or a state.".into());
+            intent.questions.push(self.missing_place_question(
+                text,
+                Role::Destination,
+                "Where should the trip go? Name a city or a state.",
+                &intent.questions,
+            ));
             return;
         };
         // Another city named besides the origin and the destination ("to
