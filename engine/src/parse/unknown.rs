@@ -223,7 +223,7 @@ impl Gazetteer {
                 Role::Destination => {
                     cue == "to"
                         && (1..=MAX_WORDS).any(|n| {
-                            i >= n + 1
+                            i > n
                                 && lower[i - n - 1] == "from"
                                 && self.name_at(&words, &lower, i - n) == n
                         })
