@@ -1,7 +1,8 @@
 //! Puts a request in one shape before it is read: form-like fields
 //! ("From: Seattle / To: Denver / When: Dec 5-7 / People: 2 / Budget: 1500",
 //! one per line, or separated by full stops, `|` or ` / `) become a
-//! sentence; arrows ("->", "→") become "to"; dashes become hyphens.
+//! sentence; arrows ("->", "→") become "to"; dashes become hyphens;
+//! negations typed without an apostrophe ("dont", "cant") get one.
 //! Text without fields is left as it is, apart from those characters.
 
 use std::sync::LazyLock;
@@ -75,8 +76,9 @@ fn rewrite(label: &str, value: &str) -> String {
 
 /// The request in one shape; see the module documentation.
 pub(super) fn prepare(text: &str) -> String {
+    let text = CONTRACTION.replace_all(text, "${1}'t");
     let text = W_SLASH
-        .replace_all(text, "${1}with ")
+        .replace_all(&text, "${1}with ")
         .replace("->", " to ")
         .replace("=>", " to ")
         .replace('→', " to ")
@@ -109,6 +111,13 @@ pub(super) fn prepare(text: &str) -> String {
     }
     if any { out } else { text }
 }
+
+// "we dont drive", "can't", "won’t": a negation typed without its
+// apostrophe, or with a typographic one, reads as "don't".
+re!(
+    CONTRACTION,
+    r"(?i)\b(don|doesn|didn|can|won|isn|aren|wouldn|shouldn|haven|hasn|couldn)[’']?t\b"
+);
 
 re!(
     FIELD_HINT,

@@ -291,6 +291,10 @@ fn reads_transport_restrictions() {
             TransportRestriction::NoFlight,
         ),
         ("we'd prefer not to fly", TransportRestriction::NoFlight),
+        ("we dont drive", TransportRestriction::NoSelfDriving),
+        ("we DONT want to drive", TransportRestriction::NoSelfDriving),
+        ("I can’t drive", TransportRestriction::NoSelfDriving),
+        ("we wont fly", TransportRestriction::NoFlight),
     ];
     for (phrase, want) in cases {
         let text =
