@@ -6,7 +6,8 @@
 //! 3rd"), and relative dates counted from today: "today", "tomorrow", "the
 //! day after tomorrow", weekday names ("Saturday", "this Friday", "next
 //! Monday" — the Monday of next week), "this/next weekend", "in two weeks",
-//! "a week from today". A weekday named beside a date ("Friday Dec 4")
+//! "a week from today"; named periods ("the first week of May", "over New
+//! Year's": `periods`). A weekday named beside a date ("Friday Dec 4")
 //! adds nothing. A year counts when written with a date or in words ("in
 //! 2027"), never from a dollar amount; a date without one is the next such
 //! day from today, and the year is stated as an assumption.
@@ -26,6 +27,7 @@ use wayfare_domain::intent::TripIntent;
 
 use super::Gazetteer;
 use super::numbers::{NUM, number};
+use super::periods;
 use super::text::{corrected_between, quote};
 
 const MONTHS: [&str; 12] = [
@@ -43,7 +45,7 @@ const MONTHS: [&str; 12] = [
     "december",
 ];
 
-const MONTH_ALT: &str = "jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?";
+pub(super) const MONTH_ALT: &str = "jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?";
 /// Month names that are not also ordinary words ("may").
 const MONTH_ALT_NO_MAY: &str = "jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?";
 
@@ -161,7 +163,8 @@ re!(
 
 /// Rewrites day-first and shortened date ranges into "Month D" form.
 fn normalise(text: &str) -> String {
-    let text = DAY_RANGE_OF_MONTH.replace_all(text, "$3 $1 to $3 $2");
+    let text = periods::rewrite(text);
+    let text = DAY_RANGE_OF_MONTH.replace_all(&text, "$3 $1 to $3 $2");
     let text = DAY_OF_MONTH.replace_all(&text, "$2 $1");
     let text = DAY_RANGE_MONTH.replace_all(&text, "$3 $1 to $3 $2");
     let text = DAY_MONTH.replace_all(&text, "$2 $1");
@@ -247,7 +250,7 @@ struct Length {
     note: Option<String>,
 }
 
-fn month_of(text: &str) -> Option<u32> {
+pub(super) fn month_of(text: &str) -> Option<u32> {
     let lower = text.to_ascii_lowercase();
     let key = &lower[..3.min(lower.len())];
     MONTHS

@@ -62,6 +62,7 @@ mod form;
 mod money;
 mod numbers;
 mod people;
+mod periods;
 mod places;
 mod requirements;
 mod text;

@@ -715,3 +715,18 @@ fn an_unstated_spending_style_is_inferred_and_said_and_accessibility_is_read() {
         access.assumptions
     );
 }
+
+#[test]
+fn reads_weeks_of_a_month_and_holidays_as_dates() {
+    let g = today_gazetteer();
+    let i = g.parse("Plan me a trip to New York from Chicago for the first week of May 2027. Budget is $4,000 for 2 people.");
+    assert_eq!(i.start_date.map(TripDate::get), Some(d(2027, 5, 1)));
+    assert_eq!(i.days.map(Days::get), Some(7));
+    assert!(i.questions.is_empty(), "{:?}", i.questions);
+    let i = g.parse("3 nights in Chicago from Denver over new years, 2 of us, $2500");
+    assert_eq!(i.start_date.map(TripDate::get), Some(d(2026, 12, 31)));
+    assert_eq!(i.days.map(Days::get), Some(4));
+    let i = g.parse("Denver to Chicago, 3 days in the last week of June, 1 person, $900, to see the Christmas lights");
+    assert_eq!(i.start_date.map(TripDate::get), Some(d(2027, 6, 24)));
+    assert_eq!(i.days.map(Days::get), Some(3));
+}
