@@ -1,7 +1,8 @@
 //! `deploy/prometheus/wayfare-alerts.yml`, the Prometheus twin of the
 //! in-process alert rules: `promtool check rules` accepts it, `promtool
 //! test rules` runs its unit tests (wayfare-alerts.test.yml), and every
-//! series it names is one `/metrics` really renders.
+//! series it names is one `/metrics` really renders; `promtool check
+//! config` accepts the scrape configuration of `deploy/compose.yaml`.
 //!
 //! promtool comes with Debian's `prometheus` package
 //! (`scripts/install-tools.sh` installs it). Without it this test fails
@@ -58,6 +59,12 @@ fn run(args: &[&str]) {
 #[test]
 fn promtool_accepts_the_rules() {
     run(&["check", "rules", "wayfare-alerts.yml"]);
+}
+
+/// The scrape configuration `deploy/compose.yaml` mounts, with the rules.
+#[test]
+fn promtool_accepts_the_compose_scrape_config() {
+    run(&["check", "config", "prometheus.yml"]);
 }
 
 #[test]
