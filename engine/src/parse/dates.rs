@@ -147,6 +147,11 @@ re!(
     YEAR_PHRASE,
     &format!(r"(?i)\b(?:in|of|during|year|{MONTH_ALT})\.?\s+(\d{{4}})\b")
 );
+re!(
+    /// A month named without a day ("in May", "during December").
+    MONTH_ALONE,
+    &format!(r"(?i)\b(?:in|during|this|next|early|mid|late|around|throughout)[\s-]+({MONTH_ALT})\b")
+);
 re!(DAYS, &format!(r"(?i)\b({NUM})[\s-]+day[sz]?\b"));
 re!(NIGHTS, &format!(r"(?i)\b({NUM})[\s-]+nights?\b"));
 re!(
@@ -270,6 +275,14 @@ fn weekday_of(stem: &str) -> Option<Weekday> {
         "sun" => Weekday::Sun,
         _ => return None,
     })
+}
+
+/// "may" → "May".
+fn capitalised(word: &str) -> String {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
 }
 
 fn add_days(date: NaiveDate, days: u64) -> Option<NaiveDate> {
@@ -686,7 +699,21 @@ impl Gazetteer {
                         "When does the trip start? ('{}' is not a date)",
                         quote(&m.words)
                     ),
-                    None => "When does the trip start? (e.g. \"from May 14th to May 16th\")".into(),
+                    None => match MONTH_ALONE
+                        .captures(text)
+                        .and_then(|c| month_of(&c[1]))
+                        .and_then(|m| MONTHS.get(usize::try_from(m).ok()?.checked_sub(1)?))
+                    {
+                        Some(month) => {
+                            let name = capitalised(month);
+                            format!(
+                                "When does the trip start? The text names {name} but no day (e.g. \"from {name} 14th to {name} 16th\")"
+                            )
+                        }
+                        None => {
+                            "When does the trip start? (e.g. \"from May 14th to May 16th\")".into()
+                        }
+                    },
                 });
             }
             [(only, _)] => start = Some(*only),

@@ -730,3 +730,18 @@ fn reads_weeks_of_a_month_and_holidays_as_dates() {
     assert_eq!(i.start_date.map(TripDate::get), Some(d(2027, 6, 24)));
     assert_eq!(i.days.map(Days::get), Some(3));
 }
+
+#[test]
+fn a_month_without_a_day_is_asked_about_by_name() {
+    let i = today_gazetteer()
+        .parse("3 days from Seattle to Portland in May, two of us, $1,500, we love Italian food");
+    assert_eq!(i.start_date, None);
+    assert!(
+        i.questions
+            .iter()
+            .any(|q| q.starts_with("When does the trip start?")
+                && q.contains("names May but no day")),
+        "{:?}",
+        i.questions
+    );
+}
