@@ -30,7 +30,7 @@ use super::numbers::{NUM, number};
 use super::periods;
 use super::text::{corrected_between, quote};
 
-const MONTHS: [&str; 12] = [
+pub(super) const MONTHS: [&str; 12] = [
     "january",
     "february",
     "march",
@@ -147,6 +147,17 @@ re!(
     YEAR_PHRASE,
     &format!(r"(?i)\b(?:in|of|during|year|{MONTH_ALT})\.?\s+(\d{{4}})\b")
 );
+re!(
+    /// A month or weekday name, whole ("May", "sept", "Friday").
+    CALENDAR_WORD,
+    &format!(r"(?i)^(?:(?:{MONTH_ALT})\.?|(?:mon|tues|wednes|thurs|fri|satur|sun)day)$")
+);
+
+/// Whether `word` is a month or a weekday ("may", "Sept", "friday").
+pub(super) fn is_calendar_word(word: &str) -> bool {
+    CALENDAR_WORD.is_match(word)
+}
+
 re!(
     /// A month named without a day ("in May", "during December").
     MONTH_ALONE,
@@ -278,7 +289,7 @@ fn weekday_of(stem: &str) -> Option<Weekday> {
 }
 
 /// "may" → "May".
-fn capitalised(word: &str) -> String {
+pub(super) fn capitalised(word: &str) -> String {
     let mut chars = word.chars();
     chars
         .next()

@@ -13,7 +13,7 @@ use std::sync::LazyLock;
 use chrono::NaiveDate;
 use regex::{Captures, Regex};
 
-use super::dates::{MONTH_ALT, month_of};
+use super::dates::{MONTH_ALT, MONTHS, capitalised, month_of};
 
 re!(
     WEEK_OF_MONTH,
@@ -30,21 +30,6 @@ re!(
     LENGTH,
     r"(?i)\b(?:\d+|a|one|two|three|four|five|six|seven|eight|nine|ten)[\s-]+(?:days?|nights?|weeks?)\b|\bweekend\b|\bfortnight\b"
 );
-
-const MONTH_NAMES: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
 
 /// The text with named periods rewritten as dates.
 pub(super) fn rewrite(text: &str) -> String {
@@ -106,7 +91,7 @@ fn week_of_month(c: &Captures<'_>, stated_length: bool) -> Option<String> {
         "fourth" | "4th" => 22,
         _ => days_in_month(year, month)? - 6,
     };
-    let name = MONTH_NAMES[usize::try_from(month).ok()?.checked_sub(1)?];
+    let name = capitalised(MONTHS.get(usize::try_from(month).ok()?.checked_sub(1)?)?);
     let year = year.map(|y| format!(" {y}")).unwrap_or_default();
     Some(if stated_length {
         format!("{name} {first}{year}")

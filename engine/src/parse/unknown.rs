@@ -13,6 +13,7 @@
 //! "we want to relax" names nothing.
 
 use super::Gazetteer;
+use super::dates::{capitalised, is_calendar_word};
 use super::text::word_spans;
 
 /// Cues before an origin's name.
@@ -150,39 +151,6 @@ const COMMON: &[&str] = &[
     "restaurant",
     "restaurants",
 ];
-const CALENDAR: &[&str] = &[
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-    "jan",
-    "feb",
-    "mar",
-    "apr",
-    "jun",
-    "jul",
-    "aug",
-    "sep",
-    "sept",
-    "oct",
-    "nov",
-    "dec",
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-];
 /// How many words a name may have.
 const MAX_WORDS: usize = 3;
 /// How many catalog cities a question lists by name.
@@ -252,7 +220,7 @@ impl Gazetteer {
                 .chars()
                 .all(|c| c.is_alphabetic() || c == '.' || c == '\'')
                 || COMMON.contains(&word)
-                || CALENDAR.contains(&word)
+                || is_calendar_word(word)
                 || self.cuisines.iter().any(|c| c.eq_ignore_ascii_case(word));
             // A later lower-case word after a capitalised one ends the name
             // ("Boston next week" is not "Boston next").
@@ -323,12 +291,7 @@ fn display_name(name: &str) -> String {
         return name.to_string();
     }
     name.split(' ')
-        .map(|word| {
-            let mut chars = word.chars();
-            chars.next().map_or_else(String::new, |first| {
-                first.to_uppercase().chain(chars).collect()
-            })
-        })
+        .map(capitalised)
         .collect::<Vec<_>>()
         .join(" ")
 }
