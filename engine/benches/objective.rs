@@ -16,7 +16,8 @@ use std::time::Instant;
 
 use wayfare_domain::catalog::RoomType;
 use wayfare_domain::itinerary::Itinerary;
-use wayfare_engine::agents::Objective;
+use wayfare_engine::agents::{Objective, TripSpec};
+use wayfare_engine::assemble::utility::{SharedNight, shared_nights};
 use wayfare_engine::catalog::demo::demo_catalog;
 use wayfare_engine::catalog::{Catalog, MemoryCatalog};
 use wayfare_engine::eval::{read_labelled, score_plan, trip_from_label};
@@ -52,6 +53,10 @@ struct Tally {
     meal_ratings: Vec<f64>,
     nights_2plus: usize,
     shared_2plus: usize,
+    /// Of `shared_2plus`: the request asked for a shared room.
+    shared_asked: usize,
+    /// Of `shared_2plus`: no private room fitted, and the plan says so.
+    shared_forced: usize,
     budget_shares: Vec<f64>,
     full_days: usize,
     full_day_meals: usize,
@@ -78,7 +83,23 @@ fn percentile(v: &mut [f64], p: f64) -> f64 {
 impl Tally {
     /// Counts a delivered plan's choices (looked up in the catalog by
     /// record id, or by name for the reference plans).
-    fn plan(&mut self, plan: &Itinerary, catalog: &dyn Catalog, budget: Option<f64>, total: f64) {
+    fn plan(
+        &mut self,
+        plan: &Itinerary,
+        trip: Option<&TripSpec>,
+        catalog: &dyn Catalog,
+        budget: Option<f64>,
+        total: f64,
+    ) {
+        if let Some(trip) = trip {
+            for night in shared_nights(trip, plan, catalog) {
+                match night {
+                    SharedNight::Asked => self.shared_asked += 1,
+                    SharedNight::Forced => self.shared_forced += 1,
+                    SharedNight::Unforced => {}
+                }
+            }
+        }
         for day in &plan.days {
             if let Some(s) = &day.accommodation {
                 let stays = catalog.stays_in(&s.city);
@@ -129,11 +150,16 @@ impl Tally {
         let shared = if self.nights_2plus == 0 {
             "–".to_string()
         } else {
+            let unforced = self
+                .shared_2plus
+                .saturating_sub(self.shared_asked + self.shared_forced);
             format!(
-                "{:.0}% ({}/{})",
-                100.0 * self.shared_2plus as f64 / self.nights_2plus as f64,
-                self.shared_2plus,
-                self.nights_2plus
+                "{:.0}% ({}/{}); asked {}, forced {}",
+                100.0 * unforced as f64 / self.nights_2plus as f64,
+                unforced,
+                self.nights_2plus,
+                self.shared_asked,
+                self.shared_forced
             )
         };
         let (p50, p95) = if self.latencies.is_empty() {
@@ -158,6 +184,79 @@ impl Tally {
             self.travel_day_visits as f64 / td,
         )
     }
+}
+
+/// One line per stay and meal of `plan`: day, slot, name, rating, cost
+/// (for `OBJECTIVE_VERBOSE=1`, to see where two objectives differ).
+fn choices(plan: &Itinerary, catalog: &dyn Catalog) -> String {
+    let mut out = Vec::new();
+    for day in &plan.days {
+        let travel = if day.transport.is_empty() {
+            ""
+        } else {
+            " (travel)"
+        };
+        for (kind, meal) in day.meals() {
+            let Some(m) = meal else { continue };
+            let rating = catalog
+                .restaurants_in(&m.city)
+                .iter()
+                .find(|r| m.source_id.as_deref() == Some(r.source_id.as_str()))
+                .map_or(f64::NAN, |r| r.rating);
+            out.push(format!(
+                "    d{}{travel} {}: {} ({}) rated {rating} ${:.0}",
+                day.day,
+                kind.label(),
+                m.name,
+                m.city,
+                m.cost
+            ));
+        }
+        if let Some(s) = &day.accommodation {
+            let stay = catalog
+                .stays_in(&s.city)
+                .iter()
+                .find(|x| s.source_id.as_deref() == Some(x.source_id.as_str()))
+                .map(|x| (x.rating, x.room_type.label()));
+            out.push(format!(
+                "    d{} stay: {} {stay:?} ${:.0}/night",
+                day.day, s.name, s.cost
+            ));
+        }
+    }
+    out.join("\n")
+}
+
+/// `OBJECTIVE_VERBOSE=1`: each plan's choices and shared-room nights on stderr.
+fn verbose() -> bool {
+    std::env::var_os("OBJECTIVE_VERBOSE").is_some()
+}
+
+/// The trip an outcome planned (for classifying its shared-room nights).
+fn spec(outcome: &wayfare_engine::orchestrator::PlanOutcome) -> Option<TripSpec> {
+    TripSpec::from_intent(&outcome.intent).ok()
+}
+
+/// "d2 Madison: Hostel (asked): reason" for each shared-room night of a party.
+fn shared_nights_of(
+    plan: &Itinerary,
+    trip: Option<&TripSpec>,
+    catalog: &dyn Catalog,
+) -> Vec<String> {
+    let Some(trip) = trip else { return Vec::new() };
+    let kinds = shared_nights(trip, plan, catalog);
+    plan.days
+        .iter()
+        .filter_map(|d| d.accommodation.as_ref().map(|a| (d.day, a)))
+        .filter(|(_, a)| {
+            catalog.stays_in(&a.city).iter().any(|s| {
+                a.source_id.as_deref() == Some(s.source_id.as_str())
+                    && s.room_type == RoomType::SharedRoom
+            })
+        })
+        .zip(kinds)
+        .map(|((day, a), kind)| format!("d{day} {}: {} ({kind:?}): {}", a.city, a.name, a.reason))
+        .collect()
 }
 
 /// A line of `validation_queries.jsonl` (`{"idx", "query"}`).
@@ -193,11 +292,16 @@ fn timed(
 
 fn main() {
     let mut rows = vec![
-        "| set | plans | final pass | stay rating | restaurant rating | shared-room nights, parties of 2+ | budget used | meals / day, full / travel | visits / day, full / travel | p50 ms | p95 ms |".to_string(),
+        "| set | plans | final pass | stay rating | restaurant rating | shared-room nights of parties of 2+ not asked for nor forced; asked, forced | budget used | meals / day, full / travel | visits / day, full / travel | p50 ms | p95 ms |".to_string(),
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |".to_string(),
     ];
 
-    if let Some(catalog) = common::catalog() {
+    // `OBJECTIVE_SETS=demo`: only the demo requests; `dev`: the dev
+    // queries and the demo requests (a quick look).
+    let sets = std::env::var("OBJECTIVE_SETS").unwrap_or_default();
+    let only_demo = sets == "demo";
+    let skip_validation = only_demo || sets == "dev";
+    if let Some(catalog) = common::catalog().filter(|_| !only_demo) {
         let labels = read_labelled(&common::read("dev_queries.jsonl")).unwrap_or_default();
         // The same figures per query level (easy / medium / hard).
         let mut by_level: std::collections::BTreeMap<(String, &str), Tally> = Default::default();
@@ -219,9 +323,23 @@ fn main() {
                     by.passed += 1;
                 }
                 if let Some(plan) = &outcome.itinerary {
+                    if verbose() {
+                        let mut one = Tally::default();
+                        one.plan(plan, None, catalog.as_ref(), None, 0.0);
+                        eprintln!(
+                            "dev {objective}: ${:.0} stays {:.2} meals {:.2} ({}) {:?} — {}",
+                            plan.totals.total,
+                            mean(&one.stay_ratings),
+                            mean(&one.meal_ratings),
+                            one.meal_ratings.len(),
+                            plan.route(),
+                            label.query
+                        );
+                    }
                     let (budget, total) = (Some(label.budget), plan.totals.total);
-                    t.plan(plan, catalog.as_ref(), budget, total);
-                    by.plan(plan, catalog.as_ref(), budget, total);
+                    let trip = spec(&outcome);
+                    t.plan(plan, trip.as_ref(), catalog.as_ref(), budget, total);
+                    by.plan(plan, trip.as_ref(), catalog.as_ref(), budget, total);
                 }
             }
             rows.push(t.row(
@@ -260,8 +378,9 @@ fn main() {
                 .and_then(|m| m.split_whitespace().next())
                 .and_then(|n| n.parse::<f64>().ok())
                 .unwrap_or(f64::NAN);
-            t.plan(&plan, catalog.as_ref(), Some(label.budget), total);
-            by.plan(&plan, catalog.as_ref(), Some(label.budget), total);
+            let trip = Some(&trip);
+            t.plan(&plan, trip, catalog.as_ref(), Some(label.budget), total);
+            by.plan(&plan, trip, catalog.as_ref(), Some(label.budget), total);
         }
         rows.push(t.row(
             &format!("TravelPlanner dev ({})", labels.len()),
@@ -275,7 +394,11 @@ fn main() {
         // The validation queries have no labels nor reference plans: both
         // objectives, per trip length (TravelPlanner's query types: 3 days
         // one city, 5 days two, 7 days three), pass by Wayfare's verifier.
-        let validation: Vec<String> = validation_queries();
+        let validation: Vec<String> = if skip_validation {
+            Vec::new()
+        } else {
+            validation_queries()
+        };
         let mut by_days: std::collections::BTreeMap<(u32, &str), Tally> = Default::default();
         for objective in [Objective::Cheapest, Objective::Utility] {
             let planner = Planner::new(catalog.clone())
@@ -291,7 +414,19 @@ fn main() {
                         t.passed += 1;
                     }
                     let budget = outcome.intent.budget.map(f64::from);
-                    t.plan(plan, catalog.as_ref(), budget, plan.totals.total);
+                    let trip = spec(&outcome);
+                    t.plan(
+                        plan,
+                        trip.as_ref(),
+                        catalog.as_ref(),
+                        budget,
+                        plan.totals.total,
+                    );
+                    if verbose() {
+                        for night in shared_nights_of(plan, trip.as_ref(), catalog.as_ref()) {
+                            eprintln!("{objective}: {night} — {q}");
+                        }
+                    }
                 }
             }
         }
@@ -308,9 +443,10 @@ fn main() {
                 .with_default_year(2022)
                 .with_objective(o)
         });
-        let week: Vec<String> = validation_queries()
-            .into_iter()
+        let week: Vec<String> = validation
+            .iter()
             .filter(|q| planners[0].parse(q).days.is_some_and(|d| d.get() == 7))
+            .cloned()
             .collect();
         let mut lat: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
         for _ in 0..ROUNDS {
@@ -340,7 +476,12 @@ fn main() {
     match demo_catalog() {
         Ok(data) => {
             let catalog: Arc<dyn Catalog> = Arc::new(MemoryCatalog::new(data));
-            for objective in [Objective::Cheapest, Objective::Utility] {
+            // Each request's restaurant ratings, per objective.
+            let mut ratings: [Vec<Vec<f64>>; 2] = [Vec::new(), Vec::new()];
+            for (o, objective) in [Objective::Cheapest, Objective::Utility]
+                .into_iter()
+                .enumerate()
+            {
                 let planner = Planner::new(catalog.clone()).with_objective(objective);
                 let mut t = Tally::default();
                 for text in DEMO {
@@ -350,9 +491,9 @@ fn main() {
                         if plan.verdict.passed() {
                             t.passed += 1;
                         }
-                        if std::env::var_os("OBJECTIVE_VERBOSE").is_some() {
+                        if verbose() {
                             let mut one = Tally::default();
-                            one.plan(plan, catalog.as_ref(), None, 0.0);
+                            one.plan(plan, None, catalog.as_ref(), None, 0.0);
                             eprintln!(
                                 "{objective}: ${:.0} stays {:.2} meals {:.2} ({}) — {text}",
                                 plan.totals.total,
@@ -360,10 +501,21 @@ fn main() {
                                 mean(&one.meal_ratings),
                                 one.meal_ratings.len()
                             );
+                            eprintln!("{}", choices(plan, catalog.as_ref()));
                         }
                         let budget = outcome.intent.budget.map(f64::from);
-                        t.plan(plan, catalog.as_ref(), budget, plan.totals.total);
+                        let trip = spec(&outcome);
+                        let before = t.meal_ratings.len();
+                        t.plan(
+                            plan,
+                            trip.as_ref(),
+                            catalog.as_ref(),
+                            budget,
+                            plan.totals.total,
+                        );
+                        ratings[o].push(t.meal_ratings[before..].to_vec());
                     } else {
+                        ratings[o].push(Vec::new());
                         eprintln!("{objective}: no plan for {text:?}: {}", outcome.explanation);
                     }
                 }
@@ -372,6 +524,29 @@ fn main() {
                     objective.label(),
                 ));
             }
+            // Like for like: where one objective plans more meals (travel-day
+            // meals the other leaves out), each plan's best k restaurants, k
+            // the fewer of the two counts. The table's column keeps every meal.
+            let mut best: [Vec<f64>; 2] = [Vec::new(), Vec::new()];
+            for (c, u) in ratings[0].iter().zip(&ratings[1]) {
+                let k = c.len().min(u.len());
+                for (o, list) in [c, u].into_iter().enumerate() {
+                    let mut sorted = list.clone();
+                    sorted.sort_by(|a, b| b.total_cmp(a));
+                    best[o].extend(sorted.into_iter().take(k));
+                }
+            }
+            let meals: [usize; 2] = [0, 1].map(|o| ratings[o].iter().map(Vec::len).sum());
+            println!(
+                "demo requests, restaurant rating over every meal: cheapest {:.3} ({} meals), utility {:.3} ({} meals); over each request's best k meals (k the fewer of the two plans' meals): cheapest {:.3}, utility {:.3} ({} meals each)",
+                mean(&ratings[0].concat()),
+                meals[0],
+                mean(&ratings[1].concat()),
+                meals[1],
+                mean(&best[0]),
+                mean(&best[1]),
+                best[0].len()
+            );
         }
         Err(e) => eprintln!("the demo catalog does not load: {e}"),
     }

@@ -312,10 +312,10 @@ fn build(
     let legs_keys = sk.legs(&trip.origin, &trip.dates);
     let mut legs: Vec<(usize, Candidate<LegOption>, String, String)> = Vec::new();
     let mut leg_reasons: HashMap<usize, String> = HashMap::new();
-    let mut leg_money = ctx
-        .as_ref()
-        .filter(|_| better_legs)
-        .map_or(0.0, |c| (c.target - bound).max(0.0) * utility::LEG_SHARE);
+    // Better travel times come after a room of the party's own.
+    let mut leg_money = ctx.as_ref().filter(|_| better_legs).map_or(0.0, |c| {
+        (c.target - bound - room_extra(c, sk, p)).max(0.0) * utility::LEG_SHARE
+    });
     for key in &legs_keys {
         let allowed: Vec<&Candidate<LegOption>> = p
             .legs
@@ -508,6 +508,12 @@ fn build(
     if total > budget + 1e-6 {
         return Err(Failure::OverBudget(total));
     }
+    // A room of its own for a party of two or more comes before any
+    // optional spending.
+    let room = ctx
+        .as_ref()
+        .map(|ctx| room_for_party(ctx, sk, p, &mut stays, &mut total))
+        .unwrap_or_default();
     // Optional meals on travel days, cheapest first, while the budget allows.
     for slot in slots.iter_mut() {
         if slot.choice.is_some() {
@@ -534,6 +540,7 @@ fn build(
             &mut stays,
             &mut slots,
             &mut total,
+            &room,
             &mut stay_reasons,
             &mut meal_reasons,
         );
@@ -694,10 +701,15 @@ fn build(
         // The plan's utility per day, the same points the upgrades count,
         // plus the visits (worth a rated-5 meal each).
         let points = stays.iter().map(|s| ctx.stay_utility(s)).sum::<f64>()
-            + slots
-                .iter()
-                .filter_map(|s| s.choice.as_ref())
-                .map(|c| ctx.meal_utility(&c.item))
+            + (0..days)
+                .map(|d| {
+                    ctx.day_meals_utility(
+                        slots
+                            .iter()
+                            .filter(|s| s.day == d)
+                            .filter_map(|s| s.choice.as_ref().map(|c| &c.item)),
+                    )
+                })
                 .sum::<f64>()
             + visits.iter().map(Vec::len).sum::<usize>() as f64 * utility::W_MEAL;
         let score = points / days.max(1) as f64 - itinerary.totals.total / 1_000_000.0;
@@ -803,6 +815,99 @@ enum Move {
     Meal(usize, usize),
 }
 
+/// What the utility's first step did to each city's stay: a room of the
+/// party's own bought, or a shared room kept because none fits.
+#[derive(Debug, Clone, Default)]
+struct RoomStep {
+    /// A private room or home replaced dorm beds.
+    upgraded: Vec<bool>,
+    /// Dorm beds kept although the party is two or more and did not ask
+    /// for them: `Some(extra)` when the cheapest private room or home
+    /// would take the plan over the budget, `None` when no private room or
+    /// home meets the request.
+    forced: Vec<Option<Option<f64>>>,
+}
+
+/// The money a party of two or more needs on top of the cheapest stays to
+/// sleep in rooms of its own (0 when it asked for a shared room or the
+/// cheapest stays already are private).
+fn room_extra(ctx: &Context, sk: &Skeleton, p: &Proposals) -> f64 {
+    if ctx.people < 2 || ctx.shared_asked {
+        return 0.0;
+    }
+    sk.cities
+        .iter()
+        .zip(&sk.nights)
+        .filter_map(|(c, n)| p.stays.get(&(c.clone(), *n)))
+        .filter_map(|list| {
+            let cheapest = list.first()?;
+            if cheapest.item.stay.room_type != RoomType::SharedRoom {
+                return None;
+            }
+            let private = list
+                .iter()
+                .find(|o| o.item.stay.room_type != RoomType::SharedRoom)?;
+            Some(private.cost - cheapest.cost)
+        })
+        .sum()
+}
+
+/// The utility's first step, before any optional spending (travel-day
+/// meals, upgrades): a party of two or more does not sleep in dorm beds
+/// when a private room or a home meets the request within the budget. The
+/// cities needing the smallest extra go first, so that as many nights as
+/// the budget allows are private.
+fn room_for_party(
+    ctx: &Context,
+    sk: &Skeleton,
+    p: &Proposals,
+    stays: &mut [Candidate<StayOption>],
+    total: &mut f64,
+) -> RoomStep {
+    let mut step = RoomStep {
+        upgraded: vec![false; stays.len()],
+        forced: vec![None; stays.len()],
+    };
+    if ctx.people < 2 || ctx.shared_asked {
+        return step;
+    }
+    let mut wanted: Vec<(usize, Option<&Candidate<StayOption>>)> = Vec::new();
+    for (i, (city, nights)) in sk.cities.iter().zip(&sk.nights).enumerate() {
+        if stays[i].item.stay.room_type != RoomType::SharedRoom {
+            continue;
+        }
+        let list = p.stays.get(&(city.clone(), *nights));
+        let better = list.and_then(|l| {
+            l.iter()
+                .filter(|o| o.item.stay.room_type != RoomType::SharedRoom)
+                .min_by(|a, b| {
+                    a.cost
+                        .total_cmp(&b.cost)
+                        .then(ctx.stay_utility(b).total_cmp(&ctx.stay_utility(a)))
+                })
+        });
+        wanted.push((i, better));
+    }
+    wanted.sort_by(|a, b| {
+        let extra = |w: &(usize, Option<&Candidate<StayOption>>)| {
+            w.1.map_or(f64::INFINITY, |o| o.cost - stays[w.0].cost)
+        };
+        extra(a).total_cmp(&extra(b))
+    });
+    for (i, better) in wanted {
+        match better {
+            Some(o) if *total + o.cost - stays[i].cost <= ctx.budget + 1e-6 => {
+                *total += o.cost - stays[i].cost;
+                stays[i] = o.clone();
+                step.upgraded[i] = true;
+            }
+            Some(o) => step.forced[i] = Some(Some(o.cost - stays[i].cost)),
+            None => step.forced[i] = Some(None),
+        }
+    }
+    step
+}
+
 /// The utility objective's spending (see [`utility`]): a room suited to the
 /// party within the budget, then the upgrades with the most utility per
 /// extra dollar while the total stays within the level's target. Writes
@@ -815,6 +920,7 @@ fn spend_on_utility(
     stays: &mut [Candidate<StayOption>],
     slots: &mut [Slot],
     total: &mut f64,
+    room: &RoomStep,
     stay_reasons: &mut [Option<String>],
     meal_reasons: &mut [Option<String>],
 ) {
@@ -844,40 +950,10 @@ fn spend_on_utility(
         })
         .collect();
 
-    // 1. A room suited to the party, if the whole budget allows it.
-    let couple = ctx.people >= 2 && !ctx.shared_asked;
-    let mut room_upgraded = vec![false; stays.len()];
-    let mut forced: Vec<Option<Option<f64>>> = vec![None; stays.len()];
-    for (i, list) in lists.iter().enumerate() {
-        let Some(cur) = list.get(stay_idx[i]) else {
-            continue;
-        };
-        if !couple || cur.item.stay.room_type != RoomType::SharedRoom {
-            continue;
-        }
-        let better = list
-            .iter()
-            .enumerate()
-            .filter(|(_, o)| o.item.stay.room_type != RoomType::SharedRoom)
-            .min_by(|(ja, a), (jb, b)| {
-                a.cost
-                    .total_cmp(&b.cost)
-                    .then(su[i][*jb].total_cmp(&su[i][*ja]))
-            });
-        match better {
-            Some((j, o)) if *total + o.cost - cur.cost <= ctx.budget + 1e-6 => {
-                *total += o.cost - cur.cost;
-                stay_idx[i] = j;
-                room_upgraded[i] = true;
-            }
-            Some((_, o)) => forced[i] = Some(Some(o.cost - cur.cost)),
-            None => forced[i] = Some(None),
-        }
-    }
-
-    // 2. Restaurants by index, one use per restaurant and city.
+    // 2. Restaurants by index, one use per restaurant and city; each
+    // option's rating utility and named-cuisine bits.
     let meal_list = |city: &str| p.meals.get(city).map_or(EMPTY_MEALS, Vec::as_slice);
-    let mut mu: HashMap<&str, Vec<f64>> = HashMap::new();
+    let mut mu: HashMap<&str, (Vec<f64>, Vec<u64>)> = HashMap::new();
     let mut used: HashMap<&str, Vec<bool>> = HashMap::new();
     let mut slot_idx: Vec<Option<usize>> = Vec::with_capacity(slots.len());
     for slot in slots.iter() {
@@ -887,8 +963,14 @@ fn spend_on_utility(
             .iter()
             .find(|c| **c == slot.city)
             .map_or("", String::as_str);
-        mu.entry(key)
-            .or_insert_with(|| list.iter().map(|c| ctx.meal_utility(&c.item)).collect());
+        mu.entry(key).or_insert_with(|| {
+            (
+                list.iter()
+                    .map(|c| ctx.meal_rating_utility(&c.item))
+                    .collect(),
+                list.iter().map(|c| ctx.cuisine_mask(&c.item)).collect(),
+            )
+        });
         let flags = used.entry(key).or_insert_with(|| vec![false; list.len()]);
         let idx = slot
             .choice
@@ -942,12 +1024,38 @@ fn spend_on_utility(
             for (si, slot) in slots.iter().enumerate() {
                 let Some(cur) = slot_idx[si] else { continue };
                 let key = city_key(&slot.city);
-                let (Some(u), Some(flags)) = (mu.get(key), used.get(key)) else {
+                let (Some((u, masks)), Some(flags)) = (mu.get(key), used.get(key)) else {
                     continue;
                 };
+                // The named cuisines of the day's other meals: a cuisine
+                // counts once a day, a meal for one cuisine.
+                let mut day_masks: Vec<u64> = slots
+                    .iter()
+                    .zip(&slot_idx)
+                    .enumerate()
+                    .filter(|(sj, (s, _))| *sj != si && s.day == slot.day)
+                    .filter_map(|(_, (s, idx))| {
+                        let m = mu.get(city_key(&s.city))?;
+                        m.1.get((*idx)?).copied()
+                    })
+                    .filter(|m| *m != 0)
+                    .collect();
+                let wc = utility::W_CUISINE;
+                let without = wc * f64::from(utility::cuisines_served(&day_masks));
+                let mut bonus = |m: u64| {
+                    if m == 0 {
+                        return without;
+                    }
+                    day_masks.push(m);
+                    let n = utility::cuisines_served(&day_masks);
+                    day_masks.pop();
+                    wc * f64::from(n)
+                };
+                let here = u[cur] + bonus(masks[cur]);
                 let list = meal_list(&slot.city);
                 for (j, o) in list.iter().enumerate() {
-                    if flags[j] || u[j] <= u[cur] + 1e-9 {
+                    let there = u[j] + bonus(masks[j]);
+                    if flags[j] || there <= here + 1e-9 {
                         continue;
                     }
                     if !slot
@@ -958,7 +1066,7 @@ fn spend_on_utility(
                         continue;
                     }
                     consider(
-                        u[j] - u[cur],
+                        there - here,
                         o.cost - list[cur].cost,
                         Move::Meal(si, j),
                         &mut best,
@@ -1013,7 +1121,7 @@ fn spend_on_utility(
         } else {
             why.push_str("; the cheapest that fits");
         }
-        if room_upgraded[i] {
+        if room.upgraded[i] {
             let room = match s.room_type {
                 RoomType::EntireHome => "an entire home",
                 _ => "a private room",
@@ -1022,15 +1130,14 @@ fn spend_on_utility(
                 "; {room} for the {} of you rather than beds in a shared room",
                 ctx.people
             ));
-        } else if let Some(gap) = forced[i] {
+        } else if let Some(gap) = room.forced[i] {
             match gap {
                 Some(more) if ctx.budget.is_finite() => why.push_str(&format!(
-                    "; a shared room because the budget forces it: the cheapest private room or home would cost ${more:.0} more, over your ${:.0} budget",
+                    "; {}: the cheapest private room or home would cost ${more:.0} more, over your ${:.0} budget",
+                    utility::FORCED_BY_BUDGET,
                     ctx.budget
                 )),
-                _ => why.push_str(
-                    "; a shared room because no private room or home here meets the request",
-                ),
+                _ => why.push_str(&format!("; {}", utility::FORCED_BY_REQUEST)),
             }
         } else if ctx.shared_asked {
             why.push_str("; a shared room, as you asked");
@@ -1082,6 +1189,49 @@ fn spend_on_utility(
             ));
         } else if let Some(cuisine) = ctx.serves_wanted(r) {
             why.push_str(&format!("; serves {cuisine}, which you like"));
+        }
+        // The runner-up: the best rated restaurant left unused in the
+        // city, when it is rated higher and dearer (why it lost).
+        let key = city_key(&slot.city);
+        if let (Some((u, _)), Some(flags)) = (mu.get(key), used.get(key))
+            && let Some(k) = (0..list.len())
+                .filter(|k| !flags[*k] && u[*k] > u[j] + 1e-9)
+                .filter(|k| {
+                    slot.covers.iter().all(|w| {
+                        list[*k]
+                            .item
+                            .cuisines
+                            .iter()
+                            .any(|x| x.eq_ignore_ascii_case(w))
+                    })
+                })
+                .max_by(|a, b| {
+                    u[*a]
+                        .total_cmp(&u[*b])
+                        .then(list[*b].cost.total_cmp(&list[*a].cost))
+                })
+            && list[k].cost > c.cost + 0.5
+        {
+            let more = list[k].cost - c.cost;
+            let limit = if *total + more > ctx.budget + 1e-6 {
+                Some(format!("over your ${:.0} budget", ctx.budget))
+            } else if *total + more > ctx.spend_cap + 1e-6 {
+                Some(format!("more than {within} spends"))
+            } else if *total + more > ctx.target + 1e-6 {
+                Some(format!(
+                    "beyond what {within} aims to spend, and not worth that much more"
+                ))
+            } else {
+                // Within the target, a better meal lost only to a named
+                // cuisine served that day: the reason already says so.
+                None
+            };
+            if let Some(limit) = limit {
+                why.push_str(&format!(
+                    "; {} (rated {}) would cost ${more:.0} more, {limit}",
+                    list[k].item.name, list[k].item.rating
+                ));
+            }
         }
         meal_reasons[si] = Some(why);
     }

@@ -8,12 +8,17 @@
 //!    that leaves room for a meal or a visit in the city reached (or left)
 //!    is worth [`TRAVEL_SLOT_SHARE`] of a person-day's money per meal or
 //!    visit that fits, for the whole party; legs may use at most
-//!    [`LEG_SHARE`] of the money above the cheapest plan.
+//!    [`LEG_SHARE`] of the money above the cheapest plan and the rooms of
+//!    step 2.
 //! 2. **Room suited to the party** ([`room_fit`]): a party of two or more
 //!    does not sleep in a shared dorm when a private room or an entire home
-//!    fits the budget (the whole budget, not just the target); the shared
-//!    room stays only when the request asks for one or the budget forces it,
-//!    and the stay's reason then says so.
+//!    fits the budget (the whole budget, not just the target). This comes
+//!    before any optional spending (travel-day meals, upgrades), so the
+//!    shared room stays only when the request asks for one ([`SharedNight::Asked`])
+//!    or when even the plan's required spending leaves no room for a
+//!    private one ([`SharedNight::Forced`]), and the stay's reason then
+//!    says so ([`FORCED_BY_BUDGET`], [`FORCED_BY_REQUEST`]);
+//!    [`shared_nights`] checks it.
 //! 3. **Upgrades up to the target** ([`BudgetLevel::target_share`] of the
 //!    budget): repeatedly the upgrade (a stay or a meal) with the most
 //!    utility per extra dollar, while the total stays within the target;
@@ -25,9 +30,10 @@
 //! [`W_STAY`] point, a meal rated 5 [`W_MEAL`] points (a night's rest
 //! shapes a trip more than one meal, three meals a day weigh about a night).
 //! The room type adds [`room_fit`] per night (a couple in dorm beds: −1.5, a
-//! whole home for a group: +0.3). A meal serving a cuisine the person named
-//! adds [`W_CUISINE`]; "food" among the interests multiplies the meal rating
-//! weight by [`FOOD_LOVER`]. Attractions have no price nor rating in the
+//! whole home for a group: +0.3). Each cuisine the person named that a
+//! day's meals serve adds [`W_CUISINE`] (once a day, a meal counting for one
+//! cuisine: [`cuisines_served`]); "food" among the interests multiplies the
+//! meal rating weight by [`FOOD_LOVER`]. Attractions have no price nor rating in the
 //! catalog: interest matches come first in each city's route (which is a
 //! nearest-neighbour walk, so a day's visits stay close), up to three a
 //! full day (two when the person asks for a relaxed trip), and on travel
@@ -48,20 +54,28 @@ use crate::catalog::Catalog;
 pub const W_STAY: f64 = 1.0;
 /// Points for a meal rated 5.
 pub const W_MEAL: f64 = 0.5;
-/// Points for a meal serving a cuisine the person named.
-pub const W_CUISINE: f64 = 0.2;
+/// Points for each cuisine the person named that a day's meals serve (half
+/// a star of one meal): a wish, not a rule (a cuisine they require is a
+/// hard constraint, covered first). It was 0.2 for every meal serving one
+/// (two stars): "we love Italian food" then filled three of seven meals
+/// with Italian places rated 3.8 to 4.3 where places rated 4.5 to 4.9 were
+/// free.
+pub const W_CUISINE: f64 = 0.05;
 /// Meal rating weight multiplier when the person says they care about food.
 pub const FOOD_LOVER: f64 = 1.5;
 /// Share of one person-day's money a meal or visit on a travel day is worth.
 pub const TRAVEL_SLOT_SHARE: f64 = 0.1;
 /// Beyond the target (up to the budget), an upgrade is bought only when a
 /// point of utility costs at most this share of the party's money for a
-/// day: a night one star better (0.2 point) is then worth 5% of the
-/// party's daily money, a meal one star better (0.1 point) 2.5%. At a
-/// tenth, a party of six with $194 a person a day left $200 of its budget
-/// unspent while it ate at a place rated 3.5 where one rated 4.8 cost $6 a
-/// person more.
-pub const POINT_SHARE: f64 = 0.25;
+/// day: a night one star better (0.2 point) is then worth 40% of the
+/// party's daily money, a meal one star better (0.1 point) 20% (a solo
+/// traveller with $93 a day pays up to $19 more for it, a couple with $83
+/// each $33). At a quarter (5% and 2.5%), a party of six with $194 a
+/// person a day left $120 of its budget unspent while it ate at a place
+/// rated 4.4 where one rated 4.8 cost $14 a person more, and a couple in
+/// Tacoma kept $100 of $500 with a breakfast rated 4.0 where one rated 4.2
+/// cost $6 more (at a tenth, the party of six ate at a place rated 3.5).
+pub const POINT_SHARE: f64 = 2.0;
 /// Share of the money above the cheapest plan that better travel times may use.
 pub const LEG_SHARE: f64 = 0.25;
 /// Money a person-day is assumed to have when the request states no budget.
@@ -240,6 +254,8 @@ impl Context {
             .map(|c| c.to_lowercase())
             .collect();
         cuisines.extend(prefs.iter().cloned());
+        let mut seen = std::collections::HashSet::new();
+        cuisines.retain(|c| seen.insert(c.clone()));
         let mut keywords = Vec::new();
         for p in &prefs {
             let listed = interest_keywords(p);
@@ -321,19 +337,54 @@ impl Context {
         nights * (W_STAY * c.item.stay.rating / 5.0 + self.room_fit(c.item.stay.room_type))
     }
 
-    /// Utility of one meal.
+    /// Utility of one meal taken alone: its rating, and [`W_CUISINE`] when
+    /// it serves a cuisine the person named (for ranking one meal's
+    /// alternatives; a plan counts the cuisine once a day, see
+    /// [`Context::cuisine_mask`]).
     pub fn meal_utility(&self, r: &Restaurant) -> f64 {
+        self.meal_rating_utility(r)
+            + if self.serves_wanted(r).is_some() {
+                W_CUISINE
+            } else {
+                0.0
+            }
+    }
+
+    /// The rating part of a meal's utility (no cuisine match).
+    pub fn meal_rating_utility(&self, r: &Restaurant) -> f64 {
         let w = if self.food_lover {
             W_MEAL * FOOD_LOVER
         } else {
             W_MEAL
         };
         w * r.rating / 5.0
-            + if self.serves_wanted(r).is_some() {
-                W_CUISINE
-            } else {
-                0.0
-            }
+    }
+
+    /// The cuisines the person named that `r` serves, one bit each (the
+    /// first 64 named). A day's meals earn [`W_CUISINE`] per named cuisine
+    /// among them, not per meal: "we love Italian food" asks for Italian
+    /// on the trip, not for every meal at an Italian place whatever its
+    /// rating.
+    pub fn cuisine_mask(&self, r: &Restaurant) -> u64 {
+        self.cuisines
+            .iter()
+            .take(64)
+            .enumerate()
+            .filter(|(_, w)| r.cuisines.iter().any(|c| c.eq_ignore_ascii_case(w)))
+            .fold(0, |m, (i, _)| m | (1 << i))
+    }
+
+    /// Utility of one day's meals: ratings, plus [`W_CUISINE`] for each
+    /// named cuisine served that day, a meal counting for one cuisine
+    /// ([`cuisines_served`]).
+    pub fn day_meals_utility<'a>(&self, meals: impl IntoIterator<Item = &'a Restaurant>) -> f64 {
+        let mut rating = 0.0;
+        let mut masks = Vec::new();
+        for r in meals {
+            rating += self.meal_rating_utility(r);
+            masks.push(self.cuisine_mask(r));
+        }
+        rating + W_CUISINE * f64::from(cuisines_served(&masks))
     }
 
     /// The named cuisine `r` serves, if any.
@@ -352,6 +403,28 @@ impl Context {
             .find(|(k, _)| name.contains(k.as_str()))
             .map(|(_, label)| *label)
     }
+}
+
+/// How many named cuisines a day's meals serve when each meal counts for
+/// one of the cuisines it serves (`masks`: [`Context::cuisine_mask`] of
+/// each meal): a restaurant serving "Chinese, Mexican, American" is one
+/// meal, not three matches. The most such an assignment reaches (a day
+/// has a few meals and a request names a few cuisines: a small search).
+pub fn cuisines_served(masks: &[u64]) -> u32 {
+    fn best(masks: &[u64], taken: u64) -> u32 {
+        let Some((first, rest)) = masks.split_first() else {
+            return 0;
+        };
+        let mut most = best(rest, taken);
+        let mut free = first & !taken;
+        while free != 0 {
+            let bit = free & free.wrapping_neg();
+            most = most.max(1 + best(rest, taken | bit));
+            free &= !bit;
+        }
+        most
+    }
+    best(masks, 0)
 }
 
 fn interest_label(word: &str) -> &'static str {
@@ -392,6 +465,82 @@ pub fn room_fit(room: RoomType, people: u32, shared_asked: bool) -> f64 {
     }
 }
 
+/// What a stay's reason says when the budget keeps a party in a shared room.
+pub const FORCED_BY_BUDGET: &str = "a shared room because the budget forces it";
+/// What a stay's reason says when no private room or home meets the request.
+pub const FORCED_BY_REQUEST: &str =
+    "a shared room because no private room or home here meets the request";
+
+/// Why a party of two or more spends a night in a shared room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SharedNight {
+    /// The request asks for a shared room.
+    Asked,
+    /// No private room or home meets the request, or the cheapest one
+    /// would take the plan over the budget, and the stay's reason says so.
+    Forced,
+    /// A private room or home would have fitted (or the plan does not say
+    /// why it kept the shared room).
+    Unforced,
+}
+
+/// Each night a party of two or more spends in a shared room in `plan`,
+/// with why. "Forced" is checked, not taken on the plan's word: the stay's
+/// reason must say so, and no private room or home in the city that meets
+/// the request (house rules, room type, minimum nights, units for the
+/// party) may fit in place of the shared room within the budget with the
+/// rest of the plan unchanged.
+pub fn shared_nights(trip: &TripSpec, plan: &Itinerary, catalog: &dyn Catalog) -> Vec<SharedNight> {
+    if trip.people < 2 {
+        return Vec::new();
+    }
+    let budget = trip.budget.unwrap_or(f64::INFINITY);
+    let left = budget - plan.totals.total;
+    let mut out = Vec::new();
+    for day in &plan.days {
+        let Some(item) = &day.accommodation else {
+            continue;
+        };
+        let stays = catalog.stays_in(&item.city);
+        let Some(stay) = stays.iter().find(|s| {
+            item.source_id
+                .as_deref()
+                .map_or(s.name == item.name, |id| s.source_id == id)
+        }) else {
+            continue;
+        };
+        if stay.room_type != RoomType::SharedRoom {
+            continue;
+        }
+        if trip.constraints.room_type == Some(RoomRequirement::SharedRoom) {
+            out.push(SharedNight::Asked);
+            continue;
+        }
+        let nights = plan
+            .days
+            .iter()
+            .filter(|d| {
+                d.accommodation
+                    .as_ref()
+                    .is_some_and(|a| a.id == item.id && a.source_id == item.source_id)
+            })
+            .count() as u32;
+        let options = AccommodationAgent.options(trip, catalog, &item.city, nights.max(1));
+        let current = item.cost * f64::from(nights.max(1));
+        let fits = options.iter().any(|o| {
+            o.item.stay.room_type != RoomType::SharedRoom && o.cost - current <= left + 1e-6
+        });
+        let said =
+            item.reason.contains(FORCED_BY_BUDGET) || item.reason.contains(FORCED_BY_REQUEST);
+        out.push(if said && !fits {
+            SharedNight::Forced
+        } else {
+            SharedNight::Unforced
+        });
+    }
+    out
+}
+
 /// "$40 more than the cheapest" / "the cheapest".
 pub fn price_gap(extra: f64) -> String {
     if extra > 0.5 {
@@ -424,10 +573,28 @@ pub fn budget_note(trip: &TripSpec, plan: &Itinerary, catalog: &dyn Catalog) -> 
             "no budget stated: planned as moderate (${DEFAULT_PER_PERSON_DAY:.0} a person a day), ${total:.0} in all"
         )
     };
-    match more_or_less(&ctx, trip, plan, catalog) {
+    let mut note = match more_or_less(&ctx, trip, plan, catalog) {
         Some(what) => format!("{used}; {what}"),
         None => used,
+    };
+    // A party kept in a shared room says so in the summary too.
+    let mut forced: Vec<(&str, &str)> = Vec::new();
+    for stay in plan.days.iter().filter_map(|d| d.accommodation.as_ref()) {
+        let why = if stay.reason.contains(FORCED_BY_BUDGET) {
+            "the budget allows no private room or home"
+        } else if stay.reason.contains(FORCED_BY_REQUEST) {
+            "no private room or home there meets the request"
+        } else {
+            continue;
+        };
+        if !forced.iter().any(|(c, _)| *c == stay.city) {
+            forced.push((&stay.city, why));
+        }
     }
+    for (city, why) in forced {
+        note.push_str(&format!("; a shared room in {city}: {why}"));
+    }
+    note
 }
 
 /// "with $120 more: X (entire home/apt, rated 5) in Denver; with $264 less: Y …".
@@ -501,6 +668,18 @@ mod tests {
         ] {
             assert!((0.5..=1.0).contains(&level.target_share()));
         }
+    }
+
+    #[test]
+    fn a_named_cuisine_counts_once_a_day_and_a_meal_for_one_cuisine() {
+        // Bits: 1 Italian, 2 Chinese, 4 Mexican.
+        assert_eq!(cuisines_served(&[]), 0);
+        assert_eq!(cuisines_served(&[0, 0, 0]), 0);
+        assert_eq!(cuisines_served(&[1, 1, 1]), 1);
+        assert_eq!(cuisines_served(&[1 | 2 | 4]), 1);
+        assert_eq!(cuisines_served(&[1 | 2, 1]), 2);
+        assert_eq!(cuisines_served(&[1 | 2 | 4, 1 | 2, 1]), 3);
+        assert_eq!(cuisines_served(&[2, 0, 1 | 2]), 2);
     }
 
     #[test]
