@@ -172,7 +172,7 @@ mod tests {
     #[test]
     fn fixed_writes_what_the_standard_formatter_writes() {
         for v in [
-            0.0, 1.0, 12.34, 99.96, 100.0, 3.14159, 1234.5678, -2.46, 0.04, 7.0e6,
+            0.0, 1.0, 12.34, 99.96, 100.0, 5.55555, 1234.5678, -2.46, 0.04, 7.0e6,
         ] {
             assert_eq!(fixed(v, 0), format!("{v:.0}").replace("-0", "0"), "{v}");
             assert_eq!(fixed(v, 1), format!("{v:.1}"), "{v}");
