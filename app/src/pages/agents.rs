@@ -9,7 +9,7 @@ use crate::api::agents_overview;
 use crate::codec::{JsonBytes, Shipped};
 use crate::error::AppError;
 use crate::model::{AgentRow, AgentsReport};
-use crate::pages::plural;
+use crate::pages::{fixed, plural};
 
 /// How often the page reads the registry again.
 const REFRESH_MS: u64 = 2_000;
@@ -88,13 +88,14 @@ fn Overview(o: AgentsReport, rate: Option<f64>, refreshed: u32) -> impl IntoView
         ("Failovers", o.task_failovers.to_string()),
         (
             "Plans per second",
-            rate.map_or("—".to_owned(), |r| format!("{r:.1}")),
+            rate.map_or("—".to_owned(), |r| fixed(r, 1)),
         ),
         (
             "Satisfaction",
             o.satisfaction.map_or("no ratings yet".to_owned(), |s| {
                 format!(
-                    "{s:.1} / 5 ({})",
+                    "{} / 5 ({})",
+                    fixed(s, 1),
                     plural(o.ratings as u32, "rating", "ratings")
                 )
             }),
@@ -145,15 +146,15 @@ fn AgentLine(a: AgentRow) -> impl IntoView {
             <td><span class=format!("pill {}", a.status)>{a.status.clone()}</span></td>
             <td>
                 <span class="load" role="img" aria-label=format!("{} of {} slots busy", a.load, a.capacity)>
-                    <span class="fill" style=format!("width: {load:.0}%")></span>
+                    <span class="fill" style=format!("width: {}%", fixed(load, 0))></span>
                 </span>
                 {format!(" {}/{}", a.load, a.capacity)}
             </td>
-            <td>{format!("{:.1} ms", a.avg_ms)}</td>
-            <td>{a.success_rate.map_or("—".to_owned(), |r| format!("{:.0}%", r * 100.0))}</td>
+            <td>{format!("{} ms", fixed(a.avg_ms, 1))}</td>
+            <td>{a.success_rate.map_or("—".to_owned(), |r| format!("{}%", fixed(r * 100.0, 0)))}</td>
             <td>{a.calls}</td>
             <td><span class=format!("pill breaker-{}", a.breaker)>{a.breaker.replace('_', " ")}</span></td>
-            <td>{format!("${:.3}", a.cost_per_request)}</td>
+            <td>{format!("${}", fixed(a.cost_per_request, 3))}</td>
         </tr>
     }
 }

@@ -15,6 +15,7 @@ use crate::model::{
     AgentTypeHealth, AlertLine, DashboardReport, HealthChart, HealthTarget, TripNeedingAttention,
     agent_name,
 };
+use crate::pages::fixed;
 use wayfare_domain::trip::InterventionAction;
 
 /// How often the page reads the figures again.
@@ -231,7 +232,7 @@ fn chart_lines(points: &[Option<f64>], target: Option<f64>) -> (Vec<String>, Opt
     let mut current: Vec<String> = Vec::new();
     for (i, p) in points.iter().enumerate() {
         match p {
-            Some(v) => current.push(format!("{:.1},{:.1}", x(i), y(*v))),
+            Some(v) => current.push(format!("{},{}", fixed(x(i), 1), fixed(y(*v), 1))),
             None if !current.is_empty() => lines.push(std::mem::take(&mut current).join(" ")),
             None => {}
         }
@@ -267,7 +268,7 @@ fn Chart(c: HealthChart) -> impl IntoView {
                 aria-label=format!("{} over {span}", c.title)>
                 <line class="chart-axis" x1="0" y1=H.to_string() x2=W.to_string() y2=H.to_string() />
                 {target_y.map(|y| view! {
-                    <line class="chart-target" x1="0" y1=format!("{y:.1}") x2=W.to_string() y2=format!("{y:.1}") />
+                    <line class="chart-target" x1="0" y1=fixed(y, 1) x2=W.to_string() y2=fixed(y, 1) />
                 })}
                 {lines.into_iter().map(|points| view! { <polyline class="chart-line" points=points /> }).collect_view()}
                 {dots.into_iter().map(|(x, y)| view! { <circle class="chart-dot" cx=x cy=y r="2.5" /> }).collect_view()}
@@ -300,14 +301,14 @@ fn AgentType(a: AgentTypeHealth) -> impl IntoView {
             </td>
             <td>
                 <span class="load" role="img" aria-label=format!("{} of {} slots busy", a.busy, a.capacity)>
-                    <span class="fill" style=format!("width: {busy:.0}%")></span>
+                    <span class="fill" style=format!("width: {}%", fixed(busy, 0))></span>
                 </span>
                 {format!(" {}/{}", a.busy, a.capacity)}
             </td>
-            <td>{format!("{:.0}% · {} {}", a.share_of_calls * 100.0, a.calls, if a.calls == 1 { "call" } else { "calls" })}</td>
-            <td>{a.avg_ms.map_or("—".to_owned(), |ms| format!("{ms:.1} ms"))}</td>
-            <td>{a.success_rate.map_or("—".to_owned(), |r| format!("{:.0}%", r * 100.0))}</td>
-            <td>{format!("${:.3}", a.cost)}</td>
+            <td>{format!("{}% · {} {}", fixed(a.share_of_calls * 100.0, 0), a.calls, if a.calls == 1 { "call" } else { "calls" })}</td>
+            <td>{a.avg_ms.map_or("—".to_owned(), |ms| format!("{} ms", fixed(ms, 1)))}</td>
+            <td>{a.success_rate.map_or("—".to_owned(), |r| format!("{}%", fixed(r * 100.0, 0)))}</td>
+            <td>{format!("${}", fixed(a.cost, 3))}</td>
             <td><span class=format!("pill breaker-{}", a.breaker)>{a.breaker.replace('_', " ")}</span></td>
         </tr>
     }

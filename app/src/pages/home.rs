@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use wayfare_domain::request::MAX_QUERY_BYTES;
 
-use crate::api::PlanTrip;
+use crate::api::{PlanFields, PlanTrip};
 use crate::error::AppError;
 
 /// Requests that plan on the demo catalog: one city, several cities of a
@@ -52,6 +52,42 @@ pub fn HomePage() -> impl IntoView {
 #[island]
 fn PlanForm() -> impl IntoView {
     let submit = ServerAction::<PlanTrip>::new();
+    // The server function answers with a redirect to the trip's page.
+    let _ = leptos::server_fn::redirect::set_redirect_hook(|to: &str| {
+        let _ = window().location().set_href(to);
+    });
+    // With JavaScript the form is sent through the action (the page stays,
+    // and so does the text if the server refuses it); without, it posts to
+    // the same server function. Read by hand rather than with `ActionForm`,
+    // whose form decoding (serde_qs) would be compiled into the bundle.
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let form: leptos::web_sys::HtmlFormElement = event_target(&ev);
+        let Ok(data) = leptos::web_sys::FormData::new_with_form(&form) else {
+            return;
+        };
+        let value = |name: &str| data.get(name).as_string().unwrap_or_default();
+        let field = |name: &str| Some(value(&format!("fields[{name}]"))).filter(|v| !v.is_empty());
+        let fields = PlanFields {
+            origin: field("origin"),
+            destination: field("destination"),
+            start_date: field("start_date"),
+            days: field("days"),
+            travellers: field("travellers"),
+            budget: field("budget"),
+            room: field("room"),
+            house_rule: field("house_rule"),
+            cuisines: field("cuisines"),
+            transport: field("transport"),
+            style: field("style"),
+            pace: field("pace"),
+            interests: field("interests"),
+        };
+        submit.dispatch(PlanTrip {
+            query: value("query"),
+            fields: Some(fields),
+        });
+    };
     let (text, set_text) = signal(String::new());
     let details_open = RwSignal::new(false);
 
@@ -92,7 +128,7 @@ fn PlanForm() -> impl IntoView {
                     })
                     .collect_view()}
             </div>
-            <ActionForm action=submit attr:class="plan-form">
+            <form action={<PlanTrip as leptos::server_fn::ServerFn>::url()} method="post" class="plan-form" on:submit=on_submit>
                 <label for="query" class="field-label">"Describe your trip"</label>
                 <textarea
                     id="query"
@@ -173,7 +209,7 @@ fn PlanForm() -> impl IntoView {
                     </button>
                 </div>
                 {move || error().map(|err| view! { <SubmitError err /> })}
-            </ActionForm>
+            </form>
         </section>
     }
 }

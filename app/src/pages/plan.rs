@@ -14,7 +14,7 @@ use wayfare_domain::trip::TripView;
 use crate::api::{alternatives, preview_change};
 use crate::pages::icons::{Glyph, Icon};
 use crate::pages::trip::{Notice, TripCtx, Undo};
-use crate::pages::{money, money_delta, plural};
+use crate::pages::{fixed, hh_mm, long_date, money, money_delta, plural};
 use wayfare_domain::trip::{Alternative, Change};
 
 /// Every component of the plan by id, with what identifies its choice
@@ -26,7 +26,13 @@ pub fn component_index(trip: &TripView) -> BTreeMap<String, (String, i64)> {
     };
     for day in &itinerary.days {
         for leg in &day.transport {
-            let what = format!("{:?} {:?} {:?}", leg.mode, leg.number, leg.departure);
+            // No `Debug` formatting: it would compile chrono's into the bundle.
+            let what = format!(
+                "{} {} {}",
+                leg.mode.label(),
+                leg.number.as_deref().unwrap_or("-"),
+                leg.departure.map(hh_mm).unwrap_or_default()
+            );
             index.insert(leg.id.clone(), (what, (leg.cost * 100.0) as i64));
         }
         let items = day
@@ -86,7 +92,7 @@ pub fn IntentNotes() -> impl IntoView {
                 (Some(start), Some(days)) => notes.push(format!(
                     "{} from {}",
                     plural(days.get(), "day", "days"),
-                    start.get().format("%A %-d %B %Y")
+                    long_date(start.get(), true)
                 )),
                 (None, Some(days)) => notes.push(plural(days.get(), "day", "days")),
                 _ => {}
@@ -180,8 +186,8 @@ pub fn PlanView() -> impl IntoView {
                             {budget.map(|b| view! { <span class="muted">{format!(" of your {} budget", money(b))}</span> })}
                         </p>
                         {share.map(|pct| view! {
-                            <div class="bar" role="img" aria-label=format!("{pct:.0}% of the budget spent")>
-                                <div class="fill" style=format!("width: {pct:.1}%")></div>
+                            <div class="bar" role="img" aria-label=format!("{}% of the budget spent", fixed(pct, 0))>
+                                <div class="fill" style=format!("width: {}%", fixed(pct, 1))></div>
                             </div>
                         })}
                         <ul class="breakdown">
@@ -224,7 +230,7 @@ fn Extras() -> impl IntoView {
 
 #[component]
 fn DayCard(day: ItineraryDay) -> impl IntoView {
-    let date = day.date.map(|d| d.format("%A %-d %B").to_string());
+    let date = day.date.map(|d| long_date(d, false));
     let title = match &day.from {
         Some(from) => format!("{from} → {}", day.city),
         None => day.city.clone(),
@@ -271,8 +277,8 @@ fn LegRow(leg: TransportLeg) -> impl IntoView {
             leg.mode.label(),
             leg.from,
             leg.to,
-            dep.format("%H:%M"),
-            arr.format("%H:%M")
+            hh_mm(dep),
+            hh_mm(arr)
         ),
         _ => format!(
             "{}, {} → {}, {} ({})",
@@ -534,11 +540,7 @@ pub fn TripSettings() -> impl IntoView {
             rules.set(i.constraints.clone());
             start.set(i.start_date.map(|d| d.to_string()).unwrap_or_default());
             people.set(i.people.get().to_string());
-            budget.set(
-                i.budget
-                    .map(|b| format!("{:.0}", b.usd()))
-                    .unwrap_or_default(),
-            );
+            budget.set(i.budget.map(|b| fixed(b.usd(), 0)).unwrap_or_default());
         }
     });
     let ask = move |what: &'static str| {
@@ -726,7 +728,7 @@ fn TripRules(rules: RwSignal<HardConstraints>, ask: impl Fn() + 'static) -> impl
                 <div class="rule-group" role="group" aria-labelledby="rules-stay">
                     <p class="field-label" id="rules-stay"><Glyph icon=Icon::Stay />" Every stay must allow"</p>
                     {HouseRule::ALL.into_iter().map(|rule| {
-                        let id = format!("rule-{rule:?}").to_lowercase();
+                        let id = format!("rule-{rule:?}").to_ascii_lowercase();
                         view! {
                             <label class="check">
                                 <input type="checkbox" id=id
@@ -761,7 +763,7 @@ fn TripRules(rules: RwSignal<HardConstraints>, ask: impl Fn() + 'static) -> impl
                             (TransportRestriction::NoFlight, "No flights"),
                             (TransportRestriction::NoSelfDriving, "No driving yourself"),
                         ].into_iter().map(|(t, label)| {
-                            let id = format!("rule-{t:?}").to_lowercase();
+                            let id = format!("rule-{t:?}").to_ascii_lowercase();
                             view! {
                                 <label class="check">
                                     <input type="checkbox" id=id
@@ -776,7 +778,7 @@ fn TripRules(rules: RwSignal<HardConstraints>, ask: impl Fn() + 'static) -> impl
                 <div class="rule-group" role="group" aria-labelledby="rules-cuisines">
                     <p class="field-label" id="rules-cuisines"><Glyph icon=Icon::Meal />" Meals must include"</p>
                     {move || cuisines().into_iter().map(|c| {
-                        let id = format!("rule-cuisine-{}", c.to_lowercase().replace(' ', "-"));
+                        let id = format!("rule-cuisine-{}", c.to_ascii_lowercase().replace(' ', "-"));
                         let (checked, toggled) = (c.clone(), c.clone());
                         view! {
                             <label class="check">
@@ -797,7 +799,8 @@ fn TripRules(rules: RwSignal<HardConstraints>, ask: impl Fn() + 'static) -> impl
 fn capitalised(s: &str) -> String {
     let mut chars = s.chars();
     match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
+        // ASCII: the labels are; Unicode case tables would add to the bundle.
+        Some(first) => first.to_ascii_uppercase().to_string() + chars.as_str(),
         None => String::new(),
     }
 }

@@ -15,7 +15,7 @@ use crate::codec::{JsonBytes, Shipped, from_json};
 use crate::error::AppError;
 use crate::model::{TimelineEntry, TimelineKind, TripDetails as Page, status_label};
 use crate::pages::plan::{IntentNotes, PlanView, TripSettings, component_index};
-use crate::pages::{plural, timeline::Timeline};
+use crate::pages::{fixed, plural, timeline::Timeline};
 
 #[component]
 pub fn TripPage() -> impl IntoView {
@@ -398,8 +398,8 @@ fn Progress(entries: RwSignal<Vec<TimelineEntry>>) -> impl IntoView {
                 })}
             </div>
             <div class="bar big" role="progressbar" aria-label="Planning progress"
-                aria-valuemin="0" aria-valuemax="100" aria-valuenow=move || format!("{:.0}", pct())>
-                <div class="fill" style=move || format!("width: {:.1}%", pct())></div>
+                aria-valuemin="0" aria-valuemax="100" aria-valuenow=move || fixed(pct(), 0)>
+                <div class="fill" style=move || format!("width: {}%", fixed(pct(), 1))></div>
             </div>
             <p class="muted" aria-live="polite" data-testid="progress-text">
                 {move || entries.with(|e| e.last().map(|e| e.text.clone()).unwrap_or_else(|| "Starting…".into()))}
