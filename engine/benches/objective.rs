@@ -80,9 +80,36 @@ fn percentile(v: &mut [f64], p: f64) -> f64 {
     v[rank.clamp(1, v.len()) - 1]
 }
 
+/// One plan's total and mean ratings, for `OBJECTIVE_VERBOSE` lines.
+fn one_plan(plan: &Itinerary, catalog: &dyn Catalog) -> String {
+    let mut one = Tally::default();
+    one.plan(plan, None, catalog, None, 0.0);
+    format!(
+        "${:.0} stays {:.2} meals {:.2} ({})",
+        plan.totals.total,
+        mean(&one.stay_ratings),
+        mean(&one.meal_ratings),
+        one.meal_ratings.len()
+    )
+}
+
 impl Tally {
     /// Counts a delivered plan's choices (looked up in the catalog by
     /// record id, or by name for the reference plans).
+    /// [`Tally::plan`] with the budget and the trip the outcome's intent
+    /// states; returns that trip.
+    fn plan_outcome(
+        &mut self,
+        outcome: &wayfare_engine::orchestrator::PlanOutcome,
+        plan: &Itinerary,
+        catalog: &dyn Catalog,
+    ) -> Option<TripSpec> {
+        let trip = spec(outcome);
+        let budget = outcome.intent.budget.map(f64::from);
+        self.plan(plan, trip.as_ref(), catalog, budget, plan.totals.total);
+        trip
+    }
+
     fn plan(
         &mut self,
         plan: &Itinerary,
@@ -324,14 +351,9 @@ fn main() {
                 }
                 if let Some(plan) = &outcome.itinerary {
                     if verbose() {
-                        let mut one = Tally::default();
-                        one.plan(plan, None, catalog.as_ref(), None, 0.0);
                         eprintln!(
-                            "dev {objective}: ${:.0} stays {:.2} meals {:.2} ({}) {:?} — {}",
-                            plan.totals.total,
-                            mean(&one.stay_ratings),
-                            mean(&one.meal_ratings),
-                            one.meal_ratings.len(),
+                            "dev {objective}: {} {:?} — {}",
+                            one_plan(plan, catalog.as_ref()),
                             plan.route(),
                             label.query
                         );
@@ -413,15 +435,7 @@ fn main() {
                     if plan.verdict.passed() {
                         t.passed += 1;
                     }
-                    let budget = outcome.intent.budget.map(f64::from);
-                    let trip = spec(&outcome);
-                    t.plan(
-                        plan,
-                        trip.as_ref(),
-                        catalog.as_ref(),
-                        budget,
-                        plan.totals.total,
-                    );
+                    let trip = t.plan_outcome(&outcome, plan, catalog.as_ref());
                     if verbose() {
                         for night in shared_nights_of(plan, trip.as_ref(), catalog.as_ref()) {
                             eprintln!("{objective}: {night} — {q}");
@@ -492,27 +506,11 @@ fn main() {
                             t.passed += 1;
                         }
                         if verbose() {
-                            let mut one = Tally::default();
-                            one.plan(plan, None, catalog.as_ref(), None, 0.0);
-                            eprintln!(
-                                "{objective}: ${:.0} stays {:.2} meals {:.2} ({}) — {text}",
-                                plan.totals.total,
-                                mean(&one.stay_ratings),
-                                mean(&one.meal_ratings),
-                                one.meal_ratings.len()
-                            );
+                            eprintln!("{objective}: {} — {text}", one_plan(plan, catalog.as_ref()));
                             eprintln!("{}", choices(plan, catalog.as_ref()));
                         }
-                        let budget = outcome.intent.budget.map(f64::from);
-                        let trip = spec(&outcome);
                         let before = t.meal_ratings.len();
-                        t.plan(
-                            plan,
-                            trip.as_ref(),
-                            catalog.as_ref(),
-                            budget,
-                            plan.totals.total,
-                        );
+                        t.plan_outcome(&outcome, plan, catalog.as_ref());
                         ratings[o].push(t.meal_ratings[before..].to_vec());
                     } else {
                         ratings[o].push(Vec::new());
