@@ -31,7 +31,11 @@ use wayfare_store::{Heard, Store};
 const CLIENTS: usize = 8;
 const TRIPS_PER_CLIENT: usize = 60;
 
-fn fold(state: &TripState, events: Vec<TripEvent>, when: DateTime<Utc>) -> (Vec<StoredEvent>, TripState) {
+fn fold(
+    state: &TripState,
+    events: Vec<TripEvent>,
+    when: DateTime<Utc>,
+) -> (Vec<StoredEvent>, TripState) {
     let trip_id = state.trip_id.expect("a trip id");
     let mut after = state.clone();
     let stored: Vec<StoredEvent> = events
@@ -80,7 +84,14 @@ async fn one_trip(store: &Store, fenced: bool) -> Duration {
         depends_on: vec![],
     };
     store
-        .append_with_queue(trip, 0, &stored, &state, QueueWrite::Enqueue(std::slice::from_ref(&task)), now)
+        .append_with_queue(
+            trip,
+            0,
+            &stored,
+            &state,
+            QueueWrite::Enqueue(std::slice::from_ref(&task)),
+            now,
+        )
         .await
         .expect("enqueue");
     let claimed = store
@@ -151,7 +162,9 @@ async fn what_fencing_and_notification_cost_an_append_on_postgres() {
         return;
     };
     let store = &db.store;
-    let mut admin = sqlx::PgConnection::connect(&db.db.url).await.expect("connect");
+    let mut admin = sqlx::PgConnection::connect(&db.db.url)
+        .await
+        .expect("connect");
     let exec = |sql: &'static str| sqlx::query(sql);
     println!("{CLIENTS} writers x {TRIPS_PER_CLIENT} trips: enqueue + claim + completion append");
     for pass in 1..=2 {
@@ -166,7 +179,10 @@ async fn what_fencing_and_notification_cost_an_append_on_postgres() {
             .await
             .expect("enable");
         // One process: the trigger is silent.
-        exec("DELETE FROM runtime_nodes").execute(&mut admin).await.expect("nodes");
+        exec("DELETE FROM runtime_nodes")
+            .execute(&mut admin)
+            .await
+            .expect("nodes");
         exec("INSERT INTO runtime_nodes VALUES ('node-a', now(), now())")
             .execute(&mut admin)
             .await
@@ -178,7 +194,11 @@ async fn what_fencing_and_notification_cost_an_append_on_postgres() {
             .await
             .expect("two nodes");
         let other = Store::connect(&db.db.url).await.expect("another store");
-        let mut listener = other.listen_appends().await.expect("listen").expect("postgres");
+        let mut listener = other
+            .listen_appends()
+            .await
+            .expect("listen")
+            .expect("postgres");
         let heard = tokio::spawn(async move {
             let mut n = 0u64;
             while let Ok(Ok(Heard::Appended { .. })) =
@@ -200,7 +220,9 @@ async fn what_fencing_and_notification_cost_an_append_on_postgres() {
                 "pass {pass}: {label:<40} {rate:7.1} trips/s  completion append mean {mean:6.2} ms  p95 {p95:6.2} ms"
             );
         }
-        println!("pass {pass}: notifications heard by the other store: {notifications} (2 per trip expected)");
+        println!(
+            "pass {pass}: notifications heard by the other store: {notifications} (2 per trip expected)"
+        );
         assert_eq!(notifications, 2 * (CLIENTS * TRIPS_PER_CLIENT) as u64);
     }
     admin.close().await.expect("close");
