@@ -1,5 +1,5 @@
-//! What fencing and cross-process notification cost an append on
-//! PostgreSQL (a benchmark, not a timed test: it prints its figures and
+//! What fencing and cross-process notification cost an append, on
+//! PostgreSQL and (fencing only) SQLite (a benchmark, not a timed test: it prints its figures and
 //! asserts only that every write landed). Run by hand:
 //!
 //!   cargo test -p wayfare-store --test append_cost -- --ignored --nocapture
@@ -153,6 +153,26 @@ async fn round(store: &Store, fenced: bool) -> (f64, f64, f64) {
     let mean = times.iter().copied().map(ms).sum::<f64>() / times.len() as f64;
     let p95 = ms(times[times.len() * 95 / 100]);
     (times.len() as f64 / elapsed, mean, p95)
+}
+
+/// SQLite has no notification; the fence is one more statement (an insert
+/// into the `task_fence` view) in the completion's script.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a benchmark: run by hand with --ignored --nocapture"]
+async fn what_fencing_costs_an_append_on_sqlite() {
+    let db = support::sqlite().await;
+    println!(
+        "SQLite, {CLIENTS} writers x {TRIPS_PER_CLIENT} trips: enqueue + claim + completion append"
+    );
+    for pass in 1..=3 {
+        for (label, fenced) in [("before (no fence)", false), ("fenced", true)] {
+            let (rate, mean, p95) = round(&db.store, fenced).await;
+            println!(
+                "pass {pass}: {label:<20} {rate:7.1} trips/s  completion append mean {mean:6.2} ms  p95 {p95:6.2} ms"
+            );
+        }
+    }
+    db.finish().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
