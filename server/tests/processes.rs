@@ -299,3 +299,165 @@ async fn a_trip_submitted_to_one_process_is_watched_and_cancelled_through_anothe
     b.kill_9();
     db.drop_database().await;
 }
+
+/// Queries of the demo catalog (mostly plannable; each is checked with the
+/// in-process planner).
+const QUERIES: [&str; 8] = [
+    "Plan a 3-day trip from Seattle to Denver starting March 12th, 2027, budget $2,500 for 2 people.",
+    "Plan a 2-day trip from Portland to San Francisco starting April 3rd, 2027, budget $1,800 for 1 person.",
+    "Plan a 3-day trip from Chicago to New York starting May 7th, 2027, budget $3,000 for 2 people.",
+    "Plan a 4-day trip from Denver to Los Angeles starting June 1st, 2027, budget $4,000 for 3 people.",
+    "Plan a 2-day trip from San Diego to Seattle starting March 20th, 2027, budget $2,000 for 2 people.",
+    "Plan a 3-day trip from New York to Chicago starting April 14th, 2027, budget $2,600 for 1 person.",
+    "Plan a 3-day trip from Spokane to Portland starting May 22nd, 2027, budget $2,200 for 2 people.",
+    "Plan a 2-day trip from Los Angeles to Denver starting September 9th, 2027, budget $1,900 for 2 people.",
+];
+
+fn plannable(query: &str) -> bool {
+    use std::sync::Arc;
+    use wayfare_engine::catalog::MemoryCatalog;
+    use wayfare_engine::catalog::demo::demo_catalog;
+    use wayfare_engine::orchestrator::Planner;
+    let catalog = MemoryCatalog::new(demo_catalog().expect("the demo catalog"));
+    let planner = Planner::new(Arc::new(catalog)).with_default_year(2027);
+    planner.plan_blocking(query).itinerary.is_some()
+}
+
+/// Rows a query finds (each a problem).
+async fn problems(url: &str, sql: &'static str) -> Vec<String> {
+    let mut conn = sqlx::PgConnection::connect(url).await.expect("connect");
+    sqlx::query_scalar(sql)
+        .fetch_all(&mut conn)
+        .await
+        .expect("query")
+}
+
+/// Issue 18's multi-process test, at a size for the test suite (24 trips;
+/// `WAYFARE_PROCESSES_TRIPS` for more): two
+/// servers on a fresh database, trips spread across both, one killed with
+/// SIGKILL mid-way. The survivor takes the dead one's leases over (its
+/// liveness row goes stale): every trip ends as the planner says it must,
+/// no task's completion is logged or stored twice, no trip's log has a gap.
+#[tokio::test]
+async fn every_trip_ends_when_one_of_two_servers_is_killed_mid_planning() {
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let env = [
+        ("WAYFARE_FAULTS__ALL__ADDED_LATENCY", "150ms"),
+        ("WAYFARE_ORCHESTRATOR__LEASE", "3s"),
+        ("WAYFARE_ORCHESTRATOR__HEARTBEAT", "250ms"),
+        ("WAYFARE_ORCHESTRATOR__NODE_TIMEOUT", "1s"),
+        // Every trip runs its agents (no plan served from the cache).
+        ("WAYFARE_CACHE__ENABLED", "false"),
+    ];
+    let mut servers = start_together(2, &db.url, dir.path(), &env).into_iter();
+    let (a, b) = (servers.next().expect("A"), servers.next().expect("B"));
+    // `WAYFARE_PROCESSES_TRIPS=200` for the issue's size.
+    let trips_per_server = std::env::var("WAYFARE_PROCESSES_TRIPS")
+        .ok()
+        .and_then(|n| n.parse::<usize>().ok())
+        .map_or(12, |n| n.div_ceil(2));
+    let mut trips = Vec::new();
+    for i in 0..trips_per_server * 2 {
+        let server = if i % 2 == 0 { &a } else { &b };
+        let query = QUERIES[i % QUERIES.len()];
+        let answer = server
+            .http
+            .post_json("/api/trips/plan", &json!({ "query": query }))
+            .await
+            .expect("submit");
+        assert_eq!(answer.status, 202, "{}", answer.text());
+        let id = answer.json()["trip_id"].as_str().expect("an id").to_owned();
+        trips.push((id, plannable(query)));
+    }
+    // Mid-way: some results stored, trips still planning.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let done = scalar(&db.url, "SELECT COUNT(*) FROM agent_results").await;
+        if done >= trips.len() as i64 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no progress: {}", a.log());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let planning = scalar(
+        &db.url,
+        "SELECT COUNT(*) FROM trip_state WHERE status = 'planning'",
+    )
+    .await;
+    assert!(
+        planning > 0,
+        "every trip ended before the kill: the test proves nothing"
+    );
+    let killed_at = Instant::now();
+    a.kill_9();
+
+    // Every trip ends, read through the survivor.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut ready = 0;
+    for (id, must_plan) in &trips {
+        let status = loop {
+            let s = b
+                .http
+                .get(&format!("/api/trips/{id}/status"))
+                .await
+                .expect("status")
+                .json();
+            if s["status"] != "planning" {
+                break s;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "trip {id} never ended after the kill: {s}\n{}",
+                b.log()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        if *must_plan {
+            assert_eq!(status["status"], "ready", "trip {id}: {status}");
+        }
+        ready += usize::from(status["status"] == "ready");
+    }
+    let all_ended = killed_at.elapsed();
+    assert_eq!(
+        problems(
+            &db.url,
+            "SELECT task_id::text FROM agent_results GROUP BY task_id HAVING COUNT(*) > 1"
+        )
+        .await,
+        Vec::<String>::new(),
+        "no agent result stored twice"
+    );
+    assert_eq!(
+        problems(
+            &db.url,
+            "SELECT payload->>'task_id' FROM trip_events WHERE kind = 'task_completed'
+             GROUP BY trip_id, payload->>'task_id' HAVING COUNT(*) > 1"
+        )
+        .await,
+        Vec::<String>::new(),
+        "no task's completion logged twice"
+    );
+    assert_eq!(
+        problems(
+            &db.url,
+            "SELECT trip_id::text FROM trip_events GROUP BY trip_id
+             HAVING MAX(seq) <> COUNT(*) OR MIN(seq) <> 1"
+        )
+        .await,
+        Vec::<String>::new(),
+        "no trip's log has a gap"
+    );
+    let results = scalar(&db.url, "SELECT COUNT(*) FROM agent_results").await;
+    let fenced = metric(&b, "wayfare_task_fenced_total").await;
+    eprintln!(
+        "[processes] {} trips over 2 servers, 1 killed with {planning} planning: {ready} ready, \
+         all ended {all_ended:?} after the kill; {results} agent results, 0 stored twice, \
+         0 completions logged twice, 0 log gaps; {fenced} late writes fenced on the survivor",
+        trips.len()
+    );
+    b.kill_9();
+    db.drop_database().await;
+}
