@@ -461,3 +461,159 @@ async fn every_trip_ends_when_one_of_two_servers_is_killed_mid_planning() {
     b.kill_9();
     db.drop_database().await;
 }
+
+/// The pid of the one `wayfare` process serving `url` (read from
+/// `/proc/*/environ`; the test starts it alone).
+fn pid_serving(url: &str) -> u32 {
+    let wanted = format!("WAYFARE_DATABASE_URL={url}");
+    let pids: Vec<u32> = std::fs::read_dir("/proc")
+        .expect("/proc")
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .filter(|pid: &u32| {
+            std::fs::read(format!("/proc/{pid}/environ"))
+                .is_ok_and(|env| env.split(|b| *b == 0).any(|v| v == wanted.as_bytes()))
+        })
+        .collect();
+    assert_eq!(pids.len(), 1, "one process serves {url}: {pids:?}");
+    pids[0]
+}
+
+fn signal(pid: u32, name: &str) {
+    let status = std::process::Command::new("kill")
+        .arg(format!("-{name}"))
+        .arg(pid.to_string())
+        .status()
+        .expect("kill");
+    assert!(status.success(), "kill -{name} {pid}");
+}
+
+/// Fencing, black-box: a server paused (SIGSTOP) with tasks running past
+/// its lease, a second one takes them over and finishes the trips; resumed
+/// (SIGCONT), the first one's late outcomes are refused and counted
+/// (`wayfare_task_fenced_total`), and the plans stay as they were.
+#[tokio::test]
+async fn a_paused_servers_late_results_are_fenced_and_the_plans_unaffected() {
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let env = [
+        ("WAYFARE_FAULTS__ALL__ADDED_LATENCY", "1500ms"),
+        ("WAYFARE_ORCHESTRATOR__LEASE", "2s"),
+        ("WAYFARE_ORCHESTRATOR__HEARTBEAT", "250ms"),
+        ("WAYFARE_ORCHESTRATOR__NODE_TIMEOUT", "1s"),
+        ("WAYFARE_CACHE__ENABLED", "false"),
+    ];
+    let a = Server::start(&db.url, dir.path(), &env);
+    let pid = pid_serving(&db.url);
+    let mut trips = Vec::new();
+    for query in &QUERIES[..4] {
+        let answer = a
+            .http
+            .post_json("/api/trips/plan", &json!({ "query": query }))
+            .await
+            .expect("submit");
+        assert_eq!(answer.status, 202, "{}", answer.text());
+        trips.push((
+            answer.json()["trip_id"].as_str().expect("an id").to_owned(),
+            plannable(query),
+        ));
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while scalar(
+        &db.url,
+        "SELECT COUNT(*) FROM agent_tasks WHERE status = 'running'",
+    )
+    .await
+        == 0
+    {
+        assert!(Instant::now() < deadline, "A runs no task: {}", a.log());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    signal(pid, "STOP");
+    let b = Server::start(&db.url, dir.path(), &env);
+    let mut plans = BTreeMap::new();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    for (id, must_plan) in &trips {
+        let trip = loop {
+            let t = b
+                .http
+                .get(&format!("/api/trips/{id}"))
+                .await
+                .expect("trip")
+                .json();
+            if t["status"] != "planning" {
+                break t;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "trip {id} never ended on B: {}",
+                b.log()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        if *must_plan {
+            assert_eq!(trip["status"], "ready", "trip {id}");
+        }
+        plans.insert(id.clone(), trip["itinerary"].clone());
+    }
+    signal(pid, "CONT");
+    // Longer than an agent call: A's attempts that were under way end.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let fenced = loop {
+        // The first requests may meet connections the pause left closed.
+        let fenced = match a.http.get("/metrics").await {
+            Ok(answer) => answer
+                .text()
+                .lines()
+                .find_map(|l| {
+                    l.strip_prefix("wayfare_task_fenced_total")?
+                        .trim()
+                        .parse()
+                        .ok()
+                })
+                .unwrap_or(0.0),
+            Err(_) => 0.0,
+        };
+        if fenced > 0.0 {
+            break fenced;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "nothing of A's was fenced:\n{}",
+            a.log()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    for (id, plan) in &plans {
+        let trip = b
+            .http
+            .get(&format!("/api/trips/{id}"))
+            .await
+            .expect("trip")
+            .json();
+        assert_eq!(
+            &trip["itinerary"], plan,
+            "trip {id}'s plan changed after A came back"
+        );
+    }
+    assert_eq!(
+        problems(
+            &db.url,
+            "SELECT payload->>'task_id' FROM trip_events WHERE kind = 'task_completed'
+             GROUP BY trip_id, payload->>'task_id' HAVING COUNT(*) > 1"
+        )
+        .await,
+        Vec::<String>::new(),
+        "no task's completion logged twice"
+    );
+    eprintln!(
+        "[processes] A paused past its lease with tasks running, B finished {} trips; \
+         A resumed: {fenced} late writes fenced, plans unchanged",
+        trips.len()
+    );
+    a.kill_9();
+    b.kill_9();
+    db.drop_database().await;
+}
