@@ -262,10 +262,13 @@ async fn the_memory_queue_requeues_unfinished_tasks_with_no_attempts_counted() {
         .expect("claim")
         .expect("a");
     queue
-        .fail(claimed.task_id, "broken", None)
+        .fail(claimed.task_id, "broken", None, None)
         .await
         .expect("fail");
-    queue.fail(b, "the trip is over", None).await.expect("fail");
+    queue
+        .fail(b, "the trip is over", None, None)
+        .await
+        .expect("fail");
     assert!(
         queue
             .claim_ready("i1", &types, now, lease)
@@ -297,7 +300,7 @@ async fn the_memory_queue_requeues_unfinished_tasks_with_no_attempts_counted() {
             .is_none()
     );
     queue
-        .complete(a, &json!({"ok": true}), now)
+        .complete(a, &json!({"ok": true}), now, None)
         .await
         .expect("complete");
     // A completed task is not requeued.

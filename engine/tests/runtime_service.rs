@@ -832,7 +832,12 @@ async fn a_result_the_queue_has_but_the_log_lacks_is_copied_on_resume() {
     let now = chrono::Utc::now();
     assert!(
         store
-            .complete(budget.task_id, &serde_json::to_value(&output).unwrap(), now)
+            .complete(
+                budget.task_id,
+                &serde_json::to_value(&output).unwrap(),
+                now,
+                None
+            )
             .await
             .unwrap()
     );

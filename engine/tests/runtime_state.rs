@@ -797,7 +797,7 @@ async fn claims_come_in_priority_order_and_wait_for_dependencies() {
     // The hotel (P1) waits for the flight, so P2 goes next.
     let second = q.claim_ready("i", &all, t0(), lease).await.expect("claim");
     assert_eq!(second.map(|c| c.task_id), Some(dining.task_id));
-    q.complete(flight.task_id, &json!({"f": 1}), t0())
+    q.complete(flight.task_id, &json!({"f": 1}), t0(), None)
         .await
         .expect("complete");
     let third = q.claim_ready("i", &all, t0(), lease).await.expect("claim");
@@ -851,7 +851,9 @@ async fn a_completed_result_is_kept_and_a_retry_waits_for_its_backoff() {
     q.claim_ready("i", &kinds, t0(), lease)
         .await
         .expect("claim");
-    q.fail(t.task_id, "503", Some(at(10))).await.expect("fail");
+    q.fail(t.task_id, "503", Some(at(10)), None)
+        .await
+        .expect("fail");
     assert_eq!(
         q.claim_ready("i", &kinds, at(9), lease)
             .await
@@ -865,12 +867,12 @@ async fn a_completed_result_is_kept_and_a_retry_waits_for_its_backoff() {
             .is_some()
     );
     assert!(
-        q.complete(t.task_id, &json!(1), at(11))
+        q.complete(t.task_id, &json!(1), at(11), None)
             .await
             .expect("complete")
     );
     assert!(
-        !q.complete(t.task_id, &json!(2), at(12))
+        !q.complete(t.task_id, &json!(2), at(12), None)
             .await
             .expect("again")
     );

@@ -249,6 +249,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         config.catalog_poll.0,
     ));
     let operations = commands::watch_operations(&state.ops, &runtime, &store);
+    // PostgreSQL: other `wayfare serve` may share the database; their
+    // trips' events reach this process's subscribers too.
+    let follower = commands::follow_other_processes(&store, &runtime).await?;
     tracing::info!(%addr, db.backend = ?store.backend(), "Wayfare is serving on http://{addr}");
     // Bounded: a connection stuck mid-request cannot hold the shutdown up
     // beyond `http.shutdown_grace`.
@@ -266,6 +269,9 @@ pub async fn serve(config: Config) -> anyhow::Result<()> {
         "shutting down: stopping the runtime (unfinished trips resume on the next start)"
     );
     watcher.abort();
+    if let Some(follower) = follower {
+        follower.abort();
+    }
     for task in operations {
         task.abort();
     }

@@ -15,7 +15,7 @@ use wayfare_engine::ops::{self, Ops};
 use wayfare_engine::orchestrator::{Planner, render_text, submission};
 use wayfare_engine::runtime::audit::Auditor;
 use wayfare_engine::runtime::{Runtime, read_with_answers};
-use wayfare_store::{ImportOptions, ImportProgress, Store};
+use wayfare_store::{Heard, ImportOptions, ImportProgress, Store};
 
 use crate::cli::{EvalArgs, ImportArgs, PlanArgs, PlanFormat, today};
 use crate::config::Config;
@@ -87,6 +87,45 @@ pub async fn watch_catalog(store: Store, runtime: Arc<Runtime<Store>>, every: st
             tracing::warn!(error = %err, "checking for a new catalog failed");
         }
     }
+}
+
+/// Follows the other processes sharing a PostgreSQL database: each
+/// notification of an append to a trip's log is handed to the runtime,
+/// which reads the new events from the log for the trips it has in hand
+/// (see `Runtime::appended_elsewhere`). After a lost connection (pointers
+/// may have been missed) it catches every such trip up. Returns `None` on
+/// SQLite (one process per file: nothing to follow).
+pub async fn follow_other_processes(
+    store: &Store,
+    runtime: &Arc<Runtime<Store>>,
+) -> anyhow::Result<Option<tokio::task::JoinHandle<()>>> {
+    let Some(mut listener) = store
+        .listen_appends()
+        .await
+        .context("listening for other processes' events")?
+    else {
+        return Ok(None);
+    };
+    runtime.share_log();
+    // Whatever was appended before the listener listened.
+    runtime.catch_up_all();
+    let runtime = runtime.clone();
+    Ok(Some(tokio::spawn(async move {
+        loop {
+            match listener.next().await {
+                Ok(Heard::Appended { trip, seq }) => runtime.appended_elsewhere(trip, seq),
+                Ok(Heard::Lost) => {
+                    tracing::warn!("the listener's connection was lost; catching up from the log");
+                    runtime.catch_up_all();
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "listening for other processes' events failed; trying again");
+                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                    runtime.catch_up_all();
+                }
+            }
+        }
+    })))
 }
 
 /// Starts what keeps `/dashboard` and the alerts current: the sampler

@@ -36,7 +36,7 @@ use wayfare_engine::catalog::{CatalogData, ImportOptions, ImportProgress, ReadEr
 
 use crate::codec::Time;
 use crate::db::on_pool;
-use crate::{Result, Store, StoreError};
+use crate::{Held, Result, Store, StoreError, release};
 
 /// Rows per `INSERT` statement (well under both databases' bind limits).
 pub const BATCH_ROWS: usize = 1000;
@@ -185,25 +185,12 @@ impl Store {
     }
 
     /// Several processes on one PostgreSQL database change the catalog one
-    /// at a time: each holds this transaction-level advisory lock (on a
-    /// connection of its own, in a transaction that writes nothing) while
-    /// it checks and replaces the tables. Without it two `wayfare serve`
-    /// started together on a fresh database both found it empty and both
-    /// inserted the demo catalog, and one exited on a duplicate key. A
-    /// dropped future rolls the transaction back, which releases the lock.
-    /// SQLite serves one process (its tables' transactions already take
-    /// turns within it): no lock.
-    async fn catalog_lock(&self) -> Result<Option<sqlx::Transaction<'static, sqlx::Postgres>>> {
-        match self {
-            Store::Postgres(pool) => {
-                let mut tx = pool.begin().await?;
-                sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('wayfare.catalog', 0))")
-                    .execute(&mut *tx)
-                    .await?;
-                Ok(Some(tx))
-            }
-            Store::Sqlite { .. } => Ok(None),
-        }
+    /// at a time: each holds this advisory lock while it checks and
+    /// replaces the tables. Without it two `wayfare serve` started together
+    /// on a fresh database both found it empty and both inserted the demo
+    /// catalog, and one exited on a duplicate key.
+    async fn catalog_lock(&self) -> Result<Held> {
+        self.advisory_lock("wayfare.catalog").await
     }
 
     async fn replace_catalog(
@@ -536,17 +523,6 @@ impl Store {
         .await;
         release(lock).await;
         loaded
-    }
-}
-
-/// Ends the catalog lock's transaction (it wrote nothing). A failure here
-/// is only logged: the lock goes with the transaction when the connection
-/// is closed or reused.
-async fn release(lock: Option<sqlx::Transaction<'static, sqlx::Postgres>>) {
-    if let Some(tx) = lock
-        && let Err(e) = tx.rollback().await
-    {
-        tracing::warn!(error = %e, "releasing the catalog lock");
     }
 }
 

@@ -18,8 +18,8 @@
 use chrono::{DateTime, SubsecRound, Utc};
 use wayfare_engine::runtime::{QueueWrite, RuntimeStore};
 use wayfare_engine::state::{
-    AppendError, EventStore, PortError, Snapshot, StoredEvent, TripEvent, TripId, TripState,
-    TripStatus, TripSummary,
+    AppendError, EventStore, PortError, Snapshot, StoredEvent, TaskId, TripEvent, TripId,
+    TripState, TripStatus, TripSummary,
 };
 
 use crate::codec::{Id, JsonText, Time, is_unique_violation, to_i64, to_json, to_u64};
@@ -36,6 +36,8 @@ enum Failure {
     /// A unique key or the log's check refused the write: another writer
     /// got there first.
     Raced,
+    /// The queue write spoke for an older claim of its task (`Fence`).
+    Fenced,
     Port(PortError),
 }
 
@@ -47,9 +49,25 @@ fn is_stale_refusal(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("1811" | "WF409")))
 }
 
+/// The fence refused a write of an older claim (migration 0011): on SQLite
+/// `task_fence_check` (a trigger's ABORT, told from the log's by its
+/// message), on PostgreSQL `wayfare_fence()` (SQLSTATE `WF412`).
+pub(crate) fn is_fenced(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Database(db) => match db.code().as_deref() {
+            Some("WF412") => true,
+            Some("1811") => db.message().contains("wayfare: fenced"),
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
 impl From<sqlx::Error> for Failure {
     fn from(err: sqlx::Error) -> Self {
-        if is_unique_violation(&err) || is_stale_refusal(&err) {
+        if is_fenced(&err) {
+            Failure::Fenced
+        } else if is_unique_violation(&err) || is_stale_refusal(&err) {
             Failure::Raced
         } else {
             Failure::Port(StoreError::Database(err).into())
@@ -118,12 +136,40 @@ struct EventLine {
     at: Time,
 }
 
-/// One append's writes, in the order SQLite runs them: the events, the
-/// read model, the queue's write.
+/// One append's writes, in the order SQLite runs them: the fence, the
+/// events, the read model, the queue's write.
 struct Writes {
+    /// The claim the queue write speaks for: checked first.
+    fence: Option<Fence>,
     events: Stmt,
     state: Stmt,
     queue: Option<Stmt>,
+}
+
+/// A queue write's claim (task, epoch), which the append checks before it
+/// writes anything: a task claimed again since fails the whole append.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Fence(pub TaskId, pub u64);
+
+impl Fence {
+    /// SQLite: an insert into the view `task_fence`, whose trigger raises
+    /// (SQLite raises only in triggers).
+    fn sqlite(self) -> Result<Stmt, StoreError> {
+        Ok(Stmt {
+            sql: "INSERT INTO task_fence (task_id, epoch) VALUES ($1, $2)".to_owned(),
+            args: vec![Arg::Id(self.0.into()), Arg::Int(to_i64(self.1)?)],
+        })
+    }
+
+    /// PostgreSQL: `wayfare_fence()` (an expression), which locks the
+    /// task's row first, so that a claim being made is waited for and one
+    /// made since is seen.
+    fn postgres(self) -> Result<Stmt, StoreError> {
+        Ok(Stmt {
+            sql: "wayfare_fence($1, $2)".to_owned(),
+            args: vec![Arg::Id(self.0.into()), Arg::Int(to_i64(self.1)?)],
+        })
+    }
 }
 
 impl Writes {
@@ -134,11 +180,12 @@ impl Writes {
         rows: Vec<EventRow>,
         at: DateTime<Utc>,
         state: StateRow,
-        queue: Option<Stmt>,
+        (fence, queue): (Option<Fence>, Option<Stmt>),
     ) -> Result<(Self, u64), StoreError> {
         let version = state.2;
         Ok((
             Writes {
+                fence,
                 events: insert_events(trip_id, rows, at),
                 state: write_state(trip_id, expected, state, at)?,
                 queue,
@@ -269,6 +316,15 @@ impl Store {
         after: After,
         queue: Option<(Joint, DateTime<Utc>)>,
     ) -> Result<u64, AppendError> {
+        let fence = queue
+            .as_ref()
+            .and_then(|(joint, _)| joint.fence())
+            .map(|(task, epoch)| Fence(task, epoch));
+        let fenced = |failure: Failure| match (failure, fence) {
+            (Failure::Fenced, Some(Fence(task, _))) => AppendError::Fenced(task),
+            (Failure::Port(err), _) => AppendError::Port(err),
+            (_, _) => AppendError::Port(PortError::permanent("the append was refused")),
+        };
         if events.is_empty() {
             let actual = self
                 .current_version(trip_id)
@@ -281,9 +337,7 @@ impl Store {
                 });
             }
             if let Some((joint, now)) = queue {
-                self.queue_write(joint, now)
-                    .await
-                    .map_err(|e| AppendError::Port(e.into()))?;
+                self.queue_write(joint, now).await.map_err(fenced)?;
             }
             return Ok(actual);
         }
@@ -299,6 +353,7 @@ impl Store {
                 .map_err(|e| AppendError::Port(e.into()))?,
             None => None,
         };
+        let queue = (fence, queue);
         let expected = expected_version;
         let result: Result<u64, Failure> = match (self, after) {
             // PostgreSQL, with the state in hand: the append is one
@@ -360,7 +415,7 @@ impl Store {
                     actual,
                 })
             }
-            Err(Failure::Port(err)) => Err(AppendError::Port(err)),
+            Err(failure) => Err(fenced(failure)),
         }
     }
 
@@ -388,15 +443,29 @@ impl Store {
         .await
     }
 
-    /// A queue write alone, in its own transaction.
-    async fn queue_write(&self, joint: Joint, now: DateTime<Utc>) -> Result<(), StoreError> {
+    /// A queue write alone, in its own transaction, its fence checked
+    /// first.
+    async fn queue_write(&self, joint: Joint, now: DateTime<Utc>) -> Result<(), Failure> {
+        let fence = joint.fence().map(|(task, epoch)| Fence(task, epoch));
         let Some(stmt) = joint.stmt(self.dialect(), now)? else {
             return Ok(());
         };
+        let check = match (self, fence) {
+            (_, None) => None,
+            (Store::Sqlite { .. }, Some(fence)) => Some(fence.sqlite()?),
+            (Store::Postgres(_), Some(fence)) => {
+                let mut check = fence.postgres()?;
+                check.sql = format!("SELECT {}", check.sql);
+                Some(check)
+            }
+        };
         in_transaction!(self, |conn| async move {
+            if let Some(check) = check {
+                check.query().execute(&mut *conn).await?;
+            }
             stmt.query().execute(&mut *conn).await.map(drop)
         })
-        .map_err(StoreError::from)
+        .map_err(Failure::from)
     }
 }
 
@@ -414,6 +483,9 @@ impl RunAppend for sqlx::SqliteConnection {
     async fn run_append(&mut self, writes: Writes) -> Result<(), Failure> {
         let mut sql = String::new();
         let mut args = Vec::new();
+        if let Some(fence) = writes.fence {
+            fence.sqlite()?.append_to(&mut sql, &mut args);
+        }
         writes.events.append_to(&mut sql, &mut args);
         writes.state.append_to(&mut sql, &mut args);
         if let Some(queue) = writes.queue {
@@ -439,9 +511,16 @@ impl RunAppend for sqlx::PgConnection {
         if let Some(queue) = writes.queue {
             sql.push_str(&format!(", q AS ({})", queue.renumbered(&mut args)));
         }
-        sql.push_str(
-            " SELECT CASE WHEN EXISTS (SELECT 1 FROM s) THEN 1 ELSE wayfare_refuse_stale() END",
-        );
+        // The fence (when the queue write speaks for a claim) is in the
+        // main query, which runs before the CTEs it does not read (`e`,
+        // `q`): the task's row is locked and checked before `q` writes it.
+        let fence = match writes.fence {
+            Some(fence) => format!("{} + ", fence.postgres()?.renumbered(&mut args)),
+            None => String::new(),
+        };
+        sql.push_str(&format!(
+            " SELECT {fence}CASE WHEN EXISTS (SELECT 1 FROM s) THEN 1 ELSE wayfare_refuse_stale() END"
+        ));
         Stmt { sql, args }.query().execute(&mut *self).await?;
         Ok(())
     }
@@ -462,6 +541,18 @@ impl RuntimeStore for Store {
         let joint = Joint::of(queue).map_err(|e| AppendError::Port(e.into()))?;
         self.append_encoded(trip_id, expected_version, events, after, Some((joint, now)))
             .await
+    }
+
+    /// PostgreSQL: an advisory lock that processes starting together take
+    /// in turn; SQLite: nothing (one process per file).
+    type Startup = crate::Held;
+
+    async fn begin_startup(&self) -> Result<crate::Held, PortError> {
+        Ok(self.advisory_lock("wayfare.startup").await?)
+    }
+
+    async fn end_startup(&self, held: crate::Held) {
+        crate::release(held).await;
     }
 
     async fn delete_trip(&self, trip_id: TripId) -> Result<bool, PortError> {

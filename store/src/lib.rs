@@ -34,6 +34,7 @@ mod db;
 mod delete;
 mod events;
 mod hub;
+mod listen;
 mod owners;
 mod queue;
 mod ratings;
@@ -44,6 +45,7 @@ mod trip_requests;
 mod writer;
 
 pub use catalog::{BATCH_ROWS, ImportCounts, ImportError, ImportSummary, import_travelplanner};
+pub use listen::{AppendListener, Heard};
 /// Re-exported so a caller of [`import_travelplanner`] needs no engine import.
 pub use wayfare_engine::catalog::{ImportOptions, ImportProgress};
 
@@ -53,7 +55,7 @@ use std::str::FromStr;
 use sqlx::migrate::Migrator;
 
 use crate::db::on_pool;
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -120,9 +122,14 @@ impl Store {
     pub async fn connect(url: &str) -> Result<Self> {
         let store = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             tracing::Span::current().record("db.backend", "postgres");
+            // Each store names its connections uniquely: the notifications
+            // of its appends carry the name, and its listener skips them
+            // (`listen.rs`).
+            let options = PgConnectOptions::from_str(url)?
+                .application_name(&format!("wayfare-{}", uuid::Uuid::new_v4().simple()));
             let pool = PgPoolOptions::new()
                 .max_connections(16)
-                .connect(url)
+                .connect_with(options)
                 .await?;
             Store::Postgres(pool)
         } else if url.starts_with("sqlite:") {
@@ -164,6 +171,25 @@ impl Store {
         }
     }
 
+    /// Holds a PostgreSQL advisory lock named `key` (transaction-level,
+    /// on a connection of its own, in a transaction that writes nothing)
+    /// until [`release`]: processes sharing the database take turns at
+    /// what it guards. A dropped future rolls the transaction back, which
+    /// releases the lock. SQLite serves one process: no lock.
+    pub(crate) async fn advisory_lock(&self, key: &str) -> Result<Held> {
+        match self {
+            Store::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+                    .bind(key)
+                    .execute(&mut *tx)
+                    .await?;
+                Ok(Held(Some(tx)))
+            }
+            Store::Sqlite { .. } => Ok(Held(None)),
+        }
+    }
+
     async fn migrate(&self) -> Result<()> {
         match self {
             Store::Sqlite { write: pool, .. } => SQLITE_MIGRATIONS.run(pool).await?,
@@ -181,6 +207,21 @@ impl Store {
             }
             Store::Postgres(pool) => pool.close().await,
         }
+    }
+}
+
+/// An advisory lock held ([`Store::advisory_lock`]).
+#[derive(Debug)]
+pub struct Held(Option<sqlx::Transaction<'static, sqlx::Postgres>>);
+
+/// Ends an advisory lock's transaction (it wrote nothing). A failure here
+/// is only logged: the lock goes with the transaction when the connection
+/// is closed or reused.
+pub(crate) async fn release(held: Held) {
+    if let Some(tx) = held.0
+        && let Err(e) = tx.rollback().await
+    {
+        tracing::warn!(error = %e, "releasing an advisory lock");
     }
 }
 

@@ -17,7 +17,7 @@ use wayfare_engine::runtime::QueueWrite;
 use wayfare_engine::state::{NewTask, TaskId, TaskStatus, TripId};
 
 use crate::StoreError;
-use crate::codec::{Ids, JsonText, Time, to_json};
+use crate::codec::{Ids, JsonText, Time, to_i64, to_json};
 use crate::db::{Arg, Dialect, Stmt};
 
 /// Enqueues `tasks` (new ids only: enqueueing one again does nothing), in
@@ -61,20 +61,39 @@ pub(crate) fn enqueue(tasks: &[NewTask], now: DateTime<Utc>) -> Result<Option<St
 /// Completes a task by storing its result; a trigger marks it completed
 /// and promotes its dependents. A task completed already (or unknown) is
 /// left alone: the first result stands. One row changed when it
-/// completed the task.
-pub(crate) fn complete(task_id: TaskId, json: JsonText, now: DateTime<Utc>) -> Stmt {
-    Stmt {
+/// completed the task. With `fence`, only while the task's latest claim
+/// is that one (a write alone; an append checks [`Joint::fence`] first
+/// instead, see `events.rs`).
+pub(crate) fn complete(
+    task_id: TaskId,
+    json: JsonText,
+    now: DateTime<Utc>,
+    fence: Option<u64>,
+) -> Result<Stmt, StoreError> {
+    let mut stmt = Stmt {
         sql: "INSERT INTO agent_results (task_id, trip_id, result, completed_at)
               SELECT task_id, trip_id, $1, $2 FROM agent_tasks
-              WHERE task_id = $3 AND status <> 'completed'
-              ON CONFLICT DO NOTHING"
+              WHERE task_id = $3 AND status <> 'completed'"
             .to_owned(),
         args: vec![
             Arg::Json(json),
             Arg::Time(Some(Time(now))),
             Arg::Id(task_id.into()),
         ],
+    };
+    fenced(&mut stmt, fence)?;
+    stmt.sql.push_str(" ON CONFLICT DO NOTHING");
+    Ok(stmt)
+}
+
+/// Adds `AND claim_epoch = <fence>` to a statement on one task.
+fn fenced(stmt: &mut Stmt, fence: Option<u64>) -> Result<(), StoreError> {
+    if let Some(epoch) = fence {
+        stmt.args.push(Arg::Int(to_i64(epoch)?));
+        stmt.sql
+            .push_str(&format!(" AND claim_epoch = ${}", stmt.args.len()));
     }
+    Ok(())
 }
 
 /// Moves a task that is not final to `to` (a retry's pending, failed, or
@@ -85,8 +104,9 @@ pub(crate) fn settle(
     to: TaskStatus,
     error: Option<String>,
     available_at: Option<DateTime<Utc>>,
-) -> Stmt {
-    Stmt {
+    fence: Option<u64>,
+) -> Result<Stmt, StoreError> {
+    let mut stmt = Stmt {
         sql: "UPDATE agent_tasks SET status = $1,
                 last_error = COALESCE($2, last_error),
                 available_at = COALESCE($3, available_at),
@@ -99,7 +119,9 @@ pub(crate) fn settle(
             Arg::Time(available_at.map(Time)),
             Arg::Id(task_id.into()),
         ],
-    }
+    };
+    fenced(&mut stmt, fence)?;
+    Ok(stmt)
 }
 
 /// Puts tasks of a trip back as pending with a fresh retry budget;
@@ -134,12 +156,14 @@ pub(crate) enum Joint {
     Complete {
         task_id: TaskId,
         json: JsonText,
+        fence: Option<u64>,
     },
     Settle {
         task_id: TaskId,
         to: TaskStatus,
         error: Option<String>,
         available_at: Option<DateTime<Utc>>,
+        fence: Option<u64>,
     },
     Requeue {
         trip_id: TripId,
@@ -151,14 +175,20 @@ impl Joint {
     pub(crate) fn of(queue: QueueWrite<'_>) -> Result<Self, StoreError> {
         Ok(match queue {
             QueueWrite::Enqueue(tasks) => Joint::Enqueue(tasks.to_vec()),
-            QueueWrite::Complete { task_id, result } => Joint::Complete {
+            QueueWrite::Complete {
+                task_id,
+                result,
+                fence,
+            } => Joint::Complete {
                 task_id,
                 json: JsonText(to_json(result)?),
+                fence,
             },
             QueueWrite::Fail {
                 task_id,
                 error,
                 retry_at,
+                fence,
             } => Joint::Settle {
                 task_id,
                 to: if retry_at.is_some() {
@@ -168,12 +198,14 @@ impl Joint {
                 },
                 error: Some(error.to_owned()),
                 available_at: retry_at,
+                fence,
             },
-            QueueWrite::Skip { task_id } => Joint::Settle {
+            QueueWrite::Skip { task_id, fence } => Joint::Settle {
                 task_id,
                 to: TaskStatus::Skipped,
                 error: None,
                 available_at: None,
+                fence,
             },
             QueueWrite::Requeue { trip_id, task_ids } => Joint::Requeue {
                 trip_id,
@@ -182,7 +214,27 @@ impl Joint {
         })
     }
 
-    /// The write's statement (none for an empty enqueue).
+    /// The claim the write speaks for, if any: the append checks it first
+    /// (`events.rs`, `Fence`).
+    pub(crate) fn fence(&self) -> Option<(TaskId, u64)> {
+        match self {
+            Joint::Complete {
+                task_id,
+                fence: Some(epoch),
+                ..
+            }
+            | Joint::Settle {
+                task_id,
+                fence: Some(epoch),
+                ..
+            } => Some((*task_id, *epoch)),
+            _ => None,
+        }
+    }
+
+    /// The write's statement (none for an empty enqueue). Its fence is
+    /// not in it: the append checks that first ([`Joint::fence`]); a write
+    /// alone is checked by the statement.
     pub(crate) fn stmt(
         self,
         dialect: &Dialect,
@@ -190,13 +242,14 @@ impl Joint {
     ) -> Result<Option<Stmt>, StoreError> {
         Ok(match self {
             Joint::Enqueue(tasks) => enqueue(&tasks, now)?,
-            Joint::Complete { task_id, json } => Some(complete(task_id, json, now)),
+            Joint::Complete { task_id, json, .. } => Some(complete(task_id, json, now, None)?),
             Joint::Settle {
                 task_id,
                 to,
                 error,
                 available_at,
-            } => Some(settle(task_id, to, error, available_at)),
+                ..
+            } => Some(settle(task_id, to, error, available_at, None)?),
             Joint::Requeue { trip_id, task_ids } => Some(requeue(dialect, trip_id, &task_ids, now)),
         })
     }

@@ -17,7 +17,7 @@ use wayfare_engine::state::{
     TaskStatus, TripId, after,
 };
 
-use crate::codec::{Id, Ids, Int, JsonText, Time, count, limit, to_json};
+use crate::codec::{Id, Ids, Int, JsonText, Time, count, limit, to_json, to_u64};
 use crate::db::{Stmt, in_transaction, on_pool};
 use crate::queue;
 use crate::{Store, StoreError};
@@ -35,6 +35,7 @@ struct TaskRow {
     lease_expires_at: Option<Time>,
     depends_on: Ids,
     last_error: Option<String>,
+    claim_epoch: Int,
 }
 
 impl TryFrom<TaskRow> for QueuedTask {
@@ -67,7 +68,7 @@ fn tasks(rows: Vec<TaskRow>) -> Result<Vec<QueuedTask>, StoreError> {
 }
 
 const COLUMNS: &str = "task_id, trip_id, agent_type, priority, status, attempts, lease_owner, \
-                       lease_expires_at, depends_on, last_error";
+                       lease_expires_at, depends_on, last_error, claim_epoch";
 
 /// [`COLUMNS`], each qualified by a table alias.
 fn columns_of(alias: &str) -> String {
@@ -80,19 +81,32 @@ fn columns_of(alias: &str) -> String {
 
 /// Claimed rows, most urgent first (RETURNING keeps no order).
 fn claimed_all(
-    mut tasks: Vec<QueuedTask>,
+    rows: Vec<TaskRow>,
     instance_id: &str,
     lease_expires_at: DateTime<Utc>,
-) -> Vec<ClaimedTask> {
-    tasks.sort_by_key(|t| t.priority);
-    tasks
+) -> Result<Vec<ClaimedTask>, StoreError> {
+    let mut tasks = rows
         .into_iter()
-        .map(|t| claimed(t, instance_id, lease_expires_at))
-        .collect()
+        .map(|row| {
+            let epoch = to_u64("agent_tasks.claim_epoch", row.claim_epoch.0)?;
+            Ok((QueuedTask::try_from(row)?, epoch))
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    tasks.sort_by_key(|(t, _)| t.priority);
+    Ok(tasks
+        .into_iter()
+        .map(|(t, epoch)| claimed(t, instance_id, lease_expires_at, epoch))
+        .collect())
 }
 
-fn claimed(task: QueuedTask, instance_id: &str, lease_expires_at: DateTime<Utc>) -> ClaimedTask {
+fn claimed(
+    task: QueuedTask,
+    instance_id: &str,
+    lease_expires_at: DateTime<Utc>,
+    epoch: u64,
+) -> ClaimedTask {
     ClaimedTask {
+        epoch,
         task_id: task.task_id,
         trip_id: task.trip_id,
         agent_type: task.agent_type,
@@ -158,7 +172,7 @@ impl Store {
                 // writer connection nobody else writes in between.
                 sqlx::query_as(sqlx::AssertSqlSafe(format!(
                     "UPDATE agent_tasks SET status = 'running', attempts = attempts + 1,
-                        lease_owner = $1, lease_expires_at = $2
+                        claim_epoch = claim_epoch + 1, lease_owner = $1, lease_expires_at = $2
                      WHERE task_id IN (
                         SELECT t.task_id FROM agent_tasks t
                         WHERE t.agent_type IN (SELECT value FROM json_each($3))
@@ -185,7 +199,7 @@ impl Store {
                         ORDER BY t.priority, t.position LIMIT $5
                         FOR UPDATE OF t SKIP LOCKED)
                      UPDATE agent_tasks a SET status = 'running', attempts = a.attempts + 1,
-                        lease_owner = $1, lease_expires_at = $2
+                        claim_epoch = a.claim_epoch + 1, lease_owner = $1, lease_expires_at = $2
                      FROM next WHERE a.task_id = next.task_id
                      RETURNING {}",
                     columns_of("a")
@@ -199,7 +213,7 @@ impl Store {
                 .await?
             }
         };
-        Ok(claimed_all(tasks(rows)?, instance_id, until.0))
+        claimed_all(rows, instance_id, until.0)
     }
 
     /// Claims, in one statement, up to `limit` ready tasks of each agent
@@ -233,7 +247,7 @@ impl Store {
                         Box::pin(async move {
                             sqlx::query_as(sqlx::AssertSqlSafe(format!(
                                 "UPDATE agent_tasks SET status = 'running', attempts = attempts + 1,
-                                    lease_owner = $1, lease_expires_at = $2
+                                    claim_epoch = claim_epoch + 1, lease_owner = $1, lease_expires_at = $2
                                  WHERE task_id IN (
                                     SELECT task_id FROM (
                                         SELECT t.task_id, l.value AS quota, ROW_NUMBER() OVER (
@@ -269,7 +283,7 @@ impl Store {
                             PARTITION BY r.agent_type ORDER BY r.priority, r.position) AS n, q.quota
                         FROM ready r JOIN quota q ON q.agent_type = r.agent_type)
                      UPDATE agent_tasks a SET status = 'running', attempts = a.attempts + 1,
-                        lease_owner = $1, lease_expires_at = $2
+                        claim_epoch = a.claim_epoch + 1, lease_owner = $1, lease_expires_at = $2
                      FROM ranked WHERE a.task_id = ranked.task_id AND ranked.n <= ranked.quota
                      RETURNING {}",
                     columns_of("a")
@@ -282,7 +296,7 @@ impl Store {
                 .await?
             }
         };
-        Ok(claimed_all(tasks(rows)?, instance_id, until.0))
+        claimed_all(rows, instance_id, until.0)
     }
 
     async fn task_sql(&self, task_id: TaskId) -> Result<Option<QueuedTask>, StoreError> {
@@ -349,43 +363,75 @@ impl Store {
         .rows_affected()))
     }
 
-    /// `None`: no such task; `Some(false)`: already completed.
+    /// `Ok(true)`: completed now; `Ok(false)`: already completed. With
+    /// `fence`, refused when the task was claimed again since.
     pub(crate) async fn complete_sql(
         &self,
         task_id: TaskId,
         result: &Value,
         now: DateTime<Utc>,
-    ) -> Result<Option<bool>, StoreError> {
-        let stmt = queue::complete(task_id, JsonText(to_json(result)?), now);
-        in_transaction!(self, |conn| async move {
-            if stmt.query().execute(&mut *conn).await?.rows_affected() > 0 {
-                return Ok(Some(true));
-            }
-            // No such task, or completed already.
-            let known: Option<Int> =
-                sqlx::query_scalar("SELECT 1 FROM agent_tasks WHERE task_id = $1")
-                    .bind(Id::from(task_id))
-                    .fetch_optional(&mut *conn)
-                    .await?;
-            Ok::<_, StoreError>(known.map(|_| false))
+        fence: Option<u64>,
+    ) -> Result<bool, LeaseError> {
+        let stmt = queue::complete(
+            task_id,
+            JsonText(to_json(result).map_err(lease_err)?),
+            now,
+            fence,
+        )
+        .map_err(lease_err)?;
+        let done = in_transaction!(self, |conn| async move {
+            let changed = stmt.query().execute(&mut *conn).await?.rows_affected();
+            Ok::<_, sqlx::Error>(changed)
         })
+        .map_err(|e| lease_err(e.into()))?;
+        if done > 0 {
+            return Ok(true);
+        }
+        // No such task, completed already, or (fenced) claimed again.
+        self.explain_unchanged(task_id, fence).await.map(|()| false)
     }
 
-    /// Moves a task that is not final to `to`; returns the rows changed.
+    /// Why a write that changed no row changed none: `Ok` when the task is
+    /// known and the write was not fenced (it was final already).
+    async fn explain_unchanged(
+        &self,
+        task_id: TaskId,
+        fence: Option<u64>,
+    ) -> Result<(), LeaseError> {
+        let epoch: Option<Int> = on_pool!(self, write, |pool| sqlx::query_scalar(
+            "SELECT claim_epoch FROM agent_tasks WHERE task_id = $1"
+        )
+        .bind(Id::from(task_id))
+        .fetch_optional(pool)
+        .await
+        .map_err(|e| lease_err(e.into()))?);
+        match (epoch, fence) {
+            (None, _) => Err(LeaseError::UnknownTask(task_id)),
+            (Some(Int(latest)), Some(fence)) if u64::try_from(latest).ok() != Some(fence) => {
+                Err(LeaseError::Fenced(task_id))
+            }
+            (Some(_), _) => Ok(()),
+        }
+    }
+
+    /// Moves a task that is not final to `to`: `Ok` also when it was
+    /// final already (a late write changes nothing); refused with `fence`
+    /// when the task was claimed again since.
     pub(crate) async fn settle_sql(
         &self,
         task_id: TaskId,
         to: TaskStatus,
         error: Option<&str>,
         available_at: Option<DateTime<Utc>>,
-    ) -> Result<u64, StoreError> {
-        self.queue_stmt(queue::settle(
-            task_id,
-            to,
-            error.map(str::to_owned),
-            available_at,
-        ))
-        .await
+        fence: Option<u64>,
+    ) -> Result<(), LeaseError> {
+        let stmt = queue::settle(task_id, to, error.map(str::to_owned), available_at, fence)
+            .map_err(lease_err)?;
+        match self.queue_stmt(stmt).await {
+            Ok(0) => self.explain_unchanged(task_id, fence).await,
+            Ok(_) => Ok(()),
+            Err(err) => Err(lease_err(err)),
+        }
     }
 
     /// [`TaskQueue::requeue`] in its own transaction.
@@ -531,12 +577,9 @@ impl TaskQueue for Store {
         task_id: TaskId,
         result: &Value,
         now: DateTime<Utc>,
+        fence: Option<u64>,
     ) -> Result<bool, LeaseError> {
-        match self.complete_sql(task_id, result, now).await {
-            Ok(Some(first)) => Ok(first),
-            Ok(None) => Err(LeaseError::UnknownTask(task_id)),
-            Err(err) => Err(lease_err(err)),
-        }
+        self.complete_sql(task_id, result, now, fence).await
     }
 
     async fn fail(
@@ -544,37 +587,20 @@ impl TaskQueue for Store {
         task_id: TaskId,
         error: &str,
         retry_at: Option<DateTime<Utc>>,
+        fence: Option<u64>,
     ) -> Result<(), LeaseError> {
         let to = if retry_at.is_some() {
             TaskStatus::Pending
         } else {
             TaskStatus::Failed
         };
-        match self.settle_sql(task_id, to, Some(error), retry_at).await {
-            Ok(0) => match self.task_sql(task_id).await {
-                // Already final: a late failure changes nothing.
-                Ok(Some(_)) => Ok(()),
-                Ok(None) => Err(LeaseError::UnknownTask(task_id)),
-                Err(err) => Err(lease_err(err)),
-            },
-            Ok(_) => Ok(()),
-            Err(err) => Err(lease_err(err)),
-        }
+        self.settle_sql(task_id, to, Some(error), retry_at, fence)
+            .await
     }
 
-    async fn skip(&self, task_id: TaskId) -> Result<(), LeaseError> {
-        match self
-            .settle_sql(task_id, TaskStatus::Skipped, None, None)
+    async fn skip(&self, task_id: TaskId, fence: Option<u64>) -> Result<(), LeaseError> {
+        self.settle_sql(task_id, TaskStatus::Skipped, None, None, fence)
             .await
-        {
-            Ok(0) => match self.task_sql(task_id).await {
-                Ok(Some(_)) => Ok(()),
-                Ok(None) => Err(LeaseError::UnknownTask(task_id)),
-                Err(err) => Err(lease_err(err)),
-            },
-            Ok(_) => Ok(()),
-            Err(err) => Err(lease_err(err)),
-        }
     }
 
     async fn requeue(

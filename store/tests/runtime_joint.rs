@@ -185,6 +185,7 @@ async fn a_result_is_in_the_queue_exactly_when_it_is_in_the_log_on_every_backend
         let queue = QueueWrite::Complete {
             task_id: first,
             result: &result,
+            fence: None,
         };
 
         // Decided on a stale version: neither the log nor the queue moves.
@@ -303,7 +304,10 @@ async fn a_skip_or_a_failure_is_in_the_queue_exactly_when_it_is_in_the_log_on_ev
                         task_id: first,
                         reason: "dropped".into(),
                     },
-                    QueueWrite::Skip { task_id: first },
+                    QueueWrite::Skip {
+                        task_id: first,
+                        fence: None,
+                    },
                     TaskStatus::Skipped,
                 )
             } else {
@@ -318,6 +322,7 @@ async fn a_skip_or_a_failure_is_in_the_queue_exactly_when_it_is_in_the_log_on_ev
                         task_id: first,
                         error: "injected",
                         retry_at: Some(at(60)),
+                        fence: None,
                     },
                     TaskStatus::Pending,
                 )

@@ -57,7 +57,7 @@ async fn claims_follow_priority_and_wait_for_dependencies_on_every_backend() {
             order.push(claimed.task_id);
             if claimed.task_id == flight.task_id {
                 assert!(q.result(flight.task_id).await.expect("result").is_none());
-                q.complete(claimed.task_id, &json!({"flights": 3}), at(step))
+                q.complete(claimed.task_id, &json!({"flights": 3}), at(step), None)
                     .await
                     .expect("complete");
             }
@@ -114,7 +114,7 @@ async fn a_dependent_waits_until_its_dependency_is_completed_on_every_backend() 
             "{}: the flight is running, not completed",
             db.name
         );
-        q.complete(flight.task_id, &json!([]), at(2))
+        q.complete(flight.task_id, &json!([]), at(2), None)
             .await
             .expect("complete");
         let next = q
@@ -186,7 +186,7 @@ async fn completing_twice_keeps_the_first_result_and_failures_wait_for_backoff_o
         q.claim_ready("i", &kinds, at(0), LEASE)
             .await
             .expect("claim");
-        q.fail(t.task_id, "503 from the catalog", Some(at(10)))
+        q.fail(t.task_id, "503 from the catalog", Some(at(10)), None)
             .await
             .expect("fail");
         let claimed = q
@@ -199,7 +199,9 @@ async fn completing_twice_keeps_the_first_result_and_failures_wait_for_backoff_o
             "{}: t is backing off",
             db.name
         );
-        q.fail(dead.task_id, "bad input", None).await.expect("fail");
+        q.fail(dead.task_id, "bad input", None, None)
+            .await
+            .expect("fail");
         assert_eq!(
             q.claim_ready("i", &kinds, at(9), LEASE)
                 .await
@@ -218,12 +220,12 @@ async fn completing_twice_keeps_the_first_result_and_failures_wait_for_backoff_o
             db.name
         );
         assert!(
-            q.complete(t.task_id, &json!(1), at(11))
+            q.complete(t.task_id, &json!(1), at(11), None)
                 .await
                 .expect("complete")
         );
         assert!(
-            !q.complete(t.task_id, &json!(2), at(12))
+            !q.complete(t.task_id, &json!(2), at(12), None)
                 .await
                 .expect("again")
         );
@@ -342,7 +344,7 @@ async fn a_batch_claim_takes_at_most_each_types_quota_of_ready_tasks_on_every_ba
 
         // Skipping (not only completing) the flight makes the hotel ready.
         assert!(claimed.contains(&flight.task_id), "{}", db.name);
-        q.skip(flight.task_id).await.expect("skip");
+        q.skip(flight.task_id, None).await.expect("skip");
         let third = q
             .claim_ready_many("i", &limits, at(4), LEASE)
             .await

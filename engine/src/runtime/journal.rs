@@ -10,10 +10,34 @@
 //! [`Journal`] owns that state behind one lock (`trips`), held only for a
 //! map lookup or update, never across an `.await` and never while another
 //! part's lock is taken. It depends on no other part of the runtime.
+//!
+//! Several processes on one database ([`Journal::share`]): another
+//! process's appends reach this one as a pointer (trip, last `seq`; on
+//! PostgreSQL a `NOTIFY` sent by the append's own transaction). The log
+//! stays the source of truth: for a trip this process has in hand — a
+//! cached state, live subscribers, running work — [`Journal::catch_up`]
+//! reads the events after the last one it delivered from the store,
+//! applies them to the cached state and publishes them on the local
+//! topics, in `seq` order and once each (`delivered` per trip, under the
+//! trip's writer lock). A missed pointer is repaired by the next one, and
+//! a local append that finds a hole before it (another process appended
+//! in between) reads the hole from the log first.
+//!
+//! Several processes on one database ([`Journal::share`]): another
+//! process's appends reach this one as a pointer (trip, last `seq`; on
+//! PostgreSQL a `NOTIFY` sent by the append's own transaction). The log
+//! stays the source of truth: for a trip this process has in hand — a
+//! cached state, live subscribers, running work — [`Journal::catch_up`]
+//! reads the events after the last one it delivered from the store,
+//! applies them to the cached state and publishes them on the local
+//! topics, in `seq` order and once each (`delivered` per trip, under the
+//! trip's writer lock). A missed pointer is repaired by the next one, and
+//! a local append that finds a hole before it (another process appended
+//! in between) reads the hole from the log first.
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -28,8 +52,8 @@ use super::{QueueWrite, RuntimeError, RuntimeStore};
 use crate::clock::SharedClock;
 use crate::hub::{Hub, Message, MessageType};
 use crate::state::{
-    Append, AppendError, Command, ExecuteError, Executed, PortError, StoredEvent, TripId, TripLog,
-    TripState,
+    Append, AppendError, Command, ExecuteError, Executed, LeaseError, PortError, StoredEvent,
+    TripId, TripLog, TripState,
 };
 
 /// The global planning-events topic of the hub.
@@ -49,6 +73,22 @@ struct Trips {
     /// (which cost a reload from the store each). Other processes are
     /// still kept out by the append's version check.
     writers: HashMap<TripId, Arc<tokio::sync::Mutex<()>>>,
+    /// The last `seq` published on the trip's topics in this process.
+    delivered: HashMap<TripId, u64>,
+    /// Trips with a catch-up on its way (one at a time is enough: it
+    /// reads everything after `delivered`).
+    catching_up: HashSet<TripId>,
+}
+
+/// What crossed processes, for the metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ClusterMetrics {
+    /// Pointers to another process's appends received.
+    pub notifications_received: u64,
+    /// Events read from the log after a pointer and published here.
+    pub events_relayed: u64,
+    /// Queue writes refused because they spoke for an older claim.
+    pub tasks_fenced: u64,
 }
 
 /// The trip log with its locks, state cache and fan-out.
@@ -61,6 +101,11 @@ pub(super) struct Journal<S> {
     global: broadcast::Sender<WireEvent>,
     /// Set at shutdown: contended writes stop waiting.
     closed: AtomicBool,
+    /// Other processes append to the same log ([`Journal::share`]).
+    shared: AtomicBool,
+    notifications: AtomicU64,
+    relayed: AtomicU64,
+    fenced: AtomicU64,
 }
 
 impl<S: RuntimeStore> Journal<S> {
@@ -73,6 +118,32 @@ impl<S: RuntimeStore> Journal<S> {
             trips: Mutex::new(Trips::default()),
             global: broadcast::channel(1024).0,
             closed: AtomicBool::new(false),
+            shared: AtomicBool::new(false),
+            notifications: AtomicU64::new(0),
+            relayed: AtomicU64::new(0),
+            fenced: AtomicU64::new(0),
+        }
+    }
+
+    /// Other processes append to this log too: a local append that finds
+    /// a hole before its events fills it from the log first.
+    pub(super) fn share(&self) {
+        self.shared.store(true, Ordering::SeqCst);
+    }
+
+    pub(super) fn cluster_metrics(&self) -> ClusterMetrics {
+        ClusterMetrics {
+            notifications_received: self.notifications.load(Ordering::Relaxed),
+            events_relayed: self.relayed.load(Ordering::Relaxed),
+            tasks_fenced: self.fenced.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Counts a queue write refused as an older claim's.
+    pub(super) fn note_fenced<T>(&self, result: &Result<T, LeaseError>) {
+        if let Err(LeaseError::Fenced(task)) = result {
+            self.fenced.fetch_add(1, Ordering::Relaxed);
+            tracing::info!(task.id = %task, "a late write of an older claim was refused");
         }
     }
 
@@ -151,6 +222,11 @@ impl<S: RuntimeStore> Journal<S> {
                     tokio::time::sleep(pause).await;
                     pause = (pause * 2).min(Duration::from_millis(200));
                 }
+                Err(ExecuteError::Fenced(task)) => {
+                    self.fenced.fetch_add(1, Ordering::Relaxed);
+                    tracing::info!(trip.id = %trip, task.id = %task, "a late outcome of an older claim was refused");
+                    return Err(ExecuteError::Fenced(task));
+                }
                 Err(e) => {
                     tracing::warn!(trip.id = %trip, error = %e, attempts = attempt, "a trip command could not be recorded");
                     return Err(e);
@@ -158,8 +234,34 @@ impl<S: RuntimeStore> Journal<S> {
             }
         };
         self.remember(&executed.state);
-        self.publish(&executed);
+        self.deliver(&executed).await;
         Ok(executed)
+    }
+
+    /// Publishes what this process appended; when other processes share
+    /// the log and appended since the last event delivered here, the hole
+    /// is read from the log first (so that subscribers see every event, in
+    /// order). The caller holds the trip's writer lock.
+    async fn deliver(&self, executed: &Executed) {
+        let Some(trip) = executed.state.trip_id else {
+            return;
+        };
+        let first = executed.events.first().map(|e| e.seq);
+        let hole = self.shared.load(Ordering::Relaxed)
+            && first.is_some_and(|first| {
+                lock(&self.trips)
+                    .delivered
+                    .get(&trip)
+                    .is_some_and(|&d| first > d + 1)
+            });
+        if hole {
+            if let Err(e) = self.replay_after_delivered(trip).await {
+                tracing::warn!(trip.id = %trip, error = %e, "could not read the events another process appended");
+                self.publish(executed);
+            }
+        } else {
+            self.publish(executed);
+        }
     }
 
     /// Appends events decided elsewhere exactly at `expected_version` (a
@@ -185,10 +287,11 @@ impl<S: RuntimeStore> Journal<S> {
             after.apply_stored(s);
         }
         self.remember(&after);
-        self.publish(&Executed {
+        self.deliver(&Executed {
             state: after.clone(),
             events: stored,
-        });
+        })
+        .await;
         Ok(after)
     }
 
@@ -213,27 +316,135 @@ impl<S: RuntimeStore> Journal<S> {
         let Some(trip) = executed.state.trip_id else {
             return;
         };
+        if let Some(last) = executed.events.last() {
+            let mut trips = lock(&self.trips);
+            let delivered = trips.delivered.entry(trip).or_default();
+            *delivered = (*delivered).max(last.seq);
+        }
         for stored in &executed.events {
-            let Some(event) = wire_event(&executed.state, stored) else {
-                continue;
-            };
-            if let Some(tx) = lock(&self.trips).topics.get(&trip) {
-                let _ = tx.send(event.clone());
+            self.publish_one(trip, &executed.state, stored);
+        }
+    }
+
+    /// One event on the trip's topic, the global one and the hub's.
+    fn publish_one(&self, trip: TripId, state: &TripState, stored: &StoredEvent) {
+        let Some(event) = wire_event(state, stored) else {
+            return;
+        };
+        if let Some(tx) = lock(&self.trips).topics.get(&trip) {
+            let _ = tx.send(event.clone());
+        }
+        let _ = self.global.send(event.clone());
+        let payload = serde_json::to_value(&event).unwrap_or(Value::Null);
+        let at = self.clock.now();
+        for topic in [format!("trip.{trip}"), EVENTS_TOPIC.to_string()] {
+            let message = Message::new(
+                "orchestrator",
+                topic.clone(),
+                MessageType::StatusUpdate,
+                payload.clone(),
+                at,
+            );
+            self.hub.publish(&topic, message);
+        }
+    }
+
+    /// Whether a pointer to `trip`'s log at `seq` is news here: this
+    /// process has the trip in hand (a cached state, live subscribers, a
+    /// cancel signal its work watches) and has not delivered `seq` yet.
+    /// Counts the pointer.
+    pub(super) fn wants(&self, trip: TripId, seq: u64) -> bool {
+        self.notifications.fetch_add(1, Ordering::Relaxed);
+        let trips = lock(&self.trips);
+        let in_hand = trips.states.contains_key(&trip)
+            || trips.cancels.contains_key(&trip)
+            || trips
+                .topics
+                .get(&trip)
+                .is_some_and(|tx| tx.receiver_count() > 0);
+        in_hand && trips.delivered.get(&trip).is_none_or(|&d| d < seq)
+    }
+
+    /// Marks a catch-up of `trip` as on its way; `false` when one is
+    /// already (it will read this pointer's events too).
+    pub(super) fn begin_catch_up(&self, trip: TripId) -> bool {
+        lock(&self.trips).catching_up.insert(trip)
+    }
+
+    /// The trips this process has in hand (after a listener reconnected,
+    /// each is caught up: pointers may have been missed meanwhile).
+    pub(super) fn in_hand(&self) -> Vec<TripId> {
+        let trips = lock(&self.trips);
+        let mut all: HashSet<TripId> = trips.states.keys().copied().collect();
+        all.extend(trips.cancels.keys().copied());
+        all.extend(
+            trips
+                .topics
+                .iter()
+                .filter(|(_, tx)| tx.receiver_count() > 0)
+                .map(|(trip, _)| *trip),
+        );
+        all.into_iter().collect()
+    }
+
+    /// Another process appended to `trip`'s log: reads the events after the
+    /// last one delivered here, applies them to the cached state and
+    /// publishes them (see the module doc). Returns them, for the caller
+    /// to act on (a cancel, the trip's end).
+    pub(super) async fn catch_up(&self, trip: TripId) -> Result<Vec<StoredEvent>, RuntimeError> {
+        let writer = self.writer(trip);
+        let _writer = writer.lock().await;
+        // Pointers from here on start another catch-up: this one may have
+        // read the log before their events were in it.
+        lock(&self.trips).catching_up.remove(&trip);
+        self.replay_after_delivered(trip).await
+    }
+
+    /// Reads the events after the last one delivered here, applies them to
+    /// the cached state and publishes them; returns them. From the cached
+    /// state when it is exactly what was delivered, else from the start of
+    /// the log. The caller holds the trip's writer lock.
+    async fn replay_after_delivered(&self, trip: TripId) -> Result<Vec<StoredEvent>, RuntimeError> {
+        let (cached, delivered) = {
+            let trips = lock(&self.trips);
+            (
+                trips.states.get(&trip).cloned(),
+                trips.delivered.get(&trip).copied(),
+            )
+        };
+        let (mut state, from) = match (cached, delivered) {
+            (Some(state), Some(d)) if state.version == d => {
+                let from = state.version;
+                (state, from)
             }
-            let _ = self.global.send(event.clone());
-            let payload = serde_json::to_value(&event).unwrap_or(Value::Null);
-            let at = self.clock.now();
-            for topic in [format!("trip.{trip}"), EVENTS_TOPIC.to_string()] {
-                let message = Message::new(
-                    "orchestrator",
-                    topic.clone(),
-                    MessageType::StatusUpdate,
-                    payload.clone(),
-                    at,
-                );
-                self.hub.publish(&topic, message);
+            _ => (TripState::new(trip), 0),
+        };
+        let stored = self
+            .store
+            .load(trip, from)
+            .await
+            .map_err(|e| RuntimeError::Store(e.to_string()))?;
+        let delivered = delivered.unwrap_or(0);
+        let mut fresh = Vec::new();
+        for event in stored {
+            state.apply_stored(&event);
+            if event.seq > delivered {
+                self.publish_one(trip, &state, &event);
+                fresh.push(event);
             }
         }
+        if let Some(last) = fresh.last() {
+            let mut trips = lock(&self.trips);
+            let d = trips.delivered.entry(trip).or_default();
+            *d = (*d).max(last.seq);
+            drop(trips);
+            self.relayed
+                .fetch_add(fresh.len() as u64, Ordering::Relaxed);
+        }
+        if state.exists() {
+            self.remember(&state);
+        }
+        Ok(fresh)
     }
 
     /// The trip's state: the cached one when this process is working on
@@ -275,10 +486,13 @@ impl<S: RuntimeStore> Journal<S> {
             .load(trip, 0)
             .await
             .map_err(|e| RuntimeError::Store(e.to_string()))?;
-        if stored.is_empty() {
+        let Some(last) = stored.last() else {
             lock(&self.trips).topics.remove(&trip);
             return Ok(None);
-        }
+        };
+        // What this subscriber read from the log counts as delivered when
+        // nothing was before (live events after it come by catch-up).
+        lock(&self.trips).delivered.entry(trip).or_insert(last.seq);
         let mut state = TripState::new(trip);
         let mut past = Vec::new();
         for event in &stored {
@@ -329,6 +543,7 @@ impl<S: RuntimeStore> Journal<S> {
         let mut trips = lock(&self.trips);
         trips.states.remove(&trip);
         trips.topics.remove(&trip);
+        trips.delivered.remove(&trip);
         if let Some(cancel) = trips.cancels.remove(&trip) {
             let _ = cancel.send(true);
         }
@@ -350,7 +565,15 @@ impl<S: RuntimeStore> Journal<S> {
         trips
             .cancels
             .retain(|trip, tx| busy.contains(trip) || tx.receiver_count() > 0);
-        trips.states.retain(|trip, _| busy.contains(trip));
+        // Kept while someone listens: the next catch-up reads only what
+        // is new.
+        let listened: HashSet<TripId> = trips.topics.keys().copied().collect();
+        trips
+            .states
+            .retain(|trip, _| busy.contains(trip) || listened.contains(trip));
+        trips
+            .delivered
+            .retain(|trip, _| busy.contains(trip) || listened.contains(trip));
         // A lock nobody holds or waits for is only this map's.
         trips
             .writers

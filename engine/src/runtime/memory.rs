@@ -102,8 +102,9 @@ impl TaskQueue for MemoryRuntimeStore {
         task_id: TaskId,
         result: &Value,
         now: DateTime<Utc>,
+        fence: Option<u64>,
     ) -> Result<bool, LeaseError> {
-        self.tasks.complete(task_id, result, now).await
+        self.tasks.complete(task_id, result, now, fence).await
     }
 
     async fn fail(
@@ -111,12 +112,13 @@ impl TaskQueue for MemoryRuntimeStore {
         task_id: TaskId,
         error: &str,
         retry_at: Option<DateTime<Utc>>,
+        fence: Option<u64>,
     ) -> Result<(), LeaseError> {
-        self.tasks.fail(task_id, error, retry_at).await
+        self.tasks.fail(task_id, error, retry_at, fence).await
     }
 
-    async fn skip(&self, task_id: TaskId) -> Result<(), LeaseError> {
-        self.tasks.skip(task_id).await
+    async fn skip(&self, task_id: TaskId, fence: Option<u64>) -> Result<(), LeaseError> {
+        self.tasks.skip(task_id, fence).await
     }
 
     async fn requeue(
@@ -150,6 +152,14 @@ impl RuntimeStore for MemoryRuntimeStore {
         queue: QueueWrite<'_>,
         now: DateTime<Utc>,
     ) -> Result<u64, AppendError> {
+        // Checked before anything is written: a fenced write keeps nothing.
+        if let QueueWrite::Complete { task_id, fence, .. }
+        | QueueWrite::Fail { task_id, fence, .. }
+        | QueueWrite::Skip { task_id, fence } = queue
+            && self.tasks.is_fenced(task_id, fence)
+        {
+            return Err(AppendError::Fenced(task_id));
+        }
         let version = self
             .events
             .append_with_state(trip_id, expected_version, events, after)
@@ -158,15 +168,22 @@ impl RuntimeStore for MemoryRuntimeStore {
             QueueWrite::Enqueue(tasks) => {
                 return Ok(self.tasks.enqueue_all(tasks, now).await.map(|()| version)?);
             }
-            QueueWrite::Complete { task_id, result } => {
-                self.tasks.complete(task_id, result, now).await.map(drop)
-            }
+            QueueWrite::Complete {
+                task_id,
+                result,
+                fence,
+            } => self
+                .tasks
+                .complete(task_id, result, now, fence)
+                .await
+                .map(drop),
             QueueWrite::Fail {
                 task_id,
                 error,
                 retry_at,
-            } => self.tasks.fail(task_id, error, retry_at).await,
-            QueueWrite::Skip { task_id } => self.tasks.skip(task_id).await,
+                fence,
+            } => self.tasks.fail(task_id, error, retry_at, fence).await,
+            QueueWrite::Skip { task_id, fence } => self.tasks.skip(task_id, fence).await,
             QueueWrite::Requeue { trip_id, task_ids } => {
                 return Ok(self
                     .tasks
@@ -180,6 +197,15 @@ impl RuntimeStore for MemoryRuntimeStore {
             Err(e) => Err(AppendError::Port(PortError::permanent(e.to_string()))),
         }
     }
+
+    /// One process per in-memory store: nothing to take turns with.
+    type Startup = ();
+
+    async fn begin_startup(&self) -> Result<(), PortError> {
+        Ok(())
+    }
+
+    async fn end_startup(&self, (): ()) {}
 
     async fn delete_trip(&self, trip_id: TripId) -> Result<bool, PortError> {
         let tasks = self.tasks.remove_trip(trip_id);

@@ -24,6 +24,7 @@ mod memory;
 mod service;
 mod stats;
 mod wire;
+pub use journal::ClusterMetrics;
 pub use memory::MemoryRuntimeStore;
 pub use service::{InterventionError, Runtime, read_with_answers};
 mod config;
@@ -68,7 +69,17 @@ pub enum QueueWrite<'a> {
     /// Stores a task's result and marks it completed
     /// ([`TaskQueue::complete`]; a task completed already keeps its first
     /// result, and an unknown one is left alone).
-    Complete { task_id: TaskId, result: &'a Value },
+    ///
+    /// `fence`, here and in `Fail` and `Skip`: the claim the write speaks
+    /// for ([`ClaimedTask::epoch`](crate::state::ClaimedTask::epoch)).
+    /// When the task has been claimed again since, the whole append is
+    /// refused ([`AppendError::Fenced`]): neither the events nor the
+    /// queue's write are kept. `None`: an operator's or a repair's write.
+    Complete {
+        task_id: TaskId,
+        result: &'a Value,
+        fence: Option<u64>,
+    },
     /// Records a failed attempt: with `retry_at` the task is claimable
     /// again then, without it has failed for good ([`TaskQueue::fail`]; a
     /// task that is final already is left alone).
@@ -76,10 +87,11 @@ pub enum QueueWrite<'a> {
         task_id: TaskId,
         error: &'a str,
         retry_at: Option<DateTime<Utc>>,
+        fence: Option<u64>,
     },
     /// Marks a task skipped, which lets its dependents run
     /// ([`TaskQueue::skip`]).
-    Skip { task_id: TaskId },
+    Skip { task_id: TaskId, fence: Option<u64> },
     /// Puts a trip's tasks back as pending with a fresh retry budget
     /// ([`TaskQueue::requeue`]): an operator's retry or resume, logged in
     /// the same transaction.
@@ -107,6 +119,21 @@ pub trait RuntimeStore:
         queue: QueueWrite<'_>,
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<u64, AppendError>> + Send;
+
+    /// What [`RuntimeStore::begin_startup`] holds until
+    /// [`RuntimeStore::end_startup`].
+    type Startup: Send;
+
+    /// Start-up work that two processes sharing the store must not do at
+    /// the same time — releasing a dead predecessor's leases and resuming
+    /// unfinished trips — runs while this is held: on a shared database a
+    /// lock that a second process starting at once waits for (it then
+    /// finds the work done and its writes are idempotent); where one
+    /// process uses the store, nothing.
+    fn begin_startup(&self) -> impl Future<Output = Result<Self::Startup, PortError>> + Send;
+
+    /// Releases what [`RuntimeStore::begin_startup`] took.
+    fn end_startup(&self, held: Self::Startup) -> impl Future<Output = ()> + Send;
 
     /// Removes every trace of a trip — its events, read model, snapshots,
     /// tasks and their results, and whatever else the store keeps by trip

@@ -16,7 +16,8 @@
 //! `dispatcher` (the dispatcher, supervisor and instance loops), `tasks`
 //! (running a task and recording its outcome), `modification` (modify,
 //! replan, rollback), `components` (alternatives, preview), `ask`
-//! (questions and answers), `intervene` (an operator's interventions).
+//! (questions and answers), `intervene` (an operator's interventions),
+//! `processes` (other processes' appends to the shared log).
 //!
 //! Parts never call the façade (the registry starts instance loops through
 //! a [`Spawner`] it is given) and depend only on parts listed above them.
@@ -70,6 +71,7 @@ mod components;
 mod dispatcher;
 mod intervene;
 mod modification;
+mod processes;
 mod submit;
 mod tasks;
 
@@ -199,6 +201,31 @@ impl<S: RuntimeStore> Runtime<S> {
                 runtime.registry.spawn(agent_type);
             }
         }
+        // Several processes starting together on one database take turns
+        // here: each finds what the one before it released and resumed.
+        let startup = runtime
+            .store
+            .begin_startup()
+            .await
+            .map_err(|e| RuntimeError::Store(e.to_string()))?;
+        let resumed = runtime.recover_and_resume().await;
+        runtime.store.end_startup(startup).await;
+        resumed?;
+        let dispatcher = tokio::spawn(runtime.me().dispatcher());
+        let supervisor = tokio::spawn(runtime.me().supervisor());
+        let liveness = tokio::spawn(runtime.me().liveness());
+        lock(&runtime.background).extend([dispatcher, supervisor, liveness]);
+        if runtime.config.orchestrator.audit_interval_ms > 0 {
+            let auditor = tokio::spawn(runtime.me().audit_loop());
+            lock(&runtime.background).push(auditor);
+        }
+        Ok(runtime)
+    }
+
+    /// Start-up recovery (under the store's start-up lock): releases the
+    /// leases of a process that is gone and resumes every unfinished trip.
+    async fn recover_and_resume(&self) -> Result<(), RuntimeError> {
+        let runtime = self;
         // A predecessor killed mid-planning left its tasks leased: free
         // them now (SQLite: all of them; PostgreSQL: those of processes
         // that stopped saying they are alive) rather than in a lease's 30 s.
@@ -228,15 +255,7 @@ impl<S: RuntimeStore> Runtime<S> {
                 tracing::warn!(trip.id = %trip, error = %e, "could not resume a trip");
             }
         }
-        let dispatcher = tokio::spawn(runtime.me().dispatcher());
-        let supervisor = tokio::spawn(runtime.me().supervisor());
-        let liveness = tokio::spawn(runtime.me().liveness());
-        lock(&runtime.background).extend([dispatcher, supervisor, liveness]);
-        if runtime.config.orchestrator.audit_interval_ms > 0 {
-            let auditor = tokio::spawn(runtime.me().audit_loop());
-            lock(&runtime.background).push(auditor);
-        }
-        Ok(runtime)
+        Ok(())
     }
 
     fn me(&self) -> Arc<Self> {

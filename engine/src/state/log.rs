@@ -10,7 +10,7 @@ use chrono::SubsecRound;
 
 use super::decide::{Command, Rejection, decide_all};
 use super::event::StoredEvent;
-use super::ids::TripId;
+use super::ids::{TaskId, TripId};
 use super::port::{AppendError, EventStore, PortError};
 use super::trip::TripState;
 use crate::clock::SharedClock;
@@ -23,6 +23,10 @@ pub enum ExecuteError {
     /// Other writers kept winning; the caller may try again later.
     #[error("gave up after {attempts} version conflicts")]
     Contended { attempts: u32 },
+    /// The append's queue write spoke for an older claim of the task
+    /// ([`AppendError::Fenced`]): nothing was written.
+    #[error("task {0} was claimed again since: refused")]
+    Fenced(TaskId),
     #[error(transparent)]
     Port(#[from] PortError),
 }
@@ -213,6 +217,7 @@ impl<S: EventStore> TripLog<S> {
                         });
                     }
                 }
+                Err(AppendError::Fenced(task)) => return Err(ExecuteError::Fenced(task)),
                 Err(AppendError::Port(err)) => return Err(err.into()),
             }
         }

@@ -54,6 +54,12 @@ pub enum AppendError {
     /// Someone appended first: reload, decide again, retry.
     #[error("version conflict: expected {expected}, the log is at {actual}")]
     Conflict { expected: u64, actual: u64 },
+    /// The queue write that went with the append spoke for a claim of the
+    /// task that is no longer its latest (see
+    /// [`LeaseError::Fenced`](super::queue::LeaseError::Fenced)): nothing of the
+    /// append was written.
+    #[error("task {0} was claimed again since: the append of an older claim is refused")]
+    Fenced(TaskId),
     #[error(transparent)]
     Port(#[from] PortError),
 }

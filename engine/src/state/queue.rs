@@ -48,6 +48,11 @@ pub struct ClaimedTask {
     /// 1 on the first claim.
     pub attempt: u32,
     pub lease_expires_at: DateTime<Utc>,
+    /// The claim's fencing token: one more on every claim of the task
+    /// (never reset, unlike `attempt`). The holder's completion, failure
+    /// and skip carry it, and the queue refuses them
+    /// ([`LeaseError::Fenced`]) once someone has claimed the task again.
+    pub epoch: u64,
 }
 
 /// A queue row, for inspection (dashboards, tests, resume).
@@ -74,6 +79,11 @@ pub enum LeaseError {
     Lost(TaskId),
     #[error("no task {0}")]
     UnknownTask(TaskId),
+    /// The write spoke for a claim that is no longer the task's latest
+    /// (its lease ran out and someone claimed it again): refused, nothing
+    /// written.
+    #[error("task {0} was claimed again since: the write of an older claim is refused")]
+    Fenced(TaskId),
     #[error(transparent)]
     Port(#[from] PortError),
 }
@@ -208,24 +218,35 @@ pub trait TaskQueue: Send + Sync {
 
     /// Stores the result and marks the task completed, in one step. Returns
     /// `false` (and keeps the first result) when it was already completed.
+    /// With `fence` (the claim's [`ClaimedTask::epoch`]) it is refused
+    /// with [`LeaseError::Fenced`] when the task was claimed again since;
+    /// `None` writes whoever holds it (an operator, a repair).
     fn complete(
         &self,
         task_id: TaskId,
         result: &Value,
         now: DateTime<Utc>,
+        fence: Option<u64>,
     ) -> impl Future<Output = Result<bool, LeaseError>> + Send;
 
     /// Records a failure. With `retry_at`, the task becomes claimable again
     /// then (the retry policy's backoff); without, it has failed for good.
+    /// `fence` as in [`TaskQueue::complete`].
     fn fail(
         &self,
         task_id: TaskId,
         error: &str,
         retry_at: Option<DateTime<Utc>>,
+        fence: Option<u64>,
     ) -> impl Future<Output = Result<(), LeaseError>> + Send;
 
     /// Marks a task skipped (flagged degradation); its dependents may run.
-    fn skip(&self, task_id: TaskId) -> impl Future<Output = Result<(), LeaseError>> + Send;
+    /// `fence` as in [`TaskQueue::complete`].
+    fn skip(
+        &self,
+        task_id: TaskId,
+        fence: Option<u64>,
+    ) -> impl Future<Output = Result<(), LeaseError>> + Send;
 
     /// Puts `task_ids` of `trip_id` back as pending and claimable from
     /// `now`, with no attempts counted (a fresh retry budget), no lease
@@ -257,6 +278,18 @@ struct Row {
     task: QueuedTask,
     available_at: DateTime<Utc>,
     result: Option<Value>,
+    /// The latest claim's fencing token.
+    epoch: u64,
+}
+
+impl Row {
+    /// Refuses a write that speaks for an older claim.
+    fn fence(&self, fence: Option<u64>) -> Result<(), LeaseError> {
+        match fence {
+            Some(epoch) if epoch != self.epoch => Err(LeaseError::Fenced(self.task.task_id)),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// Enqueue order, and the rows by id.
@@ -332,6 +365,7 @@ impl MemoryTaskQueue {
             },
             available_at: now,
             result: None,
+            epoch: 0,
         });
         row.task.trip_id = task.trip_id;
         row.task.agent_type = task.agent_type.clone();
@@ -341,6 +375,16 @@ impl MemoryTaskQueue {
         row.task.lease_owner = None;
         row.task.lease_expires_at = None;
         row.result = result;
+    }
+
+    /// Whether a write speaking for the claim `fence` of `task_id` would
+    /// be refused now (the task was claimed again since). An unknown task
+    /// or no fence is not refused.
+    pub fn is_fenced(&self, task_id: TaskId, fence: Option<u64>) -> bool {
+        self.lock()
+            .1
+            .get(&task_id)
+            .is_some_and(|row| row.fence(fence).is_err())
     }
 
     /// Removes one row and its result; whether there was one.
@@ -390,6 +434,7 @@ impl TaskQueue for MemoryTaskQueue {
                 },
                 available_at: now,
                 result: None,
+                epoch: 0,
             },
         );
         Ok(())
@@ -425,6 +470,7 @@ impl TaskQueue for MemoryTaskQueue {
         row.task.attempts += 1;
         row.task.lease_owner = Some(instance_id.to_owned());
         row.task.lease_expires_at = Some(lease_expires_at);
+        row.epoch += 1;
         Ok(Some(ClaimedTask {
             task_id: id,
             trip_id: row.task.trip_id,
@@ -434,6 +480,7 @@ impl TaskQueue for MemoryTaskQueue {
             instance_id: instance_id.to_owned(),
             attempt: row.task.attempts,
             lease_expires_at,
+            epoch: row.epoch,
         }))
     }
 
@@ -464,12 +511,14 @@ impl TaskQueue for MemoryTaskQueue {
         task_id: TaskId,
         result: &Value,
         _now: DateTime<Utc>,
+        fence: Option<u64>,
     ) -> Result<bool, LeaseError> {
         let mut guard = self.lock();
         let row = guard
             .1
             .get_mut(&task_id)
             .ok_or(LeaseError::UnknownTask(task_id))?;
+        row.fence(fence)?;
         if row.task.status == TaskStatus::Completed {
             return Ok(false);
         }
@@ -485,12 +534,14 @@ impl TaskQueue for MemoryTaskQueue {
         task_id: TaskId,
         error: &str,
         retry_at: Option<DateTime<Utc>>,
+        fence: Option<u64>,
     ) -> Result<(), LeaseError> {
         let mut guard = self.lock();
         let row = guard
             .1
             .get_mut(&task_id)
             .ok_or(LeaseError::UnknownTask(task_id))?;
+        row.fence(fence)?;
         if row.task.status.is_final() {
             return Ok(());
         }
@@ -507,12 +558,13 @@ impl TaskQueue for MemoryTaskQueue {
         Ok(())
     }
 
-    async fn skip(&self, task_id: TaskId) -> Result<(), LeaseError> {
+    async fn skip(&self, task_id: TaskId, fence: Option<u64>) -> Result<(), LeaseError> {
         let mut guard = self.lock();
         let row = guard
             .1
             .get_mut(&task_id)
             .ok_or(LeaseError::UnknownTask(task_id))?;
+        row.fence(fence)?;
         if !row.task.status.is_final() {
             row.task.status = TaskStatus::Skipped;
             row.task.lease_owner = None;

@@ -11,7 +11,8 @@ use prometheus_client::encoding::DescriptorEncoder;
 use wayfare_domain::trip::AgentInfo;
 use wayfare_engine::llm::LlmMetrics;
 use wayfare_engine::runtime::{
-    AGENT_TYPES, AgentMetrics, ConsistencyMetrics, Runtime, RuntimeConfig, RuntimeMetrics,
+    AGENT_TYPES, AgentMetrics, ClusterMetrics, ConsistencyMetrics, Runtime, RuntimeConfig,
+    RuntimeMetrics,
 };
 use wayfare_store::Store;
 
@@ -44,8 +45,33 @@ impl Collector for RuntimeCollector {
             config: self.runtime.config(),
             llm: llm.as_ref(),
         }
-        .encode(&mut encoder)
+        .encode(&mut encoder)?;
+        cluster(&mut encoder, &self.runtime.cluster_metrics())
     }
+}
+
+/// What crossed processes sharing the database: notifications of other
+/// processes' appends, the events they led this process to publish, and
+/// the late writes of older claims that the queue refused.
+pub fn cluster(e: &mut DescriptorEncoder, m: &ClusterMetrics) -> fmt::Result {
+    counter(
+        e,
+        "wayfare_notifications_received_total",
+        "Notifications of another process's appends to a trip's log (PostgreSQL LISTEN/NOTIFY).",
+        [(none(), m.notifications_received as f64)],
+    )?;
+    counter(
+        e,
+        "wayfare_events_relayed_total",
+        "Events another process appended, read from the log and published to this process's subscribers.",
+        [(none(), m.events_relayed as f64)],
+    )?;
+    counter(
+        e,
+        "wayfare_task_fenced_total",
+        "Task completions, failures and skips refused because the task had been claimed again since (fencing).",
+        [(none(), m.tasks_fenced as f64)],
+    )
 }
 
 /// What one scrape read from the runtime.

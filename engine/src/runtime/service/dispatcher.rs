@@ -103,20 +103,29 @@ impl<S: RuntimeStore> Runtime<S> {
     #[tracing::instrument(skip_all, fields(agent.id = %instance, tasks = jobs.len()))]
     pub(super) async fn send(&self, instance: String, jobs: Vec<ClaimedTask>) {
         let tx = self.registry.mailbox(&instance);
-        let ids: Vec<(TripId, TaskId)> = jobs.iter().map(|j| (j.trip_id, j.task_id)).collect();
+        let ids: Vec<(TripId, TaskId, u64)> = jobs
+            .iter()
+            .map(|j| (j.trip_id, j.task_id, j.epoch))
+            .collect();
         let sent = match tx {
             Some(tx) => tx.try_send(InstanceMsg::Run(jobs)).is_ok(),
             None => false,
         };
         if !sent {
             // A full or closed mailbox: back on the queue, another try soon.
-            for (trip, task) in ids {
+            for (trip, task, epoch) in ids {
                 self.unload(&instance, task);
                 let retry_at = after(self.clock.now(), self.tick());
-                let _ = self
+                let failed = self
                     .store
-                    .fail(task, "the instance's mailbox is full", Some(retry_at))
+                    .fail(
+                        task,
+                        "the instance's mailbox is full",
+                        Some(retry_at),
+                        Some(epoch),
+                    )
                     .await;
+                self.journal.note_fenced(&failed);
                 let _ = self
                     .journal
                     .exec(

@@ -202,7 +202,10 @@ impl<S: RuntimeStore> Runtime<S> {
                 trip_id: trip,
                 task_ids: &requeue,
             }),
-            (A::SkipTask, Some(task_id)) => Some(QueueWrite::Skip { task_id }),
+            (A::SkipTask, Some(task_id)) => Some(QueueWrite::Skip {
+                task_id,
+                fence: None,
+            }),
             _ => None,
         };
         let command = Command::Intervene {

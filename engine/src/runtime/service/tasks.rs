@@ -32,11 +32,18 @@ impl<S: RuntimeStore> Runtime<S> {
     /// it in the queue) or the trip may be over. Then the queue is put
     /// right and the task does not run.
     pub(super) async fn still_to_run(&self, state: &TripState, task: &ClaimedTask) -> bool {
+        let fence = Some(task.epoch);
         if state.status != TripStatus::Planning {
-            let _ = self
+            let failed = self
                 .store
-                .fail(task.task_id, &format!("the trip is {}", state.status), None)
+                .fail(
+                    task.task_id,
+                    &format!("the trip is {}", state.status),
+                    None,
+                    fence,
+                )
                 .await;
+            self.journal.note_fenced(&failed);
             return false;
         }
         let Some(logged) = state.task(task.task_id) else {
@@ -45,18 +52,20 @@ impl<S: RuntimeStore> Runtime<S> {
         match (logged.status, &logged.result) {
             (TaskStatus::Completed, Some(result)) => {
                 // The log is ahead of the queue: copy the result over.
-                let _ = self
+                let copied = self
                     .store
-                    .complete(task.task_id, result, self.clock.now())
+                    .complete(task.task_id, result, self.clock.now(), fence)
                     .await;
+                self.journal.note_fenced(&copied);
                 false
             }
             (TaskStatus::Completed, None) => match self.store.result(task.task_id).await {
                 Ok(Some(result)) => {
-                    let _ = self
+                    let copied = self
                         .store
-                        .complete(task.task_id, &result, self.clock.now())
+                        .complete(task.task_id, &result, self.clock.now(), fence)
                         .await;
+                    self.journal.note_fenced(&copied);
                     false
                 }
                 // The read model holds no results: run it again (agents
@@ -64,11 +73,13 @@ impl<S: RuntimeStore> Runtime<S> {
                 _ => true,
             },
             (TaskStatus::Skipped, _) => {
-                let _ = self.store.skip(task.task_id).await;
+                let skipped = self.store.skip(task.task_id, fence).await;
+                self.journal.note_fenced(&skipped);
                 false
             }
             (TaskStatus::Failed, _) => {
-                let _ = self.store.fail(task.task_id, "failed", None).await;
+                let failed = self.store.fail(task.task_id, "failed", None, fence).await;
+                self.journal.note_fenced(&failed);
                 false
             }
             _ => true,
@@ -194,7 +205,11 @@ impl<S: RuntimeStore> Runtime<S> {
             }
             Attempt::Failed(error) => self.failed(task, attempt, &instance, error).await,
             Attempt::Cancelled => {
-                let _ = self.store.fail(task.task_id, "cancelled", None).await;
+                let failed = self
+                    .store
+                    .fail(task.task_id, "cancelled", None, Some(task.epoch))
+                    .await;
+                self.journal.note_fenced(&failed);
             }
         }
         self.dispatch.ended(task.task_id);
@@ -260,9 +275,11 @@ impl<S: RuntimeStore> Runtime<S> {
                 verdict: serde_json::to_value(verdict).unwrap_or(Value::Null),
             });
         }
+        let fence = Some(task.epoch);
         let queue = QueueWrite::Complete {
             task_id: task.task_id,
             result: &result,
+            fence,
         };
         let logged = self
             .record_attempt(task, instance, commands, Some(queue))
@@ -279,13 +296,18 @@ impl<S: RuntimeStore> Runtime<S> {
                 status: TaskStatus::Skipped,
                 ..
             })) => None,
+            // Claimed again since (this process was paused or cut off past
+            // its lease): the new holder's result is the one that counts;
+            // nothing of this one was written.
+            Err(ExecuteError::Fenced(_)) => return,
             Err(ExecuteError::Rejected(Rejection::TaskFinished { .. })) => {
                 // Logged by an earlier run: put the queue right.
-                if let Err(e) = self
+                let copied = self
                     .store
-                    .complete(task.task_id, &result, self.clock.now())
-                    .await
-                {
+                    .complete(task.task_id, &result, self.clock.now(), fence)
+                    .await;
+                self.journal.note_fenced(&copied);
+                if let Err(e) = copied {
                     tracing::warn!(task.id = %task.task_id, error = %e, "could not mark a result in the queue");
                 }
                 None
@@ -294,10 +316,11 @@ impl<S: RuntimeStore> Runtime<S> {
                 if !matches!(rejection, Rejection::DependenciesPending { .. }) =>
             {
                 // The trip moved on (cancelled, failed): nothing to keep.
-                let _ = self
+                let failed = self
                     .store
-                    .fail(task.task_id, &rejection.to_string(), None)
+                    .fail(task.task_id, &rejection.to_string(), None, fence)
                     .await;
+                self.journal.note_fenced(&failed);
                 return;
             }
             Err(e) => {
@@ -305,10 +328,11 @@ impl<S: RuntimeStore> Runtime<S> {
                 // inputs yet): the attempt did not count; run it again soon.
                 tracing::warn!(task.id = %task.task_id, error = %e, "could not log a result");
                 let retry_at = after(self.clock.now(), self.tick());
-                let _ = self
+                let failed = self
                     .store
-                    .fail(task.task_id, &e.to_string(), Some(retry_at))
+                    .fail(task.task_id, &e.to_string(), Some(retry_at), fence)
                     .await;
+                self.journal.note_fenced(&failed);
                 return;
             }
         };
@@ -378,17 +402,23 @@ impl<S: RuntimeStore> Runtime<S> {
             error: error.to_string(),
             retryable,
         };
+        let fence = Some(task.epoch);
         let queue = QueueWrite::Fail {
             task_id: task.task_id,
             error,
             retry_at,
+            fence,
         };
-        if self
+        match self
             .record_attempt(task, instance, vec![failed], Some(queue))
             .await
-            .is_err()
         {
-            let _ = self.store.fail(task.task_id, error, retry_at).await;
+            // Claimed again since: this claim has nothing more to say.
+            Ok(_) | Err(ExecuteError::Fenced(_)) => {}
+            Err(_) => {
+                let settled = self.store.fail(task.task_id, error, retry_at, fence).await;
+                self.journal.note_fenced(&settled);
+            }
         }
     }
 
@@ -407,17 +437,21 @@ impl<S: RuntimeStore> Runtime<S> {
                 }],
                 Some(QueueWrite::Skip {
                     task_id: task.task_id,
+                    fence: Some(task.epoch),
                 }),
             )
             .await;
         match skipped {
             Ok(_) => self.stats.count(Count::Skipped),
+            // Claimed again since: the new holder decides.
+            Err(ExecuteError::Fenced(_)) => {}
             // The trip is over: take the task off the queue.
             Err(ExecuteError::Rejected(rejection)) => {
-                let _ = self
+                let failed = self
                     .store
-                    .fail(task.task_id, &rejection.to_string(), None)
+                    .fail(task.task_id, &rejection.to_string(), None, Some(task.epoch))
                     .await;
+                self.journal.note_fenced(&failed);
             }
             // Not logged: left to its lease, then claimed and tried again.
             Err(e) => {
@@ -487,7 +521,10 @@ impl<S: RuntimeStore> Runtime<S> {
         self.journal.raise_cancel(trip);
         if let Ok(tasks) = self.store.tasks_of(trip).await {
             for t in tasks.into_iter().filter(|t| !t.status.is_final()) {
-                let _ = self.store.fail(t.task_id, "the trip is over", None).await;
+                let _ = self
+                    .store
+                    .fail(t.task_id, "the trip is over", None, None)
+                    .await;
             }
         }
     }

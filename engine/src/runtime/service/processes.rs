@@ -1,0 +1,74 @@
+//! Several processes on one database: another process's appends reach
+//! this one as pointers (`Runtime::appended_elsewhere`, fed by the server's
+//! listener); the journal reads the events from the log for the trips this
+//! process has in hand and publishes them here, and the end of a trip
+//! decided elsewhere stops this process's work on it and frees its slot.
+
+use super::super::RuntimeStore;
+use super::super::journal::ClusterMetrics;
+use super::Runtime;
+use crate::state::{TripEvent, TripId};
+
+impl<S: RuntimeStore> Runtime<S> {
+    /// Other processes append to this runtime's log too (several `wayfare
+    /// serve` on one PostgreSQL database): they announce their appends
+    /// with [`Runtime::appended_elsewhere`].
+    pub fn share_log(&self) {
+        self.journal.share();
+    }
+
+    /// Another process appended to `trip`'s log, up to `seq` (a pointer,
+    /// on PostgreSQL a notification sent by the append's transaction).
+    /// When this process has the trip in hand (cached state, live
+    /// subscribers, running work) it reads the new events from the log,
+    /// brings its cached state up to date and publishes them to its local
+    /// subscribers, in order and once each; a `Cancelled` (or the trip's
+    /// end) stops its running work for the trip and frees its planning
+    /// slot here. Returns at once; the reading runs on its own task.
+    pub fn appended_elsewhere(&self, trip: TripId, seq: u64) {
+        if self.journal.wants(trip, seq) && self.journal.begin_catch_up(trip) {
+            let me = self.me();
+            tokio::spawn(async move { me.catch_up(trip).await });
+        }
+    }
+
+    /// The pointers may have been missed (the listener's connection was
+    /// lost and made again): catches up every trip this process has in
+    /// hand.
+    pub fn catch_up_all(&self) {
+        for trip in self.journal.in_hand() {
+            if self.journal.begin_catch_up(trip) {
+                let me = self.me();
+                tokio::spawn(async move { me.catch_up(trip).await });
+            }
+        }
+    }
+
+    async fn catch_up(&self, trip: TripId) {
+        match self.journal.catch_up(trip).await {
+            Ok(events) => {
+                let over = events.iter().any(|e| {
+                    matches!(
+                        e.event,
+                        TripEvent::Cancelled
+                            | TripEvent::PlanReady { .. }
+                            | TripEvent::PlanFailed { .. }
+                    )
+                });
+                if over {
+                    self.journal.raise_cancel(trip);
+                    self.release(trip);
+                }
+            }
+            Err(e) => {
+                tracing::warn!(trip.id = %trip, error = %e, "could not read another process's events");
+            }
+        }
+    }
+
+    /// What crossed processes: pointers received, events relayed, late
+    /// writes fenced.
+    pub fn cluster_metrics(&self) -> ClusterMetrics {
+        self.journal.cluster_metrics()
+    }
+}

@@ -1,0 +1,250 @@
+//! What fencing and cross-process notification cost an append, on
+//! PostgreSQL and (fencing only) SQLite (a benchmark, not a timed test: it prints its figures and
+//! asserts only that every write landed). Run by hand:
+//!
+//!   cargo test -p wayfare-store --test append_cost -- --ignored --nocapture
+//!
+//! Each round writes the same work — per trip, its graph enqueued with its
+//! submission, the task claimed, its result appended with the queue's
+//! completion — from `CLIENTS` concurrent writers, back to back in one
+//! run, three ways:
+//! - `before`: no fence on the completion and no notify trigger (what the
+//!   store did before migration 0011);
+//! - `fenced, one process`: the completion fenced, the trigger present but
+//!   silent (`runtime_nodes` lists one process);
+//! - `fenced, two processes`: the trigger notifies every append (two
+//!   processes listed), and a listener drains the notifications.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, SubsecRound, Utc};
+use serde_json::json;
+use sqlx::Connection;
+use wayfare_engine::runtime::{QueueWrite, RuntimeStore};
+use wayfare_engine::state::{
+    NewTask, Priority, StoredEvent, TaskId, TaskQueue, TripEvent, TripId, TripState,
+};
+use wayfare_store::{Heard, Store};
+
+const CLIENTS: usize = 8;
+const TRIPS_PER_CLIENT: usize = 60;
+
+fn fold(
+    state: &TripState,
+    events: Vec<TripEvent>,
+    when: DateTime<Utc>,
+) -> (Vec<StoredEvent>, TripState) {
+    let trip_id = state.trip_id.expect("a trip id");
+    let mut after = state.clone();
+    let stored: Vec<StoredEvent> = events
+        .into_iter()
+        .enumerate()
+        .map(|(i, event)| StoredEvent {
+            trip_id,
+            seq: state.version + 1 + i as u64,
+            at: when.trunc_subsecs(6),
+            event,
+        })
+        .collect();
+    for event in &stored {
+        after.apply_stored(event);
+    }
+    (stored, after)
+}
+
+/// One trip's writes; returns the time its fenced (or not) completion took.
+async fn one_trip(store: &Store, fenced: bool) -> Duration {
+    let trip = TripId::new();
+    let task_id = TaskId::new();
+    let agent = format!("planning-{}", uuid::Uuid::new_v4().simple());
+    let now = Utc::now();
+    let (stored, state) = fold(
+        &TripState::new(trip),
+        vec![
+            TripEvent::TripSubmitted {
+                query: "3 days from Seattle to Denver".into(),
+                overrides: json!({}),
+            },
+            TripEvent::TaskScheduled {
+                task_id,
+                agent_type: agent.clone(),
+                priority: Priority::P0,
+                depends_on: vec![],
+            },
+        ],
+        now,
+    );
+    let task = NewTask {
+        task_id,
+        trip_id: trip,
+        agent_type: agent.clone(),
+        priority: Priority::P0,
+        depends_on: vec![],
+    };
+    store
+        .append_with_queue(
+            trip,
+            0,
+            &stored,
+            &state,
+            QueueWrite::Enqueue(std::slice::from_ref(&task)),
+            now,
+        )
+        .await
+        .expect("enqueue");
+    let claimed = store
+        .claim_ready("bench", &[agent], now, Duration::from_secs(30))
+        .await
+        .expect("claim")
+        .expect("the task is ready");
+    let result = json!({"flights": 3});
+    let (stored, after) = fold(
+        &state,
+        vec![TripEvent::TaskCompleted {
+            task_id,
+            result: result.clone(),
+            elapsed_ms: 1,
+        }],
+        now,
+    );
+    let started = Instant::now();
+    store
+        .append_with_queue(
+            trip,
+            state.version,
+            &stored,
+            &after,
+            QueueWrite::Complete {
+                task_id,
+                result: &result,
+                fence: fenced.then_some(claimed.epoch),
+            },
+            now,
+        )
+        .await
+        .expect("complete");
+    started.elapsed()
+}
+
+/// `CLIENTS` writers, `TRIPS_PER_CLIENT` trips each: trips/s and the
+/// completions' mean and p95 latency.
+async fn round(store: &Store, fenced: bool) -> (f64, f64, f64) {
+    let started = Instant::now();
+    let mut writers = Vec::new();
+    for _ in 0..CLIENTS {
+        let store = store.clone();
+        writers.push(tokio::spawn(async move {
+            let mut times = Vec::new();
+            for _ in 0..TRIPS_PER_CLIENT {
+                times.push(one_trip(&store, fenced).await);
+            }
+            times
+        }));
+    }
+    let mut times = Vec::new();
+    for w in writers {
+        times.extend(w.await.expect("a writer"));
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    times.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let mean = times.iter().copied().map(ms).sum::<f64>() / times.len() as f64;
+    let p95 = ms(times[times.len() * 95 / 100]);
+    (times.len() as f64 / elapsed, mean, p95)
+}
+
+/// SQLite has no notification; the fence is one more statement (an insert
+/// into the `task_fence` view) in the completion's script.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a benchmark: run by hand with --ignored --nocapture"]
+async fn what_fencing_costs_an_append_on_sqlite() {
+    let db = support::sqlite().await;
+    println!(
+        "SQLite, {CLIENTS} writers x {TRIPS_PER_CLIENT} trips: enqueue + claim + completion append"
+    );
+    for pass in 1..=3 {
+        for (label, fenced) in [("before (no fence)", false), ("fenced", true)] {
+            let (rate, mean, p95) = round(&db.store, fenced).await;
+            println!(
+                "pass {pass}: {label:<20} {rate:7.1} trips/s  completion append mean {mean:6.2} ms  p95 {p95:6.2} ms"
+            );
+        }
+    }
+    db.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a benchmark: run by hand with --ignored --nocapture"]
+async fn what_fencing_and_notification_cost_an_append_on_postgres() {
+    let Some(db) = support::postgres().await else {
+        return;
+    };
+    let store = &db.store;
+    let mut admin = sqlx::PgConnection::connect(&db.db.url)
+        .await
+        .expect("connect");
+    let exec = |sql: &'static str| sqlx::query(sql);
+    println!("{CLIENTS} writers x {TRIPS_PER_CLIENT} trips: enqueue + claim + completion append");
+    for pass in 1..=2 {
+        // Before: no trigger, no fence.
+        exec("ALTER TABLE trip_events DISABLE TRIGGER trip_events_notify")
+            .execute(&mut admin)
+            .await
+            .expect("disable");
+        let before = round(store, false).await;
+        exec("ALTER TABLE trip_events ENABLE TRIGGER trip_events_notify")
+            .execute(&mut admin)
+            .await
+            .expect("enable");
+        // One process: the trigger is silent.
+        exec("DELETE FROM runtime_nodes")
+            .execute(&mut admin)
+            .await
+            .expect("nodes");
+        exec("INSERT INTO runtime_nodes VALUES ('node-a', now(), now())")
+            .execute(&mut admin)
+            .await
+            .expect("one node");
+        let one = round(store, true).await;
+        // Two processes: every append notifies; a listener drains them.
+        exec("INSERT INTO runtime_nodes VALUES ('node-b', now(), now())")
+            .execute(&mut admin)
+            .await
+            .expect("two nodes");
+        let other = Store::connect(&db.db.url).await.expect("another store");
+        let mut listener = other
+            .listen_appends()
+            .await
+            .expect("listen")
+            .expect("postgres");
+        let heard = tokio::spawn(async move {
+            let mut n = 0u64;
+            while let Ok(Ok(Heard::Appended { .. })) =
+                tokio::time::timeout(Duration::from_secs(2), listener.next()).await
+            {
+                n += 1;
+            }
+            n
+        });
+        let two = round(store, true).await;
+        let notifications = heard.await.expect("the listener");
+        other.close().await;
+        for (label, (rate, mean, p95)) in [
+            ("before (no fence, no trigger)", before),
+            ("fenced, one process (trigger silent)", one),
+            ("fenced, two processes (notifying)", two),
+        ] {
+            println!(
+                "pass {pass}: {label:<40} {rate:7.1} trips/s  completion append mean {mean:6.2} ms  p95 {p95:6.2} ms"
+            );
+        }
+        println!(
+            "pass {pass}: notifications heard by the other store: {notifications} (2 per trip expected)"
+        );
+        assert_eq!(notifications, 2 * (CLIENTS * TRIPS_PER_CLIENT) as u64);
+    }
+    admin.close().await.expect("close");
+    db.finish().await;
+}

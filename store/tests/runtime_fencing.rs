@@ -1,0 +1,299 @@
+//! Fencing (migration 0011): every claim of a task takes a new epoch, and
+//! a completion, failure or skip that speaks for an older claim — its
+//! holder was paused or cut off past its lease and someone claimed the
+//! task again — is refused, alone or with the append it came with (then
+//! nothing of the append is kept). Run on every backend.
+
+mod support;
+
+use std::time::Duration;
+
+use chrono::{DateTime, SubsecRound, Utc};
+use serde_json::json;
+use wayfare_engine::runtime::{QueueWrite, RuntimeStore};
+use wayfare_engine::state::{
+    AppendError, ClaimedTask, EventStore, LeaseError, NewTask, Priority, StoredEvent, TaskId,
+    TaskQueue, TaskStatus, TripEvent, TripId, TripState,
+};
+
+const LEASE: Duration = Duration::from_secs(30);
+
+fn at(secs: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(1_800_000_000 + secs, 0).expect("a valid time")
+}
+
+/// `events` after `state`, as the runtime's log folds them.
+fn fold(
+    state: &TripState,
+    events: Vec<TripEvent>,
+    when: DateTime<Utc>,
+) -> (Vec<StoredEvent>, TripState) {
+    let trip_id = state.trip_id.expect("a trip id");
+    let mut after = state.clone();
+    let stored: Vec<StoredEvent> = events
+        .into_iter()
+        .enumerate()
+        .map(|(i, event)| StoredEvent {
+            trip_id,
+            seq: state.version + 1 + i as u64,
+            at: when.trunc_subsecs(6),
+            event,
+        })
+        .collect();
+    for event in &stored {
+        after.apply_stored(event);
+    }
+    (stored, after)
+}
+
+/// A trip with one task, logged and queued together.
+async fn one_task_trip<S: RuntimeStore>(store: &S) -> (TripState, TaskId) {
+    let trip = TripId::new();
+    let task_id = TaskId::new();
+    let events = vec![
+        TripEvent::TripSubmitted {
+            query: "3 days from Seattle to Denver".into(),
+            overrides: json!({}),
+        },
+        TripEvent::TaskScheduled {
+            task_id,
+            agent_type: "planning".into(),
+            priority: Priority::P0,
+            depends_on: vec![],
+        },
+    ];
+    let task = NewTask {
+        task_id,
+        trip_id: trip,
+        agent_type: "planning".into(),
+        priority: Priority::P0,
+        depends_on: vec![],
+    };
+    let (stored, after) = fold(&TripState::new(trip), events, at(0));
+    store
+        .append_with_queue(
+            trip,
+            0,
+            &stored,
+            &after,
+            QueueWrite::Enqueue(std::slice::from_ref(&task)),
+            at(0),
+        )
+        .await
+        .expect("the first append");
+    (after, task_id)
+}
+
+async fn claim<S: TaskQueue>(store: &S, instance: &str, when: DateTime<Utc>) -> ClaimedTask {
+    store
+        .claim_ready(instance, &["planning".to_string()], when, LEASE)
+        .await
+        .expect("claim")
+        .unwrap_or_else(|| panic!("{instance} finds the task ready"))
+}
+
+/// The task claimed by `a`, its lease run out, claimed again by `b`.
+async fn reclaimed<S: RuntimeStore>(store: &S) -> (TripState, ClaimedTask, ClaimedTask) {
+    let (state, task) = one_task_trip(store).await;
+    let first = claim(store, "a", at(1)).await;
+    assert_eq!(first.task_id, task);
+    // `a` is silent past its lease: `b` takes the task over.
+    let second = claim(store, "b", at(1) + chrono::Duration::seconds(31)).await;
+    assert_eq!(second.task_id, task);
+    assert!(
+        second.epoch > first.epoch,
+        "each claim takes a new epoch: {} then {}",
+        first.epoch,
+        second.epoch
+    );
+    (state, first, second)
+}
+
+async fn status<S: TaskQueue>(store: &S, trip: TripId, task: TaskId) -> TaskStatus {
+    store
+        .tasks_of(trip)
+        .await
+        .expect("tasks")
+        .into_iter()
+        .find(|t| t.task_id == task)
+        .expect("the task")
+        .status
+}
+
+#[tokio::test]
+async fn an_older_claims_completion_failure_and_skip_are_refused_alone_on_every_backend() {
+    for db in support::all_backends().await {
+        let store = &db.store;
+        let (state, a, b) = reclaimed(store).await;
+        let trip = state.trip_id.expect("a trip id");
+        let task = a.task_id;
+
+        let late = store
+            .complete(task, &json!({"by": "a"}), at(40), Some(a.epoch))
+            .await;
+        assert_eq!(late, Err(LeaseError::Fenced(task)), "{}: complete", db.name);
+        let late = store.fail(task, "late", Some(at(50)), Some(a.epoch)).await;
+        assert_eq!(late, Err(LeaseError::Fenced(task)), "{}: fail", db.name);
+        let late = store.skip(task, Some(a.epoch)).await;
+        assert_eq!(late, Err(LeaseError::Fenced(task)), "{}: skip", db.name);
+        assert_eq!(
+            status(store, trip, task).await,
+            TaskStatus::Running,
+            "{}",
+            db.name
+        );
+        assert_eq!(
+            store.result(task).await.expect("result"),
+            None,
+            "{}",
+            db.name
+        );
+
+        // The latest claim's completion counts.
+        let done = store
+            .complete(task, &json!({"by": "b"}), at(41), Some(b.epoch))
+            .await;
+        assert_eq!(done, Ok(true), "{}", db.name);
+        assert_eq!(
+            store.result(task).await.expect("result"),
+            Some(json!({"by": "b"})),
+            "{}",
+            db.name
+        );
+        // A write with no fence (an operator's, a repair's) is not fenced:
+        // the task is final, so it changes nothing.
+        assert_eq!(
+            store
+                .complete(task, &json!({"by": "op"}), at(42), None)
+                .await,
+            Ok(false),
+            "{}",
+            db.name
+        );
+        db.finish().await;
+    }
+}
+
+#[tokio::test]
+async fn an_older_claims_append_is_refused_whole_and_the_latest_claims_is_kept_on_every_backend() {
+    for db in support::all_backends().await {
+        let store = &db.store;
+        let (state, a, b) = reclaimed(store).await;
+        let trip = state.trip_id.expect("a trip id");
+        let task = a.task_id;
+        let version = state.version;
+
+        // `a` comes back and reports: a result, a failure, a skip. Each
+        // append is refused whole: no event, no queue write.
+        let result = json!({"by": "a"});
+        let writes = [
+            (
+                TripEvent::TaskCompleted {
+                    task_id: task,
+                    result: result.clone(),
+                    elapsed_ms: 5,
+                },
+                QueueWrite::Complete {
+                    task_id: task,
+                    result: &result,
+                    fence: Some(a.epoch),
+                },
+            ),
+            (
+                TripEvent::TaskFailed {
+                    task_id: task,
+                    error: "late".into(),
+                    retryable: true,
+                    attempt: 1,
+                },
+                QueueWrite::Fail {
+                    task_id: task,
+                    error: "late",
+                    retry_at: Some(at(60)),
+                    fence: Some(a.epoch),
+                },
+            ),
+            (
+                TripEvent::TaskSkipped {
+                    task_id: task,
+                    reason: "late".into(),
+                },
+                QueueWrite::Skip {
+                    task_id: task,
+                    fence: Some(a.epoch),
+                },
+            ),
+        ];
+        for (event, queue) in writes {
+            let (stored, after) = fold(&state, vec![event], at(40));
+            let refused = store
+                .append_with_queue(trip, version, &stored, &after, queue, at(40))
+                .await;
+            assert_eq!(
+                refused,
+                Err(AppendError::Fenced(task)),
+                "{}: {queue:?}",
+                db.name
+            );
+            let log = store.load(trip, 0).await.expect("the log");
+            assert_eq!(
+                log.last().map(|e| e.seq),
+                Some(version),
+                "{}: nothing of a fenced append is in the log",
+                db.name
+            );
+            assert_eq!(
+                status(store, trip, task).await,
+                TaskStatus::Running,
+                "{}",
+                db.name
+            );
+            assert_eq!(
+                store.result(task).await.expect("result"),
+                None,
+                "{}",
+                db.name
+            );
+        }
+
+        // `b`, the latest claim, completes: its append is kept.
+        let result = json!({"by": "b"});
+        let (stored, after) = fold(
+            &state,
+            vec![TripEvent::TaskCompleted {
+                task_id: task,
+                result: result.clone(),
+                elapsed_ms: 7,
+            }],
+            at(41),
+        );
+        let kept = store
+            .append_with_queue(
+                trip,
+                version,
+                &stored,
+                &after,
+                QueueWrite::Complete {
+                    task_id: task,
+                    result: &result,
+                    fence: Some(b.epoch),
+                },
+                at(41),
+            )
+            .await;
+        assert_eq!(kept, Ok(version + 1), "{}", db.name);
+        assert_eq!(
+            status(store, trip, task).await,
+            TaskStatus::Completed,
+            "{}",
+            db.name
+        );
+        assert_eq!(
+            store.result(task).await.expect("result"),
+            Some(result),
+            "{}",
+            db.name
+        );
+        db.finish().await;
+    }
+}

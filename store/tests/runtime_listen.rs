@@ -1,0 +1,130 @@
+//! Events across processes (PostgreSQL, migration 0011): an append to a
+//! trip's log is announced, when it commits, to every other store
+//! listening on the database — a pointer (trip, last seq), never the
+//! events — and a store does not hear its own. An append that was refused
+//! (rolled back) is not announced.
+
+mod support;
+
+use std::time::Duration;
+
+use chrono::{DateTime, SubsecRound, Utc};
+use serde_json::json;
+use sqlx::Connection;
+use wayfare_engine::state::{EventStore, StoredEvent, TripEvent, TripId, TripState};
+use wayfare_store::{Heard, Store};
+
+fn at(secs: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(1_800_000_000 + secs, 0).expect("a valid time")
+}
+
+fn stored(trip: TripId, from: u64, events: Vec<TripEvent>) -> (Vec<StoredEvent>, TripState) {
+    let mut state = TripState::new(trip);
+    let stored: Vec<StoredEvent> = events
+        .into_iter()
+        .enumerate()
+        .map(|(i, event)| StoredEvent {
+            trip_id: trip,
+            seq: from + 1 + i as u64,
+            at: at(0).trunc_subsecs(6),
+            event,
+        })
+        .collect();
+    for e in &stored {
+        state.apply_stored(e);
+    }
+    (stored, state)
+}
+
+async fn next(listener: &mut wayfare_store::AppendListener) -> Option<Heard> {
+    tokio::time::timeout(Duration::from_secs(2), listener.next())
+        .await
+        .ok()
+        .map(|heard| heard.expect("listening"))
+}
+
+#[tokio::test]
+async fn another_stores_appends_are_announced_once_committed_and_its_own_are_not() {
+    let Some(db) = support::postgres().await else {
+        return;
+    };
+    let a = &db.store;
+    let b = Store::connect(&db.db.url).await.expect("a second store");
+    // Two live processes (each `wayfare serve` stamps its row before it
+    // serves): with one, nobody is told.
+    let mut admin = sqlx::PgConnection::connect(&db.db.url)
+        .await
+        .expect("connect");
+    sqlx::query(
+        "INSERT INTO runtime_nodes (node_id, started_at, seen_at)
+         VALUES ('node-a', now(), now()), ('node-b', now(), now())",
+    )
+    .execute(&mut admin)
+    .await
+    .expect("two live processes");
+    admin.close().await.expect("close");
+    let mut hears_a = a.listen_appends().await.expect("listen").expect("postgres");
+    let mut hears_b = b.listen_appends().await.expect("listen").expect("postgres");
+
+    // `a` appends three events in one statement: one pointer, to the last.
+    let trip = TripId::new();
+    let (events, _) = stored(
+        trip,
+        0,
+        vec![
+            TripEvent::TripSubmitted {
+                query: "3 days from Seattle to Denver".into(),
+                overrides: json!({}),
+            },
+            TripEvent::NeedsInput {
+                questions: json!(["when?"]),
+            },
+            TripEvent::Cancelled,
+        ],
+    );
+    let mut after = TripState::new(trip);
+    for e in &events {
+        after.apply_stored(e);
+    }
+    a.append_with_state(trip, 0, &events, &after)
+        .await
+        .expect("append");
+    assert_eq!(
+        next(&mut hears_b).await,
+        Some(Heard::Appended { trip, seq: 3 }),
+        "the other store hears a pointer to the last event"
+    );
+    assert_eq!(
+        next(&mut hears_a).await,
+        None,
+        "a store skips its own pointers"
+    );
+
+    // A stale append (version 0 again) is refused and rolled back: no
+    // pointer.
+    let refused = b.append_with_state(trip, 0, &events, &after).await;
+    assert!(refused.is_err(), "a stale append is refused");
+    assert_eq!(
+        next(&mut hears_a).await,
+        None,
+        "a rolled-back append is not announced"
+    );
+
+    // `b`'s append is heard by `a`, with its seq.
+    let (more, _) = stored(trip, 3, vec![TripEvent::Cancelled]);
+    let mut later = after.clone();
+    later.apply_stored(&more[0]);
+    b.append_with_state(trip, 3, &more, &later)
+        .await
+        .expect("append");
+    assert_eq!(
+        next(&mut hears_a).await,
+        Some(Heard::Appended { trip, seq: 4 })
+    );
+    assert_eq!(next(&mut hears_b).await, None);
+
+    drop(hears_a);
+    drop(hears_b);
+    b.close().await;
+    db.finish().await;
+}
