@@ -328,9 +328,13 @@ impl<S: RuntimeStore> Journal<S> {
 
     /// One event on the trip's topic, the global one and the hub's.
     fn publish_one(&self, trip: TripId, state: &TripState, stored: &StoredEvent) {
-        let Some(event) = wire_event(state, stored) else {
-            return;
-        };
+        if let Some(event) = wire_event(state, stored) {
+            self.send(trip, event);
+        }
+    }
+
+    /// A wire event on the trip's topic, the global one and the hub's.
+    fn send(&self, trip: TripId, event: WireEvent) {
         if let Some(tx) = lock(&self.trips).topics.get(&trip) {
             let _ = tx.send(event.clone());
         }
@@ -426,12 +430,21 @@ impl<S: RuntimeStore> Journal<S> {
             .map_err(|e| RuntimeError::Store(e.to_string()))?;
         let delivered = delivered.unwrap_or(0);
         let mut fresh = Vec::new();
+        let mut wire = Vec::new();
         for event in stored {
             state.apply_stored(&event);
             if event.seq > delivered {
-                self.publish_one(trip, &state, &event);
+                wire.extend(wire_event(&state, &event));
                 fresh.push(event);
             }
+        }
+        // The cached state first, then the events: a subscriber that reads
+        // the trip on hearing its last event reads the state it announces.
+        if state.exists() {
+            self.remember(&state);
+        }
+        for event in wire {
+            self.send(trip, event);
         }
         if let Some(last) = fresh.last() {
             let mut trips = lock(&self.trips);
@@ -440,9 +453,6 @@ impl<S: RuntimeStore> Journal<S> {
             drop(trips);
             self.relayed
                 .fetch_add(fresh.len() as u64, Ordering::Relaxed);
-        }
-        if state.exists() {
-            self.remember(&state);
         }
         Ok(fresh)
     }
