@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use process::Server;
+use process::{QUERIES, Server, plannable};
 use serde_json::{Value, json};
 use sqlx::Connection;
 use tokio_tungstenite::tungstenite::Message;
@@ -300,29 +300,6 @@ async fn a_trip_submitted_to_one_process_is_watched_and_cancelled_through_anothe
     db.drop_database().await;
 }
 
-/// Queries of the demo catalog (mostly plannable; each is checked with the
-/// in-process planner).
-const QUERIES: [&str; 8] = [
-    "Plan a 3-day trip from Seattle to Denver starting March 12th, 2027, budget $2,500 for 2 people.",
-    "Plan a 2-day trip from Portland to San Francisco starting April 3rd, 2027, budget $1,800 for 1 person.",
-    "Plan a 3-day trip from Chicago to New York starting May 7th, 2027, budget $3,000 for 2 people.",
-    "Plan a 4-day trip from Denver to Los Angeles starting June 1st, 2027, budget $4,000 for 3 people.",
-    "Plan a 2-day trip from San Diego to Seattle starting March 20th, 2027, budget $2,000 for 2 people.",
-    "Plan a 3-day trip from New York to Chicago starting April 14th, 2027, budget $2,600 for 1 person.",
-    "Plan a 3-day trip from Spokane to Portland starting May 22nd, 2027, budget $2,200 for 2 people.",
-    "Plan a 2-day trip from Los Angeles to Denver starting September 9th, 2027, budget $1,900 for 2 people.",
-];
-
-fn plannable(query: &str) -> bool {
-    use std::sync::Arc;
-    use wayfare_engine::catalog::MemoryCatalog;
-    use wayfare_engine::catalog::demo::demo_catalog;
-    use wayfare_engine::orchestrator::Planner;
-    let catalog = MemoryCatalog::new(demo_catalog().expect("the demo catalog"));
-    let planner = Planner::new(Arc::new(catalog)).with_default_year(2027);
-    planner.plan_blocking(query).itinerary.is_some()
-}
-
 /// Rows a query finds (each a problem).
 async fn problems(url: &str, sql: &'static str) -> Vec<String> {
     let mut conn = sqlx::PgConnection::connect(url).await.expect("connect");
@@ -398,23 +375,9 @@ async fn every_trip_ends_when_one_of_two_servers_is_killed_mid_planning() {
     let deadline = Instant::now() + Duration::from_secs(120);
     let mut ready = 0;
     for (id, must_plan) in &trips {
-        let status = loop {
-            let s = b
-                .http
-                .get(&format!("/api/trips/{id}/status"))
-                .await
-                .expect("status")
-                .json();
-            if s["status"] != "planning" {
-                break s;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "trip {id} never ended after the kill: {s}\n{}",
-                b.log()
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        };
+        let status = b
+            .once_ended(&format!("/api/trips/{id}/status"), deadline)
+            .await;
         if *must_plan {
             assert_eq!(status["status"], "ready", "trip {id}: {status}");
         }
@@ -535,23 +498,7 @@ async fn a_paused_servers_late_results_are_fenced_and_the_plans_unaffected() {
     let mut plans = BTreeMap::new();
     let deadline = Instant::now() + Duration::from_secs(120);
     for (id, must_plan) in &trips {
-        let trip = loop {
-            let t = b
-                .http
-                .get(&format!("/api/trips/{id}"))
-                .await
-                .expect("trip")
-                .json();
-            if t["status"] != "planning" {
-                break t;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "trip {id} never ended on B: {}",
-                b.log()
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        };
+        let trip = b.once_ended(&format!("/api/trips/{id}"), deadline).await;
         if *must_plan {
             assert_eq!(trip["status"], "ready", "trip {id}");
         }

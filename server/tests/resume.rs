@@ -8,26 +8,11 @@ mod process;
 mod support;
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use process::Server;
+use process::{QUERIES, Server, plannable};
 use serde_json::{Value, json};
 use support::TestDb;
-use wayfare_engine::catalog::MemoryCatalog;
-use wayfare_engine::catalog::demo::demo_catalog;
-use wayfare_engine::orchestrator::Planner;
-
-const QUERIES: [&str; 8] = [
-    "Plan a 3-day trip from Seattle to Denver starting March 12th, 2027, budget $2,500 for 2 people.",
-    "Plan a 2-day trip from Portland to San Francisco starting April 3rd, 2027, budget $1,800 for 1 person.",
-    "Plan a 3-day trip from Chicago to New York starting May 7th, 2027, budget $3,000 for 2 people.",
-    "Plan a 4-day trip from Denver to Los Angeles starting June 1st, 2027, budget $4,000 for 3 people.",
-    "Plan a 2-day trip from San Diego to Seattle starting March 20th, 2027, budget $2,000 for 2 people.",
-    "Plan a 3-day trip from New York to Chicago starting April 14th, 2027, budget $2,600 for 1 person.",
-    "Plan a 3-day trip from Spokane to Portland starting May 22nd, 2027, budget $2,200 for 2 people.",
-    "Plan a 2-day trip from Los Angeles to Denver starting September 9th, 2027, budget $1,900 for 2 people.",
-];
 
 /// Short leases, so that tasks the killed process had claimed are claimed
 /// again quickly even where its death is not noticed sooner.
@@ -60,14 +45,6 @@ fn completed_tasks(status: &Value) -> HashMap<String, u64> {
             )
         })
         .collect()
-}
-
-/// Whether the in-process planner finds a plan for `query` on the demo
-/// catalog: then the runtime must too, kill or no kill.
-fn plannable(query: &str) -> bool {
-    let catalog = MemoryCatalog::new(demo_catalog().expect("the demo catalog"));
-    let planner = Planner::new(Arc::new(catalog)).with_default_year(2027);
-    planner.plan_blocking(query).itinerary.is_some()
 }
 
 async fn every_trip_survives_a_kill_9_mid_planning(db: TestDb) {

@@ -10,7 +10,33 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use std::sync::Arc as SharedArc;
+
+use wayfare_engine::catalog::MemoryCatalog;
+use wayfare_engine::catalog::demo::demo_catalog;
+use wayfare_engine::orchestrator::Planner;
 use wayfare_loadgen::HttpClient;
+
+/// Requests on the demo catalog for the process tests (mostly plannable;
+/// [`plannable`] says which, by the in-process planner).
+pub const QUERIES: [&str; 8] = [
+    "Plan a 3-day trip from Seattle to Denver starting March 12th, 2027, budget $2,500 for 2 people.",
+    "Plan a 2-day trip from Portland to San Francisco starting April 3rd, 2027, budget $1,800 for 1 person.",
+    "Plan a 3-day trip from Chicago to New York starting May 7th, 2027, budget $3,000 for 2 people.",
+    "Plan a 4-day trip from Denver to Los Angeles starting June 1st, 2027, budget $4,000 for 3 people.",
+    "Plan a 2-day trip from San Diego to Seattle starting March 20th, 2027, budget $2,000 for 2 people.",
+    "Plan a 3-day trip from New York to Chicago starting April 14th, 2027, budget $2,600 for 1 person.",
+    "Plan a 3-day trip from Spokane to Portland starting May 22nd, 2027, budget $2,200 for 2 people.",
+    "Plan a 2-day trip from Los Angeles to Denver starting September 9th, 2027, budget $1,900 for 2 people.",
+];
+
+/// Whether the in-process planner plans `query` on the demo catalog: then
+/// the runtime must too, kill or no kill.
+pub fn plannable(query: &str) -> bool {
+    let catalog = MemoryCatalog::new(demo_catalog().expect("the demo catalog"));
+    let planner = Planner::new(SharedArc::new(catalog)).with_default_year(2027);
+    planner.plan_blocking(query).itinerary.is_some()
+}
 
 /// A `wayfare serve` child process and what it printed.
 pub struct Server {
@@ -97,6 +123,23 @@ impl Server {
     pub fn kill_9(mut self) {
         self.child.kill().expect("SIGKILL");
         self.child.wait().expect("reaped");
+    }
+
+    /// GETs `path` (a trip or its status) until the trip is no longer
+    /// planning and returns that answer; fails at `deadline`.
+    pub async fn once_ended(&self, path: &str, deadline: Instant) -> serde_json::Value {
+        loop {
+            let answer: serde_json::Value = self.http.get(path).await.expect(path).json();
+            if answer["status"] != "planning" {
+                return answer;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{path} still planning at the deadline: {answer}\n{}",
+                self.log()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     pub fn log(&self) -> String {
