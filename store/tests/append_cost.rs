@@ -17,42 +17,19 @@
 
 mod support;
 
+use support::fold;
+
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::Utc;
 use serde_json::json;
 use sqlx::Connection;
 use wayfare_engine::runtime::{QueueWrite, RuntimeStore};
-use wayfare_engine::state::{
-    NewTask, Priority, StoredEvent, TaskId, TaskQueue, TripEvent, TripId, TripState,
-};
+use wayfare_engine::state::{NewTask, Priority, TaskId, TaskQueue, TripEvent, TripId, TripState};
 use wayfare_store::{Heard, Store};
 
 const CLIENTS: usize = 8;
 const TRIPS_PER_CLIENT: usize = 60;
-
-fn fold(
-    state: &TripState,
-    events: Vec<TripEvent>,
-    when: DateTime<Utc>,
-) -> (Vec<StoredEvent>, TripState) {
-    let trip_id = state.trip_id.expect("a trip id");
-    let mut after = state.clone();
-    let stored: Vec<StoredEvent> = events
-        .into_iter()
-        .enumerate()
-        .map(|(i, event)| StoredEvent {
-            trip_id,
-            seq: state.version + 1 + i as u64,
-            at: when.trunc_subsecs(6),
-            event,
-        })
-        .collect();
-    for event in &stored {
-        after.apply_stored(event);
-    }
-    (stored, after)
-}
 
 /// One trip's writes; returns the time its fenced (or not) completion took.
 async fn one_trip(store: &Store, fenced: bool) -> Duration {

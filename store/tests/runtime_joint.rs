@@ -5,43 +5,17 @@
 
 mod support;
 
+use support::{at, fold};
+
 use std::time::Duration;
 
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::json;
 use wayfare_engine::runtime::{QueueWrite, RuntimeStore};
 use wayfare_engine::state::{
-    AppendError, ClaimedTask, EventStore, NewTask, Priority, StoredEvent, TaskId, TaskQueue,
-    TaskStatus, TripEvent, TripId, TripState,
+    AppendError, ClaimedTask, EventStore, NewTask, Priority, TaskId, TaskQueue, TaskStatus,
+    TripEvent, TripId, TripState,
 };
-
-fn at(secs: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp(1_800_000_000 + secs, 0).expect("a valid time")
-}
-
-/// `events` after `state`, as the runtime's log folds them.
-fn fold(
-    state: &TripState,
-    events: Vec<TripEvent>,
-    when: DateTime<Utc>,
-) -> (Vec<StoredEvent>, TripState) {
-    let trip_id = state.trip_id.expect("a trip id");
-    let mut after = state.clone();
-    let stored: Vec<StoredEvent> = events
-        .into_iter()
-        .enumerate()
-        .map(|(i, event)| StoredEvent {
-            trip_id,
-            seq: state.version + 1 + i as u64,
-            at: when.trunc_subsecs(6),
-            event,
-        })
-        .collect();
-    for event in &stored {
-        after.apply_stored(event);
-    }
-    (stored, after)
-}
 
 /// A trip with two tasks, the second depending on the first: its
 /// submission and graph logged and queued in one joint write.

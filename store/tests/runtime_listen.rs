@@ -6,17 +6,15 @@
 
 mod support;
 
+use support::at;
+
 use std::time::Duration;
 
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::SubsecRound;
 use serde_json::json;
 use sqlx::Connection;
 use wayfare_engine::state::{EventStore, StoredEvent, TripEvent, TripId, TripState};
 use wayfare_store::{Heard, Store};
-
-fn at(secs: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp(1_800_000_000 + secs, 0).expect("a valid time")
-}
 
 fn stored(trip: TripId, from: u64, events: Vec<TripEvent>) -> (Vec<StoredEvent>, TripState) {
     let mut state = TripState::new(trip);

@@ -51,3 +51,38 @@ pub async fn all_backends() -> Vec<TestDb> {
     }
     dbs
 }
+
+/// A fixed instant `secs` after 2027-01-15 08:00 UTC, for stores' clocks.
+pub fn at(secs: i64) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp(1_800_000_000 + secs, 0).expect("a valid time")
+}
+
+/// `events` after `state`, as the runtime's log folds them: the stored
+/// events (seqs after the state's version, times to the microsecond the
+/// databases keep) and the state after them.
+pub fn fold(
+    state: &wayfare_engine::state::TripState,
+    events: Vec<wayfare_engine::state::TripEvent>,
+    when: chrono::DateTime<chrono::Utc>,
+) -> (
+    Vec<wayfare_engine::state::StoredEvent>,
+    wayfare_engine::state::TripState,
+) {
+    use chrono::SubsecRound;
+    let trip_id = state.trip_id.expect("a trip id");
+    let mut after = state.clone();
+    let stored: Vec<wayfare_engine::state::StoredEvent> = events
+        .into_iter()
+        .enumerate()
+        .map(|(i, event)| wayfare_engine::state::StoredEvent {
+            trip_id,
+            seq: state.version + 1 + i as u64,
+            at: when.trunc_subsecs(6),
+            event,
+        })
+        .collect();
+    for event in &stored {
+        after.apply_stored(event);
+    }
+    (stored, after)
+}
