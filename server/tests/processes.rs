@@ -300,6 +300,20 @@ async fn a_trip_submitted_to_one_process_is_watched_and_cancelled_through_anothe
     db.drop_database().await;
 }
 
+/// No task's completion is in any trip's log twice.
+async fn assert_no_completion_logged_twice(url: &str) {
+    assert_eq!(
+        problems(
+            url,
+            "SELECT payload->>'task_id' FROM trip_events WHERE kind = 'task_completed'
+             GROUP BY trip_id, payload->>'task_id' HAVING COUNT(*) > 1"
+        )
+        .await,
+        Vec::<String>::new(),
+        "no task's completion logged twice"
+    );
+}
+
 /// Rows a query finds (each a problem).
 async fn problems(url: &str, sql: &'static str) -> Vec<String> {
     let mut conn = sqlx::PgConnection::connect(url).await.expect("connect");
@@ -393,16 +407,7 @@ async fn every_trip_ends_when_one_of_two_servers_is_killed_mid_planning() {
         Vec::<String>::new(),
         "no agent result stored twice"
     );
-    assert_eq!(
-        problems(
-            &db.url,
-            "SELECT payload->>'task_id' FROM trip_events WHERE kind = 'task_completed'
-             GROUP BY trip_id, payload->>'task_id' HAVING COUNT(*) > 1"
-        )
-        .await,
-        Vec::<String>::new(),
-        "no task's completion logged twice"
-    );
+    assert_no_completion_logged_twice(&db.url).await;
     assert_eq!(
         problems(
             &db.url,
@@ -545,16 +550,7 @@ async fn a_paused_servers_late_results_are_fenced_and_the_plans_unaffected() {
             "trip {id}'s plan changed after A came back"
         );
     }
-    assert_eq!(
-        problems(
-            &db.url,
-            "SELECT payload->>'task_id' FROM trip_events WHERE kind = 'task_completed'
-             GROUP BY trip_id, payload->>'task_id' HAVING COUNT(*) > 1"
-        )
-        .await,
-        Vec::<String>::new(),
-        "no task's completion logged twice"
-    );
+    assert_no_completion_logged_twice(&db.url).await;
     eprintln!(
         "[processes] A paused past its lease with tasks running, B finished {} trips; \
          A resumed: {fenced} late writes fenced, plans unchanged",
