@@ -15,7 +15,6 @@ use serde_json::Value;
 
 use super::pipeline::schedule_commands;
 use super::{CacheMetrics, lock};
-use crate::orchestrator::PlanOutcome;
 use crate::state::{Command, TaskStatus, TripState};
 
 /// A bounded map evicting the least recently used entry (the `lru`
@@ -185,7 +184,9 @@ pub fn agent_key(agent_type: &str, inputs: &serde_json::Value) -> String {
 /// like the one that was planned.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct CachedPlan {
-    outcome: PlanOutcome,
+    /// The plan and its verdict as the trip's `PlanReady` logged them.
+    itinerary: Value,
+    verdict: Value,
     tasks: Vec<CachedTask>,
 }
 
@@ -199,7 +200,7 @@ struct CachedTask {
 
 /// The cache entry for a trip that has just finished planning, when every
 /// task of it is completed with its result at hand or skipped.
-pub fn cached_plan(state: &TripState, outcome: &PlanOutcome) -> Option<Value> {
+pub fn cached_plan(state: &TripState) -> Option<Value> {
     let tasks = state
         .tasks
         .iter()
@@ -218,10 +219,30 @@ pub fn cached_plan(state: &TripState, outcome: &PlanOutcome) -> Option<Value> {
         })
         .collect::<Option<Vec<_>>>()?;
     serde_json::to_value(CachedPlan {
-        outcome: outcome.clone(),
+        itinerary: state.itinerary.clone()?,
+        verdict: state.verdict.clone()?,
         tasks,
     })
     .ok()
+}
+
+impl Caches {
+    /// Keeps the plan of a trip that has just become ready under its
+    /// request's key — a first plan only: a modified trip no longer answers
+    /// its words alone. The journal calls this after the append and before
+    /// anyone hears of `PlanReady`, so the same request sent the moment the
+    /// first is ready is served from here.
+    pub fn keep_ready(&self, state: &TripState) {
+        if !self.enabled || state.modifications != 0 {
+            return;
+        }
+        let (Some(query), Some(intent)) = (&state.query, &state.intent) else {
+            return;
+        };
+        if let Some(entry) = cached_plan(state) {
+            self.keep_plan(request_key(query, &state.overrides, intent), entry);
+        }
+    }
 }
 
 /// What a trip served from the cache entry `hit` logs: the submission, the
@@ -235,7 +256,9 @@ pub fn cached_plan_commands(
     hit: Value,
 ) -> Option<Vec<Command>> {
     let cached: CachedPlan = serde_json::from_value(hit).ok()?;
-    let itinerary = cached.outcome.itinerary.as_ref()?;
+    if cached.itinerary.is_null() {
+        return None;
+    }
     let schedule = schedule_commands();
     let mut settle = Vec::with_capacity(schedule.len());
     for command in &schedule {
@@ -272,8 +295,8 @@ pub fn cached_plan_commands(
     commands.extend(schedule);
     commands.extend(settle);
     commands.push(Command::FinishPlan {
-        itinerary: serde_json::to_value(itinerary).ok()?,
-        verdict: serde_json::to_value(&cached.outcome.verdict).ok()?,
+        itinerary: cached.itinerary,
+        verdict: cached.verdict,
     });
     Some(commands)
 }

@@ -23,18 +23,6 @@
 //! a local append that finds a hole before it (another process appended
 //! in between) reads the hole from the log first.
 //!
-//! Several processes on one database ([`Journal::share`]): another
-//! process's appends reach this one as a pointer (trip, last `seq`; on
-//! PostgreSQL a `NOTIFY` sent by the append's own transaction). The log
-//! stays the source of truth: for a trip this process has in hand — a
-//! cached state, live subscribers, running work — [`Journal::catch_up`]
-//! reads the events after the last one it delivered from the store,
-//! applies them to the cached state and publishes them on the local
-//! topics, in `seq` order and once each (`delivered` per trip, under the
-//! trip's writer lock). A missed pointer is repaired by the next one, and
-//! a local append that finds a hole before it (another process appended
-//! in between) reads the hole from the log first.
-
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -53,7 +41,7 @@ use crate::clock::SharedClock;
 use crate::hub::{Hub, Message, MessageType};
 use crate::state::{
     Append, AppendError, Command, ExecuteError, Executed, LeaseError, PortError, StoredEvent,
-    TripId, TripLog, TripState,
+    TripEvent, TripId, TripLog, TripState,
 };
 
 /// The global planning-events topic of the hub.
@@ -106,6 +94,9 @@ pub(super) struct Journal<S> {
     notifications: AtomicU64,
     relayed: AtomicU64,
     fenced: AtomicU64,
+    /// Told of every state that a local append made ready, before the
+    /// append is published ([`Journal::on_ready`]).
+    on_ready: Option<Box<dyn Fn(&TripState) + Send + Sync>>,
 }
 
 impl<S: RuntimeStore> Journal<S> {
@@ -122,7 +113,16 @@ impl<S: RuntimeStore> Journal<S> {
             notifications: AtomicU64::new(0),
             relayed: AtomicU64::new(0),
             fenced: AtomicU64::new(0),
+            on_ready: None,
         }
+    }
+
+    /// Runs `hook` on the state of each trip a local append made ready,
+    /// after the append and before any subscriber hears of it: what a
+    /// client does on `ready` finds the hook's work done.
+    pub(super) fn on_ready(mut self, hook: impl Fn(&TripState) + Send + Sync + 'static) -> Self {
+        self.on_ready = Some(Box::new(hook));
+        self
     }
 
     /// Other processes append to this log too: a local append that finds
@@ -234,6 +234,14 @@ impl<S: RuntimeStore> Journal<S> {
             }
         };
         self.remember(&executed.state);
+        if let Some(hook) = &self.on_ready
+            && executed
+                .events
+                .iter()
+                .any(|e| matches!(e.event, TripEvent::PlanReady { .. }))
+        {
+            hook(&executed.state);
+        }
         self.deliver(&executed).await;
         Ok(executed)
     }

@@ -162,7 +162,10 @@ impl<S: RuntimeStore> Runtime<S> {
         let auditor = Auditor::new(store.clone(), clock.clone())
             .quiet_for(QUIET_FOR.max(Duration::from_millis(o.heartbeat_ms.max(1)) * 3));
         let stats = Arc::new(Stats::default());
-        let journal = Journal::new(store.clone(), log, hub, clock.clone());
+        let journal = Journal::new(store.clone(), log, hub, clock.clone()).on_ready({
+            let caches = caches.clone();
+            move |state| caches.keep_ready(state)
+        });
         let execution = Execution::new(&config, clock.clone(), caches.clone(), stats.clone());
         let admission = Admission::new(o.max_concurrent_requests, o.queue_capacity);
         let dispatch = Dispatch::new(config.clone());

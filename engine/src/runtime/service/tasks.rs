@@ -12,7 +12,6 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use tokio::time::Instant;
 
-use super::super::cache::{cached_plan, request_key};
 use super::super::execution::{AfterFailure, Attempt, Inputs};
 use super::super::pipeline::{TaskOutput, node_of};
 use super::super::stats::Count;
@@ -338,7 +337,7 @@ impl<S: RuntimeStore> Runtime<S> {
         };
         if let Some(outcome) = outcome {
             match finished {
-                Some(executed) => self.finished(trip, &executed, &outcome),
+                Some(_) => self.finished(trip),
                 None => self.finish(trip, outcome).await,
             }
         }
@@ -478,9 +477,7 @@ impl<S: RuntimeStore> Runtime<S> {
                     )
                     .await;
                 match finished {
-                    Ok(executed) if !executed.events.is_empty() => {
-                        self.finished(trip, &executed, &outcome);
-                    }
+                    Ok(executed) if !executed.events.is_empty() => self.finished(trip),
                     _ => self.release(trip),
                 }
             }
@@ -488,19 +485,11 @@ impl<S: RuntimeStore> Runtime<S> {
         }
     }
 
-    /// What follows a plan's `PlanReady` in the log: the count, the
-    /// request cache, and the trip's planning slot.
-    pub(super) fn finished(&self, trip: TripId, executed: &Executed, outcome: &PlanOutcome) {
+    /// What follows a plan's `PlanReady` in the log: the count and the
+    /// trip's planning slot (the journal has put the plan in the request
+    /// cache before publishing it).
+    pub(super) fn finished(&self, trip: TripId) {
         self.stats.count(Count::Ready);
-        if self.caches.enabled
-            && executed.state.modifications == 0
-            && let Some(query) = &executed.state.query
-            && let Some(intent) = &executed.state.intent
-            && let Some(v) = cached_plan(&executed.state, outcome)
-        {
-            let key = request_key(query, &executed.state.overrides, intent);
-            self.caches.keep_plan(key, v);
-        }
         self.release(trip);
     }
 
