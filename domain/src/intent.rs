@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::bounds::{Budget, Days, Travellers, TripDate};
 use crate::catalog::{HouseRule, RoomType};
+use crate::preferences::{BudgetLevel, Interest, Pace};
 
 /// Where the trip goes: one city, or several cities of a state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -137,8 +138,20 @@ pub struct TripIntent {
     /// Total budget in USD.
     pub budget: Option<Budget>,
     pub constraints: HardConstraints,
-    /// Free-form interests ("museums", "relaxed pace"), not checked.
+    /// Other wishes in the request's words ("non-smoking"), not checked.
     pub preferences: Vec<String>,
+    /// The spending style the request states ("on a shoestring",
+    /// "luxury"). `None`: the planner infers one from the money a person
+    /// has a day, and an assumption says which.
+    #[serde(default)]
+    pub budget_level: Option<BudgetLevel>,
+    /// How full the days should be, when the request says ("a relaxed
+    /// trip"); else balanced.
+    #[serde(default)]
+    pub pace: Option<Pace>,
+    /// What the person wants to see or do ("museums and good food").
+    #[serde(default)]
+    pub interests: Vec<Interest>,
     /// Defaults the parser filled in, stated so the user can correct them.
     pub assumptions: Vec<String>,
     /// What must be answered before a plan can be made.
@@ -213,6 +226,39 @@ impl TripIntent {
         }
     }
 
+    /// Moves the words an intent logged before the typed fields existed
+    /// ("luxury", "relax", "museum" among `preferences`) into them, where
+    /// those are unset; other words stay. Idempotent.
+    pub fn lift_preference_words(&mut self) {
+        let mut level = None;
+        let mut pace = None;
+        let mut interests = Vec::new();
+        self.preferences.retain(|word| {
+            let word = word.trim().to_ascii_lowercase();
+            if let Some(l) = BudgetLevel::from_key(&word) {
+                level = level.or(Some(l));
+            } else if word == "relax" || word == "packed" {
+                pace = pace.or(Some(if word == "relax" {
+                    Pace::Relaxed
+                } else {
+                    Pace::Packed
+                }));
+            } else if let Some(i) = Interest::from_word(&word) {
+                interests.push(i);
+            } else {
+                return true;
+            }
+            false
+        });
+        self.budget_level = self.budget_level.or(level);
+        self.pace = self.pace.or(pace);
+        for i in interests {
+            if !self.interests.contains(&i) {
+                self.interests.push(i);
+            }
+        }
+    }
+
     /// True when the planner has everything it needs.
     pub fn is_complete(&self) -> bool {
         self.questions.is_empty()
@@ -237,5 +283,28 @@ mod tests {
         assert_eq!(intent.children, 0);
         assert!(intent.explicit_requirements.is_empty());
         assert_eq!(intent.complexity, Complexity::Simple);
+        assert_eq!(intent.budget_level, None);
+        assert!(intent.interests.is_empty());
+    }
+
+    #[test]
+    fn words_logged_before_the_typed_preferences_are_lifted_into_them() {
+        let mut intent = TripIntent {
+            preferences: ["museum", "luxury", "relax", "non-smoking", "hiking", "art"]
+                .map(String::from)
+                .to_vec(),
+            ..TripIntent::default()
+        };
+        intent.lift_preference_words();
+        assert_eq!(intent.budget_level, Some(BudgetLevel::Luxury));
+        assert_eq!(intent.pace, Some(Pace::Relaxed));
+        assert_eq!(
+            intent.interests,
+            [Interest::Culture, Interest::Nature, Interest::Art]
+        );
+        assert_eq!(intent.preferences, ["non-smoking"]);
+        let once = intent.clone();
+        intent.lift_preference_words();
+        assert_eq!(intent, once);
     }
 }

@@ -9,6 +9,7 @@ pub mod catalog;
 pub mod intent;
 pub mod itinerary;
 pub mod overrides;
+pub mod preferences;
 pub mod rating;
 pub mod request;
 pub mod trip;

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::bounds::{Budget, Days, InputError, Travellers, TripDate};
 use crate::intent::{Destination, HardConstraints, TripIntent};
+use crate::preferences::{BudgetLevel, Interest, Pace};
 use crate::request::{MAX_NAME_BYTES, MAX_QUERY_BYTES, check_text};
 
 /// The keys `overrides` may hold — every field of [`TripIntent`], as the
@@ -44,6 +45,17 @@ pub struct OverridesInput {
     pub constraints: Option<HardConstraints>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preferences: Option<Vec<String>>,
+    /// `budget`, `moderate`, `comfort` or `luxury`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget_level: Option<BudgetLevel>,
+    /// `relaxed`, `balanced` or `packed`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pace: Option<Pace>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interests: Option<Vec<Interest>>,
+    /// How many of the travellers are children.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub children: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assumptions: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -66,6 +78,11 @@ pub struct TripOverrides {
     budget: Option<Budget>,
     constraints: Option<HardConstraints>,
     preferences: Option<Vec<String>>,
+    budget_level: Option<BudgetLevel>,
+    pace: Option<Pace>,
+    interests: Option<Vec<Interest>>,
+    /// At most [`Travellers::MAX`]; no more than the party when applied.
+    children: Option<u32>,
     assumptions: Option<Vec<String>>,
     questions: Option<Vec<String>>,
 }
@@ -115,6 +132,16 @@ impl TryFrom<OverridesInput> for TripOverrides {
         if let Some(a) = &input.assumptions {
             sentences("overrides.assumptions", a)?;
         }
+        let children = input
+            .children
+            .map(|n| match u32::try_from(n) {
+                Ok(n) if n <= Travellers::MAX => Ok(n),
+                _ => Err(InputError::new(format!(
+                    "overrides.children must be a whole number from 0 to {}, not {n}",
+                    Travellers::MAX
+                ))),
+            })
+            .transpose()?;
         if let Some(q) = &input.questions {
             sentences("overrides.questions", q)?;
         }
@@ -144,6 +171,10 @@ impl TryFrom<OverridesInput> for TripOverrides {
             destination: input.destination,
             constraints: input.constraints,
             preferences: input.preferences,
+            budget_level: input.budget_level,
+            pace: input.pace,
+            interests: input.interests,
+            children,
             assumptions: input.assumptions,
             questions: input.questions,
         })
@@ -162,6 +193,10 @@ impl From<TripOverrides> for OverridesInput {
             budget: o.budget.map(Budget::usd),
             constraints: o.constraints,
             preferences: o.preferences,
+            budget_level: o.budget_level,
+            pace: o.pace,
+            interests: o.interests,
+            children: o.children.map(i64::from),
             assumptions: o.assumptions,
             questions: o.questions,
         }
@@ -206,6 +241,19 @@ impl TripOverrides {
         if let Some(v) = o.preferences {
             intent.preferences = v;
         }
+        if let Some(v) = o.budget_level {
+            intent.budget_level = Some(v);
+        }
+        if let Some(v) = o.pace {
+            intent.pace = Some(v);
+        }
+        if let Some(v) = o.interests {
+            intent.interests = v;
+        }
+        if let Some(v) = o.children {
+            intent.children = v;
+        }
+        intent.children = intent.children.min(intent.people.get());
         if let Some(v) = o.assumptions {
             intent.assumptions = v;
         }
@@ -236,7 +284,9 @@ mod tests {
             "destination": {"kind": "state", "name": "Colorado", "cities": 2},
             "start_date": "2022-03-16", "days": 5, "people": 2, "budget": 1800,
             "constraints": {"house_rules": ["pets"], "room_type": "entire_room", "cuisines": ["Thai"], "transport": ["no_flight"]},
-            "preferences": ["museum"], "assumptions": [], "questions": []
+            "preferences": ["museum"], "assumptions": [], "questions": [],
+            "budget_level": "comfort", "pace": "relaxed", "interests": ["art", "food"],
+            "children": 9
         });
         let o = checked(all).expect("valid");
         let mut intent = TripIntent::default();
@@ -244,6 +294,13 @@ mod tests {
         assert_eq!(intent.days.map(Days::get), Some(5));
         assert_eq!(intent.people.get(), 2);
         assert_eq!(intent.budget.map(Budget::usd), Some(1800.0));
+        assert_eq!(intent.budget_level, Some(BudgetLevel::Comfort));
+        assert_eq!(intent.pace, Some(Pace::Relaxed));
+        assert_eq!(intent.interests, [Interest::Art, Interest::Food]);
+        // No more children than travellers.
+        assert_eq!(intent.children, 2);
+        assert!(checked(json!({"pace": "frantic"})).is_err_and(|e| e.starts_with("shape")));
+        assert!(checked(json!({"children": -1})).is_err_and(|e| e.contains("overrides.children")));
         assert_eq!(
             checked(json!({"travellers": 3}))
                 .expect("alias")

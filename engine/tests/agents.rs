@@ -38,6 +38,10 @@ fn trip(
         budget: Some(10_000.0),
         constraints,
         preferences: Vec::new(),
+        budget_level: None,
+        pace: None,
+        interests: Vec::new(),
+        children: 0,
         objective: Default::default(),
     }
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use wayfare_domain::catalog::RoomType;
 use wayfare_domain::itinerary::Itinerary;
+use wayfare_domain::preferences::{BudgetLevel, Pace};
 use wayfare_engine::agents::Objective;
 use wayfare_engine::catalog::demo::demo_catalog;
 use wayfare_engine::catalog::{Catalog, MemoryCatalog};
@@ -337,18 +338,8 @@ fn the_stated_pace_and_spending_style_shape_the_plan() {
         Objective::Utility,
         &format!("{trip}, we want to see as much as possible"),
     );
-    assert!(
-        relaxed_outcome
-            .intent
-            .preferences
-            .contains(&"relax".to_owned())
-    );
-    assert!(
-        packed_outcome
-            .intent
-            .preferences
-            .contains(&"packed".to_owned())
-    );
+    assert_eq!(relaxed_outcome.intent.pace, Some(Pace::Relaxed));
+    assert_eq!(packed_outcome.intent.pace, Some(Pace::Packed));
     assert!(
         visits_per_full_day(&packed) > visits_per_full_day(&relaxed),
         "packed {} vs relaxed {}",
@@ -362,18 +353,8 @@ fn the_stated_pace_and_spending_style_shape_the_plan() {
         &format!("{trip}, we're on a shoestring"),
     );
     let (lux_outcome, lux) = plan(Objective::Utility, &format!("{trip}, a luxury trip"));
-    assert!(
-        cheap_outcome
-            .intent
-            .preferences
-            .contains(&"budget".to_owned())
-    );
-    assert!(
-        lux_outcome
-            .intent
-            .preferences
-            .contains(&"luxury".to_owned())
-    );
+    assert_eq!(cheap_outcome.intent.budget_level, Some(BudgetLevel::Budget));
+    assert_eq!(lux_outcome.intent.budget_level, Some(BudgetLevel::Luxury));
     assert!(
         cheap.totals.total < lux.totals.total,
         "shoestring ${} vs luxury ${}",

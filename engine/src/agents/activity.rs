@@ -17,23 +17,20 @@ pub struct ActivityAgent;
 
 impl ActivityAgent {
     /// The route for a trip: attractions matching its interests first (each
-    /// group in route order), then the rest. An interest word stands for
-    /// the words in attraction names that the utility lists for it
-    /// ("parks": park, garden, trail…; "museums": museum; see
-    /// `assemble::utility`), else for itself.
+    /// group in route order), then the rest. An interest stands for the
+    /// words in attraction names that the utility lists for it (nature:
+    /// park, garden, trail…; see `assemble::utility`); another wish word
+    /// for itself. Children in the party count as an interest in family
+    /// outings.
     pub fn route_for(&self, trip: &TripSpec, catalog: &dyn Catalog, city: &str) -> Vec<Attraction> {
         let route = self.route(catalog, city);
-        if trip.preferences.is_empty() {
+        if trip.preferences.is_empty() && trip.interests.is_empty() && trip.children == 0 {
             return route;
         }
         let ctx = crate::assemble::utility::Context::new(trip);
-        let wanted: Vec<String> = trip.preferences.iter().map(|p| p.to_lowercase()).collect();
-        let matches = |a: &Attraction| {
-            let name = a.name.to_lowercase();
-            ctx.interest_of(a).is_some() || wanted.iter().any(|w| name.contains(w.as_str()))
-        };
-        let (mut first, rest): (Vec<Attraction>, Vec<Attraction>) =
-            route.into_iter().partition(|a| matches(a));
+        let (mut first, rest): (Vec<Attraction>, Vec<Attraction>) = route
+            .into_iter()
+            .partition(|a| ctx.interest_of(a).is_some());
         first.extend(rest);
         first
     }

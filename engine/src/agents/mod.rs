@@ -16,6 +16,7 @@ pub mod transport;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use wayfare_domain::intent::{Destination, HardConstraints, TripIntent};
+use wayfare_domain::preferences::{BudgetLevel, Interest, Pace};
 
 use crate::catalog::Catalog;
 
@@ -59,8 +60,15 @@ pub struct TripSpec {
     pub people: u32,
     pub budget: Option<f64>,
     pub constraints: HardConstraints,
-    /// Soft interests ("museum", "park"): they order choices, never exclude.
+    /// Other wishes in the request's words: they order choices, never
+    /// exclude.
     pub preferences: Vec<String>,
+    /// The spending style stated (`None`: inferred from the money).
+    pub budget_level: Option<BudgetLevel>,
+    pub pace: Option<Pace>,
+    pub interests: Vec<Interest>,
+    /// How many of `people` are children.
+    pub children: u32,
     /// What the assembler maximises among valid plans (default: utility).
     pub objective: Objective,
 }
@@ -132,15 +140,29 @@ impl TripSpec {
                 missing.push("When is the trip, and how many days?".into());
             }
         }
+        let mut legacy = TripIntent {
+            preferences: intent.preferences.clone(),
+            ..TripIntent::default()
+        };
+        legacy.lift_preference_words();
         match (&intent.origin, &intent.destination) {
             (Some(origin), Some(destination)) if missing.is_empty() => Ok(Self {
+                // An intent logged before the typed wishes keeps them as words.
+                budget_level: intent.budget_level.or(legacy.budget_level),
+                pace: intent.pace.or(legacy.pace),
+                interests: if intent.interests.is_empty() {
+                    legacy.interests
+                } else {
+                    intent.interests.clone()
+                },
+                children: intent.children,
                 origin: origin.clone(),
                 destination: destination.clone(),
                 dates: intent.dates(),
                 people: intent.people.get(),
                 budget: intent.budget.map(f64::from),
                 constraints: intent.constraints.clone(),
-                preferences: intent.preferences.clone(),
+                preferences: legacy.preferences,
                 objective: Objective::default(),
             }),
             _ => Err(Incomplete(missing)),

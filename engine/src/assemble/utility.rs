@@ -45,6 +45,8 @@
 use wayfare_domain::catalog::{Attraction, Restaurant, RoomType};
 use wayfare_domain::intent::RoomRequirement;
 use wayfare_domain::itinerary::Itinerary;
+pub use wayfare_domain::preferences::BudgetLevel;
+use wayfare_domain::preferences::{Interest, Pace};
 
 use crate::agents::accommodation::{AccommodationAgent, StayOption};
 use crate::agents::{Candidate, Objective, TripSpec};
@@ -83,81 +85,28 @@ pub const DEFAULT_PER_PERSON_DAY: f64 = 200.0;
 /// At most this many upgrades per plan (keeps the search bounded).
 pub const MAX_UPGRADES: usize = 200;
 
-/// How much a trip may spend, by money per person per day.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum BudgetLevel {
-    /// Under $100 a person a day.
-    Budget,
-    /// $100 to $250.
-    Moderate,
-    /// $250 to $500.
-    Comfort,
-    /// $500 and more.
-    Luxury,
+/// The most a person who states `level` means to spend a person a day
+/// (the upper bound of [`BudgetLevel::from_daily`]'s band); none for
+/// luxury. A stated "shoestring" with a large budget is a wish to spend
+/// little, not a budget to use up.
+pub fn daily_cap(level: BudgetLevel) -> Option<f64> {
+    match level {
+        BudgetLevel::Budget => Some(100.0),
+        BudgetLevel::Moderate => Some(250.0),
+        BudgetLevel::Comfort => Some(500.0),
+        BudgetLevel::Luxury => None,
+    }
 }
 
-impl BudgetLevel {
-    pub fn label(self) -> &'static str {
-        match self {
-            BudgetLevel::Budget => "budget",
-            BudgetLevel::Moderate => "moderate",
-            BudgetLevel::Comfort => "comfort",
-            BudgetLevel::Luxury => "luxury",
-        }
-    }
-
-    /// The level of `per_person_day` dollars (thresholds $100, $250, $500:
-    /// hostel-and-street-food, mid-range hotel, upscale, top end).
-    pub fn from_daily(per_person_day: f64) -> Self {
-        if per_person_day < 100.0 {
-            BudgetLevel::Budget
-        } else if per_person_day < 250.0 {
-            BudgetLevel::Moderate
-        } else if per_person_day < 500.0 {
-            BudgetLevel::Comfort
-        } else {
-            BudgetLevel::Luxury
-        }
-    }
-
-    /// A level the person stated among their preference words, if any.
-    pub fn stated(preferences: &[String]) -> Option<Self> {
-        preferences
-            .iter()
-            .find_map(|w| match w.trim().to_lowercase().as_str() {
-                "shoestring" | "cheap" | "budget" | "backpacker" | "frugal" => {
-                    Some(BudgetLevel::Budget)
-                }
-                "moderate" | "mid-range" | "midrange" => Some(BudgetLevel::Moderate),
-                "comfort" | "comfortable" | "upscale" => Some(BudgetLevel::Comfort),
-                "luxury" | "splurge" | "luxurious" => Some(BudgetLevel::Luxury),
-                _ => None,
-            })
-    }
-
-    /// The most a person who states this style means to spend a person a
-    /// day (the upper bound of [`BudgetLevel::from_daily`]'s band); none
-    /// for luxury. A stated "shoestring" with a large budget is a wish to
-    /// spend little, not a budget to use up.
-    pub fn daily_cap(self) -> Option<f64> {
-        match self {
-            BudgetLevel::Budget => Some(100.0),
-            BudgetLevel::Moderate => Some(250.0),
-            BudgetLevel::Comfort => Some(500.0),
-            BudgetLevel::Luxury => None,
-        }
-    }
-
-    /// The share of the budget the plan aims to use: a budget traveller
-    /// keeps a margin, a luxury one spends nearly all of it. Never more
-    /// than the budget itself.
-    pub fn target_share(self) -> f64 {
-        match self {
-            BudgetLevel::Budget => 0.80,
-            BudgetLevel::Moderate => 0.85,
-            BudgetLevel::Comfort => 0.90,
-            BudgetLevel::Luxury => 0.95,
-        }
+/// The share of the budget the plan aims to use at `level`: a budget
+/// traveller keeps a margin, a luxury one spends nearly all of it. Never
+/// more than the budget itself.
+pub fn target_share(level: BudgetLevel) -> f64 {
+    match level {
+        BudgetLevel::Budget => 0.80,
+        BudgetLevel::Moderate => 0.85,
+        BudgetLevel::Comfort => 0.90,
+        BudgetLevel::Luxury => 0.95,
     }
 }
 
@@ -182,20 +131,16 @@ pub struct Context {
     /// Lower-case cuisines the person named (constraints and preferences).
     pub cuisines: Vec<String>,
     pub food_lover: bool,
-    /// The person wants a relaxed pace.
-    pub relaxed: bool,
-    /// The person wants to see as much as fits.
-    pub packed: bool,
-    /// Lower-case keywords an attraction's name may contain to match an interest.
+    pub pace: Pace,
+    /// Lower-case keywords an attraction's name may contain to match an
+    /// interest, with the interest's label.
     pub interest_keywords: Vec<(String, &'static str)>,
 }
 
-/// The keywords in attraction names that an interest word stands for.
-fn interest_keywords(word: &str) -> &'static [&'static str] {
-    match word {
-        "museum" | "museums" => &["museum"],
-        "art" | "arts" => &["art", "gallery", "museum"],
-        "history" | "culture" | "cultural" | "architecture" => &[
+/// The keywords in attraction names that an interest stands for.
+fn interest_keywords(interest: Interest) -> &'static [&'static str] {
+    match interest {
+        Interest::Culture => &[
             "museum",
             "historic",
             "history",
@@ -205,19 +150,18 @@ fn interest_keywords(word: &str) -> &'static [&'static str] {
             "church",
             "library",
             "capitol",
-            "theatre",
-            "theater",
         ],
-        "park" | "parks" | "nature" | "hiking" | "outdoors" => &[
+        Interest::Art => &["art", "gallery", "museum"],
+        Interest::Nature => &[
             "park", "garden", "trail", "lake", "falls", "forest", "botanic", "nature", "mountain",
             "river",
         ],
-        "beach" => &["beach", "bay", "pier", "island"],
-        "family" | "kids" | "children" => &["zoo", "aquarium", "children", "science", "park"],
-        "music" | "nightlife" => &["music", "theatre", "theater", "hall", "jazz", "opera"],
-        "shopping" => &["market", "mall", "shop"],
-        "food" | "wine" => &["market", "winery", "brewery"],
-        _ => &[],
+        Interest::Beaches => &["beach", "bay", "pier", "island"],
+        Interest::Family => &["zoo", "aquarium", "children", "science", "park"],
+        Interest::Nightlife => &["music", "theatre", "theater", "hall", "jazz", "opera"],
+        Interest::Shopping => &["market", "mall", "shop"],
+        Interest::Food => &["market", "winery", "brewery"],
+        Interest::Adventure => &["trail", "climb", "adventure", "falls", "canyon", "mountain"],
     }
 }
 
@@ -228,16 +172,16 @@ impl Context {
         let budget = trip.budget.filter(|b| b.is_finite() && *b > 0.0);
         let per_person_day =
             budget.map_or(DEFAULT_PER_PERSON_DAY, |b| b / days / f64::from(people));
-        let stated = BudgetLevel::stated(&trip.preferences);
+        let stated = trip.budget_level;
         let level = stated.unwrap_or_else(|| BudgetLevel::from_daily(per_person_day));
         let budget = budget.unwrap_or(f64::INFINITY);
         // A stated style caps the spending at its band, whatever the budget.
-        let spend_cap = match stated.and_then(BudgetLevel::daily_cap) {
+        let spend_cap = match stated.and_then(daily_cap) {
             Some(daily) => (daily * days * f64::from(people)).min(budget),
             None => budget,
         };
         let target = if budget.is_finite() {
-            budget * level.target_share()
+            budget * target_share(level)
         } else {
             DEFAULT_PER_PERSON_DAY * days * f64::from(people)
         }
@@ -247,6 +191,8 @@ impl Context {
             .iter()
             .map(|p| p.trim().to_lowercase())
             .collect();
+        // Cuisines: the required ones and any the wishes name ("thai food"
+        // that no restaurant serves stays a wish).
         let mut cuisines: Vec<String> = trip
             .constraints
             .cuisines
@@ -256,17 +202,23 @@ impl Context {
         cuisines.extend(prefs.iter().cloned());
         let mut seen = std::collections::HashSet::new();
         cuisines.retain(|c| seen.insert(c.clone()));
-        let mut keywords = Vec::new();
-        for p in &prefs {
-            let listed = interest_keywords(p);
-            if listed.is_empty() && p.len() > 3 {
-                // A word with no list: matched as itself (singular).
-                let word = p.strip_suffix('s').unwrap_or(p).to_string();
-                keywords.push((word, "your interests"));
-            }
-            for k in listed {
-                keywords.push((k.to_string(), interest_label(p)));
-            }
+        // A party with children looks for family outings too.
+        let mut interests = trip.interests.clone();
+        if trip.children > 0 && !interests.contains(&Interest::Family) {
+            interests.push(Interest::Family);
+        }
+        let mut keywords: Vec<(String, &'static str)> = interests
+            .iter()
+            .flat_map(|i| {
+                interest_keywords(*i)
+                    .iter()
+                    .map(|k| (k.to_string(), i.label()))
+            })
+            .collect();
+        // Any other wish word is matched as itself (singular).
+        for p in prefs.iter().filter(|p| p.len() > 3) {
+            let word = p.strip_suffix('s').unwrap_or(p).to_string();
+            keywords.push((word, "your interests"));
         }
         Self {
             level,
@@ -278,32 +230,19 @@ impl Context {
             people,
             shared_asked: trip.constraints.room_type == Some(RoomRequirement::SharedRoom),
             cuisines,
-            food_lover: prefs.iter().any(|p| {
-                matches!(
-                    p.as_str(),
-                    "food" | "foodie" | "restaurants" | "dining" | "wine"
-                )
-            }),
-            relaxed: prefs
-                .iter()
-                .any(|p| matches!(p.as_str(), "relax" | "relaxed" | "relaxing" | "slow")),
-            packed: prefs
-                .iter()
-                .any(|p| matches!(p.as_str(), "packed" | "busy")),
+            food_lover: interests.contains(&Interest::Food),
+            pace: trip.pace.unwrap_or(Pace::Balanced),
             interest_keywords: keywords,
         }
     }
 
-    /// Visits on a full day: two for a relaxed trip ("relax", "relaxed",
-    /// "slow" among the preferences), four for a packed one ("packed",
-    /// "busy"), else three. Relaxed wins when both are said.
+    /// Visits on a full day: two at a relaxed pace, three at a balanced
+    /// one, four at a packed one.
     pub fn visits_per_full_day(&self) -> usize {
-        if self.relaxed {
-            2
-        } else if self.packed {
-            4
-        } else {
-            3
+        match self.pace {
+            Pace::Relaxed => 2,
+            Pace::Balanced => 3,
+            Pace::Packed => 4,
         }
     }
 
@@ -322,7 +261,7 @@ impl Context {
     pub fn level_text(&self) -> String {
         match self.level {
             BudgetLevel::Budget => "your low budget".into(),
-            level => format!("your {} budget", level.label()),
+            level => format!("your {} budget", level.key()),
         }
     }
 
@@ -425,26 +364,6 @@ pub fn cuisines_served(masks: &[u64]) -> u32 {
         most
     }
     best(masks, 0)
-}
-
-fn interest_label(word: &str) -> &'static str {
-    match word {
-        "museum" | "museums" => "museums",
-        "art" | "arts" => "art",
-        "history" => "history",
-        "culture" | "cultural" => "culture",
-        "architecture" => "architecture",
-        "park" | "parks" => "parks",
-        "nature" | "hiking" | "outdoors" => "nature",
-        "beach" => "beaches",
-        "family" | "kids" | "children" => "family outings",
-        "music" => "music",
-        "nightlife" => "nightlife",
-        "shopping" => "shopping",
-        "food" => "food",
-        "wine" => "wine",
-        _ => "your interests",
-    }
 }
 
 /// Points per night for a room type: a party of two or more in a shared
@@ -561,12 +480,12 @@ pub fn budget_note(trip: &TripSpec, plan: &Itinerary, catalog: &dyn Catalog) -> 
     let used = if ctx.budget.is_finite() {
         format!(
             "budget level {} (${:.0} a person a day{}): ${total:.0} of ${:.0} used ({:.0}%; aiming at {:.0}%)",
-            ctx.level.label(),
+            ctx.level.key(),
             ctx.per_person_day,
             if ctx.stated { ", as you said" } else { "" },
             ctx.budget,
             100.0 * total / ctx.budget,
-            100.0 * ctx.level.target_share()
+            100.0 * target_share(ctx.level)
         )
     } else {
         format!(
@@ -650,24 +569,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn levels_follow_the_money_per_person_per_day_unless_stated() {
-        assert_eq!(BudgetLevel::from_daily(99.0), BudgetLevel::Budget);
-        assert_eq!(BudgetLevel::from_daily(100.0), BudgetLevel::Moderate);
-        assert_eq!(BudgetLevel::from_daily(333.0), BudgetLevel::Comfort);
-        assert_eq!(BudgetLevel::from_daily(500.0), BudgetLevel::Luxury);
-        assert_eq!(
-            BudgetLevel::stated(&["museum".into(), "luxury".into()]),
-            Some(BudgetLevel::Luxury)
-        );
-        assert_eq!(BudgetLevel::stated(&["museum".into()]), None);
-        for level in [
-            BudgetLevel::Budget,
-            BudgetLevel::Moderate,
-            BudgetLevel::Comfort,
-            BudgetLevel::Luxury,
-        ] {
-            assert!((0.5..=1.0).contains(&level.target_share()));
+    fn a_spending_level_aims_at_a_share_of_the_budget_and_a_stated_one_caps_it() {
+        let mut previous = 0.0;
+        for level in BudgetLevel::ALL {
+            let share = target_share(level);
+            assert!((0.5..=1.0).contains(&share) && share > previous);
+            previous = share;
         }
+        assert_eq!(daily_cap(BudgetLevel::Budget), Some(100.0));
+        assert_eq!(daily_cap(BudgetLevel::Luxury), None);
     }
 
     #[test]

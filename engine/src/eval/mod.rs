@@ -175,6 +175,10 @@ pub fn trip_from_label(label: &LabelledQuery) -> TripSpec {
             transport,
         },
         preferences: Vec::new(),
+        budget_level: None,
+        pace: None,
+        interests: Vec::new(),
+        children: 0,
         objective: Default::default(),
     }
 }

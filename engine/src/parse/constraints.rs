@@ -7,13 +7,15 @@
 //! case ("some thai and mexican food", unless "not a fan of"), and transport
 //! ruled out ("no planes", "we'd rather not fly", "afraid of flying" → no
 //! flight; "non-self-driving", "we don't drive", "we don't have a car" → no
-//! self-driving). Interests ("museums", "hiking") are kept as preferences.
+//! self-driving). The soft wishes — spending style, pace, interests
+//! ("museums", "hiking") — are read into the intent's typed fields.
 
 use std::sync::LazyLock;
 
 use regex::Regex;
 use wayfare_domain::catalog::HouseRule;
 use wayfare_domain::intent::{HardConstraints, RoomRequirement, TransportRestriction, TripIntent};
+use wayfare_domain::preferences::{BudgetLevel, Interest, Pace};
 
 use super::Gazetteer;
 use super::people::Party;
@@ -386,55 +388,63 @@ impl Gazetteer {
     }
 }
 
-pub(super) fn parse_preferences(text: &str) -> Vec<String> {
-    const INTERESTS: [&str; 16] = [
-        "museum",
-        "beach",
-        "hiking",
-        "nature",
-        "nightlife",
-        "shopping",
-        "art",
-        "history",
-        "park",
-        "music",
-        "relax",
-        "adventure",
-        "food",
-        "wine",
-        "architecture",
-        "family",
-    ];
+/// The soft wishes a request states: its spending style, its pace and
+/// its interests ("museums and good food", "family-friendly").
+pub(super) fn parse_wishes(text: &str, intent: &mut TripIntent) {
     let lower = text.to_lowercase();
-    let mut words: Vec<String> = INTERESTS
-        .iter()
-        .filter(|w| {
-            lower.match_indices(*w).any(|(i, _)| {
-                !lower[..i]
-                    .chars()
-                    .next_back()
-                    .is_some_and(char::is_alphanumeric)
-            })
-        })
-        .map(|w| w.to_string())
-        .collect();
-    words.extend(budget_level(&lower).map(str::to_owned));
-    match pace(&lower) {
-        Some("relax") if !words.iter().any(|w| w == "relax") => words.push("relax".into()),
-        Some("packed") => words.push("packed".into()),
-        _ => {}
-    }
-    words
+    intent.budget_level = budget_level(&lower);
+    intent.pace = pace(&lower);
+    intent.interests = interests(&lower);
 }
 
-/// The spending style a request states, as the planner's word for it
-/// (`budget`, `moderate`, `comfort`, `luxury`). "Budget" alone is not one:
+/// The interests a request names, in the order it names them. A word
+/// after "no " is not one ("no museums"); family outings are an interest
+/// when asked for ("family-friendly", "for the kids") — a family that
+/// travels is read from the party (`children`), not from the word.
+fn interests(lower: &str) -> Vec<Interest> {
+    const FAMILY: [&str; 6] = [
+        "family-friendly",
+        "family friendly",
+        "kid-friendly",
+        "kid friendly",
+        "for the kids",
+        "for kids",
+    ];
+    let mut found: Vec<(usize, Interest)> = FAMILY
+        .iter()
+        .filter_map(|p| lower.find(p).filter(|&i| word_start(lower, i)))
+        .map(|i| (i, Interest::Family))
+        .collect();
+    let mut at = 0;
+    for word in lower.split(|c: char| !c.is_alphanumeric()) {
+        let start = at;
+        at += word.len() + 1;
+        if word.is_empty() || matches!(word, "family" | "kids" | "children") {
+            continue;
+        }
+        if let Some(interest) = Interest::from_word(word)
+            && !lower[..start].ends_with("no ")
+        {
+            found.push((start, interest));
+        }
+    }
+    found.sort_by_key(|(i, _)| *i);
+    let mut interests = Vec::new();
+    for (_, interest) in found {
+        if !interests.contains(&interest) {
+            interests.push(interest);
+        }
+    }
+    interests
+}
+
+/// The spending style a request states. "Budget" alone is not one:
 /// "a budget of $900" names an amount; "on a budget", "a budget trip" and
 /// "budget-friendly" are a style.
-fn budget_level(lower: &str) -> Option<&'static str> {
-    const LEVELS: [(&str, &[&str]); 4] = [
+fn budget_level(lower: &str) -> Option<BudgetLevel> {
+    const LEVELS: [(BudgetLevel, &[&str]); 4] = [
         (
-            "luxury",
+            BudgetLevel::Luxury,
             &[
                 "luxury",
                 "luxurious",
@@ -449,7 +459,7 @@ fn budget_level(lower: &str) -> Option<&'static str> {
             ],
         ),
         (
-            "comfort",
+            BudgetLevel::Comfort,
             &[
                 "comfortable",
                 "upscale",
@@ -459,7 +469,7 @@ fn budget_level(lower: &str) -> Option<&'static str> {
             ],
         ),
         (
-            "moderate",
+            BudgetLevel::Moderate,
             &[
                 "mid-range",
                 "midrange",
@@ -469,7 +479,7 @@ fn budget_level(lower: &str) -> Option<&'static str> {
             ],
         ),
         (
-            "budget",
+            BudgetLevel::Budget,
             &[
                 "shoestring",
                 "on a budget",
@@ -493,24 +503,28 @@ fn budget_level(lower: &str) -> Option<&'static str> {
             .iter()
             .any(|n| before.ends_with(n))
     };
+    // "a moderate pace" is about the days, not the money.
+    let of_pace = |at: usize, phrase: &str| lower[at + phrase.len()..].starts_with(" pace");
     LEVELS.iter().find_map(|(level, phrases)| {
         phrases
             .iter()
             .any(|p| {
                 lower
                     .match_indices(p)
-                    .any(|(i, _)| word_start(lower, i) && !negated(i))
+                    .any(|(i, _)| word_start(lower, i) && !negated(i) && !of_pace(i, p))
             })
             .then_some(*level)
     })
 }
 
-/// The pace a request states: `relax` (two visits a full day) or
-/// `packed` (as many as fit).
-fn pace(lower: &str) -> Option<&'static str> {
-    const RELAXED: [&str; 7] = [
+/// The pace a request states.
+fn pace(lower: &str) -> Option<Pace> {
+    const RELAXED: [&str; 10] = [
         "relaxed",
         "relaxing",
+        "relax",
+        "unwind",
+        "take it easy",
         "leisurely",
         "slow pace",
         "slow-paced",
@@ -532,9 +546,16 @@ fn pace(lower: &str) -> Option<&'static str> {
             .any(|p| lower.match_indices(p).any(|(i, _)| word_start(lower, i)))
     };
     if says(&RELAXED) {
-        Some("relax")
+        Some(Pace::Relaxed)
     } else if says(&PACKED) {
-        Some("packed")
+        Some(Pace::Packed)
+    } else if says(&[
+        "balanced pace",
+        "moderate pace",
+        "normal pace",
+        "steady pace",
+    ]) {
+        Some(Pace::Balanced)
     } else {
         None
     }

@@ -189,8 +189,7 @@ impl Gazetteer {
         money::parse_budget(text, &party, &mut intent);
         self.parse_places(text, &mut intent);
         intent.constraints = self.parse_constraints(text, &party, &mut intent);
-        let interests = constraints::parse_preferences(text);
-        intent.preferences.splice(0..0, interests);
+        constraints::parse_wishes(text, &mut intent);
         requirements::assess(text, &party, &mut intent);
         intent
     }

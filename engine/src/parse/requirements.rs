@@ -10,7 +10,7 @@ use regex::Regex;
 use wayfare_domain::intent::{Complexity, Priority, TripIntent};
 
 use super::people::Party;
-use crate::assemble::utility::BudgetLevel;
+use wayfare_domain::preferences::BudgetLevel;
 
 re!(
     COST,
@@ -146,11 +146,7 @@ pub(super) fn assess(text: &str, party: &Party, intent: &mut TripIntent) {
     }
     // The spending style, when the text states none: inferred from the
     // money a person has a day (the planner's bands), and said.
-    const STYLES: [&str; 4] = ["budget", "moderate", "comfort", "luxury"];
-    if !intent
-        .preferences
-        .iter()
-        .any(|w| STYLES.contains(&w.as_str()))
+    if intent.budget_level.is_none()
         && let (Some(budget), Some(days)) = (intent.budget, intent.days)
     {
         let per_day = f64::from(budget) / f64::from(days.get()) / f64::from(people.max(1));

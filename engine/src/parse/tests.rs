@@ -650,35 +650,62 @@ fn the_home_page_examples_read_completely_on_the_demo_catalog() {
 
 #[test]
 fn a_spending_style_and_a_pace_are_read_and_an_amount_is_not_a_style() {
+    use wayfare_domain::preferences::{BudgetLevel, Pace};
     let g = gazetteer();
-    let prefs = |text: &str| g.parse(text).preferences;
     let base = "3 days from Seattle to Denver, March 5-7 2027, two of us";
     for (text, level) in [
-        ("we're on a shoestring", "budget"),
-        ("a cheap trip", "budget"),
-        ("budget-friendly please", "budget"),
-        ("mid-range hotels", "moderate"),
-        ("somewhere comfortable", "comfort"),
-        ("we want to splurge", "luxury"),
-        ("a five-star luxury getaway", "luxury"),
+        ("we're on a shoestring", BudgetLevel::Budget),
+        ("a cheap trip", BudgetLevel::Budget),
+        ("budget-friendly please", BudgetLevel::Budget),
+        ("mid-range hotels", BudgetLevel::Moderate),
+        ("somewhere comfortable", BudgetLevel::Comfort),
+        ("we want to splurge", BudgetLevel::Luxury),
+        ("a five-star luxury getaway", BudgetLevel::Luxury),
     ] {
-        let p = prefs(&format!("{base}, $2,000, {text}"));
-        assert!(p.contains(&level.to_owned()), "{text}: {p:?}");
+        let i = g.parse(&format!("{base}, $2,000, {text}"));
+        assert_eq!(i.budget_level, Some(level), "{text}");
     }
     for text in [
         "with a budget of $2,000",
         "budget $2,000, nothing luxurious",
         "$2,000, not cheap motels",
+        "$2,000, at a moderate pace",
     ] {
-        let p = prefs(&format!("{base}, {text}"));
-        assert!(
-            !p.iter().any(|w| ["budget", "luxury"].contains(&w.as_str())),
-            "{text}: {p:?}"
-        );
+        let i = g.parse(&format!("{base}, {text}"));
+        assert_eq!(i.budget_level, None, "{text}");
     }
-    assert!(prefs(&format!("{base}, $2,000, a leisurely trip")).contains(&"relax".to_owned()));
-    assert!(prefs(&format!("{base}, $2,000, a packed schedule")).contains(&"packed".to_owned()));
-    assert!(!prefs(&format!("{base}, $2,000")).contains(&"packed".to_owned()));
+    let pace = |text: &str| g.parse(&format!("{base}, $2,000, {text}")).pace;
+    assert_eq!(pace("a leisurely trip"), Some(Pace::Relaxed));
+    assert_eq!(pace("we just want to relax"), Some(Pace::Relaxed));
+    assert_eq!(pace("a packed schedule"), Some(Pace::Packed));
+    assert_eq!(pace("at a moderate pace"), Some(Pace::Balanced));
+    assert_eq!(pace(""), None);
+}
+
+#[test]
+fn interests_are_read_in_the_order_named_and_a_family_that_travels_is_not_one() {
+    use wayfare_domain::preferences::Interest;
+    let g = gazetteer();
+    let base = "3 days from Seattle to Denver, March 5-7 2027, $2,000";
+    let interests = |text: &str| g.parse(&format!("{base}, {text}")).interests;
+    assert_eq!(
+        interests("two of us, museums and good food"),
+        [Interest::Culture, Interest::Food]
+    );
+    assert_eq!(
+        interests("we love hiking, art galleries and the nightlife"),
+        [Interest::Nature, Interest::Art, Interest::Nightlife]
+    );
+    assert_eq!(
+        interests("a family of four, something kid-friendly"),
+        [Interest::Family]
+    );
+    // The party, not a wish; parking is not a park; "no museums" is none.
+    assert!(interests("my family and I, we need parking").is_empty());
+    assert!(interests("two of us, no museums please").is_empty());
+    let kids = g.parse(&format!("{base}, two adults with two kids"));
+    assert_eq!(kids.children, 2);
+    assert!(kids.interests.is_empty());
 }
 
 #[test]

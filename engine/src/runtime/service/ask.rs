@@ -51,6 +51,10 @@ fn merge(base: &TripOverrides, top: &TripOverrides) -> Result<TripOverrides, Str
         budget: t.budget.or(b.budget),
         constraints: t.constraints.or(b.constraints),
         preferences: t.preferences.or(b.preferences),
+        budget_level: t.budget_level.or(b.budget_level),
+        pace: t.pace.or(b.pace),
+        interests: t.interests.or(b.interests),
+        children: t.children.or(b.children),
         assumptions: t.assumptions.or(b.assumptions),
         questions: t.questions.or(b.questions),
     })
