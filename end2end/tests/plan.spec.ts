@@ -57,23 +57,30 @@ test("a structured field wins over the text", async ({ page }) => {
   await expect(page.getByTestId("understood")).toContainText("Meals to include: Italian");
 });
 
-test("the spending style, pace and interests from the form reach the plan", async ({ page }) => {
+test("the spending style, pace, interests and children from the form reach the plan", async ({ page }) => {
   await page.goto("/");
   await waitForHydration(page);
   await page.getByRole("button", { name: EXAMPLES.oneCity }).click();
   await page.getByText("Add details (optional)").click();
   await page.getByLabel("Spending").selectOption("luxury");
-  await page.getByLabel("Pace").selectOption("relax");
-  await page.getByLabel("Interests").fill("Museums, parks");
+  await page.getByLabel("Pace").selectOption("relaxed");
+  await page.getByLabel("Interests").fill("Museums, parks, jazz");
+  await page.getByLabel("Travellers").fill("3");
+  await page.getByLabel("Of whom children").fill("1");
   await page.getByRole("button", { name: "Plan my trip" }).click();
   await page.waitForURL(/\/trips\//);
   await waitForReady(page);
   const understood = page.getByTestId("understood");
   await expect(understood).toContainText("Luxury");
   await expect(understood).toContainText("A relaxed pace");
-  await expect(understood).toContainText(/Interests: (food, )?museums, parks/);
+  await expect(understood).toContainText(/Interests: (food and wine, )?museums and history, parks and nature, jazz/);
+  await expect(understood).toContainText("3 travellers, one of them a child");
   const trip = await (await page.request.get(page.url().replace("/trips/", "/api/trips/"))).json();
-  expect(trip.intent.preferences).toEqual(expect.arrayContaining(["luxury", "relax", "museums", "parks"]));
+  expect(trip.intent.budget_level).toBe("luxury");
+  expect(trip.intent.pace).toBe("relaxed");
+  expect(trip.intent.interests).toEqual(expect.arrayContaining(["culture", "nature"]));
+  expect(trip.intent.preferences).toContain("jazz");
+  expect(trip.intent.children).toBe(1);
   // A relaxed pace: at most two visits on a day without travel.
   for (const day of trip.itinerary.days) {
     if (day.transport.length === 0) expect(day.attractions.length).toBeLessThanOrEqual(2);

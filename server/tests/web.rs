@@ -346,6 +346,68 @@ fn an_empty_request_is_refused_with_a_readable_error() {
     });
 }
 
+/// The plan form posted without JavaScript: its spending, pace, interests
+/// and children fields reach the trip's intent typed, and a value the form
+/// does not offer is refused naming the ones it does.
+#[test]
+fn the_forms_wishes_reach_the_intent_typed_and_a_foreign_value_is_refused() {
+    run(async {
+        let app = app().await;
+        let post = |fields: &str| {
+            let body = format!(
+                "query=3+days+from+Seattle+to+Denver%2C+May+14-16+2027%2C+three+of+us%2C+%242%2C000{fields}"
+            );
+            let router = app.router.clone();
+            async move {
+                let response = router
+                    .oneshot(sfn(
+                        "/sfn/plan_trip",
+                        ALICE,
+                        "application/x-www-form-urlencoded",
+                        body,
+                    ))
+                    .await
+                    .expect("response");
+                (response.status(), body_text(response).await)
+            }
+        };
+        let (status, body) = post(
+            "&fields[style]=comfort&fields[pace]=packed&fields[interests]=art+galleries%2C+jazz&fields[children]=1",
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let id: String = serde_json::from_str(&body).expect("an id as JSON");
+        let response = app
+            .router
+            .clone()
+            .oneshot(
+                Request::get(format!("/api/trips/{id}"))
+                    .body(Body::empty())
+                    .expect("request"),
+            )
+            .await
+            .expect("response");
+        let trip: serde_json::Value =
+            serde_json::from_str(&body_text(response).await).expect("json");
+        let intent = &trip["intent"];
+        assert_eq!(intent["budget_level"], "comfort", "{intent}");
+        assert_eq!(intent["pace"], "packed", "{intent}");
+        assert_eq!(intent["interests"], serde_json::json!(["art"]), "{intent}");
+        assert_eq!(intent["preferences"], serde_json::json!(["jazz"]), "{intent}");
+        assert_eq!(intent["children"], 1, "{intent}");
+
+        for (fields, says) in [
+            ("&fields[pace]=frantic", "relaxed, balanced, packed"),
+            ("&fields[style]=cheap", "budget, moderate, comfort, luxury"),
+            ("&fields[children]=4", "more children than the 3 travellers"),
+        ] {
+            let (status, body) = post(fields).await;
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{fields}: {body}");
+            assert!(body.contains(says), "{fields}: {body}");
+        }
+    });
+}
+
 /// The dashboard's server function, as Alice's browser calls it.
 async fn dashboard_report(app: &TestApp) -> wayfare_app::model::DashboardReport {
     let response = app

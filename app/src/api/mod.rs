@@ -42,9 +42,12 @@ pub struct PlanFields {
     /// How to spend: `budget`, `moderate`, `comfort` or `luxury`.
     #[serde(default)]
     pub style: Option<String>,
-    /// `relax` or `packed`.
+    /// `relaxed`, `balanced` or `packed`.
     #[serde(default)]
     pub pace: Option<String>,
+    /// How many of the travellers are children.
+    #[serde(default)]
+    pub children: Option<String>,
     /// Words, comma-separated: "museums, parks, food".
     #[serde(default)]
     pub interests: Option<String>,

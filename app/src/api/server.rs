@@ -13,6 +13,7 @@ use wayfare_domain::intent::{
     Destination, HardConstraints, RoomRequirement, TransportRestriction, TripIntent,
 };
 use wayfare_domain::overrides::{OverridesInput, TripOverrides};
+use wayfare_domain::preferences::{BudgetLevel, Interest, Pace};
 use wayfare_domain::rating::Rating;
 use wayfare_domain::trip::{Alternative, Change, TripStatus, TripView};
 use wayfare_engine::runtime::{ModifyError, Runtime, RuntimeError, SubmitError};
@@ -134,15 +135,19 @@ fn number_field<T>(
         .map_err(|why| AppError::Invalid(format!("{what}: {why}")))
 }
 
-/// A select field's value, one of `allowed` (empty: none).
-fn choice(value: Option<String>, what: &str, allowed: &[&str]) -> Result<Option<String>, AppError> {
+/// A select field's value read by `read` (empty: none); another value is
+/// refused, naming the `allowed` ones.
+fn choice<T>(
+    value: Option<String>,
+    what: &str,
+    read: impl Fn(&str) -> Option<T>,
+    allowed: impl Fn() -> String,
+) -> Result<Option<T>, AppError> {
     match text_field(value) {
         None => Ok(None),
-        Some(v) if allowed.contains(&v.as_str()) => Ok(Some(v)),
-        Some(v) => Err(AppError::Invalid(format!(
-            "{what}: {v:?} is not one of {}",
-            allowed.join(", ")
-        ))),
+        Some(v) => read(&v)
+            .map(Some)
+            .ok_or_else(|| AppError::Invalid(format!("{what}: {v:?} is not one of {}", allowed()))),
     }
 }
 
@@ -278,15 +283,16 @@ fn overrides_of(
     if constrained {
         input.constraints = Some(constraints);
     }
-    // Style, pace and interests join the words the text gave (a field's
-    // style or pace in place of the text's).
-    let style = choice(
-        fields.style,
-        "Spending",
-        &["budget", "moderate", "comfort", "luxury"],
-    )?;
-    let pace = choice(fields.pace, "Pace", &["relax", "packed"])?;
-    let interests: Vec<String> = text_field(fields.interests)
+    // A field's spending style or pace wins over the text's; the field's
+    // interests join the text's. An interest word Wayfare has no kind for
+    // ("jazz") is kept as a wish and matched against attraction names.
+    input.budget_level = choice(fields.style, "Spending", BudgetLevel::from_key, || {
+        BudgetLevel::ALL.map(BudgetLevel::key).join(", ")
+    })?;
+    input.pace = choice(fields.pace, "Pace", Pace::from_key, || {
+        Pace::ALL.map(Pace::key).join(", ")
+    })?;
+    let entries: Vec<String> = text_field(fields.interests)
         .map(|list| {
             list.split([',', ';'])
                 .map(|w| w.trim().to_lowercase())
@@ -294,29 +300,45 @@ fn overrides_of(
                 .collect()
         })
         .unwrap_or_default();
-    if interests.len() > 12 || interests.iter().any(|w| w.len() > 40) {
+    if entries.len() > 12 || entries.iter().any(|w| w.len() > 40) {
         return Err(AppError::Invalid(
-            "Interests: at most 12 words, each a few words long".into(),
+            "Interests: at most 12, each a few words long".into(),
         ));
     }
-    if style.is_some() || pace.is_some() || !interests.is_empty() {
-        const STYLES: [&str; 4] = ["budget", "moderate", "comfort", "luxury"];
-        let mut words: Vec<String> = parsed
-            .preferences
-            .iter()
-            .filter(|w| {
-                let replaced_style = style.is_some() && STYLES.contains(&w.as_str());
-                let replaced_pace = pace.is_some() && ["relax", "packed"].contains(&w.as_str());
-                !(replaced_style || replaced_pace)
-            })
-            .cloned()
-            .collect();
-        for w in style.into_iter().chain(pace).chain(interests) {
-            if !words.contains(&w) {
-                words.push(w);
+    if !entries.is_empty() {
+        let mut interests = parsed.interests.clone();
+        let mut words = parsed.preferences.clone();
+        for entry in entries {
+            let kinds: Vec<Interest> = entry
+                .split(|c: char| !c.is_alphanumeric())
+                .filter_map(Interest::from_word)
+                .collect();
+            if kinds.is_empty() && !words.contains(&entry) {
+                words.push(entry);
+            }
+            for kind in kinds {
+                if !interests.contains(&kind) {
+                    interests.push(kind);
+                }
             }
         }
+        input.interests = Some(interests);
         input.preferences = Some(words);
+    }
+    input.children = number_field(fields.children, "Children", |n| {
+        if n.fract() == 0.0 && (0.0..=20.0).contains(&n) {
+            Ok(n as i64)
+        } else {
+            Err("from 0 to 20 children".into())
+        }
+    })?;
+    let party = input
+        .people
+        .unwrap_or_else(|| i64::from(parsed.people.get()));
+    if input.children.is_some_and(|c| c > party) {
+        return Err(AppError::Invalid(format!(
+            "Children: more children than the {party} travellers"
+        )));
     }
     TripOverrides::try_from(input).map_err(|e| AppError::Invalid(e.to_string()))
 }

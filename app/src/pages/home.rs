@@ -82,6 +82,7 @@ fn PlanForm() -> impl IntoView {
             style: field("style"),
             pace: field("pace"),
             interests: field("interests"),
+            children: field("children"),
         };
         submit.dispatch(PlanTrip {
             query: value("query"),
@@ -148,6 +149,7 @@ fn PlanForm() -> impl IntoView {
                         <Field name="start_date" label="First day" kind="date" />
                         <Field name="days" label="Days" kind="number" placeholder="3" min="2" max="30" />
                         <Field name="travellers" label="Travellers" kind="number" placeholder="2" min="1" max="20" />
+                        <Field name="children" label="Of whom children" kind="number" placeholder="0" min="0" max="20" />
                         <Field name="budget" label="Budget (USD)" kind="number" placeholder="2000" min="1" />
                         <div class="field">
                             <label for="f-room">"Room"</label>
@@ -184,9 +186,9 @@ fn PlanForm() -> impl IntoView {
                         <div class="field">
                             <label for="f-pace">"Pace"</label>
                             <select id="f-pace" name="fields[pace]">
-                                <option value="">"Balanced"</option>
-                                <option value="relax">"Relaxed: two visits a day"</option>
-                                <option value="packed">"Packed: as much as fits"</option>
+                                <option value="">"Balanced: three visits a day"</option>
+                                <option value="relaxed">"Relaxed: two visits a day"</option>
+                                <option value="packed">"Packed: four visits a day"</option>
                             </select>
                         </div>
                         <Field name="interests" label="Interests" placeholder="museums, parks, food" />

@@ -9,6 +9,7 @@ use wayfare_domain::bounds::{Budget, Travellers, TripDate};
 use wayfare_domain::catalog::HouseRule;
 use wayfare_domain::intent::{HardConstraints, RoomRequirement, TransportRestriction};
 use wayfare_domain::itinerary::{ItineraryDay, PlanItem, TransportLeg, TravelMode};
+use wayfare_domain::preferences::BudgetLevel;
 use wayfare_domain::trip::TripView;
 
 use crate::api::{alternatives, preview_change};
@@ -97,7 +98,13 @@ pub fn IntentNotes() -> impl IntoView {
                 (None, Some(days)) => notes.push(plural(days.get(), "day", "days")),
                 _ => {}
             }
-            notes.push(plural(intent.people.get(), "traveller", "travellers"));
+            let mut party = plural(intent.people.get(), "traveller", "travellers");
+            match intent.children {
+                0 => {}
+                1 => party.push_str(", one of them a child"),
+                n => party.push_str(&format!(", {n} of them children")),
+            }
+            notes.push(party);
             if let Some(budget) = intent.budget {
                 notes.push(format!("Budget {}", money(budget.usd())));
             }
@@ -121,18 +128,26 @@ pub fn IntentNotes() -> impl IntoView {
                     .to_owned(),
                 );
             }
-            let mut interests: Vec<&str> = Vec::new();
-            for word in &intent.preferences {
-                match word.as_str() {
-                    "budget" => notes.push("Spending as little as possible".to_owned()),
-                    "moderate" => notes.push("Moderate spending".to_owned()),
-                    "comfort" => notes.push("Comfortable spending".to_owned()),
-                    "luxury" => notes.push("Luxury".to_owned()),
-                    "relax" => notes.push("A relaxed pace".to_owned()),
-                    "packed" => notes.push("A packed pace".to_owned()),
-                    other => interests.push(other),
-                }
+            if let Some(level) = intent.budget_level {
+                notes.push(
+                    match level {
+                        BudgetLevel::Budget => "Spending as little as possible",
+                        BudgetLevel::Moderate => "Moderate spending",
+                        BudgetLevel::Comfort => "Comfortable spending",
+                        BudgetLevel::Luxury => "Luxury",
+                    }
+                    .to_owned(),
+                );
             }
+            if let Some(pace) = intent.pace {
+                notes.push(format!("A {} pace", pace.key()));
+            }
+            let interests: Vec<&str> = intent
+                .interests
+                .iter()
+                .map(|i| i.label())
+                .chain(intent.preferences.iter().map(String::as_str))
+                .collect();
             if !interests.is_empty() {
                 notes.push(format!("Interests: {}", interests.join(", ")));
             }

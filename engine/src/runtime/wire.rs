@@ -176,11 +176,15 @@ pub fn output_of(state: &TripState, agent_type: &str) -> Option<TaskOutput> {
         .and_then(|r| <TaskOutput as serde::Deserialize>::deserialize(r).ok())
 }
 
+/// The trip's intent; one logged before the typed wishes has its words
+/// lifted into them ([`TripIntent::lift_preference_words`]).
 pub fn intent_of(state: &TripState) -> Option<TripIntent> {
-    state
+    let mut intent: TripIntent = state
         .intent
         .clone()
-        .and_then(|i| serde_json::from_value(i).ok())
+        .and_then(|i| serde_json::from_value(i).ok())?;
+    intent.lift_preference_words();
+    Some(intent)
 }
 
 pub fn trip_view(state: &TripState) -> TripView {
