@@ -281,6 +281,33 @@ async fn stay_alternatives_are_ranked_by_the_same_utility() {
     rt.shutdown().await;
 }
 
+/// Children in the party make family outings an interest though the
+/// request names none: Denver's zoo is visited, and its reason says why;
+/// the same trip for two adults does not put it first.
+#[test]
+fn a_party_with_children_visits_the_zoo_first() {
+    let family = "3 days from Seattle to Denver, March 5th to March 7th 2027, two adults and two kids, $3,000";
+    let (outcome, with_kids) = plan(Objective::Utility, family);
+    assert_eq!(outcome.intent.children, 2);
+    let visits: Vec<_> = with_kids.days.iter().flat_map(|d| &d.attractions).collect();
+    let zoo = visits
+        .iter()
+        .find(|a| a.name == "Denver Zoo")
+        .unwrap_or_else(|| panic!("no zoo: {}", render_text(&with_kids)));
+    assert!(zoo.reason.contains("family outings"), "{zoo:?}");
+    let adults = "3 days from Seattle to Denver, March 5th to March 7th 2027, four adults, $3,000";
+    let (_, grown_ups) = plan(Objective::Utility, adults);
+    assert!(
+        grown_ups
+            .days
+            .iter()
+            .flat_map(|d| &d.attractions)
+            .all(|a| !a.reason.contains("family outings")),
+        "{}",
+        render_text(&grown_ups)
+    );
+}
+
 #[test]
 fn interests_put_matching_attractions_first_and_say_so() {
     let text = "3 days from Seattle to Denver, March 5th to March 7th 2027, two of us, $2,000, we love museums and parks";

@@ -393,7 +393,11 @@ fn the_forms_wishes_reach_the_intent_typed_and_a_foreign_value_is_refused() {
         assert_eq!(intent["budget_level"], "comfort", "{intent}");
         assert_eq!(intent["pace"], "packed", "{intent}");
         assert_eq!(intent["interests"], serde_json::json!(["art"]), "{intent}");
-        assert_eq!(intent["preferences"], serde_json::json!(["jazz"]), "{intent}");
+        assert_eq!(
+            intent["preferences"],
+            serde_json::json!(["jazz"]),
+            "{intent}"
+        );
         assert_eq!(intent["children"], 1, "{intent}");
 
         for (fields, says) in [
