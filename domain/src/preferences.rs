@@ -3,10 +3,46 @@
 //! they want to see ([`Interest`]). Soft wishes: they order the planner's
 //! choices, never rule a plan out.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// Deserialises the wishes from their keys by hand: a derived enum
+/// deserialiser is about half a kilobyte of the browser's bundle each,
+/// where this reuses the string one (the bundle has little room).
+macro_rules! from_key {
+    ($t:ty, $keys:expr) => {
+        impl $t {
+            /// Every key, in [`Self::ALL`]'s order.
+            pub const KEYS: &'static [&'static str] = &$keys;
+        }
+
+        impl<'de> Deserialize<'de> for $t {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let key = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                <$t>::from_key(&key)
+                    .ok_or_else(|| serde::de::Error::unknown_variant(&key, Self::KEYS))
+            }
+        }
+    };
+}
+from_key!(BudgetLevel, ["budget", "moderate", "comfort", "luxury"]);
+from_key!(Pace, ["relaxed", "balanced", "packed"]);
+from_key!(
+    Interest,
+    [
+        "culture",
+        "art",
+        "nature",
+        "beaches",
+        "food",
+        "nightlife",
+        "shopping",
+        "family",
+        "adventure"
+    ]
+);
 
 /// How freely a trip spends, by money per person per day.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum BudgetLevel {
@@ -58,7 +94,7 @@ impl BudgetLevel {
 }
 
 /// How full the days should be.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Pace {
@@ -87,7 +123,7 @@ impl Pace {
 }
 
 /// Something a person wants to see or do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Interest {
@@ -184,6 +220,9 @@ mod tests {
 
     #[test]
     fn keys_round_trip_and_match_the_serde_names() {
+        assert_eq!(BudgetLevel::KEYS, BudgetLevel::ALL.map(BudgetLevel::key));
+        assert_eq!(Pace::KEYS, Pace::ALL.map(Pace::key));
+        assert_eq!(Interest::KEYS, Interest::ALL.map(Interest::key));
         for l in BudgetLevel::ALL {
             assert_eq!(BudgetLevel::from_key(l.key()), Some(l));
             assert_eq!(
@@ -207,6 +246,17 @@ mod tests {
             );
         }
         assert_eq!(BudgetLevel::from_key("cheap"), None);
+        let refused = serde_json::from_str::<Pace>("\"frantic\"")
+            .expect_err("not a pace")
+            .to_string();
+        assert!(
+            refused.contains("`relaxed`, `balanced`, `packed`"),
+            "{refused}"
+        );
+        assert_eq!(
+            serde_json::from_str::<Vec<Interest>>(r#"["food","art"]"#).expect("keys"),
+            [Interest::Food, Interest::Art]
+        );
     }
 
     #[test]

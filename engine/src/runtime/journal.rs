@@ -79,6 +79,9 @@ pub struct ClusterMetrics {
     pub tasks_fenced: u64,
 }
 
+/// What the journal tells of a state a local append made ready.
+type ReadyHook = Box<dyn Fn(&TripState) + Send + Sync>;
+
 /// The trip log with its locks, state cache and fan-out.
 pub(super) struct Journal<S> {
     store: S,
@@ -96,7 +99,7 @@ pub(super) struct Journal<S> {
     fenced: AtomicU64,
     /// Told of every state that a local append made ready, before the
     /// append is published ([`Journal::on_ready`]).
-    on_ready: Option<Box<dyn Fn(&TripState) + Send + Sync>>,
+    on_ready: Option<ReadyHook>,
 }
 
 impl<S: RuntimeStore> Journal<S> {
