@@ -121,6 +121,14 @@ impl HardConstraints {
     }
 }
 
+/// The opening words of the inferred spending note, by level.
+const SPENDING_NOTES: [(BudgetLevel, &str); 4] = [
+    (BudgetLevel::Budget, "Thrifty spending:"),
+    (BudgetLevel::Moderate, "Moderate spending:"),
+    (BudgetLevel::Comfort, "Comfortable spending:"),
+    (BudgetLevel::Luxury, "Luxury spending:"),
+];
+
 /// What the parser understood from a request.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -259,6 +267,40 @@ impl TripIntent {
         }
     }
 
+    /// States the spending style inferred from the money a person has a
+    /// day when the request states none ("Comfortable spending: about $333
+    /// a person a day …"), in place of an earlier such note: a form's or an
+    /// answer's budget, length, party or style changes it.
+    pub fn note_spending(&mut self) {
+        self.assumptions
+            .retain(|a| !SPENDING_NOTES.iter().any(|(_, note)| a.starts_with(note)));
+        if self.budget_level.is_none()
+            && let (Some(budget), Some(days)) = (self.budget, self.days)
+        {
+            let per_day =
+                f64::from(budget) / f64::from(days.get()) / f64::from(self.people.get().max(1));
+            let level = BudgetLevel::from_daily(per_day);
+            let note = SPENDING_NOTES
+                .iter()
+                .find(|(l, _)| *l == level)
+                .map_or("Spending", |(_, note)| note);
+            self.assumptions.push(format!(
+                "{note} about ${per_day:.0} a person a day (say \"on a shoestring\" or \"luxury\" to change it)"
+            ));
+        }
+    }
+
+    /// Forgets what the parser assumed about the party ("2 people: 'two
+    /// of us'", "one traveller assumed"): a stated number replaced it.
+    pub fn forget_party_assumptions(&mut self) {
+        self.assumptions.retain(|a| {
+            let digits = a.trim_start_matches(|c: char| c.is_ascii_digit());
+            let counted = digits.len() < a.len()
+                && (digits.starts_with(" people: '") || digits.starts_with(" person: '"));
+            !(counted || a.starts_with("one traveller assumed"))
+        });
+    }
+
     /// True when the planner has everything it needs.
     pub fn is_complete(&self) -> bool {
         self.questions.is_empty()
@@ -285,6 +327,43 @@ mod tests {
         assert_eq!(intent.complexity, Complexity::Simple);
         assert_eq!(intent.budget_level, None);
         assert!(intent.interests.is_empty());
+    }
+
+    #[test]
+    fn the_spending_note_follows_the_money_and_goes_when_a_style_is_set() {
+        let mut intent = TripIntent {
+            budget: Budget::try_from(2000.0).ok(),
+            days: Days::try_from(3_u32).ok(),
+            people: Travellers::try_from(2_u32).expect("two"),
+            assumptions: vec![
+                "2 people: 'two of us'".into(),
+                "one traveller assumed".into(),
+            ],
+            ..TripIntent::default()
+        };
+        intent.note_spending();
+        assert!(
+            intent.assumptions[2].starts_with("Comfortable spending: about $333 a person a day"),
+            "{:?}",
+            intent.assumptions
+        );
+        intent.budget = Budget::try_from(600.0).ok();
+        intent.note_spending();
+        let notes: Vec<_> = intent
+            .assumptions
+            .iter()
+            .filter(|a| a.contains("spending"))
+            .collect();
+        assert_eq!(notes.len(), 1, "{notes:?}");
+        assert!(
+            notes[0].starts_with("Moderate spending: about $100"),
+            "{notes:?}"
+        );
+        intent.budget_level = Some(BudgetLevel::Luxury);
+        intent.note_spending();
+        assert!(!intent.assumptions.iter().any(|a| a.contains("spending")));
+        intent.forget_party_assumptions();
+        assert!(intent.assumptions.is_empty(), "{:?}", intent.assumptions);
     }
 
     #[test]

@@ -254,6 +254,16 @@ impl TripOverrides {
             intent.children = v;
         }
         intent.children = intent.children.min(intent.people.get());
+        if self.people.is_some() {
+            intent.forget_party_assumptions();
+        }
+        if self.budget.is_some()
+            || self.days.is_some()
+            || self.people.is_some()
+            || self.budget_level.is_some()
+        {
+            intent.note_spending();
+        }
         if let Some(v) = o.assumptions {
             intent.assumptions = v;
         }

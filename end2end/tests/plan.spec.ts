@@ -67,6 +67,10 @@ test("the spending style, pace, interests and children from the form reach the p
   await page.getByLabel("Interests").fill("Museums, parks, jazz");
   await page.getByLabel("Travellers").fill("3");
   await page.getByLabel("Of whom children").fill("1");
+  await shot(page, "form-details-1280");
+  await page.setViewportSize({ width: 360, height: 800 });
+  await shot(page, "form-details-360");
+  await page.setViewportSize({ width: 1280, height: 800 });
   await page.getByRole("button", { name: "Plan my trip" }).click();
   await page.waitForURL(/\/trips\//);
   await waitForReady(page);
@@ -75,6 +79,10 @@ test("the spending style, pace, interests and children from the form reach the p
   await expect(understood).toContainText("A relaxed pace");
   await expect(understood).toContainText(/Interests: (food and wine, )?museums and history, parks and nature, jazz/);
   await expect(understood).toContainText("3 travellers, one of them a child");
+  // What the text alone implied is not assumed once a field said otherwise.
+  await expect(understood).not.toContainText("Comfortable spending");
+  await expect(understood).not.toContainText("2 people");
+  await shot(page, "trip-wishes-1280");
   const trip = await (await page.request.get(page.url().replace("/trips/", "/api/trips/"))).json();
   expect(trip.intent.budget_level).toBe("luxury");
   expect(trip.intent.pace).toBe("relaxed");

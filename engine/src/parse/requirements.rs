@@ -10,7 +10,6 @@ use regex::Regex;
 use wayfare_domain::intent::{Complexity, Priority, TripIntent};
 
 use super::people::Party;
-use wayfare_domain::preferences::BudgetLevel;
 
 re!(
     COST,
@@ -144,23 +143,7 @@ pub(super) fn assess(text: &str, party: &Party, intent: &mut TripIntent) {
                 .to_owned(),
         );
     }
-    // The spending style, when the text states none: inferred from the
-    // money a person has a day (the planner's bands), and said.
-    if intent.budget_level.is_none()
-        && let (Some(budget), Some(days)) = (intent.budget, intent.days)
-    {
-        let per_day = f64::from(budget) / f64::from(days.get()) / f64::from(people.max(1));
-        let level = BudgetLevel::from_daily(per_day);
-        intent.assumptions.push(format!(
-            "{} spending: about ${per_day:.0} a person a day (say \"on a shoestring\" or \"luxury\" to change it)",
-            match level {
-                BudgetLevel::Budget => "Thrifty",
-                BudgetLevel::Moderate => "Moderate",
-                BudgetLevel::Comfort => "Comfortable",
-                BudgetLevel::Luxury => "Luxury",
-            }
-        ));
-    }
+    intent.note_spending();
     intent.explicit_requirements = explicit;
     intent.implicit_requirements = implicit;
 }
