@@ -291,6 +291,47 @@ pub fn leg_fits(origin: &str, key: &LegKey, option: &LegOption) -> usize {
     meals + usize::from(visit)
 }
 
+/// The times a traveller may choose to leave on a drive or a taxi, the
+/// catalog's default first (it wins a tie): early, to arrive for lunch
+/// after a long drive; after a morning visit; after lunch. Daytime only: a
+/// drive after dinner arrives late at night.
+const GROUND_DEPARTURES: [(u32, u32); 4] = [(9, 0), (7, 0), (11, 0), (13, 30)];
+
+/// `option` leaving at `departure` instead, arriving as much later as the
+/// route takes; `None` when it would arrive after midnight or its
+/// duration is unknown (no arrival).
+fn retime(option: &LegOption, departure: chrono::NaiveTime) -> Option<LegOption> {
+    let minutes = (option.arrival? - option.departure).num_minutes();
+    let arrival = timing::ground_arrival(departure, u32::try_from(minutes).ok()?)?;
+    Some(LegOption {
+        departure,
+        arrival: Some(arrival),
+        ..option.clone()
+    })
+}
+
+/// A drive or a taxi retimed to the [`GROUND_DEPARTURES`] time that fits
+/// the most meals and visits around it ([`leg_fits`]); `None` for a flight
+/// or when the catalog's time fits as many.
+fn best_ground_time(origin: &str, key: &LegKey, option: &LegOption) -> Option<LegOption> {
+    if option.mode == TravelMode::Flight {
+        return None;
+    }
+    let now = leg_fits(origin, key, option);
+    let mut best: Option<(usize, LegOption)> = None;
+    for (h, m) in GROUND_DEPARTURES {
+        let Some(t) = chrono::NaiveTime::from_hms_opt(h, m, 0) else {
+            continue;
+        };
+        let Some(o) = retime(option, t) else { continue };
+        let fits = leg_fits(origin, key, &o);
+        if fits > best.as_ref().map_or(now, |b| b.0) {
+            best = Some((fits, o));
+        }
+    }
+    best.map(|(_, o)| o)
+}
+
 /// "07:21", or "?" when unknown.
 fn hhmm(t: Option<chrono::NaiveTime>) -> String {
     t.map_or_else(|| "?".into(), |t| t.format("%H:%M").to_string())
@@ -319,29 +360,44 @@ fn build(
         (c.target - bound - room_extra(c, sk, p)).max(0.0) * utility::LEG_SHARE
     });
     for key in &legs_keys {
-        let allowed: Vec<&Candidate<LegOption>> = p
+        let mut allowed: Vec<Candidate<LegOption>> = p
             .legs
             .get(key)
             .map(|opts| {
                 opts.iter()
                     .filter(|o| family_allows(family, o.item.mode))
+                    .cloned()
                     .collect()
             })
             .unwrap_or_default();
-        let cheapest = *allowed.first().ok_or_else(|| {
-            Failure::Other(format!(
+        if allowed.is_empty() {
+            return Err(Failure::Other(format!(
                 "no transport from {} to {} on {}",
                 key.from, key.to, key.date
-            ))
-        })?;
-        let mut choice = cheapest;
+            )));
+        }
+        // A drive or a taxi leaves when the traveller chooses: the utility
+        // picks the time that leaves the most room (the catalog's default
+        // otherwise); each such option is compared at its best time.
+        let mut default_departure: Vec<Option<chrono::NaiveTime>> = vec![None; allowed.len()];
+        if ctx.is_some() {
+            for (o, was) in allowed.iter_mut().zip(&mut default_departure) {
+                if let Some(better) = best_ground_time(&trip.origin, key, &o.item) {
+                    *was = Some(o.item.departure);
+                    o.item = better;
+                }
+            }
+        }
+        let mut choice = 0;
+        let mut why: Vec<String> = Vec::new();
         if let Some(ctx) = &ctx {
             // A leg that leaves room for more meals and visits, worth
             // `travel_slot_value` each, if the leg money allows.
+            let cheapest = &allowed[0];
             let base = leg_fits(&trip.origin, key, &cheapest.item);
             let value = ctx.travel_slot_value();
             let mut best_gain = 0.0;
-            for o in &allowed {
+            for (i, o) in allowed.iter().enumerate() {
                 let extra = o.cost - cheapest.cost;
                 if extra > leg_money + 1e-9 {
                     continue;
@@ -350,34 +406,50 @@ fn build(
                 let gain = more as f64 * value - extra.max(0.0);
                 if more > 0 && gain > best_gain + 1e-9 {
                     best_gain = gain;
-                    choice = o;
+                    choice = i;
                 }
             }
-            if !std::ptr::eq(choice, cheapest) {
-                let extra = choice.cost - cheapest.cost;
+            let chosen = &allowed[choice];
+            let city = if key.to != trip.origin {
+                &key.to
+            } else {
+                &key.from
+            };
+            if choice != 0 {
+                let extra = chosen.cost - cheapest.cost;
                 leg_money -= extra.max(0.0);
-                let more = leg_fits(&trip.origin, key, &choice.item).saturating_sub(base);
-                let city = if key.to != trip.origin {
-                    &key.to
-                } else {
-                    &key.from
-                };
-                leg_reasons.insert(
-                    key.day_index,
-                    format!(
-                        "leaves {}, arrives {}: time for {more} more meal(s) or visit(s) in {city} than the cheapest (leaves {}); {}, within {}",
-                        hhmm(Some(choice.item.departure)),
-                        hhmm(choice.item.arrival),
-                        hhmm(Some(cheapest.item.departure)),
-                        utility::price_gap(extra),
-                        ctx.level_text()
-                    ),
-                );
+                let more = leg_fits(&trip.origin, key, &chosen.item).saturating_sub(base);
+                why.push(format!(
+                    "leaves {}, arrives {}: time for {more} more meal(s) or visit(s) in {city} than the cheapest (leaves {}); {}, within {}",
+                    hhmm(Some(chosen.item.departure)),
+                    hhmm(chosen.item.arrival),
+                    hhmm(Some(cheapest.item.departure)),
+                    utility::price_gap(extra),
+                    ctx.level_text()
+                ));
             }
+            if let Some(was) = default_departure[choice] {
+                let at_default = retime(&chosen.item, was).unwrap_or_else(|| chosen.item.clone());
+                let more = leg_fits(&trip.origin, key, &chosen.item).saturating_sub(leg_fits(
+                    &trip.origin,
+                    key,
+                    &at_default,
+                ));
+                why.push(format!(
+                    "{} leaves when you choose: at {} rather than {}, arriving {}, which leaves time for {more} more meal(s) or visit(s) in {city}",
+                    chosen.item.mode.label().to_lowercase(),
+                    hhmm(Some(chosen.item.departure)),
+                    hhmm(Some(was)),
+                    hhmm(chosen.item.arrival),
+                ));
+            }
+        }
+        if !why.is_empty() {
+            leg_reasons.insert(key.day_index, why.join("; "));
         }
         legs.push((
             key.day_index,
-            choice.clone(),
+            allowed.swap_remove(choice),
             key.from.clone(),
             key.to.clone(),
         ));
@@ -516,8 +588,10 @@ fn build(
         .as_ref()
         .map(|ctx| room_for_party(ctx, sk, p, &mut stays, &mut total))
         .unwrap_or_default();
-    // Optional meals on travel days, cheapest first, while the budget allows.
-    for slot in slots.iter_mut() {
+    // Optional meals on travel days: the cheapest objective's, cheapest
+    // first while the budget allows; the utility's are bought among its
+    // upgrades when worth their price (`utility::travel_meal_bar`).
+    for slot in slots.iter_mut().filter(|_| ctx.is_none()) {
         if slot.choice.is_some() {
             continue;
         }
@@ -713,7 +787,18 @@ fn build(
                     )
                 })
                 .sum::<f64>()
-            + visits.iter().map(Vec::len).sum::<usize>() as f64 * utility::W_MEAL;
+            + visits.iter().map(Vec::len).sum::<usize>() as f64 * utility::W_MEAL
+            // A travel-day meal counts as when it was bought
+            // (`utility::travel_meal_points`).
+            - slots
+                .iter()
+                .filter(|s| !s.required && !s.locked && s.choice.is_some())
+                .filter_map(|s| {
+                    let list = p.meals.get(&s.city)?;
+                    let bar = utility::travel_meal_bar(list.iter().map(|c| c.item.rating))?;
+                    Some(-utility::travel_meal_points(ctx, 0.0, bar))
+                })
+                .sum::<f64>();
         let score = points / days.max(1) as f64 - itinerary.totals.total / 1_000_000.0;
         return Ok((score, itinerary));
     }
