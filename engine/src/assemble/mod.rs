@@ -332,6 +332,43 @@ fn best_ground_time(origin: &str, key: &LegKey, option: &LegOption) -> Option<Le
     best.map(|(_, o)| o)
 }
 
+/// Why a drive leaves when it does: "self-driving leaves when you choose:
+/// at 13:30 rather than 09:00, arriving 16:20, after breakfast, lunch and
+/// a visit in Portland" — what the day holds in the city given room (the
+/// time may also just leave it free: "time free in Spokane").
+fn retimed_reason(
+    o: &LegOption,
+    was: chrono::NaiveTime,
+    city: &str,
+    slots: &[Slot],
+    day: usize,
+    visits: &[wayfare_domain::catalog::Attraction],
+) -> String {
+    let mut planned: Vec<String> = slots
+        .iter()
+        .filter(|s| s.day == day && s.city == city && s.choice.is_some())
+        .map(|s| s.kind.label().to_string())
+        .collect();
+    match visits.iter().filter(|a| a.city == city).count() {
+        0 => {}
+        1 => planned.push("a visit".into()),
+        n => planned.push(format!("{n} visits")),
+    }
+    let when = if o.departure > was { "after" } else { "then" };
+    let what = match planned.split_last() {
+        None => format!("time free in {city}"),
+        Some((last, [])) => format!("{when} {last} in {city}"),
+        Some((last, rest)) => format!("{when} {} and {last} in {city}", rest.join(", ")),
+    };
+    format!(
+        "{} leaves when you choose: at {} rather than {}, arriving {}, {what}",
+        o.mode.label().to_lowercase(),
+        hhmm(Some(o.departure)),
+        hhmm(Some(was)),
+        hhmm(o.arrival),
+    )
+}
+
 /// "07:21", or "?" when unknown.
 fn hhmm(t: Option<chrono::NaiveTime>) -> String {
     t.map_or_else(|| "?".into(), |t| t.format("%H:%M").to_string())
@@ -355,6 +392,8 @@ fn build(
     let legs_keys = sk.legs(&trip.origin, &trip.dates);
     let mut legs: Vec<(usize, Candidate<LegOption>, String, String)> = Vec::new();
     let mut leg_reasons: HashMap<usize, String> = HashMap::new();
+    // Drives retimed by the utility: the catalog's time and the city given room.
+    let mut retimed: HashMap<usize, (chrono::NaiveTime, String)> = HashMap::new();
     // Better travel times come after a room of the party's own.
     let mut leg_money = ctx.as_ref().filter(|_| better_legs).map_or(0.0, |c| {
         (c.target - bound - room_extra(c, sk, p)).max(0.0) * utility::LEG_SHARE
@@ -429,19 +468,8 @@ fn build(
                 ));
             }
             if let Some(was) = default_departure[choice] {
-                let at_default = retime(&chosen.item, was).unwrap_or_else(|| chosen.item.clone());
-                let more = leg_fits(&trip.origin, key, &chosen.item).saturating_sub(leg_fits(
-                    &trip.origin,
-                    key,
-                    &at_default,
-                ));
-                why.push(format!(
-                    "{} leaves when you choose: at {} rather than {}, arriving {}, which leaves time for {more} more meal(s) or visit(s) in {city}",
-                    chosen.item.mode.label().to_lowercase(),
-                    hhmm(Some(chosen.item.departure)),
-                    hhmm(Some(was)),
-                    hhmm(chosen.item.arrival),
-                ));
+                // Said once the day's meals and visits are known.
+                retimed.insert(key.day_index, (was, city.clone()));
             }
         }
         if !why.is_empty() {
@@ -684,6 +712,10 @@ fn build(
             day.from = Some(from.clone());
             day.city = to.clone();
             let o = &leg.item;
+            let mut why: Vec<String> = leg_reasons.get(&d).into_iter().cloned().collect();
+            if let Some((was, city)) = retimed.get(&d) {
+                why.push(retimed_reason(o, *was, city, &slots, d, &visits[d]));
+            }
             day.transport.push(TransportLeg {
                 id: format!("d{n}.leg1"),
                 mode: o.mode,
@@ -696,9 +728,10 @@ fn build(
                 distance_text: o.distance_text.clone(),
                 cost: leg.cost,
                 source_id: Some(o.source_id.clone()),
-                reason: match leg_reasons.get(&d) {
-                    Some(why) => format!("{why}: {}", leg.reason),
-                    None => format!("cheapest allowed way to travel: {}", leg.reason),
+                reason: if why.is_empty() {
+                    format!("cheapest allowed way to travel: {}", leg.reason)
+                } else {
+                    format!("{}: {}", why.join("; "), leg.reason)
                 },
             });
         }
