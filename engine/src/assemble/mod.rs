@@ -19,6 +19,8 @@
 //! [`NoPlan`] says why and what would fix it.
 
 mod spend;
+mod summary;
+mod travel;
 pub mod utility;
 
 use std::collections::{HashMap, HashSet};
@@ -33,10 +35,12 @@ use crate::agents::accommodation::{StayOption, StayOptions};
 use crate::agents::activity::ActivityOptions;
 use crate::agents::dining::MealOptions;
 use crate::agents::transport::{LegOption, LegOptions};
-use crate::agents::{Candidate, LegKey, Objective, Skeleton, TripSpec};
+use crate::agents::{Candidate, Objective, Skeleton, TripSpec};
 use crate::catalog::Catalog;
 use crate::verify::timing;
 use spend::{room_extra, room_for_party, spend_on_utility, upgrade_cheapest};
+pub use travel::leg_fits;
+use travel::{best_ground_time, hhmm, retimed_reason};
 use utility::Context;
 
 /// Everything the agents proposed for a trip.
@@ -269,33 +273,6 @@ enum Failure {
     Other(String),
 }
 
-/// How many meals and visits fit on a travel day around `option`, in the
-/// cities of the trip (the origin's are not planned).
-pub fn leg_fits(origin: &str, key: &LegKey, option: &LegOption) -> usize {
-    let (from_planned, to_planned) = (key.from != origin, key.to != origin);
-    let meals = MealKind::ALL
-        .into_iter()
-        .filter(|kind| {
-            (from_planned && timing::meal_fits_before(*kind, option.mode, option.departure))
-                || (to_planned
-                    && option.arrival.is_some_and(|a| {
-                        timing::meal_fits_after(*kind, option.mode, option.departure, a)
-                    }))
-        })
-        .count();
-    let visit = (to_planned
-        && option
-            .arrival
-            .is_some_and(|a| timing::visit_fits_after(option.mode, option.departure, a)))
-        || (from_planned && timing::visit_fits_before(option.mode, option.departure));
-    meals + usize::from(visit)
-}
-
-/// "07:21", or "?" when unknown.
-fn hhmm(t: Option<chrono::NaiveTime>) -> String {
-    t.map_or_else(|| "?".into(), |t| t.format("%H:%M").to_string())
-}
-
 /// Builds one plan from a skeleton and family; returns its score (higher
 /// is better). `bound` is the plan's lower bound on cost; `better_legs`
 /// lets the utility objective pay for travel times (off on the retry).
@@ -314,34 +291,51 @@ fn build(
     let legs_keys = sk.legs(&trip.origin, &trip.dates);
     let mut legs: Vec<(usize, Candidate<LegOption>, String, String)> = Vec::new();
     let mut leg_reasons: HashMap<usize, String> = HashMap::new();
+    // Drives retimed by the utility: the catalog's time and the city given room.
+    let mut retimed: HashMap<usize, (chrono::NaiveTime, String)> = HashMap::new();
     // Better travel times come after a room of the party's own.
     let mut leg_money = ctx.as_ref().filter(|_| better_legs).map_or(0.0, |c| {
         (c.target - bound - room_extra(c, sk, p)).max(0.0) * utility::LEG_SHARE
     });
     for key in &legs_keys {
-        let allowed: Vec<&Candidate<LegOption>> = p
+        let mut allowed: Vec<Candidate<LegOption>> = p
             .legs
             .get(key)
             .map(|opts| {
                 opts.iter()
                     .filter(|o| family_allows(family, o.item.mode))
+                    .cloned()
                     .collect()
             })
             .unwrap_or_default();
-        let cheapest = *allowed.first().ok_or_else(|| {
-            Failure::Other(format!(
+        if allowed.is_empty() {
+            return Err(Failure::Other(format!(
                 "no transport from {} to {} on {}",
                 key.from, key.to, key.date
-            ))
-        })?;
-        let mut choice = cheapest;
+            )));
+        }
+        // A drive or a taxi leaves when the traveller chooses: the utility
+        // picks the time that leaves the most room (the catalog's default
+        // otherwise); each such option is compared at its best time.
+        let mut default_departure: Vec<Option<chrono::NaiveTime>> = vec![None; allowed.len()];
+        if ctx.is_some() {
+            for (o, was) in allowed.iter_mut().zip(&mut default_departure) {
+                if let Some(better) = best_ground_time(&trip.origin, key, &o.item) {
+                    *was = Some(o.item.departure);
+                    o.item = better;
+                }
+            }
+        }
+        let mut choice = 0;
+        let mut why: Vec<String> = Vec::new();
         if let Some(ctx) = &ctx {
             // A leg that leaves room for more meals and visits, worth
             // `travel_slot_value` each, if the leg money allows.
+            let cheapest = &allowed[0];
             let base = leg_fits(&trip.origin, key, &cheapest.item);
             let value = ctx.travel_slot_value();
             let mut best_gain = 0.0;
-            for o in &allowed {
+            for (i, o) in allowed.iter().enumerate() {
                 let extra = o.cost - cheapest.cost;
                 if extra > leg_money + 1e-9 {
                     continue;
@@ -350,34 +344,39 @@ fn build(
                 let gain = more as f64 * value - extra.max(0.0);
                 if more > 0 && gain > best_gain + 1e-9 {
                     best_gain = gain;
-                    choice = o;
+                    choice = i;
                 }
             }
-            if !std::ptr::eq(choice, cheapest) {
-                let extra = choice.cost - cheapest.cost;
+            let chosen = &allowed[choice];
+            let city = if key.to != trip.origin {
+                &key.to
+            } else {
+                &key.from
+            };
+            if choice != 0 {
+                let extra = chosen.cost - cheapest.cost;
                 leg_money -= extra.max(0.0);
-                let more = leg_fits(&trip.origin, key, &choice.item).saturating_sub(base);
-                let city = if key.to != trip.origin {
-                    &key.to
-                } else {
-                    &key.from
-                };
-                leg_reasons.insert(
-                    key.day_index,
-                    format!(
-                        "leaves {}, arrives {}: time for {more} more meal(s) or visit(s) in {city} than the cheapest (leaves {}); {}, within {}",
-                        hhmm(Some(choice.item.departure)),
-                        hhmm(choice.item.arrival),
-                        hhmm(Some(cheapest.item.departure)),
-                        utility::price_gap(extra),
-                        ctx.level_text()
-                    ),
-                );
+                let more = leg_fits(&trip.origin, key, &chosen.item).saturating_sub(base);
+                why.push(format!(
+                    "leaves {}, arrives {}: time for {more} more meal(s) or visit(s) in {city} than the cheapest (leaves {}); {}, within {}",
+                    hhmm(Some(chosen.item.departure)),
+                    hhmm(chosen.item.arrival),
+                    hhmm(Some(cheapest.item.departure)),
+                    utility::price_gap(extra),
+                    ctx.level_text()
+                ));
             }
+            if let Some(was) = default_departure[choice] {
+                // Said once the day's meals and visits are known.
+                retimed.insert(key.day_index, (was, city.clone()));
+            }
+        }
+        if !why.is_empty() {
+            leg_reasons.insert(key.day_index, why.join("; "));
         }
         legs.push((
             key.day_index,
-            choice.clone(),
+            allowed.swap_remove(choice),
             key.from.clone(),
             key.to.clone(),
         ));
@@ -516,8 +515,10 @@ fn build(
         .as_ref()
         .map(|ctx| room_for_party(ctx, sk, p, &mut stays, &mut total))
         .unwrap_or_default();
-    // Optional meals on travel days, cheapest first, while the budget allows.
-    for slot in slots.iter_mut() {
+    // Optional meals on travel days: the cheapest objective's, cheapest
+    // first while the budget allows; the utility's are bought among its
+    // upgrades when worth their price (`utility::travel_meal_bar`).
+    for slot in slots.iter_mut().filter(|_| ctx.is_none()) {
         if slot.choice.is_some() {
             continue;
         }
@@ -610,6 +611,10 @@ fn build(
             day.from = Some(from.clone());
             day.city = to.clone();
             let o = &leg.item;
+            let mut why: Vec<String> = leg_reasons.get(&d).into_iter().cloned().collect();
+            if let Some((was, city)) = retimed.get(&d) {
+                why.push(retimed_reason(o, *was, city, &slots, d, &visits[d]));
+            }
             day.transport.push(TransportLeg {
                 id: format!("d{n}.leg1"),
                 mode: o.mode,
@@ -622,9 +627,10 @@ fn build(
                 distance_text: o.distance_text.clone(),
                 cost: leg.cost,
                 source_id: Some(o.source_id.clone()),
-                reason: match leg_reasons.get(&d) {
-                    Some(why) => format!("{why}: {}", leg.reason),
-                    None => format!("cheapest allowed way to travel: {}", leg.reason),
+                reason: if why.is_empty() {
+                    format!("cheapest allowed way to travel: {}", leg.reason)
+                } else {
+                    format!("{}: {}", why.join("; "), leg.reason)
                 },
             });
         }
@@ -713,7 +719,18 @@ fn build(
                     )
                 })
                 .sum::<f64>()
-            + visits.iter().map(Vec::len).sum::<usize>() as f64 * utility::W_MEAL;
+            + visits.iter().map(Vec::len).sum::<usize>() as f64 * utility::W_MEAL
+            // A travel-day meal counts as when it was bought
+            // (`utility::travel_meal_points`).
+            - slots
+                .iter()
+                .filter(|s| !s.required && !s.locked && s.choice.is_some())
+                .filter_map(|s| {
+                    let list = p.meals.get(&s.city)?;
+                    let bar = utility::travel_meal_bar(list.iter().map(|c| c.item.rating))?;
+                    Some(-utility::travel_meal_points(ctx, 0.0, bar))
+                })
+                .sum::<f64>();
         let score = points / days.max(1) as f64 - itinerary.totals.total / 1_000_000.0;
         return Ok((score, itinerary));
     }

@@ -101,6 +101,8 @@ enum Move {
     Stay(usize, usize),
     /// Slot `s`'s restaurant becomes option `j` of its city.
     Meal(usize, usize),
+    /// Empty travel-day slot `s` gets option `j` of its city.
+    Add(usize, usize),
 }
 
 /// What the utility's first step did to each city's stay: a room of the
@@ -239,9 +241,11 @@ pub(super) fn spend_on_utility(
         .collect();
 
     // 2. Restaurants by index, one use per restaurant and city; each
-    // option's rating utility and named-cuisine bits.
+    // option's rating utility and named-cuisine bits; the points of the
+    // rating a travel-day meal must beat (`utility::travel_meal_bar`).
     let meal_list = |city: &str| p.meals.get(city).map_or(EMPTY_MEALS, Vec::as_slice);
     let mut mu: HashMap<&str, (Vec<f64>, Vec<u64>)> = HashMap::new();
+    let mut bars: HashMap<&str, (f64, f64)> = HashMap::new();
     let mut used: HashMap<&str, Vec<bool>> = HashMap::new();
     let mut slot_idx: Vec<Option<usize>> = Vec::with_capacity(slots.len());
     for slot in slots.iter() {
@@ -258,6 +262,13 @@ pub(super) fn spend_on_utility(
                     .collect(),
                 list.iter().map(|c| ctx.cuisine_mask(&c.item)).collect(),
             )
+        });
+        bars.entry(key).or_insert_with(|| {
+            let bar = utility::travel_meal_bar(list.iter().map(|c| c.item.rating))
+                .unwrap_or(f64::INFINITY);
+            // An empty slot's points, so that filling it with a meal adds
+            // `travel_meal_points` (a meal rated 0 would add minus this).
+            (bar, -utility::travel_meal_points(ctx, 0.0, bar))
         });
         let flags = used.entry(key).or_insert_with(|| vec![false; list.len()]);
         let idx = slot
@@ -310,7 +321,13 @@ pub(super) fn spend_on_utility(
                 }
             }
             for (si, slot) in slots.iter().enumerate() {
-                let Some(cur) = slot_idx[si] else { continue };
+                // An empty slot is an optional travel-day meal: worth
+                // planning only above the city's bar.
+                let cur = match slot_idx[si] {
+                    Some(cur) => Some(cur),
+                    None if !slot.required => None,
+                    None => continue,
+                };
                 let key = city_key(&slot.city);
                 let (Some((u, masks)), Some(flags)) = (mu.get(key), used.get(key)) else {
                     continue;
@@ -339,8 +356,13 @@ pub(super) fn spend_on_utility(
                     day_masks.pop();
                     wc * f64::from(n)
                 };
-                let here = u[cur] + bonus(masks[cur]);
+                // Empty, the slot is worth the bar (a meal found by
+                // chance) and costs nothing.
                 let list = meal_list(&slot.city);
+                let (here, here_cost) = match cur {
+                    Some(cur) => (u[cur] + bonus(masks[cur]), list[cur].cost),
+                    None => (bars.get(key).map_or(f64::INFINITY, |b| b.1) + without, 0.0),
+                };
                 for (j, o) in list.iter().enumerate() {
                     let there = u[j] + bonus(masks[j]);
                     if flags[j] || there <= here + 1e-9 {
@@ -353,12 +375,11 @@ pub(super) fn spend_on_utility(
                     {
                         continue;
                     }
-                    consider(
-                        there - here,
-                        o.cost - list[cur].cost,
-                        Move::Meal(si, j),
-                        &mut best,
-                    );
+                    let m = match cur {
+                        Some(_) => Move::Meal(si, j),
+                        None => Move::Add(si, j),
+                    };
+                    consider(there - here, o.cost - here_cost, m, &mut best);
                 }
             }
             match best {
@@ -366,6 +387,14 @@ pub(super) fn spend_on_utility(
                 Some((_, Move::Stay(i, j))) => {
                     *total += lists[i][j].cost - lists[i][stay_idx[i]].cost;
                     stay_idx[i] = j;
+                }
+                Some((_, Move::Add(si, j))) => {
+                    let list = meal_list(&slots[si].city);
+                    if let Some(flags) = used.get_mut(city_key(&slots[si].city)) {
+                        *total += list[j].cost;
+                        flags[j] = true;
+                        slot_idx[si] = Some(j);
+                    }
                 }
                 Some((_, Move::Meal(si, j))) => {
                     let list = meal_list(&slots[si].city);
@@ -477,6 +506,15 @@ pub(super) fn spend_on_utility(
             ));
         } else if let Some(cuisine) = ctx.serves_wanted(r) {
             why.push_str(&format!("; serves {cuisine}, which you like"));
+        }
+        if !slot.required
+            && !slot.locked
+            && let Some((bar, _)) = bars.get(city_key(&slot.city))
+        {
+            why.push_str(&format!(
+                "; on a travel day, planned because it beats the {} restaurants' median rating of {bar:.1}",
+                slot.city
+            ));
         }
         // The runner-up: the best rated restaurant left unused in the
         // city, when it is rated higher and dearer (why it lost).

@@ -38,13 +38,25 @@ fn leg_text(leg: &TransportLeg, trip: &TripSpec, catalog: &dyn Catalog) -> Strin
             leg.arrival
                 .map_or("-".into(), |t| t.format("%H:%M").to_string()),
         ),
-        mode => format!(
-            "{}, from {from} to {to}, duration: {}, distance: {}, cost: {}",
-            mode.label(),
-            leg.duration_text,
-            leg.distance_text,
-            leg.cost
-        ),
+        mode => {
+            let mut text = format!(
+                "{}, from {from} to {to}, duration: {}, distance: {}, cost: {}",
+                mode.label(),
+                leg.duration_text,
+                leg.distance_text,
+                leg.cost
+            );
+            // A drive chosen to leave at another time than the default
+            // says when, last (the official scorer reads the route and
+            // mode only), so the plan reads back with its meals around it.
+            if let Some(t) = leg
+                .departure
+                .filter(|t| *t != crate::verify::timing::default_ground_departure())
+            {
+                text.push_str(&format!(", Departure Time: {}", t.format("%H:%M")));
+            }
+            text
+        }
     }
 }
 
@@ -153,11 +165,7 @@ fn parse_leg(text: &str, id: String) -> Option<TransportLeg> {
         from: strip_state(from),
         to: strip_state(to),
         number: between(text, "Flight Number:", ",").map(str::to_string),
-        departure: if mode == TravelMode::Flight {
-            time("Departure Time:")
-        } else {
-            None
-        },
+        departure: time("Departure Time:"),
         arrival: if mode == TravelMode::Flight {
             time("Arrival Time:")
         } else {
