@@ -255,6 +255,8 @@ async fn meal_and_stay_alternatives_carry_their_cost_against_the_current_choice(
         let delta = if a.current { 0.0 } else { a.cost - dinner.cost };
         assert!((a.cost_delta - delta).abs() < 1e-9, "{a:?}");
         assert!(a.reason.ends_with('.'), "a sentence: {}", a.reason);
+        // How it compares with the dinner in the plan ("rated 4.7 vs 4.3, $18 more").
+        assert!(a.current || a.reason.contains(" vs "), "{}", a.reason);
     }
     let stay = it.days[0].accommodation.clone().expect("a stay");
     let nights = it
@@ -271,6 +273,7 @@ async fn meal_and_stay_alternatives_carry_their_cost_against_the_current_choice(
             a.cost - stay.cost * nights
         };
         assert!((a.cost_delta - delta).abs() < 1e-6, "{a:?}");
+        assert!(a.current || a.reason.contains(" vs "), "{}", a.reason);
     }
     rt.shutdown().await;
 }

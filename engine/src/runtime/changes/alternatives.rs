@@ -17,6 +17,7 @@ use super::{
 use crate::agents::TripSpec;
 use crate::agents::activity::ActivityAgent;
 use crate::agents::location::haversine_km;
+use crate::assemble::utility::compared_with_chosen;
 use crate::catalog::Catalog;
 use crate::state::TripState;
 
@@ -64,12 +65,24 @@ pub(in crate::runtime) fn component_alternatives(
                         .then(a.cost.total_cmp(&b.cost))
                 });
             }
+            // The stay in the plan, for each alternative to say how it compares.
+            let chosen = candidates
+                .iter()
+                .find(|c| current.source_id.as_deref() == Some(c.item.stay.source_id.as_str()))
+                .map(|c| (c.item.stay.source_id.clone(), c.item.stay.rating, c.cost));
             let options = candidates
                 .into_iter()
                 .map(|c| {
                     let (stay, nights) = (&c.item.stay, c.item.nights.max(1));
+                    let compared = match &chosen {
+                        Some((id, rating, cost)) if *id != stay.source_id => format!(
+                            " ({})",
+                            compared_with_chosen(stay.rating, c.cost, *rating, *cost)
+                        ),
+                        _ => String::new(),
+                    };
                     let reason = format!(
-                        "{} in {city} rated {} of 5: {} unit{} at ${} a night, ${:.0} for {nights} night{}.",
+                        "{} in {city} rated {} of 5: {} unit{} at ${} a night, ${:.0} for {nights} night{}{compared}.",
                         stay.room_type.label(),
                         stay.rating,
                         c.item.units,
@@ -123,13 +136,27 @@ pub(in crate::runtime) fn component_alternatives(
                         .then(a.cost.total_cmp(&b.cost))
                 });
             }
+            // The meal in the plan, for each alternative to say how it compares.
+            let chosen = current.and_then(|m| {
+                candidates
+                    .iter()
+                    .find(|c| m.source_id.as_deref() == Some(c.item.source_id.as_str()))
+                    .map(|c| (c.item.source_id.clone(), c.item.rating, c.cost))
+            });
             let options = candidates
                 .into_iter()
                 .filter(|c| !elsewhere.contains(c.item.name.as_str()))
                 .map(|c| {
                     let r = &c.item;
+                    let compared = match &chosen {
+                        Some((id, rating, cost)) if *id != r.source_id => format!(
+                            "; {}",
+                            compared_with_chosen(r.rating, c.cost, *rating, *cost)
+                        ),
+                        _ => String::new(),
+                    };
                     let reason = format!(
-                        "{} in {city}, rated {} of 5, ${} a person (${:.0} for the party).",
+                        "{} in {city}, rated {} of 5, ${} a person (${:.0} for the party){compared}.",
                         if r.cuisines.is_empty() {
                             "A restaurant".to_string()
                         } else {
