@@ -3,7 +3,9 @@
 //! runtime publishes is announced to the other (`appended_elsewhere`, what
 //! the server's listener does on `NOTIFY`). A trip submitted to A is
 //! streamed on B — every event of the log, in order, once — and cancelled
-//! through B it stops on A.
+//! through B it stops on A. Tasks claimed ahead and waiting in one
+//! runtime's backlog longer than a lease are not claimed again by the
+//! other.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,7 +19,7 @@ use wayfare_engine::clock::TokioClock;
 use wayfare_engine::resilience::FaultConfig;
 use wayfare_engine::runtime::pipeline::GRAPH;
 use wayfare_engine::runtime::{MemoryRuntimeStore, Runtime, RuntimeConfig};
-use wayfare_engine::state::{EventStore, TripId};
+use wayfare_engine::state::{EventStore, TaskQueue, TripId};
 
 const DENVER: &str =
     "A 3-day trip for two from Seattle to Denver from June 5th to June 7th, 2027, budget $3,000.";
@@ -50,10 +52,14 @@ fn config(latency_ms: u64) -> RuntimeConfig {
 
 /// A and B on one store, each announcing what it publishes to the other.
 async fn pair(latency_ms: u64) -> (Rt, Rt, MemoryRuntimeStore) {
+    pair_with(config(latency_ms)).await
+}
+
+async fn pair_with(config: RuntimeConfig) -> (Rt, Rt, MemoryRuntimeStore) {
     let store = MemoryRuntimeStore::new();
     let start = || async {
         Runtime::start(
-            config(latency_ms),
+            config.clone(),
             store.clone(),
             catalog(),
             Arc::new(TokioClock::new()),
@@ -174,6 +180,67 @@ async fn a_trip_cancelled_through_b_stops_on_a() {
         Some("cancelled"),
         "nothing after the cancel"
     );
+    a.shutdown().await;
+    b.shutdown().await;
+}
+
+/// One transport instance per runtime, each call 400 ms, and up to four
+/// transport tasks claimed ahead of it: a claimed task waits in the
+/// backlog up to 1.6 s, twice its 800 ms lease. The heartbeat renews the
+/// backlog's leases too, so the other runtime never claims those tasks
+/// again: every task is claimed once and no outcome is fenced. (Without
+/// the backlog's renewal the other runtime re-claims the waiting tasks
+/// as soon as their leases run out, and the late copies are fenced.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tasks_waiting_in_a_backlog_past_their_lease_are_not_claimed_again() {
+    let mut c = config(0);
+    c.orchestrator.lease_ms = 800;
+    c.orchestrator.heartbeat_ms = 50;
+    c.faults.insert(
+        "transport".into(),
+        FaultConfig {
+            added_latency: Duration::from_millis(400),
+            ..FaultConfig::default()
+        },
+    );
+    let transport = c.agents.entry("transport".into()).or_default();
+    transport.min_instances = 1;
+    transport.max_instances = 1;
+    transport.max_capacity = 4;
+    let (a, b, store) = pair_with(c).await;
+    let mut ids = Vec::new();
+    for n in 0..8 {
+        let on = if n % 2 == 0 { &a } else { &b };
+        let id = on
+            .submit(DENVER.to_string(), TripOverrides::default())
+            .await
+            .expect("submitted")
+            .trip_id;
+        ids.push(id);
+    }
+    for id in &ids {
+        let (past, mut live) = a.events(id, 0).await.expect("events").expect("the trip");
+        let ended = past
+            .iter()
+            .any(|e| e.r#type == "trip_plan_ready" || e.r#type == "trip_plan_failed");
+        if !ended {
+            until(&mut live, &["trip_plan_ready", "trip_plan_failed"]).await;
+        }
+        let status = a.status(id).await.expect("read").expect("the trip");
+        assert_eq!(status.status.as_str(), "ready", "trip {id}");
+    }
+    for id in &ids {
+        let trip: TripId = id.parse().expect("an id");
+        for task in store.tasks_of(trip).await.expect("the queue") {
+            assert_eq!(
+                task.attempts, 1,
+                "{} of trip {id} was claimed more than once",
+                task.agent_type
+            );
+        }
+    }
+    let fenced = a.cluster_metrics().tasks_fenced + b.cluster_metrics().tasks_fenced;
+    assert_eq!(fenced, 0, "no outcome fenced");
     a.shutdown().await;
     b.shutdown().await;
 }

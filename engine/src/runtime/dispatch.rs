@@ -218,19 +218,40 @@ impl Dispatch {
         registry.unload(instance);
     }
 
-    /// Dispatched tasks whose instance is online (their leases are worth
-    /// extending).
-    pub(super) fn running_on_online(&self, registry: &Registry) -> Vec<TaskId> {
-        let inflight: Vec<(TaskId, String)> = lock(&self.desk)
-            .inflight
-            .iter()
-            .map(|(task, (_, instance))| (*task, instance.clone()))
-            .collect();
-        inflight
+    /// The tasks whose leases are worth extending: those dispatched to an
+    /// instance that is online, and those claimed ahead and still waiting
+    /// in a backlog whose agent type has an instance online. The backlog's
+    /// matter as much: under load a task may wait there longer than a
+    /// lease, and if its lease ran out meanwhile another process would
+    /// claim it again and this copy's outcome would be fenced — work done
+    /// twice for nothing. A backlog with no instance online to drain it
+    /// (every one hung) keeps no lease, so that another process takes its
+    /// tasks.
+    pub(super) fn leased_here(&self, registry: &Registry) -> Vec<TaskId> {
+        let (inflight, waiting): (Vec<(TaskId, String)>, Vec<(TaskId, String)>) = {
+            let desk = lock(&self.desk);
+            (
+                desk.inflight
+                    .iter()
+                    .map(|(task, (_, instance))| (*task, instance.clone()))
+                    .collect(),
+                desk.backlog
+                    .iter()
+                    .flat_map(|(agent_type, queue)| {
+                        queue.iter().map(|t| (t.task_id, agent_type.clone()))
+                    })
+                    .collect(),
+            )
+        };
+        let running = inflight
             .into_iter()
             .filter(|(_, instance)| registry.is_online(instance))
-            .map(|(task, _)| task)
-            .collect()
+            .map(|(task, _)| task);
+        let waiting = waiting
+            .into_iter()
+            .filter(|(_, agent_type)| registry.online(agent_type) > 0)
+            .map(|(task, _)| task);
+        running.chain(waiting).collect()
     }
 
     /// Tasks dispatched and not finished.

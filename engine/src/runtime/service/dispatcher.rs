@@ -197,8 +197,11 @@ impl<S: RuntimeStore> Runtime<S> {
         }
     }
 
+    /// Renews, in one store call, the leases of every task this process
+    /// holds: running on an online instance or waiting in the backlog
+    /// ([`Dispatch::leased_here`](super::super::dispatch::Dispatch::leased_here)).
     pub(super) async fn heartbeat_running(&self) {
-        let running = self.dispatch.running_on_online(&self.registry);
+        let running = self.dispatch.leased_here(&self.registry);
         let now = self.clock.now();
         if let Err(e) = self
             .store
