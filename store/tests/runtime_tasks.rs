@@ -415,6 +415,54 @@ async fn one_heartbeat_extends_only_the_leases_its_instance_holds_on_every_backe
     }
 }
 
+/// A worker running some agent types (`wayfare worker --agents
+/// transport,accommodation`) names only those in its claims, and the
+/// store hands it no task of another type, however urgent.
+#[tokio::test]
+async fn a_claim_takes_only_the_agent_types_it_names_on_every_backend() {
+    for db in support::all_backends().await {
+        let q = &db.store;
+        let trip = TripId::new();
+        let planning = task(trip, "planning", Priority::P0, &[]);
+        let hotel = task(trip, "accommodation", Priority::P1, &[]);
+        let meal = task(trip, "dining", Priority::P2, &[]);
+        q.enqueue_all(&[planning.clone(), hotel.clone(), meal.clone()], at(0))
+            .await
+            .expect("enqueue");
+        let claimed = q
+            .claim_ready_many(
+                "worker",
+                &quota(&[("transport", 8), ("accommodation", 8)]),
+                at(1),
+                LEASE,
+            )
+            .await
+            .expect("claim");
+        assert_eq!(
+            claimed.iter().map(|c| c.task_id).collect::<Vec<_>>(),
+            vec![hotel.task_id],
+            "{}: only the accommodation task",
+            db.name
+        );
+        let rest = q
+            .claim_ready_many(
+                "web",
+                &quota(&[("planning", 8), ("dining", 8)]),
+                at(1),
+                LEASE,
+            )
+            .await
+            .expect("claim");
+        assert_eq!(
+            rest.len(),
+            2,
+            "{}: the others are left for their types",
+            db.name
+        );
+        db.finish().await;
+    }
+}
+
 /// Tasks claimed ahead wait in the claimant's backlog, maybe longer than
 /// a lease; its heartbeat renews them all in one call, tick after tick,
 /// so nobody claims them again and their late completions are not

@@ -64,8 +64,14 @@ impl Dispatch {
     /// for them. Batches are bounded so that one claim stays small.
     pub(super) fn free_slots(&self, registry: &Registry) -> Vec<(String, usize)> {
         const ROUND: u32 = 32;
-        let mut slots: Vec<(Priority, String, usize)> = AGENT_TYPES
-            .iter()
+        // Only the types this process runs: the claim's quotas name them,
+        // so the store hands out no task of another type.
+        let mut slots: Vec<(Priority, String, usize)> = self
+            .config
+            .orchestrator
+            .local_agents
+            .types()
+            .into_iter()
             .map(|agent_type| {
                 let priority = priority_of(agent_type);
                 let config = self.config.agent(agent_type);
@@ -83,7 +89,7 @@ impl Dispatch {
                 let ahead = config.max_instances.max(1) * config.max_capacity.max(1);
                 let waiting = lock(&self.desk)
                     .backlog
-                    .get(*agent_type)
+                    .get(agent_type)
                     .map_or(0, VecDeque::len) as u32;
                 let free = (online.iter().map(|l| per_instance(*l)).sum::<u32>()
                     + to_start * per_instance(0)

@@ -48,8 +48,8 @@ use crate::state::{
 };
 
 pub use config::{
-    AGENT_TYPES, AgentConfig, CacheConfig, CommunicationConfig, OrchestratorConfig,
-    PredictiveScalingConfig, RuntimeConfig,
+    AGENT_TYPES, AgentConfig, CacheConfig, CommunicationConfig, LocalAgents, OrchestratorConfig,
+    PredictiveScalingConfig, RuntimeConfig, UnknownAgentType,
 };
 
 /// Every part of the runtime keeps its state behind one std mutex, held

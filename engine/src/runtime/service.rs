@@ -46,7 +46,7 @@ use wayfare_domain::trip::{AgentInfo, TripStatusView, TripView, WireEvent};
 use super::admission::Admission;
 use super::audit::{Auditor, ConsistencyReport, QUIET_FOR};
 use super::cache::Caches;
-use super::config::{AGENT_TYPES, RuntimeConfig};
+use super::config::RuntimeConfig;
 use super::dispatch::Dispatch;
 use super::execution::Execution;
 use super::journal::Journal;
@@ -198,7 +198,7 @@ impl<S: RuntimeStore> Runtime<S> {
         if let Err(e) = runtime.journal.hub().recover().await {
             tracing::warn!(error = %e, "could not replay the hub's durable messages");
         }
-        for agent_type in AGENT_TYPES {
+        for agent_type in runtime.config.orchestrator.local_agents.types() {
             let min = runtime.config.agent(agent_type).min_instances.max(1);
             for _ in 0..min {
                 runtime.registry.spawn(agent_type);
