@@ -257,7 +257,7 @@ async fn tasks_waiting_in_a_backlog_past_their_lease_are_not_claimed_again() {
 
 /// A web tier with no agents of its own (`--agents none`) and a worker
 /// running every type: trips submitted to A are planned by B alone — A
-/// starts no instance and claims no task.
+/// starts no instance and claims no task — and A lists B's instances.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_process_with_no_agents_leaves_every_task_to_the_one_that_runs_them() {
     let mut web = config(0);
@@ -282,6 +282,21 @@ async fn a_process_with_no_agents_leaves_every_task_to_the_one_that_runs_them() 
             .trip_id;
         assert_eq!(settled(&a, &id).await, "ready", "trip {id}");
     }
+    // The shared registry: A lists B's instances, under B's process.
+    let everywhere = a.agents_everywhere().await;
+    let b_process = b.agents()[0].process.clone();
+    assert!(b_process.is_some());
+    assert_eq!(
+        everywhere.len(),
+        b.agents().len(),
+        "A has none of its own: {everywhere:?}"
+    );
+    assert!(
+        everywhere
+            .iter()
+            .all(|i| i.process == b_process && i.status != "offline" && i.pid.is_some()),
+        "{everywhere:?}"
+    );
     for node in GRAPH.iter() {
         assert_eq!(
             a.invocations(node.agent_type),
@@ -295,6 +310,10 @@ async fn a_process_with_no_agents_leaves_every_task_to_the_one_that_runs_them() 
             node.agent_type
         );
     }
-    a.shutdown().await;
     b.shutdown().await;
+    assert!(
+        a.agents_everywhere().await.is_empty(),
+        "a process that stopped cleanly is no longer listed"
+    );
+    a.shutdown().await;
 }

@@ -13,6 +13,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 use super::super::RuntimeStore;
+use super::super::registry::shared;
 use super::super::registry::{InstanceMsg, Spawner};
 use super::Runtime;
 use crate::state::{ClaimedTask, Command, Priority, TaskId, TripId, after};
@@ -171,10 +172,25 @@ impl<S: RuntimeStore> Runtime<S> {
     /// so that slow health checks cannot make it look dead, and releases
     /// the leases of processes that stopped saying so (twice a heartbeat:
     /// a dead process's tasks are freed at most half a heartbeat after its
-    /// silence passes `node_timeout`).
+    /// silence passes `node_timeout`); stamps this process's instances in
+    /// the shared registry on the same beat.
     pub(super) async fn liveness(self: Arc<Self>) {
         let mut stop = self.stop.subscribe();
         loop {
+            // The shared registry: operators see every process's
+            // instances (from the start, not half a heartbeat later).
+            if let Err(e) = self
+                .store
+                .stamp_instances(
+                    &self.process,
+                    &self.agents(),
+                    self.clock.now(),
+                    shared::FORGET_AFTER,
+                )
+                .await
+            {
+                tracing::warn!(error = %e, "could not stamp this process's instances in the shared registry");
+            }
             tokio::select! {
                 _ = tokio::time::sleep(self.tick() / 2) => {}
                 _ = stop.changed() => return,
