@@ -234,7 +234,9 @@ impl Dispatch {
     /// (every one hung) keeps no lease, so that another process takes its
     /// tasks.
     pub(super) fn leased_here(&self, registry: &Registry) -> Vec<TaskId> {
-        let (inflight, waiting): (Vec<(TaskId, String)>, Vec<(TaskId, String)>) = {
+        // Each task with its instance (in flight) or its agent type (waiting).
+        type Held = Vec<(TaskId, String)>;
+        let (inflight, waiting): (Held, Held) = {
             let desk = lock(&self.desk);
             (
                 desk.inflight
