@@ -1,6 +1,5 @@
 -- The agent registry shared by every `wayfare` process on this database:
--- each process replaces its own rows every liveness beat (half a
--- heartbeat), stamped with the database's clock, so that `/api/agents` on
+-- each process replaces its own rows every heartbeat, stamped with the database's clock, so that `/api/agents` on
 -- any process lists every instance of every process with its host, pid,
 -- status and heartbeat age. A process that stops stamping is shown
 -- offline after the node timeout and forgotten after ten minutes. A view

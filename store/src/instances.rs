@@ -1,5 +1,5 @@
 //! The shared agent registry (`agent_instances`, migration 0012): each
-//! process replaces its own rows on its liveness beat and `/api/agents`
+//! process replaces its own rows every heartbeat and `/api/agents`
 //! reads every process's. [`Store`] implements the engine's
 //! [`SharedRegistry`] port.
 //!

@@ -222,7 +222,8 @@ impl<S: RuntimeStore> Runtime<S> {
         let dispatcher = tokio::spawn(runtime.me().dispatcher());
         let supervisor = tokio::spawn(runtime.me().supervisor());
         let liveness = tokio::spawn(runtime.me().liveness());
-        lock(&runtime.background).extend([dispatcher, supervisor, liveness]);
+        let stamps = tokio::spawn(runtime.me().stamp_instances());
+        lock(&runtime.background).extend([dispatcher, supervisor, liveness, stamps]);
         if runtime.config.orchestrator.audit_interval_ms > 0 {
             let auditor = tokio::spawn(runtime.me().audit_loop());
             lock(&runtime.background).push(auditor);

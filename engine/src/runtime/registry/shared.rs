@@ -1,9 +1,9 @@
 //! The registry shared by every process on one database: each process
-//! stamps its instances (with its node id, host name and pid) on its
-//! liveness beat, and `/api/agents` reads every process's rows from the
+//! stamps its instances (with its node id, host name and pid) every
+//! heartbeat, and `/api/agents` reads every process's rows from the
 //! store. It is a view for operators: dispatch keeps using the local
 //! [`Registry`](super::Registry), which knows the mailboxes and the loads
-//! as they change, not as they were half a heartbeat ago.
+//! as they change, not as they were up to a heartbeat ago.
 //!
 //! An instance whose process stopped stamping (killed, paused, cut off)
 //! is shown `offline` once its stamp is older than the node timeout, the

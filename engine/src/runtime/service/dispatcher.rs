@@ -168,17 +168,13 @@ impl<S: RuntimeStore> Runtime<S> {
         }
     }
 
-    /// Says twice a heartbeat that this process is alive, on its own task
-    /// so that slow health checks cannot make it look dead, and releases
-    /// the leases of processes that stopped saying so (twice a heartbeat:
-    /// a dead process's tasks are freed at most half a heartbeat after its
-    /// silence passes `node_timeout`); stamps this process's instances in
-    /// the shared registry on the same beat.
-    pub(super) async fn liveness(self: Arc<Self>) {
+    /// Stamps this process's instances in the shared registry, at once
+    /// and then every heartbeat, on a task of its own: its writes must not
+    /// delay the liveness beat (a late beat under load makes the other
+    /// processes release this one's leases).
+    pub(super) async fn stamp_instances(self: Arc<Self>) {
         let mut stop = self.stop.subscribe();
         loop {
-            // The shared registry: operators see every process's
-            // instances (from the start, not half a heartbeat later).
             if let Err(e) = self
                 .store
                 .stamp_instances(
@@ -191,6 +187,21 @@ impl<S: RuntimeStore> Runtime<S> {
             {
                 tracing::warn!(error = %e, "could not stamp this process's instances in the shared registry");
             }
+            tokio::select! {
+                _ = tokio::time::sleep(self.tick()) => {}
+                _ = stop.changed() => return,
+            }
+        }
+    }
+
+    /// Says twice a heartbeat that this process is alive, on its own task
+    /// so that slow health checks cannot make it look dead, and releases
+    /// the leases of processes that stopped saying so (twice a heartbeat:
+    /// a dead process's tasks are freed at most half a heartbeat after its
+    /// silence passes `node_timeout`).
+    pub(super) async fn liveness(self: Arc<Self>) {
+        let mut stop = self.stop.subscribe();
+        loop {
             tokio::select! {
                 _ = tokio::time::sleep(self.tick() / 2) => {}
                 _ = stop.changed() => return,
