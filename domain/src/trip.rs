@@ -352,6 +352,19 @@ pub struct AgentInfo {
     pub failures: u64,
     /// closed | open | half_open
     pub breaker: String,
+    /// The process running the instance (its node id): on a database
+    /// several processes share, `/api/agents` lists every process's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub process: Option<String>,
+    /// The machine that process runs on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pid: Option<u32>,
+    /// Milliseconds since its process last said it is alive (0: this
+    /// process, read live).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heartbeat_age_ms: Option<u64>,
 }
 
 #[cfg(test)]

@@ -3,7 +3,9 @@
 //! runtime publishes is announced to the other (`appended_elsewhere`, what
 //! the server's listener does on `NOTIFY`). A trip submitted to A is
 //! streamed on B — every event of the log, in order, once — and cancelled
-//! through B it stops on A.
+//! through B it stops on A. Tasks claimed ahead and waiting in one
+//! runtime's backlog longer than a lease are not claimed again by the
+//! other.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,8 +18,8 @@ use wayfare_engine::catalog::{Catalog, MemoryCatalog};
 use wayfare_engine::clock::TokioClock;
 use wayfare_engine::resilience::FaultConfig;
 use wayfare_engine::runtime::pipeline::GRAPH;
-use wayfare_engine::runtime::{MemoryRuntimeStore, Runtime, RuntimeConfig};
-use wayfare_engine::state::{EventStore, TripId};
+use wayfare_engine::runtime::{LocalAgents, MemoryRuntimeStore, Runtime, RuntimeConfig};
+use wayfare_engine::state::{EventStore, TaskQueue, TripId};
 
 const DENVER: &str =
     "A 3-day trip for two from Seattle to Denver from June 5th to June 7th, 2027, budget $3,000.";
@@ -50,18 +52,25 @@ fn config(latency_ms: u64) -> RuntimeConfig {
 
 /// A and B on one store, each announcing what it publishes to the other.
 async fn pair(latency_ms: u64) -> (Rt, Rt, MemoryRuntimeStore) {
+    pair_with(config(latency_ms)).await
+}
+
+async fn pair_with(config: RuntimeConfig) -> (Rt, Rt, MemoryRuntimeStore) {
+    pair_of(config.clone(), config).await
+}
+
+/// A with `config_a` and B with `config_b` on one store.
+async fn pair_of(config_a: RuntimeConfig, config_b: RuntimeConfig) -> (Rt, Rt, MemoryRuntimeStore) {
     let store = MemoryRuntimeStore::new();
-    let start = || async {
-        Runtime::start(
-            config(latency_ms),
-            store.clone(),
-            catalog(),
-            Arc::new(TokioClock::new()),
-        )
-        .await
-        .expect("the runtime starts")
+    let start = |config: RuntimeConfig| {
+        let store = store.clone();
+        async move {
+            Runtime::start(config, store, catalog(), Arc::new(TokioClock::new()))
+                .await
+                .expect("the runtime starts")
+        }
     };
-    let (a, b) = (start().await, start().await);
+    let (a, b) = (start(config_a).await, start(config_b).await);
     for (from, to) in [(&a, &b), (&b, &a)] {
         to.share_log();
         let mut published = from.subscribe_all();
@@ -101,6 +110,21 @@ async fn until(
         if done {
             return events;
         }
+    }
+}
+
+/// The trip's status once it has stopped planning (read through `rt`,
+/// which may learn of the end from the other runtime a moment after the
+/// event).
+async fn settled(rt: &Rt, id: &str) -> String {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let status = rt.status(id).await.expect("read").expect("the trip");
+        let status = status.status.as_str().to_string();
+        if status != "planning" || tokio::time::Instant::now() > deadline {
+            return status;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
@@ -176,4 +200,120 @@ async fn a_trip_cancelled_through_b_stops_on_a() {
     );
     a.shutdown().await;
     b.shutdown().await;
+}
+
+/// One transport instance per runtime, each call 400 ms, and up to four
+/// transport tasks claimed ahead of it: a claimed task waits in the
+/// backlog up to 1.6 s, twice its 800 ms lease. The heartbeat renews the
+/// backlog's leases too, so the other runtime never claims those tasks
+/// again: every task is claimed once and no outcome is fenced. (Without
+/// the backlog's renewal the other runtime re-claims the waiting tasks
+/// as soon as their leases run out, and the late copies are fenced.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tasks_waiting_in_a_backlog_past_their_lease_are_not_claimed_again() {
+    let mut c = config(0);
+    c.orchestrator.lease_ms = 800;
+    c.orchestrator.heartbeat_ms = 50;
+    c.faults.insert(
+        "transport".into(),
+        FaultConfig {
+            added_latency: Duration::from_millis(400),
+            ..FaultConfig::default()
+        },
+    );
+    let transport = c.agents.entry("transport".into()).or_default();
+    transport.min_instances = 1;
+    transport.max_instances = 1;
+    transport.max_capacity = 4;
+    let (a, b, store) = pair_with(c).await;
+    let mut ids = Vec::new();
+    for n in 0..8 {
+        let on = if n % 2 == 0 { &a } else { &b };
+        let id = on
+            .submit(DENVER.to_string(), TripOverrides::default())
+            .await
+            .expect("submitted")
+            .trip_id;
+        ids.push(id);
+    }
+    for id in &ids {
+        assert_eq!(settled(&a, id).await, "ready", "trip {id}");
+    }
+    for id in &ids {
+        let trip: TripId = id.parse().expect("an id");
+        for task in store.tasks_of(trip).await.expect("the queue") {
+            assert_eq!(
+                task.attempts, 1,
+                "{} of trip {id} was claimed more than once",
+                task.agent_type
+            );
+        }
+    }
+    let fenced = a.cluster_metrics().tasks_fenced + b.cluster_metrics().tasks_fenced;
+    assert_eq!(fenced, 0, "no outcome fenced");
+    a.shutdown().await;
+    b.shutdown().await;
+}
+
+/// A web tier with no agents of its own (`--agents none`) and a worker
+/// running every type: trips submitted to A are planned by B alone — A
+/// starts no instance and claims no task — and A lists B's instances.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_process_with_no_agents_leaves_every_task_to_the_one_that_runs_them() {
+    let mut web = config(0);
+    web.orchestrator.local_agents = LocalAgents::parse("none").expect("none");
+    let mut worker = config(0);
+    worker.orchestrator.local_agents = LocalAgents::parse(
+        "location,planning,transport,accommodation,dining,activity,tips,budget,verifier",
+    )
+    .expect("every type");
+    let (a, b, _store) = pair_of(web, worker).await;
+    assert!(
+        a.agents().is_empty(),
+        "A runs no instance: {:?}",
+        a.agents()
+    );
+    assert!(!b.agents().is_empty());
+    for _ in 0..3 {
+        let id = a
+            .submit(DENVER.to_string(), TripOverrides::default())
+            .await
+            .expect("submitted")
+            .trip_id;
+        assert_eq!(settled(&a, &id).await, "ready", "trip {id}");
+    }
+    // The shared registry: A lists B's instances, under B's process.
+    let everywhere = a.agents_everywhere().await;
+    let b_process = b.agents()[0].process.clone();
+    assert!(b_process.is_some());
+    assert_eq!(
+        everywhere.len(),
+        b.agents().len(),
+        "A has none of its own: {everywhere:?}"
+    );
+    assert!(
+        everywhere
+            .iter()
+            .all(|i| i.process == b_process && i.status != "offline" && i.pid.is_some()),
+        "{everywhere:?}"
+    );
+    for node in GRAPH.iter() {
+        assert_eq!(
+            a.invocations(node.agent_type),
+            0,
+            "A ran {}",
+            node.agent_type
+        );
+        assert!(
+            b.invocations(node.agent_type) > 0,
+            "B ran no {}",
+            node.agent_type
+        );
+    }
+    b.shutdown().await;
+    assert!(
+        a.agents_everywhere().await.is_empty(),
+        "a process that stopped cleanly is no longer listed"
+    );
+    a.shutdown().await;
 }

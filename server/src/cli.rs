@@ -1,5 +1,6 @@
-//! The command line: `wayfare [serve]`, and the subcommands added by later
-//! features (`import`, `plan`, `eval`, `check`, `config`). Every command
+//! The command line: `wayfare [serve]`, `wayfare worker`, and the
+//! subcommands added by later features (`import`, `plan`, `eval`, `check`,
+//! `config`). Every command
 //! loads the configuration the same way. The load benchmark is a tool of
 //! its own (`tools/loadgen`, `wayfare-loadgen`), not part of this binary.
 
@@ -13,15 +14,15 @@ use tokio::net::TcpListener;
 use wayfare_engine::agents::Objective;
 use wayfare_engine::clock::SystemClock;
 use wayfare_engine::ops::Ops;
-use wayfare_engine::runtime::Runtime;
+use wayfare_engine::runtime::{LocalAgents, Runtime};
 use wayfare_store::Store;
 
-use crate::commands;
 use crate::config::{Config, Profile};
 use crate::metrics::HttpMetrics;
 use crate::telemetry;
 use crate::web::serve::{ServeOptions, serve as serve_http};
 use crate::web::{AppState, router_with};
+use crate::{commands, worker};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -46,6 +47,27 @@ pub struct Cli {
 pub enum Command {
     /// Serve the web app and the API (the default).
     Serve {
+        /// Database URL, overriding the configuration.
+        #[arg(long, value_name = "URL")]
+        db: Option<String>,
+        /// The agent types this process runs: `all` (the default),
+        /// `none` (the web tier alone: workers on the same PostgreSQL
+        /// database run the agents), or a list such as
+        /// `planning,budget,verifier`.
+        #[arg(long, value_name = "all|none|TYPE,…", default_value_t = LocalAgents::All)]
+        agents: LocalAgents,
+    },
+    /// Run agents only: claim the chosen agent types' tasks from the
+    /// shared queue of a PostgreSQL database other `wayfare` processes
+    /// use, with no web app or API — only `/healthz` and `/metrics` on
+    /// `--listen`.
+    Worker {
+        /// The agent types to run, e.g. `transport,accommodation` (or `all`).
+        #[arg(long, value_name = "all|TYPE,…")]
+        agents: LocalAgents,
+        /// Where `/healthz` and `/metrics` are served.
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9100")]
+        listen: std::net::SocketAddr,
         /// Database URL, overriding the configuration.
         #[arg(long, value_name = "URL")]
         db: Option<String>,
@@ -165,12 +187,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
     let mut config = Config::load_with(cli.config.as_deref(), cli.profile)?;
     telemetry::init(&config.log);
-    match cli.command.unwrap_or(Command::Serve { db: None }) {
-        Command::Serve { db } => {
+    match cli.command.unwrap_or(Command::Serve {
+        db: None,
+        agents: LocalAgents::All,
+    }) {
+        Command::Serve { db, agents } => {
             if let Some(db) = db {
                 config.database_url = db;
             }
-            serve(config).await
+            serve(config, agents).await
+        }
+        Command::Worker { agents, listen, db } => {
+            if let Some(db) = db {
+                config.database_url = db;
+            }
+            worker::run(config, agents, listen).await
         }
         Command::Import(ImportCommand::Travelplanner(args)) => {
             if let Some(db) = &args.db {
@@ -217,15 +248,18 @@ fn check_config(
 
 /// Opens the database, binds the listener and serves until SIGINT/SIGTERM,
 /// then finishes within `http.shutdown_grace` plus the runtime's own stop.
-pub async fn serve(config: Config) -> anyhow::Result<()> {
+/// The runtime runs instances of `agents` only.
+pub async fn serve(config: Config, agents: LocalAgents) -> anyhow::Result<()> {
     let url = config.database_url();
     let store = Store::connect(&url)
         .await
         .with_context(|| format!("opening the database {url}"))?;
     let catalog = commands::open_catalog(&store).await?;
     // Resumes every trip a previous run left planning before we listen.
+    let mut runtime_config = config.runtime();
+    runtime_config.orchestrator.local_agents = agents;
     let runtime = Runtime::start(
-        config.runtime(),
+        runtime_config,
         store.clone(),
         catalog,
         Arc::new(SystemClock),
@@ -309,7 +343,7 @@ pub fn leptos_options(config: &Config, addr: std::net::SocketAddr) -> LeptosOpti
         .build()
 }
 
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         if let Err(err) = tokio::signal::ctrl_c().await {
             tracing::error!(error = %err, "cannot listen for Ctrl-C");

@@ -10,3 +10,4 @@ pub mod config;
 pub mod metrics;
 pub mod telemetry;
 pub mod web;
+pub mod worker;

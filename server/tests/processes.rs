@@ -16,7 +16,9 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use process::{QUERIES, Server, plannable};
+use process::{
+    QUERIES, Server, assert_no_completion_logged_twice, plannable, problems, scalar, signal,
+};
 use serde_json::{Value, json};
 use sqlx::Connection;
 use tokio_tungstenite::tungstenite::Message;
@@ -39,14 +41,6 @@ fn start_together(n: usize, url: &str, dir: &std::path::Path, env: &[(&str, &str
             .map(|h| h.join().expect("a server started"))
             .collect()
     })
-}
-
-async fn scalar(url: &str, sql: &'static str) -> i64 {
-    let mut conn = sqlx::PgConnection::connect(url).await.expect("connect");
-    sqlx::query_scalar(sql)
-        .fetch_one(&mut conn)
-        .await
-        .expect("query")
 }
 
 /// The trip's log as (seq, kind), from the database.
@@ -300,29 +294,6 @@ async fn a_trip_submitted_to_one_process_is_watched_and_cancelled_through_anothe
     db.drop_database().await;
 }
 
-/// No task's completion is in any trip's log twice.
-async fn assert_no_completion_logged_twice(url: &str) {
-    assert_eq!(
-        problems(
-            url,
-            "SELECT payload->>'task_id' FROM trip_events WHERE kind = 'task_completed'
-             GROUP BY trip_id, payload->>'task_id' HAVING COUNT(*) > 1"
-        )
-        .await,
-        Vec::<String>::new(),
-        "no task's completion logged twice"
-    );
-}
-
-/// Rows a query finds (each a problem).
-async fn problems(url: &str, sql: &'static str) -> Vec<String> {
-    let mut conn = sqlx::PgConnection::connect(url).await.expect("connect");
-    sqlx::query_scalar(sql)
-        .fetch_all(&mut conn)
-        .await
-        .expect("query")
-}
-
 /// Issue 18's multi-process test, at a size for the test suite (24 trips;
 /// `WAYFARE_PROCESSES_TRIPS` for more): two
 /// servers on a fresh database, trips spread across both, one killed with
@@ -444,15 +415,6 @@ fn pid_serving(url: &str) -> u32 {
         .collect();
     assert_eq!(pids.len(), 1, "one process serves {url}: {pids:?}");
     pids[0]
-}
-
-fn signal(pid: u32, name: &str) {
-    let status = std::process::Command::new("kill")
-        .arg(format!("-{name}"))
-        .arg(pid.to_string())
-        .status()
-        .expect("kill");
-    assert!(status.success(), "kill -{name} {pid}");
 }
 
 /// Fencing, black-box: a server paused (SIGSTOP) with tasks running past

@@ -34,6 +34,7 @@ mod db;
 mod delete;
 mod events;
 mod hub;
+mod instances;
 mod listen;
 mod owners;
 mod queue;

@@ -415,6 +415,121 @@ async fn one_heartbeat_extends_only_the_leases_its_instance_holds_on_every_backe
     }
 }
 
+/// A worker running some agent types (`wayfare worker --agents
+/// transport,accommodation`) names only those in its claims, and the
+/// store hands it no task of another type, however urgent.
+#[tokio::test]
+async fn a_claim_takes_only_the_agent_types_it_names_on_every_backend() {
+    for db in support::all_backends().await {
+        let q = &db.store;
+        let trip = TripId::new();
+        let planning = task(trip, "planning", Priority::P0, &[]);
+        let hotel = task(trip, "accommodation", Priority::P1, &[]);
+        let meal = task(trip, "dining", Priority::P2, &[]);
+        q.enqueue_all(&[planning.clone(), hotel.clone(), meal.clone()], at(0))
+            .await
+            .expect("enqueue");
+        let claimed = q
+            .claim_ready_many(
+                "worker",
+                &quota(&[("transport", 8), ("accommodation", 8)]),
+                at(1),
+                LEASE,
+            )
+            .await
+            .expect("claim");
+        assert_eq!(
+            claimed.iter().map(|c| c.task_id).collect::<Vec<_>>(),
+            vec![hotel.task_id],
+            "{}: only the accommodation task",
+            db.name
+        );
+        let rest = q
+            .claim_ready_many(
+                "web",
+                &quota(&[("planning", 8), ("dining", 8)]),
+                at(1),
+                LEASE,
+            )
+            .await
+            .expect("claim");
+        assert_eq!(
+            rest.len(),
+            2,
+            "{}: the others are left for their types",
+            db.name
+        );
+        db.finish().await;
+    }
+}
+
+/// Tasks claimed ahead wait in the claimant's backlog, maybe longer than
+/// a lease; its heartbeat renews them all in one call, tick after tick,
+/// so nobody claims them again and their late completions are not
+/// fenced. One it stopped renewing (no instance left to run it) is taken
+/// over when its lease runs out, and then the first claimant's
+/// completion is fenced.
+#[tokio::test]
+async fn a_claimed_backlog_renewed_every_tick_outlives_its_lease_on_every_backend() {
+    for db in support::all_backends().await {
+        let q = &db.store;
+        let trip = TripId::new();
+        let backlog: Vec<NewTask> = (0..3)
+            .map(|_| task(trip, "transport", Priority::P0, &[]))
+            .collect();
+        q.enqueue_all(&backlog, at(0)).await.expect("enqueue");
+        let claimed = q
+            .claim_ready_many("a", &quota(&[("transport", 3)]), at(0), LEASE)
+            .await
+            .expect("claim");
+        assert_eq!(claimed.len(), 3, "{}", db.name);
+        let (dropped, kept) = claimed.split_first().expect("three tasks");
+        let kept_ids: Vec<TaskId> = kept.iter().map(|c| c.task_id).collect();
+        // Four ticks over two minutes, four leases' worth.
+        for tick in 1..=4 {
+            let renewed = q
+                .heartbeat_all(&kept_ids, "a", at(tick * 25), LEASE)
+                .await
+                .expect("heartbeat");
+            assert_eq!(renewed, 2, "{}: tick {tick}", db.name);
+        }
+        let taken = q
+            .claim_ready_many("b", &quota(&[("transport", 3)]), at(110), LEASE)
+            .await
+            .expect("claim");
+        assert_eq!(
+            taken.iter().map(|c| c.task_id).collect::<Vec<_>>(),
+            vec![dropped.task_id],
+            "{}: only the task a stopped renewing is taken over",
+            db.name
+        );
+        for held in kept {
+            assert!(
+                q.complete(
+                    held.task_id,
+                    &json!({"ok": true}),
+                    at(111),
+                    Some(held.epoch)
+                )
+                .await
+                .expect("a renewed claim completes"),
+                "{}",
+                db.name
+            );
+        }
+        assert!(
+            matches!(
+                q.complete(dropped.task_id, &json!({}), at(111), Some(dropped.epoch))
+                    .await,
+                Err(LeaseError::Fenced(_))
+            ),
+            "{}: the copy nobody renewed is fenced",
+            db.name
+        );
+        db.finish().await;
+    }
+}
+
 /// Issue 12.11: a restarted process on SQLite (the only process using the
 /// file) takes its predecessor's tasks at once, not after their leases.
 #[tokio::test]

@@ -636,14 +636,21 @@ pub async fn agents_overview() -> Result<AgentsReport, AppError> {
     let metrics = runtime.metrics();
     let satisfaction = store.satisfaction().await?;
     let agents = runtime
-        .agents()
+        .agents_everywhere()
+        .await
         .into_iter()
         .map(|a| {
             let calls = a.successes + a.failures;
             AgentRow {
                 success_rate: (calls > 0).then(|| a.successes as f64 / calls as f64),
                 calls,
-                agent_id: a.agent_id,
+                // The page shows the id as a line of text: the process
+                // goes in it (several processes have a `transport-1`)
+                // rather than in a field the browser's bundle would carry.
+                agent_id: match (&a.host, a.pid) {
+                    (Some(host), Some(pid)) => format!("{} · {host} pid {pid}", a.agent_id),
+                    _ => a.agent_id,
+                },
                 agent_type: a.agent_type,
                 status: a.status,
                 load: a.current_load,

@@ -115,6 +115,98 @@ pub struct OrchestratorConfig {
     /// trips that changed, and a slice of all of them, with their logs and
     /// repairs what disagrees; 0: never.
     pub audit_interval_ms: u64,
+    /// The agent types this process runs instances of and claims tasks
+    /// for (`wayfare serve --agents`, `wayfare worker --agents`): all of
+    /// them by default; on a shared database the web tier may run none
+    /// and workers each some, so that each type scales on its own.
+    pub local_agents: LocalAgents,
+}
+
+/// Which agent types a process runs locally.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LocalAgents {
+    /// Every type of [`AGENT_TYPES`].
+    #[default]
+    All,
+    /// Only these (none: the process plans nothing itself), in
+    /// [`AGENT_TYPES`] order without repeats.
+    Only(Vec<String>),
+}
+
+/// A name in `--agents` that is no agent type.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "unknown agent type {name:?}; the agent types are {} (or `all`, or `none`)",
+    AGENT_TYPES.join(", ")
+)]
+pub struct UnknownAgentType {
+    pub name: String,
+}
+
+impl LocalAgents {
+    /// Reads `all`, `none`, or a comma-separated list of agent types
+    /// (`transport,accommodation`). Strict: a name that is no agent type
+    /// is refused (a typo would otherwise leave a type served nowhere),
+    /// and so is an empty name in the list.
+    pub fn parse(list: &str) -> Result<Self, UnknownAgentType> {
+        match list.trim() {
+            "all" => return Ok(LocalAgents::All),
+            "none" => return Ok(LocalAgents::Only(Vec::new())),
+            _ => {}
+        }
+        let mut chosen = Vec::new();
+        for name in list.split(',').map(str::trim) {
+            if !AGENT_TYPES.contains(&name) {
+                return Err(UnknownAgentType {
+                    name: name.to_owned(),
+                });
+            }
+            chosen.push(name);
+        }
+        Ok(LocalAgents::Only(
+            AGENT_TYPES
+                .iter()
+                .filter(|t| chosen.contains(t))
+                .map(|t| t.to_string())
+                .collect(),
+        ))
+    }
+
+    /// Whether this process runs `agent_type`.
+    pub fn runs(&self, agent_type: &str) -> bool {
+        match self {
+            LocalAgents::All => true,
+            LocalAgents::Only(types) => types.iter().any(|t| t == agent_type),
+        }
+    }
+
+    /// The agent types run here, in [`AGENT_TYPES`] order.
+    pub fn types(&self) -> Vec<&'static str> {
+        AGENT_TYPES
+            .iter()
+            .copied()
+            .filter(|t| self.runs(t))
+            .collect()
+    }
+}
+
+impl std::str::FromStr for LocalAgents {
+    type Err = UnknownAgentType;
+
+    fn from_str(list: &str) -> Result<Self, Self::Err> {
+        Self::parse(list)
+    }
+}
+
+impl std::fmt::Display for LocalAgents {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LocalAgents::All => f.write_str("all"),
+            LocalAgents::Only(types) if types.is_empty() => f.write_str("none"),
+            LocalAgents::Only(types) => f.write_str(&types.join(",")),
+        }
+    }
 }
 
 impl Default for OrchestratorConfig {
@@ -136,6 +228,7 @@ impl Default for OrchestratorConfig {
             run_agents_on_blocking_pool: true,
             default_year: None,
             audit_interval_ms: 60_000,
+            local_agents: LocalAgents::All,
         }
     }
 }
@@ -234,5 +327,28 @@ impl Default for RuntimeConfig {
             llm: None,
             predictive_scaling: PredictiveScalingConfig::default(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn agent_lists_are_read_strictly_in_pipeline_order() {
+        assert_eq!(LocalAgents::parse("all"), Ok(LocalAgents::All));
+        assert_eq!(LocalAgents::parse("none"), Ok(LocalAgents::Only(vec![])));
+        let some = LocalAgents::parse("accommodation, transport,transport").expect("known types");
+        assert_eq!(some.types(), vec!["transport", "accommodation"]);
+        assert_eq!(some.to_string(), "transport,accommodation");
+        assert!(some.runs("transport") && !some.runs("planning"));
+        let err = LocalAgents::parse("transport,hotels").expect_err("hotels is no agent type");
+        assert_eq!(err.name, "hotels");
+        let message = err.to_string();
+        assert!(
+            message.contains("location, planning, transport") && message.contains("verifier"),
+            "{message}"
+        );
+        assert!(LocalAgents::parse("transport,").is_err(), "an empty name");
     }
 }

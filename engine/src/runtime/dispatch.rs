@@ -64,8 +64,14 @@ impl Dispatch {
     /// for them. Batches are bounded so that one claim stays small.
     pub(super) fn free_slots(&self, registry: &Registry) -> Vec<(String, usize)> {
         const ROUND: u32 = 32;
-        let mut slots: Vec<(Priority, String, usize)> = AGENT_TYPES
-            .iter()
+        // Only the types this process runs: the claim's quotas name them,
+        // so the store hands out no task of another type.
+        let mut slots: Vec<(Priority, String, usize)> = self
+            .config
+            .orchestrator
+            .local_agents
+            .types()
+            .into_iter()
             .map(|agent_type| {
                 let priority = priority_of(agent_type);
                 let config = self.config.agent(agent_type);
@@ -83,7 +89,7 @@ impl Dispatch {
                 let ahead = config.max_instances.max(1) * config.max_capacity.max(1);
                 let waiting = lock(&self.desk)
                     .backlog
-                    .get(*agent_type)
+                    .get(agent_type)
                     .map_or(0, VecDeque::len) as u32;
                 let free = (online.iter().map(|l| per_instance(*l)).sum::<u32>()
                     + to_start * per_instance(0)
@@ -218,19 +224,42 @@ impl Dispatch {
         registry.unload(instance);
     }
 
-    /// Dispatched tasks whose instance is online (their leases are worth
-    /// extending).
-    pub(super) fn running_on_online(&self, registry: &Registry) -> Vec<TaskId> {
-        let inflight: Vec<(TaskId, String)> = lock(&self.desk)
-            .inflight
-            .iter()
-            .map(|(task, (_, instance))| (*task, instance.clone()))
-            .collect();
-        inflight
+    /// The tasks whose leases are worth extending: those dispatched to an
+    /// instance that is online, and those claimed ahead and still waiting
+    /// in a backlog whose agent type has an instance online. The backlog's
+    /// matter as much: under load a task may wait there longer than a
+    /// lease, and if its lease ran out meanwhile another process would
+    /// claim it again and this copy's outcome would be fenced — work done
+    /// twice for nothing. A backlog with no instance online to drain it
+    /// (every one hung) keeps no lease, so that another process takes its
+    /// tasks.
+    pub(super) fn leased_here(&self, registry: &Registry) -> Vec<TaskId> {
+        // Each task with its instance (in flight) or its agent type (waiting).
+        type Held = Vec<(TaskId, String)>;
+        let (inflight, waiting): (Held, Held) = {
+            let desk = lock(&self.desk);
+            (
+                desk.inflight
+                    .iter()
+                    .map(|(task, (_, instance))| (*task, instance.clone()))
+                    .collect(),
+                desk.backlog
+                    .iter()
+                    .flat_map(|(agent_type, queue)| {
+                        queue.iter().map(|t| (t.task_id, agent_type.clone()))
+                    })
+                    .collect(),
+            )
+        };
+        let running = inflight
             .into_iter()
             .filter(|(_, instance)| registry.is_online(instance))
-            .map(|(task, _)| task)
-            .collect()
+            .map(|(task, _)| task);
+        let waiting = waiting
+            .into_iter()
+            .filter(|(_, agent_type)| registry.online(agent_type) > 0)
+            .map(|(task, _)| task);
+        running.chain(waiting).collect()
     }
 
     /// Tasks dispatched and not finished.

@@ -6,7 +6,13 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use super::{QueueWrite, RuntimeStore};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use wayfare_domain::trip::AgentInfo;
+
+use super::registry::shared::{ProcessStamp, SharedRegistry, StampedInstance};
+use super::{QueueWrite, RuntimeStore, lock};
 use crate::hub::{DeliveryStatus, Destination, HubStore, MemoryHubStore, Message, MessageId};
 use crate::state::{
     AppendError, AuditStore, ClaimedTask, EventStore, LeaseError, MemoryEventStore,
@@ -21,7 +27,12 @@ pub struct MemoryRuntimeStore {
     pub events: MemoryEventStore,
     pub tasks: MemoryTaskQueue,
     pub hub: MemoryHubStore,
+    /// The shared registry's rows: each process's instances and when it
+    /// stamped them.
+    instances: Arc<Mutex<StampedRows>>,
 }
+
+type StampedRows = HashMap<String, (ProcessStamp, Vec<AgentInfo>, DateTime<Utc>)>;
 
 impl MemoryRuntimeStore {
     pub fn new() -> Self {
@@ -297,5 +308,47 @@ impl HubStore for MemoryRuntimeStore {
 
     async fn status(&self, message_id: &MessageId) -> Result<Option<DeliveryStatus>, PortError> {
         self.hub.status(message_id).await
+    }
+}
+
+/// Runtimes sharing one in-memory store (tests of several processes) see
+/// each other's instances, stamped on the runtime's clock.
+impl SharedRegistry for MemoryRuntimeStore {
+    async fn stamp_instances(
+        &self,
+        process: &ProcessStamp,
+        instances: &[AgentInfo],
+        now: DateTime<Utc>,
+        forget_after: Duration,
+    ) -> Result<(), PortError> {
+        let mut rows = lock(&self.instances);
+        rows.retain(|_, (_, _, seen)| (now - *seen).to_std().unwrap_or_default() < forget_after);
+        rows.insert(
+            process.node_id.clone(),
+            (process.clone(), instances.to_vec(), now),
+        );
+        Ok(())
+    }
+
+    async fn stamped_instances(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<StampedInstance>, PortError> {
+        Ok(lock(&self.instances)
+            .values()
+            .flat_map(|(process, agents, seen)| {
+                let age = (now - *seen).to_std().unwrap_or_default();
+                agents.iter().map(move |agent| StampedInstance {
+                    process: process.clone(),
+                    agent: agent.clone(),
+                    heartbeat_age: age,
+                })
+            })
+            .collect())
+    }
+
+    async fn unstamp(&self, node_id: &str) -> Result<(), PortError> {
+        lock(&self.instances).remove(node_id);
+        Ok(())
     }
 }

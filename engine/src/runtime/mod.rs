@@ -26,6 +26,7 @@ mod stats;
 mod wire;
 pub use journal::ClusterMetrics;
 pub use memory::MemoryRuntimeStore;
+pub use registry::shared::{ProcessStamp, SharedRegistry, StampedInstance};
 pub use service::{InterventionError, Runtime, read_with_answers};
 mod config;
 pub mod forecast;
@@ -48,8 +49,8 @@ use crate::state::{
 };
 
 pub use config::{
-    AGENT_TYPES, AgentConfig, CacheConfig, CommunicationConfig, OrchestratorConfig,
-    PredictiveScalingConfig, RuntimeConfig,
+    AGENT_TYPES, AgentConfig, CacheConfig, CommunicationConfig, LocalAgents, OrchestratorConfig,
+    PredictiveScalingConfig, RuntimeConfig, UnknownAgentType,
 };
 
 /// Every part of the runtime keeps its state behind one std mutex, held
@@ -104,7 +105,7 @@ pub enum QueueWrite<'a> {
 /// What the runtime needs of its store: the trip log, the task queue and
 /// the hub's messages.
 pub trait RuntimeStore:
-    EventStore + TaskQueue + HubStore + AuditStore + Clone + Send + Sync + 'static
+    EventStore + TaskQueue + HubStore + AuditStore + SharedRegistry + Clone + Send + Sync + 'static
 {
     /// [`EventStore::append_with_state`] together with `queue`'s write, in
     /// one transaction (all or none): a result is in the queue exactly

@@ -32,6 +32,7 @@ use crate::state::Priority;
 
 mod pool;
 mod scaling;
+pub mod shared;
 
 pub(super) use pool::{InstanceMsg, Registry, Spawner};
 

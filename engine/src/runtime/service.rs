@@ -46,12 +46,13 @@ use wayfare_domain::trip::{AgentInfo, TripStatusView, TripView, WireEvent};
 use super::admission::Admission;
 use super::audit::{Auditor, ConsistencyReport, QUIET_FOR};
 use super::cache::Caches;
-use super::config::{AGENT_TYPES, RuntimeConfig};
+use super::config::RuntimeConfig;
 use super::dispatch::Dispatch;
 use super::execution::Execution;
 use super::journal::Journal;
 use super::lock;
 use super::registry::Registry;
+use super::registry::shared::{self, ProcessStamp};
 use super::stats::{Count, Stats};
 use super::wire::{status_view, trip_view};
 use super::{
@@ -90,6 +91,8 @@ pub struct Runtime<S> {
     catalog: RwLock<(Arc<dyn Catalog>, Arc<Planner>)>,
     clock: SharedClock,
     node_id: String,
+    /// This process as the shared registry names it (node id, host, pid).
+    process: ProcessStamp,
     /// Agent attempts: breakers, faults, timeouts, retry decisions.
     execution: Execution,
     caches: Arc<Caches>,
@@ -169,6 +172,7 @@ impl<S: RuntimeStore> Runtime<S> {
         let execution = Execution::new(&config, clock.clone(), caches.clone(), stats.clone());
         let admission = Admission::new(o.max_concurrent_requests, o.queue_capacity);
         let dispatch = Dispatch::new(config.clone());
+        let node_id = format!("node-{}", uuid::Uuid::new_v4().simple());
         let runtime = Arc::new_cyclic(|me| Self {
             registry: Registry::new(
                 config.clone(),
@@ -181,7 +185,8 @@ impl<S: RuntimeStore> Runtime<S> {
             journal,
             catalog: RwLock::new((catalog, planner)),
             clock,
-            node_id: format!("node-{}", uuid::Uuid::new_v4().simple()),
+            node_id: node_id.clone(),
+            process: ProcessStamp::this_process(&node_id),
             execution,
             caches,
             stats,
@@ -198,7 +203,7 @@ impl<S: RuntimeStore> Runtime<S> {
         if let Err(e) = runtime.journal.hub().recover().await {
             tracing::warn!(error = %e, "could not replay the hub's durable messages");
         }
-        for agent_type in AGENT_TYPES {
+        for agent_type in runtime.config.orchestrator.local_agents.types() {
             let min = runtime.config.agent(agent_type).min_instances.max(1);
             for _ in 0..min {
                 runtime.registry.spawn(agent_type);
@@ -217,7 +222,8 @@ impl<S: RuntimeStore> Runtime<S> {
         let dispatcher = tokio::spawn(runtime.me().dispatcher());
         let supervisor = tokio::spawn(runtime.me().supervisor());
         let liveness = tokio::spawn(runtime.me().liveness());
-        lock(&runtime.background).extend([dispatcher, supervisor, liveness]);
+        let stamps = tokio::spawn(runtime.me().stamp_instances());
+        lock(&runtime.background).extend([dispatcher, supervisor, liveness, stamps]);
         if runtime.config.orchestrator.audit_interval_ms > 0 {
             let auditor = tokio::spawn(runtime.me().audit_loop());
             lock(&runtime.background).push(auditor);
@@ -382,8 +388,28 @@ impl<S: RuntimeStore> Runtime<S> {
                 cost_per_request: row.cost_per_request,
                 successes: row.successes,
                 failures: row.failures,
+                process: Some(self.process.node_id.clone()),
+                host: Some(self.process.host.clone()),
+                pid: Some(self.process.pid),
+                heartbeat_age_ms: Some(0),
             })
             .collect()
+    }
+
+    /// Every instance of every process sharing the store (`/api/agents`,
+    /// the agents page): this process's as they are now, the others' as
+    /// they last stamped them, `offline` when their process has been
+    /// silent past the node timeout (its leases are released then too).
+    /// When the shared rows cannot be read, this process's alone.
+    pub async fn agents_everywhere(&self) -> Vec<AgentInfo> {
+        let local = self.agents();
+        match self.store.stamped_instances(self.clock.now()).await {
+            Ok(stamped) => shared::merge(&self.process, local, stamped, self.node_timeout()),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the shared agent registry");
+                local
+            }
+        }
     }
 
     /// Real agent runs per type (cache hits and resumed results excluded).
@@ -575,5 +601,10 @@ impl<S: RuntimeStore> Runtime<S> {
         }
         self.dispatch.abort_all();
         self.registry.shutdown();
+        // A clean stop is no failure to show: its rows go (a killed
+        // process's stay, shown offline).
+        if let Err(e) = self.store.unstamp(&self.node_id).await {
+            tracing::warn!(error = %e, "could not remove this process's instances from the shared registry");
+        }
     }
 }

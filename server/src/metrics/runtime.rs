@@ -676,6 +676,10 @@ mod tests {
             successes: 1,
             failures: 0,
             breaker: "closed".into(),
+            process: None,
+            host: None,
+            pid: None,
+            heartbeat_age_ms: None,
         }];
         let text = encoded(RuntimeMetrics::default(), registry, None);
         assert_lines(

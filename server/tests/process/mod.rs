@@ -1,6 +1,8 @@
-//! The real `wayfare serve` binary as a child process, for the black-box
-//! durability and hostile-input tests (`resume`, `chaos`, `hostile`): started on a database with only
-//! the test's settings, and killed with SIGKILL.
+//! The real `wayfare serve` (or `wayfare worker`) binary as a child
+//! process, for the black-box durability, hostile-input and
+//! several-process tests (`resume`, `chaos`, `hostile`, `processes`,
+//! `processes_workers`): started on a database with only the test's
+//! settings, and killed with SIGKILL.
 
 #![allow(dead_code)]
 
@@ -54,9 +56,16 @@ impl Server {
     /// Starts the binary and waits until it listens. `env` adds settings
     /// (otherwise the defaults: a 30 s lease, a 1 s heartbeat).
     pub fn start(db_url: &str, dir: &Path, env: &[(&str, &str)]) -> Server {
+        Server::start_with(&["serve"], db_url, dir, env)
+    }
+
+    /// Starts the binary with `args` (`["serve", "--agents", "none"]`,
+    /// `["worker", "--agents", "transport", "--listen", "127.0.0.1:0"]`)
+    /// and waits until it listens.
+    pub fn start_with(args: &[&str], db_url: &str, dir: &Path, env: &[(&str, &str)]) -> Server {
         let mut command = Command::new(env!("CARGO_BIN_EXE_wayfare"));
         command
-            .arg("serve")
+            .args(args)
             .current_dir(dir)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
@@ -88,8 +97,10 @@ impl Server {
             let (log, tx) = (log.clone(), tx.clone());
             std::thread::spawn(move || {
                 for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-                    if let Some(at) = line.find("serving on http://") {
-                        let rest = &line[at + "serving on http://".len()..];
+                    // `serve`: "serving on http://…"; `worker`:
+                    // "… /healthz and /metrics on http://…".
+                    if let Some(at) = line.find(" on http://") {
+                        let rest = &line[at + " on http://".len()..];
                         let addr: String =
                             rest.chars().take_while(|c| !c.is_whitespace()).collect();
                         let _ = tx.send(addr);
@@ -103,7 +114,7 @@ impl Server {
             Err(_) => {
                 let _ = child.kill();
                 panic!(
-                    "wayfare serve did not start:\n{}",
+                    "wayfare {args:?} did not start:\n{}",
                     log.lock().expect("log").join("\n")
                 );
             }
@@ -117,6 +128,11 @@ impl Server {
             spawned_at,
             listening_at: Instant::now(),
         }
+    }
+
+    /// The child's process id (for signals).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// SIGKILL: no shutdown code runs.
@@ -151,5 +167,62 @@ impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// Sends signal `name` (`STOP`, `CONT`) to `pid`.
+pub fn signal(pid: u32, name: &str) {
+    let status = std::process::Command::new("kill")
+        .arg(format!("-{name}"))
+        .arg(pid.to_string())
+        .status()
+        .expect("kill");
+    assert!(status.success(), "kill -{name} {pid}");
+}
+
+/// One number a query reads from the database.
+pub async fn scalar(url: &str, sql: &'static str) -> i64 {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(url).await.expect("connect");
+    sqlx::query_scalar(sql)
+        .fetch_one(&mut conn)
+        .await
+        .expect("query")
+}
+
+/// Rows a query finds (each a problem).
+pub async fn problems(url: &str, sql: &'static str) -> Vec<String> {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(url).await.expect("connect");
+    sqlx::query_scalar(sql)
+        .fetch_all(&mut conn)
+        .await
+        .expect("query")
+}
+
+/// No task's completion is in any trip's log twice.
+pub async fn assert_no_completion_logged_twice(url: &str) {
+    assert_eq!(
+        problems(
+            url,
+            "SELECT payload->>'task_id' FROM trip_events WHERE kind = 'task_completed'
+             GROUP BY trip_id, payload->>'task_id' HAVING COUNT(*) > 1"
+        )
+        .await,
+        Vec::<String>::new(),
+        "no task's completion logged twice"
+    );
+}
+
+/// A counter's value in the `/metrics` of `server` (0 when it cannot be
+/// read: a process just resumed may meet connections its pause closed).
+pub async fn counter(server: &Server, name: &str) -> f64 {
+    match server.http.get("/metrics").await {
+        Ok(answer) => answer
+            .text()
+            .lines()
+            .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
+            .unwrap_or(0.0),
+        Err(_) => 0.0,
     }
 }

@@ -58,6 +58,7 @@ impl Demand {
         Self {
             types: AGENT_TYPES
                 .iter()
+                .filter(|t| config.orchestrator.local_agents.runs(t))
                 .map(|t| {
                     let demand = TypeDemand {
                         arrivals: ArrivalForecast::new(p.alpha, p.beta, p.bucket_ms, p.horizon_ms),

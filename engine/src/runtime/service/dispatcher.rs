@@ -13,6 +13,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 
 use super::super::RuntimeStore;
+use super::super::registry::shared;
 use super::super::registry::{InstanceMsg, Spawner};
 use super::Runtime;
 use crate::state::{ClaimedTask, Command, Priority, TaskId, TripId, after};
@@ -167,6 +168,32 @@ impl<S: RuntimeStore> Runtime<S> {
         }
     }
 
+    /// Stamps this process's instances in the shared registry, at once
+    /// and then every heartbeat, on a task of its own: its writes must not
+    /// delay the liveness beat (a late beat under load makes the other
+    /// processes release this one's leases).
+    pub(super) async fn stamp_instances(self: Arc<Self>) {
+        let mut stop = self.stop.subscribe();
+        loop {
+            if let Err(e) = self
+                .store
+                .stamp_instances(
+                    &self.process,
+                    &self.agents(),
+                    self.clock.now(),
+                    shared::FORGET_AFTER,
+                )
+                .await
+            {
+                tracing::warn!(error = %e, "could not stamp this process's instances in the shared registry");
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(self.tick()) => {}
+                _ = stop.changed() => return,
+            }
+        }
+    }
+
     /// Says twice a heartbeat that this process is alive, on its own task
     /// so that slow health checks cannot make it look dead, and releases
     /// the leases of processes that stopped saying so (twice a heartbeat:
@@ -197,8 +224,11 @@ impl<S: RuntimeStore> Runtime<S> {
         }
     }
 
+    /// Renews, in one store call, the leases of every task this process
+    /// holds: running on an online instance or waiting in the backlog
+    /// ([`Dispatch::leased_here`](super::super::dispatch::Dispatch::leased_here)).
     pub(super) async fn heartbeat_running(&self) {
-        let running = self.dispatch.running_on_online(&self.registry);
+        let running = self.dispatch.leased_here(&self.registry);
         let now = self.clock.now();
         if let Err(e) = self
             .store

@@ -26,6 +26,14 @@ impl<S: RuntimeStore> Runtime<S> {
     /// end) stops its running work for the trip and frees its planning
     /// slot here. Returns at once; the reading runs on its own task.
     pub fn appended_elsewhere(&self, trip: TripId, seq: u64) {
+        // Another process's append may have made tasks ready (it queued a
+        // trip's graph, or completed a dependency): a process running
+        // agents claims now rather than at its next tick, which would add
+        // up to a heartbeat to every step that crosses processes (a web
+        // tier with `--agents none` and workers hand every task over).
+        if !self.config.orchestrator.local_agents.types().is_empty() {
+            self.wake.notify_one();
+        }
         if self.journal.wants(trip, seq) && self.journal.begin_catch_up(trip) {
             let me = self.me();
             tokio::spawn(async move { me.catch_up(trip).await });
