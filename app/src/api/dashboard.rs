@@ -57,8 +57,9 @@ mod imp {
         let ops: Ops = from_context("Ops")?;
         let satisfaction = store.satisfaction().await?;
         let now = ops.now();
+        let everywhere = runtime.agents_everywhere().await;
         let mut current =
-            Sample::from_runtime(now, &runtime.metrics(), &runtime.agents(), runtime.config());
+            Sample::from_runtime(now, &runtime.metrics(), &everywhere, runtime.config());
         current.satisfaction = satisfaction.average;
         let cover_from = now - chrono::Duration::from_std(COVER).unwrap_or(chrono::Duration::MAX);
         let (baseline, charts) = ops.with_history(|history| {

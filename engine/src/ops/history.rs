@@ -130,8 +130,10 @@ pub struct Sample {
 
 impl Sample {
     /// A sample of the runtime's figures at `at`: its counters, its
-    /// registry (for load) and its configuration (for the minimum
-    /// instances).
+    /// registry (for load; with several processes, every process's
+    /// instances, so that a web tier with no agents of its own does not
+    /// count a type served elsewhere as down) and its configuration (for
+    /// the minimum instances).
     pub fn from_runtime(
         at: DateTime<Utc>,
         m: &RuntimeMetrics,
@@ -142,15 +144,19 @@ impl Sample {
             .iter()
             .map(|agent_type| {
                 let a = m.agents.get(*agent_type).cloned().unwrap_or_default();
-                let online = registry
+                let online: Vec<&AgentInfo> = registry
                     .iter()
-                    .filter(|i| i.agent_type == *agent_type && i.status != "offline");
-                let (busy, capacity) =
-                    online.fold((0, 0), |(b, c), i| (b + i.current_load, c + i.max_capacity));
+                    .filter(|i| i.agent_type == *agent_type && i.status != "offline")
+                    .collect();
+                let (busy, capacity) = online
+                    .iter()
+                    .fold((0, 0), |(b, c), i| (b + i.current_load, c + i.max_capacity));
                 let agent_config = config.agent(agent_type);
                 AgentSample {
                     agent_type: (*agent_type).to_owned(),
-                    instances: a.instances,
+                    instances: a
+                        .instances
+                        .max(u32::try_from(online.len()).unwrap_or(u32::MAX)),
                     min_instances: agent_config.min_instances,
                     max_instances: agent_config.max_instances,
                     busy,
@@ -456,6 +462,47 @@ mod tests {
         );
         s.trips_submitted = submitted;
         s
+    }
+
+    /// A web tier with no agents of its own (`serve --agents none`) counts
+    /// the instances other processes run, not its own zero: the
+    /// "no instance online" alert would fire for every type otherwise.
+    #[test]
+    fn instances_online_in_another_process_count_and_offline_ones_do_not() {
+        let instance = |id: &str, agent_type: &str, status: &str| AgentInfo {
+            agent_id: id.to_owned(),
+            agent_type: agent_type.to_owned(),
+            status: status.to_owned(),
+            capabilities: Vec::new(),
+            current_load: 1,
+            max_capacity: 4,
+            response_time_avg_ms: 0.0,
+            cost_per_request: 0.0,
+            successes: 0,
+            failures: 0,
+            breaker: "closed".to_owned(),
+            process: Some("node-worker".to_owned()),
+            host: Some("box".to_owned()),
+            pid: Some(7),
+            heartbeat_age_ms: Some(300),
+        };
+        let registry = [
+            instance("transport-1", "transport", "available"),
+            instance("transport-2", "transport", "busy"),
+            instance("dining-1", "dining", "offline"),
+        ];
+        let s = Sample::from_runtime(
+            at(0),
+            &RuntimeMetrics::default(),
+            &registry,
+            &RuntimeConfig::default(),
+        );
+        let transport = s.agent("transport").expect("sampled");
+        assert_eq!(
+            (transport.instances, transport.busy, transport.capacity),
+            (2, 2, 8)
+        );
+        assert_eq!(s.agent("dining").expect("sampled").instances, 0);
     }
 
     #[test]

@@ -26,6 +26,8 @@ use self::alerts::{AlertEngine, AlertEvent, AlertRules, AlertStatus, AlertsView,
 use self::history::{History, Ring, Sample};
 use self::webhook::{Webhook, WebhookCounters};
 use crate::clock::SharedClock;
+use wayfare_domain::trip::AgentInfo;
+
 use crate::runtime::{Runtime, RuntimeStore};
 
 /// How the figures are kept and the alerts evaluated.
@@ -157,12 +159,19 @@ impl Ops {
         runtime: &Runtime<S>,
         satisfaction: Option<f64>,
     ) -> Vec<AlertEvent> {
-        let mut sample = Sample::from_runtime(
-            self.now(),
-            &runtime.metrics(),
-            &runtime.agents(),
-            runtime.config(),
-        );
+        self.observe_with(runtime, &runtime.agents(), satisfaction)
+    }
+
+    /// [`Ops::observe`] with the agent instances to count (the sampler
+    /// passes every process's, from the shared registry).
+    pub fn observe_with<S: RuntimeStore>(
+        &self,
+        runtime: &Runtime<S>,
+        agents: &[AgentInfo],
+        satisfaction: Option<f64>,
+    ) -> Vec<AlertEvent> {
+        let mut sample =
+            Sample::from_runtime(self.now(), &runtime.metrics(), agents, runtime.config());
         sample.satisfaction = satisfaction;
         self.record(sample)
     }
@@ -326,7 +335,8 @@ where
     loop {
         ticker.tick().await;
         let satisfaction = satisfaction().await;
-        ops.observe(&runtime, satisfaction);
+        let agents = runtime.agents_everywhere().await;
+        ops.observe_with(&runtime, &agents, satisfaction);
     }
 }
 
