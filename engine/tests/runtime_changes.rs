@@ -10,6 +10,8 @@ use wayfare_domain::intent::{HardConstraints, TransportRestriction};
 use wayfare_domain::itinerary::{Itinerary, TravelMode};
 use wayfare_domain::overrides::TripOverrides;
 use wayfare_domain::trip::{Change, TripStatus, TripStatusView, TripView};
+use wayfare_engine::agents::TripSpec;
+use wayfare_engine::assemble::utility::Context;
 use wayfare_engine::catalog::demo::demo_catalog;
 use wayfare_engine::catalog::{Catalog, MemoryCatalog};
 use wayfare_engine::clock::TokioClock;
@@ -303,10 +305,26 @@ async fn a_flight_is_listed_replaced_and_rerolled_with_the_budget_and_the_verifi
         assert!((a.cost_delta - delta).abs() < 1e-9, "{a:?}");
         assert!(a.reason.ends_with('.'), "a sentence: {}", a.reason);
     }
-    let costs: Vec<f64> = alternatives.iter().map(|a| a.cost).collect();
+    // Best for this trip first: the meals and visits a leg's times leave
+    // room for (worth the utility's travel-slot value each), less its price.
+    let intent = view.intent.clone().expect("an intent");
+    let spec = TripSpec::from_intent(&intent).expect("plannable");
+    let value = Context::new(&spec).travel_slot_value();
+    let room = |reason: &str| -> f64 {
+        reason
+            .split("time for ")
+            .nth(1)
+            .and_then(|rest| rest.split(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0.0)
+    };
+    let scores: Vec<f64> = alternatives
+        .iter()
+        .map(|a| room(&a.reason) * value - a.cost)
+        .collect();
     assert!(
-        costs.windows(2).all(|w| w[0] <= w[1]),
-        "cheapest first: {costs:?}"
+        scores.windows(2).all(|w| w[0] >= w[1] - 1e-9),
+        "best first: {scores:?} {alternatives:#?}"
     );
 
     let pick = alternatives

@@ -2,7 +2,7 @@
 //! would rank them: a meal, a stay, an attraction or a transport leg, from
 //! the agents' candidates over the catalog, the current one marked.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use wayfare_domain::intent::TripIntent;
 use wayfare_domain::itinerary::{Itinerary, TravelMode};
@@ -14,9 +14,12 @@ use super::{
     parse_component, plural, unknown,
 };
 
+use crate::agents::Candidate;
 use crate::agents::TripSpec;
 use crate::agents::activity::ActivityAgent;
 use crate::agents::location::haversine_km;
+use crate::agents::transport::LegOption;
+use crate::assemble::leg_fits;
 use crate::assemble::utility::compared_with_chosen;
 use crate::catalog::Catalog;
 use crate::state::TripState;
@@ -24,8 +27,10 @@ use crate::state::TripState;
 /// The alternatives for a component of the plan, best first: stays and
 /// meals by the planner's utility for this trip (the same points the
 /// assembler maximises, see `assemble::utility`; cheaper first at equal
-/// utility), so "another one" is the next-best for this person; legs
-/// cheapest first; attractions in the activity agent's route order.
+/// utility), so "another one" is the next-best for this person; legs by
+/// the same utility's value of the meals and visits their times leave
+/// room for, less their price (cheaper first at equal value); attractions
+/// in the activity agent's route order.
 pub(in crate::runtime) fn component_alternatives(
     state: &TripState,
     itinerary: &Itinerary,
@@ -252,15 +257,49 @@ pub(in crate::runtime) fn component_alternatives(
             let Some(TaskOutput::Transport(legs)) = output_of(state, "transport") else {
                 return Err("the trip has no transport candidates".into());
             };
-            let candidates = legs
-                .into_iter()
-                .find(|(key, _)| {
-                    key.from == current.from
-                        && key.to == current.to
-                        && (day.date == Some(key.date) || key.day_index + 1 == n as usize)
+            let current_id = current
+                .source_id
+                .as_deref()
+                .map(|s| leg_id(current.mode, s));
+            let Some((key, mut candidates)) = legs.into_iter().find(|(key, _)| {
+                key.from == current.from
+                    && key.to == current.to
+                    && (day.date == Some(key.date) || key.day_index + 1 == n as usize)
+            }) else {
+                return Ok(Alternatives {
+                    current: current_id,
+                    current_cost: current.cost,
+                    options: Vec::new(),
+                    excluded: Vec::new(),
+                });
+            };
+            // What each leg's times leave room for in the city reached or
+            // left (a meal or a visit there), worth the utility's
+            // travel-slot value each.
+            let origin = intent.origin.clone().unwrap_or_default();
+            let fits: HashMap<String, usize> = candidates
+                .iter()
+                .map(|c| {
+                    let id = leg_id(c.item.mode, &c.item.source_id);
+                    (id, leg_fits(&origin, &key, &c.item))
                 })
-                .map(|(_, c)| c)
-                .unwrap_or_default();
+                .collect();
+            if let Some(ctx) = utility_of(intent) {
+                let value = ctx.travel_slot_value();
+                let score = |c: &Candidate<LegOption>| {
+                    let room = fits
+                        .get(&leg_id(c.item.mode, &c.item.source_id))
+                        .copied()
+                        .unwrap_or(0);
+                    room as f64 * value - c.cost
+                };
+                candidates.sort_by(|a, b| {
+                    score(b)
+                        .total_cmp(&score(a))
+                        .then(a.cost.total_cmp(&b.cost))
+                });
+            }
+            let city = if key.to != origin { &key.to } else { &key.from };
             let mut options = Vec::new();
             let mut excluded = Vec::new();
             for c in candidates {
@@ -298,20 +337,22 @@ pub(in crate::runtime) fn component_alternatives(
                         current.to
                     ),
                 };
+                let room = match fits.get(&id).copied().unwrap_or(0) {
+                    0 => String::new(),
+                    1 => format!("; time for 1 meal or visit in {city}"),
+                    n => format!("; time for {n} meals or visits in {city}"),
+                };
                 options.push(ComponentOption {
                     id,
                     name,
                     item_cost: c.cost,
                     cost: c.cost,
-                    reason: format!("{} ({}).", capitalise(&c.reason), times),
+                    reason: format!("{} ({}{room}).", capitalise(&c.reason), times),
                     leg: Some(o),
                 });
             }
             Ok(Alternatives {
-                current: current
-                    .source_id
-                    .as_deref()
-                    .map(|s| leg_id(current.mode, s)),
+                current: current_id,
                 current_cost: current.cost,
                 options,
                 excluded,
