@@ -200,6 +200,31 @@ pub async fn problems(url: &str, sql: &'static str) -> Vec<String> {
         .expect("query")
 }
 
+/// Nothing lost or done twice: no agent result stored twice, no task's
+/// completion logged twice, no trip's log with a gap in its `seq`.
+pub async fn assert_no_work_doubled_or_lost(url: &str) {
+    assert_eq!(
+        problems(
+            url,
+            "SELECT task_id::text FROM agent_results GROUP BY task_id HAVING COUNT(*) > 1"
+        )
+        .await,
+        Vec::<String>::new(),
+        "no agent result stored twice"
+    );
+    assert_no_completion_logged_twice(url).await;
+    assert_eq!(
+        problems(
+            url,
+            "SELECT trip_id::text FROM trip_events GROUP BY trip_id
+             HAVING MAX(seq) <> COUNT(*) OR MIN(seq) <> 1"
+        )
+        .await,
+        Vec::<String>::new(),
+        "no trip's log has a gap"
+    );
+}
+
 /// No task's completion is in any trip's log twice.
 pub async fn assert_no_completion_logged_twice(url: &str) {
     assert_eq!(
