@@ -266,22 +266,8 @@ pub async fn serve(config: Config, agents: LocalAgents) -> anyhow::Result<()> {
     )
     .await
     .context("starting the orchestration runtime")?;
-    let listener = TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("listening on {}", config.listen))?;
+    let (listener, state, watcher) = listen(&config, config.listen, &store, &runtime).await?;
     let addr = listener.local_addr()?;
-    let state = AppState {
-        leptos_options: leptos_options(&config, addr),
-        store: store.clone(),
-        runtime: runtime.clone(),
-        http_metrics: HttpMetrics::default(),
-        ops: Ops::new(config.alerts.ops(), Arc::new(SystemClock)),
-    };
-    let watcher = tokio::spawn(commands::watch_catalog(
-        store.clone(),
-        runtime.clone(),
-        config.catalog_poll.0,
-    ));
     let operations = commands::watch_operations(&state.ops, &runtime, &store);
     // PostgreSQL: other `wayfare serve` may share the database; their
     // trips' events reach this process's subscribers too.
@@ -320,6 +306,34 @@ pub async fn serve(config: Config, agents: LocalAgents) -> anyhow::Result<()> {
     tracing::info!("shutting down: closing the database");
     store.close().await;
     Ok(())
+}
+
+/// What a `serve` and a `worker` share once their runtime is up: the
+/// bound socket, the handlers' state, and the task that reloads the
+/// catalog when another process imports one.
+pub(crate) async fn listen(
+    config: &Config,
+    at: std::net::SocketAddr,
+    store: &Store,
+    runtime: &Arc<Runtime<Store>>,
+) -> anyhow::Result<(TcpListener, AppState, tokio::task::JoinHandle<()>)> {
+    let listener = TcpListener::bind(at)
+        .await
+        .with_context(|| format!("listening on {at}"))?;
+    let addr = listener.local_addr()?;
+    let state = AppState {
+        leptos_options: leptos_options(config, addr),
+        store: store.clone(),
+        runtime: runtime.clone(),
+        http_metrics: HttpMetrics::default(),
+        ops: Ops::new(config.alerts.ops(), Arc::new(SystemClock)),
+    };
+    let watcher = tokio::spawn(commands::watch_catalog(
+        store.clone(),
+        runtime.clone(),
+        config.catalog_poll.0,
+    ));
+    Ok((listener, state, watcher))
 }
 
 /// Leptos' options, built by hand (`get_configuration` only works under

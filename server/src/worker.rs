@@ -16,16 +16,14 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Serialize;
-use tokio::net::TcpListener;
 use wayfare_engine::clock::SystemClock;
-use wayfare_engine::ops::Ops;
 use wayfare_engine::runtime::{LocalAgents, Runtime};
 use wayfare_store::Store;
 
-use crate::cli::{leptos_options, shutdown_signal};
+use crate::cli::shutdown_signal;
 use crate::commands;
 use crate::config::Config;
-use crate::metrics::{self, HttpMetrics};
+use crate::metrics;
 use crate::web::AppState;
 use crate::web::serve::{ServeOptions, serve as serve_http};
 
@@ -57,22 +55,8 @@ pub async fn run(config: Config, agents: LocalAgents, listen: SocketAddr) -> any
     )
     .await
     .context("starting the orchestration runtime")?;
-    let listener = TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("listening on {listen}"))?;
+    let (listener, state, watcher) = crate::cli::listen(&config, listen, &store, &runtime).await?;
     let addr = listener.local_addr()?;
-    let state = AppState {
-        leptos_options: leptos_options(&config, addr),
-        store: store.clone(),
-        runtime: runtime.clone(),
-        http_metrics: HttpMetrics::default(),
-        ops: Ops::new(config.alerts.ops(), Arc::new(SystemClock)),
-    };
-    let watcher = tokio::spawn(commands::watch_catalog(
-        store.clone(),
-        runtime.clone(),
-        config.catalog_poll.0,
-    ));
     // A trip cancelled or finished elsewhere stops this worker's work on it.
     let follower = commands::follow_other_processes(&store, &runtime).await?;
     tracing::info!(%addr, agents = %agents, "Wayfare worker: /healthz and /metrics on http://{addr}");

@@ -167,6 +167,22 @@ fn sfn(path: &str, cookie: &str, content_type: &str, body: String) -> Request<Bo
 ///
 /// On a thread with an 8 MiB stack, as `wayfare serve`'s workers have:
 /// rendering a ready plan unoptimised needs more than a test thread's 2 MiB.
+/// The trip as the REST API shows it (`GET /api/trips/{id}`, 200).
+async fn trip_json(app: &TestApp, id: &str) -> serde_json::Value {
+    let response = app
+        .router
+        .clone()
+        .oneshot(
+            Request::get(format!("/api/trips/{id}"))
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
+        .expect("response");
+    assert_eq!(response.status(), StatusCode::OK);
+    serde_json::from_str(&body_text(response).await).expect("json")
+}
+
 #[test]
 fn a_trip_planned_through_the_server_functions_is_the_runtimes_and_its_sessions() {
     run(trip_through_the_server_functions());
@@ -200,19 +216,7 @@ async fn trip_through_the_server_functions() {
     // The REST API knows it, and it is planned.
     let mut status = String::new();
     for _ in 0..100 {
-        let response = app
-            .router
-            .clone()
-            .oneshot(
-                Request::get(format!("/api/trips/{id}"))
-                    .body(Body::empty())
-                    .expect("request"),
-            )
-            .await
-            .expect("response");
-        assert_eq!(response.status(), StatusCode::OK);
-        let trip: serde_json::Value =
-            serde_json::from_str(&body_text(response).await).expect("json");
+        let trip = trip_json(app, &id).await;
         status = trip["status"].as_str().unwrap_or_default().to_owned();
         if status == "ready" {
             break;
@@ -377,18 +381,7 @@ fn the_forms_wishes_reach_the_intent_typed_and_a_foreign_value_is_refused() {
         .await;
         assert_eq!(status, StatusCode::OK, "{body}");
         let id: String = serde_json::from_str(&body).expect("an id as JSON");
-        let response = app
-            .router
-            .clone()
-            .oneshot(
-                Request::get(format!("/api/trips/{id}"))
-                    .body(Body::empty())
-                    .expect("request"),
-            )
-            .await
-            .expect("response");
-        let trip: serde_json::Value =
-            serde_json::from_str(&body_text(response).await).expect("json");
+        let trip = trip_json(app, &id).await;
         let intent = &trip["intent"];
         assert_eq!(intent["budget_level"], "comfort", "{intent}");
         assert_eq!(intent["pace"], "packed", "{intent}");
