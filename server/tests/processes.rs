@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use process::{
-    QUERIES, Server, assert_no_completion_logged_twice, assert_no_work_doubled_or_lost, plannable,
-    scalar, signal,
+    QUERIES, Server, assert_no_completion_logged_twice, assert_no_work_doubled_or_lost, counter,
+    plannable, scalar, signal,
 };
 use serde_json::{Value, json};
 use sqlx::Connection;
@@ -458,19 +458,7 @@ async fn a_paused_servers_late_results_are_fenced_and_the_plans_unaffected() {
     let deadline = Instant::now() + Duration::from_secs(20);
     let fenced = loop {
         // The first requests may meet connections the pause left closed.
-        let fenced = match a.http.get("/metrics").await {
-            Ok(answer) => answer
-                .text()
-                .lines()
-                .find_map(|l| {
-                    l.strip_prefix("wayfare_task_fenced_total")?
-                        .trim()
-                        .parse()
-                        .ok()
-                })
-                .unwrap_or(0.0),
-            Err(_) => 0.0,
-        };
+        let fenced = counter(&a, "wayfare_task_fenced_total").await;
         if fenced > 0.0 {
             break fenced;
         }

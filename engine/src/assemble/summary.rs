@@ -4,7 +4,7 @@
 
 use wayfare_domain::itinerary::{Itinerary, PlanItem};
 
-use super::utility::Context;
+use super::utility::{self, Context};
 use crate::agents::TripSpec;
 use crate::agents::accommodation::AccommodationAgent;
 use crate::catalog::Catalog;
@@ -26,11 +26,7 @@ pub(super) fn short_of_target(
             continue;
         }
         seen.push(&stay.id);
-        let nights = plan
-            .days
-            .iter()
-            .filter(|d| d.accommodation.as_ref().is_some_and(|a| a.id == stay.id))
-            .count() as u32;
+        let nights = utility::nights_at(plan, &stay.id);
         let options = AccommodationAgent.options(trip, catalog, &stay.city, nights);
         let Some(current) = options
             .iter()

@@ -602,11 +602,7 @@ fn more_or_less(
 ) -> Option<String> {
     let stay = plan.days.iter().find_map(|d| d.accommodation.as_ref())?;
     let id = stay.source_id.as_deref()?;
-    let nights = plan
-        .days
-        .iter()
-        .filter(|d| d.accommodation.as_ref().is_some_and(|a| a.id == stay.id))
-        .count() as u32;
+    let nights = nights_at(plan, &stay.id);
     let options = AccommodationAgent.options(trip, catalog, &stay.city, nights);
     let current = options.iter().find(|o| o.item.stay.source_id == id)?;
     let u = ctx.stay_utility(current);
@@ -655,6 +651,14 @@ fn more_or_less(
         ));
     }
     (!parts.is_empty()).then(|| parts.join("; "))
+}
+
+/// How many nights `plan` spends at the stay whose component id is `id`.
+pub fn nights_at(plan: &Itinerary, id: &str) -> u32 {
+    plan.days
+        .iter()
+        .filter(|d| d.accommodation.as_ref().is_some_and(|a| a.id == id))
+        .count() as u32
 }
 
 #[cfg(test)]
