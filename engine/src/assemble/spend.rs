@@ -450,9 +450,9 @@ pub(super) fn spend_on_utility(
         } else if let Some(gap) = room.forced[i] {
             match gap {
                 Some(more) if ctx.budget.is_finite() => why.push_str(&format!(
-                    "; {}: the cheapest private room or home would cost ${more:.0} more, over your ${:.0} budget",
+                    "; {}: the cheapest private room or home would cost ${more:.0} more, over your {} budget",
                     utility::FORCED_BY_BUDGET,
-                    ctx.budget
+                    utility::usd(ctx.budget)
                 )),
                 _ => why.push_str(&format!("; {}", utility::FORCED_BY_REQUEST)),
             }
@@ -470,7 +470,7 @@ pub(super) fn spend_on_utility(
         {
             let more = list[r].cost - c.cost;
             let limit = if *total + more > ctx.budget + 1e-6 {
-                format!("over your ${:.0} budget", ctx.budget)
+                format!("over your {} budget", utility::usd(ctx.budget))
             } else {
                 format!("beyond what {within} aims to spend")
             };
@@ -540,7 +540,7 @@ pub(super) fn spend_on_utility(
         {
             let more = list[k].cost - c.cost;
             let limit = if *total + more > ctx.budget + 1e-6 {
-                Some(format!("over your ${:.0} budget", ctx.budget))
+                Some(format!("over your {} budget", utility::usd(ctx.budget)))
             } else if *total + more > ctx.spend_cap + 1e-6 {
                 Some(format!("more than {within} spends"))
             } else if *total + more > ctx.target + 1e-6 {

@@ -653,6 +653,21 @@ fn more_or_less(
     (!parts.is_empty()).then(|| parts.join("; "))
 }
 
+/// Whole dollars as a person reads them: `$3,000`.
+pub fn usd(v: f64) -> String {
+    let whole = v.round() as i64;
+    let digits = whole.unsigned_abs().to_string();
+    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    let sign = if whole < 0 { "-" } else { "" };
+    format!("{sign}${grouped}")
+}
+
 /// How many nights `plan` spends at the stay whose component id is `id`.
 pub fn nights_at(plan: &Itinerary, id: &str) -> u32 {
     plan.days
@@ -664,6 +679,15 @@ pub fn nights_at(plan: &Itinerary, id: &str) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dollars_are_grouped_by_thousands() {
+        assert_eq!(usd(0.0), "$0");
+        assert_eq!(usd(999.4), "$999");
+        assert_eq!(usd(3000.0), "$3,000");
+        assert_eq!(usd(1_234_567.0), "$1,234,567");
+        assert_eq!(usd(-1500.0), "-$1,500");
+    }
 
     #[test]
     fn a_spending_level_aims_at_a_share_of_the_budget_and_a_stated_one_caps_it() {
