@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use process::{
-    QUERIES, Server, assert_no_completion_logged_twice, assert_no_work_doubled_or_lost, counter,
-    plannable, scalar, signal,
+    QUERIES, Server, assert_no_work_doubled_or_lost, late_writes_fenced_plans_kept, plannable,
+    scalar, signal,
 };
 use serde_json::{Value, json};
 use sqlx::Connection;
@@ -454,35 +454,7 @@ async fn a_paused_servers_late_results_are_fenced_and_the_plans_unaffected() {
         plans.insert(id.clone(), trip["itinerary"].clone());
     }
     signal(pid, "CONT");
-    // Longer than an agent call: A's attempts that were under way end.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let fenced = loop {
-        // The first requests may meet connections the pause left closed.
-        let fenced = counter(&a, "wayfare_task_fenced_total").await;
-        if fenced > 0.0 {
-            break fenced;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "nothing of A's was fenced:\n{}",
-            a.log()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    for (id, plan) in &plans {
-        let trip = b
-            .http
-            .get(&format!("/api/trips/{id}"))
-            .await
-            .expect("trip")
-            .json();
-        assert_eq!(
-            &trip["itinerary"], plan,
-            "trip {id}'s plan changed after A came back"
-        );
-    }
-    assert_no_completion_logged_twice(&db.url).await;
+    let fenced = late_writes_fenced_plans_kept(&a, &b, &plans, &db.url).await;
     eprintln!(
         "[processes] A paused past its lease with tasks running, B finished {} trips; \
          A resumed: {fenced} late writes fenced, plans unchanged",

@@ -21,8 +21,8 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use process::{
-    QUERIES, Server, assert_no_completion_logged_twice, assert_no_work_doubled_or_lost, counter,
-    plannable, scalar, signal,
+    QUERIES, Server, assert_no_work_doubled_or_lost, late_writes_fenced_plans_kept, plannable,
+    scalar, signal,
 };
 use serde_json::{Value, json};
 use wayfare_store::testing::TestDb;
@@ -206,34 +206,7 @@ async fn a_web_tier_a_server_and_agent_workers_plan_every_trip_through_pauses_an
     let w2 = worker(&db.url, dir.path(), "0ms");
     let plans = all_end(&b, &trips, Duration::from_secs(120)).await;
     signal(w1.pid(), "CONT");
-    // Longer than the paused calls: the first worker's late outcomes end.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let fenced = loop {
-        let fenced = counter(&w1, "wayfare_task_fenced_total").await;
-        if fenced > 0.0 {
-            break fenced;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "nothing of the paused worker's was fenced:\n{}",
-            w1.log()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    for (id, plan) in &plans {
-        let trip: Value = a
-            .http
-            .get(&format!("/api/trips/{id}"))
-            .await
-            .expect("trip")
-            .json();
-        assert_eq!(
-            &trip["itinerary"], plan,
-            "trip {id}'s plan changed after the worker came back"
-        );
-    }
-    assert_no_completion_logged_twice(&db.url).await;
+    let fenced = late_writes_fenced_plans_kept(&w1, &a, &plans, &db.url).await;
     // Back, it is listed online again.
     until_status(&b, w1.pid(), "available", Duration::from_secs(15)).await;
 

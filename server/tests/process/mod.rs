@@ -6,6 +6,7 @@
 
 #![allow(dead_code)]
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -237,6 +238,47 @@ pub async fn assert_no_completion_logged_twice(url: &str) {
         Vec::<String>::new(),
         "no task's completion logged twice"
     );
+}
+
+/// After `paused` was resumed: waits (at most 20 s, longer than an agent
+/// call) until some of its late writes were fenced, lets the rest end,
+/// then checks through `reader` that every trip in `plans` kept its plan
+/// and that no completion is logged twice. The number fenced.
+pub async fn late_writes_fenced_plans_kept(
+    paused: &Server,
+    reader: &Server,
+    plans: &BTreeMap<String, serde_json::Value>,
+    url: &str,
+) -> f64 {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let fenced = loop {
+        // The first requests may meet connections the pause left closed.
+        let fenced = counter(paused, "wayfare_task_fenced_total").await;
+        if fenced > 0.0 {
+            break fenced;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "nothing of the paused process's was fenced:\n{}",
+            paused.log()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    for (id, plan) in plans {
+        let trip: serde_json::Value = reader
+            .http
+            .get(&format!("/api/trips/{id}"))
+            .await
+            .expect("trip")
+            .json();
+        assert_eq!(
+            &trip["itinerary"], plan,
+            "trip {id}'s plan changed after the paused process came back"
+        );
+    }
+    assert_no_completion_logged_twice(url).await;
+    fenced
 }
 
 /// A counter's value in the `/metrics` of `server` (0 when it cannot be
