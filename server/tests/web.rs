@@ -165,24 +165,24 @@ fn sfn(path: &str, cookie: &str, content_type: &str, body: String) -> Request<Bo
 /// planned from the page is the REST API's trip, its page renders it on the
 /// server, and the session that made it owns it.
 ///
-/// On a thread with an 8 MiB stack, as `wayfare serve`'s workers have:
-/// rendering a ready plan unoptimised needs more than a test thread's 2 MiB.
+/// `GET path` on the app.
+async fn get(app: &TestApp, path: &str) -> axum::response::Response {
+    app.router
+        .clone()
+        .oneshot(Request::get(path).body(Body::empty()).expect("request"))
+        .await
+        .expect("response")
+}
+
 /// The trip as the REST API shows it (`GET /api/trips/{id}`, 200).
 async fn trip_json(app: &TestApp, id: &str) -> serde_json::Value {
-    let response = app
-        .router
-        .clone()
-        .oneshot(
-            Request::get(format!("/api/trips/{id}"))
-                .body(Body::empty())
-                .expect("request"),
-        )
-        .await
-        .expect("response");
+    let response = get(app, &format!("/api/trips/{id}")).await;
     assert_eq!(response.status(), StatusCode::OK);
     serde_json::from_str(&body_text(response).await).expect("json")
 }
 
+/// On a thread with an 8 MiB stack, as `wayfare serve`'s workers have:
+/// rendering a ready plan unoptimised needs more than a test thread's 2 MiB.
 #[test]
 fn a_trip_planned_through_the_server_functions_is_the_runtimes_and_its_sessions() {
     run(trip_through_the_server_functions());
@@ -226,16 +226,7 @@ async fn trip_through_the_server_functions() {
     assert_eq!(status, "ready");
 
     // Its page is rendered whole on the server.
-    let page = app
-        .router
-        .clone()
-        .oneshot(
-            Request::get(format!("/trips/{id}"))
-                .body(Body::empty())
-                .expect("request"),
-        )
-        .await
-        .expect("response");
+    let page = get(app, &format!("/trips/{id}")).await;
     assert_eq!(page.status(), StatusCode::OK);
     let html = body_text(page).await;
     assert!(
