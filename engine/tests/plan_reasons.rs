@@ -2,30 +2,20 @@
 //! the budget was used and what more or less would buy, true of the plan
 //! and the catalog; a drive's reason says what its time leaves room for.
 
+#[path = "common/demo_plans.rs"]
+mod demo_plans;
+
 use std::sync::Arc;
 
 use wayfare_domain::itinerary::Itinerary;
 use wayfare_engine::agents::Objective;
-use wayfare_engine::catalog::demo::demo_catalog;
-use wayfare_engine::catalog::{Catalog, MemoryCatalog};
-use wayfare_engine::orchestrator::{PlanOutcome, Planner, render_text};
+use wayfare_engine::catalog::Catalog;
+use wayfare_engine::orchestrator::{PlanOutcome, render_text};
 
-fn catalog() -> Arc<dyn Catalog> {
-    Arc::new(MemoryCatalog::new(
-        demo_catalog().expect("the demo catalog loads"),
-    ))
-}
+use demo_plans::demo as catalog;
 
 fn plan(catalog: &Arc<dyn Catalog>, text: &str) -> (PlanOutcome, Itinerary) {
-    let outcome = Planner::new(catalog.clone())
-        .with_objective(Objective::Utility)
-        .plan_blocking(text);
-    let plan = outcome
-        .itinerary
-        .clone()
-        .unwrap_or_else(|| panic!("no plan for {text:?}: {}", outcome.explanation));
-    assert!(plan.verdict.passed(), "{}", render_text(&plan));
-    (outcome, plan)
+    demo_plans::verified_plan(catalog, Objective::Utility, text)
 }
 
 const COUPLE: &str = "3 days from Seattle to Denver, March 5th to March 7th 2027, two of us, $2,000, we love Italian food";

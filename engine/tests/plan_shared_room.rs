@@ -5,6 +5,9 @@
 //! budget that allows the private room, one that does not, and a house
 //! rule that the private room forbids.
 
+#[path = "common/demo_plans.rs"]
+mod demo_plans;
+
 use std::sync::Arc;
 
 use wayfare_domain::catalog::{
@@ -104,14 +107,7 @@ fn catalog() -> Arc<dyn Catalog> {
 
 fn plan(text: &str) -> (PlanOutcome, Itinerary, Vec<SharedNight>) {
     let catalog = catalog();
-    let outcome = Planner::new(catalog.clone())
-        .with_objective(Objective::Utility)
-        .plan_blocking(text);
-    let plan = outcome
-        .itinerary
-        .clone()
-        .unwrap_or_else(|| panic!("no plan for {text:?}: {}", outcome.explanation));
-    assert!(plan.verdict.passed(), "{}", render_text(&plan));
+    let (outcome, plan) = demo_plans::verified_plan(&catalog, Objective::Utility, text);
     let mut trip = TripSpec::from_intent(&outcome.intent).expect("a complete request");
     trip.objective = Objective::Utility;
     let nights = shared_nights(&trip, &plan, catalog.as_ref());

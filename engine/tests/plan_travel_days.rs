@@ -3,6 +3,8 @@
 //! around the travel is planned only when it is worth it (a low-rated
 //! filler would pull the trip's restaurants below the cheapest plan's).
 
+#[path = "common/demo_plans.rs"]
+mod demo_plans;
 #[path = "common/demo_requests.rs"]
 mod demo_requests;
 
@@ -11,26 +13,14 @@ use std::sync::Arc;
 use wayfare_domain::itinerary::{Itinerary, TravelMode};
 use wayfare_engine::agents::Objective;
 use wayfare_engine::assemble::utility::travel_meal_bar;
-use wayfare_engine::catalog::demo::demo_catalog;
-use wayfare_engine::catalog::{Catalog, MemoryCatalog};
-use wayfare_engine::orchestrator::{Planner, render_text};
+use wayfare_engine::catalog::Catalog;
+use wayfare_engine::orchestrator::render_text;
 
-fn catalog() -> Arc<dyn Catalog> {
-    Arc::new(MemoryCatalog::new(
-        demo_catalog().expect("the demo catalog loads"),
-    ))
-}
+use demo_plans::demo as catalog;
 
+/// The verifier checks every meal and visit against the legs' times.
 fn plan(catalog: &Arc<dyn Catalog>, objective: Objective, text: &str) -> Itinerary {
-    let outcome = Planner::new(catalog.clone())
-        .with_objective(objective)
-        .plan_blocking(text);
-    let plan = outcome
-        .itinerary
-        .unwrap_or_else(|| panic!("no plan for {text:?}: {}", outcome.explanation));
-    // The verifier checks every meal and visit against the legs' times.
-    assert!(plan.verdict.passed(), "{}", render_text(&plan));
-    plan
+    demo_plans::verified_plan(catalog, objective, text).1
 }
 
 const DRIVE: &str = "A 3-day trip for two from Seattle to Portland, June 5th to June 7th 2027, budget $1,500, we will drive ourselves.";

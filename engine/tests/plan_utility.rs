@@ -3,31 +3,22 @@
 //! reasons that say why; a tight budget still plans (and says the shared
 //! room is forced); `Objective::Cheapest` keeps the old choice.
 
+#[path = "common/demo_plans.rs"]
+mod demo_plans;
+
 use std::sync::Arc;
 
 use wayfare_domain::catalog::RoomType;
 use wayfare_domain::itinerary::Itinerary;
 use wayfare_domain::preferences::{BudgetLevel, Pace};
 use wayfare_engine::agents::Objective;
-use wayfare_engine::catalog::demo::demo_catalog;
-use wayfare_engine::catalog::{Catalog, MemoryCatalog};
+use wayfare_engine::catalog::Catalog;
 use wayfare_engine::orchestrator::{PlanOutcome, Planner, render_text};
 
-fn catalog() -> Arc<dyn Catalog> {
-    let data = demo_catalog().expect("the demo catalog loads");
-    Arc::new(MemoryCatalog::new(data))
-}
+use demo_plans::demo as catalog;
 
 fn plan(objective: Objective, text: &str) -> (PlanOutcome, Itinerary) {
-    let outcome = Planner::new(catalog())
-        .with_objective(objective)
-        .plan_blocking(text);
-    let plan = outcome
-        .itinerary
-        .clone()
-        .unwrap_or_else(|| panic!("no plan: {}", outcome.explanation));
-    assert!(plan.verdict.passed(), "{}", render_text(&plan));
-    (outcome, plan)
+    demo_plans::verified_plan(&catalog(), objective, text)
 }
 
 const COUPLE: &str = "3 days from Seattle to Denver, March 5th to March 7th 2027, two of us, $2,000, we love Italian food";
