@@ -4,9 +4,10 @@
 mod common;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use wayfare_engine::agents::TripSpec;
-use wayfare_engine::graph::{GRAPH, TaskOutput, run_task};
+use wayfare_engine::graph::{AgentType, GRAPH, TaskOutput, run_task};
 use wayfare_engine::orchestrator::{PlanOutcome, Planner, render_text, run_batch, submission};
 use wayfare_engine::travelplanner_format::{from_submission, to_submission};
 use wayfare_engine::verify::{VerifyOptions, verify_with};
@@ -18,24 +19,20 @@ const MONTANA: &str = "Could you plan a 5-day solo trip for me? I'll be setting 
 /// that went through the store's JSON.
 fn plan_as_the_runtime_does(planner: &Planner, query: &str) -> PlanOutcome {
     let intent = planner.parse(query);
-    let mut stored: BTreeMap<String, serde_json::Value> = BTreeMap::new();
+    let mut stored: BTreeMap<AgentType, serde_json::Value> = BTreeMap::new();
     for node in GRAPH {
-        let deps: BTreeMap<String, TaskOutput> = node
+        let deps: BTreeMap<AgentType, Arc<TaskOutput>> = node
             .depends_on
             .iter()
             .filter_map(|d| {
-                let json = stored.get(*d)?.clone();
-                Some((
-                    d.to_string(),
-                    serde_json::from_value(json).expect("decodes"),
-                ))
+                let json = stored.get(d)?.clone();
+                Some((*d, Arc::new(serde_json::from_value(json).expect("decodes"))))
             })
             .collect();
-        // Owned, as decoded (the runtime lends its map: `&deps`).
         let output = run_task(
             node.agent_type,
             &intent,
-            deps,
+            &deps,
             planner.catalog().as_ref(),
             None,
         )
@@ -43,9 +40,9 @@ fn plan_as_the_runtime_does(planner: &Planner, query: &str) -> PlanOutcome {
         let json = serde_json::to_value(&output).expect("encodes");
         let back: TaskOutput = serde_json::from_value(json.clone()).expect("decodes");
         assert_eq!(back, output, "{} does not round-trip", node.agent_type);
-        stored.insert(node.agent_type.to_string(), json);
+        stored.insert(node.agent_type, json);
     }
-    match serde_json::from_value(stored.remove("verifier").expect("a verdict")) {
+    match serde_json::from_value(stored.remove(&AgentType::Verifier).expect("a verdict")) {
         Ok(TaskOutput::Verifier(outcome)) => *outcome,
         other => panic!("the verifier gave {other:?}"),
     }

@@ -15,6 +15,8 @@ use wayfare_engine::clock::TokioClock;
 use wayfare_engine::runtime::{MemoryRuntimeStore, Runtime, RuntimeConfig};
 use wayfare_engine::state::{EventStore, NewTask, TaskQueue, TaskStatus, TripId};
 
+use wayfare_engine::state::AgentType;
+
 const DENVER: &str =
     "A 3-day trip for two from Seattle to Denver from June 5th to June 7th, 2027, budget $3,000.";
 
@@ -72,13 +74,13 @@ async fn the_background_auditor_finds_and_repairs_what_disagrees_with_the_log() 
     let budget = logged
         .tasks
         .iter()
-        .find(|t| t.agent_type == "budget")
+        .find(|t| t.agent_type == AgentType::Budget)
         .expect("a budget task");
     store.tasks.put(
         &NewTask {
             task_id: budget.task_id,
             trip_id: trip,
-            agent_type: budget.agent_type.clone(),
+            agent_type: budget.agent_type.to_string(),
             priority: budget.priority,
             depends_on: budget.depends_on.clone(),
         },
@@ -125,7 +127,7 @@ async fn the_background_auditor_finds_and_repairs_what_disagrees_with_the_log() 
     assert_eq!(row.status, TaskStatus::Completed);
     assert_eq!(
         store.result(budget.task_id).await.expect("result").as_ref(),
-        budget.result.as_deref()
+        budget.result.as_ref()
     );
 
     // The next pass agrees.

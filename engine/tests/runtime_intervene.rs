@@ -11,6 +11,12 @@ use wayfare_engine::state::{
     TaskStatus, TripEvent, TripId, TripState, TripStatus, decide,
 };
 
+#[path = "common/values.rs"]
+mod values;
+use values::*;
+use wayfare_domain::overrides::TripOverrides;
+use wayfare_engine::state::AgentType;
+
 fn t0() -> DateTime<Utc> {
     ManualClock::at_epoch().now()
 }
@@ -22,24 +28,26 @@ fn trip(a: TaskId, b: TaskId, c: TaskId, events: &[TripEvent]) -> TripState {
     let mut all = vec![
         TripEvent::TripSubmitted {
             query: "3 days in Denver".into(),
-            overrides: json!({}),
+            overrides: TripOverrides::default(),
         },
-        TripEvent::IntentParsed { intent: json!({}) },
+        TripEvent::IntentParsed {
+            intent: intent(json!({})),
+        },
         TripEvent::TaskScheduled {
             task_id: a,
-            agent_type: "transport".into(),
+            agent_type: AgentType::Transport,
             priority: Priority::P0,
             depends_on: vec![],
         },
         TripEvent::TaskScheduled {
             task_id: b,
-            agent_type: "dining".into(),
+            agent_type: AgentType::Dining,
             priority: Priority::P2,
             depends_on: vec![a],
         },
         TripEvent::TaskScheduled {
             task_id: c,
-            agent_type: "verifier".into(),
+            agent_type: AgentType::Verifier,
             priority: Priority::P0,
             depends_on: vec![b],
         },
@@ -166,8 +174,8 @@ fn reverify_needs_a_ready_plan_and_keeps_it_as_the_rollback_point() {
         b,
         c,
         &[TripEvent::PlanReady {
-            itinerary: json!({"days": []}),
-            verdict: json!({"checks": []}),
+            itinerary: plan(json!({"days": []})),
+            verdict: verdict(json!({"checks": []})),
         }],
     );
     let after = applied(&ready, intervene(InterventionAction::Reverify, Some(c)));
@@ -300,7 +308,7 @@ async fn the_memory_queue_requeues_unfinished_tasks_with_no_attempts_counted() {
             .is_none()
     );
     queue
-        .complete(a, &json!({"ok": true}), now, None)
+        .complete(a, &output(json!({"ok": true})), now, None)
         .await
         .expect("complete");
     // A completed task is not requeued.

@@ -17,6 +17,8 @@ use wayfare_engine::runtime::{
     AgentConfig, MemoryRuntimeStore, ModifyError, Runtime, RuntimeConfig, SubmitError,
 };
 
+use wayfare_engine::state::AgentType;
+
 const DENVER: &str =
     "A 3-day trip for two from Seattle to Denver from June 5th to June 7th, 2027, budget $3,000.";
 const COLORADO: &str = "Plan a 5-day trip from Seattle visiting 2 cities in Colorado, July 10th to July 14th 2027, solo, budget $4,000.";
@@ -800,7 +802,7 @@ async fn replacing_a_stay_changes_every_night_of_it_and_rerolling_takes_the_next
 async fn a_result_the_queue_has_but_the_log_lacks_is_copied_on_resume() {
     use std::collections::BTreeMap;
 
-    use wayfare_engine::runtime::pipeline::{TaskOutput, run_task};
+    use wayfare_engine::runtime::pipeline::run_task;
     use wayfare_engine::state::{EventStore, TaskQueue, TripId};
 
     let store = MemoryRuntimeStore::new();
@@ -816,28 +818,23 @@ async fn a_result_the_queue_has_but_the_log_lacks_is_copied_on_resume() {
     // What the budget agent would have stored just before the crash.
     let trip: TripId = id.parse().unwrap();
     let state = store.load_state(trip).await.unwrap();
-    let intent = serde_json::from_value(state.intent.clone().unwrap()).unwrap();
+    let intent = state.intent.as_deref().unwrap().intent.clone();
     let budget = state
         .tasks
         .iter()
-        .find(|t| t.agent_type == "budget")
+        .find(|t| t.agent_type == AgentType::Budget)
         .unwrap();
     let mut deps = BTreeMap::new();
     for dep in &budget.depends_on {
-        let agent = state.task(*dep).unwrap().agent_type.clone();
+        let agent = state.task(*dep).unwrap().agent_type;
         let result = store.result(*dep).await.unwrap().unwrap();
-        deps.insert(agent, serde_json::from_value::<TaskOutput>(result).unwrap());
+        deps.insert(agent, result);
     }
-    let output = run_task("budget", &intent, &deps, catalog().as_ref(), None).unwrap();
+    let output = run_task(AgentType::Budget, &intent, &deps, catalog().as_ref(), None).unwrap();
     let now = chrono::Utc::now();
     assert!(
         store
-            .complete(
-                budget.task_id,
-                &serde_json::to_value(&output).unwrap(),
-                now,
-                None
-            )
+            .complete(budget.task_id, &std::sync::Arc::new(output), now, None)
             .await
             .unwrap()
     );

@@ -13,6 +13,12 @@ use wayfare_engine::state::{
     TripStatus, decide,
 };
 
+#[path = "common/values.rs"]
+mod values;
+use values::*;
+use wayfare_domain::overrides::TripOverrides;
+use wayfare_engine::state::AgentType;
+
 fn t0() -> DateTime<Utc> {
     ManualClock::at_epoch().now()
 }
@@ -32,14 +38,14 @@ fn state_of(events: &[TripEvent]) -> TripState {
 fn submitted() -> TripEvent {
     TripEvent::TripSubmitted {
         query: "3 days in Denver".into(),
-        overrides: json!({}),
+        overrides: TripOverrides::default(),
     }
 }
 
 fn scheduled(id: TaskId, priority: Priority, deps: &[TaskId]) -> TripEvent {
     TripEvent::TaskScheduled {
         task_id: id,
-        agent_type: "transport".into(),
+        agent_type: AgentType::Transport,
         priority,
         depends_on: deps.to_vec(),
     }
@@ -57,7 +63,7 @@ fn claimed(id: TaskId, by: &str, attempt: u32, until: i64) -> TripEvent {
 fn completed(id: TaskId) -> TripEvent {
     TripEvent::TaskCompleted {
         task_id: id,
-        result: json!({"candidates": [1]}),
+        result: output(json!({"candidates": [1]})),
         elapsed_ms: 12,
     }
 }
@@ -103,7 +109,7 @@ fn decide_follows_the_rules_of_the_trip_table() {
             with(&[]),
             Command::Submit {
                 query: "again".into(),
-                overrides: json!(null),
+                overrides: TripOverrides::default(),
             },
             Err(Rejection::AlreadySubmitted),
         ),
@@ -175,7 +181,7 @@ fn decide_follows_the_rules_of_the_trip_table() {
             with(&[claimed(a, "i1", 1, 30), completed(a)]),
             Command::CompleteTask {
                 task_id: a,
-                result: json!("late"),
+                result: output(json!("late")),
                 elapsed_ms: 5,
             },
             Ok(vec![]),
@@ -235,7 +241,7 @@ fn decide_follows_the_rules_of_the_trip_table() {
             with(&[]),
             Command::ScheduleTask {
                 task_id: TaskId::from_uuid(uuid_of(1)),
-                agent_type: "dining".into(),
+                agent_type: AgentType::Dining,
                 priority: Priority::P2,
                 depends_on: vec![TaskId::from_uuid(uuid_of(2))],
             },
@@ -249,7 +255,7 @@ fn decide_follows_the_rules_of_the_trip_table() {
             with(&[]),
             Command::ScheduleTask {
                 task_id: a,
-                agent_type: "transport".into(),
+                agent_type: AgentType::Transport,
                 priority: Priority::P0,
                 depends_on: vec![],
             },
@@ -277,16 +283,16 @@ fn decide_follows_the_rules_of_the_trip_table() {
                 claimed(b, "i1", 1, 60),
                 completed(b),
                 TripEvent::PlanReady {
-                    itinerary: json!({"days": 3}),
-                    verdict: json!({"ok": true}),
+                    itinerary: plan(json!({"days": 3})),
+                    verdict: verdict(json!({"ok": true})),
                 },
             ]),
             Command::Modify {
-                changes: json!({"hotel": "cheaper"}),
+                changes: changes(json!({"hotel": "cheaper"})),
                 tasks: vec![a],
             },
             Ok(vec![TripEvent::ModificationApplied {
-                changes: json!({"hotel": "cheaper"}),
+                changes: changes(json!({"hotel": "cheaper"})),
                 affected_tasks: vec![a, b],
             }]),
         ),
@@ -353,7 +359,7 @@ fn apply_tracks_status_progress_and_version_table() {
         (
             "questions pause the trip",
             with(&[TripEvent::NeedsInput {
-                questions: json!(["when?"]),
+                questions: questions(json!(["when?"])),
             }]),
             TripStatus::NeedsInput,
             0.0,
@@ -361,8 +367,8 @@ fn apply_tracks_status_progress_and_version_table() {
         (
             "a ready plan is complete",
             with(&[TripEvent::PlanReady {
-                itinerary: json!({}),
-                verdict: json!({}),
+                itinerary: plan(json!({})),
+                verdict: verdict(json!({})),
             }]),
             TripStatus::Ready,
             1.0,
@@ -399,15 +405,15 @@ fn a_rolled_back_modification_restores_the_previous_plan() {
         claimed(a, "i", 1, 30),
         completed(a),
         TripEvent::PlanReady {
-            itinerary: json!({"v": 1}),
-            verdict: json!({"ok": true}),
+            itinerary: plan(json!({"v": 1})),
+            verdict: verdict(json!({"ok": true})),
         },
     ]);
     let before = state.clone();
     for event in decide(
         &state,
         Command::Modify {
-            changes: json!({}),
+            changes: changes(json!({})),
             tasks: vec![a],
         },
     )
@@ -441,14 +447,14 @@ fn a_rollback_or_a_cancel_restores_the_intent_of_the_last_good_plan() {
     let good = [
         submitted(),
         TripEvent::IntentParsed {
-            intent: json!({"start_date": "2027-06-05"}),
+            intent: intent(json!({"start_date": "2027-06-05"})),
         },
         scheduled(a, Priority::P0, &[]),
         claimed(a, "i", 1, 30),
         completed(a),
         TripEvent::PlanReady {
-            itinerary: json!({"v": 1}),
-            verdict: json!({"ok": true}),
+            itinerary: plan(json!({"v": 1})),
+            verdict: verdict(json!({"ok": true})),
         },
     ];
     let before = state_of(&good);
@@ -457,11 +463,11 @@ fn a_rollback_or_a_cancel_restores_the_intent_of_the_last_good_plan() {
         .cloned()
         .chain([
             TripEvent::ModificationApplied {
-                changes: json!([{"kind": "dates", "start": "2027-06-12"}]),
+                changes: changes(json!([{"kind": "dates", "start": "2027-06-12"}])),
                 affected_tasks: vec![a],
             },
             TripEvent::IntentParsed {
-                intent: json!({"start_date": "2027-06-12"}),
+                intent: intent(json!({"start_date": "2027-06-12"})),
             },
         ])
         .collect();
@@ -498,7 +504,10 @@ fn a_rollback_or_a_cancel_restores_the_intent_of_the_last_good_plan() {
         reason: "interrupted".into(),
     });
     assert_eq!(mid.itinerary, before.itinerary);
-    assert_eq!(mid.intent, Some(json!({"start_date": "2027-06-12"})));
+    assert_eq!(
+        mid.intent,
+        Some(intent(json!({"start_date": "2027-06-12"})))
+    );
 }
 
 #[test]
@@ -520,7 +529,7 @@ async fn plan_a_trip<S: EventStore>(log: &TripLog<S>, clock: &ManualClock) -> Tr
             trip,
             Command::Submit {
                 query: "4 days Seattle to Denver".into(),
-                overrides: json!({"budget": 1800}),
+                overrides: overrides(json!({"budget": 1800})),
             },
         )
         .await);
@@ -528,7 +537,7 @@ async fn plan_a_trip<S: EventStore>(log: &TripLog<S>, clock: &ManualClock) -> Tr
         .execute(
             trip,
             Command::RecordIntent {
-                intent: json!({"destination": "Denver"}),
+                intent: intent(json!({"destination": "Denver"})),
             },
         )
         .await);
@@ -545,7 +554,7 @@ async fn plan_a_trip<S: EventStore>(log: &TripLog<S>, clock: &ManualClock) -> Tr
                 trip,
                 Command::ScheduleTask {
                     task_id: id,
-                    agent_type: agent.into(),
+                    agent_type: AgentType::parse(agent).expect("an agent type"),
                     priority: p,
                     depends_on: deps,
                 },
@@ -584,7 +593,7 @@ async fn plan_a_trip<S: EventStore>(log: &TripLog<S>, clock: &ManualClock) -> Tr
                     trip,
                     Command::CompleteTask {
                         task_id: id,
-                        result: json!({"by": instance}),
+                        result: output(json!({"by": instance})),
                         elapsed_ms: 2000,
                     },
                 )
@@ -604,8 +613,8 @@ async fn plan_a_trip<S: EventStore>(log: &TripLog<S>, clock: &ManualClock) -> Tr
         .execute(
             trip,
             Command::FinishPlan {
-                itinerary: json!({"days": 4}),
-                verdict: json!({"ok": true}),
+                itinerary: plan(json!({"days": 4})),
+                verdict: verdict(json!({"ok": true})),
             },
         )
         .await);
@@ -712,7 +721,7 @@ async fn concurrent_commands_through_the_log_all_land_by_deciding_again() {
         trip,
         Command::Submit {
             query: "q".into(),
-            overrides: json!(null),
+            overrides: TripOverrides::default(),
         },
     )
     .await
@@ -725,7 +734,7 @@ async fn concurrent_commands_through_the_log_all_land_by_deciding_again() {
                 trip,
                 Command::ScheduleTask {
                     task_id: TaskId::new(),
-                    agent_type: "dining".into(),
+                    agent_type: AgentType::Dining,
                     priority: Priority::P2,
                     depends_on: vec![],
                 },
@@ -797,7 +806,7 @@ async fn claims_come_in_priority_order_and_wait_for_dependencies() {
     // The hotel (P1) waits for the flight, so P2 goes next.
     let second = q.claim_ready("i", &all, t0(), lease).await.expect("claim");
     assert_eq!(second.map(|c| c.task_id), Some(dining.task_id));
-    q.complete(flight.task_id, &json!({"f": 1}), t0(), None)
+    q.complete(flight.task_id, &output(json!({"f": 1})), t0(), None)
         .await
         .expect("complete");
     let third = q.claim_ready("i", &all, t0(), lease).await.expect("claim");
@@ -867,16 +876,19 @@ async fn a_completed_result_is_kept_and_a_retry_waits_for_its_backoff() {
             .is_some()
     );
     assert!(
-        q.complete(t.task_id, &json!(1), at(11), None)
+        q.complete(t.task_id, &output(json!(1)), at(11), None)
             .await
             .expect("complete")
     );
     assert!(
-        !q.complete(t.task_id, &json!(2), at(12), None)
+        !q.complete(t.task_id, &output(json!(2)), at(12), None)
             .await
             .expect("again")
     );
-    assert_eq!(q.result(t.task_id).await.expect("result"), Some(json!(1)));
+    assert_eq!(
+        q.result(t.task_id).await.expect("result"),
+        Some(output(json!(1)))
+    );
 }
 
 #[tokio::test]
@@ -914,17 +926,21 @@ mod props {
         match op % 14 {
             0 => Command::Submit {
                 query: format!("trip {pick}"),
-                overrides: json!({"pick": pick}),
+                overrides: overrides(json!({"pick": pick})),
             },
             1 => Command::RecordIntent {
-                intent: json!({"step": step}),
+                intent: intent(json!({"step": step})),
             },
             2 => Command::AskForInput {
-                questions: json!(["when?"]),
+                questions: questions(json!(["when?"])),
             },
             3 => Command::ScheduleTask {
                 task_id: task_id(tasks),
-                agent_type: ["transport", "accommodation", "tips"][pick % 3].into(),
+                agent_type: [
+                    AgentType::Transport,
+                    AgentType::Accommodation,
+                    AgentType::Tips,
+                ][pick % 3],
                 priority: [Priority::P0, Priority::P1, Priority::P2, Priority::P3][pick % 4],
                 depends_on: if flag && tasks > 0 {
                     vec![any_task]
@@ -941,7 +957,7 @@ mod props {
             },
             5 => Command::CompleteTask {
                 task_id: any_task,
-                result: json!({"step": step}),
+                result: output(json!({"step": step})),
                 elapsed_ms: pick as u64,
             },
             6 => Command::FailTask {
@@ -954,14 +970,14 @@ mod props {
                 reason: "load".into(),
             },
             8 => Command::FinishPlan {
-                itinerary: json!({"step": step}),
-                verdict: json!({"ok": flag}),
+                itinerary: plan(json!({"step": step})),
+                verdict: verdict(json!({"ok": flag})),
             },
             9 => Command::FailPlan {
                 reason: "no flights".into(),
             },
             10 => Command::Modify {
-                changes: json!({"pick": pick}),
+                changes: changes(json!({"pick": pick})),
                 tasks: vec![any_task],
             },
             11 => Command::RollBackModification {
@@ -1041,7 +1057,7 @@ async fn a_stale_cached_state_is_caught_by_the_version_check_and_reloaded() {
             trip,
             Command::Submit {
                 query: "3 days in Denver".into(),
-                overrides: json!({}),
+                overrides: TripOverrides::default(),
             },
         )
         .await
@@ -1053,7 +1069,7 @@ async fn a_stale_cached_state_is_caught_by_the_version_check_and_reloaded() {
         trip,
         Command::ScheduleTask {
             task_id: a,
-            agent_type: "location".into(),
+            agent_type: AgentType::Location,
             priority: Priority::P2,
             depends_on: vec![],
         },
@@ -1068,7 +1084,7 @@ async fn a_stale_cached_state_is_caught_by_the_version_check_and_reloaded() {
             Some(stale.clone()),
             Command::ScheduleTask {
                 task_id: b,
-                agent_type: "planning".into(),
+                agent_type: AgentType::Planning,
                 priority: Priority::P0,
                 depends_on: vec![a],
             },

@@ -11,7 +11,9 @@
 //! died), and every task it depends on is completed or skipped.
 
 use chrono::{DateTime, Utc};
-use serde_json::Value;
+use std::sync::Arc;
+
+use wayfare_engine::runtime::pipeline::TaskOutput;
 use wayfare_engine::state::{
     ClaimedTask, LeaseError, NewTask, PortError, Priority, QueuedTask, TaskId, TaskQueue,
     TaskStatus, TripId, after,
@@ -368,7 +370,7 @@ impl Store {
     pub(crate) async fn complete_sql(
         &self,
         task_id: TaskId,
-        result: &Value,
+        result: &Arc<TaskOutput>,
         now: DateTime<Utc>,
         fence: Option<u64>,
     ) -> Result<bool, LeaseError> {
@@ -445,14 +447,14 @@ impl Store {
         Ok(count(self.queue_stmt(stmt).await?))
     }
 
-    async fn result_sql(&self, task_id: TaskId) -> Result<Option<Value>, StoreError> {
+    async fn result_sql(&self, task_id: TaskId) -> Result<Option<Arc<TaskOutput>>, StoreError> {
         let json: Option<JsonText> = on_pool!(self, read, |pool| sqlx::query_scalar(
             "SELECT result FROM agent_results WHERE task_id = $1"
         )
         .bind(Id::from(task_id))
         .fetch_optional(pool)
         .await?);
-        json.map(|j| j.decode_as("agent_results.result"))
+        json.map(|j| j.decode_as("agent_results.result").map(Arc::new))
             .transpose()
     }
 
@@ -575,7 +577,7 @@ impl TaskQueue for Store {
     async fn complete(
         &self,
         task_id: TaskId,
-        result: &Value,
+        result: &Arc<TaskOutput>,
         now: DateTime<Utc>,
         fence: Option<u64>,
     ) -> Result<bool, LeaseError> {
@@ -612,7 +614,7 @@ impl TaskQueue for Store {
         Ok(self.requeue_sql(trip_id, task_ids.to_vec(), now).await?)
     }
 
-    async fn result(&self, task_id: TaskId) -> Result<Option<Value>, PortError> {
+    async fn result(&self, task_id: TaskId) -> Result<Option<Arc<TaskOutput>>, PortError> {
         Ok(self.result_sql(task_id).await?)
     }
 

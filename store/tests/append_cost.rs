@@ -22,11 +22,13 @@ use support::fold;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use serde_json::json;
 use sqlx::Connection;
+use wayfare_engine::runtime::pipeline::TaskOutput;
 use wayfare_engine::runtime::{QueueWrite, RuntimeStore};
 use wayfare_engine::state::{NewTask, Priority, TaskId, TaskQueue, TripEvent, TripId, TripState};
 use wayfare_store::{Heard, Store};
+
+use wayfare_domain::overrides::TripOverrides;
 
 const CLIENTS: usize = 8;
 const TRIPS_PER_CLIENT: usize = 60;
@@ -42,11 +44,12 @@ async fn one_trip(store: &Store, fenced: bool) -> Duration {
         vec![
             TripEvent::TripSubmitted {
                 query: "3 days from Seattle to Denver".into(),
-                overrides: json!({}),
+                overrides: TripOverrides::default(),
             },
             TripEvent::TaskScheduled {
                 task_id,
-                agent_type: agent.clone(),
+                // The queue's row is of a type no other test claims.
+                agent_type: wayfare_engine::state::AgentType::Planning,
                 priority: Priority::P0,
                 depends_on: vec![],
             },
@@ -76,12 +79,12 @@ async fn one_trip(store: &Store, fenced: bool) -> Duration {
         .await
         .expect("claim")
         .expect("the task is ready");
-    let result = json!({"flights": 3});
+    let result = std::sync::Arc::new(TaskOutput::Tips(vec!["3 flights".into()]));
     let (stored, after) = fold(
         &state,
         vec![TripEvent::TaskCompleted {
             task_id,
-            result: result.clone(),
+            result: std::sync::Arc::clone(&result),
             elapsed_ms: 1,
         }],
         now,

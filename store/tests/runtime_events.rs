@@ -14,10 +14,16 @@ use wayfare_engine::state::{
 };
 use wayfare_store::Store;
 
+#[path = "../../engine/tests/common/values.rs"]
+mod values;
+use values::*;
+use wayfare_domain::overrides::TripOverrides;
+use wayfare_engine::state::AgentType;
+
 fn submitted() -> TripEvent {
     TripEvent::TripSubmitted {
         query: "5 days in Japan".into(),
-        overrides: json!({"travellers": 2}),
+        overrides: overrides(json!({"travellers": 2})),
     }
 }
 
@@ -31,11 +37,11 @@ async fn plan_a_trip(log: &TripLog<Store>, clock: &ManualClock) -> TripId {
     };
     run(Command::Submit {
         query: "4 days Seattle to Denver".into(),
-        overrides: json!({"budget": 1800}),
+        overrides: overrides(json!({"budget": 1800})),
     })
     .await;
     run(Command::RecordIntent {
-        intent: json!({"destination": "Denver"}),
+        intent: intent(json!({"destination": "Denver"})),
     })
     .await;
     let flight = TaskId::new();
@@ -48,7 +54,7 @@ async fn plan_a_trip(log: &TripLog<Store>, clock: &ManualClock) -> TripId {
     ] {
         run(Command::ScheduleTask {
             task_id: id,
-            agent_type: agent.into(),
+            agent_type: AgentType::parse(agent).expect("an agent type"),
             priority,
             depends_on: deps,
         })
@@ -72,7 +78,7 @@ async fn plan_a_trip(log: &TripLog<Store>, clock: &ManualClock) -> TripId {
         if succeeds {
             run(Command::CompleteTask {
                 task_id: id,
-                result: json!({"by": instance, "candidates": [1, 2]}),
+                result: output(json!({"by": instance, "candidates": [1, 2]})),
                 elapsed_ms: 1500,
             })
             .await;
@@ -91,8 +97,8 @@ async fn plan_a_trip(log: &TripLog<Store>, clock: &ManualClock) -> TripId {
     })
     .await;
     run(Command::FinishPlan {
-        itinerary: json!({"days": 4}),
-        verdict: json!({"ok": true}),
+        itinerary: plan(json!({"days": 4})),
+        verdict: verdict(json!({"ok": true})),
     })
     .await;
     trip
@@ -332,7 +338,7 @@ async fn concurrent_commands_through_the_log_all_land_by_deciding_again_on_every
             trip,
             Command::Submit {
                 query: "q".into(),
-                overrides: json!(null),
+                overrides: TripOverrides::default(),
             },
         )
         .await
@@ -345,7 +351,7 @@ async fn concurrent_commands_through_the_log_all_land_by_deciding_again_on_every
                         trip,
                         Command::ScheduleTask {
                             task_id: TaskId::new(),
-                            agent_type: "dining".into(),
+                            agent_type: AgentType::Dining,
                             priority: Priority::P2,
                             depends_on: vec![],
                         },

@@ -18,6 +18,12 @@ use wayfare_engine::state::{
     TaskStatus, TripEvent, TripId, TripState,
 };
 
+#[path = "../../engine/tests/common/values.rs"]
+mod values;
+use values::*;
+use wayfare_domain::overrides::TripOverrides;
+use wayfare_engine::state::AgentType;
+
 const LEASE: Duration = Duration::from_secs(30);
 
 /// A trip with one task, logged and queued together.
@@ -27,11 +33,11 @@ async fn one_task_trip<S: RuntimeStore>(store: &S) -> (TripState, TaskId) {
     let events = vec![
         TripEvent::TripSubmitted {
             query: "3 days from Seattle to Denver".into(),
-            overrides: json!({}),
+            overrides: TripOverrides::default(),
         },
         TripEvent::TaskScheduled {
             task_id,
-            agent_type: "planning".into(),
+            agent_type: AgentType::Planning,
             priority: Priority::P0,
             depends_on: vec![],
         },
@@ -103,7 +109,7 @@ async fn an_older_claims_completion_failure_and_skip_are_refused_alone_on_every_
         let task = a.task_id;
 
         let late = store
-            .complete(task, &json!({"by": "a"}), at(40), Some(a.epoch))
+            .complete(task, &output(json!({"by": "a"})), at(40), Some(a.epoch))
             .await;
         assert_eq!(late, Err(LeaseError::Fenced(task)), "{}: complete", db.name);
         let late = store.fail(task, "late", Some(at(50)), Some(a.epoch)).await;
@@ -125,12 +131,12 @@ async fn an_older_claims_completion_failure_and_skip_are_refused_alone_on_every_
 
         // The latest claim's completion counts.
         let done = store
-            .complete(task, &json!({"by": "b"}), at(41), Some(b.epoch))
+            .complete(task, &output(json!({"by": "b"})), at(41), Some(b.epoch))
             .await;
         assert_eq!(done, Ok(true), "{}", db.name);
         assert_eq!(
             store.result(task).await.expect("result"),
-            Some(json!({"by": "b"})),
+            Some(output(json!({"by": "b"}))),
             "{}",
             db.name
         );
@@ -138,7 +144,7 @@ async fn an_older_claims_completion_failure_and_skip_are_refused_alone_on_every_
         // the task is final, so it changes nothing.
         assert_eq!(
             store
-                .complete(task, &json!({"by": "op"}), at(42), None)
+                .complete(task, &output(json!({"by": "op"})), at(42), None)
                 .await,
             Ok(false),
             "{}",
@@ -159,7 +165,7 @@ async fn an_older_claims_append_is_refused_whole_and_the_latest_claims_is_kept_o
 
         // `a` comes back and reports: a result, a failure, a skip. Each
         // append is refused whole: no event, no queue write.
-        let result = json!({"by": "a"});
+        let result = output(json!({"by": "a"}));
         let writes = [
             (
                 TripEvent::TaskCompleted {
@@ -231,7 +237,7 @@ async fn an_older_claims_append_is_refused_whole_and_the_latest_claims_is_kept_o
         }
 
         // `b`, the latest claim, completes: its append is kept.
-        let result = json!({"by": "b"});
+        let result = output(json!({"by": "b"}));
         let (stored, after) = fold(
             &state,
             vec![TripEvent::TaskCompleted {

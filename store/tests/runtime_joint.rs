@@ -17,6 +17,12 @@ use wayfare_engine::state::{
     TripEvent, TripId, TripState,
 };
 
+use wayfare_domain::overrides::TripOverrides;
+use wayfare_engine::state::AgentType;
+#[path = "../../engine/tests/common/values.rs"]
+mod values;
+use values::*;
+
 /// A trip with two tasks, the second depending on the first: its
 /// submission and graph logged and queued in one joint write.
 async fn scheduled_trip<S: RuntimeStore>(store: &S) -> (TripState, TaskId, TaskId) {
@@ -28,13 +34,13 @@ async fn scheduled_trip<S: RuntimeStore>(store: &S) -> (TripState, TaskId, TaskI
     ];
     let mut events = vec![TripEvent::TripSubmitted {
         query: "3 days from Seattle to Denver".into(),
-        overrides: json!({}),
+        overrides: TripOverrides::default(),
     }];
     let mut tasks = Vec::new();
     for (task_id, agent, priority, deps) in graph {
         events.push(TripEvent::TaskScheduled {
             task_id,
-            agent_type: agent.into(),
+            agent_type: AgentType::parse(agent).expect("an agent type"),
             priority,
             depends_on: deps.clone(),
         });
@@ -105,7 +111,7 @@ async fn a_trips_graph_is_queued_with_its_submission_or_not_at_all_on_every_back
             &TripState::new(trip),
             vec![TripEvent::TripSubmitted {
                 query: "again".into(),
-                overrides: json!({}),
+                overrides: TripOverrides::default(),
             }],
             at(2),
         );
@@ -150,7 +156,7 @@ async fn a_result_is_in_the_queue_exactly_when_it_is_in_the_log_on_every_backend
         claim(store, "i-1", &["planning"], at(1))
             .await
             .expect("the first task");
-        let result = json!({"output": "planning", "value": ["Denver"]});
+        let result = output(json!({"output": "planning", "value": ["Denver"]}));
         let completed = TripEvent::TaskCompleted {
             task_id: first,
             result: result.clone(),

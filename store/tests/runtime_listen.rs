@@ -16,6 +16,11 @@ use sqlx::Connection;
 use wayfare_engine::state::{EventStore, StoredEvent, TripEvent, TripId, TripState};
 use wayfare_store::{Heard, Store};
 
+#[path = "../../engine/tests/common/values.rs"]
+mod values;
+use values::*;
+use wayfare_domain::overrides::TripOverrides;
+
 fn stored(trip: TripId, from: u64, events: Vec<TripEvent>) -> (Vec<StoredEvent>, TripState) {
     let mut state = TripState::new(trip);
     let stored: Vec<StoredEvent> = events
@@ -72,10 +77,10 @@ async fn another_stores_appends_are_announced_once_committed_and_its_own_are_not
         vec![
             TripEvent::TripSubmitted {
                 query: "3 days from Seattle to Denver".into(),
-                overrides: json!({}),
+                overrides: TripOverrides::default(),
             },
             TripEvent::NeedsInput {
-                questions: json!(["when?"]),
+                questions: questions(json!(["when?"])),
             },
             TripEvent::Cancelled,
         ],

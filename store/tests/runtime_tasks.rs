@@ -11,6 +11,10 @@ use serde_json::json;
 use wayfare_engine::clock::{Clock, ManualClock};
 use wayfare_engine::state::{LeaseError, NewTask, Priority, TaskId, TaskQueue, TaskStatus, TripId};
 
+#[path = "../../engine/tests/common/values.rs"]
+mod values;
+use values::*;
+
 fn at(secs: i64) -> DateTime<Utc> {
     ManualClock::at_epoch().now() + chrono::Duration::seconds(secs)
 }
@@ -57,9 +61,14 @@ async fn claims_follow_priority_and_wait_for_dependencies_on_every_backend() {
             order.push(claimed.task_id);
             if claimed.task_id == flight.task_id {
                 assert!(q.result(flight.task_id).await.expect("result").is_none());
-                q.complete(claimed.task_id, &json!({"flights": 3}), at(step), None)
-                    .await
-                    .expect("complete");
+                q.complete(
+                    claimed.task_id,
+                    &output(json!({"flights": 3})),
+                    at(step),
+                    None,
+                )
+                .await
+                .expect("complete");
             }
         }
         assert_eq!(
@@ -78,7 +87,7 @@ async fn claims_follow_priority_and_wait_for_dependencies_on_every_backend() {
         );
         assert_eq!(
             q.result(flight.task_id).await.expect("result"),
-            Some(json!({"flights": 3})),
+            Some(output(json!({"flights": 3}))),
             "{}",
             db.name
         );
@@ -114,7 +123,7 @@ async fn a_dependent_waits_until_its_dependency_is_completed_on_every_backend() 
             "{}: the flight is running, not completed",
             db.name
         );
-        q.complete(flight.task_id, &json!([]), at(2), None)
+        q.complete(flight.task_id, &output(json!([])), at(2), None)
             .await
             .expect("complete");
         let next = q
@@ -220,16 +229,19 @@ async fn completing_twice_keeps_the_first_result_and_failures_wait_for_backoff_o
             db.name
         );
         assert!(
-            q.complete(t.task_id, &json!(1), at(11), None)
+            q.complete(t.task_id, &output(json!(1)), at(11), None)
                 .await
                 .expect("complete")
         );
         assert!(
-            !q.complete(t.task_id, &json!(2), at(12), None)
+            !q.complete(t.task_id, &output(json!(2)), at(12), None)
                 .await
                 .expect("again")
         );
-        assert_eq!(q.result(t.task_id).await.expect("result"), Some(json!(1)));
+        assert_eq!(
+            q.result(t.task_id).await.expect("result"),
+            Some(output(json!(1)))
+        );
         let rows = q.tasks_of(trip).await.expect("tasks");
         let statuses: Vec<_> = rows.iter().map(|r| (r.task_id, r.status)).collect();
         assert_eq!(
@@ -507,7 +519,7 @@ async fn a_claimed_backlog_renewed_every_tick_outlives_its_lease_on_every_backen
             assert!(
                 q.complete(
                     held.task_id,
-                    &json!({"ok": true}),
+                    &output(json!({"ok": true})),
                     at(111),
                     Some(held.epoch)
                 )
@@ -519,8 +531,13 @@ async fn a_claimed_backlog_renewed_every_tick_outlives_its_lease_on_every_backen
         }
         assert!(
             matches!(
-                q.complete(dropped.task_id, &json!({}), at(111), Some(dropped.epoch))
-                    .await,
+                q.complete(
+                    dropped.task_id,
+                    &output(json!({})),
+                    at(111),
+                    Some(dropped.epoch)
+                )
+                .await,
                 Err(LeaseError::Fenced(_))
             ),
             "{}: the copy nobody renewed is fenced",

@@ -9,6 +9,8 @@ use wayfare_domain::rating::{Rating, Satisfaction};
 use wayfare_engine::state::{EventStore, TripEvent, TripId};
 use wayfare_store::{Store, StoreError};
 
+use wayfare_domain::overrides::TripOverrides;
+
 async fn new_trip(store: &Store) -> String {
     let id = TripId::new();
     store
@@ -17,7 +19,7 @@ async fn new_trip(store: &Store) -> String {
             0,
             &[TripEvent::TripSubmitted {
                 query: "a weekend in Denver".into(),
-                overrides: serde_json::Value::Null,
+                overrides: TripOverrides::default(),
             }],
             Utc::now(),
         )

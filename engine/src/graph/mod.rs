@@ -44,25 +44,131 @@ use crate::agents::accommodation::StayOption;
 use crate::agents::location::CityFacts;
 use crate::agents::transport::LegOption;
 use crate::agents::{Candidate, LegKey, Skeleton};
-use crate::state::Priority;
 
 pub(crate) use step::no_plan;
 pub use step::{Inputs, RunError, run_task, step};
 
+/// The kinds of agent, one per node of [`GRAPH`]. Stored (the log, the
+/// queue, the registry) and shown by [`AgentType::as_str`]'s name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AgentType {
+    Location,
+    Planning,
+    Transport,
+    Accommodation,
+    Dining,
+    Activity,
+    Tips,
+    Budget,
+    Verifier,
+}
+
+impl AgentType {
+    /// Every agent type, in [`GRAPH`]'s order.
+    pub const ALL: [AgentType; 9] = [
+        AgentType::Location,
+        AgentType::Planning,
+        AgentType::Transport,
+        AgentType::Accommodation,
+        AgentType::Dining,
+        AgentType::Activity,
+        AgentType::Tips,
+        AgentType::Budget,
+        AgentType::Verifier,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            AgentType::Location => "location",
+            AgentType::Planning => "planning",
+            AgentType::Transport => "transport",
+            AgentType::Accommodation => "accommodation",
+            AgentType::Dining => "dining",
+            AgentType::Activity => "activity",
+            AgentType::Tips => "tips",
+            AgentType::Budget => "budget",
+            AgentType::Verifier => "verifier",
+        }
+    }
+
+    /// The agent type of a stored or given name.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.as_str() == name)
+    }
+
+    /// Its node of the graph.
+    pub fn node(self) -> &'static NodeSpec {
+        // GRAPH lists every type once, in `ALL`'s order (tested below).
+        &GRAPH[self as usize]
+    }
+}
+
+impl std::fmt::Display for AgentType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Not one of [`AgentType::ALL`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown agent type {0:?}")]
+pub struct UnknownAgent(pub String);
+
+impl std::str::FromStr for AgentType {
+    type Err = UnknownAgent;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s).ok_or_else(|| UnknownAgent(s.to_string()))
+    }
+}
+
+/// Task priority from the design's prioritisation matrix: P0 (critical path)
+/// is claimed first, P3 (optional) may be skipped under load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Priority {
+    P0,
+    P1,
+    P2,
+    P3,
+}
+
+impl Priority {
+    /// 0 for P0 … 3 for P3 (the stored form; lower is more urgent).
+    pub fn rank(self) -> u8 {
+        match self {
+            Priority::P0 => 0,
+            Priority::P1 => 1,
+            Priority::P2 => 2,
+            Priority::P3 => 3,
+        }
+    }
+
+    pub fn from_rank(rank: i64) -> Option<Self> {
+        match rank {
+            0 => Some(Priority::P0),
+            1 => Some(Priority::P1),
+            2 => Some(Priority::P2),
+            3 => Some(Priority::P3),
+            _ => None,
+        }
+    }
+}
+
 /// One node of the task graph.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NodeSpec {
-    pub agent_type: &'static str,
+    pub agent_type: AgentType,
     pub priority: Priority,
-    pub depends_on: &'static [&'static str],
+    pub depends_on: &'static [AgentType],
     /// Whether the plan can do without it (skipped and flagged on failure).
     pub optional: bool,
 }
 
 const fn node(
-    agent_type: &'static str,
+    agent_type: AgentType,
     priority: Priority,
-    depends_on: &'static [&'static str],
+    depends_on: &'static [AgentType],
     optional: bool,
 ) -> NodeSpec {
     NodeSpec {
@@ -74,33 +180,30 @@ const fn node(
 }
 
 /// The graph, in a valid execution order (dependencies first).
-pub const GRAPH: [NodeSpec; 9] = [
-    node("location", Priority::P2, &[], false),
-    node("planning", Priority::P0, &["location"], false),
-    node("transport", Priority::P0, &["planning"], false),
-    node("accommodation", Priority::P1, &["planning"], false),
-    node("dining", Priority::P2, &["planning"], true),
-    node("activity", Priority::P2, &["planning"], true),
-    node("tips", Priority::P3, &["planning"], true),
-    node(
-        "budget",
-        Priority::P1,
-        // planning too: the assembler searches the routes it proposed.
-        &[
-            "planning",
-            "transport",
-            "accommodation",
-            "dining",
-            "activity",
-        ],
-        false,
-    ),
-    node("verifier", Priority::P0, &["budget", "tips"], false),
-];
+pub const GRAPH: [NodeSpec; 9] = {
+    use AgentType::*;
+    [
+        node(Location, Priority::P2, &[], false),
+        node(Planning, Priority::P0, &[Location], false),
+        node(Transport, Priority::P0, &[Planning], false),
+        node(Accommodation, Priority::P1, &[Planning], false),
+        node(Dining, Priority::P2, &[Planning], true),
+        node(Activity, Priority::P2, &[Planning], true),
+        node(Tips, Priority::P3, &[Planning], true),
+        node(
+            Budget,
+            Priority::P1,
+            // planning too: the assembler searches the routes it proposed.
+            &[Planning, Transport, Accommodation, Dining, Activity],
+            false,
+        ),
+        node(Verifier, Priority::P0, &[Budget, Tips], false),
+    ]
+};
 
-/// The node of an agent type.
+/// The node of an agent type's name (`None`: no such type).
 pub fn node_of(agent_type: &str) -> Option<&'static NodeSpec> {
-    GRAPH.iter().find(|n| n.agent_type == agent_type)
+    AgentType::parse(agent_type).map(AgentType::node)
 }
 
 /// A city and a number of nights.
@@ -195,16 +298,34 @@ mod tests {
                 );
             }
         }
-        assert_eq!(GRAPH.last().map(|n| n.agent_type), Some("verifier"));
+        assert_eq!(
+            GRAPH.last().map(|n| n.agent_type),
+            Some(AgentType::Verifier)
+        );
     }
 
     #[test]
     fn only_the_dining_activity_and_tips_nodes_are_optional() {
-        let optional: Vec<&str> = GRAPH
+        let optional: Vec<AgentType> = GRAPH
             .iter()
             .filter(|n| n.optional)
             .map(|n| n.agent_type)
             .collect();
-        assert_eq!(optional, ["dining", "activity", "tips"]);
+        assert_eq!(
+            optional,
+            [AgentType::Dining, AgentType::Activity, AgentType::Tips]
+        );
+    }
+
+    #[test]
+    fn every_agent_type_has_its_node_and_its_name() {
+        for agent in AgentType::ALL {
+            assert_eq!(agent.node().agent_type, agent);
+            assert_eq!(AgentType::parse(agent.as_str()), Some(agent));
+            let json = serde_json::to_string(&agent).expect("serialises");
+            assert_eq!(json, format!("\"{agent}\""));
+        }
+        assert_eq!(GRAPH.len(), AgentType::ALL.len());
+        assert_eq!(AgentType::parse("weather"), None);
     }
 }

@@ -3,12 +3,13 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use wayfare_domain::intent::TripIntent;
 use wayfare_domain::itinerary::Itinerary;
 use wayfare_domain::verdict::Verdict;
 
-use super::{GRAPH, PlanOutcome, TaskOutput, node_of, sorted};
+use super::{AgentType, GRAPH, PlanOutcome, TaskOutput, sorted};
 use crate::agents::accommodation::AccommodationAgent;
 use crate::agents::activity::ActivityAgent;
 use crate::agents::budget::BudgetAgent;
@@ -36,59 +37,50 @@ pub enum RunError {
 /// so that the budget step takes the candidate lists without copying them.
 #[derive(Debug, Default)]
 pub struct Inputs<'a> {
-    outputs: Vec<(&'static str, Cow<'a, TaskOutput>)>,
+    outputs: Vec<(AgentType, Cow<'a, TaskOutput>)>,
 }
 
 impl<'a> Inputs<'a> {
     /// The output of `agent_type`, if it ran.
-    pub fn get(&self, agent_type: &str) -> Option<&TaskOutput> {
+    pub fn get(&self, agent_type: AgentType) -> Option<&TaskOutput> {
         self.outputs
             .iter()
             .find(|(a, _)| *a == agent_type)
             .map(|(_, o)| o.as_ref())
     }
 
-    pub fn contains(&self, agent_type: &str) -> bool {
+    pub fn contains(&self, agent_type: AgentType) -> bool {
         self.get(agent_type).is_some()
     }
 
     /// The output of `agent_type` to keep: moved when owned, else copied.
-    fn take(&mut self, agent_type: &str) -> Option<TaskOutput> {
+    fn take(&mut self, agent_type: AgentType) -> Option<TaskOutput> {
         let at = self.outputs.iter().position(|(a, _)| *a == agent_type)?;
         Some(self.outputs.swap_remove(at).1.into_owned())
     }
 
     /// The routes the planning agent proposed (none when it did not run).
     fn skeletons(&self) -> &[Candidate<Skeleton>] {
-        match self.get("planning") {
+        match self.get(AgentType::Planning) {
             Some(TaskOutput::Planning(s)) => s,
             _ => &[],
         }
     }
 }
 
-impl<'a> FromIterator<(&'static str, Cow<'a, TaskOutput>)> for Inputs<'a> {
-    fn from_iter<I: IntoIterator<Item = (&'static str, Cow<'a, TaskOutput>)>>(iter: I) -> Self {
+impl<'a> FromIterator<(AgentType, Cow<'a, TaskOutput>)> for Inputs<'a> {
+    fn from_iter<I: IntoIterator<Item = (AgentType, Cow<'a, TaskOutput>)>>(iter: I) -> Self {
         Self {
             outputs: iter.into_iter().collect(),
         }
     }
 }
 
-/// The runtime's form: outputs decoded from the store, keyed by agent type
-/// (a key that names no node of [`GRAPH`] is not an input).
-impl<'a> From<&'a BTreeMap<String, TaskOutput>> for Inputs<'a> {
-    fn from(deps: &'a BTreeMap<String, TaskOutput>) -> Self {
+/// The runtime's form: the outputs its log holds, shared, by agent type.
+impl<'a> From<&'a BTreeMap<AgentType, Arc<TaskOutput>>> for Inputs<'a> {
+    fn from(deps: &'a BTreeMap<AgentType, Arc<TaskOutput>>) -> Self {
         deps.iter()
-            .filter_map(|(a, o)| node_of(a).map(|n| (n.agent_type, Cow::Borrowed(o))))
-            .collect()
-    }
-}
-
-impl From<BTreeMap<String, TaskOutput>> for Inputs<'static> {
-    fn from(deps: BTreeMap<String, TaskOutput>) -> Self {
-        deps.into_iter()
-            .filter_map(|(a, o)| node_of(&a).map(|n| (n.agent_type, Cow::Owned(o))))
+            .map(|(a, o)| (*a, Cow::Borrowed(&**o)))
             .collect()
     }
 }
@@ -100,9 +92,9 @@ impl From<BTreeMap<String, TaskOutput>> for Inputs<'static> {
 /// The four parallel agents answer "nothing fits" with an empty proposal
 /// and leave the decision to the assembler; location, planning and budget
 /// answer it with [`RunError::NoPlan`], which ends the trip.
-#[tracing::instrument(skip_all, fields(agent.type = agent_type))]
+#[tracing::instrument(skip_all, fields(agent.type = %agent_type))]
 pub fn step<'a>(
-    agent_type: &str,
+    agent_type: AgentType,
     trip: &TripSpec,
     intent: &TripIntent,
     inputs: impl Into<Inputs<'a>>,
@@ -112,23 +104,23 @@ pub fn step<'a>(
     let mut inputs = inputs.into();
     let no_plan = |AgentError::NoCandidates(why)| RunError::NoPlan(why);
     Ok(match agent_type {
-        "location" => TaskOutput::Location(sorted(
+        AgentType::Location => TaskOutput::Location(sorted(
             LocationAgent.run(trip, catalog, &()).map_err(no_plan)?,
         )),
-        "planning" => {
-            let facts: HashMap<String, CityFacts> = match inputs.take("location") {
+        AgentType::Planning => {
+            let facts: HashMap<String, CityFacts> = match inputs.take(AgentType::Location) {
                 Some(TaskOutput::Location(f)) => f.into_iter().collect(),
                 _ => HashMap::new(),
             };
             TaskOutput::Planning(PlanningAgent.run(trip, catalog, &facts).map_err(no_plan)?)
         }
-        "transport" => {
+        AgentType::Transport => {
             let legs = wanted_legs(trip, inputs.skeletons());
             TaskOutput::Transport(sorted(
                 TransportAgent.run(trip, catalog, &legs).unwrap_or_default(),
             ))
         }
-        "accommodation" => {
+        AgentType::Accommodation => {
             let stays = wanted_stays(inputs.skeletons());
             TaskOutput::Accommodation(sorted(
                 AccommodationAgent
@@ -136,13 +128,13 @@ pub fn step<'a>(
                     .unwrap_or_default(),
             ))
         }
-        "dining" => {
+        AgentType::Dining => {
             let cities = wanted_cities(inputs.skeletons());
             TaskOutput::Dining(sorted(
                 DiningAgent.run(trip, catalog, &cities).unwrap_or_default(),
             ))
         }
-        "activity" => {
+        AgentType::Activity => {
             let cities = wanted_cities(inputs.skeletons());
             TaskOutput::Activity(sorted(
                 ActivityAgent
@@ -150,33 +142,32 @@ pub fn step<'a>(
                     .unwrap_or_default(),
             ))
         }
-        "tips" => {
+        AgentType::Tips => {
             let cities = wanted_cities(inputs.skeletons());
             TaskOutput::Tips(TipsAgent.run(trip, catalog, &cities).unwrap_or_default())
         }
-        "budget" => TaskOutput::Budget(
+        AgentType::Budget => TaskOutput::Budget(
             BudgetAgent
                 .run(trip, catalog, &proposals(trip, catalog, inputs))
                 .map_err(no_plan)?,
         ),
-        "verifier" => {
+        AgentType::Verifier => {
             let plans = match edited {
                 Some(plan) => vec![plan.clone()],
-                None => match inputs.take("budget") {
+                None => match inputs.take(AgentType::Budget) {
                     Some(TaskOutput::Budget(plans)) => plans,
                     _ => Vec::new(),
                 },
             };
             TaskOutput::Verifier(Box::new(choose(trip, catalog, intent.clone(), plans)))
         }
-        other => return Err(RunError::NoPlan(format!("unknown agent type {other}"))),
     })
 }
 
 /// [`step`] as the runtime calls it: the trip read from `intent`, planned
 /// by the default objective.
 pub fn run_task<'a>(
-    agent_type: &str,
+    agent_type: AgentType,
     intent: &TripIntent,
     deps: impl Into<Inputs<'a>>,
     catalog: &dyn Catalog,
@@ -193,7 +184,10 @@ fn proposals(trip: &TripSpec, catalog: &dyn Catalog, mut inputs: Inputs<'_>) -> 
     // from the catalog, in their plainest form (restaurants by price,
     // attractions unrouted), so that the plan stays complete; the runtime
     // lists the drop.
-    let (no_dining, no_activity) = (!inputs.contains("dining"), !inputs.contains("activity"));
+    let (no_dining, no_activity) = (
+        !inputs.contains(AgentType::Dining),
+        !inputs.contains(AgentType::Activity),
+    );
     let mut proposals = Proposals::default();
     if no_dining || no_activity {
         for city in wanted_cities(inputs.skeletons()) {

@@ -23,7 +23,7 @@ use wayfare_domain::intent::TripIntent;
 
 use crate::agents::{Objective, TripSpec};
 use crate::catalog::Catalog;
-use crate::graph::{GRAPH, Inputs, NodeSpec, RunError, TaskOutput, no_plan, step};
+use crate::graph::{AgentType, GRAPH, Inputs, NodeSpec, RunError, TaskOutput, no_plan, step};
 use crate::parse::Gazetteer;
 use crate::travelplanner_format::to_submission;
 
@@ -148,8 +148,8 @@ impl Planner {
 /// `outputs` when no later node reads it (the budget step then takes the
 /// candidate lists without copying them), borrowed otherwise.
 fn inputs(at: usize, outputs: &mut [Option<TaskOutput>]) -> Inputs<'_> {
-    let index = |dep: &str| GRAPH.iter().position(|n| n.agent_type == dep);
-    let read_later = |dep: &str| GRAPH[at + 1..].iter().any(|n| n.depends_on.contains(&dep));
+    let index = |dep: AgentType| GRAPH.iter().position(|n| n.agent_type == dep);
+    let read_later = |dep: AgentType| GRAPH[at + 1..].iter().any(|n| n.depends_on.contains(&dep));
     let deps = GRAPH[at].depends_on;
     let mut moved = Vec::with_capacity(deps.len());
     for &dep in deps {
@@ -162,7 +162,7 @@ fn inputs(at: usize, outputs: &mut [Option<TaskOutput>]) -> Inputs<'_> {
     let outputs: &[Option<TaskOutput>] = outputs;
     let borrowed = deps
         .iter()
-        .filter(|dep| read_later(dep))
+        .filter(|&&dep| read_later(dep))
         .filter_map(|&dep| {
             let output = outputs[index(dep)?].as_ref()?;
             Some((dep, Cow::Borrowed(output)))
@@ -295,8 +295,11 @@ mod tests {
             if node.optional {
                 return Err(RunError::NoPlan(format!("{} is down", node.agent_type)));
             }
-            if node.agent_type == "verifier" {
-                assert!(!inputs.contains("tips"), "a skipped node has no output");
+            if node.agent_type == AgentType::Verifier {
+                assert!(
+                    !inputs.contains(AgentType::Tips),
+                    "a skipped node has no output"
+                );
             }
             step(
                 node.agent_type,
@@ -323,11 +326,18 @@ mod tests {
         let outcome = planner.execute(planner.parse(DENVER), |node, trip, intent, inputs| {
             ran.push(node.agent_type);
             match node.agent_type {
-                "transport" => Err(RunError::NoPlan("no road to Denver".into())),
+                AgentType::Transport => Err(RunError::NoPlan("no road to Denver".into())),
                 agent => step(agent, trip, intent, inputs, planner.catalog.as_ref(), None),
             }
         });
-        assert_eq!(ran, ["location", "planning", "transport"]);
+        assert_eq!(
+            ran,
+            [
+                AgentType::Location,
+                AgentType::Planning,
+                AgentType::Transport
+            ]
+        );
         assert_eq!(outcome.itinerary, None);
         assert_eq!(outcome.explanation, "no road to Denver");
     }

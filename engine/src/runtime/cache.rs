@@ -7,15 +7,19 @@
 //! a trip served from it ([`cached_plan_commands`]) can be modified.
 
 use std::collections::BTreeMap;
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::hash::{DefaultHasher, Hasher};
 use std::num::NonZeroUsize;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
-use serde_json::Value;
+use serde::Serialize;
+use wayfare_domain::intent::TripIntent;
+use wayfare_domain::itinerary::Itinerary;
+use wayfare_domain::overrides::TripOverrides;
+use wayfare_domain::verdict::Verdict;
 
-use super::pipeline::schedule_commands;
+use super::pipeline::{TaskOutput, schedule_commands};
 use super::{CacheMetrics, lock};
-use crate::state::{Command, TaskStatus, TripState};
+use crate::state::{AgentType, Command, LoggedIntent, TaskStatus, TripState};
 
 /// A bounded map evicting the least recently used entry (the `lru`
 /// crate's O(1) list; the hand-written one moved the key through a
@@ -77,9 +81,9 @@ impl<V: Clone> Lru<V> {
 #[derive(Debug)]
 pub struct Caches {
     pub enabled: bool,
-    request: Mutex<Lru<Value>>,
-    agent: Mutex<Lru<Value>>,
-    data: Mutex<Lru<Value>>,
+    request: Mutex<Lru<Arc<CachedPlan>>>,
+    agent: Mutex<Lru<Arc<TaskOutput>>>,
+    data: Mutex<Lru<TripIntent>>,
 }
 
 impl Caches {
@@ -92,7 +96,7 @@ impl Caches {
         }
     }
 
-    fn get(&self, level: &Mutex<Lru<Value>>, key: &str) -> Option<Value> {
+    fn get<V: Clone>(&self, level: &Mutex<Lru<V>>, key: &str) -> Option<V> {
         if self.enabled {
             lock(level).get(key)
         } else {
@@ -100,55 +104,52 @@ impl Caches {
         }
     }
 
-    fn put(&self, level: &Mutex<Lru<Value>>, key: String, value: Value) {
+    fn put<V: Clone>(&self, level: &Mutex<Lru<V>>, key: String, value: V) {
         if self.enabled {
             lock(level).put(key, value);
         }
     }
 
     /// A finished plan ([`cached_plan`]) by [`request_key`].
-    pub fn plan(&self, key: &str) -> Option<Value> {
+    pub fn plan(&self, key: &str) -> Option<Arc<CachedPlan>> {
         self.get(&self.request, key)
     }
 
-    pub fn keep_plan(&self, key: String, plan: Value) {
+    pub fn keep_plan(&self, key: String, plan: Arc<CachedPlan>) {
         self.put(&self.request, key, plan);
     }
 
     /// An agent's output by [`agent_key`].
-    pub fn output(&self, key: &str) -> Option<Value> {
+    pub fn output(&self, key: &str) -> Option<Arc<TaskOutput>> {
         self.get(&self.agent, key)
     }
 
-    pub fn keep_output(&self, key: String, output: Value) {
+    pub fn keep_output(&self, key: String, output: Arc<TaskOutput>) {
         self.put(&self.agent, key, output);
     }
 
     /// A parsed request (the day it was read on and its text).
-    pub fn intent(&self, key: &str) -> Option<Value> {
+    pub fn intent(&self, key: &str) -> Option<TripIntent> {
         self.get(&self.data, key)
     }
 
-    pub fn keep_intent(&self, key: String, intent: Value) {
+    pub fn keep_intent(&self, key: String, intent: TripIntent) {
         self.put(&self.data, key, intent);
     }
 
     /// Hits and misses by level: "request", "agent", "data".
     pub fn metrics(&self) -> BTreeMap<String, CacheMetrics> {
-        [
-            ("request", &self.request),
-            ("agent", &self.agent),
-            ("data", &self.data),
-        ]
-        .into_iter()
-        .map(|(name, level)| (name.to_string(), lock(level).metrics()))
-        .collect()
+        BTreeMap::from([
+            ("request".to_string(), lock(&self.request).metrics()),
+            ("agent".to_string(), lock(&self.agent).metrics()),
+            ("data".to_string(), lock(&self.data).metrics()),
+        ])
     }
 
     pub fn invalidate_all(&self) {
-        for level in [&self.request, &self.agent, &self.data] {
-            lock(level).clear();
-        }
+        lock(&self.request).clear();
+        lock(&self.agent).clear();
+        lock(&self.data).clear();
     }
 }
 
@@ -164,66 +165,89 @@ pub fn normalise_query(query: &str) -> String {
 /// The request cache's key: the request as [`normalise_query`] reads it,
 /// its overrides, and what it was read as (the intent, less its text) — the
 /// same words read on another day ("next Saturday") are another trip.
-pub fn request_key(query: &str, overrides: &Value, intent: &Value) -> String {
-    let mut intent = intent.clone();
-    if let Some(fields) = intent.as_object_mut() {
-        fields.remove("text");
+pub fn request_key(query: &str, overrides: &TripOverrides, intent: &TripIntent) -> String {
+    #[derive(Serialize)]
+    struct Key<'a> {
+        overrides: &'a TripOverrides,
+        #[serde(flatten)]
+        intent: &'a TripIntent,
     }
-    format!("{}|{overrides}|{intent}", normalise_query(query))
+    let read_as = TripIntent {
+        text: String::new(),
+        ..intent.clone()
+    };
+    let key = serde_json::to_string(&Key {
+        overrides,
+        intent: &read_as,
+    })
+    .unwrap_or_default();
+    format!("{}|{key}", normalise_query(query))
 }
 
-/// A stable key for an agent call: its type and a hash of its inputs.
-pub fn agent_key(agent_type: &str, inputs: &serde_json::Value) -> String {
-    let mut h = DefaultHasher::new();
-    inputs.to_string().hash(&mut h);
-    format!("{agent_type}:{:016x}", h.finish())
+/// A stable key for an agent call: its type and a hash of its inputs
+/// (their JSON, written straight into the hasher).
+pub fn agent_key(agent_type: AgentType, inputs: &impl Serialize) -> String {
+    struct Hashing(DefaultHasher);
+    impl std::io::Write for Hashing {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.write(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut h = Hashing(DefaultHasher::new());
+    // Writing into a hasher cannot fail; a value that does not serialise
+    // hashes what was written of it.
+    let _ = serde_json::to_writer(&mut h, inputs);
+    format!("{agent_type}:{:016x}", h.0.finish())
 }
 
 /// A request cache entry: the finished plan and every task's result (or
 /// skip) it was made of, so that a trip served from it can be modified
 /// like the one that was planned.
-#[derive(serde::Serialize, serde::Deserialize)]
-struct CachedPlan {
+#[derive(Debug)]
+pub struct CachedPlan {
     /// The plan and its verdict as the trip's `PlanReady` logged them.
-    itinerary: Value,
-    verdict: Value,
+    itinerary: Arc<Itinerary>,
+    verdict: Arc<Verdict>,
     tasks: Vec<CachedTask>,
 }
 
-#[derive(serde::Serialize, serde::Deserialize)]
+#[derive(Debug)]
 struct CachedTask {
-    agent_type: String,
+    agent_type: AgentType,
     /// `None`: the task was skipped for `skip_reason`.
-    result: Option<Value>,
+    result: Option<Arc<TaskOutput>>,
     skip_reason: Option<String>,
 }
 
 /// The cache entry for a trip that has just finished planning, when every
 /// task of it is completed with its result at hand or skipped.
-pub fn cached_plan(state: &TripState) -> Option<Value> {
+pub fn cached_plan(state: &TripState) -> Option<CachedPlan> {
     let tasks = state
         .tasks
         .iter()
         .map(|t| match t.status {
             TaskStatus::Completed => Some(CachedTask {
-                agent_type: t.agent_type.clone(),
-                result: Some(Value::clone(t.result.as_deref()?)),
+                agent_type: t.agent_type,
+                result: Some(Arc::clone(t.result.as_ref()?)),
                 skip_reason: None,
             }),
             TaskStatus::Skipped => Some(CachedTask {
-                agent_type: t.agent_type.clone(),
+                agent_type: t.agent_type,
                 result: None,
                 skip_reason: t.skip_reason.clone(),
             }),
             _ => None,
         })
         .collect::<Option<Vec<_>>>()?;
-    serde_json::to_value(CachedPlan {
+    Some(CachedPlan {
         itinerary: state.itinerary.clone()?,
         verdict: state.verdict.clone()?,
         tasks,
     })
-    .ok()
 }
 
 impl Caches {
@@ -240,7 +264,8 @@ impl Caches {
             return;
         };
         if let Some(entry) = cached_plan(state) {
-            self.keep_plan(request_key(query, &state.overrides, intent), entry);
+            let key = request_key(query, &state.overrides, &intent.intent);
+            self.keep_plan(key, Arc::new(entry));
         }
     }
 }
@@ -251,14 +276,10 @@ impl Caches {
 /// (then the request is planned).
 pub fn cached_plan_commands(
     query: &str,
-    overrides: &Value,
-    intent: &Value,
-    hit: Value,
+    overrides: &TripOverrides,
+    intent: &TripIntent,
+    cached: &CachedPlan,
 ) -> Option<Vec<Command>> {
-    let cached: CachedPlan = serde_json::from_value(hit).ok()?;
-    if cached.itinerary.is_null() {
-        return None;
-    }
     let schedule = schedule_commands();
     let mut settle = Vec::with_capacity(schedule.len());
     for command in &schedule {
@@ -274,7 +295,7 @@ pub fn cached_plan_commands(
         settle.push(match &task.result {
             Some(result) => Command::CompleteTask {
                 task_id: *task_id,
-                result: result.clone(),
+                result: Arc::clone(result),
                 elapsed_ms: 0,
             },
             None => Command::SkipTask {
@@ -289,14 +310,14 @@ pub fn cached_plan_commands(
             overrides: overrides.clone(),
         },
         Command::RecordIntent {
-            intent: intent.clone(),
+            intent: Arc::new(LoggedIntent::from(intent.clone())),
         },
     ];
     commands.extend(schedule);
     commands.extend(settle);
     commands.push(Command::FinishPlan {
-        itinerary: cached.itinerary,
-        verdict: cached.verdict,
+        itinerary: Arc::clone(&cached.itinerary),
+        verdict: Arc::clone(&cached.verdict),
     });
     Some(commands)
 }

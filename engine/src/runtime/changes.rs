@@ -28,7 +28,7 @@ use super::pipeline::GRAPH;
 use crate::agents::TripSpec;
 use crate::agents::transport::LegOption;
 use crate::catalog::Catalog;
-use crate::state::TripState;
+use crate::state::{AgentType, TripState};
 use crate::verify::{timing, verify};
 pub(super) use alternatives::component_alternatives;
 
@@ -36,7 +36,7 @@ pub(super) use alternatives::component_alternatives;
 pub(super) struct ChangePlan {
     pub intent: TripIntent,
     /// The agent types whose tasks re-run (their dependents follow).
-    pub roots: BTreeSet<&'static str>,
+    pub roots: BTreeSet<AgentType>,
     /// The plan edited in place (replace / reroll), for the verifier.
     pub edited: Option<Itinerary>,
     /// The components edited in place, and those their edit changed
@@ -207,22 +207,26 @@ pub(super) fn plan_changes(
             // The values are within their bounds by their types.
             Change::Budget { value } => {
                 plan.intent.budget = Some(*value);
-                plan.roots.insert("budget");
+                plan.roots.insert(AgentType::Budget);
             }
             Change::Travellers { value } => {
                 plan.intent.people = *value;
-                plan.roots.extend(["transport", "accommodation", "dining"]);
+                plan.roots.extend([
+                    AgentType::Transport,
+                    AgentType::Accommodation,
+                    AgentType::Dining,
+                ]);
             }
             Change::Dates { start } => {
                 plan.intent.start_date = Some(*start);
-                plan.roots.insert("planning");
+                plan.roots.insert(AgentType::Planning);
             }
             // A rule can change the route (no flights), every stay (room
             // type, house rules) and the meals (cuisines): the whole trip
             // is planned again under the new set.
             Change::Constraints { value } => {
                 plan.intent.constraints = value.clone();
-                plan.roots.insert("planning");
+                plan.roots.insert(AgentType::Planning);
             }
             Change::Replace { component_id, with } => {
                 edit_component(state, catalog, &mut plan, component_id, Some(with))?;
@@ -232,7 +236,7 @@ pub(super) fn plan_changes(
             }
         }
     }
-    if plan.edited.is_some() && plan.roots.iter().any(|r| *r != "verifier") {
+    if plan.edited.is_some() && plan.roots.iter().any(|r| *r != AgentType::Verifier) {
         return Err("replacing a component cannot be combined with changes that re-plan".into());
     }
     let spec = TripSpec::from_intent(&plan.intent).map_err(|e| e.to_string())?;
@@ -253,9 +257,9 @@ impl ChangePlan {
     /// again — the roots and everything depending on them, in the graph's
     /// order.
     pub fn replanned(&self) -> Vec<String> {
-        let mut agents: Vec<&'static str> = Vec::new();
+        let mut agents: Vec<AgentType> = Vec::new();
         for node in GRAPH {
-            if self.roots.contains(node.agent_type)
+            if self.roots.contains(&node.agent_type)
                 || node.depends_on.iter().any(|d| agents.contains(d))
             {
                 agents.push(node.agent_type);
@@ -267,7 +271,7 @@ impl ChangePlan {
                 out.push(id.clone());
             }
         }
-        out.extend(agents.into_iter().map(str::to_string));
+        out.extend(agents.into_iter().map(|a| a.to_string()));
         out
     }
 }
@@ -311,8 +315,8 @@ fn edit_component(
         Some(it) => it,
         None => state
             .itinerary
-            .clone()
-            .and_then(|v| serde_json::from_value(v).ok())
+            .as_deref()
+            .cloned()
             .ok_or("the trip has no plan to change")?,
     };
     let alternatives =
@@ -366,7 +370,7 @@ fn edit_component(
     crate::assemble::locate(&mut edited, catalog);
     plan.edited = Some(edited);
     plan.components.extend(touched);
-    plan.roots.insert("verifier");
+    plan.roots.insert(AgentType::Verifier);
     Ok(())
 }
 

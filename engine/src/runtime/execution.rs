@@ -17,7 +17,6 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::json;
 use tokio::sync::watch;
 use wayfare_domain::intent::TripIntent;
 use wayfare_domain::itinerary::Itinerary;
@@ -31,10 +30,11 @@ use crate::clock::SharedClock;
 use crate::resilience::{
     AgentError, BreakerConfig, Breakers, CallGuard, FaultInjector, RetryPolicy, Rng,
 };
+use crate::state::AgentType;
 
 /// What one guarded agent attempt ended in.
 pub(super) enum Attempt {
-    Done(TaskOutput),
+    Done(Arc<TaskOutput>),
     /// The request cannot be planned; ends the trip.
     NoPlan(String),
     Failed(AgentError),
@@ -53,7 +53,7 @@ impl Attempt {
 pub(super) struct Inputs {
     pub intent: TripIntent,
     /// The outputs of the task's dependencies, by agent type.
-    pub deps: BTreeMap<String, TaskOutput>,
+    pub deps: BTreeMap<AgentType, Arc<TaskOutput>>,
     /// A plan edited in place (the verifier checks it instead of
     /// assembling one).
     pub edited: Option<Itinerary>,
@@ -132,10 +132,10 @@ impl Execution {
     /// One guarded attempt of an agent: the agent-level cache first, then
     /// breaker, injected faults, timeout and panic isolation; cancelled
     /// when `cancel` turns true.
-    #[tracing::instrument(skip_all, fields(agent.type = agent_type))]
+    #[tracing::instrument(skip_all, fields(agent.type = %agent_type))]
     pub(super) async fn attempt(
         &self,
-        agent_type: &str,
+        agent_type: AgentType,
         inputs: Inputs,
         catalog: Arc<dyn Catalog>,
         mut cancel: watch::Receiver<bool>,
@@ -146,33 +146,28 @@ impl Execution {
             edited,
         } = inputs;
         // Hashing the inputs means serialising them: only when caching.
-        let key = self.caches.enabled.then(|| {
-            agent_key(
-                agent_type,
-                &json!({"intent": &intent, "deps": &deps, "edited": &edited}),
-            )
-        });
+        let key = self
+            .caches
+            .enabled
+            .then(|| agent_key(agent_type, &(&intent, &deps, &edited)));
         if let Some(key) = &key
             && let Some(hit) = self.caches.output(key)
-            && let Ok(output) = serde_json::from_value::<TaskOutput>(hit)
         {
-            return Attempt::Done(output);
+            return Attempt::Done(hit);
         }
         let stats = self.stats.clone();
-        let owned_type = agent_type.to_string();
         let blocking = self.blocking;
         let call = async move {
             let run = move || {
-                stats.invoked(&owned_type);
+                stats.invoked(agent_type.as_str());
                 run_task(
-                    &owned_type,
+                    agent_type,
                     &intent,
-                    // Owned: the planning and budget steps take their
-                    // inputs without copying them.
-                    deps,
+                    &deps,
                     catalog.as_ref(),
                     edited.as_ref(),
                 )
+                .map(Arc::new)
             };
             let result = if blocking {
                 tokio::task::spawn_blocking(run).await.map_err(|e| {
@@ -189,7 +184,7 @@ impl Execution {
             };
             Ok::<_, AgentError>(result)
         };
-        let guarded = self.guard.attempt(agent_type, move || call);
+        let guarded = self.guard.attempt(agent_type.as_str(), move || call);
         if *cancel.borrow() {
             return Attempt::Cancelled;
         }
@@ -199,10 +194,8 @@ impl Execution {
         };
         match result {
             Ok(Ok(output)) => {
-                if let Some(key) = key
-                    && let Ok(v) = serde_json::to_value(&output)
-                {
-                    self.caches.keep_output(key, v);
+                if let Some(key) = key {
+                    self.caches.keep_output(key, Arc::clone(&output));
                 }
                 Attempt::Done(output)
             }

@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use wayfare_domain::trip::AgentInfo;
 
+use super::pipeline::TaskOutput;
 use super::registry::shared::{ProcessStamp, SharedRegistry, StampedInstance};
 use super::{QueueWrite, RuntimeStore, lock};
 use crate::hub::{DeliveryStatus, Destination, HubStore, MemoryHubStore, Message, MessageId};
@@ -111,7 +112,7 @@ impl TaskQueue for MemoryRuntimeStore {
     async fn complete(
         &self,
         task_id: TaskId,
-        result: &Value,
+        result: &Arc<TaskOutput>,
         now: DateTime<Utc>,
         fence: Option<u64>,
     ) -> Result<bool, LeaseError> {
@@ -141,7 +142,7 @@ impl TaskQueue for MemoryRuntimeStore {
         self.tasks.requeue(trip_id, task_ids, now).await
     }
 
-    async fn result(&self, task_id: TaskId) -> Result<Option<Value>, PortError> {
+    async fn result(&self, task_id: TaskId) -> Result<Option<Arc<TaskOutput>>, PortError> {
         self.tasks.result(task_id).await
     }
 

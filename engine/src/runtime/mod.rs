@@ -37,11 +37,11 @@ use serde::{Deserialize, Serialize};
 use wayfare_domain::trip::TripStatus;
 
 use std::future::Future;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use chrono::{DateTime, Utc};
-use serde_json::Value;
 
+use crate::graph::TaskOutput;
 use crate::hub::HubStore;
 use crate::state::{
     AppendError, AuditStore, EventStore, NewTask, PortError, StoredEvent, TaskId, TaskQueue,
@@ -78,7 +78,7 @@ pub enum QueueWrite<'a> {
     /// queue's write are kept. `None`: an operator's or a repair's write.
     Complete {
         task_id: TaskId,
-        result: &'a Value,
+        result: &'a Arc<TaskOutput>,
         fence: Option<u64>,
     },
     /// Records a failed attempt: with `retry_at` the task is claimable

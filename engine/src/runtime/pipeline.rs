@@ -7,12 +7,12 @@
 use std::collections::HashMap;
 
 pub use crate::graph::{GRAPH, NodeSpec, RunError, StayKey, TaskOutput, node_of, run_task};
-use crate::state::{Command, TaskId};
+use crate::state::{AgentType, Command, TaskId};
 
 /// The `ScheduleTask` commands of a fresh trip: one per node of [`GRAPH`],
 /// each with new task ids and its dependencies' ids.
 pub fn schedule_commands() -> Vec<Command> {
-    let mut ids: HashMap<&str, TaskId> = HashMap::new();
+    let mut ids: HashMap<AgentType, TaskId> = HashMap::new();
     GRAPH
         .iter()
         .map(|node| {
@@ -20,7 +20,7 @@ pub fn schedule_commands() -> Vec<Command> {
             ids.insert(node.agent_type, task_id);
             Command::ScheduleTask {
                 task_id,
-                agent_type: node.agent_type.to_string(),
+                agent_type: node.agent_type,
                 priority: node.priority,
                 depends_on: node.depends_on.iter().map(|d| ids[d]).collect(),
             }

@@ -8,24 +8,20 @@ use wayfare_domain::trip::{TaskView, TripStatusView, TripView, WireEvent};
 use wayfare_domain::verdict::Verdict;
 
 use super::pipeline::TaskOutput;
-use crate::state::{StoredEvent, TaskStatus, TripEvent, TripState, TripStatus};
+use crate::state::{AgentType, StoredEvent, TaskStatus, TripEvent, TripState, TripStatus};
 
 /// The stream event of a stored one (`None` for heartbeats, which only
 /// keep leases alive). `state` is the trip after the event (task names and
 /// progress are read from it).
 pub fn wire_event(state: &TripState, stored: &StoredEvent) -> Option<WireEvent> {
-    let agent = |id| {
-        state
-            .task(id)
-            .map_or(String::new(), |t| t.agent_type.clone())
-    };
+    let agent = |id| state.task(id).map_or("", |t| t.agent_type.as_str());
     let (kind, data) = match &stored.event {
         TripEvent::TripSubmitted { query, .. } => {
             ("trip_planning_started", json!({"query": query}))
         }
         TripEvent::IntentParsed { intent } => (
             "planning_progress_update",
-            json!({"stage": "intent_parsed", "intent": intent, "progress": state.progress()}),
+            json!({"stage": "intent_parsed", "intent": &intent.intent, "progress": state.progress()}),
         ),
         TripEvent::NeedsInput { questions } => ("needs_input", json!({"questions": questions})),
         TripEvent::TaskScheduled {
@@ -78,7 +74,7 @@ pub fn wire_event(state: &TripState, stored: &StoredEvent) -> Option<WireEvent> 
         ),
         TripEvent::PlanReady { verdict, itinerary } => (
             "trip_plan_ready",
-            json!({"verdict": verdict, "total_cost": itinerary.pointer("/totals/total")}),
+            json!({"verdict": verdict, "total_cost": itinerary.totals.total}),
         ),
         TripEvent::PlanFailed { reason } => ("trip_plan_failed", json!({"reason": reason})),
         TripEvent::ModificationApplied {
@@ -101,7 +97,7 @@ pub fn wire_event(state: &TripState, stored: &StoredEvent) -> Option<WireEvent> 
         } => (
             "intervention_applied",
             json!({"action": action, "task_id": task_id,
-                   "agent_type": task_id.map(agent).unwrap_or_default(),
+                   "agent_type": task_id.map_or("", agent),
                    "actor": actor, "reason": reason, "progress": state.progress()}),
         ),
     };
@@ -114,34 +110,26 @@ pub fn wire_event(state: &TripState, stored: &StoredEvent) -> Option<WireEvent> 
     })
 }
 
-/// A one-line summary of a stored task result, read off the JSON without
-/// decoding it (results can be large: the budget's plans).
-fn summary_of(result: &serde_json::Value) -> String {
-    let kind = result["output"].as_str().unwrap_or("result");
-    let value = &result["value"];
-    if kind == "verifier" {
-        return value["explanation"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-    }
-    let count = value.as_array().map_or(0, Vec::len);
-    let (one, many) = match kind {
-        "location" => ("candidate city", "candidate cities"),
-        "planning" => ("route", "routes"),
-        "transport" => ("leg can be travelled", "legs can be travelled"),
-        "accommodation" => (
+/// A one-line summary of a task's output for the progress stream.
+fn summary_of(output: &TaskOutput) -> String {
+    let (count, one, many) = match output {
+        TaskOutput::Verifier(outcome) => return outcome.explanation.clone(),
+        TaskOutput::Location(v) => (v.len(), "candidate city", "candidate cities"),
+        TaskOutput::Planning(v) => (v.len(), "route", "routes"),
+        TaskOutput::Transport(v) => (v.len(), "leg can be travelled", "legs can be travelled"),
+        TaskOutput::Accommodation(v) => (
+            v.len(),
             "city with stays to choose from",
             "cities with stays to choose from",
         ),
-        "dining" => ("city with restaurants", "cities with restaurants"),
-        "activity" => (
+        TaskOutput::Dining(v) => (v.len(), "city with restaurants", "cities with restaurants"),
+        TaskOutput::Activity(v) => (
+            v.len(),
             "city with attractions routed",
             "cities with attractions routed",
         ),
-        "tips" => ("tip", "tips"),
-        "budget" => ("plan within budget", "plans within budget"),
-        _ => ("item", "items"),
+        TaskOutput::Tips(v) => (v.len(), "tip", "tips"),
+        TaskOutput::Budget(v) => (v.len(), "plan within budget", "plans within budget"),
     };
     format!("{count} {}", if count == 1 { one } else { many })
 }
@@ -157,7 +145,7 @@ pub fn status_view(state: &TripState) -> TripStatusView {
             .iter()
             .map(|t| TaskView {
                 task_id: t.task_id.to_string(),
-                agent_type: t.agent_type.clone(),
+                agent_type: t.agent_type.to_string(),
                 priority: format!("{:?}", t.priority),
                 status: t.status.as_str().to_string(),
                 attempts: t.attempts,
@@ -167,41 +155,34 @@ pub fn status_view(state: &TripState) -> TripStatusView {
 }
 
 /// The output of a trip's completed task of `agent_type`, if any.
-pub fn output_of(state: &TripState, agent_type: &str) -> Option<TaskOutput> {
+pub fn output_of(state: &TripState, agent_type: AgentType) -> Option<&TaskOutput> {
     state
         .tasks
         .iter()
         .find(|t| t.agent_type == agent_type && t.status == TaskStatus::Completed)
         .and_then(|t| t.result.as_deref())
-        .and_then(|r| <TaskOutput as serde::Deserialize>::deserialize(r).ok())
 }
 
 /// The trip's intent; one logged before the typed wishes has its words
 /// lifted into them ([`TripIntent::lift_preference_words`]).
 pub fn intent_of(state: &TripState) -> Option<TripIntent> {
-    let mut intent: TripIntent = state
-        .intent
-        .clone()
-        .and_then(|i| serde_json::from_value(i).ok())?;
+    let mut intent = state.intent.as_ref()?.intent.clone();
     intent.lift_preference_words();
     Some(intent)
 }
 
 pub fn trip_view(state: &TripState) -> TripView {
     let intent = intent_of(state);
-    let itinerary: Option<Itinerary> = state
-        .itinerary
-        .clone()
-        .and_then(|v| serde_json::from_value(v).ok());
-    let outcome = match output_of(state, "verifier") {
-        Some(TaskOutput::Verifier(o)) => Some(*o),
+    let itinerary: Option<Itinerary> = state.itinerary.as_deref().cloned();
+    let outcome = match output_of(state, AgentType::Verifier) {
+        Some(TaskOutput::Verifier(o)) => Some(&**o),
         _ => None,
     };
     let verdict: Option<Verdict> = state
         .verdict
-        .clone()
-        .and_then(|v| serde_json::from_value(v).ok())
-        .or_else(|| outcome.as_ref().map(|o| o.verdict.clone()));
+        .as_deref()
+        .or_else(|| outcome.map(|o| &o.verdict))
+        .cloned();
     let mut explanation = match state.status {
         TripStatus::Ready => outcome
             .as_ref()
@@ -213,7 +194,7 @@ pub fn trip_view(state: &TripState) -> TripView {
         TripStatus::NeedsInput => "the request needs more input".to_string(),
         TripStatus::Planning => "planning".to_string(),
     };
-    if let Some(TaskOutput::Tips(tips)) = output_of(state, "tips")
+    if let Some(TaskOutput::Tips(tips)) = output_of(state, AgentType::Tips)
         && !tips.is_empty()
         && state.status == TripStatus::Ready
     {
@@ -231,11 +212,7 @@ pub fn trip_view(state: &TripState) -> TripView {
             )
         })
         .collect();
-    let questions = state
-        .questions
-        .clone()
-        .and_then(|q| serde_json::from_value(q).ok())
-        .unwrap_or_default();
+    let questions = state.questions.clone().unwrap_or_default();
     TripView {
         trip_id: state.trip_id.map(|t| t.to_string()).unwrap_or_default(),
         status: state.status,

@@ -7,29 +7,35 @@
 //! claimed before its dependencies are done, nor while another instance
 //! holds a live lease; a cancelled trip accepts nothing but another cancel.
 
-use chrono::{DateTime, Utc};
-use serde_json::Value;
+use std::sync::Arc;
 
-use super::event::{InterventionAction, Priority, TripEvent, TripStatus};
+use chrono::{DateTime, Utc};
+use wayfare_domain::itinerary::Itinerary;
+use wayfare_domain::overrides::TripOverrides;
+use wayfare_domain::trip::Change;
+use wayfare_domain::verdict::Verdict;
+
+use super::event::{AgentType, InterventionAction, LoggedIntent, Priority, TripEvent, TripStatus};
 use super::ids::TaskId;
 use super::trip::{TaskStatus, TripState};
+use crate::graph::TaskOutput;
 
 /// What the orchestrator (or a person, through it) asks of a trip.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
     Submit {
         query: String,
-        overrides: Value,
+        overrides: TripOverrides,
     },
     RecordIntent {
-        intent: Value,
+        intent: Arc<LoggedIntent>,
     },
     AskForInput {
-        questions: Value,
+        questions: Vec<String>,
     },
     ScheduleTask {
         task_id: TaskId,
-        agent_type: String,
+        agent_type: AgentType,
         priority: Priority,
         depends_on: Vec<TaskId>,
     },
@@ -51,7 +57,7 @@ pub enum Command {
     },
     CompleteTask {
         task_id: TaskId,
-        result: Value,
+        result: Arc<TaskOutput>,
         elapsed_ms: u64,
     },
     FailTask {
@@ -64,8 +70,8 @@ pub enum Command {
         reason: String,
     },
     FinishPlan {
-        itinerary: Value,
-        verdict: Value,
+        itinerary: Arc<Itinerary>,
+        verdict: Arc<Verdict>,
     },
     FailPlan {
         reason: String,
@@ -73,7 +79,7 @@ pub enum Command {
     /// `tasks` are the components the person changed; their dependents are
     /// re-planned too.
     Modify {
-        changes: Value,
+        changes: Vec<Change>,
         tasks: Vec<TaskId>,
     },
     RollBackModification {

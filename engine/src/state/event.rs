@@ -2,46 +2,65 @@
 //! order it happened. The log of these is the source of truth; every read
 //! model ([`super::TripState`], the `trip_state` table) is derived from it.
 //!
-//! The parsed intent, the itinerary, the verdict and agent results are the
-//! planner's types, which this module does not know yet: they are carried as
-//! opaque JSON (`serde_json::Value`) and will be typed at integration.
+//! Events carry the planner's own types — the intent, each task's
+//! [`TaskOutput`], the itinerary and its verdict — shared behind `Arc`s, so
+//! that folding, copying and fanning out a state costs no JSON. JSON is
+//! their stored form only (the store's codec): its shape is the one these
+//! types have always serialised to, so logs written before they were typed
+//! read back (`engine/tests/typed_log.rs` replays such a log).
+
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde::{Deserialize, Deserializer, Serialize};
+use wayfare_domain::intent::TripIntent;
+use wayfare_domain::itinerary::Itinerary;
+use wayfare_domain::overrides::TripOverrides;
+use wayfare_domain::trip::Change;
+use wayfare_domain::verdict::Verdict;
 
 use super::ids::{TaskId, TripId};
+use crate::graph::TaskOutput;
+pub use crate::graph::{AgentType, Priority};
 
-/// Task priority from the design's prioritisation matrix: P0 (critical path)
-/// is claimed first, P3 (optional) may be skipped under load.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub enum Priority {
-    P0,
-    P1,
-    P2,
-    P3,
+/// The intent as the log records it: what the parser understood, with the
+/// answers a trip that asked was given so far (`answers`, stored beside the
+/// intent's own fields; empty and left out for a trip that never asked).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LoggedIntent {
+    #[serde(flatten)]
+    pub intent: TripIntent,
+    #[serde(default, skip_serializing_if = "TripOverrides::is_empty")]
+    pub answers: TripOverrides,
 }
 
-impl Priority {
-    /// 0 for P0 … 3 for P3 (the stored form; lower is more urgent).
-    pub fn rank(self) -> u8 {
-        match self {
-            Priority::P0 => 0,
-            Priority::P1 => 1,
-            Priority::P2 => 2,
-            Priority::P3 => 3,
+impl From<TripIntent> for LoggedIntent {
+    fn from(intent: TripIntent) -> Self {
+        Self {
+            intent,
+            answers: TripOverrides::default(),
         }
     }
+}
 
-    pub fn from_rank(rank: i64) -> Option<Self> {
-        match rank {
-            0 => Some(Priority::P0),
-            1 => Some(Priority::P1),
-            2 => Some(Priority::P2),
-            3 => Some(Priority::P3),
-            _ => None,
-        }
+/// Decodes a value the log may hold in an older, untyped form (the
+/// submission's overrides were once a free map): what does not decode as
+/// `T` reads as `T::default()`.
+pub(crate) fn or_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Lenient<T> {
+        Typed(T),
+        Other(serde::de::IgnoredAny),
     }
+    Ok(match Lenient::<T>::deserialize(deserializer)? {
+        Lenient::Typed(value) => value,
+        Lenient::Other(_) => T::default(),
+    })
 }
 
 /// Something that happened to a trip. Serialised with a `kind` tag (the
@@ -51,20 +70,22 @@ impl Priority {
 pub enum TripEvent {
     TripSubmitted {
         query: String,
-        #[serde(default)]
-        overrides: Value,
+        #[serde(default, deserialize_with = "or_default")]
+        overrides: TripOverrides,
     },
-    /// Opaque until integration: the planner's `TripIntent`.
+    /// An intent the bounds refuse (a legacy party of 50) reads as an
+    /// empty one, from which nothing is planned.
     IntentParsed {
-        intent: Value,
+        #[serde(deserialize_with = "or_default")]
+        intent: Arc<LoggedIntent>,
     },
-    /// Opaque until integration: the intent's unanswerable `questions`.
+    /// What the request leaves open: one question per missing value.
     NeedsInput {
-        questions: Value,
+        questions: Vec<String>,
     },
     TaskScheduled {
         task_id: TaskId,
-        agent_type: String,
+        agent_type: AgentType,
         priority: Priority,
         #[serde(default)]
         depends_on: Vec<TaskId>,
@@ -80,10 +101,10 @@ pub enum TripEvent {
         instance_id: String,
         lease_expires_at: DateTime<Utc>,
     },
-    /// Opaque until integration: the agent's ranked candidates.
+    /// The agent's output (its ranked candidates, the plans, the verdict).
     TaskCompleted {
         task_id: TaskId,
-        result: Value,
+        result: Arc<TaskOutput>,
         elapsed_ms: u64,
     },
     TaskFailed {
@@ -98,10 +119,9 @@ pub enum TripEvent {
         task_id: TaskId,
         reason: String,
     },
-    /// Opaque until integration: `Itinerary` and `Verdict`.
     PlanReady {
-        itinerary: Value,
-        verdict: Value,
+        itinerary: Arc<Itinerary>,
+        verdict: Arc<Verdict>,
     },
     PlanFailed {
         reason: String,
@@ -109,7 +129,7 @@ pub enum TripEvent {
     /// `affected_tasks` is the closure the decision computed (the tasks
     /// named and everything that depends on them): they are re-planned.
     ModificationApplied {
-        changes: Value,
+        changes: Vec<Change>,
         affected_tasks: Vec<TaskId>,
     },
     ModificationRolledBack {

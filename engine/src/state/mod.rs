@@ -16,7 +16,9 @@ mod queue;
 mod trip;
 
 pub use decide::{Command, Rejection, decide, decide_all};
-pub use event::{InterventionAction, Priority, StoredEvent, TripEvent, TripStatus};
+pub use event::{
+    AgentType, InterventionAction, LoggedIntent, Priority, StoredEvent, TripEvent, TripStatus,
+};
 pub use ids::{TaskId, TripId};
 pub use log::{Append, ExecuteError, Executed, TripLog};
 pub use memory::MemoryEventStore;

@@ -9,6 +9,7 @@
 //! writer's view is stale and it must reload and decide again.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -20,6 +21,7 @@ use super::event::{StoredEvent, TripEvent, TripStatus};
 use super::ids::{TaskId, TripId};
 use super::queue::NewTask;
 use super::trip::{TaskStatus, TripState};
+use crate::graph::TaskOutput;
 
 /// A storage failure, classified for retrying.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -183,7 +185,7 @@ pub enum QueueRepair {
     Put {
         task: NewTask,
         status: TaskStatus,
-        result: Option<Value>,
+        result: Option<Arc<TaskOutput>>,
     },
     /// A row the log never scheduled, and its result: removed.
     Remove { task_id: TaskId },

@@ -19,12 +19,12 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use serde_json::Value;
 
 use super::event::Priority;
 use super::ids::{TaskId, TripId};
 use super::port::PortError;
 use super::trip::TaskStatus;
+use crate::graph::TaskOutput;
 
 /// A task to put on the queue.
 #[derive(Debug, Clone, PartialEq)]
@@ -224,7 +224,7 @@ pub trait TaskQueue: Send + Sync {
     fn complete(
         &self,
         task_id: TaskId,
-        result: &Value,
+        result: &Arc<TaskOutput>,
         now: DateTime<Utc>,
         fence: Option<u64>,
     ) -> impl Future<Output = Result<bool, LeaseError>> + Send;
@@ -264,7 +264,7 @@ pub trait TaskQueue: Send + Sync {
     fn result(
         &self,
         task_id: TaskId,
-    ) -> impl Future<Output = Result<Option<Value>, PortError>> + Send;
+    ) -> impl Future<Output = Result<Option<Arc<TaskOutput>>, PortError>> + Send;
 
     /// A trip's tasks in the order they were enqueued.
     fn tasks_of(
@@ -277,7 +277,7 @@ pub trait TaskQueue: Send + Sync {
 struct Row {
     task: QueuedTask,
     available_at: DateTime<Utc>,
-    result: Option<Value>,
+    result: Option<Arc<TaskOutput>>,
     /// The latest claim's fencing token.
     epoch: u64,
 }
@@ -323,15 +323,19 @@ impl MemoryTaskQueue {
 }
 
 impl MemoryTaskQueue {
-    /// A trip's stored results, in enqueue order (the auditor's read).
-    pub fn results_of(&self, trip_id: TripId) -> Vec<(TaskId, Value)> {
+    /// A trip's stored results, in enqueue order, in their stored form
+    /// (the auditor's read).
+    pub fn results_of(&self, trip_id: TripId) -> Vec<(TaskId, serde_json::Value)> {
         let guard = self.lock();
         let (order, rows) = &*guard;
         order
             .iter()
             .filter_map(|id| rows.get(id))
             .filter(|r| r.task.trip_id == trip_id)
-            .filter_map(|r| Some((r.task.task_id, r.result.clone()?)))
+            .filter_map(|r| {
+                let stored = serde_json::to_value(r.result.as_deref()?).ok()?;
+                Some((r.task.task_id, stored))
+            })
             .collect()
     }
 
@@ -342,7 +346,7 @@ impl MemoryTaskQueue {
         &self,
         task: &NewTask,
         status: TaskStatus,
-        result: Option<Value>,
+        result: Option<Arc<TaskOutput>>,
         now: DateTime<Utc>,
     ) {
         let mut guard = self.lock();
@@ -509,7 +513,7 @@ impl TaskQueue for MemoryTaskQueue {
     async fn complete(
         &self,
         task_id: TaskId,
-        result: &Value,
+        result: &Arc<TaskOutput>,
         _now: DateTime<Utc>,
         fence: Option<u64>,
     ) -> Result<bool, LeaseError> {
@@ -522,7 +526,7 @@ impl TaskQueue for MemoryTaskQueue {
         if row.task.status == TaskStatus::Completed {
             return Ok(false);
         }
-        row.result = Some(result.clone());
+        row.result = Some(Arc::clone(result));
         row.task.status = TaskStatus::Completed;
         row.task.lease_owner = None;
         row.task.lease_expires_at = None;
@@ -599,7 +603,7 @@ impl TaskQueue for MemoryTaskQueue {
         Ok(requeued)
     }
 
-    async fn result(&self, task_id: TaskId) -> Result<Option<Value>, PortError> {
+    async fn result(&self, task_id: TaskId) -> Result<Option<Arc<TaskOutput>>, PortError> {
         Ok(self.lock().1.get(&task_id).and_then(|r| r.result.clone()))
     }
 

@@ -4,11 +4,17 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use std::sync::Arc;
+use wayfare_domain::itinerary::Itinerary;
+use wayfare_domain::overrides::TripOverrides;
+use wayfare_domain::verdict::Verdict;
 
-use super::event::{InterventionAction, Priority, StoredEvent, TripEvent, TripStatus};
+use super::event::{
+    AgentType, InterventionAction, LoggedIntent, Priority, StoredEvent, TripEvent, TripStatus,
+    or_default,
+};
 use super::ids::{TaskId, TripId};
+use crate::graph::TaskOutput;
 
 /// Where one agent task stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -66,7 +72,7 @@ impl TaskStatus {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaskState {
     pub task_id: TaskId,
-    pub agent_type: String,
+    pub agent_type: AgentType,
     pub priority: Priority,
     pub depends_on: Vec<TaskId>,
     pub status: TaskStatus,
@@ -76,9 +82,9 @@ pub struct TaskState {
     pub lease_expires_at: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
     pub skip_reason: Option<String>,
-    /// Opaque until integration: the agent's ranked candidates. Shared:
-    /// states are copied on every command, results are kilobytes.
-    pub result: Option<Arc<Value>>,
+    /// The agent's output. Shared: states are copied on every command,
+    /// results are kilobytes.
+    pub result: Option<Arc<TaskOutput>>,
     pub elapsed_ms: Option<u64>,
 }
 
@@ -102,14 +108,14 @@ impl TaskState {
 pub struct RollbackPoint {
     pub status: TripStatus,
     pub tasks: Vec<TaskState>,
-    pub itinerary: Option<Value>,
-    pub verdict: Option<Value>,
+    pub itinerary: Option<Arc<Itinerary>>,
+    pub verdict: Option<Arc<Verdict>>,
     /// The intent the itinerary was planned for: a modification records
     /// its new intent while it re-plans, and rolling back (in process, on
     /// resume after a crash, or on a cancel) must restore the old one with
     /// the old plan. `None` in points saved before it was kept.
     #[serde(default)]
-    pub intent: Option<Value>,
+    pub intent: Option<Arc<LoggedIntent>>,
 }
 
 impl RollbackPoint {
@@ -132,14 +138,15 @@ pub struct TripState {
     pub version: u64,
     pub status: TripStatus,
     pub query: Option<String>,
-    pub overrides: Value,
-    /// Opaque until integration: the planner's `TripIntent`.
-    pub intent: Option<Value>,
-    pub questions: Option<Value>,
+    #[serde(default, deserialize_with = "or_default")]
+    pub overrides: TripOverrides,
+    /// The intent as logged (with a trip's answers, when it asked).
+    pub intent: Option<Arc<LoggedIntent>>,
+    pub questions: Option<Vec<String>>,
     /// In the order they were scheduled.
     pub tasks: Vec<TaskState>,
-    pub itinerary: Option<Value>,
-    pub verdict: Option<Value>,
+    pub itinerary: Option<Arc<Itinerary>>,
+    pub verdict: Option<Arc<Verdict>>,
     pub failure: Option<String>,
     pub modifications: u32,
     /// Set while a modification is being re-planned.
@@ -269,7 +276,7 @@ impl TripState {
                 if self.task(*task_id).is_none() {
                     self.tasks.push(TaskState {
                         task_id: *task_id,
-                        agent_type: agent_type.clone(),
+                        agent_type: *agent_type,
                         priority: *priority,
                         depends_on: depends_on.clone(),
                         status: TaskStatus::Pending,
@@ -312,7 +319,7 @@ impl TripState {
             } => {
                 if let Some(task) = self.task_mut(*task_id) {
                     task.status = TaskStatus::Completed;
-                    task.result = Some(Arc::new(result.clone()));
+                    task.result = Some(Arc::clone(result));
                     task.elapsed_ms = Some(*elapsed_ms);
                     task.lease_expires_at = None;
                     task.last_error = None;

@@ -5,7 +5,11 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
+use std::sync::Arc;
+
 use serde_json::Value;
+
+use crate::graph::TaskOutput;
 
 use super::{Comparison, MODIFIER, ReadModel};
 use crate::state::{
@@ -45,7 +49,7 @@ pub(super) fn new_task(trip: TripId, task: &TaskState) -> NewTask {
     NewTask {
         task_id: task.task_id,
         trip_id: trip,
-        agent_type: task.agent_type.clone(),
+        agent_type: task.agent_type.to_string(),
         priority: task.priority,
         depends_on: task.depends_on.clone(),
     }
@@ -53,9 +57,9 @@ pub(super) fn new_task(trip: TripId, task: &TaskState) -> NewTask {
 
 /// The result the queue should hold for a task: the log's, when the task
 /// is completed.
-pub(super) fn expected_result(task: &TaskState, status: TaskStatus) -> Option<Value> {
+pub(super) fn expected_result(task: &TaskState, status: TaskStatus) -> Option<Arc<TaskOutput>> {
     (status == TaskStatus::Completed)
-        .then(|| task.result.as_deref().cloned())
+        .then(|| task.result.clone())
         .flatten()
 }
 
@@ -203,7 +207,7 @@ pub(super) fn compare_queue(
             continue;
         };
         let mut wrong = false;
-        if row.agent_type != task.agent_type
+        if row.agent_type != task.agent_type.as_str()
             || row.priority != task.priority
             || row.depends_on != task.depends_on
         {
@@ -257,7 +261,11 @@ pub(super) fn compare_queue(
             let expected = expected_result(task, status);
             let stored = results.get(&task.task_id).copied();
             let result_wrong = match (&expected, stored) {
-                (Some(want), Some(have)) if want != have => {
+                // Compared in their stored form: a stored result that does
+                // not decode differs too.
+                (Some(want), Some(have))
+                    if serde_json::to_value(&**want).ok().as_ref() != Some(have) =>
+                {
                     out.found.push((
                         "agent_results",
                         format!("the {name} task's result differs from the log's"),

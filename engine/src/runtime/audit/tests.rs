@@ -1,12 +1,44 @@
 //! The auditor's comparisons, one disagreement at a time.
 
+use std::sync::Arc;
+
 use serde_json::{Value, json};
+use wayfare_domain::itinerary::Itinerary;
+use wayfare_domain::overrides::TripOverrides;
+use wayfare_domain::verdict::Verdict;
 
 use super::compare::*;
 use super::*;
+use crate::graph::TaskOutput;
 use crate::state::{
-    Priority, QueuedTask, StoredEvent, TaskId, TaskStatus, TripEvent, TripId, TripState,
+    AgentType, Priority, QueuedTask, StoredEvent, TaskId, TaskStatus, TripEvent, TripId, TripState,
 };
+
+/// A task output named by a JSON literal (distinct literals, distinct
+/// outputs).
+fn output(v: Value) -> Arc<TaskOutput> {
+    Arc::new(TaskOutput::Tips(vec![v.to_string()]))
+}
+
+/// An output in its stored form (what `agent_results` holds).
+fn stored(v: Value) -> Value {
+    serde_json::to_value(&*output(v)).expect("serialises")
+}
+
+fn plan(v: Value) -> Arc<Itinerary> {
+    Arc::new(Itinerary {
+        origin: v.to_string(),
+        ..Itinerary::default()
+    })
+}
+
+fn verdict(_v: Value) -> Arc<Verdict> {
+    Arc::new(Verdict::default())
+}
+
+fn changes(_v: Value) -> Vec<wayfare_domain::trip::Change> {
+    Vec::new()
+}
 
 /// A trip with one task, folded from `events` after its scheduling.
 fn trip(task: TaskId, events: Vec<TripEvent>) -> TripState {
@@ -14,11 +46,11 @@ fn trip(task: TaskId, events: Vec<TripEvent>) -> TripState {
     let mut all = vec![
         TripEvent::TripSubmitted {
             query: "q".into(),
-            overrides: Value::Null,
+            overrides: TripOverrides::default(),
         },
         TripEvent::TaskScheduled {
             task_id: task,
-            agent_type: "budget".into(),
+            agent_type: AgentType::Budget,
             priority: Priority::P1,
             depends_on: vec![],
         },
@@ -49,7 +81,7 @@ fn claimed(task: TaskId, by: &str) -> TripEvent {
 fn completed(task: TaskId, result: Value) -> TripEvent {
     TripEvent::TaskCompleted {
         task_id: task,
-        result,
+        result: output(result),
         elapsed_ms: 1,
     }
 }
@@ -59,7 +91,7 @@ fn row(state: &TripState, task: TaskId, status: TaskStatus) -> QueuedTask {
     QueuedTask {
         task_id: task,
         trip_id: state.trip_id.expect("an id"),
-        agent_type: logged.agent_type.clone(),
+        agent_type: logged.agent_type.to_string(),
         priority: logged.priority,
         depends_on: logged.depends_on.clone(),
         status,
@@ -82,8 +114,8 @@ fn queue_findings(
 
 fn ready() -> TripEvent {
     TripEvent::PlanReady {
-        itinerary: json!({}),
-        verdict: json!({}),
+        itinerary: plan(json!({})),
+        verdict: verdict(json!({})),
     }
 }
 
@@ -110,7 +142,7 @@ fn a_trip_that_ran_from_the_queue_and_has_no_rows_disagrees() {
     assert!(out.found[0].1.contains("has no rows"));
     assert!(matches!(
         &out.queue[..],
-        [QueueRepair::Put { status: TaskStatus::Completed, result: Some(r), .. }] if *r == json!(1)
+        [QueueRepair::Put { status: TaskStatus::Completed, result: Some(r), .. }] if *r == output(json!(1))
     ));
 }
 
@@ -157,7 +189,7 @@ fn a_task_a_modification_re_ran_keeps_its_first_row() {
             completed(task, json!("first")),
             ready(),
             TripEvent::ModificationApplied {
-                changes: json!([]),
+                changes: changes(json!([])),
                 affected_tasks: vec![task],
             },
             claimed(task, MODIFIER),
@@ -165,7 +197,7 @@ fn a_task_a_modification_re_ran_keeps_its_first_row() {
             ready(),
         ],
     );
-    let first = [(task, json!("first"))];
+    let first = [(task, stored(json!("first")))];
     let done = row(&state, task, TaskStatus::Completed);
     assert!(queue_findings(&state, vec![done], &first).found.is_empty());
     let running = row(&state, task, TaskStatus::Running);
@@ -195,7 +227,7 @@ fn a_result_that_differs_and_a_row_the_log_never_scheduled_disagree() {
     let out = queue_findings(
         &state,
         vec![row(&state, task, TaskStatus::Completed), stray.clone()],
-        &[(task, json!(2))],
+        &[(task, stored(json!(2)))],
     );
     let tables: Vec<&str> = out.found.iter().map(|(t, _)| *t).collect();
     assert_eq!(tables, ["agent_results", "agent_tasks"], "{:?}", out.found);

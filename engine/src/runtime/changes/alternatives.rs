@@ -13,6 +13,7 @@ use super::{
     Alternatives, Component, ComponentOption, capitalise, day_of, leg_id, meal_of, mode_refused,
     parse_component, plural, unknown,
 };
+use crate::state::AgentType;
 
 use crate::agents::Candidate;
 use crate::agents::TripSpec;
@@ -55,13 +56,14 @@ pub(in crate::runtime) fn component_alternatives(
                 .iter()
                 .find_map(|d| d.accommodation.as_ref().filter(|a| a.id == component_id))
                 .ok_or_else(|| unknown(component_id))?;
-            let Some(TaskOutput::Accommodation(stays)) = output_of(state, "accommodation") else {
+            let Some(TaskOutput::Accommodation(stays)) = output_of(state, AgentType::Accommodation)
+            else {
                 return Err("the trip has no accommodation candidates".into());
             };
             let mut candidates = stays
                 .into_iter()
                 .find(|((c, n), _)| c == city && *n == nights)
-                .map(|(_, c)| c)
+                .map(|(_, c)| c.clone())
                 .unwrap_or_default();
             if let Some(ctx) = utility_of(intent) {
                 candidates.sort_by(|a, b| {
@@ -116,7 +118,7 @@ pub(in crate::runtime) fn component_alternatives(
         Component::Meal(n, kind) => {
             let day = day_of(itinerary, n)?;
             let current = meal_of(day, kind);
-            let Some(TaskOutput::Dining(meals)) = output_of(state, "dining") else {
+            let Some(TaskOutput::Dining(meals)) = output_of(state, AgentType::Dining) else {
                 return Err("the trip has no dining candidates".into());
             };
             let city = current.map_or(day.city.as_str(), |m| m.city.as_str());
@@ -132,7 +134,7 @@ pub(in crate::runtime) fn component_alternatives(
             let mut candidates = meals
                 .into_iter()
                 .find(|(c, _)| c == city)
-                .map(|(_, c)| c)
+                .map(|(_, c)| c.clone())
                 .unwrap_or_default();
             if let Some(ctx) = utility_of(intent) {
                 candidates.sort_by(|a, b| {
@@ -197,10 +199,11 @@ pub(in crate::runtime) fn component_alternatives(
             let city = current.city.as_str();
             // The activity agent's route for the city; when it was dropped,
             // the catalog's list, as the budget agent used then.
-            let routed = match output_of(state, "activity") {
-                Some(TaskOutput::Activity(cities)) => {
-                    cities.into_iter().find(|(c, _)| c == city).map(|(_, a)| a)
-                }
+            let routed = match output_of(state, AgentType::Activity) {
+                Some(TaskOutput::Activity(cities)) => cities
+                    .iter()
+                    .find(|(c, _)| c == city)
+                    .map(|(_, a)| a.clone()),
                 _ => None,
             };
             let candidates = routed.unwrap_or_else(|| ActivityAgent.listed(catalog, city));
@@ -254,18 +257,19 @@ pub(in crate::runtime) fn component_alternatives(
                 .filter(|l| l.id != current.id)
                 .map(|l| l.mode)
                 .collect();
-            let Some(TaskOutput::Transport(legs)) = output_of(state, "transport") else {
+            let Some(TaskOutput::Transport(legs)) = output_of(state, AgentType::Transport) else {
                 return Err("the trip has no transport candidates".into());
             };
             let current_id = current
                 .source_id
                 .as_deref()
                 .map(|s| leg_id(current.mode, s));
-            let Some((key, mut candidates)) = legs.into_iter().find(|(key, _)| {
+            let found = legs.iter().find(|(key, _)| {
                 key.from == current.from
                     && key.to == current.to
                     && (day.date == Some(key.date) || key.day_index + 1 == n as usize)
-            }) else {
+            });
+            let Some((key, mut candidates)) = found.cloned() else {
                 return Ok(Alternatives {
                     current: current_id,
                     current_cost: current.cost,

@@ -12,7 +12,8 @@
 //! questions and — once complete — the task graph are one append, at the
 //! version the person saw: a second answer to the same question conflicts.
 
-use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
 use wayfare_domain::intent::TripIntent;
 use wayfare_domain::overrides::{OverridesInput, TripOverrides};
 use wayfare_domain::trip::TripView;
@@ -25,17 +26,7 @@ use super::{
 };
 use crate::agents::TripSpec;
 use crate::orchestrator::Planner;
-use crate::state::{AppendError, Command, decide_all};
-
-/// The intent as a trip that asks records it: what the parser understood,
-/// with the answers given so far.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-struct AskingIntent {
-    #[serde(flatten)]
-    intent: TripIntent,
-    #[serde(default, skip_serializing_if = "TripOverrides::is_empty")]
-    answers: TripOverrides,
-}
+use crate::state::{AppendError, Command, LoggedIntent, decide_all};
 
 /// `top`'s values over `base`'s, field by field.
 fn merge(base: &TripOverrides, top: &TripOverrides) -> Result<TripOverrides, String> {
@@ -97,10 +88,6 @@ pub fn read_with_answers(planner: &Planner, query: &str, answers: &TripOverrides
     intent
 }
 
-fn to_json<T: Serialize>(value: &T) -> Result<serde_json::Value, String> {
-    serde_json::to_value(value).map_err(|e| e.to_string())
-}
-
 impl<S: RuntimeStore> Runtime<S> {
     /// [`Runtime::submit`] for a person at a form: a request that cannot
     /// be planned until questions are answered is recorded anyway, with
@@ -117,31 +104,21 @@ impl<S: RuntimeStore> Runtime<S> {
             Err(SubmitError::Unplannable { questions }) => questions,
             other => return other,
         };
-        let internal = |e: String| SubmitError::Internal(e);
         // `submit` checked the text before it parsed.
         let intent = self.parse(&query, &overrides).await?;
         let trip = TripId::new();
         self.journal.topic(trip);
         let commands = vec![
-            Command::Submit {
-                query,
-                overrides: to_json(&overrides).map_err(internal)?,
-            },
+            Command::Submit { query, overrides },
             Command::RecordIntent {
-                intent: to_json(&AskingIntent {
-                    intent,
-                    answers: TripOverrides::default(),
-                })
-                .map_err(internal)?,
+                intent: Arc::new(LoggedIntent::from(intent)),
             },
-            Command::AskForInput {
-                questions: to_json(&questions).map_err(internal)?,
-            },
+            Command::AskForInput { questions },
         ];
         self.journal
             .exec_all(trip, commands)
             .await
-            .map_err(|e| internal(e.to_string()))?;
+            .map_err(|e| SubmitError::Internal(e.to_string()))?;
         self.stats.count(Count::Submitted);
         Ok(Submitted {
             trip_id: trip.to_string(),
@@ -182,29 +159,26 @@ impl<S: RuntimeStore> Runtime<S> {
             .query
             .clone()
             .ok_or_else(|| internal(&"the trip has no request"))?;
-        // Overrides the log kept untyped (older entries) count as none.
-        let submitted: TripOverrides =
-            serde_json::from_value(state.overrides.clone()).unwrap_or_default();
-        let asked: AskingIntent = state
-            .intent
-            .clone()
-            .and_then(|v| serde_json::from_value(v).ok())
-            .unwrap_or_default();
-        let answers = merge(&asked.answers, &overrides).map_err(ModifyError::Invalid)?;
-        let all = merge(&submitted, &answers).map_err(ModifyError::Invalid)?;
+        // Overrides the log kept untyped (older entries) read as none.
+        let submitted = &state.overrides;
+        let asked = state.intent.as_deref().map(|i| &i.answers);
+        let answers = merge(asked.unwrap_or(&TripOverrides::default()), &overrides)
+            .map_err(ModifyError::Invalid)?;
+        let all = merge(submitted, &answers).map_err(ModifyError::Invalid)?;
         let mut intent = self.parse(&query, &all).await.map_err(|e| internal(&e))?;
         let given = OverridesInput::from(all);
         intent.questions.retain(|q| !answered(q, &given));
         let incomplete = TripSpec::from_intent(&intent).err();
-        let recorded = to_json(&AskingIntent {
+        let recorded = LoggedIntent {
             intent,
             answers: answers.clone(),
-        })
-        .map_err(|e| internal(&e))?;
-        let mut commands = vec![Command::RecordIntent { intent: recorded }];
+        };
+        let mut commands = vec![Command::RecordIntent {
+            intent: Arc::new(recorded),
+        }];
         match &incomplete {
             Some(questions) => commands.push(Command::AskForInput {
-                questions: to_json(&questions.0).map_err(|e| internal(&e))?,
+                questions: questions.0.clone(),
             }),
             None => commands.extend(schedule_commands()),
         }
@@ -306,7 +280,7 @@ mod tests {
 
     #[test]
     fn the_recorded_intent_reads_as_a_plain_intent_too() {
-        let asking = AskingIntent {
+        let asking = LoggedIntent {
             intent: TripIntent {
                 origin: Some("Seattle".into()),
                 ..TripIntent::default()
@@ -316,7 +290,7 @@ mod tests {
         let json = serde_json::to_value(&asking).expect("json");
         let plain: TripIntent = serde_json::from_value(json.clone()).expect("an intent");
         assert_eq!(plain.origin.as_deref(), Some("Seattle"));
-        let back: AskingIntent = serde_json::from_value(json).expect("asking");
+        let back: LoggedIntent = serde_json::from_value(json).expect("asking");
         assert_eq!(back.answers, asking.answers);
     }
 }

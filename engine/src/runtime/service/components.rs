@@ -29,15 +29,11 @@ impl<S: RuntimeStore> Runtime<S> {
         component_id: &str,
     ) -> Result<Vec<Alternative>, ModifyError> {
         let state = self.existing(trip_id).await?;
-        let itinerary: Itinerary = state
-            .itinerary
-            .clone()
-            .and_then(|v| serde_json::from_value(v).ok())
-            .ok_or(ModifyError::NotReady)?;
+        let itinerary: &Itinerary = state.itinerary.as_deref().ok_or(ModifyError::NotReady)?;
         let intent = intent_of(&state).ok_or(ModifyError::NotReady)?;
         let catalog = self.catalog();
         let found =
-            component_alternatives(&state, &itinerary, catalog.as_ref(), &intent, component_id)
+            component_alternatives(&state, itinerary, catalog.as_ref(), &intent, component_id)
                 .map_err(ModifyError::Invalid)?;
         let (current, current_cost) = (found.current, found.current_cost);
         Ok(found

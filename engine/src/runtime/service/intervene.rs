@@ -22,13 +22,13 @@ use wayfare_domain::itinerary::Itinerary;
 use wayfare_domain::trip::{Intervention, InterventionAction, TripView};
 
 use super::super::changes::ChangePlan;
-use super::super::pipeline::node_of;
 use super::super::stats::Count;
 use super::super::wire::{intent_of, trip_view};
 use super::{
     Command, ExecuteError, QueueWrite, Rejection, Runtime, RuntimeStore, TaskId, TaskStatus,
     TripId, TripState,
 };
+use crate::state::AgentType;
 
 /// Why an intervention was refused or failed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -165,7 +165,7 @@ impl<S: RuntimeStore> Runtime<S> {
                     .ok_or_else(|| {
                         InterventionError::Invalid(format!("this trip has no task {raw:?}"))
                     })?;
-                if action == A::SkipTask && !node_of(&task.agent_type).is_some_and(|n| n.optional) {
+                if action == A::SkipTask && !task.agent_type.node().optional {
                     return Err(InterventionError::Invalid(format!(
                         "{} is needed for every plan: it cannot be left out (try it again instead)",
                         step(&state, task.task_id)
@@ -176,7 +176,7 @@ impl<S: RuntimeStore> Runtime<S> {
             A::Reverify => state
                 .tasks
                 .iter()
-                .find(|t| t.agent_type == "verifier")
+                .find(|t| t.agent_type == AgentType::Verifier)
                 .map(|t| t.task_id),
             A::Resume | A::Fail => None,
         };
@@ -274,13 +274,10 @@ impl<S: RuntimeStore> Runtime<S> {
     ) -> Result<TripView, InterventionError> {
         let internal = |e: &dyn std::fmt::Display| InterventionError::Internal(e.to_string());
         let intent = intent_of(state).ok_or_else(|| internal(&"the trip has no intent"))?;
-        let edited: Option<Itinerary> = state
-            .itinerary
-            .clone()
-            .and_then(|v| serde_json::from_value(v).ok());
+        let edited: Option<Itinerary> = state.itinerary.as_deref().cloned();
         let plan = ChangePlan {
             intent,
-            roots: BTreeSet::from(["verifier"]),
+            roots: BTreeSet::from([AgentType::Verifier]),
             edited,
             components: Vec::new(),
         };

@@ -4,7 +4,8 @@
 //! [`RetryPolicy`](crate::resilience::RetryPolicy)), and a rollback to the
 //! last consistent plan when the new one fails.
 
-use serde_json::Value;
+use std::sync::Arc;
+
 use tokio::time::Instant;
 use wayfare_domain::trip::{Change, TripView};
 
@@ -13,15 +14,15 @@ use wayfare_domain::trip::{Change, TripView};
 use super::super::audit::MODIFIER;
 use super::super::changes::{ChangePlan, plan_changes};
 use super::super::execution::{Attempt, Inputs};
-use super::super::pipeline::{TaskOutput, node_of};
+use super::super::pipeline::TaskOutput;
 use super::super::stats::Count;
 use super::super::wire::{intent_of, trip_view};
 use super::super::{ModifyError, RuntimeStore};
 use super::Runtime;
 use crate::resilience::{AgentError, Classify, ErrorClass, RetryError, Rng};
 use crate::state::{
-    AppendError, Command, ExecuteError, Rejection, TaskId, TaskStatus, TripId, TripState,
-    TripStatus, after, decide,
+    AgentType, AppendError, Command, ExecuteError, LoggedIntent, Rejection, TaskId, TaskStatus,
+    TripId, TripState, TripStatus, after, decide,
 };
 
 impl<S: RuntimeStore> Runtime<S> {
@@ -92,7 +93,7 @@ impl<S: RuntimeStore> Runtime<S> {
         let roots: Vec<TaskId> = state
             .tasks
             .iter()
-            .filter(|t| plan.roots.contains(t.agent_type.as_str()))
+            .filter(|t| plan.roots.contains(&t.agent_type))
             .map(|t| t.task_id)
             .collect();
         if roots.is_empty() {
@@ -105,7 +106,7 @@ impl<S: RuntimeStore> Runtime<S> {
         let events = decide(
             &state,
             Command::Modify {
-                changes: serde_json::to_value(&changes).unwrap_or(Value::Null),
+                changes,
                 tasks: roots,
             },
         )
@@ -176,7 +177,7 @@ impl<S: RuntimeStore> Runtime<S> {
                 .exec(
                     trip,
                     Command::RecordIntent {
-                        intent: serde_json::to_value(&plan.intent).unwrap_or(Value::Null),
+                        intent: Arc::new(LoggedIntent::from(plan.intent.clone())),
                     },
                 )
                 .await
@@ -193,7 +194,7 @@ impl<S: RuntimeStore> Runtime<S> {
             else {
                 break;
             };
-            let optional = node_of(&task.agent_type).is_some_and(|n| n.optional);
+            let optional = task.agent_type.node().optional;
             let task = &task;
             let retried = self
                 .execution
@@ -220,18 +221,18 @@ impl<S: RuntimeStore> Runtime<S> {
                         let inputs = Inputs {
                             intent: plan.intent.clone(),
                             deps: self.inputs(&state, &task.depends_on).await,
-                            edited: (task.agent_type == "verifier")
+                            edited: (task.agent_type == AgentType::Verifier)
                                 .then(|| plan.edited.clone())
                                 .flatten(),
                         };
                         let started = Instant::now();
                         let outcome = self
                             .execution
-                            .attempt(&task.agent_type, inputs, self.catalog(), cancel)
+                            .attempt(task.agent_type, inputs, self.catalog(), cancel)
                             .await;
                         self.record_latency(
                             MODIFIER,
-                            &task.agent_type,
+                            task.agent_type.as_str(),
                             started.elapsed().as_millis() as u64,
                             &outcome,
                         );
@@ -267,31 +268,28 @@ impl<S: RuntimeStore> Runtime<S> {
             };
             match output {
                 Some(output) => {
-                    let result = serde_json::to_value(&output).map_err(|e| e.to_string())?;
                     self.journal
                         .exec(
                             trip,
                             Command::CompleteTask {
                                 task_id: task.task_id,
-                                result,
+                                result: Arc::clone(&output),
                                 elapsed_ms: 0,
                             },
                         )
                         .await
                         .map_err(|e| e.to_string())?;
-                    if let TaskOutput::Verifier(outcome) = output {
-                        let Some(itinerary) = outcome.itinerary else {
-                            return Err(outcome.explanation);
+                    if let TaskOutput::Verifier(outcome) = &*output {
+                        let Some(itinerary) = &outcome.itinerary else {
+                            return Err(outcome.explanation.clone());
                         };
                         let executed = self
                             .journal
                             .exec(
                                 trip,
                                 Command::FinishPlan {
-                                    itinerary: serde_json::to_value(&itinerary)
-                                        .unwrap_or(Value::Null),
-                                    verdict: serde_json::to_value(&outcome.verdict)
-                                        .unwrap_or(Value::Null),
+                                    itinerary: Arc::new(itinerary.clone()),
+                                    verdict: Arc::new(outcome.verdict.clone()),
                                 },
                             )
                             .await

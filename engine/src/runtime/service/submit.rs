@@ -17,7 +17,10 @@ use super::super::wire::output_of;
 use super::super::{QueueWrite, RuntimeError, RuntimeStore, SubmitError, Submitted};
 use super::Runtime;
 use crate::agents::TripSpec;
-use crate::state::{Command, ExecuteError, NewTask, TaskStatus, TripId, TripStatus};
+use crate::state::{
+    AgentType, Command, ExecuteError, LoggedIntent, NewTask, TaskStatus, TripId, TripStatus,
+};
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 impl<S: RuntimeStore> Runtime<S> {
@@ -32,23 +35,18 @@ impl<S: RuntimeStore> Runtime<S> {
     ) -> Result<Submitted, SubmitError> {
         let text = QueryText::parse(&query).map_err(|e| SubmitError::Invalid(e.to_string()))?;
         let intent = self.parse(text.as_str(), &overrides).await?;
-        // The log keeps the overrides' JSON (older entries hold untyped maps).
-        let overrides =
-            serde_json::to_value(&overrides).map_err(|e| SubmitError::Internal(e.to_string()))?;
         if let Err(incomplete) = TripSpec::from_intent(&intent) {
             return Err(SubmitError::Unplannable {
                 questions: incomplete.0,
             });
         }
-        let intent_json =
-            serde_json::to_value(&intent).map_err(|e| SubmitError::Internal(e.to_string()))?;
-        let request_key = request_key(&query, &overrides, &intent_json);
+        let request_key = request_key(&query, &overrides, &intent);
         let cached = self.caches.plan(&request_key);
         let trip = TripId::new();
         tracing::Span::current().record("trip.id", tracing::field::display(trip));
         let internal = |e: ExecuteError| SubmitError::Internal(e.to_string());
         if let Some(hit) = cached
-            && let Some(commands) = cached_plan_commands(&query, &overrides, &intent_json, hit)
+            && let Some(commands) = cached_plan_commands(&query, &overrides, &intent, &hit)
         {
             return self.serve_cached(trip, commands).await;
         }
@@ -68,7 +66,7 @@ impl<S: RuntimeStore> Runtime<S> {
         let mut commands = vec![
             Command::Submit { query, overrides },
             Command::RecordIntent {
-                intent: intent_json,
+                intent: Arc::new(LoggedIntent::from(intent)),
             },
         ];
         commands.extend(schedule);
@@ -112,18 +110,12 @@ impl<S: RuntimeStore> Runtime<S> {
             "{}|{query}",
             planner.today().map(|d| d.to_string()).unwrap_or_default()
         );
-        let cached = self
-            .caches
-            .intent(&key)
-            .and_then(|v| serde_json::from_value::<TripIntent>(v).ok());
-        let mut intent = match cached {
+        let mut intent = match self.caches.intent(&key) {
             Some(intent) => intent,
             None => {
                 let intent = planner.parse(query);
                 if self.caches.enabled {
-                    let v = serde_json::to_value(&intent)
-                        .map_err(|e| SubmitError::Internal(e.to_string()))?;
-                    self.caches.keep_intent(key, v);
+                    self.caches.keep_intent(key, intent.clone());
                 }
                 intent
             }
@@ -177,7 +169,7 @@ impl<S: RuntimeStore> Runtime<S> {
             .map(|task| NewTask {
                 task_id: task.task_id,
                 trip_id: trip,
-                agent_type: task.agent_type.clone(),
+                agent_type: task.agent_type.to_string(),
                 priority: task.priority,
                 depends_on: task.depends_on.clone(),
             })
@@ -277,8 +269,8 @@ impl<S: RuntimeStore> Runtime<S> {
             }
         }
         let state = self.journal.load(trip).await?;
-        if let Some(TaskOutput::Verifier(outcome)) = output_of(&state, "verifier") {
-            self.finish(trip, *outcome).await;
+        if let Some(TaskOutput::Verifier(outcome)) = output_of(&state, AgentType::Verifier) {
+            self.finish(trip, outcome).await;
             return Ok(());
         }
         if let Some(failed) = state.tasks.iter().find(|t| t.status == TaskStatus::Failed) {
@@ -310,7 +302,7 @@ fn new_tasks(trip: TripId, commands: &[Command]) -> Vec<NewTask> {
             } => Some(NewTask {
                 task_id: *task_id,
                 trip_id: trip,
-                agent_type: agent_type.clone(),
+                agent_type: agent_type.to_string(),
                 priority: *priority,
                 depends_on: depends_on.clone(),
             }),

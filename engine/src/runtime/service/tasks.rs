@@ -9,7 +9,6 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use serde_json::Value;
 use tokio::time::Instant;
 
 use super::super::execution::{AfterFailure, Attempt, Inputs};
@@ -21,8 +20,8 @@ use super::Runtime;
 use crate::orchestrator::PlanOutcome;
 use crate::resilience::AgentError;
 use crate::state::{
-    ClaimedTask, Command, ExecuteError, Executed, Rejection, TaskId, TaskStatus, TripEvent, TripId,
-    TripState, TripStatus, after,
+    AgentType, ClaimedTask, Command, ExecuteError, Executed, Rejection, TaskId, TaskStatus,
+    TripEvent, TripId, TripState, TripStatus, after,
 };
 
 impl<S: RuntimeStore> Runtime<S> {
@@ -123,27 +122,19 @@ impl<S: RuntimeStore> Runtime<S> {
         &self,
         state: &TripState,
         depends_on: &[TaskId],
-    ) -> BTreeMap<String, TaskOutput> {
+    ) -> BTreeMap<AgentType, Arc<TaskOutput>> {
         let mut deps = BTreeMap::new();
         for dep in depends_on {
             let Some(task) = state.task(*dep) else {
                 continue;
             };
             let output = match &task.result {
-                Some(r) if task.status == TaskStatus::Completed => {
-                    <TaskOutput as serde::Deserialize>::deserialize(&**r).ok()
-                }
+                Some(r) if task.status == TaskStatus::Completed => Some(Arc::clone(r)),
                 _ if task.status == TaskStatus::Skipped => None,
-                _ => self
-                    .store
-                    .result(*dep)
-                    .await
-                    .ok()
-                    .flatten()
-                    .and_then(|r| serde_json::from_value(r).ok()),
+                _ => self.store.result(*dep).await.ok().flatten(),
             };
             if let Some(output) = output {
-                deps.insert(task.agent_type.clone(), output);
+                deps.insert(task.agent_type, output);
             }
         }
         deps
@@ -179,9 +170,17 @@ impl<S: RuntimeStore> Runtime<S> {
                             deps,
                             edited: None,
                         };
-                        self.execution
-                            .attempt(&task.agent_type, inputs, self.catalog(), cancel)
-                            .await
+                        match AgentType::parse(&task.agent_type) {
+                            Some(agent_type) => {
+                                self.execution
+                                    .attempt(agent_type, inputs, self.catalog(), cancel)
+                                    .await
+                            }
+                            None => Attempt::NoPlan(format!(
+                                "no agent type {} in the task graph",
+                                task.agent_type
+                            )),
+                        }
                     }
                     None => Attempt::NoPlan("the trip has no parsed request".into()),
                 }
@@ -243,41 +242,34 @@ impl<S: RuntimeStore> Runtime<S> {
         &self,
         task: &ClaimedTask,
         instance: &str,
-        output: TaskOutput,
+        output: Arc<TaskOutput>,
         elapsed_ms: u64,
     ) {
         let trip = task.trip_id;
-        let result = match serde_json::to_value(&output) {
-            Ok(v) => v,
-            Err(e) => {
-                tracing::error!(error = %e, "an agent result does not serialise");
-                return;
-            }
-        };
         let mut commands = vec![Command::CompleteTask {
             task_id: task.task_id,
-            result: result.clone(),
+            result: Arc::clone(&output),
             elapsed_ms,
         }];
-        let outcome = match output {
-            TaskOutput::Verifier(outcome) => Some(*outcome),
+        let outcome = match &*output {
+            TaskOutput::Verifier(outcome) => Some(&**outcome),
             _ => None,
         };
         if let Some(PlanOutcome {
             itinerary: Some(itinerary),
             verdict,
             ..
-        }) = &outcome
+        }) = outcome
         {
             commands.push(Command::FinishPlan {
-                itinerary: serde_json::to_value(itinerary).unwrap_or(Value::Null),
-                verdict: serde_json::to_value(verdict).unwrap_or(Value::Null),
+                itinerary: Arc::new(itinerary.clone()),
+                verdict: Arc::new(verdict.clone()),
             });
         }
         let fence = Some(task.epoch);
         let queue = QueueWrite::Complete {
             task_id: task.task_id,
-            result: &result,
+            result: &output,
             fence,
         };
         let logged = self
@@ -303,7 +295,7 @@ impl<S: RuntimeStore> Runtime<S> {
                 // Logged by an earlier run: put the queue right.
                 let copied = self
                     .store
-                    .complete(task.task_id, &result, self.clock.now(), fence)
+                    .complete(task.task_id, &output, self.clock.now(), fence)
                     .await;
                 self.journal.note_fenced(&copied);
                 if let Err(e) = copied {
@@ -463,7 +455,7 @@ impl<S: RuntimeStore> Runtime<S> {
     /// Finishes a trip with the verifier's outcome (when the append of its
     /// result did not already).
     #[tracing::instrument(skip_all, fields(trip.id = %trip))]
-    pub(super) async fn finish(&self, trip: TripId, outcome: PlanOutcome) {
+    pub(super) async fn finish(&self, trip: TripId, outcome: &PlanOutcome) {
         match &outcome.itinerary {
             Some(itinerary) => {
                 let finished = self
@@ -471,8 +463,8 @@ impl<S: RuntimeStore> Runtime<S> {
                     .exec(
                         trip,
                         Command::FinishPlan {
-                            itinerary: serde_json::to_value(itinerary).unwrap_or(Value::Null),
-                            verdict: serde_json::to_value(&outcome.verdict).unwrap_or(Value::Null),
+                            itinerary: Arc::new(itinerary.clone()),
+                            verdict: Arc::new(outcome.verdict.clone()),
                         },
                     )
                     .await;
@@ -481,7 +473,7 @@ impl<S: RuntimeStore> Runtime<S> {
                     _ => self.release(trip),
                 }
             }
-            None => self.fail_trip(trip, outcome.explanation).await,
+            None => self.fail_trip(trip, outcome.explanation.clone()).await,
         }
     }
 
