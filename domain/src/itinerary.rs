@@ -186,7 +186,7 @@ pub struct Totals {
 }
 
 /// A whole plan.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Itinerary {
     pub origin: String,

@@ -23,7 +23,11 @@ pub fn output(v: Value) -> Arc<TaskOutput> {
 pub fn plan(v: Value) -> Arc<Itinerary> {
     Arc::new(Itinerary {
         origin: v.to_string(),
-        ..Itinerary::default()
+        people: 1,
+        days: Vec::new(),
+        totals: wayfare_domain::itinerary::Totals::default(),
+        verdict: Verdict::default(),
+        city_coords: Default::default(),
     })
 }
 

@@ -28,7 +28,11 @@ fn stored(v: Value) -> Value {
 fn plan(v: Value) -> Arc<Itinerary> {
     Arc::new(Itinerary {
         origin: v.to_string(),
-        ..Itinerary::default()
+        people: 1,
+        days: Vec::new(),
+        totals: wayfare_domain::itinerary::Totals::default(),
+        verdict: Verdict::default(),
+        city_coords: Default::default(),
     })
 }
 
