@@ -1,0 +1,512 @@
+//! A process cut off from PostgreSQL by the network and brought back
+//! (issue 18), black-box: a `wayfare serve` with every agent type on the
+//! host, and a `wayfare worker --agents transport,accommodation` in a
+//! network namespace of its own, reaching the database only through a veth
+//! pair (host side `10.77.x.y+1/30`, its side `+2`) and a TCP forwarder in
+//! this test on the host side (PostgreSQL listens on 127.0.0.1 alone, and
+//! is not reconfigured). Cutting the link (`ip link set <host side> down`)
+//! drops every packet of the worker's, both ways: its connections neither
+//! answer nor fail, as in a real partition.
+//!
+//! Twice, with the worker holding tasks mid-call, the link is cut until the
+//! server has re-claimed them and ended every trip (longer than the lease),
+//! then brought back:
+//! 1. a partition: the worker's connections outlive the cut (the forwarder
+//!    and PostgreSQL keep them) and carry its late writes once it ends;
+//! 2. a partition in which the database side gives up: the forwarder closes
+//!    every connection of the worker's while the link is down (PostgreSQL's
+//!    sessions end, their transactions roll back), so the worker comes back
+//!    to dead connections and must open new ones.
+//!
+//! Each time: the worker is shown offline while cut; every trip reaches
+//! `ready` through the server; the worker's late completions are refused
+//! and counted (`wayfare_task_fenced_total`), the plans unaffected; it
+//! comes back healthy — `/healthz` reaches the database, it stamps its
+//! instances again (shown `available` in `/api/agents`) and claims tasks
+//! again. Then: no agent result stored twice, no completion logged twice,
+//! no gap in any trip's `seq`.
+//!
+//! Needs root and `ip netns` (iproute2): skipped loudly without them
+//! locally, a failure under `CI=true`; PostgreSQL likewise.
+
+mod process;
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::{IpAddr, Ipv4Addr, Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use process::{
+    QUERIES, Server, all_end, assert_no_work_doubled_or_lost, counter,
+    late_writes_fenced_plans_kept, plannable, submit, until_status,
+};
+use sqlx::Connection;
+use wayfare_store::testing::TestDb;
+
+const WORKER_AGENTS: &str = "transport,accommodation";
+
+/// Short leases and a quick node timeout, no request cache (as in the
+/// other process tests): every trip runs its agents, and a silent process
+/// is noticed within a second.
+const ENV: [(&str, &str); 4] = [
+    ("WAYFARE_ORCHESTRATOR__LEASE", "2s"),
+    ("WAYFARE_ORCHESTRATOR__HEARTBEAT", "250ms"),
+    ("WAYFARE_ORCHESTRATOR__NODE_TIMEOUT", "1s"),
+    ("WAYFARE_CACHE__ENABLED", "false"),
+];
+
+/// The shortest cut: past the lease (2 s) and the node timeout (1 s).
+const MIN_CUT: Duration = Duration::from_secs(4);
+
+fn ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+}
+
+/// Skips the test loudly, or fails it under `CI=true`.
+fn unavailable(why: &str) {
+    if ci() {
+        panic!("the network-namespace test is required under CI=true: {why}");
+    }
+    eprintln!(
+        "\n\x1b[1;33m!!! SKIPPING the network-namespace test: {why}.\n!!! It needs root and iproute2's `ip netns`.\x1b[0m\n"
+    );
+}
+
+/// Runs `ip ARGS`; its stderr when it fails.
+fn ip(args: &[&str]) -> Result<(), String> {
+    let out = Command::new("ip")
+        .args(args)
+        .output()
+        .map_err(|e| format!("ip {}: {e}", args.join(" ")))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "ip {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
+}
+
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status").is_ok_and(|status| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("Uid:"))
+            .and_then(|ids| ids.split_whitespace().nth(1))
+            == Some("0")
+    })
+}
+
+/// A network namespace joined to the host by a veth pair; removed (the
+/// namespace and both ends of the pair) when dropped, on failure too.
+struct Netns {
+    name: String,
+    host_if: String,
+    host_ip: Ipv4Addr,
+    ns_ip: Ipv4Addr,
+}
+
+impl Netns {
+    /// Why not, when this machine cannot make one (not root, no `ip netns`).
+    fn create() -> Result<Netns, String> {
+        if !is_root() {
+            return Err("not root".into());
+        }
+        let id = uuid::Uuid::new_v4();
+        let bytes = id.as_bytes();
+        let tag = &id.simple().to_string()[..6];
+        // A /30 of 10.77.0.0/16 picked at random: two runs at once do not
+        // meet.
+        let base = [10, 77, bytes[0], bytes[1] & 0xfc];
+        let netns = Netns {
+            name: format!("wf-{tag}"),
+            host_if: format!("wfh{tag}"),
+            host_ip: Ipv4Addr::new(base[0], base[1], base[2], base[3] + 1),
+            ns_ip: Ipv4Addr::new(base[0], base[1], base[2], base[3] + 2),
+        };
+        // From here on, Drop removes whatever was made.
+        let ns_if = format!("wfn{tag}");
+        let (name, host_if) = (netns.name.as_str(), netns.host_if.as_str());
+        let host_cidr = format!("{}/30", netns.host_ip);
+        let ns_cidr = format!("{}/30", netns.ns_ip);
+        ip(&["netns", "add", name])?;
+        ip(&[
+            "link", "add", host_if, "type", "veth", "peer", "name", &ns_if,
+        ])?;
+        ip(&["link", "set", &ns_if, "netns", name])?;
+        ip(&["addr", "add", &host_cidr, "dev", host_if])?;
+        ip(&["link", "set", host_if, "up"])?;
+        ip(&["-n", name, "addr", "add", &ns_cidr, "dev", &ns_if])?;
+        ip(&["-n", name, "link", "set", &ns_if, "up"])?;
+        ip(&["-n", name, "link", "set", "lo", "up"])?;
+        Ok(netns)
+    }
+
+    /// What runs a program inside (it execs it: same pid).
+    fn exec(&self) -> [&str; 4] {
+        ["ip", "netns", "exec", &self.name]
+    }
+
+    /// Cuts the link: nothing crosses it either way.
+    fn cut(&self) {
+        ip(&["link", "set", &self.host_if, "down"]).expect("cut the link");
+    }
+
+    fn restore(&self) {
+        ip(&["link", "set", &self.host_if, "up"]).expect("bring the link back");
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        // Deleting the namespace removes the pair only once the processes
+        // in it are gone (the caller kills them first), and asynchronously:
+        // the host end is deleted by name.
+        let _ = ip(&["link", "del", &self.host_if]);
+        let _ = ip(&["netns", "del", &self.name]);
+    }
+}
+
+/// A TCP forwarder, `listen` → `target`, on threads of its own (not on the
+/// test's runtime), that can close every connection it carries at once.
+struct Forwarder {
+    addr: SocketAddr,
+    open: Arc<Mutex<Vec<TcpStream>>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Forwarder {
+    fn start(listen: IpAddr, target: SocketAddr) -> Forwarder {
+        let listener = TcpListener::bind((listen, 0)).expect("bind the forwarder");
+        let addr = listener.local_addr().expect("the forwarder's address");
+        let open = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (open_, stop_) = (open.clone(), stop.clone());
+        std::thread::spawn(move || {
+            for client in listener.incoming() {
+                if stop_.load(Ordering::SeqCst) {
+                    return;
+                }
+                let Ok(client) = client else { continue };
+                let Ok(server) = TcpStream::connect(target) else {
+                    continue;
+                };
+                let _ = client.set_nodelay(true);
+                let _ = server.set_nodelay(true);
+                let (Ok(c2), Ok(s2), Ok(c3), Ok(s3)) = (
+                    client.try_clone(),
+                    server.try_clone(),
+                    client.try_clone(),
+                    server.try_clone(),
+                ) else {
+                    continue;
+                };
+                open_.lock().expect("open").extend([c3, s3]);
+                std::thread::spawn(move || pipe(client, server));
+                std::thread::spawn(move || pipe(s2, c2));
+            }
+        });
+        Forwarder { addr, open, stop }
+    }
+
+    /// Closes every connection carried so far (both sides: PostgreSQL's
+    /// sessions end); returns how many.
+    fn close_all(&self) -> usize {
+        let open: Vec<TcpStream> = std::mem::take(&mut *self.open.lock().expect("open"));
+        for stream in &open {
+            let _ = stream.shutdown(Shutdown::Both);
+        }
+        open.len() / 2
+    }
+}
+
+impl Drop for Forwarder {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        self.close_all();
+        // Wakes the accept loop, which then sees `stop`.
+        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_millis(200));
+    }
+}
+
+/// Copies `from` → `to` until either ends, then ends the other direction.
+fn pipe(mut from: TcpStream, mut to: TcpStream) {
+    let mut buf = [0u8; 16 * 1024];
+    loop {
+        match from.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                if to.write_all(&buf[..n]).is_err() {
+                    break;
+                }
+            }
+        }
+    }
+    let _ = to.shutdown(Shutdown::Both);
+    let _ = from.shutdown(Shutdown::Both);
+}
+
+/// Where `url`'s `host:port` is (after the scheme and the user).
+fn authority(url: &str) -> std::ops::Range<usize> {
+    let scheme_end = url.find("://").map_or(0, |i| i + 3);
+    let rest = &url[scheme_end..];
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let userinfo = rest[..end].rfind('@').map_or(0, |i| i + 1);
+    scheme_end + userinfo..scheme_end + end
+}
+
+/// `url`'s `host:port` (PostgreSQL's port when it names none).
+fn host_port(url: &str) -> String {
+    let host_port = &url[authority(url)];
+    if host_port.contains(':') {
+        host_port.to_owned()
+    } else {
+        format!("{host_port}:5432")
+    }
+}
+
+/// `url` with `addr` for its `host:port`.
+fn with_host_port(url: &str, addr: SocketAddr) -> String {
+    let at = authority(url);
+    format!("{}{addr}{}", &url[..at.start], &url[at.end..])
+}
+
+/// The tasks the process with `pid` holds running (its node's leases),
+/// with the epoch of its claim.
+async fn held_by(url: &str, pid: u32) -> Vec<(String, i64)> {
+    let mut conn = sqlx::PgConnection::connect(url).await.expect("connect");
+    sqlx::query_as(
+        "SELECT task_id::text, claim_epoch FROM agent_tasks WHERE status = 'running'
+           AND lease_owner IN (SELECT node_id FROM agent_instances WHERE pid = $1)",
+    )
+    .bind(i64::from(pid))
+    .fetch_all(&mut conn)
+    .await
+    .expect("query")
+}
+
+/// How many of `held` were completed under that very claim (nobody
+/// claimed them since: the claimant's completion is the one stored).
+async fn completed_under(url: &str, held: &[(String, i64)]) -> usize {
+    let mut conn = sqlx::PgConnection::connect(url).await.expect("connect");
+    let mut n = 0;
+    for (task, epoch) in held {
+        let done: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM agent_tasks WHERE task_id::text = $1
+               AND claim_epoch = $2 AND status = 'completed')",
+        )
+        .bind(task)
+        .bind(epoch)
+        .fetch_one(&mut conn)
+        .await
+        .expect("query");
+        n += usize::from(done);
+    }
+    n
+}
+
+/// Submits `n` trips to `server` until the worker holds some tasks mid-call;
+/// returns the trips and the tasks it held.
+async fn until_worker_busy(
+    server: &Server,
+    worker: &Server,
+    url: &str,
+    n: usize,
+) -> (Vec<(String, bool)>, Vec<(String, i64)>) {
+    let mut trips = Vec::new();
+    for query in QUERIES.iter().cycle().take(n) {
+        trips.push((submit(server, query).await, plannable(query)));
+    }
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let held = held_by(url, worker.pid()).await;
+        if !held.is_empty() {
+            return (trips, held);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the worker runs nothing:\n{}",
+            worker.log()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+struct Cut {
+    held: usize,
+    lasted: Duration,
+    offline_after: Duration,
+    fenced: f64,
+    back_after: Duration,
+}
+
+/// One cut: the link down while the worker holds tasks, until the server
+/// has ended every trip (at least [`MIN_CUT`]); `drop_connections` also
+/// closes the forwarder's connections meanwhile. Then the link back, and
+/// the worker's late writes fenced (more than `fenced_before`), the plans
+/// kept, the worker online again.
+#[allow(clippy::too_many_arguments)]
+async fn cut_and_restore(
+    netns: &Netns,
+    forwarder: &Forwarder,
+    drop_connections: bool,
+    server: &Server,
+    worker: &Server,
+    url: &str,
+    fenced_before: f64,
+    trips_out: &mut Vec<(String, bool)>,
+) -> Cut {
+    let (trips, _) = until_worker_busy(server, worker, url, 8).await;
+    netns.cut();
+    let cut_at = Instant::now();
+    // What it holds as it is cut off (mid-call: 1.5 s each).
+    let held = held_by(url, worker.pid()).await;
+    assert!(!held.is_empty(), "the worker held nothing at the cut");
+    if drop_connections {
+        let closed = forwarder.close_all();
+        assert!(closed > 0, "the worker had no connection to close");
+    }
+    let offline_after =
+        until_status(server, worker.pid(), "offline", Duration::from_secs(15)).await;
+    // The server re-claims the worker's tasks and ends every trip while
+    // the worker cannot reach the database.
+    let plans: BTreeMap<String, serde_json::Value> =
+        all_end(server, &trips, Duration::from_secs(60)).await;
+    assert_eq!(
+        completed_under(url, &held).await,
+        0,
+        "a task the worker held at the cut was completed under its claim: {held:?}"
+    );
+    if let Some(rest) = MIN_CUT.checked_sub(cut_at.elapsed()) {
+        tokio::time::sleep(rest).await;
+    }
+    let lasted = cut_at.elapsed();
+    netns.restore();
+    let restored_at = Instant::now();
+    // Its late writes are refused and counted, the plans kept.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while counter(worker, "wayfare_task_fenced_total").await <= fenced_before {
+        assert!(
+            Instant::now() < deadline,
+            "nothing more of the worker's was fenced after the cut:\n{}",
+            worker.log()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let fenced = late_writes_fenced_plans_kept(worker, server, &plans, url).await;
+    // Back: it stamps its instances again, and its health check reaches
+    // the database.
+    until_status(server, worker.pid(), "available", Duration::from_secs(30)).await;
+    let health = worker.http.get("/healthz").await.expect("/healthz");
+    assert_eq!(health.status, 200, "{}", health.text());
+    let back_after = restored_at.elapsed();
+    trips_out.extend(trips);
+    Cut {
+        held: held.len(),
+        lasted,
+        offline_after,
+        fenced,
+        back_after,
+    }
+}
+
+#[tokio::test]
+async fn a_worker_cut_off_from_the_database_and_brought_back_loses_and_doubles_nothing() {
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    let netns = match Netns::create() {
+        Ok(netns) => netns,
+        Err(why) => {
+            db.drop_database().await;
+            return unavailable(&why);
+        }
+    };
+    let pg: SocketAddr = host_port(&db.url)
+        .to_socket_addrs()
+        .expect("PostgreSQL's address")
+        .next()
+        .expect("an address");
+    let forwarder = Forwarder::start(IpAddr::V4(netns.host_ip), pg);
+    let worker_url = with_host_port(&db.url, forwarder.addr);
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = Server::start(&db.url, dir.path(), &ENV);
+    let mut env = ENV.to_vec();
+    // Slow enough to be cut off mid-call.
+    env.push(("WAYFARE_FAULTS__ALL__ADDED_LATENCY", "1500ms"));
+    let listen = format!("{}:0", netns.ns_ip);
+    let worker = Server::start_wrapped(
+        &netns.exec(),
+        &["worker", "--agents", WORKER_AGENTS, "--listen", &listen],
+        &worker_url,
+        dir.path(),
+        &env,
+    );
+    until_status(&server, worker.pid(), "available", Duration::from_secs(15)).await;
+
+    let mut trips = Vec::new();
+    let kept = cut_and_restore(
+        &netns, &forwarder, false, &server, &worker, &db.url, 0.0, &mut trips,
+    )
+    .await;
+    let dropped = cut_and_restore(
+        &netns,
+        &forwarder,
+        true,
+        &server,
+        &worker,
+        &db.url,
+        kept.fenced,
+        &mut trips,
+    )
+    .await;
+
+    // Back for good: it claims tasks again and completes them.
+    let (later, held) = until_worker_busy(&server, &worker, &db.url, 8).await;
+    all_end(&server, &later, Duration::from_secs(60)).await;
+    let completed_after = completed_under(&db.url, &held).await;
+    assert!(
+        completed_after > 0,
+        "the worker completes none of its tasks after the cuts: {held:?}\n{}",
+        worker.log()
+    );
+    trips.extend(later);
+    let fenced_server = counter(&server, "wayfare_task_fenced_total").await;
+    assert_no_work_doubled_or_lost(&db.url).await;
+    let ready = process::scalar(
+        &db.url,
+        "SELECT COUNT(*) FROM trip_state WHERE status = 'ready'",
+    )
+    .await;
+    eprintln!(
+        "[processes_netns] serve + worker ({WORKER_AGENTS}) in a network namespace: {} trips, \
+         {ready} ready; cut 1 (connections kept): {} tasks held, link down {:?}, offline after \
+         {:?}, {} late writes fenced, back online {:?} after; cut 2 (connections closed): {} \
+         tasks held, link down {:?}, offline after {:?}, {} fenced in all, back online {:?} \
+         after; then {completed_after} of {} tasks it claimed completed by it; {fenced_server} \
+         fenced on the server; lost 0, duplicated 0",
+        trips.len(),
+        kept.held,
+        kept.lasted,
+        kept.offline_after,
+        kept.fenced,
+        kept.back_after,
+        dropped.held,
+        dropped.lasted,
+        dropped.offline_after,
+        dropped.fenced,
+        dropped.back_after,
+        held.len(),
+    );
+    worker.kill_9();
+    server.kill_9();
+    drop(forwarder);
+    drop(netns);
+    db.drop_database().await;
+}
