@@ -1,30 +1,33 @@
 //! A process cut off from PostgreSQL by the network and brought back
-//! (issue 18), black-box: a `wayfare serve` with every agent type on the
-//! host, and a `wayfare worker --agents transport,accommodation` in a
-//! network namespace of its own, reaching the database only through a veth
-//! pair (host side `10.77.x.y+1/30`, its side `+2`) and a TCP forwarder in
-//! this test on the host side (PostgreSQL listens on 127.0.0.1 alone, and
-//! is not reconfigured). Cutting the link (`ip link set <host side> down`)
-//! drops every packet of the worker's, both ways: its connections neither
-//! answer nor fail, as in a real partition.
+//! (issue 18), black-box. Two `wayfare serve` with every agent type on one
+//! fresh database: `outer` on the host, `inner` in a network namespace of
+//! its own, reaching the database only through a veth pair (host side
+//! `10.77.x.y+1/30`, its side `+2`) and a TCP forwarder in this test on the
+//! host side (PostgreSQL listens on 127.0.0.1 alone, and is not
+//! reconfigured). Cutting the link (`ip link set <host side> down`) drops
+//! every packet of `inner`'s, both ways: its connections neither answer nor
+//! fail, as in a real partition. `inner`'s agents take 1.5 s, and trips
+//! are submitted to it: it claims their tasks first (its own appends wake
+//! it; `outer` hears of them through `NOTIFY`), so it holds tasks mid-call
+//! when the link is cut.
 //!
-//! Twice, with the worker holding tasks mid-call, the link is cut until the
-//! server has re-claimed them and ended every trip (longer than the lease),
-//! then brought back:
-//! 1. a partition: the worker's connections outlive the cut (the forwarder
-//!    and PostgreSQL keep them) and carry its late writes once it ends;
+//! Twice, the link is cut until `outer` has re-claimed `inner`'s tasks and
+//! ended every trip (and at least past the lease), then brought back:
+//! 1. a partition: `inner`'s connections outlive the cut (the forwarder and
+//!    PostgreSQL keep them) and carry its late writes once it ends;
 //! 2. a partition in which the database side gives up: the forwarder closes
-//!    every connection of the worker's while the link is down (PostgreSQL's
-//!    sessions end, their transactions roll back), so the worker comes back
-//!    to dead connections and must open new ones.
+//!    every connection of `inner`'s while the link is down (PostgreSQL's
+//!    sessions end, their transactions roll back), so `inner` comes back to
+//!    dead connections and must open new ones.
 //!
-//! Each time: the worker is shown offline while cut; every trip reaches
-//! `ready` through the server; the worker's late completions are refused
-//! and counted (`wayfare_task_fenced_total`), the plans unaffected; it
-//! comes back healthy — `/healthz` reaches the database, it stamps its
-//! instances again (shown `available` in `/api/agents`) and claims tasks
-//! again. Then: no agent result stored twice, no completion logged twice,
-//! no gap in any trip's `seq`.
+//! Each time: `inner` is shown offline on `outer` while cut; every trip
+//! reaches `ready` through `outer`; no task `inner` held is completed
+//! under its claim; its late completions are refused and counted
+//! (`wayfare_task_fenced_total`), the plans unaffected; it comes back
+//! healthy — `/healthz` reaches the database and it stamps its instances
+//! again (shown `available` on `outer`). Then trips submitted to `inner`
+//! are planned by it again, and: no agent result stored twice, no
+//! completion logged twice, no gap in any trip's `seq`.
 //!
 //! Needs root and `ip netns` (iproute2): skipped loudly without them
 //! locally, a failure under `CI=true`; PostgreSQL likewise.
@@ -45,8 +48,6 @@ use process::{
 };
 use sqlx::Connection;
 use wayfare_store::testing::TestDb;
-
-const WORKER_AGENTS: &str = "transport,accommodation";
 
 /// Short leases and a quick node timeout, no request cache (as in the
 /// other process tests): every trip runs its agents, and a silent process
@@ -310,28 +311,27 @@ async fn completed_under(url: &str, held: &[(String, i64)]) -> usize {
     n
 }
 
-/// Submits `n` trips to `server` until the worker holds some tasks mid-call;
-/// returns the trips and the tasks it held.
-async fn until_worker_busy(
-    server: &Server,
-    worker: &Server,
+/// Submits `n` trips to `inner` and waits until it holds some of their
+/// tasks mid-call; returns the trips and the tasks it held.
+async fn until_busy(
+    inner: &Server,
     url: &str,
     n: usize,
 ) -> (Vec<(String, bool)>, Vec<(String, i64)>) {
     let mut trips = Vec::new();
     for query in QUERIES.iter().cycle().take(n) {
-        trips.push((submit(server, query).await, plannable(query)));
+        trips.push((submit(inner, query).await, plannable(query)));
     }
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let held = held_by(url, worker.pid()).await;
+        let held = held_by(url, inner.pid()).await;
         if !held.is_empty() {
             return (trips, held);
         }
         assert!(
             Instant::now() < deadline,
-            "the worker runs nothing:\n{}",
-            worker.log()
+            "the process in the namespace runs nothing:\n{}",
+            inner.log()
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -345,42 +345,41 @@ struct Cut {
     back_after: Duration,
 }
 
-/// One cut: the link down while the worker holds tasks, until the server
-/// has ended every trip (at least [`MIN_CUT`]); `drop_connections` also
-/// closes the forwarder's connections meanwhile. Then the link back, and
-/// the worker's late writes fenced (more than `fenced_before`), the plans
-/// kept, the worker online again.
+/// One cut: the link down while `inner` holds tasks, until `outer` has
+/// ended every trip (at least [`MIN_CUT`]); `drop_connections` also closes
+/// the forwarder's connections meanwhile. Then the link back, and
+/// `inner`'s late writes fenced (more than `fenced_before`), the plans
+/// kept, `inner` online again.
 #[allow(clippy::too_many_arguments)]
 async fn cut_and_restore(
     netns: &Netns,
     forwarder: &Forwarder,
     drop_connections: bool,
-    server: &Server,
-    worker: &Server,
+    inner: &Server,
+    outer: &Server,
     url: &str,
     fenced_before: f64,
     trips_out: &mut Vec<(String, bool)>,
 ) -> Cut {
-    let (trips, _) = until_worker_busy(server, worker, url, 8).await;
+    let (trips, _) = until_busy(inner, url, 8).await;
     netns.cut();
     let cut_at = Instant::now();
     // What it holds as it is cut off (mid-call: 1.5 s each).
-    let held = held_by(url, worker.pid()).await;
-    assert!(!held.is_empty(), "the worker held nothing at the cut");
+    let held = held_by(url, inner.pid()).await;
+    assert!(!held.is_empty(), "inner held nothing at the cut");
     if drop_connections {
         let closed = forwarder.close_all();
-        assert!(closed > 0, "the worker had no connection to close");
+        assert!(closed > 0, "inner had no connection to close");
     }
-    let offline_after =
-        until_status(server, worker.pid(), "offline", Duration::from_secs(15)).await;
-    // The server re-claims the worker's tasks and ends every trip while
-    // the worker cannot reach the database.
+    let offline_after = until_status(outer, inner.pid(), "offline", Duration::from_secs(15)).await;
+    // `outer` re-claims inner's tasks and ends every trip while inner
+    // cannot reach the database.
     let plans: BTreeMap<String, serde_json::Value> =
-        all_end(server, &trips, Duration::from_secs(60)).await;
+        all_end(outer, &trips, Duration::from_secs(60)).await;
     assert_eq!(
         completed_under(url, &held).await,
         0,
-        "a task the worker held at the cut was completed under its claim: {held:?}"
+        "a task inner held at the cut was completed under its claim: {held:?}"
     );
     if let Some(rest) = MIN_CUT.checked_sub(cut_at.elapsed()) {
         tokio::time::sleep(rest).await;
@@ -390,19 +389,19 @@ async fn cut_and_restore(
     let restored_at = Instant::now();
     // Its late writes are refused and counted, the plans kept.
     let deadline = Instant::now() + Duration::from_secs(30);
-    while counter(worker, "wayfare_task_fenced_total").await <= fenced_before {
+    while counter(inner, "wayfare_task_fenced_total").await <= fenced_before {
         assert!(
             Instant::now() < deadline,
-            "nothing more of the worker's was fenced after the cut:\n{}",
-            worker.log()
+            "nothing more of inner's was fenced after the cut:\n{}",
+            inner.log()
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let fenced = late_writes_fenced_plans_kept(worker, server, &plans, url).await;
+    let fenced = late_writes_fenced_plans_kept(inner, outer, &plans, url).await;
     // Back: it stamps its instances again, and its health check reaches
     // the database.
-    until_status(server, worker.pid(), "available", Duration::from_secs(30)).await;
-    let health = worker.http.get("/healthz").await.expect("/healthz");
+    until_status(outer, inner.pid(), "available", Duration::from_secs(30)).await;
+    let health = inner.http.get("/healthz").await.expect("/healthz");
     assert_eq!(health.status, 200, "{}", health.text());
     let back_after = restored_at.elapsed();
     trips_out.extend(trips);
@@ -416,7 +415,7 @@ async fn cut_and_restore(
 }
 
 #[tokio::test]
-async fn a_worker_cut_off_from_the_database_and_brought_back_loses_and_doubles_nothing() {
+async fn a_server_cut_off_from_the_database_and_brought_back_loses_and_doubles_nothing() {
     let Some(db) = TestDb::postgres().await else {
         return;
     };
@@ -433,51 +432,47 @@ async fn a_worker_cut_off_from_the_database_and_brought_back_loses_and_doubles_n
         .next()
         .expect("an address");
     let forwarder = Forwarder::start(IpAddr::V4(netns.host_ip), pg);
-    let worker_url = with_host_port(&db.url, forwarder.addr);
+    let inner_url = with_host_port(&db.url, forwarder.addr);
 
     let dir = tempfile::tempdir().expect("tempdir");
-    let server = Server::start(&db.url, dir.path(), &ENV);
+    let outer = Server::start(&db.url, dir.path(), &ENV);
     let mut env = ENV.to_vec();
     // Slow enough to be cut off mid-call.
     env.push(("WAYFARE_FAULTS__ALL__ADDED_LATENCY", "1500ms"));
     let listen = format!("{}:0", netns.ns_ip);
-    let worker = Server::start_wrapped(
-        &netns.exec(),
-        &["worker", "--agents", WORKER_AGENTS, "--listen", &listen],
-        &worker_url,
-        dir.path(),
-        &env,
-    );
-    until_status(&server, worker.pid(), "available", Duration::from_secs(15)).await;
+    env.push(("WAYFARE_LISTEN", &listen));
+    let inner = Server::start_wrapped(&netns.exec(), &["serve"], &inner_url, dir.path(), &env);
+    until_status(&outer, inner.pid(), "available", Duration::from_secs(15)).await;
 
     let mut trips = Vec::new();
     let kept = cut_and_restore(
-        &netns, &forwarder, false, &server, &worker, &db.url, 0.0, &mut trips,
+        &netns, &forwarder, false, &inner, &outer, &db.url, 0.0, &mut trips,
     )
     .await;
-    let dropped = cut_and_restore(
+    let closed = cut_and_restore(
         &netns,
         &forwarder,
         true,
-        &server,
-        &worker,
+        &inner,
+        &outer,
         &db.url,
         kept.fenced,
         &mut trips,
     )
     .await;
 
-    // Back for good: it claims tasks again and completes them.
-    let (later, held) = until_worker_busy(&server, &worker, &db.url, 8).await;
-    all_end(&server, &later, Duration::from_secs(60)).await;
+    // Back for good: it plans the trips submitted to it again, and serves
+    // them.
+    let (later, held) = until_busy(&inner, &db.url, 8).await;
+    all_end(&inner, &later, Duration::from_secs(60)).await;
     let completed_after = completed_under(&db.url, &held).await;
     assert!(
         completed_after > 0,
-        "the worker completes none of its tasks after the cuts: {held:?}\n{}",
-        worker.log()
+        "inner completes none of its tasks after the cuts: {held:?}\n{}",
+        inner.log()
     );
     trips.extend(later);
-    let fenced_server = counter(&server, "wayfare_task_fenced_total").await;
+    let fenced_outer = counter(&outer, "wayfare_task_fenced_total").await;
     assert_no_work_doubled_or_lost(&db.url).await;
     let ready = process::scalar(
         &db.url,
@@ -485,27 +480,31 @@ async fn a_worker_cut_off_from_the_database_and_brought_back_loses_and_doubles_n
     )
     .await;
     eprintln!(
-        "[processes_netns] serve + worker ({WORKER_AGENTS}) in a network namespace: {} trips, \
-         {ready} ready; cut 1 (connections kept): {} tasks held, link down {:?}, offline after \
-         {:?}, {} late writes fenced, back online {:?} after; cut 2 (connections closed): {} \
-         tasks held, link down {:?}, offline after {:?}, {} fenced in all, back online {:?} \
-         after; then {completed_after} of {} tasks it claimed completed by it; {fenced_server} \
-         fenced on the server; lost 0, duplicated 0",
+        "[processes_netns] two serve, one in a network namespace: {} trips, {ready} ready; \
+         cut 1 (connections kept): {} tasks held, link down {:?}, offline after {:?}, {} late \
+         writes fenced, back online {:?} after; cut 2 (connections closed): {} tasks held, link \
+         down {:?}, offline after {:?}, {} fenced in all, back online {:?} after; then {} of \
+         {} tasks it held completed by it; {fenced_outer} fenced on the other server; lost 0, \
+         duplicated 0",
         trips.len(),
         kept.held,
         kept.lasted,
         kept.offline_after,
         kept.fenced,
         kept.back_after,
-        dropped.held,
-        dropped.lasted,
-        dropped.offline_after,
-        dropped.fenced,
-        dropped.back_after,
+        closed.held,
+        closed.lasted,
+        closed.offline_after,
+        closed.fenced,
+        closed.back_after,
+        completed_after,
         held.len(),
     );
-    worker.kill_9();
-    server.kill_9();
+    if std::env::var("NETNS_DUMP").is_ok() {
+        eprintln!("=== inner\n{}\n=== outer\n{}", inner.log(), outer.log());
+    }
+    inner.kill_9();
+    outer.kill_9();
     drop(forwarder);
     drop(netns);
     db.drop_database().await;
