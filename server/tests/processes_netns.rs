@@ -177,7 +177,7 @@ impl Drop for Netns {
 /// test's runtime), that can close every connection it carries at once.
 struct Forwarder {
     addr: SocketAddr,
-    open: Arc<Mutex<Vec<TcpStream>>>,
+    open: Arc<Mutex<Vec<(TcpStream, TcpStream)>>>,
     stop: Arc<AtomicBool>,
 }
 
@@ -207,7 +207,7 @@ impl Forwarder {
                 ) else {
                     continue;
                 };
-                open_.lock().expect("open").extend([c3, s3]);
+                open_.lock().expect("open").push((c3, s3));
                 std::thread::spawn(move || pipe(client, server));
                 std::thread::spawn(move || pipe(s2, c2));
             }
@@ -216,20 +216,30 @@ impl Forwarder {
     }
 
     /// Closes every connection carried so far (both sides: PostgreSQL's
-    /// sessions end); returns how many.
-    fn close_all(&self) -> usize {
-        let open: Vec<TcpStream> = std::mem::take(&mut *self.open.lock().expect("open"));
-        for stream in &open {
-            let _ = stream.shutdown(Shutdown::Both);
+    /// sessions end); returns how many. With `abort`, the side facing the
+    /// process in the namespace is reset and forgotten at once (`SO_LINGER`
+    /// 0: the reset is lost on a cut link, and nothing is retransmitted
+    /// once it is back — as when a firewall or the database's host drops
+    /// the connection's state); without, it is closed in order (its FIN is
+    /// retransmitted until the link is back).
+    fn close_all(&self, abort: bool) -> usize {
+        let open: Vec<(TcpStream, TcpStream)> =
+            std::mem::take(&mut *self.open.lock().expect("open"));
+        for (client, server) in &open {
+            if abort {
+                let _ = socket2::SockRef::from(client).set_linger(Some(Duration::ZERO));
+            }
+            let _ = client.shutdown(Shutdown::Both);
+            let _ = server.shutdown(Shutdown::Both);
         }
-        open.len() / 2
+        open.len()
     }
 }
 
 impl Drop for Forwarder {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
-        self.close_all();
+        self.close_all(false);
         // Wakes the accept loop, which then sees `stop`.
         let _ = TcpStream::connect_timeout(&self.addr, Duration::from_millis(200));
     }
@@ -337,7 +347,19 @@ async fn until_busy(
     }
 }
 
+/// What becomes of the connections of the process cut off.
+#[derive(Debug, Clone, Copy)]
+enum Connections {
+    /// Kept by the database side: they carry its late writes.
+    Kept,
+    /// Closed by the database side while the link is down (in order).
+    Closed,
+    /// Forgotten by the database side without a word.
+    Aborted,
+}
+
 struct Cut {
+    connections: Connections,
     held: usize,
     lasted: Duration,
     offline_after: Duration,
@@ -346,15 +368,15 @@ struct Cut {
 }
 
 /// One cut: the link down while `inner` holds tasks, until `outer` has
-/// ended every trip (at least [`MIN_CUT`]); `drop_connections` also closes
-/// the forwarder's connections meanwhile. Then the link back, and
+/// ended every trip (at least [`MIN_CUT`]); the forwarder's connections
+/// meanwhile as `connections` says. Then the link back, and
 /// `inner`'s late writes fenced (more than `fenced_before`), the plans
 /// kept, `inner` online again.
 #[allow(clippy::too_many_arguments)]
 async fn cut_and_restore(
     netns: &Netns,
     forwarder: &Forwarder,
-    drop_connections: bool,
+    connections: Connections,
     inner: &Server,
     outer: &Server,
     url: &str,
@@ -367,8 +389,8 @@ async fn cut_and_restore(
     // What it holds as it is cut off (mid-call: 1.5 s each).
     let held = held_by(url, inner.pid()).await;
     assert!(!held.is_empty(), "inner held nothing at the cut");
-    if drop_connections {
-        let closed = forwarder.close_all();
+    if !matches!(connections, Connections::Kept) {
+        let closed = forwarder.close_all(matches!(connections, Connections::Aborted));
         assert!(closed > 0, "inner had no connection to close");
     }
     let offline_after = until_status(outer, inner.pid(), "offline", Duration::from_secs(15)).await;
@@ -397,7 +419,9 @@ async fn cut_and_restore(
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let fenced = late_writes_fenced_plans_kept(inner, outer, &plans, url).await;
+    late_writes_fenced_plans_kept(inner, outer, &plans, url).await;
+    // All of them by now (the call above lets the rest end).
+    let fenced = counter(inner, "wayfare_task_fenced_total").await;
     // Back: it stamps its instances again, and its health check reaches
     // the database.
     until_status(outer, inner.pid(), "available", Duration::from_secs(30)).await;
@@ -406,6 +430,7 @@ async fn cut_and_restore(
     let back_after = restored_at.elapsed();
     trips_out.extend(trips);
     Cut {
+        connections,
         held: held.len(),
         lasted,
         offline_after,
@@ -445,21 +470,22 @@ async fn a_server_cut_off_from_the_database_and_brought_back_loses_and_doubles_n
     until_status(&outer, inner.pid(), "available", Duration::from_secs(15)).await;
 
     let mut trips = Vec::new();
-    let kept = cut_and_restore(
-        &netns, &forwarder, false, &inner, &outer, &db.url, 0.0, &mut trips,
-    )
-    .await;
-    let closed = cut_and_restore(
-        &netns,
-        &forwarder,
-        true,
-        &inner,
-        &outer,
-        &db.url,
-        kept.fenced,
-        &mut trips,
-    )
-    .await;
+    let mut cuts: Vec<Cut> = Vec::new();
+    for connections in [Connections::Kept, Connections::Closed, Connections::Aborted] {
+        let fenced_before = cuts.last().map_or(0.0, |c| c.fenced);
+        let cut = cut_and_restore(
+            &netns,
+            &forwarder,
+            connections,
+            &inner,
+            &outer,
+            &db.url,
+            fenced_before,
+            &mut trips,
+        )
+        .await;
+        cuts.push(cut);
+    }
 
     // Back for good: it plans the trips submitted to it again, and serves
     // them.
@@ -472,6 +498,20 @@ async fn a_server_cut_off_from_the_database_and_brought_back_loses_and_doubles_n
         inner.log()
     );
     trips.extend(later);
+    // And it hears the other process's appends again.
+    let heard = counter(&inner, "wayfare_notifications_received_total").await;
+    let last = vec![(submit(&outer, QUERIES[0]).await, plannable(QUERIES[0]))];
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while counter(&inner, "wayfare_notifications_received_total").await <= heard {
+        assert!(
+            Instant::now() < deadline,
+            "inner hears nothing of outer's appends after the cuts:\n{}",
+            inner.log()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    all_end(&outer, &last, Duration::from_secs(60)).await;
+    trips.extend(last);
     let fenced_outer = counter(&outer, "wayfare_task_fenced_total").await;
     assert_no_work_doubled_or_lost(&db.url).await;
     let ready = process::scalar(
@@ -479,25 +519,22 @@ async fn a_server_cut_off_from_the_database_and_brought_back_loses_and_doubles_n
         "SELECT COUNT(*) FROM trip_state WHERE status = 'ready'",
     )
     .await;
+    let cuts: Vec<String> = cuts
+        .iter()
+        .map(|c| {
+            format!(
+                "connections {:?}: {} tasks held, link down {:.1?}, offline after {:.1?}, \
+                 {} fenced so far, back online {:.1?} after",
+                c.connections, c.held, c.lasted, c.offline_after, c.fenced, c.back_after
+            )
+        })
+        .collect();
     eprintln!(
         "[processes_netns] two serve, one in a network namespace: {} trips, {ready} ready; \
-         cut 1 (connections kept): {} tasks held, link down {:?}, offline after {:?}, {} late \
-         writes fenced, back online {:?} after; cut 2 (connections closed): {} tasks held, link \
-         down {:?}, offline after {:?}, {} fenced in all, back online {:?} after; then {} of \
-         {} tasks it held completed by it; {fenced_outer} fenced on the other server; lost 0, \
-         duplicated 0",
+         {}; then {completed_after} of {} tasks it held completed by it; {fenced_outer} \
+         fenced on the other server; lost 0, duplicated 0",
         trips.len(),
-        kept.held,
-        kept.lasted,
-        kept.offline_after,
-        kept.fenced,
-        kept.back_after,
-        closed.held,
-        closed.lasted,
-        closed.offline_after,
-        closed.fenced,
-        closed.back_after,
-        completed_after,
+        cuts.join("; "),
         held.len(),
     );
     if std::env::var("NETNS_DUMP").is_ok() {
