@@ -537,9 +537,6 @@ async fn a_server_cut_off_from_the_database_and_brought_back_loses_and_doubles_n
         cuts.join("; "),
         held.len(),
     );
-    if std::env::var("NETNS_DUMP").is_ok() {
-        eprintln!("=== inner\n{}\n=== outer\n{}", inner.log(), outer.log());
-    }
     inner.kill_9();
     outer.kill_9();
     drop(forwarder);
