@@ -121,8 +121,8 @@ impl Netns {
         let id = uuid::Uuid::new_v4();
         let bytes = id.as_bytes();
         let tag = &id.simple().to_string()[..6];
-        // A /30 of 10.77.0.0/16 picked at random: two runs at once do not
-        // meet.
+        // A /30 of 10.77.0.0/16 picked at random (one in 16384): two runs
+        // at once seldom meet.
         let base = [10, 77, bytes[0], bytes[1] & 0xfc];
         let netns = Netns {
             name: format!("wf-{tag}"),
