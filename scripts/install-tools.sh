@@ -19,9 +19,10 @@ SCHEMATHESIS_VENV="${SCHEMATHESIS_VENV:-$HOME/.local/share/wayfare/schemathesis-
 
 log() { printf '\033[1m[install-tools]\033[0m %s\n' "$*"; }
 
-# --system: also Debian's chromium (browser tests), schemathesis (API fuzzing)
-# and promtool (Debian's `prometheus`: server/tests/alert_rules.rs checks
-# deploy/prometheus/ with it);
+# --system: also Debian's chromium (browser tests), schemathesis (API fuzzing),
+# promtool (Debian's `prometheus`: server/tests/alert_rules.rs checks
+# deploy/prometheus/ with it) and `ip` (iproute2: server/tests/processes_netns.rs
+# cuts a process off in a network namespace, as root);
 # --wasm-opt: wasm-opt for release builds (see below).
 need_chromium=0
 need_schemathesis=0
@@ -63,6 +64,7 @@ fi
 missing=()
 if [ "$need_chromium" = 1 ] && ! command -v chromium >/dev/null; then missing+=(chromium); fi
 if [ "$need_chromium" = 1 ] && ! command -v promtool >/dev/null; then missing+=(prometheus); fi
+if [ "$need_chromium" = 1 ] && ! command -v ip >/dev/null; then missing+=(iproute2); fi
 if [ "$need_schemathesis" = 1 ] && ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
   missing+=(python3-venv)
 fi

@@ -17,14 +17,13 @@
 
 mod process;
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use process::{
-    QUERIES, Server, assert_no_work_doubled_or_lost, late_writes_fenced_plans_kept, plannable,
-    scalar, signal,
+    QUERIES, Server, agents, all_end, assert_no_work_doubled_or_lost,
+    late_writes_fenced_plans_kept, of_pid, plannable, scalar, signal, submit, until_status,
 };
-use serde_json::{Value, json};
+use serde_json::json;
 use wayfare_store::testing::TestDb;
 
 const WORKER_AGENTS: &str = "transport,accommodation";
@@ -54,71 +53,6 @@ fn worker(url: &str, dir: &std::path::Path, latency: &str) -> Server {
         dir,
         &env,
     )
-}
-
-async fn submit(server: &Server, query: &str) -> String {
-    let answer = server
-        .http
-        .post_json("/api/trips/plan", &json!({ "query": query }))
-        .await
-        .expect("submit");
-    assert_eq!(answer.status, 202, "{}", answer.text());
-    answer.json()["trip_id"].as_str().expect("an id").to_owned()
-}
-
-async fn agents(server: &Server) -> Vec<Value> {
-    let answer = server.http.get("/api/agents").await.expect("/api/agents");
-    assert_eq!(answer.status, 200);
-    match answer.json() {
-        Value::Array(rows) => rows,
-        other => panic!("/api/agents answered {other}"),
-    }
-}
-
-/// `/api/agents` rows of the process with `pid`.
-fn of_pid(rows: &[Value], pid: u32) -> Vec<&Value> {
-    rows.iter()
-        .filter(|r| r["pid"].as_u64() == Some(u64::from(pid)))
-        .collect()
-}
-
-/// Waits until every `/api/agents` row of `pid` on `server` has `status`;
-/// returns how long that took. Fails after `within`.
-async fn until_status(server: &Server, pid: u32, status: &str, within: Duration) -> Duration {
-    let started = Instant::now();
-    loop {
-        let rows = agents(server).await;
-        let mine = of_pid(&rows, pid);
-        if !mine.is_empty() && mine.iter().all(|r| r["status"] == status) {
-            return started.elapsed();
-        }
-        assert!(
-            started.elapsed() < within,
-            "the instances of {pid} are not {status} after {within:?}: {rows:#?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// Reads each trip through `server` until it ends; checks those the
-/// planner plans are ready; returns the plans.
-async fn all_end(
-    server: &Server,
-    trips: &[(String, bool)],
-    within: Duration,
-) -> BTreeMap<String, Value> {
-    let deadline = Instant::now() + within;
-    let mut plans = BTreeMap::new();
-    for (id, must_plan) in trips {
-        let trip = server
-            .once_ended(&format!("/api/trips/{id}"), deadline)
-            .await;
-        if *must_plan {
-            assert_eq!(trip["status"], "ready", "trip {id}: {trip}");
-        }
-        plans.insert(id.clone(), trip["itinerary"].clone());
-    }
-    plans
 }
 
 #[tokio::test]

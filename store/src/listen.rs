@@ -9,14 +9,30 @@
 //! log. When the listening connection was lost, pointers sent meanwhile
 //! are gone; [`Heard::Lost`] says so, and the owner reads again what it
 //! has in hand. SQLite serves one process: there is nothing to hear.
+//!
+//! A listener only reads, so a connection whose other end vanished without
+//! a word (the database's host gone or a firewall's state dropped during a
+//! partition: no FIN, no RST reaches this side) would never say so, and
+//! sqlx sets no TCP keepalive: after [`PROBE_AFTER`] of silence the
+//! listener makes a round trip on its connection, and one that fails or
+//! takes longer than [`PROBE_WITHIN`] has the connection made again
+//! (`server/tests/processes_netns.rs`).
 
-use sqlx::postgres::PgListener;
+use std::time::Duration;
+
+use sqlx::postgres::{PgListener, PgPool};
 use wayfare_engine::state::TripId;
 
 use crate::{Result, Store};
 
 /// The channel the trigger notifies.
 pub const CHANNEL: &str = "wayfare_events";
+
+/// Silence after which the listener checks its connection.
+pub const PROBE_AFTER: Duration = Duration::from_secs(5);
+
+/// How long that check may take before the connection is given up.
+pub const PROBE_WITHIN: Duration = Duration::from_secs(5);
 
 /// What the listener heard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,6 +47,8 @@ pub enum Heard {
 /// Another process's appends, as they commit (PostgreSQL).
 pub struct AppendListener {
     listener: PgListener,
+    /// Where a new connection is made when the listener's is dead.
+    pool: PgPool,
     /// This store's `application_name`: its own pointers are skipped.
     me: String,
 }
@@ -54,10 +72,19 @@ impl Store {
             .get_application_name()
             .unwrap_or_default()
             .to_owned();
-        let mut listener = PgListener::connect_with(pool).await?;
-        listener.listen(CHANNEL).await?;
-        Ok(Some(AppendListener { listener, me }))
+        Ok(Some(AppendListener {
+            listener: listening(pool).await?,
+            pool: pool.clone(),
+            me,
+        }))
     }
+}
+
+/// A listener on [`CHANNEL`], on a connection of its own from `pool`.
+async fn listening(pool: &PgPool) -> Result<PgListener> {
+    let mut listener = PgListener::connect_with(pool).await?;
+    listener.listen(CHANNEL).await?;
+    Ok(listener)
 }
 
 impl AppendListener {
@@ -65,7 +92,21 @@ impl AppendListener {
     /// error: the connection could not be made again (try later).
     pub async fn next(&mut self) -> Result<Heard> {
         loop {
-            let Some(notification) = self.listener.try_recv().await? else {
+            // Cancel-safe: nothing is taken off the connection's buffer
+            // until a whole message is there.
+            let Ok(heard) = tokio::time::timeout(PROBE_AFTER, self.listener.try_recv()).await
+            else {
+                if self.answers().await {
+                    continue;
+                }
+                tracing::warn!("the listener's connection does not answer; listening on a new one");
+                // The old connection goes back to its pool, which tests it
+                // and closes it (at once once the link is up: the far end
+                // resets it).
+                self.listener = listening(&self.pool).await?;
+                return Ok(Heard::Lost);
+            };
+            let Some(notification) = heard? else {
                 return Ok(Heard::Lost);
             };
             match parse(notification.payload()) {
@@ -79,6 +120,15 @@ impl AppendListener {
                 }
             }
         }
+    }
+}
+
+impl AppendListener {
+    /// Whether the listener's connection makes a round trip within
+    /// [`PROBE_WITHIN`] (notifications that arrive meanwhile are kept).
+    async fn answers(&mut self) -> bool {
+        let probe = sqlx::query("SELECT 1").execute(&mut self.listener);
+        matches!(tokio::time::timeout(PROBE_WITHIN, probe).await, Ok(Ok(_)))
     }
 }
 

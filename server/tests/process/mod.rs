@@ -64,7 +64,28 @@ impl Server {
     /// `["worker", "--agents", "transport", "--listen", "127.0.0.1:0"]`)
     /// and waits until it listens.
     pub fn start_with(args: &[&str], db_url: &str, dir: &Path, env: &[(&str, &str)]) -> Server {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_wayfare"));
+        Server::start_wrapped(&[], args, db_url, dir, env)
+    }
+
+    /// [`Server::start_with`] run by `wrapper` (`["ip", "netns", "exec",
+    /// NAME]`: a wrapper that execs the binary, so that [`Server::pid`] is
+    /// the binary's).
+    pub fn start_wrapped(
+        wrapper: &[&str],
+        args: &[&str],
+        db_url: &str,
+        dir: &Path,
+        env: &[(&str, &str)],
+    ) -> Server {
+        let binary = env!("CARGO_BIN_EXE_wayfare");
+        let mut command = match wrapper.split_first() {
+            Some((program, rest)) => {
+                let mut command = Command::new(program);
+                command.args(rest).arg(binary);
+                command
+            }
+            None => Command::new(binary),
+        };
         command
             .args(args)
             .current_dir(dir)
@@ -292,4 +313,71 @@ pub async fn counter(server: &Server, name: &str) -> f64 {
             .unwrap_or(0.0),
         Err(_) => 0.0,
     }
+}
+
+/// Submits `query` to `server`; the trip's id.
+pub async fn submit(server: &Server, query: &str) -> String {
+    let answer = server
+        .http
+        .post_json("/api/trips/plan", &serde_json::json!({ "query": query }))
+        .await
+        .expect("submit");
+    assert_eq!(answer.status, 202, "{}", answer.text());
+    answer.json()["trip_id"].as_str().expect("an id").to_owned()
+}
+
+/// The rows of `/api/agents` on `server`.
+pub async fn agents(server: &Server) -> Vec<serde_json::Value> {
+    let answer = server.http.get("/api/agents").await.expect("/api/agents");
+    assert_eq!(answer.status, 200);
+    match answer.json() {
+        serde_json::Value::Array(rows) => rows,
+        other => panic!("/api/agents answered {other}"),
+    }
+}
+
+/// `/api/agents` rows of the process with `pid`.
+pub fn of_pid(rows: &[serde_json::Value], pid: u32) -> Vec<&serde_json::Value> {
+    rows.iter()
+        .filter(|r| r["pid"].as_u64() == Some(u64::from(pid)))
+        .collect()
+}
+
+/// Waits until every `/api/agents` row of `pid` on `server` has `status`;
+/// returns how long that took. Fails after `within`.
+pub async fn until_status(server: &Server, pid: u32, status: &str, within: Duration) -> Duration {
+    let started = Instant::now();
+    loop {
+        let rows = agents(server).await;
+        let mine = of_pid(&rows, pid);
+        if !mine.is_empty() && mine.iter().all(|r| r["status"] == status) {
+            return started.elapsed();
+        }
+        assert!(
+            started.elapsed() < within,
+            "the instances of {pid} are not {status} after {within:?}: {rows:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Reads each trip through `server` until it ends; checks those the
+/// planner plans are ready; returns the plans.
+pub async fn all_end(
+    server: &Server,
+    trips: &[(String, bool)],
+    within: Duration,
+) -> BTreeMap<String, serde_json::Value> {
+    let deadline = Instant::now() + within;
+    let mut plans = BTreeMap::new();
+    for (id, must_plan) in trips {
+        let trip = server
+            .once_ended(&format!("/api/trips/{id}"), deadline)
+            .await;
+        if *must_plan {
+            assert_eq!(trip["status"], "ready", "trip {id}: {trip}");
+        }
+        plans.insert(id.clone(), trip["itinerary"].clone());
+    }
+    plans
 }
