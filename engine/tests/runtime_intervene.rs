@@ -14,7 +14,6 @@ use wayfare_engine::state::{
 #[path = "common/values.rs"]
 mod values;
 use values::*;
-use wayfare_domain::overrides::TripOverrides;
 use wayfare_engine::state::AgentType;
 
 fn t0() -> DateTime<Utc> {
@@ -28,7 +27,7 @@ fn trip(a: TaskId, b: TaskId, c: TaskId, events: &[TripEvent]) -> TripState {
     let mut all = vec![
         TripEvent::TripSubmitted {
             query: "3 days in Denver".into(),
-            overrides: TripOverrides::default(),
+            overrides: Box::default(),
         },
         TripEvent::IntentParsed {
             intent: intent(json!({})),

@@ -16,7 +16,6 @@ use wayfare_engine::state::{
 #[path = "common/values.rs"]
 mod values;
 use values::*;
-use wayfare_domain::overrides::TripOverrides;
 use wayfare_engine::state::AgentType;
 
 fn t0() -> DateTime<Utc> {
@@ -38,7 +37,7 @@ fn state_of(events: &[TripEvent]) -> TripState {
 fn submitted() -> TripEvent {
     TripEvent::TripSubmitted {
         query: "3 days in Denver".into(),
-        overrides: TripOverrides::default(),
+        overrides: Box::default(),
     }
 }
 
@@ -109,7 +108,7 @@ fn decide_follows_the_rules_of_the_trip_table() {
             with(&[]),
             Command::Submit {
                 query: "again".into(),
-                overrides: TripOverrides::default(),
+                overrides: Box::default(),
             },
             Err(Rejection::AlreadySubmitted),
         ),
@@ -529,7 +528,7 @@ async fn plan_a_trip<S: EventStore>(log: &TripLog<S>, clock: &ManualClock) -> Tr
             trip,
             Command::Submit {
                 query: "4 days Seattle to Denver".into(),
-                overrides: overrides(json!({"budget": 1800})),
+                overrides: Box::new(overrides(json!({"budget": 1800}))),
             },
         )
         .await);
@@ -721,7 +720,7 @@ async fn concurrent_commands_through_the_log_all_land_by_deciding_again() {
         trip,
         Command::Submit {
             query: "q".into(),
-            overrides: TripOverrides::default(),
+            overrides: Box::default(),
         },
     )
     .await
@@ -926,7 +925,7 @@ mod props {
         match op % 14 {
             0 => Command::Submit {
                 query: format!("trip {pick}"),
-                overrides: overrides(json!({"pick": pick})),
+                overrides: Box::new(overrides(json!({"pick": pick}))),
             },
             1 => Command::RecordIntent {
                 intent: intent(json!({"step": step})),
@@ -1057,7 +1056,7 @@ async fn a_stale_cached_state_is_caught_by_the_version_check_and_reloaded() {
             trip,
             Command::Submit {
                 query: "3 days in Denver".into(),
-                overrides: TripOverrides::default(),
+                overrides: Box::default(),
             },
         )
         .await

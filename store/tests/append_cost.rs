@@ -28,8 +28,6 @@ use wayfare_engine::runtime::{QueueWrite, RuntimeStore};
 use wayfare_engine::state::{NewTask, Priority, TaskId, TaskQueue, TripEvent, TripId, TripState};
 use wayfare_store::{Heard, Store};
 
-use wayfare_domain::overrides::TripOverrides;
-
 const CLIENTS: usize = 8;
 const TRIPS_PER_CLIENT: usize = 60;
 
@@ -44,7 +42,7 @@ async fn one_trip(store: &Store, fenced: bool) -> Duration {
         vec![
             TripEvent::TripSubmitted {
                 query: "3 days from Seattle to Denver".into(),
-                overrides: TripOverrides::default(),
+                overrides: Box::default(),
             },
             TripEvent::TaskScheduled {
                 task_id,

@@ -8,8 +8,6 @@ mod support;
 use chrono::{DateTime, Duration, Utc};
 use wayfare_engine::state::{AuditStore, EventStore, QueueRepair, TripEvent, TripId, TripStatus};
 
-use wayfare_domain::overrides::TripOverrides;
-
 fn at(seconds: i64) -> DateTime<Utc> {
     DateTime::<Utc>::from_timestamp(1_767_225_600, 0).unwrap_or_default()
         + Duration::seconds(seconds)
@@ -25,7 +23,7 @@ async fn failed_trip(store: &impl EventStore, when: DateTime<Utc>) -> TripId {
             &[
                 TripEvent::TripSubmitted {
                     query: "a trip".into(),
-                    overrides: TripOverrides::default(),
+                    overrides: Box::default(),
                 },
                 TripEvent::PlanFailed {
                     reason: "no plan".into(),
@@ -54,7 +52,7 @@ async fn trips_are_listed_in_bounded_batches_on_every_backend() {
                 0,
                 &[TripEvent::TripSubmitted {
                     query: "another".into(),
-                    overrides: TripOverrides::default(),
+                    overrides: Box::default(),
                 }],
                 at(10),
             )

@@ -17,13 +17,12 @@ use wayfare_store::Store;
 #[path = "../../engine/tests/common/values.rs"]
 mod values;
 use values::*;
-use wayfare_domain::overrides::TripOverrides;
 use wayfare_engine::state::AgentType;
 
 fn submitted() -> TripEvent {
     TripEvent::TripSubmitted {
         query: "5 days in Japan".into(),
-        overrides: overrides(json!({"travellers": 2})),
+        overrides: Box::new(overrides(json!({"travellers": 2}))),
     }
 }
 
@@ -37,7 +36,7 @@ async fn plan_a_trip(log: &TripLog<Store>, clock: &ManualClock) -> TripId {
     };
     run(Command::Submit {
         query: "4 days Seattle to Denver".into(),
-        overrides: overrides(json!({"budget": 1800})),
+        overrides: Box::new(overrides(json!({"budget": 1800}))),
     })
     .await;
     run(Command::RecordIntent {
@@ -338,7 +337,7 @@ async fn concurrent_commands_through_the_log_all_land_by_deciding_again_on_every
             trip,
             Command::Submit {
                 query: "q".into(),
-                overrides: TripOverrides::default(),
+                overrides: Box::default(),
             },
         )
         .await

@@ -21,7 +21,6 @@ use wayfare_engine::state::{
 #[path = "../../engine/tests/common/values.rs"]
 mod values;
 use values::*;
-use wayfare_domain::overrides::TripOverrides;
 use wayfare_engine::state::AgentType;
 
 const LEASE: Duration = Duration::from_secs(30);
@@ -33,7 +32,7 @@ async fn one_task_trip<S: RuntimeStore>(store: &S) -> (TripState, TaskId) {
     let events = vec![
         TripEvent::TripSubmitted {
             query: "3 days from Seattle to Denver".into(),
-            overrides: TripOverrides::default(),
+            overrides: Box::default(),
         },
         TripEvent::TaskScheduled {
             task_id,

@@ -17,7 +17,6 @@ use wayfare_engine::state::{
     TripEvent, TripId, TripState,
 };
 
-use wayfare_domain::overrides::TripOverrides;
 use wayfare_engine::state::AgentType;
 #[path = "../../engine/tests/common/values.rs"]
 mod values;
@@ -34,7 +33,7 @@ async fn scheduled_trip<S: RuntimeStore>(store: &S) -> (TripState, TaskId, TaskI
     ];
     let mut events = vec![TripEvent::TripSubmitted {
         query: "3 days from Seattle to Denver".into(),
-        overrides: TripOverrides::default(),
+        overrides: Box::default(),
     }];
     let mut tasks = Vec::new();
     for (task_id, agent, priority, deps) in graph {
@@ -111,7 +110,7 @@ async fn a_trips_graph_is_queued_with_its_submission_or_not_at_all_on_every_back
             &TripState::new(trip),
             vec![TripEvent::TripSubmitted {
                 query: "again".into(),
-                overrides: TripOverrides::default(),
+                overrides: Box::default(),
             }],
             at(2),
         );

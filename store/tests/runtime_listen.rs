@@ -19,7 +19,6 @@ use wayfare_store::{Heard, Store};
 #[path = "../../engine/tests/common/values.rs"]
 mod values;
 use values::*;
-use wayfare_domain::overrides::TripOverrides;
 
 fn stored(trip: TripId, from: u64, events: Vec<TripEvent>) -> (Vec<StoredEvent>, TripState) {
     let mut state = TripState::new(trip);
@@ -77,7 +76,7 @@ async fn another_stores_appends_are_announced_once_committed_and_its_own_are_not
         vec![
             TripEvent::TripSubmitted {
                 query: "3 days from Seattle to Denver".into(),
-                overrides: TripOverrides::default(),
+                overrides: Box::default(),
             },
             TripEvent::NeedsInput {
                 questions: questions(json!(["when?"])),

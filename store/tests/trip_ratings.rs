@@ -9,8 +9,6 @@ use wayfare_domain::rating::{Rating, Satisfaction};
 use wayfare_engine::state::{EventStore, TripEvent, TripId};
 use wayfare_store::{Store, StoreError};
 
-use wayfare_domain::overrides::TripOverrides;
-
 async fn new_trip(store: &Store) -> String {
     let id = TripId::new();
     store
@@ -19,7 +17,7 @@ async fn new_trip(store: &Store) -> String {
             0,
             &[TripEvent::TripSubmitted {
                 query: "a weekend in Denver".into(),
-                overrides: TripOverrides::default(),
+                overrides: Box::default(),
             }],
             Utc::now(),
         )

@@ -307,7 +307,7 @@ pub fn cached_plan_commands(
     let mut commands = vec![
         Command::Submit {
             query: query.to_string(),
-            overrides: overrides.clone(),
+            overrides: Box::new(overrides.clone()),
         },
         Command::RecordIntent {
             intent: Arc::new(LoggedIntent::from(intent.clone())),

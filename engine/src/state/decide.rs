@@ -25,7 +25,7 @@ use crate::graph::TaskOutput;
 pub enum Command {
     Submit {
         query: String,
-        overrides: TripOverrides,
+        overrides: Box<TripOverrides>,
     },
     RecordIntent {
         intent: Arc<LoggedIntent>,

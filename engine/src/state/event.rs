@@ -71,7 +71,7 @@ pub enum TripEvent {
     TripSubmitted {
         query: String,
         #[serde(default, deserialize_with = "or_default")]
-        overrides: TripOverrides,
+        overrides: Box<TripOverrides>,
     },
     /// An intent the bounds refuse (a legacy party of 50) reads as an
     /// empty one, from which nothing is planned.

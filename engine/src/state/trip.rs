@@ -255,7 +255,7 @@ impl TripState {
         match event {
             TripEvent::TripSubmitted { query, overrides } => {
                 self.query = Some(query.clone());
-                self.overrides = overrides.clone();
+                self.overrides = TripOverrides::clone(overrides);
                 self.status = TripStatus::Planning;
             }
             TripEvent::IntentParsed { intent } => {

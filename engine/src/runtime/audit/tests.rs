@@ -4,7 +4,6 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 use wayfare_domain::itinerary::Itinerary;
-use wayfare_domain::overrides::TripOverrides;
 use wayfare_domain::verdict::Verdict;
 
 use super::compare::*;
@@ -50,7 +49,7 @@ fn trip(task: TaskId, events: Vec<TripEvent>) -> TripState {
     let mut all = vec![
         TripEvent::TripSubmitted {
             query: "q".into(),
-            overrides: TripOverrides::default(),
+            overrides: Box::default(),
         },
         TripEvent::TaskScheduled {
             task_id: task,

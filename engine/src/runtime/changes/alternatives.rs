@@ -61,7 +61,7 @@ pub(in crate::runtime) fn component_alternatives(
                 return Err("the trip has no accommodation candidates".into());
             };
             let mut candidates = stays
-                .into_iter()
+                .iter()
                 .find(|((c, n), _)| c == city && *n == nights)
                 .map(|(_, c)| c.clone())
                 .unwrap_or_default();
@@ -132,7 +132,7 @@ pub(in crate::runtime) fn component_alternatives(
                 .map(|m| m.name.as_str())
                 .collect();
             let mut candidates = meals
-                .into_iter()
+                .iter()
                 .find(|(c, _)| c == city)
                 .map(|(_, c)| c.clone())
                 .unwrap_or_default();

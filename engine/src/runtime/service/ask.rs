@@ -109,7 +109,10 @@ impl<S: RuntimeStore> Runtime<S> {
         let trip = TripId::new();
         self.journal.topic(trip);
         let commands = vec![
-            Command::Submit { query, overrides },
+            Command::Submit {
+                query,
+                overrides: Box::new(overrides),
+            },
             Command::RecordIntent {
                 intent: Arc::new(LoggedIntent::from(intent)),
             },

@@ -64,7 +64,10 @@ impl<S: RuntimeStore> Runtime<S> {
         let schedule = schedule_commands();
         let tasks = new_tasks(trip, &schedule);
         let mut commands = vec![
-            Command::Submit { query, overrides },
+            Command::Submit {
+                query,
+                overrides: Box::new(overrides),
+            },
             Command::RecordIntent {
                 intent: Arc::new(LoggedIntent::from(intent)),
             },
