@@ -11,10 +11,11 @@ use wayfare_domain::trip::{Change, TripStatus, TripStatusView, WireEvent};
 use wayfare_engine::catalog::demo::demo_catalog;
 use wayfare_engine::catalog::{Catalog, MemoryCatalog};
 use wayfare_engine::clock::TokioClock;
+use wayfare_engine::hub::{MessageType, Route};
 use wayfare_engine::orchestrator::Planner;
 use wayfare_engine::resilience::FaultConfig;
 use wayfare_engine::runtime::{
-    AgentConfig, MemoryRuntimeStore, ModifyError, Runtime, RuntimeConfig, SubmitError,
+    AgentConfig, MemoryRuntimeStore, ModifyError, Runtime, RuntimeConfig, SubmitError, Traffic,
 };
 
 const DENVER: &str =
@@ -733,14 +734,29 @@ async fn planning_events_fan_out_on_the_hub_topics() {
     let mut per_trip = rt.hub().subscribe(&format!("trip.{id}"));
     finished(&rt, &id).await;
     let first = all.recv().await.unwrap();
-    assert_eq!(first.payload["type"], "trip_planning_started");
-    assert_eq!(first.payload["trip_id"], id.as_str());
+    assert_eq!(first.message_type, MessageType::StatusUpdate);
+    let Traffic::TripEvent { event } = &first.payload else {
+        panic!("a trip event, not {:?}", first.payload);
+    };
+    assert_eq!(event.r#type, "trip_planning_started");
+    assert_eq!(event.trip_id, id.as_str());
     assert_eq!(typed.recv().await.unwrap().r#type, "trip_planning_started");
     let mut kinds = Vec::new();
     while let Ok(m) = per_trip.try_recv() {
-        kinds.push(m.payload["type"].as_str().unwrap().to_string());
+        if let Traffic::TripEvent { event } = &m.payload {
+            kinds.push(event.r#type.clone());
+        }
     }
     assert_eq!(kinds.last().map(String::as_str), Some("trip_plan_ready"));
+    // One message per event, shared by both topics: the counts say so.
+    let topic_messages: u64 = rt
+        .hub()
+        .traffic()
+        .iter()
+        .filter(|(t, r, _)| *t == MessageType::StatusUpdate && *r == Route::Topic)
+        .map(|(_, _, n)| n)
+        .sum();
+    assert!(topic_messages >= kinds.len() as u64 * 2, "{topic_messages}");
     rt.shutdown().await;
 }
 

@@ -11,4 +11,4 @@ mod router;
 
 pub use message::{Destination, Message, MessageId, MessagePriority, MessageType};
 pub use port::{DeliveryStatus, HubStore, MemoryHubStore};
-pub use router::{Hub, HubConfig, HubError, Mailbox, QueueConsumer};
+pub use router::{Hub, HubConfig, HubError, Mailbox, Payload, Published, QueueConsumer, Route};

@@ -39,7 +39,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock, Weak};
 use std::time::Duration;
 
-use tokio::sync::{Notify, broadcast, watch};
+use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 use wayfare_domain::trip::{AgentInfo, TripStatusView, TripView, WireEvent};
 
@@ -54,6 +54,7 @@ use super::lock;
 use super::registry::Registry;
 use super::registry::shared::{self, ProcessStamp};
 use super::stats::{Count, Stats};
+use super::traffic::{EventStream, Traffic};
 use super::wire::{status_view, trip_view};
 use super::{
     ModifyError, QueueWrite, RuntimeError, RuntimeMetrics, RuntimeStore, SubmitError, Submitted,
@@ -348,22 +349,22 @@ impl<S: RuntimeStore> Runtime<S> {
         &self,
         trip_id: &str,
         after_seq: u64,
-    ) -> Result<Option<(Vec<WireEvent>, broadcast::Receiver<WireEvent>)>, RuntimeError> {
+    ) -> Result<Option<(Vec<WireEvent>, EventStream)>, RuntimeError> {
         let Some(trip) = Self::parse_id(trip_id) else {
             return Ok(None);
         };
         self.journal.events(trip, after_seq).await
     }
 
-    /// Every planning event of every trip (the hub's global topic, typed).
-    pub fn subscribe_all(&self) -> broadcast::Receiver<WireEvent> {
+    /// Every planning event of every trip (the hub's global topic).
+    pub fn subscribe_all(&self) -> EventStream {
         self.journal.subscribe_all()
     }
 
-    /// The message hub: planning events are published on its topics
-    /// `trips` and `trip.<id>` as `status_update` messages whose payload is
-    /// the [`WireEvent`].
-    pub fn hub(&self) -> &Hub<S> {
+    /// The message hub and what it carries ([`Traffic`]): planning events
+    /// on its topics `trips` and `trip.<id>` (`status_update`), tasks to
+    /// instances' mailboxes (`task_request`), health checks.
+    pub fn hub(&self) -> &Hub<S, Traffic> {
         self.journal.hub()
     }
 
