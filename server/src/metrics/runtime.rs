@@ -1,7 +1,8 @@
 //! The runtime's families, read from its own snapshot at scrape time:
 //! trips, modifications, the queue, agents (calls, breakers, cost,
 //! latency, predictive scaling), caches, the consistency score, the load
-//! per agent type and, when configured, the language model.
+//! per agent type, the message hub's traffic and, when configured, the
+//! language model.
 
 use std::fmt;
 use std::sync::Arc;
@@ -9,6 +10,7 @@ use std::sync::Arc;
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::DescriptorEncoder;
 use wayfare_domain::trip::AgentInfo;
+use wayfare_engine::hub::{MessageType, Route};
 use wayfare_engine::llm::LlmMetrics;
 use wayfare_engine::runtime::{
     AGENT_TYPES, AgentMetrics, ClusterMetrics, ConsistencyMetrics, Runtime, RuntimeConfig,
@@ -46,8 +48,29 @@ impl Collector for RuntimeCollector {
             llm: llm.as_ref(),
         }
         .encode(&mut encoder)?;
-        cluster(&mut encoder, &self.runtime.cluster_metrics())
+        cluster(&mut encoder, &self.runtime.cluster_metrics())?;
+        hub(&mut encoder, &self.runtime.hub().traffic())
     }
+}
+
+/// The messages the hub carried, by message type and route (`kind`:
+/// direct, topic, queue); every pair is written, zeros too, so a
+/// dashboard's series exist from the first scrape.
+pub fn hub(e: &mut DescriptorEncoder, traffic: &[(MessageType, Route, u64)]) -> fmt::Result {
+    counter(
+        e,
+        "wayfare_hub_messages_total",
+        "Messages the hub carried, by message type and route (a topic message once per topic with a subscriber).",
+        traffic.iter().map(|(message_type, route, n)| {
+            (
+                vec![
+                    ("type", Label(message_type.as_str())),
+                    ("kind", Label(route.as_str())),
+                ],
+                *n as f64,
+            )
+        }),
+    )
 }
 
 /// What crossed processes sharing the database: notifications of other
@@ -660,6 +683,28 @@ mod tests {
         );
         let without = encoded(RuntimeMetrics::default(), Vec::new(), None);
         assert!(!without.contains("wayfare_llm_"), "{without}");
+    }
+
+    #[test]
+    fn hub_traffic_is_one_counter_by_type_and_kind() {
+        let traffic = [
+            (MessageType::TaskRequest, Route::Direct, 12),
+            (MessageType::StatusUpdate, Route::Topic, 40),
+            (MessageType::StatusUpdate, Route::Queue, 0),
+        ];
+        let text = collected(FnCollector(move |e: &mut DescriptorEncoder| {
+            hub(e, &traffic)
+        }))
+        .expect("encodes");
+        assert_lines(
+            &text,
+            &[
+                "# TYPE wayfare_hub_messages counter",
+                r#"wayfare_hub_messages_total{type="task_request",kind="direct"} 12"#,
+                r#"wayfare_hub_messages_total{type="status_update",kind="topic"} 40"#,
+                r#"wayfare_hub_messages_total{type="status_update",kind="queue"} 0"#,
+            ],
+        );
     }
 
     #[test]
