@@ -10,7 +10,7 @@ use wayfare_domain::verdict::Verdict;
 
 use super::{GRAPH, PlanOutcome, TaskOutput, node_of, sorted};
 use crate::agents::accommodation::AccommodationAgent;
-use crate::agents::activity::ActivityAgent;
+use crate::agents::activity::{ActivityAgent, Routes};
 use crate::agents::budget::BudgetAgent;
 use crate::agents::dining::DiningAgent;
 use crate::agents::location::{CityFacts, LocationAgent};
@@ -37,9 +37,30 @@ pub enum RunError {
 #[derive(Debug, Default)]
 pub struct Inputs<'a> {
     outputs: Vec<(&'static str, Cow<'a, TaskOutput>)>,
+    /// The activity task's routes, when the location agent was asked for
+    /// them over the hub (else they are computed in the step).
+    routes: Option<Routes>,
 }
 
 impl<'a> Inputs<'a> {
+    /// With the routes the location agent answered (the activity task).
+    pub fn with_routes(mut self, routes: Routes) -> Self {
+        self.routes = Some(routes);
+        self
+    }
+
+    /// The cities the activity task routes, each with its listed
+    /// attractions' positions: what to ask the location agent.
+    pub fn activity_stops(&self, catalog: &dyn Catalog) -> Vec<(String, Vec<(f64, f64)>)> {
+        wanted_cities(self.skeletons())
+            .into_iter()
+            .map(|city| {
+                let stops = crate::agents::activity::stops(&ActivityAgent.listed(catalog, &city));
+                (city, stops)
+            })
+            .collect()
+    }
+
     /// The output of `agent_type`, if it ran.
     pub fn get(&self, agent_type: &str) -> Option<&TaskOutput> {
         self.outputs
@@ -71,6 +92,7 @@ impl<'a> FromIterator<(&'static str, Cow<'a, TaskOutput>)> for Inputs<'a> {
     fn from_iter<I: IntoIterator<Item = (&'static str, Cow<'a, TaskOutput>)>>(iter: I) -> Self {
         Self {
             outputs: iter.into_iter().collect(),
+            routes: None,
         }
     }
 }
@@ -144,11 +166,12 @@ pub fn step<'a>(
         }
         "activity" => {
             let cities = wanted_cities(inputs.skeletons());
-            TaskOutput::Activity(sorted(
-                ActivityAgent
-                    .run(trip, catalog, &cities)
-                    .unwrap_or_default(),
-            ))
+            TaskOutput::Activity(sorted(ActivityAgent.run_routed(
+                trip,
+                catalog,
+                &cities,
+                inputs.routes.as_ref(),
+            )))
         }
         "tips" => {
             let cities = wanted_cities(inputs.skeletons());

@@ -71,6 +71,7 @@ use crate::state::{
 mod ask;
 mod components;
 mod dispatcher;
+mod exchange;
 mod intervene;
 mod modification;
 mod processes;
@@ -79,6 +80,7 @@ mod tasks;
 
 pub use ask::read_with_answers;
 use dispatcher::spawner;
+pub use exchange::RouteExchanges;
 pub use intervene::InterventionError;
 
 /// The orchestration runtime service. Share it as `Arc<Runtime<S>>`.
@@ -116,6 +118,8 @@ pub struct Runtime<S> {
     background: Mutex<Vec<JoinHandle<()>>>,
     /// The state consistency auditor (`runtime::audit`).
     auditor: Auditor<S>,
+    /// Route requests of the activity agent to the location agent.
+    routes: exchange::RouteCounts,
     me: Weak<Runtime<S>>,
 }
 
@@ -198,9 +202,11 @@ impl<S: RuntimeStore> Runtime<S> {
             stopped: AtomicBool::new(false),
             stop,
             background: Mutex::new(Vec::new()),
+            routes: exchange::RouteCounts::default(),
             me: me.clone(),
             config,
         });
+        runtime.execution.ask_routes_with(runtime.route_asker());
         if let Err(e) = runtime.journal.hub().recover().await {
             tracing::warn!(error = %e, "could not replay the hub's durable messages");
         }

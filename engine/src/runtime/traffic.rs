@@ -14,12 +14,18 @@
 //! | [`Traffic::TripEvent`] | `status_update` | topics `trip.<id>` and [`EVENTS_TOPIC`] | orchestrator → WebSocket, timeline, ops tracker |
 //! | [`Traffic::Tasks`] | `task_request` | direct | dispatcher → an instance's mailbox |
 //! | [`Traffic::Ping`] / [`Traffic::Pong`] | `health_check` / `result_share` | direct, request/response | registry → instance → registry |
+//! | [`Traffic::RouteRequest`] / [`Traffic::Routes`] | `data_request` / `result_share` | direct, request/response | activity task → a location instance (`route_optimization`) → activity task |
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use wayfare_domain::trip::WireEvent;
 
+use crate::agents::activity::Routes;
 use crate::hub::Published;
 use crate::state::{ClaimedTask, TripId};
 
@@ -49,7 +55,30 @@ pub enum Traffic {
     /// A health check: answer with [`Traffic::Pong`].
     Ping,
     Pong,
+    /// The activity agent asks the location agent to order each city's
+    /// attractions (latitude, longitude) into a short route.
+    RouteRequest {
+        cities: Vec<CityStops>,
+    },
+    /// The answer: per city of the request, in its order, the order of
+    /// its stops.
+    Routes {
+        orders: Vec<Vec<usize>>,
+    },
 }
+
+/// One city's stops to order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CityStops {
+    pub city: String,
+    pub stops: Vec<(f64, f64)>,
+}
+
+/// Asks the location agent for the routes of the activity task's cities
+/// (each with its stops); `None`: ask nobody, order them locally.
+pub(super) type RouteAsker = Arc<
+    dyn Fn(Vec<CityStops>) -> Pin<Box<dyn Future<Output = Option<Routes>> + Send>> + Send + Sync,
+>;
 
 /// A subscription to trip events on a hub topic: a trip's own
 /// (`trip.<id>`) or every trip's ([`EVENTS_TOPIC`]). Reads like the

@@ -13,8 +13,8 @@ use wayfare_domain::trip::AgentInfo;
 use wayfare_engine::hub::{MessageType, Route};
 use wayfare_engine::llm::LlmMetrics;
 use wayfare_engine::runtime::{
-    AGENT_TYPES, AgentMetrics, ClusterMetrics, ConsistencyMetrics, Runtime, RuntimeConfig,
-    RuntimeMetrics,
+    AGENT_TYPES, AgentMetrics, ClusterMetrics, ConsistencyMetrics, RouteExchanges, Runtime,
+    RuntimeConfig, RuntimeMetrics,
 };
 use wayfare_store::Store;
 
@@ -49,8 +49,22 @@ impl Collector for RuntimeCollector {
         }
         .encode(&mut encoder)?;
         cluster(&mut encoder, &self.runtime.cluster_metrics())?;
-        hub(&mut encoder, &self.runtime.hub().traffic())
+        hub(&mut encoder, &self.runtime.hub().traffic())?;
+        routes(&mut encoder, self.runtime.route_exchanges())
     }
+}
+
+/// The activity agent's route requests to the location agent: answered
+/// over the hub, or ordered locally (no location instance, no answer in
+/// time).
+pub fn routes(e: &mut DescriptorEncoder, r: RouteExchanges) -> fmt::Result {
+    counter(
+        e,
+        "wayfare_route_requests_total",
+        "Route requests of the activity agent to the location agent, by outcome (fallback: ordered locally).",
+        [("answered", r.answered), ("fallback", r.fallback)]
+            .map(|(outcome, n)| (one("outcome", outcome), n as f64)),
+    )
 }
 
 /// The messages the hub carried, by message type and route (`kind`:

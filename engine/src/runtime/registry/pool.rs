@@ -116,7 +116,13 @@ impl Registry {
             row: InstanceRow {
                 agent_id: agent_id.clone(),
                 agent_type: agent_type.to_string(),
-                capabilities: vec![agent_type.to_string()],
+                capabilities: if agent_type == "location" {
+                    crate::agents::location::CAPABILITIES
+                        .map(str::to_owned)
+                        .to_vec()
+                } else {
+                    vec![agent_type.to_string()]
+                },
                 online: true,
                 current_load: 0,
                 max_capacity: capacity,

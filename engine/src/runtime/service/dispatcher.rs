@@ -352,6 +352,10 @@ async fn instance_loop<S: RuntimeStore>(
             }
             continue;
         }
+        if let Traffic::RouteRequest { cities } = &message.payload {
+            super::exchange::answer_route(&mailbox, &message, cities).await;
+            continue;
+        }
         let Some(rt) = runtime.upgrade() else {
             return;
         };
