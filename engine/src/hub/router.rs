@@ -181,6 +181,8 @@ struct Inner<S, P> {
     clock: SharedClock,
     routes: Mutex<Routes<P>>,
     counts: Counts,
+    /// Durable messages put back by [`Hub::recover`].
+    replayed: AtomicU64,
 }
 
 /// The message hub, carrying payloads of type `P`. Cheap to clone; clones
@@ -207,6 +209,7 @@ impl<S: HubStore, P: Payload> Hub<S, P> {
                 clock,
                 routes: Mutex::new(Routes::default()),
                 counts: Counts::default(),
+                replayed: AtomicU64::new(0),
             }),
         }
     }
@@ -222,6 +225,11 @@ impl<S: HubStore, P: Payload> Hub<S, P> {
             }
         }
         all
+    }
+
+    /// Durable messages replayed at start-up (by [`Hub::recover`]).
+    pub fn replayed(&self) -> u64 {
+        self.inner.replayed.load(Ordering::Relaxed)
     }
 
     fn count(&self, message_type: MessageType, route: Route) {
@@ -284,6 +292,9 @@ impl<S: HubStore, P: Payload> Hub<S, P> {
                 .await?;
             replayed += 1;
         }
+        self.inner
+            .replayed
+            .fetch_add(replayed as u64, Ordering::Relaxed);
         Ok(replayed)
     }
 
@@ -560,6 +571,11 @@ pub struct QueueConsumer<S, P = Value> {
 impl<S: HubStore, P: Payload> QueueConsumer<S, P> {
     pub async fn recv(&self) -> Message<P> {
         self.lanes.pop().await
+    }
+
+    /// The next message if one is waiting.
+    pub fn try_recv(&self) -> Option<Message<P>> {
+        self.lanes.try_pop()
     }
 
     /// Waits for a message, then takes up to `batch_size` without waiting.

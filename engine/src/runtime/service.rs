@@ -75,6 +75,7 @@ mod exchange;
 mod intervene;
 mod modification;
 mod processes;
+mod reports;
 mod submit;
 mod tasks;
 
@@ -82,6 +83,7 @@ pub use ask::read_with_answers;
 use dispatcher::spawner;
 pub use exchange::RouteExchanges;
 pub use intervene::InterventionError;
+pub use reports::InstanceReports;
 
 /// The orchestration runtime service. Share it as `Arc<Runtime<S>>`.
 pub struct Runtime<S> {
@@ -120,6 +122,8 @@ pub struct Runtime<S> {
     auditor: Auditor<S>,
     /// Route requests of the activity agent to the location agent.
     routes: exchange::RouteCounts,
+    /// The instances' status reports the registry took.
+    reports: reports::ReportCounts,
     me: Weak<Runtime<S>>,
 }
 
@@ -203,6 +207,7 @@ impl<S: RuntimeStore> Runtime<S> {
             stop,
             background: Mutex::new(Vec::new()),
             routes: exchange::RouteCounts::default(),
+            reports: reports::ReportCounts::default(),
             me: me.clone(),
             config,
         });

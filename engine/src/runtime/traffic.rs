@@ -15,6 +15,7 @@
 //! | [`Traffic::Tasks`] | `task_request` | direct | dispatcher → an instance's mailbox |
 //! | [`Traffic::Ping`] / [`Traffic::Pong`] | `health_check` / `result_share` | direct, request/response | registry → instance → registry |
 //! | [`Traffic::RouteRequest`] / [`Traffic::Routes`] | `data_request` / `result_share` | direct, request/response | activity task → a location instance (`route_optimization`) → activity task |
+//! | [`Traffic::InstanceStatus`] | `status_update`, durable | queue [`REGISTRY_QUEUE`] | an instance → the registry |
 
 use std::future::Future;
 use std::pin::Pin;
@@ -31,6 +32,9 @@ use crate::state::{ClaimedTask, TripId};
 
 /// The global planning-events topic of the hub.
 pub const EVENTS_TOPIC: &str = "trips";
+
+/// The queue of the instances' status reports to the registry.
+pub const REGISTRY_QUEUE: &str = "registry";
 
 /// The sender named on messages from the runtime itself.
 pub const ORCHESTRATOR: &str = "orchestrator";
@@ -64,6 +68,14 @@ pub enum Traffic {
     /// its stops.
     Routes {
         orders: Vec<Vec<usize>>,
+    },
+    /// An instance tells the registry its status (`online` when it
+    /// starts); `process` is the node id of the process it runs in.
+    InstanceStatus {
+        agent_id: String,
+        agent_type: String,
+        status: String,
+        process: String,
     },
 }
 

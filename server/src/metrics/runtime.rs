@@ -13,8 +13,8 @@ use wayfare_domain::trip::AgentInfo;
 use wayfare_engine::hub::{MessageType, Route};
 use wayfare_engine::llm::LlmMetrics;
 use wayfare_engine::runtime::{
-    AGENT_TYPES, AgentMetrics, ClusterMetrics, ConsistencyMetrics, RouteExchanges, Runtime,
-    RuntimeConfig, RuntimeMetrics,
+    AGENT_TYPES, AgentMetrics, ClusterMetrics, ConsistencyMetrics, InstanceReports, RouteExchanges,
+    Runtime, RuntimeConfig, RuntimeMetrics,
 };
 use wayfare_store::Store;
 
@@ -50,8 +50,35 @@ impl Collector for RuntimeCollector {
         .encode(&mut encoder)?;
         cluster(&mut encoder, &self.runtime.cluster_metrics())?;
         hub(&mut encoder, &self.runtime.hub().traffic())?;
-        routes(&mut encoder, self.runtime.route_exchanges())
+        routes(&mut encoder, self.runtime.route_exchanges())?;
+        reports(
+            &mut encoder,
+            self.runtime.hub().replayed(),
+            self.runtime.instance_reports(),
+        )
     }
+}
+
+/// Durable hub messages replayed at start-up, and the instances' status
+/// reports the registry took (`other_process`: replayed from a process
+/// that died before they were acknowledged).
+pub fn reports(e: &mut DescriptorEncoder, replayed: u64, r: InstanceReports) -> fmt::Result {
+    counter(
+        e,
+        "wayfare_hub_replayed_total",
+        "Durable hub messages left unacknowledged by an earlier process, replayed at start-up.",
+        [(none(), replayed as f64)],
+    )?;
+    counter(
+        e,
+        "wayfare_instance_reports_total",
+        "Instances' status reports the registry took through the hub, by the process they came from.",
+        [
+            ("this_process", r.this_process),
+            ("other_process", r.other_process),
+        ]
+        .map(|(source, n)| (one("source", source), n as f64)),
+    )
 }
 
 /// The activity agent's route requests to the location agent: answered

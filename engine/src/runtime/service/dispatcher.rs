@@ -19,7 +19,7 @@ use std::time::Duration;
 use super::super::RuntimeStore;
 use super::super::registry::shared;
 use super::super::registry::{Health, Pinger, Spawner};
-use super::super::traffic::{ORCHESTRATOR, Traffic};
+use super::super::traffic::{ORCHESTRATOR, REGISTRY_QUEUE, Traffic};
 use super::Runtime;
 use crate::hub::{Hub, HubError, Mailbox, Message, MessagePriority, MessageType};
 use crate::state::{ClaimedTask, Command, Priority, TaskId, TripId, after};
@@ -193,10 +193,14 @@ impl<S: RuntimeStore> Runtime<S> {
     /// and then every heartbeat, on a task of its own: its writes must not
     /// delay the liveness beat (a late beat under load makes the other
     /// processes release this one's leases).
+    /// The instances' status reports ([`super::reports`]) taken at one
+    /// stamp are acknowledged after the next one succeeded.
     pub(super) async fn stamp_instances(self: Arc<Self>) {
         let mut stop = self.stop.subscribe();
+        let queue = self.hub().consumer(REGISTRY_QUEUE);
+        let mut held = Vec::new();
         loop {
-            if let Err(e) = self
+            match self
                 .store
                 .stamp_instances(
                     &self.process,
@@ -206,8 +210,12 @@ impl<S: RuntimeStore> Runtime<S> {
                 )
                 .await
             {
-                tracing::warn!(error = %e, "could not stamp this process's instances in the shared registry");
+                Ok(_) => self.ack_reports(&queue, std::mem::take(&mut held)).await,
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not stamp this process's instances in the shared registry");
+                }
             }
+            held.extend(self.take_reports(&queue));
             tokio::select! {
                 _ = tokio::time::sleep(self.tick()) => {}
                 _ = stop.changed() => return,
@@ -341,6 +349,9 @@ async fn instance_loop<S: RuntimeStore>(
         hub,
         agent_id: agent_id.clone(),
     };
+    if let Some(rt) = runtime.upgrade() {
+        rt.report_status(&agent_id, "online").await;
+    }
     loop {
         let message = mailbox.recv().await;
         if frozen.load(Ordering::SeqCst) {
