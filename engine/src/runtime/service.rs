@@ -6,7 +6,7 @@
 //! | --- | --- |
 //! | [`Stats`](super::stats) | counters and histograms for the metrics |
 //! | [`Caches`](super::cache) | request-, agent- and data-level caches |
-//! | [`Journal`](super::journal) | the trip log, per-trip writer locks, the state cache, fan-out topics, cancel signals |
+//! | [`Journal`](super::journal) | the trip log, per-trip writer locks, the state cache, fan-out on the hub's topics, cancel signals |
 //! | [`Registry`](super::registry) | agent instances, their health, scaling |
 //! | [`Admission`](super::admission) | planning slots, the waiting line, back-pressure |
 //! | [`Dispatch`](super::dispatch) | claimed tasks waiting for an instance, tasks in flight, failover notes |
@@ -17,7 +17,9 @@
 //! (running a task and recording its outcome), `modification` (modify,
 //! replan, rollback), `components` (alternatives, preview), `ask`
 //! (questions and answers), `intervene` (an operator's interventions),
-//! `processes` (other processes' appends to the shared log).
+//! `processes` (other processes' appends to the shared log), `exchange`
+//! (the activity agent's route requests to the location agent over the
+//! hub), `reports` (the instances' durable status reports to the registry).
 //!
 //! Parts never call the façade (the registry starts instance loops through
 //! a [`Spawner`] it is given) and depend only on parts listed above them.
