@@ -18,7 +18,9 @@ use wayfare_engine::catalog::{Catalog, MemoryCatalog};
 use wayfare_engine::clock::TokioClock;
 use wayfare_engine::resilience::FaultConfig;
 use wayfare_engine::runtime::pipeline::GRAPH;
-use wayfare_engine::runtime::{LocalAgents, MemoryRuntimeStore, Runtime, RuntimeConfig};
+use wayfare_engine::runtime::{
+    EventStream, LocalAgents, MemoryRuntimeStore, Runtime, RuntimeConfig,
+};
 use wayfare_engine::state::{EventStore, TaskQueue, TripId};
 
 const DENVER: &str =
@@ -95,10 +97,7 @@ async fn pair_of(config_a: RuntimeConfig, config_b: RuntimeConfig) -> (Rt, Rt, M
 }
 
 /// Events from `rx` up to the first of a type in `until`.
-async fn until(
-    rx: &mut tokio::sync::broadcast::Receiver<WireEvent>,
-    until: &[&str],
-) -> Vec<WireEvent> {
+async fn until(rx: &mut EventStream, until: &[&str]) -> Vec<WireEvent> {
     let mut events = Vec::new();
     loop {
         let event = tokio::time::timeout(Duration::from_secs(30), rx.recv())

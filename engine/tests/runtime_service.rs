@@ -11,10 +11,12 @@ use wayfare_domain::trip::{Change, TripStatus, TripStatusView, WireEvent};
 use wayfare_engine::catalog::demo::demo_catalog;
 use wayfare_engine::catalog::{Catalog, MemoryCatalog};
 use wayfare_engine::clock::TokioClock;
+use wayfare_engine::hub::{MessageType, Route};
 use wayfare_engine::orchestrator::Planner;
 use wayfare_engine::resilience::FaultConfig;
 use wayfare_engine::runtime::{
-    AgentConfig, MemoryRuntimeStore, ModifyError, Runtime, RuntimeConfig, SubmitError,
+    AgentConfig, MemoryRuntimeStore, ModifyError, RouteExchanges, Runtime, RuntimeConfig,
+    SubmitError, Traffic,
 };
 
 use wayfare_engine::state::AgentType;
@@ -735,14 +737,29 @@ async fn planning_events_fan_out_on_the_hub_topics() {
     let mut per_trip = rt.hub().subscribe(&format!("trip.{id}"));
     finished(&rt, &id).await;
     let first = all.recv().await.unwrap();
-    assert_eq!(first.payload["type"], "trip_planning_started");
-    assert_eq!(first.payload["trip_id"], id.as_str());
+    assert_eq!(first.message_type, MessageType::StatusUpdate);
+    let Traffic::TripEvent { event } = &first.payload else {
+        panic!("a trip event, not {:?}", first.payload);
+    };
+    assert_eq!(event.r#type, "trip_planning_started");
+    assert_eq!(event.trip_id, id.as_str());
     assert_eq!(typed.recv().await.unwrap().r#type, "trip_planning_started");
     let mut kinds = Vec::new();
     while let Ok(m) = per_trip.try_recv() {
-        kinds.push(m.payload["type"].as_str().unwrap().to_string());
+        if let Traffic::TripEvent { event } = &m.payload {
+            kinds.push(event.r#type.clone());
+        }
     }
     assert_eq!(kinds.last().map(String::as_str), Some("trip_plan_ready"));
+    // One message per event, shared by both topics: the counts say so.
+    let topic_messages: u64 = rt
+        .hub()
+        .traffic()
+        .iter()
+        .filter(|(t, r, _)| *t == MessageType::StatusUpdate && *r == Route::Topic)
+        .map(|(_, _, n)| n)
+        .sum();
+    assert!(topic_messages >= kinds.len() as u64 * 2, "{topic_messages}");
     rt.shutdown().await;
 }
 
@@ -1081,5 +1098,68 @@ async fn a_cancel_during_a_modification_makes_it_not_ready_and_keeps_the_last_go
         "the abandoned re-plan is not kept"
     );
     assert_eq!(view.intent, old_intent);
+    rt.shutdown().await;
+}
+
+/// Messages of `message_type` the hub carried by `route`.
+fn carried(rt: &Rt, message_type: MessageType, route: Route) -> u64 {
+    rt.hub()
+        .traffic()
+        .iter()
+        .filter(|(t, r, _)| *t == message_type && *r == route)
+        .map(|(_, _, n)| n)
+        .sum()
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_activity_agent_gets_its_routes_from_the_location_agent_over_the_hub() {
+    let rt = start(no_cache(config()), MemoryRuntimeStore::new()).await;
+    let planner = Planner::new(catalog());
+    let id = submit(&rt, COLORADO).await;
+    assert_eq!(finished(&rt, &id).await.status, TripStatus::Ready);
+    // One request (every city of the trip in it), one answer.
+    assert_eq!(
+        rt.route_exchanges(),
+        RouteExchanges {
+            answered: 1,
+            fallback: 0
+        }
+    );
+    assert_eq!(carried(&rt, MessageType::DataRequest, Route::Direct), 1);
+    // The routes are the location agent's: the plan visits the
+    // attractions in the order the in-process planner's direct call gives.
+    let plan = rt.trip(&id).await.unwrap().unwrap().itinerary;
+    assert!(plan.is_some());
+    assert_eq!(plan, planner.plan_blocking(COLORADO).itinerary);
+    rt.shutdown().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn without_an_answer_from_the_location_agent_the_routes_are_ordered_locally() {
+    let mut c = no_cache(config());
+    // Time to freeze the location instance between its task and the
+    // activity task.
+    c.faults.insert("planning".into(), latency(3_000));
+    c.orchestrator.ping_deadline_ms = 500;
+    let rt = start(c, MemoryRuntimeStore::new()).await;
+    let planner = Planner::new(catalog());
+    let id = submit(&rt, DENVER).await;
+    wait_for(&rt, &id, |s| {
+        s.tasks
+            .iter()
+            .any(|t| t.agent_type == "location" && t.status == "completed")
+    })
+    .await;
+    assert!(rt.freeze_instance("location-1"));
+    assert_eq!(finished(&rt, &id).await.status, TripStatus::Ready);
+    assert_eq!(
+        rt.route_exchanges(),
+        RouteExchanges {
+            answered: 0,
+            fallback: 1
+        }
+    );
+    let plan = rt.trip(&id).await.unwrap().unwrap().itinerary;
+    assert_eq!(plan, planner.plan_blocking(DENVER).itinerary);
     rt.shutdown().await;
 }

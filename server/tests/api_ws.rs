@@ -6,6 +6,7 @@ mod support;
 
 use std::time::Duration;
 
+use axum::http::{Method, StatusCode};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use support::{QUERY, TestApp, TestDb};
@@ -109,6 +110,47 @@ async fn the_stream_replays_past_events_then_live_ones_in_order_until_ready() {
                 assert!(event.get(key).is_some(), "event without {key}: {event}");
             }
         }
+        socket.close(None).await.ok();
+        app.finish().await;
+    }
+}
+
+/// The count of `wayfare_hub_messages_total{type, kind}` on `/metrics`.
+async fn hub_messages(app: &TestApp, message_type: &str, kind: &str) -> u64 {
+    let answer = app.call(Method::GET, "/metrics", None).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    let series = format!(r#"wayfare_hub_messages_total{{type="{message_type}",kind="{kind}"}} "#);
+    answer
+        .text
+        .lines()
+        .find_map(|line| line.strip_prefix(series.as_str()))
+        .unwrap_or_else(|| panic!("no {series} in\n{}", answer.text))
+        .parse()
+        .expect("a count")
+}
+
+#[tokio::test]
+async fn the_stream_and_the_tasks_go_through_the_hub_and_are_counted() {
+    for db in TestDb::all().await {
+        let app = TestApp::start(db, slow_config()).await;
+        let addr = app.serve().await;
+        let topic_before = hub_messages(&app, "status_update", "topic").await;
+        let tasks_before = hub_messages(&app, "task_request", "direct").await;
+        let id = app.submit(QUERY).await;
+        let mut socket = connect(addr, &format!("/api/trips/{id}/events")).await;
+        let events = events_until(&mut socket, "trip_plan_ready").await;
+        let live = events
+            .iter()
+            .filter(|e| e["type"] == "agent_task_completed")
+            .count() as u64;
+        assert!(live > 0, "{events:#?}");
+        // Each live event the socket got was a hub topic message (some
+        // came from the log, replayed before the socket subscribed).
+        let topic = hub_messages(&app, "status_update", "topic").await - topic_before;
+        assert!(topic >= 1, "no topic message counted");
+        // Every task reached its instance as a direct task_request.
+        let tasks = hub_messages(&app, "task_request", "direct").await - tasks_before;
+        assert!(tasks >= 1, "no task_request counted");
         socket.close(None).await.ok();
         app.finish().await;
     }

@@ -1,5 +1,8 @@
 //! The location agent: facts about candidate cities (what the catalog has
-//! there) and distances between points.
+//! there), distances between points, and its `route_optimization`
+//! capability: stops ordered into a short route ([`order_route`]). The
+//! activity agent asks it for its routes — over the message hub in the
+//! durable runtime, by a direct call in the in-process planner.
 
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -69,6 +72,37 @@ impl Agent for LocationAgent {
             })
             .collect())
     }
+}
+
+/// The location agent's capabilities, as the registry lists them.
+pub const CAPABILITIES: [&str; 2] = ["location", "route_optimization"];
+
+/// The order to visit `stops` (latitude, longitude) in: nearest neighbour
+/// from their centre. Indexes into `stops`, each once.
+pub fn order_route(stops: &[(f64, f64)]) -> Vec<usize> {
+    if stops.is_empty() {
+        return Vec::new();
+    }
+    let n = stops.len() as f64;
+    let centre = (
+        stops.iter().map(|s| s.0).sum::<f64>() / n,
+        stops.iter().map(|s| s.1).sum::<f64>() / n,
+    );
+    let mut left: Vec<usize> = (0..stops.len()).collect();
+    let dist = |i: usize, at: (f64, f64)| haversine_km(stops[i].0, stops[i].1, at.0, at.1);
+    let mut order = Vec::with_capacity(stops.len());
+    let mut at = centre;
+    while !left.is_empty() {
+        let (k, _) = left
+            .iter()
+            .enumerate()
+            .min_by(|(_, a), (_, b)| dist(**a, at).total_cmp(&dist(**b, at)))
+            .unwrap_or((0, &left[0]));
+        let next = left.swap_remove(k);
+        at = stops[next];
+        order.push(next);
+    }
+    order
 }
 
 /// Great-circle distance in km.

@@ -11,7 +11,7 @@ use wayfare_domain::verdict::Verdict;
 
 use super::{AgentType, GRAPH, PlanOutcome, TaskOutput, sorted};
 use crate::agents::accommodation::AccommodationAgent;
-use crate::agents::activity::ActivityAgent;
+use crate::agents::activity::{ActivityAgent, Routes};
 use crate::agents::budget::BudgetAgent;
 use crate::agents::dining::DiningAgent;
 use crate::agents::location::{CityFacts, LocationAgent};
@@ -38,9 +38,30 @@ pub enum RunError {
 #[derive(Debug, Default)]
 pub struct Inputs<'a> {
     outputs: Vec<(AgentType, Cow<'a, TaskOutput>)>,
+    /// The activity task's routes, when the location agent was asked for
+    /// them over the hub (else they are computed in the step).
+    routes: Option<Routes>,
 }
 
 impl<'a> Inputs<'a> {
+    /// With the routes the location agent answered (the activity task).
+    pub fn with_routes(mut self, routes: Routes) -> Self {
+        self.routes = Some(routes);
+        self
+    }
+
+    /// The cities the activity task routes, each with its listed
+    /// attractions' positions: what to ask the location agent.
+    pub fn activity_stops(&self, catalog: &dyn Catalog) -> Vec<(String, Vec<(f64, f64)>)> {
+        wanted_cities(self.skeletons())
+            .into_iter()
+            .map(|city| {
+                let stops = crate::agents::activity::stops(&ActivityAgent.listed(catalog, &city));
+                (city, stops)
+            })
+            .collect()
+    }
+
     /// The output of `agent_type`, if it ran.
     pub fn get(&self, agent_type: AgentType) -> Option<&TaskOutput> {
         self.outputs
@@ -72,6 +93,7 @@ impl<'a> FromIterator<(AgentType, Cow<'a, TaskOutput>)> for Inputs<'a> {
     fn from_iter<I: IntoIterator<Item = (AgentType, Cow<'a, TaskOutput>)>>(iter: I) -> Self {
         Self {
             outputs: iter.into_iter().collect(),
+            routes: None,
         }
     }
 }
@@ -136,11 +158,12 @@ pub fn step<'a>(
         }
         AgentType::Activity => {
             let cities = wanted_cities(inputs.skeletons());
-            TaskOutput::Activity(sorted(
-                ActivityAgent
-                    .run(trip, catalog, &cities)
-                    .unwrap_or_default(),
-            ))
+            TaskOutput::Activity(sorted(ActivityAgent.run_routed(
+                trip,
+                catalog,
+                &cities,
+                inputs.routes.as_ref(),
+            )))
         }
         AgentType::Tips => {
             let cities = wanted_cities(inputs.skeletons());

@@ -15,13 +15,13 @@ use super::message::Message;
 pub(crate) struct Full;
 
 #[derive(Debug)]
-pub(crate) struct Lanes {
-    lanes: Mutex<[VecDeque<Message>; 3]>,
+pub(crate) struct Lanes<P> {
+    lanes: Mutex<[VecDeque<Message<P>>; 3]>,
     notify: Notify,
     capacity: usize,
 }
 
-impl Lanes {
+impl<P> Lanes<P> {
     pub(crate) fn new(capacity: usize) -> Self {
         Self {
             lanes: Mutex::new(Default::default()),
@@ -30,12 +30,12 @@ impl Lanes {
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, [VecDeque<Message>; 3]> {
+    fn lock(&self) -> MutexGuard<'_, [VecDeque<Message<P>>; 3]> {
         self.lanes.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Adds a message, or refuses it when full (back-pressure).
-    pub(crate) fn push(&self, message: Message) -> Result<(), Full> {
+    pub(crate) fn push(&self, message: Message<P>) -> Result<(), Full> {
         {
             let mut lanes = self.lock();
             if lanes.iter().map(VecDeque::len).sum::<usize>() >= self.capacity {
@@ -47,12 +47,12 @@ impl Lanes {
         Ok(())
     }
 
-    pub(crate) fn try_pop(&self) -> Option<Message> {
+    pub(crate) fn try_pop(&self) -> Option<Message<P>> {
         self.lock().iter_mut().find_map(VecDeque::pop_front)
     }
 
     /// Waits for the next message.
-    pub(crate) async fn pop(&self) -> Message {
+    pub(crate) async fn pop(&self) -> Message<P> {
         loop {
             let notified = self.notify.notified();
             if let Some(message) = self.try_pop() {
@@ -63,7 +63,7 @@ impl Lanes {
     }
 
     /// Waits for one message, then takes up to `max` in all without waiting.
-    pub(crate) async fn pop_batch(&self, max: usize) -> Vec<Message> {
+    pub(crate) async fn pop_batch(&self, max: usize) -> Vec<Message<P>> {
         let mut batch = vec![self.pop().await];
         while batch.len() < max {
             match self.try_pop() {
@@ -76,6 +76,10 @@ impl Lanes {
             self.notify.notify_one();
         }
         batch
+    }
+
+    pub(crate) fn capacity(&self) -> usize {
+        self.capacity
     }
 
     pub(crate) fn len(&self) -> usize {

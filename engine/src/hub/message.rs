@@ -1,8 +1,16 @@
 //! The hub's message format, as in the design document: who from, who to,
-//! what kind, a JSON payload, a priority, a timestamp, whether a response
-//! is expected and within how many seconds. Two additions: `in_reply_to`
+//! what kind, a payload, a priority, a timestamp, whether a response is
+//! expected and within how many seconds. Two additions: `in_reply_to`
 //! (correlates a response with its request) and `durable` (persisted before
 //! delivery and replayed after a restart until acknowledged).
+//!
+//! The payload is a type parameter, JSON by default: inside one process a
+//! message carries its users' typed payload (the runtime's
+//! [`Traffic`](crate::runtime::Traffic): a trip event, tasks, a route
+//! request) and is never encoded; only a durable message is turned into
+//! JSON ([`Message::to_json`]), when it is stored, and back
+//! ([`Message::from_json`]) when it is replayed. The stored form is the
+//! design document's JSON message.
 
 use std::fmt;
 
@@ -38,9 +46,41 @@ impl fmt::Display for MessageId {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MessageType {
+    /// One agent asks another for data (the activity agent asks the
+    /// location agent for a route).
     DataRequest,
+    /// A response, or results shared.
     ResultShare,
+    /// Something changed: a trip's planning event, an instance's status.
     StatusUpdate,
+    /// Work for an agent instance (the dispatcher's tasks).
+    TaskRequest,
+    /// Are you alive? (the registry's health check; answered at once).
+    HealthCheck,
+}
+
+impl MessageType {
+    pub const ALL: [MessageType; 5] = [
+        MessageType::DataRequest,
+        MessageType::ResultShare,
+        MessageType::StatusUpdate,
+        MessageType::TaskRequest,
+        MessageType::HealthCheck,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageType::DataRequest => "data_request",
+            MessageType::ResultShare => "result_share",
+            MessageType::StatusUpdate => "status_update",
+            MessageType::TaskRequest => "task_request",
+            MessageType::HealthCheck => "health_check",
+        }
+    }
+
+    pub(crate) fn index(self) -> usize {
+        self as usize
+    }
 }
 
 /// Higher priorities are received first from a mailbox or queue.
@@ -63,16 +103,17 @@ impl MessagePriority {
     }
 }
 
-/// One message between agents (or from the orchestrator).
+/// One message between agents (or from the orchestrator), with a payload
+/// of type `P` (JSON when stored).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Message {
+pub struct Message<P = Value> {
     pub message_id: MessageId,
     pub from_agent: String,
     /// An agent instance for direct messages, a queue or topic name
     /// otherwise.
     pub to_agent: String,
     pub message_type: MessageType,
-    pub payload: Value,
+    pub payload: P,
     #[serde(default)]
     pub priority: MessagePriority,
     pub timestamp: DateTime<Utc>,
@@ -91,13 +132,13 @@ fn default_timeout() -> u64 {
     30
 }
 
-impl Message {
+impl<P> Message<P> {
     /// A medium-priority, non-durable message needing no response.
     pub fn new(
         from_agent: impl Into<String>,
         to_agent: impl Into<String>,
         message_type: MessageType,
-        payload: Value,
+        payload: P,
         at: DateTime<Utc>,
     ) -> Self {
         Self {
@@ -134,7 +175,7 @@ impl Message {
     }
 
     /// The response to this message.
-    pub fn reply(&self, from_agent: impl Into<String>, payload: Value, at: DateTime<Utc>) -> Self {
+    pub fn reply(&self, from_agent: impl Into<String>, payload: P, at: DateTime<Utc>) -> Self {
         let mut reply = Message::new(
             from_agent,
             self.from_agent.clone(),
@@ -145,6 +186,54 @@ impl Message {
         .with_priority(self.priority);
         reply.in_reply_to = Some(self.message_id.clone());
         reply
+    }
+
+    /// The same message with another payload.
+    pub fn map<Q>(self, f: impl FnOnce(P) -> Q) -> Message<Q> {
+        Message {
+            message_id: self.message_id,
+            from_agent: self.from_agent,
+            to_agent: self.to_agent,
+            message_type: self.message_type,
+            payload: f(self.payload),
+            priority: self.priority,
+            timestamp: self.timestamp,
+            requires_response: self.requires_response,
+            timeout: self.timeout,
+            in_reply_to: self.in_reply_to,
+            durable: self.durable,
+        }
+    }
+}
+
+impl<P: Serialize> Message<P> {
+    /// The stored form: the payload as JSON.
+    pub fn to_json(&self) -> Result<Message<Value>, serde_json::Error> {
+        let payload = serde_json::to_value(&self.payload)?;
+        Ok(Message {
+            message_id: self.message_id.clone(),
+            from_agent: self.from_agent.clone(),
+            to_agent: self.to_agent.clone(),
+            message_type: self.message_type,
+            payload,
+            priority: self.priority,
+            timestamp: self.timestamp,
+            requires_response: self.requires_response,
+            timeout: self.timeout,
+            in_reply_to: self.in_reply_to.clone(),
+            durable: self.durable,
+        })
+    }
+}
+
+impl Message<Value> {
+    /// A stored message with its payload read as `P`.
+    pub fn from_json<P: serde::de::DeserializeOwned>(
+        self,
+    ) -> Result<Message<P>, serde_json::Error> {
+        let mut message = self;
+        let payload = serde_json::from_value(std::mem::take(&mut message.payload))?;
+        Ok(message.map(|_| payload))
     }
 }
 

@@ -14,7 +14,7 @@
 //! process with [`RetryPolicy::retry`].
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use tokio::sync::watch;
@@ -25,6 +25,7 @@ use super::cache::{Caches, agent_key};
 use super::config::RuntimeConfig;
 use super::pipeline::{RunError, TaskOutput, run_task};
 use super::stats::Stats;
+use super::traffic::{CityStops, RouteAsker};
 use crate::catalog::Catalog;
 use crate::clock::SharedClock;
 use crate::resilience::{
@@ -79,6 +80,8 @@ pub(super) struct Execution {
     /// Agents run on tokio's blocking pool (else on the worker).
     blocking: bool,
     failover_instances: u32,
+    /// How the activity task asks the location agent for its routes.
+    routes: OnceLock<RouteAsker>,
 }
 
 impl Execution {
@@ -118,7 +121,14 @@ impl Execution {
             stats,
             blocking: o.run_agents_on_blocking_pool,
             failover_instances: o.failover_instances,
+            routes: OnceLock::new(),
         }
+    }
+
+    /// The activity task's routes come from `ask` (the location agent over
+    /// the hub) from now on.
+    pub(super) fn ask_routes_with(&self, ask: RouteAsker) {
+        let _ = self.routes.set(ask);
     }
 
     pub(super) fn breakers(&self) -> &Breakers {
@@ -157,13 +167,33 @@ impl Execution {
         }
         let stats = self.stats.clone();
         let blocking = self.blocking;
+        let ask = (agent_type == AgentType::Activity)
+            .then(|| self.routes.get().cloned())
+            .flatten();
         let call = async move {
+            // The activity agent's routes are the location agent's answer.
+            let routes = match ask {
+                Some(ask) => {
+                    let cities = crate::graph::Inputs::from(&deps)
+                        .activity_stops(catalog.as_ref())
+                        .into_iter()
+                        .map(|(city, stops)| CityStops { city, stops })
+                        .collect();
+                    ask(cities).await
+                }
+                None => None,
+            };
             let run = move || {
+                let inputs = crate::graph::Inputs::from(&deps);
+                let inputs = match routes {
+                    Some(routes) => inputs.with_routes(routes),
+                    None => inputs,
+                };
                 stats.invoked(agent_type.as_str());
                 run_task(
                     agent_type,
                     &intent,
-                    &deps,
+                    inputs,
                     catalog.as_ref(),
                     edited.as_ref(),
                 )

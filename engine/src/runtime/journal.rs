@@ -2,10 +2,13 @@
 //! process sees it — every trip command decided against the trip's state
 //! and appended to its log (optionally with a task-queue write in the same
 //! transaction), one writer per trip at a time, the latest state of the
-//! trips this process works on, and the fan-out of what was appended: the
-//! trip's own broadcast topic (the WebSocket and the timeline), the global
-//! one, and the hub's `trips` / `trip.<id>` topics. It also keeps each
-//! trip's cancel signal, which running work of the trip watches.
+//! trips this process works on, and the fan-out of what was appended: each
+//! event is published once, as one shared typed message, on the hub's
+//! `trip.<id>` topic (the WebSocket, the timeline) and its global `trips`
+//! topic (the ops tracker) — the hub is the one fan-out path, and an event
+//! nobody subscribes to is not even made a message. Replay from a `seq`
+//! reads the log ([`Journal::events`]). It also keeps each trip's cancel
+//! signal, which running work of the trip watches.
 //!
 //! [`Journal`] owns that state behind one lock (`trips`), held only for a
 //! map lookup or update, never across an `.await` and never while another
@@ -30,11 +33,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use serde_json::Value;
-use tokio::sync::{broadcast, watch};
+use tokio::sync::watch;
 use wayfare_domain::trip::WireEvent;
 
 use super::lock;
+use super::traffic::{EVENTS_TOPIC, EventStream, ORCHESTRATOR, Traffic, trip_topic};
 use super::wire::wire_event;
 use super::{QueueWrite, RuntimeError, RuntimeStore};
 use crate::clock::SharedClock;
@@ -44,9 +47,6 @@ use crate::state::{
     TripEvent, TripId, TripLog, TripState,
 };
 
-/// The global planning-events topic of the hub.
-pub const EVENTS_TOPIC: &str = "trips";
-
 /// What the journal keeps per trip, in memory.
 #[derive(Default)]
 struct Trips {
@@ -54,7 +54,6 @@ struct Trips {
     /// decide against it instead of replaying the log each time (the
     /// append's version check still catches a stale one).
     states: HashMap<TripId, TripState>,
-    topics: HashMap<TripId, broadcast::Sender<WireEvent>>,
     cancels: HashMap<TripId, watch::Sender<bool>>,
     /// One writer at a time per trip in this process: commands on a trip
     /// queue here instead of racing each other into version conflicts
@@ -86,10 +85,9 @@ type ReadyHook = Box<dyn Fn(&TripState) + Send + Sync>;
 pub(super) struct Journal<S> {
     store: S,
     log: TripLog<S>,
-    hub: Hub<S>,
+    hub: Hub<S, Traffic>,
     clock: SharedClock,
     trips: Mutex<Trips>,
-    global: broadcast::Sender<WireEvent>,
     /// Set at shutdown: contended writes stop waiting.
     closed: AtomicBool,
     /// Other processes append to the same log ([`Journal::share`]).
@@ -103,14 +101,13 @@ pub(super) struct Journal<S> {
 }
 
 impl<S: RuntimeStore> Journal<S> {
-    pub(super) fn new(store: S, log: TripLog<S>, hub: Hub<S>, clock: SharedClock) -> Self {
+    pub(super) fn new(store: S, log: TripLog<S>, hub: Hub<S, Traffic>, clock: SharedClock) -> Self {
         Self {
             store,
             log,
             hub,
             clock,
             trips: Mutex::new(Trips::default()),
-            global: broadcast::channel(1024).0,
             closed: AtomicBool::new(false),
             shared: AtomicBool::new(false),
             notifications: AtomicU64::new(0),
@@ -150,7 +147,7 @@ impl<S: RuntimeStore> Journal<S> {
         }
     }
 
-    pub(super) fn hub(&self) -> &Hub<S> {
+    pub(super) fn hub(&self) -> &Hub<S, Traffic> {
         &self.hub
     }
 
@@ -337,31 +334,38 @@ impl<S: RuntimeStore> Journal<S> {
         }
     }
 
-    /// One event on the trip's topic, the global one and the hub's.
+    /// One event on the trip's topic and the global one.
     fn publish_one(&self, trip: TripId, state: &TripState, stored: &StoredEvent) {
         if let Some(event) = wire_event(state, stored) {
             self.send(trip, event);
         }
     }
 
-    /// A wire event on the trip's topic, the global one and the hub's.
+    /// A wire event on the hub's topics of the trip and of every trip:
+    /// one message, shared by both and by every subscriber.
     fn send(&self, trip: TripId, event: WireEvent) {
-        if let Some(tx) = lock(&self.trips).topics.get(&trip) {
-            let _ = tx.send(event.clone());
+        let topic = trip_topic(trip);
+        let topics = [topic.as_str(), EVENTS_TOPIC];
+        if !self.hub.has_subscribers(&topics) {
+            return;
         }
-        let _ = self.global.send(event.clone());
-        let payload = serde_json::to_value(&event).unwrap_or(Value::Null);
-        let at = self.clock.now();
-        for topic in [format!("trip.{trip}"), EVENTS_TOPIC.to_string()] {
-            let message = Message::new(
-                "orchestrator",
-                topic.clone(),
-                MessageType::StatusUpdate,
-                payload.clone(),
-                at,
-            );
-            self.hub.publish(&topic, message);
-        }
+        let message = Message::new(
+            ORCHESTRATOR,
+            topic.clone(),
+            MessageType::StatusUpdate,
+            Traffic::TripEvent { event },
+            self.clock.now(),
+        );
+        self.hub.publish_shared(&topics, &Arc::new(message));
+    }
+
+    /// The trips whose hub topic has a subscriber now.
+    fn listened(&self) -> HashSet<TripId> {
+        self.hub
+            .subscribed_topics("trip.")
+            .iter()
+            .filter_map(|topic| topic.strip_prefix("trip.")?.parse().ok())
+            .collect()
     }
 
     /// Whether a pointer to `trip`'s log at `seq` is news here: this
@@ -370,13 +374,10 @@ impl<S: RuntimeStore> Journal<S> {
     /// Counts the pointer.
     pub(super) fn wants(&self, trip: TripId, seq: u64) -> bool {
         self.notifications.fetch_add(1, Ordering::Relaxed);
+        let listened = self.hub.has_subscribers(&[&trip_topic(trip)]);
         let trips = lock(&self.trips);
-        let in_hand = trips.states.contains_key(&trip)
-            || trips.cancels.contains_key(&trip)
-            || trips
-                .topics
-                .get(&trip)
-                .is_some_and(|tx| tx.receiver_count() > 0);
+        let in_hand =
+            listened || trips.states.contains_key(&trip) || trips.cancels.contains_key(&trip);
         in_hand && trips.delivered.get(&trip).is_none_or(|&d| d < seq)
     }
 
@@ -389,16 +390,10 @@ impl<S: RuntimeStore> Journal<S> {
     /// The trips this process has in hand (after a listener reconnected,
     /// each is caught up: pointers may have been missed meanwhile).
     pub(super) fn in_hand(&self) -> Vec<TripId> {
+        let mut all = self.listened();
         let trips = lock(&self.trips);
-        let mut all: HashSet<TripId> = trips.states.keys().copied().collect();
+        all.extend(trips.states.keys().copied());
         all.extend(trips.cancels.keys().copied());
-        all.extend(
-            trips
-                .topics
-                .iter()
-                .filter(|(_, tx)| tx.receiver_count() > 0)
-                .map(|(trip, _)| *trip),
-        );
         all.into_iter().collect()
     }
 
@@ -485,30 +480,22 @@ impl<S: RuntimeStore> Journal<S> {
             .map_err(|e| RuntimeError::Store(e.to_string()))
     }
 
-    /// The trip's event topic, made on first use.
-    pub(super) fn topic(&self, trip: TripId) -> broadcast::Sender<WireEvent> {
-        lock(&self.trips)
-            .topics
-            .entry(trip)
-            .or_insert_with(|| broadcast::channel(1024).0)
-            .clone()
-    }
-
-    /// Past events after `after_seq`, then live ones (subscribed before the
-    /// past ones were loaded: dedup by `seq`). `None`: no such trip.
+    /// Past events after `after_seq`, then live ones from the trip's hub
+    /// topic (subscribed before the past ones were loaded: dedup by
+    /// `seq`). `None`: no such trip.
     pub(super) async fn events(
         &self,
         trip: TripId,
         after_seq: u64,
-    ) -> Result<Option<(Vec<WireEvent>, broadcast::Receiver<WireEvent>)>, RuntimeError> {
-        let live = self.topic(trip).subscribe();
+    ) -> Result<Option<(Vec<WireEvent>, EventStream)>, RuntimeError> {
+        let live = EventStream::new(self.hub.subscribe(&trip_topic(trip)));
         let stored = self
             .store
             .load(trip, 0)
             .await
             .map_err(|e| RuntimeError::Store(e.to_string()))?;
         let Some(last) = stored.last() else {
-            lock(&self.trips).topics.remove(&trip);
+            // The topic goes with the next pruning.
             return Ok(None);
         };
         // What this subscriber read from the log counts as delivered when
@@ -527,9 +514,9 @@ impl<S: RuntimeStore> Journal<S> {
         Ok(Some((past, live)))
     }
 
-    /// Every planning event of every trip.
-    pub(super) fn subscribe_all(&self) -> broadcast::Receiver<WireEvent> {
-        self.global.subscribe()
+    /// Every planning event of every trip (the hub's global topic).
+    pub(super) fn subscribe_all(&self) -> EventStream {
+        EventStream::new(self.hub.subscribe(EVENTS_TOPIC))
     }
 
     /// The trip's cancel signal, made on first use: `true` once the trip
@@ -561,9 +548,9 @@ impl<S: RuntimeStore> Journal<S> {
     /// Forgets a deleted trip: its cached state, topic (live subscribers'
     /// streams end) and cancel channel (running work stops).
     pub(super) fn forget(&self, trip: TripId) {
+        self.hub.close_topic(&trip_topic(trip));
         let mut trips = lock(&self.trips);
         trips.states.remove(&trip);
-        trips.topics.remove(&trip);
         trips.delivered.remove(&trip);
         if let Some(cancel) = trips.cancels.remove(&trip) {
             let _ = cancel.send(true);
@@ -579,16 +566,14 @@ impl<S: RuntimeStore> Journal<S> {
     /// (they are made again on demand), so that a long-running server does
     /// not keep one per trip ever submitted.
     pub(super) fn retain(&self, busy: &HashSet<TripId>) {
+        self.hub.prune_topics();
+        // Kept while someone listens: the next catch-up reads only what
+        // is new.
+        let listened = self.listened();
         let mut trips = lock(&self.trips);
-        trips
-            .topics
-            .retain(|trip, tx| busy.contains(trip) || tx.receiver_count() > 0);
         trips
             .cancels
             .retain(|trip, tx| busy.contains(trip) || tx.receiver_count() > 0);
-        // Kept while someone listens: the next catch-up reads only what
-        // is new.
-        let listened: HashSet<TripId> = trips.topics.keys().copied().collect();
         trips
             .states
             .retain(|trip, _| busy.contains(trip) || listened.contains(trip));

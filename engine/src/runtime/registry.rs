@@ -34,7 +34,7 @@ mod pool;
 mod scaling;
 pub mod shared;
 
-pub(super) use pool::{InstanceMsg, Registry, Spawner};
+pub(super) use pool::{Health, Pinger, Registry, Spawner};
 
 /// Moving-average weight of the newest response time.
 pub const LATENCY_ALPHA: f64 = 0.2;

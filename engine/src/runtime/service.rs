@@ -6,7 +6,7 @@
 //! | --- | --- |
 //! | [`Stats`](super::stats) | counters and histograms for the metrics |
 //! | [`Caches`](super::cache) | request-, agent- and data-level caches |
-//! | [`Journal`](super::journal) | the trip log, per-trip writer locks, the state cache, fan-out topics, cancel signals |
+//! | [`Journal`](super::journal) | the trip log, per-trip writer locks, the state cache, fan-out on the hub's topics, cancel signals |
 //! | [`Registry`](super::registry) | agent instances, their health, scaling |
 //! | [`Admission`](super::admission) | planning slots, the waiting line, back-pressure |
 //! | [`Dispatch`](super::dispatch) | claimed tasks waiting for an instance, tasks in flight, failover notes |
@@ -17,7 +17,9 @@
 //! (running a task and recording its outcome), `modification` (modify,
 //! replan, rollback), `components` (alternatives, preview), `ask`
 //! (questions and answers), `intervene` (an operator's interventions),
-//! `processes` (other processes' appends to the shared log).
+//! `processes` (other processes' appends to the shared log), `exchange`
+//! (the activity agent's route requests to the location agent over the
+//! hub), `reports` (the instances' durable status reports to the registry).
 //!
 //! Parts never call the façade (the registry starts instance loops through
 //! a [`Spawner`] it is given) and depend only on parts listed above them.
@@ -39,7 +41,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock, Weak};
 use std::time::Duration;
 
-use tokio::sync::{Notify, broadcast, watch};
+use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 use wayfare_domain::trip::{AgentInfo, TripStatusView, TripView, WireEvent};
 
@@ -54,6 +56,7 @@ use super::lock;
 use super::registry::Registry;
 use super::registry::shared::{self, ProcessStamp};
 use super::stats::{Count, Stats};
+use super::traffic::{EventStream, Traffic};
 use super::wire::{status_view, trip_view};
 use super::{
     ModifyError, QueueWrite, RuntimeError, RuntimeMetrics, RuntimeStore, SubmitError, Submitted,
@@ -70,15 +73,19 @@ use crate::state::{
 mod ask;
 mod components;
 mod dispatcher;
+mod exchange;
 mod intervene;
 mod modification;
 mod processes;
+mod reports;
 mod submit;
 mod tasks;
 
 pub use ask::read_with_answers;
 use dispatcher::spawner;
+pub use exchange::RouteExchanges;
 pub use intervene::InterventionError;
+pub use reports::InstanceReports;
 
 /// The orchestration runtime service. Share it as `Arc<Runtime<S>>`.
 pub struct Runtime<S> {
@@ -115,6 +122,10 @@ pub struct Runtime<S> {
     background: Mutex<Vec<JoinHandle<()>>>,
     /// The state consistency auditor (`runtime::audit`).
     auditor: Auditor<S>,
+    /// Route requests of the activity agent to the location agent.
+    routes: exchange::RouteCounts,
+    /// The instances' status reports the registry took.
+    reports: reports::ReportCounts,
     me: Weak<Runtime<S>>,
 }
 
@@ -197,9 +208,12 @@ impl<S: RuntimeStore> Runtime<S> {
             stopped: AtomicBool::new(false),
             stop,
             background: Mutex::new(Vec::new()),
+            routes: exchange::RouteCounts::default(),
+            reports: reports::ReportCounts::default(),
             me: me.clone(),
             config,
         });
+        runtime.execution.ask_routes_with(runtime.route_asker());
         if let Err(e) = runtime.journal.hub().recover().await {
             tracing::warn!(error = %e, "could not replay the hub's durable messages");
         }
@@ -348,22 +362,22 @@ impl<S: RuntimeStore> Runtime<S> {
         &self,
         trip_id: &str,
         after_seq: u64,
-    ) -> Result<Option<(Vec<WireEvent>, broadcast::Receiver<WireEvent>)>, RuntimeError> {
+    ) -> Result<Option<(Vec<WireEvent>, EventStream)>, RuntimeError> {
         let Some(trip) = Self::parse_id(trip_id) else {
             return Ok(None);
         };
         self.journal.events(trip, after_seq).await
     }
 
-    /// Every planning event of every trip (the hub's global topic, typed).
-    pub fn subscribe_all(&self) -> broadcast::Receiver<WireEvent> {
+    /// Every planning event of every trip (the hub's global topic).
+    pub fn subscribe_all(&self) -> EventStream {
         self.journal.subscribe_all()
     }
 
-    /// The message hub: planning events are published on its topics
-    /// `trips` and `trip.<id>` as `status_update` messages whose payload is
-    /// the [`WireEvent`].
-    pub fn hub(&self) -> &Hub<S> {
+    /// The message hub and what it carries ([`Traffic`]): planning events
+    /// on its topics `trips` and `trip.<id>` (`status_update`), tasks to
+    /// instances' mailboxes (`task_request`), health checks.
+    pub fn hub(&self) -> &Hub<S, Traffic> {
         self.journal.hub()
     }
 

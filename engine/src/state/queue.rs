@@ -37,7 +37,7 @@ pub struct NewTask {
 }
 
 /// A task an instance now holds.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ClaimedTask {
     pub task_id: TaskId,
     pub trip_id: TripId,

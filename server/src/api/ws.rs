@@ -2,7 +2,8 @@
 //! events after `seq`, then live ones, each a JSON text frame
 //! `{"type", "trip_id", "seq", "at", "data"}`, in `seq` order without
 //! duplicates. The socket stays open after the plan is ready (a later
-//! modification streams on it too); the client closes it.
+//! modification streams on it too); the client closes it. Live events come
+//! from the trip's hub topic (`trip.<id>`), the past ones from the log.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,9 +17,9 @@ use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use tokio::sync::broadcast::{self, error::RecvError};
+use tokio::sync::broadcast::error::RecvError;
 use wayfare_domain::trip::WireEvent;
-use wayfare_engine::runtime::Runtime;
+use wayfare_engine::runtime::{EventStream, Runtime};
 use wayfare_store::Store;
 
 use super::trips::trip_id;
@@ -98,11 +99,7 @@ struct Stream {
 }
 
 impl Stream {
-    async fn run(
-        &mut self,
-        past: Vec<WireEvent>,
-        live: broadcast::Receiver<WireEvent>,
-    ) -> Result<(), axum::Error> {
+    async fn run(&mut self, past: Vec<WireEvent>, live: EventStream) -> Result<(), axum::Error> {
         self.send_all(past).await?;
         let mut live = Some(live);
         loop {
@@ -133,7 +130,7 @@ impl Stream {
         }
     }
 
-    async fn resubscribe(&mut self) -> Result<Option<broadcast::Receiver<WireEvent>>, axum::Error> {
+    async fn resubscribe(&mut self) -> Result<Option<EventStream>, axum::Error> {
         match self.runtime.events(&self.trip_id, self.last_seq).await {
             Ok(Some((past, live))) => {
                 self.send_all(past).await?;

@@ -1,7 +1,8 @@
 //! The runtime's families, read from its own snapshot at scrape time:
 //! trips, modifications, the queue, agents (calls, breakers, cost,
 //! latency, predictive scaling), caches, the consistency score, the load
-//! per agent type and, when configured, the language model.
+//! per agent type, the message hub's traffic and, when configured, the
+//! language model.
 
 use std::fmt;
 use std::sync::Arc;
@@ -9,10 +10,11 @@ use std::sync::Arc;
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::DescriptorEncoder;
 use wayfare_domain::trip::AgentInfo;
+use wayfare_engine::hub::{MessageType, Route};
 use wayfare_engine::llm::LlmMetrics;
 use wayfare_engine::runtime::{
-    AGENT_TYPES, AgentMetrics, ClusterMetrics, ConsistencyMetrics, Runtime, RuntimeConfig,
-    RuntimeMetrics,
+    AGENT_TYPES, AgentMetrics, ClusterMetrics, ConsistencyMetrics, InstanceReports, RouteExchanges,
+    Runtime, RuntimeConfig, RuntimeMetrics,
 };
 use wayfare_store::Store;
 
@@ -46,8 +48,70 @@ impl Collector for RuntimeCollector {
             llm: llm.as_ref(),
         }
         .encode(&mut encoder)?;
-        cluster(&mut encoder, &self.runtime.cluster_metrics())
+        cluster(&mut encoder, &self.runtime.cluster_metrics())?;
+        hub(&mut encoder, &self.runtime.hub().traffic())?;
+        routes(&mut encoder, self.runtime.route_exchanges())?;
+        reports(
+            &mut encoder,
+            self.runtime.hub().replayed(),
+            self.runtime.instance_reports(),
+        )
     }
+}
+
+/// Durable hub messages replayed at start-up, and the instances' status
+/// reports the registry took (`other_process`: replayed from a process
+/// that died before they were acknowledged).
+pub fn reports(e: &mut DescriptorEncoder, replayed: u64, r: InstanceReports) -> fmt::Result {
+    counter(
+        e,
+        "wayfare_hub_replayed_total",
+        "Durable hub messages left unacknowledged by an earlier process, replayed at start-up.",
+        [(none(), replayed as f64)],
+    )?;
+    counter(
+        e,
+        "wayfare_instance_reports_total",
+        "Instances' status reports the registry took through the hub, by the process they came from.",
+        [
+            ("this_process", r.this_process),
+            ("other_process", r.other_process),
+        ]
+        .map(|(source, n)| (one("source", source), n as f64)),
+    )
+}
+
+/// The activity agent's route requests to the location agent: answered
+/// over the hub, or ordered locally (no location instance, no answer in
+/// time).
+pub fn routes(e: &mut DescriptorEncoder, r: RouteExchanges) -> fmt::Result {
+    counter(
+        e,
+        "wayfare_route_requests_total",
+        "Route requests of the activity agent to the location agent, by outcome (fallback: ordered locally).",
+        [("answered", r.answered), ("fallback", r.fallback)]
+            .map(|(outcome, n)| (one("outcome", outcome), n as f64)),
+    )
+}
+
+/// The messages the hub carried, by message type and route (`kind`:
+/// direct, topic, queue); every pair is written, zeros too, so a
+/// dashboard's series exist from the first scrape.
+pub fn hub(e: &mut DescriptorEncoder, traffic: &[(MessageType, Route, u64)]) -> fmt::Result {
+    counter(
+        e,
+        "wayfare_hub_messages_total",
+        "Messages the hub carried, by message type and route (a topic message once per topic with a subscriber).",
+        traffic.iter().map(|(message_type, route, n)| {
+            (
+                vec![
+                    ("type", Label(message_type.as_str())),
+                    ("kind", Label(route.as_str())),
+                ],
+                *n as f64,
+            )
+        }),
+    )
 }
 
 /// What crossed processes sharing the database: notifications of other
@@ -660,6 +724,28 @@ mod tests {
         );
         let without = encoded(RuntimeMetrics::default(), Vec::new(), None);
         assert!(!without.contains("wayfare_llm_"), "{without}");
+    }
+
+    #[test]
+    fn hub_traffic_is_one_counter_by_type_and_kind() {
+        let traffic = [
+            (MessageType::TaskRequest, Route::Direct, 12),
+            (MessageType::StatusUpdate, Route::Topic, 40),
+            (MessageType::StatusUpdate, Route::Queue, 0),
+        ];
+        let text = collected(FnCollector(move |e: &mut DescriptorEncoder| {
+            hub(e, &traffic)
+        }))
+        .expect("encodes");
+        assert_lines(
+            &text,
+            &[
+                "# TYPE wayfare_hub_messages counter",
+                r#"wayfare_hub_messages_total{type="task_request",kind="direct"} 12"#,
+                r#"wayfare_hub_messages_total{type="status_update",kind="topic"} 40"#,
+                r#"wayfare_hub_messages_total{type="status_update",kind="queue"} 0"#,
+            ],
+        );
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The live registry: the agent instances running in this process — each
-//! a tokio task with a mailbox — their rows (load, latency, successes,
-//! online or not), health checks by ping, and the start and stop of
-//! instances (scaling decides when: [`super::scaling`]).
+//! a tokio task with a mailbox on the message hub, named by its id — their
+//! rows (load, latency, successes, online or not), health checks (a hub
+//! request with a deadline, made by the façade's [`Pinger`]), and the
+//! start and stop of instances (scaling decides when: [`super::scaling`]).
 //!
 //! [`Registry`] owns the instances behind one lock (`pool`, which also
 //! holds the arrival forecasts), held only for a lookup or an update of the
@@ -11,11 +12,12 @@
 //! hands it a [`Spawner`] that starts an instance's loop.
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::{mpsc, oneshot};
 use tokio::task::{JoinHandle, JoinSet};
 use tokio::time::Instant;
 
@@ -25,25 +27,31 @@ use super::super::stats::Stats;
 use super::scaling::Demand;
 use super::{InstanceRow, choose_instance};
 use crate::clock::SharedClock;
-use crate::state::{ClaimedTask, Priority};
+use crate::state::Priority;
 
-/// What an instance's mailbox carries.
-pub(in crate::runtime) enum InstanceMsg {
-    /// Tasks to run (P3 tasks travel together).
-    Run(Vec<ClaimedTask>),
-    /// A health check: answer on the channel.
-    Ping(oneshot::Sender<()>),
+/// Opens an instance's hub mailbox (its id, its bound) and starts its loop
+/// over it, with the flag that freezes it (a test hook: a frozen instance
+/// stops answering). The loop closes the mailbox when it ends or is
+/// aborted.
+pub(in crate::runtime) type Spawner =
+    Box<dyn Fn(String, usize, Arc<AtomicBool>) -> JoinHandle<()> + Send + Sync>;
+
+/// What a health check found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(in crate::runtime) enum Health {
+    Answered,
+    /// No answer within the deadline; `busy`: its mailbox is full of work.
+    Silent {
+        busy: bool,
+    },
 }
 
-/// Starts an instance's loop: its id, its mailbox, and the flag that
-/// freezes it (a test hook: a frozen instance stops answering).
-pub(in crate::runtime) type Spawner = Box<
-    dyn Fn(String, mpsc::Receiver<InstanceMsg>, Arc<AtomicBool>) -> JoinHandle<()> + Send + Sync,
->;
+/// Checks one instance by its id.
+pub(in crate::runtime) type Pinger =
+    Arc<dyn Fn(String) -> Pin<Box<dyn Future<Output = Health> + Send>> + Send + Sync>;
 
 pub(super) struct Instance {
     pub(super) row: InstanceRow,
-    tx: mpsc::Sender<InstanceMsg>,
     /// Test hook: a frozen instance stops answering (a hung process).
     frozen: Arc<AtomicBool>,
     pub(super) idle_since: Instant,
@@ -100,16 +108,21 @@ impl Registry {
         *n += 1;
         let agent_id = format!("{agent_type}-{n}");
         let capacity = config.max_capacity.max(1);
-        let (tx, rx) = mpsc::channel(
-            (capacity as usize * 2).min(self.config.communication.message_queue_size.max(1)),
-        );
+        let mailbox =
+            (capacity as usize * 2).min(self.config.communication.message_queue_size.max(1));
         let frozen = Arc::new(AtomicBool::new(false));
-        let handle = (self.spawner)(agent_id.clone(), rx, frozen.clone());
+        let handle = (self.spawner)(agent_id.clone(), mailbox, frozen.clone());
         pool.instances.push(Instance {
             row: InstanceRow {
                 agent_id: agent_id.clone(),
                 agent_type: agent_type.to_string(),
-                capabilities: vec![agent_type.to_string()],
+                capabilities: if agent_type == "location" {
+                    crate::agents::location::CAPABILITIES
+                        .map(str::to_owned)
+                        .to_vec()
+                } else {
+                    vec![agent_type.to_string()]
+                },
                 online: true,
                 current_load: 0,
                 max_capacity: capacity,
@@ -118,7 +131,6 @@ impl Registry {
                 successes: 0,
                 failures: 0,
             },
-            tx,
             frozen,
             idle_since: Instant::now(),
             handle,
@@ -235,15 +247,6 @@ impl Registry {
         }
     }
 
-    /// The instance's mailbox, while it runs.
-    pub(in crate::runtime) fn mailbox(&self, agent_id: &str) -> Option<mpsc::Sender<InstanceMsg>> {
-        lock(&self.pool)
-            .instances
-            .iter()
-            .find(|i| i.row.agent_id == agent_id)
-            .map(|i| i.tx.clone())
-    }
-
     /// Whether the instance runs and answers.
     pub(in crate::runtime) fn is_online(&self, agent_id: &str) -> bool {
         lock(&self.pool)
@@ -269,30 +272,30 @@ impl Registry {
     }
 
     /// Pings every instance, offline ones too (one that answers again —
-    /// it was only starved — comes back); one that does not answer within
-    /// `deadline` goes offline, unless its mailbox is full of work (busy,
-    /// not dead).
-    pub(in crate::runtime) async fn check_health(&self, deadline: Duration) {
-        let targets: Vec<(String, mpsc::Sender<InstanceMsg>)> = lock(&self.pool)
+    /// it was only starved — comes back); one that does not answer (within
+    /// the pinger's deadline) goes offline, unless its mailbox is full of
+    /// work (busy, not dead).
+    pub(in crate::runtime) async fn check_health(&self, ping: Pinger) {
+        let targets: Vec<String> = lock(&self.pool)
             .instances
             .iter()
-            .map(|i| (i.row.agent_id.clone(), i.tx.clone()))
+            .map(|i| i.row.agent_id.clone())
             .collect();
         let mut pings = JoinSet::new();
-        for (id, tx) in targets {
-            pings.spawn(async move {
-                let (answer, answered) = oneshot::channel();
-                let alive = tx.try_send(InstanceMsg::Ping(answer)).is_ok()
-                    && matches!(tokio::time::timeout(deadline, answered).await, Ok(Ok(())));
-                (id, alive)
-            });
+        for id in targets {
+            let health = ping(id.clone());
+            pings.spawn(async move { (id, health.await) });
         }
-        while let Some(Ok((id, alive))) = pings.join_next().await {
+        while let Some(Ok((id, health))) = pings.join_next().await {
             let mut pool = lock(&self.pool);
             let Some(i) = pool.instances.iter_mut().find(|i| i.row.agent_id == id) else {
                 continue;
             };
-            if alive {
+            let busy = match health {
+                Health::Answered => None,
+                Health::Silent { busy } => Some(busy),
+            };
+            if busy.is_none() {
                 if !i.row.online {
                     tracing::info!(agent.id = %id, "instance answers again; back online");
                     i.row.online = true;
@@ -300,7 +303,7 @@ impl Registry {
                 continue;
             }
             // A mailbox full of work is busy, not dead.
-            if i.row.current_load > 0 && i.tx.capacity() == 0 && !i.frozen.load(Ordering::SeqCst) {
+            if i.row.current_load > 0 && busy == Some(true) && !i.frozen.load(Ordering::SeqCst) {
                 continue;
             }
             tracing::warn!(agent.id = %id, "instance stopped answering; marked offline");

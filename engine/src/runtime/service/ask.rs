@@ -107,7 +107,6 @@ impl<S: RuntimeStore> Runtime<S> {
         // `submit` checked the text before it parsed.
         let intent = self.parse(&query, &overrides).await?;
         let trip = TripId::new();
-        self.journal.topic(trip);
         let commands = vec![
             Command::Submit {
                 query,

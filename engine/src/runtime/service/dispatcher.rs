@@ -4,19 +4,28 @@
 //! for running tasks, health checks and scaling through the
 //! [`Registry`](super::super::registry), forgetting idle trips), the
 //! liveness beat shared with other processes, and each instance's loop.
+//!
+//! Instances are reached through the message hub: the dispatcher sends an
+//! instance its tasks as a direct `task_request` message to its id, the
+//! supervisor's health check is a `health_check` request answered within
+//! `ping_deadline_ms`. The payload stays typed ([`Traffic`]): nothing is
+//! encoded on the way.
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use tokio::sync::mpsc;
-
 use super::super::RuntimeStore;
 use super::super::registry::shared;
-use super::super::registry::{InstanceMsg, Spawner};
+use super::super::registry::{Health, Pinger, Spawner};
+use super::super::traffic::{ORCHESTRATOR, REGISTRY_QUEUE, Traffic};
 use super::Runtime;
+use crate::hub::{Hub, HubError, Mailbox, Message, MessagePriority, MessageType};
 use crate::state::{ClaimedTask, Command, Priority, TaskId, TripId, after};
+
+/// The sender named on the registry's health checks.
+const REGISTRY: &str = "registry";
 
 impl<S: RuntimeStore> Runtime<S> {
     /// Claims and hands over ready tasks whenever woken (a submission, a
@@ -101,18 +110,31 @@ impl<S: RuntimeStore> Runtime<S> {
         self.dispatch.unload(instance, task, &self.registry);
     }
 
+    /// Sends `jobs` to `instance`'s hub mailbox as one `task_request`.
     #[tracing::instrument(skip_all, fields(agent.id = %instance, tasks = jobs.len()))]
     pub(super) async fn send(&self, instance: String, jobs: Vec<ClaimedTask>) {
-        let tx = self.registry.mailbox(&instance);
         let ids: Vec<(TripId, TaskId, u64)> = jobs
             .iter()
             .map(|j| (j.trip_id, j.task_id, j.epoch))
             .collect();
-        let sent = match tx {
-            Some(tx) => tx.try_send(InstanceMsg::Run(jobs)).is_ok(),
-            None => false,
+        let priority = match jobs.iter().map(|j| j.priority).min() {
+            Some(Priority::P0) => MessagePriority::High,
+            Some(Priority::P3) => MessagePriority::Low,
+            _ => MessagePriority::Medium,
         };
-        if !sent {
+        let message = Message::new(
+            ORCHESTRATOR,
+            instance.clone(),
+            MessageType::TaskRequest,
+            Traffic::Tasks { tasks: jobs },
+            self.clock.now(),
+        )
+        .with_priority(priority);
+        let sent = self.hub().send(message).await;
+        if let Err(e) = &sent {
+            tracing::debug!(error = %e, "tasks not handed over");
+        }
+        if sent.is_err() {
             // A full or closed mailbox: back on the queue, another try soon.
             for (trip, task, epoch) in ids {
                 self.unload(&instance, task);
@@ -160,8 +182,7 @@ impl<S: RuntimeStore> Runtime<S> {
                 _ = stop.changed() => return,
             }
             self.heartbeat_running().await;
-            let deadline = Duration::from_millis(self.config.orchestrator.ping_deadline_ms.max(1));
-            self.registry.check_health(deadline).await;
+            self.registry.check_health(self.pinger()).await;
             self.registry.scale();
             self.forget_idle_trips();
             self.wake.notify_one();
@@ -172,10 +193,14 @@ impl<S: RuntimeStore> Runtime<S> {
     /// and then every heartbeat, on a task of its own: its writes must not
     /// delay the liveness beat (a late beat under load makes the other
     /// processes release this one's leases).
+    /// The instances' status reports ([`super::reports`]) taken at one
+    /// stamp are acknowledged after the next one succeeded.
     pub(super) async fn stamp_instances(self: Arc<Self>) {
         let mut stop = self.stop.subscribe();
+        let queue = self.hub().consumer(REGISTRY_QUEUE);
+        let mut held = Vec::new();
         loop {
-            if let Err(e) = self
+            match self
                 .store
                 .stamp_instances(
                     &self.process,
@@ -185,8 +210,12 @@ impl<S: RuntimeStore> Runtime<S> {
                 )
                 .await
             {
-                tracing::warn!(error = %e, "could not stamp this process's instances in the shared registry");
+                Ok(_) => self.ack_reports(&queue, std::mem::take(&mut held)).await,
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not stamp this process's instances in the shared registry");
+                }
             }
+            held.extend(self.take_reports(&queue));
             tokio::select! {
                 _ = tokio::time::sleep(self.tick()) => {}
                 _ = stop.changed() => return,
@@ -253,35 +282,100 @@ impl<S: RuntimeStore> Runtime<S> {
     }
 }
 
-/// Starts each instance's loop over the runtime `me` (the registry knows
-/// only this function, not the runtime).
+impl<S: RuntimeStore> Runtime<S> {
+    /// The registry's health check: a `health_check` request to the
+    /// instance's mailbox, answered within `ping_deadline_ms`.
+    fn pinger(&self) -> Pinger {
+        let hub = self.hub().clone();
+        let deadline = Duration::from_millis(self.config.orchestrator.ping_deadline_ms.max(1));
+        Arc::new(move |agent_id| {
+            let hub = hub.clone();
+            Box::pin(async move {
+                let ping = Message::new(
+                    REGISTRY,
+                    agent_id.clone(),
+                    MessageType::HealthCheck,
+                    Traffic::Ping,
+                    hub.now(),
+                )
+                .with_priority(MessagePriority::High);
+                match hub.request_within(ping, deadline).await {
+                    Ok(answer) if answer.payload == Traffic::Pong => Health::Answered,
+                    Ok(_) | Err(HubError::Timeout { .. } | HubError::Full(_)) => Health::Silent {
+                        busy: hub.mailbox_full(&agent_id),
+                    },
+                    Err(_) => Health::Silent { busy: false },
+                }
+            })
+        })
+    }
+}
+
+/// Opens each instance's hub mailbox and starts its loop over the runtime
+/// `me` (the registry knows only this function, not the runtime).
 pub(super) fn spawner<S: RuntimeStore>(me: Weak<Runtime<S>>) -> Spawner {
-    Box::new(move |agent_id, rx, frozen| {
-        tokio::spawn(instance_loop(me.clone(), agent_id, rx, frozen))
+    Box::new(move |agent_id, capacity, frozen| {
+        let Some(runtime) = me.upgrade() else {
+            return tokio::spawn(async {});
+        };
+        let mailbox = runtime.hub().register_bounded(agent_id, capacity);
+        let hub = runtime.hub().clone();
+        tokio::spawn(instance_loop(me.clone(), hub, mailbox, frozen))
     })
 }
 
-/// An instance: answers pings and runs the jobs it is given, each on its
-/// own task. A frozen one drops everything (a hung process).
+/// Closes an instance's mailbox when its loop ends or is aborted.
+struct Registered<S: RuntimeStore> {
+    hub: Hub<S, Traffic>,
+    agent_id: String,
+}
+
+impl<S: RuntimeStore> Drop for Registered<S> {
+    fn drop(&mut self) {
+        self.hub.unregister(&self.agent_id);
+    }
+}
+
+/// An instance: answers health checks and runs the tasks it is sent, each
+/// on its own task. A frozen one drops everything (a hung process).
 async fn instance_loop<S: RuntimeStore>(
     runtime: Weak<Runtime<S>>,
-    agent_id: String,
-    mut rx: mpsc::Receiver<InstanceMsg>,
+    hub: Hub<S, Traffic>,
+    mailbox: Mailbox<S, Traffic>,
     frozen: Arc<AtomicBool>,
 ) {
-    while let Some(message) = rx.recv().await {
+    let agent_id = mailbox.agent_id().to_string();
+    let _registered = Registered {
+        hub,
+        agent_id: agent_id.clone(),
+    };
+    if let Some(rt) = runtime.upgrade() {
+        rt.report_status(&agent_id, "online").await;
+    }
+    loop {
+        let message = mailbox.recv().await;
         if frozen.load(Ordering::SeqCst) {
             continue;
         }
-        match message {
-            InstanceMsg::Ping(answer) => {
-                let _ = answer.send(());
+        if message.payload == Traffic::Ping {
+            if let Err(e) = mailbox.respond(&message, Traffic::Pong).await {
+                tracing::debug!(agent.id = %agent_id, error = %e, "health check not answered");
             }
-            InstanceMsg::Run(jobs) => {
-                let Some(rt) = runtime.upgrade() else {
-                    return;
-                };
-                for job in jobs {
+            continue;
+        }
+        if let Traffic::RouteRequest { cities } = &message.payload {
+            super::exchange::answer_route(&mailbox, &message, cities).await;
+            continue;
+        }
+        let Some(rt) = runtime.upgrade() else {
+            return;
+        };
+        if let Err(e) = mailbox.ack(&message).await {
+            tracing::warn!(agent.id = %agent_id, error = %e, "could not acknowledge a message");
+        }
+        match message.payload {
+            Traffic::Tasks { tasks } => {
+                for job in tasks {
                     let task_id = job.task_id;
                     let handle = tokio::spawn(rt.clone().run_job(agent_id.clone(), job));
                     // A job that already ended has removed its entry.
@@ -289,6 +383,9 @@ async fn instance_loop<S: RuntimeStore>(
                         rt.dispatch.started(task_id, handle.abort_handle());
                     }
                 }
+            }
+            other => {
+                tracing::warn!(agent.id = %agent_id, message = ?other, "an instance got a message it does not take");
             }
         }
     }

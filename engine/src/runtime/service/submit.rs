@@ -55,7 +55,6 @@ impl<S: RuntimeStore> Runtime<S> {
             self.stats.count(Count::Overloaded);
             return Err(SubmitError::Overloaded { retry_after_secs });
         }
-        self.journal.topic(trip);
         // The request, its intent and its task graph in one write; with a
         // planning slot free, the graph goes on the queue in the same
         // transaction. The slot is taken first, so that nothing else
