@@ -80,6 +80,7 @@ impl From<StoreError> for PortError {
                 ),
                 _ => false,
             },
+            StoreError::Sqlite(e) => crate::native::is_transient(e),
             _ => false,
         };
         if transient {

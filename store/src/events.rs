@@ -24,6 +24,7 @@ use wayfare_engine::state::{
 
 use crate::codec::{Id, JsonText, Time, is_unique_violation, to_i64, to_json, to_u64};
 use crate::db::{Arg, Stmt, in_transaction, on_pool};
+use crate::native;
 use crate::queue::Joint;
 use crate::{Store, StoreError};
 
@@ -356,6 +357,17 @@ impl Store {
         let queue = (fence, queue);
         let expected = expected_version;
         let result: Result<u64, Failure> = match (self, after) {
+            // SQLite, with the state in hand: the writes run on the
+            // writer's thread, on the connection's own handle (`native.rs`).
+            (Store::Sqlite { writer, .. }, After::Encoded(state)) => {
+                async {
+                    let (writes, version) = Writes::of(trip_id, expected, rows, at, state, queue)?;
+                    writer
+                        .run_native(move |db| writes.run_native(db).map(|()| version))
+                        .await
+                }
+                .await
+            }
             // PostgreSQL, with the state in hand: the append is one
             // statement (`RunAppend`), atomic on its own, so it needs no
             // transaction around it: one round trip instead of three.
@@ -466,6 +478,33 @@ impl Store {
             stmt.query().execute(&mut *conn).await.map(drop)
         })
         .map_err(Failure::from)
+    }
+}
+
+impl Writes {
+    /// The writes on SQLite's native lane, in order, each a cached
+    /// prepared statement; checked as the script is (`RunAppend`).
+    fn run_native(self, db: &rusqlite::Connection) -> Result<(), Failure> {
+        if let Some(fence) = self.fence {
+            native::execute(db, &fence.sqlite()?)?;
+        }
+        native::execute(db, &self.events)?;
+        native::execute(db, &self.state)?;
+        if let Some(queue) = &self.queue {
+            native::execute(db, queue)?;
+        }
+        Ok(())
+    }
+}
+
+impl From<rusqlite::Error> for Failure {
+    fn from(err: rusqlite::Error) -> Self {
+        match native::refused_by_trigger(&err) {
+            Some(message) if message.contains("wayfare: fenced") => Failure::Fenced,
+            Some(_) => Failure::Raced,
+            None if native::is_unique_violation(&err) => Failure::Raced,
+            None => Failure::Port(StoreError::Sqlite(err).into()),
+        }
     }
 }
 

@@ -36,6 +36,7 @@ mod events;
 mod hub;
 mod instances;
 mod listen;
+mod native;
 mod owners;
 mod queue;
 mod ratings;
@@ -76,6 +77,9 @@ pub enum StoreError {
     },
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// An error of the SQLite writer's native lane (`native.rs`).
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("could not start the SQLite writer: {0}")]

@@ -19,10 +19,12 @@ use wayfare_engine::state::{
     TaskStatus, TripId, after,
 };
 
-use crate::codec::{Id, Ids, Int, JsonText, Time, count, limit, to_json, to_u64};
-use crate::db::{Stmt, in_transaction, on_pool};
-use crate::queue;
+use crate::codec::{
+    Id, Ids, Int, JsonText, Time, count, from_json, limit, parse_ts, to_json, to_u64,
+};
+use crate::db::{Arg, Stmt, in_transaction, on_pool};
 use crate::{Store, StoreError};
+use crate::{native, queue};
 
 /// An `agent_tasks` row ([`COLUMNS`]).
 #[derive(sqlx::FromRow)]
@@ -38,6 +40,41 @@ struct TaskRow {
     depends_on: Ids,
     last_error: Option<String>,
     claim_epoch: Int,
+}
+
+impl TaskRow {
+    /// A row read on the SQLite writer's native lane, in [`COLUMNS`]'
+    /// order, decoded as `codec` decodes it on the sqlx path.
+    fn from_native(row: &rusqlite::Row<'_>) -> Result<Self, StoreError> {
+        let id = |i: usize| -> Result<Id, StoreError> {
+            let text: String = row.get(i)?;
+            uuid::Uuid::parse_str(&text)
+                .map(Id)
+                .map_err(|e| StoreError::Corrupt(format!("agent_tasks id {text:?}: {e}")))
+        };
+        let lease_expires_at = row
+            .get::<_, Option<String>>(7)?
+            .map(|t| {
+                parse_ts(&t)
+                    .map(Time)
+                    .map_err(|e| StoreError::Corrupt(format!("agent_tasks.lease_expires_at: {e}")))
+            })
+            .transpose()?;
+        let depends_on: String = row.get(8)?;
+        Ok(TaskRow {
+            task_id: id(0)?,
+            trip_id: id(1)?,
+            agent_type: row.get(2)?,
+            priority: Int(row.get(3)?),
+            status: row.get(4)?,
+            attempts: Int(row.get(5)?),
+            lease_owner: row.get(6)?,
+            lease_expires_at,
+            depends_on: Ids(from_json("agent_tasks.depends_on", &depends_on)?),
+            last_error: row.get(9)?,
+            claim_epoch: Int(row.get(10)?),
+        })
+    }
 }
 
 impl TryFrom<TaskRow> for QueuedTask {
@@ -244,30 +281,29 @@ impl Store {
         let instance = instance_id.to_owned();
         let rows: Vec<TaskRow> = match self {
             Store::Sqlite { writer, .. } => {
+                let claim = Stmt {
+                    sql: format!(
+                        "UPDATE agent_tasks SET status = 'running', attempts = attempts + 1,
+                            claim_epoch = claim_epoch + 1, lease_owner = $1, lease_expires_at = $2
+                         WHERE task_id IN (
+                            SELECT task_id FROM (
+                                SELECT t.task_id, l.value AS quota, ROW_NUMBER() OVER (
+                                    PARTITION BY t.agent_type ORDER BY t.priority, t.rowid) AS n
+                                FROM agent_tasks t JOIN json_each($3) l ON l.key = t.agent_type
+                                WHERE (t.status = 'pending' AND t.deps_done = 1 AND t.available_at <= $4)
+                                   OR (t.status = 'running' AND t.lease_expires_at <= $4))
+                            WHERE n <= quota)
+                         RETURNING {COLUMNS}"
+                    ),
+                    args: vec![
+                        Arg::Text(Some(instance)),
+                        Arg::Time(Some(until)),
+                        Arg::Json(JsonText(quotas)),
+                        Arg::Time(Some(now)),
+                    ],
+                };
                 writer
-                    .run(move |tx| {
-                        Box::pin(async move {
-                            sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                                "UPDATE agent_tasks SET status = 'running', attempts = attempts + 1,
-                                    claim_epoch = claim_epoch + 1, lease_owner = $1, lease_expires_at = $2
-                                 WHERE task_id IN (
-                                    SELECT task_id FROM (
-                                        SELECT t.task_id, l.value AS quota, ROW_NUMBER() OVER (
-                                            PARTITION BY t.agent_type ORDER BY t.priority, t.rowid) AS n
-                                        FROM agent_tasks t JOIN json_each($3) l ON l.key = t.agent_type
-                                        WHERE (t.status = 'pending' AND t.deps_done = 1 AND t.available_at <= $4)
-                                           OR (t.status = 'running' AND t.lease_expires_at <= $4))
-                                    WHERE n <= quota)
-                                 RETURNING {COLUMNS}"
-                            )))
-                            .bind(instance)
-                            .bind(until)
-                            .bind(quotas)
-                            .bind(now)
-                            .fetch_all(&mut *tx)
-                            .await
-                        })
-                    })
+                    .run_native(move |db| native::query(db, &claim, TaskRow::from_native))
                     .await?
             }
             Store::Postgres(pool) => {

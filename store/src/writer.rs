@@ -10,6 +10,14 @@
 //! and only then answers each caller. A caller still sees its own writes
 //! committed (or not at all) when its call returns.
 //!
+//! Two kinds of job share a batch. The hot writes (appends, claims) are
+//! *native* jobs: they run on the write connection's SQLite handle itself,
+//! on this thread, with cached prepared statements (`native.rs` says why).
+//! The others are sqlx jobs, each statement a round trip to sqlx's worker
+//! thread. A batch runs its native jobs first, then its sqlx jobs, in one
+//! transaction: the callers of one batch all wait for its commit, so their
+//! order within it is free.
+//!
 //! A batch that fails as a whole (the transaction cannot begin or commit,
 //! a savepoint statement fails, a job panics) keeps none of its writes;
 //! every caller in it gets an I/O error, which the store reports as
@@ -84,7 +92,55 @@ where
     }
 }
 
-type Job = Box<dyn Erased>;
+/// A job run on the connection's SQLite handle (see the module's doc).
+trait NativeJob: Send {
+    fn run(self: Box<Self>, db: &rusqlite::Connection) -> Ran;
+    fn abandon(self: Box<Self>, why: &str);
+}
+
+struct Native<F, T, E> {
+    job: F,
+    reply: oneshot::Sender<Result<T, E>>,
+}
+
+impl<F, T, E> NativeJob for Native<F, T, E>
+where
+    T: Send + 'static,
+    E: From<sqlx::Error> + Send + 'static,
+    F: FnOnce(&rusqlite::Connection) -> Result<T, E> + Send + 'static,
+{
+    fn run(self: Box<Self>, db: &rusqlite::Connection) -> Ran {
+        let Native { job, reply } = *self;
+        let result = job(db);
+        let ok = result.is_ok();
+        let deliver: Deliver = Box::new(move |failed| {
+            let answer = match failed {
+                None => result,
+                Some(why) => Err(batch_failed(why)),
+            };
+            let _ = reply.send(answer);
+        });
+        Ran { ok, deliver }
+    }
+
+    fn abandon(self: Box<Self>, why: &str) {
+        let _ = self.reply.send(Err(batch_failed(why)));
+    }
+}
+
+enum Job {
+    Sqlx(Box<dyn Erased>),
+    Native(Box<dyn NativeJob>),
+}
+
+impl Job {
+    fn abandon(self, why: &str) {
+        match self {
+            Job::Sqlx(job) => job.abandon(why),
+            Job::Native(job) => job.abandon(why),
+        }
+    }
+}
 
 /// The handle to the writer task. Cheap to clone.
 #[derive(Clone)]
@@ -127,11 +183,31 @@ impl Writer {
         F: for<'c> FnOnce(&'c mut SqliteConnection) -> BoxFuture<'c, Result<T, E>> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
-        let gone = || E::from(sqlx::Error::PoolClosed);
-        self.jobs
-            .send(Box::new(Typed { job, reply }))
+        self.submit(Job::Sqlx(Box::new(Typed { job, reply })), answer)
             .await
-            .map_err(|_| gone())?;
+    }
+
+    /// Runs `job` on the write connection's SQLite handle, on the writer's
+    /// thread, inside its next transaction; otherwise as [`Writer::run`].
+    /// `job` must not block on anything but the database.
+    pub(crate) async fn run_native<T, E, F>(&self, job: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<sqlx::Error> + Send + 'static,
+        F: FnOnce(&rusqlite::Connection) -> Result<T, E> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        self.submit(Job::Native(Box::new(Native { job, reply })), answer)
+            .await
+    }
+
+    async fn submit<T, E: From<sqlx::Error>>(
+        &self,
+        job: Job,
+        answer: oneshot::Receiver<Result<T, E>>,
+    ) -> Result<T, E> {
+        let gone = || E::from(sqlx::Error::PoolClosed);
+        self.jobs.send(job).await.map_err(|_| gone())?;
         answer.await.map_err(|_| gone())?
     }
 }
@@ -151,39 +227,137 @@ async fn serve(pool: SqlitePool, mut rx: mpsc::Receiver<Job>) {
     }
 }
 
-/// Runs `jobs` in one transaction, then answers every caller.
+/// Runs `jobs` in one transaction — the native ones first, on the
+/// connection's handle, then the sqlx ones — then answers every caller.
 async fn run_batch(pool: &SqlitePool, jobs: Vec<Job>) {
-    // IMMEDIATE takes the write lock up front: another process's writer
-    // waits in the busy handler instead of failing to upgrade a read lock.
-    let mut tx = match pool.begin_with("BEGIN IMMEDIATE").await {
-        Ok(tx) => tx,
+    let mut conn = match pool.acquire().await {
+        Ok(conn) => conn,
         Err(e) => {
             let why = e.to_string();
             tracing::warn!(error = %why, jobs = jobs.len(), "a group commit could not begin");
-            for job in jobs {
-                job.abandon(&why);
-            }
+            jobs.into_iter().for_each(|job| job.abandon(&why));
             return;
         }
     };
-    let mut ran: Vec<Deliver> = Vec::with_capacity(jobs.len());
-    let mut jobs = jobs.into_iter();
+    let mut native = Vec::new();
+    let mut queued = Vec::new();
+    for job in jobs {
+        match job {
+            Job::Native(job) => native.push(job),
+            Job::Sqlx(job) => queued.push(job),
+        }
+    }
+    let mut native = native.into_iter();
+    let mut queued = queued.into_iter();
+    let mut ran: Vec<Deliver> = Vec::with_capacity(native.len() + queued.len());
+    let mut begun = false;
+    let mut failure = run_native(&mut conn, &mut native, &mut ran, &mut begun).await;
+    if failure.is_none() {
+        failure = run_queued(&mut conn, &mut queued, &mut ran).await;
+    }
+    if failure.is_none() {
+        failure = sqlx::raw_sql("COMMIT")
+            .execute(&mut *conn)
+            .await
+            .err()
+            .map(|e| e.to_string());
+    }
+    match failure {
+        None => ran.into_iter().for_each(|deliver| deliver(None)),
+        Some(why) => {
+            if begun {
+                // Nothing of the batch is kept; a failed rollback leaves
+                // the connection unusable, so it is not returned to the pool.
+                if let Err(e) = sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await {
+                    tracing::warn!(error = %e, "a failed group commit could not be rolled back");
+                    conn.close_on_drop();
+                }
+            }
+            tracing::warn!(error = %why, jobs = ran.len() + native.len() + queued.len(), "a group commit failed");
+            ran.into_iter().for_each(|deliver| deliver(Some(&why)));
+            native.for_each(|job| job.abandon(&why));
+            queued.for_each(|job| job.abandon(&why));
+        }
+    }
+}
+
+/// Begins the batch's transaction and runs the native jobs, each in a
+/// savepoint, on the connection's handle. `None` when all went to plan
+/// (a job that failed had its own writes undone); else why the batch
+/// fails. `begun`: the transaction is open.
+async fn run_native(
+    conn: &mut SqliteConnection,
+    jobs: &mut std::vec::IntoIter<Box<dyn NativeJob>>,
+    ran: &mut Vec<Deliver>,
+    begun: &mut bool,
+) -> Option<String> {
+    let mut locked = match conn.lock_handle().await {
+        Ok(locked) => locked,
+        Err(e) => return Some(e.to_string()),
+    };
+    // SAFETY: the handle is sqlx's open connection, locked for this thread
+    // until `locked` is dropped, which outlives `db` (dropped at the end
+    // of this block). `from_handle` does not take ownership: dropping
+    // `db` finalises its own prepared statements and leaves the
+    // connection open.
+    let db = match unsafe { rusqlite::Connection::from_handle(locked.as_raw_handle().as_ptr()) } {
+        Ok(db) => db,
+        Err(e) => return Some(e.to_string()),
+    };
+    db.set_prepared_statement_cache_capacity(crate::native::STATEMENT_CACHE);
+    // IMMEDIATE takes the write lock up front: another process's writer
+    // waits in the busy handler instead of failing to upgrade a read lock.
+    if let Err(e) = db.execute_batch("BEGIN IMMEDIATE") {
+        return Some(e.to_string());
+    }
+    *begun = true;
+    let boundary =
+        |sql: &str| -> rusqlite::Result<()> { db.prepare_cached(sql)?.execute([]).map(drop) };
+    for job in jobs.by_ref() {
+        if let Err(e) = boundary("SAVEPOINT job") {
+            let why = e.to_string();
+            job.abandon(&why);
+            return Some(why);
+        }
+        // A panicking job fails its batch, not the writer.
+        let done = match std::panic::catch_unwind(AssertUnwindSafe(|| job.run(&db))) {
+            Ok(done) => done,
+            Err(_) => return Some("a write job panicked".to_string()),
+        };
+        let close = if done.ok {
+            boundary("RELEASE job")
+        } else {
+            boundary("ROLLBACK TO job").and_then(|()| boundary("RELEASE job"))
+        };
+        ran.push(done.deliver);
+        if let Err(e) = close {
+            return Some(e.to_string());
+        }
+    }
+    None
+}
+
+/// Runs the sqlx jobs, each in a savepoint, in the open transaction.
+async fn run_queued(
+    conn: &mut SqliteConnection,
+    jobs: &mut std::vec::IntoIter<Box<dyn Erased>>,
+    ran: &mut Vec<Deliver>,
+) -> Option<String> {
     // One statement between two jobs ends the last one's savepoint (its
     // writes kept or undone) and opens the next one's.
     let mut boundary = "SAVEPOINT job";
     let mut last_ok = true;
-    let mut failure = loop {
-        let Some(job) = jobs.next() else {
-            break None;
-        };
-        if let Err(e) = sqlx::raw_sql(boundary).execute(&mut *tx).await {
+    let mut any = false;
+    for job in jobs.by_ref() {
+        if let Err(e) = sqlx::raw_sql(boundary).execute(&mut *conn).await {
             let why = e.to_string();
             job.abandon(&why);
-            break Some(why);
+            return Some(why);
         }
+        any = true;
         // A panicking job fails its batch, not the writer (and with it
         // every later write).
-        match AssertUnwindSafe(job.run(&mut tx)).catch_unwind().await {
+        match AssertUnwindSafe(job.run(&mut *conn)).catch_unwind().await {
             Ok(done) => {
                 last_ok = done.ok;
                 boundary = if done.ok {
@@ -193,33 +367,23 @@ async fn run_batch(pool: &SqlitePool, jobs: Vec<Job>) {
                 };
                 ran.push(done.deliver);
             }
-            Err(_) => break Some("a write job panicked".to_string()),
+            Err(_) => return Some("a write job panicked".to_string()),
         }
+    }
+    if !any {
+        return None;
+    }
+    // The open savepoint: kept, or undone when its job failed.
+    let close = if last_ok {
+        "RELEASE job"
+    } else {
+        "ROLLBACK TO job; RELEASE job"
     };
-    if failure.is_none() {
-        // COMMIT keeps the open savepoint's writes: only a failed last
-        // job needs undoing first.
-        let undo = if last_ok {
-            Ok(())
-        } else {
-            sqlx::raw_sql("ROLLBACK TO job")
-                .execute(&mut *tx)
-                .await
-                .map(drop)
-        };
-        failure = match undo {
-            Ok(()) => tx.commit().await.err().map(|e| e.to_string()),
-            Err(e) => Some(e.to_string()),
-        };
-    }
-    match failure {
-        None => ran.into_iter().for_each(|deliver| deliver(None)),
-        Some(why) => {
-            tracing::warn!(error = %why, jobs = ran.len() + jobs.len(), "a group commit failed");
-            ran.into_iter().for_each(|deliver| deliver(Some(&why)));
-            jobs.for_each(|job| job.abandon(&why));
-        }
-    }
+    sqlx::raw_sql(close)
+        .execute(&mut *conn)
+        .await
+        .err()
+        .map(|e| e.to_string())
 }
 
 #[cfg(test)]
@@ -281,6 +445,93 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(kept, (0..20).filter(|n| n % 2 == 0).collect::<Vec<_>>());
+    }
+
+    #[tokio::test]
+    async fn native_and_sqlx_jobs_share_a_commit_and_fail_alone() {
+        let (pool, writer) = table_and_writer().await;
+        // Hold the connection so that every job lands in one batch.
+        let held = pool.acquire().await.unwrap();
+        let mut calls = tokio::task::JoinSet::new();
+        for n in 0..30_i64 {
+            let writer = writer.clone();
+            calls.spawn(async move {
+                let result: Result<i64, sqlx::Error> = if n % 3 == 0 {
+                    insert(writer, n, false).await
+                } else {
+                    writer
+                        .run_native(move |db| {
+                            db.prepare_cached("INSERT INTO t (n) VALUES (?1)")
+                                .and_then(|mut s| s.execute([n]))
+                                .map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+                            // A second insert of the same key fails after
+                            // the first wrote: the job's savepoint undoes both.
+                            if n % 3 == 2 {
+                                db.execute("INSERT INTO t (n) VALUES (?1)", [n])
+                                    .map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+                            }
+                            Ok(n)
+                        })
+                        .await
+                };
+                (n, result.is_ok())
+            });
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        drop(held);
+        while let Some(done) = calls.join_next().await {
+            let (n, ok) = done.unwrap();
+            assert_eq!(ok, n % 3 != 2, "job {n}");
+        }
+        let kept: Vec<i64> = sqlx::query_scalar("SELECT n FROM t ORDER BY n")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        assert_eq!(kept, (0..30).filter(|n| n % 3 != 2).collect::<Vec<_>>());
+        // The connection went back to the pool outside any transaction.
+        sqlx::query("BEGIN IMMEDIATE; ROLLBACK")
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_panicking_native_job_fails_its_batch_and_the_writer_goes_on() {
+        let (pool, writer) = table_and_writer().await;
+        let held = pool.acquire().await.unwrap();
+        let native = |writer: Writer, n: i64, panics: bool| async move {
+            writer
+                .run_native(move |db| -> Result<i64, sqlx::Error> {
+                    db.execute("INSERT INTO t (n) VALUES (?1)", [n])
+                        .map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+                    assert!(!panics, "job {n} panics (on purpose)");
+                    Ok(n)
+                })
+                .await
+        };
+        let batch = tokio::spawn({
+            let (w1, w2, w3) = (writer.clone(), writer.clone(), writer.clone());
+            async move {
+                tokio::join!(
+                    native(w1, 1, false),
+                    native(w2, 2, true),
+                    insert(w3, 3, false)
+                )
+            }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        drop(held);
+        let (one, two, three) = batch.await.unwrap();
+        assert!(two.is_err(), "the panicking job reported success");
+        native(writer.clone(), 4, false).await.unwrap();
+        let kept: Vec<i64> = sqlx::query_scalar("SELECT n FROM t ORDER BY n")
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        assert!(!kept.contains(&2), "the panicking job's write was kept");
+        assert_eq!(one.is_ok(), kept.contains(&1));
+        assert_eq!(three.is_ok(), kept.contains(&3));
+        assert!(kept.contains(&4));
     }
 
     async fn insert(writer: Writer, n: i64, panics: bool) -> Result<i64, sqlx::Error> {
