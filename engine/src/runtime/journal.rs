@@ -26,6 +26,8 @@
 //! a local append that finds a hole before it (another process appended
 //! in between) reads the hole from the log first.
 //!
+mod cluster;
+
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -189,6 +191,28 @@ impl<S: RuntimeStore> Journal<S> {
         commands: Vec<Command>,
         queue: Option<QueueWrite<'_>>,
     ) -> Result<Executed, ExecuteError> {
+        self.exec_inner(trip, commands, queue, false).await
+    }
+
+    /// [`Journal::exec_with`] for a trip id just made ([`TripId::new`]):
+    /// its log is decided from empty instead of read first (a log that
+    /// turns out to exist makes the append conflict, and it is read then).
+    pub(super) async fn exec_new(
+        &self,
+        trip: TripId,
+        commands: Vec<Command>,
+        queue: Option<QueueWrite<'_>>,
+    ) -> Result<Executed, ExecuteError> {
+        self.exec_inner(trip, commands, queue, true).await
+    }
+
+    async fn exec_inner(
+        &self,
+        trip: TripId,
+        commands: Vec<Command>,
+        queue: Option<QueueWrite<'_>>,
+        new: bool,
+    ) -> Result<Executed, ExecuteError> {
         let writer = self.writer(trip);
         let _writer = writer.lock().await;
         // Contention and transient store errors are worth waiting out: a
@@ -199,7 +223,11 @@ impl<S: RuntimeStore> Journal<S> {
         let mut attempt = 0;
         let executed = loop {
             attempt += 1;
-            let known = lock(&self.trips).states.get(&trip).cloned();
+            let known = lock(&self.trips)
+                .states
+                .get(&trip)
+                .cloned()
+                .or_else(|| (new && attempt == 1).then(|| TripState::new(trip)));
             let executed = match queue {
                 None => self.log.execute_all_from(trip, known, &commands).await,
                 Some(queue) => {
@@ -357,110 +385,6 @@ impl<S: RuntimeStore> Journal<S> {
             self.clock.now(),
         );
         self.hub.publish_shared(&topics, &Arc::new(message));
-    }
-
-    /// The trips whose hub topic has a subscriber now.
-    fn listened(&self) -> HashSet<TripId> {
-        self.hub
-            .subscribed_topics("trip.")
-            .iter()
-            .filter_map(|topic| topic.strip_prefix("trip.")?.parse().ok())
-            .collect()
-    }
-
-    /// Whether a pointer to `trip`'s log at `seq` is news here: this
-    /// process has the trip in hand (a cached state, live subscribers, a
-    /// cancel signal its work watches) and has not delivered `seq` yet.
-    /// Counts the pointer.
-    pub(super) fn wants(&self, trip: TripId, seq: u64) -> bool {
-        self.notifications.fetch_add(1, Ordering::Relaxed);
-        let listened = self.hub.has_subscribers(&[&trip_topic(trip)]);
-        let trips = lock(&self.trips);
-        let in_hand =
-            listened || trips.states.contains_key(&trip) || trips.cancels.contains_key(&trip);
-        in_hand && trips.delivered.get(&trip).is_none_or(|&d| d < seq)
-    }
-
-    /// Marks a catch-up of `trip` as on its way; `false` when one is
-    /// already (it will read this pointer's events too).
-    pub(super) fn begin_catch_up(&self, trip: TripId) -> bool {
-        lock(&self.trips).catching_up.insert(trip)
-    }
-
-    /// The trips this process has in hand (after a listener reconnected,
-    /// each is caught up: pointers may have been missed meanwhile).
-    pub(super) fn in_hand(&self) -> Vec<TripId> {
-        let mut all = self.listened();
-        let trips = lock(&self.trips);
-        all.extend(trips.states.keys().copied());
-        all.extend(trips.cancels.keys().copied());
-        all.into_iter().collect()
-    }
-
-    /// Another process appended to `trip`'s log: reads the events after the
-    /// last one delivered here, applies them to the cached state and
-    /// publishes them (see the module doc). Returns them, for the caller
-    /// to act on (a cancel, the trip's end).
-    pub(super) async fn catch_up(&self, trip: TripId) -> Result<Vec<StoredEvent>, RuntimeError> {
-        let writer = self.writer(trip);
-        let _writer = writer.lock().await;
-        // Pointers from here on start another catch-up: this one may have
-        // read the log before their events were in it.
-        lock(&self.trips).catching_up.remove(&trip);
-        self.replay_after_delivered(trip).await
-    }
-
-    /// Reads the events after the last one delivered here, applies them to
-    /// the cached state and publishes them; returns them. From the cached
-    /// state when it is exactly what was delivered, else from the start of
-    /// the log. The caller holds the trip's writer lock.
-    async fn replay_after_delivered(&self, trip: TripId) -> Result<Vec<StoredEvent>, RuntimeError> {
-        let (cached, delivered) = {
-            let trips = lock(&self.trips);
-            (
-                trips.states.get(&trip).cloned(),
-                trips.delivered.get(&trip).copied(),
-            )
-        };
-        let (mut state, from) = match (cached, delivered) {
-            (Some(state), Some(d)) if state.version == d => {
-                let from = state.version;
-                (state, from)
-            }
-            _ => (TripState::new(trip), 0),
-        };
-        let stored = self
-            .store
-            .load(trip, from)
-            .await
-            .map_err(|e| RuntimeError::Store(e.to_string()))?;
-        let delivered = delivered.unwrap_or(0);
-        let mut fresh = Vec::new();
-        let mut wire = Vec::new();
-        for event in stored {
-            state.apply_stored(&event);
-            if event.seq > delivered {
-                wire.extend(wire_event(&state, &event));
-                fresh.push(event);
-            }
-        }
-        // The cached state first, then the events: a subscriber that reads
-        // the trip on hearing its last event reads the state it announces.
-        if state.exists() {
-            self.remember(&state);
-        }
-        for event in wire {
-            self.send(trip, event);
-        }
-        if let Some(last) = fresh.last() {
-            let mut trips = lock(&self.trips);
-            let d = trips.delivered.entry(trip).or_default();
-            *d = (*d).max(last.seq);
-            drop(trips);
-            self.relayed
-                .fetch_add(fresh.len() as u64, Ordering::Relaxed);
-        }
-        Ok(fresh)
     }
 
     /// The trip's state: the cached one when this process is working on

@@ -74,7 +74,7 @@ impl<S: RuntimeStore> Runtime<S> {
         commands.extend(schedule);
         let admitted = self.admission.try_take(trip);
         let queue = admitted.then_some(QueueWrite::Enqueue(&tasks));
-        if let Err(e) = self.journal.exec_with(trip, commands, queue).await {
+        if let Err(e) = self.journal.exec_new(trip, commands, queue).await {
             // Not a trip: no latency sample; its slot goes to the next.
             self.admission.untime(trip);
             if admitted {
@@ -143,7 +143,7 @@ impl<S: RuntimeStore> Runtime<S> {
         commands: Vec<Command>,
     ) -> Result<Submitted, SubmitError> {
         self.journal
-            .exec_all(trip, commands)
+            .exec_new(trip, commands, None)
             .await
             .map_err(|e| SubmitError::Internal(e.to_string()))?;
         self.stats.count(Count::Submitted);
