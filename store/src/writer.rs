@@ -495,45 +495,6 @@ mod tests {
             .unwrap();
     }
 
-    #[tokio::test]
-    async fn a_panicking_native_job_fails_its_batch_and_the_writer_goes_on() {
-        let (pool, writer) = table_and_writer().await;
-        let held = pool.acquire().await.unwrap();
-        let native = |writer: Writer, n: i64, panics: bool| async move {
-            writer
-                .run_native(move |db| -> Result<i64, sqlx::Error> {
-                    db.execute("INSERT INTO t (n) VALUES (?1)", [n])
-                        .map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
-                    assert!(!panics, "job {n} panics (on purpose)");
-                    Ok(n)
-                })
-                .await
-        };
-        let batch = tokio::spawn({
-            let (w1, w2, w3) = (writer.clone(), writer.clone(), writer.clone());
-            async move {
-                tokio::join!(
-                    native(w1, 1, false),
-                    native(w2, 2, true),
-                    insert(w3, 3, false)
-                )
-            }
-        });
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        drop(held);
-        let (one, two, three) = batch.await.unwrap();
-        assert!(two.is_err(), "the panicking job reported success");
-        native(writer.clone(), 4, false).await.unwrap();
-        let kept: Vec<i64> = sqlx::query_scalar("SELECT n FROM t ORDER BY n")
-            .fetch_all(&pool)
-            .await
-            .unwrap();
-        assert!(!kept.contains(&2), "the panicking job's write was kept");
-        assert_eq!(one.is_ok(), kept.contains(&1));
-        assert_eq!(three.is_ok(), kept.contains(&3));
-        assert!(kept.contains(&4));
-    }
-
     async fn insert(writer: Writer, n: i64, panics: bool) -> Result<i64, sqlx::Error> {
         writer
             .run(move |tx| {
@@ -549,17 +510,33 @@ mod tests {
             .await
     }
 
-    #[tokio::test]
-    async fn a_panicking_job_fails_its_batch_and_the_writer_goes_on() {
+    async fn native(writer: Writer, n: i64, panics: bool) -> Result<i64, sqlx::Error> {
+        writer
+            .run_native(move |db| {
+                db.execute("INSERT INTO t (n) VALUES (?1)", [n])
+                    .map_err(|e| sqlx::Error::Protocol(e.to_string()))?;
+                assert!(!panics, "job {n} panics (on purpose)");
+                Ok(n)
+            })
+            .await
+    }
+
+    /// Three jobs in one batch, the second panicking (a native job when
+    /// `native_panics`, else a sqlx one), then a fourth: the batch fails,
+    /// each caller is told the truth, and the writer still serves.
+    async fn a_panicking_job_fails_its_batch(native_panics: bool) {
         let (pool, writer) = table_and_writer().await;
         let held = pool.acquire().await.unwrap();
         let (w1, w2, w3) = (writer.clone(), writer.clone(), writer.clone());
         let batch = tokio::spawn(async move {
-            tokio::join!(
-                insert(w1, 1, false),
-                insert(w2, 2, true),
-                insert(w3, 3, false)
-            )
+            let second = async move {
+                if native_panics {
+                    native(w2, 2, true).await
+                } else {
+                    insert(w2, 2, true).await
+                }
+            };
+            tokio::join!(native(w1, 1, false), second, insert(w3, 3, false))
         });
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         drop(held);
@@ -567,6 +544,7 @@ mod tests {
         assert!(two.is_err(), "the panicking job reported success");
         // The writer still serves.
         insert(writer.clone(), 4, false).await.unwrap();
+        native(writer.clone(), 5, false).await.unwrap();
         let kept: Vec<i64> = sqlx::query_scalar("SELECT n FROM t ORDER BY n")
             .fetch_all(&pool)
             .await
@@ -575,6 +553,16 @@ mod tests {
         // Each caller was told the truth: success exactly when kept.
         assert_eq!(one.is_ok(), kept.contains(&1));
         assert_eq!(three.is_ok(), kept.contains(&3));
-        assert!(kept.contains(&4));
+        assert!(kept.contains(&4) && kept.contains(&5));
+    }
+
+    #[tokio::test]
+    async fn a_panicking_job_fails_its_batch_and_the_writer_goes_on() {
+        a_panicking_job_fails_its_batch(false).await;
+    }
+
+    #[tokio::test]
+    async fn a_panicking_native_job_fails_its_batch_and_the_writer_goes_on() {
+        a_panicking_job_fails_its_batch(true).await;
     }
 }
