@@ -73,23 +73,30 @@ where
 {
     fn run<'c>(self: Box<Self>, conn: &'c mut SqliteConnection) -> BoxFuture<'c, Ran> {
         let Typed { job, reply } = *self;
-        Box::pin(async move {
-            let result = job(conn).await;
-            let ok = result.is_ok();
-            let deliver: Deliver = Box::new(move |failed| {
-                let answer = match failed {
-                    None => result,
-                    Some(why) => Err(batch_failed(why)),
-                };
-                let _ = reply.send(answer);
-            });
-            Ran { ok, deliver }
-        })
+        Box::pin(async move { ran(job(conn).await, reply) })
     }
 
     fn abandon(self: Box<Self>, why: &str) {
         let _ = self.reply.send(Err(batch_failed(why)));
     }
+}
+
+/// What a job did, and how to answer its caller once the batch's fate is
+/// known: its own result when the batch committed, else why not.
+fn ran<T, E>(result: Result<T, E>, reply: oneshot::Sender<Result<T, E>>) -> Ran
+where
+    T: Send + 'static,
+    E: From<sqlx::Error> + Send + 'static,
+{
+    let ok = result.is_ok();
+    let deliver: Deliver = Box::new(move |failed| {
+        let answer = match failed {
+            None => result,
+            Some(why) => Err(batch_failed(why)),
+        };
+        let _ = reply.send(answer);
+    });
+    Ran { ok, deliver }
 }
 
 /// A job run on the connection's SQLite handle (see the module's doc).
@@ -111,16 +118,7 @@ where
 {
     fn run(self: Box<Self>, db: &rusqlite::Connection) -> Ran {
         let Native { job, reply } = *self;
-        let result = job(db);
-        let ok = result.is_ok();
-        let deliver: Deliver = Box::new(move |failed| {
-            let answer = match failed {
-                None => result,
-                Some(why) => Err(batch_failed(why)),
-            };
-            let _ = reply.send(answer);
-        });
-        Ran { ok, deliver }
+        ran(job(db), reply)
     }
 
     fn abandon(self: Box<Self>, why: &str) {
