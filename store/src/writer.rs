@@ -368,16 +368,12 @@ async fn run_queued(
             Err(_) => return Some("a write job panicked".to_string()),
         }
     }
-    if !any {
+    // COMMIT keeps the open savepoint's writes: only a failed last job
+    // needs undoing first.
+    if !any || last_ok {
         return None;
     }
-    // The open savepoint: kept, or undone when its job failed.
-    let close = if last_ok {
-        "RELEASE job"
-    } else {
-        "ROLLBACK TO job; RELEASE job"
-    };
-    sqlx::raw_sql(close)
+    sqlx::raw_sql("ROLLBACK TO job")
         .execute(&mut *conn)
         .await
         .err()
