@@ -82,22 +82,16 @@ pub(crate) struct Dialect {
     /// `codec::Texts`): SQLite has no arrays, the list is a JSON array
     /// read with `json_each`; PostgreSQL binds an array.
     in_list: (&'static str, &'static str),
-    /// Locks the rows a `SELECT` reads until the transaction ends:
-    /// PostgreSQL's writers run concurrently; SQLite's take turns (one
-    /// writer) and it has no such clause.
-    pub for_update: &'static str,
 }
 
 impl Dialect {
     pub(crate) const SQLITE: Dialect = Dialect {
         order: "rowid",
         in_list: ("IN (SELECT value FROM json_each(", "))"),
-        for_update: "",
     };
     pub(crate) const POSTGRES: Dialect = Dialect {
         order: "position",
         in_list: ("= ANY(", ")"),
-        for_update: " FOR UPDATE",
     };
 
     /// `IN <the list bound as param>`, e.g. `in_list("$2")`.
@@ -128,8 +122,8 @@ pub(crate) enum Arg {
 }
 
 /// One statement (`$1`, `$2`, … for its parameters) with its values: a
-/// write built once and run on either backend, alone or (on SQLite) as
-/// part of a script.
+/// write built once and run on either backend (on SQLite's native lane
+/// too, `native.rs`).
 #[derive(Debug, Clone)]
 pub(crate) struct Stmt {
     pub sql: String,
@@ -168,17 +162,8 @@ impl Stmt {
             )
     }
 
-    /// Appends this statement to a SQLite script whose earlier statements
-    /// bind `args.len()` values (see [`Stmt::renumbered`]).
-    pub(crate) fn append_to(self, sql: &mut String, args: &mut Vec<Arg>) {
-        sql.push_str(&self.renumbered(args));
-        sql.push_str(";\n");
-    }
-
     /// The statement's text for a place after `args.len()` values bound
-    /// before it (a later statement of a SQLite script, which numbers its
-    /// parameters across all its statements, or a part of a PostgreSQL
-    /// statement): its `$n` become `$(n + that)`. Its values are added to
+    /// before it (a part of a PostgreSQL statement): its `$n` become `$(n + that)`. Its values are added to
     /// `args`.
     pub(crate) fn renumbered(self, args: &mut Vec<Arg>) -> String {
         let offset = args.len();

@@ -6,11 +6,11 @@
 //! Optimistic locking: an append states the version it decided on, and a
 //! stale writer never overwrites. The two backends run the same statements
 //! (the events, the read model at the expected version, the queue's write)
-//! and check differently (see `RunAppend`): on SQLite the log itself
-//! refuses a stale first event (its primary key on `(trip_id, seq)`, and
-//! the `trip_events_gapless` trigger for a `seq` that does not follow the
-//! trip's last), because an append there is one script that cannot look at
-//! what a statement did; on PostgreSQL the append is one statement whose
+//! and check differently: on SQLite the log itself refuses a stale first
+//! event (its primary key on `(trip_id, seq)`, and the
+//! `trip_events_gapless` trigger for a `seq` that does not follow the
+//! trip's last), so the append's statements need not look at what one of
+//! them did (`Writes::run_native`); on PostgreSQL the append is one statement whose
 //! read-model update matches only the expected version (and locks the row
 //! until the commit) and which fails when it matched none. A trip created
 //! twice at once is refused by the primary keys on both.
@@ -300,14 +300,36 @@ impl Store {
         state
     }
 
+    /// The read model after `events`, folded over the stored one (which
+    /// must be at `expected`), encoded.
+    fn folded(
+        trip_id: TripId,
+        expected: u64,
+        stored: Option<(i64, JsonText)>,
+        events: &[TripEvent],
+        at: DateTime<Utc>,
+    ) -> Result<StateRow, Failure> {
+        let stored = match stored {
+            Some((version, json)) => {
+                check_version(version, expected)?;
+                Some(json.decode_as::<TripState>("trip_state.state")?)
+            }
+            None if expected != 0 => return Err(Failure::Conflict { actual: 0 }),
+            None => None,
+        };
+        Ok(encode_state(&Self::fold(
+            trip_id, stored, expected, events, at,
+        ))?)
+    }
+
     /// One append on either backend, its failure turned into the port's.
     ///
-    /// Both build the same statements ([`Writes`]) and run them as one
-    /// call (`RunAppend`): on SQLite a script in the writer's group commit,
-    /// on PostgreSQL one statement. With the state after the events in hand
-    /// that call is the whole append (on PostgreSQL without a transaction
-    /// around it: a statement is atomic); otherwise the stored state is
-    /// read and folded first, in a transaction.
+    /// Both build the same statements ([`Writes`]): on SQLite they run on
+    /// the writer's native lane, in its group commit; on PostgreSQL as one
+    /// statement (`run_append_postgres`). With the state after the events
+    /// in hand that is the whole append (on PostgreSQL without a
+    /// transaction around it: a statement is atomic); otherwise the stored
+    /// state is read and folded first, in the same transaction.
     async fn append_any(
         &self,
         trip_id: TripId,
@@ -357,57 +379,69 @@ impl Store {
         let queue = (fence, queue);
         let expected = expected_version;
         let result: Result<u64, Failure> = match (self, after) {
-            // SQLite, with the state in hand: the writes run on the
-            // writer's thread, on the connection's own handle (`native.rs`).
-            (Store::Sqlite { writer, .. }, After::Encoded(state)) => {
-                async {
-                    let (writes, version) = Writes::of(trip_id, expected, rows, at, state, queue)?;
-                    writer
-                        .run_native(move |db| writes.run_native(db).map(|()| version))
-                        .await
-                }
-                .await
+            // SQLite: the writes run on the writer's thread, on the
+            // connection's own handle (`native.rs`); a stored state to fold
+            // over is read in the same transaction.
+            (Store::Sqlite { writer, .. }, after) => {
+                writer
+                    .run_native(move |db| {
+                        let state = match after {
+                            After::Encoded(state) => state,
+                            After::Fold(events) => {
+                                let read = Stmt {
+                                    sql: "SELECT version, state FROM trip_state WHERE trip_id = $1"
+                                        .to_owned(),
+                                    args: vec![Arg::Id(trip_id.into())],
+                                };
+                                let row = native::query(db, &read, |row| {
+                                    Ok((row.get::<_, i64>(0)?, JsonText(row.get(1)?)))
+                                })?;
+                                Self::folded(
+                                    trip_id,
+                                    expected,
+                                    row.into_iter().next(),
+                                    &events,
+                                    at,
+                                )?
+                            }
+                        };
+                        let (writes, version) =
+                            Writes::of(trip_id, expected, rows, at, state, queue)?;
+                        writes.run_native(db).map(|()| version)
+                    })
+                    .await
             }
             // PostgreSQL, with the state in hand: the append is one
-            // statement (`RunAppend`), atomic on its own, so it needs no
-            // transaction around it: one round trip instead of three.
+            // statement (`run_append_postgres`), atomic on its own, so it
+            // needs no transaction around it: one round trip instead of
+            // three.
             (Store::Postgres(pool), After::Encoded(state)) => {
                 async {
                     let (writes, version) = Writes::of(trip_id, expected, rows, at, state, queue)?;
                     let mut conn = pool.acquire().await?;
-                    conn.run_append(writes).await?;
+                    run_append_postgres(&mut conn, writes).await?;
                     Ok(version)
                 }
                 .await
             }
-            (_, after) => in_transaction!(self, |conn| async move {
-                let state = match after {
-                    After::Encoded(encoded) => encoded,
-                    After::Fold(events) => {
-                        // The stored state, read (and locked) in the transaction.
-                        let sql = format!(
-                            "SELECT version, state FROM trip_state WHERE trip_id = $1{}",
-                            dialect.for_update
-                        );
-                        let row: Option<(i64, JsonText)> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-                            .bind(Id::from(trip_id))
-                            .fetch_optional(&mut *conn)
-                            .await?;
-                        let stored = match row {
-                            Some((version, json)) => {
-                                check_version(version, expected)?;
-                                Some(json.decode_as::<TripState>("trip_state.state")?)
-                            }
-                            None if expected != 0 => return Err(Failure::Conflict { actual: 0 }),
-                            None => None,
-                        };
-                        encode_state(&Self::fold(trip_id, stored, expected, &events, at))?
-                    }
-                };
-                let (writes, version) = Writes::of(trip_id, expected, rows, at, state, queue)?;
-                conn.run_append(writes).await?;
-                Ok(version)
-            }),
+            // The stored state read and locked in the append's transaction.
+            (Store::Postgres(pool), After::Fold(events)) => {
+                async {
+                    let mut tx = pool.begin().await?;
+                    let row: Option<(i64, JsonText)> = sqlx::query_as(
+                        "SELECT version, state FROM trip_state WHERE trip_id = $1 FOR UPDATE",
+                    )
+                    .bind(Id::from(trip_id))
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    let state = Self::folded(trip_id, expected, row, &events, at)?;
+                    let (writes, version) = Writes::of(trip_id, expected, rows, at, state, queue)?;
+                    run_append_postgres(&mut tx, writes).await?;
+                    tx.commit().await?;
+                    Ok(version)
+                }
+                .await
+            }
         };
         match result {
             Ok(version) => Ok(version),
@@ -483,7 +517,8 @@ impl Store {
 
 impl Writes {
     /// The writes on SQLite's native lane, in order, each a cached
-    /// prepared statement; checked as the script is (`RunAppend`).
+    /// prepared statement, checked by the log's constraints (the module's
+    /// doc).
     fn run_native(self, db: &rusqlite::Connection) -> Result<(), Failure> {
         if let Some(fence) = self.fence {
             native::execute(db, &fence.sqlite()?)?;
@@ -508,61 +543,32 @@ impl From<rusqlite::Error> for Failure {
     }
 }
 
-/// How a backend runs an append's writes (see [`Store::append_any`]).
-/// Both refuse a stale append with an error ([`Failure::Raced`]) that
-/// undoes every write of it.
-trait RunAppend {
-    fn run_append(&mut self, writes: Writes) -> impl Future<Output = Result<(), Failure>> + Send;
-}
-
-/// SQLite: one script (its writer pays a round trip to its worker thread
-/// per call), checked by the log's constraints: the events' primary key
-/// and the `trip_events_gapless` trigger refuse a stale first event.
-impl RunAppend for sqlx::SqliteConnection {
-    async fn run_append(&mut self, writes: Writes) -> Result<(), Failure> {
-        let mut sql = String::new();
-        let mut args = Vec::new();
-        if let Some(fence) = writes.fence {
-            fence.sqlite()?.append_to(&mut sql, &mut args);
-        }
-        writes.events.append_to(&mut sql, &mut args);
-        writes.state.append_to(&mut sql, &mut args);
-        if let Some(queue) = writes.queue {
-            queue.append_to(&mut sql, &mut args);
-        }
-        Stmt { sql, args }.query().execute(&mut *self).await?;
-        Ok(())
+/// PostgreSQL's append: it takes no script with parameters, so the
+/// statements run as one, each a data-modifying CTE. The read model is
+/// written only at the expected version (which also locks its row until
+/// the commit); when that matched no row, `wayfare_refuse_stale()`
+/// (migration 0010) fails the statement, which undoes the others. (A trip
+/// created twice at once: the read model's primary key refuses the second.)
+async fn run_append_postgres(conn: &mut sqlx::PgConnection, writes: Writes) -> Result<(), Failure> {
+    let mut args = Vec::new();
+    let state = writes.state.renumbered(&mut args);
+    let events = writes.events.renumbered(&mut args);
+    let mut sql = format!("WITH s AS ({state} RETURNING 1), e AS ({events})");
+    if let Some(queue) = writes.queue {
+        sql.push_str(&format!(", q AS ({})", queue.renumbered(&mut args)));
     }
-}
-
-/// PostgreSQL takes no script with parameters: the same statements run as
-/// one, each a data-modifying CTE. The read model is written only at the
-/// expected version (which also locks its row until the commit); when that
-/// matched no row, `wayfare_refuse_stale()` (migration 0010) fails the
-/// statement, which undoes the others. (A trip created twice at once: the
-/// read model's primary key refuses the second.)
-impl RunAppend for sqlx::PgConnection {
-    async fn run_append(&mut self, writes: Writes) -> Result<(), Failure> {
-        let mut args = Vec::new();
-        let state = writes.state.renumbered(&mut args);
-        let events = writes.events.renumbered(&mut args);
-        let mut sql = format!("WITH s AS ({state} RETURNING 1), e AS ({events})");
-        if let Some(queue) = writes.queue {
-            sql.push_str(&format!(", q AS ({})", queue.renumbered(&mut args)));
-        }
-        // The fence (when the queue write speaks for a claim) is in the
-        // main query, which runs before the CTEs it does not read (`e`,
-        // `q`): the task's row is locked and checked before `q` writes it.
-        let fence = match writes.fence {
-            Some(fence) => format!("{} + ", fence.postgres()?.renumbered(&mut args)),
-            None => String::new(),
-        };
-        sql.push_str(&format!(
-            " SELECT {fence}CASE WHEN EXISTS (SELECT 1 FROM s) THEN 1 ELSE wayfare_refuse_stale() END"
-        ));
-        Stmt { sql, args }.query().execute(&mut *self).await?;
-        Ok(())
-    }
+    // The fence (when the queue write speaks for a claim) is in the
+    // main query, which runs before the CTEs it does not read (`e`,
+    // `q`): the task's row is locked and checked before `q` writes it.
+    let fence = match writes.fence {
+        Some(fence) => format!("{} + ", fence.postgres()?.renumbered(&mut args)),
+        None => String::new(),
+    };
+    sql.push_str(&format!(
+        " SELECT {fence}CASE WHEN EXISTS (SELECT 1 FROM s) THEN 1 ELSE wayfare_refuse_stale() END"
+    ));
+    Stmt { sql, args }.query().execute(&mut *conn).await?;
+    Ok(())
 }
 
 /// The log and the queue in one database: a queue write that goes with

@@ -9,8 +9,8 @@
 //! values typed for both schemas (`codec`), a body expanded once per pool
 //! (`db`). What the dialects truly spell differently is named where it
 //! happens: the few SQL fragments of `db::Dialect`, claims (PostgreSQL's
-//! `FOR UPDATE SKIP LOCKED`), how an append's statements run (a script in
-//! SQLite's group commit, one statement on PostgreSQL), and what only one
+//! `FOR UPDATE SKIP LOCKED`), how an append's statements run (on the
+//! handle of SQLite's group-commit writer, one statement on PostgreSQL), and what only one
 //! deployment needs (PostgreSQL's liveness table and catalog lock).
 //!
 //! Module graph, no cycles: `codec` ← `db` ← `queue` ← {`events`, `tasks`};
