@@ -456,6 +456,10 @@ async fn a_corrupt_read_model_queue_row_and_result_lower_the_score_and_are_repai
     }
 }
 
+/// The pause between two submissions while the audits run: 120 trips
+/// then plan over at least three seconds.
+const SUBMIT_EVERY: Duration = Duration::from_millis(25);
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_audit_while_many_trips_plan_finds_no_disagreement() {
     const TRIPS: usize = 120;
@@ -463,7 +467,9 @@ async fn an_audit_while_many_trips_plan_finds_no_disagreement() {
         let app = App::start(db, ManualClock::at_epoch()).await;
         let name = app.name;
         // Submitted one after another in the background while the audits
-        // run, so that trips are planning throughout.
+        // run, so that trips are planning throughout: paced, so that
+        // planning lasts several audit passes however fast the store is
+        // (an audit pass over the trips takes up to a second).
         let runtime = app.runtime.clone();
         let submitter = tokio::spawn(async move {
             let mut trips = Vec::new();
@@ -473,6 +479,7 @@ async fn an_audit_while_many_trips_plan_finds_no_disagreement() {
                     .await
                     .expect("submitted");
                 trips.push(submitted.trip_id);
+                tokio::time::sleep(SUBMIT_EVERY).await;
             }
             trips
         });
