@@ -155,11 +155,13 @@ impl Store {
             }
             if let Some((status, progress, _, json)) = row {
                 sqlx::query(
-                    "INSERT INTO trip_state (trip_id, status, progress, version, state, updated_at)
-                     VALUES ($1, $2, $3, $4, $5, $6)
+                    "INSERT INTO trip_state (trip_id, status, progress, version, state, updated_at,
+                        state_version)
+                     VALUES ($1, $2, $3, $4, $5, $6, $4)
                      ON CONFLICT (trip_id) DO UPDATE SET status = excluded.status,
                         progress = excluded.progress, version = excluded.version,
-                        state = excluded.state, updated_at = excluded.updated_at",
+                        state = excluded.state, updated_at = excluded.updated_at,
+                        state_version = excluded.state_version",
                 )
                 .bind(id)
                 .bind(status)

@@ -1,6 +1,7 @@
 //! The trip event log on SQL: `trip_events` (the source of truth),
 //! `trip_state` (the read model, updated in the same transaction as every
-//! append) and `trip_snapshots`. [`Store`] implements the engine's
+//! append; its JSON only now and then while a trip plans, see
+//! [`StateWrite`]) and `trip_snapshots`. [`Store`] implements the engine's
 //! [`EventStore`] port.
 //!
 //! Optimistic locking: an append states the version it decided on, and a
@@ -22,7 +23,7 @@ use wayfare_engine::state::{
     TripState, TripStatus, TripSummary,
 };
 
-use crate::codec::{Id, JsonText, Time, is_unique_violation, to_i64, to_json, to_u64};
+use crate::codec::{Id, JsonText, Time, is_unique_violation, parse_ts, to_i64, to_json, to_u64};
 use crate::db::{Arg, Stmt, in_transaction, on_pool};
 use crate::native;
 use crate::queue::Joint;
@@ -91,10 +92,48 @@ type EventRow = (i64, &'static str, JsonText);
 /// The `trip_state` columns: status, progress, version, state.
 pub(crate) type StateRow = (&'static str, f64, u64, JsonText);
 
+/// What an append writes of the read model.
+enum StateWrite {
+    /// Its columns and its JSON (`state`, then at the new version).
+    Whole(StateRow),
+    /// Its columns (status, progress, version) only: the JSON stays at its
+    /// `state_version`, and a reader folds the log's events after it in
+    /// ([`read_model_at`]).
+    Columns(&'static str, f64, u64),
+}
+
+/// While a trip plans, its read model's JSON is rewritten only when an
+/// append crosses a multiple of this many versions: a planning trip
+/// appends about ten times in a second, and nothing but the consistency
+/// auditor and a folding append reads the JSON. A trip that stops
+/// planning (ready, failed, cancelled, waiting for an answer) has it
+/// written whole.
+const STATE_EVERY: u64 = 8;
+
+impl StateWrite {
+    /// What an append from `expected` to `state` writes.
+    fn of(expected: u64, state: &TripState) -> Result<Self, StoreError> {
+        let whole = expected == 0
+            || state.status != TripStatus::Planning
+            || state.version / STATE_EVERY != expected / STATE_EVERY;
+        Ok(if whole {
+            StateWrite::Whole(encode_state(state)?)
+        } else {
+            StateWrite::Columns(state.status.as_str(), state.progress(), state.version)
+        })
+    }
+
+    fn version(&self) -> u64 {
+        match self {
+            StateWrite::Whole((_, _, version, _)) | StateWrite::Columns(_, _, version) => *version,
+        }
+    }
+}
+
 /// How an append gets the state after it.
 enum After {
     /// The writer folded it already; encoded before any lock is taken.
-    Encoded(StateRow),
+    Encoded(StateWrite),
     /// Fold these events over the stored state, inside the transaction.
     Fold(Vec<TripEvent>),
 }
@@ -126,6 +165,7 @@ struct SummaryRow {
     progress: f64,
     version: i64,
     state: JsonText,
+    state_version: i64,
     updated_at: Time,
 }
 
@@ -135,6 +175,67 @@ struct EventLine {
     seq: i64,
     payload: JsonText,
     at: Time,
+}
+
+/// A trip's events after a `seq`, in order.
+const EVENTS_AFTER: &str =
+    "SELECT seq, payload, at FROM trip_events WHERE trip_id = $1 AND seq > $2 ORDER BY seq";
+
+/// The stored read model a folding append starts from: version,
+/// state_version, state.
+type StoredRow = (i64, i64, JsonText);
+
+impl EventLine {
+    fn from_native(row: &rusqlite::Row<'_>) -> Result<Self, StoreError> {
+        let at: String = row.get(2)?;
+        Ok(EventLine {
+            seq: row.get(0)?,
+            payload: JsonText(row.get(1)?),
+            at: Time(
+                parse_ts(&at).map_err(|e| StoreError::Corrupt(format!("trip_events.at: {e}")))?,
+            ),
+        })
+    }
+
+    fn decode(self, trip_id: TripId) -> Result<StoredEvent, StoreError> {
+        Ok(StoredEvent {
+            trip_id,
+            seq: to_u64("trip_events.seq", self.seq)?,
+            at: self.at.0,
+            event: self.payload.decode_as("trip_events.payload")?,
+        })
+    }
+}
+
+/// The read model at `version`: the stored JSON (at `state_version`) with
+/// the log's events after it (`since`, in order; any past `version` are
+/// left out) folded in.
+fn read_model_at(
+    trip_id: TripId,
+    json: JsonText,
+    state_version: i64,
+    version: u64,
+    since: Vec<EventLine>,
+) -> Result<TripState, StoreError> {
+    let mut state: TripState = json.decode_as("trip_state.state")?;
+    let mut next = to_u64("trip_state.state_version", state_version)? + 1;
+    if next == version + 1 {
+        return Ok(state);
+    }
+    for line in since {
+        let event = line.decode(trip_id)?;
+        if event.seq != next || next > version {
+            break;
+        }
+        state.apply_stored(&event);
+        next += 1;
+    }
+    if next != version + 1 {
+        return Err(StoreError::Corrupt(format!(
+            "trip_events: trip {trip_id} has no event {next}, its read model is at {version}"
+        )));
+    }
+    Ok(state.read_model())
 }
 
 /// One append's writes, in the order SQLite runs them: the fence, the
@@ -180,10 +281,10 @@ impl Writes {
         expected: u64,
         rows: Vec<EventRow>,
         at: DateTime<Utc>,
-        state: StateRow,
+        state: StateWrite,
         (fence, queue): (Option<Fence>, Option<Stmt>),
     ) -> Result<(Self, u64), StoreError> {
-        let version = state.2;
+        let version = state.version();
         Ok((
             Writes {
                 fence,
@@ -220,28 +321,47 @@ fn insert_events(trip_id: TripId, rows: Vec<EventRow>, at: DateTime<Utc>) -> Stm
 
 /// The statement writing the read model: a new trip's row is inserted (a
 /// second creator's insert is a unique violation, a lost race), an
-/// existing one updated only at the expected version.
+/// existing one updated only at the expected version, its JSON with it or
+/// not ([`StateWrite`]).
 fn write_state(
     trip_id: TripId,
     expected: u64,
-    (status, progress, version, json): StateRow,
+    state: StateWrite,
     at: DateTime<Utc>,
 ) -> Result<Stmt, StoreError> {
-    let sql = if expected == 0 {
-        "INSERT INTO trip_state (status, progress, version, state, updated_at, trip_id)
-         VALUES ($1, $2, $3, $4, $5, $6)"
-    } else {
-        "UPDATE trip_state SET status = $1, progress = $2, version = $3, state = $4,
-            updated_at = $5 WHERE trip_id = $6 AND version = $7"
+    let (status, progress, version, json) = match state {
+        StateWrite::Whole((status, progress, version, json)) => {
+            (status, progress, version, Some(json))
+        }
+        StateWrite::Columns(status, progress, version) => (status, progress, version, None),
     };
     let mut args = vec![
         Arg::Text(Some(status.to_owned())),
         Arg::Float(progress),
         Arg::Int(to_i64(version)?),
-        Arg::Json(json),
-        Arg::Time(Some(Time(at))),
-        Arg::Id(trip_id.into()),
     ];
+    let sql = match (expected, json) {
+        (0, Some(json)) => {
+            args.push(Arg::Json(json));
+            "INSERT INTO trip_state (status, progress, version, state, updated_at, trip_id,
+                state_version) VALUES ($1, $2, $3, $4, $5, $6, $3)"
+        }
+        (0, None) => {
+            return Err(StoreError::Corrupt(format!(
+                "trip {trip_id}: a new trip's read model must be written whole"
+            )));
+        }
+        (_, Some(json)) => {
+            args.push(Arg::Json(json));
+            "UPDATE trip_state SET status = $1, progress = $2, version = $3, state = $4,
+                updated_at = $5, state_version = $3 WHERE trip_id = $6 AND version = $7"
+        }
+        (_, None) => {
+            "UPDATE trip_state SET status = $1, progress = $2, version = $3,
+                updated_at = $4 WHERE trip_id = $5 AND version = $6"
+        }
+    };
+    args.extend([Arg::Time(Some(Time(at))), Arg::Id(trip_id.into())]);
     if expected != 0 {
         args.push(Arg::Int(to_i64(expected)?));
     }
@@ -301,25 +421,33 @@ impl Store {
     }
 
     /// The read model after `events`, folded over the stored one (which
-    /// must be at `expected`), encoded.
+    /// must be at `expected`; `since`: the log's events after its JSON),
+    /// encoded whole.
     fn folded(
         trip_id: TripId,
         expected: u64,
-        stored: Option<(i64, JsonText)>,
+        stored: Option<StoredRow>,
+        since: Vec<EventLine>,
         events: &[TripEvent],
         at: DateTime<Utc>,
-    ) -> Result<StateRow, Failure> {
+    ) -> Result<StateWrite, Failure> {
         let stored = match stored {
-            Some((version, json)) => {
+            Some((version, state_version, json)) => {
                 check_version(version, expected)?;
-                Some(json.decode_as::<TripState>("trip_state.state")?)
+                Some(read_model_at(
+                    trip_id,
+                    json,
+                    state_version,
+                    expected,
+                    since,
+                )?)
             }
             None if expected != 0 => return Err(Failure::Conflict { actual: 0 }),
             None => None,
         };
-        Ok(encode_state(&Self::fold(
+        Ok(StateWrite::Whole(encode_state(&Self::fold(
             trip_id, stored, expected, events, at,
-        ))?)
+        ))?))
     }
 
     /// One append on either backend, its failure turned into the port's.
@@ -389,20 +517,31 @@ impl Store {
                             After::Encoded(state) => state,
                             After::Fold(events) => {
                                 let read = Stmt {
-                                    sql: "SELECT version, state FROM trip_state WHERE trip_id = $1"
+                                    sql: "SELECT version, state_version, state FROM trip_state
+                                          WHERE trip_id = $1"
                                         .to_owned(),
                                     args: vec![Arg::Id(trip_id.into())],
                                 };
                                 let row = native::query(db, &read, |row| {
-                                    Ok((row.get::<_, i64>(0)?, JsonText(row.get(1)?)))
-                                })?;
-                                Self::folded(
-                                    trip_id,
-                                    expected,
-                                    row.into_iter().next(),
-                                    &events,
-                                    at,
-                                )?
+                                    Ok((row.get(0)?, row.get(1)?, JsonText(row.get(2)?)))
+                                })?
+                                .into_iter()
+                                .next();
+                                let since = match &row {
+                                    Some((_, state_version, _)) => native::query(
+                                        db,
+                                        &Stmt {
+                                            sql: EVENTS_AFTER.to_owned(),
+                                            args: vec![
+                                                Arg::Id(trip_id.into()),
+                                                Arg::Int(*state_version),
+                                            ],
+                                        },
+                                        EventLine::from_native,
+                                    )?,
+                                    None => Vec::new(),
+                                };
+                                Self::folded(trip_id, expected, row, since, &events, at)?
                             }
                         };
                         let (writes, version) =
@@ -428,13 +567,24 @@ impl Store {
             (Store::Postgres(pool), After::Fold(events)) => {
                 async {
                     let mut tx = pool.begin().await?;
-                    let row: Option<(i64, JsonText)> = sqlx::query_as(
-                        "SELECT version, state FROM trip_state WHERE trip_id = $1 FOR UPDATE",
+                    let row: Option<StoredRow> = sqlx::query_as(
+                        "SELECT version, state_version, state FROM trip_state
+                         WHERE trip_id = $1 FOR UPDATE",
                     )
                     .bind(Id::from(trip_id))
                     .fetch_optional(&mut *tx)
                     .await?;
-                    let state = Self::folded(trip_id, expected, row, &events, at)?;
+                    let since: Vec<EventLine> = match &row {
+                        Some((_, state_version, _)) => {
+                            sqlx::query_as(EVENTS_AFTER)
+                                .bind(Id::from(trip_id))
+                                .bind(*state_version)
+                                .fetch_all(&mut *tx)
+                                .await?
+                        }
+                        None => Vec::new(),
+                    };
+                    let state = Self::folded(trip_id, expected, row, since, &events, at)?;
                     let (writes, version) = Writes::of(trip_id, expected, rows, at, state, queue)?;
                     run_append_postgres(&mut tx, writes).await?;
                     tx.commit().await?;
@@ -477,7 +627,8 @@ impl Store {
     ) -> Result<u64, AppendError> {
         let at = events.first().map_or_else(Utc::now, |e| e.at);
         let refs: Vec<&TripEvent> = events.iter().map(|e| &e.event).collect();
-        let encoded = encode_state(after).map_err(|e| AppendError::Port(e.into()))?;
+        let encoded =
+            StateWrite::of(expected_version, after).map_err(|e| AppendError::Port(e.into()))?;
         self.append_any(
             trip_id,
             expected_version,
@@ -668,25 +819,25 @@ impl Store {
         trip_id: TripId,
         after_seq: u64,
     ) -> Result<Vec<StoredEvent>, StoreError> {
-        let rows: Vec<EventLine> = on_pool!(self, read, |pool| {
-            sqlx::query_as(
-            "SELECT seq, payload, at FROM trip_events WHERE trip_id = $1 AND seq > $2 ORDER BY seq"
-        )
-        .bind(Id::from(trip_id))
-        .bind(to_i64(after_seq)?)
-        .fetch_all(pool)
-        .await?
-        });
-        rows.into_iter()
-            .map(|row| {
-                Ok(StoredEvent {
-                    trip_id,
-                    seq: to_u64("trip_events.seq", row.seq)?,
-                    at: row.at.0,
-                    event: row.payload.decode_as("trip_events.payload")?,
-                })
-            })
+        self.lines_after(trip_id, after_seq)
+            .await?
+            .into_iter()
+            .map(|line| line.decode(trip_id))
             .collect()
+    }
+
+    async fn lines_after(
+        &self,
+        trip_id: TripId,
+        after_seq: u64,
+    ) -> Result<Vec<EventLine>, StoreError> {
+        Ok(on_pool!(self, read, |pool| {
+            sqlx::query_as(EVENTS_AFTER)
+                .bind(Id::from(trip_id))
+                .bind(to_i64(after_seq)?)
+                .fetch_all(pool)
+                .await?
+        }))
     }
 
     async fn load_snapshot_sql(&self, trip_id: TripId) -> Result<Option<Snapshot>, StoreError> {
@@ -733,14 +884,25 @@ impl Store {
     async fn trip_summary_sql(&self, trip_id: TripId) -> Result<Option<TripSummary>, StoreError> {
         let row: Option<SummaryRow> = on_pool!(self, read, |pool| {
             sqlx::query_as(
-            "SELECT status, progress, version, state, updated_at FROM trip_state WHERE trip_id = $1"
-        )
-        .bind(Id::from(trip_id))
-        .fetch_optional(pool)
-        .await?
+                "SELECT status, progress, version, state, state_version, updated_at
+             FROM trip_state WHERE trip_id = $1",
+            )
+            .bind(Id::from(trip_id))
+            .fetch_optional(pool)
+            .await?
         });
         let Some(row) = row else {
             return Ok(None);
+        };
+        let version = to_u64("trip_state.version", row.version)?;
+        let since = if to_u64("trip_state.state_version", row.state_version)? < version {
+            self.lines_after(
+                trip_id,
+                to_u64("trip_state.state_version", row.state_version)?,
+            )
+            .await?
+        } else {
+            Vec::new()
         };
         Ok(Some(TripSummary {
             trip_id,
@@ -749,9 +911,9 @@ impl Store {
                 .parse()
                 .map_err(|e: String| StoreError::Corrupt(format!("trip_state.status: {e}")))?,
             progress: row.progress,
-            version: to_u64("trip_state.version", row.version)?,
+            version,
             updated_at: row.updated_at.0,
-            state: row.state.decode_as("trip_state.state")?,
+            state: read_model_at(trip_id, row.state, row.state_version, version, since)?,
         }))
     }
 
