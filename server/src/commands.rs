@@ -118,6 +118,10 @@ pub async fn follow_other_processes(
                     tracing::warn!("the listener's connection was lost; catching up from the log");
                     runtime.catch_up_all();
                 }
+                Ok(Heard::Departed) => {
+                    tracing::info!("a process left; catching up from the log");
+                    runtime.catch_up_all();
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, "listening for other processes' events failed; trying again");
                     tokio::time::sleep(std::time::Duration::from_secs(1)).await;

@@ -21,13 +21,13 @@ macro_rules! on_pool {
     ($store:expr, read, |$pool:ident| $body:expr) => {
         match $store {
             $crate::Store::Sqlite { read: $pool, .. } => $body,
-            $crate::Store::Postgres($pool) => $body,
+            $crate::Store::Postgres($pool, _) => $body,
         }
     };
     ($store:expr, write, |$pool:ident| $body:expr) => {
         match $store {
             $crate::Store::Sqlite { write: $pool, .. } => $body,
-            $crate::Store::Postgres($pool) => $body,
+            $crate::Store::Postgres($pool, _) => $body,
         }
     };
 }
@@ -47,7 +47,7 @@ macro_rules! in_transaction {
                     .run(move |$conn| Box::pin(async move { $body.await }))
                     .await
             }
-            $crate::Store::Postgres(pool) => {
+            $crate::Store::Postgres(pool, _) => {
                 async {
                     let mut tx = match pool.begin().await {
                         Ok(tx) => tx,
@@ -104,7 +104,7 @@ impl crate::Store {
     pub(crate) fn dialect(&self) -> &'static Dialect {
         match self {
             crate::Store::Sqlite { .. } => &Dialect::SQLITE,
-            crate::Store::Postgres(_) => &Dialect::POSTGRES,
+            crate::Store::Postgres(_, _) => &Dialect::POSTGRES,
         }
     }
 }

@@ -554,7 +554,7 @@ impl Store {
             // statement (`run_append_postgres`), atomic on its own, so it
             // needs no transaction around it: one round trip instead of
             // three.
-            (Store::Postgres(pool), After::Encoded(state)) => {
+            (Store::Postgres(pool, _), After::Encoded(state)) => {
                 async {
                     let (writes, version) = Writes::of(trip_id, expected, rows, at, state, queue)?;
                     let mut conn = pool.acquire().await?;
@@ -564,7 +564,7 @@ impl Store {
                 .await
             }
             // The stored state read and locked in the append's transaction.
-            (Store::Postgres(pool), After::Fold(events)) => {
+            (Store::Postgres(pool, _), After::Fold(events)) => {
                 async {
                     let mut tx = pool.begin().await?;
                     let row: Option<StoredRow> = sqlx::query_as(
@@ -594,7 +594,12 @@ impl Store {
             }
         };
         match result {
-            Ok(version) => Ok(version),
+            Ok(version) => {
+                if let Store::Postgres(_, announcer) = self {
+                    announcer.appended(trip_id, version);
+                }
+                Ok(version)
+            }
             Err(Failure::Conflict { actual }) => Err(AppendError::Conflict {
                 expected: expected_version,
                 actual,
@@ -650,7 +655,7 @@ impl Store {
         let check = match (self, fence) {
             (_, None) => None,
             (Store::Sqlite { .. }, Some(fence)) => Some(fence.sqlite()?),
-            (Store::Postgres(_), Some(fence)) => {
+            (Store::Postgres(_, _), Some(fence)) => {
                 let mut check = fence.postgres()?;
                 check.sql = format!("SELECT {}", check.sql);
                 Some(check)

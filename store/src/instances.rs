@@ -97,7 +97,7 @@ impl Store {
         now: DateTime<Utc>,
         forget_after: Duration,
     ) -> Result<Vec<Stmt>, StoreError> {
-        let postgres = matches!(self, Store::Postgres(_));
+        let postgres = matches!(self, Store::Postgres(_, _));
         let forget = if postgres {
             Stmt {
                 sql: "DELETE FROM agent_instances
@@ -189,7 +189,7 @@ impl Store {
                 .fetch_all(read)
                 .await?
             }
-            Store::Postgres(pool) => {
+            Store::Postgres(pool, _) => {
                 sqlx::query_as(sqlx::AssertSqlSafe(format!(
                     "SELECT {COLUMNS}, now() AS db_now FROM agent_instances {ORDER}"
                 )))

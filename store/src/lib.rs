@@ -27,6 +27,7 @@
 //! removes its rows from every table ([`Store::delete_trip`]); what people
 //! thought of their trips ([`Store::rate_trip`], [`Store::satisfaction`]).
 
+mod announce;
 mod audit;
 pub mod catalog;
 mod codec;
@@ -46,6 +47,7 @@ pub mod testing;
 mod trip_requests;
 mod writer;
 
+pub use announce::Announcer;
 pub use catalog::{BATCH_ROWS, ImportCounts, ImportError, ImportSummary, import_travelplanner};
 pub use listen::{AppendListener, Heard};
 /// Re-exported so a caller of [`import_travelplanner`] needs no engine import.
@@ -121,7 +123,9 @@ pub enum Store {
         /// through one task that commits them in groups (`writer.rs`).
         writer: writer::Writer,
     },
-    Postgres(PgPool),
+    /// The pool, and the task that tells the other processes sharing the
+    /// database about this one's appends (`announce.rs`).
+    Postgres(PgPool, announce::Announcer),
 }
 
 impl Store {
@@ -134,13 +138,14 @@ impl Store {
             // Each store names its connections uniquely: the notifications
             // of its appends carry the name, and its listener skips them
             // (`listen.rs`).
-            let options = PgConnectOptions::from_str(url)?
-                .application_name(&format!("wayfare-{}", uuid::Uuid::new_v4().simple()));
+            let me = format!("wayfare-{}", uuid::Uuid::new_v4().simple());
+            let options = PgConnectOptions::from_str(url)?.application_name(&me);
             let pool = PgPoolOptions::new()
                 .max_connections(16)
                 .connect_with(options)
                 .await?;
-            Store::Postgres(pool)
+            let announcer = announce::Announcer::start(pool.clone(), me);
+            Store::Postgres(pool, announcer)
         } else if url.starts_with("sqlite:") {
             tracing::Span::current().record("db.backend", "sqlite");
             let options = SqliteConnectOptions::from_str(url)?
@@ -186,7 +191,7 @@ impl Store {
     pub fn backend(&self) -> Backend {
         match self {
             Store::Sqlite { .. } => Backend::Sqlite,
-            Store::Postgres(_) => Backend::Postgres,
+            Store::Postgres(_, _) => Backend::Postgres,
         }
     }
 
@@ -197,7 +202,7 @@ impl Store {
     /// releases the lock. SQLite serves one process: no lock.
     pub(crate) async fn advisory_lock(&self, key: &str) -> Result<Held> {
         match self {
-            Store::Postgres(pool) => {
+            Store::Postgres(pool, _) => {
                 let mut tx = pool.begin().await?;
                 sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
                     .bind(key)
@@ -212,7 +217,7 @@ impl Store {
     async fn migrate(&self) -> Result<()> {
         match self {
             Store::Sqlite { write: pool, .. } => SQLITE_MIGRATIONS.run(pool).await?,
-            Store::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
+            Store::Postgres(pool, _) => POSTGRES_MIGRATIONS.run(pool).await?,
         }
         Ok(())
     }
@@ -224,7 +229,10 @@ impl Store {
                 read.close().await;
                 write.close().await;
             }
-            Store::Postgres(pool) => pool.close().await,
+            Store::Postgres(pool, announcer) => {
+                announcer.flush().await;
+                pool.close().await;
+            }
         }
     }
 }

@@ -1,14 +1,17 @@
-//! Events across processes: the pointers PostgreSQL's `trip_events_notify`
-//! trigger (migration 0011) sends on the channel `wayfare_events` when an
-//! append commits — `<trip id> <last seq> <writer's application_name>` —
-//! heard through sqlx's [`PgListener`] on a connection of its own.
+//! Events across processes: the pointers each process sends on the
+//! channel `wayfare_events` after its appends commit (`announce.rs`) —
+//! `<trip id> <last seq> <writer's application_name>` — heard through
+//! sqlx's [`PgListener`] on a connection of its own.
 //!
 //! A process skips its own pointers (it published those events already):
 //! each [`Store`] names its connections uniquely (`Store::connect`). A
 //! pointer is only that: the listener's owner reads the events from the
 //! log. When the listening connection was lost, pointers sent meanwhile
 //! are gone; [`Heard::Lost`] says so, and the owner reads again what it
-//! has in hand. SQLite serves one process: there is nothing to hear.
+//! has in hand. So it does when a process leaves the list of live ones
+//! (`runtime_nodes`): the pointers of its last commits may have died with
+//! it ([`Heard::Departed`]). SQLite serves one process: there is nothing
+//! to hear.
 //!
 //! A listener only reads, so a connection whose other end vanished without
 //! a word (the database's host gone or a firewall's state dropped during a
@@ -34,6 +37,9 @@ pub const PROBE_AFTER: Duration = Duration::from_secs(5);
 /// How long that check may take before the connection is given up.
 pub const PROBE_WITHIN: Duration = Duration::from_secs(5);
 
+/// How often the listener reads the list of live processes.
+const NODES_EVERY: Duration = Duration::from_secs(2);
+
 /// What the listener heard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Heard {
@@ -42,6 +48,9 @@ pub enum Heard {
     /// The connection was lost (and is made again on the next call):
     /// pointers may have been missed.
     Lost,
+    /// A process left the list of live ones: the pointers of its last
+    /// commits may have been lost with it.
+    Departed,
 }
 
 /// Another process's appends, as they commit (PostgreSQL).
@@ -51,6 +60,9 @@ pub struct AppendListener {
     pool: PgPool,
     /// This store's `application_name`: its own pointers are skipped.
     me: String,
+    /// The live processes (`runtime_nodes`) when last read, and when.
+    nodes: Vec<String>,
+    nodes_read: tokio::time::Instant,
 }
 
 impl std::fmt::Debug for AppendListener {
@@ -64,7 +76,7 @@ impl std::fmt::Debug for AppendListener {
 impl Store {
     /// Listens for other processes' appends; `None` on SQLite.
     pub async fn listen_appends(&self) -> Result<Option<AppendListener>> {
-        let Store::Postgres(pool) = self else {
+        let Store::Postgres(pool, _) = self else {
             return Ok(None);
         };
         let me = pool
@@ -76,8 +88,19 @@ impl Store {
             listener: listening(pool).await?,
             pool: pool.clone(),
             me,
+            nodes: live_nodes(pool).await?,
+            nodes_read: tokio::time::Instant::now(),
         }))
     }
+}
+
+/// The processes alive on the database (migration 0007), sorted.
+async fn live_nodes(pool: &PgPool) -> Result<Vec<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT node_id FROM runtime_nodes ORDER BY node_id")
+            .fetch_all(pool)
+            .await?,
+    )
 }
 
 /// A listener on [`CHANNEL`], on a connection of its own from `pool`.
@@ -92,6 +115,15 @@ impl AppendListener {
     /// error: the connection could not be made again (try later).
     pub async fn next(&mut self) -> Result<Heard> {
         loop {
+            if self.nodes_read.elapsed() >= NODES_EVERY {
+                let nodes = live_nodes(&self.pool).await?;
+                self.nodes_read = tokio::time::Instant::now();
+                let departed = self.nodes.iter().any(|n| !nodes.contains(n));
+                self.nodes = nodes;
+                if departed {
+                    return Ok(Heard::Departed);
+                }
+            }
             // Cancel-safe: nothing is taken off the connection's buffer
             // until a whole message is there.
             let Ok(heard) = tokio::time::timeout(PROBE_AFTER, self.listener.try_recv()).await

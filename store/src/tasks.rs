@@ -228,7 +228,7 @@ impl Store {
                 .fetch_all(pool)
                 .await?
             }
-            Store::Postgres(pool) => {
+            Store::Postgres(pool, _) => {
                 sqlx::query_as(sqlx::AssertSqlSafe(format!(
                     "WITH next AS (
                         SELECT t.task_id FROM agent_tasks t
@@ -306,7 +306,7 @@ impl Store {
                     .run_native(move |db| native::query(db, &claim, TaskRow::from_native))
                     .await?
             }
-            Store::Postgres(pool) => {
+            Store::Postgres(pool, _) => {
                 sqlx::query_as(sqlx::AssertSqlSafe(format!(
                     "WITH quota AS (
                         SELECT key AS agent_type, value::bigint AS quota FROM jsonb_each_text($3::jsonb)),
@@ -592,7 +592,7 @@ impl TaskQueue for Store {
             .await
             .map_err(StoreError::from)?
             .rows_affected(),
-            Store::Postgres(_) => return self.node_alive(node_id, now, silent_for).await,
+            Store::Postgres(_, _) => return self.node_alive(node_id, now, silent_for).await,
         };
         Ok(count(released))
     }
@@ -603,7 +603,7 @@ impl TaskQueue for Store {
         now: DateTime<Utc>,
         silent_for: std::time::Duration,
     ) -> Result<usize, PortError> {
-        let Store::Postgres(pool) = self else {
+        let Store::Postgres(pool, _) = self else {
             return Ok(0);
         };
         Ok(node_alive_postgres(pool, node_id, now, silent_for).await?)

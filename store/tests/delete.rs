@@ -78,7 +78,7 @@ async fn trip_tables(store: &Store) -> Vec<String> {
         .fetch_all(read)
         .await
         .expect("the schema reads"),
-        Store::Postgres(pool) => sqlx::query_scalar(
+        Store::Postgres(pool, _) => sqlx::query_scalar(
             "SELECT table_name::text FROM information_schema.columns \
              WHERE table_schema = current_schema() AND column_name = 'trip_id' \
              ORDER BY table_name",
@@ -101,7 +101,7 @@ async fn rows_of(store: &Store, trip: &str) -> Vec<(String, i64)> {
             .fetch_one(read)
             .await
             .expect("count"),
-            Store::Postgres(pool) => sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            Store::Postgres(pool, _) => sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
                 "SELECT COUNT(*) FROM {table} WHERE trip_id::text = $1"
             )))
             .bind(trip)

@@ -138,7 +138,7 @@ async fn json_version(store: &Store, trip: TripId) -> i64 {
             .fetch_one(read)
             .await
             .expect("state_version"),
-        Store::Postgres(pool) => sqlx::query_scalar(sql)
+        Store::Postgres(pool, _) => sqlx::query_scalar(sql)
             .bind(trip.as_uuid())
             .fetch_one(pool)
             .await

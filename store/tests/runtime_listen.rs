@@ -1,8 +1,9 @@
-//! Events across processes (PostgreSQL, migration 0011): an append to a
-//! trip's log is announced, when it commits, to every other store
-//! listening on the database — a pointer (trip, last seq), never the
+//! Events across processes (PostgreSQL, the store's `announce.rs`): an
+//! append to a trip's log is announced, once it commits, to every other
+//! store listening on the database — a pointer (trip, last seq), never the
 //! events — and a store does not hear its own. An append that was refused
-//! (rolled back) is not announced.
+//! (rolled back) is not announced. A process that leaves the list of live
+//! ones is reported: the pointers of its last commits may be lost.
 
 mod support;
 
@@ -128,5 +129,44 @@ async fn another_stores_appends_are_announced_once_committed_and_its_own_are_not
     drop(hears_a);
     drop(hears_b);
     b.close().await;
+    db.finish().await;
+}
+
+#[tokio::test]
+async fn a_process_leaving_the_live_list_is_reported_to_the_listeners() {
+    let Some(db) = support::postgres().await else {
+        return;
+    };
+    let mut admin = sqlx::PgConnection::connect(&db.db.url)
+        .await
+        .expect("connect");
+    sqlx::query(
+        "INSERT INTO runtime_nodes (node_id, started_at, seen_at)
+         VALUES ('node-a', now(), now()), ('node-b', now(), now())",
+    )
+    .execute(&mut admin)
+    .await
+    .expect("two live processes");
+    let mut listener = db
+        .store
+        .listen_appends()
+        .await
+        .expect("listen")
+        .expect("postgres");
+    assert_eq!(next(&mut listener).await, None, "nobody left yet");
+    // node-b is declared gone (as a live process does to a silent one).
+    sqlx::query("DELETE FROM runtime_nodes WHERE node_id = 'node-b'")
+        .execute(&mut admin)
+        .await
+        .expect("node-b gone");
+    let heard = tokio::time::timeout(Duration::from_secs(10), listener.next())
+        .await
+        .expect("reported within the listener's checks")
+        .expect("listening");
+    assert_eq!(heard, Heard::Departed);
+    // Reported once.
+    assert_eq!(next(&mut listener).await, None);
+    admin.close().await.expect("close");
+    drop(listener);
     db.finish().await;
 }

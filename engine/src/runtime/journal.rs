@@ -16,7 +16,7 @@
 //!
 //! Several processes on one database ([`Journal::share`]): another
 //! process's appends reach this one as a pointer (trip, last `seq`; on
-//! PostgreSQL a `NOTIFY` sent by the append's own transaction). The log
+//! PostgreSQL a `NOTIFY` the store sends after the append's commit). The log
 //! stays the source of truth: for a trip this process has in hand — a
 //! cached state, live subscribers, running work — [`Journal::catch_up`]
 //! reads the events after the last one it delivered from the store,
