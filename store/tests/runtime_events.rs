@@ -10,7 +10,7 @@ use serde_json::json;
 use wayfare_engine::clock::{Clock, ManualClock};
 use wayfare_engine::state::{
     AppendError, Command, EventStore, Priority, TaskId, TripEvent, TripId, TripLog, TripState,
-    TripStatus,
+    TripStatus, TripSummary,
 };
 use wayfare_store::Store;
 
@@ -103,25 +103,27 @@ async fn plan_a_trip(log: &TripLog<Store>, clock: &ManualClock) -> TripId {
     trip
 }
 
+/// A trip's stored read model, and the one a replay of its whole log
+/// gives.
+async fn summary_and_replay(store: &Store, trip: TripId) -> (TripSummary, TripState) {
+    let summary = store
+        .trip_summary(trip)
+        .await
+        .expect("summary")
+        .expect("present");
+    let events = store.load(trip, 0).await.expect("load");
+    (summary, TripState::replay(trip, &events).read_model())
+}
+
 #[tokio::test]
 async fn the_trip_state_row_equals_a_rebuild_from_all_events_on_every_backend() {
     for db in support::all_backends().await {
         let clock = ManualClock::at_epoch();
         let log = TripLog::new(db.store.clone(), Arc::new(clock.clone()));
         let trip = plan_a_trip(&log, &clock).await;
+        let (summary, replayed) = summary_and_replay(&db.store, trip).await;
         let events = db.store.load(trip, 0).await.expect("load");
-        let summary = db
-            .store
-            .trip_summary(trip)
-            .await
-            .expect("summary")
-            .expect("present");
-        assert_eq!(
-            summary.state,
-            TripState::replay(trip, &events).read_model(),
-            "{}",
-            db.name
-        );
+        assert_eq!(summary.state, replayed, "{}", db.name);
         assert_eq!(summary.status, TripStatus::Ready, "{}", db.name);
         assert_eq!(summary.version, events.len() as u64, "{}", db.name);
         assert!((summary.progress - 1.0).abs() < 1e-9, "{}", db.name);
@@ -183,21 +185,13 @@ async fn the_read_model_is_whole_at_every_version_though_its_json_lags_on_every_
                     .expect("an append");
                 state = after;
             }
-            let summary = db
-                .store
-                .trip_summary(trip)
-                .await
-                .expect("summary")
-                .expect("present");
-            let events = db.store.load(trip, 0).await.expect("load");
+            let (summary, replayed) = summary_and_replay(&db.store, trip).await;
             assert_eq!(summary.version, state.version, "{}", db.name);
             assert_eq!(summary.status, TripStatus::Planning, "{}", db.name);
             assert_eq!(
-                summary.state,
-                TripState::replay(trip, &events).read_model(),
+                summary.state, replayed,
                 "{}: at version {}",
-                db.name,
-                state.version
+                db.name, state.version
             );
             if json_version(&db.store, trip).await < state.version as i64 {
                 lagged += 1;

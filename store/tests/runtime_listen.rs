@@ -46,18 +46,11 @@ async fn next(listener: &mut wayfare_store::AppendListener) -> Option<Heard> {
         .map(|heard| heard.expect("listening"))
 }
 
-#[tokio::test]
-async fn another_stores_appends_are_announced_once_committed_and_its_own_are_not() {
-    let Some(db) = support::postgres().await else {
-        return;
-    };
-    let a = &db.store;
-    let b = Store::connect(&db.db.url).await.expect("a second store");
-    // Two live processes (each `wayfare serve` stamps its row before it
-    // serves): with one, nobody is told.
-    let mut admin = sqlx::PgConnection::connect(&db.db.url)
-        .await
-        .expect("connect");
+/// A connection to `url`'s database, which lists two live processes
+/// (`node-a`, `node-b`) as each `wayfare serve` stamps its row before it
+/// serves.
+async fn two_live_processes(url: &str) -> sqlx::PgConnection {
+    let mut admin = sqlx::PgConnection::connect(url).await.expect("connect");
     sqlx::query(
         "INSERT INTO runtime_nodes (node_id, started_at, seen_at)
          VALUES ('node-a', now(), now()), ('node-b', now(), now())",
@@ -65,6 +58,19 @@ async fn another_stores_appends_are_announced_once_committed_and_its_own_are_not
     .execute(&mut admin)
     .await
     .expect("two live processes");
+    admin
+}
+
+#[tokio::test]
+async fn another_stores_appends_are_announced_once_committed_and_its_own_are_not() {
+    let Some(db) = support::postgres().await else {
+        return;
+    };
+    let a = &db.store;
+    let b = Store::connect(&db.db.url).await.expect("a second store");
+    // Two live processes, as each `wayfare serve` stamps its row before
+    // it serves (pointers are announced however many there are).
+    let admin = two_live_processes(&db.db.url).await;
     admin.close().await.expect("close");
     let mut hears_a = a.listen_appends().await.expect("listen").expect("postgres");
     let mut hears_b = b.listen_appends().await.expect("listen").expect("postgres");
@@ -137,16 +143,7 @@ async fn a_process_leaving_the_live_list_is_reported_to_the_listeners() {
     let Some(db) = support::postgres().await else {
         return;
     };
-    let mut admin = sqlx::PgConnection::connect(&db.db.url)
-        .await
-        .expect("connect");
-    sqlx::query(
-        "INSERT INTO runtime_nodes (node_id, started_at, seen_at)
-         VALUES ('node-a', now(), now()), ('node-b', now(), now())",
-    )
-    .execute(&mut admin)
-    .await
-    .expect("two live processes");
+    let mut admin = two_live_processes(&db.db.url).await;
     let mut listener = db
         .store
         .listen_appends()
