@@ -223,11 +223,10 @@ fn read_model_at(
         return Ok(state);
     }
     for line in since {
-        let event = line.decode(trip_id)?;
-        if event.seq != next || next > version {
+        if next > version || to_u64("trip_events.seq", line.seq)? != next {
             break;
         }
-        state.apply_stored(&event);
+        state.apply_stored(&line.decode(trip_id)?);
         next += 1;
     }
     if next != version + 1 {
