@@ -37,7 +37,9 @@ pub const PROBE_AFTER: Duration = Duration::from_secs(5);
 /// How long that check may take before the connection is given up.
 pub const PROBE_WITHIN: Duration = Duration::from_secs(5);
 
-/// How often the listener reads the list of live processes.
+/// How often, at most, the listener reads the list of live processes (it
+/// does so between two notifications, or after [`PROBE_AFTER`] of
+/// silence).
 const NODES_EVERY: Duration = Duration::from_secs(2);
 
 /// What the listener heard.
