@@ -527,18 +527,22 @@ impl Store {
                                 .into_iter()
                                 .next();
                                 let since = match &row {
-                                    Some((_, state_version, _)) => native::query(
-                                        db,
-                                        &Stmt {
-                                            sql: EVENTS_AFTER.to_owned(),
-                                            args: vec![
-                                                Arg::Id(trip_id.into()),
-                                                Arg::Int(*state_version),
-                                            ],
-                                        },
-                                        EventLine::from_native,
-                                    )?,
-                                    None => Vec::new(),
+                                    Some((version, state_version, _))
+                                        if state_version < version =>
+                                    {
+                                        native::query(
+                                            db,
+                                            &Stmt {
+                                                sql: EVENTS_AFTER.to_owned(),
+                                                args: vec![
+                                                    Arg::Id(trip_id.into()),
+                                                    Arg::Int(*state_version),
+                                                ],
+                                            },
+                                            EventLine::from_native,
+                                        )?
+                                    }
+                                    _ => Vec::new(),
                                 };
                                 Self::folded(trip_id, expected, row, since, &events, at)?
                             }
@@ -574,14 +578,14 @@ impl Store {
                     .fetch_optional(&mut *tx)
                     .await?;
                     let since: Vec<EventLine> = match &row {
-                        Some((_, state_version, _)) => {
+                        Some((version, state_version, _)) if state_version < version => {
                             sqlx::query_as(EVENTS_AFTER)
                                 .bind(Id::from(trip_id))
                                 .bind(*state_version)
                                 .fetch_all(&mut *tx)
                                 .await?
                         }
-                        None => Vec::new(),
+                        _ => Vec::new(),
                     };
                     let state = Self::folded(trip_id, expected, row, since, &events, at)?;
                     let (writes, version) = Writes::of(trip_id, expected, rows, at, state, queue)?;
@@ -899,12 +903,9 @@ impl Store {
             return Ok(None);
         };
         let version = to_u64("trip_state.version", row.version)?;
-        let since = if to_u64("trip_state.state_version", row.state_version)? < version {
-            self.lines_after(
-                trip_id,
-                to_u64("trip_state.state_version", row.state_version)?,
-            )
-            .await?
+        let state_version = to_u64("trip_state.state_version", row.state_version)?;
+        let since = if state_version < version {
+            self.lines_after(trip_id, state_version).await?
         } else {
             Vec::new()
         };
