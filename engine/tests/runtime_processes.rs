@@ -77,6 +77,7 @@ async fn pair_of(config_a: RuntimeConfig, config_b: RuntimeConfig) -> (Rt, Rt, M
         to.share_log();
         let mut published = from.subscribe_all();
         let to = Arc::downgrade(to);
+        let log = store.clone();
         tokio::spawn(async move {
             loop {
                 match published.recv().await {
@@ -85,7 +86,15 @@ async fn pair_of(config_a: RuntimeConfig, config_b: RuntimeConfig) -> (Rt, Rt, M
                         else {
                             return;
                         };
-                        to.appended_elsewhere(trip, event.seq);
+                        // As the store's announcer says it: whether the
+                        // event only moved a task along.
+                        let routine = log
+                            .load(trip, event.seq - 1)
+                            .await
+                            .ok()
+                            .and_then(|e| e.first().map(|e| e.event.is_task_progress()))
+                            .unwrap_or(false);
+                        to.appended_elsewhere(trip, event.seq, routine);
                     }
                     Err(RecvError::Lagged(_)) => {}
                     Err(RecvError::Closed) => return,
@@ -314,5 +323,58 @@ async fn a_process_with_no_agents_leaves_every_task_to_the_one_that_runs_them() 
         a.agents_everywhere().await.is_empty(),
         "a process that stopped cleanly is no longer listed"
     );
+    a.shutdown().await;
+}
+
+/// Another process's routine progress on a trip this one only caches
+/// (nobody here subscribes to it) is not read pointer by pointer: the cache
+/// is marked behind and brought up to date when the trip is next read. The
+/// trip's end is not routine: it is read at once, and the trip settles
+/// here.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn routine_progress_elsewhere_is_read_when_the_trip_is_next_used() {
+    let mut web = config(0);
+    web.orchestrator.local_agents = LocalAgents::parse("none").expect("none");
+    // Slow agents: the trip is still planning while the test looks.
+    let mut worker = config(150);
+    worker.orchestrator.local_agents = LocalAgents::parse(
+        "location,planning,transport,accommodation,dining,activity,tips,budget,verifier",
+    )
+    .expect("every type");
+    let (a, b, store) = pair_of(web, worker).await;
+    let id = a
+        .submit(DENVER.to_string(), TripOverrides::default())
+        .await
+        .expect("submitted")
+        .trip_id;
+    let trip: TripId = id.parse().expect("a trip id");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while !store
+        .load(trip, 0)
+        .await
+        .expect("the log")
+        .iter()
+        .any(|e| e.event.kind() == "task_completed")
+    {
+        assert!(tokio::time::Instant::now() < deadline, "B completed no task");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // The pointer to B's completion reaches A meanwhile.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let heard = a.cluster_metrics();
+    assert!(heard.notifications_received > 0, "{heard:?}");
+    assert_eq!(
+        heard.events_relayed, 0,
+        "routine progress is not read on the pointer: {heard:?}"
+    );
+    let view = a.status(&id).await.expect("read").expect("the trip");
+    assert_eq!(view.status.as_str(), "planning", "{view:?}");
+    assert!(
+        view.tasks.iter().any(|t| t.status == "completed"),
+        "A reads B's progress when it reads the trip: {view:?}"
+    );
+    assert!(a.cluster_metrics().events_relayed > 0);
+    assert_eq!(settled(&a, &id).await, "ready");
+    b.shutdown().await;
     a.shutdown().await;
 }

@@ -113,7 +113,9 @@ pub async fn follow_other_processes(
     Ok(Some(tokio::spawn(async move {
         loop {
             match listener.next().await {
-                Ok(Heard::Appended { trip, seq }) => runtime.appended_elsewhere(trip, seq),
+                Ok(Heard::Appended { trip, seq, routine }) => {
+                    runtime.appended_elsewhere(trip, seq, routine);
+                }
                 Ok(Heard::Lost) => {
                     tracing::warn!("the listener's connection was lost; catching up from the log");
                     runtime.catch_up_all();

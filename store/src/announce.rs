@@ -1,7 +1,12 @@
 //! Events across processes, the sending side: after an append to a trip's
 //! log commits, a pointer to it — `<trip id> <last seq> <this store's
-//! application_name>` on the channel `wayfare_events` (`listen.rs` hears
-//! them) — is sent by one task per process, in batches.
+//! application_name> <kind>` on the channel `wayfare_events` (`listen.rs`
+//! hears them) — is sent by one task per process, in batches. The kind is
+//! `t` when the appends it stands for only moved tasks along
+//! ([`TripEvent::is_task_progress`](wayfare_engine::state::TripEvent::is_task_progress)),
+//! `e` (every other append: a trip's start, end, cancel, change) otherwise:
+//! a process that merely caches the trip reads the former when it next
+//! uses the trip, not at once.
 //!
 //! The pointers used to be sent by a trigger inside each append's
 //! transaction. PostgreSQL serialises the commits of transactions that
@@ -35,7 +40,8 @@ const RETRY_AFTER: Duration = Duration::from_millis(500);
 const FLUSH_WITHIN: Duration = Duration::from_secs(2);
 
 enum Message {
-    Appended(TripId, u64),
+    /// `(trip, seq, routine)`.
+    Appended(TripId, u64, bool),
     /// Answered once everything announced before it was sent (or given up
     /// on: the pool is closed).
     Flush(oneshot::Sender<()>),
@@ -57,10 +63,11 @@ impl Announcer {
         Announcer { tx }
     }
 
-    /// `trip`'s log is at `seq` now (committed).
-    pub(crate) fn appended(&self, trip: TripId, seq: u64) {
+    /// `trip`'s log is at `seq` now (committed); `routine`: the append
+    /// only moved tasks along.
+    pub(crate) fn appended(&self, trip: TripId, seq: u64, routine: bool) {
         // The task is gone only when the pool is: nothing to announce to.
-        let _ = self.tx.send(Message::Appended(trip, seq));
+        let _ = self.tx.send(Message::Appended(trip, seq, routine));
     }
 
     /// Waits (a bounded time) until what was announced so far is sent.
@@ -72,20 +79,21 @@ impl Announcer {
     }
 }
 
-/// What has gathered since the last batch: each trip's latest `seq`, and
-/// the flushes waiting for it.
+/// What has gathered since the last batch: each trip's latest `seq` and
+/// whether all its appends since were routine, and the flushes waiting
+/// for it.
 #[derive(Default)]
 struct Batch {
-    latest: HashMap<TripId, u64>,
+    latest: HashMap<TripId, (u64, bool)>,
     flushes: Vec<oneshot::Sender<()>>,
 }
 
 impl Batch {
     fn add(&mut self, message: Message) {
         match message {
-            Message::Appended(trip, seq) => {
-                let latest = self.latest.entry(trip).or_insert(seq);
-                *latest = (*latest).max(seq);
+            Message::Appended(trip, seq, routine) => {
+                let latest = self.latest.entry(trip).or_insert((seq, routine));
+                *latest = (latest.0.max(seq), latest.1 && routine);
             }
             Message::Flush(done) => self.flushes.push(done),
         }
@@ -94,7 +102,10 @@ impl Batch {
     fn payloads(&self, me: &str) -> Vec<String> {
         self.latest
             .iter()
-            .map(|(trip, seq)| format!("{trip} {seq} {me}"))
+            .map(|(trip, (seq, routine))| {
+                let kind = if *routine { 't' } else { 'e' };
+                format!("{trip} {seq} {me} {kind}")
+            })
             .collect()
     }
 

@@ -494,6 +494,8 @@ impl Store {
         // Both backends keep microseconds: the projection must see the same
         // time a replay will read back.
         let at = at.trunc_subsecs(6);
+        // What another process makes of the pointer (`announce.rs`).
+        let routine = events.iter().all(|e| e.is_task_progress());
         let rows = Self::encode(expected_version, events.iter().copied())
             .map_err(|e| AppendError::Port(e.into()))?;
         let dialect = self.dialect();
@@ -599,7 +601,7 @@ impl Store {
         match result {
             Ok(version) => {
                 if let Store::Postgres(_, announcer) = self {
-                    announcer.appended(trip_id, version);
+                    announcer.appended(trip_id, version, routine);
                 }
                 Ok(version)
             }

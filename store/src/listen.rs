@@ -1,6 +1,6 @@
 //! Events across processes: the pointers each process sends on the
 //! channel `wayfare_events` after its appends commit (`announce.rs`) —
-//! `<trip id> <last seq> <writer's application_name>` — heard through
+//! `<trip id> <last seq> <writer's application_name> <kind>` — heard through
 //! sqlx's [`PgListener`] on a connection of its own.
 //!
 //! A process skips its own pointers (it published those events already):
@@ -45,8 +45,9 @@ const NODES_EVERY: Duration = Duration::from_secs(2);
 /// What the listener heard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Heard {
-    /// Another process appended to `trip`'s log, up to `seq`.
-    Appended { trip: TripId, seq: u64 },
+    /// Another process appended to `trip`'s log, up to `seq`; `routine`:
+    /// those appends only moved tasks along (`announce.rs`).
+    Appended { trip: TripId, seq: u64, routine: bool },
     /// The connection was lost (and is made again on the next call):
     /// pointers may have been missed.
     Lost,
@@ -144,8 +145,10 @@ impl AppendListener {
                 return Ok(Heard::Lost);
             };
             match parse(notification.payload()) {
-                Some((_, _, origin)) if origin == self.me => {}
-                Some((trip, seq, _)) => return Ok(Heard::Appended { trip, seq }),
+                Some(pointer) if pointer.origin == self.me => {}
+                Some(Pointer {
+                    trip, seq, routine, ..
+                }) => return Ok(Heard::Appended { trip, seq, routine }),
                 None => {
                     tracing::warn!(
                         payload = notification.payload(),
@@ -166,23 +169,48 @@ impl AppendListener {
     }
 }
 
-/// `<trip id> <seq> <origin>`.
-fn parse(payload: &str) -> Option<(TripId, u64, &str)> {
-    let mut parts = payload.splitn(3, ' ');
+/// A pointer as sent.
+#[derive(Debug, PartialEq, Eq)]
+struct Pointer<'a> {
+    trip: TripId,
+    seq: u64,
+    origin: &'a str,
+    routine: bool,
+}
+
+/// `<trip id> <seq> <origin> <kind>`; a pointer without its kind (sent by
+/// an older release) is read as not routine: its trip is read at once.
+fn parse(payload: &str) -> Option<Pointer<'_>> {
+    let mut parts = payload.split(' ');
     let trip = parts.next()?.parse().ok()?;
     let seq = parts.next()?.parse().ok()?;
-    Some((trip, seq, parts.next().unwrap_or_default()))
+    let origin = parts.next().unwrap_or_default();
+    let routine = parts.next() == Some("t");
+    Some(Pointer {
+        trip,
+        seq,
+        origin,
+        routine,
+    })
 }
 
 #[cfg(test)]
 mod tests {
-    use super::parse;
+    use super::{Pointer, parse};
 
     #[test]
     fn a_pointer_is_read_and_a_malformed_one_refused() {
         let trip = wayfare_engine::state::TripId::new();
-        let payload = format!("{trip} 42 wayfare-abc");
-        assert_eq!(parse(&payload), Some((trip, 42, "wayfare-abc")));
+        let pointer = |routine| Pointer {
+            trip,
+            seq: 42,
+            origin: "wayfare-abc",
+            routine,
+        };
+        assert_eq!(parse(&format!("{trip} 42 wayfare-abc t")), Some(pointer(true)));
+        assert_eq!(parse(&format!("{trip} 42 wayfare-abc e")), Some(pointer(false)));
+        // An older release's pointer has no kind: read at once.
+        assert_eq!(parse(&format!("{trip} 42 wayfare-abc")), Some(pointer(false)));
         assert_eq!(parse("not-a-uuid 1 x"), None);
         assert_eq!(parse(&format!("{trip} x y")), None);
     }

@@ -14,7 +14,10 @@ use std::time::Duration;
 use chrono::SubsecRound;
 use serde_json::json;
 use sqlx::Connection;
-use wayfare_engine::state::{EventStore, StoredEvent, TripEvent, TripId, TripState};
+use wayfare_engine::graph::AgentType;
+use wayfare_engine::state::{
+    EventStore, Priority, StoredEvent, TaskId, TripEvent, TripId, TripState,
+};
 use wayfare_store::{Heard, Store};
 
 #[path = "../../engine/tests/common/values.rs"]
@@ -100,7 +103,11 @@ async fn another_stores_appends_are_announced_once_committed_and_its_own_are_not
         .expect("append");
     assert_eq!(
         next(&mut hears_b).await,
-        Some(Heard::Appended { trip, seq: 3 }),
+        Some(Heard::Appended {
+            trip,
+            seq: 3,
+            routine: false
+        }),
         "the other store hears a pointer to the last event"
     );
     assert_eq!(
@@ -128,9 +135,38 @@ async fn another_stores_appends_are_announced_once_committed_and_its_own_are_not
         .expect("append");
     assert_eq!(
         next(&mut hears_a).await,
-        Some(Heard::Appended { trip, seq: 4 })
+        Some(Heard::Appended {
+            trip,
+            seq: 4,
+            routine: false
+        })
     );
     assert_eq!(next(&mut hears_b).await, None);
+
+    // An append that only moves tasks along is announced as routine.
+    let (tasks, _) = stored(
+        trip,
+        4,
+        vec![TripEvent::TaskScheduled {
+            task_id: TaskId::new(),
+            agent_type: AgentType::Location,
+            priority: Priority::P0,
+            depends_on: vec![],
+        }],
+    );
+    let mut scheduled = later.clone();
+    scheduled.apply_stored(&tasks[0]);
+    b.append_with_state(trip, 4, &tasks, &scheduled)
+        .await
+        .expect("append");
+    assert_eq!(
+        next(&mut hears_a).await,
+        Some(Heard::Appended {
+            trip,
+            seq: 5,
+            routine: true
+        })
+    );
 
     drop(hears_a);
     drop(hears_b);

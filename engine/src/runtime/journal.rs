@@ -67,6 +67,11 @@ struct Trips {
     /// Trips with a catch-up on its way (one at a time is enough: it
     /// reads everything after `delivered`).
     catching_up: HashSet<TripId>,
+    /// The latest `seq` other processes announced for a cached trip that
+    /// nobody here watches, when they only moved its tasks along: the
+    /// cached state is brought up to date when it is next used, not on
+    /// every pointer ([`Journal::wants`]).
+    behind: HashMap<TripId, u64>,
 }
 
 /// What crossed processes, for the metrics.
@@ -215,6 +220,12 @@ impl<S: RuntimeStore> Journal<S> {
     ) -> Result<Executed, ExecuteError> {
         let writer = self.writer(trip);
         let _writer = writer.lock().await;
+        if self.behind(trip)
+            && let Err(e) = self.replay_after_delivered(trip).await
+        {
+            // The append's version check still catches the stale state.
+            tracing::debug!(trip.id = %trip, error = %e, "could not bring a cached trip up to date");
+        }
         // Contention and transient store errors are worth waiting out: a
         // dropped write here (a task's completion, say) would leave the log
         // behind the queue and the trip stuck in planning. Bounded: about
@@ -388,12 +399,25 @@ impl<S: RuntimeStore> Journal<S> {
     }
 
     /// The trip's state: the cached one when this process is working on
-    /// it, else from the store.
+    /// it, else from the store — and then cached, so that the command that
+    /// usually follows (a task's outcome, say) decides against it instead
+    /// of reading the trip again. One that other processes have appended
+    /// to since it was cached is brought up to date first
+    /// ([`Journal::wants`]).
     pub(super) async fn load(&self, trip: TripId) -> Result<TripState, RuntimeError> {
+        if self.behind(trip) {
+            let writer = self.writer(trip);
+            let _writer = writer.lock().await;
+            if self.behind(trip) {
+                self.replay_after_delivered(trip).await?;
+            }
+        }
         if let Some(state) = lock(&self.trips).states.get(&trip).cloned() {
             return Ok(state);
         }
-        self.load_fresh(trip).await
+        let state = self.load_fresh(trip).await?;
+        self.remember(&state);
+        Ok(state)
     }
 
     /// The trip's state from the store (snapshot + events).
@@ -476,6 +500,7 @@ impl<S: RuntimeStore> Journal<S> {
         let mut trips = lock(&self.trips);
         trips.states.remove(&trip);
         trips.delivered.remove(&trip);
+        trips.behind.remove(&trip);
         if let Some(cancel) = trips.cancels.remove(&trip) {
             let _ = cancel.send(true);
         }
@@ -504,6 +529,8 @@ impl<S: RuntimeStore> Journal<S> {
         trips
             .delivered
             .retain(|trip, _| busy.contains(trip) || listened.contains(trip));
+        let Trips { states, behind, .. } = &mut *trips;
+        behind.retain(|trip, _| states.contains_key(trip));
         // A lock nobody holds or waits for is only this map's.
         trips
             .writers

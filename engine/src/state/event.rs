@@ -171,6 +171,23 @@ impl TripEvent {
             TripEvent::InterventionApplied { .. } => "intervention_applied",
         }
     }
+
+    /// Whether the event only moves one task along (scheduled, claimed,
+    /// beating, done, failed, skipped) and says nothing of the trip as a
+    /// whole — no end, no cancel, no change, no question: what another
+    /// process that merely caches the trip may read later rather than
+    /// now (see `runtime::journal`).
+    pub fn is_task_progress(&self) -> bool {
+        matches!(
+            self,
+            TripEvent::TaskScheduled { .. }
+                | TripEvent::TaskClaimed { .. }
+                | TripEvent::TaskHeartbeat { .. }
+                | TripEvent::TaskCompleted { .. }
+                | TripEvent::TaskFailed { .. }
+                | TripEvent::TaskSkipped { .. }
+        )
+    }
 }
 
 /// An event as the log holds it: numbered within its trip from 1 with no

@@ -24,17 +24,45 @@ impl<S: RuntimeStore> Journal<S> {
             .collect()
     }
 
-    /// Whether a pointer to `trip`'s log at `seq` is news here: this
-    /// process has the trip in hand (a cached state, live subscribers, a
-    /// cancel signal its work watches) and has not delivered `seq` yet.
-    /// Counts the pointer.
-    pub(in crate::runtime) fn wants(&self, trip: TripId, seq: u64) -> bool {
+    /// Whether a pointer to `trip`'s log at `seq` is news to read now:
+    /// this process has the trip in hand (a cached state, live
+    /// subscribers, a cancel signal its work watches), has not delivered
+    /// `seq` yet, and either someone here watches the trip or the append
+    /// did more than move tasks along (`routine`: the trip's end, a
+    /// cancel, a change — what running work and the planning slot wait
+    /// for). A routine append to a trip only cached here marks the cache
+    /// behind instead: it is brought up to date when next used, once for
+    /// however many pointers came meanwhile. Counts the pointer.
+    pub(in crate::runtime) fn wants(&self, trip: TripId, seq: u64, routine: bool) -> bool {
         self.notifications.fetch_add(1, Ordering::Relaxed);
         let listened = self.hub.has_subscribers(&[&trip_topic(trip)]);
+        let mut trips = lock(&self.trips);
+        let cached = trips
+            .states
+            .get(&trip)
+            .map(|state| state.version);
+        let in_hand = listened || cached.is_some() || trips.cancels.contains_key(&trip);
+        if !in_hand || trips.delivered.get(&trip).is_some_and(|&d| d >= seq) {
+            return false;
+        }
+        if listened || !routine {
+            return true;
+        }
+        if cached.is_some_and(|version| version < seq) {
+            let behind = trips.behind.entry(trip).or_default();
+            *behind = (*behind).max(seq);
+        }
+        false
+    }
+
+    /// Whether `trip`'s cached state is older than what another process
+    /// announced ([`Journal::wants`]).
+    pub(super) fn behind(&self, trip: TripId) -> bool {
         let trips = lock(&self.trips);
-        let in_hand =
-            listened || trips.states.contains_key(&trip) || trips.cancels.contains_key(&trip);
-        in_hand && trips.delivered.get(&trip).is_none_or(|&d| d < seq)
+        match (trips.behind.get(&trip), trips.states.get(&trip)) {
+            (Some(&seq), Some(state)) => state.version < seq,
+            _ => false,
+        }
     }
 
     /// Marks a catch-up of `trip` as on its way; `false` when one is
@@ -84,8 +112,11 @@ impl<S: RuntimeStore> Journal<S> {
                 trips.delivered.get(&trip).copied(),
             )
         };
-        let (mut state, from) = match (cached, delivered) {
-            (Some(state), Some(d)) if state.version == d => {
+        // From the cached state when it is exactly what was delivered, or
+        // when nothing was (nobody here has heard of the trip's events:
+        // there is nothing before the cache to publish).
+        let (mut state, from) = match cached {
+            Some(state) if delivered.is_none_or(|d| d == state.version) => {
                 let from = state.version;
                 (state, from)
             }
@@ -96,7 +127,7 @@ impl<S: RuntimeStore> Journal<S> {
             .load(trip, from)
             .await
             .map_err(|e| RuntimeError::Store(e.to_string()))?;
-        let delivered = delivered.unwrap_or(0);
+        let delivered = delivered.unwrap_or(from);
         let mut fresh = Vec::new();
         let mut wire = Vec::new();
         for event in stored {
@@ -114,8 +145,11 @@ impl<S: RuntimeStore> Journal<S> {
         for event in wire {
             self.send(trip, event);
         }
+        let mut trips = lock(&self.trips);
+        if trips.behind.get(&trip).is_some_and(|&seq| seq <= state.version) {
+            trips.behind.remove(&trip);
+        }
         if let Some(last) = fresh.last() {
-            let mut trips = lock(&self.trips);
             let d = trips.delivered.entry(trip).or_default();
             *d = (*d).max(last.seq);
             drop(trips);

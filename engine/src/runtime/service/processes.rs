@@ -18,14 +18,17 @@ impl<S: RuntimeStore> Runtime<S> {
     }
 
     /// Another process appended to `trip`'s log, up to `seq` (a pointer,
-    /// on PostgreSQL a notification sent by the append's transaction).
-    /// When this process has the trip in hand (cached state, live
-    /// subscribers, running work) it reads the new events from the log,
-    /// brings its cached state up to date and publishes them to its local
-    /// subscribers, in order and once each; a `Cancelled` (or the trip's
-    /// end) stops its running work for the trip and frees its planning
-    /// slot here. Returns at once; the reading runs on its own task.
-    pub fn appended_elsewhere(&self, trip: TripId, seq: u64) {
+    /// on PostgreSQL a notification sent after the append's commit);
+    /// `routine`: those appends only moved tasks along
+    /// ([`TripEvent::is_task_progress`]). When this process has the trip in
+    /// hand (cached state, live subscribers, running work) it reads the new
+    /// events from the log, brings its cached state up to date and
+    /// publishes them to its local subscribers, in order and once each; a
+    /// `Cancelled` (or the trip's end) stops its running work for the trip
+    /// and frees its planning slot here. A routine append to a trip
+    /// nobody here watches is read when the trip is next used. Returns at
+    /// once; the reading runs on its own task.
+    pub fn appended_elsewhere(&self, trip: TripId, seq: u64, routine: bool) {
         // Another process's append may have made tasks ready (it queued a
         // trip's graph, or completed a dependency): a process running
         // agents claims now rather than at its next tick, which would add
@@ -34,7 +37,7 @@ impl<S: RuntimeStore> Runtime<S> {
         if !self.config.orchestrator.local_agents.types().is_empty() {
             self.wake.notify_one();
         }
-        if self.journal.wants(trip, seq) && self.journal.begin_catch_up(trip) {
+        if self.journal.wants(trip, seq, routine) && self.journal.begin_catch_up(trip) {
             let me = self.me();
             tokio::spawn(async move { me.catch_up(trip).await });
         }
