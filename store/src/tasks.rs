@@ -307,24 +307,11 @@ impl Store {
                     .await?
             }
             Store::Postgres(pool, _) => {
+                // Migration 0016: index scans that keep the partial
+                // indexes lean, planned once per connection.
                 sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                    "WITH quota AS (
-                        SELECT key AS agent_type, value::bigint AS quota FROM jsonb_each_text($3::jsonb)),
-                     ready AS (
-                        SELECT t.task_id, t.agent_type, t.priority, t.position FROM agent_tasks t
-                        WHERE t.agent_type IN (SELECT agent_type FROM quota)
-                          AND ((t.status = 'pending' AND t.deps_done AND t.available_at <= $4)
-                               OR (t.status = 'running' AND t.lease_expires_at <= $4))
-                        FOR UPDATE OF t SKIP LOCKED),
-                     ranked AS (
-                        SELECT r.task_id, ROW_NUMBER() OVER (
-                            PARTITION BY r.agent_type ORDER BY r.priority, r.position) AS n, q.quota
-                        FROM ready r JOIN quota q ON q.agent_type = r.agent_type)
-                     UPDATE agent_tasks a SET status = 'running', attempts = a.attempts + 1,
-                        claim_epoch = a.claim_epoch + 1, lease_owner = $1, lease_expires_at = $2
-                     FROM ranked WHERE a.task_id = ranked.task_id AND ranked.n <= ranked.quota
-                     RETURNING {}",
-                    columns_of("a")
+                    "SELECT {} FROM wayfare_claim($1, $2, $3::jsonb, $4) c",
+                    columns_of("c")
                 )))
                 .bind(instance)
                 .bind(until)
