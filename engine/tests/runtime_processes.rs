@@ -356,7 +356,10 @@ async fn routine_progress_elsewhere_is_read_when_the_trip_is_next_used() {
         .iter()
         .any(|e| e.event.kind() == "task_completed")
     {
-        assert!(tokio::time::Instant::now() < deadline, "B completed no task");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "B completed no task"
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     // The pointer to B's completion reaches A meanwhile.

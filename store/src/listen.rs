@@ -47,7 +47,11 @@ const NODES_EVERY: Duration = Duration::from_secs(2);
 pub enum Heard {
     /// Another process appended to `trip`'s log, up to `seq`; `routine`:
     /// those appends only moved tasks along (`announce.rs`).
-    Appended { trip: TripId, seq: u64, routine: bool },
+    Appended {
+        trip: TripId,
+        seq: u64,
+        routine: bool,
+    },
     /// The connection was lost (and is made again on the next call):
     /// pointers may have been missed.
     Lost,
@@ -207,10 +211,19 @@ mod tests {
             origin: "wayfare-abc",
             routine,
         };
-        assert_eq!(parse(&format!("{trip} 42 wayfare-abc t")), Some(pointer(true)));
-        assert_eq!(parse(&format!("{trip} 42 wayfare-abc e")), Some(pointer(false)));
+        assert_eq!(
+            parse(&format!("{trip} 42 wayfare-abc t")),
+            Some(pointer(true))
+        );
+        assert_eq!(
+            parse(&format!("{trip} 42 wayfare-abc e")),
+            Some(pointer(false))
+        );
         // An older release's pointer has no kind: read at once.
-        assert_eq!(parse(&format!("{trip} 42 wayfare-abc")), Some(pointer(false)));
+        assert_eq!(
+            parse(&format!("{trip} 42 wayfare-abc")),
+            Some(pointer(false))
+        );
         assert_eq!(parse("not-a-uuid 1 x"), None);
         assert_eq!(parse(&format!("{trip} x y")), None);
     }

@@ -37,10 +37,7 @@ impl<S: RuntimeStore> Journal<S> {
         self.notifications.fetch_add(1, Ordering::Relaxed);
         let listened = self.hub.has_subscribers(&[&trip_topic(trip)]);
         let mut trips = lock(&self.trips);
-        let cached = trips
-            .states
-            .get(&trip)
-            .map(|state| state.version);
+        let cached = trips.states.get(&trip).map(|state| state.version);
         let in_hand = listened || cached.is_some() || trips.cancels.contains_key(&trip);
         if !in_hand || trips.delivered.get(&trip).is_some_and(|&d| d >= seq) {
             return false;
@@ -146,7 +143,11 @@ impl<S: RuntimeStore> Journal<S> {
             self.send(trip, event);
         }
         let mut trips = lock(&self.trips);
-        if trips.behind.get(&trip).is_some_and(|&seq| seq <= state.version) {
+        if trips
+            .behind
+            .get(&trip)
+            .is_some_and(|&seq| seq <= state.version)
+        {
             trips.behind.remove(&trip);
         }
         if let Some(last) = fresh.last() {
