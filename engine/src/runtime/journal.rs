@@ -403,21 +403,30 @@ impl<S: RuntimeStore> Journal<S> {
     /// usually follows (a task's outcome, say) decides against it instead
     /// of reading the trip again. One that other processes have appended
     /// to since it was cached is brought up to date first
-    /// ([`Journal::wants`]).
+    /// ([`Journal::wants`]). Reads take the trip's writer lock: a second
+    /// use that came meanwhile (two tasks of a trip claimed together by a
+    /// worker that has not seen the trip yet) finds the first's state.
     pub(super) async fn load(&self, trip: TripId) -> Result<TripState, RuntimeError> {
-        if self.behind(trip) {
-            let writer = self.writer(trip);
-            let _writer = writer.lock().await;
-            if self.behind(trip) {
-                self.replay_after_delivered(trip).await?;
-            }
+        if !self.behind(trip)
+            && let Some(state) = self.cached(trip)
+        {
+            return Ok(state);
         }
-        if let Some(state) = lock(&self.trips).states.get(&trip).cloned() {
+        let writer = self.writer(trip);
+        let _writer = writer.lock().await;
+        if self.behind(trip) {
+            self.replay_after_delivered(trip).await?;
+        }
+        if let Some(state) = self.cached(trip) {
             return Ok(state);
         }
         let state = self.load_fresh(trip).await?;
         self.remember(&state);
         Ok(state)
+    }
+
+    fn cached(&self, trip: TripId) -> Option<TripState> {
+        lock(&self.trips).states.get(&trip).cloned()
     }
 
     /// The trip's state from the store (snapshot + events).
