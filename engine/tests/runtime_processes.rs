@@ -105,6 +105,19 @@ async fn pair_of(config_a: RuntimeConfig, config_b: RuntimeConfig) -> (Rt, Rt, M
     (a, b, store)
 }
 
+/// A, a web tier with no agents of its own (`--agents none`), and B, a
+/// worker running every type, its agents `latency_ms` slow.
+async fn web_and_worker(latency_ms: u64) -> (Rt, Rt, MemoryRuntimeStore) {
+    let mut web = config(0);
+    web.orchestrator.local_agents = LocalAgents::parse("none").expect("none");
+    let mut worker = config(latency_ms);
+    worker.orchestrator.local_agents = LocalAgents::parse(
+        "location,planning,transport,accommodation,dining,activity,tips,budget,verifier",
+    )
+    .expect("every type");
+    pair_of(web, worker).await
+}
+
 /// Events from `rx` up to the first of a type in `until`.
 async fn until(rx: &mut EventStream, until: &[&str]) -> Vec<WireEvent> {
     let mut events = Vec::new();
@@ -268,14 +281,7 @@ async fn tasks_waiting_in_a_backlog_past_their_lease_are_not_claimed_again() {
 /// starts no instance and claims no task — and A lists B's instances.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_process_with_no_agents_leaves_every_task_to_the_one_that_runs_them() {
-    let mut web = config(0);
-    web.orchestrator.local_agents = LocalAgents::parse("none").expect("none");
-    let mut worker = config(0);
-    worker.orchestrator.local_agents = LocalAgents::parse(
-        "location,planning,transport,accommodation,dining,activity,tips,budget,verifier",
-    )
-    .expect("every type");
-    let (a, b, _store) = pair_of(web, worker).await;
+    let (a, b, _store) = web_and_worker(0).await;
     assert!(
         a.agents().is_empty(),
         "A runs no instance: {:?}",
@@ -333,15 +339,8 @@ async fn a_process_with_no_agents_leaves_every_task_to_the_one_that_runs_them() 
 /// here.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn routine_progress_elsewhere_is_read_when_the_trip_is_next_used() {
-    let mut web = config(0);
-    web.orchestrator.local_agents = LocalAgents::parse("none").expect("none");
     // Slow agents: the trip is still planning while the test looks.
-    let mut worker = config(150);
-    worker.orchestrator.local_agents = LocalAgents::parse(
-        "location,planning,transport,accommodation,dining,activity,tips,budget,verifier",
-    )
-    .expect("every type");
-    let (a, b, store) = pair_of(web, worker).await;
+    let (a, b, store) = web_and_worker(150).await;
     let id = a
         .submit(DENVER.to_string(), TripOverrides::default())
         .await

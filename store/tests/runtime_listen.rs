@@ -64,6 +64,11 @@ async fn two_live_processes(url: &str) -> sqlx::PgConnection {
     admin
 }
 
+/// What a listener hears of an append to `trip` up to `seq`.
+fn appended(trip: TripId, seq: u64, routine: bool) -> Option<Heard> {
+    Some(Heard::Appended { trip, seq, routine })
+}
+
 #[tokio::test]
 async fn another_stores_appends_are_announced_once_committed_and_its_own_are_not() {
     let Some(db) = support::postgres().await else {
@@ -103,11 +108,7 @@ async fn another_stores_appends_are_announced_once_committed_and_its_own_are_not
         .expect("append");
     assert_eq!(
         next(&mut hears_b).await,
-        Some(Heard::Appended {
-            trip,
-            seq: 3,
-            routine: false
-        }),
+        appended(trip, 3, false),
         "the other store hears a pointer to the last event"
     );
     assert_eq!(
@@ -133,14 +134,7 @@ async fn another_stores_appends_are_announced_once_committed_and_its_own_are_not
     b.append_with_state(trip, 3, &more, &later)
         .await
         .expect("append");
-    assert_eq!(
-        next(&mut hears_a).await,
-        Some(Heard::Appended {
-            trip,
-            seq: 4,
-            routine: false
-        })
-    );
+    assert_eq!(next(&mut hears_a).await, appended(trip, 4, false));
     assert_eq!(next(&mut hears_b).await, None);
 
     // An append that only moves tasks along is announced as routine.
@@ -159,14 +153,7 @@ async fn another_stores_appends_are_announced_once_committed_and_its_own_are_not
     b.append_with_state(trip, 4, &tasks, &scheduled)
         .await
         .expect("append");
-    assert_eq!(
-        next(&mut hears_a).await,
-        Some(Heard::Appended {
-            trip,
-            seq: 5,
-            routine: true
-        })
-    );
+    assert_eq!(next(&mut hears_a).await, appended(trip, 5, true));
 
     drop(hears_a);
     drop(hears_b);
