@@ -108,6 +108,12 @@ async fn pair_of(config_a: RuntimeConfig, config_b: RuntimeConfig) -> (Rt, Rt, M
 /// A, a web tier with no agents of its own (`--agents none`), and B, a
 /// worker running every type, its agents `latency_ms` slow.
 async fn web_and_worker(latency_ms: u64) -> (Rt, Rt, MemoryRuntimeStore) {
+    let (web, worker) = web_and_worker_configs(latency_ms);
+    pair_of(web, worker).await
+}
+
+/// The configurations of [`web_and_worker`].
+fn web_and_worker_configs(latency_ms: u64) -> (RuntimeConfig, RuntimeConfig) {
     let mut web = config(0);
     web.orchestrator.local_agents = LocalAgents::parse("none").expect("none");
     let mut worker = config(latency_ms);
@@ -115,7 +121,7 @@ async fn web_and_worker(latency_ms: u64) -> (Rt, Rt, MemoryRuntimeStore) {
         "location,planning,transport,accommodation,dining,activity,tips,budget,verifier",
     )
     .expect("every type");
-    pair_of(web, worker).await
+    (web, worker)
 }
 
 /// Events from `rx` up to the first of a type in `until`.
@@ -377,6 +383,69 @@ async fn routine_progress_elsewhere_is_read_when_the_trip_is_next_used() {
     );
     assert!(a.cluster_metrics().events_relayed > 0);
     assert_eq!(settled(&a, &id).await, "ready");
+    b.shutdown().await;
+    a.shutdown().await;
+}
+
+/// A trip's end read by a refresh on use, before its pointer comes, still
+/// frees the trip's planning slot here (the pointer then finds nothing
+/// new). No relay between the two runtimes: the test hands A its pointers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_end_read_before_its_pointer_still_frees_the_slot() {
+    let (web, worker) = web_and_worker_configs(0);
+    let store = MemoryRuntimeStore::new();
+    let start = |config: RuntimeConfig| {
+        let store = store.clone();
+        async move {
+            let rt = Runtime::start(config, store, catalog(), Arc::new(TokioClock::new()))
+                .await
+                .expect("the runtime starts");
+            rt.share_log();
+            rt
+        }
+    };
+    let (a, b) = (start(web).await, start(worker).await);
+    let id = a
+        .submit(DENVER.to_string(), TripOverrides::default())
+        .await
+        .expect("submitted")
+        .trip_id;
+    let trip: TripId = id.parse().expect("a trip id");
+    let log_until = |kind: &'static str| {
+        let store = store.clone();
+        async move {
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+            loop {
+                let log = store.load(trip, 0).await.expect("the log");
+                if let Some(e) = log.iter().find(|e| e.event.kind() == kind) {
+                    return (e.seq, log.last().map_or(0, |l| l.seq));
+                }
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "no {kind} in the log"
+                );
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    };
+    // B's first completion, heard by A as routine progress: A's cache is
+    // marked behind.
+    let (completed, _) = log_until("task_completed").await;
+    a.appended_elsewhere(trip, completed, true);
+    let (_, end) = log_until("plan_ready").await;
+    assert_eq!(a.metrics().trips_in_flight, 1, "A never heard of the end");
+    // A reads the trip: the refresh reads through the end.
+    let view = a.status(&id).await.expect("read").expect("the trip");
+    assert_eq!(view.status.as_str(), "ready");
+    assert_eq!(
+        a.metrics().trips_in_flight,
+        0,
+        "the end read on use frees A's slot"
+    );
+    // The end's pointer comes after: nothing new, nothing undone.
+    a.appended_elsewhere(trip, end, false);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert_eq!(a.metrics().trips_in_flight, 0);
     b.shutdown().await;
     a.shutdown().await;
 }

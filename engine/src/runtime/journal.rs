@@ -88,6 +88,9 @@ pub struct ClusterMetrics {
 /// What the journal tells of a state a local append made ready.
 type ReadyHook = Box<dyn Fn(&TripState) + Send + Sync>;
 
+/// What the journal tells of a trip another process ended.
+type EndedHook = Box<dyn Fn(TripId) + Send + Sync>;
+
 /// The trip log with its locks, state cache and fan-out.
 pub(super) struct Journal<S> {
     store: S,
@@ -105,6 +108,10 @@ pub(super) struct Journal<S> {
     /// Told of every state that a local append made ready, before the
     /// append is published ([`Journal::on_ready`]).
     on_ready: Option<ReadyHook>,
+    /// Told of each trip whose end (`Cancelled`, `PlanReady`, `PlanFailed`)
+    /// another process appended, once, when this process reads it from
+    /// the log ([`Journal::on_ended`]).
+    on_ended: Option<EndedHook>,
 }
 
 impl<S: RuntimeStore> Journal<S> {
@@ -121,6 +128,7 @@ impl<S: RuntimeStore> Journal<S> {
             relayed: AtomicU64::new(0),
             fenced: AtomicU64::new(0),
             on_ready: None,
+            on_ended: None,
         }
     }
 
@@ -129,6 +137,16 @@ impl<S: RuntimeStore> Journal<S> {
     /// client does on `ready` finds the hook's work done.
     pub(super) fn on_ready(mut self, hook: impl Fn(&TripState) + Send + Sync + 'static) -> Self {
         self.on_ready = Some(Box::new(hook));
+        self
+    }
+
+    /// Runs `hook` on each trip whose end another process appended, when
+    /// this process first reads that end from the log — whichever read it
+    /// is: a catch-up on the pointer, or a cached trip brought up to date
+    /// on its next use (which reads the end before its pointer comes, and
+    /// the pointer then finds nothing new).
+    pub(super) fn on_ended(mut self, hook: impl Fn(TripId) + Send + Sync + 'static) -> Self {
+        self.on_ended = Some(Box::new(hook));
         self
     }
 

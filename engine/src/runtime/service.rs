@@ -184,7 +184,18 @@ impl<S: RuntimeStore> Runtime<S> {
         let admission = Admission::new(o.max_concurrent_requests, o.queue_capacity);
         let dispatch = Dispatch::new(config.clone());
         let node_id = format!("node-{}", uuid::Uuid::new_v4().simple());
-        let runtime = Arc::new_cyclic(|me| Self {
+        let runtime = Arc::new_cyclic(|me: &Weak<Self>| Self {
+            // A trip another process ended: its running work here stops
+            // and its planning slot here is freed.
+            journal: journal.on_ended({
+                let me = me.clone();
+                move |trip| {
+                    if let Some(runtime) = me.upgrade() {
+                        runtime.journal.raise_cancel(trip);
+                        runtime.release(trip);
+                    }
+                }
+            }),
             registry: Registry::new(
                 config.clone(),
                 stats.clone(),
@@ -193,7 +204,6 @@ impl<S: RuntimeStore> Runtime<S> {
             ),
             auditor,
             store,
-            journal,
             catalog: RwLock::new((catalog, planner)),
             clock,
             node_id: node_id.clone(),

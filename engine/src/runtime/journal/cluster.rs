@@ -12,7 +12,7 @@ use super::super::traffic::trip_topic;
 use super::super::wire::wire_event;
 use super::super::{RuntimeError, RuntimeStore};
 use super::Journal;
-use crate::state::{StoredEvent, TripId, TripState};
+use crate::state::{StoredEvent, TripEvent, TripId, TripState};
 
 impl<S: RuntimeStore> Journal<S> {
     /// The trips whose hub topic has a subscriber now.
@@ -156,6 +156,17 @@ impl<S: RuntimeStore> Journal<S> {
             drop(trips);
             self.relayed
                 .fetch_add(fresh.len() as u64, Ordering::Relaxed);
+        } else {
+            drop(trips);
+        }
+        let ended = fresh.iter().any(|e| {
+            matches!(
+                e.event,
+                TripEvent::Cancelled | TripEvent::PlanReady { .. } | TripEvent::PlanFailed { .. }
+            )
+        });
+        if ended && let Some(hook) = &self.on_ended {
+            hook(trip);
         }
         Ok(fresh)
     }

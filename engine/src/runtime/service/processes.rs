@@ -7,7 +7,7 @@
 use super::super::RuntimeStore;
 use super::super::journal::ClusterMetrics;
 use super::Runtime;
-use crate::state::{TripEvent, TripId};
+use crate::state::TripId;
 
 impl<S: RuntimeStore> Runtime<S> {
     /// Other processes append to this runtime's log too (several `wayfare
@@ -20,7 +20,7 @@ impl<S: RuntimeStore> Runtime<S> {
     /// Another process appended to `trip`'s log, up to `seq` (a pointer,
     /// on PostgreSQL a notification sent after the append's commit);
     /// `routine`: those appends only moved tasks along
-    /// ([`TripEvent::is_task_progress`]). When this process has the trip in
+    /// ([`TripEvent::is_task_progress`](crate::state::TripEvent::is_task_progress)). When this process has the trip in
     /// hand (cached state, live subscribers, running work) it reads the new
     /// events from the log, brings its cached state up to date and
     /// publishes them to its local subscribers, in order and once each; a
@@ -55,25 +55,11 @@ impl<S: RuntimeStore> Runtime<S> {
         }
     }
 
+    /// Reads what another process appended to `trip` (the journal tells
+    /// the runtime of the trip's end: `Journal::on_ended`).
     async fn catch_up(&self, trip: TripId) {
-        match self.journal.catch_up(trip).await {
-            Ok(events) => {
-                let over = events.iter().any(|e| {
-                    matches!(
-                        e.event,
-                        TripEvent::Cancelled
-                            | TripEvent::PlanReady { .. }
-                            | TripEvent::PlanFailed { .. }
-                    )
-                });
-                if over {
-                    self.journal.raise_cancel(trip);
-                    self.release(trip);
-                }
-            }
-            Err(e) => {
-                tracing::warn!(trip.id = %trip, error = %e, "could not read another process's events");
-            }
+        if let Err(e) = self.journal.catch_up(trip).await {
+            tracing::warn!(trip.id = %trip, error = %e, "could not read another process's events");
         }
     }
 
