@@ -239,7 +239,7 @@ impl<S: RuntimeStore> Journal<S> {
         let writer = self.writer(trip);
         let _writer = writer.lock().await;
         if self.behind(trip)
-            && let Err(e) = self.replay_after_delivered(trip).await
+            && let Err(e) = self.replay_after_delivered(trip, None).await
         {
             // The append's version check still catches the stale state.
             tracing::debug!(trip.id = %trip, error = %e, "could not bring a cached trip up to date");
@@ -320,7 +320,7 @@ impl<S: RuntimeStore> Journal<S> {
                     .is_some_and(|&d| first > d + 1)
             });
         if hole {
-            if let Err(e) = self.replay_after_delivered(trip).await {
+            if let Err(e) = self.replay_after_delivered(trip, first).await {
                 tracing::warn!(trip.id = %trip, error = %e, "could not read the events another process appended");
                 self.publish(executed);
             }
@@ -433,7 +433,7 @@ impl<S: RuntimeStore> Journal<S> {
         let writer = self.writer(trip);
         let _writer = writer.lock().await;
         if self.behind(trip) {
-            self.replay_after_delivered(trip).await?;
+            self.replay_after_delivered(trip, None).await?;
         }
         if let Some(state) = self.cached(trip) {
             return Ok(state);

@@ -91,16 +91,20 @@ impl<S: RuntimeStore> Journal<S> {
         // Pointers from here on start another catch-up: this one may have
         // read the log before their events were in it.
         lock(&self.trips).catching_up.remove(&trip);
-        self.replay_after_delivered(trip).await
+        self.replay_after_delivered(trip, None).await
     }
 
     /// Reads the events after the last one delivered here, applies them to
     /// the cached state and publishes them; returns them. From the cached
     /// state when it is exactly what was delivered, else from the start of
-    /// the log. The caller holds the trip's writer lock.
+    /// the log. `own`: the events from this `seq` on were appended by this
+    /// process (a local append filling the hole before it), which acts on
+    /// its own trip's end; an end before it is another process's
+    /// ([`Journal::on_ended`]). The caller holds the trip's writer lock.
     pub(super) async fn replay_after_delivered(
         &self,
         trip: TripId,
+        own: Option<u64>,
     ) -> Result<Vec<StoredEvent>, RuntimeError> {
         let (cached, delivered) = {
             let trips = lock(&self.trips);
@@ -160,10 +164,13 @@ impl<S: RuntimeStore> Journal<S> {
             drop(trips);
         }
         let ended = fresh.iter().any(|e| {
-            matches!(
-                e.event,
-                TripEvent::Cancelled | TripEvent::PlanReady { .. } | TripEvent::PlanFailed { .. }
-            )
+            own.is_none_or(|own| e.seq < own)
+                && matches!(
+                    e.event,
+                    TripEvent::Cancelled
+                        | TripEvent::PlanReady { .. }
+                        | TripEvent::PlanFailed { .. }
+                )
         });
         if ended && let Some(hook) = &self.on_ended {
             hook(trip);
