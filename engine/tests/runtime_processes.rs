@@ -124,6 +124,31 @@ fn web_and_worker_configs(latency_ms: u64) -> (RuntimeConfig, RuntimeConfig) {
     (web, worker)
 }
 
+/// Submits the Denver trip to `rt`; its id.
+async fn submit_denver(rt: &Rt) -> String {
+    rt.submit(DENVER.to_string(), TripOverrides::default())
+        .await
+        .expect("submitted")
+        .trip_id
+}
+
+/// Waits (30 s at most) until `trip`'s log holds an event of `kind`; that
+/// event's `seq` and the log's last.
+async fn logged(store: &MemoryRuntimeStore, trip: TripId, kind: &str) -> (u64, u64) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let log = store.load(trip, 0).await.expect("the log");
+        if let Some(e) = log.iter().find(|e| e.event.kind() == kind) {
+            return (e.seq, log.last().map_or(0, |l| l.seq));
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no {kind} in the log"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 /// Events from `rx` up to the first of a type in `until`.
 async fn until(rx: &mut EventStream, until: &[&str]) -> Vec<WireEvent> {
     let mut events = Vec::new();
@@ -171,11 +196,7 @@ async fn streamed(store: &MemoryRuntimeStore, trip: TripId) -> Vec<u64> {
 async fn a_trip_planned_on_a_is_streamed_on_b_every_event_once_in_order() {
     let (a, b, store) = pair(20).await;
     for _ in 0..3 {
-        let id = a
-            .submit(DENVER.to_string(), TripOverrides::default())
-            .await
-            .expect("submitted")
-            .trip_id;
+        let id = submit_denver(&a).await;
         let (past, mut live) = b.events(&id, 0).await.expect("events").expect("the trip");
         let mut seen: Vec<u64> = past.iter().map(|e| e.seq).collect();
         let mut last = seen.last().copied().unwrap_or(0);
@@ -204,11 +225,7 @@ async fn a_trip_planned_on_a_is_streamed_on_b_every_event_once_in_order() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_trip_cancelled_through_b_stops_on_a() {
     let (a, b, store) = pair(300).await;
-    let id = a
-        .submit(DENVER.to_string(), TripOverrides::default())
-        .await
-        .expect("submitted")
-        .trip_id;
+    let id = submit_denver(&a).await;
     let (_, mut on_a) = a.events(&id, 0).await.expect("events").expect("the trip");
     until(&mut on_a, &["planning_progress_update"]).await;
     b.cancel(&id).await.expect("cancelled through B");
@@ -256,11 +273,7 @@ async fn tasks_waiting_in_a_backlog_past_their_lease_are_not_claimed_again() {
     let mut ids = Vec::new();
     for n in 0..8 {
         let on = if n % 2 == 0 { &a } else { &b };
-        let id = on
-            .submit(DENVER.to_string(), TripOverrides::default())
-            .await
-            .expect("submitted")
-            .trip_id;
+        let id = submit_denver(on).await;
         ids.push(id);
     }
     for id in &ids {
@@ -295,11 +308,7 @@ async fn a_process_with_no_agents_leaves_every_task_to_the_one_that_runs_them() 
     );
     assert!(!b.agents().is_empty());
     for _ in 0..3 {
-        let id = a
-            .submit(DENVER.to_string(), TripOverrides::default())
-            .await
-            .expect("submitted")
-            .trip_id;
+        let id = submit_denver(&a).await;
         assert_eq!(settled(&a, &id).await, "ready", "trip {id}");
     }
     // The shared registry: A lists B's instances, under B's process.
@@ -347,26 +356,9 @@ async fn a_process_with_no_agents_leaves_every_task_to_the_one_that_runs_them() 
 async fn routine_progress_elsewhere_is_read_when_the_trip_is_next_used() {
     // Slow agents: the trip is still planning while the test looks.
     let (a, b, store) = web_and_worker(150).await;
-    let id = a
-        .submit(DENVER.to_string(), TripOverrides::default())
-        .await
-        .expect("submitted")
-        .trip_id;
+    let id = submit_denver(&a).await;
     let trip: TripId = id.parse().expect("a trip id");
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while !store
-        .load(trip, 0)
-        .await
-        .expect("the log")
-        .iter()
-        .any(|e| e.event.kind() == "task_completed")
-    {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "B completed no task"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    logged(&store, trip, "task_completed").await;
     // The pointer to B's completion reaches A meanwhile.
     tokio::time::sleep(Duration::from_millis(100)).await;
     let heard = a.cluster_metrics();
@@ -405,34 +397,13 @@ async fn an_end_read_before_its_pointer_still_frees_the_slot() {
         }
     };
     let (a, b) = (start(web).await, start(worker).await);
-    let id = a
-        .submit(DENVER.to_string(), TripOverrides::default())
-        .await
-        .expect("submitted")
-        .trip_id;
+    let id = submit_denver(&a).await;
     let trip: TripId = id.parse().expect("a trip id");
-    let log_until = |kind: &'static str| {
-        let store = store.clone();
-        async move {
-            let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-            loop {
-                let log = store.load(trip, 0).await.expect("the log");
-                if let Some(e) = log.iter().find(|e| e.event.kind() == kind) {
-                    return (e.seq, log.last().map_or(0, |l| l.seq));
-                }
-                assert!(
-                    tokio::time::Instant::now() < deadline,
-                    "no {kind} in the log"
-                );
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
-        }
-    };
     // B's first completion, heard by A as routine progress: A's cache is
     // marked behind.
-    let (completed, _) = log_until("task_completed").await;
+    let (completed, _) = logged(&store, trip, "task_completed").await;
     a.appended_elsewhere(trip, completed, true);
-    let (_, end) = log_until("plan_ready").await;
+    let (_, end) = logged(&store, trip, "plan_ready").await;
     assert_eq!(a.metrics().trips_in_flight, 1, "A never heard of the end");
     // A reads the trip: the refresh reads through the end.
     let view = a.status(&id).await.expect("read").expect("the trip");

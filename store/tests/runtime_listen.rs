@@ -64,6 +64,22 @@ async fn two_live_processes(url: &str) -> sqlx::PgConnection {
     admin
 }
 
+/// `events` appended by `store` after `before` (the trip's state at its
+/// version); the state they lead to.
+async fn append(store: &Store, before: &TripState, events: Vec<TripEvent>) -> TripState {
+    let trip = before.trip_id.expect("a trip's state");
+    let (events, _) = stored(trip, before.version, events);
+    let mut after = before.clone();
+    for e in &events {
+        after.apply_stored(e);
+    }
+    store
+        .append_with_state(trip, before.version, &events, &after)
+        .await
+        .expect("append");
+    after
+}
+
 /// What a listener hears of an append to `trip` up to `seq`.
 fn appended(trip: TripId, seq: u64, routine: bool) -> Option<Heard> {
     Some(Heard::Appended { trip, seq, routine })
@@ -128,31 +144,22 @@ async fn another_stores_appends_are_announced_once_committed_and_its_own_are_not
     );
 
     // `b`'s append is heard by `a`, with its seq.
-    let (more, _) = stored(trip, 3, vec![TripEvent::Cancelled]);
-    let mut later = after.clone();
-    later.apply_stored(&more[0]);
-    b.append_with_state(trip, 3, &more, &later)
-        .await
-        .expect("append");
+    let later = append(&b, &after, vec![TripEvent::Cancelled]).await;
     assert_eq!(next(&mut hears_a).await, appended(trip, 4, false));
     assert_eq!(next(&mut hears_b).await, None);
 
     // An append that only moves tasks along is announced as routine.
-    let (tasks, _) = stored(
-        trip,
-        4,
+    append(
+        &b,
+        &later,
         vec![TripEvent::TaskScheduled {
             task_id: TaskId::new(),
             agent_type: AgentType::Location,
             priority: Priority::P0,
             depends_on: vec![],
         }],
-    );
-    let mut scheduled = later.clone();
-    scheduled.apply_stored(&tasks[0]);
-    b.append_with_state(trip, 4, &tasks, &scheduled)
-        .await
-        .expect("append");
+    )
+    .await;
     assert_eq!(next(&mut hears_a).await, appended(trip, 5, true));
 
     drop(hears_a);
