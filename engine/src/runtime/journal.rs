@@ -425,9 +425,7 @@ impl<S: RuntimeStore> Journal<S> {
     /// use that came meanwhile (two tasks of a trip claimed together by a
     /// worker that has not seen the trip yet) finds the first's state.
     pub(super) async fn load(&self, trip: TripId) -> Result<TripState, RuntimeError> {
-        if !self.behind(trip)
-            && let Some(state) = self.cached(trip)
-        {
+        if let Some(state) = self.current(trip) {
             return Ok(state);
         }
         let writer = self.writer(trip);
@@ -435,7 +433,7 @@ impl<S: RuntimeStore> Journal<S> {
         if self.behind(trip) {
             self.replay_after_delivered(trip, None).await?;
         }
-        if let Some(state) = self.cached(trip) {
+        if let Some(state) = self.current(trip) {
             return Ok(state);
         }
         let state = self.load_fresh(trip).await?;
@@ -443,8 +441,15 @@ impl<S: RuntimeStore> Journal<S> {
         Ok(state)
     }
 
-    fn cached(&self, trip: TripId) -> Option<TripState> {
-        lock(&self.trips).states.get(&trip).cloned()
+    /// The cached state, unless another process announced appends past it.
+    fn current(&self, trip: TripId) -> Option<TripState> {
+        let trips = lock(&self.trips);
+        let state = trips.states.get(&trip)?;
+        let behind = trips
+            .behind
+            .get(&trip)
+            .is_some_and(|&seq| seq > state.version);
+        (!behind).then(|| state.clone())
     }
 
     /// The trip's state from the store (snapshot + events).
