@@ -80,7 +80,7 @@ async fn the_background_auditor_finds_and_repairs_what_disagrees_with_the_log() 
         &NewTask {
             task_id: budget.task_id,
             trip_id: trip,
-            agent_type: budget.agent_type.to_string(),
+            agent_type: budget.agent_type,
             priority: budget.priority,
             depends_on: budget.depends_on.clone(),
         },

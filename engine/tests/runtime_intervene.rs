@@ -252,7 +252,7 @@ async fn the_memory_queue_requeues_unfinished_tasks_with_no_attempts_counted() {
                 &NewTask {
                     task_id: id,
                     trip_id: trip,
-                    agent_type: "transport".into(),
+                    agent_type: AgentType::Transport,
                     priority: Priority::P0,
                     depends_on: deps,
                 },
@@ -261,7 +261,7 @@ async fn the_memory_queue_requeues_unfinished_tasks_with_no_attempts_counted() {
             .await
             .expect("enqueue");
     }
-    let types = ["transport".to_string()];
+    let types = [AgentType::Transport];
     let lease = std::time::Duration::from_secs(30);
     let claimed = queue
         .claim_ready("i1", &types, now, lease)

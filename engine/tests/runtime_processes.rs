@@ -328,13 +328,13 @@ async fn a_process_with_no_agents_leaves_every_task_to_the_one_that_runs_them() 
     );
     for node in GRAPH.iter() {
         assert_eq!(
-            a.invocations(node.agent_type.as_str()),
+            a.invocations(node.agent_type),
             0,
             "A ran {}",
             node.agent_type
         );
         assert!(
-            b.invocations(node.agent_type.as_str()) > 0,
+            b.invocations(node.agent_type) > 0,
             "B ran no {}",
             node.agent_type
         );

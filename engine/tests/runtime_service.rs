@@ -224,18 +224,18 @@ async fn a_restarted_runtime_resumes_a_trip_without_rerunning_finished_agents() 
     let status = finished(&second, &id).await;
     assert_eq!(status.status, TripStatus::Ready);
     for agent in [
-        "location",
-        "planning",
-        "transport",
-        "accommodation",
-        "dining",
-        "activity",
-        "tips",
+        AgentType::Location,
+        AgentType::Planning,
+        AgentType::Transport,
+        AgentType::Accommodation,
+        AgentType::Dining,
+        AgentType::Activity,
+        AgentType::Tips,
     ] {
         assert_eq!(second.invocations(agent), 0, "{agent} ran again");
     }
-    assert_eq!(second.invocations("budget"), 1);
-    assert_eq!(second.invocations("verifier"), 1);
+    assert_eq!(second.invocations(AgentType::Budget), 1);
+    assert_eq!(second.invocations(AgentType::Verifier), 1);
     // The budget task was claimed again once its lease ran out.
     assert_eq!(task(&status, "budget").attempts, 2);
     second.shutdown().await;
@@ -246,8 +246,8 @@ async fn every_trip_completes_under_thirty_percent_injected_failures() {
     let mut c = no_cache(config());
     c.orchestrator.retry_attempts = 8;
     c.orchestrator.circuit_breaker_threshold = 50;
-    for agent in wayfare_engine::runtime::AGENT_TYPES {
-        c.faults.insert(agent.into(), errors(0.3));
+    for agent in AgentType::ALL {
+        c.faults.insert(agent.as_str().to_owned(), errors(0.3));
     }
     let rt = start(c, MemoryRuntimeStore::new()).await;
     let mut ids = Vec::new();
@@ -386,7 +386,11 @@ async fn cancelling_stops_in_flight_tasks_and_is_idempotent() {
         "a second cancel appends nothing"
     );
     tokio::time::sleep(Duration::from_secs(120)).await;
-    assert_eq!(rt.invocations("budget"), 0, "the budget agent never ran");
+    assert_eq!(
+        rt.invocations(AgentType::Budget),
+        0,
+        "the budget agent never ran"
+    );
     let status = rt.status(&id).await.unwrap().unwrap();
     assert_eq!(status.status, TripStatus::Cancelled);
     assert_ne!(task(&status, "budget").status, "completed");
@@ -443,8 +447,8 @@ async fn a_stale_version_conflicts_before_the_changes_are_validated() {
 async fn a_budget_change_reruns_only_the_budget_and_the_verifier() {
     let rt = start(config(), MemoryRuntimeStore::new()).await;
     let (id, version) = ready_trip(&rt, DENVER).await;
-    let before: Vec<u64> = wayfare_engine::runtime::AGENT_TYPES
-        .iter()
+    let before: Vec<u64> = AgentType::ALL
+        .into_iter()
         .map(|a| rt.invocations(a))
         .collect();
     let view = rt
@@ -464,9 +468,9 @@ async fn a_budget_change_reruns_only_the_budget_and_the_verifier() {
         Some(2_500.0)
     );
     assert!(view.itinerary.as_ref().unwrap().totals.total <= 2_500.0);
-    for (agent, before) in wayfare_engine::runtime::AGENT_TYPES.iter().zip(before) {
+    for (agent, before) in AgentType::ALL.into_iter().zip(before) {
         let ran = rt.invocations(agent) - before;
-        let expected = u64::from(matches!(*agent, "budget" | "verifier"));
+        let expected = u64::from(matches!(agent, AgentType::Budget | AgentType::Verifier));
         assert_eq!(ran, expected, "{agent}");
     }
     let kinds: Vec<String> = past_events(&rt, &id)
@@ -526,7 +530,7 @@ async fn replacing_a_meal_edits_the_plan_and_runs_only_the_verifier() {
         .iter()
         .find(|a| !used.contains(&a.id))
         .expect("an unused restaurant");
-    let before_budget = rt.invocations("budget");
+    let before_budget = rt.invocations(AgentType::Budget);
     let view = rt
         .modify(
             &id,
@@ -541,7 +545,7 @@ async fn replacing_a_meal_edits_the_plan_and_runs_only_the_verifier() {
     assert_eq!(view.status, TripStatus::Ready, "{}", view.explanation);
     let dinner = view.itinerary.unwrap().days[0].dinner.clone().unwrap();
     assert_eq!(dinner.source_id.as_deref(), Some(pick.id.as_str()));
-    assert_eq!(rt.invocations("budget"), before_budget);
+    assert_eq!(rt.invocations(AgentType::Budget), before_budget);
     rt.shutdown().await;
 }
 
@@ -549,7 +553,7 @@ async fn replacing_a_meal_edits_the_plan_and_runs_only_the_verifier() {
 async fn an_identical_request_is_served_from_the_request_cache() {
     let rt = start(config(), MemoryRuntimeStore::new()).await;
     let (first, _) = ready_trip(&rt, DENVER).await;
-    let runs = rt.invocations("budget");
+    let runs = rt.invocations(AgentType::Budget);
     let again = rt
         .submit(
             format!("  {}  ", DENVER.to_uppercase()),
@@ -558,7 +562,7 @@ async fn an_identical_request_is_served_from_the_request_cache() {
         .await
         .unwrap();
     assert_eq!(again.status, TripStatus::Ready);
-    assert_eq!(rt.invocations("budget"), runs, "no agent ran");
+    assert_eq!(rt.invocations(AgentType::Budget), runs, "no agent ran");
     let (a, b) = (
         rt.trip(&first).await.unwrap().unwrap(),
         rt.trip(&again.trip_id).await.unwrap().unwrap(),
@@ -688,7 +692,10 @@ async fn the_agent_cache_answers_inputs_it_has_seen() {
         )
         .await
         .unwrap();
-    let runs = (rt.invocations("budget"), rt.invocations("verifier"));
+    let runs = (
+        rt.invocations(AgentType::Budget),
+        rt.invocations(AgentType::Verifier),
+    );
     let hits = rt.metrics().cache["agent"].hits;
     // Back to the original budget: the same inputs as the first plan.
     let back = rt
@@ -702,7 +709,13 @@ async fn the_agent_cache_answers_inputs_it_has_seen() {
         .await
         .unwrap();
     assert_eq!(back.status, TripStatus::Ready);
-    assert_eq!((rt.invocations("budget"), rt.invocations("verifier")), runs);
+    assert_eq!(
+        (
+            rt.invocations(AgentType::Budget),
+            rt.invocations(AgentType::Verifier)
+        ),
+        runs
+    );
     assert!(rt.metrics().cache["agent"].hits >= hits + 2);
     rt.shutdown().await;
 }
@@ -862,11 +875,11 @@ async fn a_result_the_queue_has_but_the_log_lacks_is_copied_on_resume() {
     assert_eq!(done.status, TripStatus::Ready);
     assert_eq!(task(&done, "budget").status, "completed");
     assert_eq!(
-        second.invocations("budget"),
+        second.invocations(AgentType::Budget),
         0,
         "the stored result was reused"
     );
-    assert_eq!(second.invocations("verifier"), 1);
+    assert_eq!(second.invocations(AgentType::Verifier), 1);
     second.shutdown().await;
 }
 
@@ -1008,13 +1021,17 @@ async fn a_modification_cut_short_by_a_crash_is_rolled_back_with_its_intent_on_r
 async fn a_trip_served_from_the_request_cache_can_be_modified_like_a_planned_one() {
     let rt = start(config(), MemoryRuntimeStore::new()).await;
     let (first, _) = ready_trip(&rt, DENVER).await;
-    let runs = rt.invocations("budget");
+    let runs = rt.invocations(AgentType::Budget);
     let again = rt
         .submit(DENVER.into(), TripOverrides::default())
         .await
         .unwrap();
     assert_eq!(again.status, TripStatus::Ready);
-    assert_eq!(rt.invocations("budget"), runs, "served from the cache");
+    assert_eq!(
+        rt.invocations(AgentType::Budget),
+        runs,
+        "served from the cache"
+    );
     let id = again.trip_id;
     let (planned, cached) = (
         rt.status(&first).await.unwrap().unwrap(),

@@ -777,14 +777,16 @@ fn task(trip: TripId, agent: &str, priority: Priority, deps: &[TaskId]) -> NewTa
     NewTask {
         task_id: TaskId::new(),
         trip_id: trip,
-        agent_type: agent.into(),
+        agent_type: agent.parse().expect("an agent type"),
         priority,
         depends_on: deps.to_vec(),
     }
 }
 
-fn types(list: &[&str]) -> Vec<String> {
-    list.iter().map(|s| s.to_string()).collect()
+fn types(list: &[&str]) -> Vec<AgentType> {
+    list.iter()
+        .map(|s| s.parse().expect("an agent type"))
+        .collect()
 }
 
 #[tokio::test]

@@ -24,10 +24,11 @@ use std::path::{Path, PathBuf};
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Yaml};
 use serde::{Deserialize, Serialize};
+use wayfare_engine::graph::AgentType;
 use wayfare_engine::resilience::FaultConfig;
 use wayfare_engine::runtime::{
-    AGENT_TYPES, AgentConfig, CacheConfig, CommunicationConfig, OrchestratorConfig,
-    PredictiveScalingConfig, RuntimeConfig,
+    AgentConfig, CacheConfig, CommunicationConfig, OrchestratorConfig, PredictiveScalingConfig,
+    RuntimeConfig,
 };
 
 pub use self::alerts::AlertsSection;
@@ -336,9 +337,9 @@ impl Default for Config {
             orchestrator: OrchestratorSection::from(&runtime),
             // Every type, so that a file setting one field of one agent
             // keeps the engine's defaults for the others.
-            agents: AGENT_TYPES
-                .iter()
-                .map(|t| ((*t).to_owned(), AgentSection::from(&runtime.agent(t))))
+            agents: AgentType::ALL
+                .into_iter()
+                .map(|t| (t.as_str().to_owned(), AgentSection::from(&runtime.agent(t))))
                 .collect(),
             communication: CommunicationSection {
                 message_queue_size: runtime.communication.message_queue_size,
@@ -482,10 +483,10 @@ impl Config {
             ));
         }
         for (name, agent) in &self.agents {
-            if !AGENT_TYPES.contains(&name.as_str()) {
+            if AgentType::parse(name).is_none() {
                 problems.push(format!(
                     "key `agents.{name}`: unknown agent type (known: {})",
-                    AGENT_TYPES.join(", ")
+                    AgentType::ALL.map(AgentType::as_str).join(", ")
                 ));
                 continue;
             }
@@ -517,10 +518,10 @@ impl Config {
             }
         }
         for (name, fault) in &self.faults {
-            if name != ALL_AGENTS && !AGENT_TYPES.contains(&name.as_str()) {
+            if name != ALL_AGENTS && AgentType::parse(name).is_none() {
                 problems.push(format!(
                     "key `faults.{name}`: unknown agent type (known: {}, or `{ALL_AGENTS}`)",
-                    AGENT_TYPES.join(", ")
+                    AgentType::ALL.map(AgentType::as_str).join(", ")
                 ));
                 continue;
             }
@@ -545,8 +546,8 @@ impl Config {
         let o = &self.orchestrator;
         let mut faults = BTreeMap::new();
         if let Some(all) = self.faults.get(ALL_AGENTS) {
-            for agent_type in AGENT_TYPES {
-                faults.insert(agent_type.to_owned(), FaultConfig::from(all));
+            for agent_type in AgentType::ALL {
+                faults.insert(agent_type.as_str().to_owned(), FaultConfig::from(all));
             }
         }
         for (name, fault) in &self.faults {
@@ -814,9 +815,9 @@ communication:
             assert_eq!(runtime.orchestrator.default_timeout_ms, 30_000);
             assert_eq!(runtime.orchestrator.retry_attempts, 3);
             assert_eq!(runtime.orchestrator.circuit_breaker_threshold, 10);
-            assert_eq!(runtime.agent("location").max_instances, 5);
-            assert!((runtime.agent("location").scale_threshold - 0.80).abs() < 1e-9);
-            assert!((runtime.agent("transport").scale_threshold - 0.75).abs() < 1e-9);
+            assert_eq!(runtime.agent(AgentType::Location).max_instances, 5);
+            assert!((runtime.agent(AgentType::Location).scale_threshold - 0.80).abs() < 1e-9);
+            assert!((runtime.agent(AgentType::Transport).scale_threshold - 0.75).abs() < 1e-9);
             assert_eq!(runtime.communication.message_queue_size, 1000);
             assert_eq!(runtime.communication.batch_size, 10);
             assert_eq!(config.agents["transport"].context_window, Some(8192));
@@ -835,7 +836,7 @@ communication:
             assert_eq!(ours.communication, engine.communication);
             assert_eq!(ours.cache, engine.cache);
             assert_eq!(ours.predictive_scaling, engine.predictive_scaling);
-            for agent_type in AGENT_TYPES {
+            for agent_type in AgentType::ALL {
                 assert_eq!(
                     ours.agent(agent_type),
                     engine.agent(agent_type),
@@ -861,9 +862,9 @@ communication:
             assert_eq!(runtime.orchestrator.max_concurrent_requests, 5);
             assert_eq!(runtime.orchestrator.node_timeout_ms, 7_000);
             assert_eq!(runtime.orchestrator.default_timeout_ms, 250);
-            assert!((runtime.agent("location").scale_threshold - 0.5).abs() < 1e-9);
+            assert!((runtime.agent(AgentType::Location).scale_threshold - 0.5).abs() < 1e-9);
             assert_eq!(
-                runtime.agent("location").max_instances,
+                runtime.agent(AgentType::Location).max_instances,
                 5,
                 "the file still counts"
             );

@@ -17,6 +17,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Serialize;
 use wayfare_engine::clock::SystemClock;
+use wayfare_engine::graph::AgentType;
 use wayfare_engine::runtime::{LocalAgents, Runtime};
 use wayfare_store::Store;
 
@@ -99,7 +100,7 @@ struct Health {
     database: &'static str,
     version: &'static str,
     /// The agent types this worker runs.
-    agents: Vec<&'static str>,
+    agents: Vec<AgentType>,
 }
 
 /// 200 when the database answers, 503 otherwise; with the agent types run.

@@ -10,8 +10,9 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use serde_json::json;
 use support::{QUERY, TestApp, TestDb, assert_error};
+use wayfare_engine::graph::AgentType;
 use wayfare_engine::resilience::FaultConfig;
-use wayfare_engine::runtime::{AGENT_TYPES, RuntimeConfig};
+use wayfare_engine::runtime::RuntimeConfig;
 
 const PLAN_WITHIN: Duration = Duration::from_secs(60);
 
@@ -268,7 +269,7 @@ async fn cancelling_is_idempotent() {
 #[tokio::test]
 async fn a_trip_cancelled_mid_planning_stays_cancelled() {
     let mut config = RuntimeConfig::default();
-    for agent_type in AGENT_TYPES {
+    for agent_type in AgentType::ALL.map(AgentType::as_str) {
         config.faults.insert(
             agent_type.to_owned(),
             FaultConfig {
@@ -295,7 +296,7 @@ async fn a_full_queue_answers_503_with_retry_after() {
     let mut config = RuntimeConfig::default();
     config.orchestrator.max_concurrent_requests = 1;
     config.orchestrator.queue_capacity = 1;
-    for agent_type in AGENT_TYPES {
+    for agent_type in AgentType::ALL.map(AgentType::as_str) {
         config.faults.insert(
             agent_type.to_owned(),
             FaultConfig {
@@ -336,7 +337,7 @@ async fn the_agent_registry_lists_every_agent_type() {
     let answer = app.call(Method::GET, "/api/agents", None).await;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
     let rows = answer.json.as_array().expect("a list");
-    for agent_type in AGENT_TYPES {
+    for agent_type in AgentType::ALL.map(AgentType::as_str) {
         let row = rows
             .iter()
             .find(|r| r["agent_type"] == agent_type)

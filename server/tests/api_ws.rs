@@ -11,8 +11,9 @@ use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use support::{QUERY, TestApp, TestDb};
 use tokio_tungstenite::tungstenite::{self, Message};
+use wayfare_engine::graph::AgentType;
 use wayfare_engine::resilience::FaultConfig;
-use wayfare_engine::runtime::{AGENT_TYPES, RuntimeConfig};
+use wayfare_engine::runtime::RuntimeConfig;
 
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
@@ -73,7 +74,7 @@ fn seqs(events: &[Value]) -> Vec<u64> {
 
 fn slow_config() -> RuntimeConfig {
     let mut config = RuntimeConfig::default();
-    for agent_type in AGENT_TYPES {
+    for agent_type in AgentType::ALL.map(AgentType::as_str) {
         config.faults.insert(
             agent_type.to_owned(),
             FaultConfig {

@@ -12,8 +12,9 @@ use std::time::{Duration, Instant};
 use axum::http::{Method, StatusCode};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
+use wayfare_engine::graph::AgentType;
 use wayfare_engine::llm::LlmConfig;
-use wayfare_engine::runtime::{AGENT_TYPES, AgentConfig, PredictiveScalingConfig, RuntimeConfig};
+use wayfare_engine::runtime::{AgentConfig, PredictiveScalingConfig, RuntimeConfig};
 
 use support::{QUERY, TestApp, TestDb};
 
@@ -87,7 +88,7 @@ async fn the_forecast_series_are_in_the_metrics_after_real_trips() {
         ] {
             assert!(text.lines().any(|l| l == family), "{family}\n{text}");
         }
-        for agent_type in AGENT_TYPES {
+        for agent_type in AgentType::ALL.map(AgentType::as_str) {
             let forecast = value(
                 &text,
                 &format!(r#"wayfare_agent_forecast_rate{{agent_type="{agent_type}"}}"#),
@@ -200,9 +201,9 @@ async fn cost_per_agent_type_and_per_request_include_the_models_tokens() {
     for db in TestDb::all().await {
         let mut config = RuntimeConfig::default();
         config.cache.enabled = false;
-        for (n, agent_type) in AGENT_TYPES.iter().enumerate() {
+        for (n, agent_type) in AgentType::ALL.into_iter().enumerate() {
             config.agents.insert(
-                (*agent_type).to_owned(),
+                agent_type.as_str().to_owned(),
                 AgentConfig {
                     // Each type its own price, so a mix-up shows.
                     cost_per_request: 0.01 * (n + 1) as f64,
@@ -234,7 +235,7 @@ async fn cost_per_agent_type_and_per_request_include_the_models_tokens() {
         assert!((llm - 0.24).abs() < 1e-9, "[{}] {llm}\n{text}", app.backend);
 
         let mut agents = 0.0;
-        for agent_type in AGENT_TYPES {
+        for agent_type in AgentType::ALL {
             let label = format!(r#"agent_type="{agent_type}""#);
             let calls = value(
                 &text,

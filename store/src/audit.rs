@@ -191,7 +191,7 @@ impl Store {
                         )
                         .bind(task_id)
                         .bind(id)
-                        .bind(&task.agent_type)
+                        .bind(task.agent_type.as_str())
                         .bind(i64::from(task.priority.rank()))
                         .bind(status.as_str())
                         .bind(at)

@@ -42,7 +42,7 @@ pub(crate) fn enqueue(tasks: &[NewTask], now: DateTime<Utc>) -> Result<Option<St
         args.extend([
             Arg::Id(task.task_id.into()),
             Arg::Id(task.trip_id.into()),
-            Arg::Text(Some(task.agent_type.clone())),
+            Arg::Text(Some(task.agent_type.as_str().to_owned())),
             Arg::Int(i64::from(task.priority.rank())),
             Arg::Ids(Ids::of(&task.depends_on)),
         ]);

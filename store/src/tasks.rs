@@ -15,8 +15,8 @@ use std::sync::Arc;
 
 use wayfare_engine::runtime::pipeline::TaskOutput;
 use wayfare_engine::state::{
-    ClaimedTask, LeaseError, NewTask, PortError, Priority, QueuedTask, TaskId, TaskQueue,
-    TaskStatus, TripId, after,
+    AgentType, ClaimedTask, LeaseError, NewTask, PortError, Priority, QueuedTask, TaskId,
+    TaskQueue, TaskStatus, TripId, after,
 };
 
 use crate::codec::{
@@ -84,7 +84,9 @@ impl TryFrom<TaskRow> for QueuedTask {
         Ok(QueuedTask {
             task_id: row.task_id.into(),
             trip_id: row.trip_id.into(),
-            agent_type: row.agent_type,
+            agent_type: AgentType::parse(&row.agent_type).ok_or_else(|| {
+                StoreError::Corrupt(format!("agent_tasks.agent_type: {:?}", row.agent_type))
+            })?,
             priority: Priority::from_rank(row.priority.0).ok_or_else(|| {
                 StoreError::Corrupt(format!("agent_tasks.priority: {}", row.priority.0))
             })?,
@@ -197,7 +199,7 @@ impl Store {
     async fn claim_sql(
         &self,
         instance_id: &str,
-        agent_types: &[String],
+        agent_types: &[AgentType],
         now: DateTime<Utc>,
         lease_for: std::time::Duration,
         n: usize,
@@ -245,7 +247,7 @@ impl Store {
                 )))
                 .bind(instance_id)
                 .bind(until)
-                .bind(agent_types)
+                .bind(agent_types.iter().map(|t| t.as_str()).collect::<Vec<_>>())
                 .bind(now)
                 .bind(n)
                 .fetch_all(pool)
@@ -263,7 +265,7 @@ impl Store {
     async fn claim_many_sql(
         &self,
         instance_id: &str,
-        limits: &[(String, usize)],
+        limits: &[(AgentType, usize)],
         now: DateTime<Utc>,
         lease_for: std::time::Duration,
     ) -> Result<Vec<ClaimedTask>, StoreError> {
@@ -508,7 +510,7 @@ impl TaskQueue for Store {
     async fn claim_ready(
         &self,
         instance_id: &str,
-        agent_types: &[String],
+        agent_types: &[AgentType],
         now: DateTime<Utc>,
         lease_for: std::time::Duration,
     ) -> Result<Option<ClaimedTask>, PortError> {
@@ -522,7 +524,7 @@ impl TaskQueue for Store {
     async fn claim_ready_many(
         &self,
         instance_id: &str,
-        limits: &[(String, usize)],
+        limits: &[(AgentType, usize)],
         now: DateTime<Utc>,
         lease_for: std::time::Duration,
     ) -> Result<Vec<ClaimedTask>, PortError> {

@@ -21,23 +21,22 @@ use support::fold;
 
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sqlx::Connection;
 use wayfare_engine::runtime::pipeline::TaskOutput;
 use wayfare_engine::runtime::{QueueWrite, RuntimeStore};
-use wayfare_engine::state::{NewTask, Priority, TaskId, TaskQueue, TripEvent, TripId, TripState};
+use wayfare_engine::state::{
+    AgentType, NewTask, Priority, StoredEvent, TaskId, TaskQueue, TripEvent, TripId, TripState,
+};
 use wayfare_store::{Heard, Store};
 
 const CLIENTS: usize = 8;
 const TRIPS_PER_CLIENT: usize = 60;
 
-/// One trip's writes; returns the time its fenced (or not) completion took.
-async fn one_trip(store: &Store, fenced: bool) -> Duration {
-    let trip = TripId::new();
-    let task_id = TaskId::new();
-    let agent = format!("planning-{}", uuid::Uuid::new_v4().simple());
-    let now = Utc::now();
-    let (stored, state) = fold(
+/// A trip submitted with one planning task scheduled: the events and the
+/// state after them.
+fn submitted(trip: TripId, task_id: TaskId, now: DateTime<Utc>) -> (Vec<StoredEvent>, TripState) {
+    fold(
         &TripState::new(trip),
         vec![
             TripEvent::TripSubmitted {
@@ -46,18 +45,27 @@ async fn one_trip(store: &Store, fenced: bool) -> Duration {
             },
             TripEvent::TaskScheduled {
                 task_id,
-                // The queue's row is of a type no other test claims.
-                agent_type: wayfare_engine::state::AgentType::Planning,
+                agent_type: AgentType::Planning,
                 priority: Priority::P0,
                 depends_on: vec![],
             },
         ],
         now,
-    );
+    )
+}
+
+/// One trip's writes; returns the time its fenced (or not) completion took.
+/// The claim may take another writer's task (every task is a planning
+/// one): the writer completes what it claimed, on that task's trip.
+async fn one_trip(store: &Store, fenced: bool) -> Duration {
+    let trip = TripId::new();
+    let task_id = TaskId::new();
+    let now = Utc::now();
+    let (stored, state) = submitted(trip, task_id, now);
     let task = NewTask {
         task_id,
         trip_id: trip,
-        agent_type: agent.clone(),
+        agent_type: AgentType::Planning,
         priority: Priority::P0,
         depends_on: vec![],
     };
@@ -73,10 +81,17 @@ async fn one_trip(store: &Store, fenced: bool) -> Duration {
         .await
         .expect("enqueue");
     let claimed = store
-        .claim_ready("bench", &[agent], now, Duration::from_secs(30))
+        .claim_ready(
+            "bench",
+            &[AgentType::Planning],
+            now,
+            Duration::from_secs(30),
+        )
         .await
         .expect("claim")
-        .expect("the task is ready");
+        .expect("a task is ready");
+    let (trip, task_id) = (claimed.trip_id, claimed.task_id);
+    let (_, state) = submitted(trip, task_id, now);
     let result = std::sync::Arc::new(TaskOutput::Tips(vec!["3 flights".into()]));
     let (stored, after) = fold(
         &state,

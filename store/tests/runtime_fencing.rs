@@ -44,7 +44,7 @@ async fn one_task_trip<S: RuntimeStore>(store: &S) -> (TripState, TaskId) {
     let task = NewTask {
         task_id,
         trip_id: trip,
-        agent_type: "planning".into(),
+        agent_type: AgentType::Planning,
         priority: Priority::P0,
         depends_on: vec![],
     };
@@ -65,7 +65,7 @@ async fn one_task_trip<S: RuntimeStore>(store: &S) -> (TripState, TaskId) {
 
 async fn claim<S: TaskQueue>(store: &S, instance: &str, when: DateTime<Utc>) -> ClaimedTask {
     store
-        .claim_ready(instance, &["planning".to_string()], when, LEASE)
+        .claim_ready(instance, &[AgentType::Planning], when, LEASE)
         .await
         .expect("claim")
         .unwrap_or_else(|| panic!("{instance} finds the task ready"))

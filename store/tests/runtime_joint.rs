@@ -46,7 +46,7 @@ async fn scheduled_trip<S: RuntimeStore>(store: &S) -> (TripState, TaskId, TaskI
         tasks.push(NewTask {
             task_id,
             trip_id: trip,
-            agent_type: agent.into(),
+            agent_type: AgentType::parse(agent).expect("an agent type"),
             priority,
             depends_on: deps,
         });
@@ -67,7 +67,10 @@ async fn claim<S: TaskQueue>(
     agent_types: &[&str],
     when: DateTime<Utc>,
 ) -> Option<ClaimedTask> {
-    let types: Vec<String> = agent_types.iter().map(|s| s.to_string()).collect();
+    let types: Vec<AgentType> = agent_types
+        .iter()
+        .map(|s| AgentType::parse(s).expect("an agent type"))
+        .collect();
     store
         .claim_ready(instance, &types, when, Duration::from_secs(30))
         .await
@@ -102,7 +105,7 @@ async fn a_trips_graph_is_queued_with_its_submission_or_not_at_all_on_every_back
         let other = NewTask {
             task_id: TaskId::new(),
             trip_id: trip,
-            agent_type: "tips".into(),
+            agent_type: AgentType::Tips,
             priority: Priority::P3,
             depends_on: vec![],
         };

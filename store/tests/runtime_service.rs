@@ -16,6 +16,7 @@ use wayfare_engine::clock::SystemClock;
 use wayfare_engine::orchestrator::Planner;
 use wayfare_engine::resilience::FaultConfig;
 use wayfare_engine::runtime::{Runtime, RuntimeConfig};
+use wayfare_engine::state::AgentType;
 use wayfare_store::Store;
 
 const DENVER: &str =
@@ -102,12 +103,12 @@ async fn a_trip_is_planned_and_resumed_on_every_backend() {
         let status = wait_for(&second, &id, |s| s.status != TripStatus::Planning).await;
         assert_eq!(status.status, TripStatus::Ready, "{}", db.name);
         for agent in [
-            "location",
-            "planning",
-            "transport",
-            "accommodation",
-            "dining",
-            "activity",
+            AgentType::Location,
+            AgentType::Planning,
+            AgentType::Transport,
+            AgentType::Accommodation,
+            AgentType::Dining,
+            AgentType::Activity,
         ] {
             assert_eq!(
                 second.invocations(agent),
@@ -116,7 +117,7 @@ async fn a_trip_is_planned_and_resumed_on_every_backend() {
                 db.name
             );
         }
-        assert_eq!(second.invocations("budget"), 1, "{}", db.name);
+        assert_eq!(second.invocations(AgentType::Budget), 1, "{}", db.name);
         second.shutdown().await;
         db.finish().await;
     }

@@ -9,7 +9,9 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 use wayfare_engine::clock::{Clock, ManualClock};
-use wayfare_engine::state::{LeaseError, NewTask, Priority, TaskId, TaskQueue, TaskStatus, TripId};
+use wayfare_engine::state::{
+    AgentType, LeaseError, NewTask, Priority, TaskId, TaskQueue, TaskStatus, TripId,
+};
 
 #[path = "../../engine/tests/common/values.rs"]
 mod values;
@@ -23,14 +25,16 @@ fn task(trip: TripId, agent: &str, priority: Priority, deps: &[TaskId]) -> NewTa
     NewTask {
         task_id: TaskId::new(),
         trip_id: trip,
-        agent_type: agent.into(),
+        agent_type: AgentType::parse(agent).expect("an agent type"),
         priority,
         depends_on: deps.to_vec(),
     }
 }
 
-fn types(list: &[&str]) -> Vec<String> {
-    list.iter().map(|s| s.to_string()).collect()
+fn types(list: &[&str]) -> Vec<AgentType> {
+    list.iter()
+        .map(|s| AgentType::parse(s).expect("an agent type"))
+        .collect()
 }
 
 const LEASE: Duration = Duration::from_secs(30);
@@ -277,7 +281,7 @@ async fn concurrent_instances_never_claim_the_same_task_on_every_backend() {
             .map(|w| {
                 let store = db.store.clone();
                 tokio::spawn(async move {
-                    let kinds = vec!["activity".to_string()];
+                    let kinds = vec![AgentType::Activity];
                     let mut mine = Vec::new();
                     while let Some(c) = store
                         .claim_ready(&format!("w-{w}"), &kinds, at(1), LEASE)
@@ -301,8 +305,10 @@ async fn concurrent_instances_never_claim_the_same_task_on_every_backend() {
     }
 }
 
-fn quota(list: &[(&str, usize)]) -> Vec<(String, usize)> {
-    list.iter().map(|(t, n)| (t.to_string(), *n)).collect()
+fn quota(list: &[(&str, usize)]) -> Vec<(AgentType, usize)> {
+    list.iter()
+        .map(|(t, n)| (AgentType::parse(t).expect("an agent type"), *n))
+        .collect()
 }
 
 #[tokio::test]
@@ -325,7 +331,12 @@ async fn a_batch_claim_takes_at_most_each_types_quota_of_ready_tasks_on_every_ba
             .claim_ready_many("i", &limits, at(1), LEASE)
             .await
             .expect("claim");
-        let count = |agent: &str| first.iter().filter(|c| c.agent_type == agent).count();
+        let count = |agent: &str| {
+            first
+                .iter()
+                .filter(|c| c.agent_type.as_str() == agent)
+                .count()
+        };
         assert_eq!(
             (count("dining"), count("transport"), count("accommodation")),
             (2, 1, 0),

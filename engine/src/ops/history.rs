@@ -18,7 +18,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use wayfare_domain::trip::AgentInfo;
 
-use crate::runtime::{AGENT_TYPES, RuntimeConfig, RuntimeMetrics};
+use crate::graph::AgentType;
+use crate::runtime::{RuntimeConfig, RuntimeMetrics};
 
 /// A ring buffer of at most `capacity` items: pushing onto a full one drops
 /// the oldest.
@@ -117,7 +118,7 @@ pub struct Sample {
     pub plan_latency_buckets: Vec<(f64, u64)>,
     pub plan_latency_count: u64,
     pub plan_latency_ms_sum: f64,
-    /// In [`AGENT_TYPES`] order.
+    /// In [`AgentType::ALL`] order.
     pub agents: Vec<AgentSample>,
     pub caches: Vec<CacheSample>,
     /// Average stars of the rated trips; `None` before the first rating (or
@@ -140,20 +141,24 @@ impl Sample {
         registry: &[AgentInfo],
         config: &RuntimeConfig,
     ) -> Self {
-        let agents = AGENT_TYPES
-            .iter()
+        let agents = AgentType::ALL
+            .into_iter()
             .map(|agent_type| {
-                let a = m.agents.get(*agent_type).cloned().unwrap_or_default();
+                let a = m
+                    .agents
+                    .get(agent_type.as_str())
+                    .cloned()
+                    .unwrap_or_default();
                 let online: Vec<&AgentInfo> = registry
                     .iter()
-                    .filter(|i| i.agent_type == *agent_type && i.status != "offline")
+                    .filter(|i| i.agent_type == agent_type.as_str() && i.status != "offline")
                     .collect();
                 let (busy, capacity) = online
                     .iter()
                     .fold((0, 0), |(b, c), i| (b + i.current_load, c + i.max_capacity));
                 let agent_config = config.agent(agent_type);
                 AgentSample {
-                    agent_type: (*agent_type).to_owned(),
+                    agent_type: agent_type.as_str().to_owned(),
                     instances: a
                         .instances
                         .max(u32::try_from(online.len()).unwrap_or(u32::MAX)),

@@ -6,21 +6,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::graph::AgentType;
 use crate::llm::LlmConfig;
 use crate::resilience::FaultConfig;
-
-/// Every agent type the runtime runs, in pipeline order.
-pub const AGENT_TYPES: [&str; 9] = [
-    "location",
-    "planning",
-    "transport",
-    "accommodation",
-    "dining",
-    "activity",
-    "tips",
-    "budget",
-    "verifier",
-];
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -126,19 +114,19 @@ pub struct OrchestratorConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LocalAgents {
-    /// Every type of [`AGENT_TYPES`].
+    /// Every type of [`AgentType::ALL`].
     #[default]
     All,
     /// Only these (none: the process plans nothing itself), in
-    /// [`AGENT_TYPES`] order without repeats.
-    Only(Vec<String>),
+    /// [`AgentType::ALL`] order without repeats.
+    Only(Vec<AgentType>),
 }
 
 /// A name in `--agents` that is no agent type.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
     "unknown agent type {name:?}; the agent types are {} (or `all`, or `none`)",
-    AGENT_TYPES.join(", ")
+    AgentType::ALL.map(AgentType::as_str).join(", ")
 )]
 pub struct UnknownAgentType {
     pub name: String,
@@ -157,36 +145,34 @@ impl LocalAgents {
         }
         let mut chosen = Vec::new();
         for name in list.split(',').map(str::trim) {
-            if !AGENT_TYPES.contains(&name) {
+            let Some(agent_type) = AgentType::parse(name) else {
                 return Err(UnknownAgentType {
                     name: name.to_owned(),
                 });
-            }
-            chosen.push(name);
+            };
+            chosen.push(agent_type);
         }
         Ok(LocalAgents::Only(
-            AGENT_TYPES
-                .iter()
+            AgentType::ALL
+                .into_iter()
                 .filter(|t| chosen.contains(t))
-                .map(|t| t.to_string())
                 .collect(),
         ))
     }
 
     /// Whether this process runs `agent_type`.
-    pub fn runs(&self, agent_type: &str) -> bool {
+    pub fn runs(&self, agent_type: AgentType) -> bool {
         match self {
             LocalAgents::All => true,
-            LocalAgents::Only(types) => types.iter().any(|t| t == agent_type),
+            LocalAgents::Only(types) => types.contains(&agent_type),
         }
     }
 
-    /// The agent types run here, in [`AGENT_TYPES`] order.
-    pub fn types(&self) -> Vec<&'static str> {
-        AGENT_TYPES
-            .iter()
-            .copied()
-            .filter(|t| self.runs(t))
+    /// The agent types run here, in [`AgentType::ALL`] order.
+    pub fn types(&self) -> Vec<AgentType> {
+        AgentType::ALL
+            .into_iter()
+            .filter(|t| self.runs(*t))
             .collect()
     }
 }
@@ -204,7 +190,10 @@ impl std::fmt::Display for LocalAgents {
         match self {
             LocalAgents::All => f.write_str("all"),
             LocalAgents::Only(types) if types.is_empty() => f.write_str("none"),
-            LocalAgents::Only(types) => f.write_str(&types.join(",")),
+            LocalAgents::Only(types) => {
+                let names: Vec<&str> = types.iter().map(|t| t.as_str()).collect();
+                f.write_str(&names.join(","))
+            }
         }
     }
 }
@@ -294,8 +283,11 @@ impl Default for CacheConfig {
 
 impl RuntimeConfig {
     /// The design doc's YAML: location 5 instances at 80%, transport 3 at 75%.
-    pub fn agent(&self, agent_type: &str) -> AgentConfig {
-        self.agents.get(agent_type).cloned().unwrap_or_default()
+    pub fn agent(&self, agent_type: AgentType) -> AgentConfig {
+        self.agents
+            .get(agent_type.as_str())
+            .cloned()
+            .unwrap_or_default()
     }
 }
 
@@ -339,9 +331,12 @@ mod tests {
         assert_eq!(LocalAgents::parse("all"), Ok(LocalAgents::All));
         assert_eq!(LocalAgents::parse("none"), Ok(LocalAgents::Only(vec![])));
         let some = LocalAgents::parse("accommodation, transport,transport").expect("known types");
-        assert_eq!(some.types(), vec!["transport", "accommodation"]);
+        assert_eq!(
+            some.types(),
+            vec![AgentType::Transport, AgentType::Accommodation]
+        );
         assert_eq!(some.to_string(), "transport,accommodation");
-        assert!(some.runs("transport") && !some.runs("planning"));
+        assert!(some.runs(AgentType::Transport) && !some.runs(AgentType::Planning));
         let err = LocalAgents::parse("transport,hotels").expect_err("hotels is no agent type");
         assert_eq!(err.name, "hotels");
         let message = err.to_string();

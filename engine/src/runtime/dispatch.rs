@@ -18,11 +18,11 @@ use std::sync::Mutex;
 
 use tokio::task::AbortHandle;
 
-use super::config::{AGENT_TYPES, RuntimeConfig};
+use super::config::RuntimeConfig;
 use super::lock;
-use super::pipeline::node_of;
 use super::registry::Registry;
 use super::stats::Reason;
+use crate::graph::AgentType;
 use crate::state::{ClaimedTask, Priority, TaskId, TripId};
 
 #[derive(Default)]
@@ -32,7 +32,7 @@ struct Desk {
     /// Claimed tasks waiting for an instance of their agent type (a P0
     /// instance takes one task at a time): handed over as soon as one is
     /// free, without another claim round through the store.
-    backlog: HashMap<String, VecDeque<ClaimedTask>>,
+    backlog: HashMap<AgentType, VecDeque<ClaimedTask>>,
     /// The tokio task running each dispatched task.
     jobs: HashMap<TaskId, AbortHandle>,
     /// Instances a task failed on (the failover term of the score).
@@ -43,10 +43,6 @@ struct Desk {
 pub(super) struct Dispatch {
     config: RuntimeConfig,
     desk: Mutex<Desk>,
-}
-
-fn priority_of(agent_type: &str) -> Priority {
-    node_of(agent_type).map_or(Priority::P2, |n| n.priority)
 }
 
 impl Dispatch {
@@ -62,18 +58,18 @@ impl Dispatch {
     /// instances it may still start. P3 types come first: after the rest
     /// they would starve while a backlog lasts, and the verifier waits
     /// for them. Batches are bounded so that one claim stays small.
-    pub(super) fn free_slots(&self, registry: &Registry) -> Vec<(String, usize)> {
+    pub(super) fn free_slots(&self, registry: &Registry) -> Vec<(AgentType, usize)> {
         const ROUND: u32 = 32;
         // Only the types this process runs: the claim's quotas name them,
         // so the store hands out no task of another type.
-        let mut slots: Vec<(Priority, String, usize)> = self
+        let mut slots: Vec<(Priority, AgentType, usize)> = self
             .config
             .orchestrator
             .local_agents
             .types()
             .into_iter()
             .map(|agent_type| {
-                let priority = priority_of(agent_type);
+                let priority = agent_type.node().priority;
                 let config = self.config.agent(agent_type);
                 let per_instance = |load: u32| match priority {
                     Priority::P0 => u32::from(load == 0),
@@ -89,7 +85,7 @@ impl Dispatch {
                 let ahead = config.max_instances.max(1) * config.max_capacity.max(1);
                 let waiting = lock(&self.desk)
                     .backlog
-                    .get(agent_type)
+                    .get(&agent_type)
                     .map_or(0, VecDeque::len) as u32;
                 let free = (online.iter().map(|l| per_instance(*l)).sum::<u32>()
                     + to_start * per_instance(0)
@@ -99,7 +95,7 @@ impl Dispatch {
                     Priority::P3 => self.config.communication.batch_size.max(1) as u32,
                     _ => ROUND,
                 };
-                (priority, agent_type.to_string(), free.min(bound) as usize)
+                (priority, agent_type, free.min(bound) as usize)
             })
             .filter(|(_, _, free)| *free > 0)
             .collect();
@@ -111,7 +107,7 @@ impl Dispatch {
     pub(super) fn queue(&self, task: ClaimedTask) {
         lock(&self.desk)
             .backlog
-            .entry(task.agent_type.clone())
+            .entry(task.agent_type)
             .or_default()
             .push_back(task);
     }
@@ -126,16 +122,16 @@ impl Dispatch {
         let mut batch: Vec<(String, ClaimedTask)> = Vec::new();
         // Most urgent type first (then the graph's order), so that
         // instances are handed work in a stable, priority-first order.
-        let types: Vec<String> = {
+        let types: Vec<AgentType> = {
             let desk = lock(&self.desk);
-            let mut types: Vec<(Priority, usize, String)> = AGENT_TYPES
-                .iter()
-                .enumerate()
-                .filter(|(_, t)| desk.backlog.get(**t).is_some_and(|q| !q.is_empty()))
-                .map(|(n, t)| (priority_of(t), n, t.to_string()))
+            let mut types: Vec<(Priority, AgentType)> = AgentType::ALL
+                .into_iter()
+                .filter(|t| desk.backlog.get(t).is_some_and(|q| !q.is_empty()))
+                .map(|t| (t.node().priority, t))
                 .collect();
-            types.sort();
-            types.into_iter().map(|(_, _, t)| t).collect()
+            // Stable: the graph's order within a priority.
+            types.sort_by_key(|(p, _)| *p);
+            types.into_iter().map(|(_, t)| t).collect()
         };
         for agent_type in types {
             loop {
@@ -149,7 +145,7 @@ impl Dispatch {
                 let Some(instance) = self.pick(&task, registry) else {
                     lock(&self.desk)
                         .backlog
-                        .entry(agent_type.clone())
+                        .entry(agent_type)
                         .or_default()
                         .push_front(task);
                     break;
@@ -180,7 +176,7 @@ impl Dispatch {
     /// The instance for a claimed task by the delegation score, scaling up
     /// when the best one is over its threshold; reserves its capacity.
     fn pick(&self, task: &ClaimedTask, registry: &Registry) -> Option<String> {
-        let agent_type = task.agent_type.as_str();
+        let agent_type = task.agent_type;
         let config = self.config.agent(agent_type);
         let failed_on = lock(&self.desk)
             .failed_on
@@ -235,8 +231,8 @@ impl Dispatch {
     /// tasks.
     pub(super) fn leased_here(&self, registry: &Registry) -> Vec<TaskId> {
         // Each task with its instance (in flight) or its agent type (waiting).
-        type Held = Vec<(TaskId, String)>;
-        let (inflight, waiting): (Held, Held) = {
+        type Held<T> = Vec<(TaskId, T)>;
+        let (inflight, waiting): (Held<String>, Held<AgentType>) = {
             let desk = lock(&self.desk);
             (
                 desk.inflight
@@ -245,9 +241,7 @@ impl Dispatch {
                     .collect(),
                 desk.backlog
                     .iter()
-                    .flat_map(|(agent_type, queue)| {
-                        queue.iter().map(|t| (t.task_id, agent_type.clone()))
-                    })
+                    .flat_map(|(agent_type, queue)| queue.iter().map(|t| (t.task_id, *agent_type)))
                     .collect(),
             )
         };
@@ -257,7 +251,7 @@ impl Dispatch {
             .map(|(task, _)| task);
         let waiting = waiting
             .into_iter()
-            .filter(|(_, agent_type)| registry.online(agent_type) > 0)
+            .filter(|(_, agent_type)| registry.online(*agent_type) > 0)
             .map(|(task, _)| task);
         running.chain(waiting).collect()
     }

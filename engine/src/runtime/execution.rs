@@ -189,7 +189,7 @@ impl Execution {
                     Some(routes) => inputs.with_routes(routes),
                     None => inputs,
                 };
-                stats.invoked(agent_type.as_str());
+                stats.invoked(agent_type);
                 run_task(
                     agent_type,
                     &intent,

@@ -16,7 +16,7 @@ use super::registry::shared::{ProcessStamp, SharedRegistry, StampedInstance};
 use super::{QueueWrite, RuntimeStore, lock};
 use crate::hub::{DeliveryStatus, Destination, HubStore, MemoryHubStore, Message, MessageId};
 use crate::state::{
-    AppendError, AuditStore, ClaimedTask, EventStore, LeaseError, MemoryEventStore,
+    AgentType, AppendError, AuditStore, ClaimedTask, EventStore, LeaseError, MemoryEventStore,
     MemoryTaskQueue, NewTask, PortError, QueueRepair, QueuedTask, Snapshot, StoredEvent, TaskId,
     TaskQueue, TripEvent, TripId, TripState, TripStatus, TripSummary,
 };
@@ -88,7 +88,7 @@ impl TaskQueue for MemoryRuntimeStore {
     async fn claim_ready(
         &self,
         instance_id: &str,
-        agent_types: &[String],
+        agent_types: &[AgentType],
         now: DateTime<Utc>,
         lease_for: Duration,
     ) -> Result<Option<ClaimedTask>, PortError> {

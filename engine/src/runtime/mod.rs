@@ -51,7 +51,7 @@ use crate::state::{
 };
 
 pub use config::{
-    AGENT_TYPES, AgentConfig, CacheConfig, CommunicationConfig, LocalAgents, OrchestratorConfig,
+    AgentConfig, CacheConfig, CommunicationConfig, LocalAgents, OrchestratorConfig,
     PredictiveScalingConfig, RuntimeConfig, UnknownAgentType,
 };
 

@@ -28,6 +28,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::graph::AgentType;
 use crate::state::Priority;
 
 mod pool;
@@ -118,7 +119,7 @@ impl InstanceStatus {
 #[derive(Debug, Clone, PartialEq)]
 pub struct InstanceRow {
     pub agent_id: String,
-    pub agent_type: String,
+    pub agent_type: AgentType,
     pub capabilities: Vec<String>,
     pub online: bool,
     pub current_load: u32,
@@ -157,9 +158,9 @@ impl InstanceRow {
             }
     }
 
-    pub fn score(&self, agent_type: &str, failed_here_before: bool) -> f64 {
+    pub fn score(&self, agent_type: AgentType, failed_here_before: bool) -> f64 {
         delegation_score(
-            self.capabilities.iter().any(|c| c == agent_type),
+            self.capabilities.iter().any(|c| c == agent_type.as_str()),
             self.current_load,
             self.max_capacity,
             self.response_time_avg_ms,
@@ -174,7 +175,7 @@ impl InstanceRow {
 /// on) through the score; `None` when none may take it.
 pub fn choose_instance<'a>(
     rows: impl IntoIterator<Item = &'a InstanceRow>,
-    agent_type: &str,
+    agent_type: AgentType,
     priority: Priority,
     failed_on: &[String],
 ) -> Option<&'a InstanceRow> {
@@ -198,7 +199,7 @@ mod tests {
     fn row(id: &str, load: u32, latency: f64, cost: f64) -> InstanceRow {
         InstanceRow {
             agent_id: id.into(),
-            agent_type: "transport".into(),
+            agent_type: AgentType::Transport,
             capabilities: vec!["transport".into()],
             online: true,
             current_load: load,
@@ -214,21 +215,21 @@ mod tests {
     fn the_score_prefers_less_load_then_lower_latency_then_lower_cost() {
         let rows = [row("a", 2, 10.0, 0.0), row("b", 1, 10.0, 0.0)];
         assert_eq!(
-            choose_instance(&rows, "transport", Priority::P2, &[])
+            choose_instance(&rows, AgentType::Transport, Priority::P2, &[])
                 .unwrap()
                 .agent_id,
             "b"
         );
         let rows = [row("a", 1, 500.0, 0.0), row("b", 1, 20.0, 0.0)];
         assert_eq!(
-            choose_instance(&rows, "transport", Priority::P2, &[])
+            choose_instance(&rows, AgentType::Transport, Priority::P2, &[])
                 .unwrap()
                 .agent_id,
             "b"
         );
         let rows = [row("a", 1, 20.0, 5.0), row("b", 1, 20.0, 0.1)];
         assert_eq!(
-            choose_instance(&rows, "transport", Priority::P2, &[])
+            choose_instance(&rows, AgentType::Transport, Priority::P2, &[])
                 .unwrap()
                 .agent_id,
             "b"
@@ -239,15 +240,20 @@ mod tests {
     fn a_failed_task_goes_to_the_backup_instance() {
         let rows = [row("primary", 0, 10.0, 0.0), row("backup", 1, 50.0, 0.0)];
         assert_eq!(
-            choose_instance(&rows, "transport", Priority::P1, &[])
+            choose_instance(&rows, AgentType::Transport, Priority::P1, &[])
                 .unwrap()
                 .agent_id,
             "primary"
         );
         assert_eq!(
-            choose_instance(&rows, "transport", Priority::P1, &["primary".into()])
-                .unwrap()
-                .agent_id,
+            choose_instance(
+                &rows,
+                AgentType::Transport,
+                Priority::P1,
+                &["primary".into()]
+            )
+            .unwrap()
+            .agent_id,
             "backup"
         );
     }
@@ -256,15 +262,15 @@ mod tests {
     fn a_p0_task_takes_only_an_idle_instance_and_nobody_takes_an_offline_one() {
         let mut rows = [row("a", 1, 10.0, 0.0), row("b", 0, 900.0, 0.0)];
         assert_eq!(
-            choose_instance(&rows, "transport", Priority::P0, &[])
+            choose_instance(&rows, AgentType::Transport, Priority::P0, &[])
                 .unwrap()
                 .agent_id,
             "b"
         );
         rows[1].online = false;
-        assert!(choose_instance(&rows, "transport", Priority::P0, &[]).is_none());
+        assert!(choose_instance(&rows, AgentType::Transport, Priority::P0, &[]).is_none());
         assert_eq!(
-            choose_instance(&rows, "transport", Priority::P2, &[])
+            choose_instance(&rows, AgentType::Transport, Priority::P2, &[])
                 .unwrap()
                 .agent_id,
             "a"
@@ -292,7 +298,7 @@ mod tests {
         generalist.capabilities = vec!["general".into()];
         let rows = [generalist, row("s", 2, 80.0, 0.5)];
         assert_eq!(
-            choose_instance(&rows, "transport", Priority::P2, &[])
+            choose_instance(&rows, AgentType::Transport, Priority::P2, &[])
                 .unwrap()
                 .agent_id,
             "s"

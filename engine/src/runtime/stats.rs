@@ -11,9 +11,9 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use super::config::AGENT_TYPES;
 use super::lock;
 use super::{AgentMetrics, RuntimeMetrics, ScalingDecisions};
+use crate::graph::AgentType;
 
 /// Upper bounds (ms) of the agent latency histogram.
 const LATENCY_BUCKETS_MS: [f64; 8] = [5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 1000.0, 5000.0];
@@ -70,7 +70,8 @@ struct Counters {
     skipped: u64,
     retries: u64,
     failovers: u64,
-    agents: BTreeMap<String, AgentCounters>,
+    /// By [`AgentType`], in [`AgentType::ALL`]'s order.
+    agents: [AgentCounters; AgentType::ALL.len()],
     plan_latency_ms_sum: f64,
     plan_latency_ms_count: u64,
     plan_buckets: [u64; PLAN_BUCKETS_MS.len()],
@@ -101,19 +102,15 @@ impl Stats {
     }
 
     /// A real run of an agent (not a cache hit, not a resumed result).
-    pub(super) fn invoked(&self, agent_type: &str) {
-        lock(&self.counters)
-            .agents
-            .entry(agent_type.to_string())
-            .or_default()
-            .invocations += 1;
+    pub(super) fn invoked(&self, agent_type: AgentType) {
+        lock(&self.counters).agents[agent_type as usize].invocations += 1;
     }
 
     /// A finished agent call: `ok` when it answered (a plan or a "no
     /// plan"), its latency and its nominal cost.
-    pub(super) fn agent_call(&self, agent_type: &str, ms: u64, ok: bool, cost: f64) {
+    pub(super) fn agent_call(&self, agent_type: AgentType, ms: u64, ok: bool, cost: f64) {
         let mut counters = lock(&self.counters);
-        let c = counters.agents.entry(agent_type.to_string()).or_default();
+        let c = &mut counters.agents[agent_type as usize];
         if ok {
             c.successes += 1;
         } else {
@@ -130,13 +127,9 @@ impl Stats {
     }
 
     /// An instance started (`up`) or stopped, and why.
-    pub(super) fn scaled(&self, agent_type: &str, up: bool, reason: Reason) {
+    pub(super) fn scaled(&self, agent_type: AgentType, up: bool, reason: Reason) {
         let mut counters = lock(&self.counters);
-        let c = &mut counters
-            .agents
-            .entry(agent_type.to_string())
-            .or_default()
-            .scaling;
+        let c = &mut counters.agents[agent_type as usize].scaling;
         match (up, reason) {
             (true, Reason::Predictive) => c.up_predictive += 1,
             (true, _) => c.up_reactive += 1,
@@ -158,21 +151,16 @@ impl Stats {
     }
 
     /// Real agent runs of a type.
-    pub(super) fn invocations(&self, agent_type: &str) -> u64 {
-        lock(&self.counters)
-            .agents
-            .get(agent_type)
-            .map_or(0, |c| c.invocations)
+    pub(super) fn invocations(&self, agent_type: AgentType) -> u64 {
+        lock(&self.counters).agents[agent_type as usize].invocations
     }
 
     /// The mean latency of every call of a type so far (`None` before the
     /// first): the service time scaling falls back on.
-    pub(super) fn mean_latency_ms(&self, agent_type: &str) -> Option<f64> {
-        lock(&self.counters)
-            .agents
-            .get(agent_type)
-            .filter(|c| c.latency_count > 0)
-            .map(|c| c.latency_ms_sum / c.latency_count as f64)
+    pub(super) fn mean_latency_ms(&self, agent_type: AgentType) -> Option<f64> {
+        let counters = lock(&self.counters);
+        let c = &counters.agents[agent_type as usize];
+        (c.latency_count > 0).then(|| c.latency_ms_sum / c.latency_count as f64)
     }
 
     /// The counters as metrics. What other parts know (instances, breakers,
@@ -181,24 +169,23 @@ impl Stats {
     pub(super) fn metrics(&self) -> RuntimeMetrics {
         let c = lock(&self.counters);
         let mut agents = BTreeMap::new();
-        for agent_type in AGENT_TYPES {
-            let counters = c.agents.get(agent_type);
+        for (agent_type, counters) in AgentType::ALL.into_iter().zip(&c.agents) {
             let mut buckets: Vec<(f64, u64)> = LATENCY_BUCKETS_MS
                 .iter()
-                .enumerate()
-                .map(|(n, b)| (*b, counters.map_or(0, |c| c.buckets[n])))
+                .zip(counters.buckets)
+                .map(|(b, n)| (*b, n))
                 .collect();
-            buckets.push((f64::INFINITY, counters.map_or(0, |c| c.latency_count)));
+            buckets.push((f64::INFINITY, counters.latency_count));
             agents.insert(
-                agent_type.to_string(),
+                agent_type.as_str().to_owned(),
                 AgentMetrics {
-                    successes: counters.map_or(0, |c| c.successes),
-                    failures: counters.map_or(0, |c| c.failures),
-                    latency_ms_sum: counters.map_or(0.0, |c| c.latency_ms_sum),
-                    latency_count: counters.map_or(0, |c| c.latency_count),
+                    successes: counters.successes,
+                    failures: counters.failures,
+                    latency_ms_sum: counters.latency_ms_sum,
+                    latency_count: counters.latency_count,
                     latency_buckets: buckets,
-                    cost_total: counters.map_or(0.0, |c| c.cost_total),
-                    scaling: counters.map_or_else(ScalingDecisions::default, |c| c.scaling),
+                    cost_total: counters.cost_total,
+                    scaling: counters.scaling,
                     ..AgentMetrics::default()
                 },
             );
@@ -235,10 +222,10 @@ mod tests {
     #[test]
     fn agent_calls_fill_cumulative_buckets_and_scaling_counts_by_reason() {
         let stats = Stats::default();
-        stats.agent_call("transport", 7, true, 0.5);
-        stats.agent_call("transport", 300, false, 0.5);
-        stats.scaled("transport", true, Reason::Reactive);
-        stats.scaled("transport", false, Reason::Idle);
+        stats.agent_call(AgentType::Transport, 7, true, 0.5);
+        stats.agent_call(AgentType::Transport, 300, false, 0.5);
+        stats.scaled(AgentType::Transport, true, Reason::Reactive);
+        stats.scaled(AgentType::Transport, false, Reason::Idle);
         stats.count(Count::Retry);
         let m = stats.metrics();
         let t = &m.agents["transport"];
@@ -249,8 +236,8 @@ mod tests {
         assert_eq!(t.latency_buckets[6], (1000.0, 2));
         assert_eq!(t.latency_buckets.last(), Some(&(f64::INFINITY, 2)));
         assert_eq!((t.scaling.up_reactive, t.scaling.down_idle), (1, 1));
-        assert_eq!(stats.mean_latency_ms("transport"), Some(153.5));
+        assert_eq!(stats.mean_latency_ms(AgentType::Transport), Some(153.5));
         assert_eq!(m.task_retries, 1);
-        assert_eq!(m.agents.len(), AGENT_TYPES.len());
+        assert_eq!(m.agents.len(), AgentType::ALL.len());
     }
 }

@@ -24,14 +24,14 @@ use super::event::Priority;
 use super::ids::{TaskId, TripId};
 use super::port::PortError;
 use super::trip::TaskStatus;
-use crate::graph::TaskOutput;
+use crate::graph::{AgentType, TaskOutput};
 
 /// A task to put on the queue.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewTask {
     pub task_id: TaskId,
     pub trip_id: TripId,
-    pub agent_type: String,
+    pub agent_type: AgentType,
     pub priority: Priority,
     pub depends_on: Vec<TaskId>,
 }
@@ -41,7 +41,7 @@ pub struct NewTask {
 pub struct ClaimedTask {
     pub task_id: TaskId,
     pub trip_id: TripId,
-    pub agent_type: String,
+    pub agent_type: AgentType,
     pub priority: Priority,
     pub depends_on: Vec<TaskId>,
     pub instance_id: String,
@@ -60,7 +60,7 @@ pub struct ClaimedTask {
 pub struct QueuedTask {
     pub task_id: TaskId,
     pub trip_id: TripId,
-    pub agent_type: String,
+    pub agent_type: AgentType,
     pub priority: Priority,
     pub depends_on: Vec<TaskId>,
     pub status: TaskStatus,
@@ -120,7 +120,7 @@ pub trait TaskQueue: Send + Sync {
     fn claim_ready(
         &self,
         instance_id: &str,
-        agent_types: &[String],
+        agent_types: &[AgentType],
         now: DateTime<Utc>,
         lease_for: Duration,
     ) -> impl Future<Output = Result<Option<ClaimedTask>, PortError>> + Send;
@@ -131,14 +131,14 @@ pub trait TaskQueue: Send + Sync {
     fn claim_ready_many(
         &self,
         instance_id: &str,
-        limits: &[(String, usize)],
+        limits: &[(AgentType, usize)],
         now: DateTime<Utc>,
         lease_for: Duration,
     ) -> impl Future<Output = Result<Vec<ClaimedTask>, PortError>> + Send {
         async move {
             let mut claimed = Vec::new();
             for (agent_type, limit) in limits {
-                let types = [agent_type.clone()];
+                let types = [*agent_type];
                 for _ in 0..*limit {
                     match self
                         .claim_ready(instance_id, &types, now, lease_for)
@@ -358,7 +358,7 @@ impl MemoryTaskQueue {
             task: QueuedTask {
                 task_id: task.task_id,
                 trip_id: task.trip_id,
-                agent_type: task.agent_type.clone(),
+                agent_type: task.agent_type,
                 priority: task.priority,
                 depends_on: task.depends_on.clone(),
                 status,
@@ -372,7 +372,7 @@ impl MemoryTaskQueue {
             epoch: 0,
         });
         row.task.trip_id = task.trip_id;
-        row.task.agent_type = task.agent_type.clone();
+        row.task.agent_type = task.agent_type;
         row.task.priority = task.priority;
         row.task.depends_on = task.depends_on.clone();
         row.task.status = status;
@@ -427,7 +427,7 @@ impl TaskQueue for MemoryTaskQueue {
                 task: QueuedTask {
                     task_id: task.task_id,
                     trip_id: task.trip_id,
-                    agent_type: task.agent_type.clone(),
+                    agent_type: task.agent_type,
                     priority: task.priority,
                     depends_on: task.depends_on.clone(),
                     status: TaskStatus::Pending,
@@ -447,7 +447,7 @@ impl TaskQueue for MemoryTaskQueue {
     async fn claim_ready(
         &self,
         instance_id: &str,
-        agent_types: &[String],
+        agent_types: &[AgentType],
         now: DateTime<Utc>,
         lease_for: Duration,
     ) -> Result<Option<ClaimedTask>, PortError> {
@@ -478,7 +478,7 @@ impl TaskQueue for MemoryTaskQueue {
         Ok(Some(ClaimedTask {
             task_id: id,
             trip_id: row.task.trip_id,
-            agent_type: row.task.agent_type.clone(),
+            agent_type: row.task.agent_type,
             priority: row.task.priority,
             depends_on: row.task.depends_on.clone(),
             instance_id: instance_id.to_owned(),

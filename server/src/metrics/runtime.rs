@@ -10,11 +10,12 @@ use std::sync::Arc;
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::DescriptorEncoder;
 use wayfare_domain::trip::AgentInfo;
+use wayfare_engine::graph::AgentType;
 use wayfare_engine::hub::{MessageType, Route};
 use wayfare_engine::llm::LlmMetrics;
 use wayfare_engine::runtime::{
-    AGENT_TYPES, AgentMetrics, ClusterMetrics, ConsistencyMetrics, InstanceReports, RouteExchanges,
-    Runtime, RuntimeConfig, RuntimeMetrics,
+    AgentMetrics, ClusterMetrics, ConsistencyMetrics, InstanceReports, RouteExchanges, Runtime,
+    RuntimeConfig, RuntimeMetrics,
 };
 use wayfare_store::Store;
 
@@ -475,9 +476,9 @@ fn load(e: &mut DescriptorEncoder, registry: &[AgentInfo], config: &RuntimeConfi
         e,
         "wayfare_agent_min_instances",
         "Instances kept running per agent type however idle (agents.<type>.min_instances).",
-        AGENT_TYPES.map(|t| {
+        AgentType::ALL.map(|t| {
             (
-                one("agent_type", t),
+                one("agent_type", t.as_str()),
                 f64::from(config.agent(t).min_instances),
             )
         }),
@@ -486,10 +487,10 @@ fn load(e: &mut DescriptorEncoder, registry: &[AgentInfo], config: &RuntimeConfi
         e,
         "wayfare_agent_busy_ratio",
         "Tasks running over the slots of the online instances, per agent type (0 with none online).",
-        AGENT_TYPES.map(|t| {
+        AgentType::ALL.map(|t| {
             let (busy, slots) = registry
                 .iter()
-                .filter(|i| i.agent_type == t && i.status != "offline")
+                .filter(|i| i.agent_type == t.as_str() && i.status != "offline")
                 .fold((0u64, 0u64), |(b, s), i| {
                     (b + u64::from(i.current_load), s + u64::from(i.max_capacity))
                 });
@@ -498,7 +499,7 @@ fn load(e: &mut DescriptorEncoder, registry: &[AgentInfo], config: &RuntimeConfi
             } else {
                 busy as f64 / slots as f64
             };
-            (one("agent_type", t), ratio)
+            (one("agent_type", t.as_str()), ratio)
         }),
     )
 }

@@ -49,7 +49,7 @@ pub(super) fn new_task(trip: TripId, task: &TaskState) -> NewTask {
     NewTask {
         task_id: task.task_id,
         trip_id: trip,
-        agent_type: task.agent_type.to_string(),
+        agent_type: task.agent_type,
         priority: task.priority,
         depends_on: task.depends_on.clone(),
     }
@@ -207,7 +207,7 @@ pub(super) fn compare_queue(
             continue;
         };
         let mut wrong = false;
-        if row.agent_type != task.agent_type.as_str()
+        if row.agent_type != task.agent_type
             || row.priority != task.priority
             || row.depends_on != task.depends_on
         {

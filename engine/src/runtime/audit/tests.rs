@@ -94,7 +94,7 @@ fn row(state: &TripState, task: TaskId, status: TaskStatus) -> QueuedTask {
     QueuedTask {
         task_id: task,
         trip_id: state.trip_id.expect("an id"),
-        agent_type: logged.agent_type.to_string(),
+        agent_type: logged.agent_type,
         priority: logged.priority,
         depends_on: logged.depends_on.clone(),
         status,

@@ -27,6 +27,7 @@ use super::super::stats::Stats;
 use super::scaling::Demand;
 use super::{InstanceRow, choose_instance};
 use crate::clock::SharedClock;
+use crate::graph::AgentType;
 use crate::state::Priority;
 
 /// Opens an instance's hub mailbox (its id, its bound) and starts its loop
@@ -61,7 +62,7 @@ pub(super) struct Instance {
 /// The instances and the forecasts that size them.
 pub(super) struct Pool {
     pub(super) instances: Vec<Instance>,
-    next_index: HashMap<String, u32>,
+    next_index: HashMap<AgentType, u32>,
     pub(super) demand: Demand,
 }
 
@@ -101,10 +102,10 @@ impl Registry {
     }
 
     /// Starts one more instance of `agent_type`; returns its id.
-    pub(in crate::runtime) fn spawn(&self, agent_type: &str) -> String {
+    pub(in crate::runtime) fn spawn(&self, agent_type: AgentType) -> String {
         let config = self.config.agent(agent_type);
         let mut pool = lock(&self.pool);
-        let n = pool.next_index.entry(agent_type.to_string()).or_insert(0);
+        let n = pool.next_index.entry(agent_type).or_insert(0);
         *n += 1;
         let agent_id = format!("{agent_type}-{n}");
         let capacity = config.max_capacity.max(1);
@@ -115,13 +116,13 @@ impl Registry {
         pool.instances.push(Instance {
             row: InstanceRow {
                 agent_id: agent_id.clone(),
-                agent_type: agent_type.to_string(),
-                capabilities: if agent_type == "location" {
+                agent_type,
+                capabilities: if agent_type == AgentType::Location {
                     crate::agents::location::CAPABILITIES
                         .map(str::to_owned)
                         .to_vec()
                 } else {
-                    vec![agent_type.to_string()]
+                    vec![agent_type.as_str().to_owned()]
                 },
                 online: true,
                 current_load: 0,
@@ -160,7 +161,7 @@ impl Registry {
     }
 
     /// The loads of the online instances of a type.
-    pub(in crate::runtime) fn online_loads(&self, agent_type: &str) -> Vec<u32> {
+    pub(in crate::runtime) fn online_loads(&self, agent_type: AgentType) -> Vec<u32> {
         lock(&self.pool)
             .instances
             .iter()
@@ -170,7 +171,7 @@ impl Registry {
     }
 
     /// How many instances of a type are online.
-    pub(in crate::runtime) fn online(&self, agent_type: &str) -> u32 {
+    pub(in crate::runtime) fn online(&self, agent_type: AgentType) -> u32 {
         self.online_loads(agent_type).len() as u32
     }
 
@@ -191,7 +192,7 @@ impl Registry {
     /// type are online.
     pub(in crate::runtime) fn best(
         &self,
-        agent_type: &str,
+        agent_type: AgentType,
         priority: Priority,
         failed_on: &[String],
     ) -> (Option<(String, f64)>, u32) {

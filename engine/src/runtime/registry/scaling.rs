@@ -19,23 +19,23 @@
 //! wobbles around 0, does not stop it. With it off the forecast is still made and
 //! exported, so that an operator can see what it would do.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::super::config::{AGENT_TYPES, RuntimeConfig};
+use super::super::config::RuntimeConfig;
 use super::super::forecast::ArrivalForecast;
 use super::super::lock;
-use super::super::pipeline::node_of;
 use super::super::stats::Reason;
 use super::instances_for;
 use super::pool::Registry;
+use crate::graph::AgentType;
 use crate::state::{ClaimedTask, Priority};
 
 /// Each agent type's arrivals and what their forecast asks for.
 pub(in crate::runtime) struct Demand {
-    types: BTreeMap<&'static str, TypeDemand>,
+    types: BTreeMap<AgentType, TypeDemand>,
 }
 
 struct TypeDemand {
@@ -56,21 +56,21 @@ impl Demand {
     pub(super) fn new(config: &RuntimeConfig) -> Self {
         let p = &config.predictive_scaling;
         Self {
-            types: AGENT_TYPES
-                .iter()
-                .filter(|t| config.orchestrator.local_agents.runs(t))
+            types: AgentType::ALL
+                .into_iter()
+                .filter(|t| config.orchestrator.local_agents.runs(*t))
                 .map(|t| {
                     let demand = TypeDemand {
                         arrivals: ArrivalForecast::new(p.alpha, p.beta, p.bucket_ms, p.horizon_ms),
                         needed: config.agent(t).min_instances.max(1),
                     };
-                    (*t, demand)
+                    (t, demand)
                 })
                 .collect(),
         }
     }
 
-    pub(in crate::runtime) fn forecasts(&self) -> BTreeMap<&'static str, Forecast> {
+    pub(in crate::runtime) fn forecasts(&self) -> BTreeMap<AgentType, Forecast> {
         self.types
             .iter()
             .map(|(t, d)| {
@@ -89,7 +89,7 @@ impl Demand {
 
 /// What the tick decided for one type.
 struct Plan {
-    agent_type: &'static str,
+    agent_type: AgentType,
     online: u32,
     needed: u32,
     falling: bool,
@@ -99,25 +99,28 @@ impl Registry {
     /// Counts claimed tasks as arrivals of their agent types.
     pub(in crate::runtime) fn record_arrivals(&self, claimed: &[ClaimedTask]) {
         let now = self.clock.now().timestamp_millis();
-        let mut per_type: HashMap<&str, u64> = HashMap::new();
+        let mut per_type = [0u64; AgentType::ALL.len()];
         for task in claimed {
-            *per_type.entry(task.agent_type.as_str()).or_default() += 1;
+            per_type[task.agent_type as usize] += 1;
         }
         let mut pool = lock(&self.pool);
-        for (agent_type, n) in per_type {
-            if let Some(d) = pool.demand.types.get_mut(agent_type) {
+        for (agent_type, n) in AgentType::ALL.into_iter().zip(per_type) {
+            if n == 0 {
+                continue;
+            }
+            if let Some(d) = pool.demand.types.get_mut(&agent_type) {
                 d.arrivals.record(now, n);
             }
         }
     }
 
     /// Each type's latest forecast, for the metrics.
-    pub(in crate::runtime) fn forecasts(&self) -> BTreeMap<&'static str, Forecast> {
+    pub(in crate::runtime) fn forecasts(&self) -> BTreeMap<AgentType, Forecast> {
         lock(&self.pool).demand.forecasts()
     }
 
     /// Starts one more instance of `agent_type` and counts why.
-    pub(in crate::runtime) fn scale_up(&self, agent_type: &str, reason: Reason) -> String {
+    pub(in crate::runtime) fn scale_up(&self, agent_type: AgentType, reason: Reason) -> String {
         let id = self.spawn(agent_type);
         self.count_decision(agent_type, true, reason);
         match reason {
@@ -129,7 +132,7 @@ impl Registry {
         id
     }
 
-    fn count_decision(&self, agent_type: &str, up: bool, reason: Reason) {
+    fn count_decision(&self, agent_type: AgentType, up: bool, reason: Reason) {
         self.stats.scaled(agent_type, up, reason);
     }
 
@@ -153,15 +156,15 @@ impl Registry {
     /// is the mean of its instances' latency EMAs (of those that ran
     /// something), else the mean of every call so far.
     fn plan_scaling(&self) -> Vec<Plan> {
-        let measured: Vec<(&'static str, u32, Option<f64>)> = {
+        let measured: Vec<(AgentType, u32, Option<f64>)> = {
             let pool = lock(&self.pool);
-            AGENT_TYPES
-                .iter()
+            AgentType::ALL
+                .into_iter()
                 .map(|t| {
                     let online = pool
                         .instances
                         .iter()
-                        .filter(|i| i.row.agent_type == *t && i.row.online);
+                        .filter(|i| i.row.agent_type == t && i.row.online);
                     let (mut n, mut sum, mut count) = (0u32, 0.0, 0u32);
                     for i in online {
                         n += 1;
@@ -175,7 +178,7 @@ impl Registry {
                     } else {
                         self.stats.mean_latency_ms(t)
                     };
-                    (*t, n, service)
+                    (t, n, service)
                 })
                 .collect()
         };
@@ -184,12 +187,12 @@ impl Registry {
         measured
             .into_iter()
             .filter_map(|(agent_type, online, service)| {
-                let d = pool.demand.types.get_mut(agent_type)?;
+                let d = pool.demand.types.get_mut(&agent_type)?;
                 d.arrivals.roll(now);
                 let config = self.config.agent(agent_type);
                 // A P0 instance is dedicated: it holds one task at a time.
-                let per_instance = match node_of(agent_type).map(|n| n.priority) {
-                    Some(Priority::P0) => 1,
+                let per_instance = match agent_type.node().priority {
+                    Priority::P0 => 1,
                     _ => config.max_capacity,
                 };
                 d.needed = instances_for(
@@ -219,7 +222,7 @@ impl Registry {
         let bucket = Duration::from_millis(self.config.predictive_scaling.bucket_ms);
         let idle_when_falling = (self.tick() * 2).max(bucket).min(idle_for);
         let now = Instant::now();
-        let mut stopped: Vec<(&'static str, Reason)> = Vec::new();
+        let mut stopped: Vec<(AgentType, Reason)> = Vec::new();
         {
             let mut pool = lock(&self.pool);
             for plan in plans {

@@ -16,7 +16,7 @@ use super::Runtime;
 use crate::agents::activity::Routes;
 use crate::agents::location::order_route;
 use crate::hub::{Mailbox, Message, MessageType};
-use crate::state::Priority;
+use crate::state::{AgentType, Priority};
 
 /// Who asks: the activity agent (the task's instance is not known to the
 /// attempt; its type is).
@@ -67,7 +67,7 @@ impl<S: RuntimeStore> Runtime<S> {
             tracing::info!(reason = why, "activity routes ordered locally");
             None
         };
-        let (best, _) = self.registry.best("location", Priority::P1, &[]);
+        let (best, _) = self.registry.best(AgentType::Location, Priority::P1, &[]);
         let Some((instance, _)) = best else {
             return fallback("no location instance runs here");
         };

@@ -232,7 +232,7 @@ impl<S: RuntimeStore> Runtime<S> {
                             .await;
                         self.record_latency(
                             MODIFIER,
-                            task.agent_type.as_str(),
+                            task.agent_type,
                             started.elapsed().as_millis() as u64,
                             &outcome,
                         );

@@ -171,7 +171,7 @@ impl<S: RuntimeStore> Runtime<S> {
             .map(|task| NewTask {
                 task_id: task.task_id,
                 trip_id: trip,
-                agent_type: task.agent_type.to_string(),
+                agent_type: task.agent_type,
                 priority: task.priority,
                 depends_on: task.depends_on.clone(),
             })
@@ -304,7 +304,7 @@ fn new_tasks(trip: TripId, commands: &[Command]) -> Vec<NewTask> {
             } => Some(NewTask {
                 task_id: *task_id,
                 trip_id: trip,
-                agent_type: agent_type.to_string(),
+                agent_type: *agent_type,
                 priority: *priority,
                 depends_on: depends_on.clone(),
             }),

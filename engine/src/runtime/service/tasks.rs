@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use tokio::time::Instant;
 
 use super::super::execution::{AfterFailure, Attempt, Inputs};
-use super::super::pipeline::{TaskOutput, node_of};
+use super::super::pipeline::TaskOutput;
 use super::super::stats::Count;
 use super::super::wire::intent_of;
 use super::super::{QueueWrite, RuntimeStore};
@@ -170,17 +170,9 @@ impl<S: RuntimeStore> Runtime<S> {
                             deps,
                             edited: None,
                         };
-                        match AgentType::parse(&task.agent_type) {
-                            Some(agent_type) => {
-                                self.execution
-                                    .attempt(agent_type, inputs, self.catalog(), cancel)
-                                    .await
-                            }
-                            None => Attempt::NoPlan(format!(
-                                "no agent type {} in the task graph",
-                                task.agent_type
-                            )),
-                        }
+                        self.execution
+                            .attempt(task.agent_type, inputs, self.catalog(), cancel)
+                            .await
                     }
                     None => Attempt::NoPlan("the trip has no parsed request".into()),
                 }
@@ -188,7 +180,7 @@ impl<S: RuntimeStore> Runtime<S> {
             Err(e) => Attempt::Failed(AgentError::transient(e.to_string())),
         };
         let elapsed_ms = started.elapsed().as_millis() as u64;
-        self.record_latency(&instance, &task.agent_type, elapsed_ms, &outcome);
+        self.record_latency(&instance, task.agent_type, elapsed_ms, &outcome);
         // The instance's work is done: its slot is free for the next task
         // while the runtime records this one (the lease still covers it).
         self.unload(&instance, task.task_id);
@@ -217,7 +209,7 @@ impl<S: RuntimeStore> Runtime<S> {
     pub(super) fn record_latency(
         &self,
         instance: &str,
-        agent_type: &str,
+        agent_type: AgentType,
         ms: u64,
         outcome: &Attempt,
     ) {
@@ -345,7 +337,7 @@ impl<S: RuntimeStore> Runtime<S> {
         error: AgentError,
     ) {
         let trip = task.trip_id;
-        let optional = node_of(&task.agent_type).is_some_and(|n| n.optional);
+        let optional = task.agent_type.node().optional;
         match self.execution.after_failure(attempt, optional, &error) {
             AfterFailure::Retry { delay, failover } => {
                 if failover {

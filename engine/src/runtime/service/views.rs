@@ -13,7 +13,7 @@ use super::super::wire::{status_view, trip_view};
 use super::super::{RuntimeError, RuntimeMetrics, RuntimeStore};
 use super::Runtime;
 use crate::hub::Hub;
-use crate::state::{TaskStatus, TripId, TripStatus};
+use crate::state::{AgentType, TaskStatus, TripId, TripStatus};
 
 impl<S: RuntimeStore> Runtime<S> {
     /// The trip's status and tasks (`None`: no such trip).
@@ -89,11 +89,11 @@ impl<S: RuntimeStore> Runtime<S> {
             .map(|row| AgentInfo {
                 status: row.status().as_str().to_string(),
                 breaker: breakers
-                    .get(&row.agent_type)
+                    .get(row.agent_type.as_str())
                     .map_or("closed", |b| b.state.as_str())
                     .to_string(),
                 agent_id: row.agent_id,
-                agent_type: row.agent_type,
+                agent_type: row.agent_type.as_str().to_owned(),
                 capabilities: row.capabilities,
                 current_load: row.current_load,
                 max_capacity: row.max_capacity,
@@ -126,7 +126,7 @@ impl<S: RuntimeStore> Runtime<S> {
     }
 
     /// Real agent runs per type (cache hits and resumed results excluded).
-    pub fn invocations(&self, agent_type: &str) -> u64 {
+    pub fn invocations(&self, agent_type: AgentType) -> u64 {
         self.stats.invocations(agent_type)
     }
 
@@ -135,13 +135,16 @@ impl<S: RuntimeStore> Runtime<S> {
         let forecasts = self.registry.forecasts();
         let llm_cost = self.llm.as_ref().map_or(0.0, |l| l.metrics().cost_usd);
         let mut metrics = self.stats.metrics();
-        for (agent_type, a) in &mut metrics.agents {
+        for (name, a) in &mut metrics.agents {
+            let Some(agent_type) = AgentType::parse(name) else {
+                continue;
+            };
             a.instances = self.registry.online(agent_type);
             a.breaker = breakers
-                .get(agent_type)
+                .get(name)
                 .map_or("closed", |b| b.state.as_str())
                 .to_string();
-            if let Some(f) = forecasts.get(agent_type.as_str()) {
+            if let Some(f) = forecasts.get(&agent_type) {
                 a.arrival_rate = f.arrival_rate;
                 a.forecast_rate = f.forecast_rate;
                 a.forecast_instances = f.instances;
