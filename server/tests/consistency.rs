@@ -257,9 +257,9 @@ async fn a_corrupt_read_model_queue_row_and_result_lower_the_score_and_are_repai
         )
         .await;
         app.corrupt(
-            "UPDATE agent_results SET result = '{\"tampered\":true}'
+            "UPDATE agent_results SET result = '{\"tampered\":true}', event_seq = NULL
              WHERE task_id IN (SELECT task_id FROM agent_tasks WHERE trip_id = ? AND agent_type = 'transport')",
-            "UPDATE agent_results SET result = '{\"tampered\":true}'::jsonb
+            "UPDATE agent_results SET result = '{\"tampered\":true}'::jsonb, event_seq = NULL
              WHERE task_id IN (SELECT task_id FROM agent_tasks WHERE trip_id = $1 AND agent_type = 'transport')",
             b,
         )

@@ -17,6 +17,7 @@ use wayfare_engine::state::{
 use crate::codec::{Id, Ids, JsonText, Time, limit, to_i64, to_json};
 use crate::db::{in_transaction, on_pool};
 use crate::events::{StateRow, encode_state};
+use crate::tasks::{RESULT_COLUMNS, RESULTS, StoredResult};
 use crate::{Backend, Store, StoreError};
 
 /// The statuses whose trips the changed-trips batch lists (the auditor
@@ -98,18 +99,21 @@ impl Store {
         // Through the queue's `trip_id` index: `agent_results` has none,
         // and each of its rows has its task's row (a foreign key).
         let sql = format!(
-            "SELECT r.task_id, r.result FROM agent_tasks t
-             JOIN agent_results r ON r.task_id = t.task_id
+            "SELECT {RESULT_COLUMNS} FROM agent_tasks t
+             JOIN {RESULTS} ON r.task_id = t.task_id
              WHERE t.trip_id = $1 ORDER BY t.{}",
             self.dialect().order
         );
-        let rows: Vec<(Id, JsonText)> =
+        let rows: Vec<StoredResult> =
             on_pool!(self, read, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql))
                 .bind(Id::from(trip_id))
                 .fetch_all(pool)
                 .await?);
         rows.into_iter()
-            .map(|(id, result)| Ok((TaskId::from(id), result.decode_as("agent_results.result")?)))
+            .map(|row| {
+                let task_id = TaskId::from(row.task_id);
+                Ok((task_id, row.decode(task_id)?))
+            })
             .collect()
     }
 
@@ -204,7 +208,7 @@ impl Store {
                                     "INSERT INTO agent_results (task_id, trip_id, result, completed_at)
                                      VALUES ($1, $2, $3, $4)
                                      ON CONFLICT (task_id) DO UPDATE SET trip_id = excluded.trip_id,
-                                        result = excluded.result",
+                                        result = excluded.result, event_seq = NULL",
                                 )
                                 .bind(task_id)
                                 .bind(id)

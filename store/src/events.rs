@@ -501,7 +501,7 @@ impl Store {
         let dialect = self.dialect();
         let queue = match queue {
             Some((joint, now)) => joint
-                .stmt(dialect, now)
+                .stmt(dialect, now, (expected_version + 1, events))
                 .map_err(|e| AppendError::Port(e.into()))?,
             None => None,
         };
@@ -654,7 +654,7 @@ impl Store {
     /// first.
     async fn queue_write(&self, joint: Joint, now: DateTime<Utc>) -> Result<(), Failure> {
         let fence = joint.fence().map(|(task, epoch)| Fence(task, epoch));
-        let Some(stmt) = joint.stmt(self.dialect(), now)? else {
+        let Some(stmt) = joint.stmt(self.dialect(), now, (0, &[]))? else {
             return Ok(());
         };
         let check = match (self, fence) {

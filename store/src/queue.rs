@@ -12,9 +12,12 @@
 //! So every write here is one statement, and no write can forget to
 //! promote.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use wayfare_engine::runtime::QueueWrite;
-use wayfare_engine::state::{NewTask, TaskId, TaskStatus, TripId};
+use wayfare_engine::runtime::pipeline::TaskOutput;
+use wayfare_engine::state::{NewTask, TaskId, TaskStatus, TripEvent, TripId};
 
 use crate::StoreError;
 use crate::codec::{Ids, JsonText, Time, to_i64, to_json};
@@ -58,6 +61,15 @@ pub(crate) fn enqueue(tasks: &[NewTask], now: DateTime<Utc>) -> Result<Option<St
     }))
 }
 
+/// Where a stored result is (migration 0015 on SQLite, 0017 on
+/// PostgreSQL): in the trip's log, as the `task_completed` event of that
+/// `seq` written by the same append, or, without its event, as JSON of
+/// its own.
+pub(crate) enum Kept {
+    InLog(i64),
+    Json(JsonText),
+}
+
 /// Completes a task by storing its result; a trigger marks it completed
 /// and promotes its dependents. A task completed already (or unknown) is
 /// left alone: the first result stands. One row changed when it
@@ -66,20 +78,21 @@ pub(crate) fn enqueue(tasks: &[NewTask], now: DateTime<Utc>) -> Result<Option<St
 /// instead, see `events.rs`).
 pub(crate) fn complete(
     task_id: TaskId,
-    json: JsonText,
+    kept: Kept,
     now: DateTime<Utc>,
     fence: Option<u64>,
 ) -> Result<Stmt, StoreError> {
+    let (column, value) = match kept {
+        Kept::InLog(seq) => ("event_seq", Arg::Int(seq)),
+        Kept::Json(json) => ("result", Arg::Json(json)),
+    };
     let mut stmt = Stmt {
-        sql: "INSERT INTO agent_results (task_id, trip_id, result, completed_at)
-              SELECT task_id, trip_id, $1, $2 FROM agent_tasks
-              WHERE task_id = $3 AND status <> 'completed'"
-            .to_owned(),
-        args: vec![
-            Arg::Json(json),
-            Arg::Time(Some(Time(now))),
-            Arg::Id(task_id.into()),
-        ],
+        sql: format!(
+            "INSERT INTO agent_results (task_id, trip_id, {column}, completed_at)
+             SELECT task_id, trip_id, $1, $2 FROM agent_tasks
+             WHERE task_id = $3 AND status <> 'completed'"
+        ),
+        args: vec![value, Arg::Time(Some(Time(now))), Arg::Id(task_id.into())],
     };
     fenced(&mut stmt, fence)?;
     stmt.sql.push_str(" ON CONFLICT DO NOTHING");
@@ -153,9 +166,10 @@ pub(crate) fn requeue(
 /// [`QueueWrite`]); its values are encoded before any lock is taken.
 pub(crate) enum Joint {
     Enqueue(Vec<NewTask>),
+    /// Encoded only when the append does not log it (see [`Joint::stmt`]).
     Complete {
         task_id: TaskId,
-        json: JsonText,
+        result: Arc<TaskOutput>,
         fence: Option<u64>,
     },
     Settle {
@@ -181,7 +195,7 @@ impl Joint {
                 fence,
             } => Joint::Complete {
                 task_id,
-                json: JsonText(to_json(result)?),
+                result: Arc::clone(result),
                 fence,
             },
             QueueWrite::Fail {
@@ -234,15 +248,43 @@ impl Joint {
 
     /// The write's statement (none for an empty enqueue). Its fence is
     /// not in it: the append checks that first ([`Joint::fence`]); a write
-    /// alone is checked by the statement.
+    /// alone is checked by the statement. `logged`: the events the append
+    /// writes with it, the first at `seq` `first`; a completion whose
+    /// `task_completed` event with the same result is among them keeps
+    /// the result there ([`Kept::InLog`]) instead of a second copy.
     pub(crate) fn stmt(
         self,
         dialect: &Dialect,
         now: DateTime<Utc>,
+        logged: (u64, &[&TripEvent]),
     ) -> Result<Option<Stmt>, StoreError> {
         Ok(match self {
             Joint::Enqueue(tasks) => enqueue(&tasks, now)?,
-            Joint::Complete { task_id, json, .. } => Some(complete(task_id, json, now, None)?),
+            Joint::Complete {
+                task_id, result, ..
+            } => {
+                let (first, events) = logged;
+                let seq = events
+                    .iter()
+                    .zip(first..)
+                    .find_map(|(event, seq)| match event {
+                        TripEvent::TaskCompleted {
+                            task_id: id,
+                            result: logged,
+                            ..
+                        } if *id == task_id
+                            && (Arc::ptr_eq(logged, &result) || logged == &result) =>
+                        {
+                            Some(seq)
+                        }
+                        _ => None,
+                    });
+                let kept = match seq {
+                    Some(seq) => Kept::InLog(to_i64(seq)?),
+                    None => Kept::Json(JsonText(to_json(&result)?)),
+                };
+                Some(complete(task_id, kept, now, None)?)
+            }
             Joint::Settle {
                 task_id,
                 to,

@@ -23,6 +23,7 @@ use crate::codec::{
     Id, Ids, Int, JsonText, Time, count, from_json, limit, parse_ts, to_json, to_u64,
 };
 use crate::db::{Arg, Stmt, in_transaction, on_pool};
+use crate::queue::Kept;
 use crate::{Store, StoreError};
 use crate::{native, queue};
 
@@ -156,6 +157,56 @@ fn claimed(
         instance_id: instance_id.to_owned(),
         attempt: task.attempts,
         lease_expires_at,
+    }
+}
+
+/// `agent_results` (as `r`) with the log's event each row may name (as
+/// `e`): a result is kept in one of the two ([`Kept`]).
+pub(crate) const RESULTS: &str = "agent_results r \
+    LEFT JOIN trip_events e ON e.trip_id = r.trip_id AND e.seq = r.event_seq";
+
+/// The columns of [`RESULTS`] a [`StoredResult`] reads.
+pub(crate) const RESULT_COLUMNS: &str = "r.task_id, r.result, e.payload";
+
+/// A stored result, wherever it is kept.
+#[derive(sqlx::FromRow)]
+pub(crate) struct StoredResult {
+    pub task_id: Id,
+    result: Option<JsonText>,
+    payload: Option<JsonText>,
+}
+
+impl StoredResult {
+    /// The result of `task_id`: its own JSON, or the `result` of the
+    /// `task_completed` event it names, which must be that task's.
+    pub(crate) fn decode<T: serde::de::DeserializeOwned>(
+        self,
+        task_id: TaskId,
+    ) -> Result<T, StoreError> {
+        /// The fields of a logged `task_completed` event a result needs.
+        #[derive(serde::Deserialize)]
+        struct Logged<T> {
+            kind: String,
+            task_id: TaskId,
+            result: T,
+        }
+        match (self.result, self.payload) {
+            (Some(json), _) => json.decode_as("agent_results.result"),
+            (None, Some(payload)) => {
+                let logged: Logged<T> = payload.decode_as("trip_events.payload")?;
+                if logged.kind == "task_completed" && logged.task_id == task_id {
+                    Ok(logged.result)
+                } else {
+                    Err(StoreError::Corrupt(format!(
+                        "agent_results: the event named for task {task_id} is a {} of task {}",
+                        logged.kind, logged.task_id
+                    )))
+                }
+            }
+            (None, None) => Err(StoreError::Corrupt(format!(
+                "agent_results: task {task_id}'s result names an event the log does not hold"
+            ))),
+        }
     }
 }
 
@@ -401,7 +452,7 @@ impl Store {
     ) -> Result<bool, LeaseError> {
         let stmt = queue::complete(
             task_id,
-            JsonText(to_json(result).map_err(lease_err)?),
+            Kept::Json(JsonText(to_json(result).map_err(lease_err)?)),
             now,
             fence,
         )
@@ -473,14 +524,13 @@ impl Store {
     }
 
     async fn result_sql(&self, task_id: TaskId) -> Result<Option<Arc<TaskOutput>>, StoreError> {
-        let json: Option<JsonText> = on_pool!(self, read, |pool| sqlx::query_scalar(
-            "SELECT result FROM agent_results WHERE task_id = $1"
-        )
-        .bind(Id::from(task_id))
-        .fetch_optional(pool)
-        .await?);
-        json.map(|j| j.decode_as("agent_results.result").map(Arc::new))
-            .transpose()
+        let sql = format!("SELECT {RESULT_COLUMNS} FROM {RESULTS} WHERE r.task_id = $1");
+        let row: Option<StoredResult> =
+            on_pool!(self, read, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(Id::from(task_id))
+                .fetch_optional(pool)
+                .await?);
+        row.map(|r| r.decode(task_id).map(Arc::new)).transpose()
     }
 
     async fn tasks_of_sql(&self, trip_id: TripId) -> Result<Vec<QueuedTask>, StoreError> {

@@ -18,6 +18,7 @@ use wayfare_engine::state::{
 };
 
 use wayfare_engine::state::AgentType;
+use wayfare_store::Store;
 #[path = "../../engine/tests/common/values.rs"]
 mod values;
 use values::*;
@@ -221,6 +222,94 @@ async fn a_result_is_in_the_queue_exactly_when_it_is_in_the_log_on_every_backend
         );
         let dependent = claim(store, "i-2", &["budget"], at(4)).await;
         assert_eq!(dependent.map(|c| c.task_id), Some(second), "{}", db.name);
+        db.finish().await;
+    }
+}
+
+/// Where a task's stored result is kept: (its JSON is stored, the `seq`
+/// of the event it names).
+async fn kept(store: &Store, task: TaskId) -> (bool, Option<i64>) {
+    let sql = "SELECT result IS NOT NULL, event_seq FROM agent_results WHERE task_id = $1";
+    match store {
+        Store::Sqlite { read, .. } => sqlx::query_as(sql)
+            .bind(task.to_string())
+            .fetch_one(read)
+            .await
+            .expect("a result row"),
+        Store::Postgres(pool, _) => sqlx::query_as(sql)
+            .bind(task.as_uuid())
+            .fetch_one(pool)
+            .await
+            .expect("a result row"),
+    }
+}
+
+#[tokio::test]
+async fn a_logged_result_is_stored_once_and_a_result_alone_keeps_its_json_on_every_backend() {
+    for db in support::all_backends().await {
+        let store = &db.store;
+        let (state, first, second) = scheduled_trip(store).await;
+        let trip = state.trip_id.expect("a trip id");
+        claim(store, "i-1", &["planning"], at(1))
+            .await
+            .expect("the first task");
+        let result = output(json!({"output": "planning", "value": ["Denver"]}));
+        let (stored, after) = fold(
+            &state,
+            vec![
+                TripEvent::TaskHeartbeat {
+                    task_id: first,
+                    instance_id: "i-1".into(),
+                    lease_expires_at: at(30),
+                },
+                TripEvent::TaskCompleted {
+                    task_id: first,
+                    result: result.clone(),
+                    elapsed_ms: 3,
+                },
+            ],
+            at(2),
+        );
+        let queue = QueueWrite::Complete {
+            task_id: first,
+            result: &result,
+            fence: None,
+        };
+        store
+            .append_with_queue(trip, state.version, &stored, &after, queue, at(2))
+            .await
+            .expect("append");
+        // The second event of the append is the one that holds it.
+        let seq = i64::try_from(state.version + 2).expect("a small seq");
+        assert_eq!(kept(store, first).await, (false, Some(seq)), "{}", db.name);
+        assert_eq!(
+            store.result(first).await.expect("result"),
+            Some(result.clone()),
+            "{}",
+            db.name
+        );
+
+        // A result the queue stores without its event keeps its JSON.
+        let budget = claim(store, "i-2", &["budget"], at(3))
+            .await
+            .expect("the dependent is ready");
+        assert_eq!(budget.task_id, second, "{}", db.name);
+        let alone = output(json!({"output": "tips", "value": ["pack light"]}));
+        assert!(
+            store
+                .complete(second, &alone, at(4), Some(budget.epoch))
+                .await
+                .expect("complete"),
+            "{}",
+            db.name
+        );
+        assert_eq!(kept(store, second).await, (true, None), "{}", db.name);
+        assert_eq!(
+            store.result(second).await.expect("result"),
+            Some(alone),
+            "{}",
+            db.name
+        );
         db.finish().await;
     }
 }
