@@ -17,7 +17,7 @@ use wayfare_engine::state::{
 use crate::codec::{Id, Ids, JsonText, Time, limit, to_i64, to_json};
 use crate::db::{in_transaction, on_pool};
 use crate::events::{StateRow, encode_state};
-use crate::tasks::{RESULT_COLUMNS, RESULTS, StoredResult};
+use crate::tasks::{RESULT_COLUMNS, StoredResult, WITH_EVENT};
 use crate::{Backend, Store, StoreError};
 
 /// The statuses whose trips the changed-trips batch lists (the auditor
@@ -100,7 +100,7 @@ impl Store {
         // and each of its rows has its task's row (a foreign key).
         let sql = format!(
             "SELECT {RESULT_COLUMNS} FROM agent_tasks t
-             JOIN {RESULTS} ON r.task_id = t.task_id
+             JOIN agent_results r ON r.task_id = t.task_id {WITH_EVENT}
              WHERE t.trip_id = $1 ORDER BY t.{}",
             self.dialect().order
         );

@@ -160,12 +160,12 @@ fn claimed(
     }
 }
 
-/// `agent_results` (as `r`) with the log's event each row may name (as
-/// `e`): a result is kept in one of the two ([`Kept`]).
-pub(crate) const RESULTS: &str = "agent_results r \
-    LEFT JOIN trip_events e ON e.trip_id = r.trip_id AND e.seq = r.event_seq";
+/// Joins to `agent_results` (as `r`) the log's event each row may name
+/// (as `e`): a result is kept in one of the two ([`Kept`]).
+pub(crate) const WITH_EVENT: &str =
+    "LEFT JOIN trip_events e ON e.trip_id = r.trip_id AND e.seq = r.event_seq";
 
-/// The columns of [`RESULTS`] a [`StoredResult`] reads.
+/// The columns of `r` and [`WITH_EVENT`]'s `e` a [`StoredResult`] reads.
 pub(crate) const RESULT_COLUMNS: &str = "r.task_id, r.result, e.payload";
 
 /// A stored result, wherever it is kept.
@@ -524,7 +524,9 @@ impl Store {
     }
 
     async fn result_sql(&self, task_id: TaskId) -> Result<Option<Arc<TaskOutput>>, StoreError> {
-        let sql = format!("SELECT {RESULT_COLUMNS} FROM {RESULTS} WHERE r.task_id = $1");
+        let sql = format!(
+            "SELECT {RESULT_COLUMNS} FROM agent_results r {WITH_EVENT} WHERE r.task_id = $1"
+        );
         let row: Option<StoredResult> =
             on_pool!(self, read, |pool| sqlx::query_as(sqlx::AssertSqlSafe(sql))
                 .bind(Id::from(task_id))

@@ -7,10 +7,12 @@ mod support;
 
 use support::{at, fold};
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
+use wayfare_engine::runtime::pipeline::TaskOutput;
 use wayfare_engine::runtime::{QueueWrite, RuntimeStore};
 use wayfare_engine::state::{
     AppendError, ClaimedTask, EventStore, NewTask, Priority, TaskId, TaskQueue, TaskStatus,
@@ -59,6 +61,20 @@ async fn scheduled_trip<S: RuntimeStore>(store: &S) -> (TripState, TaskId, TaskI
         .expect("the first append");
     assert_eq!(version, after.version);
     (after, first, second)
+}
+
+/// [`scheduled_trip`] with its first task claimed (by `i-1`), and that
+/// task's result: the state, the trip, the two tasks, the result.
+async fn first_claimed<S: RuntimeStore>(
+    store: &S,
+) -> (TripState, TripId, TaskId, TaskId, Arc<TaskOutput>) {
+    let (state, first, second) = scheduled_trip(store).await;
+    let trip = state.trip_id.expect("a trip id");
+    claim(store, "i-1", &["planning"], at(1))
+        .await
+        .expect("the first task");
+    let result = output(json!({"output": "planning", "value": ["Denver"]}));
+    (state, trip, first, second, result)
 }
 
 /// Claims the most urgent ready task of `agent_types` for `instance`.
@@ -154,12 +170,7 @@ async fn a_trips_graph_is_queued_with_its_submission_or_not_at_all_on_every_back
 async fn a_result_is_in_the_queue_exactly_when_it_is_in_the_log_on_every_backend() {
     for db in support::all_backends().await {
         let store = &db.store;
-        let (state, first, second) = scheduled_trip(store).await;
-        let trip = state.trip_id.expect("a trip id");
-        claim(store, "i-1", &["planning"], at(1))
-            .await
-            .expect("the first task");
-        let result = output(json!({"output": "planning", "value": ["Denver"]}));
+        let (state, trip, first, second, result) = first_claimed(store).await;
         let completed = TripEvent::TaskCompleted {
             task_id: first,
             result: result.clone(),
@@ -248,12 +259,7 @@ async fn kept(store: &Store, task: TaskId) -> (bool, Option<i64>) {
 async fn a_logged_result_is_stored_once_and_a_result_alone_keeps_its_json_on_every_backend() {
     for db in support::all_backends().await {
         let store = &db.store;
-        let (state, first, second) = scheduled_trip(store).await;
-        let trip = state.trip_id.expect("a trip id");
-        claim(store, "i-1", &["planning"], at(1))
-            .await
-            .expect("the first task");
-        let result = output(json!({"output": "planning", "value": ["Denver"]}));
+        let (state, trip, first, second, result) = first_claimed(store).await;
         let (stored, after) = fold(
             &state,
             vec![
