@@ -201,11 +201,6 @@ pub const GRAPH: [NodeSpec; 9] = {
     ]
 };
 
-/// The node of an agent type's name (`None`: no such type).
-pub fn node_of(agent_type: &str) -> Option<&'static NodeSpec> {
-    AgentType::parse(agent_type).map(AgentType::node)
-}
-
 /// A city and a number of nights.
 pub type StayKey = (String, u32);
 

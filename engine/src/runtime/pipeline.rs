@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-pub use crate::graph::{GRAPH, NodeSpec, RunError, StayKey, TaskOutput, node_of, run_task};
+pub use crate::graph::{GRAPH, NodeSpec, RunError, StayKey, TaskOutput, run_task};
 use crate::state::{AgentType, Command, TaskId};
 
 /// The `ScheduleTask` commands of a fresh trip: one per node of [`GRAPH`],

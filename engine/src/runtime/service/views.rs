@@ -135,13 +135,13 @@ impl<S: RuntimeStore> Runtime<S> {
         let forecasts = self.registry.forecasts();
         let llm_cost = self.llm.as_ref().map_or(0.0, |l| l.metrics().cost_usd);
         let mut metrics = self.stats.metrics();
-        for (name, a) in &mut metrics.agents {
-            let Some(agent_type) = AgentType::parse(name) else {
+        for agent_type in AgentType::ALL {
+            let Some(a) = metrics.agents.get_mut(agent_type.as_str()) else {
                 continue;
             };
             a.instances = self.registry.online(agent_type);
             a.breaker = breakers
-                .get(name)
+                .get(agent_type.as_str())
                 .map_or("closed", |b| b.state.as_str())
                 .to_string();
             if let Some(f) = forecasts.get(&agent_type) {
