@@ -42,6 +42,12 @@ with_watchdog() {
   wait "$pid"
 }
 
+# A fresh clone gains nothing from incremental compilation, and its
+# caches are the larger part of target/ (CI once ran out of disk).
+if [ "${CI:-}" = true ]; then
+  export CARGO_INCREMENTAL=0
+fi
+
 timed "tools" bash scripts/install-tools.sh --system
 timed "cargo fmt --check" cargo fmt --all --check
 timed "cargo clippy" cargo clippy --all-targets --locked -- -D warnings

@@ -291,7 +291,7 @@ pub struct LlmClient {
     http: reqwest::Client,
     api_key: Option<ApiKey>,
     counters: Mutex<Counters>,
-    cache: Mutex<Lru<ExtractedIntent>>,
+    cache: Mutex<Lru<String, ExtractedIntent>>,
 }
 
 impl std::fmt::Debug for LlmClient {

@@ -6,10 +6,11 @@
 //! request-level entry ([`cached_plan`]) keeps every task's result, so that
 //! a trip served from it ([`cached_plan_commands`]) can be modified.
 
+use std::borrow::Borrow;
 use std::collections::BTreeMap;
-use std::hash::{DefaultHasher, Hasher};
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::num::NonZeroUsize;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 
 use serde::Serialize;
 use wayfare_domain::intent::TripIntent;
@@ -26,14 +27,14 @@ use crate::state::{AgentType, Command, LoggedIntent, TaskStatus, TripState};
 /// `VecDeque` with `retain` on every hit, O(capacity) under the cache's
 /// lock), with hit and miss counters for the metrics.
 #[derive(Debug)]
-pub struct Lru<V> {
+pub struct Lru<K: Hash + Eq, V> {
     /// `None` when the capacity is 0: nothing is kept.
-    map: Option<lru::LruCache<String, V>>,
+    map: Option<lru::LruCache<K, V>>,
     hits: u64,
     misses: u64,
 }
 
-impl<V: Clone> Lru<V> {
+impl<K: Hash + Eq, V: Clone> Lru<K, V> {
     pub fn new(capacity: usize) -> Self {
         Self {
             map: NonZeroUsize::new(capacity).map(lru::LruCache::new),
@@ -42,7 +43,10 @@ impl<V: Clone> Lru<V> {
         }
     }
 
-    pub fn get(&mut self, key: &str) -> Option<V> {
+    pub fn get<Q: Hash + Eq + ?Sized>(&mut self, key: &Q) -> Option<V>
+    where
+        K: Borrow<Q>,
+    {
         match self.map.as_mut().and_then(|m| m.get(key)) {
             Some(v) => {
                 self.hits += 1;
@@ -55,7 +59,7 @@ impl<V: Clone> Lru<V> {
         }
     }
 
-    pub fn put(&mut self, key: String, value: V) {
+    pub fn put(&mut self, key: K, value: V) {
         if let Some(map) = self.map.as_mut() {
             map.put(key, value);
         }
@@ -81,9 +85,11 @@ impl<V: Clone> Lru<V> {
 #[derive(Debug)]
 pub struct Caches {
     pub enabled: bool,
-    request: Mutex<Lru<Arc<CachedPlan>>>,
-    agent: Mutex<Lru<Arc<TaskOutput>>>,
-    data: Mutex<Lru<TripIntent>>,
+    request: Mutex<Lru<String, Arc<CachedPlan>>>,
+    agent: Mutex<Lru<AgentKey, Arc<TaskOutput>>>,
+    data: Mutex<Lru<String, TripIntent>>,
+    /// What the agent level's keys name each dependency's output by.
+    digests: Mutex<Digests>,
 }
 
 impl Caches {
@@ -93,10 +99,16 @@ impl Caches {
             request: Mutex::new(Lru::new(capacity)),
             agent: Mutex::new(Lru::new(capacity)),
             data: Mutex::new(Lru::new(capacity)),
+            digests: Mutex::new(Digests::new(capacity.saturating_mul(DIGESTS_PER_ENTRY))),
         }
     }
 
-    fn get<V: Clone>(&self, level: &Mutex<Lru<V>>, key: &str) -> Option<V> {
+    fn get<K, Q, V>(&self, level: &Mutex<Lru<K, V>>, key: &Q) -> Option<V>
+    where
+        K: Hash + Eq + Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+        V: Clone,
+    {
         if self.enabled {
             lock(level).get(key)
         } else {
@@ -104,7 +116,7 @@ impl Caches {
         }
     }
 
-    fn put<V: Clone>(&self, level: &Mutex<Lru<V>>, key: String, value: V) {
+    fn put<K: Hash + Eq, V: Clone>(&self, level: &Mutex<Lru<K, V>>, key: K, value: V) {
         if self.enabled {
             lock(level).put(key, value);
         }
@@ -119,13 +131,57 @@ impl Caches {
         self.put(&self.request, key, plan);
     }
 
-    /// An agent's output by [`agent_key`].
-    pub fn output(&self, key: &str) -> Option<Arc<TaskOutput>> {
-        self.get(&self.agent, key)
+    /// An agent's output by [`Caches::agent_key`].
+    pub fn output(&self, key: AgentKey) -> Option<Arc<TaskOutput>> {
+        let hit = self.get(&self.agent, &key)?;
+        // Named by the key again, should its name have been dropped.
+        lock(&self.digests).name(&hit, key.0);
+        Some(hit)
     }
 
-    pub fn keep_output(&self, key: String, output: Arc<TaskOutput>) {
+    /// Keeps `output`, made under `key`, which names it from now on.
+    pub fn keep_output(&self, key: AgentKey, output: Arc<TaskOutput>) {
+        if self.enabled {
+            lock(&self.digests).name(&output, key.0);
+        }
         self.put(&self.agent, key, output);
+    }
+
+    /// The agent level's key for a run of `agent_type` on these inputs,
+    /// with the catalog of `generation`. The intent and an edited plan are
+    /// hashed as JSON; each dependency's output by its digest.
+    pub fn agent_key(
+        &self,
+        agent_type: AgentType,
+        generation: u64,
+        intent: &TripIntent,
+        deps: &BTreeMap<AgentType, Arc<TaskOutput>>,
+        edited: Option<&Itinerary>,
+    ) -> AgentKey {
+        let mut named: Vec<(AgentType, Option<u64>)> = {
+            let mut digests = lock(&self.digests);
+            deps.iter()
+                .map(|(t, output)| (*t, digests.get(output)))
+                .collect()
+        };
+        // Outputs from elsewhere are hashed outside the lock, once.
+        for ((_, digest), output) in named.iter_mut().zip(deps.values()) {
+            if digest.is_none() {
+                let content = json_digest(Tag::Content, output.as_ref());
+                lock(&self.digests).name(output, content);
+                *digest = Some(content);
+            }
+        }
+        let mut h = JsonHasher::new(Tag::Key);
+        h.0.write_u64(generation);
+        h.0.write_u8(agent_type as u8);
+        h.json(intent);
+        for (t, digest) in named {
+            h.0.write_u8(t as u8);
+            h.0.write_u64(digest.unwrap_or_default());
+        }
+        h.json(&edited);
+        AgentKey(h.0.finish())
     }
 
     /// A parsed request (the day it was read on and its text).
@@ -150,7 +206,98 @@ impl Caches {
         lock(&self.request).clear();
         lock(&self.agent).clear();
         lock(&self.data).clear();
+        lock(&self.digests).clear();
     }
+}
+
+/// The agent level's key: a hash of the agent type, the catalog's
+/// generation and the inputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct AgentKey(u64);
+
+/// How many outputs' names are kept per agent cache entry: the outputs of
+/// the trips in flight, most of which the cache does not keep.
+const DIGESTS_PER_ENTRY: usize = 8;
+
+/// The names of the outputs at hand, for the agent cache's keys. An agent's
+/// output is a function of its inputs and the catalog, so an output made
+/// here is named by the key it was made under, with nothing to hash; an
+/// output from elsewhere (the store, another process) by the hash of its
+/// JSON, computed once. (Hashing every dependency's JSON for each task that
+/// reads it took 7% of the server's CPU under load.) An output whose name
+/// was dropped is hashed again: another name, so a miss, never a wrong hit.
+///
+/// Entries are by the output's address: each keeps a `Weak` to its output,
+/// which keeps the allocation, so the address is not reused while the
+/// entry lasts.
+#[derive(Debug)]
+struct Digests(Option<lru::LruCache<usize, (Weak<TaskOutput>, u64)>>);
+
+impl Digests {
+    fn new(capacity: usize) -> Self {
+        Self(NonZeroUsize::new(capacity).map(lru::LruCache::new))
+    }
+
+    fn get(&mut self, output: &Arc<TaskOutput>) -> Option<u64> {
+        let (_, digest) = self.0.as_mut()?.get(&address(output))?;
+        Some(*digest)
+    }
+
+    fn name(&mut self, output: &Arc<TaskOutput>, digest: u64) {
+        if let Some(map) = self.0.as_mut() {
+            map.put(address(output), (Arc::downgrade(output), digest));
+        }
+    }
+
+    fn clear(&mut self) {
+        if let Some(map) = self.0.as_mut() {
+            map.clear();
+        }
+    }
+}
+
+fn address(output: &Arc<TaskOutput>) -> usize {
+    Arc::as_ptr(output) as usize
+}
+
+/// Keeps the two kinds of hashed names apart.
+#[derive(Clone, Copy)]
+enum Tag {
+    Key = 1,
+    Content = 2,
+}
+
+/// A hasher that JSON is written straight into.
+struct JsonHasher(DefaultHasher);
+
+impl JsonHasher {
+    fn new(tag: Tag) -> Self {
+        let mut h = DefaultHasher::new();
+        h.write_u8(tag as u8);
+        Self(h)
+    }
+
+    /// Writing into a hasher cannot fail; a value that does not serialise
+    /// hashes what was written of it.
+    fn json(&mut self, value: &impl Serialize) {
+        let _ = serde_json::to_writer(&mut *self, value);
+    }
+}
+
+impl std::io::Write for JsonHasher {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.write(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn json_digest(tag: Tag, value: &impl Serialize) -> u64 {
+    let mut h = JsonHasher::new(tag);
+    h.json(value);
+    h.0.finish()
 }
 
 /// Lower-cased, whitespace collapsed: "Plan  a Trip" and "plan a trip" are one request.
@@ -182,26 +329,6 @@ pub fn request_key(query: &str, overrides: &TripOverrides, intent: &TripIntent) 
     })
     .unwrap_or_default();
     format!("{}|{key}", normalise_query(query))
-}
-
-/// A stable key for an agent call: its type and a hash of its inputs
-/// (their JSON, written straight into the hasher).
-pub fn agent_key(agent_type: AgentType, inputs: &impl Serialize) -> String {
-    struct Hashing(DefaultHasher);
-    impl std::io::Write for Hashing {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0.write(bytes);
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut h = Hashing(DefaultHasher::new());
-    // Writing into a hasher cannot fail; a value that does not serialise
-    // hashes what was written of it.
-    let _ = serde_json::to_writer(&mut h, inputs);
-    format!("{agent_type}:{:016x}", h.0.finish())
 }
 
 /// A request cache entry: the finished plan and every task's result (or
@@ -328,7 +455,7 @@ mod tests {
 
     #[test]
     fn the_least_recently_used_entry_goes_first_and_hits_are_counted() {
-        let mut lru = Lru::new(2);
+        let mut lru = Lru::<String, _>::new(2);
         lru.put("a".into(), 1);
         lru.put("b".into(), 2);
         assert_eq!(lru.get("a"), Some(1));
@@ -336,9 +463,48 @@ mod tests {
         assert_eq!(lru.get("b"), None);
         assert_eq!(lru.get("a"), Some(1));
         assert_eq!(lru.metrics(), CacheMetrics { hits: 2, misses: 1 });
-        let mut none = Lru::new(0);
+        let mut none = Lru::<String, _>::new(0);
         none.put("a".into(), 1);
         assert_eq!(none.get("a"), None);
+    }
+
+    fn tips(text: &str) -> Arc<TaskOutput> {
+        Arc::new(TaskOutput::Tips(vec![text.to_string()]))
+    }
+
+    fn key_after(caches: &Caches, generation: u64, dep: &Arc<TaskOutput>) -> AgentKey {
+        let deps = BTreeMap::from([(AgentType::Tips, Arc::clone(dep))]);
+        caches.agent_key(
+            AgentType::Budget,
+            generation,
+            &TripIntent::default(),
+            &deps,
+            None,
+        )
+    }
+
+    #[test]
+    fn an_output_made_here_is_named_by_its_key_and_one_from_elsewhere_by_its_content() {
+        let caches = Caches::new(true, 16);
+        let made = tips("carry water");
+        let key = key_after(&caches, 0, &tips("anything"));
+        caches.keep_output(key, Arc::clone(&made));
+        assert_eq!(lock(&caches.digests).get(&made), Some(key.0));
+        // The same content read back from the store: another allocation,
+        // named by its JSON, the same for equal outputs.
+        let (read, again) = (tips("carry water"), tips("carry water"));
+        assert_eq!(key_after(&caches, 0, &read), key_after(&caches, 0, &again));
+        assert_ne!(key_after(&caches, 0, &read), key_after(&caches, 0, &made));
+        assert_ne!(
+            key_after(&caches, 0, &read),
+            key_after(&caches, 0, &tips("carry more water"))
+        );
+        // Another catalog, another key.
+        assert_ne!(key_after(&caches, 1, &read), key_after(&caches, 0, &read));
+        // An output whose name was dropped (a catalog import) is named by
+        // its content: the keys after it miss, never hit a stale entry.
+        caches.invalidate_all();
+        assert_eq!(key_after(&caches, 0, &made), key_after(&caches, 0, &read));
     }
 
     #[test]

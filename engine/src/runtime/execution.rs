@@ -21,7 +21,7 @@ use tokio::sync::watch;
 use wayfare_domain::intent::TripIntent;
 use wayfare_domain::itinerary::Itinerary;
 
-use super::cache::{Caches, agent_key};
+use super::cache::Caches;
 use super::config::RuntimeConfig;
 use super::pipeline::{RunError, TaskOutput, run_task};
 use super::stats::Stats;
@@ -48,6 +48,16 @@ impl Attempt {
     pub(super) fn answered(&self) -> bool {
         matches!(self, Attempt::Done(_) | Attempt::NoPlan(_))
     }
+}
+
+/// A catalog and its generation: how many imports replaced the catalog
+/// before it. The agent cache's keys name the generation, so that an
+/// output made on another catalog (a task still running through an import)
+/// never answers for this one.
+#[derive(Clone)]
+pub(super) struct CatalogAt {
+    pub catalog: Arc<dyn Catalog>,
+    pub generation: u64,
 }
 
 /// What an agent works from.
@@ -147,7 +157,7 @@ impl Execution {
         &self,
         agent_type: AgentType,
         inputs: Inputs,
-        catalog: Arc<dyn Catalog>,
+        catalog: CatalogAt,
         mut cancel: watch::Receiver<bool>,
     ) -> Attempt {
         let Inputs {
@@ -155,12 +165,17 @@ impl Execution {
             deps,
             edited,
         } = inputs;
-        // Hashing the inputs means serialising them: only when caching.
-        let key = self
-            .caches
-            .enabled
-            .then(|| agent_key(agent_type, &(&intent, &deps, &edited)));
-        if let Some(key) = &key
+        let CatalogAt {
+            catalog,
+            generation,
+        } = catalog;
+        // Hashing the inputs means serialising some of them: only when
+        // caching.
+        let key = self.caches.enabled.then(|| {
+            self.caches
+                .agent_key(agent_type, generation, &intent, &deps, edited.as_ref())
+        });
+        if let Some(key) = key
             && let Some(hit) = self.caches.output(key)
         {
             return Attempt::Done(hit);

@@ -52,7 +52,7 @@ use super::audit::{Auditor, QUIET_FOR};
 use super::cache::Caches;
 use super::config::RuntimeConfig;
 use super::dispatch::Dispatch;
-use super::execution::Execution;
+use super::execution::{CatalogAt, Execution};
 use super::journal::Journal;
 use super::lock;
 use super::registry::Registry;
@@ -93,9 +93,9 @@ pub struct Runtime<S> {
     /// The trip log, its writer locks, state cache, fan-out and cancels.
     journal: Journal<S>,
     config: RuntimeConfig,
-    /// The catalog and the planner over it; swapped whole by
-    /// [`Runtime::replace_catalog`] after an import.
-    catalog: RwLock<(Arc<dyn Catalog>, Arc<Planner>)>,
+    /// The catalog, its generation and the planner over it; swapped whole
+    /// by [`Runtime::replace_catalog`] after an import.
+    catalog: RwLock<CatalogSlot>,
     clock: SharedClock,
     node_id: String,
     /// This process as the shared registry names it (node id, host, pid).
@@ -127,6 +127,12 @@ pub struct Runtime<S> {
     /// The instances' status reports the registry took.
     reports: reports::ReportCounts,
     me: Weak<Runtime<S>>,
+}
+
+/// The catalog in use and the planner over it.
+struct CatalogSlot {
+    at: CatalogAt,
+    planner: Arc<Planner>,
 }
 
 /// The planner for a catalog: dates without a year are the configured
@@ -204,7 +210,13 @@ impl<S: RuntimeStore> Runtime<S> {
             ),
             auditor,
             store,
-            catalog: RwLock::new((catalog, planner)),
+            catalog: RwLock::new(CatalogSlot {
+                at: CatalogAt {
+                    catalog,
+                    generation: 0,
+                },
+                planner,
+            }),
             clock,
             node_id: node_id.clone(),
             process: ProcessStamp::this_process(&node_id),
@@ -338,16 +350,32 @@ impl<S: RuntimeStore> Runtime<S> {
     /// catalog they started with.
     pub fn replace_catalog(&self, catalog: Arc<dyn Catalog>) {
         let planner = Arc::new(planner_for(&self.config, &self.clock, catalog.clone()));
-        *self.catalog.write().unwrap_or_else(PoisonError::into_inner) = (catalog, planner);
+        {
+            let mut slot = self.catalog.write().unwrap_or_else(PoisonError::into_inner);
+            let generation = slot.at.generation + 1;
+            *slot = CatalogSlot {
+                at: CatalogAt {
+                    catalog,
+                    generation,
+                },
+                planner,
+            };
+        }
         self.caches.invalidate_all();
     }
 
     /// The catalog agents plan with.
     pub fn catalog(&self) -> Arc<dyn Catalog> {
+        self.catalog_at().catalog
+    }
+
+    /// The catalog agents plan with, and its generation (what the agent
+    /// cache's keys name it by).
+    pub(super) fn catalog_at(&self) -> CatalogAt {
         self.catalog
             .read()
             .unwrap_or_else(PoisonError::into_inner)
-            .0
+            .at
             .clone()
     }
 
@@ -356,7 +384,7 @@ impl<S: RuntimeStore> Runtime<S> {
         self.catalog
             .read()
             .unwrap_or_else(PoisonError::into_inner)
-            .1
+            .planner
             .clone()
     }
 
@@ -370,10 +398,14 @@ impl<S: RuntimeStore> Runtime<S> {
             return planner;
         }
         let mut slot = self.catalog.write().unwrap_or_else(PoisonError::into_inner);
-        if slot.1.today() != Some(today) {
-            slot.1 = Arc::new(planner_for(&self.config, &self.clock, slot.0.clone()));
+        if slot.planner.today() != Some(today) {
+            slot.planner = Arc::new(planner_for(
+                &self.config,
+                &self.clock,
+                slot.at.catalog.clone(),
+            ));
         }
-        slot.1.clone()
+        slot.planner.clone()
     }
 
     // ----- cancel -----

@@ -228,7 +228,7 @@ impl<S: RuntimeStore> Runtime<S> {
                         let started = Instant::now();
                         let outcome = self
                             .execution
-                            .attempt(task.agent_type, inputs, self.catalog(), cancel)
+                            .attempt(task.agent_type, inputs, self.catalog_at(), cancel)
                             .await;
                         self.record_latency(
                             MODIFIER,

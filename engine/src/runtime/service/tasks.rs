@@ -171,7 +171,7 @@ impl<S: RuntimeStore> Runtime<S> {
                             edited: None,
                         };
                         self.execution
-                            .attempt(task.agent_type, inputs, self.catalog(), cancel)
+                            .attempt(task.agent_type, inputs, self.catalog_at(), cancel)
                             .await
                     }
                     None => Attempt::NoPlan("the trip has no parsed request".into()),
