@@ -16,8 +16,9 @@ use axum::extract::ws::{
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
+use futures_util::SinkExt;
 use serde::Deserialize;
-use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::broadcast::error::{RecvError, TryRecvError};
 use wayfare_domain::trip::WireEvent;
 use wayfare_engine::runtime::{EventStream, Runtime};
 use wayfare_store::Store;
@@ -133,12 +134,42 @@ impl Stream {
                     Some(Ok(_)) => {}
                 },
                 event = event => match event {
-                    Ok(event) => self.send(event).await?,
+                    Ok(event) => {
+                        self.feed(event).await?;
+                        // The events already waiting (one append logs
+                        // several) go out in the same write.
+                        let next = match live.as_mut() {
+                            Some(rx) => self.feed_waiting(rx).await?,
+                            None => None,
+                        };
+                        self.socket.flush().await?;
+                        match next {
+                            Some(RecvError::Lagged(_)) => live = self.resubscribe().await?,
+                            Some(RecvError::Closed) => live = None,
+                            None => {}
+                        }
+                    }
                     // Fell behind the channel, or it was closed: read what
                     // was missed from the log and subscribe again.
                     Err(RecvError::Lagged(_)) => live = self.resubscribe().await?,
                     Err(RecvError::Closed) => live = None,
                 },
+            }
+        }
+    }
+
+    /// Queues the events waiting in `live` until none is left, or the
+    /// channel says why not (lagged, closed).
+    async fn feed_waiting(
+        &mut self,
+        live: &mut EventStream,
+    ) -> Result<Option<RecvError>, axum::Error> {
+        loop {
+            match live.try_recv() {
+                Ok(event) => self.feed(event).await?,
+                Err(TryRecvError::Empty) => return Ok(None),
+                Err(TryRecvError::Lagged(n)) => return Ok(Some(RecvError::Lagged(n))),
+                Err(TryRecvError::Closed) => return Ok(Some(RecvError::Closed)),
             }
         }
     }
@@ -157,19 +188,21 @@ impl Stream {
         }
     }
 
+    /// Sends `events` in one write.
     async fn send_all(&mut self, events: Vec<WireEvent>) -> Result<(), axum::Error> {
         for event in events {
-            self.send(event).await?;
+            self.feed(event).await?;
         }
-        Ok(())
+        self.socket.flush().await
     }
 
-    async fn send(&mut self, event: WireEvent) -> Result<(), axum::Error> {
+    /// Queues `event` for the next write, unless it was sent already.
+    async fn feed(&mut self, event: WireEvent) -> Result<(), axum::Error> {
         if event.seq <= self.last_seq {
             return Ok(());
         }
         let text = serde_json::to_string(&event).map_err(axum::Error::new)?;
-        self.socket.send(Message::Text(text.into())).await?;
+        self.socket.feed(Message::Text(text.into())).await?;
         self.last_seq = event.seq;
         Ok(())
     }
