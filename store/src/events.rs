@@ -104,11 +104,14 @@ enum StateWrite {
 
 /// While a trip plans, its read model's JSON is rewritten only when an
 /// append crosses a multiple of this many versions: a planning trip
-/// appends about ten times in a second, and nothing but the consistency
+/// appends about twenty times in a second, and nothing but the consistency
 /// auditor and a folding append reads the JSON. A trip that stops
 /// planning (ready, failed, cancelled, waiting for an answer) has it
-/// written whole.
-const STATE_EVERY: u64 = 8;
+/// written whole. A plan's first append (its submission, intent and task
+/// graph: about a dozen events) writes it whole and its last one does
+/// too; at 32, a trip that plans without retries (about 30 events) does
+/// not rewrite it in between (at 8 it did twice: 4–5 KiB of JSON each).
+const STATE_EVERY: u64 = 32;
 
 impl StateWrite {
     /// What an append from `expected` to `state` writes.
