@@ -14,7 +14,7 @@
 
 use std::fmt;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -25,9 +25,13 @@ pub struct MessageId(pub String);
 
 impl MessageId {
     pub fn new(at: DateTime<Utc>) -> Self {
+        // Every published message gets one: the date from its fields, not
+        // through chrono's format-string interpreter.
         Self(format!(
-            "msg_{}_{}",
-            at.format("%Y%m%d"),
+            "msg_{:04}{:02}{:02}_{}",
+            at.year(),
+            at.month(),
+            at.day(),
             uuid::Uuid::new_v4().simple()
         ))
     }
@@ -267,5 +271,24 @@ impl Destination {
             "queue" => Some(Destination::Queue(name)),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    #[test]
+    fn a_message_id_is_its_day_then_a_random_part() {
+        let at = Utc
+            .with_ymd_and_hms(2027, 5, 4, 23, 59, 0)
+            .single()
+            .expect("a time");
+        let (a, b) = (MessageId::new(at), MessageId::new(at));
+        assert!(a.0.starts_with("msg_20270504_"), "{}", a.0);
+        assert_eq!(a.0.len(), "msg_20270504_".len() + 32);
+        assert_ne!(a, b);
     }
 }
