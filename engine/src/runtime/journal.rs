@@ -393,9 +393,21 @@ impl<S: RuntimeStore> Journal<S> {
 
     /// One event on the trip's topic and the global one.
     fn publish_one(&self, trip: TripId, state: &TripState, stored: &StoredEvent) {
+        // Nothing is built for nobody (a trip's first events go out
+        // before its page or client subscribes).
+        if !self.watched(trip) {
+            return;
+        }
         if let Some(event) = wire_event(state, stored) {
             self.send(trip, event);
         }
+    }
+
+    /// Whether anyone listens to the trip's events: on its own topic or on
+    /// every trip's.
+    fn watched(&self, trip: TripId) -> bool {
+        self.hub
+            .has_subscribers(&[trip_topic(trip).as_str(), EVENTS_TOPIC])
     }
 
     /// A wire event on the hub's topics of the trip and of every trip:

@@ -131,10 +131,13 @@ impl<S: RuntimeStore> Journal<S> {
         let delivered = delivered.unwrap_or(from);
         let mut fresh = Vec::new();
         let mut wire = Vec::new();
+        let watched = self.watched(trip);
         for event in stored {
             state.apply_stored(&event);
             if event.seq > delivered {
-                wire.extend(wire_event(&state, &event));
+                if watched {
+                    wire.extend(wire_event(&state, &event));
+                }
                 fresh.push(event);
             }
         }
