@@ -134,18 +134,8 @@ async fn the_trip_state_row_equals_a_rebuild_from_all_events_on_every_backend() 
 /// The version the stored read model's JSON is at (`state_version`).
 async fn json_version(store: &Store, trip: TripId) -> i64 {
     let sql = "SELECT state_version FROM trip_state WHERE trip_id = $1";
-    match store {
-        Store::Sqlite { read, .. } => sqlx::query_scalar(sql)
-            .bind(trip.to_string())
-            .fetch_one(read)
-            .await
-            .expect("state_version"),
-        Store::Postgres(pool, _) => sqlx::query_scalar(sql)
-            .bind(trip.as_uuid())
-            .fetch_one(pool)
-            .await
-            .expect("state_version"),
-    }
+    let (version,) = support::row_by_id(store, sql, trip.as_uuid()).await;
+    version
 }
 
 /// While a trip plans, an append writes the read model's columns and only

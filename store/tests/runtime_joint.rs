@@ -241,18 +241,7 @@ async fn a_result_is_in_the_queue_exactly_when_it_is_in_the_log_on_every_backend
 /// of the event it names).
 async fn kept(store: &Store, task: TaskId) -> (bool, Option<i64>) {
     let sql = "SELECT result IS NOT NULL, event_seq FROM agent_results WHERE task_id = $1";
-    match store {
-        Store::Sqlite { read, .. } => sqlx::query_as(sql)
-            .bind(task.to_string())
-            .fetch_one(read)
-            .await
-            .expect("a result row"),
-        Store::Postgres(pool, _) => sqlx::query_as(sql)
-            .bind(task.as_uuid())
-            .fetch_one(pool)
-            .await
-            .expect("a result row"),
-    }
+    support::row_by_id(store, sql, task.as_uuid()).await
 }
 
 #[tokio::test]

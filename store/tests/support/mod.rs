@@ -52,6 +52,27 @@ pub async fn all_backends() -> Vec<TestDb> {
     dbs
 }
 
+/// The row `sql` selects for the id bound as `$1` (a trip's or a task's
+/// UUID: text on SQLite, `uuid` on PostgreSQL), read on the store's pool.
+pub async fn row_by_id<T>(store: &Store, sql: &'static str, id: uuid::Uuid) -> T
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+        + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+        + Send
+        + Unpin,
+{
+    let row = match store {
+        Store::Sqlite { read, .. } => {
+            sqlx::query_as(sql)
+                .bind(id.to_string())
+                .fetch_one(read)
+                .await
+        }
+        Store::Postgres(pool, _) => sqlx::query_as(sql).bind(id).fetch_one(pool).await,
+    };
+    row.unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
 /// A fixed instant `secs` after 2027-01-15 08:00 UTC, for stores' clocks.
 pub fn at(secs: i64) -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::from_timestamp(1_800_000_000 + secs, 0).expect("a valid time")
