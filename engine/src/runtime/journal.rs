@@ -395,29 +395,28 @@ impl<S: RuntimeStore> Journal<S> {
     fn publish_one(&self, trip: TripId, state: &TripState, stored: &StoredEvent) {
         // Nothing is built for nobody (a trip's first events go out
         // before its page or client subscribes).
-        if !self.watched(trip) {
+        let Some(topic) = self.watched(trip) else {
             return;
-        }
+        };
         if let Some(event) = wire_event(state, stored) {
-            self.send(trip, event);
+            self.send(topic, event);
         }
     }
 
-    /// Whether anyone listens to the trip's events: on its own topic or on
+    /// The trip's topic, when anyone listens to its events: on it or on
     /// every trip's.
-    fn watched(&self, trip: TripId) -> bool {
+    fn watched(&self, trip: TripId) -> Option<String> {
+        let topic = trip_topic(trip);
         self.hub
-            .has_subscribers(&[trip_topic(trip).as_str(), EVENTS_TOPIC])
+            .has_subscribers(&[topic.as_str(), EVENTS_TOPIC])
+            .then_some(topic)
     }
 
-    /// A wire event on the hub's topics of the trip and of every trip:
-    /// one message, shared by both and by every subscriber.
-    fn send(&self, trip: TripId, event: WireEvent) {
-        let topic = trip_topic(trip);
+    /// A wire event on the hub's topics of its trip ([`Journal::watched`])
+    /// and of every trip: one message, shared by both and by every
+    /// subscriber.
+    fn send(&self, topic: String, event: WireEvent) {
         let topics = [topic.as_str(), EVENTS_TOPIC];
-        if !self.hub.has_subscribers(&topics) {
-            return;
-        }
         let message = Message::new(
             ORCHESTRATOR,
             topic.clone(),

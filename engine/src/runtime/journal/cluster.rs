@@ -131,11 +131,11 @@ impl<S: RuntimeStore> Journal<S> {
         let delivered = delivered.unwrap_or(from);
         let mut fresh = Vec::new();
         let mut wire = Vec::new();
-        let watched = self.watched(trip);
+        let topic = self.watched(trip);
         for event in stored {
             state.apply_stored(&event);
             if event.seq > delivered {
-                if watched {
+                if topic.is_some() {
                     wire.extend(wire_event(&state, &event));
                 }
                 fresh.push(event);
@@ -146,8 +146,10 @@ impl<S: RuntimeStore> Journal<S> {
         if state.exists() {
             self.remember(&state);
         }
-        for event in wire {
-            self.send(trip, event);
+        if let Some(topic) = topic {
+            for event in wire {
+                self.send(topic.clone(), event);
+            }
         }
         let mut trips = lock(&self.trips);
         if trips
