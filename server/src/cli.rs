@@ -250,22 +250,11 @@ fn check_config(
 /// then finishes within `http.shutdown_grace` plus the runtime's own stop.
 /// The runtime runs instances of `agents` only.
 pub async fn serve(config: Config, agents: LocalAgents) -> anyhow::Result<()> {
-    let url = config.database_url();
-    let store = Store::connect(&url)
-        .await
-        .with_context(|| format!("opening the database {url}"))?;
-    let catalog = commands::open_catalog(&store).await?;
+    let store = commands::open_store(&config).await?;
     // Resumes every trip a previous run left planning before we listen.
     let mut runtime_config = config.runtime();
     runtime_config.orchestrator.local_agents = agents;
-    let runtime = Runtime::start(
-        runtime_config,
-        store.clone(),
-        catalog,
-        Arc::new(SystemClock),
-    )
-    .await
-    .context("starting the orchestration runtime")?;
+    let runtime = commands::start_runtime(runtime_config, &store).await?;
     let (listener, state, watcher) = listen(&config, config.listen, &store, &runtime).await?;
     let addr = listener.local_addr()?;
     let operations = commands::watch_operations(&state.ops, &runtime, &store);
@@ -278,10 +267,7 @@ pub async fn serve(config: Config, agents: LocalAgents) -> anyhow::Result<()> {
     serve_http(
         listener,
         router_with(state, &config.http, &config.security),
-        ServeOptions {
-            header_read_timeout: config.http.header_read_timeout.0,
-            shutdown_grace: config.http.shutdown_grace.0,
-        },
+        ServeOptions::from(&config.http),
         shutdown_signal(),
     )
     .await;

@@ -14,11 +14,31 @@ use wayfare_engine::clock::SystemClock;
 use wayfare_engine::ops::{self, Ops};
 use wayfare_engine::orchestrator::{Planner, render_text, submission};
 use wayfare_engine::runtime::audit::Auditor;
-use wayfare_engine::runtime::{Runtime, read_with_answers};
+use wayfare_engine::runtime::{Runtime, RuntimeConfig, read_with_answers};
 use wayfare_store::{Heard, ImportOptions, ImportProgress, Store};
 
 use crate::cli::{EvalArgs, ImportArgs, PlanArgs, PlanFormat, today};
 use crate::config::Config;
+
+/// Opens the configured database (`database.url`).
+pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    let url = config.database_url();
+    Store::connect(&url)
+        .await
+        .with_context(|| format!("opening the database {url}"))
+}
+
+/// Starts the orchestration runtime on `store`, with the catalog it holds
+/// ([`open_catalog`]): what `wayfare serve` and `wayfare worker` run.
+pub async fn start_runtime(
+    config: RuntimeConfig,
+    store: &Store,
+) -> anyhow::Result<Arc<Runtime<Store>>> {
+    let catalog = open_catalog(store).await?;
+    Runtime::start(config, store.clone(), catalog, Arc::new(SystemClock))
+        .await
+        .context("starting the orchestration runtime")
+}
 
 /// Loads the catalog into memory, first filling an empty database with the
 /// demo catalog.
@@ -167,10 +187,7 @@ pub async fn satisfaction(store: &Store) -> Option<f64> {
 
 /// `wayfare import travelplanner DIR`.
 pub async fn import_travelplanner(config: &Config, args: &ImportArgs) -> anyhow::Result<()> {
-    let url = config.database_url();
-    let store = Store::connect(&url)
-        .await
-        .with_context(|| format!("opening the database {url}"))?;
+    let store = open_store(config).await?;
     let bar = ProgressBar::new(0);
     bar.set_style(
         ProgressStyle::with_template("{spinner} {msg:<24} [{bar:30}] {pos}/{len}")
@@ -214,10 +231,7 @@ pub async fn plan(config: &Config, args: &PlanArgs) -> anyhow::Result<()> {
     let catalog: Arc<dyn Catalog> = match &args.catalog {
         Some(dir) => catalog_from_dir(dir)?,
         None => {
-            let url = config.database_url();
-            let store = Store::connect(&url)
-                .await
-                .with_context(|| format!("opening the database {url}"))?;
+            let store = open_store(config).await?;
             let catalog = open_catalog(&store).await?;
             store.close().await;
             catalog
@@ -381,10 +395,7 @@ pub fn eval(args: &EvalArgs) -> anyhow::Result<()> {
 /// changed within the last few seconds (a server may be working on them),
 /// are left out and counted.
 pub async fn check(config: &Config, repair: bool) -> anyhow::Result<()> {
-    let url = config.database_url();
-    let store = Store::connect(&url)
-        .await
-        .with_context(|| format!("opening the database {url}"))?;
+    let store = open_store(config).await?;
     let auditor = Auditor::new(store.clone(), Arc::new(SystemClock));
     let report = auditor
         .check_all(repair)

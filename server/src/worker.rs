@@ -7,19 +7,15 @@
 //! `--agents none` or a few types.
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 
-use anyhow::Context;
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Serialize;
-use wayfare_engine::clock::SystemClock;
 use wayfare_engine::graph::AgentType;
-use wayfare_engine::runtime::{LocalAgents, Runtime};
-use wayfare_store::Store;
+use wayfare_engine::runtime::LocalAgents;
 
 use crate::cli::shutdown_signal;
 use crate::commands;
@@ -33,29 +29,18 @@ pub async fn run(config: Config, agents: LocalAgents, listen: SocketAddr) -> any
     if agents.types().is_empty() {
         anyhow::bail!("a worker with no agent types has nothing to do: name some with --agents");
     }
-    let url = config.database_url();
-    let store = Store::connect(&url)
-        .await
-        .with_context(|| format!("opening the database {url}"))?;
+    let store = commands::open_store(&config).await?;
     if store.backend() != wayfare_store::Backend::Postgres {
         // SQLite serves one process per file: a worker beside a server
         // would have nobody to share the queue with.
         tracing::warn!("a worker on SQLite shares its queue with no other process; use PostgreSQL");
     }
-    let catalog = commands::open_catalog(&store).await?;
     let mut runtime_config = config.runtime();
     runtime_config.orchestrator.local_agents = agents.clone();
     // The web tier audits the trips; a worker answers no request that
     // could report it.
     runtime_config.orchestrator.audit_interval_ms = 0;
-    let runtime = Runtime::start(
-        runtime_config,
-        store.clone(),
-        catalog,
-        Arc::new(SystemClock),
-    )
-    .await
-    .context("starting the orchestration runtime")?;
+    let runtime = commands::start_runtime(runtime_config, &store).await?;
     let (listener, state, watcher) = crate::cli::listen(&config, listen, &store, &runtime).await?;
     let addr = listener.local_addr()?;
     // A trip cancelled or finished elsewhere stops this worker's work on it.
@@ -64,10 +49,7 @@ pub async fn run(config: Config, agents: LocalAgents, listen: SocketAddr) -> any
     serve_http(
         listener,
         router(state),
-        ServeOptions {
-            header_read_timeout: config.http.header_read_timeout.0,
-            shutdown_grace: config.http.shutdown_grace.0,
-        },
+        ServeOptions::from(&config.http),
         shutdown_signal(),
     )
     .await;

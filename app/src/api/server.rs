@@ -67,6 +67,12 @@ fn runtime_error(err: RuntimeError) -> AppError {
     }
 }
 
+/// What the runtime answered about a trip that must exist: `None` (it does
+/// not know the trip) is a 404.
+fn found<T>(answer: Result<Option<T>, RuntimeError>) -> Result<T, AppError> {
+    answer.map_err(runtime_error)?.ok_or(AppError::NotFound)
+}
+
 fn modify_error(err: ModifyError) -> AppError {
     match err {
         ModifyError::NotFound => AppError::NotFound,
@@ -96,12 +102,18 @@ pub(super) async fn owns(store: &Store, trip_id: &str) -> Result<bool, AppError>
     Ok(owner.is_some() && owner == session())
 }
 
-async fn require_edit(store: &Store, trip_id: &str) -> Result<(), AppError> {
-    if may_edit(store, trip_id).await? {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden)
+/// A trip this browser may change ([`may_edit`]; 403 otherwise): its id as
+/// the runtime spells it, with the runtime and the store.
+pub(super) async fn editable(
+    raw_id: &str,
+) -> Result<(String, Arc<Runtime<Store>>, Store), AppError> {
+    let id = trip_id(raw_id)?;
+    let runtime = runtime()?;
+    let store = store()?;
+    if !may_edit(&store, &id).await? {
+        return Err(AppError::Forbidden);
     }
+    Ok((id, runtime, store))
 }
 
 /// A trip id as the runtime spells it (a UUID); anything else names no trip.
@@ -151,6 +163,63 @@ fn choice<T>(
     }
 }
 
+/// What the plan form's room choices (`fields[room]`) ask for.
+const ROOMS: [(&str, RoomRequirement); 4] = [
+    ("entire", RoomRequirement::EntireRoom),
+    ("private", RoomRequirement::PrivateRoom),
+    ("shared", RoomRequirement::SharedRoom),
+    ("not_shared", RoomRequirement::NotShared),
+];
+
+/// What the plan form's house rule choices (`fields[house_rule]`) ask for.
+const HOUSE_RULES: [(&str, HouseRule); 5] = [
+    ("parties", HouseRule::Parties),
+    ("smoking", HouseRule::Smoking),
+    ("children", HouseRule::ChildrenUnder10),
+    ("pets", HouseRule::Pets),
+    ("visitors", HouseRule::Visitors),
+];
+
+/// What the plan form's transport choices (`fields[transport]`) ask for.
+const TRANSPORT: [(&str, TransportRestriction); 2] = [
+    ("no_flight", TransportRestriction::NoFlight),
+    ("no_self_driving", TransportRestriction::NoSelfDriving),
+];
+
+/// A select field of the plan form (empty: none) as the meaning `options`
+/// give its value (`(value, meaning)`); another value is refused as an
+/// unknown choice of `what`.
+fn form_choice<T: Copy>(
+    value: Option<String>,
+    what: &str,
+    options: &[(&str, T)],
+) -> Result<Option<T>, AppError> {
+    let Some(value) = text_field(value) else {
+        return Ok(None);
+    };
+    options
+        .iter()
+        .find(|(key, _)| *key == value)
+        .map(|&(_, meaning)| Some(meaning))
+        .ok_or_else(|| AppError::Invalid(format!("{what}: unknown choice \"{value}\"")))
+}
+
+/// Adds `item` to `list` unless it is there already.
+fn add_once<T: PartialEq>(list: &mut Vec<T>, item: T) {
+    if !list.contains(&item) {
+        list.push(item);
+    }
+}
+
+/// `n` as a whole number within `range`; otherwise `why` it is refused.
+fn whole_number(n: f64, range: std::ops::RangeInclusive<f64>, why: &str) -> Result<i64, String> {
+    if n.fract() == 0.0 && range.contains(&n) {
+        Ok(n as i64)
+    } else {
+        Err(why.to_owned())
+    }
+}
+
 /// The form's fields as overrides of what the text says. Places are read
 /// by the same reader as the text (a state name plans several cities);
 /// constraints are merged into the text's, not put in their place.
@@ -162,19 +231,11 @@ fn overrides_of(
     let parsed: TripIntent = runtime.planner().parse(query);
     let mut input = OverridesInput::default();
     let days = number_field(fields.days, "Days", |n| {
-        if n.fract() == 0.0 && (2.0..=30.0).contains(&n) {
-            Ok(n as i64)
-        } else {
-            Err("a trip is 2 to 30 days".into())
-        }
+        whole_number(n, 2.0..=30.0, "a trip is 2 to 30 days")
     })?;
     input.days = days;
     input.people = number_field(fields.travellers, "Travellers", |n| {
-        if n.fract() == 0.0 && (1.0..=20.0).contains(&n) {
-            Ok(n as i64)
-        } else {
-            Err("from 1 to 20 people".into())
-        }
+        whole_number(n, 1.0..=20.0, "from 1 to 20 people")
     })?;
     input.budget = number_field(fields.budget, "Budget", |n| {
         if n > 0.0 && n <= 1_000_000.0 {
@@ -213,36 +274,12 @@ fn overrides_of(
     }
     let mut constraints: HardConstraints = parsed.constraints.clone();
     let mut constrained = false;
-    if let Some(room) = text_field(fields.room) {
-        constraints.room_type = Some(match room.as_str() {
-            "entire" => RoomRequirement::EntireRoom,
-            "private" => RoomRequirement::PrivateRoom,
-            "shared" => RoomRequirement::SharedRoom,
-            "not_shared" => RoomRequirement::NotShared,
-            other => {
-                return Err(AppError::Invalid(format!(
-                    "Room: unknown choice \"{other}\""
-                )));
-            }
-        });
+    if let Some(room) = form_choice(fields.room, "Room", &ROOMS)? {
+        constraints.room_type = Some(room);
         constrained = true;
     }
-    if let Some(rule) = text_field(fields.house_rule) {
-        let rule = match rule.as_str() {
-            "parties" => HouseRule::Parties,
-            "smoking" => HouseRule::Smoking,
-            "children" => HouseRule::ChildrenUnder10,
-            "pets" => HouseRule::Pets,
-            "visitors" => HouseRule::Visitors,
-            other => {
-                return Err(AppError::Invalid(format!(
-                    "House rules: unknown choice \"{other}\""
-                )));
-            }
-        };
-        if !constraints.house_rules.contains(&rule) {
-            constraints.house_rules.push(rule);
-        }
+    if let Some(rule) = form_choice(fields.house_rule, "House rules", &HOUSE_RULES)? {
+        add_once(&mut constraints.house_rules, rule);
         constrained = true;
     }
     if let Some(cuisines) = text_field(fields.cuisines) {
@@ -265,19 +302,8 @@ fn overrides_of(
         }
         constrained = true;
     }
-    if let Some(transport) = text_field(fields.transport) {
-        let rule = match transport.as_str() {
-            "no_flight" => TransportRestriction::NoFlight,
-            "no_self_driving" => TransportRestriction::NoSelfDriving,
-            other => {
-                return Err(AppError::Invalid(format!(
-                    "Transport: unknown choice \"{other}\""
-                )));
-            }
-        };
-        if !constraints.transport.contains(&rule) {
-            constraints.transport.push(rule);
-        }
+    if let Some(restriction) = form_choice(fields.transport, "Transport", &TRANSPORT)? {
+        add_once(&mut constraints.transport, restriction);
         constrained = true;
     }
     if constrained {
@@ -317,20 +343,14 @@ fn overrides_of(
                 words.push(entry);
             }
             for kind in kinds {
-                if !interests.contains(&kind) {
-                    interests.push(kind);
-                }
+                add_once(&mut interests, kind);
             }
         }
         input.interests = Some(interests);
         input.preferences = Some(words);
     }
     input.children = number_field(fields.children, "Children", |n| {
-        if n.fract() == 0.0 && (0.0..=20.0).contains(&n) {
-            Ok(n as i64)
-        } else {
-            Err("from 0 to 20 children".into())
-        }
+        whole_number(n, 0.0..=20.0, "from 0 to 20 children")
     })?;
     let party = input
         .people
@@ -370,16 +390,8 @@ pub async fn answer_trip(
     version: u64,
     fields: PlanFields,
 ) -> Result<TripDetails, AppError> {
-    let id = trip_id(raw_id)?;
-    let runtime = runtime()?;
-    let store = store()?;
-    require_edit(&store, &id).await?;
-    let query = runtime
-        .trip(&id)
-        .await
-        .map_err(runtime_error)?
-        .ok_or(AppError::NotFound)?
-        .query;
+    let (id, runtime, store) = editable(raw_id).await?;
+    let query = found(runtime.trip(&id).await)?.query;
     let overrides = overrides_of(&runtime, &query, fields)?;
     let trip = runtime
         .answer(&id, version, overrides)
@@ -392,11 +404,7 @@ pub async fn trip_page(raw_id: &str) -> Result<TripDetails, AppError> {
     let id = trip_id(raw_id)?;
     let runtime = runtime()?;
     let store = store()?;
-    let trip = runtime
-        .trip(&id)
-        .await
-        .map_err(runtime_error)?
-        .ok_or(AppError::NotFound)?;
+    let trip = found(runtime.trip(&id).await)?;
     page_of(&runtime, &store, trip).await
 }
 
@@ -406,16 +414,8 @@ async fn page_of(
     trip: TripView,
 ) -> Result<TripDetails, AppError> {
     let id = trip.trip_id.clone();
-    let status = runtime
-        .status(&id)
-        .await
-        .map_err(runtime_error)?
-        .ok_or(AppError::NotFound)?;
-    let (past, _live) = runtime
-        .events(&id, 0)
-        .await
-        .map_err(runtime_error)?
-        .ok_or(AppError::NotFound)?;
+    let status = found(runtime.status(&id).await)?;
+    let (past, _live) = found(runtime.events(&id, 0).await)?;
     let mut timeline = Timeline::read_by_owner(owns(store, &id).await?);
     let entries = past
         .iter()
@@ -434,11 +434,7 @@ async fn page_of(
 pub async fn trip_events(raw_id: &str, after: u64) -> Result<TextStream<AppError>, AppError> {
     let id = trip_id(raw_id)?;
     let runtime = runtime()?;
-    let (past, live) = runtime
-        .events(&id, 0)
-        .await
-        .map_err(runtime_error)?
-        .ok_or(AppError::NotFound)?;
+    let (past, live) = found(runtime.events(&id, 0).await)?;
     // Every event is folded (a task's agent type and priority come from
     // when it was scheduled); only those after `after` are sent.
     let mut timeline = Timeline::read_by_owner(owns(&store()?, &id).await?);
@@ -540,10 +536,7 @@ pub async fn change_trip(
     version: u64,
     change: Change,
 ) -> Result<TripDetails, AppError> {
-    let id = trip_id(raw_id)?;
-    let runtime = runtime()?;
-    let store = store()?;
-    require_edit(&store, &id).await?;
+    let (id, runtime, store) = editable(raw_id).await?;
     let trip = runtime
         .modify(&id, version, vec![change])
         .await
@@ -552,17 +545,13 @@ pub async fn change_trip(
 }
 
 pub async fn cancel_trip(raw_id: &str) -> Result<(), AppError> {
-    let id = trip_id(raw_id)?;
-    let runtime = runtime()?;
-    require_edit(&store()?, &id).await?;
+    let (id, runtime, _) = editable(raw_id).await?;
     runtime.cancel(&id).await.map_err(runtime_error)?;
     Ok(())
 }
 
 pub async fn delete_trip(raw_id: &str) -> Result<(), AppError> {
-    let id = trip_id(raw_id)?;
-    let runtime = runtime()?;
-    require_edit(&store()?, &id).await?;
+    let (id, runtime, _) = editable(raw_id).await?;
     if runtime.delete(&id).await.map_err(runtime_error)? {
         tracing::info!(trip.id = %id, "trip deleted from the web");
         Ok(())
@@ -572,15 +561,8 @@ pub async fn delete_trip(raw_id: &str) -> Result<(), AppError> {
 }
 
 pub async fn rate_trip(raw_id: &str, stars: u8, note: Option<String>) -> Result<(), AppError> {
-    let id = trip_id(raw_id)?;
-    let store = store()?;
-    let runtime = runtime()?;
-    require_edit(&store, &id).await?;
-    let trip = runtime
-        .trip(&id)
-        .await
-        .map_err(runtime_error)?
-        .ok_or(AppError::NotFound)?;
+    let (id, runtime, store) = editable(raw_id).await?;
+    let trip = found(runtime.trip(&id).await)?;
     if trip.status != TripStatus::Ready {
         return Err(AppError::Conflict("only a ready plan can be rated".into()));
     }

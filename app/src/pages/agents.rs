@@ -9,7 +9,7 @@ use crate::api::agents_overview;
 use crate::codec::{JsonBytes, Shipped};
 use crate::error::AppError;
 use crate::model::{AgentRow, AgentsReport};
-use crate::pages::{fixed, plural};
+use crate::pages::{WideTable, fixed, plural};
 
 /// How often the page reads the registry again.
 const REFRESH_MS: u64 = 2_000;
@@ -109,25 +109,10 @@ fn Overview(o: AgentsReport, rate: Option<f64>, refreshed: u32) -> impl IntoView
         </section>
         <section class="card">
             <h2>"Instances"</h2>
-            <div class="table-wrap" tabindex="0" role="region" aria-label="Agent instances">
-                <table class="agents" data-testid="agents">
-                    <thead>
-                        <tr>
-                            <th scope="col">"Agent"</th>
-                            <th scope="col">"Status"</th>
-                            <th scope="col">"Load"</th>
-                            <th scope="col">"Avg. time"</th>
-                            <th scope="col">"Success"</th>
-                            <th scope="col">"Calls"</th>
-                            <th scope="col">"Breaker"</th>
-                            <th scope="col">"Cost / call"</th>
-                        </tr>
-                    </thead>
-                    <tbody>
-                        {o.agents.into_iter().map(|a| view! { <AgentLine a /> }).collect_view()}
-                    </tbody>
-                </table>
-            </div>
+            <WideTable label="Agent instances" class="agents" testid="agents"
+                columns=["Agent", "Status", "Load", "Avg. time", "Success", "Calls", "Breaker", "Cost / call"]>
+                {o.agents.into_iter().map(|a| view! { <AgentLine a /> }).collect_view()}
+            </WideTable>
         </section>
     }
 }

@@ -15,7 +15,7 @@ use crate::model::{
     AgentTypeHealth, AlertLine, DashboardReport, HealthChart, HealthTarget, TripNeedingAttention,
     agent_name,
 };
-use crate::pages::fixed;
+use crate::pages::{WideTable, fixed};
 use wayfare_domain::trip::InterventionAction;
 
 /// How often the page reads the figures again.
@@ -121,25 +121,10 @@ fn Dashboard(r: DashboardReport, refreshed: u32) -> impl IntoView {
             </section>
             <section class="card" aria-labelledby="agents-title">
                 <h2 id="agents-title">"Agents by type"</h2>
-                <div class="table-wrap" tabindex="0" role="region" aria-label="Agents by type">
-                    <table class="agents agent-types" data-testid="agent-types">
-                        <thead>
-                            <tr>
-                                <th scope="col">"Agent"</th>
-                                <th scope="col">"Instances"</th>
-                                <th scope="col">"Busy"</th>
-                                <th scope="col">"Share of calls"</th>
-                                <th scope="col">"Avg. time"</th>
-                                <th scope="col">"Success"</th>
-                                <th scope="col">"Cost"</th>
-                                <th scope="col">"Breaker"</th>
-                            </tr>
-                        </thead>
-                        <tbody>
-                            {r.agents.into_iter().map(|a| view! { <AgentType a /> }).collect_view()}
-                        </tbody>
-                    </table>
-                </div>
+                <WideTable label="Agents by type" class="agents agent-types" testid="agent-types"
+                    columns=["Agent", "Instances", "Busy", "Share of calls", "Avg. time", "Success", "Cost", "Breaker"]>
+                    {r.agents.into_iter().map(|a| view! { <AgentType a /> }).collect_view()}
+                </WideTable>
             </section>
             <Attention trips=r.attention now />
         </div>

@@ -151,55 +151,13 @@ fn PlanForm() -> impl IntoView {
                         <Field name="travellers" label="Travellers" kind="number" placeholder="2" min="1" max="20" />
                         <Field name="children" label="Of whom children" kind="number" placeholder="0" min="0" max="20" />
                         <Field name="budget" label="Budget (USD)" kind="number" placeholder="2000" min="1" />
-                        <div class="field">
-                            <label for="f-room">"Room"</label>
-                            <select id="f-room" name="fields[room]">
-                                <option value="">"Any"</option>
-                                <option value="entire">"Entire home"</option>
-                                <option value="private">"Private room"</option>
-                                <option value="not_shared">"Not shared"</option>
-                                <option value="shared">"Shared room"</option>
-                            </select>
-                        </div>
-                        <div class="field">
-                            <label for="f-house_rule">"The stay must allow"</label>
-                            <select id="f-house_rule" name="fields[house_rule]">
-                                <option value="">"Nothing special"</option>
-                                <option value="pets">"Pets"</option>
-                                <option value="children">"Children under 10"</option>
-                                <option value="visitors">"Visitors"</option>
-                                <option value="parties">"Parties"</option>
-                                <option value="smoking">"Smoking"</option>
-                            </select>
-                        </div>
+                        <Choice name="room" label="Room" options=ROOMS />
+                        <Choice name="house_rule" label="The stay must allow" options=HOUSE_RULES />
                         <Field name="cuisines" label="Cuisines to include" placeholder="Italian, Thai" />
-                        <div class="field">
-                            <label for="f-style">"Spending"</label>
-                            <select id="f-style" name="fields[style]">
-                                <option value="">"Wayfare decides from the budget"</option>
-                                <option value="budget">"As little as possible"</option>
-                                <option value="moderate">"Moderate"</option>
-                                <option value="comfort">"Comfortable"</option>
-                                <option value="luxury">"Luxury"</option>
-                            </select>
-                        </div>
-                        <div class="field">
-                            <label for="f-pace">"Pace"</label>
-                            <select id="f-pace" name="fields[pace]">
-                                <option value="">"Balanced: three visits a day"</option>
-                                <option value="relaxed">"Relaxed: two visits a day"</option>
-                                <option value="packed">"Packed: four visits a day"</option>
-                            </select>
-                        </div>
+                        <Choice name="style" label="Spending" options=STYLES />
+                        <Choice name="pace" label="Pace" options=PACES />
                         <Field name="interests" label="Interests" placeholder="museums, parks, food" />
-                        <div class="field">
-                            <label for="f-transport">"Getting there"</label>
-                            <select id="f-transport" name="fields[transport]">
-                                <option value="">"Any way"</option>
-                                <option value="no_flight">"No flights"</option>
-                                <option value="no_self_driving">"No driving myself"</option>
-                            </select>
-                        </div>
+                        <Choice name="transport" label="Getting there" options=TRANSPORT />
                     </div>
                 </details>
                 <div class="form-row">
@@ -231,6 +189,53 @@ fn SubmitError(err: AppError) -> impl IntoView {
     }
 }
 
+/// The `N` options of a [`Choice`]: `(value, text)`, the first one the
+/// empty value that leaves it to Wayfare. (An array, not a slice: Leptos
+/// renders it without the hydration marker a list of any length needs.)
+type Options<const N: usize> = [(&'static str, &'static str); N];
+
+/// `fields[room]`: the kinds of room a stay may be.
+const ROOMS: Options<5> = [
+    ("", "Any"),
+    ("entire", "Entire home"),
+    ("private", "Private room"),
+    ("not_shared", "Not shared"),
+    ("shared", "Shared room"),
+];
+
+/// `fields[house_rule]`: what the stay must allow.
+const HOUSE_RULES: Options<6> = [
+    ("", "Nothing special"),
+    ("pets", "Pets"),
+    ("children", "Children under 10"),
+    ("visitors", "Visitors"),
+    ("parties", "Parties"),
+    ("smoking", "Smoking"),
+];
+
+/// `fields[style]`: how much to spend.
+const STYLES: Options<5> = [
+    ("", "Wayfare decides from the budget"),
+    ("budget", "As little as possible"),
+    ("moderate", "Moderate"),
+    ("comfort", "Comfortable"),
+    ("luxury", "Luxury"),
+];
+
+/// `fields[pace]`: how many visits a day.
+const PACES: Options<3> = [
+    ("", "Balanced: three visits a day"),
+    ("relaxed", "Relaxed: two visits a day"),
+    ("packed", "Packed: four visits a day"),
+];
+
+/// `fields[transport]`: the ways of getting there to leave out.
+const TRANSPORT: Options<3> = [
+    ("", "Any way"),
+    ("no_flight", "No flights"),
+    ("no_self_driving", "No driving myself"),
+];
+
 /// One optional text field of the form, named `fields[<name>]`.
 #[component]
 fn Field(
@@ -254,6 +259,24 @@ fn Field(
                 max=max
                 autocomplete="off"
             />
+        </div>
+    }
+}
+
+/// One optional choice of the form, a `<select>` named `fields[<name>]`.
+#[component]
+fn Choice<const N: usize>(
+    name: &'static str,
+    label: &'static str,
+    options: Options<N>,
+) -> impl IntoView {
+    let id = format!("f-{name}");
+    view! {
+        <div class="field">
+            <label for=id.clone()>{label}</label>
+            <select id=id name=format!("fields[{name}]")>
+                {options.map(|(value, text)| view! { <option value=value>{text}</option> })}
+            </select>
         </div>
     }
 }

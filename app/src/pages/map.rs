@@ -203,20 +203,12 @@ fn route_map(day: &ItineraryDay) -> Option<AnyView> {
             }
         })
         .collect_view();
+    let line = (route.len() >= 2)
+        .then(|| view! { <polyline class="route-map-line" points=polyline(&route) /> });
+    let svg = map_svg(&frame, (title, label), line, markers);
     Some(view! {
         <figure class="route-map" data-testid="route-map">
-            <svg
-                role="img"
-                aria-label=label
-                viewBox=frame.view_box()
-                preserveAspectRatio="xMidYMid meet"
-                width="100%"
-            >
-                <title>{title}</title>
-                <rect class="route-map-bg" x="0" y="0" width=num(frame.width) height=num(frame.height) rx="8" />
-                {(route.len() >= 2).then(|| view! { <polyline class="route-map-line" points=polyline(&route) /> })}
-                {markers}
-            </svg>
+            {svg}
             <figcaption class="route-map-note">"Sketch of the day's route, not to scale"</figcaption>
         </figure>
     }
@@ -296,23 +288,37 @@ fn trip_map(itinerary: &Itinerary) -> Option<AnyView> {
             })
         })
         .collect_view();
-    Some(view! {
-        <figure class="route-map trip-map" data-testid="trip-map">
-            <svg
-                role="img"
-                aria-label=label
-                viewBox=frame.view_box()
-                preserveAspectRatio="xMidYMid meet"
-                width="100%"
-            >
-                <title>{title}</title>
-                <rect class="route-map-bg" x="0" y="0" width=num(frame.width) height=num(frame.height) rx="8" />
-                <polyline class="route-map-line" points=polyline(&frame.points) />
-                {markers}
-            </svg>
-        </figure>
+    let line = view! { <polyline class="route-map-line" points=polyline(&frame.points) /> };
+    let svg = map_svg(&frame, (title, label), line, markers);
+    Some(
+        view! { <figure class="route-map trip-map" data-testid="trip-map">{svg}</figure> }
+            .into_any(),
+    )
+}
+
+/// The `<svg>` both maps are drawn in: `frame`'s size, titled `title` and
+/// read out as `label`, with the route `line` and the `markers` over the
+/// background.
+fn map_svg(
+    frame: &Frame,
+    (title, label): (String, String),
+    line: impl IntoView + 'static,
+    markers: impl IntoView + 'static,
+) -> impl IntoView + 'static {
+    view! {
+        <svg
+            role="img"
+            aria-label=label
+            viewBox=frame.view_box()
+            preserveAspectRatio="xMidYMid meet"
+            width="100%"
+        >
+            <title>{title}</title>
+            <rect class="route-map-bg" x="0" y="0" width=num(frame.width) height=num(frame.height) rx="8" />
+            {line}
+            {markers}
+        </svg>
     }
-    .into_any())
 }
 
 #[cfg(test)]

@@ -153,6 +153,29 @@ pub fn plural(n: u32, one: &str, many: &str) -> String {
     }
 }
 
+/// A table of figures that scrolls sideways on a narrow screen (the
+/// scrolling box a focusable region read out as `label`), headed by
+/// `columns`; `children` are the rows of its body.
+#[component]
+pub fn WideTable<const N: usize>(
+    label: &'static str,
+    class: &'static str,
+    testid: &'static str,
+    columns: [&'static str; N],
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <div class="table-wrap" tabindex="0" role="region" aria-label=label>
+            <table class=class data-testid=testid>
+                <thead>
+                    <tr>{columns.map(|column| view! { <th scope="col">{column}</th> })}</tr>
+                </thead>
+                <tbody>{children()}</tbody>
+            </table>
+        </div>
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

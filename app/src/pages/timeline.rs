@@ -192,24 +192,37 @@ fn RowActions(task_id: String, agent: String, status: &'static str) -> impl Into
     let (retry_id, skip_id) = (task_id.clone(), task_id);
     Some(view! {
         <span class="row-actions" role="group" aria-label=format!("{name}: what to do")>
-            {retry.then(|| view! {
-                <button type="button" class="small" data-testid="retry-task"
-                    aria-label=format!("Try {name} again")
-                    disabled=move || ctx.busy.get()
-                    on:click=move |_| ctx.intervene(InterventionAction::RetryTask, Some(retry_id.clone()))>
-                    "Try again"
-                </button>
+            {retry.then(|| {
+                row_button(ctx, (InterventionAction::RetryTask, retry_id), RETRY, format!("Try {name} again"))
             })}
-            {skip.then(|| view! {
-                <button type="button" class="small secondary" data-testid="skip-task"
-                    aria-label=format!("Leave {name} out")
-                    disabled=move || ctx.busy.get()
-                    on:click=move |_| ctx.intervene(InterventionAction::SkipTask, Some(skip_id.clone()))>
-                    "Skip"
-                </button>
+            {skip.then(|| {
+                row_button(ctx, (InterventionAction::SkipTask, skip_id), SKIP, format!("Leave {name} out"))
             })}
         </span>
     })
+}
+
+/// How [`RowActions`] shows its buttons: `(class, data-testid, text)`.
+type RowButton = (&'static str, &'static str, &'static str);
+const RETRY: RowButton = ("small", "retry-task", "Try again");
+const SKIP: RowButton = ("small secondary", "skip-task", "Skip");
+
+/// A button of [`RowActions`]: its text, read out as `aria_label`, sends
+/// `action` for the task `task_id`; disabled while a change is under way.
+fn row_button(
+    ctx: TripCtx,
+    (action, task_id): (InterventionAction, String),
+    (class, testid, text): RowButton,
+    aria_label: String,
+) -> impl IntoView {
+    view! {
+        <button type="button" class=class data-testid=testid
+            aria-label=aria_label
+            disabled=move || ctx.busy.get()
+            on:click=move |_| ctx.intervene(action, Some(task_id.clone()))>
+            {text}
+        </button>
+    }
 }
 
 #[cfg(test)]

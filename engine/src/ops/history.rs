@@ -453,6 +453,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+    use crate::runtime::registry::shared::test_row;
 
     fn at(seconds: i64) -> DateTime<Utc> {
         DateTime::<Utc>::from_timestamp(1_767_225_600 + seconds, 0).unwrap_or_default()
@@ -475,21 +476,12 @@ mod tests {
     #[test]
     fn instances_online_in_another_process_count_and_offline_ones_do_not() {
         let instance = |id: &str, agent_type: &str, status: &str| AgentInfo {
-            agent_id: id.to_owned(),
-            agent_type: agent_type.to_owned(),
-            status: status.to_owned(),
-            capabilities: Vec::new(),
             current_load: 1,
-            max_capacity: 4,
-            response_time_avg_ms: 0.0,
-            cost_per_request: 0.0,
-            successes: 0,
-            failures: 0,
-            breaker: "closed".to_owned(),
             process: Some("node-worker".to_owned()),
             host: Some("box".to_owned()),
             pid: Some(7),
             heartbeat_age_ms: Some(300),
+            ..test_row(id, agent_type, status)
         };
         let registry = [
             instance("transport-1", "transport", "available"),

@@ -27,7 +27,8 @@ use icalendar::{Calendar, Component, Event, EventLike};
 use wayfare_domain::itinerary::{Itinerary, ItineraryDay, PlanItem, TransportLeg, TravelMode};
 use wayfare_domain::trip::{TripStatus, TripView};
 
-use super::trips::{TripId, trip_id};
+use super::responses::{Internal, TripNotFound};
+use super::trips::{TripId, known, trip_id};
 use super::{ApiError, ApiResult, ErrorBody};
 use crate::web::AppState;
 
@@ -351,9 +352,9 @@ pub fn trip_calendar(view: &TripView) -> Option<String> {
         (status = 200, description = "The plan as iCalendar (RFC 5545): one event per transport leg, meal, attraction and stay",
             body = String, content_type = "text/calendar",
             headers(("Content-Disposition" = String, description = "attachment; filename=\"wayfare-trip-{id}.ics\""))),
-        (status = 404, description = "No such trip (any id that is not a UUID too)", body = ErrorBody),
+        TripNotFound,
         (status = 409, description = "`not_ready`: the trip has no plan to export (still planning, failed or cancelled)", body = ErrorBody),
-        (status = 500, description = "Internal error (logged, not described)", body = ErrorBody),
+        Internal,
     )
 )]
 pub async fn calendar(
@@ -361,11 +362,7 @@ pub async fn calendar(
     Path(raw): Path<String>,
 ) -> ApiResult<Response> {
     let id = trip_id(&raw)?;
-    let view = state
-        .runtime
-        .trip(&id)
-        .await?
-        .ok_or_else(|| ApiError::TripNotFound(id.clone()))?;
+    let view = known(&id, state.runtime.trip(&id).await?)?;
     if view.status != TripStatus::Ready {
         return Err(ApiError::NoPlan);
     }

@@ -12,6 +12,7 @@ pub mod consistency;
 pub mod error;
 pub mod openapi;
 pub mod ratings;
+pub mod responses;
 pub mod trips;
 pub mod ws;
 

@@ -12,6 +12,7 @@ use axum::response::IntoResponse;
 use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 
+use super::responses::Internal;
 use super::{ErrorBody, agents, alerts, calendar, consistency, ratings, trips};
 
 /// The whole document. Components are collected from the paths.
@@ -125,7 +126,7 @@ struct EventsAfter {
         (status = 101, description = "Switching Protocols: the WebSocket stream of the trip's events"),
         (status = 400, description = "A bad `after`, or not a WebSocket upgrade request", body = ErrorBody),
         (status = 404, description = "No such trip (any id that is not a UUID too), answered before the upgrade", body = ErrorBody),
-        (status = 500, description = "Internal error (logged, not described)", body = ErrorBody),
+        Internal,
     )
 )]
 #[allow(dead_code)] // described only: the handler is `ws::events`

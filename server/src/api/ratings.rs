@@ -8,7 +8,8 @@ use axum::http::StatusCode;
 use wayfare_domain::rating::{Rating, RatingInput};
 use wayfare_store::StoreError;
 
-use super::trips::{TripId, trip_id};
+use super::responses::{BodyRejected, Internal, RateLimited, TripNotFound};
+use super::trips::{TripId, known, trip_id};
 use super::{ApiError, ApiJson, ApiResult, ErrorBody};
 use crate::web::AppState;
 
@@ -25,10 +26,8 @@ impl From<StoreError> for ApiError {
 /// The trip must exist (in the runtime's log): 404 otherwise.
 async fn existing(state: &AppState, raw: &str) -> ApiResult<String> {
     let id = trip_id(raw)?;
-    match state.runtime.status(&id).await? {
-        Some(_) => Ok(id),
-        None => Err(ApiError::TripNotFound(id)),
-    }
+    known(&id, state.runtime.status(&id).await?)?;
+    Ok(id)
 }
 
 /// Rate a trip, replacing any earlier rating of it.
@@ -40,14 +39,11 @@ async fn existing(state: &AppState, raw: &str) -> ApiResult<String> {
     request_body(content = RatingInput, content_type = "application/json"),
     responses(
         (status = 204, description = "Rated"),
-        (status = 400, description = "Malformed JSON, wrong types, unknown fields, or not an object", body = ErrorBody),
-        (status = 404, description = "No such trip (any id that is not a UUID too)", body = ErrorBody),
-        (status = 413, description = "The body is over 64 KiB", body = ErrorBody),
-        (status = 415, description = "The body is not sent as JSON", body = ErrorBody),
+        BodyRejected,
+        TripNotFound,
         (status = 422, description = "`invalid_request`: stars not from 1 to 5, a note over 1000 characters or with a control character other than a newline", body = ErrorBody),
-        (status = 429, description = "`rate_limited`: this client's writes are over `security.rate_limit`",
-            body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
-        (status = 500, description = "Internal error (logged, not described)", body = ErrorBody),
+        RateLimited,
+        Internal,
     )
 )]
 pub async fn rate(
@@ -70,7 +66,7 @@ pub async fn rate(
     responses(
         (status = 200, description = "The trip's rating", body = Rating),
         (status = 404, description = "`not_found`: no such trip (any id that is not a UUID too); `not_rated`: the trip has no rating yet", body = ErrorBody),
-        (status = 500, description = "Internal error (logged, not described)", body = ErrorBody),
+        Internal,
     )
 )]
 pub async fn rating(

@@ -14,6 +14,7 @@ use wayfare_domain::trip::{
 };
 use wayfare_engine::runtime::{InterventionError, ModifyError, RuntimeError, SubmitError};
 
+use super::responses::{BodyRejected, Internal, RateLimited, TripNotFound};
 use super::{ApiError, ApiJson, ApiResult, ErrorBody};
 use crate::web::AppState;
 
@@ -136,14 +137,22 @@ impl From<SubmitError> for ApiError {
     }
 }
 
-fn modify_error(id: &str, err: ModifyError) -> ApiError {
-    match err {
+/// The API's answer to the runtime's refusal of a change to trip `id`
+/// (a modification, an answer, or a component's alternatives).
+fn modify_error(id: &str) -> impl FnOnce(ModifyError) -> ApiError + '_ {
+    move |err| match err {
         ModifyError::NotFound => ApiError::TripNotFound(id.to_owned()),
         ModifyError::Conflict { expected, actual } => ApiError::Conflict { expected, actual },
         ModifyError::Invalid(why) => ApiError::InvalidChange(why),
         ModifyError::NotReady => ApiError::NotReady,
         ModifyError::Internal(why) => ApiError::Internal(why),
     }
+}
+
+/// What the runtime answered about trip `id`, which must exist: `None` (the
+/// runtime does not know the trip) is its 404.
+pub fn known<T>(id: &str, answer: Option<T>) -> ApiResult<T> {
+    answer.ok_or_else(|| ApiError::TripNotFound(id.to_owned()))
 }
 
 /// The `{id}` path parameter of every trip endpoint, for the OpenAPI document.
@@ -179,13 +188,10 @@ pub fn trip_id(raw: &str) -> ApiResult<String> {
                 ("events" = (operation_id = "events", parameters(("id" = "$response.body#/trip_id")))),
                 ("cancel" = (operation_id = "cancel", parameters(("id" = "$response.body#/trip_id")))),
             )),
-        (status = 400, description = "Malformed JSON, wrong types, unknown fields, or not an object", body = ErrorBody),
-        (status = 413, description = "The body is over 64 KiB", body = ErrorBody),
-        (status = 415, description = "The body is not sent as JSON", body = ErrorBody),
+        BodyRejected,
         (status = 422, description = "`unplannable` (with `questions`) or `invalid_request`", body = ErrorBody),
-        (status = 429, description = "`rate_limited`: this client's writes are over `security.rate_limit`",
-            body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
-        (status = 500, description = "Internal error (logged, not described)", body = ErrorBody),
+        RateLimited,
+        Internal,
         (status = 503, description = "`overloaded`: too many trips in flight",
             body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
@@ -232,8 +238,8 @@ pub async fn plan(
     params(TripId),
     responses(
         (status = 200, description = "The trip's status", body = TripStatusView),
-        (status = 404, description = "No such trip (any id that is not a UUID too)", body = ErrorBody),
-        (status = 500, description = "Internal error (logged, not described)", body = ErrorBody),
+        TripNotFound,
+        Internal,
     )
 )]
 pub async fn status(
@@ -241,12 +247,7 @@ pub async fn status(
     Path(raw): Path<String>,
 ) -> ApiResult<Json<TripStatusView>> {
     let id = trip_id(&raw)?;
-    state
-        .runtime
-        .status(&id)
-        .await?
-        .map(Json)
-        .ok_or(ApiError::TripNotFound(id))
+    known(&id, state.runtime.status(&id).await?).map(Json)
 }
 
 /// The whole trip: query, intent, itinerary, verdict, explanation.
@@ -257,8 +258,8 @@ pub async fn status(
     params(TripId),
     responses(
         (status = 200, description = "The trip", body = TripView),
-        (status = 404, description = "No such trip (any id that is not a UUID too)", body = ErrorBody),
-        (status = 500, description = "Internal error (logged, not described)", body = ErrorBody),
+        TripNotFound,
+        Internal,
     )
 )]
 pub async fn trip(
@@ -266,12 +267,7 @@ pub async fn trip(
     Path(raw): Path<String>,
 ) -> ApiResult<Json<TripView>> {
     let id = trip_id(&raw)?;
-    state
-        .runtime
-        .trip(&id)
-        .await?
-        .map(Json)
-        .ok_or(ApiError::TripNotFound(id))
+    known(&id, state.runtime.trip(&id).await?).map(Json)
 }
 
 /// Change a ready trip. The version is checked first, whatever the changes
@@ -294,15 +290,12 @@ pub async fn trip(
     request_body(content = ModifyRequest, content_type = "application/json"),
     responses(
         (status = 200, description = "The modified trip", body = TripView),
-        (status = 400, description = "Malformed JSON, wrong types, unknown fields, or not an object", body = ErrorBody),
-        (status = 404, description = "No such trip (any id that is not a UUID too)", body = ErrorBody),
+        BodyRejected,
+        TripNotFound,
         (status = 409, description = "`version_conflict` (with `expected_version`, `actual_version`) or `not_ready`", body = ErrorBody),
-        (status = 413, description = "The body is over 64 KiB", body = ErrorBody),
-        (status = 415, description = "The body is not sent as JSON", body = ErrorBody),
         (status = 422, description = "`invalid_change`: a change that cannot apply to this trip, or a replacement that would break the budget or a rule of the plan", body = ErrorBody),
-        (status = 429, description = "`rate_limited`: this client's writes are over `security.rate_limit`",
-            body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
-        (status = 500, description = "Internal error (logged, not described)", body = ErrorBody),
+        RateLimited,
+        Internal,
     )
 )]
 pub async fn modify(
@@ -317,11 +310,7 @@ pub async fn modify(
             Ok(change) => changes.push(change),
             Err(err) => {
                 // Unknown trip, then stale version, then the bad change.
-                let current = state
-                    .runtime
-                    .status(&id)
-                    .await?
-                    .ok_or_else(|| ApiError::TripNotFound(id.clone()))?;
+                let current = known(&id, state.runtime.status(&id).await?)?;
                 if current.version != request.expected_version {
                     return Err(ApiError::Conflict {
                         expected: request.expected_version,
@@ -337,7 +326,7 @@ pub async fn modify(
         .modify(&id, request.expected_version, changes)
         .await
         .map(Json)
-        .map_err(|e| modify_error(&id, e))
+        .map_err(modify_error(&id))
 }
 
 /// Answer the questions of a trip in `needs_input`: the same trip is then
@@ -352,15 +341,12 @@ pub async fn modify(
     request_body(content = AnswerRequest, content_type = "application/json"),
     responses(
         (status = 200, description = "The trip, planning again with the answers", body = TripView),
-        (status = 400, description = "Malformed JSON, wrong types, unknown fields, or not an object", body = ErrorBody),
-        (status = 404, description = "No such trip (any id that is not a UUID too)", body = ErrorBody),
+        BodyRejected,
+        TripNotFound,
         (status = 409, description = "`version_conflict` (with `expected_version`, `actual_version`)", body = ErrorBody),
-        (status = 413, description = "The body is over 64 KiB", body = ErrorBody),
-        (status = 415, description = "The body is not sent as JSON", body = ErrorBody),
         (status = 422, description = "`invalid_request`: an answer out of range; `invalid_change`: the trip asks nothing, or the answer is empty", body = ErrorBody),
-        (status = 429, description = "`rate_limited`: this client's writes are over `security.rate_limit`",
-            body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
-        (status = 500, description = "Internal error (logged, not described)", body = ErrorBody),
+        RateLimited,
+        Internal,
     )
 )]
 pub async fn answer(
@@ -376,7 +362,7 @@ pub async fn answer(
         .answer(&id, request.expected_version, answers)
         .await
         .map(Json)
-        .map_err(|e| modify_error(&id, e))
+        .map_err(modify_error(&id))
 }
 
 /// Cancel a trip (idempotent: a finished or cancelled trip keeps its status).
@@ -387,10 +373,9 @@ pub async fn answer(
     params(TripId),
     responses(
         (status = 200, description = "The trip's status after the cancellation", body = TripStatusView),
-        (status = 404, description = "No such trip (any id that is not a UUID too)", body = ErrorBody),
-        (status = 429, description = "`rate_limited`: this client's writes are over `security.rate_limit`",
-            body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
-        (status = 500, description = "Internal error (logged, not described)", body = ErrorBody),
+        TripNotFound,
+        RateLimited,
+        Internal,
     )
 )]
 pub async fn cancel(
@@ -428,15 +413,12 @@ pub async fn cancel(
     request_body(content = Intervention, content_type = "application/json"),
     responses(
         (status = 200, description = "The trip after the intervention", body = TripView),
-        (status = 400, description = "Malformed JSON, wrong types, unknown fields, or not an object", body = ErrorBody),
-        (status = 404, description = "No such trip (any id that is not a UUID too)", body = ErrorBody),
+        BodyRejected,
+        TripNotFound,
         (status = 409, description = "`not_applicable`: the intervention does not apply to the trip as it stands", body = ErrorBody),
-        (status = 413, description = "The body is over 64 KiB", body = ErrorBody),
-        (status = 415, description = "The body is not sent as JSON", body = ErrorBody),
         (status = 422, description = "`invalid_request`: no reason, text too long, a task the trip does not have, a task where the action takes none, or a required step to skip", body = ErrorBody),
-        (status = 429, description = "`rate_limited`: this client's writes are over `security.rate_limit`",
-            body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
-        (status = 500, description = "Internal error (logged, not described)", body = ErrorBody),
+        RateLimited,
+        Internal,
     )
 )]
 pub async fn intervene(
@@ -473,10 +455,9 @@ pub async fn intervene(
     params(TripId),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 404, description = "No such trip (any id that is not a UUID too)", body = ErrorBody),
-        (status = 429, description = "`rate_limited`: this client's writes are over `security.rate_limit`",
-            body = ErrorBody, headers(("Retry-After" = u64, description = "Seconds to wait"))),
-        (status = 500, description = "Internal error (logged, not described)", body = ErrorBody),
+        TripNotFound,
+        RateLimited,
+        Internal,
     )
 )]
 pub async fn delete(
@@ -512,10 +493,10 @@ pub async fn delete(
     ),
     responses(
         (status = 200, description = "The alternatives, best first, the current one marked", body = Vec<Alternative>),
-        (status = 404, description = "No such trip (any id that is not a UUID too)", body = ErrorBody),
+        TripNotFound,
         (status = 409, description = "`not_ready`: the trip has no plan yet", body = ErrorBody),
         (status = 422, description = "`invalid_change`: no such component, or one without alternatives", body = ErrorBody),
-        (status = 500, description = "Internal error (logged, not described)", body = ErrorBody),
+        Internal,
     )
 )]
 pub async fn alternatives(
@@ -528,5 +509,5 @@ pub async fn alternatives(
         .alternatives(&id, &component)
         .await
         .map(Json)
-        .map_err(|e| modify_error(&id, e))
+        .map_err(modify_error(&id))
 }

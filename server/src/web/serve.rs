@@ -19,6 +19,19 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tower::ServiceExt;
 
+use crate::config::HttpSection;
+
+impl From<&HttpSection> for ServeOptions {
+    /// The timeouts `http.header_read_timeout` and `http.shutdown_grace`
+    /// configure.
+    fn from(http: &HttpSection) -> Self {
+        Self {
+            header_read_timeout: http.header_read_timeout.0,
+            shutdown_grace: http.shutdown_grace.0,
+        }
+    }
+}
+
 /// How long to wait before accepting again after `accept` failed (out of
 /// file descriptors, most likely): connections that time out free some.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);

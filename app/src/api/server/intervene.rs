@@ -4,7 +4,7 @@ use wayfare_domain::trip::{Intervention, InterventionAction};
 use wayfare_engine::runtime::InterventionError;
 
 use super::super::timeline::OWNER_ACTOR;
-use super::{internal, page_of, require_edit, runtime, session, store, trip_id};
+use super::{editable, internal, page_of, session};
 use crate::error::AppError;
 use crate::model::TripDetails;
 
@@ -17,10 +17,7 @@ pub async fn intervene_trip(
     task_id: Option<String>,
     note: Option<String>,
 ) -> Result<TripDetails, AppError> {
-    let id = trip_id(raw_id)?;
-    let runtime = runtime()?;
-    let store = store()?;
-    require_edit(&store, &id).await?;
+    let (id, runtime, store) = editable(raw_id).await?;
     // Who, without the session's id: the log is read by anyone with the
     // trip's link.
     let owner = store.trip_owner(&id).await?;

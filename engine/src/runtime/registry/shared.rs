@@ -123,27 +123,38 @@ fn host_name() -> String {
         .unwrap_or_else(|| "unknown".to_owned())
 }
 
+/// A registry row for tests: instance `id` of `agent_type` in `status`,
+/// idle with a capacity of 4, no calls yet, its breaker closed and no
+/// process stamp; a test sets the fields it is about.
+#[cfg(test)]
+pub(crate) fn test_row(id: &str, agent_type: &str, status: &str) -> AgentInfo {
+    AgentInfo {
+        agent_id: id.to_owned(),
+        agent_type: agent_type.to_owned(),
+        status: status.to_owned(),
+        capabilities: Vec::new(),
+        current_load: 0,
+        max_capacity: 4,
+        response_time_avg_ms: 0.0,
+        cost_per_request: 0.0,
+        successes: 0,
+        failures: 0,
+        breaker: "closed".to_owned(),
+        process: None,
+        host: None,
+        pid: None,
+        heartbeat_age_ms: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn agent(id: &str) -> AgentInfo {
         AgentInfo {
-            agent_id: id.to_owned(),
-            agent_type: "transport".to_owned(),
-            status: "available".to_owned(),
             capabilities: vec!["transport".to_owned()],
-            current_load: 0,
-            max_capacity: 4,
-            response_time_avg_ms: 0.0,
-            cost_per_request: 0.0,
-            successes: 0,
-            failures: 0,
-            breaker: "closed".to_owned(),
-            process: None,
-            host: None,
-            pid: None,
-            heartbeat_age_ms: None,
+            ..test_row(id, "transport", "available")
         }
     }
 
