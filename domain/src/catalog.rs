@@ -155,6 +155,13 @@ impl HouseRule {
             HouseRule::Visitors => "No visitors",
         }
     }
+
+    /// What the rule is about, in plain words, e.g. `"children under 10"`
+    /// (the labels of TravelPlanner's queries, and the page's).
+    pub fn label(self) -> &'static str {
+        let prohibition = self.prohibition();
+        prohibition.strip_prefix("No ").unwrap_or(prohibition)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -61,16 +61,6 @@ fn room_label(room: RoomRequirement) -> &'static str {
     }
 }
 
-fn rule_label(rule: HouseRule) -> &'static str {
-    match rule {
-        HouseRule::Parties => "parties",
-        HouseRule::Smoking => "smoking",
-        HouseRule::ChildrenUnder10 => "children under 10",
-        HouseRule::Pets => "pets",
-        HouseRule::Visitors => "visitors",
-    }
-}
-
 /// The parsed request and the assumptions made, in plain words.
 #[component]
 pub fn IntentNotes() -> impl IntoView {
@@ -113,7 +103,7 @@ pub fn IntentNotes() -> impl IntoView {
                 notes.push(format!("Meals to include: {}", c.cuisines.join(", ")));
             }
             if !c.house_rules.is_empty() {
-                let rules: Vec<&str> = c.house_rules.iter().map(|r| rule_label(*r)).collect();
+                let rules: Vec<&str> = c.house_rules.iter().map(|r| r.label()).collect();
                 notes.push(format!("Stays that allow {}", rules.join(" and ")));
             }
             if let Some(room) = c.room_type {
@@ -749,7 +739,7 @@ fn TripRules(rules: RwSignal<HardConstraints>, ask: impl Fn() + 'static) -> impl
                                 <input type="checkbox" id=id
                                     prop:checked=move || rules.with(|r| r.house_rules.contains(&rule))
                                     on:change=move |ev| toggle_rule(rule, event_target_checked(&ev)) />
-                                {capitalised(rule_label(rule))}
+                                {capitalised(rule.label())}
                             </label>
                         }
                     }).collect_view()}

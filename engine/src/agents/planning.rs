@@ -89,11 +89,7 @@ pub fn stay_requirements(trip: &TripSpec, nights: u32) -> String {
     let room = c
         .room_type
         .map_or("a stay".to_string(), |r| format!("a {}", r.label()));
-    let rules: Vec<&str> = c
-        .house_rules
-        .iter()
-        .map(|r| crate::eval::house_rule_label(*r))
-        .collect();
+    let rules: Vec<&str> = c.house_rules.iter().map(|r| r.label()).collect();
     let allowing = if rules.is_empty() {
         String::new()
     } else {

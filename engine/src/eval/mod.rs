@@ -45,10 +45,7 @@ impl LocalConstraint {
     pub fn from_intent(intent: &TripIntent) -> Self {
         let c = &intent.constraints;
         Self {
-            house_rule: c
-                .house_rules
-                .first()
-                .map(|r| house_rule_label(*r).to_string()),
+            house_rule: c.house_rules.first().map(|r| r.label().to_string()),
             cuisine: (!c.cuisines.is_empty()).then(|| c.cuisines.clone()),
             room_type: c.room_type.map(|r| r.label().to_string()),
             transportation: c.transport.first().map(|t| t.label().to_string()),
@@ -61,18 +58,6 @@ impl LocalConstraint {
             + usize::from(self.cuisine.is_some())
             + usize::from(self.room_type.is_some())
             + usize::from(self.transportation.is_some())
-    }
-}
-
-/// The label's word for a house rule, e.g. `"children under 10"`.
-pub fn house_rule_label(rule: wayfare_domain::catalog::HouseRule) -> &'static str {
-    use wayfare_domain::catalog::HouseRule;
-    match rule {
-        HouseRule::Parties => "parties",
-        HouseRule::Smoking => "smoking",
-        HouseRule::ChildrenUnder10 => "children under 10",
-        HouseRule::Pets => "pets",
-        HouseRule::Visitors => "visitors",
     }
 }
 
@@ -119,11 +104,7 @@ pub fn trip_from_label(label: &LabelledQuery) -> TripSpec {
     let house_rules = lc
         .house_rule
         .as_deref()
-        .and_then(|r| {
-            HouseRule::ALL
-                .into_iter()
-                .find(|h| house_rule_label(*h) == r)
-        })
+        .and_then(|r| HouseRule::ALL.into_iter().find(|h| h.label() == r))
         .into_iter()
         .collect();
     let room_type = lc.room_type.as_deref().and_then(|r| {
