@@ -367,10 +367,14 @@ impl<S: HubStore, P: Payload> Hub<S, P> {
                 message_id: id.clone(),
                 reason: e.to_string(),
             })?;
-            self.inner
-                .store
-                .save(&destination, &stored, self.inner.clock.now())
-                .await?;
+            // Boxed: most messages are not durable, and the store's write
+            // would otherwise size every hand-over's future.
+            Box::pin(
+                self.inner
+                    .store
+                    .save(&destination, &stored, self.inner.clock.now()),
+            )
+            .await?;
         }
         if self.lanes(&destination).push(message).is_err() {
             return Err(HubError::Full(destination.name().to_owned()));

@@ -130,37 +130,42 @@ impl<S: RuntimeStore> Runtime<S> {
             self.clock.now(),
         )
         .with_priority(priority);
-        let sent = self.hub().send(message).await;
-        if let Err(e) = &sent {
+        if let Err(e) = self.hub().send(message).await {
             tracing::debug!(error = %e, "tasks not handed over");
+            // A full or closed mailbox: back on the queue, another try
+            // soon. Boxed: the rare path's store writes would otherwise
+            // size every hand-over's future (spawned, so moved several
+            // times, per batch of tasks).
+            Box::pin(self.put_back(&instance, ids)).await;
         }
-        if sent.is_err() {
-            // A full or closed mailbox: back on the queue, another try soon.
-            for (trip, task, epoch) in ids {
-                self.unload(&instance, task);
-                let retry_at = after(self.clock.now(), self.tick());
-                let failed = self
-                    .store
-                    .fail(
-                        task,
-                        "the instance's mailbox is full",
-                        Some(retry_at),
-                        Some(epoch),
-                    )
-                    .await;
-                self.journal.note_fenced(&failed);
-                let _ = self
-                    .journal
-                    .exec(
-                        trip,
-                        Command::FailTask {
-                            task_id: task,
-                            error: "the instance's mailbox is full".into(),
-                            retryable: true,
-                        },
-                    )
-                    .await;
-            }
+    }
+
+    /// Puts tasks an instance did not take back on the queue.
+    async fn put_back(&self, instance: &str, ids: Vec<(TripId, TaskId, u64)>) {
+        for (trip, task, epoch) in ids {
+            self.unload(instance, task);
+            let retry_at = after(self.clock.now(), self.tick());
+            let failed = self
+                .store
+                .fail(
+                    task,
+                    "the instance's mailbox is full",
+                    Some(retry_at),
+                    Some(epoch),
+                )
+                .await;
+            self.journal.note_fenced(&failed);
+            let _ = self
+                .journal
+                .exec(
+                    trip,
+                    Command::FailTask {
+                        task_id: task,
+                        error: "the instance's mailbox is full".into(),
+                        retryable: true,
+                    },
+                )
+                .await;
         }
     }
 
@@ -377,7 +382,9 @@ async fn instance_loop<S: RuntimeStore>(
             Traffic::Tasks { tasks } => {
                 for job in tasks {
                     let task_id = job.task_id;
-                    let handle = tokio::spawn(rt.clone().run_job(agent_id.clone(), job));
+                    // Boxed: a job's future is large (its store writes),
+                    // and spawning moves it several times.
+                    let handle = tokio::spawn(Box::pin(rt.clone().run_job(agent_id.clone(), job)));
                     // A job that already ended has removed its entry.
                     if !handle.is_finished() {
                         rt.dispatch.started(task_id, handle.abort_handle());
