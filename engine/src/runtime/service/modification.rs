@@ -285,13 +285,7 @@ impl<S: RuntimeStore> Runtime<S> {
                         };
                         let executed = self
                             .journal
-                            .exec(
-                                trip,
-                                Command::FinishPlan {
-                                    itinerary: Arc::new(itinerary.clone()),
-                                    verdict: Arc::new(outcome.verdict.clone()),
-                                },
-                            )
+                            .exec(trip, Command::finish_plan(itinerary, &outcome.verdict))
                             .await
                             .map_err(|e| e.to_string())?;
                         return Ok(executed.state);

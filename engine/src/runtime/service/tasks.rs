@@ -253,10 +253,7 @@ impl<S: RuntimeStore> Runtime<S> {
             ..
         }) = outcome
         {
-            commands.push(Command::FinishPlan {
-                itinerary: Arc::new(itinerary.clone()),
-                verdict: Arc::new(verdict.clone()),
-            });
+            commands.push(Command::finish_plan(itinerary, verdict));
         }
         let fence = Some(task.epoch);
         let queue = QueueWrite::Complete {
@@ -452,13 +449,7 @@ impl<S: RuntimeStore> Runtime<S> {
             Some(itinerary) => {
                 let finished = self
                     .journal
-                    .exec(
-                        trip,
-                        Command::FinishPlan {
-                            itinerary: Arc::new(itinerary.clone()),
-                            verdict: Arc::new(outcome.verdict.clone()),
-                        },
-                    )
+                    .exec(trip, Command::finish_plan(itinerary, &outcome.verdict))
                     .await;
                 match finished {
                     Ok(executed) if !executed.events.is_empty() => self.finished(trip),
