@@ -185,6 +185,18 @@ pub enum ModifyError {
     Internal(String),
 }
 
+impl ModifyError {
+    /// A trip's state as loaded for a change a person asks for: `NotFound`
+    /// when the log holds no such trip, `Internal` when it could not be read.
+    pub(crate) fn existing(loaded: Result<TripState, RuntimeError>) -> Result<TripState, Self> {
+        let state = loaded.map_err(|e| ModifyError::Internal(e.to_string()))?;
+        if !state.exists() {
+            return Err(ModifyError::NotFound);
+        }
+        Ok(state)
+    }
+}
+
 /// A storage or runtime failure.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum RuntimeError {
