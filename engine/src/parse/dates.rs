@@ -279,6 +279,29 @@ struct Length {
     note: Option<String>,
 }
 
+impl Length {
+    /// `days` as `cap`'s whole match states them ("5 days").
+    fn stated(cap: &regex::Captures<'_>, days: u64) -> Self {
+        let whole = cap.get(0).map_or(0..0, |m| m.range());
+        Length {
+            start: whole.start,
+            end: whole.end,
+            days,
+            words: cap[0].to_string(),
+            note: None,
+        }
+    }
+
+    /// `days` read from `cap`'s whole match in other units ("4 nights",
+    /// "two weeks"), noted so that the reader sees the conversion.
+    fn converted(cap: &regex::Captures<'_>, days: u64) -> Self {
+        Length {
+            note: Some(format!("{days} days: '{}'", quote(&cap[0]))),
+            ..Length::stated(cap, days)
+        }
+    }
+}
+
 pub(super) fn month_of(text: &str) -> Option<u32> {
     let lower = text.to_ascii_lowercase();
     let key = &lower[..3.min(lower.len())];
@@ -771,26 +794,13 @@ fn lengths(text: &str, dates: &[Mention]) -> Vec<Length> {
             continue;
         }
         if let Some(n) = number(&cap[1]) {
-            out.push(Length {
-                start: whole.start,
-                end: whole.end,
-                days: n,
-                words: cap[0].to_string(),
-                note: None,
-            });
+            out.push(Length::stated(&cap, n));
         }
     }
     for cap in NIGHTS.captures_iter(text) {
-        let whole = cap.get(0).map_or(0..0, |m| m.range());
         if let Some(n) = number(&cap[1]) {
             let days = n.saturating_add(1);
-            out.push(Length {
-                start: whole.start,
-                end: whole.end,
-                days,
-                words: cap[0].to_string(),
-                note: Some(format!("{days} days: '{}'", quote(&cap[0]))),
-            });
+            out.push(Length::converted(&cap, days));
         }
     }
     for cap in WEEKS.captures_iter(text) {
@@ -804,13 +814,7 @@ fn lengths(text: &str, dates: &[Mention]) -> Vec<Length> {
             cap.get(1).and_then(|m| number(m.as_str())).unwrap_or(1)
         };
         let days = weeks.saturating_mul(7);
-        out.push(Length {
-            start: whole.start,
-            end: whole.end,
-            days,
-            words: cap[0].to_string(),
-            note: Some(format!("{days} days: '{}'", quote(&cap[0]))),
-        });
+        out.push(Length::converted(&cap, days));
     }
     if out.is_empty() {
         let has_weekend_date = dates.iter().any(|m| matches!(m.kind, Kind::Weekend { .. }));
