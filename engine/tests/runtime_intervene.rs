@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use wayfare_engine::clock::{Clock, ManualClock};
 use wayfare_engine::state::{
-    Command, InterventionAction, MemoryTaskQueue, NewTask, Priority, Rejection, TaskId, TaskQueue,
-    TaskStatus, TripEvent, TripId, TripState, TripStatus, decide,
+    Command, InterventionAction, Lease, MemoryTaskQueue, NewTask, Priority, Rejection, TaskId,
+    TaskQueue, TaskStatus, TripEvent, TripId, TripState, TripStatus, decide,
 };
 
 #[path = "common/values.rs"]
@@ -18,6 +18,15 @@ use wayfare_engine::state::AgentType;
 
 fn t0() -> DateTime<Utc> {
     ManualClock::at_epoch().now()
+}
+
+/// A lease of 30 s that `holder` takes or extends at `now`.
+fn lease(holder: &str, now: DateTime<Utc>) -> Lease<'_> {
+    Lease {
+        holder,
+        now,
+        length: std::time::Duration::from_secs(30),
+    }
 }
 
 /// A trip of three tasks: `a` (P0) → `b` (P2, optional in the graph's
@@ -262,9 +271,8 @@ async fn the_memory_queue_requeues_unfinished_tasks_with_no_attempts_counted() {
             .expect("enqueue");
     }
     let types = [AgentType::Transport];
-    let lease = std::time::Duration::from_secs(30);
     let claimed = queue
-        .claim_ready("i1", &types, now, lease)
+        .claim_ready(&types, lease("i1", now))
         .await
         .expect("claim")
         .expect("a");
@@ -278,7 +286,7 @@ async fn the_memory_queue_requeues_unfinished_tasks_with_no_attempts_counted() {
         .expect("fail");
     assert!(
         queue
-            .claim_ready("i1", &types, now, lease)
+            .claim_ready(&types, lease("i1", now))
             .await
             .expect("claim")
             .is_none()
@@ -293,7 +301,7 @@ async fn the_memory_queue_requeues_unfinished_tasks_with_no_attempts_counted() {
     );
     assert_eq!(queue.requeue(trip, &[a, b], now).await.expect("requeue"), 2);
     let again = queue
-        .claim_ready("i2", &types, now, lease)
+        .claim_ready(&types, lease("i2", now))
         .await
         .expect("claim")
         .expect("a again");
@@ -301,7 +309,7 @@ async fn the_memory_queue_requeues_unfinished_tasks_with_no_attempts_counted() {
     // Its dependant waits for it, as before.
     assert!(
         queue
-            .claim_ready("i2", &types, now, lease)
+            .claim_ready(&types, lease("i2", now))
             .await
             .expect("claim")
             .is_none()
@@ -313,7 +321,7 @@ async fn the_memory_queue_requeues_unfinished_tasks_with_no_attempts_counted() {
     // A completed task is not requeued.
     assert_eq!(queue.requeue(trip, &[a], now).await.expect("requeue"), 0);
     let b_claimed = queue
-        .claim_ready("i2", &types, now, lease)
+        .claim_ready(&types, lease("i2", now))
         .await
         .expect("claim")
         .expect("b");

@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use wayfare_engine::clock::{Clock, ManualClock};
 use wayfare_engine::state::{
-    AppendError, Command, EventStore, MemoryEventStore, MemoryTaskQueue, NewTask, Priority,
+    AppendError, Command, EventStore, Lease, MemoryEventStore, MemoryTaskQueue, NewTask, Priority,
     Rejection, StoredEvent, TaskId, TaskQueue, TaskStatus, TripEvent, TripId, TripLog, TripState,
     TripStatus, decide,
 };
@@ -20,6 +20,15 @@ use wayfare_engine::state::AgentType;
 
 fn t0() -> DateTime<Utc> {
     ManualClock::at_epoch().now()
+}
+
+/// A lease of 30 s that `holder` takes or extends at `now`.
+fn lease(holder: &str, now: DateTime<Utc>) -> Lease<'_> {
+    Lease {
+        holder,
+        now,
+        length: Duration::from_secs(30),
+    }
 }
 
 fn at(secs: i64) -> DateTime<Utc> {
@@ -801,21 +810,20 @@ async fn claims_come_in_priority_order_and_wait_for_dependencies() {
         q.enqueue(t, t0()).await.expect("enqueue");
     }
     let all = types(&["tips", "transport", "accommodation", "dining"]);
-    let lease = Duration::from_secs(30);
-    let first = q.claim_ready("i", &all, t0(), lease).await.expect("claim");
+    let first = q.claim_ready(&all, lease("i", t0())).await.expect("claim");
     assert_eq!(first.map(|c| c.task_id), Some(flight.task_id));
     // The hotel (P1) waits for the flight, so P2 goes next.
-    let second = q.claim_ready("i", &all, t0(), lease).await.expect("claim");
+    let second = q.claim_ready(&all, lease("i", t0())).await.expect("claim");
     assert_eq!(second.map(|c| c.task_id), Some(dining.task_id));
     q.complete(flight.task_id, &output(json!({"f": 1})), t0(), None)
         .await
         .expect("complete");
-    let third = q.claim_ready("i", &all, t0(), lease).await.expect("claim");
+    let third = q.claim_ready(&all, lease("i", t0())).await.expect("claim");
     assert_eq!(third.map(|c| c.task_id), Some(hotel.task_id));
-    let fourth = q.claim_ready("i", &all, t0(), lease).await.expect("claim");
+    let fourth = q.claim_ready(&all, lease("i", t0())).await.expect("claim");
     assert_eq!(fourth.map(|c| c.task_id), Some(tips.task_id));
     assert_eq!(
-        q.claim_ready("i", &all, t0(), lease).await.expect("claim"),
+        q.claim_ready(&all, lease("i", t0())).await.expect("claim"),
         None
     );
 }
@@ -826,29 +834,28 @@ async fn an_expired_lease_makes_the_task_claimable_by_another_instance() {
     let t = task(TripId::new(), "transport", Priority::P0, &[]);
     q.enqueue(&t, t0()).await.expect("enqueue");
     let kinds = types(&["transport"]);
-    let lease = Duration::from_secs(30);
     let one = q
-        .claim_ready("dead", &kinds, t0(), lease)
+        .claim_ready(&kinds, lease("dead", t0()))
         .await
         .expect("claim")
         .expect("a task");
     assert_eq!(one.attempt, 1);
-    q.heartbeat(t.task_id, "dead", at(20), lease)
+    q.heartbeat(t.task_id, lease("dead", at(20)))
         .await
         .expect("heartbeat");
     assert_eq!(
-        q.claim_ready("other", &kinds, at(49), lease)
+        q.claim_ready(&kinds, lease("other", at(49)))
             .await
             .expect("claim"),
         None
     );
     let two = q
-        .claim_ready("other", &kinds, at(51), lease)
+        .claim_ready(&kinds, lease("other", at(51)))
         .await
         .expect("claim")
         .expect("reclaimed");
     assert_eq!((two.instance_id.as_str(), two.attempt), ("other", 2));
-    assert!(q.heartbeat(t.task_id, "dead", at(52), lease).await.is_err());
+    assert!(q.heartbeat(t.task_id, lease("dead", at(52))).await.is_err());
 }
 
 #[tokio::test]
@@ -857,21 +864,20 @@ async fn a_completed_result_is_kept_and_a_retry_waits_for_its_backoff() {
     let t = task(TripId::new(), "transport", Priority::P0, &[]);
     q.enqueue(&t, t0()).await.expect("enqueue");
     let kinds = types(&["transport"]);
-    let lease = Duration::from_secs(30);
-    q.claim_ready("i", &kinds, t0(), lease)
+    q.claim_ready(&kinds, lease("i", t0()))
         .await
         .expect("claim");
     q.fail(t.task_id, "503", Some(at(10)), None)
         .await
         .expect("fail");
     assert_eq!(
-        q.claim_ready("i", &kinds, at(9), lease)
+        q.claim_ready(&kinds, lease("i", at(9)))
             .await
             .expect("claim"),
         None
     );
     assert!(
-        q.claim_ready("i", &kinds, at(10), lease)
+        q.claim_ready(&kinds, lease("i", at(10)))
             .await
             .expect("claim")
             .is_some()

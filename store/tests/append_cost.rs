@@ -26,7 +26,8 @@ use sqlx::Connection;
 use wayfare_engine::runtime::pipeline::TaskOutput;
 use wayfare_engine::runtime::{QueueWrite, RuntimeStore};
 use wayfare_engine::state::{
-    AgentType, NewTask, Priority, StoredEvent, TaskId, TaskQueue, TripEvent, TripId, TripState,
+    AgentType, Lease, NewTask, Priority, StoredEvent, TaskId, TaskQueue, TripEvent, TripId,
+    TripState,
 };
 use wayfare_store::{Heard, Store};
 
@@ -82,10 +83,12 @@ async fn one_trip(store: &Store, fenced: bool) -> Duration {
         .expect("enqueue");
     let claimed = store
         .claim_ready(
-            "bench",
             &[AgentType::Planning],
-            now,
-            Duration::from_secs(30),
+            Lease {
+                holder: "bench",
+                now,
+                length: Duration::from_secs(30),
+            },
         )
         .await
         .expect("claim")

@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use wayfare_engine::runtime::{QueueWrite, RuntimeStore};
 use wayfare_engine::state::{
-    AppendError, ClaimedTask, EventStore, LeaseError, NewTask, Priority, TaskId, TaskQueue,
+    AppendError, ClaimedTask, EventStore, Lease, LeaseError, NewTask, Priority, TaskId, TaskQueue,
     TaskStatus, TripEvent, TripId, TripState,
 };
 
@@ -24,6 +24,15 @@ use values::*;
 use wayfare_engine::state::AgentType;
 
 const LEASE: Duration = Duration::from_secs(30);
+
+/// A lease of [`LEASE`] that `holder` takes or extends at `now`.
+fn lease(holder: &str, now: DateTime<Utc>) -> Lease<'_> {
+    Lease {
+        holder,
+        now,
+        length: LEASE,
+    }
+}
 
 /// A trip with one task, logged and queued together.
 async fn one_task_trip<S: RuntimeStore>(store: &S) -> (TripState, TaskId) {
@@ -65,7 +74,7 @@ async fn one_task_trip<S: RuntimeStore>(store: &S) -> (TripState, TaskId) {
 
 async fn claim<S: TaskQueue>(store: &S, instance: &str, when: DateTime<Utc>) -> ClaimedTask {
     store
-        .claim_ready(instance, &[AgentType::Planning], when, LEASE)
+        .claim_ready(&[AgentType::Planning], lease(instance, when))
         .await
         .expect("claim")
         .unwrap_or_else(|| panic!("{instance} finds the task ready"))

@@ -15,7 +15,7 @@ use serde_json::json;
 use wayfare_engine::runtime::pipeline::TaskOutput;
 use wayfare_engine::runtime::{QueueWrite, RuntimeStore};
 use wayfare_engine::state::{
-    AppendError, ClaimedTask, EventStore, NewTask, Priority, TaskId, TaskQueue, TaskStatus,
+    AppendError, ClaimedTask, EventStore, Lease, NewTask, Priority, TaskId, TaskQueue, TaskStatus,
     TripEvent, TripId, TripState,
 };
 
@@ -89,7 +89,14 @@ async fn claim<S: TaskQueue>(
         .map(|s| AgentType::parse(s).expect("an agent type"))
         .collect();
     store
-        .claim_ready(instance, &types, when, Duration::from_secs(30))
+        .claim_ready(
+            &types,
+            Lease {
+                holder: instance,
+                now: when,
+                length: Duration::from_secs(30),
+            },
+        )
         .await
         .expect("claim")
 }

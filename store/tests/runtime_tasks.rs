@@ -10,7 +10,8 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use wayfare_engine::clock::{Clock, ManualClock};
 use wayfare_engine::state::{
-    AgentType, LeaseError, NewTask, Priority, TaskId, TaskQueue, TaskStatus, TripId,
+    AgentType, Lease, LeaseError, Liveness, NewTask, Priority, TaskId, TaskQueue, TaskStatus,
+    TripId,
 };
 
 #[path = "../../engine/tests/common/values.rs"]
@@ -39,6 +40,15 @@ fn types(list: &[&str]) -> Vec<AgentType> {
 
 const LEASE: Duration = Duration::from_secs(30);
 
+/// A lease of [`LEASE`] that `holder` takes or extends at `now`.
+fn lease(holder: &str, now: DateTime<Utc>) -> Lease<'_> {
+    Lease {
+        holder,
+        now,
+        length: LEASE,
+    }
+}
+
 #[tokio::test]
 async fn claims_follow_priority_and_wait_for_dependencies_on_every_backend() {
     for db in support::all_backends().await {
@@ -58,7 +68,7 @@ async fn claims_follow_priority_and_wait_for_dependencies_on_every_backend() {
         let mut order = Vec::new();
         for step in 0..4 {
             let claimed = q
-                .claim_ready("i-1", &mine, at(step), LEASE)
+                .claim_ready(&mine, lease("i-1", at(step)))
                 .await
                 .expect("claim")
                 .expect("a ready task");
@@ -82,7 +92,7 @@ async fn claims_follow_priority_and_wait_for_dependencies_on_every_backend() {
             db.name
         );
         assert_eq!(
-            q.claim_ready("i-1", &mine, at(10), LEASE)
+            q.claim_ready(&mine, lease("i-1", at(10)))
                 .await
                 .expect("claim"),
             None,
@@ -110,7 +120,7 @@ async fn a_dependent_waits_until_its_dependency_is_completed_on_every_backend() 
         q.enqueue(&flight, at(0)).await.expect("enqueue");
         let kinds = types(&["transport"]);
         let first = q
-            .claim_ready("i", &kinds, at(0), LEASE)
+            .claim_ready(&kinds, lease("i", at(0)))
             .await
             .expect("claim");
         assert_eq!(
@@ -120,7 +130,7 @@ async fn a_dependent_waits_until_its_dependency_is_completed_on_every_backend() 
             db.name
         );
         assert_eq!(
-            q.claim_ready("i", &kinds, at(1), LEASE)
+            q.claim_ready(&kinds, lease("i", at(1)))
                 .await
                 .expect("claim"),
             None,
@@ -131,7 +141,7 @@ async fn a_dependent_waits_until_its_dependency_is_completed_on_every_backend() 
             .await
             .expect("complete");
         let next = q
-            .claim_ready("i", &kinds, at(2), LEASE)
+            .claim_ready(&kinds, lease("i", at(2)))
             .await
             .expect("claim");
         assert_eq!(next.map(|c| c.task_id), Some(ground.task_id), "{}", db.name);
@@ -147,18 +157,18 @@ async fn an_expired_lease_makes_a_task_claimable_by_another_instance_on_every_ba
         q.enqueue(&t, at(0)).await.expect("enqueue");
         let kinds = types(&["transport"]);
         let first = q
-            .claim_ready("doomed", &kinds, at(0), LEASE)
+            .claim_ready(&kinds, lease("doomed", at(0)))
             .await
             .expect("claim")
             .expect("claimed");
         assert_eq!(first.attempt, 1, "{}", db.name);
         let extended = q
-            .heartbeat(t.task_id, "doomed", at(20), LEASE)
+            .heartbeat(t.task_id, lease("doomed", at(20)))
             .await
             .expect("heartbeat");
         assert_eq!(extended, at(50), "{}", db.name);
         assert_eq!(
-            q.claim_ready("other", &kinds, at(49), LEASE)
+            q.claim_ready(&kinds, lease("other", at(49)))
                 .await
                 .expect("claim"),
             None,
@@ -166,7 +176,7 @@ async fn an_expired_lease_makes_a_task_claimable_by_another_instance_on_every_ba
             db.name
         );
         let second = q
-            .claim_ready("other", &kinds, at(50), LEASE)
+            .claim_ready(&kinds, lease("other", at(50)))
             .await
             .expect("claim")
             .expect("reclaimed after expiry");
@@ -177,7 +187,7 @@ async fn an_expired_lease_makes_a_task_claimable_by_another_instance_on_every_ba
             db.name
         );
         assert_eq!(
-            q.heartbeat(t.task_id, "doomed", at(51), LEASE).await,
+            q.heartbeat(t.task_id, lease("doomed", at(51))).await,
             Err(LeaseError::Lost(t.task_id)),
             "{}",
             db.name
@@ -196,14 +206,14 @@ async fn completing_twice_keeps_the_first_result_and_failures_wait_for_backoff_o
         q.enqueue(&t, at(0)).await.expect("enqueue");
         q.enqueue(&dead, at(0)).await.expect("enqueue");
         let kinds = types(&["dining"]);
-        q.claim_ready("i", &kinds, at(0), LEASE)
+        q.claim_ready(&kinds, lease("i", at(0)))
             .await
             .expect("claim");
         q.fail(t.task_id, "503 from the catalog", Some(at(10)), None)
             .await
             .expect("fail");
         let claimed = q
-            .claim_ready("i", &kinds, at(1), LEASE)
+            .claim_ready(&kinds, lease("i", at(1)))
             .await
             .expect("claim")
             .expect("the other task");
@@ -216,13 +226,13 @@ async fn completing_twice_keeps_the_first_result_and_failures_wait_for_backoff_o
             .await
             .expect("fail");
         assert_eq!(
-            q.claim_ready("i", &kinds, at(9), LEASE)
+            q.claim_ready(&kinds, lease("i", at(9)))
                 .await
                 .expect("claim"),
             None
         );
         let retry = q
-            .claim_ready("i", &kinds, at(10), LEASE)
+            .claim_ready(&kinds, lease("i", at(10)))
             .await
             .expect("claim")
             .expect("retry due");
@@ -284,7 +294,7 @@ async fn concurrent_instances_never_claim_the_same_task_on_every_backend() {
                     let kinds = vec![AgentType::Activity];
                     let mut mine = Vec::new();
                     while let Some(c) = store
-                        .claim_ready(&format!("w-{w}"), &kinds, at(1), LEASE)
+                        .claim_ready(&kinds, lease(&format!("w-{w}"), at(1)))
                         .await
                         .expect("claim")
                     {
@@ -328,7 +338,7 @@ async fn a_batch_claim_takes_at_most_each_types_quota_of_ready_tasks_on_every_ba
 
         let limits = quota(&[("dining", 2), ("transport", 1), ("accommodation", 5)]);
         let first = q
-            .claim_ready_many("i", &limits, at(1), LEASE)
+            .claim_ready_many(&limits, lease("i", at(1)))
             .await
             .expect("claim");
         let count = |agent: &str| {
@@ -352,7 +362,7 @@ async fn a_batch_claim_takes_at_most_each_types_quota_of_ready_tasks_on_every_ba
 
         // The rest, then nothing: each task is claimed once.
         let second = q
-            .claim_ready_many("i", &limits, at(2), LEASE)
+            .claim_ready_many(&limits, lease("i", at(2)))
             .await
             .expect("claim");
         assert_eq!(
@@ -369,7 +379,7 @@ async fn a_batch_claim_takes_at_most_each_types_quota_of_ready_tasks_on_every_ba
         assert!(claimed.contains(&flight.task_id), "{}", db.name);
         q.skip(flight.task_id, None).await.expect("skip");
         let third = q
-            .claim_ready_many("i", &limits, at(4), LEASE)
+            .claim_ready_many(&limits, lease("i", at(4)))
             .await
             .expect("claim");
         assert_eq!(
@@ -379,7 +389,7 @@ async fn a_batch_claim_takes_at_most_each_types_quota_of_ready_tasks_on_every_ba
             db.name
         );
         assert!(
-            q.claim_ready_many("i", &quota(&[("dining", 0)]), at(5), LEASE)
+            q.claim_ready_many(&quota(&[("dining", 0)]), lease("i", at(5)))
                 .await
                 .expect("claim")
                 .is_empty(),
@@ -404,27 +414,25 @@ async fn one_heartbeat_extends_only_the_leases_its_instance_holds_on_every_backe
             .await
             .expect("enqueue");
         let a = q
-            .claim_ready_many("a", &quota(&[("dining", 2)]), at(0), LEASE)
+            .claim_ready_many(&quota(&[("dining", 2)]), lease("a", at(0)))
             .await
             .expect("claim");
         assert_eq!(a.len(), 2, "{}", db.name);
-        q.claim_ready("b", &types(&["activity"]), at(0), LEASE)
+        q.claim_ready(&types(&["activity"]), lease("b", at(0)))
             .await
             .expect("claim")
             .expect("the activity");
         let all: Vec<TaskId> = vec![mine[0].task_id, mine[1].task_id, theirs.task_id];
         let extended = q
-            .heartbeat_all(&all, "a", at(20), LEASE)
+            .heartbeat_all(&all, lease("a", at(20)))
             .await
             .expect("heartbeat");
         assert_eq!(extended, 2, "{}: b's lease is not a's to extend", db.name);
         // At 40 s b's lease (till 30 s) has run out, a's (till 50 s) has not.
         let stolen = q
             .claim_ready_many(
-                "c",
                 &quota(&[("dining", 5), ("activity", 5)]),
-                at(40),
-                LEASE,
+                lease("c", at(40)),
             )
             .await
             .expect("claim");
@@ -454,10 +462,8 @@ async fn a_claim_takes_only_the_agent_types_it_names_on_every_backend() {
             .expect("enqueue");
         let claimed = q
             .claim_ready_many(
-                "worker",
                 &quota(&[("transport", 8), ("accommodation", 8)]),
-                at(1),
-                LEASE,
+                lease("worker", at(1)),
             )
             .await
             .expect("claim");
@@ -469,10 +475,8 @@ async fn a_claim_takes_only_the_agent_types_it_names_on_every_backend() {
         );
         let rest = q
             .claim_ready_many(
-                "web",
                 &quota(&[("planning", 8), ("dining", 8)]),
-                at(1),
-                LEASE,
+                lease("web", at(1)),
             )
             .await
             .expect("claim");
@@ -502,7 +506,7 @@ async fn a_claimed_backlog_renewed_every_tick_outlives_its_lease_on_every_backen
             .collect();
         q.enqueue_all(&backlog, at(0)).await.expect("enqueue");
         let claimed = q
-            .claim_ready_many("a", &quota(&[("transport", 3)]), at(0), LEASE)
+            .claim_ready_many(&quota(&[("transport", 3)]), lease("a", at(0)))
             .await
             .expect("claim");
         assert_eq!(claimed.len(), 3, "{}", db.name);
@@ -511,13 +515,13 @@ async fn a_claimed_backlog_renewed_every_tick_outlives_its_lease_on_every_backen
         // Four ticks over two minutes, four leases' worth.
         for tick in 1..=4 {
             let renewed = q
-                .heartbeat_all(&kept_ids, "a", at(tick * 25), LEASE)
+                .heartbeat_all(&kept_ids, lease("a", at(tick * 25)))
                 .await
                 .expect("heartbeat");
             assert_eq!(renewed, 2, "{}: tick {tick}", db.name);
         }
         let taken = q
-            .claim_ready_many("b", &quota(&[("transport", 3)]), at(110), LEASE)
+            .claim_ready_many(&quota(&[("transport", 3)]), lease("b", at(110)))
             .await
             .expect("claim");
         assert_eq!(
@@ -573,19 +577,23 @@ async fn a_process_starting_on_sqlite_releases_its_dead_predecessors_leases() {
         q.enqueue(t, at(0)).await.expect("enqueue");
     }
     let held = q
-        .claim_ready("node-old", &kinds, at(0), LEASE)
+        .claim_ready(&kinds, lease("node-old", at(0)))
         .await
         .expect("claim")
         .expect("claimed");
     assert_eq!(held.task_id, theirs.task_id);
     let released = q
-        .recover_leases("node-new", at(1), Duration::from_secs(3))
+        .recover_leases(Liveness {
+            node_id: "node-new",
+            now: at(1),
+            silent_for: Duration::from_secs(3),
+        })
         .await
         .expect("recover");
     assert_eq!(released, 1);
     let mut claimed: Vec<TaskId> = Vec::new();
     while let Some(t) = q
-        .claim_ready("node-new", &kinds, at(2), LEASE)
+        .claim_ready(&kinds, lease("node-new", at(2)))
         .await
         .expect("claim")
     {
@@ -620,43 +628,61 @@ async fn a_silent_process_leases_are_released_and_a_live_ones_kept_on_postgres()
     let silence = Duration::from_millis(300);
     for (node, expected) in [("node-dead", &dead), ("node-live", &live)] {
         let claimed = q
-            .claim_ready(node, &kinds, at(0), LEASE)
+            .claim_ready(&kinds, lease(node, at(0)))
             .await
             .expect("claim")
             .expect("claimed");
         assert_eq!(claimed.task_id, expected.task_id);
-        q.node_alive(node, at(0), silence).await.expect("alive");
+        q.node_alive(Liveness {
+            node_id: node,
+            now: at(0),
+            silent_for: silence,
+        })
+        .await
+        .expect("alive");
     }
     // The checker starts (a restarted process): nobody is silent yet.
     assert_eq!(
-        q.recover_leases("node-new", at(0), silence)
-            .await
-            .expect("recover"),
+        q.recover_leases(Liveness {
+            node_id: "node-new",
+            now: at(0),
+            silent_for: silence
+        })
+        .await
+        .expect("recover"),
         0
     );
     // Time passes (the database's clock: liveness is stamped with it).
     tokio::time::sleep(silence + Duration::from_millis(200)).await;
     assert_eq!(
-        q.node_alive("node-live", at(1), silence)
-            .await
-            .expect("alive"),
+        q.node_alive(Liveness {
+            node_id: "node-live",
+            now: at(1),
+            silent_for: silence
+        })
+        .await
+        .expect("alive"),
         1,
         "the first live process to look releases the silent one's lease"
     );
     assert_eq!(
-        q.node_alive("node-new", at(1), silence)
-            .await
-            .expect("alive"),
+        q.node_alive(Liveness {
+            node_id: "node-new",
+            now: at(1),
+            silent_for: silence
+        })
+        .await
+        .expect("alive"),
         0,
         "once"
     );
     let taken = q
-        .claim_ready("node-new", &kinds, at(2), LEASE)
+        .claim_ready(&kinds, lease("node-new", at(2)))
         .await
         .expect("claim");
     assert_eq!(taken.map(|t| t.task_id), Some(dead.task_id));
     assert_eq!(
-        q.claim_ready("node-new", &kinds, at(2), LEASE)
+        q.claim_ready(&kinds, lease("node-new", at(2)))
             .await
             .expect("claim"),
         None,
@@ -664,7 +690,7 @@ async fn a_silent_process_leases_are_released_and_a_live_ones_kept_on_postgres()
     );
     // Its heartbeats still renew it.
     assert_eq!(
-        q.heartbeat(live.task_id, "node-live", at(3), LEASE).await,
+        q.heartbeat(live.task_id, lease("node-live", at(3))).await,
         Ok(at(33))
     );
     db.finish().await;

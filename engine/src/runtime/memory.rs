@@ -16,9 +16,9 @@ use super::registry::shared::{ProcessStamp, SharedRegistry, StampedInstance};
 use super::{QueueWrite, RuntimeStore, lock};
 use crate::hub::{DeliveryStatus, Destination, HubStore, MemoryHubStore, Message, MessageId};
 use crate::state::{
-    AgentType, AppendError, AuditStore, ClaimedTask, EventStore, LeaseError, MemoryEventStore,
-    MemoryTaskQueue, NewTask, PortError, QueueRepair, QueuedTask, Snapshot, StoredEvent, TaskId,
-    TaskQueue, TripEvent, TripId, TripState, TripStatus, TripSummary,
+    AgentType, AppendError, AuditStore, ClaimedTask, EventStore, Lease, LeaseError,
+    MemoryEventStore, MemoryTaskQueue, NewTask, PortError, QueueRepair, QueuedTask, Snapshot,
+    StoredEvent, TaskId, TaskQueue, TripEvent, TripId, TripState, TripStatus, TripSummary,
 };
 
 /// Event log, task queue and hub store in memory. Clones share the data,
@@ -87,26 +87,18 @@ impl TaskQueue for MemoryRuntimeStore {
 
     async fn claim_ready(
         &self,
-        instance_id: &str,
         agent_types: &[AgentType],
-        now: DateTime<Utc>,
-        lease_for: Duration,
+        lease: Lease<'_>,
     ) -> Result<Option<ClaimedTask>, PortError> {
-        self.tasks
-            .claim_ready(instance_id, agent_types, now, lease_for)
-            .await
+        self.tasks.claim_ready(agent_types, lease).await
     }
 
     async fn heartbeat(
         &self,
         task_id: TaskId,
-        instance_id: &str,
-        now: DateTime<Utc>,
-        lease_for: Duration,
+        lease: Lease<'_>,
     ) -> Result<DateTime<Utc>, LeaseError> {
-        self.tasks
-            .heartbeat(task_id, instance_id, now, lease_for)
-            .await
+        self.tasks.heartbeat(task_id, lease).await
     }
 
     async fn complete(

@@ -25,5 +25,8 @@ pub use memory::MemoryEventStore;
 pub use port::{
     AppendError, AuditStore, EventStore, PortError, QueueRepair, Snapshot, TripSummary,
 };
-pub use queue::{ClaimedTask, LeaseError, MemoryTaskQueue, NewTask, QueuedTask, TaskQueue, after};
+pub use queue::{
+    ClaimedTask, Lease, LeaseError, Liveness, MemoryTaskQueue, NewTask, QueuedTask, TaskQueue,
+    after,
+};
 pub use trip::{RollbackPoint, TaskState, TaskStatus, TripState};

@@ -93,6 +93,33 @@ pub fn after(t: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
     t + chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
 }
 
+/// The terms of a lease a claim takes or a heartbeat extends: who holds
+/// it (an instance, or a process's node id for a batch), from when, and
+/// for how long.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lease<'a> {
+    pub holder: &'a str,
+    pub now: DateTime<Utc>,
+    pub length: Duration,
+}
+
+impl Lease<'_> {
+    /// When the lease runs out: `length` after `now`, saturating.
+    pub fn expires_at(&self) -> DateTime<Utc> {
+        after(self.now, self.length)
+    }
+}
+
+/// A process's word that it is alive, at `now`, and how long another may
+/// be silent before it counts as gone ([`TaskQueue::node_alive`],
+/// [`TaskQueue::recover_leases`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Liveness<'a> {
+    pub node_id: &'a str,
+    pub now: DateTime<Utc>,
+    pub silent_for: Duration,
+}
+
 /// The queue of agent tasks.
 pub trait TaskQueue: Send + Sync {
     /// Adds a task as pending; enqueueing the same id again does nothing.
@@ -116,34 +143,28 @@ pub trait TaskQueue: Send + Sync {
         }
     }
 
-    /// Claims the most urgent ready task of one of `agent_types`.
+    /// Claims the most urgent ready task of one of `agent_types`, under
+    /// `lease`.
     fn claim_ready(
         &self,
-        instance_id: &str,
         agent_types: &[AgentType],
-        now: DateTime<Utc>,
-        lease_for: Duration,
+        lease: Lease<'_>,
     ) -> impl Future<Output = Result<Option<ClaimedTask>, PortError>> + Send;
 
     /// Claims up to `limit` ready tasks of each agent type in `limits`
-    /// (most urgent first within a type), in one write where the store
-    /// allows.
+    /// (most urgent first within a type), each under `lease`, in one write
+    /// where the store allows.
     fn claim_ready_many(
         &self,
-        instance_id: &str,
         limits: &[(AgentType, usize)],
-        now: DateTime<Utc>,
-        lease_for: Duration,
+        lease: Lease<'_>,
     ) -> impl Future<Output = Result<Vec<ClaimedTask>, PortError>> + Send {
         async move {
             let mut claimed = Vec::new();
             for (agent_type, limit) in limits {
                 let types = [*agent_type];
                 for _ in 0..*limit {
-                    match self
-                        .claim_ready(instance_id, &types, now, lease_for)
-                        .await?
-                    {
+                    match self.claim_ready(&types, lease).await? {
                         Some(task) => claimed.push(task),
                         None => break,
                     }
@@ -154,28 +175,25 @@ pub trait TaskQueue: Send + Sync {
         }
     }
 
-    /// Extends the lease that `instance_id` holds; returns the new expiry.
+    /// Extends the lease on `task_id` that `lease.holder` holds to the
+    /// terms of `lease`; returns the new expiry.
     fn heartbeat(
         &self,
         task_id: TaskId,
-        instance_id: &str,
-        now: DateTime<Utc>,
-        lease_for: Duration,
+        lease: Lease<'_>,
     ) -> impl Future<Output = Result<DateTime<Utc>, LeaseError>> + Send;
 
-    /// Extends every lease in `task_ids` that `instance_id` still holds, in
-    /// one write where the store allows; returns how many it extended.
+    /// Extends every lease in `task_ids` that `lease.holder` still holds,
+    /// in one write where the store allows; returns how many it extended.
     fn heartbeat_all(
         &self,
         task_ids: &[TaskId],
-        instance_id: &str,
-        now: DateTime<Utc>,
-        lease_for: Duration,
+        lease: Lease<'_>,
     ) -> impl Future<Output = Result<usize, PortError>> + Send {
         async move {
             let mut extended = 0;
             for task in task_ids {
-                match self.heartbeat(*task, instance_id, now, lease_for).await {
+                match self.heartbeat(*task, lease).await {
                     Ok(_) => extended += 1,
                     Err(LeaseError::Port(e)) => return Err(e),
                     Err(_) => {}
@@ -187,32 +205,28 @@ pub trait TaskQueue: Send + Sync {
 
     /// Start-up recovery: makes the tasks leased by processes that are gone
     /// claimable at once instead of when their leases run out, and records
-    /// `node_id` as alive; returns how many leases it released. A store
-    /// only one process uses (SQLite) releases every lease it finds: its
-    /// predecessor is dead. A shared one (PostgreSQL) releases those of
-    /// processes silent for `silent_for` (see [`TaskQueue::node_alive`]).
-    /// The in-memory queue keeps leases to run out.
+    /// `node.node_id` as alive; returns how many leases it released. A
+    /// store only one process uses (SQLite) releases every lease it finds:
+    /// its predecessor is dead. A shared one (PostgreSQL) releases those of
+    /// processes silent for `node.silent_for`: what
+    /// [`TaskQueue::node_alive`] does, and the default. The in-memory queue
+    /// keeps leases to run out.
     fn recover_leases(
         &self,
-        node_id: &str,
-        now: DateTime<Utc>,
-        silent_for: Duration,
+        node: Liveness<'_>,
     ) -> impl Future<Output = Result<usize, PortError>> + Send {
-        let _ = (node_id, now, silent_for);
-        async { Ok(0) }
+        self.node_alive(node)
     }
 
-    /// Every heartbeat: `node_id` is alive (so that no other process takes
-    /// its leases), and the leases of processes silent for `silent_for`
-    /// are released; returns how many. A no-op where one process uses the
-    /// store.
+    /// Every heartbeat: `node.node_id` is alive (so that no other process
+    /// takes its leases), and the leases of processes silent for
+    /// `node.silent_for` are released; returns how many. A no-op where one
+    /// process uses the store.
     fn node_alive(
         &self,
-        node_id: &str,
-        now: DateTime<Utc>,
-        silent_for: Duration,
+        node: Liveness<'_>,
     ) -> impl Future<Output = Result<usize, PortError>> + Send {
-        let _ = (node_id, now, silent_for);
+        let _ = node;
         async { Ok(0) }
     }
 
@@ -446,11 +460,10 @@ impl TaskQueue for MemoryTaskQueue {
 
     async fn claim_ready(
         &self,
-        instance_id: &str,
         agent_types: &[AgentType],
-        now: DateTime<Utc>,
-        lease_for: Duration,
+        lease: Lease<'_>,
     ) -> Result<Option<ClaimedTask>, PortError> {
+        let now = lease.now;
         let mut guard = self.lock();
         let (order, rows) = &mut *guard;
         let best = order
@@ -469,10 +482,10 @@ impl TaskQueue for MemoryTaskQueue {
         let Some(row) = rows.get_mut(&id) else {
             return Ok(None);
         };
-        let lease_expires_at = after(now, lease_for);
+        let lease_expires_at = lease.expires_at();
         row.task.status = TaskStatus::Running;
         row.task.attempts += 1;
-        row.task.lease_owner = Some(instance_id.to_owned());
+        row.task.lease_owner = Some(lease.holder.to_owned());
         row.task.lease_expires_at = Some(lease_expires_at);
         row.epoch += 1;
         Ok(Some(ClaimedTask {
@@ -481,7 +494,7 @@ impl TaskQueue for MemoryTaskQueue {
             agent_type: row.task.agent_type,
             priority: row.task.priority,
             depends_on: row.task.depends_on.clone(),
-            instance_id: instance_id.to_owned(),
+            instance_id: lease.holder.to_owned(),
             attempt: row.task.attempts,
             lease_expires_at,
             epoch: row.epoch,
@@ -491,9 +504,7 @@ impl TaskQueue for MemoryTaskQueue {
     async fn heartbeat(
         &self,
         task_id: TaskId,
-        instance_id: &str,
-        now: DateTime<Utc>,
-        lease_for: Duration,
+        lease: Lease<'_>,
     ) -> Result<DateTime<Utc>, LeaseError> {
         let mut guard = self.lock();
         let row = guard
@@ -501,11 +512,11 @@ impl TaskQueue for MemoryTaskQueue {
             .get_mut(&task_id)
             .ok_or(LeaseError::UnknownTask(task_id))?;
         if row.task.status != TaskStatus::Running
-            || row.task.lease_owner.as_deref() != Some(instance_id)
+            || row.task.lease_owner.as_deref() != Some(lease.holder)
         {
             return Err(LeaseError::Lost(task_id));
         }
-        let until = after(now, lease_for);
+        let until = lease.expires_at();
         row.task.lease_expires_at = Some(until);
         Ok(until)
     }

@@ -64,7 +64,7 @@ impl<S: RuntimeStore> Runtime<S> {
             }
             let claimed = match self
                 .store
-                .claim_ready_many(&self.node_id, &limits, self.clock.now(), self.lease())
+                .claim_ready_many(&limits, self.lease_from(self.clock.now()))
                 .await
             {
                 Ok(claimed) if claimed.is_empty() => return,
@@ -235,11 +235,7 @@ impl<S: RuntimeStore> Runtime<S> {
                 _ = tokio::time::sleep(self.tick() / 2) => {}
                 _ = stop.changed() => return,
             }
-            match self
-                .store
-                .node_alive(&self.node_id, self.clock.now(), self.node_timeout())
-                .await
-            {
+            match self.store.node_alive(self.alive_now()).await {
                 Ok(0) => {}
                 Ok(n) => {
                     tracing::info!(
@@ -261,7 +257,7 @@ impl<S: RuntimeStore> Runtime<S> {
         let now = self.clock.now();
         if let Err(e) = self
             .store
-            .heartbeat_all(&running, &self.node_id, now, self.lease())
+            .heartbeat_all(&running, self.lease_from(now))
             .await
         {
             tracing::warn!(error = %e, "could not extend the running tasks' leases");
