@@ -8,9 +8,9 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use wayfare_engine::clock::{Clock, ManualClock};
 use wayfare_engine::state::{
-    AppendError, Command, EventStore, Lease, MemoryEventStore, MemoryTaskQueue, NewTask, Priority,
-    Rejection, StoredEvent, TaskId, TaskQueue, TaskStatus, TripEvent, TripId, TripLog, TripState,
-    TripStatus, decide,
+    AppendError, Batch, Command, EventStore, Lease, MemoryEventStore, MemoryTaskQueue, NewTask,
+    Priority, Rejection, StoredEvent, TaskId, TaskQueue, TaskStatus, TripEvent, TripId, TripLog,
+    TripState, TripStatus, decide,
 };
 
 #[path = "common/values.rs"]
@@ -683,7 +683,14 @@ async fn a_stale_writer_gets_a_conflict_and_exactly_one_concurrent_append_wins()
     let store = MemoryEventStore::new();
     let trip = TripId::new();
     store
-        .append(trip, 0, &[submitted()], t0())
+        .append(
+            Batch {
+                trip_id: trip,
+                expected_version: 0,
+                events: &[submitted()],
+            },
+            t0(),
+        )
         .await
         .expect("first append");
     let mut handles = Vec::new();
@@ -692,11 +699,13 @@ async fn a_stale_writer_gets_a_conflict_and_exactly_one_concurrent_append_wins()
         handles.push(tokio::spawn(async move {
             store
                 .append(
-                    trip,
-                    1,
-                    &[TripEvent::PlanFailed {
-                        reason: format!("writer {i}"),
-                    }],
+                    Batch {
+                        trip_id: trip,
+                        expected_version: 1,
+                        events: &[TripEvent::PlanFailed {
+                            reason: format!("writer {i}"),
+                        }],
+                    },
                     t0(),
                 )
                 .await
@@ -762,11 +771,25 @@ async fn unfinished_trips_are_the_ones_still_planning() {
     let planning = TripId::new();
     let done = TripId::new();
     store
-        .append(planning, 0, &[submitted()], t0())
+        .append(
+            Batch {
+                trip_id: planning,
+                expected_version: 0,
+                events: &[submitted()],
+            },
+            t0(),
+        )
         .await
         .expect("append");
     store
-        .append(done, 0, &[submitted(), TripEvent::Cancelled], t0())
+        .append(
+            Batch {
+                trip_id: done,
+                expected_version: 0,
+                events: &[submitted(), TripEvent::Cancelled],
+            },
+            t0(),
+        )
         .await
         .expect("append");
     assert_eq!(
@@ -903,7 +926,14 @@ async fn loading_a_trip_starts_from_its_snapshot_rather_than_the_first_event() {
     let store = MemoryEventStore::new();
     let trip = TripId::new();
     store
-        .append(trip, 0, &[submitted(), TripEvent::Cancelled], t0())
+        .append(
+            Batch {
+                trip_id: trip,
+                expected_version: 0,
+                events: &[submitted(), TripEvent::Cancelled],
+            },
+            t0(),
+        )
         .await
         .expect("append");
     // A snapshot that differs from the replay in a way only it can explain.

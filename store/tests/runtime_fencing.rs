@@ -14,8 +14,8 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use wayfare_engine::runtime::{QueueWrite, RuntimeStore};
 use wayfare_engine::state::{
-    AppendError, ClaimedTask, EventStore, Lease, LeaseError, NewTask, Priority, TaskId, TaskQueue,
-    TaskStatus, TripEvent, TripId, TripState,
+    AppendError, ClaimedTask, EventStore, FoldedBatch, Lease, LeaseError, NewTask, Priority,
+    TaskId, TaskQueue, TaskStatus, TripEvent, TripId, TripState,
 };
 
 #[path = "../../engine/tests/common/values.rs"]
@@ -60,12 +60,13 @@ async fn one_task_trip<S: RuntimeStore>(store: &S) -> (TripState, TaskId) {
     let (stored, after) = fold(&TripState::new(trip), events, at(0));
     store
         .append_with_queue(
-            trip,
-            0,
-            &stored,
-            &after,
-            QueueWrite::Enqueue(std::slice::from_ref(&task)),
-            at(0),
+            FoldedBatch {
+                trip_id: trip,
+                expected_version: 0,
+                events: &stored,
+                after: &after,
+            },
+            QueueWrite::Enqueue(std::slice::from_ref(&task)).at(at(0)),
         )
         .await
         .expect("the first append");
@@ -215,7 +216,15 @@ async fn an_older_claims_append_is_refused_whole_and_the_latest_claims_is_kept_o
         for (event, queue) in writes {
             let (stored, after) = fold(&state, vec![event], at(40));
             let refused = store
-                .append_with_queue(trip, version, &stored, &after, queue, at(40))
+                .append_with_queue(
+                    FoldedBatch {
+                        trip_id: trip,
+                        expected_version: version,
+                        events: &stored,
+                        after: &after,
+                    },
+                    queue.at(at(40)),
+                )
                 .await;
             assert_eq!(
                 refused,
@@ -257,16 +266,18 @@ async fn an_older_claims_append_is_refused_whole_and_the_latest_claims_is_kept_o
         );
         let kept = store
             .append_with_queue(
-                trip,
-                version,
-                &stored,
-                &after,
+                FoldedBatch {
+                    trip_id: trip,
+                    expected_version: version,
+                    events: &stored,
+                    after: &after,
+                },
                 QueueWrite::Complete {
                     task_id: task,
                     result: &result,
                     fence: Some(b.epoch),
-                },
-                at(41),
+                }
+                .at(at(41)),
             )
             .await;
         assert_eq!(kept, Ok(version + 1), "{}", db.name);

@@ -13,12 +13,12 @@ use wayfare_domain::trip::AgentInfo;
 
 use super::pipeline::TaskOutput;
 use super::registry::shared::{ProcessStamp, SharedRegistry, StampedInstance};
-use super::{QueueWrite, RuntimeStore, lock};
+use super::{QueueWrite, QueueWriteAt, RuntimeStore, lock};
 use crate::hub::{DeliveryStatus, Destination, HubStore, MemoryHubStore, Message, MessageId};
 use crate::state::{
-    AgentType, AppendError, AuditStore, ClaimedTask, EventStore, Lease, LeaseError,
-    MemoryEventStore, MemoryTaskQueue, NewTask, PortError, QueueRepair, QueuedTask, Snapshot,
-    StoredEvent, TaskId, TaskQueue, TripEvent, TripId, TripState, TripStatus, TripSummary,
+    AgentType, AppendError, AuditStore, Batch, ClaimedTask, EventStore, FoldedBatch, Lease,
+    LeaseError, MemoryEventStore, MemoryTaskQueue, NewTask, PortError, QueueRepair, QueuedTask,
+    Snapshot, StoredEvent, TaskId, TaskQueue, TripId, TripState, TripStatus, TripSummary,
 };
 
 /// Event log, task queue and hub store in memory. Clones share the data,
@@ -42,16 +42,8 @@ impl MemoryRuntimeStore {
 }
 
 impl EventStore for MemoryRuntimeStore {
-    async fn append(
-        &self,
-        trip_id: TripId,
-        expected_version: u64,
-        events: &[TripEvent],
-        at: DateTime<Utc>,
-    ) -> Result<u64, AppendError> {
-        self.events
-            .append(trip_id, expected_version, events, at)
-            .await
+    async fn append(&self, batch: Batch<'_>, at: DateTime<Utc>) -> Result<u64, AppendError> {
+        self.events.append(batch, at).await
     }
 
     async fn load(&self, trip_id: TripId, after_seq: u64) -> Result<Vec<StoredEvent>, PortError> {
@@ -149,13 +141,10 @@ impl TaskQueue for MemoryRuntimeStore {
 impl RuntimeStore for MemoryRuntimeStore {
     async fn append_with_queue(
         &self,
-        trip_id: TripId,
-        expected_version: u64,
-        events: &[StoredEvent],
-        after: &TripState,
-        queue: QueueWrite<'_>,
-        now: DateTime<Utc>,
+        folded: FoldedBatch<'_>,
+        queue: QueueWriteAt<'_>,
     ) -> Result<u64, AppendError> {
+        let QueueWriteAt { write: queue, now } = queue;
         // Checked before anything is written: a fenced write keeps nothing.
         if let QueueWrite::Complete { task_id, fence, .. }
         | QueueWrite::Fail { task_id, fence, .. }
@@ -164,10 +153,7 @@ impl RuntimeStore for MemoryRuntimeStore {
         {
             return Err(AppendError::Fenced(task_id));
         }
-        let version = self
-            .events
-            .append_with_state(trip_id, expected_version, events, after)
-            .await?;
+        let version = self.events.append_with_state(folded).await?;
         let settled = match queue {
             QueueWrite::Enqueue(tasks) => {
                 return Ok(self.tasks.enqueue_all(tasks, now).await.map(|()| version)?);

@@ -46,7 +46,7 @@ use chrono::{DateTime, Utc};
 use crate::graph::TaskOutput;
 use crate::hub::HubStore;
 use crate::state::{
-    AppendError, AuditStore, EventStore, NewTask, PortError, StoredEvent, TaskId, TaskQueue,
+    AppendError, AuditStore, EventStore, FoldedBatch, NewTask, PortError, TaskId, TaskQueue,
     TripId, TripState,
 };
 
@@ -104,6 +104,21 @@ pub enum QueueWrite<'a> {
     },
 }
 
+impl<'a> QueueWrite<'a> {
+    /// The write, made at `now`.
+    pub fn at(self, now: DateTime<Utc>) -> QueueWriteAt<'a> {
+        QueueWriteAt { write: self, now }
+    }
+}
+
+/// A [`QueueWrite`] and the time it is made at: what an enqueue or a
+/// requeue makes the tasks claimable from, and a completion's time.
+#[derive(Debug, Clone, Copy)]
+pub struct QueueWriteAt<'a> {
+    pub write: QueueWrite<'a>,
+    pub now: DateTime<Utc>,
+}
+
 /// What the runtime needs of its store: the trip log, the task queue and
 /// the hub's messages.
 pub trait RuntimeStore:
@@ -115,12 +130,8 @@ pub trait RuntimeStore:
     /// its log says they are scheduled.
     fn append_with_queue(
         &self,
-        trip_id: TripId,
-        expected_version: u64,
-        events: &[StoredEvent],
-        after: &TripState,
-        queue: QueueWrite<'_>,
-        now: DateTime<Utc>,
+        folded: FoldedBatch<'_>,
+        queue: QueueWriteAt<'_>,
     ) -> impl Future<Output = Result<u64, AppendError>> + Send;
 
     /// What [`RuntimeStore::begin_startup`] holds until

@@ -23,7 +23,8 @@ pub use ids::{TaskId, TripId};
 pub use log::{Append, ExecuteError, Executed, TripLog};
 pub use memory::MemoryEventStore;
 pub use port::{
-    AppendError, AuditStore, EventStore, PortError, QueueRepair, Snapshot, TripSummary,
+    AppendError, AuditStore, Batch, EventStore, FoldedBatch, PortError, QueueRepair, Snapshot,
+    TripSummary,
 };
 pub use queue::{
     ClaimedTask, Lease, LeaseError, Liveness, MemoryTaskQueue, NewTask, QueuedTask, TaskQueue,

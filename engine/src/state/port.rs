@@ -85,37 +85,54 @@ pub struct TripSummary {
     pub state: TripState,
 }
 
+/// Events to append to one trip's log after `expected_version`, the
+/// version their writer decided on: the append's optimistic lock.
+#[derive(Debug, Clone, Copy)]
+pub struct Batch<'a> {
+    pub trip_id: TripId,
+    pub expected_version: u64,
+    pub events: &'a [TripEvent],
+}
+
+/// Events their writer has stamped and folded already: their `seq` follow
+/// `expected_version`, and `after` is the state they lead to.
+#[derive(Debug, Clone, Copy)]
+pub struct FoldedBatch<'a> {
+    pub trip_id: TripId,
+    pub expected_version: u64,
+    pub events: &'a [StoredEvent],
+    pub after: &'a TripState,
+}
+
 /// The trip event log.
 pub trait EventStore: Send + Sync {
-    /// Appends `events` after `expected_version` (the version the writer
-    /// decided on) and returns the new version. Fails with
+    /// Appends the batch's events, stamped `at`, after its
+    /// `expected_version` and returns the new version. Fails with
     /// [`AppendError::Conflict`] when the log has moved on: a stale writer
     /// never overwrites. The `trip_state` projection is updated in the same
     /// transaction. Appending nothing returns the current version.
     fn append(
         &self,
-        trip_id: TripId,
-        expected_version: u64,
-        events: &[TripEvent],
+        batch: Batch<'_>,
         at: DateTime<Utc>,
     ) -> impl Future<Output = Result<u64, AppendError>> + Send;
 
     /// [`EventStore::append`] for a writer that has folded the events
-    /// already (their `seq` follows `expected_version`, `after` is the
-    /// state they lead to): a store may write `after` as the read model
-    /// instead of reading and folding the stored one under its lock.
+    /// already: a store may write `folded.after` as the read model instead
+    /// of reading and folding the stored one under its lock.
     fn append_with_state(
         &self,
-        trip_id: TripId,
-        expected_version: u64,
-        events: &[StoredEvent],
-        after: &TripState,
+        folded: FoldedBatch<'_>,
     ) -> impl Future<Output = Result<u64, AppendError>> + Send {
-        let _ = after;
         async move {
-            let at = events.first().map_or_else(Utc::now, |e| e.at);
-            let kinds: Vec<TripEvent> = events.iter().map(|e| e.event.clone()).collect();
-            self.append(trip_id, expected_version, &kinds, at).await
+            let at = folded.events.first().map_or_else(Utc::now, |e| e.at);
+            let kinds: Vec<TripEvent> = folded.events.iter().map(|e| e.event.clone()).collect();
+            let batch = Batch {
+                trip_id: folded.trip_id,
+                expected_version: folded.expected_version,
+                events: &kinds,
+            };
+            self.append(batch, at).await
         }
     }
 
