@@ -7,8 +7,9 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use wayfare_engine::clock::{Clock, ManualClock};
 use wayfare_engine::state::{
-    Command, InterventionAction, Lease, MemoryTaskQueue, NewTask, Priority, Rejection, TaskId,
-    TaskQueue, TaskStatus, TripEvent, TripId, TripState, TripStatus, decide,
+    Command, Completion, FailedAttempt, InterventionAction, Lease, MemoryTaskQueue, NewTask,
+    Priority, Rejection, TaskId, TaskQueue, TaskStatus, TripEvent, TripId, TripState, TripStatus,
+    decide,
 };
 
 #[path = "common/values.rs"]
@@ -277,11 +278,21 @@ async fn the_memory_queue_requeues_unfinished_tasks_with_no_attempts_counted() {
         .expect("claim")
         .expect("a");
     queue
-        .fail(claimed.task_id, "broken", None, None)
+        .fail(FailedAttempt {
+            task_id: claimed.task_id,
+            error: "broken",
+            retry_at: None,
+            fence: None,
+        })
         .await
         .expect("fail");
     queue
-        .fail(b, "the trip is over", None, None)
+        .fail(FailedAttempt {
+            task_id: b,
+            error: "the trip is over",
+            retry_at: None,
+            fence: None,
+        })
         .await
         .expect("fail");
     assert!(
@@ -315,7 +326,14 @@ async fn the_memory_queue_requeues_unfinished_tasks_with_no_attempts_counted() {
             .is_none()
     );
     queue
-        .complete(a, &output(json!({"ok": true})), now, None)
+        .complete(
+            Completion {
+                task_id: a,
+                result: &output(json!({"ok": true})),
+                fence: None,
+            },
+            now,
+        )
         .await
         .expect("complete");
     // A completed task is not requeued.

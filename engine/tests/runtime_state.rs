@@ -8,9 +8,9 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use wayfare_engine::clock::{Clock, ManualClock};
 use wayfare_engine::state::{
-    AppendError, Batch, Command, EventStore, Lease, MemoryEventStore, MemoryTaskQueue, NewTask,
-    Priority, Rejection, StoredEvent, TaskId, TaskQueue, TaskStatus, TripEvent, TripId, TripLog,
-    TripState, TripStatus, decide,
+    AppendError, Batch, Command, Completion, EventStore, FailedAttempt, Lease, MemoryEventStore,
+    MemoryTaskQueue, NewTask, Priority, Rejection, StoredEvent, TaskId, TaskQueue, TaskStatus,
+    TripEvent, TripId, TripLog, TripState, TripStatus, decide,
 };
 
 #[path = "common/values.rs"]
@@ -838,9 +838,16 @@ async fn claims_come_in_priority_order_and_wait_for_dependencies() {
     // The hotel (P1) waits for the flight, so P2 goes next.
     let second = q.claim_ready(&all, lease("i", t0())).await.expect("claim");
     assert_eq!(second.map(|c| c.task_id), Some(dining.task_id));
-    q.complete(flight.task_id, &output(json!({"f": 1})), t0(), None)
-        .await
-        .expect("complete");
+    q.complete(
+        Completion {
+            task_id: flight.task_id,
+            result: &output(json!({"f": 1})),
+            fence: None,
+        },
+        t0(),
+    )
+    .await
+    .expect("complete");
     let third = q.claim_ready(&all, lease("i", t0())).await.expect("claim");
     assert_eq!(third.map(|c| c.task_id), Some(hotel.task_id));
     let fourth = q.claim_ready(&all, lease("i", t0())).await.expect("claim");
@@ -890,9 +897,14 @@ async fn a_completed_result_is_kept_and_a_retry_waits_for_its_backoff() {
     q.claim_ready(&kinds, lease("i", t0()))
         .await
         .expect("claim");
-    q.fail(t.task_id, "503", Some(at(10)), None)
-        .await
-        .expect("fail");
+    q.fail(FailedAttempt {
+        task_id: t.task_id,
+        error: "503",
+        retry_at: Some(at(10)),
+        fence: None,
+    })
+    .await
+    .expect("fail");
     assert_eq!(
         q.claim_ready(&kinds, lease("i", at(9)))
             .await
@@ -906,14 +918,28 @@ async fn a_completed_result_is_kept_and_a_retry_waits_for_its_backoff() {
             .is_some()
     );
     assert!(
-        q.complete(t.task_id, &output(json!(1)), at(11), None)
-            .await
-            .expect("complete")
+        q.complete(
+            Completion {
+                task_id: t.task_id,
+                result: &output(json!(1)),
+                fence: None
+            },
+            at(11)
+        )
+        .await
+        .expect("complete")
     );
     assert!(
-        !q.complete(t.task_id, &output(json!(2)), at(12), None)
-            .await
-            .expect("again")
+        !q.complete(
+            Completion {
+                task_id: t.task_id,
+                result: &output(json!(2)),
+                fence: None
+            },
+            at(12)
+        )
+        .await
+        .expect("again")
     );
     assert_eq!(
         q.result(t.task_id).await.expect("result"),

@@ -15,8 +15,8 @@ use std::sync::Arc;
 
 use wayfare_engine::runtime::pipeline::TaskOutput;
 use wayfare_engine::state::{
-    AgentType, ClaimedTask, Lease, LeaseError, Liveness, NewTask, PortError, Priority, QueuedTask,
-    TaskId, TaskQueue, TaskStatus, TripId,
+    AgentType, ClaimedTask, Completion, FailedAttempt, Lease, LeaseError, Liveness, NewTask,
+    PortError, Priority, QueuedTask, TaskId, TaskQueue, TaskStatus, TripId,
 };
 
 use crate::codec::{
@@ -433,11 +433,14 @@ impl Store {
     /// `fence`, refused when the task was claimed again since.
     pub(crate) async fn complete_sql(
         &self,
-        task_id: TaskId,
-        result: &Arc<TaskOutput>,
+        completion: Completion<'_>,
         now: DateTime<Utc>,
-        fence: Option<u64>,
     ) -> Result<bool, LeaseError> {
+        let Completion {
+            task_id,
+            result,
+            fence,
+        } = completion;
         let stmt = queue::complete(
             task_id,
             Kept::Json(JsonText(to_json(result).map_err(lease_err)?)),
@@ -620,29 +623,27 @@ impl TaskQueue for Store {
         Ok(node_alive_postgres(pool, node).await?)
     }
 
-    #[tracing::instrument(skip_all, fields(task.id = %task_id), err)]
+    #[tracing::instrument(skip_all, fields(task.id = %completion.task_id), err)]
     async fn complete(
         &self,
-        task_id: TaskId,
-        result: &Arc<TaskOutput>,
+        completion: Completion<'_>,
         now: DateTime<Utc>,
-        fence: Option<u64>,
     ) -> Result<bool, LeaseError> {
-        self.complete_sql(task_id, result, now, fence).await
+        self.complete_sql(completion, now).await
     }
 
-    async fn fail(
-        &self,
-        task_id: TaskId,
-        error: &str,
-        retry_at: Option<DateTime<Utc>>,
-        fence: Option<u64>,
-    ) -> Result<(), LeaseError> {
-        let to = if retry_at.is_some() {
+    async fn fail(&self, attempt: FailedAttempt<'_>) -> Result<(), LeaseError> {
+        let to = if attempt.retry_at.is_some() {
             TaskStatus::Pending
         } else {
             TaskStatus::Failed
         };
+        let FailedAttempt {
+            task_id,
+            error,
+            retry_at,
+            fence,
+        } = attempt;
         self.settle_sql(task_id, to, Some(error), retry_at, fence)
             .await
     }

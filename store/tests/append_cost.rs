@@ -26,8 +26,8 @@ use sqlx::Connection;
 use wayfare_engine::runtime::pipeline::TaskOutput;
 use wayfare_engine::runtime::{QueueWrite, RuntimeStore};
 use wayfare_engine::state::{
-    AgentType, FoldedBatch, Lease, NewTask, Priority, StoredEvent, TaskId, TaskQueue, TripEvent,
-    TripId, TripState,
+    AgentType, Completion, FoldedBatch, Lease, NewTask, Priority, StoredEvent, TaskId, TaskQueue,
+    TripEvent, TripId, TripState,
 };
 use wayfare_store::{Heard, Store};
 
@@ -115,11 +115,11 @@ async fn one_trip(store: &Store, fenced: bool) -> Duration {
                 events: &stored,
                 after: &after,
             },
-            QueueWrite::Complete {
+            QueueWrite::Complete(Completion {
                 task_id,
                 result: &result,
                 fence: fenced.then_some(claimed.epoch),
-            }
+            })
             .at(now),
         )
         .await

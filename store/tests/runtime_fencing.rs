@@ -14,8 +14,8 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use wayfare_engine::runtime::{QueueWrite, RuntimeStore};
 use wayfare_engine::state::{
-    AppendError, ClaimedTask, EventStore, FoldedBatch, Lease, LeaseError, NewTask, Priority,
-    TaskId, TaskQueue, TaskStatus, TripEvent, TripId, TripState,
+    AppendError, ClaimedTask, Completion, EventStore, FailedAttempt, FoldedBatch, Lease,
+    LeaseError, NewTask, Priority, TaskId, TaskQueue, TaskStatus, TripEvent, TripId, TripState,
 };
 
 #[path = "../../engine/tests/common/values.rs"]
@@ -118,10 +118,24 @@ async fn an_older_claims_completion_failure_and_skip_are_refused_alone_on_every_
         let task = a.task_id;
 
         let late = store
-            .complete(task, &output(json!({"by": "a"})), at(40), Some(a.epoch))
+            .complete(
+                Completion {
+                    task_id: task,
+                    result: &output(json!({"by": "a"})),
+                    fence: Some(a.epoch),
+                },
+                at(40),
+            )
             .await;
         assert_eq!(late, Err(LeaseError::Fenced(task)), "{}: complete", db.name);
-        let late = store.fail(task, "late", Some(at(50)), Some(a.epoch)).await;
+        let late = store
+            .fail(FailedAttempt {
+                task_id: task,
+                error: "late",
+                retry_at: Some(at(50)),
+                fence: Some(a.epoch),
+            })
+            .await;
         assert_eq!(late, Err(LeaseError::Fenced(task)), "{}: fail", db.name);
         let late = store.skip(task, Some(a.epoch)).await;
         assert_eq!(late, Err(LeaseError::Fenced(task)), "{}: skip", db.name);
@@ -140,7 +154,14 @@ async fn an_older_claims_completion_failure_and_skip_are_refused_alone_on_every_
 
         // The latest claim's completion counts.
         let done = store
-            .complete(task, &output(json!({"by": "b"})), at(41), Some(b.epoch))
+            .complete(
+                Completion {
+                    task_id: task,
+                    result: &output(json!({"by": "b"})),
+                    fence: Some(b.epoch),
+                },
+                at(41),
+            )
             .await;
         assert_eq!(done, Ok(true), "{}", db.name);
         assert_eq!(
@@ -153,7 +174,14 @@ async fn an_older_claims_completion_failure_and_skip_are_refused_alone_on_every_
         // the task is final, so it changes nothing.
         assert_eq!(
             store
-                .complete(task, &output(json!({"by": "op"})), at(42), None)
+                .complete(
+                    Completion {
+                        task_id: task,
+                        result: &output(json!({"by": "op"})),
+                        fence: None
+                    },
+                    at(42)
+                )
                 .await,
             Ok(false),
             "{}",
@@ -182,11 +210,11 @@ async fn an_older_claims_append_is_refused_whole_and_the_latest_claims_is_kept_o
                     result: result.clone(),
                     elapsed_ms: 5,
                 },
-                QueueWrite::Complete {
+                QueueWrite::Complete(Completion {
                     task_id: task,
                     result: &result,
                     fence: Some(a.epoch),
-                },
+                }),
             ),
             (
                 TripEvent::TaskFailed {
@@ -195,12 +223,12 @@ async fn an_older_claims_append_is_refused_whole_and_the_latest_claims_is_kept_o
                     retryable: true,
                     attempt: 1,
                 },
-                QueueWrite::Fail {
+                QueueWrite::Fail(FailedAttempt {
                     task_id: task,
                     error: "late",
                     retry_at: Some(at(60)),
                     fence: Some(a.epoch),
-                },
+                }),
             ),
             (
                 TripEvent::TaskSkipped {
@@ -272,11 +300,11 @@ async fn an_older_claims_append_is_refused_whole_and_the_latest_claims_is_kept_o
                     events: &stored,
                     after: &after,
                 },
-                QueueWrite::Complete {
+                QueueWrite::Complete(Completion {
                     task_id: task,
                     result: &result,
                     fence: Some(b.epoch),
-                }
+                })
                 .at(at(41)),
             )
             .await;

@@ -15,8 +15,8 @@ use serde_json::json;
 use wayfare_engine::runtime::pipeline::TaskOutput;
 use wayfare_engine::runtime::{QueueWrite, RuntimeStore};
 use wayfare_engine::state::{
-    AppendError, ClaimedTask, EventStore, FoldedBatch, Lease, NewTask, Priority, TaskId, TaskQueue,
-    TaskStatus, TripEvent, TripId, TripState,
+    AppendError, ClaimedTask, Completion, EventStore, FailedAttempt, FoldedBatch, Lease, NewTask,
+    Priority, TaskId, TaskQueue, TaskStatus, TripEvent, TripId, TripState,
 };
 
 use wayfare_engine::state::AgentType;
@@ -192,11 +192,11 @@ async fn a_result_is_in_the_queue_exactly_when_it_is_in_the_log_on_every_backend
             result: result.clone(),
             elapsed_ms: 3,
         };
-        let queue = QueueWrite::Complete {
+        let queue = QueueWrite::Complete(Completion {
             task_id: first,
             result: &result,
             fence: None,
-        };
+        });
 
         // Decided on a stale version: neither the log nor the queue moves.
         let mut stale = state.clone();
@@ -297,11 +297,11 @@ async fn a_logged_result_is_stored_once_and_a_result_alone_keeps_its_json_on_eve
             ],
             at(2),
         );
-        let queue = QueueWrite::Complete {
+        let queue = QueueWrite::Complete(Completion {
             task_id: first,
             result: &result,
             fence: None,
-        };
+        });
         store
             .append_with_queue(
                 FoldedBatch {
@@ -332,7 +332,14 @@ async fn a_logged_result_is_stored_once_and_a_result_alone_keeps_its_json_on_eve
         let alone = output(json!({"output": "tips", "value": ["pack light"]}));
         assert!(
             store
-                .complete(second, &alone, at(4), Some(budget.epoch))
+                .complete(
+                    Completion {
+                        task_id: second,
+                        result: &alone,
+                        fence: Some(budget.epoch)
+                    },
+                    at(4)
+                )
                 .await
                 .expect("complete"),
             "{}",
@@ -431,12 +438,12 @@ async fn a_skip_or_a_failure_is_in_the_queue_exactly_when_it_is_in_the_log_on_ev
                         retryable: true,
                         attempt: 1,
                     },
-                    QueueWrite::Fail {
+                    QueueWrite::Fail(FailedAttempt {
                         task_id: first,
                         error: "injected",
                         retry_at: Some(at(60)),
                         fence: None,
-                    },
+                    }),
                     TaskStatus::Pending,
                 )
             };

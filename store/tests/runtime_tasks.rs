@@ -10,8 +10,8 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use wayfare_engine::clock::{Clock, ManualClock};
 use wayfare_engine::state::{
-    AgentType, Lease, LeaseError, Liveness, NewTask, Priority, TaskId, TaskQueue, TaskStatus,
-    TripId,
+    AgentType, Completion, FailedAttempt, Lease, LeaseError, Liveness, NewTask, Priority, TaskId,
+    TaskQueue, TaskStatus, TripId,
 };
 
 #[path = "../../engine/tests/common/values.rs"]
@@ -76,10 +76,12 @@ async fn claims_follow_priority_and_wait_for_dependencies_on_every_backend() {
             if claimed.task_id == flight.task_id {
                 assert!(q.result(flight.task_id).await.expect("result").is_none());
                 q.complete(
-                    claimed.task_id,
-                    &output(json!({"flights": 3})),
+                    Completion {
+                        task_id: claimed.task_id,
+                        result: &output(json!({"flights": 3})),
+                        fence: None,
+                    },
                     at(step),
-                    None,
                 )
                 .await
                 .expect("complete");
@@ -137,9 +139,16 @@ async fn a_dependent_waits_until_its_dependency_is_completed_on_every_backend() 
             "{}: the flight is running, not completed",
             db.name
         );
-        q.complete(flight.task_id, &output(json!([])), at(2), None)
-            .await
-            .expect("complete");
+        q.complete(
+            Completion {
+                task_id: flight.task_id,
+                result: &output(json!([])),
+                fence: None,
+            },
+            at(2),
+        )
+        .await
+        .expect("complete");
         let next = q
             .claim_ready(&kinds, lease("i", at(2)))
             .await
@@ -209,9 +218,14 @@ async fn completing_twice_keeps_the_first_result_and_failures_wait_for_backoff_o
         q.claim_ready(&kinds, lease("i", at(0)))
             .await
             .expect("claim");
-        q.fail(t.task_id, "503 from the catalog", Some(at(10)), None)
-            .await
-            .expect("fail");
+        q.fail(FailedAttempt {
+            task_id: t.task_id,
+            error: "503 from the catalog",
+            retry_at: Some(at(10)),
+            fence: None,
+        })
+        .await
+        .expect("fail");
         let claimed = q
             .claim_ready(&kinds, lease("i", at(1)))
             .await
@@ -222,9 +236,14 @@ async fn completing_twice_keeps_the_first_result_and_failures_wait_for_backoff_o
             "{}: t is backing off",
             db.name
         );
-        q.fail(dead.task_id, "bad input", None, None)
-            .await
-            .expect("fail");
+        q.fail(FailedAttempt {
+            task_id: dead.task_id,
+            error: "bad input",
+            retry_at: None,
+            fence: None,
+        })
+        .await
+        .expect("fail");
         assert_eq!(
             q.claim_ready(&kinds, lease("i", at(9)))
                 .await
@@ -243,14 +262,28 @@ async fn completing_twice_keeps_the_first_result_and_failures_wait_for_backoff_o
             db.name
         );
         assert!(
-            q.complete(t.task_id, &output(json!(1)), at(11), None)
-                .await
-                .expect("complete")
+            q.complete(
+                Completion {
+                    task_id: t.task_id,
+                    result: &output(json!(1)),
+                    fence: None
+                },
+                at(11)
+            )
+            .await
+            .expect("complete")
         );
         assert!(
-            !q.complete(t.task_id, &output(json!(2)), at(12), None)
-                .await
-                .expect("again")
+            !q.complete(
+                Completion {
+                    task_id: t.task_id,
+                    result: &output(json!(2)),
+                    fence: None
+                },
+                at(12)
+            )
+            .await
+            .expect("again")
         );
         assert_eq!(
             q.result(t.task_id).await.expect("result"),
@@ -533,10 +566,12 @@ async fn a_claimed_backlog_renewed_every_tick_outlives_its_lease_on_every_backen
         for held in kept {
             assert!(
                 q.complete(
-                    held.task_id,
-                    &output(json!({"ok": true})),
-                    at(111),
-                    Some(held.epoch)
+                    Completion {
+                        task_id: held.task_id,
+                        result: &output(json!({"ok": true})),
+                        fence: Some(held.epoch)
+                    },
+                    at(111)
                 )
                 .await
                 .expect("a renewed claim completes"),
@@ -547,10 +582,12 @@ async fn a_claimed_backlog_renewed_every_tick_outlives_its_lease_on_every_backen
         assert!(
             matches!(
                 q.complete(
-                    dropped.task_id,
-                    &output(json!({})),
-                    at(111),
-                    Some(dropped.epoch)
+                    Completion {
+                        task_id: dropped.task_id,
+                        result: &output(json!({})),
+                        fence: Some(dropped.epoch)
+                    },
+                    at(111)
                 )
                 .await,
                 Err(LeaseError::Fenced(_))

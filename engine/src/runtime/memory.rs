@@ -16,9 +16,10 @@ use super::registry::shared::{ProcessStamp, SharedRegistry, StampedInstance};
 use super::{QueueWrite, QueueWriteAt, RuntimeStore, lock};
 use crate::hub::{DeliveryStatus, Destination, HubStore, MemoryHubStore, Message, MessageId};
 use crate::state::{
-    AgentType, AppendError, AuditStore, Batch, ClaimedTask, EventStore, FoldedBatch, Lease,
-    LeaseError, MemoryEventStore, MemoryTaskQueue, NewTask, PortError, QueueRepair, QueuedTask,
-    Snapshot, StoredEvent, TaskId, TaskQueue, TripId, TripState, TripStatus, TripSummary,
+    AgentType, AppendError, AuditStore, Batch, ClaimedTask, Completion, EventStore, FailedAttempt,
+    FoldedBatch, Lease, LeaseError, MemoryEventStore, MemoryTaskQueue, NewTask, PortError,
+    QueueRepair, QueuedTask, Snapshot, StoredEvent, TaskId, TaskQueue, TripId, TripState,
+    TripStatus, TripSummary,
 };
 
 /// Event log, task queue and hub store in memory. Clones share the data,
@@ -95,22 +96,14 @@ impl TaskQueue for MemoryRuntimeStore {
 
     async fn complete(
         &self,
-        task_id: TaskId,
-        result: &Arc<TaskOutput>,
+        completion: Completion<'_>,
         now: DateTime<Utc>,
-        fence: Option<u64>,
     ) -> Result<bool, LeaseError> {
-        self.tasks.complete(task_id, result, now, fence).await
+        self.tasks.complete(completion, now).await
     }
 
-    async fn fail(
-        &self,
-        task_id: TaskId,
-        error: &str,
-        retry_at: Option<DateTime<Utc>>,
-        fence: Option<u64>,
-    ) -> Result<(), LeaseError> {
-        self.tasks.fail(task_id, error, retry_at, fence).await
+    async fn fail(&self, attempt: FailedAttempt<'_>) -> Result<(), LeaseError> {
+        self.tasks.fail(attempt).await
     }
 
     async fn skip(&self, task_id: TaskId, fence: Option<u64>) -> Result<(), LeaseError> {
@@ -146,8 +139,8 @@ impl RuntimeStore for MemoryRuntimeStore {
     ) -> Result<u64, AppendError> {
         let QueueWriteAt { write: queue, now } = queue;
         // Checked before anything is written: a fenced write keeps nothing.
-        if let QueueWrite::Complete { task_id, fence, .. }
-        | QueueWrite::Fail { task_id, fence, .. }
+        if let QueueWrite::Complete(Completion { task_id, fence, .. })
+        | QueueWrite::Fail(FailedAttempt { task_id, fence, .. })
         | QueueWrite::Skip { task_id, fence } = queue
             && self.tasks.is_fenced(task_id, fence)
         {
@@ -158,21 +151,10 @@ impl RuntimeStore for MemoryRuntimeStore {
             QueueWrite::Enqueue(tasks) => {
                 return Ok(self.tasks.enqueue_all(tasks, now).await.map(|()| version)?);
             }
-            QueueWrite::Complete {
-                task_id,
-                result,
-                fence,
-            } => self
-                .tasks
-                .complete(task_id, result, now, fence)
-                .await
-                .map(drop),
-            QueueWrite::Fail {
-                task_id,
-                error,
-                retry_at,
-                fence,
-            } => self.tasks.fail(task_id, error, retry_at, fence).await,
+            QueueWrite::Complete(completion) => {
+                self.tasks.complete(completion, now).await.map(drop)
+            }
+            QueueWrite::Fail(attempt) => self.tasks.fail(attempt).await,
             QueueWrite::Skip { task_id, fence } => self.tasks.skip(task_id, fence).await,
             QueueWrite::Requeue { trip_id, task_ids } => {
                 return Ok(self

@@ -39,15 +39,14 @@ use serde::{Deserialize, Serialize};
 use wayfare_domain::trip::TripStatus;
 
 use std::future::Future;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use chrono::{DateTime, Utc};
 
-use crate::graph::TaskOutput;
 use crate::hub::HubStore;
 use crate::state::{
-    AppendError, AuditStore, EventStore, FoldedBatch, NewTask, PortError, TaskId, TaskQueue,
-    TripId, TripState,
+    AppendError, AuditStore, Completion, EventStore, FailedAttempt, FoldedBatch, NewTask,
+    PortError, TaskId, TaskQueue, TripId, TripState,
 };
 
 pub use config::{
@@ -73,25 +72,15 @@ pub enum QueueWrite<'a> {
     /// ([`TaskQueue::complete`]; a task completed already keeps its first
     /// result, and an unknown one is left alone).
     ///
-    /// `fence`, here and in `Fail` and `Skip`: the claim the write speaks
-    /// for ([`ClaimedTask::epoch`](crate::state::ClaimedTask::epoch)).
+    /// The fence, here and in `Fail` and `Skip`: the claim the write
+    /// speaks for ([`ClaimedTask::epoch`](crate::state::ClaimedTask::epoch)).
     /// When the task has been claimed again since, the whole append is
     /// refused ([`AppendError::Fenced`]): neither the events nor the
     /// queue's write are kept. `None`: an operator's or a repair's write.
-    Complete {
-        task_id: TaskId,
-        result: &'a Arc<TaskOutput>,
-        fence: Option<u64>,
-    },
-    /// Records a failed attempt: with `retry_at` the task is claimable
-    /// again then, without it has failed for good ([`TaskQueue::fail`]; a
-    /// task that is final already is left alone).
-    Fail {
-        task_id: TaskId,
-        error: &'a str,
-        retry_at: Option<DateTime<Utc>>,
-        fence: Option<u64>,
-    },
+    Complete(Completion<'a>),
+    /// Records a failed attempt ([`TaskQueue::fail`]; a task that is
+    /// final already is left alone).
+    Fail(FailedAttempt<'a>),
     /// Marks a task skipped, which lets its dependents run
     /// ([`TaskQueue::skip`]).
     Skip { task_id: TaskId, fence: Option<u64> },

@@ -27,7 +27,7 @@ pub use port::{
     TripSummary,
 };
 pub use queue::{
-    ClaimedTask, Lease, LeaseError, Liveness, MemoryTaskQueue, NewTask, QueuedTask, TaskQueue,
-    after,
+    ClaimedTask, Completion, FailedAttempt, Lease, LeaseError, Liveness, MemoryTaskQueue, NewTask,
+    QueuedTask, TaskQueue, after,
 };
 pub use trip::{RollbackPoint, TaskState, TaskStatus, TripState};

@@ -120,6 +120,29 @@ pub struct Liveness<'a> {
     pub silent_for: Duration,
 }
 
+/// A task's result, to store as it is marked completed
+/// ([`TaskQueue::complete`]). `fence`, here and in [`FailedAttempt`]: the
+/// claim the write speaks for ([`ClaimedTask::epoch`]); the write is
+/// refused with [`LeaseError::Fenced`] when the task was claimed again
+/// since. `None` writes whoever holds it (an operator, a repair).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Completion<'a> {
+    pub task_id: TaskId,
+    pub result: &'a Arc<TaskOutput>,
+    pub fence: Option<u64>,
+}
+
+/// A failed attempt at a task ([`TaskQueue::fail`]): with `retry_at`, the
+/// task becomes claimable again then (the retry policy's backoff); without,
+/// it has failed for good.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FailedAttempt<'a> {
+    pub task_id: TaskId,
+    pub error: &'a str,
+    pub retry_at: Option<DateTime<Utc>>,
+    pub fence: Option<u64>,
+}
+
 /// The queue of agent tasks.
 pub trait TaskQueue: Send + Sync {
     /// Adds a task as pending; enqueueing the same id again does nothing.
@@ -230,32 +253,23 @@ pub trait TaskQueue: Send + Sync {
         async { Ok(0) }
     }
 
-    /// Stores the result and marks the task completed, in one step. Returns
-    /// `false` (and keeps the first result) when it was already completed.
-    /// With `fence` (the claim's [`ClaimedTask::epoch`]) it is refused
-    /// with [`LeaseError::Fenced`] when the task was claimed again since;
-    /// `None` writes whoever holds it (an operator, a repair).
+    /// Stores the result and marks the task completed, in one step, at
+    /// `now`. Returns `false` (and keeps the first result) when it was
+    /// already completed.
     fn complete(
         &self,
-        task_id: TaskId,
-        result: &Arc<TaskOutput>,
+        completion: Completion<'_>,
         now: DateTime<Utc>,
-        fence: Option<u64>,
     ) -> impl Future<Output = Result<bool, LeaseError>> + Send;
 
-    /// Records a failure. With `retry_at`, the task becomes claimable again
-    /// then (the retry policy's backoff); without, it has failed for good.
-    /// `fence` as in [`TaskQueue::complete`].
+    /// Records a failed attempt (see [`FailedAttempt`]).
     fn fail(
         &self,
-        task_id: TaskId,
-        error: &str,
-        retry_at: Option<DateTime<Utc>>,
-        fence: Option<u64>,
+        attempt: FailedAttempt<'_>,
     ) -> impl Future<Output = Result<(), LeaseError>> + Send;
 
     /// Marks a task skipped (flagged degradation); its dependents may run.
-    /// `fence` as in [`TaskQueue::complete`].
+    /// `fence` as in [`Completion`].
     fn skip(
         &self,
         task_id: TaskId,
@@ -523,47 +537,39 @@ impl TaskQueue for MemoryTaskQueue {
 
     async fn complete(
         &self,
-        task_id: TaskId,
-        result: &Arc<TaskOutput>,
+        completion: Completion<'_>,
         _now: DateTime<Utc>,
-        fence: Option<u64>,
     ) -> Result<bool, LeaseError> {
         let mut guard = self.lock();
         let row = guard
             .1
-            .get_mut(&task_id)
-            .ok_or(LeaseError::UnknownTask(task_id))?;
-        row.fence(fence)?;
+            .get_mut(&completion.task_id)
+            .ok_or(LeaseError::UnknownTask(completion.task_id))?;
+        row.fence(completion.fence)?;
         if row.task.status == TaskStatus::Completed {
             return Ok(false);
         }
-        row.result = Some(Arc::clone(result));
+        row.result = Some(Arc::clone(completion.result));
         row.task.status = TaskStatus::Completed;
         row.task.lease_owner = None;
         row.task.lease_expires_at = None;
         Ok(true)
     }
 
-    async fn fail(
-        &self,
-        task_id: TaskId,
-        error: &str,
-        retry_at: Option<DateTime<Utc>>,
-        fence: Option<u64>,
-    ) -> Result<(), LeaseError> {
+    async fn fail(&self, attempt: FailedAttempt<'_>) -> Result<(), LeaseError> {
         let mut guard = self.lock();
         let row = guard
             .1
-            .get_mut(&task_id)
-            .ok_or(LeaseError::UnknownTask(task_id))?;
-        row.fence(fence)?;
+            .get_mut(&attempt.task_id)
+            .ok_or(LeaseError::UnknownTask(attempt.task_id))?;
+        row.fence(attempt.fence)?;
         if row.task.status.is_final() {
             return Ok(());
         }
-        row.task.last_error = Some(error.to_owned());
+        row.task.last_error = Some(attempt.error.to_owned());
         row.task.lease_owner = None;
         row.task.lease_expires_at = None;
-        match retry_at {
+        match attempt.retry_at {
             Some(at) => {
                 row.task.status = TaskStatus::Pending;
                 row.available_at = at;

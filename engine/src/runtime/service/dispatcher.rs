@@ -22,7 +22,7 @@ use super::super::registry::{Health, Pinger, Spawner};
 use super::super::traffic::{ORCHESTRATOR, REGISTRY_QUEUE, Traffic};
 use super::Runtime;
 use crate::hub::{Hub, HubError, Mailbox, Message, MessagePriority, MessageType};
-use crate::state::{ClaimedTask, Command, Priority, TaskId, TripId, after};
+use crate::state::{ClaimedTask, Command, FailedAttempt, Priority, TaskId, TripId, after};
 
 /// The sender named on the registry's health checks.
 const REGISTRY: &str = "registry";
@@ -141,12 +141,12 @@ impl<S: RuntimeStore> Runtime<S> {
                 let retry_at = after(self.clock.now(), self.tick());
                 let failed = self
                     .store
-                    .fail(
-                        task,
-                        "the instance's mailbox is full",
-                        Some(retry_at),
-                        Some(epoch),
-                    )
+                    .fail(FailedAttempt {
+                        task_id: task,
+                        error: "the instance's mailbox is full",
+                        retry_at: Some(retry_at),
+                        fence: Some(epoch),
+                    })
                     .await;
                 self.journal.note_fenced(&failed);
                 let _ = self

@@ -20,8 +20,8 @@ use super::Runtime;
 use crate::orchestrator::PlanOutcome;
 use crate::resilience::AgentError;
 use crate::state::{
-    AgentType, ClaimedTask, Command, ExecuteError, Executed, Rejection, TaskId, TaskStatus,
-    TripEvent, TripId, TripState, TripStatus, after,
+    AgentType, ClaimedTask, Command, Completion, ExecuteError, Executed, FailedAttempt, Rejection,
+    TaskId, TaskStatus, TripEvent, TripId, TripState, TripStatus, after,
 };
 
 impl<S: RuntimeStore> Runtime<S> {
@@ -34,12 +34,12 @@ impl<S: RuntimeStore> Runtime<S> {
         if state.status != TripStatus::Planning {
             let failed = self
                 .store
-                .fail(
-                    task.task_id,
-                    &format!("the trip is {}", state.status),
-                    None,
+                .fail(FailedAttempt {
+                    task_id: task.task_id,
+                    error: &format!("the trip is {}", state.status),
+                    retry_at: None,
                     fence,
-                )
+                })
                 .await;
             self.journal.note_fenced(&failed);
             return false;
@@ -52,7 +52,14 @@ impl<S: RuntimeStore> Runtime<S> {
                 // The log is ahead of the queue: copy the result over.
                 let copied = self
                     .store
-                    .complete(task.task_id, result, self.clock.now(), fence)
+                    .complete(
+                        Completion {
+                            task_id: task.task_id,
+                            result,
+                            fence,
+                        },
+                        self.clock.now(),
+                    )
                     .await;
                 self.journal.note_fenced(&copied);
                 false
@@ -61,7 +68,14 @@ impl<S: RuntimeStore> Runtime<S> {
                 Ok(Some(result)) => {
                     let copied = self
                         .store
-                        .complete(task.task_id, &result, self.clock.now(), fence)
+                        .complete(
+                            Completion {
+                                task_id: task.task_id,
+                                result: &result,
+                                fence,
+                            },
+                            self.clock.now(),
+                        )
                         .await;
                     self.journal.note_fenced(&copied);
                     false
@@ -76,7 +90,15 @@ impl<S: RuntimeStore> Runtime<S> {
                 false
             }
             (TaskStatus::Failed, _) => {
-                let failed = self.store.fail(task.task_id, "failed", None, fence).await;
+                let failed = self
+                    .store
+                    .fail(FailedAttempt {
+                        task_id: task.task_id,
+                        error: "failed",
+                        retry_at: None,
+                        fence,
+                    })
+                    .await;
                 self.journal.note_fenced(&failed);
                 false
             }
@@ -197,7 +219,12 @@ impl<S: RuntimeStore> Runtime<S> {
             Attempt::Cancelled => {
                 let failed = self
                     .store
-                    .fail(task.task_id, "cancelled", None, Some(task.epoch))
+                    .fail(FailedAttempt {
+                        task_id: task.task_id,
+                        error: "cancelled",
+                        retry_at: None,
+                        fence: Some(task.epoch),
+                    })
                     .await;
                 self.journal.note_fenced(&failed);
             }
@@ -256,11 +283,11 @@ impl<S: RuntimeStore> Runtime<S> {
             commands.push(Command::finish_plan(itinerary, verdict));
         }
         let fence = Some(task.epoch);
-        let queue = QueueWrite::Complete {
+        let queue = QueueWrite::Complete(Completion {
             task_id: task.task_id,
             result: &output,
             fence,
-        };
+        });
         let logged = self
             .record_attempt(task, instance, commands, Some(queue))
             .await;
@@ -284,7 +311,14 @@ impl<S: RuntimeStore> Runtime<S> {
                 // Logged by an earlier run: put the queue right.
                 let copied = self
                     .store
-                    .complete(task.task_id, &output, self.clock.now(), fence)
+                    .complete(
+                        Completion {
+                            task_id: task.task_id,
+                            result: &output,
+                            fence,
+                        },
+                        self.clock.now(),
+                    )
                     .await;
                 self.journal.note_fenced(&copied);
                 if let Err(e) = copied {
@@ -298,7 +332,12 @@ impl<S: RuntimeStore> Runtime<S> {
                 // The trip moved on (cancelled, failed): nothing to keep.
                 let failed = self
                     .store
-                    .fail(task.task_id, &rejection.to_string(), None, fence)
+                    .fail(FailedAttempt {
+                        task_id: task.task_id,
+                        error: &rejection.to_string(),
+                        retry_at: None,
+                        fence,
+                    })
                     .await;
                 self.journal.note_fenced(&failed);
                 return;
@@ -310,7 +349,12 @@ impl<S: RuntimeStore> Runtime<S> {
                 let retry_at = after(self.clock.now(), self.tick());
                 let failed = self
                     .store
-                    .fail(task.task_id, &e.to_string(), Some(retry_at), fence)
+                    .fail(FailedAttempt {
+                        task_id: task.task_id,
+                        error: &e.to_string(),
+                        retry_at: Some(retry_at),
+                        fence,
+                    })
                     .await;
                 self.journal.note_fenced(&failed);
                 return;
@@ -383,12 +427,12 @@ impl<S: RuntimeStore> Runtime<S> {
             retryable,
         };
         let fence = Some(task.epoch);
-        let queue = QueueWrite::Fail {
+        let queue = QueueWrite::Fail(FailedAttempt {
             task_id: task.task_id,
             error,
             retry_at,
             fence,
-        };
+        });
         match self
             .record_attempt(task, instance, vec![failed], Some(queue))
             .await
@@ -396,7 +440,15 @@ impl<S: RuntimeStore> Runtime<S> {
             // Claimed again since: this claim has nothing more to say.
             Ok(_) | Err(ExecuteError::Fenced(_)) => {}
             Err(_) => {
-                let settled = self.store.fail(task.task_id, error, retry_at, fence).await;
+                let settled = self
+                    .store
+                    .fail(FailedAttempt {
+                        task_id: task.task_id,
+                        error,
+                        retry_at,
+                        fence,
+                    })
+                    .await;
                 self.journal.note_fenced(&settled);
             }
         }
@@ -429,7 +481,12 @@ impl<S: RuntimeStore> Runtime<S> {
             Err(ExecuteError::Rejected(rejection)) => {
                 let failed = self
                     .store
-                    .fail(task.task_id, &rejection.to_string(), None, Some(task.epoch))
+                    .fail(FailedAttempt {
+                        task_id: task.task_id,
+                        error: &rejection.to_string(),
+                        retry_at: None,
+                        fence: Some(task.epoch),
+                    })
                     .await;
                 self.journal.note_fenced(&failed);
             }
@@ -487,7 +544,12 @@ impl<S: RuntimeStore> Runtime<S> {
             for t in tasks.into_iter().filter(|t| !t.status.is_final()) {
                 let _ = self
                     .store
-                    .fail(t.task_id, "the trip is over", None, None)
+                    .fail(FailedAttempt {
+                        task_id: t.task_id,
+                        error: "the trip is over",
+                        retry_at: None,
+                        fence: None,
+                    })
                     .await;
             }
         }
