@@ -8,8 +8,8 @@ use serde_json::json;
 use wayfare_engine::clock::{Clock, ManualClock};
 use wayfare_engine::state::{
     Command, Completion, FailedAttempt, InterventionAction, Lease, MemoryTaskQueue, NewTask,
-    Priority, Rejection, TaskId, TaskQueue, TaskStatus, TripEvent, TripId, TripState, TripStatus,
-    decide,
+    Priority, Rejection, Requeue, TaskId, TaskQueue, TaskStatus, TripEvent, TripId, TripState,
+    TripStatus, decide,
 };
 
 #[path = "common/values.rs"]
@@ -305,12 +305,30 @@ async fn the_memory_queue_requeues_unfinished_tasks_with_no_attempts_counted() {
     // Another trip's task is not touched.
     assert_eq!(
         queue
-            .requeue(TripId::new(), &[a, b], now)
+            .requeue(
+                Requeue {
+                    trip_id: TripId::new(),
+                    task_ids: &[a, b]
+                },
+                now
+            )
             .await
             .expect("requeue"),
         0
     );
-    assert_eq!(queue.requeue(trip, &[a, b], now).await.expect("requeue"), 2);
+    assert_eq!(
+        queue
+            .requeue(
+                Requeue {
+                    trip_id: trip,
+                    task_ids: &[a, b]
+                },
+                now
+            )
+            .await
+            .expect("requeue"),
+        2
+    );
     let again = queue
         .claim_ready(&types, lease("i2", now))
         .await
@@ -337,7 +355,19 @@ async fn the_memory_queue_requeues_unfinished_tasks_with_no_attempts_counted() {
         .await
         .expect("complete");
     // A completed task is not requeued.
-    assert_eq!(queue.requeue(trip, &[a], now).await.expect("requeue"), 0);
+    assert_eq!(
+        queue
+            .requeue(
+                Requeue {
+                    trip_id: trip,
+                    task_ids: &[a]
+                },
+                now
+            )
+            .await
+            .expect("requeue"),
+        0
+    );
     let b_claimed = queue
         .claim_ready(&types, lease("i2", now))
         .await

@@ -18,7 +18,7 @@ use chrono::{DateTime, Utc};
 use wayfare_engine::runtime::QueueWrite;
 use wayfare_engine::runtime::pipeline::TaskOutput;
 use wayfare_engine::state::{
-    Completion, FailedAttempt, NewTask, TaskId, TaskStatus, TripEvent, TripId,
+    Completion, FailedAttempt, NewTask, Requeue, TaskId, TaskStatus, TripEvent, TripId,
 };
 
 use crate::StoreError;
@@ -223,7 +223,7 @@ impl Joint {
                 available_at: None,
                 fence,
             },
-            QueueWrite::Requeue { trip_id, task_ids } => Joint::Requeue {
+            QueueWrite::Requeue(Requeue { trip_id, task_ids }) => Joint::Requeue {
                 trip_id,
                 task_ids: task_ids.to_vec(),
             },

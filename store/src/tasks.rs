@@ -16,7 +16,7 @@ use std::sync::Arc;
 use wayfare_engine::runtime::pipeline::TaskOutput;
 use wayfare_engine::state::{
     AgentType, ClaimedTask, Completion, FailedAttempt, Lease, LeaseError, Liveness, NewTask,
-    PortError, Priority, QueuedTask, TaskId, TaskQueue, TaskStatus, TripId,
+    PortError, Priority, QueuedTask, Requeue, TaskId, TaskQueue, TaskStatus, TripId,
 };
 
 use crate::codec::{
@@ -653,12 +653,8 @@ impl TaskQueue for Store {
             .await
     }
 
-    async fn requeue(
-        &self,
-        trip_id: TripId,
-        task_ids: &[TaskId],
-        now: DateTime<Utc>,
-    ) -> Result<usize, PortError> {
+    async fn requeue(&self, requeue: Requeue<'_>, now: DateTime<Utc>) -> Result<usize, PortError> {
+        let Requeue { trip_id, task_ids } = requeue;
         Ok(self.requeue_sql(trip_id, task_ids.to_vec(), now).await?)
     }
 

@@ -7,7 +7,7 @@ mod support;
 
 use chrono::{DateTime, Duration, Utc};
 use wayfare_engine::state::{
-    AuditStore, Batch, EventStore, QueueRepair, TripEvent, TripId, TripStatus,
+    AuditStore, Batch, EventStore, QueueRepair, Repair, TripEvent, TripId, TripStatus,
 };
 
 fn at(seconds: i64) -> DateTime<Utc> {
@@ -119,7 +119,11 @@ async fn a_repair_writes_only_while_the_log_is_where_the_audit_read_it_on_every_
             .await
             .expect("appended");
         let wrote = store
-            .repair(&stale, true, &[])
+            .repair(Repair {
+                state: &stale,
+                read_model: true,
+                queue: &[],
+            })
             .await
             .expect("the repair ran");
         assert!(!wrote, "[{}] a stale repair wrote", db.name);
@@ -130,7 +134,11 @@ async fn a_repair_writes_only_while_the_log_is_where_the_audit_read_it_on_every_
         stale = store.load_state(trip).await.expect("the log");
         let orphan = wayfare_engine::state::TaskId::new();
         let wrote = store
-            .repair(&stale, true, &[QueueRepair::Remove { task_id: orphan }])
+            .repair(Repair {
+                state: &stale,
+                read_model: true,
+                queue: &[QueueRepair::Remove { task_id: orphan }],
+            })
             .await
             .expect("the repair ran");
         assert!(wrote, "[{}]", db.name);

@@ -18,8 +18,8 @@ use crate::hub::{DeliveryStatus, Destination, HubStore, MemoryHubStore, Message,
 use crate::state::{
     AgentType, AppendError, AuditStore, Batch, ClaimedTask, Completion, EventStore, FailedAttempt,
     FoldedBatch, Lease, LeaseError, MemoryEventStore, MemoryTaskQueue, NewTask, PortError,
-    QueueRepair, QueuedTask, Snapshot, StoredEvent, TaskId, TaskQueue, TripId, TripState,
-    TripStatus, TripSummary,
+    QueueRepair, QueuedTask, Repair, Requeue, Snapshot, StoredEvent, TaskId, TaskQueue, TripId,
+    TripState, TripStatus, TripSummary,
 };
 
 /// Event log, task queue and hub store in memory. Clones share the data,
@@ -110,13 +110,8 @@ impl TaskQueue for MemoryRuntimeStore {
         self.tasks.skip(task_id, fence).await
     }
 
-    async fn requeue(
-        &self,
-        trip_id: TripId,
-        task_ids: &[TaskId],
-        now: DateTime<Utc>,
-    ) -> Result<usize, PortError> {
-        self.tasks.requeue(trip_id, task_ids, now).await
+    async fn requeue(&self, requeue: Requeue<'_>, now: DateTime<Utc>) -> Result<usize, PortError> {
+        self.tasks.requeue(requeue, now).await
     }
 
     async fn result(&self, task_id: TaskId) -> Result<Option<Arc<TaskOutput>>, PortError> {
@@ -156,12 +151,8 @@ impl RuntimeStore for MemoryRuntimeStore {
             }
             QueueWrite::Fail(attempt) => self.tasks.fail(attempt).await,
             QueueWrite::Skip { task_id, fence } => self.tasks.skip(task_id, fence).await,
-            QueueWrite::Requeue { trip_id, task_ids } => {
-                return Ok(self
-                    .tasks
-                    .requeue(trip_id, task_ids, now)
-                    .await
-                    .map(|_| version)?);
+            QueueWrite::Requeue(requeue) => {
+                return Ok(self.tasks.requeue(requeue, now).await.map(|_| version)?);
             }
         };
         match settled {
@@ -209,24 +200,20 @@ impl AuditStore for MemoryRuntimeStore {
         Ok(self.tasks.results_of(trip_id))
     }
 
-    async fn repair(
-        &self,
-        state: &TripState,
-        read_model: bool,
-        queue: &[QueueRepair],
-    ) -> Result<bool, PortError> {
+    async fn repair(&self, repair: Repair<'_>) -> Result<bool, PortError> {
+        let state = repair.state;
         let Some(trip_id) = state.trip_id else {
             return Ok(false);
         };
         if !self.events.load(trip_id, state.version).await?.is_empty() {
             return Ok(false);
         }
-        if read_model && !self.events.put_projection(state) {
+        if repair.read_model && !self.events.put_projection(state) {
             return Ok(false);
         }
         let now = state.last_event_at.unwrap_or_else(Utc::now);
-        for repair in queue {
-            match repair {
+        for put in repair.queue {
+            match put {
                 QueueRepair::Put {
                     task,
                     status,

@@ -46,7 +46,7 @@ use chrono::{DateTime, Utc};
 use crate::hub::HubStore;
 use crate::state::{
     AppendError, AuditStore, Completion, EventStore, FailedAttempt, FoldedBatch, NewTask,
-    PortError, TaskId, TaskQueue, TripId, TripState,
+    PortError, Requeue, TaskId, TaskQueue, TripId, TripState,
 };
 
 pub use config::{
@@ -87,10 +87,7 @@ pub enum QueueWrite<'a> {
     /// Puts a trip's tasks back as pending with a fresh retry budget
     /// ([`TaskQueue::requeue`]): an operator's retry or resume, logged in
     /// the same transaction.
-    Requeue {
-        trip_id: TripId,
-        task_ids: &'a [TaskId],
-    },
+    Requeue(Requeue<'a>),
 }
 
 impl<'a> QueueWrite<'a> {

@@ -23,11 +23,11 @@ pub use ids::{TaskId, TripId};
 pub use log::{Append, ExecuteError, Executed, TripLog};
 pub use memory::MemoryEventStore;
 pub use port::{
-    AppendError, AuditStore, Batch, EventStore, FoldedBatch, PortError, QueueRepair, Snapshot,
-    TripSummary,
+    AppendError, AuditStore, Batch, EventStore, FoldedBatch, PortError, QueueRepair, Repair,
+    Snapshot, TripSummary,
 };
 pub use queue::{
     ClaimedTask, Completion, FailedAttempt, Lease, LeaseError, Liveness, MemoryTaskQueue, NewTask,
-    QueuedTask, TaskQueue, after,
+    QueuedTask, Requeue, TaskQueue, after,
 };
 pub use trip::{RollbackPoint, TaskState, TaskStatus, TripState};

@@ -208,6 +208,19 @@ pub enum QueueRepair {
     Remove { task_id: TaskId },
 }
 
+/// What the consistency auditor writes back for one trip
+/// ([`AuditStore::repair`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Repair<'a> {
+    /// The trip as its log has it; the repair holds only while the log is
+    /// still at `state.version`.
+    pub state: &'a TripState,
+    /// Whether the `trip_state` row is rewritten from `state`.
+    pub read_model: bool,
+    /// The queue's rows to put back, in turn.
+    pub queue: &'a [QueueRepair],
+}
+
 /// What the consistency auditor (`runtime::audit`) needs besides the log
 /// and the queue: which trips there are, in bounded batches (it never
 /// loads a table at once), a trip's stored results, and the repair, made
@@ -237,14 +250,9 @@ pub trait AuditStore: Send + Sync {
     ) -> impl Future<Output = Result<Vec<(TaskId, Value)>, PortError>> + Send;
 
     /// Puts the trip back to what its log says, in one transaction, only
-    /// while the log is still at `state.version` (a trip that moved on
-    /// meanwhile is left alone: `Ok(false)`): with `read_model`, its
+    /// while the log is still at `repair.state.version` (a trip that moved
+    /// on meanwhile is left alone: `Ok(false)`): with `read_model`, its
     /// `trip_state` row is rewritten from `state` (inserted when missing);
     /// then each of `queue`. Whether it wrote.
-    fn repair(
-        &self,
-        state: &TripState,
-        read_model: bool,
-        queue: &[QueueRepair],
-    ) -> impl Future<Output = Result<bool, PortError>> + Send;
+    fn repair(&self, repair: Repair<'_>) -> impl Future<Output = Result<bool, PortError>> + Send;
 }

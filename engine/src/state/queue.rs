@@ -143,6 +143,13 @@ pub struct FailedAttempt<'a> {
     pub fence: Option<u64>,
 }
 
+/// Tasks of one trip to put back as pending ([`TaskQueue::requeue`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Requeue<'a> {
+    pub trip_id: TripId,
+    pub task_ids: &'a [TaskId],
+}
+
 /// The queue of agent tasks.
 pub trait TaskQueue: Send + Sync {
     /// Adds a task as pending; enqueueing the same id again does nothing.
@@ -276,15 +283,14 @@ pub trait TaskQueue: Send + Sync {
         fence: Option<u64>,
     ) -> impl Future<Output = Result<(), LeaseError>> + Send;
 
-    /// Puts `task_ids` of `trip_id` back as pending and claimable from
-    /// `now`, with no attempts counted (a fresh retry budget), no lease
-    /// and no error: an operator's retry or resume. Completed and skipped
-    /// tasks are left alone; readiness is worked out again from the
-    /// dependencies. Returns how many tasks it put back.
+    /// Puts the `task_ids` of the requeue's trip back as pending and
+    /// claimable from `now`, with no attempts counted (a fresh retry
+    /// budget), no lease and no error: an operator's retry or resume.
+    /// Completed and skipped tasks are left alone; readiness is worked out
+    /// again from the dependencies. Returns how many tasks it put back.
     fn requeue(
         &self,
-        trip_id: TripId,
-        task_ids: &[TaskId],
+        requeue: Requeue<'_>,
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<usize, PortError>> + Send;
 
@@ -311,6 +317,28 @@ struct Row {
 }
 
 impl Row {
+    /// A new row of `task` in `status`, claimable from `now`: no attempts,
+    /// no lease, no error, no result.
+    fn new(task: &NewTask, status: TaskStatus, now: DateTime<Utc>) -> Self {
+        Row {
+            task: QueuedTask {
+                task_id: task.task_id,
+                trip_id: task.trip_id,
+                agent_type: task.agent_type,
+                priority: task.priority,
+                depends_on: task.depends_on.clone(),
+                status,
+                attempts: 0,
+                lease_owner: None,
+                lease_expires_at: None,
+                last_error: None,
+            },
+            available_at: now,
+            result: None,
+            epoch: 0,
+        }
+    }
+
     /// Refuses a write that speaks for an older claim.
     fn fence(&self, fence: Option<u64>) -> Result<(), LeaseError> {
         match fence {
@@ -382,23 +410,9 @@ impl MemoryTaskQueue {
         if !rows.contains_key(&task.task_id) {
             order.push(task.task_id);
         }
-        let row = rows.entry(task.task_id).or_insert_with(|| Row {
-            task: QueuedTask {
-                task_id: task.task_id,
-                trip_id: task.trip_id,
-                agent_type: task.agent_type,
-                priority: task.priority,
-                depends_on: task.depends_on.clone(),
-                status,
-                attempts: 0,
-                lease_owner: None,
-                lease_expires_at: None,
-                last_error: None,
-            },
-            available_at: now,
-            result: None,
-            epoch: 0,
-        });
+        let row = rows
+            .entry(task.task_id)
+            .or_insert_with(|| Row::new(task, status, now));
         row.task.trip_id = task.trip_id;
         row.task.agent_type = task.agent_type;
         row.task.priority = task.priority;
@@ -449,26 +463,7 @@ impl TaskQueue for MemoryTaskQueue {
             return Ok(());
         }
         order.push(task.task_id);
-        rows.insert(
-            task.task_id,
-            Row {
-                task: QueuedTask {
-                    task_id: task.task_id,
-                    trip_id: task.trip_id,
-                    agent_type: task.agent_type,
-                    priority: task.priority,
-                    depends_on: task.depends_on.clone(),
-                    status: TaskStatus::Pending,
-                    attempts: 0,
-                    lease_owner: None,
-                    lease_expires_at: None,
-                    last_error: None,
-                },
-                available_at: now,
-                result: None,
-                epoch: 0,
-            },
-        );
+        rows.insert(task.task_id, Row::new(task, TaskStatus::Pending, now));
         Ok(())
     }
 
@@ -594,12 +589,8 @@ impl TaskQueue for MemoryTaskQueue {
         Ok(())
     }
 
-    async fn requeue(
-        &self,
-        trip_id: TripId,
-        task_ids: &[TaskId],
-        now: DateTime<Utc>,
-    ) -> Result<usize, PortError> {
+    async fn requeue(&self, requeue: Requeue<'_>, now: DateTime<Utc>) -> Result<usize, PortError> {
+        let Requeue { trip_id, task_ids } = requeue;
         let mut guard = self.lock();
         let mut requeued = 0;
         for id in task_ids {

@@ -20,11 +20,29 @@ use super::Runtime;
 use crate::orchestrator::PlanOutcome;
 use crate::resilience::AgentError;
 use crate::state::{
-    AgentType, ClaimedTask, Command, Completion, ExecuteError, Executed, FailedAttempt, Rejection,
-    TaskId, TaskStatus, TripEvent, TripId, TripState, TripStatus, after,
+    AgentType, ClaimedTask, Command, Completion, ExecuteError, Executed, FailedAttempt, LeaseError,
+    Rejection, TaskId, TaskStatus, TripEvent, TripId, TripState, TripStatus, after,
 };
 
 impl<S: RuntimeStore> Runtime<S> {
+    /// Marks `task` completed with `result`, which the log holds already,
+    /// in the queue, for the claim it holds (a refused late write is
+    /// counted).
+    async fn copy_to_queue(
+        &self,
+        task: &ClaimedTask,
+        result: &Arc<TaskOutput>,
+    ) -> Result<bool, LeaseError> {
+        let completion = Completion {
+            task_id: task.task_id,
+            result,
+            fence: Some(task.epoch),
+        };
+        let copied = self.store.complete(completion, self.clock.now()).await;
+        self.journal.note_fenced(&copied);
+        copied
+    }
+
     /// Whether a claimed task is to run: the trip's log may be ahead of
     /// the queue (the process died between logging a result and marking
     /// it in the queue) or the trip may be over. Then the queue is put
@@ -50,34 +68,12 @@ impl<S: RuntimeStore> Runtime<S> {
         match (logged.status, &logged.result) {
             (TaskStatus::Completed, Some(result)) => {
                 // The log is ahead of the queue: copy the result over.
-                let copied = self
-                    .store
-                    .complete(
-                        Completion {
-                            task_id: task.task_id,
-                            result,
-                            fence,
-                        },
-                        self.clock.now(),
-                    )
-                    .await;
-                self.journal.note_fenced(&copied);
+                let _ = self.copy_to_queue(task, result).await;
                 false
             }
             (TaskStatus::Completed, None) => match self.store.result(task.task_id).await {
                 Ok(Some(result)) => {
-                    let copied = self
-                        .store
-                        .complete(
-                            Completion {
-                                task_id: task.task_id,
-                                result: &result,
-                                fence,
-                            },
-                            self.clock.now(),
-                        )
-                        .await;
-                    self.journal.note_fenced(&copied);
+                    let _ = self.copy_to_queue(task, &result).await;
                     false
                 }
                 // The read model holds no results: run it again (agents
@@ -309,19 +305,7 @@ impl<S: RuntimeStore> Runtime<S> {
             Err(ExecuteError::Fenced(_)) => return,
             Err(ExecuteError::Rejected(Rejection::TaskFinished { .. })) => {
                 // Logged by an earlier run: put the queue right.
-                let copied = self
-                    .store
-                    .complete(
-                        Completion {
-                            task_id: task.task_id,
-                            result: &output,
-                            fence,
-                        },
-                        self.clock.now(),
-                    )
-                    .await;
-                self.journal.note_fenced(&copied);
-                if let Err(e) = copied {
+                if let Err(e) = self.copy_to_queue(task, &output).await {
                     tracing::warn!(task.id = %task.task_id, error = %e, "could not mark a result in the queue");
                 }
                 None
