@@ -9,8 +9,8 @@ use serde_json::json;
 use wayfare_engine::clock::{Clock, ManualClock};
 use wayfare_engine::state::{
     AppendError, Batch, Command, Completion, EventStore, FailedAttempt, Lease, MemoryEventStore,
-    MemoryTaskQueue, NewTask, Priority, Rejection, StoredEvent, TaskId, TaskQueue, TaskStatus,
-    TripEvent, TripId, TripLog, TripState, TripStatus, decide,
+    MemoryTaskQueue, NewTask, Priority, Rejection, SnapshotRef, StoredEvent, TaskId, TaskQueue,
+    TaskStatus, TripEvent, TripId, TripLog, TripState, TripStatus, decide,
 };
 
 #[path = "common/values.rs"]
@@ -965,7 +965,14 @@ async fn loading_a_trip_starts_from_its_snapshot_rather_than_the_first_event() {
     // A snapshot that differs from the replay in a way only it can explain.
     let mut marked = TripState::replay(trip, &store.load(trip, 0).await.expect("load")[..1]);
     marked.modifications = 99;
-    store.save_snapshot(trip, 1, &marked).await.expect("save");
+    store
+        .save_snapshot(SnapshotRef {
+            trip_id: trip,
+            version: 1,
+            state: &marked,
+        })
+        .await
+        .expect("save");
     let state = store.load_state(trip).await.expect("state");
     assert_eq!(state.modifications, 99, "the snapshot was used");
     assert_eq!(state.status, TripStatus::Cancelled, "and the tail replayed");

@@ -19,8 +19,8 @@
 use chrono::{DateTime, SubsecRound, Utc};
 use wayfare_engine::runtime::{QueueWriteAt, RuntimeStore};
 use wayfare_engine::state::{
-    AppendError, Batch, EventStore, FoldedBatch, PortError, Snapshot, StoredEvent, TaskId,
-    TripEvent, TripId, TripState, TripStatus, TripSummary,
+    AppendError, Batch, EventStore, FoldedBatch, PortError, Snapshot, SnapshotRef, StoredEvent,
+    TaskId, TripEvent, TripId, TripState, TripStatus, TripSummary,
 };
 
 use crate::codec::{Id, JsonText, Time, is_unique_violation, parse_ts, to_i64, to_json, to_u64};
@@ -793,12 +793,12 @@ impl EventStore for Store {
         Ok(self.load_snapshot_sql(trip_id).await?)
     }
 
-    async fn save_snapshot(
-        &self,
-        trip_id: TripId,
-        version: u64,
-        state: &TripState,
-    ) -> Result<(), PortError> {
+    async fn save_snapshot(&self, snapshot: SnapshotRef<'_>) -> Result<(), PortError> {
+        let SnapshotRef {
+            trip_id,
+            version,
+            state,
+        } = snapshot;
         Ok(self.save_snapshot_sql(trip_id, version, state).await?)
     }
 

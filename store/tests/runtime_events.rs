@@ -9,8 +9,8 @@ use std::time::Duration;
 use serde_json::json;
 use wayfare_engine::clock::{Clock, ManualClock};
 use wayfare_engine::state::{
-    AppendError, Batch, Command, EventStore, FoldedBatch, Priority, TaskId, TripEvent, TripId,
-    TripLog, TripState, TripStatus, TripSummary,
+    AppendError, Batch, Command, EventStore, FoldedBatch, Priority, SnapshotRef, TaskId, TripEvent,
+    TripId, TripLog, TripState, TripStatus, TripSummary,
 };
 use wayfare_store::Store;
 
@@ -439,7 +439,11 @@ async fn loading_a_trip_starts_from_its_snapshot_on_every_backend() {
         let mut marked = TripState::replay(trip, &first[..1]);
         marked.modifications = 99;
         db.store
-            .save_snapshot(trip, 1, &marked)
+            .save_snapshot(SnapshotRef {
+                trip_id: trip,
+                version: 1,
+                state: &marked,
+            })
             .await
             .expect("save");
         let state = db.store.load_state(trip).await.expect("state");

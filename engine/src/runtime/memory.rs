@@ -1,8 +1,6 @@
 //! [`MemoryRuntimeStore`]: the three in-memory ports in one value, the
 //! runtime's store in tests and demos (`wayfare-store::Store` is the SQL one).
 
-use std::time::Duration;
-
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
@@ -12,14 +10,14 @@ use std::sync::{Arc, Mutex};
 use wayfare_domain::trip::AgentInfo;
 
 use super::pipeline::TaskOutput;
-use super::registry::shared::{ProcessStamp, SharedRegistry, StampedInstance};
+use super::registry::shared::{ProcessStamp, SharedRegistry, Stamp, StampedInstance};
 use super::{QueueWrite, QueueWriteAt, RuntimeStore, lock};
 use crate::hub::{DeliveryStatus, Destination, HubStore, MemoryHubStore, Message, MessageId};
 use crate::state::{
     AgentType, AppendError, AuditStore, Batch, ClaimedTask, Completion, EventStore, FailedAttempt,
     FoldedBatch, Lease, LeaseError, MemoryEventStore, MemoryTaskQueue, NewTask, PortError,
-    QueueRepair, QueuedTask, Repair, Requeue, Snapshot, StoredEvent, TaskId, TaskQueue, TripId,
-    TripState, TripStatus, TripSummary,
+    QueueRepair, QueuedTask, Repair, Requeue, Snapshot, SnapshotRef, StoredEvent, TaskId,
+    TaskQueue, TripId, TripStatus, TripSummary,
 };
 
 /// Event log, task queue and hub store in memory. Clones share the data,
@@ -55,13 +53,8 @@ impl EventStore for MemoryRuntimeStore {
         self.events.load_snapshot(trip_id).await
     }
 
-    async fn save_snapshot(
-        &self,
-        trip_id: TripId,
-        version: u64,
-        state: &TripState,
-    ) -> Result<(), PortError> {
-        self.events.save_snapshot(trip_id, version, state).await
+    async fn save_snapshot(&self, snapshot: SnapshotRef<'_>) -> Result<(), PortError> {
+        self.events.save_snapshot(snapshot).await
     }
 
     async fn trip_summary(&self, trip_id: TripId) -> Result<Option<TripSummary>, PortError> {
@@ -262,18 +255,15 @@ impl HubStore for MemoryRuntimeStore {
 /// Runtimes sharing one in-memory store (tests of several processes) see
 /// each other's instances, stamped on the runtime's clock.
 impl SharedRegistry for MemoryRuntimeStore {
-    async fn stamp_instances(
-        &self,
-        process: &ProcessStamp,
-        instances: &[AgentInfo],
-        now: DateTime<Utc>,
-        forget_after: Duration,
-    ) -> Result<(), PortError> {
+    async fn stamp_instances(&self, stamp: Stamp<'_>) -> Result<(), PortError> {
+        let now = stamp.now;
         let mut rows = lock(&self.instances);
-        rows.retain(|_, (_, _, seen)| (now - *seen).to_std().unwrap_or_default() < forget_after);
+        rows.retain(|_, (_, _, seen)| {
+            (now - *seen).to_std().unwrap_or_default() < stamp.forget_after
+        });
         rows.insert(
-            process.node_id.clone(),
-            (process.clone(), instances.to_vec(), now),
+            stamp.process.node_id.clone(),
+            (stamp.process.clone(), stamp.instances.to_vec(), now),
         );
         Ok(())
     }

@@ -27,7 +27,7 @@ mod traffic;
 mod wire;
 pub use journal::ClusterMetrics;
 pub use memory::MemoryRuntimeStore;
-pub use registry::shared::{ProcessStamp, SharedRegistry, StampedInstance};
+pub use registry::shared::{ProcessStamp, SharedRegistry, Stamp, StampedInstance};
 pub use service::{InstanceReports, InterventionError, RouteExchanges, Runtime, read_with_answers};
 pub use traffic::{CityStops, EVENTS_TOPIC, EventStream, REGISTRY_QUEUE, Traffic, trip_topic};
 mod config;

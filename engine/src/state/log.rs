@@ -11,7 +11,7 @@ use chrono::SubsecRound;
 use super::decide::{Command, Rejection, decide_all};
 use super::event::StoredEvent;
 use super::ids::{TaskId, TripId};
-use super::port::{AppendError, EventStore, FoldedBatch, PortError};
+use super::port::{AppendError, EventStore, FoldedBatch, PortError, SnapshotRef};
 use super::trip::TripState;
 use crate::clock::SharedClock;
 
@@ -231,7 +231,11 @@ impl<S: EventStore> TripLog<S> {
         }
         if let Err(err) = self
             .store
-            .save_snapshot(trip_id, state.version, state)
+            .save_snapshot(SnapshotRef {
+                trip_id,
+                version: state.version,
+                state,
+            })
             .await
         {
             tracing::warn!(error = %err, "could not save a snapshot");

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 
 use super::event::{StoredEvent, TripStatus};
 use super::ids::TripId;
-use super::port::{AppendError, Batch, EventStore, PortError, Snapshot, TripSummary};
+use super::port::{AppendError, Batch, EventStore, PortError, Snapshot, SnapshotRef, TripSummary};
 use super::trip::TripState;
 
 #[derive(Debug, Default)]
@@ -150,19 +150,14 @@ impl EventStore for MemoryEventStore {
             .and_then(|t| t.snapshots.iter().max_by_key(|s| s.version).cloned()))
     }
 
-    async fn save_snapshot(
-        &self,
-        trip_id: TripId,
-        version: u64,
-        state: &TripState,
-    ) -> Result<(), PortError> {
+    async fn save_snapshot(&self, snapshot: SnapshotRef<'_>) -> Result<(), PortError> {
         let mut trips = self.lock();
-        let trip = trips.entry(trip_id).or_default();
-        if trip.snapshots.iter().all(|s| s.version != version) {
+        let trip = trips.entry(snapshot.trip_id).or_default();
+        if trip.snapshots.iter().all(|s| s.version != snapshot.version) {
             trip.snapshots.push(Snapshot {
-                trip_id,
-                version,
-                state: state.clone(),
+                trip_id: snapshot.trip_id,
+                version: snapshot.version,
+                state: snapshot.state.clone(),
             });
         }
         Ok(())

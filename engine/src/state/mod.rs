@@ -24,7 +24,7 @@ pub use log::{Append, ExecuteError, Executed, TripLog};
 pub use memory::MemoryEventStore;
 pub use port::{
     AppendError, AuditStore, Batch, EventStore, FoldedBatch, PortError, QueueRepair, Repair,
-    Snapshot, TripSummary,
+    Snapshot, SnapshotRef, TripSummary,
 };
 pub use queue::{
     ClaimedTask, Completion, FailedAttempt, Lease, LeaseError, Liveness, MemoryTaskQueue, NewTask,

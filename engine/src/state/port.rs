@@ -74,6 +74,14 @@ pub struct Snapshot {
     pub state: TripState,
 }
 
+/// A [`Snapshot`] to save, borrowing the state it holds.
+#[derive(Debug, Clone, Copy)]
+pub struct SnapshotRef<'a> {
+    pub trip_id: TripId,
+    pub version: u64,
+    pub state: &'a TripState,
+}
+
 /// One row of the `trip_state` read model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TripSummary {
@@ -151,9 +159,7 @@ pub trait EventStore: Send + Sync {
 
     fn save_snapshot(
         &self,
-        trip_id: TripId,
-        version: u64,
-        state: &TripState,
+        snapshot: SnapshotRef<'_>,
     ) -> impl Future<Output = Result<(), PortError>> + Send;
 
     /// The read-model row of a trip (`None` when it has no events).

@@ -202,12 +202,12 @@ impl<S: RuntimeStore> Runtime<S> {
         loop {
             match self
                 .store
-                .stamp_instances(
-                    &self.process,
-                    &self.agents(),
-                    self.clock.now(),
-                    shared::FORGET_AFTER,
-                )
+                .stamp_instances(shared::Stamp {
+                    process: &self.process,
+                    instances: &self.agents(),
+                    now: self.clock.now(),
+                    forget_after: shared::FORGET_AFTER,
+                })
                 .await
             {
                 Ok(_) => self.ack_reports(&queue, std::mem::take(&mut held)).await,

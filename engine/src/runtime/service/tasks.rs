@@ -43,6 +43,19 @@ impl<S: RuntimeStore> Runtime<S> {
         copied
     }
 
+    /// Records a failed attempt at `task` in the queue, for the claim it
+    /// holds (a refused late write is counted).
+    async fn fail_claim(&self, task: &ClaimedTask, error: &str, retry_at: Option<DateTime<Utc>>) {
+        let attempt = FailedAttempt {
+            task_id: task.task_id,
+            error,
+            retry_at,
+            fence: Some(task.epoch),
+        };
+        let failed = self.store.fail(attempt).await;
+        self.journal.note_fenced(&failed);
+    }
+
     /// Whether a claimed task is to run: the trip's log may be ahead of
     /// the queue (the process died between logging a result and marking
     /// it in the queue) or the trip may be over. Then the queue is put
@@ -50,16 +63,8 @@ impl<S: RuntimeStore> Runtime<S> {
     pub(super) async fn still_to_run(&self, state: &TripState, task: &ClaimedTask) -> bool {
         let fence = Some(task.epoch);
         if state.status != TripStatus::Planning {
-            let failed = self
-                .store
-                .fail(FailedAttempt {
-                    task_id: task.task_id,
-                    error: &format!("the trip is {}", state.status),
-                    retry_at: None,
-                    fence,
-                })
+            self.fail_claim(task, &format!("the trip is {}", state.status), None)
                 .await;
-            self.journal.note_fenced(&failed);
             return false;
         }
         let Some(logged) = state.task(task.task_id) else {
@@ -86,16 +91,7 @@ impl<S: RuntimeStore> Runtime<S> {
                 false
             }
             (TaskStatus::Failed, _) => {
-                let failed = self
-                    .store
-                    .fail(FailedAttempt {
-                        task_id: task.task_id,
-                        error: "failed",
-                        retry_at: None,
-                        fence,
-                    })
-                    .await;
-                self.journal.note_fenced(&failed);
+                self.fail_claim(task, "failed", None).await;
                 false
             }
             _ => true,
@@ -213,16 +209,7 @@ impl<S: RuntimeStore> Runtime<S> {
             }
             Attempt::Failed(error) => self.failed(task, attempt, &instance, error).await,
             Attempt::Cancelled => {
-                let failed = self
-                    .store
-                    .fail(FailedAttempt {
-                        task_id: task.task_id,
-                        error: "cancelled",
-                        retry_at: None,
-                        fence: Some(task.epoch),
-                    })
-                    .await;
-                self.journal.note_fenced(&failed);
+                self.fail_claim(task, "cancelled", None).await;
             }
         }
         self.dispatch.ended(task.task_id);
@@ -314,16 +301,7 @@ impl<S: RuntimeStore> Runtime<S> {
                 if !matches!(rejection, Rejection::DependenciesPending { .. }) =>
             {
                 // The trip moved on (cancelled, failed): nothing to keep.
-                let failed = self
-                    .store
-                    .fail(FailedAttempt {
-                        task_id: task.task_id,
-                        error: &rejection.to_string(),
-                        retry_at: None,
-                        fence,
-                    })
-                    .await;
-                self.journal.note_fenced(&failed);
+                self.fail_claim(task, &rejection.to_string(), None).await;
                 return;
             }
             Err(e) => {
@@ -331,16 +309,7 @@ impl<S: RuntimeStore> Runtime<S> {
                 // inputs yet): the attempt did not count; run it again soon.
                 tracing::warn!(task.id = %task.task_id, error = %e, "could not log a result");
                 let retry_at = after(self.clock.now(), self.tick());
-                let failed = self
-                    .store
-                    .fail(FailedAttempt {
-                        task_id: task.task_id,
-                        error: &e.to_string(),
-                        retry_at: Some(retry_at),
-                        fence,
-                    })
-                    .await;
-                self.journal.note_fenced(&failed);
+                self.fail_claim(task, &e.to_string(), Some(retry_at)).await;
                 return;
             }
         };
@@ -424,16 +393,7 @@ impl<S: RuntimeStore> Runtime<S> {
             // Claimed again since: this claim has nothing more to say.
             Ok(_) | Err(ExecuteError::Fenced(_)) => {}
             Err(_) => {
-                let settled = self
-                    .store
-                    .fail(FailedAttempt {
-                        task_id: task.task_id,
-                        error,
-                        retry_at,
-                        fence,
-                    })
-                    .await;
-                self.journal.note_fenced(&settled);
+                self.fail_claim(task, error, retry_at).await;
             }
         }
     }
@@ -463,16 +423,7 @@ impl<S: RuntimeStore> Runtime<S> {
             Err(ExecuteError::Fenced(_)) => {}
             // The trip is over: take the task off the queue.
             Err(ExecuteError::Rejected(rejection)) => {
-                let failed = self
-                    .store
-                    .fail(FailedAttempt {
-                        task_id: task.task_id,
-                        error: &rejection.to_string(),
-                        retry_at: None,
-                        fence: Some(task.epoch),
-                    })
-                    .await;
-                self.journal.note_fenced(&failed);
+                self.fail_claim(task, &rejection.to_string(), None).await;
             }
             // Not logged: left to its lease, then claimed and tried again.
             Err(e) => {
