@@ -34,6 +34,24 @@ pub enum FlightSchedule {
 }
 
 impl FlightSchedule {
+    /// The days of the week, Monday first.
+    pub const WEEK: [Weekday; 7] = [
+        Weekday::Mon,
+        Weekday::Tue,
+        Weekday::Wed,
+        Weekday::Thu,
+        Weekday::Fri,
+        Weekday::Sat,
+        Weekday::Sun,
+    ];
+
+    /// A flight that operates every day of the week.
+    pub fn daily() -> Self {
+        FlightSchedule::Weekly {
+            days: Self::WEEK.to_vec(),
+        }
+    }
+
     pub fn operates_on(&self, date: NaiveDate) -> bool {
         use chrono::Datelike;
         match self {

@@ -7,8 +7,9 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use wayfare_engine::clock::{Clock, ManualClock};
 use wayfare_engine::state::{
-    Command, InterventionAction, MemoryTaskQueue, NewTask, Priority, Rejection, TaskId, TaskQueue,
-    TaskStatus, TripEvent, TripId, TripState, TripStatus, decide,
+    Command, Completion, FailedAttempt, InterventionAction, Lease, MemoryTaskQueue, NewTask,
+    Priority, Rejection, Requeue, TaskId, TaskQueue, TaskStatus, TripEvent, TripId, TripState,
+    TripStatus, decide,
 };
 
 #[path = "common/values.rs"]
@@ -18,6 +19,15 @@ use wayfare_engine::state::AgentType;
 
 fn t0() -> DateTime<Utc> {
     ManualClock::at_epoch().now()
+}
+
+/// A lease of 30 s that `holder` takes or extends at `now`.
+fn lease(holder: &str, now: DateTime<Utc>) -> Lease<'_> {
+    Lease {
+        holder,
+        now,
+        length: std::time::Duration::from_secs(30),
+    }
 }
 
 /// A trip of three tasks: `a` (P0) → `b` (P2, optional in the graph's
@@ -262,23 +272,32 @@ async fn the_memory_queue_requeues_unfinished_tasks_with_no_attempts_counted() {
             .expect("enqueue");
     }
     let types = [AgentType::Transport];
-    let lease = std::time::Duration::from_secs(30);
     let claimed = queue
-        .claim_ready("i1", &types, now, lease)
+        .claim_ready(&types, lease("i1", now))
         .await
         .expect("claim")
         .expect("a");
     queue
-        .fail(claimed.task_id, "broken", None, None)
+        .fail(FailedAttempt {
+            task_id: claimed.task_id,
+            error: "broken",
+            retry_at: None,
+            fence: None,
+        })
         .await
         .expect("fail");
     queue
-        .fail(b, "the trip is over", None, None)
+        .fail(FailedAttempt {
+            task_id: b,
+            error: "the trip is over",
+            retry_at: None,
+            fence: None,
+        })
         .await
         .expect("fail");
     assert!(
         queue
-            .claim_ready("i1", &types, now, lease)
+            .claim_ready(&types, lease("i1", now))
             .await
             .expect("claim")
             .is_none()
@@ -286,14 +305,32 @@ async fn the_memory_queue_requeues_unfinished_tasks_with_no_attempts_counted() {
     // Another trip's task is not touched.
     assert_eq!(
         queue
-            .requeue(TripId::new(), &[a, b], now)
+            .requeue(
+                Requeue {
+                    trip_id: TripId::new(),
+                    task_ids: &[a, b]
+                },
+                now
+            )
             .await
             .expect("requeue"),
         0
     );
-    assert_eq!(queue.requeue(trip, &[a, b], now).await.expect("requeue"), 2);
+    assert_eq!(
+        queue
+            .requeue(
+                Requeue {
+                    trip_id: trip,
+                    task_ids: &[a, b]
+                },
+                now
+            )
+            .await
+            .expect("requeue"),
+        2
+    );
     let again = queue
-        .claim_ready("i2", &types, now, lease)
+        .claim_ready(&types, lease("i2", now))
         .await
         .expect("claim")
         .expect("a again");
@@ -301,19 +338,38 @@ async fn the_memory_queue_requeues_unfinished_tasks_with_no_attempts_counted() {
     // Its dependant waits for it, as before.
     assert!(
         queue
-            .claim_ready("i2", &types, now, lease)
+            .claim_ready(&types, lease("i2", now))
             .await
             .expect("claim")
             .is_none()
     );
     queue
-        .complete(a, &output(json!({"ok": true})), now, None)
+        .complete(
+            Completion {
+                task_id: a,
+                result: &output(json!({"ok": true})),
+                fence: None,
+            },
+            now,
+        )
         .await
         .expect("complete");
     // A completed task is not requeued.
-    assert_eq!(queue.requeue(trip, &[a], now).await.expect("requeue"), 0);
+    assert_eq!(
+        queue
+            .requeue(
+                Requeue {
+                    trip_id: trip,
+                    task_ids: &[a]
+                },
+                now
+            )
+            .await
+            .expect("requeue"),
+        0
+    );
     let b_claimed = queue
-        .claim_ready("i2", &types, now, lease)
+        .claim_ready(&types, lease("i2", now))
         .await
         .expect("claim")
         .expect("b");

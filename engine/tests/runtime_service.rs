@@ -829,7 +829,7 @@ async fn a_result_the_queue_has_but_the_log_lacks_is_copied_on_resume() {
     use std::collections::BTreeMap;
 
     use wayfare_engine::runtime::pipeline::run_task;
-    use wayfare_engine::state::{EventStore, TaskQueue, TripId};
+    use wayfare_engine::state::{Completion, EventStore, TaskQueue, TripId};
 
     let store = MemoryRuntimeStore::new();
     let mut slow_budget = no_cache(config());
@@ -860,7 +860,14 @@ async fn a_result_the_queue_has_but_the_log_lacks_is_copied_on_resume() {
     let now = chrono::Utc::now();
     assert!(
         store
-            .complete(budget.task_id, &std::sync::Arc::new(output), now, None)
+            .complete(
+                Completion {
+                    task_id: budget.task_id,
+                    result: &std::sync::Arc::new(output),
+                    fence: None
+                },
+                now
+            )
             .await
             .unwrap()
     );

@@ -8,9 +8,9 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use wayfare_engine::clock::{Clock, ManualClock};
 use wayfare_engine::state::{
-    AppendError, Command, EventStore, MemoryEventStore, MemoryTaskQueue, NewTask, Priority,
-    Rejection, StoredEvent, TaskId, TaskQueue, TaskStatus, TripEvent, TripId, TripLog, TripState,
-    TripStatus, decide,
+    AppendError, Batch, Command, Completion, EventStore, FailedAttempt, Lease, MemoryEventStore,
+    MemoryTaskQueue, NewTask, Priority, Rejection, SnapshotRef, StoredEvent, TaskId, TaskQueue,
+    TaskStatus, TripEvent, TripId, TripLog, TripState, TripStatus, decide,
 };
 
 #[path = "common/values.rs"]
@@ -20,6 +20,15 @@ use wayfare_engine::state::AgentType;
 
 fn t0() -> DateTime<Utc> {
     ManualClock::at_epoch().now()
+}
+
+/// A lease of 30 s that `holder` takes or extends at `now`.
+fn lease(holder: &str, now: DateTime<Utc>) -> Lease<'_> {
+    Lease {
+        holder,
+        now,
+        length: Duration::from_secs(30),
+    }
 }
 
 fn at(secs: i64) -> DateTime<Utc> {
@@ -674,7 +683,14 @@ async fn a_stale_writer_gets_a_conflict_and_exactly_one_concurrent_append_wins()
     let store = MemoryEventStore::new();
     let trip = TripId::new();
     store
-        .append(trip, 0, &[submitted()], t0())
+        .append(
+            Batch {
+                trip_id: trip,
+                expected_version: 0,
+                events: &[submitted()],
+            },
+            t0(),
+        )
         .await
         .expect("first append");
     let mut handles = Vec::new();
@@ -683,11 +699,13 @@ async fn a_stale_writer_gets_a_conflict_and_exactly_one_concurrent_append_wins()
         handles.push(tokio::spawn(async move {
             store
                 .append(
-                    trip,
-                    1,
-                    &[TripEvent::PlanFailed {
-                        reason: format!("writer {i}"),
-                    }],
+                    Batch {
+                        trip_id: trip,
+                        expected_version: 1,
+                        events: &[TripEvent::PlanFailed {
+                            reason: format!("writer {i}"),
+                        }],
+                    },
                     t0(),
                 )
                 .await
@@ -753,11 +771,25 @@ async fn unfinished_trips_are_the_ones_still_planning() {
     let planning = TripId::new();
     let done = TripId::new();
     store
-        .append(planning, 0, &[submitted()], t0())
+        .append(
+            Batch {
+                trip_id: planning,
+                expected_version: 0,
+                events: &[submitted()],
+            },
+            t0(),
+        )
         .await
         .expect("append");
     store
-        .append(done, 0, &[submitted(), TripEvent::Cancelled], t0())
+        .append(
+            Batch {
+                trip_id: done,
+                expected_version: 0,
+                events: &[submitted(), TripEvent::Cancelled],
+            },
+            t0(),
+        )
         .await
         .expect("append");
     assert_eq!(
@@ -801,21 +833,27 @@ async fn claims_come_in_priority_order_and_wait_for_dependencies() {
         q.enqueue(t, t0()).await.expect("enqueue");
     }
     let all = types(&["tips", "transport", "accommodation", "dining"]);
-    let lease = Duration::from_secs(30);
-    let first = q.claim_ready("i", &all, t0(), lease).await.expect("claim");
+    let first = q.claim_ready(&all, lease("i", t0())).await.expect("claim");
     assert_eq!(first.map(|c| c.task_id), Some(flight.task_id));
     // The hotel (P1) waits for the flight, so P2 goes next.
-    let second = q.claim_ready("i", &all, t0(), lease).await.expect("claim");
+    let second = q.claim_ready(&all, lease("i", t0())).await.expect("claim");
     assert_eq!(second.map(|c| c.task_id), Some(dining.task_id));
-    q.complete(flight.task_id, &output(json!({"f": 1})), t0(), None)
-        .await
-        .expect("complete");
-    let third = q.claim_ready("i", &all, t0(), lease).await.expect("claim");
+    q.complete(
+        Completion {
+            task_id: flight.task_id,
+            result: &output(json!({"f": 1})),
+            fence: None,
+        },
+        t0(),
+    )
+    .await
+    .expect("complete");
+    let third = q.claim_ready(&all, lease("i", t0())).await.expect("claim");
     assert_eq!(third.map(|c| c.task_id), Some(hotel.task_id));
-    let fourth = q.claim_ready("i", &all, t0(), lease).await.expect("claim");
+    let fourth = q.claim_ready(&all, lease("i", t0())).await.expect("claim");
     assert_eq!(fourth.map(|c| c.task_id), Some(tips.task_id));
     assert_eq!(
-        q.claim_ready("i", &all, t0(), lease).await.expect("claim"),
+        q.claim_ready(&all, lease("i", t0())).await.expect("claim"),
         None
     );
 }
@@ -826,29 +864,28 @@ async fn an_expired_lease_makes_the_task_claimable_by_another_instance() {
     let t = task(TripId::new(), "transport", Priority::P0, &[]);
     q.enqueue(&t, t0()).await.expect("enqueue");
     let kinds = types(&["transport"]);
-    let lease = Duration::from_secs(30);
     let one = q
-        .claim_ready("dead", &kinds, t0(), lease)
+        .claim_ready(&kinds, lease("dead", t0()))
         .await
         .expect("claim")
         .expect("a task");
     assert_eq!(one.attempt, 1);
-    q.heartbeat(t.task_id, "dead", at(20), lease)
+    q.heartbeat(t.task_id, lease("dead", at(20)))
         .await
         .expect("heartbeat");
     assert_eq!(
-        q.claim_ready("other", &kinds, at(49), lease)
+        q.claim_ready(&kinds, lease("other", at(49)))
             .await
             .expect("claim"),
         None
     );
     let two = q
-        .claim_ready("other", &kinds, at(51), lease)
+        .claim_ready(&kinds, lease("other", at(51)))
         .await
         .expect("claim")
         .expect("reclaimed");
     assert_eq!((two.instance_id.as_str(), two.attempt), ("other", 2));
-    assert!(q.heartbeat(t.task_id, "dead", at(52), lease).await.is_err());
+    assert!(q.heartbeat(t.task_id, lease("dead", at(52))).await.is_err());
 }
 
 #[tokio::test]
@@ -857,34 +894,52 @@ async fn a_completed_result_is_kept_and_a_retry_waits_for_its_backoff() {
     let t = task(TripId::new(), "transport", Priority::P0, &[]);
     q.enqueue(&t, t0()).await.expect("enqueue");
     let kinds = types(&["transport"]);
-    let lease = Duration::from_secs(30);
-    q.claim_ready("i", &kinds, t0(), lease)
+    q.claim_ready(&kinds, lease("i", t0()))
         .await
         .expect("claim");
-    q.fail(t.task_id, "503", Some(at(10)), None)
-        .await
-        .expect("fail");
+    q.fail(FailedAttempt {
+        task_id: t.task_id,
+        error: "503",
+        retry_at: Some(at(10)),
+        fence: None,
+    })
+    .await
+    .expect("fail");
     assert_eq!(
-        q.claim_ready("i", &kinds, at(9), lease)
+        q.claim_ready(&kinds, lease("i", at(9)))
             .await
             .expect("claim"),
         None
     );
     assert!(
-        q.claim_ready("i", &kinds, at(10), lease)
+        q.claim_ready(&kinds, lease("i", at(10)))
             .await
             .expect("claim")
             .is_some()
     );
     assert!(
-        q.complete(t.task_id, &output(json!(1)), at(11), None)
-            .await
-            .expect("complete")
+        q.complete(
+            Completion {
+                task_id: t.task_id,
+                result: &output(json!(1)),
+                fence: None
+            },
+            at(11)
+        )
+        .await
+        .expect("complete")
     );
     assert!(
-        !q.complete(t.task_id, &output(json!(2)), at(12), None)
-            .await
-            .expect("again")
+        !q.complete(
+            Completion {
+                task_id: t.task_id,
+                result: &output(json!(2)),
+                fence: None
+            },
+            at(12)
+        )
+        .await
+        .expect("again")
     );
     assert_eq!(
         q.result(t.task_id).await.expect("result"),
@@ -897,13 +952,27 @@ async fn loading_a_trip_starts_from_its_snapshot_rather_than_the_first_event() {
     let store = MemoryEventStore::new();
     let trip = TripId::new();
     store
-        .append(trip, 0, &[submitted(), TripEvent::Cancelled], t0())
+        .append(
+            Batch {
+                trip_id: trip,
+                expected_version: 0,
+                events: &[submitted(), TripEvent::Cancelled],
+            },
+            t0(),
+        )
         .await
         .expect("append");
     // A snapshot that differs from the replay in a way only it can explain.
     let mut marked = TripState::replay(trip, &store.load(trip, 0).await.expect("load")[..1]);
     marked.modifications = 99;
-    store.save_snapshot(trip, 1, &marked).await.expect("save");
+    store
+        .save_snapshot(SnapshotRef {
+            trip_id: trip,
+            version: 1,
+            state: &marked,
+        })
+        .await
+        .expect("save");
     let state = store.load_state(trip).await.expect("state");
     assert_eq!(state.modifications, 99, "the snapshot was used");
     assert_eq!(state.status, TripStatus::Cancelled, "and the tail replayed");

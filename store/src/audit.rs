@@ -11,7 +11,7 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use wayfare_engine::state::{
-    AuditStore, NewTask, PortError, QueueRepair, TaskId, TaskStatus, TripId, TripState,
+    AuditStore, NewTask, PortError, QueueRepair, Repair, TaskId, TaskStatus, TripId,
 };
 
 use crate::codec::{Id, Ids, JsonText, Time, limit, to_i64, to_json};
@@ -123,12 +123,12 @@ impl Store {
     /// concurrently, so it first takes the queue's per-trip advisory lock
     /// (every promotion takes it) and the read model's row (every append
     /// takes it): neither writes this trip meanwhile.
-    async fn repair_sql(
-        &self,
-        state: &TripState,
-        read_model: bool,
-        queue: &[QueueRepair],
-    ) -> Result<bool, StoreError> {
+    async fn repair_sql(&self, repair: Repair<'_>) -> Result<bool, StoreError> {
+        let Repair {
+            state,
+            read_model,
+            queue,
+        } = repair;
         let Some(trip) = state.trip_id else {
             return Ok(false);
         };
@@ -264,12 +264,7 @@ impl AuditStore for Store {
         Ok(self.results_of_sql(trip_id).await?)
     }
 
-    async fn repair(
-        &self,
-        state: &TripState,
-        read_model: bool,
-        queue: &[QueueRepair],
-    ) -> Result<bool, PortError> {
-        Ok(self.repair_sql(state, read_model, queue).await?)
+    async fn repair(&self, repair: Repair<'_>) -> Result<bool, PortError> {
+        Ok(self.repair_sql(repair).await?)
     }
 }

@@ -25,7 +25,7 @@ use std::fmt;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use chrono::{NaiveDate, NaiveTime, Weekday};
+use chrono::{NaiveDate, NaiveTime};
 use sqlx::{QueryBuilder, Row};
 use wayfare_domain::catalog::{
     Attraction, City, Flight, FlightSchedule, GroundRoute, HouseRule, Restaurant, RoomType, Stay,
@@ -569,16 +569,6 @@ fn house_rules_from_mask(mask: i64) -> Vec<HouseRule> {
         .collect()
 }
 
-const WEEK: [Weekday; 7] = [
-    Weekday::Mon,
-    Weekday::Tue,
-    Weekday::Wed,
-    Weekday::Thu,
-    Weekday::Fri,
-    Weekday::Sat,
-    Weekday::Sun,
-];
-
 /// `(flight_date, weekdays)`: a date, or a bitmask with bit 0 = Monday.
 fn schedule_columns(schedule: &FlightSchedule) -> (Option<NaiveDate>, Option<i64>) {
     match schedule {
@@ -598,7 +588,7 @@ fn schedule_from_columns(date: Option<NaiveDate>, weekdays: Option<i64>) -> Opti
     match (date, weekdays) {
         (Some(date), _) => Some(FlightSchedule::On { date }),
         (None, Some(mask)) => Some(FlightSchedule::Weekly {
-            days: WEEK
+            days: FlightSchedule::WEEK
                 .into_iter()
                 .filter(|d| mask & (1 << d.num_days_from_monday()) != 0)
                 .collect(),
@@ -609,6 +599,8 @@ fn schedule_from_columns(date: Option<NaiveDate>, weekdays: Option<i64>) -> Opti
 
 #[cfg(test)]
 mod tests {
+    use chrono::Weekday;
+
     use super::*;
 
     #[test]

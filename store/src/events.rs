@@ -17,10 +17,10 @@
 //! twice at once is refused by the primary keys on both.
 
 use chrono::{DateTime, SubsecRound, Utc};
-use wayfare_engine::runtime::{QueueWrite, RuntimeStore};
+use wayfare_engine::runtime::{QueueWriteAt, RuntimeStore};
 use wayfare_engine::state::{
-    AppendError, EventStore, PortError, Snapshot, StoredEvent, TaskId, TripEvent, TripId,
-    TripState, TripStatus, TripSummary,
+    AppendError, Batch, EventStore, FoldedBatch, PortError, Snapshot, SnapshotRef, StoredEvent,
+    TaskId, TripEvent, TripId, TripState, TripStatus, TripSummary,
 };
 
 use crate::codec::{Id, JsonText, Time, is_unique_violation, parse_ts, to_i64, to_json, to_u64};
@@ -632,12 +632,15 @@ impl Store {
     /// transaction.
     async fn append_encoded(
         &self,
-        trip_id: TripId,
-        expected_version: u64,
-        events: &[StoredEvent],
-        after: &TripState,
+        folded: FoldedBatch<'_>,
         queue: Option<(Joint, DateTime<Utc>)>,
     ) -> Result<u64, AppendError> {
+        let FoldedBatch {
+            trip_id,
+            expected_version,
+            events,
+            after,
+        } = folded;
         let at = events.first().map_or_else(Utc::now, |e| e.at);
         let refs: Vec<&TripEvent> = events.iter().map(|e| &e.event).collect();
         let encoded =
@@ -740,16 +743,11 @@ async fn run_append_postgres(conn: &mut sqlx::PgConnection, writes: Writes) -> R
 impl RuntimeStore for Store {
     async fn append_with_queue(
         &self,
-        trip_id: TripId,
-        expected_version: u64,
-        events: &[StoredEvent],
-        after: &TripState,
-        queue: QueueWrite<'_>,
-        now: DateTime<Utc>,
+        folded: FoldedBatch<'_>,
+        queue: QueueWriteAt<'_>,
     ) -> Result<u64, AppendError> {
-        let joint = Joint::of(queue).map_err(|e| AppendError::Port(e.into()))?;
-        self.append_encoded(trip_id, expected_version, events, after, Some((joint, now)))
-            .await
+        let joint = Joint::of(queue.write).map_err(|e| AppendError::Port(e.into()))?;
+        self.append_encoded(folded, Some((joint, queue.now))).await
     }
 
     /// PostgreSQL: an advisory lock that processes starting together take
@@ -770,34 +768,21 @@ impl RuntimeStore for Store {
 }
 
 impl EventStore for Store {
-    async fn append(
-        &self,
-        trip_id: TripId,
-        expected_version: u64,
-        events: &[TripEvent],
-        at: DateTime<Utc>,
-    ) -> Result<u64, AppendError> {
-        let refs: Vec<&TripEvent> = events.iter().collect();
+    async fn append(&self, batch: Batch<'_>, at: DateTime<Utc>) -> Result<u64, AppendError> {
+        let refs: Vec<&TripEvent> = batch.events.iter().collect();
         self.append_any(
-            trip_id,
-            expected_version,
+            batch.trip_id,
+            batch.expected_version,
             &refs,
             at,
-            After::Fold(events.to_vec()),
+            After::Fold(batch.events.to_vec()),
             None,
         )
         .await
     }
 
-    async fn append_with_state(
-        &self,
-        trip_id: TripId,
-        expected_version: u64,
-        events: &[StoredEvent],
-        after: &TripState,
-    ) -> Result<u64, AppendError> {
-        self.append_encoded(trip_id, expected_version, events, after, None)
-            .await
+    async fn append_with_state(&self, folded: FoldedBatch<'_>) -> Result<u64, AppendError> {
+        self.append_encoded(folded, None).await
     }
 
     async fn load(&self, trip_id: TripId, after_seq: u64) -> Result<Vec<StoredEvent>, PortError> {
@@ -808,12 +793,12 @@ impl EventStore for Store {
         Ok(self.load_snapshot_sql(trip_id).await?)
     }
 
-    async fn save_snapshot(
-        &self,
-        trip_id: TripId,
-        version: u64,
-        state: &TripState,
-    ) -> Result<(), PortError> {
+    async fn save_snapshot(&self, snapshot: SnapshotRef<'_>) -> Result<(), PortError> {
+        let SnapshotRef {
+            trip_id,
+            version,
+            state,
+        } = snapshot;
         Ok(self.save_snapshot_sql(trip_id, version, state).await?)
     }
 

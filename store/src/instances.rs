@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use wayfare_domain::trip::AgentInfo;
-use wayfare_engine::runtime::{ProcessStamp, SharedRegistry, StampedInstance};
+use wayfare_engine::runtime::{ProcessStamp, SharedRegistry, Stamp, StampedInstance};
 use wayfare_engine::state::PortError;
 
 use crate::codec::{Int, Time, to_i64};
@@ -90,13 +90,13 @@ const COLUMNS: &str = "node_id, agent_id, agent_type, host, pid, status, current
 impl Store {
     /// The statements of one stamp: forget the silent processes' rows,
     /// replace this process's.
-    fn stamp_stmts(
-        &self,
-        process: &ProcessStamp,
-        instances: &[AgentInfo],
-        now: DateTime<Utc>,
-        forget_after: Duration,
-    ) -> Result<Vec<Stmt>, StoreError> {
+    fn stamp_stmts(&self, stamp: Stamp<'_>) -> Result<Vec<Stmt>, StoreError> {
+        let Stamp {
+            process,
+            instances,
+            now,
+            forget_after,
+        } = stamp;
         let postgres = matches!(self, Store::Postgres(_, _));
         let forget = if postgres {
             Stmt {
@@ -161,14 +161,8 @@ impl Store {
         Ok(stmts)
     }
 
-    async fn stamp_sql(
-        &self,
-        process: &ProcessStamp,
-        instances: &[AgentInfo],
-        now: DateTime<Utc>,
-        forget_after: Duration,
-    ) -> Result<(), StoreError> {
-        let stmts = self.stamp_stmts(process, instances, now, forget_after)?;
+    async fn stamp_sql(&self, stamp: Stamp<'_>) -> Result<(), StoreError> {
+        let stmts = self.stamp_stmts(stamp)?;
         in_transaction!(self, |conn| async move {
             for stmt in stmts {
                 stmt.query().execute(&mut *conn).await?;
@@ -213,16 +207,8 @@ impl Store {
 }
 
 impl SharedRegistry for Store {
-    async fn stamp_instances(
-        &self,
-        process: &ProcessStamp,
-        instances: &[AgentInfo],
-        now: DateTime<Utc>,
-        forget_after: Duration,
-    ) -> Result<(), PortError> {
-        Ok(self
-            .stamp_sql(process, instances, now, forget_after)
-            .await?)
+    async fn stamp_instances(&self, stamp: Stamp<'_>) -> Result<(), PortError> {
+        Ok(self.stamp_sql(stamp).await?)
     }
 
     async fn stamped_instances(

@@ -17,7 +17,9 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use wayfare_engine::runtime::QueueWrite;
 use wayfare_engine::runtime::pipeline::TaskOutput;
-use wayfare_engine::state::{NewTask, TaskId, TaskStatus, TripEvent, TripId};
+use wayfare_engine::state::{
+    Completion, FailedAttempt, NewTask, Requeue, TaskId, TaskStatus, TripEvent, TripId,
+};
 
 use crate::StoreError;
 use crate::codec::{Ids, JsonText, Time, to_i64, to_json};
@@ -189,21 +191,21 @@ impl Joint {
     pub(crate) fn of(queue: QueueWrite<'_>) -> Result<Self, StoreError> {
         Ok(match queue {
             QueueWrite::Enqueue(tasks) => Joint::Enqueue(tasks.to_vec()),
-            QueueWrite::Complete {
+            QueueWrite::Complete(Completion {
                 task_id,
                 result,
                 fence,
-            } => Joint::Complete {
+            }) => Joint::Complete {
                 task_id,
                 result: Arc::clone(result),
                 fence,
             },
-            QueueWrite::Fail {
+            QueueWrite::Fail(FailedAttempt {
                 task_id,
                 error,
                 retry_at,
                 fence,
-            } => Joint::Settle {
+            }) => Joint::Settle {
                 task_id,
                 to: if retry_at.is_some() {
                     TaskStatus::Pending
@@ -221,7 +223,7 @@ impl Joint {
                 available_at: None,
                 fence,
             },
-            QueueWrite::Requeue { trip_id, task_ids } => Joint::Requeue {
+            QueueWrite::Requeue(Requeue { trip_id, task_ids }) => Joint::Requeue {
                 trip_id,
                 task_ids: task_ids.to_vec(),
             },

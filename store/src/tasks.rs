@@ -15,8 +15,8 @@ use std::sync::Arc;
 
 use wayfare_engine::runtime::pipeline::TaskOutput;
 use wayfare_engine::state::{
-    AgentType, ClaimedTask, LeaseError, NewTask, PortError, Priority, QueuedTask, TaskId,
-    TaskQueue, TaskStatus, TripId, after,
+    AgentType, ClaimedTask, Completion, FailedAttempt, Lease, LeaseError, Liveness, NewTask,
+    PortError, Priority, QueuedTask, Requeue, TaskId, TaskQueue, TaskStatus, TripId,
 };
 
 use crate::codec::{
@@ -122,11 +122,7 @@ fn columns_of(alias: &str) -> String {
 }
 
 /// Claimed rows, most urgent first (RETURNING keeps no order).
-fn claimed_all(
-    rows: Vec<TaskRow>,
-    instance_id: &str,
-    lease_expires_at: DateTime<Utc>,
-) -> Result<Vec<ClaimedTask>, StoreError> {
+fn claimed_all(rows: Vec<TaskRow>, lease: Lease<'_>) -> Result<Vec<ClaimedTask>, StoreError> {
     let mut tasks = rows
         .into_iter()
         .map(|row| {
@@ -137,16 +133,11 @@ fn claimed_all(
     tasks.sort_by_key(|(t, _)| t.priority);
     Ok(tasks
         .into_iter()
-        .map(|(t, epoch)| claimed(t, instance_id, lease_expires_at, epoch))
+        .map(|(t, epoch)| claimed(t, lease, epoch))
         .collect())
 }
 
-fn claimed(
-    task: QueuedTask,
-    instance_id: &str,
-    lease_expires_at: DateTime<Utc>,
-    epoch: u64,
-) -> ClaimedTask {
+fn claimed(task: QueuedTask, lease: Lease<'_>, epoch: u64) -> ClaimedTask {
     ClaimedTask {
         epoch,
         task_id: task.task_id,
@@ -154,9 +145,9 @@ fn claimed(
         agent_type: task.agent_type,
         priority: task.priority,
         depends_on: task.depends_on,
-        instance_id: instance_id.to_owned(),
+        instance_id: lease.holder.to_owned(),
         attempt: task.attempts,
-        lease_expires_at,
+        lease_expires_at: lease.expires_at(),
     }
 }
 
@@ -249,14 +240,13 @@ impl Store {
     /// too (see `db::Dialect`).
     async fn claim_sql(
         &self,
-        instance_id: &str,
         agent_types: &[AgentType],
-        now: DateTime<Utc>,
-        lease_for: std::time::Duration,
+        lease: Lease<'_>,
         n: usize,
     ) -> Result<Vec<ClaimedTask>, StoreError> {
-        let until = Time(after(now, lease_for));
-        let now = Time(now);
+        let instance_id = lease.holder;
+        let until = Time(lease.expires_at());
+        let now = Time(lease.now);
         let n = limit(n.max(1));
         let rows: Vec<TaskRow> = match self {
             Store::Sqlite { write: pool, .. } => {
@@ -305,7 +295,7 @@ impl Store {
                 .await?
             }
         };
-        claimed_all(rows, instance_id, until.0)
+        claimed_all(rows, lease)
     }
 
     /// Claims, in one statement, up to `limit` ready tasks of each agent
@@ -315,10 +305,8 @@ impl Store {
     /// ranks what it locked; SQLite claims inside the writer's group commit.
     async fn claim_many_sql(
         &self,
-        instance_id: &str,
         limits: &[(AgentType, usize)],
-        now: DateTime<Utc>,
-        lease_for: std::time::Duration,
+        lease: Lease<'_>,
     ) -> Result<Vec<ClaimedTask>, StoreError> {
         let quotas: std::collections::BTreeMap<&str, usize> = limits
             .iter()
@@ -329,9 +317,9 @@ impl Store {
             return Ok(Vec::new());
         }
         let quotas = to_json(&quotas)?;
-        let until = Time(after(now, lease_for));
-        let now = Time(now);
-        let instance = instance_id.to_owned();
+        let until = Time(lease.expires_at());
+        let now = Time(lease.now);
+        let instance = lease.holder.to_owned();
         let rows: Vec<TaskRow> = match self {
             Store::Sqlite { writer, .. } => {
                 let claim = Stmt {
@@ -374,7 +362,7 @@ impl Store {
                 .await?
             }
         };
-        claimed_all(rows, instance_id, until.0)
+        claimed_all(rows, lease)
     }
 
     async fn task_sql(&self, task_id: TaskId) -> Result<Option<QueuedTask>, StoreError> {
@@ -445,11 +433,14 @@ impl Store {
     /// `fence`, refused when the task was claimed again since.
     pub(crate) async fn complete_sql(
         &self,
-        task_id: TaskId,
-        result: &Arc<TaskOutput>,
+        completion: Completion<'_>,
         now: DateTime<Utc>,
-        fence: Option<u64>,
     ) -> Result<bool, LeaseError> {
+        let Completion {
+            task_id,
+            result,
+            fence,
+        } = completion;
         let stmt = queue::complete(
             task_id,
             Kept::Json(JsonText(to_json(result).map_err(lease_err)?)),
@@ -558,16 +549,14 @@ impl TaskQueue for Store {
         Ok(self.enqueue_sql(tasks, now).await?)
     }
 
-    #[tracing::instrument(skip_all, fields(instance.id = instance_id), err)]
+    #[tracing::instrument(skip_all, fields(instance.id = lease.holder), err)]
     async fn claim_ready(
         &self,
-        instance_id: &str,
         agent_types: &[AgentType],
-        now: DateTime<Utc>,
-        lease_for: std::time::Duration,
+        lease: Lease<'_>,
     ) -> Result<Option<ClaimedTask>, PortError> {
         Ok(self
-            .claim_sql(instance_id, agent_types, now, lease_for, 1)
+            .claim_sql(agent_types, lease, 1)
             .await?
             .into_iter()
             .next())
@@ -575,25 +564,19 @@ impl TaskQueue for Store {
 
     async fn claim_ready_many(
         &self,
-        instance_id: &str,
         limits: &[(AgentType, usize)],
-        now: DateTime<Utc>,
-        lease_for: std::time::Duration,
+        lease: Lease<'_>,
     ) -> Result<Vec<ClaimedTask>, PortError> {
-        Ok(self
-            .claim_many_sql(instance_id, limits, now, lease_for)
-            .await?)
+        Ok(self.claim_many_sql(limits, lease).await?)
     }
 
     async fn heartbeat(
         &self,
         task_id: TaskId,
-        instance_id: &str,
-        now: DateTime<Utc>,
-        lease_for: std::time::Duration,
+        lease: Lease<'_>,
     ) -> Result<DateTime<Utc>, LeaseError> {
-        let until = after(now, lease_for);
-        match self.heartbeat_sql(task_id, instance_id, until).await {
+        let until = lease.expires_at();
+        match self.heartbeat_sql(task_id, lease.holder, until).await {
             Ok(0) => Err(self.explain_miss(task_id).await),
             Ok(_) => Ok(until),
             Err(err) => Err(lease_err(err)),
@@ -603,21 +586,16 @@ impl TaskQueue for Store {
     async fn heartbeat_all(
         &self,
         task_ids: &[TaskId],
-        instance_id: &str,
-        now: DateTime<Utc>,
-        lease_for: std::time::Duration,
+        lease: Lease<'_>,
     ) -> Result<usize, PortError> {
-        let until = after(now, lease_for);
-        let extended = self.heartbeat_all_sql(task_ids, instance_id, until).await?;
+        let until = lease.expires_at();
+        let extended = self
+            .heartbeat_all_sql(task_ids, lease.holder, until)
+            .await?;
         Ok(count(extended))
     }
 
-    async fn recover_leases(
-        &self,
-        node_id: &str,
-        now: DateTime<Utc>,
-        silent_for: std::time::Duration,
-    ) -> Result<usize, PortError> {
+    async fn recover_leases(&self, node: Liveness<'_>) -> Result<usize, PortError> {
         // The dialects do not differ here; the deployments do. One process
         // uses a SQLite file: every lease is a dead predecessor's. Several
         // share PostgreSQL: only silent processes' leases are released.
@@ -627,52 +605,45 @@ impl TaskQueue for Store {
                  WHERE status = 'running' AND lease_expires_at > $1
                    AND (lease_owner IS NULL OR lease_owner != $2)",
             )
-            .bind(Time(now))
-            .bind(node_id)
+            .bind(Time(node.now))
+            .bind(node.node_id)
             .execute(pool)
             .await
             .map_err(StoreError::from)?
             .rows_affected(),
-            Store::Postgres(_, _) => return self.node_alive(node_id, now, silent_for).await,
+            Store::Postgres(_, _) => return self.node_alive(node).await,
         };
         Ok(count(released))
     }
 
-    async fn node_alive(
-        &self,
-        node_id: &str,
-        now: DateTime<Utc>,
-        silent_for: std::time::Duration,
-    ) -> Result<usize, PortError> {
+    async fn node_alive(&self, node: Liveness<'_>) -> Result<usize, PortError> {
         let Store::Postgres(pool, _) = self else {
             return Ok(0);
         };
-        Ok(node_alive_postgres(pool, node_id, now, silent_for).await?)
+        Ok(node_alive_postgres(pool, node).await?)
     }
 
-    #[tracing::instrument(skip_all, fields(task.id = %task_id), err)]
+    #[tracing::instrument(skip_all, fields(task.id = %completion.task_id), err)]
     async fn complete(
         &self,
-        task_id: TaskId,
-        result: &Arc<TaskOutput>,
+        completion: Completion<'_>,
         now: DateTime<Utc>,
-        fence: Option<u64>,
     ) -> Result<bool, LeaseError> {
-        self.complete_sql(task_id, result, now, fence).await
+        self.complete_sql(completion, now).await
     }
 
-    async fn fail(
-        &self,
-        task_id: TaskId,
-        error: &str,
-        retry_at: Option<DateTime<Utc>>,
-        fence: Option<u64>,
-    ) -> Result<(), LeaseError> {
-        let to = if retry_at.is_some() {
+    async fn fail(&self, attempt: FailedAttempt<'_>) -> Result<(), LeaseError> {
+        let to = if attempt.retry_at.is_some() {
             TaskStatus::Pending
         } else {
             TaskStatus::Failed
         };
+        let FailedAttempt {
+            task_id,
+            error,
+            retry_at,
+            fence,
+        } = attempt;
         self.settle_sql(task_id, to, Some(error), retry_at, fence)
             .await
     }
@@ -682,12 +653,8 @@ impl TaskQueue for Store {
             .await
     }
 
-    async fn requeue(
-        &self,
-        trip_id: TripId,
-        task_ids: &[TaskId],
-        now: DateTime<Utc>,
-    ) -> Result<usize, PortError> {
+    async fn requeue(&self, requeue: Requeue<'_>, now: DateTime<Utc>) -> Result<usize, PortError> {
+        let Requeue { trip_id, task_ids } = requeue;
         Ok(self.requeue_sql(trip_id, task_ids.to_vec(), now).await?)
     }
 
@@ -707,12 +674,12 @@ impl TaskQueue for Store {
 /// dead process's tasks are released once, by whichever live process gets
 /// there first. A live process that was only slow stamps its row again and
 /// renews the leases nobody has claimed since.
-async fn node_alive_postgres(
-    pool: &sqlx::PgPool,
-    node_id: &str,
-    now: DateTime<Utc>,
-    silent_for: std::time::Duration,
-) -> Result<usize, StoreError> {
+async fn node_alive_postgres(pool: &sqlx::PgPool, node: Liveness<'_>) -> Result<usize, StoreError> {
+    let Liveness {
+        node_id,
+        now,
+        silent_for,
+    } = node;
     sqlx::query(
         "INSERT INTO runtime_nodes (node_id, started_at, seen_at) VALUES ($1, now(), now())
          ON CONFLICT (node_id) DO UPDATE SET seen_at = now()",

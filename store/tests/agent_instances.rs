@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use wayfare_domain::trip::AgentInfo;
-use wayfare_engine::runtime::{ProcessStamp, SharedRegistry};
+use wayfare_engine::runtime::{ProcessStamp, SharedRegistry, Stamp};
 
 fn now() -> DateTime<Utc> {
     Utc::now()
@@ -50,27 +50,32 @@ async fn every_process_reads_every_process_instances_on_every_backend() {
     for db in support::all_backends().await {
         let s = &db.store;
         let (web, worker) = (process("web", 10), process("worker", 20));
-        s.stamp_instances(&web, &[agent("planning-1", "planning", 0)], now(), FORGET)
-            .await
-            .expect("stamp web");
-        s.stamp_instances(
-            &worker,
-            &[
+        s.stamp_instances(Stamp {
+            process: &web,
+            instances: &[agent("planning-1", "planning", 0)],
+            now: now(),
+            forget_after: FORGET,
+        })
+        .await
+        .expect("stamp web");
+        s.stamp_instances(Stamp {
+            process: &worker,
+            instances: &[
                 agent("transport-1", "transport", 1),
                 agent("transport-2", "transport", 0),
             ],
-            now(),
-            FORGET,
-        )
+            now: now(),
+            forget_after: FORGET,
+        })
         .await
         .expect("stamp worker");
         // The worker stopped an instance: its next stamp replaces its rows.
-        s.stamp_instances(
-            &worker,
-            &[agent("transport-1", "transport", 2)],
-            now(),
-            FORGET,
-        )
+        s.stamp_instances(Stamp {
+            process: &worker,
+            instances: &[agent("transport-1", "transport", 2)],
+            now: now(),
+            forget_after: FORGET,
+        })
         .await
         .expect("stamp worker again");
         let rows = s.stamped_instances(now()).await.expect("read");
@@ -121,12 +126,12 @@ async fn every_process_reads_every_process_instances_on_every_backend() {
         // A process silent past `forget_after` is forgotten by the next
         // stamp of anyone.
         tokio::time::sleep(Duration::from_millis(1100)).await;
-        s.stamp_instances(
-            &worker,
-            &[agent("transport-1", "transport", 0)],
-            now(),
-            Duration::from_secs(1),
-        )
+        s.stamp_instances(Stamp {
+            process: &worker,
+            instances: &[agent("transport-1", "transport", 0)],
+            now: now(),
+            forget_after: Duration::from_secs(1),
+        })
         .await
         .expect("stamp");
         let nodes: Vec<String> = s

@@ -26,7 +26,8 @@ use sqlx::Connection;
 use wayfare_engine::runtime::pipeline::TaskOutput;
 use wayfare_engine::runtime::{QueueWrite, RuntimeStore};
 use wayfare_engine::state::{
-    AgentType, NewTask, Priority, StoredEvent, TaskId, TaskQueue, TripEvent, TripId, TripState,
+    AgentType, Completion, FoldedBatch, Lease, NewTask, Priority, StoredEvent, TaskId, TaskQueue,
+    TripEvent, TripId, TripState,
 };
 use wayfare_store::{Heard, Store};
 
@@ -71,21 +72,24 @@ async fn one_trip(store: &Store, fenced: bool) -> Duration {
     };
     store
         .append_with_queue(
-            trip,
-            0,
-            &stored,
-            &state,
-            QueueWrite::Enqueue(std::slice::from_ref(&task)),
-            now,
+            FoldedBatch {
+                trip_id: trip,
+                expected_version: 0,
+                events: &stored,
+                after: &state,
+            },
+            QueueWrite::Enqueue(std::slice::from_ref(&task)).at(now),
         )
         .await
         .expect("enqueue");
     let claimed = store
         .claim_ready(
-            "bench",
             &[AgentType::Planning],
-            now,
-            Duration::from_secs(30),
+            Lease {
+                holder: "bench",
+                now,
+                length: Duration::from_secs(30),
+            },
         )
         .await
         .expect("claim")
@@ -105,16 +109,18 @@ async fn one_trip(store: &Store, fenced: bool) -> Duration {
     let started = Instant::now();
     store
         .append_with_queue(
-            trip,
-            state.version,
-            &stored,
-            &after,
-            QueueWrite::Complete {
+            FoldedBatch {
+                trip_id: trip,
+                expected_version: state.version,
+                events: &stored,
+                after: &after,
+            },
+            QueueWrite::Complete(Completion {
                 task_id,
                 result: &result,
                 fence: fenced.then_some(claimed.epoch),
-            },
-            now,
+            })
+            .at(now),
         )
         .await
         .expect("complete");

@@ -6,7 +6,9 @@
 mod support;
 
 use chrono::{DateTime, Duration, Utc};
-use wayfare_engine::state::{AuditStore, EventStore, QueueRepair, TripEvent, TripId, TripStatus};
+use wayfare_engine::state::{
+    AuditStore, Batch, EventStore, QueueRepair, Repair, TripEvent, TripId, TripStatus,
+};
 
 fn at(seconds: i64) -> DateTime<Utc> {
     DateTime::<Utc>::from_timestamp(1_767_225_600, 0).unwrap_or_default()
@@ -18,17 +20,19 @@ async fn failed_trip(store: &impl EventStore, when: DateTime<Utc>) -> TripId {
     let trip = TripId::new();
     store
         .append(
-            trip,
-            0,
-            &[
-                TripEvent::TripSubmitted {
-                    query: "a trip".into(),
-                    overrides: Box::default(),
-                },
-                TripEvent::PlanFailed {
-                    reason: "no plan".into(),
-                },
-            ],
+            Batch {
+                trip_id: trip,
+                expected_version: 0,
+                events: &[
+                    TripEvent::TripSubmitted {
+                        query: "a trip".into(),
+                        overrides: Box::default(),
+                    },
+                    TripEvent::PlanFailed {
+                        reason: "no plan".into(),
+                    },
+                ],
+            },
             when,
         )
         .await
@@ -48,12 +52,14 @@ async fn trips_are_listed_in_bounded_batches_on_every_backend() {
         let planning = TripId::new();
         store
             .append(
-                planning,
-                0,
-                &[TripEvent::TripSubmitted {
-                    query: "another".into(),
-                    overrides: Box::default(),
-                }],
+                Batch {
+                    trip_id: planning,
+                    expected_version: 0,
+                    events: &[TripEvent::TripSubmitted {
+                        query: "another".into(),
+                        overrides: Box::default(),
+                    }],
+                },
                 at(10),
             )
             .await
@@ -102,11 +108,22 @@ async fn a_repair_writes_only_while_the_log_is_where_the_audit_read_it_on_every_
         let mut stale = logged.clone();
         // The log moves on after the audit read it.
         store
-            .append(trip, logged.version, &[TripEvent::Cancelled], at(5))
+            .append(
+                Batch {
+                    trip_id: trip,
+                    expected_version: logged.version,
+                    events: &[TripEvent::Cancelled],
+                },
+                at(5),
+            )
             .await
             .expect("appended");
         let wrote = store
-            .repair(&stale, true, &[])
+            .repair(Repair {
+                state: &stale,
+                read_model: true,
+                queue: &[],
+            })
             .await
             .expect("the repair ran");
         assert!(!wrote, "[{}] a stale repair wrote", db.name);
@@ -117,7 +134,11 @@ async fn a_repair_writes_only_while_the_log_is_where_the_audit_read_it_on_every_
         stale = store.load_state(trip).await.expect("the log");
         let orphan = wayfare_engine::state::TaskId::new();
         let wrote = store
-            .repair(&stale, true, &[QueueRepair::Remove { task_id: orphan }])
+            .repair(Repair {
+                state: &stale,
+                read_model: true,
+                queue: &[QueueRepair::Remove { task_id: orphan }],
+            })
             .await
             .expect("the repair ran");
         assert!(wrote, "[{}]", db.name);

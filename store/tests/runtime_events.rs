@@ -9,8 +9,8 @@ use std::time::Duration;
 use serde_json::json;
 use wayfare_engine::clock::{Clock, ManualClock};
 use wayfare_engine::state::{
-    AppendError, Command, EventStore, Priority, TaskId, TripEvent, TripId, TripLog, TripState,
-    TripStatus, TripSummary,
+    AppendError, Batch, Command, EventStore, FoldedBatch, Priority, SnapshotRef, TaskId, TripEvent,
+    TripId, TripLog, TripState, TripStatus, TripSummary,
 };
 use wayfare_store::Store;
 
@@ -163,14 +163,26 @@ async fn the_read_model_is_whole_at_every_version_though_its_json_lags_on_every_
             if i % 10 == 9 {
                 // No state in hand: the store folds the stored one.
                 db.store
-                    .append(trip, expected, std::slice::from_ref(&event), at)
+                    .append(
+                        Batch {
+                            trip_id: trip,
+                            expected_version: expected,
+                            events: std::slice::from_ref(&event),
+                        },
+                        at,
+                    )
                     .await
                     .expect("a folding append");
                 state = support::fold(&state, vec![event], at).1;
             } else {
                 let (events, after) = support::fold(&state, vec![event], at);
                 db.store
-                    .append_with_state(trip, expected, &events, &after)
+                    .append_with_state(FoldedBatch {
+                        trip_id: trip,
+                        expected_version: expected,
+                        events: &events,
+                        after: &after,
+                    })
                     .await
                     .expect("an append");
                 state = after;
@@ -237,7 +249,14 @@ async fn exactly_one_of_two_concurrent_writers_wins_on_every_backend() {
             let trip = TripId::new();
             let expected = if existing {
                 db.store
-                    .append(trip, 0, &[submitted()], at)
+                    .append(
+                        Batch {
+                            trip_id: trip,
+                            expected_version: 0,
+                            events: &[submitted()],
+                        },
+                        at,
+                    )
                     .await
                     .expect("first append")
             } else {
@@ -254,7 +273,16 @@ async fn exactly_one_of_two_concurrent_writers_wins_on_every_backend() {
                                 reason: format!("writer {i}"),
                             }]
                         };
-                        store.append(trip, expected, &events, at).await
+                        store
+                            .append(
+                                Batch {
+                                    trip_id: trip,
+                                    expected_version: expected,
+                                    events: &events,
+                                },
+                                at,
+                            )
+                            .await
                     })
                 })
                 .collect();
@@ -295,21 +323,37 @@ async fn a_stale_writer_gets_a_conflict_and_never_overwrites_on_every_backend() 
         let at = ManualClock::at_epoch().now();
         let trip = TripId::new();
         db.store
-            .append(trip, 0, &[submitted()], at)
+            .append(
+                Batch {
+                    trip_id: trip,
+                    expected_version: 0,
+                    events: &[submitted()],
+                },
+                at,
+            )
             .await
             .expect("append");
         db.store
-            .append(trip, 1, &[TripEvent::Cancelled], at)
+            .append(
+                Batch {
+                    trip_id: trip,
+                    expected_version: 1,
+                    events: &[TripEvent::Cancelled],
+                },
+                at,
+            )
             .await
             .expect("append");
         let stale = db
             .store
             .append(
-                trip,
-                1,
-                &[TripEvent::PlanFailed {
-                    reason: "stale".into(),
-                }],
+                Batch {
+                    trip_id: trip,
+                    expected_version: 1,
+                    events: &[TripEvent::PlanFailed {
+                        reason: "stale".into(),
+                    }],
+                },
                 at,
             )
             .await;
@@ -335,11 +379,25 @@ async fn unfinished_trips_are_listed_for_resume_on_every_backend() {
         let planning = TripId::new();
         let cancelled = TripId::new();
         db.store
-            .append(planning, 0, &[submitted()], at)
+            .append(
+                Batch {
+                    trip_id: planning,
+                    expected_version: 0,
+                    events: &[submitted()],
+                },
+                at,
+            )
             .await
             .expect("append");
         db.store
-            .append(cancelled, 0, &[submitted(), TripEvent::Cancelled], at)
+            .append(
+                Batch {
+                    trip_id: cancelled,
+                    expected_version: 0,
+                    events: &[submitted(), TripEvent::Cancelled],
+                },
+                at,
+            )
             .await
             .expect("append");
         assert_eq!(
@@ -367,14 +425,25 @@ async fn loading_a_trip_starts_from_its_snapshot_on_every_backend() {
         let at = ManualClock::at_epoch().now();
         let trip = TripId::new();
         db.store
-            .append(trip, 0, &[submitted(), TripEvent::Cancelled], at)
+            .append(
+                Batch {
+                    trip_id: trip,
+                    expected_version: 0,
+                    events: &[submitted(), TripEvent::Cancelled],
+                },
+                at,
+            )
             .await
             .expect("append");
         let first = db.store.load(trip, 0).await.expect("load");
         let mut marked = TripState::replay(trip, &first[..1]);
         marked.modifications = 99;
         db.store
-            .save_snapshot(trip, 1, &marked)
+            .save_snapshot(SnapshotRef {
+                trip_id: trip,
+                version: 1,
+                state: &marked,
+            })
             .await
             .expect("save");
         let state = db.store.load_state(trip).await.expect("state");

@@ -14,8 +14,8 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use wayfare_engine::runtime::{QueueWrite, RuntimeStore};
 use wayfare_engine::state::{
-    AppendError, ClaimedTask, EventStore, LeaseError, NewTask, Priority, TaskId, TaskQueue,
-    TaskStatus, TripEvent, TripId, TripState,
+    AppendError, ClaimedTask, Completion, EventStore, FailedAttempt, FoldedBatch, Lease,
+    LeaseError, NewTask, Priority, TaskId, TaskQueue, TaskStatus, TripEvent, TripId, TripState,
 };
 
 #[path = "../../engine/tests/common/values.rs"]
@@ -24,6 +24,15 @@ use values::*;
 use wayfare_engine::state::AgentType;
 
 const LEASE: Duration = Duration::from_secs(30);
+
+/// A lease of [`LEASE`] that `holder` takes or extends at `now`.
+fn lease(holder: &str, now: DateTime<Utc>) -> Lease<'_> {
+    Lease {
+        holder,
+        now,
+        length: LEASE,
+    }
+}
 
 /// A trip with one task, logged and queued together.
 async fn one_task_trip<S: RuntimeStore>(store: &S) -> (TripState, TaskId) {
@@ -51,12 +60,13 @@ async fn one_task_trip<S: RuntimeStore>(store: &S) -> (TripState, TaskId) {
     let (stored, after) = fold(&TripState::new(trip), events, at(0));
     store
         .append_with_queue(
-            trip,
-            0,
-            &stored,
-            &after,
-            QueueWrite::Enqueue(std::slice::from_ref(&task)),
-            at(0),
+            FoldedBatch {
+                trip_id: trip,
+                expected_version: 0,
+                events: &stored,
+                after: &after,
+            },
+            QueueWrite::Enqueue(std::slice::from_ref(&task)).at(at(0)),
         )
         .await
         .expect("the first append");
@@ -65,7 +75,7 @@ async fn one_task_trip<S: RuntimeStore>(store: &S) -> (TripState, TaskId) {
 
 async fn claim<S: TaskQueue>(store: &S, instance: &str, when: DateTime<Utc>) -> ClaimedTask {
     store
-        .claim_ready(instance, &[AgentType::Planning], when, LEASE)
+        .claim_ready(&[AgentType::Planning], lease(instance, when))
         .await
         .expect("claim")
         .unwrap_or_else(|| panic!("{instance} finds the task ready"))
@@ -108,10 +118,24 @@ async fn an_older_claims_completion_failure_and_skip_are_refused_alone_on_every_
         let task = a.task_id;
 
         let late = store
-            .complete(task, &output(json!({"by": "a"})), at(40), Some(a.epoch))
+            .complete(
+                Completion {
+                    task_id: task,
+                    result: &output(json!({"by": "a"})),
+                    fence: Some(a.epoch),
+                },
+                at(40),
+            )
             .await;
         assert_eq!(late, Err(LeaseError::Fenced(task)), "{}: complete", db.name);
-        let late = store.fail(task, "late", Some(at(50)), Some(a.epoch)).await;
+        let late = store
+            .fail(FailedAttempt {
+                task_id: task,
+                error: "late",
+                retry_at: Some(at(50)),
+                fence: Some(a.epoch),
+            })
+            .await;
         assert_eq!(late, Err(LeaseError::Fenced(task)), "{}: fail", db.name);
         let late = store.skip(task, Some(a.epoch)).await;
         assert_eq!(late, Err(LeaseError::Fenced(task)), "{}: skip", db.name);
@@ -130,7 +154,14 @@ async fn an_older_claims_completion_failure_and_skip_are_refused_alone_on_every_
 
         // The latest claim's completion counts.
         let done = store
-            .complete(task, &output(json!({"by": "b"})), at(41), Some(b.epoch))
+            .complete(
+                Completion {
+                    task_id: task,
+                    result: &output(json!({"by": "b"})),
+                    fence: Some(b.epoch),
+                },
+                at(41),
+            )
             .await;
         assert_eq!(done, Ok(true), "{}", db.name);
         assert_eq!(
@@ -143,7 +174,14 @@ async fn an_older_claims_completion_failure_and_skip_are_refused_alone_on_every_
         // the task is final, so it changes nothing.
         assert_eq!(
             store
-                .complete(task, &output(json!({"by": "op"})), at(42), None)
+                .complete(
+                    Completion {
+                        task_id: task,
+                        result: &output(json!({"by": "op"})),
+                        fence: None
+                    },
+                    at(42)
+                )
                 .await,
             Ok(false),
             "{}",
@@ -172,11 +210,11 @@ async fn an_older_claims_append_is_refused_whole_and_the_latest_claims_is_kept_o
                     result: result.clone(),
                     elapsed_ms: 5,
                 },
-                QueueWrite::Complete {
+                QueueWrite::Complete(Completion {
                     task_id: task,
                     result: &result,
                     fence: Some(a.epoch),
-                },
+                }),
             ),
             (
                 TripEvent::TaskFailed {
@@ -185,12 +223,12 @@ async fn an_older_claims_append_is_refused_whole_and_the_latest_claims_is_kept_o
                     retryable: true,
                     attempt: 1,
                 },
-                QueueWrite::Fail {
+                QueueWrite::Fail(FailedAttempt {
                     task_id: task,
                     error: "late",
                     retry_at: Some(at(60)),
                     fence: Some(a.epoch),
-                },
+                }),
             ),
             (
                 TripEvent::TaskSkipped {
@@ -206,7 +244,15 @@ async fn an_older_claims_append_is_refused_whole_and_the_latest_claims_is_kept_o
         for (event, queue) in writes {
             let (stored, after) = fold(&state, vec![event], at(40));
             let refused = store
-                .append_with_queue(trip, version, &stored, &after, queue, at(40))
+                .append_with_queue(
+                    FoldedBatch {
+                        trip_id: trip,
+                        expected_version: version,
+                        events: &stored,
+                        after: &after,
+                    },
+                    queue.at(at(40)),
+                )
                 .await;
             assert_eq!(
                 refused,
@@ -248,16 +294,18 @@ async fn an_older_claims_append_is_refused_whole_and_the_latest_claims_is_kept_o
         );
         let kept = store
             .append_with_queue(
-                trip,
-                version,
-                &stored,
-                &after,
-                QueueWrite::Complete {
+                FoldedBatch {
+                    trip_id: trip,
+                    expected_version: version,
+                    events: &stored,
+                    after: &after,
+                },
+                QueueWrite::Complete(Completion {
                     task_id: task,
                     result: &result,
                     fence: Some(b.epoch),
-                },
-                at(41),
+                })
+                .at(at(41)),
             )
             .await;
         assert_eq!(kept, Ok(version + 1), "{}", db.name);

@@ -15,8 +15,8 @@ use serde_json::json;
 use wayfare_engine::runtime::pipeline::TaskOutput;
 use wayfare_engine::runtime::{QueueWrite, RuntimeStore};
 use wayfare_engine::state::{
-    AppendError, ClaimedTask, EventStore, NewTask, Priority, TaskId, TaskQueue, TaskStatus,
-    TripEvent, TripId, TripState,
+    AppendError, ClaimedTask, Completion, EventStore, FailedAttempt, FoldedBatch, Lease, NewTask,
+    Priority, TaskId, TaskQueue, TaskStatus, TripEvent, TripId, TripState,
 };
 
 use wayfare_engine::state::AgentType;
@@ -56,7 +56,15 @@ async fn scheduled_trip<S: RuntimeStore>(store: &S) -> (TripState, TaskId, TaskI
     }
     let (stored, after) = fold(&TripState::new(trip), events, at(0));
     let version = store
-        .append_with_queue(trip, 0, &stored, &after, QueueWrite::Enqueue(&tasks), at(0))
+        .append_with_queue(
+            FoldedBatch {
+                trip_id: trip,
+                expected_version: 0,
+                events: &stored,
+                after: &after,
+            },
+            QueueWrite::Enqueue(&tasks).at(at(0)),
+        )
         .await
         .expect("the first append");
     assert_eq!(version, after.version);
@@ -89,7 +97,14 @@ async fn claim<S: TaskQueue>(
         .map(|s| AgentType::parse(s).expect("an agent type"))
         .collect();
     store
-        .claim_ready(instance, &types, when, Duration::from_secs(30))
+        .claim_ready(
+            &types,
+            Lease {
+                holder: instance,
+                now: when,
+                length: Duration::from_secs(30),
+            },
+        )
         .await
         .expect("claim")
 }
@@ -136,12 +151,13 @@ async fn a_trips_graph_is_queued_with_its_submission_or_not_at_all_on_every_back
         );
         let lost = store
             .append_with_queue(
-                trip,
-                0,
-                &stored,
-                &after,
-                QueueWrite::Enqueue(std::slice::from_ref(&other)),
-                at(2),
+                FoldedBatch {
+                    trip_id: trip,
+                    expected_version: 0,
+                    events: &stored,
+                    after: &after,
+                },
+                QueueWrite::Enqueue(std::slice::from_ref(&other)).at(at(2)),
             )
             .await;
         assert!(
@@ -176,18 +192,26 @@ async fn a_result_is_in_the_queue_exactly_when_it_is_in_the_log_on_every_backend
             result: result.clone(),
             elapsed_ms: 3,
         };
-        let queue = QueueWrite::Complete {
+        let queue = QueueWrite::Complete(Completion {
             task_id: first,
             result: &result,
             fence: None,
-        };
+        });
 
         // Decided on a stale version: neither the log nor the queue moves.
         let mut stale = state.clone();
         stale.version -= 1;
         let (stored, after) = fold(&stale, vec![completed.clone()], at(2));
         let refused = store
-            .append_with_queue(trip, stale.version, &stored, &after, queue, at(2))
+            .append_with_queue(
+                FoldedBatch {
+                    trip_id: trip,
+                    expected_version: stale.version,
+                    events: &stored,
+                    after: &after,
+                },
+                queue.at(at(2)),
+            )
             .await;
         assert!(
             matches!(refused, Err(AppendError::Conflict { actual, .. }) if actual == state.version),
@@ -215,7 +239,15 @@ async fn a_result_is_in_the_queue_exactly_when_it_is_in_the_log_on_every_backend
         // On the current version both land, and the dependent is ready.
         let (stored, after) = fold(&state, vec![completed], at(3));
         let version = store
-            .append_with_queue(trip, state.version, &stored, &after, queue, at(3))
+            .append_with_queue(
+                FoldedBatch {
+                    trip_id: trip,
+                    expected_version: state.version,
+                    events: &stored,
+                    after: &after,
+                },
+                queue.at(at(3)),
+            )
             .await
             .expect("append");
         assert_eq!(version, state.version + 1, "{}", db.name);
@@ -265,13 +297,21 @@ async fn a_logged_result_is_stored_once_and_a_result_alone_keeps_its_json_on_eve
             ],
             at(2),
         );
-        let queue = QueueWrite::Complete {
+        let queue = QueueWrite::Complete(Completion {
             task_id: first,
             result: &result,
             fence: None,
-        };
+        });
         store
-            .append_with_queue(trip, state.version, &stored, &after, queue, at(2))
+            .append_with_queue(
+                FoldedBatch {
+                    trip_id: trip,
+                    expected_version: state.version,
+                    events: &stored,
+                    after: &after,
+                },
+                queue.at(at(2)),
+            )
             .await
             .expect("append");
         // The second event of the append is the one that holds it.
@@ -292,7 +332,14 @@ async fn a_logged_result_is_stored_once_and_a_result_alone_keeps_its_json_on_eve
         let alone = output(json!({"output": "tips", "value": ["pack light"]}));
         assert!(
             store
-                .complete(second, &alone, at(4), Some(budget.epoch))
+                .complete(
+                    Completion {
+                        task_id: second,
+                        result: &alone,
+                        fence: Some(budget.epoch)
+                    },
+                    at(4)
+                )
                 .await
                 .expect("complete"),
             "{}",
@@ -325,7 +372,14 @@ async fn a_folded_append_ahead_of_or_behind_the_log_is_a_conflict_on_every_backe
                 }],
                 at(5),
             );
-            let refused = store.append_with_state(trip, wrong, &stored, &after).await;
+            let refused = store
+                .append_with_state(FoldedBatch {
+                    trip_id: trip,
+                    expected_version: wrong,
+                    events: &stored,
+                    after: &after,
+                })
+                .await;
             assert!(
                 matches!(refused, Err(AppendError::Conflict { expected, actual })
                     if expected == wrong && actual == state.version),
@@ -384,12 +438,12 @@ async fn a_skip_or_a_failure_is_in_the_queue_exactly_when_it_is_in_the_log_on_ev
                         retryable: true,
                         attempt: 1,
                     },
-                    QueueWrite::Fail {
+                    QueueWrite::Fail(FailedAttempt {
                         task_id: first,
                         error: "injected",
                         retry_at: Some(at(60)),
                         fence: None,
-                    },
+                    }),
                     TaskStatus::Pending,
                 )
             };
@@ -399,7 +453,15 @@ async fn a_skip_or_a_failure_is_in_the_queue_exactly_when_it_is_in_the_log_on_ev
             stale.version -= 1;
             let (stored, after) = fold(&stale, vec![event.clone()], at(2));
             let refused = store
-                .append_with_queue(trip, stale.version, &stored, &after, queue, at(2))
+                .append_with_queue(
+                    FoldedBatch {
+                        trip_id: trip,
+                        expected_version: stale.version,
+                        events: &stored,
+                        after: &after,
+                    },
+                    queue.at(at(2)),
+                )
                 .await;
             assert!(
                 matches!(refused, Err(AppendError::Conflict { .. })),
@@ -421,7 +483,15 @@ async fn a_skip_or_a_failure_is_in_the_queue_exactly_when_it_is_in_the_log_on_ev
             // On the current version both land.
             let (stored, after) = fold(&state, vec![event], at(3));
             store
-                .append_with_queue(trip, state.version, &stored, &after, queue, at(3))
+                .append_with_queue(
+                    FoldedBatch {
+                        trip_id: trip,
+                        expected_version: state.version,
+                        events: &stored,
+                        after: &after,
+                    },
+                    queue.at(at(3)),
+                )
                 .await
                 .expect("append");
             assert_eq!(

@@ -16,7 +16,7 @@ use serde_json::json;
 use sqlx::Connection;
 use wayfare_engine::graph::AgentType;
 use wayfare_engine::state::{
-    EventStore, Priority, StoredEvent, TaskId, TripEvent, TripId, TripState,
+    EventStore, FoldedBatch, Priority, StoredEvent, TaskId, TripEvent, TripId, TripState,
 };
 use wayfare_store::{Heard, Store};
 
@@ -74,7 +74,12 @@ async fn append(store: &Store, before: &TripState, events: Vec<TripEvent>) -> Tr
         after.apply_stored(e);
     }
     store
-        .append_with_state(trip, before.version, &events, &after)
+        .append_with_state(FoldedBatch {
+            trip_id: trip,
+            expected_version: before.version,
+            events: &events,
+            after: &after,
+        })
         .await
         .expect("append");
     after
@@ -119,9 +124,14 @@ async fn another_stores_appends_are_announced_once_committed_and_its_own_are_not
     for e in &events {
         after.apply_stored(e);
     }
-    a.append_with_state(trip, 0, &events, &after)
-        .await
-        .expect("append");
+    a.append_with_state(FoldedBatch {
+        trip_id: trip,
+        expected_version: 0,
+        events: &events,
+        after: &after,
+    })
+    .await
+    .expect("append");
     assert_eq!(
         next(&mut hears_b).await,
         appended(trip, 3, false),
@@ -135,7 +145,14 @@ async fn another_stores_appends_are_announced_once_committed_and_its_own_are_not
 
     // A stale append (version 0 again) is refused and rolled back: no
     // pointer.
-    let refused = b.append_with_state(trip, 0, &events, &after).await;
+    let refused = b
+        .append_with_state(FoldedBatch {
+            trip_id: trip,
+            expected_version: 0,
+            events: &events,
+            after: &after,
+        })
+        .await;
     assert!(refused.is_err(), "a stale append is refused");
     assert_eq!(
         next(&mut hears_a).await,

@@ -10,7 +10,8 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use wayfare_engine::clock::{Clock, ManualClock};
 use wayfare_engine::state::{
-    AgentType, LeaseError, NewTask, Priority, TaskId, TaskQueue, TaskStatus, TripId,
+    AgentType, Completion, FailedAttempt, Lease, LeaseError, Liveness, NewTask, Priority, TaskId,
+    TaskQueue, TaskStatus, TripId,
 };
 
 #[path = "../../engine/tests/common/values.rs"]
@@ -39,6 +40,15 @@ fn types(list: &[&str]) -> Vec<AgentType> {
 
 const LEASE: Duration = Duration::from_secs(30);
 
+/// A lease of [`LEASE`] that `holder` takes or extends at `now`.
+fn lease(holder: &str, now: DateTime<Utc>) -> Lease<'_> {
+    Lease {
+        holder,
+        now,
+        length: LEASE,
+    }
+}
+
 #[tokio::test]
 async fn claims_follow_priority_and_wait_for_dependencies_on_every_backend() {
     for db in support::all_backends().await {
@@ -58,7 +68,7 @@ async fn claims_follow_priority_and_wait_for_dependencies_on_every_backend() {
         let mut order = Vec::new();
         for step in 0..4 {
             let claimed = q
-                .claim_ready("i-1", &mine, at(step), LEASE)
+                .claim_ready(&mine, lease("i-1", at(step)))
                 .await
                 .expect("claim")
                 .expect("a ready task");
@@ -66,10 +76,12 @@ async fn claims_follow_priority_and_wait_for_dependencies_on_every_backend() {
             if claimed.task_id == flight.task_id {
                 assert!(q.result(flight.task_id).await.expect("result").is_none());
                 q.complete(
-                    claimed.task_id,
-                    &output(json!({"flights": 3})),
+                    Completion {
+                        task_id: claimed.task_id,
+                        result: &output(json!({"flights": 3})),
+                        fence: None,
+                    },
                     at(step),
-                    None,
                 )
                 .await
                 .expect("complete");
@@ -82,7 +94,7 @@ async fn claims_follow_priority_and_wait_for_dependencies_on_every_backend() {
             db.name
         );
         assert_eq!(
-            q.claim_ready("i-1", &mine, at(10), LEASE)
+            q.claim_ready(&mine, lease("i-1", at(10)))
                 .await
                 .expect("claim"),
             None,
@@ -110,7 +122,7 @@ async fn a_dependent_waits_until_its_dependency_is_completed_on_every_backend() 
         q.enqueue(&flight, at(0)).await.expect("enqueue");
         let kinds = types(&["transport"]);
         let first = q
-            .claim_ready("i", &kinds, at(0), LEASE)
+            .claim_ready(&kinds, lease("i", at(0)))
             .await
             .expect("claim");
         assert_eq!(
@@ -120,18 +132,25 @@ async fn a_dependent_waits_until_its_dependency_is_completed_on_every_backend() 
             db.name
         );
         assert_eq!(
-            q.claim_ready("i", &kinds, at(1), LEASE)
+            q.claim_ready(&kinds, lease("i", at(1)))
                 .await
                 .expect("claim"),
             None,
             "{}: the flight is running, not completed",
             db.name
         );
-        q.complete(flight.task_id, &output(json!([])), at(2), None)
-            .await
-            .expect("complete");
+        q.complete(
+            Completion {
+                task_id: flight.task_id,
+                result: &output(json!([])),
+                fence: None,
+            },
+            at(2),
+        )
+        .await
+        .expect("complete");
         let next = q
-            .claim_ready("i", &kinds, at(2), LEASE)
+            .claim_ready(&kinds, lease("i", at(2)))
             .await
             .expect("claim");
         assert_eq!(next.map(|c| c.task_id), Some(ground.task_id), "{}", db.name);
@@ -147,18 +166,18 @@ async fn an_expired_lease_makes_a_task_claimable_by_another_instance_on_every_ba
         q.enqueue(&t, at(0)).await.expect("enqueue");
         let kinds = types(&["transport"]);
         let first = q
-            .claim_ready("doomed", &kinds, at(0), LEASE)
+            .claim_ready(&kinds, lease("doomed", at(0)))
             .await
             .expect("claim")
             .expect("claimed");
         assert_eq!(first.attempt, 1, "{}", db.name);
         let extended = q
-            .heartbeat(t.task_id, "doomed", at(20), LEASE)
+            .heartbeat(t.task_id, lease("doomed", at(20)))
             .await
             .expect("heartbeat");
         assert_eq!(extended, at(50), "{}", db.name);
         assert_eq!(
-            q.claim_ready("other", &kinds, at(49), LEASE)
+            q.claim_ready(&kinds, lease("other", at(49)))
                 .await
                 .expect("claim"),
             None,
@@ -166,7 +185,7 @@ async fn an_expired_lease_makes_a_task_claimable_by_another_instance_on_every_ba
             db.name
         );
         let second = q
-            .claim_ready("other", &kinds, at(50), LEASE)
+            .claim_ready(&kinds, lease("other", at(50)))
             .await
             .expect("claim")
             .expect("reclaimed after expiry");
@@ -177,7 +196,7 @@ async fn an_expired_lease_makes_a_task_claimable_by_another_instance_on_every_ba
             db.name
         );
         assert_eq!(
-            q.heartbeat(t.task_id, "doomed", at(51), LEASE).await,
+            q.heartbeat(t.task_id, lease("doomed", at(51))).await,
             Err(LeaseError::Lost(t.task_id)),
             "{}",
             db.name
@@ -196,14 +215,19 @@ async fn completing_twice_keeps_the_first_result_and_failures_wait_for_backoff_o
         q.enqueue(&t, at(0)).await.expect("enqueue");
         q.enqueue(&dead, at(0)).await.expect("enqueue");
         let kinds = types(&["dining"]);
-        q.claim_ready("i", &kinds, at(0), LEASE)
+        q.claim_ready(&kinds, lease("i", at(0)))
             .await
             .expect("claim");
-        q.fail(t.task_id, "503 from the catalog", Some(at(10)), None)
-            .await
-            .expect("fail");
+        q.fail(FailedAttempt {
+            task_id: t.task_id,
+            error: "503 from the catalog",
+            retry_at: Some(at(10)),
+            fence: None,
+        })
+        .await
+        .expect("fail");
         let claimed = q
-            .claim_ready("i", &kinds, at(1), LEASE)
+            .claim_ready(&kinds, lease("i", at(1)))
             .await
             .expect("claim")
             .expect("the other task");
@@ -212,17 +236,22 @@ async fn completing_twice_keeps_the_first_result_and_failures_wait_for_backoff_o
             "{}: t is backing off",
             db.name
         );
-        q.fail(dead.task_id, "bad input", None, None)
-            .await
-            .expect("fail");
+        q.fail(FailedAttempt {
+            task_id: dead.task_id,
+            error: "bad input",
+            retry_at: None,
+            fence: None,
+        })
+        .await
+        .expect("fail");
         assert_eq!(
-            q.claim_ready("i", &kinds, at(9), LEASE)
+            q.claim_ready(&kinds, lease("i", at(9)))
                 .await
                 .expect("claim"),
             None
         );
         let retry = q
-            .claim_ready("i", &kinds, at(10), LEASE)
+            .claim_ready(&kinds, lease("i", at(10)))
             .await
             .expect("claim")
             .expect("retry due");
@@ -233,14 +262,28 @@ async fn completing_twice_keeps_the_first_result_and_failures_wait_for_backoff_o
             db.name
         );
         assert!(
-            q.complete(t.task_id, &output(json!(1)), at(11), None)
-                .await
-                .expect("complete")
+            q.complete(
+                Completion {
+                    task_id: t.task_id,
+                    result: &output(json!(1)),
+                    fence: None
+                },
+                at(11)
+            )
+            .await
+            .expect("complete")
         );
         assert!(
-            !q.complete(t.task_id, &output(json!(2)), at(12), None)
-                .await
-                .expect("again")
+            !q.complete(
+                Completion {
+                    task_id: t.task_id,
+                    result: &output(json!(2)),
+                    fence: None
+                },
+                at(12)
+            )
+            .await
+            .expect("again")
         );
         assert_eq!(
             q.result(t.task_id).await.expect("result"),
@@ -284,7 +327,7 @@ async fn concurrent_instances_never_claim_the_same_task_on_every_backend() {
                     let kinds = vec![AgentType::Activity];
                     let mut mine = Vec::new();
                     while let Some(c) = store
-                        .claim_ready(&format!("w-{w}"), &kinds, at(1), LEASE)
+                        .claim_ready(&kinds, lease(&format!("w-{w}"), at(1)))
                         .await
                         .expect("claim")
                     {
@@ -328,7 +371,7 @@ async fn a_batch_claim_takes_at_most_each_types_quota_of_ready_tasks_on_every_ba
 
         let limits = quota(&[("dining", 2), ("transport", 1), ("accommodation", 5)]);
         let first = q
-            .claim_ready_many("i", &limits, at(1), LEASE)
+            .claim_ready_many(&limits, lease("i", at(1)))
             .await
             .expect("claim");
         let count = |agent: &str| {
@@ -352,7 +395,7 @@ async fn a_batch_claim_takes_at_most_each_types_quota_of_ready_tasks_on_every_ba
 
         // The rest, then nothing: each task is claimed once.
         let second = q
-            .claim_ready_many("i", &limits, at(2), LEASE)
+            .claim_ready_many(&limits, lease("i", at(2)))
             .await
             .expect("claim");
         assert_eq!(
@@ -369,7 +412,7 @@ async fn a_batch_claim_takes_at_most_each_types_quota_of_ready_tasks_on_every_ba
         assert!(claimed.contains(&flight.task_id), "{}", db.name);
         q.skip(flight.task_id, None).await.expect("skip");
         let third = q
-            .claim_ready_many("i", &limits, at(4), LEASE)
+            .claim_ready_many(&limits, lease("i", at(4)))
             .await
             .expect("claim");
         assert_eq!(
@@ -379,7 +422,7 @@ async fn a_batch_claim_takes_at_most_each_types_quota_of_ready_tasks_on_every_ba
             db.name
         );
         assert!(
-            q.claim_ready_many("i", &quota(&[("dining", 0)]), at(5), LEASE)
+            q.claim_ready_many(&quota(&[("dining", 0)]), lease("i", at(5)))
                 .await
                 .expect("claim")
                 .is_empty(),
@@ -404,27 +447,25 @@ async fn one_heartbeat_extends_only_the_leases_its_instance_holds_on_every_backe
             .await
             .expect("enqueue");
         let a = q
-            .claim_ready_many("a", &quota(&[("dining", 2)]), at(0), LEASE)
+            .claim_ready_many(&quota(&[("dining", 2)]), lease("a", at(0)))
             .await
             .expect("claim");
         assert_eq!(a.len(), 2, "{}", db.name);
-        q.claim_ready("b", &types(&["activity"]), at(0), LEASE)
+        q.claim_ready(&types(&["activity"]), lease("b", at(0)))
             .await
             .expect("claim")
             .expect("the activity");
         let all: Vec<TaskId> = vec![mine[0].task_id, mine[1].task_id, theirs.task_id];
         let extended = q
-            .heartbeat_all(&all, "a", at(20), LEASE)
+            .heartbeat_all(&all, lease("a", at(20)))
             .await
             .expect("heartbeat");
         assert_eq!(extended, 2, "{}: b's lease is not a's to extend", db.name);
         // At 40 s b's lease (till 30 s) has run out, a's (till 50 s) has not.
         let stolen = q
             .claim_ready_many(
-                "c",
                 &quota(&[("dining", 5), ("activity", 5)]),
-                at(40),
-                LEASE,
+                lease("c", at(40)),
             )
             .await
             .expect("claim");
@@ -454,10 +495,8 @@ async fn a_claim_takes_only_the_agent_types_it_names_on_every_backend() {
             .expect("enqueue");
         let claimed = q
             .claim_ready_many(
-                "worker",
                 &quota(&[("transport", 8), ("accommodation", 8)]),
-                at(1),
-                LEASE,
+                lease("worker", at(1)),
             )
             .await
             .expect("claim");
@@ -469,10 +508,8 @@ async fn a_claim_takes_only_the_agent_types_it_names_on_every_backend() {
         );
         let rest = q
             .claim_ready_many(
-                "web",
                 &quota(&[("planning", 8), ("dining", 8)]),
-                at(1),
-                LEASE,
+                lease("web", at(1)),
             )
             .await
             .expect("claim");
@@ -502,7 +539,7 @@ async fn a_claimed_backlog_renewed_every_tick_outlives_its_lease_on_every_backen
             .collect();
         q.enqueue_all(&backlog, at(0)).await.expect("enqueue");
         let claimed = q
-            .claim_ready_many("a", &quota(&[("transport", 3)]), at(0), LEASE)
+            .claim_ready_many(&quota(&[("transport", 3)]), lease("a", at(0)))
             .await
             .expect("claim");
         assert_eq!(claimed.len(), 3, "{}", db.name);
@@ -511,13 +548,13 @@ async fn a_claimed_backlog_renewed_every_tick_outlives_its_lease_on_every_backen
         // Four ticks over two minutes, four leases' worth.
         for tick in 1..=4 {
             let renewed = q
-                .heartbeat_all(&kept_ids, "a", at(tick * 25), LEASE)
+                .heartbeat_all(&kept_ids, lease("a", at(tick * 25)))
                 .await
                 .expect("heartbeat");
             assert_eq!(renewed, 2, "{}: tick {tick}", db.name);
         }
         let taken = q
-            .claim_ready_many("b", &quota(&[("transport", 3)]), at(110), LEASE)
+            .claim_ready_many(&quota(&[("transport", 3)]), lease("b", at(110)))
             .await
             .expect("claim");
         assert_eq!(
@@ -529,10 +566,12 @@ async fn a_claimed_backlog_renewed_every_tick_outlives_its_lease_on_every_backen
         for held in kept {
             assert!(
                 q.complete(
-                    held.task_id,
-                    &output(json!({"ok": true})),
-                    at(111),
-                    Some(held.epoch)
+                    Completion {
+                        task_id: held.task_id,
+                        result: &output(json!({"ok": true})),
+                        fence: Some(held.epoch)
+                    },
+                    at(111)
                 )
                 .await
                 .expect("a renewed claim completes"),
@@ -543,10 +582,12 @@ async fn a_claimed_backlog_renewed_every_tick_outlives_its_lease_on_every_backen
         assert!(
             matches!(
                 q.complete(
-                    dropped.task_id,
-                    &output(json!({})),
-                    at(111),
-                    Some(dropped.epoch)
+                    Completion {
+                        task_id: dropped.task_id,
+                        result: &output(json!({})),
+                        fence: Some(dropped.epoch)
+                    },
+                    at(111)
                 )
                 .await,
                 Err(LeaseError::Fenced(_))
@@ -573,19 +614,23 @@ async fn a_process_starting_on_sqlite_releases_its_dead_predecessors_leases() {
         q.enqueue(t, at(0)).await.expect("enqueue");
     }
     let held = q
-        .claim_ready("node-old", &kinds, at(0), LEASE)
+        .claim_ready(&kinds, lease("node-old", at(0)))
         .await
         .expect("claim")
         .expect("claimed");
     assert_eq!(held.task_id, theirs.task_id);
     let released = q
-        .recover_leases("node-new", at(1), Duration::from_secs(3))
+        .recover_leases(Liveness {
+            node_id: "node-new",
+            now: at(1),
+            silent_for: Duration::from_secs(3),
+        })
         .await
         .expect("recover");
     assert_eq!(released, 1);
     let mut claimed: Vec<TaskId> = Vec::new();
     while let Some(t) = q
-        .claim_ready("node-new", &kinds, at(2), LEASE)
+        .claim_ready(&kinds, lease("node-new", at(2)))
         .await
         .expect("claim")
     {
@@ -620,43 +665,61 @@ async fn a_silent_process_leases_are_released_and_a_live_ones_kept_on_postgres()
     let silence = Duration::from_millis(300);
     for (node, expected) in [("node-dead", &dead), ("node-live", &live)] {
         let claimed = q
-            .claim_ready(node, &kinds, at(0), LEASE)
+            .claim_ready(&kinds, lease(node, at(0)))
             .await
             .expect("claim")
             .expect("claimed");
         assert_eq!(claimed.task_id, expected.task_id);
-        q.node_alive(node, at(0), silence).await.expect("alive");
+        q.node_alive(Liveness {
+            node_id: node,
+            now: at(0),
+            silent_for: silence,
+        })
+        .await
+        .expect("alive");
     }
     // The checker starts (a restarted process): nobody is silent yet.
     assert_eq!(
-        q.recover_leases("node-new", at(0), silence)
-            .await
-            .expect("recover"),
+        q.recover_leases(Liveness {
+            node_id: "node-new",
+            now: at(0),
+            silent_for: silence
+        })
+        .await
+        .expect("recover"),
         0
     );
     // Time passes (the database's clock: liveness is stamped with it).
     tokio::time::sleep(silence + Duration::from_millis(200)).await;
     assert_eq!(
-        q.node_alive("node-live", at(1), silence)
-            .await
-            .expect("alive"),
+        q.node_alive(Liveness {
+            node_id: "node-live",
+            now: at(1),
+            silent_for: silence
+        })
+        .await
+        .expect("alive"),
         1,
         "the first live process to look releases the silent one's lease"
     );
     assert_eq!(
-        q.node_alive("node-new", at(1), silence)
-            .await
-            .expect("alive"),
+        q.node_alive(Liveness {
+            node_id: "node-new",
+            now: at(1),
+            silent_for: silence
+        })
+        .await
+        .expect("alive"),
         0,
         "once"
     );
     let taken = q
-        .claim_ready("node-new", &kinds, at(2), LEASE)
+        .claim_ready(&kinds, lease("node-new", at(2)))
         .await
         .expect("claim");
     assert_eq!(taken.map(|t| t.task_id), Some(dead.task_id));
     assert_eq!(
-        q.claim_ready("node-new", &kinds, at(2), LEASE)
+        q.claim_ready(&kinds, lease("node-new", at(2)))
             .await
             .expect("claim"),
         None,
@@ -664,7 +727,7 @@ async fn a_silent_process_leases_are_released_and_a_live_ones_kept_on_postgres()
     );
     // Its heartbeats still renew it.
     assert_eq!(
-        q.heartbeat(live.task_id, "node-live", at(3), LEASE).await,
+        q.heartbeat(live.task_id, lease("node-live", at(3))).await,
         Ok(at(33))
     );
     db.finish().await;

@@ -6,19 +6,21 @@ mod support;
 
 use chrono::Utc;
 use wayfare_domain::rating::{Rating, Satisfaction};
-use wayfare_engine::state::{EventStore, TripEvent, TripId};
+use wayfare_engine::state::{Batch, EventStore, TripEvent, TripId};
 use wayfare_store::{Store, StoreError};
 
 async fn new_trip(store: &Store) -> String {
     let id = TripId::new();
     store
         .append(
-            id,
-            0,
-            &[TripEvent::TripSubmitted {
-                query: "a weekend in Denver".into(),
-                overrides: Box::default(),
-            }],
+            Batch {
+                trip_id: id,
+                expected_version: 0,
+                events: &[TripEvent::TripSubmitted {
+                    query: "a weekend in Denver".into(),
+                    overrides: Box::default(),
+                }],
+            },
             Utc::now(),
         )
         .await

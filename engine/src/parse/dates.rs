@@ -251,6 +251,19 @@ struct Mention {
 }
 
 impl Mention {
+    /// The mention of `cap`'s whole match, read as `kind` (`date` set for
+    /// [`Kind::Dated`]).
+    fn of(cap: &regex::Captures<'_>, kind: Kind, date: Option<NaiveDate>) -> Self {
+        let whole = cap.get(0).map_or(0..0, |m| m.range());
+        Mention {
+            start: whole.start,
+            end: whole.end,
+            kind,
+            date,
+            words: cap[0].to_string(),
+        }
+    }
+
     fn inferred(&self) -> bool {
         !matches!(self.kind, Kind::Dated)
     }
@@ -264,6 +277,29 @@ struct Length {
     days: u64,
     words: String,
     note: Option<String>,
+}
+
+impl Length {
+    /// `days` as `cap`'s whole match states them ("5 days").
+    fn stated(cap: &regex::Captures<'_>, days: u64) -> Self {
+        let whole = cap.get(0).map_or(0..0, |m| m.range());
+        Length {
+            start: whole.start,
+            end: whole.end,
+            days,
+            words: cap[0].to_string(),
+            note: None,
+        }
+    }
+
+    /// `days` read from `cap`'s whole match in other units ("4 nights",
+    /// "two weeks"), noted so that the reader sees the conversion.
+    fn converted(cap: &regex::Captures<'_>, days: u64) -> Self {
+        Length {
+            note: Some(format!("{days} days: '{}'", quote(&cap[0]))),
+            ..Length::stated(cap, days)
+        }
+    }
 }
 
 pub(super) fn month_of(text: &str) -> Option<u32> {
@@ -375,25 +411,16 @@ impl Gazetteer {
             }
         };
         for cap in ISO_DATE.captures_iter(text) {
-            let whole = cap.get(0).map_or(0..0, |m| m.range());
             let date = match (cap[1].parse(), cap[2].parse(), cap[3].parse()) {
                 (Ok(y), Ok(m), Ok(d)) => NaiveDate::from_ymd_opt(y, m, d),
                 _ => None,
             };
-            push(
-                &mut found,
-                Mention {
-                    start: whole.start,
-                    end: whole.end,
-                    kind: if date.is_some() {
-                        Kind::Dated
-                    } else {
-                        Kind::Invalid
-                    },
-                    date,
-                    words: cap[0].to_string(),
-                },
-            );
+            let kind = if date.is_some() {
+                Kind::Dated
+            } else {
+                Kind::Invalid
+            };
+            push(&mut found, Mention::of(&cap, kind, date));
         }
         for cap in DATE.captures_iter(text) {
             let whole = cap.get(0).map_or(0..0, |m| m.range());
@@ -405,16 +432,7 @@ impl Gazetteer {
                 continue;
             };
             let (kind, date) = day_of(cap.get(3).and_then(year_of), month, day);
-            push(
-                &mut found,
-                Mention {
-                    start: whole.start,
-                    end: whole.end,
-                    kind,
-                    date,
-                    words: cap[0].to_string(),
-                },
-            );
+            push(&mut found, Mention::of(&cap, kind, date));
         }
         for cap in US_DATE.captures_iter(text) {
             let whole = cap.get(0).map_or(0..0, |m| m.range());
@@ -433,16 +451,7 @@ impl Gazetteer {
                 Some(if y.as_str().len() == 2 { 2000 + n } else { n })
             });
             let (kind, date) = day_of(year, month, day);
-            push(
-                &mut found,
-                Mention {
-                    start: whole.start,
-                    end: whole.end,
-                    kind,
-                    date,
-                    words: cap[0].to_string(),
-                },
-            );
+            push(&mut found, Mention::of(&cap, kind, date));
         }
         for cap in DAY_ONLY.captures_iter(text) {
             let whole = cap.get(0).map_or(0..0, |m| m.range());
@@ -457,39 +466,26 @@ impl Gazetteer {
             } else {
                 Kind::Invalid
             };
-            push(
-                &mut found,
-                Mention {
-                    start: whole.start,
-                    end: whole.end,
-                    kind,
-                    date: None,
-                    words: cap[0].to_string(),
-                },
-            );
+            push(&mut found, Mention::of(&cap, kind, None));
         }
         for cap in WEEKEND.captures_iter(text) {
-            let whole = cap.get(0).map_or(0..0, |m| m.range());
             let next = cap[1].eq_ignore_ascii_case("next");
             push(
                 &mut found,
-                Mention {
-                    start: whole.start,
-                    end: whole.end,
-                    kind: Kind::Weekend {
+                Mention::of(
+                    &cap,
+                    Kind::Weekend {
                         next,
                         long: cap.get(2).is_some(),
                     },
-                    date: None,
-                    words: cap[0].to_string(),
-                },
+                    None,
+                ),
             );
         }
         // "in two weeks" / "10 days from now": so many days from today (a
         // week when the count is left out, "in a week").
         for (re, days_per, unstated) in [(&IN_WEEKS, 7, 1), (&IN_DAYS, 1, 0)] {
             for cap in re.captures_iter(text) {
-                let whole = cap.get(0).map_or(0..0, |m| m.range());
                 let n = cap
                     .get(1)
                     .or(cap.get(2))
@@ -497,20 +493,17 @@ impl Gazetteer {
                     .unwrap_or(unstated);
                 push(
                     &mut found,
-                    Mention {
-                        start: whole.start,
-                        end: whole.end,
-                        kind: Kind::FromToday {
+                    Mention::of(
+                        &cap,
+                        Kind::FromToday {
                             days: n.saturating_mul(days_per),
                         },
-                        date: None,
-                        words: cap[0].to_string(),
-                    },
+                        None,
+                    ),
                 );
             }
         }
         for cap in RELATIVE_DAY.captures_iter(text) {
-            let whole = cap.get(0).map_or(0..0, |m| m.range());
             let lower = cap[1].to_ascii_lowercase();
             let days = if lower.contains("after") {
                 2
@@ -521,31 +514,18 @@ impl Gazetteer {
             };
             push(
                 &mut found,
-                Mention {
-                    start: whole.start,
-                    end: whole.end,
-                    kind: Kind::FromToday { days },
-                    date: None,
-                    words: cap[0].to_string(),
-                },
+                Mention::of(&cap, Kind::FromToday { days }, None),
             );
         }
         let mut weekdays = Vec::new();
         for cap in WEEKDAY.captures_iter(text) {
-            let whole = cap.get(0).map_or(0..0, |m| m.range());
             let Some(day) = weekday_of(&cap[2]) else {
                 continue;
             };
             let next = cap
                 .get(1)
                 .is_some_and(|q| q.as_str().eq_ignore_ascii_case("next"));
-            weekdays.push(Mention {
-                start: whole.start,
-                end: whole.end,
-                kind: Kind::Weekday { day, next },
-                date: None,
-                words: cap[0].to_string(),
-            });
+            weekdays.push(Mention::of(&cap, Kind::Weekday { day, next }, None));
         }
         found.sort_by_key(|m| m.start);
         // A weekday named beside a date ("Friday Dec 4", "Saturday, the
@@ -814,26 +794,13 @@ fn lengths(text: &str, dates: &[Mention]) -> Vec<Length> {
             continue;
         }
         if let Some(n) = number(&cap[1]) {
-            out.push(Length {
-                start: whole.start,
-                end: whole.end,
-                days: n,
-                words: cap[0].to_string(),
-                note: None,
-            });
+            out.push(Length::stated(&cap, n));
         }
     }
     for cap in NIGHTS.captures_iter(text) {
-        let whole = cap.get(0).map_or(0..0, |m| m.range());
         if let Some(n) = number(&cap[1]) {
             let days = n.saturating_add(1);
-            out.push(Length {
-                start: whole.start,
-                end: whole.end,
-                days,
-                words: cap[0].to_string(),
-                note: Some(format!("{days} days: '{}'", quote(&cap[0]))),
-            });
+            out.push(Length::converted(&cap, days));
         }
     }
     for cap in WEEKS.captures_iter(text) {
@@ -847,13 +814,7 @@ fn lengths(text: &str, dates: &[Mention]) -> Vec<Length> {
             cap.get(1).and_then(|m| number(m.as_str())).unwrap_or(1)
         };
         let days = weeks.saturating_mul(7);
-        out.push(Length {
-            start: whole.start,
-            end: whole.end,
-            days,
-            words: cap[0].to_string(),
-            note: Some(format!("{days} days: '{}'", quote(&cap[0]))),
-        });
+        out.push(Length::converted(&cap, days));
     }
     if out.is_empty() {
         let has_weekend_date = dates.iter().any(|m| matches!(m.kind, Kind::Weekend { .. }));

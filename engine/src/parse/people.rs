@@ -82,6 +82,26 @@ struct Member {
     possessive: bool,
 }
 
+impl Member {
+    /// A stated total of `n` ("5 people", "a trio"): it takes no additions.
+    fn total(n: u64) -> Self {
+        Member {
+            count: Some(n),
+            total: true,
+            ..Member::default()
+        }
+    }
+
+    /// The speaker, one of `n` ("me", "the two of us").
+    fn speaker(n: u64) -> Self {
+        Member {
+            count: Some(n),
+            speaker: true,
+            ..Member::default()
+        }
+    }
+}
+
 const SELF_WORDS: [&str; 5] = ["me", "i", "myself", "i'm", "im"];
 const DETERMINERS: [&str; 7] = ["my", "our", "her", "his", "their", "the", "your"];
 const ADJECTIVES: [&str; 10] = [
@@ -272,14 +292,7 @@ fn member(toks: &[(usize, usize, Tok<'_>)], i: usize) -> Option<(Member, usize)>
 fn member_at(toks: &[(usize, usize, Tok<'_>)], i: usize) -> Option<(Member, usize)> {
     let w0 = word(toks, i)?;
     if SELF_WORDS.contains(&w0) {
-        return Some((
-            Member {
-                count: Some(1),
-                speaker: true,
-                ..Member::default()
-            },
-            i + 1,
-        ));
+        return Some((Member::speaker(1), i + 1));
     }
     // "both of us", "the two of us", "six of us", "us two".
     let mut j = i;
@@ -294,10 +307,8 @@ fn member_at(toks: &[(usize, usize, Tok<'_>)], i: usize) -> Option<(Member, usiz
         if let Some(n) = n {
             return Some((
                 Member {
-                    count: Some(n),
-                    speaker: true,
                     counted: true,
-                    ..Member::default()
+                    ..Member::speaker(n)
                 },
                 j + 3,
             ));
@@ -319,10 +330,8 @@ fn member_at(toks: &[(usize, usize, Tok<'_>)], i: usize) -> Option<(Member, usiz
     {
         return Some((
             Member {
-                count: Some(n),
-                speaker: true,
                 total: true,
-                ..Member::default()
+                ..Member::speaker(n)
             },
             j + 1,
         ));
@@ -332,10 +341,8 @@ fn member_at(toks: &[(usize, usize, Tok<'_>)], i: usize) -> Option<(Member, usiz
     {
         return Some((
             Member {
-                count: Some(n),
-                speaker: true,
                 counted: true,
-                ..Member::default()
+                ..Member::speaker(n)
             },
             i + 2,
         ));
@@ -353,27 +360,13 @@ fn member_at(toks: &[(usize, usize, Tok<'_>)], i: usize) -> Option<(Member, usiz
         if word(toks, next).is_some_and(|w| TOTAL_NOUNS.contains(&w) || ADULT_NOUNS.contains(&w)) {
             next += 1;
         }
-        return Some((
-            Member {
-                count: Some(n),
-                total: true,
-                ..Member::default()
-            },
-            next,
-        ));
+        return Some((Member::total(n), next));
     }
     // "a trio", "a pair of students", "a couple" (not "a couple of days").
     if matches!(w0, "a" | "the") {
         match word(toks, i + 1) {
             Some("trio") => {
-                return Some((
-                    Member {
-                        count: Some(3),
-                        total: true,
-                        ..Member::default()
-                    },
-                    i + 2,
-                ));
+                return Some((Member::total(3), i + 2));
             }
             Some("pair") | Some("couple") | Some("duo") => {
                 let of = word(toks, i + 2) == Some("of");
@@ -383,14 +376,7 @@ fn member_at(toks: &[(usize, usize, Tok<'_>)], i: usize) -> Option<(Member, usiz
                 if of && !people {
                     return None;
                 }
-                return Some((
-                    Member {
-                        count: Some(2),
-                        total: true,
-                        ..Member::default()
-                    },
-                    if of { i + 4 } else { i + 2 },
-                ));
+                return Some((Member::total(2), if of { i + 4 } else { i + 2 }));
             }
             _ => {}
         }
@@ -484,28 +470,10 @@ fn member_at(toks: &[(usize, usize, Tok<'_>)], i: usize) -> Option<(Member, usiz
         ));
     }
     if TOTAL_NOUNS.contains(&noun) {
-        return n.map(|k| {
-            (
-                Member {
-                    count: Some(k),
-                    total: true,
-                    ..Member::default()
-                },
-                next,
-            )
-        });
+        return n.map(|k| (Member::total(k), next));
     }
     if noun == "couples" || noun == "couple" {
-        return n.map(|k| {
-            (
-                Member {
-                    count: Some(k.saturating_mul(2)),
-                    total: true,
-                    ..Member::default()
-                },
-                next,
-            )
-        });
+        return n.map(|k| (Member::total(k.saturating_mul(2)), next));
     }
     if ADULT_NOUNS.contains(&noun) {
         let singular = !noun.ends_with('s') && noun != "men" && noun != "women";

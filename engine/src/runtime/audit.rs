@@ -47,7 +47,7 @@ use serde::{Deserialize, Serialize};
 use super::ConsistencyMetrics;
 use crate::clock::SharedClock;
 use crate::state::{
-    AuditStore, EventStore, PortError, QueueRepair, TaskQueue, TripId, TripSummary,
+    AuditStore, EventStore, PortError, QueueRepair, Repair, TaskQueue, TripId, TripSummary,
 };
 use compare::{compare, is_quiet};
 
@@ -412,7 +412,11 @@ impl<S: EventStore + TaskQueue + AuditStore> Auditor<S> {
         let repaired = repair
             && match self
                 .store
-                .repair(&state, comparison.read_model, &comparison.queue)
+                .repair(Repair {
+                    state: &state,
+                    read_model: comparison.read_model,
+                    queue: &comparison.queue,
+                })
                 .await
             {
                 Ok(done) => done,

@@ -34,19 +34,18 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 use wayfare_domain::trip::WireEvent;
 
 use super::lock;
 use super::traffic::{EVENTS_TOPIC, EventStream, ORCHESTRATOR, Traffic, trip_topic};
 use super::wire::wire_event;
-use super::{QueueWrite, RuntimeError, RuntimeStore};
+use super::{QueueWrite, QueueWriteAt, RuntimeError, RuntimeStore};
 use crate::clock::SharedClock;
 use crate::hub::{Hub, Message, MessageType};
 use crate::state::{
-    Append, AppendError, Command, ExecuteError, Executed, LeaseError, PortError, StoredEvent,
-    TripEvent, TripId, TripLog, TripState,
+    Append, AppendError, Batch, Command, ExecuteError, Executed, FoldedBatch, LeaseError,
+    PortError, StoredEvent, TripEvent, TripId, TripLog, TripState,
 };
 
 /// What the journal keeps per trip, in memory.
@@ -262,8 +261,7 @@ impl<S: RuntimeStore> Journal<S> {
                 Some(queue) => {
                     let append = WithQueue {
                         store: &self.store,
-                        queue,
-                        now: self.clock.now(),
+                        queue: queue.at(self.clock.now()),
                     };
                     self.log
                         .execute_all_with(trip, known, &commands, &append)
@@ -340,7 +338,14 @@ impl<S: RuntimeStore> Journal<S> {
         events: &[crate::state::TripEvent],
     ) -> Result<TripState, AppendError> {
         self.store
-            .append(trip, expected_version, events, self.clock.now())
+            .append(
+                Batch {
+                    trip_id: trip,
+                    expected_version,
+                    events,
+                },
+                self.clock.now(),
+            )
             .await?;
         let stored = self
             .store
@@ -584,25 +589,14 @@ impl<S: RuntimeStore> Journal<S> {
 /// An append with a queue write in its transaction.
 struct WithQueue<'s, S> {
     store: &'s S,
-    queue: QueueWrite<'s>,
-    now: DateTime<Utc>,
+    queue: QueueWriteAt<'s>,
 }
 
 impl<S: RuntimeStore> Append for WithQueue<'_, S> {
     fn append<'a>(
         &'a self,
-        trip_id: TripId,
-        expected_version: u64,
-        events: &'a [StoredEvent],
-        after: &'a TripState,
+        folded: FoldedBatch<'a>,
     ) -> impl Future<Output = Result<u64, AppendError>> + Send + 'a {
-        self.store.append_with_queue(
-            trip_id,
-            expected_version,
-            events,
-            after,
-            self.queue,
-            self.now,
-        )
+        self.store.append_with_queue(folded, self.queue)
     }
 }

@@ -1,8 +1,6 @@
 //! [`MemoryRuntimeStore`]: the three in-memory ports in one value, the
 //! runtime's store in tests and demos (`wayfare-store::Store` is the SQL one).
 
-use std::time::Duration;
-
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
@@ -12,13 +10,14 @@ use std::sync::{Arc, Mutex};
 use wayfare_domain::trip::AgentInfo;
 
 use super::pipeline::TaskOutput;
-use super::registry::shared::{ProcessStamp, SharedRegistry, StampedInstance};
-use super::{QueueWrite, RuntimeStore, lock};
+use super::registry::shared::{ProcessStamp, SharedRegistry, Stamp, StampedInstance};
+use super::{QueueWrite, QueueWriteAt, RuntimeStore, lock};
 use crate::hub::{DeliveryStatus, Destination, HubStore, MemoryHubStore, Message, MessageId};
 use crate::state::{
-    AgentType, AppendError, AuditStore, ClaimedTask, EventStore, LeaseError, MemoryEventStore,
-    MemoryTaskQueue, NewTask, PortError, QueueRepair, QueuedTask, Snapshot, StoredEvent, TaskId,
-    TaskQueue, TripEvent, TripId, TripState, TripStatus, TripSummary,
+    AgentType, AppendError, AuditStore, Batch, ClaimedTask, Completion, EventStore, FailedAttempt,
+    FoldedBatch, Lease, LeaseError, MemoryEventStore, MemoryTaskQueue, NewTask, PortError,
+    QueueRepair, QueuedTask, Repair, Requeue, Snapshot, SnapshotRef, StoredEvent, TaskId,
+    TaskQueue, TripId, TripStatus, TripSummary,
 };
 
 /// Event log, task queue and hub store in memory. Clones share the data,
@@ -42,16 +41,8 @@ impl MemoryRuntimeStore {
 }
 
 impl EventStore for MemoryRuntimeStore {
-    async fn append(
-        &self,
-        trip_id: TripId,
-        expected_version: u64,
-        events: &[TripEvent],
-        at: DateTime<Utc>,
-    ) -> Result<u64, AppendError> {
-        self.events
-            .append(trip_id, expected_version, events, at)
-            .await
+    async fn append(&self, batch: Batch<'_>, at: DateTime<Utc>) -> Result<u64, AppendError> {
+        self.events.append(batch, at).await
     }
 
     async fn load(&self, trip_id: TripId, after_seq: u64) -> Result<Vec<StoredEvent>, PortError> {
@@ -62,13 +53,8 @@ impl EventStore for MemoryRuntimeStore {
         self.events.load_snapshot(trip_id).await
     }
 
-    async fn save_snapshot(
-        &self,
-        trip_id: TripId,
-        version: u64,
-        state: &TripState,
-    ) -> Result<(), PortError> {
-        self.events.save_snapshot(trip_id, version, state).await
+    async fn save_snapshot(&self, snapshot: SnapshotRef<'_>) -> Result<(), PortError> {
+        self.events.save_snapshot(snapshot).await
     }
 
     async fn trip_summary(&self, trip_id: TripId) -> Result<Option<TripSummary>, PortError> {
@@ -87,59 +73,38 @@ impl TaskQueue for MemoryRuntimeStore {
 
     async fn claim_ready(
         &self,
-        instance_id: &str,
         agent_types: &[AgentType],
-        now: DateTime<Utc>,
-        lease_for: Duration,
+        lease: Lease<'_>,
     ) -> Result<Option<ClaimedTask>, PortError> {
-        self.tasks
-            .claim_ready(instance_id, agent_types, now, lease_for)
-            .await
+        self.tasks.claim_ready(agent_types, lease).await
     }
 
     async fn heartbeat(
         &self,
         task_id: TaskId,
-        instance_id: &str,
-        now: DateTime<Utc>,
-        lease_for: Duration,
+        lease: Lease<'_>,
     ) -> Result<DateTime<Utc>, LeaseError> {
-        self.tasks
-            .heartbeat(task_id, instance_id, now, lease_for)
-            .await
+        self.tasks.heartbeat(task_id, lease).await
     }
 
     async fn complete(
         &self,
-        task_id: TaskId,
-        result: &Arc<TaskOutput>,
+        completion: Completion<'_>,
         now: DateTime<Utc>,
-        fence: Option<u64>,
     ) -> Result<bool, LeaseError> {
-        self.tasks.complete(task_id, result, now, fence).await
+        self.tasks.complete(completion, now).await
     }
 
-    async fn fail(
-        &self,
-        task_id: TaskId,
-        error: &str,
-        retry_at: Option<DateTime<Utc>>,
-        fence: Option<u64>,
-    ) -> Result<(), LeaseError> {
-        self.tasks.fail(task_id, error, retry_at, fence).await
+    async fn fail(&self, attempt: FailedAttempt<'_>) -> Result<(), LeaseError> {
+        self.tasks.fail(attempt).await
     }
 
     async fn skip(&self, task_id: TaskId, fence: Option<u64>) -> Result<(), LeaseError> {
         self.tasks.skip(task_id, fence).await
     }
 
-    async fn requeue(
-        &self,
-        trip_id: TripId,
-        task_ids: &[TaskId],
-        now: DateTime<Utc>,
-    ) -> Result<usize, PortError> {
-        self.tasks.requeue(trip_id, task_ids, now).await
+    async fn requeue(&self, requeue: Requeue<'_>, now: DateTime<Utc>) -> Result<usize, PortError> {
+        self.tasks.requeue(requeue, now).await
     }
 
     async fn result(&self, task_id: TaskId) -> Result<Option<Arc<TaskOutput>>, PortError> {
@@ -157,51 +122,30 @@ impl TaskQueue for MemoryRuntimeStore {
 impl RuntimeStore for MemoryRuntimeStore {
     async fn append_with_queue(
         &self,
-        trip_id: TripId,
-        expected_version: u64,
-        events: &[StoredEvent],
-        after: &TripState,
-        queue: QueueWrite<'_>,
-        now: DateTime<Utc>,
+        folded: FoldedBatch<'_>,
+        queue: QueueWriteAt<'_>,
     ) -> Result<u64, AppendError> {
+        let QueueWriteAt { write: queue, now } = queue;
         // Checked before anything is written: a fenced write keeps nothing.
-        if let QueueWrite::Complete { task_id, fence, .. }
-        | QueueWrite::Fail { task_id, fence, .. }
+        if let QueueWrite::Complete(Completion { task_id, fence, .. })
+        | QueueWrite::Fail(FailedAttempt { task_id, fence, .. })
         | QueueWrite::Skip { task_id, fence } = queue
             && self.tasks.is_fenced(task_id, fence)
         {
             return Err(AppendError::Fenced(task_id));
         }
-        let version = self
-            .events
-            .append_with_state(trip_id, expected_version, events, after)
-            .await?;
+        let version = self.events.append_with_state(folded).await?;
         let settled = match queue {
             QueueWrite::Enqueue(tasks) => {
                 return Ok(self.tasks.enqueue_all(tasks, now).await.map(|()| version)?);
             }
-            QueueWrite::Complete {
-                task_id,
-                result,
-                fence,
-            } => self
-                .tasks
-                .complete(task_id, result, now, fence)
-                .await
-                .map(drop),
-            QueueWrite::Fail {
-                task_id,
-                error,
-                retry_at,
-                fence,
-            } => self.tasks.fail(task_id, error, retry_at, fence).await,
+            QueueWrite::Complete(completion) => {
+                self.tasks.complete(completion, now).await.map(drop)
+            }
+            QueueWrite::Fail(attempt) => self.tasks.fail(attempt).await,
             QueueWrite::Skip { task_id, fence } => self.tasks.skip(task_id, fence).await,
-            QueueWrite::Requeue { trip_id, task_ids } => {
-                return Ok(self
-                    .tasks
-                    .requeue(trip_id, task_ids, now)
-                    .await
-                    .map(|_| version)?);
+            QueueWrite::Requeue(requeue) => {
+                return Ok(self.tasks.requeue(requeue, now).await.map(|_| version)?);
             }
         };
         match settled {
@@ -249,24 +193,20 @@ impl AuditStore for MemoryRuntimeStore {
         Ok(self.tasks.results_of(trip_id))
     }
 
-    async fn repair(
-        &self,
-        state: &TripState,
-        read_model: bool,
-        queue: &[QueueRepair],
-    ) -> Result<bool, PortError> {
+    async fn repair(&self, repair: Repair<'_>) -> Result<bool, PortError> {
+        let state = repair.state;
         let Some(trip_id) = state.trip_id else {
             return Ok(false);
         };
         if !self.events.load(trip_id, state.version).await?.is_empty() {
             return Ok(false);
         }
-        if read_model && !self.events.put_projection(state) {
+        if repair.read_model && !self.events.put_projection(state) {
             return Ok(false);
         }
         let now = state.last_event_at.unwrap_or_else(Utc::now);
-        for repair in queue {
-            match repair {
+        for put in repair.queue {
+            match put {
                 QueueRepair::Put {
                     task,
                     status,
@@ -315,18 +255,15 @@ impl HubStore for MemoryRuntimeStore {
 /// Runtimes sharing one in-memory store (tests of several processes) see
 /// each other's instances, stamped on the runtime's clock.
 impl SharedRegistry for MemoryRuntimeStore {
-    async fn stamp_instances(
-        &self,
-        process: &ProcessStamp,
-        instances: &[AgentInfo],
-        now: DateTime<Utc>,
-        forget_after: Duration,
-    ) -> Result<(), PortError> {
+    async fn stamp_instances(&self, stamp: Stamp<'_>) -> Result<(), PortError> {
+        let now = stamp.now;
         let mut rows = lock(&self.instances);
-        rows.retain(|_, (_, _, seen)| (now - *seen).to_std().unwrap_or_default() < forget_after);
+        rows.retain(|_, (_, _, seen)| {
+            (now - *seen).to_std().unwrap_or_default() < stamp.forget_after
+        });
         rows.insert(
-            process.node_id.clone(),
-            (process.clone(), instances.to_vec(), now),
+            stamp.process.node_id.clone(),
+            (stamp.process.clone(), stamp.instances.to_vec(), now),
         );
         Ok(())
     }

@@ -27,7 +27,7 @@ mod traffic;
 mod wire;
 pub use journal::ClusterMetrics;
 pub use memory::MemoryRuntimeStore;
-pub use registry::shared::{ProcessStamp, SharedRegistry, StampedInstance};
+pub use registry::shared::{ProcessStamp, SharedRegistry, Stamp, StampedInstance};
 pub use service::{InstanceReports, InterventionError, RouteExchanges, Runtime, read_with_answers};
 pub use traffic::{CityStops, EVENTS_TOPIC, EventStream, REGISTRY_QUEUE, Traffic, trip_topic};
 mod config;
@@ -39,15 +39,14 @@ use serde::{Deserialize, Serialize};
 use wayfare_domain::trip::TripStatus;
 
 use std::future::Future;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use chrono::{DateTime, Utc};
 
-use crate::graph::TaskOutput;
 use crate::hub::HubStore;
 use crate::state::{
-    AppendError, AuditStore, EventStore, NewTask, PortError, StoredEvent, TaskId, TaskQueue,
-    TripId, TripState,
+    AppendError, AuditStore, Completion, EventStore, FailedAttempt, FoldedBatch, NewTask,
+    PortError, Requeue, TaskId, TaskQueue, TripId, TripState,
 };
 
 pub use config::{
@@ -73,35 +72,37 @@ pub enum QueueWrite<'a> {
     /// ([`TaskQueue::complete`]; a task completed already keeps its first
     /// result, and an unknown one is left alone).
     ///
-    /// `fence`, here and in `Fail` and `Skip`: the claim the write speaks
-    /// for ([`ClaimedTask::epoch`](crate::state::ClaimedTask::epoch)).
+    /// The fence, here and in `Fail` and `Skip`: the claim the write
+    /// speaks for ([`ClaimedTask::epoch`](crate::state::ClaimedTask::epoch)).
     /// When the task has been claimed again since, the whole append is
     /// refused ([`AppendError::Fenced`]): neither the events nor the
     /// queue's write are kept. `None`: an operator's or a repair's write.
-    Complete {
-        task_id: TaskId,
-        result: &'a Arc<TaskOutput>,
-        fence: Option<u64>,
-    },
-    /// Records a failed attempt: with `retry_at` the task is claimable
-    /// again then, without it has failed for good ([`TaskQueue::fail`]; a
-    /// task that is final already is left alone).
-    Fail {
-        task_id: TaskId,
-        error: &'a str,
-        retry_at: Option<DateTime<Utc>>,
-        fence: Option<u64>,
-    },
+    Complete(Completion<'a>),
+    /// Records a failed attempt ([`TaskQueue::fail`]; a task that is
+    /// final already is left alone).
+    Fail(FailedAttempt<'a>),
     /// Marks a task skipped, which lets its dependents run
     /// ([`TaskQueue::skip`]).
     Skip { task_id: TaskId, fence: Option<u64> },
     /// Puts a trip's tasks back as pending with a fresh retry budget
     /// ([`TaskQueue::requeue`]): an operator's retry or resume, logged in
     /// the same transaction.
-    Requeue {
-        trip_id: TripId,
-        task_ids: &'a [TaskId],
-    },
+    Requeue(Requeue<'a>),
+}
+
+impl<'a> QueueWrite<'a> {
+    /// The write, made at `now`.
+    pub fn at(self, now: DateTime<Utc>) -> QueueWriteAt<'a> {
+        QueueWriteAt { write: self, now }
+    }
+}
+
+/// A [`QueueWrite`] and the time it is made at: what an enqueue or a
+/// requeue makes the tasks claimable from, and a completion's time.
+#[derive(Debug, Clone, Copy)]
+pub struct QueueWriteAt<'a> {
+    pub write: QueueWrite<'a>,
+    pub now: DateTime<Utc>,
 }
 
 /// What the runtime needs of its store: the trip log, the task queue and
@@ -115,12 +116,8 @@ pub trait RuntimeStore:
     /// its log says they are scheduled.
     fn append_with_queue(
         &self,
-        trip_id: TripId,
-        expected_version: u64,
-        events: &[StoredEvent],
-        after: &TripState,
-        queue: QueueWrite<'_>,
-        now: DateTime<Utc>,
+        folded: FoldedBatch<'_>,
+        queue: QueueWriteAt<'_>,
     ) -> impl Future<Output = Result<u64, AppendError>> + Send;
 
     /// What [`RuntimeStore::begin_startup`] holds until
@@ -183,6 +180,18 @@ pub enum ModifyError {
     NotReady,
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+impl ModifyError {
+    /// A trip's state as loaded for a change a person asks for: `NotFound`
+    /// when the log holds no such trip, `Internal` when it could not be read.
+    pub(crate) fn existing(loaded: Result<TripState, RuntimeError>) -> Result<TripState, Self> {
+        let state = loaded.map_err(|e| ModifyError::Internal(e.to_string()))?;
+        if !state.exists() {
+            return Err(ModifyError::NotFound);
+        }
+        Ok(state)
+    }
 }
 
 /// A storage or runtime failure.

@@ -43,6 +43,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock, Weak};
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 use wayfare_domain::trip::TripStatusView;
@@ -66,7 +67,8 @@ use crate::hub::{Hub, HubConfig};
 use crate::llm::LlmClient;
 use crate::orchestrator::Planner;
 use crate::state::{
-    Command, ExecuteError, Rejection, TaskId, TaskStatus, TripId, TripLog, TripState, TripStatus,
+    Command, ExecuteError, Lease, Liveness, Rejection, TaskId, TaskStatus, TripId, TripLog,
+    TripState, TripStatus,
 };
 
 mod ask;
@@ -274,15 +276,7 @@ impl<S: RuntimeStore> Runtime<S> {
         // A predecessor killed mid-planning left its tasks leased: free
         // them now (SQLite: all of them; PostgreSQL: those of processes
         // that stopped saying they are alive) rather than in a lease's 30 s.
-        match runtime
-            .store
-            .recover_leases(
-                &runtime.node_id,
-                runtime.clock.now(),
-                runtime.node_timeout(),
-            )
-            .await
-        {
+        match runtime.store.recover_leases(runtime.alive_now()).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(
                 leases = n,
@@ -315,6 +309,24 @@ impl<S: RuntimeStore> Runtime<S> {
 
     fn lease(&self) -> Duration {
         Duration::from_millis(self.config.orchestrator.lease_ms)
+    }
+
+    /// This process's lease, from `now`, on the tasks it claims or holds.
+    fn lease_from(&self, now: DateTime<Utc>) -> Lease<'_> {
+        Lease {
+            holder: &self.node_id,
+            now,
+            length: self.lease(),
+        }
+    }
+
+    /// This process's word, now, that it is alive (see `node_timeout`).
+    fn alive_now(&self) -> Liveness<'_> {
+        Liveness {
+            node_id: &self.node_id,
+            now: self.clock.now(),
+            silent_for: self.node_timeout(),
+        }
     }
 
     fn tick(&self) -> Duration {

@@ -96,6 +96,17 @@ pub enum Command {
     },
 }
 
+impl Command {
+    /// Finishes the trip with `itinerary`, checked as `verdict` (each
+    /// copied into the value the log and the state share).
+    pub fn finish_plan(itinerary: &Itinerary, verdict: &Verdict) -> Self {
+        Command::FinishPlan {
+            itinerary: Arc::new(itinerary.clone()),
+            verdict: Arc::new(verdict.clone()),
+        }
+    }
+}
+
 /// Why a command was refused. None of these is worth retrying as is.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Rejection {
@@ -292,29 +303,19 @@ pub fn decide(state: &TripState, command: Command) -> Result<Vec<TripEvent>, Rej
             elapsed_ms,
         } => {
             let task = state.task(task_id).ok_or(Rejection::UnknownTask(task_id))?;
-            match task.status {
-                // At-least-once delivery: the second completion is a no-op
-                // and the first result stands.
-                TaskStatus::Completed => Ok(vec![]),
-                status @ (TaskStatus::Skipped | TaskStatus::Failed) => {
-                    Err(Rejection::TaskFinished {
-                        task: task_id,
-                        status,
-                    })
-                }
-                // A result from an instance whose lease lapsed is still a
-                // good result: accept it rather than run the task again.
-                TaskStatus::Pending | TaskStatus::Running => {
-                    if state.status != S::Planning {
-                        return Err(wrong());
-                    }
-                    Ok(vec![TripEvent::TaskCompleted {
-                        task_id,
-                        result,
-                        elapsed_ms,
-                    }])
-                }
-            }
+            // At-least-once delivery: the second completion is a no-op and
+            // the first result stands.
+            settle(
+                state,
+                task_id,
+                task.status,
+                TaskStatus::Completed,
+                TripEvent::TaskCompleted {
+                    task_id,
+                    result,
+                    elapsed_ms,
+                },
+            )
         }
         Command::FailTask {
             task_id,
@@ -343,21 +344,13 @@ pub fn decide(state: &TripState, command: Command) -> Result<Vec<TripEvent>, Rej
             if task.priority == Priority::P0 {
                 return Err(Rejection::CriticalTask(task_id));
             }
-            match task.status {
-                TaskStatus::Skipped => Ok(vec![]),
-                status @ (TaskStatus::Completed | TaskStatus::Failed) => {
-                    Err(Rejection::TaskFinished {
-                        task: task_id,
-                        status,
-                    })
-                }
-                TaskStatus::Pending | TaskStatus::Running => {
-                    if state.status != S::Planning {
-                        return Err(wrong());
-                    }
-                    Ok(vec![TripEvent::TaskSkipped { task_id, reason }])
-                }
-            }
+            settle(
+                state,
+                task_id,
+                task.status,
+                TaskStatus::Skipped,
+                TripEvent::TaskSkipped { task_id, reason },
+            )
         }
         Command::FinishPlan { itinerary, verdict } => match state.status {
             S::Planning => Ok(vec![TripEvent::PlanReady { itinerary, verdict }]),
@@ -399,6 +392,37 @@ pub fn decide(state: &TripState, command: Command) -> Result<Vec<TripEvent>, Rej
                 actor,
                 reason,
             }])
+        }
+    }
+}
+
+/// What settling a task whose status is `status` as `settled` (completed
+/// or skipped) appends: nothing when it already is (a repeat), `event` while
+/// it is pending or running and the trip plans (a result from an instance
+/// whose lease lapsed is still a good result: accepted rather than run
+/// again), else a rejection (it finished otherwise, or the trip stopped).
+fn settle(
+    state: &TripState,
+    task_id: TaskId,
+    status: TaskStatus,
+    settled: TaskStatus,
+    event: TripEvent,
+) -> Result<Vec<TripEvent>, Rejection> {
+    match status {
+        _ if status == settled => Ok(vec![]),
+        TaskStatus::Pending | TaskStatus::Running => {
+            if state.status != TripStatus::Planning {
+                return Err(Rejection::WrongStatus {
+                    status: state.status,
+                });
+            }
+            Ok(vec![event])
+        }
+        TaskStatus::Completed | TaskStatus::Skipped | TaskStatus::Failed => {
+            Err(Rejection::TaskFinished {
+                task: task_id,
+                status,
+            })
         }
     }
 }

@@ -11,7 +11,7 @@ use chrono::SubsecRound;
 use super::decide::{Command, Rejection, decide_all};
 use super::event::StoredEvent;
 use super::ids::{TaskId, TripId};
-use super::port::{AppendError, EventStore, PortError};
+use super::port::{AppendError, EventStore, FoldedBatch, PortError, SnapshotRef};
 use super::trip::TripState;
 use crate::clock::SharedClock;
 
@@ -39,16 +39,12 @@ pub struct Executed {
     pub events: Vec<StoredEvent>,
 }
 
-/// How [`TripLog::execute_all_with`] appends: the events after
-/// `expected_version` and the state they lead to (as
-/// [`EventStore::append_with_state`] takes them).
+/// How [`TripLog::execute_all_with`] appends: a batch of events folded
+/// already (as [`EventStore::append_with_state`] takes it).
 pub trait Append: Send + Sync {
     fn append<'a>(
         &'a self,
-        trip_id: TripId,
-        expected_version: u64,
-        events: &'a [StoredEvent],
-        after: &'a TripState,
+        folded: FoldedBatch<'a>,
     ) -> impl Future<Output = Result<u64, AppendError>> + Send + 'a;
 }
 
@@ -58,13 +54,9 @@ struct Plain<'s, S>(&'s S);
 impl<S: EventStore> Append for Plain<'_, S> {
     fn append<'a>(
         &'a self,
-        trip_id: TripId,
-        expected_version: u64,
-        events: &'a [StoredEvent],
-        after: &'a TripState,
+        folded: FoldedBatch<'a>,
     ) -> impl Future<Output = Result<u64, AppendError>> + Send + 'a {
-        self.0
-            .append_with_state(trip_id, expected_version, events, after)
+        self.0.append_with_state(folded)
     }
 }
 
@@ -195,7 +187,13 @@ impl<S: EventStore> TripLog<S> {
             for event in &stored {
                 state.apply_stored(event);
             }
-            match append.append(trip_id, before, &stored, &state).await {
+            let folded = FoldedBatch {
+                trip_id,
+                expected_version: before,
+                events: &stored,
+                after: &state,
+            };
+            match append.append(folded).await {
                 Ok(_) => {
                     self.maybe_snapshot(trip_id, before, &state).await;
                     return Ok(Executed {
@@ -233,7 +231,11 @@ impl<S: EventStore> TripLog<S> {
         }
         if let Err(err) = self
             .store
-            .save_snapshot(trip_id, state.version, state)
+            .save_snapshot(SnapshotRef {
+                trip_id,
+                version: state.version,
+                state,
+            })
             .await
         {
             tracing::warn!(error = %err, "could not save a snapshot");

@@ -7,9 +7,9 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use chrono::{DateTime, Utc};
 
-use super::event::{StoredEvent, TripEvent, TripStatus};
+use super::event::{StoredEvent, TripStatus};
 use super::ids::TripId;
-use super::port::{AppendError, EventStore, PortError, Snapshot, TripSummary};
+use super::port::{AppendError, Batch, EventStore, PortError, Snapshot, SnapshotRef, TripSummary};
 use super::trip::TripState;
 
 #[derive(Debug, Default)]
@@ -99,13 +99,12 @@ impl MemoryEventStore {
 }
 
 impl EventStore for MemoryEventStore {
-    async fn append(
-        &self,
-        trip_id: TripId,
-        expected_version: u64,
-        events: &[TripEvent],
-        at: DateTime<Utc>,
-    ) -> Result<u64, AppendError> {
+    async fn append(&self, batch: Batch<'_>, at: DateTime<Utc>) -> Result<u64, AppendError> {
+        let Batch {
+            trip_id,
+            expected_version,
+            events,
+        } = batch;
         let mut trips = self.lock();
         let trip = trips.entry(trip_id).or_insert_with(|| Trip {
             projection: TripState::new(trip_id),
@@ -151,19 +150,14 @@ impl EventStore for MemoryEventStore {
             .and_then(|t| t.snapshots.iter().max_by_key(|s| s.version).cloned()))
     }
 
-    async fn save_snapshot(
-        &self,
-        trip_id: TripId,
-        version: u64,
-        state: &TripState,
-    ) -> Result<(), PortError> {
+    async fn save_snapshot(&self, snapshot: SnapshotRef<'_>) -> Result<(), PortError> {
         let mut trips = self.lock();
-        let trip = trips.entry(trip_id).or_default();
-        if trip.snapshots.iter().all(|s| s.version != version) {
+        let trip = trips.entry(snapshot.trip_id).or_default();
+        if trip.snapshots.iter().all(|s| s.version != snapshot.version) {
             trip.snapshots.push(Snapshot {
-                trip_id,
-                version,
-                state: state.clone(),
+                trip_id: snapshot.trip_id,
+                version: snapshot.version,
+                state: snapshot.state.clone(),
             });
         }
         Ok(())

@@ -23,7 +23,11 @@ pub use ids::{TaskId, TripId};
 pub use log::{Append, ExecuteError, Executed, TripLog};
 pub use memory::MemoryEventStore;
 pub use port::{
-    AppendError, AuditStore, EventStore, PortError, QueueRepair, Snapshot, TripSummary,
+    AppendError, AuditStore, Batch, EventStore, FoldedBatch, PortError, QueueRepair, Repair,
+    Snapshot, SnapshotRef, TripSummary,
 };
-pub use queue::{ClaimedTask, LeaseError, MemoryTaskQueue, NewTask, QueuedTask, TaskQueue, after};
+pub use queue::{
+    ClaimedTask, Completion, FailedAttempt, Lease, LeaseError, Liveness, MemoryTaskQueue, NewTask,
+    QueuedTask, Requeue, TaskQueue, after,
+};
 pub use trip::{RollbackPoint, TaskState, TaskStatus, TripState};

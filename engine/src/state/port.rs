@@ -74,6 +74,14 @@ pub struct Snapshot {
     pub state: TripState,
 }
 
+/// A [`Snapshot`] to save, borrowing the state it holds.
+#[derive(Debug, Clone, Copy)]
+pub struct SnapshotRef<'a> {
+    pub trip_id: TripId,
+    pub version: u64,
+    pub state: &'a TripState,
+}
+
 /// One row of the `trip_state` read model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TripSummary {
@@ -85,37 +93,54 @@ pub struct TripSummary {
     pub state: TripState,
 }
 
+/// Events to append to one trip's log after `expected_version`, the
+/// version their writer decided on: the append's optimistic lock.
+#[derive(Debug, Clone, Copy)]
+pub struct Batch<'a> {
+    pub trip_id: TripId,
+    pub expected_version: u64,
+    pub events: &'a [TripEvent],
+}
+
+/// Events their writer has stamped and folded already: their `seq` follow
+/// `expected_version`, and `after` is the state they lead to.
+#[derive(Debug, Clone, Copy)]
+pub struct FoldedBatch<'a> {
+    pub trip_id: TripId,
+    pub expected_version: u64,
+    pub events: &'a [StoredEvent],
+    pub after: &'a TripState,
+}
+
 /// The trip event log.
 pub trait EventStore: Send + Sync {
-    /// Appends `events` after `expected_version` (the version the writer
-    /// decided on) and returns the new version. Fails with
+    /// Appends the batch's events, stamped `at`, after its
+    /// `expected_version` and returns the new version. Fails with
     /// [`AppendError::Conflict`] when the log has moved on: a stale writer
     /// never overwrites. The `trip_state` projection is updated in the same
     /// transaction. Appending nothing returns the current version.
     fn append(
         &self,
-        trip_id: TripId,
-        expected_version: u64,
-        events: &[TripEvent],
+        batch: Batch<'_>,
         at: DateTime<Utc>,
     ) -> impl Future<Output = Result<u64, AppendError>> + Send;
 
     /// [`EventStore::append`] for a writer that has folded the events
-    /// already (their `seq` follows `expected_version`, `after` is the
-    /// state they lead to): a store may write `after` as the read model
-    /// instead of reading and folding the stored one under its lock.
+    /// already: a store may write `folded.after` as the read model instead
+    /// of reading and folding the stored one under its lock.
     fn append_with_state(
         &self,
-        trip_id: TripId,
-        expected_version: u64,
-        events: &[StoredEvent],
-        after: &TripState,
+        folded: FoldedBatch<'_>,
     ) -> impl Future<Output = Result<u64, AppendError>> + Send {
-        let _ = after;
         async move {
-            let at = events.first().map_or_else(Utc::now, |e| e.at);
-            let kinds: Vec<TripEvent> = events.iter().map(|e| e.event.clone()).collect();
-            self.append(trip_id, expected_version, &kinds, at).await
+            let at = folded.events.first().map_or_else(Utc::now, |e| e.at);
+            let kinds: Vec<TripEvent> = folded.events.iter().map(|e| e.event.clone()).collect();
+            let batch = Batch {
+                trip_id: folded.trip_id,
+                expected_version: folded.expected_version,
+                events: &kinds,
+            };
+            self.append(batch, at).await
         }
     }
 
@@ -134,9 +159,7 @@ pub trait EventStore: Send + Sync {
 
     fn save_snapshot(
         &self,
-        trip_id: TripId,
-        version: u64,
-        state: &TripState,
+        snapshot: SnapshotRef<'_>,
     ) -> impl Future<Output = Result<(), PortError>> + Send;
 
     /// The read-model row of a trip (`None` when it has no events).
@@ -191,6 +214,19 @@ pub enum QueueRepair {
     Remove { task_id: TaskId },
 }
 
+/// What the consistency auditor writes back for one trip
+/// ([`AuditStore::repair`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Repair<'a> {
+    /// The trip as its log has it; the repair holds only while the log is
+    /// still at `state.version`.
+    pub state: &'a TripState,
+    /// Whether the `trip_state` row is rewritten from `state`.
+    pub read_model: bool,
+    /// The queue's rows to put back, in turn.
+    pub queue: &'a [QueueRepair],
+}
+
 /// What the consistency auditor (`runtime::audit`) needs besides the log
 /// and the queue: which trips there are, in bounded batches (it never
 /// loads a table at once), a trip's stored results, and the repair, made
@@ -220,14 +256,9 @@ pub trait AuditStore: Send + Sync {
     ) -> impl Future<Output = Result<Vec<(TaskId, Value)>, PortError>> + Send;
 
     /// Puts the trip back to what its log says, in one transaction, only
-    /// while the log is still at `state.version` (a trip that moved on
-    /// meanwhile is left alone: `Ok(false)`): with `read_model`, its
+    /// while the log is still at `repair.state.version` (a trip that moved
+    /// on meanwhile is left alone: `Ok(false)`): with `read_model`, its
     /// `trip_state` row is rewritten from `state` (inserted when missing);
     /// then each of `queue`. Whether it wrote.
-    fn repair(
-        &self,
-        state: &TripState,
-        read_model: bool,
-        queue: &[QueueRepair],
-    ) -> impl Future<Output = Result<bool, PortError>> + Send;
+    fn repair(&self, repair: Repair<'_>) -> impl Future<Output = Result<bool, PortError>> + Send;
 }

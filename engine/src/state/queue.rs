@@ -93,6 +93,63 @@ pub fn after(t: DateTime<Utc>, d: Duration) -> DateTime<Utc> {
     t + chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
 }
 
+/// The terms of a lease a claim takes or a heartbeat extends: who holds
+/// it (an instance, or a process's node id for a batch), from when, and
+/// for how long.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lease<'a> {
+    pub holder: &'a str,
+    pub now: DateTime<Utc>,
+    pub length: Duration,
+}
+
+impl Lease<'_> {
+    /// When the lease runs out: `length` after `now`, saturating.
+    pub fn expires_at(&self) -> DateTime<Utc> {
+        after(self.now, self.length)
+    }
+}
+
+/// A process's word that it is alive, at `now`, and how long another may
+/// be silent before it counts as gone ([`TaskQueue::node_alive`],
+/// [`TaskQueue::recover_leases`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Liveness<'a> {
+    pub node_id: &'a str,
+    pub now: DateTime<Utc>,
+    pub silent_for: Duration,
+}
+
+/// A task's result, to store as it is marked completed
+/// ([`TaskQueue::complete`]). `fence`, here and in [`FailedAttempt`]: the
+/// claim the write speaks for ([`ClaimedTask::epoch`]); the write is
+/// refused with [`LeaseError::Fenced`] when the task was claimed again
+/// since. `None` writes whoever holds it (an operator, a repair).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Completion<'a> {
+    pub task_id: TaskId,
+    pub result: &'a Arc<TaskOutput>,
+    pub fence: Option<u64>,
+}
+
+/// A failed attempt at a task ([`TaskQueue::fail`]): with `retry_at`, the
+/// task becomes claimable again then (the retry policy's backoff); without,
+/// it has failed for good.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FailedAttempt<'a> {
+    pub task_id: TaskId,
+    pub error: &'a str,
+    pub retry_at: Option<DateTime<Utc>>,
+    pub fence: Option<u64>,
+}
+
+/// Tasks of one trip to put back as pending ([`TaskQueue::requeue`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Requeue<'a> {
+    pub trip_id: TripId,
+    pub task_ids: &'a [TaskId],
+}
+
 /// The queue of agent tasks.
 pub trait TaskQueue: Send + Sync {
     /// Adds a task as pending; enqueueing the same id again does nothing.
@@ -116,34 +173,28 @@ pub trait TaskQueue: Send + Sync {
         }
     }
 
-    /// Claims the most urgent ready task of one of `agent_types`.
+    /// Claims the most urgent ready task of one of `agent_types`, under
+    /// `lease`.
     fn claim_ready(
         &self,
-        instance_id: &str,
         agent_types: &[AgentType],
-        now: DateTime<Utc>,
-        lease_for: Duration,
+        lease: Lease<'_>,
     ) -> impl Future<Output = Result<Option<ClaimedTask>, PortError>> + Send;
 
     /// Claims up to `limit` ready tasks of each agent type in `limits`
-    /// (most urgent first within a type), in one write where the store
-    /// allows.
+    /// (most urgent first within a type), each under `lease`, in one write
+    /// where the store allows.
     fn claim_ready_many(
         &self,
-        instance_id: &str,
         limits: &[(AgentType, usize)],
-        now: DateTime<Utc>,
-        lease_for: Duration,
+        lease: Lease<'_>,
     ) -> impl Future<Output = Result<Vec<ClaimedTask>, PortError>> + Send {
         async move {
             let mut claimed = Vec::new();
             for (agent_type, limit) in limits {
                 let types = [*agent_type];
                 for _ in 0..*limit {
-                    match self
-                        .claim_ready(instance_id, &types, now, lease_for)
-                        .await?
-                    {
+                    match self.claim_ready(&types, lease).await? {
                         Some(task) => claimed.push(task),
                         None => break,
                     }
@@ -154,28 +205,25 @@ pub trait TaskQueue: Send + Sync {
         }
     }
 
-    /// Extends the lease that `instance_id` holds; returns the new expiry.
+    /// Extends the lease on `task_id` that `lease.holder` holds to the
+    /// terms of `lease`; returns the new expiry.
     fn heartbeat(
         &self,
         task_id: TaskId,
-        instance_id: &str,
-        now: DateTime<Utc>,
-        lease_for: Duration,
+        lease: Lease<'_>,
     ) -> impl Future<Output = Result<DateTime<Utc>, LeaseError>> + Send;
 
-    /// Extends every lease in `task_ids` that `instance_id` still holds, in
-    /// one write where the store allows; returns how many it extended.
+    /// Extends every lease in `task_ids` that `lease.holder` still holds,
+    /// in one write where the store allows; returns how many it extended.
     fn heartbeat_all(
         &self,
         task_ids: &[TaskId],
-        instance_id: &str,
-        now: DateTime<Utc>,
-        lease_for: Duration,
+        lease: Lease<'_>,
     ) -> impl Future<Output = Result<usize, PortError>> + Send {
         async move {
             let mut extended = 0;
             for task in task_ids {
-                match self.heartbeat(*task, instance_id, now, lease_for).await {
+                match self.heartbeat(*task, lease).await {
                     Ok(_) => extended += 1,
                     Err(LeaseError::Port(e)) => return Err(e),
                     Err(_) => {}
@@ -187,76 +235,62 @@ pub trait TaskQueue: Send + Sync {
 
     /// Start-up recovery: makes the tasks leased by processes that are gone
     /// claimable at once instead of when their leases run out, and records
-    /// `node_id` as alive; returns how many leases it released. A store
-    /// only one process uses (SQLite) releases every lease it finds: its
-    /// predecessor is dead. A shared one (PostgreSQL) releases those of
-    /// processes silent for `silent_for` (see [`TaskQueue::node_alive`]).
-    /// The in-memory queue keeps leases to run out.
+    /// `node.node_id` as alive; returns how many leases it released. A
+    /// store only one process uses (SQLite) releases every lease it finds:
+    /// its predecessor is dead. A shared one (PostgreSQL) releases those of
+    /// processes silent for `node.silent_for`: what
+    /// [`TaskQueue::node_alive`] does, and the default. The in-memory queue
+    /// keeps leases to run out.
     fn recover_leases(
         &self,
-        node_id: &str,
-        now: DateTime<Utc>,
-        silent_for: Duration,
+        node: Liveness<'_>,
     ) -> impl Future<Output = Result<usize, PortError>> + Send {
-        let _ = (node_id, now, silent_for);
-        async { Ok(0) }
+        self.node_alive(node)
     }
 
-    /// Every heartbeat: `node_id` is alive (so that no other process takes
-    /// its leases), and the leases of processes silent for `silent_for`
-    /// are released; returns how many. A no-op where one process uses the
-    /// store.
+    /// Every heartbeat: `node.node_id` is alive (so that no other process
+    /// takes its leases), and the leases of processes silent for
+    /// `node.silent_for` are released; returns how many. A no-op where one
+    /// process uses the store.
     fn node_alive(
         &self,
-        node_id: &str,
-        now: DateTime<Utc>,
-        silent_for: Duration,
+        node: Liveness<'_>,
     ) -> impl Future<Output = Result<usize, PortError>> + Send {
-        let _ = (node_id, now, silent_for);
+        let _ = node;
         async { Ok(0) }
     }
 
-    /// Stores the result and marks the task completed, in one step. Returns
-    /// `false` (and keeps the first result) when it was already completed.
-    /// With `fence` (the claim's [`ClaimedTask::epoch`]) it is refused
-    /// with [`LeaseError::Fenced`] when the task was claimed again since;
-    /// `None` writes whoever holds it (an operator, a repair).
+    /// Stores the result and marks the task completed, in one step, at
+    /// `now`. Returns `false` (and keeps the first result) when it was
+    /// already completed.
     fn complete(
         &self,
-        task_id: TaskId,
-        result: &Arc<TaskOutput>,
+        completion: Completion<'_>,
         now: DateTime<Utc>,
-        fence: Option<u64>,
     ) -> impl Future<Output = Result<bool, LeaseError>> + Send;
 
-    /// Records a failure. With `retry_at`, the task becomes claimable again
-    /// then (the retry policy's backoff); without, it has failed for good.
-    /// `fence` as in [`TaskQueue::complete`].
+    /// Records a failed attempt (see [`FailedAttempt`]).
     fn fail(
         &self,
-        task_id: TaskId,
-        error: &str,
-        retry_at: Option<DateTime<Utc>>,
-        fence: Option<u64>,
+        attempt: FailedAttempt<'_>,
     ) -> impl Future<Output = Result<(), LeaseError>> + Send;
 
     /// Marks a task skipped (flagged degradation); its dependents may run.
-    /// `fence` as in [`TaskQueue::complete`].
+    /// `fence` as in [`Completion`].
     fn skip(
         &self,
         task_id: TaskId,
         fence: Option<u64>,
     ) -> impl Future<Output = Result<(), LeaseError>> + Send;
 
-    /// Puts `task_ids` of `trip_id` back as pending and claimable from
-    /// `now`, with no attempts counted (a fresh retry budget), no lease
-    /// and no error: an operator's retry or resume. Completed and skipped
-    /// tasks are left alone; readiness is worked out again from the
-    /// dependencies. Returns how many tasks it put back.
+    /// Puts the `task_ids` of the requeue's trip back as pending and
+    /// claimable from `now`, with no attempts counted (a fresh retry
+    /// budget), no lease and no error: an operator's retry or resume.
+    /// Completed and skipped tasks are left alone; readiness is worked out
+    /// again from the dependencies. Returns how many tasks it put back.
     fn requeue(
         &self,
-        trip_id: TripId,
-        task_ids: &[TaskId],
+        requeue: Requeue<'_>,
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<usize, PortError>> + Send;
 
@@ -283,6 +317,28 @@ struct Row {
 }
 
 impl Row {
+    /// A new row of `task` in `status`, claimable from `now`: no attempts,
+    /// no lease, no error, no result.
+    fn new(task: &NewTask, status: TaskStatus, now: DateTime<Utc>) -> Self {
+        Row {
+            task: QueuedTask {
+                task_id: task.task_id,
+                trip_id: task.trip_id,
+                agent_type: task.agent_type,
+                priority: task.priority,
+                depends_on: task.depends_on.clone(),
+                status,
+                attempts: 0,
+                lease_owner: None,
+                lease_expires_at: None,
+                last_error: None,
+            },
+            available_at: now,
+            result: None,
+            epoch: 0,
+        }
+    }
+
     /// Refuses a write that speaks for an older claim.
     fn fence(&self, fence: Option<u64>) -> Result<(), LeaseError> {
         match fence {
@@ -354,23 +410,9 @@ impl MemoryTaskQueue {
         if !rows.contains_key(&task.task_id) {
             order.push(task.task_id);
         }
-        let row = rows.entry(task.task_id).or_insert_with(|| Row {
-            task: QueuedTask {
-                task_id: task.task_id,
-                trip_id: task.trip_id,
-                agent_type: task.agent_type,
-                priority: task.priority,
-                depends_on: task.depends_on.clone(),
-                status,
-                attempts: 0,
-                lease_owner: None,
-                lease_expires_at: None,
-                last_error: None,
-            },
-            available_at: now,
-            result: None,
-            epoch: 0,
-        });
+        let row = rows
+            .entry(task.task_id)
+            .or_insert_with(|| Row::new(task, status, now));
         row.task.trip_id = task.trip_id;
         row.task.agent_type = task.agent_type;
         row.task.priority = task.priority;
@@ -421,36 +463,16 @@ impl TaskQueue for MemoryTaskQueue {
             return Ok(());
         }
         order.push(task.task_id);
-        rows.insert(
-            task.task_id,
-            Row {
-                task: QueuedTask {
-                    task_id: task.task_id,
-                    trip_id: task.trip_id,
-                    agent_type: task.agent_type,
-                    priority: task.priority,
-                    depends_on: task.depends_on.clone(),
-                    status: TaskStatus::Pending,
-                    attempts: 0,
-                    lease_owner: None,
-                    lease_expires_at: None,
-                    last_error: None,
-                },
-                available_at: now,
-                result: None,
-                epoch: 0,
-            },
-        );
+        rows.insert(task.task_id, Row::new(task, TaskStatus::Pending, now));
         Ok(())
     }
 
     async fn claim_ready(
         &self,
-        instance_id: &str,
         agent_types: &[AgentType],
-        now: DateTime<Utc>,
-        lease_for: Duration,
+        lease: Lease<'_>,
     ) -> Result<Option<ClaimedTask>, PortError> {
+        let now = lease.now;
         let mut guard = self.lock();
         let (order, rows) = &mut *guard;
         let best = order
@@ -469,10 +491,10 @@ impl TaskQueue for MemoryTaskQueue {
         let Some(row) = rows.get_mut(&id) else {
             return Ok(None);
         };
-        let lease_expires_at = after(now, lease_for);
+        let lease_expires_at = lease.expires_at();
         row.task.status = TaskStatus::Running;
         row.task.attempts += 1;
-        row.task.lease_owner = Some(instance_id.to_owned());
+        row.task.lease_owner = Some(lease.holder.to_owned());
         row.task.lease_expires_at = Some(lease_expires_at);
         row.epoch += 1;
         Ok(Some(ClaimedTask {
@@ -481,7 +503,7 @@ impl TaskQueue for MemoryTaskQueue {
             agent_type: row.task.agent_type,
             priority: row.task.priority,
             depends_on: row.task.depends_on.clone(),
-            instance_id: instance_id.to_owned(),
+            instance_id: lease.holder.to_owned(),
             attempt: row.task.attempts,
             lease_expires_at,
             epoch: row.epoch,
@@ -491,9 +513,7 @@ impl TaskQueue for MemoryTaskQueue {
     async fn heartbeat(
         &self,
         task_id: TaskId,
-        instance_id: &str,
-        now: DateTime<Utc>,
-        lease_for: Duration,
+        lease: Lease<'_>,
     ) -> Result<DateTime<Utc>, LeaseError> {
         let mut guard = self.lock();
         let row = guard
@@ -501,58 +521,50 @@ impl TaskQueue for MemoryTaskQueue {
             .get_mut(&task_id)
             .ok_or(LeaseError::UnknownTask(task_id))?;
         if row.task.status != TaskStatus::Running
-            || row.task.lease_owner.as_deref() != Some(instance_id)
+            || row.task.lease_owner.as_deref() != Some(lease.holder)
         {
             return Err(LeaseError::Lost(task_id));
         }
-        let until = after(now, lease_for);
+        let until = lease.expires_at();
         row.task.lease_expires_at = Some(until);
         Ok(until)
     }
 
     async fn complete(
         &self,
-        task_id: TaskId,
-        result: &Arc<TaskOutput>,
+        completion: Completion<'_>,
         _now: DateTime<Utc>,
-        fence: Option<u64>,
     ) -> Result<bool, LeaseError> {
         let mut guard = self.lock();
         let row = guard
             .1
-            .get_mut(&task_id)
-            .ok_or(LeaseError::UnknownTask(task_id))?;
-        row.fence(fence)?;
+            .get_mut(&completion.task_id)
+            .ok_or(LeaseError::UnknownTask(completion.task_id))?;
+        row.fence(completion.fence)?;
         if row.task.status == TaskStatus::Completed {
             return Ok(false);
         }
-        row.result = Some(Arc::clone(result));
+        row.result = Some(Arc::clone(completion.result));
         row.task.status = TaskStatus::Completed;
         row.task.lease_owner = None;
         row.task.lease_expires_at = None;
         Ok(true)
     }
 
-    async fn fail(
-        &self,
-        task_id: TaskId,
-        error: &str,
-        retry_at: Option<DateTime<Utc>>,
-        fence: Option<u64>,
-    ) -> Result<(), LeaseError> {
+    async fn fail(&self, attempt: FailedAttempt<'_>) -> Result<(), LeaseError> {
         let mut guard = self.lock();
         let row = guard
             .1
-            .get_mut(&task_id)
-            .ok_or(LeaseError::UnknownTask(task_id))?;
-        row.fence(fence)?;
+            .get_mut(&attempt.task_id)
+            .ok_or(LeaseError::UnknownTask(attempt.task_id))?;
+        row.fence(attempt.fence)?;
         if row.task.status.is_final() {
             return Ok(());
         }
-        row.task.last_error = Some(error.to_owned());
+        row.task.last_error = Some(attempt.error.to_owned());
         row.task.lease_owner = None;
         row.task.lease_expires_at = None;
-        match retry_at {
+        match attempt.retry_at {
             Some(at) => {
                 row.task.status = TaskStatus::Pending;
                 row.available_at = at;
@@ -577,12 +589,8 @@ impl TaskQueue for MemoryTaskQueue {
         Ok(())
     }
 
-    async fn requeue(
-        &self,
-        trip_id: TripId,
-        task_ids: &[TaskId],
-        now: DateTime<Utc>,
-    ) -> Result<usize, PortError> {
+    async fn requeue(&self, requeue: Requeue<'_>, now: DateTime<Utc>) -> Result<usize, PortError> {
+        let Requeue { trip_id, task_ids } = requeue;
         let mut guard = self.lock();
         let mut requeued = 0;
         for id in task_ids {

@@ -119,6 +119,17 @@ pub struct RollbackPoint {
 }
 
 impl RollbackPoint {
+    /// The point to roll `state` back to, as it stands.
+    fn of(state: &TripState) -> Self {
+        RollbackPoint {
+            status: state.status,
+            tasks: state.tasks.clone(),
+            itinerary: state.itinerary.clone(),
+            verdict: state.verdict.clone(),
+            intent: state.intent.clone(),
+        }
+    }
+
     /// Puts `state` back as the point found it (the status aside).
     fn restore(self, state: &mut TripState) {
         state.tasks = self.tasks;
@@ -364,15 +375,7 @@ impl TripState {
             TripEvent::ModificationApplied { affected_tasks, .. } => {
                 // A modification of a modification that failed to re-plan
                 // rolls back to the last good plan, not the failed one.
-                if self.rollback.is_none() {
-                    self.rollback = Some(Box::new(RollbackPoint {
-                        status: self.status,
-                        tasks: self.tasks.clone(),
-                        itinerary: self.itinerary.clone(),
-                        verdict: self.verdict.clone(),
-                        intent: self.intent.clone(),
-                    }));
-                }
+                self.keep_rollback_point();
                 for task in &mut self.tasks {
                     if affected_tasks.contains(&task.task_id) {
                         task.reset();
@@ -409,6 +412,15 @@ impl TripState {
         }
     }
 
+    /// Keeps the state as it stands as the point to roll back to, unless
+    /// one is kept already: a re-plan of a re-plan that failed rolls back to
+    /// the last good plan, not the failed one.
+    fn keep_rollback_point(&mut self) {
+        if self.rollback.is_none() {
+            self.rollback = Some(Box::new(RollbackPoint::of(self)));
+        }
+    }
+
     /// What an operator's intervention changes (see [`InterventionAction`]).
     fn apply_intervention(
         &mut self,
@@ -437,15 +449,7 @@ impl TripState {
             // it checked is kept as the rollback point, so that a check
             // that cannot finish leaves the trip as it was.
             InterventionAction::Reverify => {
-                if self.rollback.is_none() {
-                    self.rollback = Some(Box::new(RollbackPoint {
-                        status: self.status,
-                        tasks: self.tasks.clone(),
-                        itinerary: self.itinerary.clone(),
-                        verdict: self.verdict.clone(),
-                        intent: self.intent.clone(),
-                    }));
-                }
+                self.keep_rollback_point();
                 if let Some(task) = task_id.and_then(|id| self.task_mut(id)) {
                     task.reset();
                 }

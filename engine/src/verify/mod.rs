@@ -47,15 +47,27 @@ impl Default for VerifyOptions {
     }
 }
 
-fn find_restaurant<'a>(catalog: &'a dyn Catalog, item: &PlanItem) -> Option<&'a Restaurant> {
-    let all = catalog.restaurants_in(&item.city);
+/// The listing among `all` that `item` names: the one with its source id
+/// and its name, else the first with its name. `id_and_name` reads a
+/// listing's source id and name.
+fn find_listed<'a, T>(
+    all: &'a [T],
+    item: &PlanItem,
+    id_and_name: impl Fn(&T) -> (&str, &str),
+) -> Option<&'a T> {
     item.source_id
-        .as_ref()
+        .as_deref()
         .and_then(|id| {
             all.iter()
-                .find(|r| &r.source_id == id && r.name == item.name)
+                .find(|l| id_and_name(l) == (id, item.name.as_str()))
         })
-        .or_else(|| all.iter().find(|r| r.name == item.name))
+        .or_else(|| all.iter().find(|l| id_and_name(l).1 == item.name))
+}
+
+fn find_restaurant<'a>(catalog: &'a dyn Catalog, item: &PlanItem) -> Option<&'a Restaurant> {
+    find_listed(catalog.restaurants_in(&item.city), item, |r| {
+        (&r.source_id, &r.name)
+    })
 }
 
 fn find_attraction<'a>(catalog: &'a dyn Catalog, item: &PlanItem) -> Option<&'a Attraction> {
@@ -66,14 +78,9 @@ fn find_attraction<'a>(catalog: &'a dyn Catalog, item: &PlanItem) -> Option<&'a 
 }
 
 fn find_stay<'a>(catalog: &'a dyn Catalog, item: &PlanItem) -> Option<&'a Stay> {
-    let all = catalog.stays_in(&item.city);
-    item.source_id
-        .as_ref()
-        .and_then(|id| {
-            all.iter()
-                .find(|s| &s.source_id == id && s.name == item.name)
-        })
-        .or_else(|| all.iter().find(|s| s.name == item.name))
+    find_listed(catalog.stays_in(&item.city), item, |s| {
+        (&s.source_id, &s.name)
+    })
 }
 
 /// A leg as the catalog knows it: its cost for the party and its times.

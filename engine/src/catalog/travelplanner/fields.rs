@@ -130,17 +130,7 @@ pub fn parse_schedule(text: &str) -> Result<FlightSchedule, String> {
         return Ok(FlightSchedule::On { date });
     }
     if text.eq_ignore_ascii_case("daily") {
-        return Ok(FlightSchedule::Weekly {
-            days: vec![
-                Weekday::Mon,
-                Weekday::Tue,
-                Weekday::Wed,
-                Weekday::Thu,
-                Weekday::Fri,
-                Weekday::Sat,
-                Weekday::Sun,
-            ],
-        });
+        return Ok(FlightSchedule::daily());
     }
     let mut days = Vec::new();
     for part in text.split('|') {

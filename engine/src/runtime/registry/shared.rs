@@ -44,6 +44,16 @@ impl ProcessStamp {
 }
 
 /// One stamped instance, as read back.
+/// A process's instances as it stamps them in the shared registry at
+/// `now`, and how long the rows of a process gone silent are kept.
+#[derive(Debug, Clone, Copy)]
+pub struct Stamp<'a> {
+    pub process: &'a ProcessStamp,
+    pub instances: &'a [AgentInfo],
+    pub now: DateTime<Utc>,
+    pub forget_after: Duration,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct StampedInstance {
     pub process: ProcessStamp,
@@ -55,15 +65,12 @@ pub struct StampedInstance {
 
 /// The store's side of the shared registry.
 pub trait SharedRegistry: Send + Sync {
-    /// Replaces `process`'s rows with `instances`, stamped now, and
-    /// forgets the rows of processes silent for `forget_after`, in one
-    /// transaction.
+    /// Replaces the stamp's process's rows with its instances, stamped
+    /// now, and forgets the rows of processes silent for `forget_after`,
+    /// in one transaction.
     fn stamp_instances(
         &self,
-        process: &ProcessStamp,
-        instances: &[AgentInfo],
-        now: DateTime<Utc>,
-        forget_after: Duration,
+        stamp: Stamp<'_>,
     ) -> impl Future<Output = Result<(), PortError>> + Send;
 
     /// Every stamped instance of every process.

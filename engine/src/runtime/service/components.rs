@@ -83,14 +83,7 @@ impl<S: RuntimeStore> Runtime<S> {
     /// The trip's state (`NotFound` when there is no such trip).
     async fn existing(&self, trip_id: &str) -> Result<TripState, ModifyError> {
         let trip = Self::parse_id(trip_id).ok_or(ModifyError::NotFound)?;
-        let state = self
-            .journal
-            .load(trip)
-            .await
-            .map_err(|e| ModifyError::Internal(e.to_string()))?;
-        if !state.exists() {
-            return Err(ModifyError::NotFound);
-        }
+        let state = ModifyError::existing(self.journal.load(trip).await)?;
         Ok(state)
     }
 }

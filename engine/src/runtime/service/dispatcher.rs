@@ -22,7 +22,7 @@ use super::super::registry::{Health, Pinger, Spawner};
 use super::super::traffic::{ORCHESTRATOR, REGISTRY_QUEUE, Traffic};
 use super::Runtime;
 use crate::hub::{Hub, HubError, Mailbox, Message, MessagePriority, MessageType};
-use crate::state::{ClaimedTask, Command, Priority, TaskId, TripId, after};
+use crate::state::{ClaimedTask, Command, FailedAttempt, Priority, TaskId, TripId, after};
 
 /// The sender named on the registry's health checks.
 const REGISTRY: &str = "registry";
@@ -64,7 +64,7 @@ impl<S: RuntimeStore> Runtime<S> {
             }
             let claimed = match self
                 .store
-                .claim_ready_many(&self.node_id, &limits, self.clock.now(), self.lease())
+                .claim_ready_many(&limits, self.lease_from(self.clock.now()))
                 .await
             {
                 Ok(claimed) if claimed.is_empty() => return,
@@ -147,12 +147,12 @@ impl<S: RuntimeStore> Runtime<S> {
             let retry_at = after(self.clock.now(), self.tick());
             let failed = self
                 .store
-                .fail(
-                    task,
-                    "the instance's mailbox is full",
-                    Some(retry_at),
-                    Some(epoch),
-                )
+                .fail(FailedAttempt {
+                    task_id: task,
+                    error: "the instance's mailbox is full",
+                    retry_at: Some(retry_at),
+                    fence: Some(epoch),
+                })
                 .await;
             self.journal.note_fenced(&failed);
             let _ = self
@@ -207,12 +207,12 @@ impl<S: RuntimeStore> Runtime<S> {
         loop {
             match self
                 .store
-                .stamp_instances(
-                    &self.process,
-                    &self.agents(),
-                    self.clock.now(),
-                    shared::FORGET_AFTER,
-                )
+                .stamp_instances(shared::Stamp {
+                    process: &self.process,
+                    instances: &self.agents(),
+                    now: self.clock.now(),
+                    forget_after: shared::FORGET_AFTER,
+                })
                 .await
             {
                 Ok(_) => self.ack_reports(&queue, std::mem::take(&mut held)).await,
@@ -240,11 +240,7 @@ impl<S: RuntimeStore> Runtime<S> {
                 _ = tokio::time::sleep(self.tick() / 2) => {}
                 _ = stop.changed() => return,
             }
-            match self
-                .store
-                .node_alive(&self.node_id, self.clock.now(), self.node_timeout())
-                .await
-            {
+            match self.store.node_alive(self.alive_now()).await {
                 Ok(0) => {}
                 Ok(n) => {
                     tracing::info!(
@@ -266,7 +262,7 @@ impl<S: RuntimeStore> Runtime<S> {
         let now = self.clock.now();
         if let Err(e) = self
             .store
-            .heartbeat_all(&running, &self.node_id, now, self.lease())
+            .heartbeat_all(&running, self.lease_from(now))
             .await
         {
             tracing::warn!(error = %e, "could not extend the running tasks' leases");

@@ -28,7 +28,7 @@ use super::{
     Command, ExecuteError, QueueWrite, Rejection, Runtime, RuntimeStore, TaskId, TaskStatus,
     TripId, TripState,
 };
-use crate::state::AgentType;
+use crate::state::{AgentType, Requeue};
 
 /// Why an intervention was refused or failed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -198,10 +198,10 @@ impl<S: RuntimeStore> Runtime<S> {
             .map(|t| t.task_id)
             .collect();
         let queue = match (action, task_id) {
-            (A::RetryTask | A::Resume, _) => Some(QueueWrite::Requeue {
+            (A::RetryTask | A::Resume, _) => Some(QueueWrite::Requeue(Requeue {
                 trip_id: trip,
                 task_ids: &requeue,
-            }),
+            })),
             (A::SkipTask, Some(task_id)) => Some(QueueWrite::Skip {
                 task_id,
                 fence: None,

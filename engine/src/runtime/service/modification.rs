@@ -35,14 +35,7 @@ impl<S: RuntimeStore> Runtime<S> {
         expected_version: u64,
     ) -> Result<(TripId, TripState), ModifyError> {
         let trip = Self::parse_id(trip_id).ok_or(ModifyError::NotFound)?;
-        let state = self
-            .journal
-            .load_fresh(trip)
-            .await
-            .map_err(|e| ModifyError::Internal(e.to_string()))?;
-        if !state.exists() {
-            return Err(ModifyError::NotFound);
-        }
+        let state = ModifyError::existing(self.journal.load_fresh(trip).await)?;
         if state.version != expected_version {
             return Err(ModifyError::Conflict {
                 expected: expected_version,
@@ -285,13 +278,7 @@ impl<S: RuntimeStore> Runtime<S> {
                         };
                         let executed = self
                             .journal
-                            .exec(
-                                trip,
-                                Command::FinishPlan {
-                                    itinerary: Arc::new(itinerary.clone()),
-                                    verdict: Arc::new(outcome.verdict.clone()),
-                                },
-                            )
+                            .exec(trip, Command::finish_plan(itinerary, &outcome.verdict))
                             .await
                             .map_err(|e| e.to_string())?;
                         return Ok(executed.state);

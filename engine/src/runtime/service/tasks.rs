@@ -20,11 +20,42 @@ use super::Runtime;
 use crate::orchestrator::PlanOutcome;
 use crate::resilience::AgentError;
 use crate::state::{
-    AgentType, ClaimedTask, Command, ExecuteError, Executed, Rejection, TaskId, TaskStatus,
-    TripEvent, TripId, TripState, TripStatus, after,
+    AgentType, ClaimedTask, Command, Completion, ExecuteError, Executed, FailedAttempt, LeaseError,
+    Rejection, TaskId, TaskStatus, TripEvent, TripId, TripState, TripStatus, after,
 };
 
 impl<S: RuntimeStore> Runtime<S> {
+    /// Marks `task` completed with `result`, which the log holds already,
+    /// in the queue, for the claim it holds (a refused late write is
+    /// counted).
+    async fn copy_to_queue(
+        &self,
+        task: &ClaimedTask,
+        result: &Arc<TaskOutput>,
+    ) -> Result<bool, LeaseError> {
+        let completion = Completion {
+            task_id: task.task_id,
+            result,
+            fence: Some(task.epoch),
+        };
+        let copied = self.store.complete(completion, self.clock.now()).await;
+        self.journal.note_fenced(&copied);
+        copied
+    }
+
+    /// Records a failed attempt at `task` in the queue, for the claim it
+    /// holds (a refused late write is counted).
+    async fn fail_claim(&self, task: &ClaimedTask, error: &str, retry_at: Option<DateTime<Utc>>) {
+        let attempt = FailedAttempt {
+            task_id: task.task_id,
+            error,
+            retry_at,
+            fence: Some(task.epoch),
+        };
+        let failed = self.store.fail(attempt).await;
+        self.journal.note_fenced(&failed);
+    }
+
     /// Whether a claimed task is to run: the trip's log may be ahead of
     /// the queue (the process died between logging a result and marking
     /// it in the queue) or the trip may be over. Then the queue is put
@@ -32,16 +63,8 @@ impl<S: RuntimeStore> Runtime<S> {
     pub(super) async fn still_to_run(&self, state: &TripState, task: &ClaimedTask) -> bool {
         let fence = Some(task.epoch);
         if state.status != TripStatus::Planning {
-            let failed = self
-                .store
-                .fail(
-                    task.task_id,
-                    &format!("the trip is {}", state.status),
-                    None,
-                    fence,
-                )
+            self.fail_claim(task, &format!("the trip is {}", state.status), None)
                 .await;
-            self.journal.note_fenced(&failed);
             return false;
         }
         let Some(logged) = state.task(task.task_id) else {
@@ -50,20 +73,12 @@ impl<S: RuntimeStore> Runtime<S> {
         match (logged.status, &logged.result) {
             (TaskStatus::Completed, Some(result)) => {
                 // The log is ahead of the queue: copy the result over.
-                let copied = self
-                    .store
-                    .complete(task.task_id, result, self.clock.now(), fence)
-                    .await;
-                self.journal.note_fenced(&copied);
+                let _ = self.copy_to_queue(task, result).await;
                 false
             }
             (TaskStatus::Completed, None) => match self.store.result(task.task_id).await {
                 Ok(Some(result)) => {
-                    let copied = self
-                        .store
-                        .complete(task.task_id, &result, self.clock.now(), fence)
-                        .await;
-                    self.journal.note_fenced(&copied);
+                    let _ = self.copy_to_queue(task, &result).await;
                     false
                 }
                 // The read model holds no results: run it again (agents
@@ -76,8 +91,7 @@ impl<S: RuntimeStore> Runtime<S> {
                 false
             }
             (TaskStatus::Failed, _) => {
-                let failed = self.store.fail(task.task_id, "failed", None, fence).await;
-                self.journal.note_fenced(&failed);
+                self.fail_claim(task, "failed", None).await;
                 false
             }
             _ => true,
@@ -195,11 +209,7 @@ impl<S: RuntimeStore> Runtime<S> {
             }
             Attempt::Failed(error) => self.failed(task, attempt, &instance, error).await,
             Attempt::Cancelled => {
-                let failed = self
-                    .store
-                    .fail(task.task_id, "cancelled", None, Some(task.epoch))
-                    .await;
-                self.journal.note_fenced(&failed);
+                self.fail_claim(task, "cancelled", None).await;
             }
         }
         self.dispatch.ended(task.task_id);
@@ -253,17 +263,14 @@ impl<S: RuntimeStore> Runtime<S> {
             ..
         }) = outcome
         {
-            commands.push(Command::FinishPlan {
-                itinerary: Arc::new(itinerary.clone()),
-                verdict: Arc::new(verdict.clone()),
-            });
+            commands.push(Command::finish_plan(itinerary, verdict));
         }
         let fence = Some(task.epoch);
-        let queue = QueueWrite::Complete {
+        let queue = QueueWrite::Complete(Completion {
             task_id: task.task_id,
             result: &output,
             fence,
-        };
+        });
         let logged = self
             .record_attempt(task, instance, commands, Some(queue))
             .await;
@@ -285,12 +292,7 @@ impl<S: RuntimeStore> Runtime<S> {
             Err(ExecuteError::Fenced(_)) => return,
             Err(ExecuteError::Rejected(Rejection::TaskFinished { .. })) => {
                 // Logged by an earlier run: put the queue right.
-                let copied = self
-                    .store
-                    .complete(task.task_id, &output, self.clock.now(), fence)
-                    .await;
-                self.journal.note_fenced(&copied);
-                if let Err(e) = copied {
+                if let Err(e) = self.copy_to_queue(task, &output).await {
                     tracing::warn!(task.id = %task.task_id, error = %e, "could not mark a result in the queue");
                 }
                 None
@@ -299,11 +301,7 @@ impl<S: RuntimeStore> Runtime<S> {
                 if !matches!(rejection, Rejection::DependenciesPending { .. }) =>
             {
                 // The trip moved on (cancelled, failed): nothing to keep.
-                let failed = self
-                    .store
-                    .fail(task.task_id, &rejection.to_string(), None, fence)
-                    .await;
-                self.journal.note_fenced(&failed);
+                self.fail_claim(task, &rejection.to_string(), None).await;
                 return;
             }
             Err(e) => {
@@ -311,11 +309,7 @@ impl<S: RuntimeStore> Runtime<S> {
                 // inputs yet): the attempt did not count; run it again soon.
                 tracing::warn!(task.id = %task.task_id, error = %e, "could not log a result");
                 let retry_at = after(self.clock.now(), self.tick());
-                let failed = self
-                    .store
-                    .fail(task.task_id, &e.to_string(), Some(retry_at), fence)
-                    .await;
-                self.journal.note_fenced(&failed);
+                self.fail_claim(task, &e.to_string(), Some(retry_at)).await;
                 return;
             }
         };
@@ -386,12 +380,12 @@ impl<S: RuntimeStore> Runtime<S> {
             retryable,
         };
         let fence = Some(task.epoch);
-        let queue = QueueWrite::Fail {
+        let queue = QueueWrite::Fail(FailedAttempt {
             task_id: task.task_id,
             error,
             retry_at,
             fence,
-        };
+        });
         match self
             .record_attempt(task, instance, vec![failed], Some(queue))
             .await
@@ -399,8 +393,7 @@ impl<S: RuntimeStore> Runtime<S> {
             // Claimed again since: this claim has nothing more to say.
             Ok(_) | Err(ExecuteError::Fenced(_)) => {}
             Err(_) => {
-                let settled = self.store.fail(task.task_id, error, retry_at, fence).await;
-                self.journal.note_fenced(&settled);
+                self.fail_claim(task, error, retry_at).await;
             }
         }
     }
@@ -430,11 +423,7 @@ impl<S: RuntimeStore> Runtime<S> {
             Err(ExecuteError::Fenced(_)) => {}
             // The trip is over: take the task off the queue.
             Err(ExecuteError::Rejected(rejection)) => {
-                let failed = self
-                    .store
-                    .fail(task.task_id, &rejection.to_string(), None, Some(task.epoch))
-                    .await;
-                self.journal.note_fenced(&failed);
+                self.fail_claim(task, &rejection.to_string(), None).await;
             }
             // Not logged: left to its lease, then claimed and tried again.
             Err(e) => {
@@ -452,13 +441,7 @@ impl<S: RuntimeStore> Runtime<S> {
             Some(itinerary) => {
                 let finished = self
                     .journal
-                    .exec(
-                        trip,
-                        Command::FinishPlan {
-                            itinerary: Arc::new(itinerary.clone()),
-                            verdict: Arc::new(outcome.verdict.clone()),
-                        },
-                    )
+                    .exec(trip, Command::finish_plan(itinerary, &outcome.verdict))
                     .await;
                 match finished {
                     Ok(executed) if !executed.events.is_empty() => self.finished(trip),
@@ -496,7 +479,12 @@ impl<S: RuntimeStore> Runtime<S> {
             for t in tasks.into_iter().filter(|t| !t.status.is_final()) {
                 let _ = self
                     .store
-                    .fail(t.task_id, "the trip is over", None, None)
+                    .fail(FailedAttempt {
+                        task_id: t.task_id,
+                        error: "the trip is over",
+                        retry_at: None,
+                        fence: None,
+                    })
                     .await;
             }
         }
