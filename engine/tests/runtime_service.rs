@@ -19,7 +19,7 @@ use wayfare_engine::runtime::{
     SubmitError, Traffic,
 };
 
-use wayfare_engine::state::AgentType;
+use wayfare_engine::state::{AgentType, Batch, EventStore, TripEvent, TripId};
 
 const DENVER: &str =
     "A 3-day trip for two from Seattle to Denver from June 5th to June 7th, 2027, budget $3,000.";
@@ -203,6 +203,59 @@ async fn the_event_stream_replays_the_past_then_streams_live_events() {
 
 fn uuid_like() -> String {
     "6f1c2a3e-0000-4000-8000-000000000000".into()
+}
+
+/// The past a runtime replays from the events it remembers appending is
+/// the past another runtime reads from the log, event for event (and it is
+/// not read from the log).
+#[tokio::test(start_paused = true)]
+async fn the_replayed_past_of_a_trip_planned_here_is_the_logs() {
+    let store = MemoryRuntimeStore::new();
+    let first = start(config(), store.clone()).await;
+    let (id, version) = ready_trip(&first, DENVER).await;
+    let view = first
+        .modify(
+            &id,
+            version,
+            vec![Change::Budget {
+                value: budget(2_500.0),
+            }],
+        )
+        .await
+        .unwrap();
+    assert_eq!(view.status, TripStatus::Ready, "{}", view.explanation);
+    let remembered = past_events(&first, &id).await;
+    let ready = remembered
+        .iter()
+        .filter(|e| e.r#type == "trip_plan_ready")
+        .count();
+    assert_eq!(ready, 2, "the plan and its modification");
+    let (tail, _) = first.events(&id, 3).await.unwrap().unwrap();
+    assert_eq!(tail.first().map(|e| e.seq), Some(4));
+    // An event appended behind the runtime's back shows which source it
+    // replays from: the events it remembers, not the log.
+    let trip: TripId = id.parse().unwrap();
+    let last = remembered.last().unwrap().seq;
+    store
+        .append(
+            Batch {
+                trip_id: trip,
+                expected_version: last,
+                events: &[TripEvent::Cancelled],
+            },
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(past_events(&first, &id).await, remembered);
+    first.shutdown().await;
+
+    let second = start(config(), store).await;
+    let logged = past_events(&second, &id).await;
+    assert_eq!(logged[..remembered.len()], remembered[..]);
+    assert_eq!(logged.len(), remembered.len() + 1);
+    assert_eq!(logged.last().unwrap().r#type, "trip_cancelled");
+    second.shutdown().await;
 }
 
 #[tokio::test(start_paused = true)]

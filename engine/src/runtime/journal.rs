@@ -7,7 +7,8 @@
 //! `trip.<id>` topic (the WebSocket, the timeline) and its global `trips`
 //! topic (the ops tracker) — the hub is the one fan-out path, and an event
 //! nobody subscribes to is not even made a message. Replay from a `seq`
-//! reads the log ([`Journal::events`]). It also keeps each trip's cancel
+//! reads the log ([`Journal::events`]), or, for a trip this process alone
+//! has logged from its first event, the events it remembers of it. It also keeps each trip's cancel
 //! signal, which running work of the trip watches.
 //!
 //! [`Journal`] owns that state behind one lock (`trips`), held only for a
@@ -63,6 +64,12 @@ struct Trips {
     writers: HashMap<TripId, Arc<tokio::sync::Mutex<()>>>,
     /// The last `seq` published on the trip's topics in this process.
     delivered: HashMap<TripId, u64>,
+    /// The whole log of trips whose every event this process appended
+    /// (from `seq` 1, without a gap; kept as long as the cached state): a
+    /// WebSocket that connects replays the past from here instead of
+    /// reading and decoding the log. Only while no other process appends
+    /// to the log ([`Journal::share`]).
+    history: HashMap<TripId, Vec<StoredEvent>>,
     /// Trips with a catch-up on its way (one at a time is enough: it
     /// reads everything after `delivered`).
     catching_up: HashSet<TripId>,
@@ -150,9 +157,11 @@ impl<S: RuntimeStore> Journal<S> {
     }
 
     /// Other processes append to this log too: a local append that finds
-    /// a hole before its events fills it from the log first.
+    /// a hole before its events fills it from the log first, and the past
+    /// of a trip is always read from the log.
     pub(super) fn share(&self) {
         self.shared.store(true, Ordering::SeqCst);
+        lock(&self.trips).history.clear();
     }
 
     pub(super) fn cluster_metrics(&self) -> ClusterMetrics {
@@ -390,6 +399,9 @@ impl<S: RuntimeStore> Journal<S> {
             let mut trips = lock(&self.trips);
             let delivered = trips.delivered.entry(trip).or_default();
             *delivered = (*delivered).max(last.seq);
+            if !self.shared.load(Ordering::Relaxed) {
+                record(&mut trips.history, trip, &executed.events);
+            }
         }
         for stored in &executed.events {
             self.publish_one(trip, &executed.state, stored);
@@ -485,11 +497,19 @@ impl<S: RuntimeStore> Journal<S> {
         after_seq: u64,
     ) -> Result<Option<(Vec<WireEvent>, EventStream)>, RuntimeError> {
         let live = EventStream::new(self.hub.subscribe(&trip_topic(trip)));
-        let stored = self
-            .store
-            .load(trip, 0)
-            .await
-            .map_err(|e| RuntimeError::Store(e.to_string()))?;
+        let remembered = if self.shared.load(Ordering::Relaxed) {
+            None
+        } else {
+            lock(&self.trips).history.get(&trip).cloned()
+        };
+        let stored = match remembered {
+            Some(history) => history,
+            None => self
+                .store
+                .load(trip, 0)
+                .await
+                .map_err(|e| RuntimeError::Store(e.to_string()))?,
+        };
         let Some(last) = stored.last() else {
             // The topic goes with the next pruning.
             return Ok(None);
@@ -548,6 +568,7 @@ impl<S: RuntimeStore> Journal<S> {
         let mut trips = lock(&self.trips);
         trips.states.remove(&trip);
         trips.delivered.remove(&trip);
+        trips.history.remove(&trip);
         trips.behind.remove(&trip);
         if let Some(cancel) = trips.cancels.remove(&trip) {
             let _ = cancel.send(true);
@@ -577,12 +598,41 @@ impl<S: RuntimeStore> Journal<S> {
         trips
             .delivered
             .retain(|trip, _| busy.contains(trip) || listened.contains(trip));
-        let Trips { states, behind, .. } = &mut *trips;
+        let Trips {
+            states,
+            behind,
+            history,
+            ..
+        } = &mut *trips;
         behind.retain(|trip, _| states.contains_key(trip));
+        history.retain(|trip, _| states.contains_key(trip));
         // A lock nobody holds or waits for is only this map's.
         trips
             .writers
             .retain(|trip, writer| busy.contains(trip) || Arc::strong_count(writer) > 1);
+    }
+}
+
+/// Adds `events`, just appended, to the trip's remembered log: a first
+/// append starts it; one that does not follow the last remembered event
+/// (the log has events this process did not append) drops it, and the
+/// past is read from the store again.
+fn record(history: &mut HashMap<TripId, Vec<StoredEvent>>, trip: TripId, events: &[StoredEvent]) {
+    let Some(first) = events.first() else {
+        return;
+    };
+    if first.seq == 1 {
+        history.insert(trip, events.to_vec());
+        return;
+    }
+    match history.get_mut(&trip) {
+        Some(log) if log.last().is_some_and(|last| last.seq + 1 == first.seq) => {
+            log.extend_from_slice(events);
+        }
+        Some(_) => {
+            history.remove(&trip);
+        }
+        None => {}
     }
 }
 

@@ -152,6 +152,8 @@ impl<S: RuntimeStore> Journal<S> {
             }
         }
         let mut trips = lock(&self.trips);
+        // What another process appended is not in the remembered log.
+        trips.history.remove(&trip);
         if trips
             .behind
             .get(&trip)
