@@ -22,7 +22,9 @@ export const EXAMPLES = {
   constraints: "Road trip with a dog",
 } as const;
 
-export const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}/;
+// A trip id: a UUID v7 (time-ordered, `engine/src/state/ids.rs`); trips made
+// before that have v4 ids.
+export const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[47][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}/;
 
 /** Plans `text` (or clicks the example `example`) from the home page and
  *  answers the new trip's id once its page shows. */
