@@ -213,16 +213,7 @@ async fn the_replayed_past_of_a_trip_planned_here_is_the_logs() {
     let store = MemoryRuntimeStore::new();
     let first = start(config(), store.clone()).await;
     let (id, version) = ready_trip(&first, DENVER).await;
-    let view = first
-        .modify(
-            &id,
-            version,
-            vec![Change::Budget {
-                value: budget(2_500.0),
-            }],
-        )
-        .await
-        .unwrap();
+    let view = rebudget(&first, &id, version, 2_500.0).await;
     assert_eq!(view.status, TripStatus::Ready, "{}", view.explanation);
     let remembered = past_events(&first, &id).await;
     let ready = remembered
@@ -454,6 +445,13 @@ async fn ready_trip(rt: &Rt, query: &str) -> (String, u64) {
     (id, status.version)
 }
 
+/// Changes a ready trip's budget to `usd` (the change must be accepted).
+async fn rebudget(rt: &Rt, id: &str, version: u64, usd: f64) -> wayfare_domain::trip::TripView {
+    rt.modify(id, version, vec![Change::Budget { value: budget(usd) }])
+        .await
+        .unwrap()
+}
+
 #[tokio::test(start_paused = true)]
 async fn a_stale_version_conflicts_before_the_changes_are_validated() {
     let rt = start(config(), MemoryRuntimeStore::new()).await;
@@ -500,16 +498,7 @@ async fn a_budget_change_reruns_only_the_budget_and_the_verifier() {
         .into_iter()
         .map(|a| rt.invocations(a))
         .collect();
-    let view = rt
-        .modify(
-            &id,
-            version,
-            vec![Change::Budget {
-                value: budget(2_500.0),
-            }],
-        )
-        .await
-        .unwrap();
+    let view = rebudget(&rt, &id, version, 2_500.0).await;
     assert_eq!(view.status, TripStatus::Ready, "{}", view.explanation);
     assert!(view.version > version);
     assert_eq!(
@@ -731,16 +720,7 @@ async fn instances_scale_up_under_load_and_back_down_when_idle() {
 async fn the_agent_cache_answers_inputs_it_has_seen() {
     let rt = start(config(), MemoryRuntimeStore::new()).await;
     let (id, version) = ready_trip(&rt, DENVER).await;
-    let view = rt
-        .modify(
-            &id,
-            version,
-            vec![Change::Budget {
-                value: budget(2_500.0),
-            }],
-        )
-        .await
-        .unwrap();
+    let view = rebudget(&rt, &id, version, 2_500.0).await;
     let runs = (
         rt.invocations(AgentType::Budget),
         rt.invocations(AgentType::Verifier),
