@@ -8,8 +8,9 @@
 //! topic (the ops tracker) — the hub is the one fan-out path, and an event
 //! nobody subscribes to is not even made a message. Replay from a `seq`
 //! reads the log ([`Journal::events`]), or, for a trip this process alone
-//! has logged from its first event, the events it remembers of it. It also keeps each trip's cancel
-//! signal, which running work of the trip watches.
+//! has logged from its first event, the events it remembers of it. It
+//! also keeps each trip's cancel signal, which running work of the trip
+//! watches.
 //!
 //! [`Journal`] owns that state behind one lock (`trips`), held only for a
 //! map lookup or update, never across an `.await` and never while another
