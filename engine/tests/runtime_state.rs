@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 use wayfare_engine::clock::{Clock, ManualClock};
 use wayfare_engine::state::{
-    AppendError, Batch, Command, Completion, EventStore, FailedAttempt, Lease, MemoryEventStore,
+    AppendError, Batch, Command, EventStore, FailedAttempt, Lease, MemoryEventStore,
     MemoryTaskQueue, NewTask, Priority, Rejection, SnapshotRef, StoredEvent, TaskId, TaskQueue,
     TaskStatus, TripEvent, TripId, TripLog, TripState, TripStatus, decide,
 };
@@ -838,16 +838,7 @@ async fn claims_come_in_priority_order_and_wait_for_dependencies() {
     // The hotel (P1) waits for the flight, so P2 goes next.
     let second = q.claim_ready(&all, lease("i", t0())).await.expect("claim");
     assert_eq!(second.map(|c| c.task_id), Some(dining.task_id));
-    q.complete(
-        Completion {
-            task_id: flight.task_id,
-            result: &output(json!({"f": 1})),
-            fence: None,
-        },
-        t0(),
-    )
-    .await
-    .expect("complete");
+    complete_with(&q, flight.task_id, json!({"f": 1}), t0()).await;
     let third = q.claim_ready(&all, lease("i", t0())).await.expect("claim");
     assert_eq!(third.map(|c| c.task_id), Some(hotel.task_id));
     let fourth = q.claim_ready(&all, lease("i", t0())).await.expect("claim");
@@ -917,30 +908,8 @@ async fn a_completed_result_is_kept_and_a_retry_waits_for_its_backoff() {
             .expect("claim")
             .is_some()
     );
-    assert!(
-        q.complete(
-            Completion {
-                task_id: t.task_id,
-                result: &output(json!(1)),
-                fence: None
-            },
-            at(11)
-        )
-        .await
-        .expect("complete")
-    );
-    assert!(
-        !q.complete(
-            Completion {
-                task_id: t.task_id,
-                result: &output(json!(2)),
-                fence: None
-            },
-            at(12)
-        )
-        .await
-        .expect("again")
-    );
+    assert!(complete_with(&q, t.task_id, json!(1), at(11)).await);
+    assert!(!complete_with(&q, t.task_id, json!(2), at(12)).await);
     assert_eq!(
         q.result(t.task_id).await.expect("result"),
         Some(output(json!(1)))

@@ -75,16 +75,7 @@ async fn claims_follow_priority_and_wait_for_dependencies_on_every_backend() {
             order.push(claimed.task_id);
             if claimed.task_id == flight.task_id {
                 assert!(q.result(flight.task_id).await.expect("result").is_none());
-                q.complete(
-                    Completion {
-                        task_id: claimed.task_id,
-                        result: &output(json!({"flights": 3})),
-                        fence: None,
-                    },
-                    at(step),
-                )
-                .await
-                .expect("complete");
+                complete_with(q, claimed.task_id, json!({"flights": 3}), at(step)).await;
             }
         }
         assert_eq!(
@@ -139,16 +130,7 @@ async fn a_dependent_waits_until_its_dependency_is_completed_on_every_backend() 
             "{}: the flight is running, not completed",
             db.name
         );
-        q.complete(
-            Completion {
-                task_id: flight.task_id,
-                result: &output(json!([])),
-                fence: None,
-            },
-            at(2),
-        )
-        .await
-        .expect("complete");
+        complete_with(q, flight.task_id, json!([]), at(2)).await;
         let next = q
             .claim_ready(&kinds, lease("i", at(2)))
             .await
@@ -261,30 +243,8 @@ async fn completing_twice_keeps_the_first_result_and_failures_wait_for_backoff_o
             "{}",
             db.name
         );
-        assert!(
-            q.complete(
-                Completion {
-                    task_id: t.task_id,
-                    result: &output(json!(1)),
-                    fence: None
-                },
-                at(11)
-            )
-            .await
-            .expect("complete")
-        );
-        assert!(
-            !q.complete(
-                Completion {
-                    task_id: t.task_id,
-                    result: &output(json!(2)),
-                    fence: None
-                },
-                at(12)
-            )
-            .await
-            .expect("again")
-        );
+        assert!(complete_with(q, t.task_id, json!(1), at(11)).await);
+        assert!(!complete_with(q, t.task_id, json!(2), at(12)).await);
         assert_eq!(
             q.result(t.task_id).await.expect("result"),
             Some(output(json!(1)))

@@ -6,17 +6,39 @@
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 use wayfare_domain::intent::TripIntent;
 use wayfare_domain::itinerary::Itinerary;
 use wayfare_domain::trip::Change;
 use wayfare_domain::verdict::Verdict;
 use wayfare_engine::runtime::pipeline::TaskOutput;
-use wayfare_engine::state::LoggedIntent;
+use wayfare_engine::state::{Completion, LoggedIntent, TaskId, TaskQueue};
 
 /// A task's output.
 pub fn output(v: Value) -> Arc<TaskOutput> {
     Arc::new(TaskOutput::Tips(vec![v.to_string()]))
+}
+
+/// Completes `task_id` with `output(v)` at `at`, for whoever holds it (no
+/// fence): whether this write completed it.
+pub async fn complete_with<Q: TaskQueue>(
+    q: &Q,
+    task_id: TaskId,
+    v: Value,
+    at: DateTime<Utc>,
+) -> bool {
+    let result = output(v);
+    q.complete(
+        Completion {
+            task_id,
+            result: &result,
+            fence: None,
+        },
+        at,
+    )
+    .await
+    .expect("complete")
 }
 
 /// A plan.
