@@ -512,48 +512,52 @@ impl Store {
         let expected = expected_version;
         let result: Result<u64, Failure> = match (self, after) {
             // SQLite: the writes run on the writer's thread, on the
-            // connection's own handle (`native.rs`); a stored state to fold
-            // over is read in the same transaction.
-            (Store::Sqlite { writer, .. }, after) => {
+            // connection's own handle (`native.rs`), as a job that may run
+            // twice (`writer.rs`).
+            (Store::Sqlite { writer, .. }, After::Encoded(state)) => {
+                match Writes::of(trip_id, expected, rows, at, state, queue) {
+                    Ok((writes, version)) => {
+                        writer
+                            .run_native(move |db| writes.run_native(db).map(|()| version))
+                            .await
+                    }
+                    Err(e) => Err(e.into()),
+                }
+            }
+            // A stored state to fold over is read in the same transaction.
+            (Store::Sqlite { writer, .. }, After::Fold(events)) => {
                 writer
                     .run_native(move |db| {
-                        let state = match after {
-                            After::Encoded(state) => state,
-                            After::Fold(events) => {
-                                let read = Stmt {
-                                    sql: "SELECT version, state_version, state FROM trip_state
-                                          WHERE trip_id = $1"
-                                        .to_owned(),
-                                    args: vec![Arg::Id(trip_id.into())],
-                                };
-                                let row = native::query(db, &read, |row| {
-                                    Ok((row.get(0)?, row.get(1)?, JsonText(row.get(2)?)))
-                                })?
-                                .into_iter()
-                                .next();
-                                let since = match &row {
-                                    Some((version, state_version, _))
-                                        if state_version < version =>
-                                    {
-                                        native::query(
-                                            db,
-                                            &Stmt {
-                                                sql: EVENTS_AFTER.to_owned(),
-                                                args: vec![
-                                                    Arg::Id(trip_id.into()),
-                                                    Arg::Int(*state_version),
-                                                ],
-                                            },
-                                            EventLine::from_native,
-                                        )?
-                                    }
-                                    _ => Vec::new(),
-                                };
-                                Self::folded(trip_id, expected, row, since, &events, at)?
-                            }
+                        let read = Stmt {
+                            sql: "SELECT version, state_version, state FROM trip_state
+                                  WHERE trip_id = $1"
+                                .to_owned(),
+                            args: vec![Arg::Id(trip_id.into())],
                         };
+                        let row = native::query(db, &read, |row| {
+                            Ok((row.get(0)?, row.get(1)?, JsonText(row.get(2)?)))
+                        })?
+                        .into_iter()
+                        .next();
+                        let since = match &row {
+                            Some((version, state_version, _)) if state_version < version => {
+                                native::query(
+                                    db,
+                                    &Stmt {
+                                        sql: EVENTS_AFTER.to_owned(),
+                                        args: vec![
+                                            Arg::Id(trip_id.into()),
+                                            Arg::Int(*state_version),
+                                        ],
+                                    },
+                                    EventLine::from_native,
+                                )?
+                            }
+                            _ => Vec::new(),
+                        };
+                        let state = Self::folded(trip_id, expected, row, since, &events, at)?;
                         let (writes, version) =
-                            Writes::of(trip_id, expected, rows, at, state, queue)?;
+                            Writes::of(trip_id, expected, rows.clone(), at, state, queue.clone())?;
                         writes.run_native(db).map(|()| version)
                     })
                     .await
@@ -686,7 +690,7 @@ impl Writes {
     /// The writes on SQLite's native lane, in order, each a cached
     /// prepared statement, checked by the log's constraints (the module's
     /// doc).
-    fn run_native(self, db: &rusqlite::Connection) -> Result<(), Failure> {
+    fn run_native(&self, db: &rusqlite::Connection) -> Result<(), Failure> {
         if let Some(fence) = self.fence {
             native::execute(db, &fence.sqlite()?)?;
         }
