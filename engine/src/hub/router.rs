@@ -328,17 +328,26 @@ impl<S: HubStore, P: Payload> Hub<S, P> {
 
     /// Whether `agent_id`'s mailbox is at its bound (busy, not dead).
     pub fn mailbox_full(&self, agent_id: &str) -> bool {
+        self.mailbox_fill(agent_id)
+            .is_some_and(|(held, bound)| held >= bound)
+    }
+
+    /// How many messages `agent_id`'s mailbox holds, and its bound; `None`
+    /// when it has none.
+    pub fn mailbox_fill(&self, agent_id: &str) -> Option<(usize, usize)> {
         self.routes()
             .mailboxes
             .get(agent_id)
-            .is_some_and(|lanes| lanes.len() >= lanes.capacity())
+            .map(|lanes| (lanes.len(), lanes.capacity()))
     }
 
     /// Sends a direct message to `message.to_agent`. A response (with
     /// `in_reply_to`) goes to the waiting [`Hub::request`] if there is one.
     /// A durable message to an agent not registered yet waits for it;
     /// a non-durable one fails with [`HubError::NoRecipient`].
-    #[tracing::instrument(skip_all, fields(message.id = %message.message_id, to = %message.to_agent), err)]
+    // Every caller handles the error (a full mailbox is back-pressure, not
+    // a fault): recorded on the span at debug level, not logged as an error.
+    #[tracing::instrument(skip_all, fields(message.id = %message.message_id, to = %message.to_agent), err(level = "debug"))]
     pub async fn send(&self, message: Message<P>) -> Result<(), HubError> {
         if let Some(request) = &message.in_reply_to {
             let waiter = self.routes().waiting.remove(request);
